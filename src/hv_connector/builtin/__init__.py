@@ -1,0 +1,1 @@
+"""Built-in plugins, registered exactly as external ones are (see ``BUILTIN_PLUGINS``)."""

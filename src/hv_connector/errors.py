@@ -1,0 +1,102 @@
+"""hv-connector's own exceptions.
+
+Every error a user can meet is one of these, with a message that says what
+happened and what to do next. The CLI prints the message (never a traceback)
+and exits 2 for bad input or configuration, 1 for a refusal by policy or state.
+
+::
+
+    HvcError
+     ├── ConfigError            a setting is missing or wrong (exit 2)
+     ├── InputError             a file or argument is malformed (exit 2)
+     ├── PolicyError
+     │    ├── PolicyNotFound    no installed plugin serves the school (exit 2)
+     │    └── PluginContractError  a plugin answers a hook wrongly (exit 2)
+     ├── RefusedError           the policy or the visit's state refuses (exit 1)
+     ├── StoreError             the database cannot be opened or upgraded (exit 2)
+     ├── MisError               the MIS (Wonde) failed
+     │    ├── MisAuthError      the token is wrong or the school revoked approval
+     │    └── MisUnavailable    outage, rate limit, school inactive: retried
+     └── CpomsError             CPOMS failed
+          ├── CpomsRejected     CPOMS refused the record: parked, never retried
+          └── CpomsUnavailable  outage, timeout, rate limit: retried
+"""
+
+from __future__ import annotations
+
+
+class HvcError(Exception):
+    """Base of every hv-connector error; ``exit_code`` is what the CLI returns."""
+
+    exit_code = 2
+
+
+class ConfigError(HvcError):
+    """A setting is missing or wrong. Seen by the IT person; names the setting and the fix."""
+
+
+class InputError(HvcError):
+    """A visit file or a command argument is malformed. Seen by whoever ran the command."""
+
+
+class PolicyError(HvcError):
+    """A policy plugin cannot answer for a school."""
+
+
+class PolicyNotFound(PolicyError):
+    """No installed plugin serves the school, or its configured plugin is missing."""
+
+
+class PluginContractError(PolicyError):
+    """A plugin answered a hook with the wrong type or a malformed rule. Seen by the plugin's author."""
+
+
+class RefusedError(HvcError):
+    """The school's policy or the visit's state refuses the action. Seen by the staff member acting."""
+
+    exit_code = 1
+
+
+class StoreError(HvcError):
+    """The store cannot be opened, upgraded or written. Seen by the IT person."""
+
+
+class MisError(HvcError):
+    """The MIS API failed for one school; the other schools still sync."""
+
+    exit_code = 1
+
+
+class MisAuthError(MisError):
+    """The app token is wrong, or the school has not approved (or has revoked) hv-connector."""
+
+
+class MisUnavailable(MisError):
+    """The MIS is down, rate-limiting or the school is inactive; worth retrying later."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class CpomsError(HvcError):
+    """CPOMS failed to take a record; the record stays in the outbox."""
+
+    exit_code = 1
+
+
+class CpomsRejected(CpomsError):
+    """CPOMS refused the record (4xx): it is parked with CPOMS's reason and never retried as is."""
+
+    def __init__(self, message: str, details: list[dict] | None = None) -> None:
+        super().__init__(message)
+        self.details = details or []
+
+
+class CpomsUnavailable(CpomsError):
+    """CPOMS is down, slow or rate-limiting, or the answer was lost: retried with back-off."""
+
+    def __init__(self, message: str, retry_after: float | None = None, outcome_unknown: bool = False) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.outcome_unknown = outcome_unknown

@@ -1,0 +1,115 @@
+"""Declaring a policy's rules: a :class:`RuleBook` of small check functions.
+
+A plugin author writes one function per rule id and lets the book answer the
+``policy_rules`` and ``visit_findings`` hooks::
+
+    book = RuleBook("potton")
+
+    @book.rule("potton.code-word", stage=Stage.SIGN_OUT, severity=Severity.BLOCK,
+               clause="Potton §4 Personal safety", summary="A code word is set.",
+               fields=("risk_assessment.code_word",))
+    def code_word(visit, ctx):
+        if not (visit.risk_assessment and visit.risk_assessment.code_word_agreed):
+            return "Agree a code word with the office before you leave."
+
+A check returns ``None`` when the rule holds, the message when it is broken,
+or a :class:`Verdict` to give a lower severity or name particular fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable, Union
+
+from hv_connector.errors import PluginContractError
+from hv_connector.models import Finding, PolicyContext, RuleInfo, Severity, Stage, Visit
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A broken rule, when the check wants more than a message."""
+
+    message: str
+    severity: Severity | None = None
+    """Defaults to the rule's severity; a rule may answer more softly (e.g. warn)."""
+    fields: tuple[str, ...] | None = None
+
+
+CheckResult = Union[None, str, Verdict, Iterable[Verdict]]
+Check = Callable[[Visit, PolicyContext], CheckResult]
+
+
+@dataclass(frozen=True)
+class Rule:
+    info: RuleInfo
+    check: Check
+
+
+class RuleBook:
+    """The rules of one policy, indexed by stage."""
+
+    def __init__(self, namespace: str) -> None:
+        self.namespace = namespace
+        self._rules: list[Rule] = []
+        self._by_stage: dict[Stage, list[Rule]] = {stage: [] for stage in Stage}
+
+    def rule(
+        self,
+        rule_id: str,
+        *,
+        stage: Stage,
+        severity: Severity,
+        clause: str,
+        summary: str,
+        fields: tuple[str, ...] = (),
+    ) -> Callable[[Check], Check]:
+        """Register the decorated function as the check for ``rule_id``."""
+        if not rule_id.startswith(self.namespace + "."):
+            raise PluginContractError(f"rule id {rule_id!r} must start with {self.namespace + '.'!r}")
+        if any(r.info.rule_id == rule_id for r in self._rules):
+            raise PluginContractError(f"rule id {rule_id!r} is declared twice")
+        info = RuleInfo(rule_id=rule_id, stage=stage, severity=severity, summary=summary, clause=clause, fields=fields)
+
+        def register(check: Check) -> Check:
+            rule = Rule(info=info, check=check)
+            self._rules.append(rule)
+            self._by_stage[stage].append(rule)
+            return check
+
+        return register
+
+    def rules(self) -> list[RuleInfo]:
+        """Every rule, in declaration order."""
+        return [rule.info for rule in self._rules]
+
+    def findings(self, visit: Visit, stage: Stage, ctx: PolicyContext) -> list[Finding]:
+        """Run the checks of ``stage`` and turn every broken rule into a finding."""
+        out: list[Finding] = []
+        for rule in self._by_stage[stage]:
+            result = rule.check(visit, ctx)
+            if result is None:
+                continue
+            for verdict in _verdicts(result):
+                out.append(_finding(rule.info, verdict))
+        return out
+
+
+def _verdicts(result: CheckResult) -> Iterable[Verdict]:
+    if isinstance(result, str):
+        return (Verdict(result),)
+    if isinstance(result, Verdict):
+        return (result,)
+    return tuple(result)  # type: ignore[arg-type]
+
+
+def _finding(info: RuleInfo, verdict: Verdict) -> Finding:
+    # Built without re-validation: the rule's info was validated when declared,
+    # and this runs for every rule on every transition.
+    return Finding.model_construct(
+        rule_id=info.rule_id,
+        stage=info.stage,
+        severity=verdict.severity or info.severity,
+        message=verdict.message,
+        clause=info.clause,
+        fields=verdict.fields if verdict.fields is not None else info.fields,
+    )
