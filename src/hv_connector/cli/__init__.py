@@ -1,0 +1,40 @@
+"""The ``hvc`` command line: one module per area adds its commands to the root group."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from hv_connector import __version__
+from hv_connector.cli import plugins_cmd, policy_cmd
+from hv_connector.cli.common import cli
+from hv_connector.errors import HvcError
+
+COMMAND_MODULES = (policy_cmd, plugins_cmd)
+"""Modules that add commands to :data:`cli` (imported for their side effect)."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``hvc``; turn our errors into a message and an exit code, never a traceback."""
+    try:
+        cli.main(args=argv, prog_name="hvc", standalone_mode=False)
+    except HvcError as exc:
+        click.echo(f"hvc: {exc}", err=True)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.Abort:
+        click.echo("hvc: aborted", err=True)
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+__all__ = ["COMMAND_MODULES", "__version__", "cli", "main"]

@@ -1,0 +1,56 @@
+"""The root ``hvc`` group and what every command shares: the runtime, JSON output, time options."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import click
+
+from hv_connector import __version__
+from hv_connector.clock import LONDON
+from hv_connector.errors import InputError
+from hv_connector.runtime import Runtime
+
+
+HELP = """hv-connector: safe, well-recorded school home visits.
+
+\b
+Exit codes, for scripts and schedulers:
+  0  done
+  1  refused by the policy or the visit's state, or some schools/records failed
+  2  bad input or configuration (the message names the setting or field)
+"""
+
+
+@click.group(help=HELP)
+@click.version_option(__version__, prog_name="hvc")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    ctx.ensure_object(dict)
+
+
+def runtime(ctx: click.Context) -> Runtime:
+    """The run's :class:`Runtime`, built on first use."""
+    root = ctx.find_root()
+    root.ensure_object(dict)
+    if "runtime" not in root.obj:
+        root.obj["runtime"] = Runtime()
+    return root.obj["runtime"]
+
+
+def emit_json(data: Any) -> None:
+    """Print ``data`` as indented JSON for scripts."""
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def parse_moment(value: str | None, option: str) -> datetime | None:
+    """Parse an ISO time; a naive one is read as London wall-clock time."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{option} {value!r} is not a time: use ISO form, e.g. 2026-11-23T09:30") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=LONDON)

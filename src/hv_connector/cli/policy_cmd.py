@@ -1,0 +1,100 @@
+"""``hvc policy``: what a school's policy requires, and what it says about a visit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hv_connector.cli.common import cli, emit_json, parse_moment, runtime
+from hv_connector.models import Finding, RuleInfo, Severity, Stage, counts
+from hv_connector.visitfile import load_visit
+
+STAGES = [s.value for s in Stage]
+
+
+@cli.group()
+def policy() -> None:
+    """Show a school's policy rules, or check a visit against them."""
+
+
+@policy.command("show")
+@click.argument("school")
+@click.option("--json", "as_json", is_flag=True, help="Print the rules as JSON.")
+@click.pass_context
+def policy_show(ctx: click.Context, school: str, as_json: bool) -> None:
+    """List the rules SCHOOL's policy (and the core) applies, stage by stage."""
+    policies = runtime(ctx).policies
+    info = policies.info(school)
+    rules = policies.rules(school)
+    reasons = policies.reasons(school)
+    if as_json:
+        emit_json({
+            "policy": info.model_dump(mode="json"),
+            "reasons": [r.model_dump(mode="json") for r in reasons],
+            "rules": [r.model_dump(mode="json") for r in rules],
+        })
+        return
+    review = f"review by {info.review_by:%d %b %Y}" if info.review_by else "no review date given"
+    click.echo(f"{info.school_name} — {info.policy_name} ({info.policy_date or 'undated'}; {review})")
+    click.echo(f"Source: {info.source_document}")
+    click.echo("Reasons: " + ", ".join(f"{r.code}" for r in reasons))
+    for stage in Stage:
+        staged = [r for r in rules if r.stage is stage]
+        if staged:
+            click.echo(f"\n[{stage.value}]")
+            for rule in staged:
+                _echo_rule(rule)
+
+
+def _echo_rule(rule: RuleInfo) -> None:
+    click.echo(f"  {rule.severity.value:<5}  {rule.rule_id}")
+    click.echo(f"         {rule.summary}")
+    click.echo(f"         ({rule.clause})")
+
+
+@policy.command("check")
+@click.argument("visit_file", type=click.Path(path_type=Path))
+@click.option("--stage", type=click.Choice(STAGES), help="Check only this stage (default: every stage).")
+@click.option("--at", "at", help="Check as of this time (ISO; default now).")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.pass_context
+def policy_check(ctx: click.Context, visit_file: Path, stage: str | None, at: str | None, as_json: bool) -> None:
+    """Check VISIT_FILE against its school's policy; exit 1 if any block stands."""
+    rt = runtime(ctx)
+    visit = load_visit(visit_file)
+    now = parse_moment(at, "--at") or rt.clock.now()
+    if stage is None:
+        findings = rt.policies.all_findings(visit, now)
+    else:
+        findings = rt.policies.findings(visit, Stage(stage), now)
+    tally = counts(findings)
+    if as_json:
+        emit_json({
+            "school": visit.school,
+            "checked_at": now.isoformat(),
+            "counts": {s.value: n for s, n in tally.items()},
+            "findings": [f.model_dump(mode="json") for f in findings],
+        })
+    else:
+        _echo_findings(findings)
+        click.echo(
+            f"\n{tally[Severity.BLOCK]} block, {tally[Severity.WARN]} warn, {tally[Severity.INFO]} info"
+            f" — {visit.school}, {visit.pupil.name}"
+        )
+    if tally[Severity.BLOCK]:
+        ctx.exit(1)
+
+
+def _echo_findings(findings: list[Finding]) -> None:
+    if not findings:
+        click.echo("No findings: the policy is satisfied at the stages checked.")
+        return
+    for stage in Stage:
+        staged = [f for f in findings if f.stage is stage]
+        if not staged:
+            continue
+        click.echo(f"[{stage.value}]")
+        for finding in staged:
+            click.echo(f"  {finding.severity.value.upper():<5}  {finding.rule_id}: {finding.message}")
+            click.echo(f"         ({finding.clause})")
