@@ -1,0 +1,53 @@
+"""`hvc policy check` as a user meets it: clear messages and exit codes, never a traceback."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hv_connector.testing import base_visit
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def hvc(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hv_connector", *args], capture_output=True, text=True, cwd=REPO)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("{not json", "is not JSON"),
+        ("[1, 2]", "must hold one JSON object"),
+        (json.dumps({**base_visit("potton", reason="attendance"), "planned_start": "2026-11-23T10:00:00"}),
+         "planned_start: Input should have timezone info"),
+        (json.dumps({**base_visit("potton", reason="attendance"), "pupil": {"name": ""}}), "pupil.name"),
+        (json.dumps({**base_visit("potton", reason="attendance"), "staff": [{"id": "x", "name": "X", "roles": ["wizard"]}]}),
+         "unknown role(s) wizard"),
+        (json.dumps({**base_visit("potton", reason="attendance"), "expected_return": "2026-11-23T09:00:00+00:00"}),
+         "expected_return must be after planned_start"),
+    ],
+)
+def test_a_malformed_visit_file_names_the_problem_and_exits_2(tmp_path, content, expected):
+    path = tmp_path / "visit.json"
+    path.write_text(content)
+    result = hvc("policy", "check", str(path))
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_a_missing_file_is_a_clear_error(tmp_path):
+    result = hvc("policy", "check", str(tmp_path / "nope.json"))
+    assert result.returncode == 2
+    assert "cannot read visit file" in result.stderr
+
+
+def test_an_unknown_stage_is_refused_with_the_choices(tmp_path):
+    path = tmp_path / "visit.json"
+    path.write_text(json.dumps(base_visit("potton", reason="attendance")))
+    result = hvc("policy", "check", str(path), "--stage", "lunch")
+    assert result.returncode == 2
+    assert "sign-out" in result.stderr
