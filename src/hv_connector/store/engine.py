@@ -1,0 +1,225 @@
+"""Opening the store: one code path for SQLite (the embedded default) and PostgreSQL.
+
+SQLite files are created with mode 0600 before SQLite first opens them (pupil
+background and visit records are personal data), run in WAL mode with foreign
+keys on, and are upgraded to the newest schema when opened. Writes go through
+:meth:`Store.begin`, which on SQLite takes the write lock at the start of the
+transaction (``BEGIN IMMEDIATE``): two processes writing the same file queue
+up instead of failing half-way with "database is locked".
+
+PostgreSQL URLs use psycopg 3: ``postgresql+psycopg://user@host:5432/dbname``.
+A PostgreSQL store is upgraded by ``hvc db upgrade`` (a trust's DBA decides
+when); opening one that is behind is a :class:`~hv_connector.errors.StoreError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_data_dir
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.pool import StaticPool
+
+from hv_connector.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "hv-connector"
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+"""How long a writer waits for another process's write to finish before giving up."""
+
+_WRITE = "hvc_write"
+
+
+def default_database_path() -> Path:
+    """Where the embedded SQLite store lives: ``hvc.db`` in the platform's user data directory."""
+    return Path(user_data_dir(APP_NAME)) / "hvc.db"
+
+
+def default_database_url() -> str:
+    """The SQLAlchemy URL of :func:`default_database_path`."""
+    return f"sqlite:///{default_database_path()}"
+
+
+def sqlite_path(url: URL) -> Path | None:
+    """The file an SQLite URL points at, or ``None`` for an in-memory database or another backend."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database).expanduser()
+
+
+def create_private_file(path: Path) -> None:
+    """Create ``path`` (and its folder) readable and writable by the owner only, if it does not exist.
+
+    The file exists with mode 0600 before SQLite opens it, so there is no
+    moment when another user could read it; SQLite gives its ``-wal`` and
+    ``-shm`` files the same mode as the database file.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+    os.chmod(path, 0o600)  # whatever the umask said
+
+
+def _parse(url: str) -> URL:
+    try:
+        return make_url(url)
+    except ArgumentError:
+        raise StoreError(
+            f"database url {url!r} is not a database URL: set HVC_DATABASE__URL (or `url` under [database] in "
+            "hvc.toml) to e.g. sqlite:////var/lib/hv-connector/hvc.db or "
+            "postgresql+psycopg://hvc@db.example:5432/hvc"
+        ) from None
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    path = sqlite_path(url)
+    if path is not None:
+        create_private_file(path)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+    else:
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False}, poolclass=StaticPool
+        )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event own BEGIN, so writes can ask for IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if path is not None:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+
+    return engine
+
+
+def create_store_engine(url: str | None = None) -> Engine:
+    """A SQLAlchemy engine for ``url`` (default: :func:`default_database_url`), set up as the store needs."""
+    parsed = _parse(url or default_database_url())
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(parsed)
+    if backend == "postgresql":
+        return create_engine(parsed.set(drivername="postgresql+psycopg"), pool_pre_ping=True)
+    raise StoreError(
+        f"database backend {backend!r} is not supported: use sqlite:///PATH or "
+        "postgresql+psycopg://USER@HOST:PORT/DB in HVC_DATABASE__URL"
+    )
+
+
+class Store:
+    """The database of one installation: an engine plus the transactions everyone uses.
+
+    ``with store.begin() as conn:`` is one write transaction (committed at the
+    end of the block, rolled back on an exception); ``with store.connect() as
+    conn:`` is for reading.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str | None = None, *, upgrade: bool | None = None) -> "Store":
+        """Open the store at ``url`` (default: the SQLite file of :func:`default_database_url`).
+
+        ``upgrade`` runs the migrations to the newest schema first; by default
+        SQLite is upgraded and PostgreSQL is only checked (run ``hvc db upgrade``).
+        """
+        engine = create_store_engine(url)
+        store = cls(engine)
+        try:
+            if upgrade if upgrade is not None else store.dialect == "sqlite":
+                store.upgrade()
+            else:
+                store.require_current()
+        except BaseException:
+            engine.dispose()
+            raise
+        return store
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self.engine.dialect.name
+
+    @property
+    def display_url(self) -> str:
+        """The URL with any password hidden, for messages."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """One write transaction; on SQLite it holds the write lock from its first statement."""
+        with self._connection() as conn:
+            conn.execution_options(**{_WRITE: True})
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A connection for reading (SQLAlchemy begins a transaction on first use, rolled back at the end)."""
+        with self._connection() as conn:
+            yield conn
+
+    @contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        try:
+            conn = self.engine.connect()
+        except OperationalError as exc:
+            raise StoreError(
+                f"cannot open the store at {self.display_url}: {exc.orig}. Check HVC_DATABASE__URL "
+                "(or `url` under [database] in hvc.toml), that the server is running and the file's folder is writable."
+            ) from None
+        with conn:
+            yield conn
+
+    def revision(self) -> str | None:
+        """The schema revision the database is at (``None`` before the first upgrade)."""
+        from hv_connector.store.migrate import current_revision
+
+        with self.connect() as conn:
+            return current_revision(conn)
+
+    def upgrade(self, revision: str = "head") -> str | None:
+        """Run the migrations up to ``revision``; returns the revision now current."""
+        from hv_connector.store.migrate import upgrade
+
+        with self.begin() as conn:
+            return upgrade(conn, revision)
+
+    def require_current(self) -> None:
+        """Raise :class:`StoreError` naming the fix when the schema is not the newest."""
+        from hv_connector.store.migrate import head_revision
+
+        current, head = self.revision(), head_revision()
+        if current != head:
+            raise StoreError(
+                f"the store at {self.display_url} is at schema revision {current or 'none'}, "
+                f"this hv-connector needs {head}: run `hvc db upgrade`"
+            )
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()

@@ -1,0 +1,54 @@
+"""Alembic, driven from code: no ``alembic.ini`` is needed at run time.
+
+:func:`upgrade` runs in the caller's transaction. On SQLite that transaction
+holds the write lock (``BEGIN IMMEDIATE``) and on PostgreSQL it takes an
+advisory lock first, so two processes opening a fresh store at once upgrade it
+once: the second waits, then finds the schema current.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, text
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+"""The folder holding ``env.py``, ``script.py.mako`` and ``versions/``."""
+
+UPGRADE_LOCK_KEY = 0x6876_6330  # "hvc0": one advisory lock id for every hv-connector upgrade
+
+
+def alembic_config(conn: Connection | None = None) -> Config:
+    """An Alembic config pointing at the packaged migrations, optionally bound to ``conn``."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if conn is not None:
+        config.attributes["connection"] = conn
+    return config
+
+
+@cache
+def head_revision() -> str:
+    """The newest revision the installed hv-connector knows."""
+    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    if len(heads) != 1:
+        raise RuntimeError(f"the migrations have {len(heads)} heads ({', '.join(heads)}); chain new revisions on one")
+    return heads[0]
+
+
+def current_revision(conn: Connection) -> str | None:
+    """The revision recorded in the database, or ``None`` for an empty one."""
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(conn: Connection, revision: str = "head") -> str | None:
+    """Upgrade the database on ``conn`` (in its open transaction) to ``revision``."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK_KEY})
+    command.upgrade(alembic_config(conn), revision)
+    return current_revision(conn)
