@@ -18,7 +18,8 @@ COMMAND_MODULES = (policy_cmd, plugins_cmd)
 def main(argv: list[str] | None = None) -> int:
     """Run ``hvc``; turn our errors into a message and an exit code, never a traceback."""
     try:
-        cli.main(args=argv, prog_name="hvc", standalone_mode=False)
+        # Without standalone mode click returns (not raises) the code a command exits with.
+        code = cli.main(args=argv, prog_name="hvc", standalone_mode=False)
     except HvcError as exc:
         click.echo(f"hvc: {exc}", err=True)
         return exc.exit_code
@@ -30,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return 2
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def run() -> None:
