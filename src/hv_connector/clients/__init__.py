@@ -1,0 +1,1 @@
+"""HTTP clients for the remote systems hv-connector talks to (one module per remote)."""

@@ -1,0 +1,498 @@
+"""CPOMS over HTTP, to the contract in ``shared/apis/cpoms.md`` §4.
+
+There is no public CPOMS API; this client speaks the contract our fake server
+(``fixtures/cpoms_server.py``) implements, so a real partner adapter can later
+replace it behind :class:`hv_connector.outbox.ReportSink`.
+
+::
+
+    CpomsClient.create_incident(request, key)
+      ├── 201 (or a replay of one)              → IncidentResult
+      ├── transient: 429 (after Retry-After), 5xx, 409 idempotency_key_in_use,
+      │   connect/read timeouts, a dropped connection
+      │        → retried with capped exponential back-off and jitter, the SAME
+      │          Idempotency-Key; each retry logged; then CpomsUnavailable
+      │          (outcome_unknown=True when a POST may have reached CPOMS)
+      └── refusal: 400/401/403/404/409 reused/413/415/422 → CpomsRejected(details)
+
+One :func:`error_for` maps every non-2xx response to its exception. The token
+travels only in the ``Authorization`` header: it is never logged, and no
+message or exception carries it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from datetime import date, datetime
+from types import TracebackType
+from typing import Any, Awaitable, Callable, Literal
+
+import httpx
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+from hv_connector.errors import CpomsRejected, CpomsUnavailable
+
+log = logging.getLogger(__name__)
+
+SOURCE_SYSTEM = "hv-connector"
+"""Our name in every incident's ``source.system``: find-by-reference asks for it."""
+
+DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=20.0, pool=30.0)
+"""Explicit limits: a CPOMS that does not answer within these is treated as unavailable."""
+
+
+# --- payloads in (extra="ignore": CPOMS may add fields) ---------------------------------------
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Category(_In):
+    """One of the school's CPOMS categories (``GET /categories``)."""
+
+    id: int
+    name: str
+    parent_id: int | None = None
+    colour: str | None = None
+    active: bool = True
+    can_add: bool = True
+
+
+class Student(_In):
+    """A pupil as CPOMS knows them (``GET /students``)."""
+
+    id: int
+    upn: str | None = None
+    mis_id: str | None = None
+    admission_number: str | None = None
+    forename: str = ""
+    surname: str = ""
+    date_of_birth: date | None = None
+    year_group: str | None = None
+    on_roll: bool = True
+
+
+class ErrorDetail(_In):
+    field: str | None = None
+    issue: str | None = None
+
+
+class ErrorBody(_In):
+    """The ``error`` object of every non-2xx response."""
+
+    code: str = "unknown"
+    message: str = ""
+    details: list[ErrorDetail] = []
+    request_id: str | None = None
+
+
+class Alert(_In):
+    staff_email: str
+    category_names: list[str] = []
+
+
+class IncidentResult(_In):
+    """What CPOMS says about an incident: the 201 answer, or one found by reference."""
+
+    id: int
+    status: str = "recorded"
+    student_id: int | None = None
+    category_ids: list[int] = []
+    created_at: datetime | None = None
+    alerts: list[Alert] = []
+    replayed: bool = False
+    """True when CPOMS replayed an earlier answer for the same Idempotency-Key (it was already there)."""
+
+
+# --- payloads out (extra="forbid": we send exactly the contract) ------------------------------
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StudentRef(_Out):
+    """Which pupil: CPOMS matches the UPN first, then the MIS id."""
+
+    upn: str | None = None
+    mis_id: str | None = None
+    cpoms_id: int | None = None
+
+
+class StaffRef(_Out):
+    email: str
+
+
+class IncidentAction(_Out):
+    text: str = Field(min_length=1)
+    taken_at: AwareDatetime | None = None
+    by: StaffRef | None = None
+
+
+class PresentPerson(_Out):
+    name: str
+    relationship: str = ""
+
+
+VisitType = Literal["planned", "welfare_check", "attendance", "cme_enquiry", "emergency"]
+VisitOutcomeCode = Literal["child_seen", "child_seen_alone", "parent_seen_child_not_seen", "no_answer", "refused_entry"]
+
+
+class HomeVisitBlock(_Out):
+    """The structured home-visit fields (``kind=home_visit`` only)."""
+
+    visit_type: VisitType = "planned"
+    visitors: list[StaffRef] = []
+    outcome: VisitOutcomeCode | None = None
+    persons_present: list[PresentPerson] = []
+    home_conditions: str = ""
+    voice_of_child: str = ""
+    voice_of_parent: str = ""
+    concerns: str = ""
+    next_steps: str = ""
+    follow_up_on: date | None = None
+
+
+class Source(_Out):
+    system: str = SOURCE_SYSTEM
+    record_id: str = Field(min_length=1)
+    revision: int = Field(ge=1)
+
+
+class IncidentRequest(_Out):
+    """The body of ``POST /incidents``."""
+
+    kind: Literal["home_visit", "concern"]
+    student: StudentRef
+    linked_students: list[StudentRef] = []
+    category_ids: list[int] = Field(min_length=1, max_length=3)
+    occurred_at: AwareDatetime
+    location: str | None = None
+    description: str = Field(min_length=1, max_length=20000)
+    reported_by: StaffRef | None = None
+    alert_staff: list[StaffRef] = []
+    actions: list[IncidentAction] = []
+    home_visit: HomeVisitBlock | None = None
+    source: Source
+    on_unmatched_student: Literal["reject", "tray"] = "reject"
+
+    def wire(self) -> dict[str, Any]:
+        """The JSON body as sent (``None`` fields left out)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+_TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def _error_body(response: httpx.Response) -> ErrorBody:
+    try:
+        return ErrorBody.model_validate(response.json().get("error") or {})
+    except (ValueError, AttributeError, ValidationError):
+        return ErrorBody(message=response.text[:200])
+
+
+def error_for(response: httpx.Response, *, school_id: str, token_setting: str) -> CpomsRejected | CpomsUnavailable:
+    """The exception for a non-2xx CPOMS response: the one place status becomes a class.
+
+    Refusals (:class:`CpomsRejected`) are parked and never resent as they are;
+    outages (:class:`CpomsUnavailable`) are retried with the same key.
+    """
+    body = _error_body(response)
+    status = response.status_code
+    where = f"CPOMS for school {school_id!r}"
+    ref = f" (request {body.request_id})" if body.request_id else ""
+    if status in _TRANSIENT_STATUS or (status == 409 and body.code == "idempotency_key_in_use"):
+        why = "is rate-limiting us" if status == 429 else (
+            "is still processing the same record" if status == 409 else "is unavailable")
+        # A 5xx after our body went out may still have been stored by CPOMS.
+        return CpomsUnavailable(
+            f"{where} {why} ({status} {body.code}){ref}; the record stays in the outbox and is retried",
+            retry_after=_retry_after(response),
+            outcome_unknown=status >= 500 and response.request.method == "POST",
+        )
+    details = [d.model_dump(exclude_none=True) for d in body.details]
+    if status == 401:
+        return CpomsRejected(
+            f"{where} refused our token (401 {body.code}){ref}: check the token in {token_setting} "
+            "(`hvc config check` names it) and that CPOMS has enabled the integration for this school",
+            details,
+        )
+    if status == 403:
+        return CpomsRejected(
+            f"{where} forbids this (403 {body.code}){ref}: {body.message or 'the token lacks permission'}. "
+            "Ask the school's CPOMS admin to allow hv-connector to add incidents in these categories",
+            details,
+        )
+    shown = "; ".join(f"{d.get('field', '?')}: {d.get('issue', '?')}" for d in details)
+    return CpomsRejected(
+        f"{where} refused the record ({status} {body.code}){ref}: {body.message or 'no reason given'}"
+        + (f" [{shown}]" if shown else ""),
+        details,
+    )
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether trying again (with the same Idempotency-Key) may succeed."""
+    return isinstance(exc, CpomsUnavailable)
+
+
+def _transport_error(exc: httpx.TransportError, method: str, school_id: str) -> CpomsUnavailable:
+    # Connect failures and pool timeouts happen before anything was sent; a read
+    # timeout or a connection dropped mid-exchange may follow CPOMS storing it.
+    sent = not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+    kind = type(exc).__name__
+    return CpomsUnavailable(
+        f"CPOMS for school {school_id!r} did not answer ({kind})"
+        + ("; it may have received the record, so we ask before sending again" if sent and method == "POST" else ""),
+        outcome_unknown=sent and method == "POST",
+    )
+
+
+# --- the client ------------------------------------------------------------------------------
+
+
+class RateLimiter:
+    """Space requests at most ``per_second`` apart, so the client never trips CPOMS's limit.
+
+    One token per school means one limiter per client; concurrent requests
+    queue on it in arrival order.
+    """
+
+    def __init__(self, per_second: float, *, monotonic: Callable[[], float] = time.monotonic) -> None:
+        if per_second <= 0:
+            raise ValueError("per_second must be positive")
+        self.interval = 1.0 / per_second
+        self._monotonic = monotonic
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        """Wait for this request's slot."""
+        async with self._lock:
+            now = self._monotonic()
+            if self._next > now:
+                await asyncio.sleep(self._next - now)
+                now = self._next
+            self._next = now + self.interval
+
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class CpomsClient:
+    """One school's CPOMS: categories, pupils, incidents. Use as ``async with CpomsClient(...) as c``.
+
+    :param base_url: e.g. ``http://127.0.0.1:8765/api/v1``.
+    :param token: the school's bearer token.
+    :param school_id: for messages.
+    :param token_setting: the setting that holds the token, named in the 401 message.
+    :param attempts: tries per request before :class:`CpomsUnavailable` surfaces.
+    :param min_wait, max_wait: the back-off between tries (seconds); Retry-After wins when longer,
+        up to ``max_retry_after`` (beyond it the record waits for a later push instead).
+    :param per_second: the client-side rate limit for this token (``None``: no limit).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: SecretStr,
+        *,
+        school_id: str,
+        token_setting: str,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        attempts: int = 4,
+        min_wait: float = 0.5,
+        max_wait: float = 8.0,
+        max_retry_after: float = 30.0,
+        per_second: float | None = None,
+        sleep: Sleep = asyncio.sleep,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.school_id = school_id
+        self.token_setting = token_setting
+        self._token = token
+        self._base_url = base_url.rstrip("/")
+        self._timeout = timeout
+        self._attempts = attempts
+        self._min_wait, self._max_wait, self._max_retry_after = min_wait, max_wait, max_retry_after
+        self._limiter = RateLimiter(per_second) if per_second else None
+        self._sleep = sleep
+        self._transport = transport
+        self._http: httpx.AsyncClient | None = None
+        self._categories: list[Category] | None = None
+        self.statuses: dict[int, int] = {}
+        """How many responses of each HTTP status this client saw (the bench counts 429s)."""
+
+    async def __aenter__(self) -> CpomsClient:
+        self._http = httpx.AsyncClient(
+            base_url=self._base_url,
+            timeout=self._timeout,
+            transport=self._transport,
+            headers={"Accept": "application/json", "User-Agent": "hv-connector"},
+        )
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    # -- requests --
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        backoff = min(self._max_wait, self._min_wait * 2 ** (state.attempt_number - 1))
+        backoff *= 0.5 + random.random() / 2
+        retry_after = getattr(exc, "retry_after", None)
+        return max(backoff, retry_after) if retry_after is not None else backoff
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        log.warning("CPOMS retry %d/%d for school %s in %.2fs: %s",
+                    state.attempt_number, self._attempts, self.school_id, wait, exc)
+
+    async def _request(
+        self, method: str, path: str, *, params: dict[str, str] | None = None, json: Any = None, key: str | None = None
+    ) -> httpx.Response:
+        unknown = False
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._attempts),
+            wait=self._wait,
+            retry=retry_if_exception(self._retry_worthwhile),
+            before_sleep=self._log_retry,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    try:
+                        return await self._once(method, path, params=params, json=json, key=key)
+                    except CpomsUnavailable as exc:
+                        unknown = unknown or exc.outcome_unknown
+                        raise
+        except CpomsUnavailable as exc:
+            # Any try that may have landed makes the whole call's outcome unknown.
+            exc.outcome_unknown = unknown
+            raise
+        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+
+    def _retry_worthwhile(self, exc: BaseException) -> bool:
+        retry_after = getattr(exc, "retry_after", None)
+        return is_transient(exc) and (retry_after is None or retry_after <= self._max_retry_after)
+
+    async def _once(
+        self, method: str, path: str, *, params: dict[str, str] | None, json: Any, key: str | None
+    ) -> httpx.Response:
+        if self._http is None:
+            raise RuntimeError("use CpomsClient inside `async with`")
+        if self._limiter is not None:
+            await self._limiter.acquire()
+        headers = {"Authorization": f"Bearer {self._token.get_secret_value()}"}
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        try:
+            response = await self._http.request(method, path, params=params, json=json, headers=headers)
+        except httpx.TransportError as exc:
+            raise _transport_error(exc, method, self.school_id) from None
+        self.statuses[response.status_code] = self.statuses.get(response.status_code, 0) + 1
+        if response.is_success:
+            return response
+        raise error_for(response, school_id=self.school_id, token_setting=self.token_setting)
+
+    def _parse(self, response: httpx.Response, model: type[BaseModel], many: bool = False) -> Any:
+        try:
+            data = response.json()
+            if many:
+                return [model.model_validate(row) for row in data["data"]]
+            return model.model_validate(data)
+        except (ValueError, KeyError, TypeError, ValidationError) as exc:
+            raise CpomsUnavailable(
+                f"CPOMS for school {self.school_id!r} sent an answer we cannot read "
+                f"({response.request.method} {response.request.url.path}: {type(exc).__name__})",
+                outcome_unknown=response.request.method == "POST",
+            ) from None
+
+    # -- the contract --
+
+    async def categories(self) -> list[Category]:
+        """The school's categories, fetched once per client (one run of push)."""
+        if self._categories is None:
+            self._categories = self._parse(await self._request("GET", "/categories"), Category, many=True)
+        return self._categories
+
+    async def category_ids(self, names: list[str] | tuple[str, ...]) -> list[int]:
+        """Map category names (from the policy plugin) to this school's CPOMS ids, by name.
+
+        Matching ignores case and surrounding spaces; a name CPOMS does not
+        have, or has disabled, or does not let us add to, is a refusal that
+        says which name and how to fix it.
+        """
+        by_name: dict[str, Category] = {}
+        for category in await self.categories():
+            by_name.setdefault(category.name.strip().casefold(), category)
+        ids: list[int] = []
+        for name in names:
+            category = by_name.get(name.strip().casefold())
+            if category is None:
+                known = ", ".join(sorted(c.name for c in by_name.values() if c.active and c.can_add))
+                raise CpomsRejected(
+                    f"school {self.school_id!r} has no CPOMS category named {name!r} (its categories: {known}). "
+                    f"Create it in CPOMS, or map the name under [schools.{self.school_id}.cpoms.category_map] "
+                    f'in hvc.toml, e.g. "{name}" = "<a name above>"; then `hvc outbox retry ID`',
+                    [{"field": "category_ids", "issue": "unknown_category", "name": name}],
+                )
+            if not (category.active and category.can_add):
+                raise CpomsRejected(
+                    f"school {self.school_id!r}'s CPOMS category {category.name!r} is "
+                    f"{'disabled' if not category.active else 'closed to hv-connector'}: ask the CPOMS admin "
+                    "to enable it for the integration, or map the name to another category in hvc.toml",
+                    [{"field": "category_ids", "issue": "category_disabled", "name": name}],
+                )
+            if category.id not in ids:
+                ids.append(category.id)
+        return ids
+
+    async def find_student(self, *, upn: str | None = None, mis_id: str | None = None) -> Student | None:
+        """The pupil matched by UPN, else by MIS id; ``None`` when neither matches exactly one."""
+        for field, value in (("upn", upn), ("mis_id", mis_id)):
+            if not value:
+                continue
+            rows = self._parse(await self._request("GET", "/students", params={field: value}), Student, many=True)
+            if len(rows) == 1:
+                return rows[0]
+        return None
+
+    async def find_incident(self, record_id: str) -> IncidentResult | None:
+        """Our record in CPOMS, found by its reference (``source.record_id``), or ``None``."""
+        params = {"source_system": SOURCE_SYSTEM, "source_record_id": record_id}
+        response = await self._request("GET", "/incidents", params=params)
+        rows = self._parse(response, IncidentResult, many=True)
+        return rows[0] if rows else None
+
+    async def create_incident(self, request: IncidentRequest, idempotency_key: str) -> IncidentResult:
+        """Post one incident; retried with the same key until CPOMS answers or the tries run out."""
+        response = await self._request("POST", "/incidents", json=request.wire(), key=idempotency_key)
+        result = self._parse(response, IncidentResult)
+        replayed = response.headers.get("Idempotent-Replayed", "").lower() == "true"
+        return result.model_copy(update={"replayed": replayed})

@@ -1,0 +1,238 @@
+"""The CPOMS client against every response class of the contract (respx, no network, no waiting)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+
+import httpx
+import pytest
+import respx
+from pydantic import SecretStr
+
+from hv_connector.clients.cpoms import CpomsClient, IncidentRequest, Source, StudentRef
+from hv_connector.errors import CpomsRejected, CpomsUnavailable
+
+BASE = "http://cpoms.test/api/v1"
+TOKEN = "tok-SECRET-bw-0001"
+SETTING = "schools.birchwood.cpoms.token"
+KEY = "k" * 64
+
+CATEGORIES = {"data": [
+    {"id": 1, "name": "Safeguarding", "parent_id": None, "active": True, "can_add": True},
+    {"id": 7, "name": "Home Visit", "parent_id": None, "active": True, "can_add": True},
+    {"id": 8, "name": "Integration Tray", "parent_id": None, "active": True, "can_add": False},
+    {"id": 9, "name": "Legacy", "parent_id": None, "active": False, "can_add": True},
+]}
+CREATED = {"id": 41, "status": "recorded", "student_id": 3, "category_ids": [7],
+           "created_at": "2026-11-23T10:00:00+00:00", "alerts": [{"staff_email": "dsl@birchwood.example"}]}
+
+
+def error(status: int, code: str, **headers: str) -> httpx.Response:
+    body = {"error": {"code": code, "message": f"fake says {code}", "request_id": "req-1",
+                      "details": [{"field": "student", "issue": code}] if status == 422 else []}}
+    return httpx.Response(status, json=body, headers=headers)
+
+
+class Sleeps(list):
+    """Records each back-off instead of sleeping."""
+
+    async def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+def client(sleeps: Sleeps) -> CpomsClient:
+    return CpomsClient(BASE, SecretStr(TOKEN), school_id="birchwood", token_setting=SETTING,
+                       attempts=3, min_wait=0.0, max_wait=0.0, sleep=sleeps)
+
+
+def request() -> IncidentRequest:
+    return IncidentRequest(
+        kind="home_visit", student=StudentRef(upn="A123456789012"), category_ids=[7],
+        occurred_at=datetime(2026, 11, 20, 10, 15, tzinfo=timezone.utc), description="Visit made.",
+        source=Source(record_id="v-1", revision=1),
+    )
+
+
+@respx.mock(base_url=BASE, assert_all_called=False)
+async def test_created_sends_key_token_and_body(respx_mock: respx.MockRouter, client: CpomsClient) -> None:
+    route = respx_mock.post("/incidents").respond(201, json=CREATED)
+    async with client:
+        result = await client.create_incident(request(), KEY)
+    assert (result.id, result.replayed) == (41, False)
+    sent = route.calls.last.request
+    assert sent.headers["Idempotency-Key"] == KEY
+    assert sent.headers["Authorization"] == f"Bearer {TOKEN}"
+    body = json.loads(sent.content)
+    assert body["source"] == {"system": "hv-connector", "record_id": "v-1", "revision": 1}
+    assert "home_visit" not in body  # None fields are left out, not sent as null
+
+
+@respx.mock(base_url=BASE)
+async def test_replay_is_reported_as_already_there(respx_mock: respx.MockRouter, client: CpomsClient) -> None:
+    respx_mock.post("/incidents").respond(201, json=CREATED, headers={"Idempotent-Replayed": "true"})
+    async with client:
+        assert (await client.create_incident(request(), KEY)).replayed is True
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "needle"),
+    [
+        (400, "idempotency_key_required", "idempotency_key_required"),
+        (401, "unauthorized", SETTING),
+        (403, "forbidden", "CPOMS admin"),
+        (404, "not_found", "not_found"),
+        (409, "idempotency_key_reused", "idempotency_key_reused"),
+        (413, "payload_too_large", "payload_too_large"),
+        (415, "unsupported_media_type", "unsupported_media_type"),
+        (422, "student_not_found", "student: student_not_found"),
+    ],
+)
+async def test_refusals_are_not_retried_and_say_why(
+    status: int, code: str, needle: str, client: CpomsClient, sleeps: Sleeps
+) -> None:
+    with respx.mock(base_url=BASE) as router:
+        route = router.post("/incidents").mock(return_value=error(status, code))
+        async with client:
+            with pytest.raises(CpomsRejected) as caught:
+                await client.create_incident(request(), KEY)
+    assert route.call_count == 1 and sleeps == []
+    assert needle in str(caught.value) and "req-1" in str(caught.value)
+    assert TOKEN not in str(caught.value)
+    if status == 422:
+        assert caught.value.details == [{"field": "student", "issue": "student_not_found"}]
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [error(500, "internal_error"), error(502, "unavailable"), error(503, "unavailable"), error(504, "unavailable"),
+     error(409, "idempotency_key_in_use"), httpx.ReadTimeout("slow"), httpx.ConnectTimeout("no route"),
+     httpx.RemoteProtocolError("Server disconnected without sending a response.")],
+    ids=["500", "502", "503", "504", "409-in-use", "read-timeout", "connect-timeout", "dropped"],
+)
+@pytest.mark.parametrize("failures", [1, 2])
+async def test_transient_failures_are_retried_with_the_same_key(
+    failure: object, failures: int, client: CpomsClient, sleeps: Sleeps, caplog: pytest.LogCaptureFixture
+) -> None:
+    with respx.mock(base_url=BASE) as router:
+        route = router.post("/incidents").mock(side_effect=[failure] * failures + [httpx.Response(201, json=CREATED)])
+        async with client:
+            with caplog.at_level(logging.WARNING, logger="hv_connector.clients.cpoms"):
+                result = await client.create_incident(request(), KEY)
+    assert result.id == 41
+    assert route.call_count == failures + 1
+    assert {c.request.headers["Idempotency-Key"] for c in route.calls} == {KEY}
+    retries = [r for r in caplog.records if "CPOMS retry" in r.getMessage()]
+    assert len(retries) == failures == len(sleeps)
+    assert all(TOKEN not in r.getMessage() for r in caplog.records)
+
+
+async def test_429_waits_as_long_as_retry_after_says(client: CpomsClient, sleeps: Sleeps) -> None:
+    with respx.mock(base_url=BASE) as router:
+        router.post("/incidents").mock(side_effect=[error(429, "rate_limited", **{"Retry-After": "2"}),
+                                                    httpx.Response(201, json=CREATED)])
+        async with client:
+            await client.create_incident(request(), KEY)
+    assert sleeps == [2.0]
+    assert client.statuses == {429: 1, 201: 1}
+
+
+async def test_a_retry_after_beyond_the_cap_leaves_the_record_for_a_later_push(sleeps: Sleeps) -> None:
+    client = CpomsClient(BASE, SecretStr(TOKEN), school_id="birchwood", token_setting=SETTING,
+                         min_wait=0, max_wait=0, max_retry_after=10, sleep=sleeps)
+    with respx.mock(base_url=BASE) as router:
+        router.post("/incidents").mock(return_value=error(429, "rate_limited", **{"Retry-After": "600"}))
+        async with client:
+            with pytest.raises(CpomsUnavailable) as caught:
+                await client.create_incident(request(), KEY)
+    assert caught.value.retry_after == 600 and sleeps == []
+
+
+@pytest.mark.parametrize(
+    ("failure", "unknown"),
+    [(httpx.ReadTimeout("slow"), True), (httpx.RemoteProtocolError("dropped"), True),
+     (error(503, "unavailable"), True), (httpx.ConnectError("refused"), False), (error(429, "rate_limited"), False)],
+    ids=["read-timeout", "dropped", "503", "refused", "429"],
+)
+async def test_giving_up_says_whether_cpoms_may_have_the_record(
+    failure: object, unknown: bool, client: CpomsClient
+) -> None:
+    with respx.mock(base_url=BASE) as router:
+        router.post("/incidents").mock(side_effect=[failure] * 3)
+        async with client:
+            with pytest.raises(CpomsUnavailable) as caught:
+                await client.create_incident(request(), KEY)
+    assert caught.value.outcome_unknown is unknown
+    assert TOKEN not in str(caught.value)
+
+
+async def test_an_unknown_outcome_sticks_even_if_a_later_try_was_refused_at_the_door(client: CpomsClient) -> None:
+    with respx.mock(base_url=BASE) as router:
+        router.post("/incidents").mock(side_effect=[httpx.ReadTimeout("slow"), httpx.ConnectError("refused"),
+                                                    httpx.ConnectError("refused")])
+        async with client:
+            with pytest.raises(CpomsUnavailable) as caught:
+                await client.create_incident(request(), KEY)
+    assert caught.value.outcome_unknown is True
+
+
+@respx.mock(base_url=BASE)
+async def test_categories_map_by_name_and_are_fetched_once(respx_mock: respx.MockRouter, client: CpomsClient) -> None:
+    route = respx_mock.get("/categories").respond(200, json=CATEGORIES)
+    async with client:
+        assert await client.category_ids(["home visit", "Safeguarding"]) == [7, 1]
+        assert await client.category_ids(["Home Visit"]) == [7]
+    assert route.call_count == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "needle"),
+    [("Attendance", "no CPOMS category named 'Attendance'"), ("Legacy", "disabled"),
+     ("Integration Tray", "closed to hv-connector")],
+)
+async def test_a_category_the_school_lacks_explains_the_mapping(name: str, needle: str, client: CpomsClient) -> None:
+    with respx.mock(base_url=BASE) as router:
+        router.get("/categories").respond(200, json=CATEGORIES)
+        async with client:
+            with pytest.raises(CpomsRejected) as caught:
+                await client.category_ids(["Home Visit", name])
+    assert needle in str(caught.value)
+    assert "hvc.toml" in str(caught.value)
+
+
+@respx.mock(base_url=BASE)
+async def test_pupil_matched_by_upn_then_mis_id(respx_mock: respx.MockRouter, client: CpomsClient) -> None:
+    respx_mock.get("/students", params={"upn": "A123456789012"}).respond(200, json={"data": []})
+    respx_mock.get("/students", params={"mis_id": "MIS-9"}).respond(
+        200, json={"data": [{"id": 9, "upn": "B000000000000", "mis_id": "MIS-9", "forename": "Ada",
+                             "surname": "Example"}]})
+    async with client:
+        student = await client.find_student(upn="A123456789012", mis_id="MIS-9")
+    assert student is not None and student.id == 9
+
+
+@respx.mock(base_url=BASE)
+async def test_find_by_reference(respx_mock: respx.MockRouter, client: CpomsClient) -> None:
+    respx_mock.get("/incidents", params={"source_system": "hv-connector", "source_record_id": "v-1"}).respond(
+        200, json={"data": [CREATED]})
+    respx_mock.get("/incidents", params={"source_system": "hv-connector", "source_record_id": "v-2"}).respond(
+        200, json={"data": []})
+    async with client:
+        assert (await client.find_incident("v-1")).id == 41
+        assert await client.find_incident("v-2") is None
+
+
+async def test_an_unreadable_answer_is_unavailable_not_a_crash(client: CpomsClient) -> None:
+    with respx.mock(base_url=BASE) as router:
+        router.post("/incidents").respond(201, text="<html>proxy</html>")
+        async with client:
+            with pytest.raises(CpomsUnavailable) as caught:
+                await client.create_incident(request(), KEY)
+    assert caught.value.outcome_unknown is True
