@@ -1,0 +1,205 @@
+"""Birchwood's policy plugin, checked with hv-connector's testing kit.
+
+For every rule: a visit that breaks it yields the rule's finding, and the
+nearest visit that keeps it does not.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hv_connector.clock import LONDON
+from hv_connector.models import Severity, Stage
+from hv_connector.testing import PolicyKit, installed_policies, staff
+from hv_connector.visitfile import load_visit
+from hvc_birchwood import plugin
+from hvc_birchwood.policy import RISK_TEMPLATE
+
+FULL_ASSESSMENT = {
+    "code_word": "kestrel",
+    "hazards": [{"hazard": h.hazard, "controls": list(h.controls), "rating": h.default_rating or "L"}
+                for h in RISK_TEMPLATE.hazards],
+}
+BASE = {"reason": "attendance", "risk_assessment": FULL_ASSESSMENT}
+kit = PolicyKit(plugin, base=BASE)
+VISITS = Path(__file__).resolve().parents[3] / "fixtures" / "visits"
+
+LONE = kit.visit_data()["staff"][:1]
+TEACHER = staff("t1", "Terry Teacher", "teacher")
+LINE_MANAGER = staff("lm1", "Lee Manager", "line-manager")
+CP_OUTCOME = {"child_seen": True, "concerns": "Bruise on the child's arm.", "cp_concern": True}
+
+
+def test_the_plugin_is_installed_for_its_school() -> None:
+    info = installed_policies().info("birchwood")
+    assert info.school_name.startswith("Birchwood Community High School")
+    assert info.source_document == "birchwood.txt"
+    assert info.review_by is not None and info.review_by.isoformat() == "2027-09-30"
+
+
+def test_plugin_keeps_the_contract() -> None:
+    kit.check_contract()
+
+
+def test_a_well_planned_visit_raises_nothing() -> None:
+    visit = kit.visit()
+    kit.assert_clean(visit)
+    assert not [f for f in kit.findings(visit) if f.rule_id.startswith("birchwood.")
+                and f.stage in (Stage.REQUEST, Stage.AUTHORISE, Stage.SIGN_OUT)]
+
+
+def at(day: str, start: str, end: str) -> dict[str, Any]:
+    return {"planned_start": f"{day}T{start}", "expected_return": f"{day}T{end}"}
+
+
+# rule id, severity, a change that breaks it, the nearest change that keeps it
+CASES: list[tuple[str, Severity, dict[str, Any], dict[str, Any]]] = [
+    ("birchwood.authorised-by-dsl-or-slt", Severity.BLOCK,
+     {"authorised_by": TEACHER}, {"authorised_by": staff("d1", "Dee Lead", "dsl")}),
+    ("birchwood.authorised-by-dsl-or-slt", Severity.BLOCK,
+     {"authorised_by": None}, {"authorised_by": staff("s9", "Sol Senior", "slt")}),
+    ("birchwood.parents-informed", Severity.WARN,
+     {"parents_informed": False}, {"parents_informed": True}),
+    ("birchwood.parents-informed", Severity.WARN,
+     {"parents_informed": False, "parents_not_responding": True, "reason": "attendance"},
+     {"parents_informed": False, "parents_not_responding": True, "reason": "welfare-check"}),
+    ("birchwood.parents-informed", Severity.WARN,
+     {"parents_informed": False, "emergency": True},
+     {"parents_informed": False, "emergency": True, "safeguarding": True}),
+    ("birchwood.reasons", Severity.BLOCK, {"reason": "tuition"}, {"reason": "suspected-holiday"}),
+    ("birchwood.reasons", Severity.BLOCK, {"purpose": " "}, {"purpose": "Agree an attendance plan."}),
+    ("birchwood.second-staff-if-concerns", Severity.BLOCK,
+     {"family.concerns": True, "staff": LONE}, {"family.concerns": True}),
+    ("birchwood.second-staff-if-concerns", Severity.BLOCK,
+     {"family.known_violent_person": True, "staff": LONE}, {"family.known_violent_person": False, "staff": LONE}),
+    ("birchwood.risk-assessment-if-concerns", Severity.BLOCK,
+     {"family.concerns": True}, {"family.concerns": True, "risk_assessment.completed_with": LINE_MANAGER}),
+    ("birchwood.risk-assessment-if-concerns", Severity.BLOCK,
+     {"family.concerns": True, "risk_assessment.hazards": [], "risk_assessment.completed_with": LINE_MANAGER},
+     {"family.concerns": False, "risk_assessment.hazards": []}),
+    ("birchwood.line-manager-informed", Severity.BLOCK,
+     {"line_manager_informed": False}, {"line_manager_informed": True}),
+    ("birchwood.no-evening-visits", Severity.WARN,
+     at("2026-11-23", "16:30:00+00:00", "17:30:00+00:00"), at("2026-11-23", "16:00:00+00:00", "17:00:00+00:00")),
+    ("birchwood.no-evening-visits", Severity.WARN,
+     at("2026-11-23", "17:00:00+00:00", "17:45:00+00:00"), at("2026-11-23", "08:30:00+00:00", "09:30:00+00:00")),
+    ("birchwood.safe-word", Severity.BLOCK, {"risk_assessment.code_word": None}, {"risk_assessment.code_word": "owl"}),
+    ("birchwood.safe-word", Severity.BLOCK, {"risk_assessment.code_word": "  "}, {"risk_assessment.code_word": "owl"}),
+    ("birchwood.no-solo-if-unmitigated", Severity.BLOCK,
+     {"staff": LONE, "risk_assessment.concerns_mitigated": False},
+     {"staff": LONE, "risk_assessment.concerns_mitigated": True}),
+    ("birchwood.no-solo-if-unmitigated", Severity.BLOCK,
+     {"staff": LONE, "risk_assessment.concerns_mitigated": False},
+     {"risk_assessment.concerns_mitigated": False}),
+    ("birchwood.phone-after-visit", Severity.INFO,
+     {"returning_to_school": False},
+     {"returning_to_school": False, "check_ins": [{"at": "2026-11-23T10:50:00+00:00", "kind": "left-home"}]}),
+    ("birchwood.phone-after-visit", Severity.INFO, {"returning_to_school": False}, {"returning_to_school": True}),
+    ("birchwood.cp-to-dsl-on-return", Severity.BLOCK,
+     {"outcome": CP_OUTCOME}, {"outcome": {**CP_OUTCOME, "cp_discussed_with_dsl": True}}),
+    ("birchwood.hazards", Severity.INFO,
+     {"risk_assessment.hazards": FULL_ASSESSMENT["hazards"][:4]}, {}),
+    ("birchwood.hazards", Severity.INFO,
+     {"risk_assessment.hazards": [*FULL_ASSESSMENT["hazards"][:4], {"hazard": RISK_TEMPLATE.hazards[4].hazard,
+                                                                    "controls": ["Keep away"]}]},
+     {"risk_assessment.hazards": [*FULL_ASSESSMENT["hazards"][:4], {"hazard": RISK_TEMPLATE.hazards[4].hazard,
+                                                                    "controls": ["Keep away"], "rating": "M"}]}),
+    ("birchwood.hazards", Severity.INFO, {"risk_assessment": None}, {}),
+]
+
+
+@pytest.mark.parametrize(("rule_id", "severity", "breaks", "keeps"), CASES,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_each_rule_fires_when_broken_and_not_when_kept(
+    rule_id: str, severity: Severity, breaks: dict[str, Any], keeps: dict[str, Any]
+) -> None:
+    base = kit.visit()
+    finding = kit.assert_finding(kit.change(base, breaks), rule_id, severity=severity)
+    assert finding.message and finding.clause.startswith("Birchwood policy — ")
+    kit.assert_no_finding(kit.change(base, keeps), rule_id)
+
+
+def test_every_rule_has_a_case() -> None:
+    declared = {r.rule_id for r in kit.policies.rules("birchwood") if r.rule_id.startswith("birchwood.")}
+    assert declared == {case[0] for case in CASES}
+
+
+def test_the_evening_can_start_later_by_option() -> None:
+    late = kit.change(kit.visit(), at("2026-11-23", "16:30:00+00:00", "17:30:00+00:00"))
+    kit.assert_finding(late, "birchwood.no-evening-visits")
+    PolicyKit(plugin, base=BASE, options={"evening_from": "18:00"}).assert_no_finding(
+        late, "birchwood.no-evening-visits")
+
+
+@pytest.mark.parametrize(("start", "end", "evening"), [
+    # Friday before the clocks go back (BST, UTC+1): 16:30Z is 17:30 in London.
+    ("2026-10-23T15:45:00Z", "2026-10-23T16:30:00Z", True),
+    ("2026-10-23T15:00:00Z", "2026-10-23T15:55:00Z", False),
+    # Monday after (GMT): the same London times are an hour later in UTC.
+    ("2026-10-26T16:45:00Z", "2026-10-26T17:30:00Z", True),
+    ("2026-10-26T16:00:00Z", "2026-10-26T16:55:00Z", False),
+])
+def test_the_evening_is_london_time_across_the_october_clock_change(start: str, end: str, evening: bool) -> None:
+    visit = kit.change(kit.visit(), {"planned_start": start, "expected_return": end})
+    now = datetime(2026, 10, 1, 8, 0, tzinfo=LONDON)
+    fired = [f for f in kit.findings(visit, Stage.AUTHORISE, now) if f.rule_id == "birchwood.no-evening-visits"]
+    assert bool(fired) is evening
+
+
+def test_staff_not_going_back_to_school_phone_in_when_they_leave() -> None:
+    assert kit.policies.ask("birchwood", "checkin_plan", visit=kit.visit()).steps == ()
+    plan = kit.policies.ask("birchwood", "checkin_plan", visit=kit.visit(returning_to_school=False))
+    assert [s.kind for s in plan.steps] == ["left-home"]
+
+
+def test_escalation_goes_from_a_phone_call_to_the_dsl_to_999() -> None:
+    chain = kit.policies.ask("birchwood", "escalation_chain", visit=kit.visit())
+    assert [s.who for s in chain] == [("office", "line-manager"), ("dsl", "slt"), ("dsl", "slt")]
+    assert chain[-1].emergency and "999" in chain[-1].action
+
+
+def test_only_the_dsl_or_slt_may_authorise() -> None:
+    roles = kit.policies.ask("birchwood", "authoriser_roles", visit=kit.visit())
+    assert {"dsl", "slt"} <= set(roles) and "teacher" not in roles and "line-manager" not in roles
+
+
+def test_the_risk_template_is_appendix_1() -> None:
+    template = kit.policies.ask("birchwood", "risk_assessment_template", visit=kit.visit())
+    assert len(template.hazards) == 5 and template.requires_code_word
+    assert [h.default_rating for h in template.hazards] == ["L", "L", "L", "L", None]
+    assert all(h.controls for h in template.hazards)
+
+
+def test_a_child_protection_concern_is_filed_as_child_protection() -> None:
+    concern = kit.visit(outcome=CP_OUTCOME)
+    assert kit.policies.ask("birchwood", "cpoms_categories", visit=concern, kind="concern")[0] == "Child Protection"
+    assert kit.policies.ask("birchwood", "cpoms_categories", visit=kit.visit(), kind="home-visit") == ["Home Visit"]
+
+
+def test_follow_ups_send_concerns_to_the_line_manager() -> None:
+    texts = [f.text for answer in kit.policies.ask("birchwood", "follow_ups", visit=kit.visit(outcome=CP_OUTCOME))
+             for f in answer]
+    assert any("line manager" in t for t in texts) and any("CPOMS" in t for t in texts)
+
+
+def test_the_sample_visits_pass_and_fail_as_described() -> None:
+    ready = load_visit(VISITS / "birchwood-ready.json")
+    kit.assert_clean(ready)
+    problems = load_visit(VISITS / "birchwood-concerns-solo.json")
+    blocks = {f.rule_id for f in kit.findings(problems) if f.severity is Severity.BLOCK}
+    assert {"birchwood.second-staff-if-concerns", "birchwood.no-solo-if-unmitigated",
+            "birchwood.authorised-by-dsl-or-slt", "birchwood.safe-word"} <= blocks
+
+
+def test_hvc_policy_check_exits_1_on_the_problem_visit() -> None:
+    result = subprocess.run([sys.executable, "-m", "hv_connector", "policy", "check",
+                             str(VISITS / "birchwood-concerns-solo.json"), "--stage", "authorise"],
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "birchwood.no-solo-if-unmitigated" in result.stdout
