@@ -1,0 +1,399 @@
+"""What is due on a visit, worked out from its state alone.
+
+This module is pure: no store, no clock, no plugins. Given a visit, the
+school's check-in plan and escalation chain, the events already fired (from
+the ``escalations`` table) and a moment, :func:`assess` says which events are
+due now, which open events no longer apply (and why), and when the next one
+falls due. Because the answer depends only on state, a watch run from cron
+every five minutes and a daemon ticking every thirty seconds fire the same
+events with the same keys, and a watch restarted after a crash resumes exactly
+where it was.
+
+Every time is handled as an absolute (UTC) instant; only the words shown to
+people use the London wall clock. A visit across the October clock change is
+therefore neither escalated an hour early nor an hour late.
+
+The pieces:
+
+* **Check-in steps** of the plan fall due at their anchor plus offset. A
+  reminder fires ``reminder_minutes`` before; a step not met by a matching
+  check-in ``grace_minutes`` after it fell due starts an escalation episode.
+* **Overdue**: not back ``grace_minutes`` after the expected return starts
+  an episode.
+* **Code word**: a check-in made with the code word starts an episode at the
+  chain's emergency step, at once.
+* **Episodes** run the chain: step 0 when triggered, each next step when the
+  previous step's ``wait_minutes`` have passed (counted from when that step was
+  due, so the cadence of the watch never shifts the timetable), and, when the
+  chain runs out, a ``chain-exhausted`` alert to everyone on it. One episode
+  runs per visit at a time; a code word pre-empts any other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Iterable, Literal, Mapping, Sequence
+
+from hv_connector.clock import local
+from hv_connector.models import CheckIn, CheckInPlan, CheckInStep, EscalationStep, Visit
+
+EventKind = Literal["checkin-reminder", "checkin-missed", "overdue", "code-word", "chain-exhausted"]
+TriggerKind = Literal["checkin-missed", "overdue", "code-word"]
+
+EXHAUSTED_AFTER_MINUTES = 15
+"""When the chain's last step has no time limit of its own, everyone is alerted this long after it."""
+
+VISITING_STAFF = "visiting-staff"
+"""The role name plans use for the staff out on the visit."""
+
+_CONTACT_KINDS: dict[str, frozenset[str]] = {
+    "office-call": frozenset({"office-call", "staff-call", "arrived"}),
+    "staff-call": frozenset({"staff-call", "office-call", "arrived"}),
+    "left-home": frozenset({"left-home"}),
+    "home-safe": frozenset({"home-safe"}),
+    "interval": frozenset({"office-call", "staff-call", "arrived", "left-home", "interruption"}),
+}
+"""Which recorded check-in kinds meet a plan step of each kind: any two-way call is contact."""
+
+
+@dataclass(frozen=True)
+class Fired:
+    """An event already recorded in the ``escalations`` table (the part the schedule needs)."""
+
+    key: str
+    due_at: datetime
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DueEvent:
+    """One event to fire now: a reminder, a step of the chain, or the chain running out.
+
+    ``key`` is stable: the same event computed on any tick, by any process,
+    has the same key, so the unique ``escalations.key`` makes it fire once.
+    """
+
+    key: str
+    visit_id: str
+    kind: EventKind
+    step_index: int
+    due_at: datetime
+    """When it fell due (UTC)."""
+    who: tuple[str, ...]
+    """Roles to reach (``visiting-staff`` means the staff on the visit)."""
+    text: str
+    """What the people reached read: who, what to do. Never the code word, never the pupil."""
+    episode: str | None = None
+    """The escalation episode this step belongs to; ``None`` for reminders."""
+    emergency: bool = False
+
+
+@dataclass(frozen=True)
+class Closure:
+    """An open event that no longer applies, and the reason shown beside it."""
+
+    key: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What the schedule says about one visit at one moment."""
+
+    events: tuple[DueEvent, ...] = ()
+    closures: tuple[Closure, ...] = ()
+    next_due: datetime | None = None
+    """The earliest moment after ``now`` something may fall due (UTC), or ``None`` if nothing ever will."""
+
+
+@dataclass(frozen=True)
+class _Trigger:
+    episode: str
+    kind: TriggerKind
+    at: datetime
+    what: str
+
+
+@dataclass
+class _Plan:
+    """The plan's steps resolved against the visit: due times and which are met."""
+
+    reminders: list[tuple[str, datetime, datetime, CheckInStep]] = field(default_factory=list)
+    triggers: list[_Trigger] = field(default_factory=list)
+
+
+def utc(moment: datetime) -> datetime:
+    """``moment`` as an aware UTC datetime (arithmetic on it is absolute time)."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: every time in hv-connector is timezone-aware")
+    return moment.astimezone(timezone.utc)
+
+
+def stamp(moment: datetime) -> str:
+    """A compact UTC stamp for event keys: ``20261123T1110Z``."""
+    return utc(moment).strftime("%Y%m%dT%H%M%SZ")
+
+
+def wall(moment: datetime) -> str:
+    """``moment`` on the London wall clock, as people read it (``14:05 GMT``)."""
+    return local(moment).strftime("%H:%M %Z")
+
+
+def staff_names(visit: Visit) -> str:
+    """The visiting staff as one phrase: ``Alex Visitor and Sam Second``."""
+    names = [s.name for s in visit.staff] or ["the visiting staff"]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def emergency_index(chain: Sequence[EscalationStep]) -> int:
+    """The step a code word jumps to: the one marked ``emergency``, else the last."""
+    return next((i for i, step in enumerate(chain) if step.emergency), len(chain) - 1)
+
+
+def chain_roles(chain: Iterable[EscalationStep]) -> tuple[str, ...]:
+    """Every role on the chain, once each, in order of first appearance."""
+    return tuple(dict.fromkeys(role for step in chain for role in step.who))
+
+
+# --- the plan ---------------------------------------------------------------------------------
+
+
+def _anchor(visit: Visit, step: CheckInStep) -> datetime | None:
+    anchors = {
+        "sign-out": visit.signed_out_at,
+        "planned-start": visit.planned_start,
+        "expected-return": visit.expected_return,
+        "returned": visit.returned_at,
+        "interval": _last_contact(visit),
+    }
+    moment = anchors[step.anchor]
+    return None if moment is None else utc(moment)
+
+
+def _last_contact(visit: Visit) -> datetime | None:
+    moments = [utc(c.at) for c in visit.check_ins if not c.code_word_used]
+    if visit.signed_out_at is not None:
+        moments.append(utc(visit.signed_out_at))
+    return max(moments, default=None)
+
+
+def _resolve_plan(visit: Visit, plan: CheckInPlan) -> _Plan:
+    """Due times of the plan's steps, matched greedily against the check-ins made."""
+    resolved = _Plan()
+    if visit.signed_out_at is None:
+        return resolved
+    grace = timedelta(minutes=plan.grace_minutes)
+    returned = visit.returned_at is not None
+    timed: list[tuple[datetime, int, CheckInStep]] = []
+    for index, step in enumerate(plan.steps):
+        anchor = _anchor(visit, step)
+        if anchor is None or (returned and step.anchor != "returned"):
+            continue
+        timed.append((anchor + timedelta(minutes=step.offset_minutes), index, step))
+    timed.sort(key=lambda item: (item[0], item[1]))
+    contacts = sorted((c for c in visit.check_ins if not c.code_word_used), key=lambda c: utc(c.at))
+    used: set[int] = set()
+    window_start = utc(visit.signed_out_at)
+    for due, index, step in timed:
+        if step.anchor != "interval" and _meet(step, contacts, used, window_start):
+            window_start = max(window_start, due)
+            continue
+        label = f"{index}@{stamp(due)}"
+        resolved.reminders.append((label, due - timedelta(minutes=step.reminder_minutes), due, step))
+        resolved.triggers.append(_Trigger(f"missed:{label}", "checkin-missed", due + grace,
+                                          f"{step.description} (due {wall(due)})"))
+        window_start = max(window_start, due)
+    if not returned and visit.expected_return is not None:
+        expected = utc(visit.expected_return)
+        overdue = _Trigger(f"overdue@{stamp(expected)}", "overdue", expected + grace, f"due back {wall(expected)}")
+        # Once staff are overdue, that one alarm covers any contact missed from then on: one chain, not two.
+        resolved.triggers = [t for t in resolved.triggers if t.at < overdue.at] + [overdue]
+    for check_in in visit.check_ins:
+        if check_in.code_word_used and not returned:
+            resolved.triggers.append(_Trigger(f"code@{stamp(check_in.at)}", "code-word", utc(check_in.at), ""))
+    return resolved
+
+
+def _meet(step: CheckInStep, contacts: Sequence[CheckIn], used: set[int], since: datetime) -> bool:
+    """Whether an unused matching check-in made at or after ``since`` meets ``step`` (and use it)."""
+    kinds = _CONTACT_KINDS[step.kind]
+    for position, check_in in enumerate(contacts):
+        if position not in used and check_in.kind in kinds and utc(check_in.at) >= since:
+            used.add(position)
+            return True
+    return False
+
+
+# --- episodes ---------------------------------------------------------------------------------
+
+
+def _episode_keys(visit_id: str, episode: str, chain_length: int) -> list[str]:
+    return [step_key(visit_id, episode, k) for k in range(chain_length)] + [exhausted_key(visit_id, episode)]
+
+
+def step_key(visit_id: str, episode: str, index: int) -> str:
+    """The event key of step ``index`` of an episode."""
+    return f"{visit_id}/{episode}/step/{index}"
+
+
+def exhausted_key(visit_id: str, episode: str) -> str:
+    """The event key of an episode's chain-exhausted alert."""
+    return f"{visit_id}/{episode}/exhausted"
+
+
+def episode_of(key: str) -> str | None:
+    """The episode an event key belongs to (``None`` for a reminder)."""
+    parts = key.split("/")
+    return parts[1] if len(parts) >= 3 and parts[1] != "remind" else None
+
+
+def _choose(visit_id: str, candidates: list[_Trigger], fired: Mapping[str, Fired], length: int) -> _Trigger | None:
+    """The one episode that runs: a code word first, else the one already running, else the earliest."""
+    codes = [t for t in candidates if t.kind == "code-word"]
+    if codes:
+        return max(codes, key=lambda t: t.at)
+    running = [t for t in candidates if any(k in fired for k in _episode_keys(visit_id, t.episode, length))]
+    pool = running or candidates
+    return min(pool, key=lambda t: (t.at, t.episode)) if pool else None
+
+
+def _closed(visit_id: str, trigger: _Trigger, fired: Mapping[str, Fired], length: int) -> bool:
+    return any(fired[k].closed_at is not None for k in _episode_keys(visit_id, trigger.episode, length) if k in fired)
+
+
+def _steps(visit: Visit, trigger: _Trigger, chain: Sequence[EscalationStep],
+           fired: Mapping[str, Fired]) -> list[DueEvent]:
+    """Every step of the episode with its due time, in order (fired ones included)."""
+    vid = visit.id or ""
+    start = emergency_index(chain) if trigger.kind == "code-word" else 0
+    events: list[DueEvent] = []
+    due = trigger.at
+    for index in range(start, len(chain)):
+        key = step_key(vid, trigger.episode, index)
+        if key in fired:
+            due = utc(fired[key].due_at)
+        step = chain[index]
+        kind: EventKind = "code-word" if trigger.kind == "code-word" and index == start else trigger.kind
+        events.append(DueEvent(key, vid, kind, index, due, step.who,
+                               _step_text(visit, trigger, chain, index), trigger.episode, step.emergency))
+        due = due + timedelta(minutes=step.wait_minutes)
+    last_wait = chain[-1].wait_minutes or EXHAUSTED_AFTER_MINUTES
+    exhausted_at = events[-1].due_at + timedelta(minutes=last_wait)
+    key = exhausted_key(vid, trigger.episode)
+    if key in fired:
+        exhausted_at = utc(fired[key].due_at)
+    events.append(DueEvent(key, vid, "chain-exhausted", len(chain), exhausted_at, chain_roles(chain),
+                           _exhausted_text(visit, chain), trigger.episode, True))
+    return events
+
+
+def _step_text(visit: Visit, trigger: _Trigger, chain: Sequence[EscalationStep], index: int) -> str:
+    who = staff_names(visit)
+    action = chain[index].action
+    if trigger.kind == "code-word":
+        # Read over the office worker's shoulder, this must not alarm beyond what the policy intends.
+        return f"Priority call-back requested for {who} — follow the emergency step: {action}"
+    situation = (f"{who} missed a check-in: {trigger.what}" if trigger.kind == "checkin-missed"
+                 else f"{who} not back from a home visit ({trigger.what})")
+    return f"{situation}. Step {index + 1} of {len(chain)}: {action}"
+
+
+def _exhausted_text(visit: Visit, chain: Sequence[EscalationStep]) -> str:
+    return (f"Every step of the chain has been taken for {staff_names(visit)} and nobody has stood it down: "
+            f"everyone on the chain ({', '.join(chain_roles(chain))}) act now. Last step: {chain[-1].action}")
+
+
+def _reminder(visit: Visit, label: str, at: datetime, due: datetime, step: CheckInStep) -> DueEvent:
+    vid = visit.id or ""
+    text = f"Reminder for {staff_names(visit)}: {step.description} Due at {wall(due)}."
+    return DueEvent(f"{vid}/remind/{label}", vid, "checkin-reminder", 0, at, step.who, text)
+
+
+# --- the whole picture ------------------------------------------------------------------------
+
+
+def assess(visit: Visit, plan: CheckInPlan, chain: Sequence[EscalationStep],
+           fired: Mapping[str, Fired], now: datetime) -> Assessment:
+    """What is due on ``visit`` at ``now``, what no longer applies, and when to look again.
+
+    :param visit: the visit with its check-ins, as stored (``id`` set).
+    :param plan: the school's check-in plan for it.
+    :param chain: the school's escalation chain for it (at least one step).
+    :param fired: events already recorded for this visit, by key.
+    :param now: the moment of the tick (aware).
+    """
+    if not chain:
+        raise ValueError("an escalation chain needs at least one step")
+    now = utc(now)
+    vid = visit.id or ""
+    resolved = _resolve_plan(visit, plan)
+    events: list[DueEvent] = []
+    upcoming: list[datetime] = []
+
+    for label, at, due, step in resolved.reminders:
+        reminder = _reminder(visit, label, at, due, step)
+        if reminder.key in fired or now >= due + timedelta(minutes=plan.grace_minutes):
+            continue  # sent already, or too late to remind: the missed check-in takes over
+        if at <= now:
+            events.append(reminder)
+        else:
+            upcoming.append(at)
+
+    length = len(chain)
+    candidates = [t for t in resolved.triggers if t.at <= now and not _closed(vid, t, fired, length)]
+    upcoming += [t.at for t in resolved.triggers if t.at > now]
+    active = _choose(vid, candidates, fired, length)
+    if active is not None:
+        for event in _steps(visit, active, chain, fired):
+            if event.key in fired:
+                continue
+            if event.due_at <= now:
+                events.append(event)
+            else:
+                upcoming.append(event.due_at)
+                break
+
+    live = {t.episode for t in candidates if t is active}
+    closures = [Closure(key, _why_closed(visit, resolved.triggers, key))
+                for key, row in fired.items()
+                if row.closed_at is None and episode_of(key) is not None and episode_of(key) not in live]
+    events.sort(key=lambda e: (e.due_at, e.step_index))
+    return Assessment(tuple(events), tuple(closures), min(upcoming, default=None))
+
+
+def _why_closed(visit: Visit, triggers: Sequence[_Trigger], key: str) -> str:
+    episode = episode_of(key) or ""
+    if visit.returned_at is not None:
+        return f"staff back at {wall(visit.returned_at)}"
+    if any(t.episode == episode for t in triggers):
+        return "superseded by a priority call-back"
+    if episode.startswith("overdue@"):
+        return "expected return moved"
+    return "check-in received"
+
+
+def due_events(visit: Visit, plan: CheckInPlan, chain: Sequence[EscalationStep],
+               fired: Mapping[str, Fired], now: datetime) -> list[DueEvent]:
+    """The events due on ``visit`` at ``now``, oldest first (see :func:`assess`)."""
+    return list(assess(visit, plan, chain, fired, now).events)
+
+
+def next_step(visit: Visit, plan: CheckInPlan, chain: Sequence[EscalationStep],
+              fired: Mapping[str, Fired], now: datetime) -> DueEvent | None:
+    """The running episode's next unfired step, due ``now`` (for "escalate now"), or ``None``."""
+    now = utc(now)
+    vid = visit.id or ""
+    resolved = _resolve_plan(visit, plan)
+    length = len(chain)
+    candidates = [t for t in resolved.triggers if t.at <= now and not _closed(vid, t, fired, length)]
+    running = [t for t in candidates if any(k in fired for k in _episode_keys(vid, t.episode, length))]
+    active = _choose(vid, running, fired, length)
+    if active is None:
+        return None
+    pending = [e for e in _steps(visit, active, chain, fired) if e.key not in fired]
+    if not pending:
+        return None
+    event = pending[0]
+    return DueEvent(event.key, event.visit_id, event.kind, event.step_index, now, event.who, event.text,
+                    event.episode, event.emergency)
