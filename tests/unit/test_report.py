@@ -1,0 +1,124 @@
+"""The CPOMS record is built from the visit: what the policies ask for, dated right, never the code word."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from hv_connector import hookimpl
+from hv_connector.clock import LONDON
+from hv_connector.models import FollowUp, PolicyInfo, Reason, Visit
+from hv_connector.plugins import Policies, build_plugin_manager
+from hv_connector.report import Decision, build_reports
+from hv_connector.testing import base_visit
+
+START = datetime(2026, 11, 20, 10, 0, tzinfo=LONDON)
+
+
+class ReportPolicy:
+    """A tiny real policy plugin: categories per kind, and one follow-up."""
+
+    @hookimpl
+    def policy_info(self) -> PolicyInfo:
+        return PolicyInfo(school_id="oak", school_name="Oak School", source_document="oak.txt")
+
+    @hookimpl
+    def visit_reasons(self) -> list[Reason]:
+        return [Reason(code="attendance", label="Attendance below 90%", tags=("attendance",)),
+                Reason(code="welfare", label="Welfare check", tags=("welfare",))]
+
+    @hookimpl
+    def cpoms_categories(self, visit: Visit, kind: str) -> list[str]:
+        return {"concern": ["Child Protection", "Home Visit"]}.get(kind, ["Home Visit"])
+
+    @hookimpl
+    def follow_ups(self, visit: Visit) -> list[FollowUp]:
+        return [FollowUp(text="Phone the family in a week.", who=("pflo",), due_days=7)]
+
+
+@pytest.fixture
+def policies() -> Policies:
+    pm = build_plugin_manager(load_entrypoints=False)
+    pm.register(ReportPolicy(), name="oak")
+    return Policies(pm)
+
+
+def visit(**outcome: object) -> Visit:
+    data = base_visit("oak", reason="attendance", start=START, id="v-42")
+    data["outcome"] = {
+        "arrived_at": (START + timedelta(minutes=7)).isoformat(),
+        "departed_at": (START + timedelta(minutes=52)).isoformat(),
+        "child_seen": True, "child_seen_alone": False, "child_spoken_to": True,
+        "child_words": "I don't like the bus in the morning.",
+        "persons_present": [{"name": "Mary Example", "relationship": "mother"}],
+        "discussion": "Morning routine and the bus.",
+        "agreements": ["Mum walks Ada to school for two weeks."],
+        "action_points": ["Check attendance on Friday."],
+        "follow_up_on": "2026-12-04",
+        **outcome,
+    }
+    return Visit.model_validate(data)
+
+
+def test_a_routine_report_holds_what_the_policies_ask_for(policies: Policies) -> None:
+    override = Decision(what="Override of oak.pairs", by="Jo Authoriser", reason="second adult waiting in the car")
+    [report] = build_reports(visit(), "home-visit", policies, decisions=[override])
+    assert report.record_id == "v-42" and report.kind == "home-visit" and not report.alert_dsl
+    assert report.categories == ("Home Visit",)
+    assert report.occurred_at == START + timedelta(minutes=7)  # the arrival, not when it was written up
+    assert report.visit_type == "attendance" and report.outcome == "child_seen"
+    assert [a.text for a in report.actions] == ["Check attendance on Friday.", "Phone the family in a week."]
+    assert report.actions[1].due_on == date(2026, 11, 27)
+    assert [d.what for d in report.decisions] == ["Visit authorised", "Override of oak.pairs"]
+    text = report.description
+    for expected in ("Attendance below 90%", "Alex Visitor (pastoral)", "Arrived: Fri 20 Nov 2026 10:07",
+                     "left: Fri 20 Nov 2026 10:52", "spoken to: yes", "\"I don't like the bus in the morning.\"",
+                     "Mary Example (mother)", "Mum walks Ada", "Concerns: none raised",
+                     "reason: second adult waiting in the car", "Phone the family in a week. (pflo, by 27 Nov 2026)",
+                     "Outcome: child seen and spoken to"):
+        assert expected in text, expected
+
+
+def test_a_report_without_an_arrival_is_dated_to_the_planned_start(policies: Policies) -> None:
+    [report] = build_reports(visit(arrived_at=None, departed_at=None), "home-visit", policies)
+    assert report.occurred_at == START
+
+
+def test_a_concern_becomes_its_own_urgent_record_alerting_the_dsl(policies: Policies) -> None:
+    reports = build_reports(
+        visit(cp_concern=True, concerns="Bruise on the left forearm; Ada said she fell.",
+              violence_or_abuse=True, incident_reported_to_line_manager=True),
+        "home-visit", policies, dsl_emails=["dsl@oak.example"])
+    concern, routine = reports
+    assert (concern.kind, concern.record_id, concern.alert_dsl) == ("concern", "v-42/concern", True)
+    assert concern.alert_emails == ("dsl@oak.example",) and routine.alert_emails == ()
+    assert concern.categories == ("Child Protection", "Home Visit")
+    assert concern.summary.startswith("Safeguarding concern about Test Pupil raised on a home visit: Bruise")
+    assert "Violence or abuse towards staff occurred" in concern.description
+    assert "discussed with the DSL" not in routine.outcome_text
+
+
+def test_a_concern_flagged_at_a_check_in_is_dated_when_it_was_raised(policies: Policies) -> None:
+    data = visit().model_dump(mode="json", context={"reveal_secrets": True})
+    raised = START + timedelta(minutes=20)
+    data["check_ins"] = [{"at": raised.isoformat(), "kind": "staff-call", "concerns": True, "note": "Dad shouting"}]
+    concern, _ = build_reports(Visit.model_validate(data), "home-visit", policies)
+    assert concern.occurred_at == raised
+    assert "Raised at the 10:20 check-in: Dad shouting" in concern.concerns
+
+
+def test_a_cancelled_visit_says_why_and_has_no_outcome(policies: Policies) -> None:
+    [report] = build_reports(
+        visit(cancelled=True, cancelled_for_safety=True, cancellation_reason="Known violent person at the address",
+              child_seen=None), "cancelled", policies)
+    assert report.outcome is None
+    assert "did not go ahead: Known violent person" in report.summary
+    assert "Visit cancelled — reason: Known violent person at the address" in report.description
+
+
+@pytest.mark.parametrize("kind", ["home-visit", "concern", "attendance", "cancelled"])
+def test_the_code_word_never_reaches_the_record(policies: Policies, kind: str) -> None:
+    for report in build_reports(visit(cp_concern=True, concerns="worry"), kind, policies):
+        assert "bluebell" not in json.dumps(report.model_dump(mode="json")).lower()
