@@ -353,9 +353,24 @@ escalations = Table(
     Column("acknowledged_at", UTCDateTime),
     Column("note", Text),
     Column("closed_at", UTCDateTime),
+    Column("school_id", String),
+    Column("who", Json),
+    Column("message", Text),
     UniqueConstraint("key"),
 )
-"""One row per fired event; the unique ``key`` is what makes an event fire once."""
+"""One row per fired event; the unique ``key`` is what makes an event fire once.
+
+``who`` (roles reached) and ``message`` (what they read: never the code word)
+are written by the watch (revision 0002) so the board and retries show exactly
+what was sent."""
+
+watch_queue = Table(
+    "watch_queue",
+    metadata,
+    Column("visit_id", String, ForeignKey("visits.id"), primary_key=True),
+    Column("due_at", UTCDateTime, nullable=False, index=True),
+)
+"""When the watch must next look at a visit: a tick reads only rows with ``due_at <= now``."""
 
 notifications = Table(
     "notifications",
