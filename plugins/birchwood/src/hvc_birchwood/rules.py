@@ -77,7 +77,8 @@ def second_staff_if_concerns(visit: Visit, ctx: PolicyContext) -> str | None:
 
 @book.rule("birchwood.risk-assessment-if-concerns", stage=Stage.AUTHORISE, severity=BLOCK,
            clause=clause("Before the Visit"),
-           summary="If there are concerns, the line manager completes a risk assessment with the staff before the visit.",
+           summary="If there are concerns, the line manager completes a risk assessment with the staff "
+                   "before the visit.",
            fields=("risk_assessment.hazards", "risk_assessment.completed_with"))
 def risk_assessment_if_concerns(visit: Visit, ctx: PolicyContext) -> str | None:
     if not family_concerns(visit):
