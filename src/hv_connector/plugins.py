@@ -33,6 +33,7 @@ from hv_connector.models import (
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "hv_connector.builtin.core_rules",
     "hv_connector.builtin.notifiers",
+    "hv_connector.builtin.cpoms_sink",
 )
 """Modules registered as plugins before any external one, each under its own name."""
 

@@ -122,13 +122,21 @@ def build_reports(
     decisions: Iterable[Decision] = (),
     dsl_emails: Iterable[str] = (),
 ) -> list[VisitReport]:
-    """The visit's report of ``kind`` and, if a concern arose, the concern report (concern first)."""
+    """The visit's report of ``kind`` and, if a concern arose, the concern report (concern first).
+
+    ``kind="concern"`` says the caller already knows a concern arose: the
+    visit still gets its routine record (``home-visit``, or ``cancelled`` when
+    it did not go ahead) after the concern record.
+    """
     if visit.id is None:
         raise ValueError("a report needs a stored visit (visit.id is None)")
-    decided = _decisions(visit, decisions)
-    reports = [_build(visit, kind, policies, revision, decided, tuple(dsl_emails))]
-    if kind != "concern" and has_concern(visit):
-        reports.insert(0, _build(visit, "concern", policies, revision, decided, tuple(dsl_emails)))
+    decided, emails = _decisions(visit, decisions), tuple(dsl_emails)
+    concern = kind == "concern" or has_concern(visit)
+    if kind == "concern":
+        kind = "cancelled" if visit.outcome and visit.outcome.cancelled else "home-visit"
+    reports = [_build(visit, kind, policies, revision, decided, emails)]
+    if concern:
+        reports.insert(0, _build(visit, "concern", policies, revision, decided, emails))
     return reports
 
 
@@ -183,8 +191,13 @@ def _build(
         alert_emails=dsl_emails if concern else (),
         description="-",
     )
-    draft = VisitReport(**fields)
-    return draft.model_copy(update={"description": render(draft)})
+    return revise(VisitReport(**fields), revision)
+
+
+def revise(report: VisitReport, revision: int) -> VisitReport:
+    """The same report as a new revision (a corrected or retried record), its text re-rendered."""
+    revised = report.model_copy(update={"revision": revision})
+    return revised.model_copy(update={"description": render(revised)})
 
 
 # --- the facts, from the visit -------------------------------------------------------------------

@@ -122,3 +122,8 @@ def test_a_cancelled_visit_says_why_and_has_no_outcome(policies: Policies) -> No
 def test_the_code_word_never_reaches_the_record(policies: Policies, kind: str) -> None:
     for report in build_reports(visit(cp_concern=True, concerns="worry"), kind, policies):
         assert "bluebell" not in json.dumps(report.model_dump(mode="json")).lower()
+
+
+def test_asking_for_a_concern_still_writes_the_visit_record(policies: Policies) -> None:
+    kinds = [r.kind for r in build_reports(visit(concerns="Ada seemed withdrawn."), "concern", policies)]
+    assert kinds == ["concern", "home-visit"]

@@ -1,0 +1,119 @@
+"""The built-in ``cpoms`` report sink: visit reports to CPOMS over the HTTP contract.
+
+Registered through the ``report_sinks`` hook like any other sink; a school
+that needs a different one (a real CPOMS partner adapter, another safeguarding
+system) installs a plugin registering its own name and sets ``sink`` in its
+``[schools.ID.cpoms]`` settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from hv_connector import hookimpl
+from hv_connector.clients.cpoms import (
+    CpomsClient,
+    HomeVisitBlock,
+    IncidentAction,
+    IncidentRequest,
+    PresentPerson,
+    Source,
+    StaffRef,
+    StudentRef,
+)
+from hv_connector.errors import ConfigError, CpomsRejected
+from hv_connector.outbox import Delivery
+from hv_connector.report import Person, VisitReport
+
+
+def _staff(people: tuple[Person, ...] | list[Person]) -> list[StaffRef]:
+    return [StaffRef(email=p.email) for p in people if p.email]
+
+
+def incident_request(report: VisitReport, category_ids: list[int]) -> IncidentRequest:
+    """The ``POST /incidents`` body for ``report`` (categories already mapped to the school's ids)."""
+    home_visit = None
+    if report.kind != "concern":
+        home_visit = HomeVisitBlock(
+            visit_type=report.visit_type,
+            visitors=_staff(report.visitors),
+            outcome=report.outcome,
+            persons_present=[PresentPerson(name=p.name, relationship=p.role) for p in report.persons_present],
+            home_conditions=report.home_conditions,
+            voice_of_child=report.child_words,
+            concerns=report.concerns,
+            next_steps="\n".join(a.text for a in report.actions),
+            follow_up_on=report.follow_up_on,
+        )
+    return IncidentRequest(
+        kind="concern" if report.kind == "concern" else "home_visit",
+        student=StudentRef(upn=report.upn, mis_id=report.mis_id),
+        category_ids=category_ids,
+        occurred_at=report.occurred_at,
+        location="Family home",
+        description=report.description,
+        reported_by=StaffRef(email=report.reported_by.email) if report.reported_by and report.reported_by.email else None,
+        alert_staff=[StaffRef(email=e) for e in report.alert_emails],
+        actions=[IncidentAction(text=a.text) for a in report.actions],
+        home_visit=home_visit,
+        source=Source(record_id=report.record_id, revision=report.revision),
+    )
+
+
+class CpomsSink:
+    """One school's CPOMS as a :class:`~hv_connector.outbox.ReportSink`.
+
+    :param client: the school's (not yet opened) :class:`CpomsClient`.
+    :param category_map: policy category name → the school's CPOMS category name, for schools whose
+        CPOMS names differ from their policy plugin's.
+    """
+
+    def __init__(self, client: CpomsClient, category_map: Mapping[str, str] | None = None) -> None:
+        self.client = client
+        self.category_map = dict(category_map or {})
+
+    async def __aenter__(self) -> CpomsSink:
+        await self.client.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.client.__aexit__(*exc)
+
+    async def find(self, report: VisitReport) -> Delivery | None:
+        found = await self.client.find_incident(report.record_id)
+        return None if found is None else Delivery(str(found.id), already_there=True, status=found.status)
+
+    async def submit(self, report: VisitReport, idempotency_key: str) -> Delivery:
+        if not (report.upn or report.mis_id):
+            raise CpomsRejected(
+                f"the report for {report.pupil_name} has neither a UPN nor an MIS id, and CPOMS never matches "
+                "on name alone: sync the pupil from the MIS (`hvc sync`), then `hvc outbox retry ID`",
+                [{"field": "student", "issue": "student_not_identified"}],
+            )
+        names = [self.category_map.get(name, name) for name in report.categories]
+        request = incident_request(report, await self.client.category_ids(names))
+        result = await self.client.create_incident(request, idempotency_key)
+        return Delivery(str(result.id), already_there=result.replayed, status=result.status)
+
+
+def cpoms_sink(settings: Any, school: Any) -> CpomsSink:
+    """Build a school's sink from its ``[schools.ID.cpoms]`` settings (``base_url``, ``token``, …)."""
+    cpoms = getattr(school, "cpoms", None)
+    where = f"[schools.{school.id}.cpoms] in hvc.toml (or HVC_SCHOOLS__... variables)"
+    if cpoms is None or not getattr(cpoms, "base_url", None):
+        raise ConfigError(f"school {school.id!r} has no CPOMS connection: set base_url and token under {where}")
+    token = getattr(cpoms, "token", None)
+    if token is None or not token.get_secret_value():
+        raise ConfigError(f"school {school.id!r} has no CPOMS token: set `token` under {where}")
+    client = CpomsClient(
+        str(cpoms.base_url), token, school_id=school.id, token_setting=f"`token` under {where}",
+        per_second=getattr(cpoms, "requests_per_second", None),
+    )
+    return CpomsSink(client, getattr(cpoms, "category_map", None))
+
+
+@hookimpl
+def report_sinks() -> dict[str, Any]:
+    """The built-in ``cpoms`` sink."""
+    return {"cpoms": cpoms_sink}
