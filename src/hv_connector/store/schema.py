@@ -383,7 +383,9 @@ notifications = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text),
     Column("sent_at", UTCDateTime),
+    Index(None, "status"),
 )
+"""One row per notifier and address an escalation went to; the watch retries ``pending``/``retrying`` rows."""
 
 heartbeats = Table(
     "heartbeats",

@@ -1,4 +1,4 @@
-"""The watch: what each escalation said and to whom, and the queue of visits to look at next.
+"""The watch: what each escalation said and to whom, the queue of visits to look at next, undelivered notifications.
 
 Revision ID: 0002
 Revises: 0001
@@ -30,10 +30,12 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('visit_id', name=op.f('pk_watch_queue'))
     )
     op.create_index(op.f('ix_watch_queue_due_at'), 'watch_queue', ['due_at'], unique=False)
+    op.create_index(op.f('ix_notifications_status'), 'notifications', ['status'], unique=False)
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    op.drop_index(op.f('ix_notifications_status'), table_name='notifications')
     op.drop_index(op.f('ix_watch_queue_due_at'), table_name='watch_queue')
     op.drop_table('watch_queue')
     with op.batch_alter_table('escalations') as batch:
