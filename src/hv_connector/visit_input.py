@@ -1,0 +1,187 @@
+"""Turning what staff type (a request, a report) into models, or an :class:`InputError` naming the field.
+
+A request is a visit document (the shape of :class:`~hv_connector.models.Visit`)
+with three differences that keep it honest:
+
+- ``pupil`` is the pupil's MIS id (or ``{"mis_id": …}``); the name, UPN and
+  attendance come from the synced MIS data. A family not yet in the MIS is
+  ``"new_family": true`` with ``"pupil": {"name": …}``.
+- every person (``staff``, ``planned_with``, ``risk_assessment.signed_off_by`` …)
+  is a staff id from the school's directory (or an object with its ``id``);
+  the directory, not the document, says who they are.
+- what only the lifecycle records (authorisation, sign-out, check-ins, return,
+  outcome) cannot be given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from hv_connector.errors import InputError
+from hv_connector.models import CheckIn, PupilRef, Reason, StaffMember, Visit, VisitOutcome
+from hv_connector.visitfile import describe_validation_error
+
+PAST_GRACE = timedelta(minutes=5)
+"""How far in the past a planned start may be (typing takes time) before it must be a record of a past visit."""
+
+LIFECYCLE_FIELDS: tuple[str, ...] = (
+    "id", "requested_by", "authorised_by", "authorised_at", "signed_out_at", "check_ins", "returned_at",
+    "escalation_started_at", "outcome",
+)
+"""Visit fields the lifecycle fills in; a request may not set them."""
+
+PERSON_FIELDS: tuple[str, ...] = (
+    "planned_with", "safeguarding_discussed_with", "out_of_hours_arranged_by", "welfare_contact", "nearby_staff",
+    "lone_visit_agreed_by",
+)
+RISK_PERSON_FIELDS: tuple[str, ...] = ("completed_by", "completed_with", "signed_off_by")
+
+FindMember = Callable[[str], StaffMember | None]
+"""Looks a staff id up in the school's directory."""
+
+
+def _staff_id(value: Any, field: str) -> str:
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if isinstance(value, Mapping) and isinstance(value.get("id"), str) and value["id"].strip():
+        return value["id"].strip()
+    raise InputError(f"{field}: give a staff id from the school's directory, not {value!r}")
+
+
+def resolve_member(value: Any, field: str, find: FindMember, school: str) -> StaffMember:
+    """The directory's entry for the staff id in ``value``; :class:`InputError` naming ``field`` when unknown."""
+    staff_id = _staff_id(value, field)
+    member = find(staff_id)
+    if member is None:
+        raise InputError(
+            f"{field}: {staff_id!r} is not in {school}'s staff directory; "
+            "use a directory id (`hvc config show` lists them) or add the person to the directory"
+        )
+    return member
+
+
+def _resolve_people(data: dict[str, Any], find: FindMember, school: str) -> None:
+    staff = data.get("staff", [])
+    if not isinstance(staff, list):
+        raise InputError("staff: give a list of staff ids from the school's directory")
+    data["staff"] = [resolve_member(v, f"staff[{i}]", find, school) for i, v in enumerate(staff)]
+    ids = [m.id for m in data["staff"]]
+    if len(set(ids)) != len(ids):
+        raise InputError(f"staff: a person is listed twice ({', '.join(ids)})")
+    for field in PERSON_FIELDS:
+        if data.get(field) is not None:
+            data[field] = resolve_member(data[field], field, find, school)
+    risk = data.get("risk_assessment")
+    if isinstance(risk, dict):
+        for field in RISK_PERSON_FIELDS:
+            if risk.get(field) is not None:
+                risk[field] = resolve_member(risk[field], f"risk_assessment.{field}", find, school)
+
+
+def _moment(data: Mapping[str, Any], field: str) -> datetime | None:
+    value = data.get(field)
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            raise InputError(f"{field}: {value!r} is not a time; use ISO form, e.g. 2026-11-23T10:00:00+00:00") from None
+    if moment.tzinfo is None:
+        raise InputError(f"{field}: {value!r} has no timezone; add one, e.g. +00:00 (GMT) or +01:00 (BST)")
+    return moment
+
+
+def check_times(data: Mapping[str, Any], now: datetime) -> None:
+    """Refuse a start in the past (unless a record of a past visit) and a return before the start."""
+    start = _moment(data, "planned_start")
+    if start is None:
+        raise InputError("planned_start: say when the visit starts (ISO time with timezone)")
+    end = _moment(data, "expected_return")
+    if end is not None and end <= start:
+        raise InputError(f"expected_return: {end.isoformat()} is not after planned_start {start.isoformat()}")
+    if start < now - PAST_GRACE and not data.get("record_of_past_visit"):
+        raise InputError(
+            f"planned_start: {start.isoformat()} is in the past; if you are recording a visit already made, "
+            "set record_of_past_visit (--record-of-past-visit)"
+        )
+
+
+def check_reason(code: Any, school: str, reasons: list[Reason]) -> None:
+    """Refuse a reason that is not in the school's list, naming the list."""
+    if not any(r.code == code for r in reasons):
+        known = ", ".join(r.code for r in reasons)
+        given = f"{code!r} is not one of {school}'s reasons" if code else f"give one of {school}'s reasons"
+        raise InputError(f"reason: {given}: {known} (`hvc policy show {school}`)")
+
+
+def pupil_id(data: Mapping[str, Any]) -> str | None:
+    """The MIS id the request names (``None`` for a new family without one)."""
+    pupil = data.get("pupil")
+    if isinstance(pupil, str):
+        return pupil.strip() or None
+    if isinstance(pupil, Mapping):
+        value = pupil.get("mis_id")
+        return str(value).strip() if value else None
+    return None
+
+
+def new_family_pupil(data: Mapping[str, Any]) -> PupilRef:
+    """The pupil of a new-family request, which must at least be named."""
+    pupil = data.get("pupil")
+    name = pupil.get("name") if isinstance(pupil, Mapping) else None
+    if not isinstance(name, str) or not name.strip():
+        raise InputError('pupil: a new-family visit names the pupil, e.g. "pupil": {"name": "Ana Example"}')
+    return PupilRef(name=name.strip(), mis_id=pupil_id(data), known_in_mis=False)
+
+
+def build_request(
+    document: Mapping[str, Any],
+    *,
+    pupil: PupilRef,
+    address: str | None,
+    requested_by: StaffMember,
+    find: FindMember,
+    visit_id: str,
+) -> Visit:
+    """The requested :class:`Visit`, people resolved from the directory; :class:`InputError` names any bad field.
+
+    The caller has checked the school, reason, pupil and times.
+    """
+    data = dict(document)
+    given = sorted(f for f in LIFECYCLE_FIELDS if data.get(f) not in (None, [], ()))
+    if given:
+        raise InputError(
+            f"{given[0]}: set by hv-connector as the visit goes on, not in a request (remove {', '.join(given)})"
+        )
+    data["risk_assessment"] = dict(data["risk_assessment"]) if isinstance(data.get("risk_assessment"), Mapping) else data.get("risk_assessment")
+    _resolve_people(data, find, data["school"])
+    data.update(id=visit_id, pupil=pupil, requested_by=requested_by)
+    if data.get("address") is None:
+        data["address"] = address
+    try:
+        return Visit.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(describe_validation_error("the request", exc)) from None
+
+
+def parse_outcome(document: Mapping[str, Any]) -> VisitOutcome:
+    """The report's outcome from a document; :class:`InputError` names any bad field."""
+    try:
+        return VisitOutcome.model_validate(dict(document))
+    except ValidationError as exc:
+        raise InputError(describe_validation_error("the report", exc)) from None
+
+
+def parse_check_in(document: Mapping[str, Any]) -> CheckIn:
+    """A check-in from its fields; :class:`InputError` names any bad field."""
+    try:
+        return CheckIn.model_validate(dict(document))
+    except ValidationError as exc:
+        raise InputError(describe_validation_error("the check-in", exc)) from None

@@ -1,0 +1,38 @@
+"""Fixtures for the visit tests: the real installed policies, a fixed clock, and the service on a seeded store.
+
+The fictional data lives in ``visitkit.py`` beside this file (importable by the tests).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from visitkit import NOW, directory, seed_pupils  # noqa: E402
+
+from hv_connector.clock import FixedClock  # noqa: E402
+from hv_connector.plugins import Policies, build_plugin_manager  # noqa: E402
+from hv_connector.store import Store  # noqa: E402
+from hv_connector.visits import VisitService  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def policies() -> Policies:
+    return Policies(build_plugin_manager())
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def service(store: Store, policies: Policies, clock: FixedClock) -> Iterator[VisitService]:
+    """The visit service on a seeded store (SQLite, then PostgreSQL when one answers)."""
+    seed_pupils(store)
+    yield VisitService(store=store, policies=policies, directory=directory(), clock=clock)

@@ -1,0 +1,92 @@
+"""Fictional schools for the visit tests: two staff directories, three pupils, a clean Potton request.
+
+The clock starts at 08:00 on Monday 23 November 2026 (London); visits are
+planned for 10:00–11:00.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import insert
+
+from hv_connector.clock import at_london
+from hv_connector.models import StaffMember
+from hv_connector.store import Store
+from hv_connector.store.schema import pupil_attendance, pupils
+from hv_connector.testing import staff
+from hv_connector.visits import Directory
+
+NOW = at_london(date(2026, 11, 23), time(8, 0))
+START = at_london(date(2026, 11, 23), time(10, 0))
+
+STAFF = {
+    "potton": [
+        staff("pt-head", "Jo Watts-Test", "headteacher", "slt", mobile="07700 900101"),
+        staff("pt-dsl", "Dee Lead", "dsl", mobile="07700 900102"),
+        staff("pt-ta", "Tam Assist", "ta", mobile="07700 900103"),
+        staff("pt-office", "Ola Office", "office", mobile="07700 900104"),
+        staff("pt-v1", "Alex Visitor", "pastoral", mobile="07700 900105"),
+        staff("pt-v2", "Sam Second", "dsl", mobile="07700 900106"),
+    ],
+    "birchwood": [
+        staff("bw-dsl", "Bea Lead", "dsl", mobile="07700 900201"),
+        staff("bw-slt", "Ben Senior", "slt", mobile="07700 900202"),
+        staff("bw-pastoral", "Pat O'Reilly", "pastoral", "line-manager", mobile="07700 900203"),
+        staff("bw-office", "Orla Desk", "office", mobile="07700 900204"),
+    ],
+}
+PUPILS = [
+    ("potton", "A1000000001", "Test", "Pupil", "1 Example Road, Potton, SG19 0XX", 92, 100),
+    ("potton", "A1000000002", "Zoë", "D'Arcy", "2 Example Road, Potton, SG19 0XX", 61, 100),
+    ("birchwood", "B2000000001", "Kit", "Example", "3 Example Lane, Birchwood, WA3 0XX", 85, 100),
+]
+
+
+def directory() -> Directory:
+    """The two schools' staff directories."""
+    return Directory({school: {p["id"]: StaffMember.model_validate(p) for p in people}
+                      for school, people in STAFF.items()})
+
+
+def seed_pupils(store: Store) -> None:
+    """The fictional pupils and their three-month attendance."""
+    with store.begin() as conn:
+        for school, mis_id, forename, surname, address, attended, possible in PUPILS:
+            conn.execute(insert(pupils).values(
+                school_id=school, mis_id=mis_id, upn=f"U{mis_id}", forename=forename, surname=surname,
+                display_name=f"{forename} {surname}", address_text=address))
+            conn.execute(insert(pupil_attendance).values(
+                school_id=school, pupil_mis_id=mis_id, period="3m", possible=possible, attended=attended))
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def potton_request(**fields: Any) -> dict[str, Any]:
+    """A Potton visit the policy is happy with, but for its overdue review date (a warning to acknowledge)."""
+    doc: dict[str, Any] = {
+        "school": "potton",
+        "pupil": "A1000000001",
+        "reason": "unexplained-absence",
+        "purpose": "Talk with the family about attendance.",
+        "planned_start": iso(START),
+        "expected_return": iso(START + timedelta(hours=1)),
+        "staff": ["pt-v1", "pt-v2"],
+        "parents_informed": True,
+        "parent_agreement": True,
+        "line_manager_informed": True,
+        "logged_with_office": True,
+        "phones_given_to_office": True,
+        "background_shown_at": iso(NOW),
+        "risk_assessment": {"code_word": "bluebell", "completed_by": "pt-head"},
+        "vehicle": {"make": "Ford", "model": "Fiesta", "registration": "AB12 CDE", "colour": "blue"},
+    }
+    doc.update(fields)
+    return doc
+
+
+REVIEW_WARNING = "core.policy-review-overdue"
+"""Potton's policy was due for review by October 2026: every Potton visit carries this warning."""
