@@ -29,7 +29,7 @@ import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 from sqlalchemy import Connection, RowMapping, insert, select, update
@@ -51,6 +51,7 @@ from hv_connector.models import (
     VisitOutcome,
 )
 from hv_connector.plugins import Policies
+from hv_connector.settings import Settings
 from hv_connector.store import Store
 from hv_connector.store.schema import (
     acknowledgements,
@@ -69,6 +70,9 @@ from hv_connector.visit_input import (
     pupil_id,
     resolve_member,
 )
+
+if TYPE_CHECKING:
+    from hv_connector.runtime import Runtime
 
 OFFICE_ROLES = frozenset({"office", "office-manager"})
 """Roles that keep the visit log: they sign staff out and in, take check-ins and may see the code word."""
@@ -95,6 +99,12 @@ class Directory:
 
     staff: Mapping[str, Mapping[str, StaffMember]]
     options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Directory":
+        """Every configured school (with or without staff yet), its directory and its options."""
+        return cls(staff={school.id: settings.staff_of(school.id) for school in settings.schools},
+                   options={school.id: dict(school.options) for school in settings.schools})
 
     def schools(self) -> list[str]:
         """The configured school ids."""
@@ -235,6 +245,12 @@ class VisitService:
         self.policies = policies
         self.directory = directory
         self.clock = clock
+
+    @classmethod
+    def from_runtime(cls, runtime: Runtime) -> "VisitService":
+        """The service on a run's store, policies, configured staff and clock."""
+        return cls(store=runtime.store, policies=runtime.policies, directory=Directory.from_settings(runtime.settings),
+                   clock=runtime.clock)
 
     # --- reading ---------------------------------------------------------------------------
 

@@ -1,0 +1,440 @@
+"""``hvc visit``: ask for a visit and take it through its life, acting as a named member of staff.
+
+Every command takes ``--json`` for scripts. Exit codes: 0 done; 1 refused by the
+policy or the visit's state (the message says why and what is allowed); 2 bad
+input (the message names the field).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hv_connector.cli.common import cli, emit_json, parse_moment, runtime
+from hv_connector.clock import local
+from hv_connector.errors import InputError
+from hv_connector.lifecycle import State, describe_allowed
+from hv_connector.models import Finding, Stage, Visit
+from hv_connector.visit_input import parse_outcome
+from hv_connector.visits import ActionResult, Standing, VisitEvent, VisitRecord, VisitService
+
+STATES = [s.value for s in State]
+CHECK_IN_KINDS = ["office-call", "staff-call", "arrived", "left-home", "home-safe", "interruption"]
+
+
+def _service(ctx: click.Context) -> VisitService:
+    return VisitService.from_runtime(runtime(ctx))
+
+
+def _as_option(func: Any) -> Any:
+    return click.option("--as", "by", required=True, metavar="STAFF_ID",
+                        help="Act as this member of staff (their id in the school's directory).")(func)
+
+
+def _json_option(func: Any) -> Any:
+    return click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(func)
+
+
+def _read_document(path: Path | None, what: str) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"--file: cannot read {path}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"--file: {path} is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"--file: {path} must hold one JSON object ({what})")
+    return data
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{local(moment):%a %d %b %Y %H:%M}" if moment else "—"
+
+
+# --- printing ----------------------------------------------------------------------------------
+
+
+def visit_json(record: VisitRecord) -> dict[str, Any]:
+    """The visit for scripts: its state and lock version, and the visit with the code word masked."""
+    return {"id": record.id, "school": record.school, "state": record.state.value, "version": record.version,
+            "created_at": record.created_at.isoformat(), "updated_at": record.updated_at.isoformat(),
+            "visit": record.visit.model_dump(mode="json")}
+
+
+def echo_findings(findings: list[Finding], standing: Standing | None = None) -> None:
+    """Findings by stage: severity, rule id, message and the clause; overrides and acknowledgements marked."""
+    overridden = {o.rule_id: o for o in standing.overrides} if standing else {}
+    acked = {a.rule_id: a for a in standing.acknowledgements} if standing else {}
+    if not findings:
+        click.echo("No findings: the policy is satisfied at the stages checked.")
+        return
+    for stage in Stage:
+        staged = [f for f in findings if f.stage is stage]
+        if not staged:
+            continue
+        click.echo(f"[{stage.value}]")
+        for finding in staged:
+            mark = ""
+            if finding.rule_id in overridden:
+                mark = f"  [overridden by {overridden[finding.rule_id].by}: {overridden[finding.rule_id].text}]"
+            elif finding.rule_id in acked:
+                mark = f"  [acknowledged by {acked[finding.rule_id].by}]"
+            click.echo(f"  {finding.severity.value.upper():<5}  {finding.rule_id}: {finding.message}{mark}")
+            click.echo(f"         ({finding.clause})")
+
+
+def _summary(visit: Visit) -> str:
+    back = f"–{local(visit.expected_return):%H:%M}" if visit.expected_return else ""
+    return f"{visit.school}, {visit.pupil.name}, {_when(visit.planned_start)}{back}"
+
+
+def _report(result: ActionResult, as_json: bool, message: str) -> None:
+    if as_json:
+        emit_json({"event": result.event, "visit": visit_json(result.record),
+                   "findings": [f.model_dump(mode="json") for f in result.findings]})
+        return
+    record = result.record
+    click.echo(f"{message} — visit {record.id} ({_summary(record.visit)}) is {record.state.value}.")
+    echo_findings(result.findings)
+    click.echo(describe_allowed(record.state).capitalize())
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+@cli.group()
+def visit() -> None:
+    """Ask for a home visit and take it through its life: authorise, sign out, check in, return, report."""
+
+
+@visit.command("list")
+@click.option("--school", help="Only this school's visits.")
+@click.option("--state", type=click.Choice(STATES), help="Only visits in this state.")
+@_json_option
+@click.pass_context
+def visit_list(ctx: click.Context, school: str | None, state: str | None, as_json: bool) -> None:
+    """List visits, soonest first (never with a code word)."""
+    records = _service(ctx).list(school=school, state=state)
+    if as_json:
+        emit_json([visit_json(r) for r in records])
+        return
+    if not records:
+        click.echo("No visits.")
+        return
+    for r in records:
+        staff = ", ".join(m.name for m in r.visit.staff) or "no staff named"
+        click.echo(f"{r.id}  {r.state.value:<10}  {_when(r.visit.planned_start)}  {r.school:<14}  "
+                   f"{r.visit.pupil.name} — {r.visit.reason} — {staff}")
+
+
+@visit.command("show")
+@click.argument("visit_id")
+@click.option("--as", "by", metavar="STAFF_ID", help="Who is looking (needed with --reveal-code-word).")
+@click.option("--reveal-code-word", is_flag=True,
+              help="Show the code word (the office and the visit's authorisers only; the showing is audited).")
+@_json_option
+@click.pass_context
+def visit_show(ctx: click.Context, visit_id: str, by: str | None, reveal_code_word: bool, as_json: bool) -> None:
+    """Show a visit: its details, where it stands against the policy, and its history."""
+    service = _service(ctx)
+    record = service.get(visit_id)
+    if reveal_code_word and by is None:
+        raise InputError("--as: say who you are to see the code word (the office or an authoriser)")
+    word = service.reveal_code_word(visit_id, by=by) if reveal_code_word and by else None
+    standing = service.standing(visit_id)
+    events = service.events(visit_id)
+    roles = service.authoriser_roles(record.visit)
+    if as_json:
+        emit_json({"visit": visit_json(record), "authoriser_roles": roles,
+                   "standing": {"findings": [f.model_dump(mode="json") for f in standing.findings],
+                                "blocks": [f.rule_id for f in standing.blocks()],
+                                "unacknowledged": [f.rule_id for f in standing.unacknowledged()],
+                                "overrides": [o.__dict__ for o in standing.overrides],
+                                "acknowledgements": [a.__dict__ for a in standing.acknowledgements]},
+                   "events": [_event_json(e) for e in events],
+                   **({"code_word": word} if reveal_code_word else {})})
+        return
+    _echo_visit(record, roles)
+    if reveal_code_word:
+        click.echo(f"Code word:     {word or '(none agreed)'}")
+    click.echo("\nWhere it stands before staff leave:")
+    echo_findings(standing.findings, standing)
+    click.echo("\nHistory:")
+    for event in events:
+        moved = f" → {event.to_state.value}" if event.to_state != event.from_state else ""
+        note = f" — {event.note}" if event.note else ""
+        click.echo(f"  {_when(event.at)}  {event.event}{moved}  by {service.directory.name(record.school, event.actor)}"
+                   f"{note}")
+    click.echo(describe_allowed(record.state).capitalize())
+
+
+def _echo_visit(record: VisitRecord, roles: list[str]) -> None:
+    v = record.visit
+    risk = v.risk_assessment
+    lines = [
+        f"Visit {record.id} — {record.state.value}",
+        f"School:        {v.school} (authorised by: {' or '.join(roles)})",
+        f"Pupil:         {v.pupil.name} (MIS {v.pupil.mis_id or '—'}, UPN {v.pupil.upn or '—'})",
+        f"Reason:        {v.reason}{' — ' + v.purpose if v.purpose else ''}",
+        f"Address:       {v.address or '—'}",
+        f"Planned:       {_when(v.planned_start)} to {_when(v.expected_return)}",
+        f"Staff:         {', '.join(f'{m.name} ({m.id})' for m in v.staff) or '—'}",
+        f"Requested by:  {v.requested_by.name if v.requested_by else '—'}",
+        f"Authorised by: {v.authorised_by.name + ' at ' + _when(v.authorised_at) if v.authorised_by else '—'}",
+        f"Code word:     {'agreed (hidden)' if risk and risk.code_word_agreed else 'none agreed'}",
+    ]
+    if v.signed_out_at:
+        lines.append(f"Signed out:    {_when(v.signed_out_at)}")
+    for check_in in v.check_ins:
+        flags = "".join((" CODE WORD" if check_in.code_word_used else "", " concerns" if check_in.concerns else ""))
+        lines.append(f"Check-in:      {_when(check_in.at)} {check_in.kind} by {check_in.by}{flags} {check_in.note}".rstrip())
+    if v.returned_at:
+        lines.append(f"Returned:      {_when(v.returned_at)}")
+    if v.outcome:
+        lines.append(f"Outcome:       child seen: {v.outcome.child_seen}; "
+                     f"{v.outcome.cancellation_reason or v.outcome.discussion or 'no notes'}")
+    for line in lines:
+        click.echo(line)
+
+
+def _event_json(event: VisitEvent) -> dict[str, Any]:
+    return {"at": event.at.isoformat(), "actor": event.actor, "event": event.event,
+            "from_state": event.from_state.value if event.from_state else None,
+            "to_state": event.to_state.value if event.to_state else None,
+            "stage": event.stage.value if event.stage else None,
+            "findings": [f.model_dump(mode="json") for f in event.findings], "note": event.note}
+
+
+# --- asking for a visit ---------------------------------------------------------------------------
+
+
+@visit.command("request")
+@click.option("--file", "file", type=click.Path(path_type=Path), help="A request as JSON (a visit; see the README).")
+@click.option("--school", help="The school id.")
+@click.option("--pupil", help="The pupil's MIS id.")
+@click.option("--new-family", metavar="PUPIL_NAME", help="A family not yet in the MIS: the pupil's name.")
+@click.option("--reason", help="A reason code from the school's list (`hvc policy show SCHOOL`).")
+@click.option("--purpose", help="What the visit is for, in a sentence.")
+@click.option("--start", help="Planned start (ISO; a time without a zone is London time).")
+@click.option("--return", "expected_return", help="Expected return (ISO).")
+@click.option("--minutes", type=click.IntRange(min=1), help="Expected return this many minutes after the start.")
+@click.option("--staff", multiple=True, metavar="STAFF_ID", help="A visiting member of staff (repeat for each).")
+@click.option("--address", help="Where the visit is (default: the pupil's address in the MIS).")
+@click.option("--record-of-past-visit", is_flag=True, default=None, help="Record a visit already made.")
+@_as_option
+@_json_option
+@click.pass_context
+def visit_request(ctx: click.Context, file: Path | None, school: str | None, pupil: str | None,
+                  new_family: str | None, reason: str | None, purpose: str | None, start: str | None,
+                  expected_return: str | None, minutes: int | None, staff: tuple[str, ...], address: str | None,
+                  record_of_past_visit: bool | None, by: str, as_json: bool) -> None:
+    """Ask for a visit, from --file and/or options (options win); prints its findings up to sign-out."""
+    document = _read_document(file, "a visit request")
+    planned = parse_moment(start, "--start")
+    options: dict[str, Any] = {
+        "school": school, "reason": reason, "purpose": purpose, "address": address,
+        "planned_start": planned.isoformat() if planned else None,
+        "record_of_past_visit": record_of_past_visit,
+    }
+    back = parse_moment(expected_return, "--return")
+    if minutes is not None:
+        begins = planned or parse_moment(document.get("planned_start"), "planned_start")
+        if begins is None:
+            raise InputError("--minutes: give --start too (or planned_start in the file)")
+        back = begins + timedelta(minutes=minutes)
+    options["expected_return"] = back.isoformat() if back else None
+    if pupil is not None:
+        options["pupil"] = pupil
+    if new_family is not None:
+        options.update(pupil={"name": new_family, **({"mis_id": pupil} if pupil else {})}, new_family=True)
+    if staff:
+        options["staff"] = list(staff)
+    document.update({k: v for k, v in options.items() if v is not None})
+    result = _service(ctx).request(document, by=by)
+    _report(result, as_json, "Requested")
+
+
+# --- deciding -----------------------------------------------------------------------------------
+
+
+@visit.command("authorise")
+@click.argument("visit_id")
+@click.option("--ack", "acks", multiple=True, metavar="RULE_ID", help="Acknowledge this warning as you authorise.")
+@click.option("--note", default="", help="A note for the record.")
+@_as_option
+@_json_option
+@click.pass_context
+def visit_authorise(ctx: click.Context, visit_id: str, acks: tuple[str, ...], note: str, by: str,
+                    as_json: bool) -> None:
+    """Authorise a visit (the policy's authorisers only; every warning acknowledged, every block overridden)."""
+    _report(_service(ctx).authorise(visit_id, by=by, ack=acks, note=note), as_json, "Authorised")
+
+
+@visit.command("decline")
+@click.argument("visit_id")
+@click.option("--reason", required=True, help="Why the visit is declined.")
+@_as_option
+@_json_option
+@click.pass_context
+def visit_decline(ctx: click.Context, visit_id: str, reason: str, by: str, as_json: bool) -> None:
+    """Decline a visit, with a reason (the policy's authorisers only)."""
+    _report(_service(ctx).decline(visit_id, by=by, reason=reason), as_json, "Declined")
+
+
+@visit.command("override")
+@click.argument("visit_id")
+@click.argument("rule_id")
+@click.option("--reason", required=True, help="Why this block may be overridden (kept in the audit log).")
+@_as_option
+@_json_option
+@click.pass_context
+def visit_override(ctx: click.Context, visit_id: str, rule_id: str, reason: str, by: str, as_json: bool) -> None:
+    """Override one standing block, with a written reason (the policy's authorisers only)."""
+    _report(_service(ctx).override(visit_id, rule_id, by=by, reason=reason), as_json, f"Overrode {rule_id}")
+
+
+@visit.command("ack")
+@click.argument("visit_id")
+@click.argument("rule_ids", nargs=-1, required=True)
+@click.option("--note", default="", help="A note for the record.")
+@_as_option
+@_json_option
+@click.pass_context
+def visit_ack(ctx: click.Context, visit_id: str, rule_ids: tuple[str, ...], note: str, by: str,
+              as_json: bool) -> None:
+    """Acknowledge standing warnings (the policy's authorisers only)."""
+    _report(_service(ctx).ack(visit_id, rule_ids, by=by, note=note), as_json, f"Acknowledged {', '.join(rule_ids)}")
+
+
+# --- out and back ----------------------------------------------------------------------------------
+
+
+@visit.command("sign-out")
+@click.argument("visit_id")
+@_as_option
+@_json_option
+@click.pass_context
+def visit_sign_out(ctx: click.Context, visit_id: str, by: str, as_json: bool) -> None:
+    """Sign the visiting staff out (refused while a block stands or a warning is unacknowledged)."""
+    _report(_service(ctx).sign_out(visit_id, by=by), as_json, "Signed out")
+
+
+@visit.command("check-in")
+@click.argument("visit_id")
+@click.option("--kind", type=click.Choice(CHECK_IN_KINDS), default="staff-call", show_default=True,
+              help="What kind of contact it was.")
+@click.option("--code-word-used", is_flag=True, help="Staff used the code word: they need help now.")
+@click.option("--concerns", is_flag=True, help="Staff raised a concern on the call.")
+@click.option("--note", default="", help="What was said (never the code word).")
+@_as_option
+@_json_option
+@click.pass_context
+def visit_check_in(ctx: click.Context, visit_id: str, kind: str, code_word_used: bool, concerns: bool, note: str,
+                   by: str, as_json: bool) -> None:
+    """Record a contact with staff who are out."""
+    result = _service(ctx).check_in(visit_id, by=by, kind=kind, code_word_used=code_word_used, concerns=concerns,
+                                    note=note)
+    _report(result, as_json, "Checked in")
+
+
+@visit.command("extend")
+@click.argument("visit_id")
+@click.option("--until", help="The new expected return (ISO).")
+@click.option("--minutes", type=click.IntRange(min=1), help="Move the expected return this many minutes later.")
+@click.option("--note", default="", help="Why more time is needed.")
+@_as_option
+@_json_option
+@click.pass_context
+def visit_extend(ctx: click.Context, visit_id: str, until: str | None, minutes: int | None, note: str, by: str,
+                 as_json: bool) -> None:
+    """Ask for more time: move the expected return later (audited)."""
+    service = _service(ctx)
+    new_return = parse_moment(until, "--until")
+    if (new_return is None) == (minutes is None):
+        raise InputError("--until / --minutes: give exactly one")
+    if minutes is not None:
+        current = service.get(visit_id).visit.expected_return or service.clock.now()
+        new_return = max(current, service.clock.now()) + timedelta(minutes=minutes)
+    _report(service.extend(visit_id, new_return, by=by, note=note), as_json, "Extended")
+
+
+@visit.command("return")
+@click.argument("visit_id")
+@click.option("--at", "at", help="When they got back (ISO; default now).")
+@_as_option
+@_json_option
+@click.pass_context
+def visit_return(ctx: click.Context, visit_id: str, at: str | None, by: str, as_json: bool) -> None:
+    """Staff are back (or safe home): the watch stands down."""
+    _report(_service(ctx).return_(visit_id, by=by, at=parse_moment(at, "--at")), as_json, "Returned")
+
+
+@visit.command("report")
+@click.argument("visit_id")
+@click.option("--file", "file", type=click.Path(path_type=Path), help="The outcome as JSON (see the README).")
+@click.option("--arrived", help="When you arrived (ISO).")
+@click.option("--departed", help="When you left (ISO).")
+@click.option("--child-seen/--child-not-seen", default=None, help="Whether you saw the child.")
+@click.option("--spoken-to/--not-spoken-to", "spoken_to", default=None, help="Whether you spoke to the child.")
+@click.option("--child-words", help="The child's own words, where given.")
+@click.option("--discussion", help="What was discussed.")
+@click.option("--agreed", multiple=True, help="Something agreed (repeat).")
+@click.option("--action", "actions", multiple=True, help="An action point (repeat).")
+@click.option("--concerns", help="Any concern, in words (goes to the DSL).")
+@click.option("--cp-concern", is_flag=True, default=None, help="A child-protection concern arose.")
+@_as_option
+@_json_option
+@click.pass_context
+def visit_report(ctx: click.Context, visit_id: str, file: Path | None, arrived: str | None, departed: str | None,
+                 child_seen: bool | None, spoken_to: bool | None, child_words: str | None, discussion: str | None,
+                 agreed: tuple[str, ...], actions: tuple[str, ...], concerns: str | None, cp_concern: bool | None,
+                 by: str, as_json: bool) -> None:
+    """Record what happened; the CPOMS record goes to the outbox at once."""
+    document = _read_document(file, "a visit outcome")
+    arrived_at, departed_at = parse_moment(arrived, "--arrived"), parse_moment(departed, "--departed")
+    options: dict[str, Any] = {
+        "arrived_at": arrived_at.isoformat() if arrived_at else None,
+        "departed_at": departed_at.isoformat() if departed_at else None,
+        "child_seen": child_seen, "child_spoken_to": spoken_to, "child_words": child_words,
+        "discussion": discussion, "agreements": list(agreed) or None, "action_points": list(actions) or None,
+        "concerns": concerns, "cp_concern": cp_concern,
+    }
+    document.update({k: v for k, v in options.items() if v is not None})
+    _report(_service(ctx).report(visit_id, parse_outcome(document), by=by), as_json, "Reported")
+
+
+# --- endings ---------------------------------------------------------------------------------------
+
+
+@visit.command("close")
+@click.argument("visit_id")
+@click.option("--note", default="", help="A note for the record (e.g. follow-ups done).")
+@_as_option
+@_json_option
+@click.pass_context
+def visit_close(ctx: click.Context, visit_id: str, note: str, by: str, as_json: bool) -> None:
+    """Close a reported visit (the policy's authorisers only)."""
+    _report(_service(ctx).close(visit_id, by=by, note=note), as_json, "Closed")
+
+
+def _ending(name: str, verb: str, summary: str) -> None:
+    @visit.command(name, help=summary)
+    @click.argument("visit_id")
+    @click.option("--reason", required=True, help="Why (kept in the record and sent to CPOMS).")
+    @click.option("--for-safety", is_flag=True, help="Because of a safety concern (the headteacher is told).")
+    @_as_option
+    @_json_option
+    @click.pass_context
+    def command(ctx: click.Context, visit_id: str, reason: str, for_safety: bool, by: str, as_json: bool) -> None:
+        act = getattr(_service(ctx), name)
+        _report(act(visit_id, by=by, reason=reason, for_safety=for_safety), as_json, verb)
+
+
+_ending("cancel", "Cancelled", "Cancel a visit, with a reason; its CPOMS record goes to the outbox.")
+_ending("abort", "Aborted", "Stop a visit part way, with a reason; its CPOMS record goes to the outbox.")
