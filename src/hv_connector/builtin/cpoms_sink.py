@@ -65,11 +65,11 @@ class CpomsSink:
     """One school's CPOMS as a :class:`~hv_connector.outbox.ReportSink`.
 
     :param client: the school's (not yet opened) :class:`CpomsClient`.
-    :param category_map: policy category name → the school's CPOMS category name, for schools whose
-        CPOMS names differ from their policy plugin's.
+    :param category_map: policy category name → the school's CPOMS category name or id, for schools
+        whose CPOMS names differ from their policy plugin's.
     """
 
-    def __init__(self, client: CpomsClient, category_map: Mapping[str, str] | None = None) -> None:
+    def __init__(self, client: CpomsClient, category_map: Mapping[str, str | int] | None = None) -> None:
         self.client = client
         self.category_map = dict(category_map or {})
 
@@ -79,6 +79,13 @@ class CpomsSink:
 
     async def __aexit__(self, *exc: Any) -> None:
         await self.client.__aexit__(*exc)
+
+    async def category_ids(self, names: tuple[str, ...]) -> list[int]:
+        """The school's CPOMS ids for the policy's category names: mapped in config (to a name or an id), else by name."""
+        mapped = [self.category_map.get(name, name) for name in names]
+        by_name = iter(await self.client.category_ids([m for m in mapped if isinstance(m, str)]))
+        ids = [m if isinstance(m, int) else next(by_name) for m in mapped]
+        return list(dict.fromkeys(ids))
 
     async def find(self, report: VisitReport) -> Delivery | None:
         found = await self.client.find_incident(report.record_id)
@@ -91,8 +98,7 @@ class CpomsSink:
                 "on name alone: sync the pupil from the MIS (`hvc sync`), then `hvc outbox retry ID`",
                 [{"field": "student", "issue": "student_not_identified"}],
             )
-        names = [self.category_map.get(name, name) for name in report.categories]
-        request = incident_request(report, await self.client.category_ids(names))
+        request = incident_request(report, await self.category_ids(report.categories))
         result = await self.client.create_incident(request, idempotency_key)
         return Delivery(str(result.id), already_there=result.replayed, status=result.status)
 

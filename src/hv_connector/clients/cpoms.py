@@ -442,7 +442,7 @@ class CpomsClient:
         return self._categories
 
     async def category_ids(self, names: list[str] | tuple[str, ...]) -> list[int]:
-        """Map category names (from the policy plugin) to this school's CPOMS ids, by name.
+        """Map category names (from the policy plugin) to this school's CPOMS ids, by name, one id per name.
 
         Matching ignores case and surrounding spaces; a name CPOMS does not
         have, or has disabled, or does not let us add to, is a refusal that
@@ -469,8 +469,7 @@ class CpomsClient:
                     "to enable it for the integration, or map the name to another category in hvc.toml",
                     [{"field": "category_ids", "issue": "category_disabled", "name": name}],
                 )
-            if category.id not in ids:
-                ids.append(category.id)
+            ids.append(category.id)
         return ids
 
     async def find_student(self, *, upn: str | None = None, mis_id: str | None = None) -> Student | None:
