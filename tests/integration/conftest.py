@@ -1,0 +1,41 @@
+"""Loopback fake servers for integration tests: ``wonde_server`` and ``cpoms_server``.
+
+Each test gets a fresh fake on a free 127.0.0.1 port, in a background thread
+(start-up takes a few milliseconds). The yielded
+:class:`hvc_fixtures.serve.RunningServer` has ``api`` (the base URL to give a
+client), ``fake`` (the Python API: ``inject``, ``configure``, ``mutate``,
+``stats``…) and ``control`` (the same over HTTP). Use the ``make_*`` factories
+for another seed, size or config::
+
+    def test_x(make_wonde_server):
+        server = make_wonde_server(pupils=120, latency_ms=5)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from typing import Any
+
+import pytest
+
+from hvc_fixtures.serve import RunningServer, serve_in_thread
+from hvc_fixtures.wonde_server import WondeFake
+
+SEED = 1
+PUPILS = 60
+
+
+@pytest.fixture
+def make_wonde_server() -> Iterator[Callable[..., RunningServer]]:
+    """Start fake Wonde servers: ``make_wonde_server(seed=1, pupils=60, **WondeConfig fields)``."""
+    with ExitStack() as stack:
+        def start(seed: int = SEED, pupils: int | dict[str, int] = PUPILS, **config: Any) -> RunningServer:
+            return stack.enter_context(serve_in_thread(WondeFake(seed, pupils, **config)))
+        yield start
+
+
+@pytest.fixture
+def wonde_server(make_wonde_server: Callable[..., RunningServer]) -> RunningServer:
+    """A fake Wonde (seed 1, 60 pupils per school, token ``test-token``) on loopback."""
+    return make_wonde_server()
