@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from hv_connector.clock import LONDON
+from hv_connector.errors import ConfigError
 from hv_connector.models import Severity, Stage
 from hv_connector.testing import PolicyKit, installed_policies, staff
 from hv_connector.visitfile import load_visit
@@ -135,6 +136,12 @@ def test_the_evening_can_start_later_by_option() -> None:
     kit.assert_finding(late, "birchwood.no-evening-visits")
     PolicyKit(plugin, base=BASE, options={"evening_from": "18:00"}).assert_no_finding(
         late, "birchwood.no-evening-visits")
+
+
+def test_a_malformed_evening_option_is_a_config_error_naming_it() -> None:
+    odd = PolicyKit(plugin, base=BASE, options={"evening_from": "teatime"})
+    with pytest.raises(ConfigError, match="evening_from"):
+        odd.findings(kit.visit(), Stage.AUTHORISE)
 
 
 @pytest.mark.parametrize(("start", "end", "evening"), [

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import time
 
 from hv_connector.clock import local
+from hv_connector.errors import ConfigError
 from hv_connector.models import PolicyContext, Severity, Stage, Visit
 from hv_connector.rules import RuleBook, Verdict
 
@@ -102,7 +103,12 @@ def line_manager_informed(visit: Visit, ctx: PolicyContext) -> str | None:
 
 
 def _evening_from(ctx: PolicyContext) -> time:
-    return time.fromisoformat(str(ctx.option("evening_from", "17:00")))
+    value = ctx.option("evening_from", "17:00")
+    try:
+        return time.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(
+            f"Birchwood's option evening_from is {value!r}: give a time of day such as \"17:00\"") from None
 
 
 @book.rule("birchwood.no-evening-visits", stage=Stage.AUTHORISE, severity=WARN,
