@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -26,17 +27,23 @@ Exit codes, for scripts and schedulers:
 
 @click.group(help=HELP)
 @click.version_option(__version__, prog_name="hvc")
+@click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), envvar="HVC_CONFIG",
+    help="Settings file to read instead of hvc.toml in the config directory (or set HVC_CONFIG).",
+)
 @click.pass_context
-def cli(ctx: click.Context) -> None:
+def cli(ctx: click.Context, config_path: Path | None) -> None:
     ctx.ensure_object(dict)
+    ctx.obj["config_path"] = config_path
 
 
 def runtime(ctx: click.Context) -> Runtime:
-    """The run's :class:`Runtime`, built on first use."""
+    """The run's :class:`Runtime`, built on first use (a test may put its own in ``obj["runtime"]``)."""
     root = ctx.find_root()
     root.ensure_object(dict)
     if "runtime" not in root.obj:
-        root.obj["runtime"] = Runtime()
+        root.obj["runtime"] = Runtime(config_path=root.obj.get("config_path"))
+        root.call_on_close(root.obj["runtime"].close)
     return root.obj["runtime"]
 
 

@@ -71,15 +71,19 @@ def create_private_file(path: Path) -> None:
     os.chmod(path, 0o600)  # whatever the umask said
 
 
-def _parse(url: str) -> URL:
+def parse_database_url(url: str) -> URL:
+    """``url`` parsed, or a :class:`StoreError` naming the setting when it is not an SQLite or PostgreSQL URL."""
     try:
-        return make_url(url)
+        parsed = make_url(url)
     except ArgumentError:
+        parsed = None
+    if parsed is None or parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise StoreError(
-            f"database url {url!r} is not a database URL: set HVC_DATABASE__URL (or `url` under [database] in "
-            "hvc.toml) to e.g. sqlite:////var/lib/hv-connector/hvc.db or "
+            "the database url is not an SQLite or PostgreSQL URL: set HVC_DATABASE__URL (or `url` under "
+            "[database] in hvc.toml) to e.g. sqlite:////var/lib/hv-connector/hvc.db or "
             "postgresql+psycopg://hvc@db.example:5432/hvc"
-        ) from None
+        )
+    return parsed
 
 
 def _sqlite_engine(url: URL) -> Engine:
@@ -111,16 +115,10 @@ def _sqlite_engine(url: URL) -> Engine:
 
 def create_store_engine(url: str | None = None) -> Engine:
     """A SQLAlchemy engine for ``url`` (default: :func:`default_database_url`), set up as the store needs."""
-    parsed = _parse(url or default_database_url())
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
+    parsed = parse_database_url(url or default_database_url())
+    if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
-    if backend == "postgresql":
-        return create_engine(parsed.set(drivername="postgresql+psycopg"), pool_pre_ping=True)
-    raise StoreError(
-        f"database backend {backend!r} is not supported: use sqlite:///PATH or "
-        "postgresql+psycopg://USER@HOST:PORT/DB in HVC_DATABASE__URL"
-    )
+    return create_engine(parsed.set(drivername="postgresql+psycopg"), pool_pre_ping=True)
 
 
 class Store:

@@ -1,0 +1,58 @@
+"""``hvc audit``: prove the audit log is whole, and show one visit's history."""
+
+from __future__ import annotations
+
+import click
+
+from hv_connector import audit
+from hv_connector.cli.common import cli, emit_json, runtime
+from hv_connector.clock import local
+from hv_connector.errors import InputError
+
+
+@cli.group("audit")
+def audit_group() -> None:
+    """The tamper-evident audit log."""
+
+
+@audit_group.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def audit_verify(ctx: click.Context, as_json: bool) -> None:
+    """Check every entry's hash chain; exit 1 naming the first broken entry."""
+    with runtime(ctx).store.connect() as conn:
+        broken = audit.inspect(conn)
+        entries, tip_hash = audit.tip(conn)
+    if as_json:
+        emit_json({
+            "ok": broken is None, "entries": entries, "tip_hash": tip_hash,
+            "first_broken": None if broken is None else {"seq": broken.seq, "problem": broken.problem},
+        })
+    elif broken is None:
+        click.echo(f"The audit log is intact: {entries} entries, tip hash {tip_hash}.")
+        click.echo("Keep the tip hash somewhere else (a ticket, an e-mail) to pin the log as it is today.")
+    else:
+        click.echo(f"The audit log is broken at entry {broken.seq}: {broken.problem}.")
+        click.echo("Entries from there on cannot be trusted; keep a copy of the database and tell the DSL.")
+    if broken is not None:
+        ctx.exit(1)
+
+
+@audit_group.command("show")
+@click.argument("visit_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON.")
+@click.pass_context
+def audit_show(ctx: click.Context, visit_id: str, as_json: bool) -> None:
+    """Print VISIT_ID's history from the audit log: who did what, when, and the state after."""
+    with runtime(ctx).store.connect() as conn:
+        entries = audit.history(conn, visit_id)
+    if not entries:
+        raise InputError(f"no audit entries for visit {visit_id!r}: check the id with `hvc visit list`")
+    if as_json:
+        emit_json([entry.as_json() for entry in entries])
+        return
+    for entry in entries:
+        state = f" → {entry.state}" if entry.state else ""
+        click.echo(f"#{entry.seq}  {local(entry.at):%a %d %b %Y %H:%M:%S}  {entry.actor}  {entry.action}{state}")
+        for key, value in sorted(entry.detail.items()):
+            click.echo(f"      {key}: {value}")

@@ -1,0 +1,83 @@
+"""``hvc config``: check the settings (naming each wrong one and its fix) and show them with secrets hidden."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from hv_connector.cli.common import cli, emit_json, runtime
+from hv_connector.errors import HvcError, PolicyNotFound
+from hv_connector.settings import ConfigSource, Problem, config_source, problems, redacted
+from hv_connector.store.engine import parse_database_url
+
+
+@cli.group()
+def config() -> None:
+    """Check or show the settings (hvc.toml and HVC_* variables)."""
+
+
+def _source(ctx: click.Context) -> ConfigSource:
+    return config_source(runtime(ctx).config_path)
+
+
+def _describe(source: ConfigSource) -> str:
+    if source.exists:
+        return f"{source.path} (from {source.origin})"
+    return f"{source.path} (not found: defaults and HVC_* variables only)"
+
+
+@config.command("check")
+@click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
+@click.pass_context
+def config_check(ctx: click.Context, as_json: bool) -> None:
+    """Validate the settings and the schools' policy plugins; exit 2 naming each problem and its fix."""
+    rt = runtime(ctx)
+    source = _source(ctx)
+    settings = rt.settings  # a malformed file or value is a ConfigError: exit 2 with every setting named
+    found = problems(settings, source)
+    try:
+        parse_database_url(settings.database.url)
+    except HvcError as exc:
+        found.append(Problem("database.url", str(exc)))
+    for school in settings.schools:
+        try:
+            rt.policies.plugin_for(school.id)
+        except PolicyNotFound as exc:
+            found.append(Problem(f"schools.{school.id}.policy", str(exc)))
+    if as_json:
+        emit_json({
+            "config": str(source.path), "origin": source.origin, "found": source.exists,
+            "ok": not found, "problems": [{"setting": p.setting, "message": p.message} for p in found],
+        })
+    else:
+        click.echo(f"Settings: {_describe(source)}")
+        click.echo(f"Schools: {', '.join(s.id for s in settings.schools) or 'none configured'}")
+        for problem in found:
+            click.echo(f"  problem: {problem}")
+        click.echo(f"{len(found)} problem(s)" if found else "OK: the settings are complete and every policy plugin is installed")
+    if found:
+        ctx.exit(2)
+
+
+@config.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print the settings as JSON.")
+@click.pass_context
+def config_show(ctx: click.Context, as_json: bool) -> None:
+    """Print the effective settings (file, environment and defaults merged), every secret as **********."""
+    shown = redacted(runtime(ctx).settings)
+    if as_json:
+        emit_json(shown)
+        return
+    click.echo(f"# settings from {_describe(_source(ctx))}")
+    for key, value in _flatten(shown):
+        click.echo(f"{key} = {value}")
+
+
+def _flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """``("wonde.token", "**********")`` pairs; lists of tables are numbered from 1."""
+    if isinstance(value, dict) and value:
+        return [pair for k, v in value.items() for pair in _flatten(v, f"{prefix}.{k}" if prefix else k)]
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return [pair for i, v in enumerate(value, 1) for pair in _flatten(v, f"{prefix}[{i}]")]
+    return [(prefix, "(none)" if value is None else value)]

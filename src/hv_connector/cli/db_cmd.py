@@ -1,0 +1,52 @@
+"""``hvc db``: bring the store's schema up to date, or say where it stands."""
+
+from __future__ import annotations
+
+import click
+
+from hv_connector.cli.common import cli, emit_json, runtime
+from hv_connector.store import Store
+from hv_connector.store.engine import create_store_engine
+from hv_connector.store.migrate import head_revision
+
+
+@cli.group()
+def db() -> None:
+    """The store: upgrade its schema, or show its revision."""
+
+
+@db.command("upgrade")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def db_upgrade(ctx: click.Context, as_json: bool) -> None:
+    """Create the store's tables or migrate them to this version's schema (safe to run again)."""
+    url = runtime(ctx).settings.database.url
+    with Store(create_store_engine(url)) as store:
+        before = store.revision()
+        after = store.upgrade()
+        where = store.display_url
+    if as_json:
+        emit_json({"store": where, "from": before, "to": after})
+    elif before == after:
+        click.echo(f"The store at {where} is up to date (revision {after}).")
+    else:
+        click.echo(f"Upgraded the store at {where} from revision {before or 'none'} to {after}.")
+
+
+@db.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.pass_context
+def db_status(ctx: click.Context, as_json: bool) -> None:
+    """Show the store's location and schema revision; exit 1 if it needs `hvc db upgrade`."""
+    url = runtime(ctx).settings.database.url
+    with Store(create_store_engine(url)) as store:
+        current, where = store.revision(), store.display_url
+    head = head_revision()
+    if as_json:
+        emit_json({"store": where, "revision": current, "head": head, "current": current == head})
+    else:
+        click.echo(f"Store: {where}\nRevision: {current or 'none'} (this version needs {head})")
+        if current != head:
+            click.echo("Run `hvc db upgrade`.")
+    if current != head:
+        ctx.exit(1)

@@ -1,0 +1,507 @@
+"""Settings: ``HVC_…`` environment variables over a TOML file over the defaults.
+
+The file is ``hvc.toml`` in the platform's config directory
+(``~/.config/hv-connector/hvc.toml`` on Linux), or the file ``--config PATH``
+or ``HVC_CONFIG`` names. Nested settings use ``__`` in the environment:
+``HVC_WONDE__TOKEN`` is ``token`` under ``[wonde]``. Lists and tables can be
+given in the environment as JSON (``HVC_SCHOOLS='{"potton": {...}}'``).
+
+Tokens and passwords are :class:`~pydantic.SecretStr`: they print as
+``**********``. Never log a settings object; :func:`redacted` gives a dump
+safe to show. Every error names the setting, where to set it, and what to do.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from platformdirs import user_config_dir
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from hv_connector.errors import ConfigError
+from hv_connector.models import StaffMember
+from hv_connector.store.engine import APP_NAME, default_database_url
+
+CONFIG_FILE_NAME = "hvc.toml"
+CONFIG_ENV = "HVC_CONFIG"
+ENV_PREFIX = "HVC_"
+REDACTED = "**********"
+
+_config_file: ContextVar[Path | None] = ContextVar("hvc_config_file", default=None)
+
+
+def default_config_path() -> Path:
+    """``hvc.toml`` in the platform's user config directory."""
+    return Path(user_config_dir(APP_NAME)) / CONFIG_FILE_NAME
+
+
+class Section(BaseModel):
+    """A settings table: unknown keys are errors (a typo must not pass silently)."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http(s) URL such as https://api.example/v1")
+    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise ValueError("must use https (the token travels with every request); plain http is for loopback only")
+    return value.rstrip("/")
+
+
+ApiUrl = Annotated[str, AfterValidator(_http_url)]
+"""An API root: https, or http on loopback only (the fake servers)."""
+
+
+class DatabaseSettings(Section):
+    """``[database]``: where the store lives."""
+
+    url: str = Field(default_factory=default_database_url)
+    """SQLAlchemy URL of the store: ``sqlite:////path/hvc.db`` (the default, in the platform's data
+    directory) or ``postgresql+psycopg://user@host:5432/db`` for a trust sharing one store."""
+
+
+class WondeSettings(Section):
+    """``[wonde]``: the installation's Wonde app (one token for every school)."""
+
+    token: SecretStr | None = None
+    """The Wonde app token. One per installation; each school approves the app in its Wonde portal."""
+    base_url: ApiUrl = "https://api.wonde.com/v1.0"
+    """Wonde API root. Change only for the fake server in tests and the demo."""
+    requests_per_second: float = Field(default=5.0, gt=0)
+    """Requests per second the client keeps under, across all schools (Wonde publishes no limit)."""
+    concurrency: int = Field(default=4, ge=1, le=64)
+    """How many requests may be in flight at once."""
+    timeout: float = Field(default=30.0, gt=0)
+    """Seconds to wait for one response before retrying."""
+
+
+class CpomsSettings(Section):
+    """``[schools.ID.cpoms]``: one school's CPOMS connection."""
+
+    base_url: ApiUrl
+    """The school's CPOMS API root, e.g. ``https://oakhill.cpoms.example/api/v1``."""
+    token: SecretStr | None = None
+    """The school's CPOMS API token (each school has its own)."""
+    category_map: dict[str, str | int] = {}
+    """Policy category name → this school's CPOMS category name or id, where they differ."""
+    requests_per_second: float | None = Field(default=None, gt=0)
+    """Stay under this request rate for the school's token (``None``: no client-side limit)."""
+
+
+class SchoolSettings(Section):
+    """``[schools.ID]``: one school the installation serves."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    """Short id used everywhere (``potton``); lower case, digits and hyphens. Taken from the table name."""
+    name: str = Field(min_length=1)
+    """The school's full name, for screens and reports."""
+    policy: str = Field(min_length=1)
+    """The entry-point name of the school's policy plugin (``hvc plugins`` lists them), e.g. ``potton``."""
+    mis_school_id: str | None = None
+    """The school's id in Wonde (needed for ``hvc sync``)."""
+    cpoms: CpomsSettings | None = None
+    """The school's CPOMS connection (needed for ``hvc push``)."""
+    options: dict[str, Any] = {}
+    """Options the policy's rules read, e.g. ``evening_from = "17:30"``."""
+
+
+class EmailNotifierSettings(Section):
+    """``[watch.notifiers.email]``: send escalations by SMTP."""
+
+    host: str
+    """SMTP server."""
+    port: int = 25
+    """SMTP port (587 with ``starttls = true`` for most providers)."""
+    sender: str
+    """The From address, e.g. ``hv-connector@school.example``."""
+    username: str | None = None
+    """SMTP login, if the server needs one."""
+    password: SecretStr | None = None
+    """SMTP password."""
+    starttls: bool = False
+    """Upgrade the connection with STARTTLS."""
+    timeout: float = 10.0
+    """Seconds to wait for the server."""
+    always_to: list[str] = []
+    """Addresses that get every escalation, besides the people the chain names."""
+
+
+class CommandNotifierSettings(Section):
+    """``[watch.notifiers.command]``: run a program (e.g. an SMS gateway's CLI) for each escalation."""
+
+    argv: list[str] = Field(min_length=1)
+    """The program and its arguments; ``{to}`` is replaced by the recipient's mobile. Keep its keys out of
+    argv (pass them in the program's own config): argv is shown by ``hvc config show``."""
+    timeout: float = 20.0
+    """Seconds the program may take."""
+    always_to: list[str] = []
+    """Numbers that get every escalation, besides the people the chain names."""
+
+
+class NotifiersSettings(BaseModel):
+    """``[watch.notifiers]``: how escalations reach people. Plugins may add their own tables here."""
+
+    model_config = ConfigDict(extra="allow", use_attribute_docstrings=True)
+
+    email: EmailNotifierSettings | None = None
+    """E-mail by SMTP."""
+    command: CommandNotifierSettings | None = None
+    """Run a command per recipient."""
+
+    def configured(self) -> dict[str, dict[str, Any]]:
+        """Notifier name → its options, for the notifiers that are set (secrets stay :class:`SecretStr`)."""
+        chosen: dict[str, dict[str, Any]] = {}
+        for name in self.model_fields_set | set(self.model_extra or {}):
+            value = getattr(self, name)
+            if isinstance(value, BaseModel):
+                chosen[name] = value.model_dump(exclude_unset=True)
+            elif value is not None:
+                chosen[name] = dict(value or {})
+        return chosen
+
+
+class WatchSettings(Section):
+    """``[watch]``: the lone-worker watch."""
+
+    tick_seconds: float = Field(default=30.0, gt=0)
+    """How often ``hvc watch`` looks for what has fallen due."""
+    heartbeat_stale_minutes: int = Field(default=5, ge=1)
+    """``hvc status`` raises the alarm when the watch has not run for this long."""
+    notifiers: NotifiersSettings = NotifiersSettings()
+    """How escalations reach people (the dashboard and the log always do)."""
+
+
+class Settings(BaseSettings):
+    """Everything an installation is configured with."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        use_attribute_docstrings=True,
+        validate_default=True,
+    )
+
+    database: DatabaseSettings = DatabaseSettings()
+    """Where the store lives."""
+    wonde: WondeSettings = WondeSettings()
+    """The Wonde app that reads the schools' MIS."""
+    schools: list[SchoolSettings] = []
+    """The schools served: ``[schools.ID]`` tables in hvc.toml."""
+    staff: dict[str, list[StaffMember]] = {}
+    """Each school's staff directory: ``[[staff.ID]]`` entries with id, name, roles, mobile, DBS and training."""
+    watch: WatchSettings = WatchSettings()
+    """The lone-worker watch and its notifiers."""
+
+    @field_validator("schools", mode="before")
+    @classmethod
+    def _schools_by_id(cls, value: Any) -> Any:
+        # `[schools.potton]` tables read best; the id is the table's name.
+        if isinstance(value, Mapping):
+            return [{"id": key, **(entry or {})} for key, entry in value.items()]
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Settings":
+        ids = [school.id for school in self.schools]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"school id(s) {', '.join(twice)} are configured twice; keep one [schools.ID] each")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _config_file.get()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    def school(self, school_id: str) -> SchoolSettings:
+        """The configured school ``school_id``, or a :class:`ConfigError` naming the configured ones."""
+        for school in self.schools:
+            if school.id == school_id:
+                return school
+        known = ", ".join(s.id for s in self.schools) or "none"
+        raise ConfigError(
+            f"school {school_id!r} is not configured (configured: {known}); add [schools.{school_id}] to hvc.toml"
+        )
+
+    def staff_of(self, school_id: str) -> dict[str, StaffMember]:
+        """``school_id``'s staff directory, by staff id."""
+        return {member.id: member for member in self.staff.get(school_id, [])}
+
+
+# --- loading ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConfigSource:
+    """Which file the settings came from, and why that one."""
+
+    path: Path
+    origin: str
+    """``--config``, ``HVC_CONFIG`` or ``default``."""
+
+    @property
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+
+def config_source(path: Path | str | None = None) -> ConfigSource:
+    """The config file to read: ``path`` (``--config``), else ``HVC_CONFIG``, else the default."""
+    if path is not None:
+        return ConfigSource(Path(path).expanduser(), "--config")
+    if os.environ.get(CONFIG_ENV):
+        return ConfigSource(Path(os.environ[CONFIG_ENV]).expanduser(), CONFIG_ENV)
+    return ConfigSource(default_config_path(), "default")
+
+
+def load_settings(path: Path | str | None = None) -> Settings:
+    """Read the settings: environment over the TOML file over the defaults.
+
+    :param path: the file ``--config`` names (default: ``HVC_CONFIG``, else ``hvc.toml`` in the config dir).
+    :raises ConfigError: the file is missing (when named), unreadable or not TOML, or a setting is wrong;
+        the message names every wrong setting and how to fix it, and never echoes a value.
+    """
+    source = config_source(path)
+    if source.origin != "default" and not source.exists:
+        raise ConfigError(f"config file {source.path} (from {source.origin}) does not exist: create it or fix the path")
+    if source.exists:
+        try:
+            tomllib.loads(source.path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {source.path}: {exc}; check its permissions") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {source.path} is not valid TOML ({exc}); fix that line") from None
+    token = _config_file.set(source.path if source.exists else None)
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigError(describe_errors(exc, source.path)) from None
+    finally:
+        _config_file.reset(token)
+
+
+# --- messages that name the setting and the fix ----------------------------------------------------
+
+
+def _dotted(loc: tuple[Any, ...], schools: list[str]) -> list[str]:
+    parts = [str(p) for p in loc]
+    if len(parts) >= 2 and parts[0] == "schools" and parts[1].isdigit() and int(parts[1]) < len(schools):
+        parts[1] = schools[int(parts[1])]
+    return parts
+
+
+def setting_fix(parts: list[str], file: Path | str = CONFIG_FILE_NAME) -> str:
+    """How to set the setting at ``parts`` (e.g. ``["wonde", "token"]``): its variable and its place in the file."""
+    name = Path(file).name
+    key = parts[-1]
+    entry = next((i for i, part in enumerate(parts[:-1]) if part.isdigit()), None)
+    if entry is not None:  # an entry of an array of tables, e.g. the 2nd [[staff.potton]]
+        where = f"`{key}` in entry {int(parts[entry]) + 1} of [[{'.'.join(parts[:entry])}]] in {name}"
+    elif len(parts) > 1:
+        where = f"`{key}` under [{'.'.join(parts[:-1])}] in {name}"
+    else:
+        where = f"`{key}` at the top of {name}"
+    if parts[0] in ("schools", "staff") and len(parts) > 2:
+        return f"set {where}"
+    return f"export {ENV_PREFIX}{'__'.join(parts).upper()} or set {where}"
+
+
+def describe_errors(exc: ValidationError, file: Path | str = CONFIG_FILE_NAME) -> str:
+    """One line per wrong setting: where it is, what is wrong, how to fix it. Values are never shown."""
+    schools = _raw_school_ids()
+    lines = []
+    for error in exc.errors(include_input=False, include_url=False):
+        parts = _dotted(tuple(error["loc"]), schools) or ["settings"]
+        message = error["msg"].removeprefix("Value error, ")
+        message = message[:1].lower() + message[1:]
+        fix = setting_fix(parts, file)
+        if error["type"] == "missing":
+            message = "is not set"
+        elif error["type"] == "extra_forbidden":
+            message, fix = "is not a setting hv-connector knows", f"remove it or correct the spelling in {Path(file).name}"
+        lines.append(f"{display_path(parts)} {message}: {fix}")
+    return "invalid settings:\n  " + "\n  ".join(lines)
+
+
+def display_path(parts: list[str]) -> str:
+    """``staff.potton[2].roles`` for ``["staff", "potton", "1", "roles"]`` (entries count from 1)."""
+    shown = ""
+    for part in parts:
+        shown += f"[{int(part) + 1}]" if part.isdigit() else (f".{part}" if shown else part)
+    return shown
+
+
+def _raw_school_ids() -> list[str]:
+    path = _config_file.get()
+    if path is None:
+        return []
+    try:
+        schools = tomllib.loads(path.read_text(encoding="utf-8")).get("schools", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return []
+    return list(schools) if isinstance(schools, dict) else [str(s.get("id", i)) for i, s in enumerate(schools)]
+
+
+# --- showing settings safely -----------------------------------------------------------------------
+
+
+def redacted(settings: Settings) -> dict[str, Any]:
+    """The settings as JSON values, every secret shown as ``**********`` (the database password too)."""
+    shown = _redact(settings)
+    shown["database"]["url"] = _masked_url(settings.database.url)
+    # Keyed by id, as hvc.toml writes them ([schools.potton]).
+    shown["schools"] = {school.pop("id"): school for school in shown["schools"]}
+    return shown
+
+
+def _masked_url(url: str) -> str:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return REDACTED  # unparseable: it might be anything, so show none of it
+    if parsed.password is None:
+        return url
+    return parsed.set(password=REDACTED).render_as_string(hide_password=False)
+
+
+def _url_password(url: str) -> str | None:
+    try:
+        password = make_url(url).password
+    except ArgumentError:
+        return None
+    return str(password) if password else None
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, SecretStr):
+        return REDACTED
+    if isinstance(value, BaseModel):
+        return {name: _redact(getattr(value, name)) for name in (*type(value).model_fields, *(value.model_extra or {}))}
+    if isinstance(value, Mapping):
+        return {str(k): _redact(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_redact(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def secret_values(settings: Settings) -> Iterator[str]:
+    """Every secret's value (for tests and log filters that must prove none leaks)."""
+    password = _url_password(settings.database.url)
+    if password:
+        yield password
+    stack: list[Any] = [settings]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, SecretStr):
+            if value.get_secret_value():
+                yield value.get_secret_value()
+        elif isinstance(value, BaseModel):
+            stack.extend(getattr(value, name) for name in type(value).model_fields)
+        elif isinstance(value, Mapping):
+            stack.extend(value.values())
+        elif isinstance(value, (list, tuple)):
+            stack.extend(value)
+
+
+# --- config check ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing ``hvc config check`` found wrong: the setting and what to do."""
+
+    setting: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.setting}: {self.message}"
+
+
+def problems(settings: Settings, source: ConfigSource) -> list[Problem]:
+    """What stops the configured schools from syncing, pushing or being watched. Plugins are checked by the CLI."""
+    found: list[Problem] = []
+    file = source.path.name
+    syncing = [s.id for s in settings.schools if s.mis_school_id]
+    if syncing and settings.wonde.token is None:
+        found.append(Problem(
+            "wonde.token",
+            f"HVC_WONDE__TOKEN is not set (schools {', '.join(syncing)} sync from Wonde): "
+            f"export it or add `token` under [wonde] in {file}",
+        ))
+    for school in settings.schools:
+        if school.cpoms is not None and school.cpoms.token is None:
+            found.append(Problem(
+                f"schools.{school.id}.cpoms.token",
+                f"school {school.id}'s CPOMS token is not set: add `token` under [schools.{school.id}.cpoms] in {file}",
+            ))
+        if not settings.staff.get(school.id):
+            found.append(Problem(
+                f"staff.{school.id}",
+                f"school {school.id} has no staff directory, so nobody can request or authorise its visits: "
+                f"add [[staff.{school.id}]] entries (id, name, roles) to {file}",
+            ))
+    configured = {s.id for s in settings.schools}
+    for school_id, members in settings.staff.items():
+        if school_id not in configured:
+            found.append(Problem(
+                f"staff.{school_id}",
+                f"staff are listed for school {school_id!r}, which is not configured: "
+                f"add [schools.{school_id}] or remove [[staff.{school_id}]]",
+            ))
+        ids = [m.id for m in members]
+        for twice in sorted({i for i in ids if ids.count(i) > 1}):
+            found.append(Problem(f"staff.{school_id}", f"staff id {twice!r} appears twice; staff ids must be unique"))
+    if source.exists and _file_holds_secrets(source.path) and stat.S_IMODE(source.path.stat().st_mode) & 0o077:
+        found.append(Problem(
+            "config file",
+            f"{source.path} holds tokens but others can read it: run `chmod 600 {source.path}`",
+        ))
+    return found
+
+
+SECRET_KEYS = frozenset({"token", "password"})
+
+
+def _file_holds_secrets(path: Path) -> bool:
+    def walk(value: Any) -> bool:
+        if isinstance(value, dict):
+            return any((k in SECRET_KEYS and v) or walk(v) for k, v in value.items())
+        return isinstance(value, list) and any(walk(v) for v in value)
+
+    return walk(tomllib.loads(path.read_text(encoding="utf-8")))
