@@ -140,7 +140,8 @@ def escalation(visit: Visit, ctx: PolicyContext) -> str | None:
     if visit.signed_out_at is None or visit.returned_at is not None:
         return None
     if any(c.concerns or c.code_word_used for c in visit.check_ins):
-        return f"A contact from the visit gave cause for concern: {ESCALATION[2].action} {ESCALATION[3].action}"
+        return ("A contact from the visit gave cause for concern: tell the relevant members of SLT now; they call "
+                "the police where necessary.")
     if visit.expected_return is None or ctx.now <= visit.expected_return:
         return None
     late = ctx.now - visit.expected_return
