@@ -1,0 +1,190 @@
+"""``hvc push`` and ``hvc outbox``: deliver finished visits' records to CPOMS, and look after the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hv_connector import outbox
+from hv_connector.cli.common import cli, emit_json, runtime
+from hv_connector.clock import local
+from hv_connector.errors import InputError
+from hv_connector.plugins import merged_registry
+
+PUSH_HELP = """Send the outbox's due records to CPOMS: concerns first, then routine reports, oldest first.
+
+Each record goes with a stable idempotency key; a record whose earlier try may
+have reached CPOMS (a timeout, a dropped connection, a push that was killed) is
+looked up in CPOMS first, so nothing arrives twice. A record CPOMS refuses is
+PARKED with CPOMS's reason (see `hvc outbox list --status parked`), never dropped:
+fix the cause and run `hvc outbox retry ID`.
+
+\b
+Exit codes:
+  0  every due record is in CPOMS (sent now, or already there)
+  1  some record waits (CPOMS down, slow or rate-limiting: the next push retries it)
+     or was parked by this push (CPOMS refused it: someone must look)
+  2  bad configuration (a school's CPOMS url or token is missing; the message names the setting)
+
+\b
+Run it from cron every few minutes, e.g.:
+  */5 * * * *  hvc push >> /var/log/hv-connector/push.log 2>&1
+"""
+
+
+class _Progress:
+    """A bar in a terminal; one plain line per record in a log."""
+
+    def __init__(self, total: int) -> None:
+        self.tty = sys.stdout.isatty()
+        self.bar = click.progressbar(length=total, label="Pushing to CPOMS") if self.tty and total else None
+        if self.bar is not None:
+            self.bar.__enter__()
+
+    def __call__(self, item: outbox.Outcome) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            return
+        remote = f" → CPOMS {item.remote_id}" if item.remote_id else ""
+        why = f": {item.message}" if item.message else ""
+        click.echo(f"{item.result:<13} #{item.outbox_id} {item.school_id} {item.kind}{remote}{why}")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+@cli.command("push", help=PUSH_HELP)
+@click.option("--school", help="Push only this school's records.")
+@click.option("--concerns-only", is_flag=True, help="Push only safeguarding concerns (what the watch does).")
+@click.option("--all", "ignore_backoff", is_flag=True,
+              help="Also send records still waiting out a back-off (e.g. once CPOMS is back).")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Records in flight at once; each school's token also keeps to its requests_per_second.")
+@click.option("--lease", type=click.FloatRange(0.1), default=outbox.DEFAULT_LEASE.total_seconds(), show_default=True,
+              help="Seconds a claimed record is held before another push may take it over.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def push(ctx: click.Context, school: str | None, concerns_only: bool, ignore_backoff: bool, concurrency: int,
+         lease: float, as_json: bool) -> None:
+    rt = runtime(ctx)
+    if school is not None:
+        rt.school(school)
+    sink_for = outbox.open_sinks(rt.settings, merged_registry(rt.pm, "report_sinks"), rt.settings.schools)
+    pusher = outbox.Pusher(rt.store, sink_for, now=rt.clock.now, concurrency=concurrency,
+                           lease=timedelta(seconds=lease))
+    due = pusher.due(school=school, concerns_only=concerns_only, ignore_backoff=ignore_backoff)
+    progress = _Progress(len(due)) if not as_json else None
+    pusher.on_outcome = progress or (lambda _o: None)
+    try:
+        summary = asyncio.run(pusher.run(school=school, concerns_only=concerns_only, ignore_backoff=ignore_backoff))
+    finally:
+        if progress is not None:
+            progress.close()
+    if as_json:
+        emit_json(summary.as_json())
+    else:
+        for problem in summary.config_errors:
+            click.echo(f"hvc: {problem}", err=True)
+        click.echo(f"sent {summary.count('sent')}, already there {summary.count('already-there')}, "
+                   f"parked {summary.count('parked')}, waiting {summary.count('waiting')}")
+    ctx.exit(summary.exit_code)
+
+
+@cli.group("outbox")
+def outbox_group() -> None:
+    """List, show and retry the records waiting for (or refused by) CPOMS."""
+
+
+STATUSES = click.Choice(["pending", "sending", "sent", "parked"])
+
+
+def _when(moment: Any) -> str:
+    return f"{local(moment):%d %b %H:%M}" if moment else "-"
+
+
+@outbox_group.command("list")
+@click.option("--status", type=STATUSES, help="Only records in this status.")
+@click.option("--school", help="Only this school's records.")
+@click.option("--json", "as_json", is_flag=True, help="Print the records as JSON.")
+@click.pass_context
+def outbox_list(ctx: click.Context, status: str | None, school: str | None, as_json: bool) -> None:
+    """List outbox records, concerns first. Parked records show CPOMS's reason."""
+    with runtime(ctx).store.connect() as conn:
+        records = outbox.list_records(conn, status=status, school=school)
+    if as_json:
+        emit_json([r.summary() for r in records])
+        return
+    if not records:
+        click.echo("The outbox is empty." if status is None else f"No {status} records.")
+        return
+    for r in records:
+        flag = "CONCERN" if r.kind == "concern" else r.kind
+        state = {"sent": f"sent {_when(r.sent_at)} as CPOMS {r.cpoms_id}",
+                 "pending": f"pending (next try {_when(r.next_attempt_at)}, {r.attempts} tries)",
+                 "sending": f"sending (claimed until {_when(r.next_attempt_at)})",
+                 "parked": "PARKED"}[r.status]
+        click.echo(f"#{r.id:<5} {r.school_id:<14} {flag:<10} {r.report.pupil_name:<24} {state}")
+        if r.status in ("parked", "pending") and r.last_error:
+            click.echo(f"       {r.last_error}")
+
+
+@outbox_group.command("show")
+@click.argument("outbox_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the record and its report as JSON.")
+@click.pass_context
+def outbox_show(ctx: click.Context, outbox_id: int, as_json: bool) -> None:
+    """Show one record: its status, CPOMS's reason if parked, and the report as CPOMS will get it."""
+    with runtime(ctx).store.connect() as conn:
+        record = outbox.get_record(conn, outbox_id)
+    if as_json:
+        emit_json({**record.summary(), "payload": record.payload})
+        return
+    click.echo(f"Outbox record #{record.id}: {record.kind} for school {record.school_id}, visit {record.visit_id}")
+    click.echo(f"Status: {record.status}; tries: {record.attempts}; queued {_when(record.created_at)}"
+               + (f"; sent {_when(record.sent_at)} as CPOMS incident {record.cpoms_id}" if record.sent_at else ""))
+    if record.alert_dsl:
+        click.echo("Alerts the DSL: yes")
+    if record.last_error:
+        click.echo(f"{'Parked because' if record.status == 'parked' else 'Last error'}: {record.last_error}")
+    report = record.report
+    click.echo(f"Categories: {', '.join(report.categories)}")
+    click.echo("")
+    click.echo(report.description)
+
+
+@outbox_group.command("retry")
+@click.argument("outbox_id", type=int)
+@click.option("--as", "actor", required=True, help="Your staff id (the retry is audited).")
+@click.option("--fixed", "fixed", type=click.Path(path_type=Path, dir_okay=False),
+              help="A corrected report (JSON: the `payload` of `hvc outbox show ID --json`, edited).")
+@click.pass_context
+def outbox_retry(ctx: click.Context, outbox_id: int, actor: str, fixed: Path | None) -> None:
+    """Put parked record ID back in the queue (after fixing the cause); the next `hvc push` sends it."""
+    rt = runtime(ctx)
+    payload = _read_fixed(fixed) if fixed is not None else None
+    with rt.store.connect() as conn:
+        school = outbox.get_record(conn, outbox_id).school_id
+    if actor not in rt.staff(school):
+        raise InputError(f"--as {actor!r} is not in school {school!r}'s staff directory ([[staff.{school}]] in hvc.toml)")
+    record = outbox.retry(rt.store, outbox_id, actor=actor, now=rt.clock.now(), fixed_payload=payload)
+    click.echo(f"Outbox record #{record.id} is pending again (revision {record.report.revision}); "
+               "`hvc push` sends it.")
+
+
+def _read_fixed(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read the corrected report {path}: {exc}") from None
+    if isinstance(data, dict) and isinstance(data.get("payload"), dict):
+        data = data["payload"]
+    if not isinstance(data, dict):
+        raise InputError(f"{path} must hold a JSON object (the report)")
+    return data
