@@ -34,6 +34,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "hv_connector.builtin.core_rules",
     "hv_connector.builtin.notifiers",
     "hv_connector.builtin.cpoms_sink",
+    "hv_connector.builtin.wonde_adapter",
 )
 """Modules registered as plugins before any external one, each under its own name."""
 

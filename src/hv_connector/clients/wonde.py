@@ -22,6 +22,7 @@ import json
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import date, datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -47,6 +48,7 @@ STUDENT_INCLUDES: tuple[str, ...] = (
     "contacts",
     "contacts.contact_details",
     "medical_conditions",
+    "medical_notes",
     "sen_needs",
     "attendance_summary",
     "extended_details",
@@ -238,6 +240,13 @@ class MedicalCondition(Payload):
     notes: Text = None
 
 
+class MedicalNote(Payload):
+    id: Text = None
+    text: Text = None
+    note: Text = None
+    description: Text = None
+
+
 class SenNeed(Payload):
     id: Text = None
     type: Text = None
@@ -256,10 +265,12 @@ class AttendanceSummary(Payload):
     possible: int | None = Field(default=None, validation_alias=AliasChoices("possible", "possible_sessions"))
     attended: int | None = Field(default=None, validation_alias=AliasChoices("attended", "attended_sessions", "present"))
     authorised: int | None = Field(
-        default=None, validation_alias=AliasChoices("authorised", "authorised_absence_sessions", "authorised_absences"))
+        default=None, validation_alias=AliasChoices("authorised", "authorised_absence", "authorised_absence_sessions",
+                                                       "authorised_absences"))
     unauthorised: int | None = Field(
         default=None,
-        validation_alias=AliasChoices("unauthorised", "unauthorised_absence_sessions", "unauthorised_absences"))
+        validation_alias=AliasChoices("unauthorised", "unauthorised_absence", "unauthorised_absence_sessions",
+                                      "unauthorised_absences"))
 
 
 class Student(Payload):
@@ -281,6 +292,7 @@ class Student(Payload):
     contact_details: Annotated[ContactDetails | None, One] = None
     contacts: Annotated[list[Contact], Many] = []
     medical_conditions: Annotated[list[MedicalCondition], Many] = []
+    medical_notes: Annotated[list[MedicalNote], Many] = []
     sen_needs: Annotated[list[SenNeed], Many] = []
     attendance_summary: Annotated[list[AttendanceSummary], Many] = []
     extended_details: Annotated[dict[str, Any] | None, One] = None
@@ -492,6 +504,8 @@ class WondeClient:
         self._http: httpx.AsyncClient | None = None
         self.requests = 0
         """HTTP requests sent (retries included), for the sync summary and the benchmark."""
+        self.requests_by_school: Counter[str] = Counter()
+        """The same, per school id."""
 
     def __repr__(self) -> str:
         return f"WondeClient(base_url={self.base_url!r})"
@@ -538,6 +552,7 @@ class WondeClient:
         async with self._slots:
             await self.limiter.acquire()
             self.requests += 1
+            self.requests_by_school[school or ""] += 1
             response = await self._http.get(url, params=params)
         error = error_for(response, school)
         if error is not None:
@@ -572,21 +587,29 @@ class WondeClient:
             first["include"] = ",".join(include)
         if since is not None:
             first["updated_after"] = since.astimezone(timezone.utc).strftime(QUERY_TIME_FORMAT)
-        query: dict[str, Any] | None = first
-        url: str | None = f"schools/{quote(school, safe='')}/{resource}"
+        url = f"schools/{quote(school, safe='')}/{resource}"
+        pending = asyncio.ensure_future(self.get(url, first, school=school))
         seen: set[str] = set()
-        while url:
-            body = await self.get(url, query, school=school)
-            page = _page(body, school, resource)
-            yield page
-            link = page.meta.pagination
-            if not link.more or not link.next:
-                return
-            url = self._follow(link.next, school)
-            if url in seen:
-                raise MisError(f"Wonde sent school {school}'s {resource} round in a loop at {url}; sync stopped")
-            seen.add(url)
-            query = None  # ``next`` repeats the query; httpx would drop it if params were given
+        try:
+            while pending is not None:
+                page = _page(await pending, school, resource)
+                pending = None
+                link = page.meta.pagination
+                if link.more and link.next:
+                    url = self._follow(link.next, school)
+                    if url in seen:
+                        raise MisError(f"Wonde sent school {school}'s {resource} round in a loop at {url}; "
+                                       "sync stopped")
+                    seen.add(url)
+                    # Fetch the next page while the caller works on this one.
+                    # ``next`` repeats the query; httpx would drop it if params were given.
+                    pending = asyncio.ensure_future(self.get(url, None, school=school))
+                yield page
+        finally:
+            if pending is not None:
+                pending.cancel()
+                if pending.done() and not pending.cancelled():
+                    pending.exception()  # retrieved, so asyncio does not warn about it
 
     def _follow(self, link: str, school: str) -> str:
         absolute = str(httpx.URL(self.base_url).join(link))

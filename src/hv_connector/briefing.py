@@ -1,0 +1,247 @@
+"""The pupil briefing: what staff must read before a home visit, assembled from the store.
+
+This is what the ``core.background-read`` rule refers to. :func:`pupil_briefing`
+gathers, from the synced MIS data and the visits table: who has parental
+responsibility and how to reach them, alerts and orders (no-contact, court
+orders, child-protection plans), medical needs, SEN, attendance this term and
+over the last three months, and earlier visits at the same address with how
+they went. The dashboard renders the same model; ``hvc pupil show`` prints it.
+
+Everything here is text from the MIS: render it literally, never as markup.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import computed_field
+from sqlalchemy import Connection, select
+
+from hv_connector.errors import InputError
+from hv_connector.models.common import Frozen
+from hv_connector.store.schema import (
+    pupil_alerts,
+    pupil_attendance,
+    pupil_contacts,
+    pupil_medical,
+    pupil_sen,
+    pupils,
+    visits,
+)
+
+EARLIER_VISITS = 20
+"""Earlier visits at the address shown, newest first."""
+
+ORDER_ALERTS = frozenset({"no-contact", "court-order"})
+
+
+class BriefingContact(Frozen):
+    """A contact of the pupil, with what the visiting staff need to know about them."""
+
+    name: str
+    relationship: str | None = None
+    parental_responsibility: bool = False
+    priority: int | None = None
+    lives_with_pupil: bool = False
+    no_contact: bool = False
+    """A no-contact order: this person must not have contact with the pupil."""
+    court_order: bool = False
+    phones: tuple[str, ...] = ()
+    email: str | None = None
+
+
+class Alert(Frozen):
+    kind: str
+    text: str
+
+
+class Medical(Frozen):
+    kind: str
+    description: str
+
+
+class Sen(Frozen):
+    need: str
+    provision: str | None = None
+
+
+class Attendance(Frozen):
+    """Sessions over one period."""
+
+    period: str
+    possible: int
+    attended: int
+    authorised: int
+    unauthorised: int
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def percentage(self) -> float | None:
+        """Sessions attended as a percentage of those possible, to one decimal place."""
+        return round(100 * self.attended / self.possible, 1) if self.possible else None
+
+
+class EarlierVisit(Frozen):
+    """A visit to the same address before this one, and how it went."""
+
+    visit_id: str
+    planned_start: datetime
+    state: str
+    reason: str | None = None
+    pupil_mis_id: str | None = None
+    same_pupil: bool = False
+    outcome: str
+    """One line: seen or not, concerns, violence or abuse towards staff, or why it was cancelled."""
+    concern: bool = False
+    """A safeguarding concern or an incident towards staff was recorded."""
+
+
+class PupilBriefing(Frozen):
+    """Everything staff must read before visiting one pupil's home."""
+
+    school_id: str
+    mis_id: str
+    display_name: str
+    upn: str | None = None
+    date_of_birth: date | None = None
+    year_group: str | None = None
+    address_text: str | None = None
+    phones: tuple[str, ...] = ()
+    synced_at: datetime | None = None
+    """When the MIS data was last synced: old data is a risk in itself."""
+    archived_at: datetime | None = None
+    """Set when the pupil has left the school (the MIS deleted them)."""
+    contacts: tuple[BriefingContact, ...] = ()
+    """Every contact: parental responsibility first, then by priority."""
+    alerts: tuple[Alert, ...] = ()
+    """Orders first (no-contact, court orders), then other alerts."""
+    medical: tuple[Medical, ...] = ()
+    sen: tuple[Sen, ...] = ()
+    attendance_term: Attendance | None = None
+    attendance_3m: Attendance | None = None
+    other_attendance: tuple[Attendance, ...] = ()
+    earlier_visits: tuple[EarlierVisit, ...] = ()
+
+    @property
+    def with_parental_responsibility(self) -> tuple[BriefingContact, ...]:
+        return tuple(c for c in self.contacts if c.parental_responsibility)
+
+    @property
+    def orders(self) -> tuple[Alert, ...]:
+        return tuple(a for a in self.alerts if a.kind in ORDER_ALERTS)
+
+
+def find_pupil(conn: Connection, pupil_id: str, school_id: str | None = None) -> tuple[str, str]:
+    """``(school_id, mis_id)`` of the pupil whose MIS id or UPN is ``pupil_id``.
+
+    :raises InputError: no such pupil, or the id matches pupils in more than one school.
+    """
+    query = select(pupils.c.school_id, pupils.c.mis_id).where(
+        (pupils.c.mis_id == pupil_id) | (pupils.c.upn == pupil_id))
+    if school_id:
+        query = query.where(pupils.c.school_id == school_id)
+    found = sorted({(row.school_id, row.mis_id) for row in conn.execute(query)})
+    where = f" in school {school_id}" if school_id else ""
+    if not found:
+        raise InputError(f"no pupil with MIS id or UPN {pupil_id!r}{where}: check the id, or run `hvc sync` "
+                         "if the pupil joined recently")
+    if len(found) > 1:
+        schools = ", ".join(s for s, _ in found)
+        raise InputError(f"{pupil_id!r} matches pupils in schools {schools}: add --school to choose one")
+    return found[0]
+
+
+def pupil_briefing(conn: Connection, school_id: str, mis_id: str) -> PupilBriefing:
+    """Assemble the briefing for pupil ``mis_id`` of ``school_id`` from the store.
+
+    :raises InputError: the pupil is not in the store.
+    """
+    pupil = conn.execute(select(pupils).where(pupils.c.school_id == school_id, pupils.c.mis_id == mis_id)).first()
+    if pupil is None:
+        raise InputError(f"no pupil {mis_id!r} in school {school_id}: run `hvc sync --school {school_id}`")
+    key = (school_id, mis_id)
+    attendance = [Attendance(**row) for row in _rows(conn, pupil_attendance, key, "period", "possible",
+                                                      "attended", "authorised", "unauthorised")]
+    by_period = {a.period: a for a in attendance}
+    return PupilBriefing(
+        school_id=school_id,
+        mis_id=mis_id,
+        display_name=pupil.display_name or mis_id,
+        upn=pupil.upn,
+        date_of_birth=pupil.date_of_birth,
+        year_group=pupil.year_group,
+        address_text=pupil.address_text,
+        phones=tuple(pupil.phones or ()),
+        synced_at=pupil.synced_at,
+        archived_at=pupil.archived_at,
+        contacts=_contacts(conn, key),
+        alerts=tuple(sorted((Alert(**r) for r in _rows(conn, pupil_alerts, key, "kind", "text")),
+                            key=lambda a: a.kind not in ORDER_ALERTS)),
+        medical=tuple(Medical(**r) for r in _rows(conn, pupil_medical, key, "kind", "description")),
+        sen=tuple(Sen(**r) for r in _rows(conn, pupil_sen, key, "need", "provision")),
+        attendance_term=by_period.get("term"),
+        attendance_3m=by_period.get("3m"),
+        other_attendance=tuple(a for p, a in by_period.items() if p not in ("term", "3m")),
+        earlier_visits=earlier_visits(conn, school_id, pupil.address_text, mis_id),
+    )
+
+
+def _rows(conn: Connection, table: Any, key: tuple[str, str], *columns: str) -> list[dict[str, Any]]:
+    order = table.c.id if "id" in table.c else table.c[columns[0]]
+    query = (select(*(table.c[c] for c in columns))
+             .where(table.c.school_id == key[0], table.c.pupil_mis_id == key[1]).order_by(order))
+    return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def _contacts(conn: Connection, key: tuple[str, str]) -> tuple[BriefingContact, ...]:
+    fields = ("name", "relationship", "parental_responsibility", "priority", "lives_with_pupil", "no_contact",
+              "court_order", "phones", "email")
+    contacts = [BriefingContact(**{**row, "phones": tuple(row["phones"] or ()), "name": row["name"] or "(no name)"})
+                for row in _rows(conn, pupil_contacts, key, *fields)]
+    return tuple(sorted(contacts, key=lambda c: (not c.parental_responsibility, c.priority is None,
+                                                 c.priority or 0, c.name)))
+
+
+def earlier_visits(conn: Connection, school_id: str, address_text: str | None,
+                   mis_id: str | None = None) -> tuple[EarlierVisit, ...]:
+    """Visits the school made (or planned) to ``address_text`` before, newest first, with their outcomes."""
+    if not address_text:
+        return ()
+    rows = conn.execute(select(visits.c.id, visits.c.planned_start, visits.c.state, visits.c.reason,
+                               visits.c.pupil_mis_id, visits.c.data)
+                        .where(visits.c.school_id == school_id, visits.c.address_text == address_text)
+                        .order_by(visits.c.planned_start.desc()).limit(EARLIER_VISITS))
+    found = []
+    for row in rows:
+        text, concern = outcome_summary(row.state, row.data or {})
+        found.append(EarlierVisit(visit_id=row.id, planned_start=row.planned_start, state=row.state,
+                                  reason=row.reason, pupil_mis_id=row.pupil_mis_id,
+                                  same_pupil=row.pupil_mis_id == mis_id, outcome=text, concern=concern))
+    return tuple(found)
+
+
+def outcome_summary(state: str, data: dict[str, Any]) -> tuple[str, bool]:
+    """One line saying how a visit went, and whether it raised a concern, from its stored record."""
+    outcome = data.get("outcome") or {}
+    if not outcome:
+        return (f"no report yet ({state})", False)
+    if outcome.get("cancelled"):
+        why = outcome.get("cancellation_reason") or "no reason recorded"
+        safety = " for safety" if outcome.get("cancelled_for_safety") else ""
+        return (f"cancelled{safety}: {why}", bool(outcome.get("cancelled_for_safety")))
+    parts = []
+    seen = outcome.get("child_seen")
+    parts.append("child seen" if seen else "child not seen" if seen is False else "child seen: not recorded")
+    if outcome.get("child_spoken_to"):
+        parts.append("spoken to")
+    concern = bool(outcome.get("cp_concern") or outcome.get("concerns") or outcome.get("violence_or_abuse"))
+    if outcome.get("cp_concern"):
+        parts.append("child-protection concern raised")
+    elif outcome.get("concerns"):
+        parts.append(f"concerns: {outcome['concerns']}")
+    if outcome.get("violence_or_abuse"):
+        parts.append("violence or abuse towards staff")
+    if outcome.get("dangerous_animals_present"):
+        parts.append("dangerous animals present")
+    return ("; ".join(parts), concern)

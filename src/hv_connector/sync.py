@@ -1,0 +1,244 @@
+"""Sync pupil background from each school's MIS into the store.
+
+An MIS adapter (:class:`MisAdapter`, registered through the ``mis_adapters``
+hook; Wonde's is built in) yields *normalised* records page by page:
+:class:`PupilRecord` for a pupil with their contacts, medical needs, SEN,
+alerts and attendance, :class:`Departure` for a pupil (or contact) who left,
+and :class:`Rejected` for a record that failed validation. The sync never
+sees the MIS's own shapes.
+
+Per school, the pages are spooled to a private temporary file as they
+arrive (memory stays flat however big the school), then written in **one**
+transaction: the school is either as before or fully updated, and its
+cursors move in that same transaction, so they never pass what was
+committed. Writing after the walk keeps the write lock short (SQLite has one
+writer, and the watch must never wait on a slow MIS) while schools still
+fetch concurrently. A bad record goes to the quarantine table; one school's
+outage or revoked approval fails that school only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import pickle
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import IO, Any, Literal, Protocol, Self
+
+from hv_connector import sync_store
+from hv_connector.clock import Clock
+from hv_connector.errors import HvcError
+from hv_connector.mis_records import Departure, DepartureItem, PupilItem, PupilRecord, Rejected
+from hv_connector.store import Store
+from hv_connector.sync_store import DEPARTURES, PUPILS
+
+log = logging.getLogger(__name__)
+
+CURSOR_OVERLAP = timedelta(minutes=5)
+"""The next run asks again for what changed in the last minutes of this one: records edited while we
+paged, and any skew between our clock and the MIS's, are picked up rather than missed."""
+
+
+class MisAdapter(Protocol):
+    """One school's MIS, as normalised records. Factories registered by ``mis_adapters`` return these.
+
+    Used as ``async with adapter:``. Each walk yields one batch per page; a
+    batch may mix good records and :class:`Rejected` ones. ``since`` is the
+    cursor (``None``: everything).
+    """
+
+    school_id: str
+    """Our id for the school (the store's ``school_id``)."""
+
+    @property
+    def requests(self) -> int:
+        """Requests made for this school so far (retries included)."""
+        ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(self, *exc_info: object) -> None: ...
+
+    def pupils(self, since: datetime | None) -> AsyncIterator[Sequence[PupilItem]]:
+        """The pupils changed since ``since``, with their background."""
+        ...
+
+    def departures(self, since: datetime | None) -> AsyncIterator[Sequence[DepartureItem]]:
+        """Records deleted (or restored) since ``since``."""
+        ...
+
+
+# --- results ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class SchoolResult:
+    """What one school's sync did: the summary line and the ``sync_runs`` row."""
+
+    school_id: str
+    started_at: datetime
+    status: Literal["ok", "failed"] = "ok"
+    added: int = 0
+    updated: int = 0
+    archived: int = 0
+    quarantined: int = 0
+    requests: int = 0
+    seconds: float = 0.0
+    message: str = ""
+    rejected: list[Rejected] = field(default_factory=list)
+    began: float = field(default_factory=time.perf_counter)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def elapsed(self) -> float:
+        """Seconds since this school's sync began."""
+        return time.perf_counter() - self.began
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A page arrived for a school (for progress bars and log lines)."""
+
+    school_id: str
+    records: int
+    requests: int
+    done: bool = False
+
+
+# --- the spool: one school's pages on disk until the walk is complete -----------------------------
+
+
+class Spool:
+    """Batches written to an anonymous temporary file (unlinked at once, so a kill leaves nothing)."""
+
+    def __init__(self) -> None:
+        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="hvc-sync-")
+        self.batches = 0
+
+    def write(self, kind: str, batch: Sequence[Any]) -> None:
+        pickle.dump((kind, list(batch)), self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.batches += 1
+
+    def read(self) -> Iterator[tuple[str, list[Any]]]:
+        """Every batch in the order written (only our own file is ever unpickled)."""
+        self._file.seek(0)
+        for _ in range(self.batches):
+            yield pickle.load(self._file)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+# --- cursors -----------------------------------------------------------------------------------
+
+
+class CursorTracker:
+    """The newest change seen in a walk, turned into the cursor the next run starts from."""
+
+    def __init__(self, previous: datetime | None) -> None:
+        self.previous = previous
+        self.newest: datetime | None = None
+
+    def saw(self, moment: datetime | None) -> None:
+        if moment is not None and (self.newest is None or moment > self.newest):
+            self.newest = moment
+
+    def next_cursor(self, started_at: datetime) -> datetime | None:
+        """Never later than the run's start (less the overlap), never earlier than the previous cursor."""
+        if self.newest is None:
+            return self.previous
+        candidate = min(self.newest, started_at - CURSOR_OVERLAP)
+        return max(candidate, self.previous) if self.previous else candidate
+
+
+# --- one school ------------------------------------------------------------------------------------
+
+
+async def sync_school(
+    store: Store,
+    adapter: MisAdapter,
+    *,
+    full: bool,
+    clock: Clock,
+    write_lock: asyncio.Lock,
+    on_progress: Callable[[Progress], None] = lambda p: None,
+) -> SchoolResult:
+    """Walk one school's MIS into a spool, then write it in one transaction. Never raises for the MIS."""
+    school = adapter.school_id
+    result = SchoolResult(school, clock.now())
+    spool = Spool()
+    try:
+        cursors = {} if full else sync_store.read_cursors(store, school)
+        pupils_seen = CursorTracker(cursors.get(PUPILS))
+        departures_seen = CursorTracker(cursors.get(DEPARTURES))
+        records = 0
+        async with adapter:
+            async for batch in adapter.pupils(pupils_seen.previous):
+                for item in batch:
+                    if isinstance(item, PupilRecord):
+                        pupils_seen.saw(item.mis_updated_at)
+                spool.write(PUPILS, batch)
+                records += len(batch)
+                on_progress(Progress(school, records, adapter.requests))
+            async for batch in adapter.departures(departures_seen.previous):
+                for item in batch:
+                    if isinstance(item, Departure):
+                        departures_seen.saw(item.at)
+                spool.write(DEPARTURES, batch)
+                on_progress(Progress(school, records, adapter.requests))
+            result.requests = adapter.requests
+        new_cursors = {PUPILS: pupils_seen.next_cursor(result.started_at),
+                       DEPARTURES: departures_seen.next_cursor(result.started_at)}
+        async with write_lock:
+            await asyncio.to_thread(sync_store.write_school, store, school, spool, result, new_cursors, full=full)
+    except HvcError as exc:
+        _fail(result, str(exc), adapter)
+    except Exception as exc:  # a bug or a broken adapter must not stop the other schools
+        log.exception("sync of school %s failed unexpectedly", school)
+        _fail(result, f"unexpected {type(exc).__name__}: {exc}; please report it with the log", adapter)
+    finally:
+        spool.close()
+    result.seconds = result.elapsed()
+    if not result.ok:
+        await asyncio.to_thread(_record_failure, store, result)
+    on_progress(Progress(school, result.added + result.updated, result.requests, done=True))
+    return result
+
+
+def _fail(result: SchoolResult, message: str, adapter: MisAdapter) -> None:
+    result.status, result.message = "failed", message
+    result.added = result.updated = result.archived = result.quarantined = 0
+    result.rejected.clear()
+    result.requests = adapter.requests
+
+
+def _record_failure(store: Store, result: SchoolResult) -> None:
+    try:
+        sync_store.record_run(store, result)
+    except HvcError as exc:
+        log.error("could not record the failed sync of school %s: %s", result.school_id, exc)
+
+
+# --- every school ------------------------------------------------------------------------------
+
+
+async def sync_schools(
+    store: Store,
+    adapters: Sequence[MisAdapter],
+    *,
+    full: bool = False,
+    clock: Clock,
+    on_progress: Callable[[Progress], None] = lambda p: None,
+) -> list[SchoolResult]:
+    """Sync every school concurrently; results come back in the order of ``adapters``."""
+    write_lock = asyncio.Lock()
+    return list(await asyncio.gather(*(
+        sync_school(store, adapter, full=full, clock=clock, write_lock=write_lock, on_progress=on_progress)
+        for adapter in adapters
+    )))

@@ -1,0 +1,246 @@
+"""Writing a school's synced records to the store, and reading back how syncs went.
+
+:func:`write_school` applies one school's spooled pages in the caller's one
+transaction: pupils are upserted (a pupil back in the MIS list is on roll
+again), their contacts, medical needs, SEN, alerts and attendance replaced,
+departures archive pupils (never delete them: visits point at them), bad
+records are quarantined (or their quarantine resolved when they come back
+good), the cursors move and the ``sync_runs`` row is written — all or none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
+
+from hv_connector.mis_records import Departure, PupilRecord, Rejected
+from hv_connector.store import Store
+from hv_connector.store.schema import (
+    pupil_alerts,
+    pupil_attendance,
+    pupil_contacts,
+    pupil_medical,
+    pupil_sen,
+    pupils,
+    quarantine,
+    sync_cursors,
+    sync_runs,
+)
+
+if TYPE_CHECKING:
+    from hv_connector.sync import SchoolResult, Spool
+
+PUPILS = "pupils"
+DEPARTURES = "departures"
+"""Cursor names (``sync_cursors.resource``) and spool batch kinds: the pupils walk and the departures feed."""
+
+REPORTED_REJECTS = 50
+"""Bad records listed by name in one school's summary; the rest are counted (all are in quarantine)."""
+
+CHILD_TABLES = (pupil_contacts, pupil_medical, pupil_sen, pupil_alerts, pupil_attendance)
+
+
+def read_cursors(store: Store, school_id: str) -> dict[str, datetime | None]:
+    """The school's cursors by resource name (absent: never synced)."""
+    with store.connect() as conn:
+        rows = conn.execute(select(sync_cursors.c.resource, sync_cursors.c.updated_after)
+                            .where(sync_cursors.c.school_id == school_id))
+        return {resource: after for resource, after in rows}
+
+
+def write_school(
+    store: Store,
+    school_id: str,
+    spool: Spool,
+    result: SchoolResult,
+    cursors: dict[str, datetime | None],
+    *,
+    full: bool,
+) -> None:
+    """Apply a school's spooled batches, cursors and run record in one transaction (all or nothing)."""
+    now = result.started_at
+    with store.begin() as conn:
+        for kind, batch in spool.read():
+            if kind == PUPILS:
+                write_pupils(conn, school_id, batch, result, now)
+            elif kind == DEPARTURES:
+                apply_departures(conn, school_id, batch, result, now)
+        if full:
+            result.archived += archive_unseen(conn, school_id, now)
+        for resource, after in cursors.items():
+            save_cursor(conn, school_id, resource, after, now)
+        result.seconds = result.elapsed()
+        insert_run(conn, result)
+
+
+def write_pupils(conn: Connection, school_id: str, batch: Sequence[Any], result: SchoolResult,
+                 now: datetime) -> None:
+    """Upsert one page of pupils with their background; quarantine the page's bad records."""
+    good = {item.mis_id: item for item in batch if isinstance(item, PupilRecord)}
+    quarantine_records(conn, school_id, [item for item in batch if isinstance(item, Rejected)], result, now)
+    if not good:
+        return
+    ids = list(good)
+    existing = set(conn.execute(
+        select(pupils.c.mis_id).where(pupils.c.school_id == school_id, pupils.c.mis_id.in_(ids))).scalars())
+    rows = [_pupil_row(school_id, record, now) for record in good.values()]
+    new = [row for row in rows if row["mis_id"] not in existing]
+    old = [{**row, "_school": school_id, "_mis": row["mis_id"]} for row in rows if row["mis_id"] in existing]
+    if new:
+        conn.execute(insert(pupils), new)
+    if old:
+        conn.execute(update(pupils).where(pupils.c.school_id == bindparam("_school"),
+                                          pupils.c.mis_id == bindparam("_mis")), old)
+    result.added += len(new)
+    result.updated += len(old)
+    for table in CHILD_TABLES:
+        conn.execute(delete(table).where(table.c.school_id == school_id, table.c.pupil_mis_id.in_(ids)))
+    _insert_children(conn, school_id, good.values())
+    conn.execute(update(quarantine)
+                 .where(quarantine.c.school_id == school_id, quarantine.c.record_id.in_(ids),
+                        quarantine.c.resolved_at.is_(None))
+                 .values(resolved_at=now))
+
+
+def _pupil_row(school_id: str, record: PupilRecord, now: datetime) -> dict[str, Any]:
+    return {
+        "school_id": school_id, "mis_id": record.mis_id, "upn": record.upn, "forename": record.forename,
+        "surname": record.surname, "display_name": record.display_name, "date_of_birth": record.date_of_birth,
+        "year_group": record.year_group, "address": record.address, "address_text": record.address_text,
+        "phones": list(record.phones), "mis_updated_at": record.mis_updated_at, "synced_at": now,
+        "archived_at": None,
+    }
+
+
+def _insert_children(conn: Connection, school_id: str, records: Iterable[PupilRecord]) -> None:
+    contacts: list[dict[str, Any]] = []
+    medical: list[dict[str, Any]] = []
+    sen: list[dict[str, Any]] = []
+    alerts: list[dict[str, Any]] = []
+    attendance: list[dict[str, Any]] = []
+    for record in records:
+        key = {"school_id": school_id, "pupil_mis_id": record.mis_id}
+        # The keys are (pupil, contact) and (pupil, period): an MIS listing one twice keeps the first.
+        contacts.extend({**key, **c.model_dump(), "contact_mis_id": c.mis_id, "phones": list(c.phones)}
+                        for c in _first_by(record.contacts, "mis_id"))
+        medical.extend({**key, **m.model_dump()} for m in record.medical)
+        sen.extend({**key, **s.model_dump()} for s in record.sen)
+        alerts.extend({**key, **a.model_dump()} for a in record.alerts)
+        attendance.extend({**key, **a.model_dump()} for a in _first_by(record.attendance, "period"))
+    for row in contacts:
+        del row["mis_id"]
+    for table, rows in ((pupil_contacts, contacts), (pupil_medical, medical), (pupil_sen, sen),
+                        (pupil_alerts, alerts), (pupil_attendance, attendance)):
+        if rows:
+            conn.execute(insert(table), rows)
+
+
+def _first_by(items: Iterable[Any], attribute: str) -> list[Any]:
+    seen: dict[Any, Any] = {}
+    for item in items:
+        seen.setdefault(getattr(item, attribute), item)
+    return list(seen.values())
+
+
+def apply_departures(conn: Connection, school_id: str, batch: Sequence[Any], result: SchoolResult,
+                     now: datetime) -> None:
+    """Archive pupils who left (or bring back the restored); drop deleted contacts from their pupils."""
+    quarantine_records(conn, school_id, [item for item in batch if isinstance(item, Rejected)], result, now)
+    for item in batch:
+        if not isinstance(item, Departure):
+            continue
+        if item.kind == "pupil":
+            here = and_(pupils.c.school_id == school_id, pupils.c.mis_id == item.mis_id)
+            if item.restored:
+                conn.execute(update(pupils).where(here, pupils.c.archived_at.is_not(None)).values(archived_at=None))
+            else:
+                done = conn.execute(update(pupils).where(here, pupils.c.archived_at.is_(None))
+                                    .values(archived_at=item.at or now))
+                result.archived += done.rowcount
+        elif item.kind == "contact" and not item.restored:
+            conn.execute(delete(pupil_contacts).where(pupil_contacts.c.school_id == school_id,
+                                                      pupil_contacts.c.contact_mis_id == item.mis_id))
+
+
+def archive_unseen(conn: Connection, school_id: str, now: datetime) -> int:
+    """After a complete (``--full``) walk: archive pupils on roll that the MIS no longer lists."""
+    done = conn.execute(update(pupils)
+                        .where(pupils.c.school_id == school_id, pupils.c.archived_at.is_(None),
+                               or_(pupils.c.synced_at.is_(None), pupils.c.synced_at < now))
+                        .values(archived_at=now))
+    return done.rowcount
+
+
+def quarantine_records(conn: Connection, school_id: str, rejected: Sequence[Rejected], result: SchoolResult,
+                       now: datetime) -> None:
+    """Keep each bad record in quarantine (one open row per record, its last sighting updated)."""
+    for item in rejected:
+        same = and_(quarantine.c.school_id == school_id, quarantine.c.resource == item.resource,
+                    quarantine.c.resolved_at.is_(None),
+                    quarantine.c.record_id == item.record_id if item.record_id is not None
+                    else and_(quarantine.c.record_id.is_(None), quarantine.c.reason == item.reason))
+        seen = conn.execute(update(quarantine).where(same)
+                            .values(last_seen_at=now, reason=item.reason, payload=item.payload))
+        if not seen.rowcount:
+            conn.execute(insert(quarantine).values(
+                school_id=school_id, resource=item.resource, record_id=item.record_id, reason=item.reason,
+                payload=item.payload, first_seen_at=now, last_seen_at=now))
+        if item.record_id is not None:
+            # Seen, though unreadable: a --full run must not take it for a pupil who left.
+            conn.execute(update(pupils).where(pupils.c.school_id == school_id, pupils.c.mis_id == item.record_id)
+                         .values(synced_at=now))
+        result.quarantined += 1
+        if len(result.rejected) < REPORTED_REJECTS:
+            result.rejected.append(item)
+
+
+def save_cursor(conn: Connection, school_id: str, resource: str, after: datetime | None, now: datetime) -> None:
+    """Move one cursor (inside the transaction that wrote what it covers)."""
+    here = and_(sync_cursors.c.school_id == school_id, sync_cursors.c.resource == resource)
+    if not conn.execute(update(sync_cursors).where(here).values(updated_after=after, last_run_at=now)).rowcount:
+        conn.execute(insert(sync_cursors).values(school_id=school_id, resource=resource, updated_after=after,
+                                                 last_run_at=now))
+
+
+def insert_run(conn: Connection, result: SchoolResult) -> None:
+    conn.execute(insert(sync_runs).values(
+        school_id=result.school_id, started_at=result.started_at,
+        finished_at=result.started_at + timedelta(seconds=result.seconds), status=result.status,
+        added=result.added, updated=result.updated, archived=result.archived, quarantined=result.quarantined,
+        requests=result.requests, seconds=round(result.seconds, 3), message=result.message or None))
+
+
+def record_run(store: Store, result: SchoolResult) -> None:
+    """Write a run's row on its own (a failed school: nothing else of it was written)."""
+    with store.begin() as conn:
+        insert_run(conn, result)
+
+
+# --- reading: hvc sync status and the dashboard ------------------------------------------------------
+
+
+def last_runs(conn: Connection) -> list[dict[str, Any]]:
+    """The latest run of every school that has synced, by school id."""
+    latest = select(func.max(sync_runs.c.id)).group_by(sync_runs.c.school_id)
+    rows = conn.execute(select(sync_runs).where(sync_runs.c.id.in_(latest)).order_by(sync_runs.c.school_id))
+    return [dict(row._mapping) for row in rows]
+
+
+def last_success(conn: Connection, school_id: str) -> datetime | None:
+    """When the school last synced without failing."""
+    return conn.execute(select(func.max(sync_runs.c.finished_at))
+                        .where(sync_runs.c.school_id == school_id, sync_runs.c.status == "ok")).scalar()
+
+
+def open_quarantine(conn: Connection, school_id: str | None = None) -> list[dict[str, Any]]:
+    """Records still in quarantine (not since received in good shape), oldest first."""
+    query = select(quarantine.c.id, quarantine.c.school_id, quarantine.c.resource, quarantine.c.record_id,
+                   quarantine.c.reason, quarantine.c.first_seen_at, quarantine.c.last_seen_at
+                   ).where(quarantine.c.resolved_at.is_(None))
+    if school_id:
+        query = query.where(quarantine.c.school_id == school_id)
+    rows = conn.execute(query.order_by(quarantine.c.school_id, quarantine.c.first_seen_at, quarantine.c.id))
+    return [dict(row._mapping) for row in rows]
