@@ -1,0 +1,241 @@
+"""``hvc sync`` (pupil background from the MIS), ``hvc sync status`` and ``hvc pupil show``.
+
+``hvc sync`` shows a progress bar in a terminal and plain log lines when it
+is not one (cron), then a summary line per school. Exit codes: 0 every school
+synced, 1 some failed (the others are still written), 2 bad configuration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from hv_connector.briefing import PupilBriefing, find_pupil, pupil_briefing
+from hv_connector.cli.common import cli, emit_json, runtime
+from hv_connector.clock import local
+from hv_connector.errors import ConfigError, PluginContractError
+from hv_connector.plugins import merged_registry
+from hv_connector.runtime import Runtime
+from hv_connector.settings import SchoolSettings
+from hv_connector.sync import MisAdapter, Progress as SyncProgress, SchoolResult, sync_schools
+from hv_connector.sync_store import last_runs, open_quarantine
+
+log = logging.getLogger("hv_connector.sync")
+
+DEFAULT_ADAPTER = "wonde"
+"""The MIS adapter every school uses (the only one built in)."""
+LOG_EVERY_PAGES = 20
+"""Without a terminal, a progress line every this many pages per school."""
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--school", "school_ids", multiple=True, metavar="ID", help="Sync only this school (repeatable).")
+@click.option("--full", is_flag=True,
+              help="Ignore the cursors and fetch everything; pupils the MIS no longer lists are archived.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def sync(ctx: click.Context, school_ids: tuple[str, ...], full: bool, as_json: bool) -> None:
+    """Sync pupil background (contacts, medical, SEN, attendance) from each school's MIS."""
+    if ctx.invoked_subcommand is not None:
+        return
+    rt = runtime(ctx)
+    adapters = build_adapters(rt, school_ids)
+    with _reporting(sys.stderr.isatty() and not as_json, [a.school_id for a in adapters]) as on_progress:
+        results = asyncio.run(sync_schools(rt.store, adapters, full=full, clock=rt.clock, on_progress=on_progress))
+    if as_json:
+        emit_json([_result_json(r) for r in results])
+    else:
+        _print_summary(results)
+    failed = [r.school_id for r in results if not r.ok]
+    if failed:
+        click.echo(f"hvc: {len(failed)} of {len(results)} schools failed to sync ({', '.join(failed)}); "
+                   "the others are synced. See the messages above.", err=True)
+        ctx.exit(1)
+
+
+def build_adapters(rt: Runtime, school_ids: Sequence[str]) -> list[MisAdapter]:
+    """One adapter per school to sync (the ones named, or every school with an MIS id); bad config raises."""
+    settings = rt.settings
+    if school_ids:
+        schools = [settings.school(school_id) for school_id in dict.fromkeys(school_ids)]
+    else:
+        schools = [school for school in settings.schools if school.mis_school_id]
+    if not schools:
+        raise ConfigError("no school is set up to sync: add [schools.ID] with `mis_school_id` (the school's "
+                          "Wonde id) to hvc.toml")
+    registry = merged_registry(rt.pm, "mis_adapters")
+    return [_adapter(registry, settings, school) for school in schools]
+
+
+def _adapter(registry: dict[str, Callable[..., Any]], settings: Any, school: SchoolSettings) -> MisAdapter:
+    factory = registry.get(DEFAULT_ADAPTER)
+    if factory is None:
+        raise PluginContractError(f"no plugin registers the {DEFAULT_ADAPTER!r} MIS adapter "
+                                  f"(registered: {', '.join(sorted(registry)) or 'none'})")
+    return factory(settings, school)
+
+
+@contextmanager
+def _reporting(terminal: bool, school_ids: list[str]) -> Iterator[Callable[[SyncProgress], None]]:
+    """A progress bar per school in a terminal; otherwise timestamped log lines (for cron's mail)."""
+    if not terminal:
+        logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                            format="%(asctime)s %(levelname)s %(message)s")
+        pages: dict[str, int] = {}
+
+        def on_line(event: SyncProgress) -> None:
+            pages[event.school_id] = pages.get(event.school_id, 0) + 1
+            if pages[event.school_id] == 1 or pages[event.school_id] % LOG_EVERY_PAGES == 0:
+                log.info("sync %s: %d records read, %d requests", event.school_id, event.records, event.requests)
+
+        yield on_line
+        return
+    console = Console(stderr=True)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", handlers=[_console_handler(console)])
+    with Progress(SpinnerColumn(), TextColumn("{task.description:<16}"), BarColumn(),
+                  TextColumn("{task.fields[records]:>7} records  {task.fields[requests]:>5} requests"),
+                  TimeElapsedColumn(), console=console, transient=False) as progress:
+        tasks = {school_id: progress.add_task(school_id, total=None, records=0, requests=0)
+                 for school_id in school_ids}
+
+        def on_bar(event: SyncProgress) -> None:
+            task = tasks[event.school_id]
+            if event.done:
+                progress.update(task, total=1, completed=1, requests=event.requests)
+            else:
+                progress.update(task, records=event.records, requests=event.requests)
+
+        yield on_bar
+
+
+def _console_handler(console: Console) -> logging.Handler:
+    from rich.logging import RichHandler
+
+    return RichHandler(console=console, show_path=False, markup=False)
+
+
+def _result_json(result: SchoolResult) -> dict[str, Any]:
+    return {
+        "school": result.school_id, "status": result.status, "added": result.added, "updated": result.updated,
+        "archived": result.archived, "quarantined": result.quarantined, "requests": result.requests,
+        "seconds": round(result.seconds, 2), "message": result.message or None,
+        "quarantine": [{"resource": q.resource, "record_id": q.record_id, "reason": q.reason}
+                       for q in result.rejected],
+    }
+
+
+def _print_summary(results: list[SchoolResult]) -> None:
+    click.echo(f"{'school':<16} {'status':<7} {'added':>7} {'updated':>7} {'archived':>8} {'quarantined':>11} "
+               f"{'requests':>8} {'seconds':>7}")
+    for r in results:
+        click.echo(f"{r.school_id:<16} {r.status:<7} {r.added:>7} {r.updated:>7} {r.archived:>8} "
+                   f"{r.quarantined:>11} {r.requests:>8} {r.seconds:>7.1f}")
+    for r in results:
+        if not r.ok:
+            click.echo(f"  {r.school_id}: {r.message}")
+        for q in r.rejected:
+            click.echo(f"  {r.school_id}: quarantined {q.resource} {q.record_id or '(no id)'}: {q.reason}")
+        if r.quarantined > len(r.rejected):
+            click.echo(f"  {r.school_id}: … and {r.quarantined - len(r.rejected)} more (`hvc sync status`)")
+
+
+@sync.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.pass_context
+def sync_status(ctx: click.Context, as_json: bool) -> None:
+    """Show the last sync of each school and the records waiting in quarantine."""
+    rt = runtime(ctx)
+    with rt.store.connect() as conn:
+        runs = last_runs(conn)
+        held = open_quarantine(conn)
+    synced = {run["school_id"] for run in runs}
+    never = [s.id for s in rt.settings.schools if s.mis_school_id and s.id not in synced]
+    if as_json:
+        emit_json({"schools": runs, "never_synced": never, "quarantine": held})
+        return
+    if not runs and not never:
+        click.echo("No school has synced yet: run `hvc sync`.")
+    for run in runs:
+        when = f"{local(run['finished_at']):%d %b %Y %H:%M}" if run["finished_at"] else "unfinished"
+        click.echo(f"{run['school_id']:<16} {run['status']:<7} {when}  added {run['added']}, updated "
+                   f"{run['updated']}, archived {run['archived']}, quarantined {run['quarantined']}, "
+                   f"{run['requests']} requests in {run['seconds'] or 0:.1f}s")
+        if run["message"]:
+            click.echo(f"    {run['message']}")
+    for school_id in never:
+        click.echo(f"{school_id:<16} never synced: run `hvc sync --school {school_id}`")
+    click.echo(f"\nQuarantine: {len(held)} record(s)" + (":" if held else " — nothing waiting."))
+    for item in held:
+        click.echo(f"  {item['school_id']} {item['resource']} {item['record_id'] or '(no id)'} since "
+                   f"{local(item['first_seen_at']):%d %b %H:%M}: {item['reason']}")
+    if held:
+        click.echo("Fix these records in the MIS; the next sync picks them up and clears them here.")
+
+
+@cli.group()
+def pupil() -> None:
+    """Read what the store holds about a pupil."""
+
+
+@pupil.command("show")
+@click.argument("pupil_id")
+@click.option("--school", "school_id", metavar="ID", help="The pupil's school (when the id is in several).")
+@click.option("--json", "as_json", is_flag=True, help="Print the briefing as JSON.")
+@click.pass_context
+def pupil_show(ctx: click.Context, pupil_id: str, school_id: str | None, as_json: bool) -> None:
+    """Show the briefing for PUPIL_ID (MIS id or UPN): what staff must read before a visit."""
+    rt = runtime(ctx)
+    with rt.store.connect() as conn:
+        school, mis_id = find_pupil(conn, pupil_id, school_id)
+        briefing = pupil_briefing(conn, school, mis_id)
+    if as_json:
+        emit_json(briefing.model_dump(mode="json"))
+        return
+    for line in briefing_lines(briefing):
+        click.echo(line)
+
+
+def briefing_lines(b: PupilBriefing) -> Iterator[str]:
+    """The briefing as plain text lines (MIS text printed as written)."""
+    born = f", born {b.date_of_birth:%d %b %Y}" if b.date_of_birth else ""
+    year = f", year {b.year_group}" if b.year_group else ""
+    yield f"{b.display_name} ({b.school_id}, {b.mis_id}{', UPN ' + b.upn if b.upn else ''}{born}{year})"
+    if b.archived_at:
+        yield f"LEFT THE SCHOOL: archived {local(b.archived_at):%d %b %Y}"
+    yield f"Address: {b.address_text or 'not in the MIS'}"
+    if b.synced_at:
+        yield f"MIS data as of {local(b.synced_at):%d %b %Y %H:%M}"
+    yield ""
+    yield "Alerts and orders:" if b.alerts else "Alerts and orders: none recorded"
+    for alert in b.alerts:
+        yield f"  ! {alert.kind}: {alert.text}"
+    yield "Contacts (parental responsibility first):" if b.contacts else "Contacts: none in the MIS"
+    for c in b.contacts:
+        flags = [f for f, on in (("PR", c.parental_responsibility), ("lives with pupil", c.lives_with_pupil),
+                                 ("NO CONTACT", c.no_contact), ("court order", c.court_order)) if on]
+        phones = ", ".join(c.phones) or "no phone number"
+        yield f"  {c.name} — {c.relationship or 'relationship not recorded'} [{'; '.join(flags) or 'no PR'}]: {phones}"
+    yield "Medical:" if b.medical else "Medical: nothing recorded"
+    for m in b.medical:
+        yield f"  {m.kind}: {m.description}"
+    yield "SEN:" if b.sen else "SEN: none recorded"
+    for s in b.sen:
+        yield f"  {s.need}" + (f" — {s.provision}" if s.provision else "")
+    for label, figure in (("this term", b.attendance_term), ("last three months", b.attendance_3m)):
+        if figure is None:
+            yield f"Attendance {label}: not in the MIS"
+        else:
+            yield (f"Attendance {label}: {figure.percentage}% ({figure.attended} of {figure.possible} sessions; "
+                   f"{figure.authorised} authorised, {figure.unauthorised} unauthorised absences)")
+    yield "Earlier visits at this address:" if b.earlier_visits else "Earlier visits at this address: none"
+    for v in b.earlier_visits:
+        who = "this pupil" if v.same_pupil else f"pupil {v.pupil_mis_id or 'not recorded'}"
+        yield f"  {local(v.planned_start):%d %b %Y} {v.state} ({who}, {v.reason or 'no reason'}): {v.outcome}"
