@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from hvc_fixtures.cpoms_server import CpomsFake
 from hvc_fixtures.serve import RunningServer, serve_in_thread
 from hvc_fixtures.wonde_server import WondeFake
 
@@ -39,3 +40,21 @@ def make_wonde_server() -> Iterator[Callable[..., RunningServer]]:
 def wonde_server(make_wonde_server: Callable[..., RunningServer]) -> RunningServer:
     """A fake Wonde (seed 1, 60 pupils per school, token ``test-token``) on loopback."""
     return make_wonde_server()
+
+
+@pytest.fixture
+def make_cpoms_server() -> Iterator[Callable[..., RunningServer]]:
+    """Start fake CPOMS servers: ``make_cpoms_server(seed=1, pupils=60, state_file=None, **CpomsConfig fields)``.
+
+    Tokens: ``test-token-<school slug>`` for each demo school (``test-token`` is birchwood's).
+    """
+    with ExitStack() as stack:
+        def start(seed: int = SEED, pupils: int | dict[str, int] = PUPILS, **config: Any) -> RunningServer:
+            return stack.enter_context(serve_in_thread(CpomsFake(seed, pupils, **config)))
+        yield start
+
+
+@pytest.fixture
+def cpoms_server(make_cpoms_server: Callable[..., RunningServer]) -> RunningServer:
+    """A fake CPOMS (seed 1, 60 pupils per school, default 60 requests/min per token) on loopback."""
+    return make_cpoms_server()
