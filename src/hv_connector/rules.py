@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterable, Union
 
+from hv_connector import hookimpl
 from hv_connector.errors import PluginContractError
 from hv_connector.models import Finding, PolicyContext, RuleInfo, Severity, Stage, Visit
 
@@ -113,3 +114,23 @@ def _finding(info: RuleInfo, verdict: Verdict) -> Finding:
         clause=info.clause,
         fields=verdict.fields if verdict.fields is not None else info.fields,
     )
+
+
+class RuleBookPolicy:
+    """Base class for a policy plugin whose rules live in a :class:`RuleBook`.
+
+    Answers ``policy_rules`` and ``visit_findings`` from the class's ``book``;
+    the subclass answers the other school-policy hooks its policy needs.
+    """
+
+    book: RuleBook
+
+    @hookimpl
+    def policy_rules(self) -> list[RuleInfo]:
+        """Every rule in the plugin's book."""
+        return self.book.rules()
+
+    @hookimpl
+    def visit_findings(self, visit: Visit, stage: Stage, ctx: PolicyContext) -> list[Finding]:
+        """The book's findings on ``visit`` at ``stage``."""
+        return self.book.findings(visit, stage, ctx)

@@ -51,3 +51,21 @@ def test_an_unknown_stage_is_refused_with_the_choices(tmp_path):
     result = hvc("policy", "check", str(path), "--stage", "lunch")
     assert result.returncode == 2
     assert "sign-out" in result.stderr
+
+
+def test_a_ready_visit_passes_the_stages_it_has_reached_but_not_the_report_it_lacks():
+    ready = str(REPO / "fixtures" / "visits" / "potton-ready.json")
+    before = hvc("policy", "check", ready, "--at", "2026-10-15T08:00")
+    assert before.returncode == 0, before.stdout + before.stderr
+    assert "0 block" in before.stdout
+    everything = hvc("policy", "check", ready, "--at", "2026-10-15T08:00", "--all-stages", "--json")
+    assert everything.returncode == 1
+    assert "core.report-to-cpoms" in {f["rule_id"] for f in json.loads(everything.stdout)["findings"]}
+
+
+def test_a_visit_with_blocks_exits_1_and_lists_them_with_clauses():
+    result = hvc("policy", "check", str(REPO / "fixtures" / "visits" / "potton-lone-evening.json"),
+                 "--at", "2026-11-23T08:00")
+    assert result.returncode == 1
+    assert "BLOCK  potton.code-word" in result.stdout
+    assert "Potton" in result.stdout and "§4" in result.stdout

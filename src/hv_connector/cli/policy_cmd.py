@@ -55,19 +55,27 @@ def _echo_rule(rule: RuleInfo) -> None:
 
 @policy.command("check")
 @click.argument("visit_file", type=click.Path(path_type=Path))
-@click.option("--stage", type=click.Choice(STAGES), help="Check only this stage (default: every stage).")
+@click.option("--stage", type=click.Choice(STAGES), help="Check only this stage.")
+@click.option("--all-stages", is_flag=True,
+              help="Check every stage, including those the visit has not reached (e.g. the report).")
 @click.option("--at", "at", help="Check as of this time (ISO; default now).")
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @click.pass_context
-def policy_check(ctx: click.Context, visit_file: Path, stage: str | None, at: str | None, as_json: bool) -> None:
-    """Check VISIT_FILE against its school's policy; exit 1 if any block stands."""
+def policy_check(ctx: click.Context, visit_file: Path, stage: str | None, all_stages: bool, at: str | None,
+                 as_json: bool) -> None:
+    """Check VISIT_FILE against its school's policy; exit 1 if any block stands.
+
+    By default every stage the visit has reached is checked: up to sign-out
+    before staff leave, up to return while they are out, all stages once they
+    are back or a report is recorded.
+    """
     rt = runtime(ctx)
     visit = load_visit(visit_file)
     now = parse_moment(at, "--at") or rt.clock.now()
-    if stage is None:
-        findings = rt.policies.all_findings(visit, now)
-    else:
+    if stage is not None:
         findings = rt.policies.findings(visit, Stage(stage), now)
+    else:
+        findings = rt.policies.all_findings(visit, now, upto=None if all_stages else visit.stage_reached)
     tally = counts(findings)
     if as_json:
         emit_json({

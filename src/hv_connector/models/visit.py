@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, Field, SecretStr, field_serializer, model_validator
 from pydantic import SerializationInfo
 
-from hv_connector.models.common import Frozen
+from hv_connector.models.common import Frozen, Stage
 from hv_connector.models.staff import StaffMember
 
 Rating = Literal["L", "M", "H"]
@@ -256,6 +256,16 @@ class Visit(Frozen):
     @property
     def mobiles(self) -> list[str]:
         return [s.mobile for s in self.staff if s.mobile]
+
+    @property
+    def stage_reached(self) -> Stage:
+        """The latest stage whose rules apply now: up to sign-out before staff leave,
+        up to return while they are out, and every stage once they are back or reported."""
+        if self.outcome is not None or self.returned_at is not None:
+            return Stage.AFTER
+        if self.signed_out_at is not None:
+            return Stage.RETURN
+        return Stage.SIGN_OUT
 
     def last_contact(self) -> datetime | None:
         """The latest of sign-out and every check-in."""

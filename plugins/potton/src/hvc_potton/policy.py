@@ -9,20 +9,17 @@ from __future__ import annotations
 from datetime import date
 
 from hv_connector import hookimpl
+from hv_connector.rules import RuleBookPolicy
 from hv_connector.models import (
     CheckInPlan,
     CheckInStep,
     EscalationStep,
-    Finding,
     FollowUp,
     HazardTemplate,
-    PolicyContext,
     PolicyInfo,
     Reason,
     ReportKind,
     RiskTemplate,
-    RuleInfo,
-    Stage,
     Visit,
 )
 from hvc_potton.rules import CHECKIN_AFTER_MINUTES, LEGAL_THRESHOLD, book
@@ -81,8 +78,10 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
 }
 
 
-class Policy:
+class Policy(RuleBookPolicy):
     """Potton Primary School's Home Visit Policy (October 2025), as an hv-connector plugin."""
+
+    book = book
 
     @hookimpl
     def policy_info(self) -> PolicyInfo:
@@ -96,15 +95,6 @@ class Policy:
         """The reasons for a visit listed in §3."""
         return list(REASONS)
 
-    @hookimpl
-    def policy_rules(self) -> list[RuleInfo]:
-        """Every Potton rule."""
-        return book.rules()
-
-    @hookimpl
-    def visit_findings(self, visit: Visit, stage: Stage, ctx: PolicyContext) -> list[Finding]:
-        """Potton's findings on ``visit`` at ``stage``."""
-        return book.findings(visit, stage, ctx)
 
     @hookimpl
     def authoriser_roles(self, visit: Visit) -> list[str]:

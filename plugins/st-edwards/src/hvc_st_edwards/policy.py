@@ -7,20 +7,17 @@ questions to that school's plugin (and the core rules) alone.
 from __future__ import annotations
 
 from hv_connector import hookimpl
+from hv_connector.rules import RuleBookPolicy
 from hv_connector.models import (
     CheckInPlan,
     CheckInStep,
     EscalationStep,
-    Finding,
     FollowUp,
     HazardTemplate,
-    PolicyContext,
     PolicyInfo,
     Reason,
     ReportKind,
     RiskTemplate,
-    RuleInfo,
-    Stage,
     Visit,
 )
 from hvc_st_edwards.rules import SIGN_OFF_ROLES, TOPICS, book
@@ -65,8 +62,10 @@ HAZARDS = (
 """The kinds of risk §3 lists, with controls from §1 and §4."""
 
 
-class Policy:
+class Policy(RuleBookPolicy):
     """St Edwards Catholic Primary School's Home Visits Policy (Trust policy), as an hv-connector plugin."""
+
+    book = book
 
     @hookimpl
     def policy_info(self) -> PolicyInfo:
@@ -80,15 +79,6 @@ class Policy:
         """Reasons derived from the policy's aims (§1, §2)."""
         return list(REASONS)
 
-    @hookimpl
-    def policy_rules(self) -> list[RuleInfo]:
-        """Every St Edwards rule."""
-        return book.rules()
-
-    @hookimpl
-    def visit_findings(self, visit: Visit, stage: Stage, ctx: PolicyContext) -> list[Finding]:
-        """St Edwards' findings on ``visit`` at ``stage``."""
-        return book.findings(visit, stage, ctx)
 
     @hookimpl
     def authoriser_roles(self, visit: Visit) -> list[str]:
