@@ -84,8 +84,9 @@ def write_pupils(conn: Connection, school_id: str, batch: Sequence[Any], result:
     if not good:
         return
     ids = list(good)
-    existing = set(conn.execute(
-        select(pupils.c.mis_id).where(pupils.c.school_id == school_id, pupils.c.mis_id.in_(ids))).scalars())
+    existing = {row.mis_id: row for row in conn.execute(
+        select(pupils.c.mis_id, pupils.c.mis_updated_at, pupils.c.archived_at)
+        .where(pupils.c.school_id == school_id, pupils.c.mis_id.in_(ids)))}
     rows = [_pupil_row(school_id, record, now) for record in good.values()]
     new = [row for row in rows if row["mis_id"] not in existing]
     old = [{**row, "_school": school_id, "_mis": row["mis_id"]} for row in rows if row["mis_id"] in existing]
@@ -95,7 +96,8 @@ def write_pupils(conn: Connection, school_id: str, batch: Sequence[Any], result:
         conn.execute(update(pupils).where(pupils.c.school_id == bindparam("_school"),
                                           pupils.c.mis_id == bindparam("_mis")), old)
     result.added += len(new)
-    result.updated += len(old)
+    # Asked again because of the cursor's overlap, but unchanged in the MIS: rewritten, not counted.
+    result.updated += sum(1 for row in old if _changed(existing[row["mis_id"]], row))
     for table in CHILD_TABLES:
         conn.execute(delete(table).where(table.c.school_id == school_id, table.c.pupil_mis_id.in_(ids)))
     _insert_children(conn, school_id, good.values())
@@ -103,6 +105,11 @@ def write_pupils(conn: Connection, school_id: str, batch: Sequence[Any], result:
                  .where(quarantine.c.school_id == school_id, quarantine.c.record_id.in_(ids),
                         quarantine.c.resolved_at.is_(None))
                  .values(resolved_at=now))
+
+
+def _changed(before: Any, row: dict[str, Any]) -> bool:
+    return (before.archived_at is not None or row["mis_updated_at"] is None
+            or before.mis_updated_at != row["mis_updated_at"])
 
 
 def _pupil_row(school_id: str, record: PupilRecord, now: datetime) -> dict[str, Any]:

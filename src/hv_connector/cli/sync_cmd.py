@@ -87,14 +87,17 @@ def _adapter(registry: dict[str, Callable[..., Any]], settings: Any, school: Sch
 def _reporting(terminal: bool, school_ids: list[str]) -> Iterator[Callable[[SyncProgress], None]]:
     """A progress bar per school in a terminal; otherwise timestamped log lines (for cron's mail)."""
     if not terminal:
-        logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+        logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                             format="%(asctime)s %(levelname)s %(message)s")
+        log.setLevel(logging.INFO)
         pages: dict[str, int] = {}
 
         def on_line(event: SyncProgress) -> None:
             pages[event.school_id] = pages.get(event.school_id, 0) + 1
             if pages[event.school_id] == 1 or pages[event.school_id] % LOG_EVERY_PAGES == 0:
                 log.info("sync %s: %d records read, %d requests", event.school_id, event.records, event.requests)
+            if event.done:
+                log.info("sync %s: finished after %d requests", event.school_id, event.requests)
 
         yield on_line
         return

@@ -251,7 +251,7 @@ class SenNeed(Payload):
     id: Text = None
     type: Text = None
     need: Text = None
-    description: Text = None
+    description: Text = Field(default=None, validation_alias=AliasChoices("description", "type_description"))
     provision: Text = None
     rank: int | None = None
 
