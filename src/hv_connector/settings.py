@@ -81,6 +81,9 @@ class DatabaseSettings(Section):
     """SQLAlchemy URL of the store: ``sqlite:////path/hvc.db`` (the default, in the platform's data
     directory) or ``postgresql+psycopg://user@host:5432/db`` for a trust sharing one store."""
 
+    def __repr_args__(self) -> Iterator[tuple[str, Any]]:
+        yield "url", _masked_url(self.url)  # a PostgreSQL URL may hold a password
+
 
 class WondeSettings(Section):
     """``[wonde]``: the installation's Wonde app (one token for every school)."""
@@ -189,7 +192,7 @@ class WatchSettings(Section):
     """How often ``hvc watch`` looks for what has fallen due."""
     heartbeat_stale_minutes: int = Field(default=5, ge=1)
     """``hvc status`` raises the alarm when the watch has not run for this long."""
-    notifiers: NotifiersSettings = NotifiersSettings()
+    notifiers: NotifiersSettings = Field(default_factory=NotifiersSettings)
     """How escalations reach people (the dashboard and the log always do)."""
 
 
@@ -204,15 +207,15 @@ class Settings(BaseSettings):
         validate_default=True,
     )
 
-    database: DatabaseSettings = DatabaseSettings()
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     """Where the store lives."""
-    wonde: WondeSettings = WondeSettings()
+    wonde: WondeSettings = Field(default_factory=WondeSettings)
     """The Wonde app that reads the schools' MIS."""
     schools: list[SchoolSettings] = []
     """The schools served: ``[schools.ID]`` tables in hvc.toml."""
     staff: dict[str, list[StaffMember]] = {}
     """Each school's staff directory: ``[[staff.ID]]`` entries with id, name, roles, mobile, DBS and training."""
-    watch: WatchSettings = WatchSettings()
+    watch: WatchSettings = Field(default_factory=WatchSettings)
     """The lone-worker watch and its notifiers."""
 
     @field_validator("schools", mode="before")
@@ -393,7 +396,7 @@ def _masked_url(url: str) -> str:
         return REDACTED  # unparseable: it might be anything, so show none of it
     if parsed.password is None:
         return url
-    return parsed.set(password=REDACTED).render_as_string(hide_password=False)
+    return parsed.render_as_string(hide_password=True).replace(":***@", f":{REDACTED}@", 1)
 
 
 def _url_password(url: str) -> str | None:
@@ -461,8 +464,8 @@ def problems(settings: Settings, source: ConfigSource) -> list[Problem]:
     if syncing and settings.wonde.token is None:
         found.append(Problem(
             "wonde.token",
-            f"HVC_WONDE__TOKEN is not set (schools {', '.join(syncing)} sync from Wonde): "
-            f"export it or add `token` under [wonde] in {file}",
+            f"HVC_WONDE__TOKEN is not set: export it or add `token` under [wonde] in {file} "
+            f"(school(s) {', '.join(syncing)} sync from Wonde)",
         ))
     for school in settings.schools:
         if school.cpoms is not None and school.cpoms.token is None:

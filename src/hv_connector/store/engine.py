@@ -14,7 +14,6 @@ when); opening one that is behind is a :class:`~hv_connector.errors.StoreError`.
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,12 +23,10 @@ from typing import Any
 from platformdirs import user_data_dir
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import StaticPool
 
 from hv_connector.errors import StoreError
-
-log = logging.getLogger(__name__)
 
 APP_NAME = "hv-connector"
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
@@ -179,7 +176,7 @@ class Store:
     def _connection(self) -> Iterator[Connection]:
         try:
             conn = self.engine.connect()
-        except OperationalError as exc:
+        except DBAPIError as exc:
             raise StoreError(
                 f"cannot open the store at {self.display_url}: {exc.orig}. Check HVC_DATABASE__URL "
                 "(or `url` under [database] in hvc.toml), that the server is running and the file's folder is writable."
