@@ -1,0 +1,254 @@
+"""The outbox on a real store (SQLite, then PostgreSQL): queue, order, claim, park, retry, ask-first.
+
+The sink here is a small in-memory remote system (as a school's own sink
+plugin would be), so each test controls exactly what "CPOMS" answers; the
+loopback CPOMS fake is exercised in test_push_cpoms.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import insert, select, update
+
+from hv_connector import audit
+from hv_connector.errors import ConfigError, CpomsRejected, CpomsUnavailable, RefusedError
+from hv_connector.models import Visit
+from hv_connector.outbox import (
+    Delivery,
+    Pusher,
+    enqueue_visit_report,
+    get_record,
+    idempotency_key,
+    list_records,
+    retry,
+)
+from hv_connector.plugins import Policies, build_plugin_manager
+from hv_connector.report import VisitReport
+from hv_connector.store import Store
+from hv_connector.store.schema import outbox, staff
+from hv_connector.testing import base_visit
+
+from tests.unit.test_report import START, ReportPolicy
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+
+
+class Remote:
+    """An in-memory report sink: keeps what it is sent, answers as each test scripts it."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, Delivery] = {}
+        self.keys: dict[str, str] = {}
+        self.calls: list[tuple[str, str]] = []
+        self.script: list[BaseException | None] = []
+        """One entry per submit: an exception to raise (after storing it when ``outcome_unknown``) or None."""
+        self.in_flight = 0
+        self.max_in_flight_per_record: dict[str, int] = {}
+
+    async def __aenter__(self) -> Remote:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    async def find(self, report: VisitReport) -> Delivery | None:
+        self.calls.append(("find", report.record_id))
+        found = self.records.get(report.record_id)
+        return None if found is None else Delivery(found.remote_id, already_there=True)
+
+    async def submit(self, report: VisitReport, idempotency_key: str) -> Delivery:
+        self.calls.append(("submit", report.record_id))
+        self.in_flight += 1
+        await asyncio.sleep(0)
+        self.in_flight -= 1
+        failure = self.script.pop(0) if self.script else None
+        if failure is not None and not getattr(failure, "outcome_unknown", False):
+            raise failure  # refused, or never reached CPOMS
+        if idempotency_key in self.keys:
+            delivery = Delivery(self.records[self.keys[idempotency_key]].remote_id, already_there=True)
+        else:
+            delivery = Delivery(str(100 + len(self.records)))
+            self.records[report.record_id] = delivery
+            self.keys[idempotency_key] = report.record_id
+        if failure is not None:
+            raise failure
+        return delivery
+
+
+@pytest.fixture
+def policies() -> Policies:
+    pm = build_plugin_manager(load_entrypoints=False)
+    pm.register(ReportPolicy(), name="oak")
+    return Policies(pm)
+
+
+def visit(visit_id: str, **outcome: object) -> Visit:
+    data = base_visit("oak", reason="attendance", start=START, id=visit_id)
+    data["outcome"] = {"arrived_at": START.isoformat(), "child_seen": True, **outcome}
+    return Visit.model_validate(data)
+
+
+def queue(store: Store, policies: Policies, *visits: Visit, at: datetime = NOW) -> list[int]:
+    with store.begin() as conn:
+        return [i for v in visits for i in enqueue_visit_report(conn, policies, v, "home-visit", now=at, actor="t1")]
+
+
+def push(store: Store, remote: Remote, clock: list[datetime] | None = None, **kwargs: object):
+    moment = clock or [NOW]
+    pusher = Pusher(store, lambda _school: remote, now=lambda: moment[0], **kwargs)
+    return asyncio.run(pusher.run())
+
+
+def test_a_finished_visit_queues_its_record_and_a_concern_that_goes_first(store: Store, policies: Policies) -> None:
+    with store.begin() as conn:
+        conn.execute(insert(staff).values(school_id="oak", id="d1", name="Dee Ess", roles=["dsl"],
+                                          email="dsl@oak.example"))
+    routine = queue(store, policies, visit("v-1"), at=NOW - timedelta(hours=1))
+    concern_ids = queue(store, policies, visit("v-2", cp_concern=True, concerns="Bruising seen."))
+    with store.connect() as conn:
+        rows = list_records(conn)
+        entries = [e for e in audit.history(conn, "v-2")]
+    assert [(r.kind, r.priority, r.alert_dsl) for r in rows] == [
+        ("concern", 0, True), ("home-visit", 1, False), ("home-visit", 1, False)]
+    assert rows[0].report.alert_emails == ("dsl@oak.example",)
+    assert rows[0].id == concern_ids[0] and rows[1].id == routine[0]
+    assert rows[0].idempotency_key == idempotency_key("v-2/concern", 1)
+    assert [e.action for e in entries] == ["outbox.queued", "outbox.queued"]
+
+
+def test_queueing_the_same_visit_again_writes_nothing_new(store: Store, policies: Policies) -> None:
+    first = queue(store, policies, visit("v-1"))
+    assert queue(store, policies, visit("v-1")) == first
+    with store.connect() as conn:
+        assert len(list_records(conn)) == 1
+
+
+def test_a_failed_transaction_leaves_no_record(store: Store, policies: Policies) -> None:
+    with pytest.raises(RuntimeError), store.begin() as conn:
+        enqueue_visit_report(conn, policies, visit("v-1"), "home-visit", now=NOW)
+        raise RuntimeError("the visit's own change failed")
+    with store.connect() as conn:
+        assert list_records(conn) == []
+
+
+def test_push_sends_concerns_first_then_the_oldest(store: Store, policies: Policies) -> None:
+    queue(store, policies, visit("v-old"), at=NOW - timedelta(hours=2))
+    queue(store, policies, visit("v-new"))
+    queue(store, policies, visit("v-worry", cp_concern=True), at=NOW - timedelta(minutes=1))
+    remote = Remote()
+    summary = push(store, remote, concurrency=1)
+    assert [c[1] for c in remote.calls] == ["v-worry/concern", "v-old", "v-worry", "v-new"]
+    assert (summary.count("sent"), summary.exit_code) == (4, 0)
+    with store.connect() as conn:
+        records = list_records(conn)
+    assert {r.status for r in records} == {"sent"}
+    assert sorted(r.cpoms_id for r in records) == ["100", "101", "102", "103"]
+
+
+def test_a_refused_record_is_parked_with_the_reason_and_can_be_retried(store: Store, policies: Policies) -> None:
+    [outbox_id] = queue(store, policies, visit("v-1"))
+    remote = Remote()
+    remote.script = [CpomsRejected("CPOMS refused the record (422 student_not_found): no such pupil")]
+    summary = push(store, remote)
+    assert (summary.count("parked"), summary.exit_code) == (1, 1)
+    with store.connect() as conn:
+        parked = get_record(conn, outbox_id)
+    assert parked.status == "parked" and "student_not_found" in (parked.last_error or "")
+    assert push(store, remote).outcomes == []  # parked records are not sent again on their own
+
+    retried = retry(store, outbox_id, actor="d1", now=NOW)
+    assert retried.status == "pending" and retried.report.revision == 2
+    assert retried.idempotency_key == idempotency_key("v-1", 2)
+    assert "revision 2" in retried.report.description
+    assert push(store, remote).count("sent") == 1
+    with store.connect() as conn:
+        actions = [e.action for e in audit.history(conn, "v-1")]
+    assert actions == ["outbox.queued", "outbox.parked", "outbox.retry", "outbox.sent"]
+
+
+def test_retry_takes_a_corrected_report_and_refuses_what_is_not_parked(store: Store, policies: Policies) -> None:
+    [outbox_id] = queue(store, policies, visit("v-1"))
+    with store.connect() as conn:
+        payload = get_record(conn, outbox_id).payload
+    with pytest.raises(RefusedError, match="is pending, not parked"):
+        retry(store, outbox_id, actor="d1", now=NOW)
+    with store.begin() as conn:
+        conn.execute(update(outbox).values(status="parked", last_error="unknown category 'Home Visit'"))
+    fixed = retry(store, outbox_id, actor="d1", now=NOW, fixed_payload={**payload, "categories": ["Welfare"]})
+    assert fixed.report.categories == ("Welfare",)
+
+
+def test_an_outage_leaves_the_record_waiting_with_a_back_off(store: Store, policies: Policies) -> None:
+    [outbox_id] = queue(store, policies, visit("v-1"))
+    remote = Remote()
+    remote.script = [CpomsUnavailable("CPOMS is unavailable (503)")]
+    summary = push(store, remote)
+    assert (summary.count("waiting"), summary.exit_code) == (1, 1)
+    with store.connect() as conn:
+        waiting = get_record(conn, outbox_id)
+    assert waiting.status == "pending" and waiting.next_attempt_at == NOW + timedelta(seconds=30)
+    assert push(store, remote).outcomes == []  # not due yet
+    later = [NOW + timedelta(seconds=31)]
+    assert push(store, remote, later).count("sent") == 1
+
+
+def test_an_answer_lost_after_cpoms_stored_it_is_found_not_sent_twice(store: Store, policies: Policies) -> None:
+    queue(store, policies, visit("v-1"))
+    remote = Remote()
+    remote.script = [CpomsUnavailable("dropped", outcome_unknown=True)]
+    push(store, remote)
+    summary = push(store, remote, [NOW + timedelta(minutes=5)])
+    assert summary.count("already-there") == 1
+    assert remote.calls == [("submit", "v-1"), ("find", "v-1")]
+    assert len(remote.records) == 1
+
+
+def test_a_record_left_sending_by_a_killed_push_is_asked_for_after_its_lease(store: Store, policies: Policies) -> None:
+    [outbox_id] = queue(store, policies, visit("v-1"))
+    remote = Remote()
+    remote.records["v-1"] = Delivery("77")  # the killed push got it there
+    with store.begin() as conn:
+        conn.execute(update(outbox).values(status="sending", attempts=1, next_attempt_at=NOW + timedelta(minutes=5)))
+    assert push(store, remote).outcomes == []  # its lease still holds
+    summary = push(store, remote, [NOW + timedelta(minutes=6)])
+    assert [(o.result, o.remote_id) for o in summary.outcomes] == [("already-there", "77")]
+    assert remote.calls == [("find", "v-1")]
+
+
+def test_two_pushers_at_once_never_send_one_record_twice(store: Store, policies: Policies) -> None:
+    queue(store, policies, *(visit(f"v-{n}") for n in range(12)))
+    remote = Remote()
+
+    async def both():
+        a = Pusher(store, lambda _s: remote, now=lambda: NOW, concurrency=3)
+        b = Pusher(store, lambda _s: remote, now=lambda: NOW, concurrency=3)
+        return await asyncio.gather(a.run(), b.run())
+
+    first, second = asyncio.run(both())
+    assert first.count("sent") + second.count("sent") == 12
+    assert sorted(r for kind, r in remote.calls if kind == "submit") == sorted(f"v-{n}" for n in range(12))
+    with store.connect() as conn:
+        sent = conn.execute(select(outbox.c.status)).scalars().all()
+    assert sent == ["sent"] * 12
+
+
+def test_a_school_without_a_sink_does_not_hold_back_the_others(store: Store, policies: Policies) -> None:
+    queue(store, policies, visit("v-1"))
+    with store.begin() as conn:
+        conn.execute(insert(outbox).values(
+            school_id="elm", visit_id="v-elm", kind="home-visit", priority=1, idempotency_key="k-elm",
+            payload=next(iter(list_records(conn))).payload | {"school": "elm", "record_id": "v-elm"},
+            status="pending", attempts=0, next_attempt_at=NOW, alert_dsl=False, created_at=NOW))
+    remote = Remote()
+
+    def sink_for(school: str) -> Remote:
+        if school == "elm":
+            raise ConfigError("school 'elm' has no CPOMS token")
+        return remote
+
+    summary = asyncio.run(Pusher(store, sink_for, now=lambda: NOW).run())
+    assert summary.count("sent") == 1 and summary.exit_code == 2
+    assert "no CPOMS token" in summary.config_errors[0]
