@@ -221,10 +221,14 @@ class Settings(BaseSettings):
     @field_validator("schools", mode="before")
     @classmethod
     def _schools_by_id(cls, value: Any) -> Any:
-        # `[schools.potton]` tables read best; the id is the table's name.
-        if isinstance(value, Mapping):
-            return [{"id": key, **(entry or {})} for key, entry in value.items()]
-        return value
+        # `[schools.potton]` tables read best; the id is the table's name. Environment names cannot hold
+        # hyphens, so HVC_SCHOOLS__OAK_HILL__… lands on "oak_hill" and is merged into [schools.oak-hill].
+        if not isinstance(value, Mapping):
+            return value
+        merged: dict[str, Any] = {}
+        for key in sorted(value, key=lambda k: "_" in k):  # underscored (environment) keys last: they win
+            merged[key.replace("_", "-")] = _deep_merge(merged.get(key.replace("_", "-"), {}), value[key] or {})
+        return [{"id": key, **entry} for key, entry in merged.items()]
 
     @model_validator(mode="after")
     def _consistent(self) -> "Settings":
@@ -262,6 +266,14 @@ class Settings(BaseSettings):
     def staff_of(self, school_id: str) -> dict[str, StaffMember]:
         """``school_id``'s staff directory, by staff id."""
         return {member.id: member for member in self.staff.get(school_id, [])}
+
+
+def _deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        both = isinstance(value, Mapping) and isinstance(merged.get(key), Mapping)
+        merged[key] = _deep_merge(merged[key], value) if both else value
+    return merged
 
 
 # --- loading ---------------------------------------------------------------------------------------

@@ -86,6 +86,16 @@ def test_environment_beats_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.database.url == "postgresql+psycopg://hvc@db.example:5432/hvc"
 
 
+def test_an_environment_name_reaches_a_hyphenated_school(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HVC_SCHOOLS__ST_EDWARDS__CPOMS__TOKEN", "test-token-from-env")
+    path = write(tmp_path / "hvc.toml", SCHOOL.replace("potton", "st-edwards"))
+    settings = load_settings(path)
+    assert [s.id for s in settings.schools] == ["st-edwards"]
+    cpoms = settings.school("st-edwards").cpoms
+    assert cpoms.token.get_secret_value() == "test-token-from-env"
+    assert cpoms.base_url == "https://st-edwards.cpoms.example/api/v1"
+
+
 def test_config_option_beats_hvc_config_which_beats_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write(default_config_path(), "[wonde]\ntimeout = 1\n")
     assert load_settings().wonde.timeout == 1
