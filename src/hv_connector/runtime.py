@@ -7,13 +7,14 @@ store never opens one.
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import pluggy
 
-from hv_connector.clock import Clock, SystemClock
+from hv_connector.clock import Clock, clock_from_environment
 from hv_connector.models import StaffMember
 from hv_connector.plugins import Policies, build_plugin_manager
 from hv_connector.settings import SchoolSettings, Settings, load_settings
@@ -37,7 +38,7 @@ class Runtime:
         config_path: Path | str | None = None,
         store: Store | None = None,
     ) -> None:
-        self.clock: Clock = clock or SystemClock()
+        self.clock: Clock = clock or clock_from_environment(dict(os.environ))
         self.config_path = config_path
         self._pm = pm
         self._settings = settings
