@@ -25,13 +25,12 @@ from hv_connector.outbox import (
     list_records,
     retry,
 )
-from hv_connector.plugins import Policies, build_plugin_manager
+from hv_connector.plugins import Policies
 from hv_connector.report import VisitReport
 from hv_connector.store import Store
 from hv_connector.store.schema import outbox, staff
-from hv_connector.testing import base_visit
 
-from tests.unit.test_report import START, ReportPolicy
+from tests.cpomskit import demo_visit, kit_policies
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 
@@ -80,15 +79,11 @@ class Remote:
 
 @pytest.fixture
 def policies() -> Policies:
-    pm = build_plugin_manager(load_entrypoints=False)
-    pm.register(ReportPolicy(), name="oak")
-    return Policies(pm)
+    return kit_policies("oak")
 
 
 def visit(visit_id: str, **outcome: object) -> Visit:
-    data = base_visit("oak", reason="attendance", start=START, id=visit_id)
-    data["outcome"] = {"arrived_at": START.isoformat(), "child_seen": True, **outcome}
-    return Visit.model_validate(data)
+    return demo_visit(None, "oak", 0, visit_id=visit_id, **outcome)
 
 
 def queue(store: Store, policies: Policies, *visits: Visit, at: datetime = NOW) -> list[int]:

@@ -3,63 +3,23 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 
-from hv_connector import hookimpl
-from hv_connector.clock import LONDON
-from hv_connector.models import FollowUp, PolicyInfo, Reason, Visit
-from hv_connector.plugins import Policies, build_plugin_manager
+from hv_connector.models import Visit
+from hv_connector.plugins import Policies
 from hv_connector.report import Decision, build_reports
-from hv_connector.testing import base_visit
 
-START = datetime(2026, 11, 20, 10, 0, tzinfo=LONDON)
-
-
-class ReportPolicy:
-    """A tiny real policy plugin: categories per kind, and one follow-up."""
-
-    @hookimpl
-    def policy_info(self) -> PolicyInfo:
-        return PolicyInfo(school_id="oak", school_name="Oak School", source_document="oak.txt")
-
-    @hookimpl
-    def visit_reasons(self) -> list[Reason]:
-        return [Reason(code="attendance", label="Attendance below 90%", tags=("attendance",)),
-                Reason(code="welfare", label="Welfare check", tags=("welfare",))]
-
-    @hookimpl
-    def cpoms_categories(self, visit: Visit, kind: str) -> list[str]:
-        return {"concern": ["Child Protection", "Home Visit"]}.get(kind, ["Home Visit"])
-
-    @hookimpl
-    def follow_ups(self, visit: Visit) -> list[FollowUp]:
-        return [FollowUp(text="Phone the family in a week.", who=("pflo",), due_days=7)]
-
+from tests.cpomskit import START, demo_visit, kit_policies
 
 @pytest.fixture
 def policies() -> Policies:
-    pm = build_plugin_manager(load_entrypoints=False)
-    pm.register(ReportPolicy(), name="oak")
-    return Policies(pm)
+    return kit_policies("oak")
 
 
 def visit(**outcome: object) -> Visit:
-    data = base_visit("oak", reason="attendance", start=START, id="v-42")
-    data["outcome"] = {
-        "arrived_at": (START + timedelta(minutes=7)).isoformat(),
-        "departed_at": (START + timedelta(minutes=52)).isoformat(),
-        "child_seen": True, "child_seen_alone": False, "child_spoken_to": True,
-        "child_words": "I don't like the bus in the morning.",
-        "persons_present": [{"name": "Mary Example", "relationship": "mother"}],
-        "discussion": "Morning routine and the bus.",
-        "agreements": ["Mum walks Ada to school for two weeks."],
-        "action_points": ["Check attendance on Friday."],
-        "follow_up_on": "2026-12-04",
-        **outcome,
-    }
-    return Visit.model_validate(data)
+    return demo_visit(None, "oak", 0, visit_id="v-42", **outcome)
 
 
 def test_a_routine_report_holds_what_the_policies_ask_for(policies: Policies) -> None:
@@ -75,7 +35,7 @@ def test_a_routine_report_holds_what_the_policies_ask_for(policies: Policies) ->
     text = report.description
     for expected in ("Attendance below 90%", "Alex Visitor (pastoral)", "Arrived: Fri 20 Nov 2026 10:07",
                      "left: Fri 20 Nov 2026 10:52", "spoken to: yes", "\"I don't like the bus in the morning.\"",
-                     "Mary Example (mother)", "Mum walks Ada", "Concerns: none raised",
+                     "Mary Example (mother)", "Mum walks to school", "Concerns: none raised",
                      "reason: second adult waiting in the car", "Phone the family in a week. (pflo, by 27 Nov 2026)",
                      "Outcome: child seen and spoken to"):
         assert expected in text, expected
