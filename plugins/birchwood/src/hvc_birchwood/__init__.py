@@ -11,17 +11,14 @@ from hv_connector.models import (
     CheckInPlan,
     CheckInStep,
     EscalationStep,
-    Finding,
     FollowUp,
-    PolicyContext,
     PolicyInfo,
     Reason,
     ReportKind,
     RiskTemplate,
-    RuleInfo,
-    Stage,
     Visit,
 )
+from hv_connector.rules import RuleBookPolicy
 
 from hvc_birchwood.policy import AUTHORISER_ROLES, POLICY, REASONS, RISK_TEMPLATE
 from hvc_birchwood.rules import book
@@ -29,8 +26,10 @@ from hvc_birchwood.rules import book
 __all__ = ["Policy", "plugin"]
 
 
-class Policy:
+class Policy(RuleBookPolicy):
     """Birchwood's answers to the school-policy hooks."""
+
+    book = book
 
     @hookimpl
     def policy_info(self) -> PolicyInfo:
@@ -42,15 +41,7 @@ class Policy:
         """The eleven reasons for a home visit the policy lists."""
         return list(REASONS)
 
-    @hookimpl
-    def policy_rules(self) -> list[RuleInfo]:
-        """Every ``birchwood.*`` rule."""
-        return book.rules()
 
-    @hookimpl
-    def visit_findings(self, visit: Visit, stage: Stage, ctx: PolicyContext) -> list[Finding]:
-        """Birchwood's findings on ``visit`` at ``stage``."""
-        return book.findings(visit, stage, ctx)
 
     @hookimpl
     def authoriser_roles(self, visit: Visit) -> list[str]:

@@ -12,17 +12,14 @@ from hv_connector.models import (
     CheckInPlan,
     CheckInStep,
     EscalationStep,
-    Finding,
     FollowUp,
-    PolicyContext,
     PolicyInfo,
     Reason,
     ReportKind,
     RiskTemplate,
-    RuleInfo,
-    Stage,
     Visit,
 )
+from hv_connector.rules import RuleBookPolicy
 
 from hvc_hexthorpe.policy import (
     COORDINATOR_ROLES,
@@ -39,23 +36,17 @@ __all__ = ["Policy", "plugin"]
 ATTENDANCE_CODES = frozenset(r.code for r in REASONS if "attendance" in r.tags)
 
 
-class Policy:
+class Policy(RuleBookPolicy):
     """Hexthorpe's answers to the school-policy hooks."""
+
+    book = book
 
     @hookimpl
     def policy_info(self) -> PolicyInfo:
         """Hexthorpe's school and the (overdue) document this plugin encodes."""
         return POLICY
 
-    @hookimpl
-    def policy_rules(self) -> list[RuleInfo]:
-        """Every ``hexthorpe.*`` rule."""
-        return book.rules()
 
-    @hookimpl
-    def visit_findings(self, visit: Visit, stage: Stage, ctx: PolicyContext) -> list[Finding]:
-        """Hexthorpe's findings on ``visit`` at ``stage``."""
-        return book.findings(visit, stage, ctx)
 
     @hookimpl
     def visit_reasons(self) -> list[Reason]:

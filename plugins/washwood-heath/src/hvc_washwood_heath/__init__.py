@@ -11,17 +11,14 @@ from hv_connector.models import (
     CheckInPlan,
     CheckInStep,
     EscalationStep,
-    Finding,
     FollowUp,
-    PolicyContext,
     PolicyInfo,
     Reason,
     ReportKind,
     RiskTemplate,
-    RuleInfo,
-    Stage,
     Visit,
 )
+from hv_connector.rules import RuleBookPolicy
 
 from hvc_washwood_heath.policy import (
     ESCALATION,
@@ -44,8 +41,10 @@ _CATEGORIES: dict[str, list[str]] = {
 }
 
 
-class Policy:
+class Policy(RuleBookPolicy):
     """Washwood Heath's answers to the school-policy hooks."""
+
+    book = book
 
     @hookimpl
     def policy_info(self) -> PolicyInfo:
@@ -57,15 +56,7 @@ class Policy:
         """The policy's five circumstances for a home visit, the last being a referral from another service."""
         return list(REASONS)
 
-    @hookimpl
-    def visit_findings(self, visit: Visit, stage: Stage, ctx: PolicyContext) -> list[Finding]:
-        """Washwood Heath's findings on ``visit`` at ``stage``."""
-        return book.findings(visit, stage, ctx)
 
-    @hookimpl
-    def policy_rules(self) -> list[RuleInfo]:
-        """Every ``washwood-heath.*`` rule."""
-        return book.rules()
 
     @hookimpl
     def authoriser_roles(self, visit: Visit) -> list[str]:
