@@ -281,8 +281,9 @@ class Student(Payload):
     upi: Text = None
     upn: Text = None
     title: Text = None
-    forename: Text = None
-    surname: Text = None
+    # Wonde sends an ungranted field as null, never leaves it out: a record without its names is broken.
+    forename: str | None
+    surname: str | None
     legal_forename: Text = None
     legal_surname: Text = None
     middle_names: Text = None

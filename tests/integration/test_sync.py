@@ -1,0 +1,264 @@
+"""``hvc sync`` against the fake Wonde on loopback: full and incremental runs, deletions, quarantine,
+failures of one school, and a run killed part-way then re-run."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from hv_connector.cli import main
+from hv_connector.store import Store
+from hv_connector.store.schema import pupil_contacts, pupils, quarantine, sync_cursors, visits
+from hvc_fixtures.data import SCHOOLS
+from hvc_fixtures.serve import RunningServer
+
+SLUGS = [s.slug for s in SCHOOLS]
+
+
+def write_config(tmp_path: Path, server: RunningServer, *, token: str | None = "test-token",
+                 schools: list[str] = SLUGS) -> Path:
+    """An hvc.toml for the five demo schools syncing from ``server``."""
+    lines = [f'[database]\nurl = "sqlite:///{tmp_path}/hvc.db"\n', "[wonde]"]
+    if token:
+        lines.append(f'token = "{token}"')
+    lines.append(f'base_url = "{server.api}"\nrequests_per_second = 1000\n')
+    for sch in SCHOOLS:
+        if sch.slug in schools:
+            lines.append(f'[schools.{sch.slug}]\nname = "{sch.name}"\npolicy = "{sch.slug}"\n'
+                         f'mis_school_id = "{sch.wonde_id}"\n')
+    config = tmp_path / "hvc.toml"
+    config.write_text("\n".join(lines), encoding="utf-8")
+    config.chmod(0o600)
+    return config
+
+
+@pytest.fixture
+def hvc(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
+    """Run ``hvc --config <tmp>/hvc.toml ARGS`` in-process: (exit code, stdout, stderr)."""
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(["--config", str(tmp_path / "hvc.toml"), *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+    return run
+
+
+def store_of(tmp_path: Path) -> Store:
+    return Store.open(f"sqlite:///{tmp_path}/hvc.db")
+
+
+def counts_by_school(store: Store, archived: bool | None = False) -> dict[str, int]:
+    query = select(pupils.c.school_id, func.count()).group_by(pupils.c.school_id)
+    if archived is not None:
+        query = query.where(pupils.c.archived_at.is_not(None) if archived else pupils.c.archived_at.is_(None))
+    with store.connect() as conn:
+        return dict(conn.execute(query).all())
+
+
+def test_a_full_sync_stores_every_pupil_of_every_school(tmp_path: Path, wonde_server: RunningServer,
+                                                         hvc: Callable[..., tuple[int, str, str]]) -> None:
+    write_config(tmp_path, wonde_server)
+    code, out, err = hvc("sync")
+    assert code == 0, err
+    assert counts_by_school(store_of(tmp_path)) == {slug: 60 for slug in SLUGS}
+    assert "potton" in out and " 60 " in out
+    stats = wonde_server.fake.stats.snapshot()
+    assert stats["by_resource"] == {"students": 5, "deletions": 5}  # includes: one page per school
+
+
+def test_an_incremental_sync_with_no_changes_asks_once_per_resource_per_school(
+        tmp_path: Path, wonde_server: RunningServer, hvc: Callable[..., tuple[int, str, str]]) -> None:
+    write_config(tmp_path, wonde_server)
+    assert hvc("sync")[0] == 0
+    wonde_server.control.reset_stats()
+    code, out, _ = hvc("sync", "--json")
+    assert code == 0
+    stats = wonde_server.control.stats()
+    assert stats["by_school"] == {sch.wonde_id: 2 for sch in SCHOOLS}
+    assert stats["by_resource"] == {"students": 5, "deletions": 5}
+    assert all(row["added"] == row["updated"] == 0 for row in json.loads(out))
+
+
+def test_changes_are_applied_and_pupils_who_left_are_archived_not_deleted(
+        tmp_path: Path, wonde_server: RunningServer, hvc: Callable[..., tuple[int, str, str]]) -> None:
+    write_config(tmp_path, wonde_server)
+    assert hvc("sync")[0] == 0
+    touched = wonde_server.fake.mutate("potton", update=3, delete=2, add=1)
+    code, out, _ = hvc("sync", "--school", "potton", "--json")
+    assert code == 0
+    [summary] = json.loads(out)
+    assert (summary["added"], summary["updated"], summary["archived"]) == (1, 3, 2)
+    store = store_of(tmp_path)
+    assert counts_by_school(store)["potton"] == 60 - 2 + 1
+    with store.connect() as conn:
+        archived = set(conn.execute(select(pupils.c.mis_id).where(pupils.c.archived_at.is_not(None))).scalars())
+        contacts_kept = conn.execute(select(func.count()).select_from(pupil_contacts).where(
+            pupil_contacts.c.pupil_mis_id.in_(touched["deleted"]))).scalar()
+    assert archived == set(touched["deleted"])
+    assert contacts_kept > 0  # the record stays whole: visits still point at it
+
+
+def test_a_full_sync_archives_pupils_the_mis_no_longer_lists(
+        tmp_path: Path, make_wonde_server: Callable[..., RunningServer],
+        hvc: Callable[..., tuple[int, str, str]]) -> None:
+    bigger = make_wonde_server(pupils={"potton": 60})
+    write_config(tmp_path, bigger, schools=["potton"])
+    assert hvc("sync")[0] == 0
+    smaller = make_wonde_server(pupils={"potton": 57})  # three left and the deletions feed forgot them
+    write_config(tmp_path, smaller, schools=["potton"])
+    code, out, _ = hvc("sync", "--full", "--json")
+    assert code == 0 and json.loads(out)[0]["archived"] == 3
+    assert counts_by_school(store_of(tmp_path), archived=True) == {"potton": 3}
+
+
+def test_malformed_records_are_quarantined_and_the_rest_synced(
+        tmp_path: Path, make_wonde_server: Callable[..., RunningServer],
+        hvc: Callable[..., tuple[int, str, str]]) -> None:
+    server = make_wonde_server(malformed_every=7)
+    write_config(tmp_path, server)
+    code, out, _ = hvc("sync")
+    assert code == 0
+    bad = set(server.fake.malformed_served)
+    assert bad and "quarantined students" in out
+    code, out, _ = hvc("sync", "status", "--json")
+    status = json.loads(out)
+    assert {item["record_id"] for item in status["quarantine"]} == bad
+    stored = sum(counts_by_school(store_of(tmp_path)).values())
+    assert stored == 5 * 60 - len(bad)
+
+
+def test_a_record_fixed_in_the_mis_leaves_quarantine(
+        tmp_path: Path, make_wonde_server: Callable[..., RunningServer],
+        hvc: Callable[..., tuple[int, str, str]]) -> None:
+    server = make_wonde_server(malformed_every=7)
+    write_config(tmp_path, server, schools=["potton"])
+    assert hvc("sync")[0] == 0
+    server.fake.configure(malformed_every=0)
+    assert hvc("sync", "--full")[0] == 0
+    _, out, _ = hvc("sync", "status", "--json")
+    assert json.loads(out)["quarantine"] == []
+    assert counts_by_school(store_of(tmp_path)) == {"potton": 60}
+
+
+def test_a_school_that_revoked_approval_fails_alone_with_what_to_do(
+        tmp_path: Path, wonde_server: RunningServer, hvc: Callable[..., tuple[int, str, str]]) -> None:
+    write_config(tmp_path, wonde_server)
+    wonde_server.fake.set_approval("potton", "revoked")
+    code, out, err = hvc("sync")
+    assert code == 1
+    assert "school A0917230003 has not approved hv-connector or revoked it" in out
+    assert "re-approve hv-connector in its Wonde portal" in out
+    assert "potton" in err and "the others are synced" in err
+    counts = counts_by_school(store_of(tmp_path))
+    assert "potton" not in counts and all(counts[s] == 60 for s in SLUGS if s != "potton")
+    _, out, _ = hvc("sync", "status", "--json")
+    runs = {run["school_id"]: run for run in json.loads(out)["schools"]}
+    assert runs["potton"]["status"] == "failed" and runs["hexthorpe"]["status"] == "ok"
+
+
+def test_a_wrong_token_names_the_setting_that_holds_it(
+        tmp_path: Path, wonde_server: RunningServer, hvc: Callable[..., tuple[int, str, str]]) -> None:
+    write_config(tmp_path, wonde_server, token="not-the-token")
+    code, out, err = hvc("sync", "--school", "potton")
+    assert code == 1
+    assert "HVC_WONDE__TOKEN" in out and "not-the-token" not in out + err
+
+
+def test_no_token_at_all_is_bad_config(tmp_path: Path, wonde_server: RunningServer,
+                                       hvc: Callable[..., tuple[int, str, str]]) -> None:
+    write_config(tmp_path, wonde_server, token=None)
+    code, _, err = hvc("sync")
+    assert code == 2 and "HVC_WONDE__TOKEN is not set" in err
+
+
+def test_rate_limits_and_outages_are_ridden_out(tmp_path: Path, wonde_server: RunningServer,
+                                                hvc: Callable[..., tuple[int, str, str]]) -> None:
+    write_config(tmp_path, wonde_server)
+    wonde_server.fake.inject(status=429, retry_after=0, count=3)
+    wonde_server.fake.inject(status=503, retry_after=0, count=2, path="/students")
+    code, _, err = hvc("sync")
+    assert code == 0, err
+    assert counts_by_school(store_of(tmp_path)) == {slug: 60 for slug in SLUGS}
+
+
+def test_pupil_show_gives_the_briefing_with_earlier_visits_at_the_address(
+        tmp_path: Path, wonde_server: RunningServer, hvc: Callable[..., tuple[int, str, str]]) -> None:
+    write_config(tmp_path, wonde_server, schools=["potton"])
+    assert hvc("sync")[0] == 0
+    fake = wonde_server.fake
+    pupil = fake.data.pupil("potton", 12)  # the court-order block
+    address = store_address(tmp_path, pupil.id)
+    then = datetime(2026, 10, 5, 15, tzinfo=timezone.utc)
+    with store_of(tmp_path).begin() as conn:
+        conn.execute(insert(visits).values(
+            id="v-earlier", school_id="potton", pupil_mis_id=pupil.id, state="reported", planned_start=then,
+            address_text=address, reason="attendance", staff_ids=[], version=1, created_at=then, updated_at=then,
+            data={"outcome": {"child_seen": True, "concerns": "Father seen at the address", "cp_concern": False}}))
+    code, out, _ = hvc("pupil", "show", pupil.upn, "--json")
+    assert code == 0
+    briefing = json.loads(out)
+    assert briefing["display_name"] == f"{pupil.forename} {pupil.surname}"
+    assert briefing["alerts"][0]["kind"] == "no-contact"
+    assert all(c["parental_responsibility"] for c in briefing["contacts"][:2])
+    assert briefing["attendance_term"]["possible"] > 0 and briefing["attendance_3m"]["possible"] > 0
+    [visit] = briefing["earlier_visits"]
+    assert visit["same_pupil"] and "Father seen at the address" in visit["outcome"] and visit["concern"]
+    code, text, _ = hvc("pupil", "show", pupil.id)
+    assert "NO CONTACT" in text and "Earlier visits at this address:" in text
+
+
+def store_address(tmp_path: Path, mis_id: str) -> str:
+    with store_of(tmp_path).connect() as conn:
+        return conn.execute(select(pupils.c.address_text).where(pupils.c.mis_id == mis_id)).scalar_one()
+
+
+def test_an_unknown_pupil_says_how_to_find_them(tmp_path: Path, wonde_server: RunningServer,
+                                                hvc: Callable[..., tuple[int, str, str]]) -> None:
+    write_config(tmp_path, wonde_server, schools=["potton"])
+    code, _, err = hvc("pupil", "show", "A0000000000")
+    assert code == 2 and "hvc sync" in err
+
+
+# --- a run killed part-way -------------------------------------------------------------------------
+
+
+def school_state(store: Store) -> dict[str, tuple[int, bool]]:
+    """Per school: (pupils stored, a pupils cursor committed)."""
+    with store.connect() as conn:
+        cursors = set(conn.execute(select(sync_cursors.c.school_id)
+                                   .where(sync_cursors.c.resource == "pupils")).scalars())
+        counts = dict(conn.execute(select(pupils.c.school_id, func.count()).group_by(pupils.c.school_id)).all())
+        held = conn.execute(select(func.count()).select_from(quarantine)).scalar()
+    assert held == 0
+    return {slug: (counts.get(slug, 0), slug in cursors) for slug in SLUGS}
+
+
+def test_a_run_killed_at_any_moment_leaves_each_school_as_before_or_complete(
+        tmp_path: Path, make_wonde_server: Callable[..., RunningServer]) -> None:
+    size = 450  # three pages a school
+    server = make_wonde_server(pupils=size, latency_ms=40)
+    config = write_config(tmp_path, server)
+    command = [sys.executable, "-m", "hv_connector", "--config", str(config), "sync", "--full"]
+    rng = random.Random(5)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HVC_")}
+    for _ in range(4):
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        time.sleep(rng.uniform(0.8, 3.0))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        for slug, (count, cursor) in school_state(store_of(tmp_path)).items():
+            assert (count, cursor) in ((0, False), (size, True)), f"{slug} half-written: {count} pupils"
+    finished = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert finished.returncode == 0, finished.stderr
+    assert school_state(store_of(tmp_path)) == {slug: (size, True) for slug in SLUGS}
