@@ -1,0 +1,391 @@
+"""``hvc watch``: turn the clock into check-in reminders and escalations, along each school's chain.
+
+One :meth:`Watch.tick` does, in order:
+
+1. **Notice changes.** Every lifecycle action writes a ``visit_events`` row;
+   the visits named by rows newer than the watch's cursor (kept in its
+   heartbeat) go into ``watch_queue`` to be looked at now. The first tick ever
+   queues every visit that is out.
+2. **Look at what is due.** Only queue rows with ``due_at <= now`` are read
+   (an index range), so a tick costs what is due, not what is stored. For each
+   visit, :func:`hv_connector.schedule.assess` says, from state alone, which
+   events are due, which open ones no longer apply, and when to look again.
+3. **Move the visit on first** (overdue, escalated) through the lifecycle
+   (audited). A crash after this leaves a ``visit_events`` row, so the visit is
+   looked at again on the next tick.
+4. **Record, then notify.** In one transaction: insert each event into
+   ``escalations`` (its unique key makes it fire once, even across crashes and
+   two watches at once), one ``notifications`` row per notifier and address,
+   the audit entries, the closures, and the visit's next look in the queue.
+   Only then are notifiers called; a failure is retried on later ticks and
+   never stops the watch. The escalation is on the board either way.
+5. **Heartbeat.** ``heartbeats['watch']`` records the tick, so ``hvc status``
+   can say when the watch has stopped (a stopped watch is itself an alarm).
+
+``hvc watch --once`` (cron) and ``hvc watch`` (a daemon) run the same tick;
+the schedule depends on state only, so they fire the same events.
+"""
+
+from __future__ import annotations
+
+import logging
+import time as _time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from hv_connector import audit
+from hv_connector.clock import Clock
+from hv_connector.errors import RefusedError
+from hv_connector.models import CheckInPlan, EscalationStep, StaffMember, Visit
+from hv_connector.notify import Notice, Notifier, Recipient
+from hv_connector.plugins import Policies
+from hv_connector.schedule import VISITING_STAFF, Assessment, DueEvent, Fired, assess, utc
+from hv_connector.store import Store
+from hv_connector.store.schema import escalations, heartbeats, notifications, visit_events, visits, watch_queue
+from hv_connector.visits import WATCH
+
+log = logging.getLogger(__name__)
+
+LIVE_STATES = ("signed-out", "overdue", "escalated")
+"""Visits that are out: the watch looks after these."""
+WATCHED_STATES = (*LIVE_STATES, "returned")
+"""Also ``returned``: a plan may expect a "home safe" call after staff are back."""
+HEARTBEAT = "watch"
+ACTOR = WATCH
+"""Who the audit log says acted: the same actor the lifecycle records for the watch's moves."""
+MAX_ATTEMPTS = 5
+"""A notification is tried on this many ticks before it is reported as failed."""
+BATCH = 500
+"""Visits looked at per transaction batch."""
+
+_LEVEL = {"signed-out": 0, "overdue": 1, "escalated": 2}
+
+
+@dataclass(frozen=True)
+class FiredEvent:
+    """An event this tick recorded."""
+
+    id: int
+    key: str
+    kind: str
+    visit_id: str
+    step_index: int
+    due_at: datetime
+
+
+@dataclass
+class TickResult:
+    """What one tick did."""
+
+    at: datetime
+    checked: int = 0
+    fired: list[FiredEvent] = field(default_factory=list)
+    closed: int = 0
+    moved: list[tuple[str, str]] = field(default_factory=list)
+    delivered: int = 0
+    failures: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(), "checked": self.checked, "closed": self.closed,
+            "fired": [{**e.__dict__, "due_at": e.due_at.isoformat()} for e in self.fired],
+            "moved": [{"visit": v, "state": s} for v, s in self.moved],
+            "delivered": self.delivered, "failures": self.failures, "seconds": round(self.seconds, 4),
+        }
+
+
+@dataclass(frozen=True)
+class _Visit:
+    id: str
+    school: str
+    state: str
+    visit: Visit
+
+
+class Watch:
+    """The watch over one store: what it needs, and the tick.
+
+    :param store: the store.
+    :param policies: each school's policy (check-in plan, escalation chain).
+    :param service: the visit lifecycle (the watch moves visits through it, audited).
+    :param staff: school id → staff id → member: who each role reaches.
+    :param notifiers: how events reach people (see :mod:`hv_connector.notify`).
+    :param clock: what time it is.
+    """
+
+    def __init__(self, *, store: Store, policies: Policies, service: Any, staff: Mapping[str, Mapping[str, StaffMember]],
+                 notifiers: Sequence[Notifier], clock: Clock) -> None:
+        self.store, self.policies, self.service = store, policies, service
+        self.staff, self.notifiers, self.clock = staff, list(notifiers), clock
+
+    # --- the policy, for one visit -----------------------------------------------------------
+
+    def plan_and_chain(self, school: str, visit: Visit) -> tuple[CheckInPlan, list[EscalationStep]]:
+        """The school's check-in plan and escalation chain for ``visit``."""
+        plan = self.policies.ask(school, "checkin_plan", visit=visit)
+        chain = self.policies.ask(school, "escalation_chain", visit=visit)
+        return plan, list(chain)
+
+    def recipients(self, school: str, visit: Visit, who: Sequence[str]) -> tuple[Recipient, ...]:
+        """The people ``who`` (roles) reaches: named staff from the directory, and the visiting staff."""
+        people: dict[str, Recipient] = {}
+        roles = set(who)
+        for member in self.staff.get(school, {}).values():
+            if roles & set(member.roles):
+                people[member.id] = _recipient(member)
+        if VISITING_STAFF in roles:
+            for member in visit.staff:
+                people.setdefault(member.id, _recipient(member))
+        return tuple(people.values())
+
+    # --- one tick ------------------------------------------------------------------------------
+
+    def tick(self, now: datetime | None = None) -> TickResult:
+        """Fire what is due at ``now`` (default: the clock), deliver what is undelivered, beat the heart."""
+        started = _time.perf_counter()
+        now = utc(now or self.clock.now())
+        result = TickResult(at=now)
+        cursor = self._queue_changes(now)
+        while True:
+            due = self._due(now)
+            if not due:
+                break
+            self._look_at(due, now, result)
+        self._deliver(result)
+        result.seconds = _time.perf_counter() - started
+        self._beat(now, cursor, result)
+        return result
+
+    def _queue_changes(self, now: datetime) -> int:
+        """Queue every visit changed since the last tick (the first tick: every visit out); the new cursor."""
+        with self.store.begin() as conn:
+            beat = conn.execute(select(heartbeats.c.detail).where(heartbeats.c.name == HEARTBEAT)).scalar_one_or_none()
+            cursor = (beat or {}).get("cursor")
+            top = conn.execute(select(func.max(visit_events.c.id))).scalar_one_or_none() or 0
+            if cursor is None:
+                ids = conn.execute(select(visits.c.id).where(visits.c.state.in_(WATCHED_STATES))).scalars().all()
+            else:
+                # The watch's own moves are left out: a visit it moved is already queued for its next event.
+                ids = conn.execute(select(visit_events.c.visit_id).distinct()
+                                   .where(visit_events.c.id > cursor, visit_events.c.id <= top,
+                                          visit_events.c.actor != ACTOR)).scalars().all()
+            _enqueue(conn, [(vid, now) for vid in ids])
+        return top
+
+    def _due(self, now: datetime) -> list[_Visit]:
+        with self.store.connect() as conn:
+            ids = conn.execute(select(watch_queue.c.visit_id).where(watch_queue.c.due_at <= now)
+                               .order_by(watch_queue.c.due_at).limit(BATCH)).scalars().all()
+            rows = conn.execute(select(visits.c.id, visits.c.school_id, visits.c.state, visits.c.data)
+                                .where(visits.c.id.in_(ids))).mappings().all()
+        return [_Visit(r["id"], r["school_id"], r["state"], Visit.model_validate(r["data"])) for r in rows]
+
+    @staticmethod
+    def fired(conn: Connection, visit_ids: Sequence[str]) -> dict[str, dict[str, Fired]]:
+        """The events recorded for each of ``visit_ids``: visit id → key → event."""
+        found: dict[str, dict[str, Fired]] = {vid: {} for vid in visit_ids}
+        rows = conn.execute(select(escalations.c.visit_id, escalations.c.key, escalations.c.due_at,
+                                   escalations.c.closed_at).where(escalations.c.visit_id.in_(visit_ids)))
+        for r in rows:
+            found[r.visit_id][r.key] = Fired(r.key, r.due_at, r.closed_at)
+        return found
+
+    def _look_at(self, rows: Sequence[_Visit], now: datetime, result: TickResult) -> None:
+        """Assess a batch of visits, move each on (its own audited transaction), then record them in one."""
+        with self.store.connect() as conn:
+            fired = self.fired(conn, [row.id for row in rows])
+        work: list[tuple[_Visit, Assessment | None, bool]] = []
+        for row in rows:
+            result.checked += 1
+            if row.state not in WATCHED_STATES:
+                work.append((row, None, True))
+                continue
+            plan, chain = self.plan_and_chain(row.school, row.visit)
+            assessment = assess(row.visit, plan, chain, fired[row.id], now)
+            moved = row.state not in LIVE_STATES or self._move(row, assessment, fired[row.id], result)
+            work.append((row, assessment, moved))
+        with self.store.begin() as conn:
+            for row, assessment, moved in work:
+                if assessment is None:
+                    self._close_all(conn, row, now, f"visit {row.state}")
+                    _reschedule(conn, row.id, None)
+                elif not moved:
+                    # The visit changed under us: look again on the next tick, with its new state.
+                    _reschedule(conn, row.id, now + timedelta(microseconds=1))
+                else:
+                    for event in assessment.events:
+                        self.record(conn, row.school, row.visit, event, now, result)
+                    for closure in assessment.closures:
+                        result.closed += _close(conn, row, closure.key, closure.reason, now)
+                    _reschedule(conn, row.id, assessment.next_due)
+
+    def _move(self, row: _Visit, assessment: Assessment, fired: Mapping[str, Fired], result: TickResult) -> bool:
+        """Bring the visit's state up to what its open events say (overdue, escalated), before recording them."""
+        closing = {c.key for c in assessment.closures}
+        open_keys = [k for k, f in fired.items() if f.closed_at is None and k not in closing]
+        want = max([_level_of(k) for k in open_keys] + [_event_level(e) for e in assessment.events], default=0)
+        if want <= _LEVEL[row.state]:
+            return True
+        try:
+            if want == 1:
+                self.service.mark_overdue(row.id)
+            else:
+                self.service.mark_escalated(row.id, note="escalation chain running")
+        except RefusedError as exc:
+            log.info("visit %s moved on before the watch could mark it: %s", row.id, exc)
+            return False
+        result.moved.append((row.id, "overdue" if want == 1 else "escalated"))
+        return True
+
+    def record(self, conn: Connection, school: str, visit: Visit, event: DueEvent, now: datetime,
+               result: TickResult | None = None, *, actor: str = ACTOR) -> int | None:
+        """Insert ``event`` (once: its key is unique) with a notification row per notifier and address."""
+        inserted = conn.execute(
+            _insert(conn, escalations).values(
+                visit_id=event.visit_id, kind=event.kind, step_index=event.step_index, key=event.key,
+                due_at=event.due_at, fired_at=now, school_id=school, who=list(event.who), message=event.text,
+            ).on_conflict_do_nothing(index_elements=["key"]).returning(escalations.c.id)
+        ).scalar_one_or_none()
+        if inserted is None:
+            return None  # another watch fired it first
+        notice = Notice(escalation_id=inserted, key=event.key, kind=event.kind, school_id=school,
+                        visit_id=event.visit_id, step_index=event.step_index, due_at=event.due_at, who=event.who,
+                        text=event.text, recipients=self.recipients(school, visit, event.who))
+        rows = [{"escalation_id": inserted, "notifier": n.name, "recipient": a, "status": "pending", "attempts": 0}
+                for n in self.notifiers for a in n.addresses(notice)]
+        reached = {r["notifier"] for r in rows}
+        rows += [{"escalation_id": inserted, "notifier": n.name, "recipient": None, "status": "unreachable",
+                  "attempts": 0, "last_error": "nobody on this step has an address for it"}
+                 for n in self.notifiers if n.name not in reached]
+        if rows:
+            conn.execute(notifications.insert(), rows)
+        audit.append(conn, actor=actor, action="escalation.fired", school_id=school, visit_id=event.visit_id,
+                     at=now, detail={"escalation_id": inserted, "key": event.key, "kind": event.kind,
+                                     "step": event.step_index, "who": list(event.who)})
+        if result is not None:
+            result.fired.append(FiredEvent(inserted, event.key, event.kind, event.visit_id, event.step_index,
+                                           event.due_at))
+        return inserted
+
+    def _close_all(self, conn: Connection, row: _Visit, now: datetime, reason: str) -> None:
+        keys = conn.execute(select(escalations.c.key).where(escalations.c.visit_id == row.id,
+                                                              escalations.c.closed_at.is_(None))).scalars().all()
+        for key in keys:
+            _close(conn, row, key, reason, now)
+
+    # --- delivery ------------------------------------------------------------------------------
+
+    def _deliver(self, result: TickResult) -> None:
+        """Send every pending or retrying notification; record each outcome."""
+        by_name = {n.name: n for n in self.notifiers}
+        outcomes: list[tuple[int, dict[str, Any]]] = []
+        with self.store.connect() as conn:
+            rows = conn.execute(
+                select(notifications.c.id, notifications.c.notifier, notifications.c.recipient,
+                       notifications.c.attempts, escalations.c.id.label("escalation_id"), escalations.c.key,
+                       escalations.c.school_id,
+                       escalations.c.visit_id, escalations.c.kind, escalations.c.step_index, escalations.c.due_at,
+                       escalations.c.who, escalations.c.message)
+                .join(escalations, escalations.c.id == notifications.c.escalation_id)
+                .where(notifications.c.status.in_(("pending", "retrying")))
+                .order_by(notifications.c.id)
+            ).mappings().all()
+        for row in rows:
+            notifier = by_name.get(row["notifier"])
+            if notifier is None:
+                continue  # configured out since; the board still shows the escalation
+            notice = Notice(escalation_id=row["escalation_id"], key=row["key"], kind=row["kind"],
+                            school_id=row["school_id"] or "", visit_id=row["visit_id"], step_index=row["step_index"],
+                            due_at=row["due_at"], who=tuple(row["who"] or ()), text=row["message"] or "")
+            attempts = row["attempts"] + 1
+            try:
+                notifier.send(notice, row["recipient"])
+            except Exception as exc:  # any notifier failure is reported and retried, never fatal
+                status = "failed" if attempts >= MAX_ATTEMPTS else "retrying"
+                error = f"{type(exc).__name__}: {exc}"[:500]
+                result.failures.append(f"{notifier.name} to {row['recipient']} (escalation {row['escalation_id']}): "
+                                       f"{error}" + ("; giving up" if status == "failed" else "; will retry"))
+                log.warning("notifier %s failed for escalation %s (attempt %d): %s", notifier.name,
+                            row["escalation_id"], attempts, error)
+                values: dict[str, Any] = {"status": status, "attempts": attempts, "last_error": error}
+            else:
+                result.delivered += 1
+                values = {"status": "sent", "attempts": attempts, "last_error": None, "sent_at": utc(self.clock.now())}
+            outcomes.append((row["id"], values))
+        # One write for the lot: a crash before it means a notification is sent again, never lost.
+        with self.store.begin() as conn:
+            for notification_id, values in outcomes:
+                conn.execute(update(notifications).where(notifications.c.id == notification_id).values(**values))
+
+    def _beat(self, now: datetime, cursor: int, result: TickResult) -> None:
+        detail = {"cursor": cursor, "checked": result.checked, "fired": len(result.fired), "closed": result.closed,
+                  "delivered": result.delivered, "failures": len(result.failures), "seconds": round(result.seconds, 4)}
+        with self.store.begin() as conn:
+            _upsert(conn, heartbeats, {"name": HEARTBEAT, "at": now, "detail": detail}, ["name"])
+        log.info("watch tick at %s: checked %d, fired %d, closed %d, delivered %d, %d failures", now.isoformat(),
+                 result.checked, len(result.fired), result.closed, result.delivered, len(result.failures))
+
+
+# --- small helpers -------------------------------------------------------------------------------
+
+
+def _recipient(member: StaffMember) -> Recipient:
+    return Recipient(member.name, member.roles, member.email, member.mobile, member.id)
+
+
+def _level_of(key: str) -> int:
+    """How far an open event takes a visit: a chain's first step makes it overdue, anything later escalated."""
+    if "/remind/" in key:
+        return 0
+    if "/code@" in key or not key.endswith("/step/0"):
+        return 2
+    return 1
+
+
+def _event_level(event: DueEvent) -> int:
+    if event.kind == "checkin-reminder":
+        return 0
+    if event.kind in ("code-word", "chain-exhausted") or event.step_index > 0:
+        return 2
+    return 1
+
+
+def _insert(conn: Connection, table: Any) -> Any:
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def _upsert(conn: Connection, table: Any, values: dict[str, Any], keys: list[str]) -> None:
+    statement = _insert(conn, table).values(**values)
+    conn.execute(statement.on_conflict_do_update(index_elements=keys,
+                                                 set_={k: v for k, v in values.items() if k not in keys}))
+
+
+def _enqueue(conn: Connection, due: Sequence[tuple[str, datetime]]) -> None:
+    """Queue visits to be looked at (an earlier time already queued wins)."""
+    for visit_id, at in due:
+        statement = _insert(conn, watch_queue).values(visit_id=visit_id, due_at=at)
+        conn.execute(statement.on_conflict_do_update(
+            index_elements=["visit_id"], set_={"due_at": func.min(watch_queue.c.due_at, at)}
+            if conn.dialect.name == "sqlite" else {"due_at": func.least(watch_queue.c.due_at, at)}))
+
+
+def _reschedule(conn: Connection, visit_id: str, next_due: datetime | None) -> None:
+    if next_due is None:
+        conn.execute(delete(watch_queue).where(watch_queue.c.visit_id == visit_id))
+    else:
+        _upsert(conn, watch_queue, {"visit_id": visit_id, "due_at": next_due}, ["visit_id"])
+
+
+def _close(conn: Connection, row: _Visit, key: str, reason: str, now: datetime) -> int:
+    closed = conn.execute(update(escalations).where(escalations.c.key == key, escalations.c.closed_at.is_(None))
+                          .values(closed_at=now, note=func.coalesce(escalations.c.note, reason))).rowcount
+    if closed:
+        audit.append(conn, actor=ACTOR, action="escalation.closed", school_id=row.school, visit_id=row.id, at=now,
+                     detail={"key": key, "reason": reason})
+    return closed

@@ -1,0 +1,147 @@
+"""The watch over a real store: each event fires once, in order, visits move on, people are told."""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from watchkit import START, Recorder, add_visits, make_watch, visit_document  # noqa: E402
+
+from hv_connector.clock import FixedClock, local  # noqa: E402
+from hv_connector.store import Store  # noqa: E402
+from hv_connector.store.schema import audit, escalations, notifications, visits, watch_queue  # noqa: E402
+
+
+def state(store: Store, visit_id: str) -> str:
+    with store.connect() as conn:
+        return conn.execute(select(visits.c.state).where(visits.c.id == visit_id)).scalar_one()
+
+
+def fired(store: Store, visit_id: str | None = None) -> list[tuple[str, int, str, str | None]]:
+    """(kind, step, London time due, closed?) of each escalation row, in the order fired."""
+    query = select(escalations).order_by(escalations.c.id)
+    if visit_id is not None:
+        query = query.where(escalations.c.visit_id == visit_id)
+    with store.connect() as conn:
+        return [(r.kind, r.step_index, local(r.due_at).strftime("%H:%M"), r.note) for r in conn.execute(query)]
+
+
+def run(watch, clock: FixedClock, until_minutes: int, every: int = 5) -> None:
+    """Tick from 09:40 to START + ``until_minutes``, every ``every`` minutes."""
+    clock.set(START - timedelta(minutes=20))
+    while clock.now() <= START + timedelta(minutes=until_minutes):
+        watch.tick()
+        clock.advance(timedelta(minutes=every))
+
+
+def test_an_overdue_visit_walks_pottons_chain_once_and_moves_to_escalated(store: Store) -> None:
+    clock = FixedClock(START - timedelta(minutes=20))
+    watch = make_watch(store, clock)
+    add_visits(store, [visit_document("V1")])
+    clock.set(START + timedelta(minutes=9))
+    watch.service.check_in("V1", by="pt-office", kind="office-call")  # Potton's 10-minute call, made
+    run(watch, clock, until_minutes=60)
+    assert state(store, "V1") == "signed-out"
+    assert [k for k, *_ in fired(store)] == ["checkin-reminder"]  # 10:55: phone as you leave
+    run(watch, clock, until_minutes=180, every=7)  # a cron every 7 minutes, from the start again
+    assert fired(store) == [
+        ("checkin-reminder", 0, "10:55", None),
+        ("overdue", 0, "11:10", None),
+        ("overdue", 1, "11:20", None),
+        ("overdue", 2, "11:35", None),
+        ("chain-exhausted", 3, "11:50", None),
+    ]
+    assert state(store, "V1") == "escalated"
+    with store.connect() as conn:
+        actions = conn.execute(select(audit.c.action).where(audit.c.visit_id == "V1").order_by(audit.c.seq)).scalars().all()
+        sent = conn.execute(select(notifications.c.notifier, notifications.c.status)).all()
+    assert actions.count("escalation.fired") == 5
+    assert "visit.mark-overdue" in actions and "visit.mark-escalated" in actions
+    assert sorted(set(sent)) == [("log", "sent"), ("store", "sent")]
+
+
+def test_a_missed_office_call_starts_the_chain_and_a_late_call_stands_it_down(store: Store) -> None:
+    clock = FixedClock(START)
+    watch = make_watch(store, clock)
+    add_visits(store, [visit_document("V1")])
+    clock.set(START + timedelta(minutes=20))
+    result = watch.tick()
+    assert [(e.kind, e.step_index) for e in result.fired] == [("checkin-missed", 0)]
+    assert result.moved == [("V1", "overdue")]
+    clock.advance(timedelta(minutes=3))
+    watch.service.check_in("V1", by="pt-office", kind="office-call", note="all fine, running late")
+    watch.tick()
+    assert fired(store) == [("checkin-missed", 0, "10:20", "check-in received")]
+
+
+def test_the_code_word_reaches_the_emergency_step_and_says_nothing_of_the_word(store: Store) -> None:
+    clock = FixedClock(START + timedelta(minutes=9))
+    recorder = Recorder()
+    watch = make_watch(store, clock, notifiers=[recorder])
+    add_visits(store, [visit_document("V1")])
+    watch.tick()
+    watch.service.check_in("V1", by="pt-office", kind="office-call", code_word_used=True)
+    result = watch.tick()
+    assert [(e.kind, e.step_index) for e in result.fired] == [("code-word", 2)]
+    assert state(store, "V1") == "escalated"
+    assert recorder.sent[-1:] == [(result.fired[0].key, "code-word", "07700 900101")]  # the headteacher's mobile
+    with store.connect() as conn:
+        message = conn.execute(select(escalations.c.message).where(escalations.c.kind == "code-word")).scalar_one()
+        trail = " ".join(str(d) for d in conn.execute(select(audit.c.detail)).scalars())
+    assert message.startswith("Priority call-back requested for Alex Visitor and Sam Second — follow the emergency step")
+    assert "bluebell" not in message + trail and "code word" not in message.lower()
+
+
+def test_staff_back_close_the_alarm_and_the_visit_leaves_the_queue(store: Store) -> None:
+    clock = FixedClock(START + timedelta(minutes=20))
+    watch = make_watch(store, clock)
+    add_visits(store, [visit_document("V1")])
+    watch.tick()
+    clock.advance(timedelta(minutes=5))
+    watch.service.return_("V1", by="pt-office")
+    result = watch.tick()
+    assert result.closed == 1
+    assert fired(store) == [("checkin-missed", 0, "10:20", "staff back at 10:25 GMT")]
+    clock.advance(timedelta(hours=3))
+    assert watch.tick().fired == []
+    with store.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(watch_queue)).scalar_one() == 0
+
+
+def test_a_failing_notifier_is_retried_and_reported_and_the_escalation_stands(store: Store) -> None:
+    clock = FixedClock(START + timedelta(minutes=20))
+    flaky = Recorder(failures=2)
+    watch = make_watch(store, clock, notifiers=[flaky])
+    add_visits(store, [visit_document("V1")])
+    first = watch.tick()
+    assert len(first.fired) == 1 and first.delivered == 0
+    assert first.failures == [f"recorder to 07700 900104 (escalation {first.fired[0].id}): "
+                              "ConnectionError: gateway down; will retry"]
+    clock.advance(timedelta(seconds=30))
+    assert watch.tick().failures and fired(store) == [("checkin-missed", 0, "10:20", None)]
+    clock.advance(timedelta(seconds=30))
+    third = watch.tick()
+    assert (third.delivered, third.failures, third.fired) == (1, [], [])
+    with store.connect() as conn:
+        row = conn.execute(select(notifications.c.status, notifications.c.attempts)).one()
+    assert tuple(row) == ("sent", 3)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_thousand_visits_out_at_once_all_escalate_in_one_tick(store: Store) -> None:
+    clock = FixedClock(START + timedelta(minutes=9))
+    watch = make_watch(store, clock)
+    add_visits(store, [visit_document(f"V{n:04d}") for n in range(1000)])
+    watch.service.check_in("V0000", by="pt-office", kind="office-call")
+    clock.set(START + timedelta(minutes=20))
+    result = watch.tick()
+    assert len(result.fired) == 999 and len(result.moved) == 999
+    assert {e.kind for e in result.fired} == {"checkin-missed"}
+    again = watch.tick()
+    assert (again.fired, again.checked) == ([], 0)  # nothing twice, and nothing to look at until 10:30

@@ -1,0 +1,111 @@
+"""Fictional visits out on a home visit, written straight into a store, for the watch's tests, trials and bench.
+
+Visits are inserted as the lifecycle leaves them once signed out (state
+``signed-out``, a ``visit_events`` row), so the watch sees exactly what it
+would see in real use, without walking each one through request and
+authorisation. Check-ins, extensions and returns in the tests go through the
+real :class:`~hv_connector.visits.VisitService`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import insert
+
+from hv_connector.clock import Clock, at_london
+from hv_connector.models import StaffMember, Visit
+from hv_connector.notify import Notice, Notifier
+from hv_connector.plugins import Policies, build_plugin_manager
+from hv_connector.store import Store
+from hv_connector.store.schema import visit_events, visits
+from hv_connector.testing import base_visit, staff
+from hv_connector.visits import Directory, VisitService
+from hv_connector.watch import Watch
+
+SCHOOL = "potton"
+START = at_london(date(2026, 11, 23), time(10, 0))
+"""Visits start at 10:00 on Monday 23 November 2026 and are due back at 11:00."""
+
+STAFF = [
+    staff("pt-head", "Jo Watts-Test", "headteacher", "slt", mobile="07700 900101", email="head@potton.example"),
+    staff("pt-dsl", "Dee Lead", "dsl", mobile="07700 900102", email="dsl@potton.example"),
+    staff("pt-office", "Ola Office", "office", mobile="07700 900104", email="office@potton.example"),
+    staff("s1", "Alex Visitor", "pastoral", mobile="07700 900105"),
+    staff("s2", "Sam Second", "ta", mobile="07700 900106"),
+]
+
+
+def directory() -> Directory:
+    """Potton's fictional staff directory."""
+    return Directory({SCHOOL: {p["id"]: StaffMember.model_validate(p) for p in STAFF}})
+
+
+def policies() -> Policies:
+    """The installed policies (Potton's plugin among them)."""
+    return Policies(build_plugin_manager())
+
+
+def visit_document(visit_id: str, *, start: datetime = START, back: timedelta = timedelta(hours=1),
+                   **fields: Any) -> Visit:
+    """A signed-out Potton visit with two staff (``s1``, ``s2``) out from 20 minutes before ``start``."""
+    data = base_visit(SCHOOL, reason="attendance", start=start)
+    data.update(id=visit_id, expected_return=(start + back).isoformat(),
+                signed_out_at=(start - timedelta(minutes=20)).isoformat(),
+                staff=[p for p in STAFF if p["id"] in ("s1", "s2")])
+    data["risk_assessment"] = {**data["risk_assessment"], "code_word": None}
+    data.update(fields)
+    return Visit.model_validate(data)
+
+
+def add_visits(store: Store, documents: Iterable[Visit], *, state: str = "signed-out") -> None:
+    """Write ``documents`` as visits in ``state``, each with the event that put it there."""
+    rows, events = [], []
+    for visit in documents:
+        assert visit.id is not None
+        rows.append({
+            "id": visit.id, "school_id": visit.school, "pupil_mis_id": visit.pupil.mis_id, "state": state,
+            "planned_start": visit.planned_start, "expected_return": visit.expected_return,
+            "address_text": visit.address, "reason": visit.reason, "staff_ids": [s.id for s in visit.staff],
+            "data": visit.model_dump(mode="json"), "code_word": "bluebell", "version": 1,
+            "created_at": visit.planned_start - timedelta(days=1), "updated_at": visit.signed_out_at or visit.planned_start,
+        })
+        events.append({"visit_id": visit.id, "at": visit.signed_out_at or visit.planned_start, "actor": "pt-office",
+                       "event": "sign-out", "from_state": "authorised", "to_state": state})
+    with store.begin() as conn:
+        for chunk in range(0, len(rows), 500):
+            conn.execute(insert(visits), rows[chunk:chunk + 500])
+            conn.execute(insert(visit_events), events[chunk:chunk + 500])
+
+
+class Recorder:
+    """A notifier that remembers what it was asked to send, and can be told to fail."""
+
+    name = "recorder"
+
+    def __init__(self, failures: int = 0) -> None:
+        self.sent: list[tuple[str, str, str]] = []
+        self.failures = failures
+
+    def addresses(self, notice: Notice) -> list[str]:
+        return [r.mobile for r in notice.recipients if r.mobile] or ["nobody"]
+
+    def send(self, notice: Notice, address: str) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("gateway down")
+        self.sent.append((notice.key, notice.kind, address))
+
+
+def make_watch(store: Store, clock: Clock, *, notifiers: Sequence[Notifier] | None = None,
+               known: Policies | None = None) -> Watch:
+    """A watch over ``store`` with Potton's directory, the installed policies and the lifecycle service."""
+    from hv_connector.builtin.notifiers import LogNotifier, StoreNotifier
+
+    chosen = list(notifiers) if notifiers is not None else [StoreNotifier(), LogNotifier()]
+    known = known or policies()
+    people = directory()
+    service = VisitService(store=store, policies=known, directory=people, clock=clock)
+    return Watch(store=store, policies=known, service=service, staff=people.staff, notifiers=chosen, clock=clock)
