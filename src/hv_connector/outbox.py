@@ -382,7 +382,9 @@ class Pusher:
                     summary.outcomes.append(outcome)
                     self.on_outcome(outcome)
 
-            await asyncio.gather(*(deliver(r) for r in records))
+            # Every concern is settled before the first routine report starts.
+            for priority in sorted({r.priority for r in records}):
+                await asyncio.gather(*(deliver(r) for r in records if r.priority == priority))
         return summary
 
     async def _open(self, stack: AsyncExitStack, school_id: str, summary: PushSummary) -> ReportSink | None:

@@ -337,6 +337,7 @@ class CpomsClient:
         self._transport = transport
         self._http: httpx.AsyncClient | None = None
         self._categories: list[Category] | None = None
+        self._categories_lock = asyncio.Lock()
         self.statuses: dict[int, int] = {}
         """How many responses of each HTTP status this client saw (the bench counts 429s)."""
 
@@ -437,8 +438,9 @@ class CpomsClient:
 
     async def categories(self) -> list[Category]:
         """The school's categories, fetched once per client (one run of push)."""
-        if self._categories is None:
-            self._categories = self._parse(await self._request("GET", "/categories"), Category, many=True)
+        async with self._categories_lock:
+            if self._categories is None:
+                self._categories = self._parse(await self._request("GET", "/categories"), Category, many=True)
         return self._categories
 
     async def category_ids(self, names: list[str] | tuple[str, ...]) -> list[int]:

@@ -1,0 +1,181 @@
+"""Push to the loopback fake CPOMS: what arrives, what is parked and why, and that no token leaks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from hvc_fixtures.cpoms_server import CATEGORIES
+from hvc_fixtures.data import Dataset
+from hvc_fixtures.serve import RunningServer
+from pydantic import SecretStr
+
+from hv_connector.builtin.cpoms_sink import CpomsSink
+from hv_connector.cli import main
+from hv_connector.clients.cpoms import CpomsClient
+from hv_connector.outbox import Pusher, list_records
+from hv_connector.store import Store
+
+from tests.cpomskit import demo_visit, kit_policies, queue, write_config
+
+SEED, PUPILS = 1, 60
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+TOKEN = "test-token-birchwood"
+DATASET = Dataset(SEED, PUPILS)
+
+
+@pytest.fixture
+def store(sqlite_url: str) -> Store:
+    with Store.open(sqlite_url) as opened:
+        yield opened
+
+
+@pytest.fixture
+def config(tmp_path: Path, sqlite_url: str, cpoms_server: RunningServer, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = write_config(tmp_path / "hvc.toml", sqlite_url, cpoms_server.api, {"birchwood": TOKEN})
+    monkeypatch.setenv("HVC_CONFIG", str(path))
+    return path
+
+
+def hvc(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def finished(n: int, **outcome: object):
+    return demo_visit(DATASET, "birchwood", n, visit_id=f"v-{n}", **outcome)
+
+
+def pusher(store: Store, server: RunningServer, token: str = TOKEN, **client: object) -> Pusher:
+    """A pusher whose client does not wait between tries (the tests control failures exactly)."""
+    def sink_for(_school: str) -> CpomsSink:
+        return CpomsSink(CpomsClient(server.api, SecretStr(token), school_id="birchwood", token_setting="the token",
+                                     min_wait=0, max_wait=0, **client))
+    return Pusher(store, sink_for, now=lambda: NOW)
+
+
+def test_hvc_push_delivers_reports_and_the_concern_alerts_the_dsl(
+    store: Store, config: Path, cpoms_server: RunningServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policies = kit_policies("birchwood")
+    queue(store, policies, [finished(1), finished(2, cp_concern=True, concerns="Bruise on the arm.")], NOW)
+    code, out, _err = hvc(capsys, "push")
+    assert code == 0
+    assert out.strip().splitlines()[-1] == "sent 3, already there 0, parked 0, waiting 0"
+    incidents = cpoms_server.fake.incidents
+    assert [(i["kind"], i["source"]["record_id"]) for i in incidents] == [
+        ("concern", "v-2/concern"), ("home_visit", "v-1"), ("home_visit", "v-2")]
+    concern = incidents[0]
+    assert concern["category_ids"] == [11, 7]  # Child Protection, Home Visit: mapped by name
+    assert concern["status"] == "recorded" and concern["student_id"] == 3
+    assert {a["staff_email"] for a in concern["alerts"]} == {
+        s.email for s in DATASET.staff("birchwood") if "dsl" in s.roles}
+    routine = incidents[1]
+    assert routine["occurred_at"].startswith("2026-11-20T10:07:00")
+    assert routine["home_visit"]["outcome"] == "child_seen"
+    assert "The child's own words: \"I don't like the bus in the morning.\"" in routine["description"]
+    assert "bluebell" not in json.dumps(incidents).lower()  # the code word never reaches CPOMS
+
+    code, out, _err = hvc(capsys, "outbox", "list", "--json")
+    assert {r["status"] for r in json.loads(out)} == {"sent"}
+    assert hvc(capsys, "push")[1].strip() == "sent 0, already there 0, parked 0, waiting 0"
+    assert len(cpoms_server.fake.incidents) == 3
+
+
+def test_a_refused_record_is_parked_listed_and_retried_once_fixed(
+    store: Store, config: Path, cpoms_server: RunningServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    stale = finished(4).model_copy(update={"pupil": finished(4).pupil.model_copy(update={"upn": "X999999999999"})})
+    [outbox_id] = queue(store, kit_policies("birchwood"), [stale], NOW)
+    code, out, _err = hvc(capsys, "push")
+    assert code == 1 and "parked 1" in out
+    code, out, _err = hvc(capsys, "outbox", "list", "--status", "parked")
+    assert "PARKED" in out and "422 student_not_found" in out and "student: student_not_found" in out
+
+    _code, shown, _err = hvc(capsys, "outbox", "show", str(outbox_id), "--json")
+    record = json.loads(shown)
+    record["payload"]["upn"] = DATASET.pupil("birchwood", 4).upn
+    fixed = tmp_path / "fixed.json"
+    fixed.write_text(json.dumps(record))
+    dsl = next(s.id for s in DATASET.staff("birchwood") if "dsl" in s.roles)
+    with config.open("a") as handle:
+        handle.write(f'[[staff.birchwood]]\nid = "{dsl}"\nname = "Dee Ess"\nroles = ["dsl"]\n')
+    code, out, _err = hvc(capsys, "outbox", "retry", str(outbox_id), "--as", dsl, "--fixed", str(fixed))
+    assert code == 0 and "pending again (revision 2)" in out
+    code, out, _err = hvc(capsys, "push")
+    assert code == 0 and "sent 1" in out
+    [incident] = cpoms_server.fake.incidents
+    assert incident["source"] == {"system": "hv-connector", "record_id": "v-4", "revision": 2}
+
+
+def test_a_category_the_school_lacks_is_parked_with_how_to_map_it(
+    store: Store, config: Path, make_cpoms_server, capsys: pytest.CaptureFixture[str], sqlite_url: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    renamed = [c.model_copy(update={"name": "Welfare Visit"}) if c.name == "Home Visit" else c for c in CATEGORIES]
+    server = make_cpoms_server(SEED, PUPILS, categories=renamed)
+    path = write_config(tmp_path / "renamed.toml", sqlite_url, server.api, {"birchwood": TOKEN})
+    monkeypatch.setenv("HVC_CONFIG", str(path))
+    [outbox_id] = queue(store, kit_policies("birchwood"), [finished(5)], NOW)
+    code, out, _err = hvc(capsys, "push")
+    assert code == 1
+    _code, listed, _err = hvc(capsys, "outbox", "list")
+    assert "no CPOMS category named 'Home Visit'" in listed and "[schools.birchwood.cpoms.category_map]" in listed
+    assert server.fake.stats.by_path.get("POST /api/v1/incidents") is None  # refused before sending
+
+    with path.open("a") as handle:
+        handle.write('[schools.birchwood.cpoms.category_map]\n"Home Visit" = "Welfare Visit"\n'
+                     '[[staff.birchwood]]\nid = "it-1"\nname = "I. T."\nroles = ["admin"]\n')
+    assert hvc(capsys, "outbox", "retry", str(outbox_id), "--as", "it-1")[0] == 0
+    assert hvc(capsys, "push")[0] == 0
+    assert server.fake.incidents[0]["category_ids"] == [7]
+
+
+def test_an_answer_dropped_after_cpoms_stored_it_arrives_once(store: Store, cpoms_server: RunningServer) -> None:
+    queue(store, kit_policies("birchwood"), [finished(n) for n in range(1, 6)], NOW)
+    cpoms_server.fake.inject(kind="accept_then_drop", path="/incidents", method="POST", count=3)
+    summary = asyncio.run(pusher(store, cpoms_server).run())
+    assert summary.count("sent") + summary.count("already-there") == 5
+    assert cpoms_server.fake.stats.dropped == 3
+    assert sorted(i["source"]["record_id"] for i in cpoms_server.fake.incidents) == [f"v-{n}" for n in range(1, 6)]
+
+
+def test_cpoms_down_leaves_records_waiting_then_they_go(store: Store, cpoms_server: RunningServer) -> None:
+    queue(store, kit_policies("birchwood"), [finished(1), finished(2)], NOW)
+    cpoms_server.fake.inject(status=503, count=None)
+    down = asyncio.run(pusher(store, cpoms_server).run())
+    assert (down.count("waiting"), down.exit_code) == (2, 1)
+    cpoms_server.fake.clear_faults()
+    back = asyncio.run(pusher(store, cpoms_server).run(ignore_backoff=True))
+    assert back.count("sent") + back.count("already-there") == 2
+    assert len(cpoms_server.fake.incidents) == 2
+    with store.connect() as conn:
+        assert {r.status for r in list_records(conn)} == {"sent"}
+
+
+@pytest.mark.parametrize("fault", [{"status": 503, "count": 1}, {"kind": "drop", "count": 1}])
+def test_no_token_in_any_log_or_error_output(
+    store: Store, config: Path, cpoms_server: RunningServer, capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture, fault: dict, tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    queue(store, kit_policies("birchwood"), [finished(1)], NOW)
+    cpoms_server.fake.inject(**fault)
+    with caplog.at_level(logging.DEBUG):
+        _code, out1, err1 = hvc(capsys, "push")
+    wrong = "wrong-token-SECRET-42"
+    queue(store, kit_policies("birchwood"), [finished(2)], NOW)
+    monkeypatch.setenv("HVC_CONFIG", str(write_config(tmp_path / "bad.toml", sqlite_url, cpoms_server.api,
+                                                       {"birchwood": wrong})))
+    with caplog.at_level(logging.DEBUG):
+        code, out2, err2 = hvc(capsys, "push")
+        _c, listed, _e = hvc(capsys, "outbox", "list")
+        _c, shown, _e = hvc(capsys, "config", "show")
+    assert code == 1 and "401" in listed and "token" in listed
+    everything = "\n".join([out1, err1, out2, err2, listed, shown, caplog.text])
+    assert "CPOMS retry" in caplog.text  # the retry was logged ...
+    assert TOKEN not in everything and wrong not in everything  # ... without the token
