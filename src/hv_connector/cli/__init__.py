@@ -7,11 +7,22 @@ import sys
 import click
 
 from hv_connector import __version__
-from hv_connector.cli import audit_cmd, config_cmd, db_cmd, plugins_cmd, policy_cmd, push_cmd, sync_cmd, visit_cmd
+from hv_connector.cli import (
+    audit_cmd,
+    config_cmd,
+    dashboard_cmd,
+    db_cmd,
+    plugins_cmd,
+    policy_cmd,
+    push_cmd,
+    sync_cmd,
+    visit_cmd,
+)
 from hv_connector.cli.common import cli
 from hv_connector.errors import HvcError
 
-COMMAND_MODULES = (policy_cmd, plugins_cmd, visit_cmd, config_cmd, db_cmd, audit_cmd, push_cmd, sync_cmd)
+COMMAND_MODULES = (policy_cmd, plugins_cmd, visit_cmd, config_cmd, db_cmd, audit_cmd, push_cmd, sync_cmd,
+                   dashboard_cmd)
 """Modules that add commands to :data:`cli` (imported for their side effect)."""
 
 

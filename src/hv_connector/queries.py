@@ -1,0 +1,321 @@
+"""The reads the dashboard's screens make: small, indexed, limited queries that return models.
+
+Each function takes an open :class:`~sqlalchemy.Connection` and reads only
+what one screen shows, so the first paint costs the same with fifty visits
+as with fifty thousand:
+
+- :func:`pending` — visits waiting for a decision (``visits`` by its
+  ``(state, expected_return)`` index), soonest first, with the block / warn /
+  info counts of each visit's latest ``visit_events`` findings;
+- :func:`board` — visits that are out, with each one's open escalation;
+- :func:`outbox_rows` — records waiting or parked, without their payloads;
+- :func:`sync_status` — the last run per school and the open quarantine;
+- :func:`find_pupils` — pupils whose name holds what was typed.
+
+Everything here is text from the MIS or from staff: the dashboard shows it
+literally, never as markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, case, func, or_, select
+
+from hv_connector.models import Finding, Severity
+from hv_connector.models.common import Frozen
+from hv_connector.store.schema import (
+    escalations,
+    outbox,
+    pupil_attendance,
+    pupils,
+    quarantine,
+    sync_runs,
+    visit_events,
+    visits,
+)
+
+PAGE = 200
+"""Rows a list reads at most: a screen never holds more than a lead can scan."""
+
+LIVE_STATES = ("signed-out", "overdue", "escalated")
+"""Visits that are out."""
+
+
+class PendingRow(Frozen):
+    """One visit waiting for a decision, as the pending-review table shows it."""
+
+    visit_id: str
+    school_id: str
+    pupil_name: str
+    reason: str
+    address: str
+    planned_start: datetime
+    emergency: bool = False
+    blocks: int = 0
+    warns: int = 0
+    infos: int = 0
+
+
+class PendingPage(Frozen):
+    """The first :data:`PAGE` pending visits that match, and how many match in all."""
+
+    rows: tuple[PendingRow, ...]
+    total: int
+
+
+class BoardRow(Frozen):
+    """One visit that is out, as the live board shows it."""
+
+    visit_id: str
+    school_id: str
+    state: str
+    pupil_name: str
+    address: str
+    staff: str
+    """The visiting staff's names, comma separated."""
+    signed_out_at: datetime | None
+    expected_return: datetime | None
+    last_contact: datetime | None
+    checkin_due: datetime | None
+    """When the check-in an open reminder is about falls due."""
+    escalation_id: int | None = None
+    """The open escalation step, if the chain is running."""
+    escalation_kind: str | None = None
+    step_index: int | None = None
+    step_text: str | None = None
+    acknowledged_by: str | None = None
+
+
+class OutboxRow(Frozen):
+    """One CPOMS record waiting or parked."""
+
+    id: int
+    school_id: str
+    visit_id: str | None
+    kind: str
+    status: str
+    concern: bool
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+    created_at: datetime
+
+
+class SyncRow(Frozen):
+    """The last sync run of one school."""
+
+    school_id: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    added: int
+    updated: int
+    archived: int
+    quarantined: int
+    message: str | None
+
+
+class QuarantineRow(Frozen):
+    """A record the last sync set aside, and why."""
+
+    id: int
+    school_id: str
+    resource: str
+    record_id: str | None
+    reason: str
+    last_seen_at: datetime
+
+
+class PupilHit(Frozen):
+    """A pupil found by name, with what a request needs."""
+
+    school_id: str
+    mis_id: str
+    name: str
+    upn: str | None
+    year_group: str | None
+    address: str | None
+    attendance_3m: float | None
+
+
+def _pupil_name() -> Any:
+    """The pupil's MIS display name, else the name stored with the visit (a new family)."""
+    return func.coalesce(pupils.c.display_name, visits.c.data["pupil"]["name"].as_string())
+
+
+def _with_pupil(query: Any) -> Any:
+    return query.select_from(visits.outerjoin(pupils, and_(pupils.c.school_id == visits.c.school_id,
+                                                          pupils.c.mis_id == visits.c.pupil_mis_id)))
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def pending(conn: Connection, *, schools: Sequence[str] | None = None, text: str = "",
+            limit: int = PAGE) -> PendingPage:
+    """Visits in ``requested``, emergencies first, then soonest start, filtered by ``text``.
+
+    :param schools: only these schools (``None``: every school).
+    :param text: part of the pupil's name, the address, the reason or the visit id (any case).
+    :param limit: rows to read at most; ``total`` still counts every match.
+    """
+    where = [visits.c.state == "requested"]
+    if schools is not None:
+        where.append(visits.c.school_id.in_(list(schools)))
+    needle = text.strip().lower()
+    if needle:
+        pattern = _like(needle)
+        where.append(or_(*(func.lower(column).like(pattern, escape="\\") for column in
+                           (_pupil_name(), visits.c.address_text, visits.c.reason, visits.c.id))))
+    emergency = func.coalesce(visits.c.data["emergency"].as_boolean(), False)
+    query = _with_pupil(select(visits.c.id, visits.c.school_id, visits.c.reason, visits.c.address_text,
+                               visits.c.planned_start, emergency.label("emergency"),
+                               _pupil_name().label("pupil_name")))
+    rows = conn.execute(query.where(*where).order_by(emergency.desc(), visits.c.planned_start, visits.c.id)
+                        .limit(limit)).all()
+    total = conn.execute(_with_pupil(select(func.count())).where(*where)).scalar_one() if needle or len(rows) == limit \
+        else len(rows)
+    tallies = latest_tallies(conn, [row.id for row in rows])
+    return PendingPage(total=total, rows=tuple(
+        PendingRow(visit_id=row.id, school_id=row.school_id, pupil_name=row.pupil_name or "(no name)",
+                   reason=row.reason or "", address=row.address_text or "", planned_start=row.planned_start,
+                   emergency=bool(row.emergency), **tallies.get(row.id, {}))
+        for row in rows))
+
+
+def latest_tallies(conn: Connection, visit_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Visit id → ``{"blocks", "warns", "infos"}`` from the visit's latest findings."""
+    if not visit_ids:
+        return {}
+    latest = (select(func.max(visit_events.c.id)).where(visit_events.c.visit_id.in_(list(visit_ids)))
+              .group_by(visit_events.c.visit_id))
+    found: dict[str, dict[str, int]] = {}
+    for row in conn.execute(select(visit_events.c.visit_id, visit_events.c.findings)
+                            .where(visit_events.c.id.in_(latest))):
+        severities = [f.get("severity") for f in row.findings or ()]
+        found[row.visit_id] = {"blocks": severities.count(Severity.BLOCK.value),
+                               "warns": severities.count(Severity.WARN.value),
+                               "infos": severities.count(Severity.INFO.value)}
+    return found
+
+
+def latest_findings(conn: Connection, visit_id: str) -> list[Finding]:
+    """The findings stored with the visit's latest event."""
+    stored = conn.execute(select(visit_events.c.findings).where(visit_events.c.visit_id == visit_id)
+                          .order_by(visit_events.c.id.desc()).limit(1)).scalar_one_or_none()
+    return [Finding.model_validate(f) for f in stored or ()]
+
+
+def board(conn: Connection, *, schools: Sequence[str] | None = None, names: dict[str, str] | None = None,
+          limit: int = PAGE) -> list[BoardRow]:
+    """Visits that are out, most serious first (escalated, overdue, then by expected return).
+
+    :param names: staff id → name, to show who went (ids shown for anyone not in it).
+    """
+    names = names or {}
+    where = [visits.c.state.in_(LIVE_STATES)]
+    if schools is not None:
+        where.append(visits.c.school_id.in_(list(schools)))
+    rank = case((visits.c.state == "escalated", 0), (visits.c.state == "overdue", 1), else_=2)
+    query = _with_pupil(select(visits.c.id, visits.c.school_id, visits.c.state, visits.c.address_text,
+                               visits.c.staff_ids, visits.c.expected_return, visits.c.data,
+                               _pupil_name().label("pupil_name")))
+    rows = conn.execute(query.where(*where).order_by(rank, visits.c.expected_return, visits.c.id).limit(limit)).all()
+    open_events = _open_escalations(conn, [row.id for row in rows])
+    found = []
+    for row in rows:
+        data = row.data or {}
+        contacts = [c.get("at") for c in data.get("check_ins") or ()] + [data.get("signed_out_at")]
+        last = max((datetime.fromisoformat(c) for c in contacts if c), default=None)
+        step = open_events.get(row.id, {})
+        reminder = step.get("checkin-reminder")
+        chain = step.get("chain")
+        found.append(BoardRow(
+            visit_id=row.id, school_id=row.school_id, state=row.state, pupil_name=row.pupil_name or "(no name)",
+            address=row.address_text or "", staff=", ".join(names.get(s, s) for s in row.staff_ids or ()),
+            signed_out_at=_moment(data.get("signed_out_at")), expected_return=row.expected_return,
+            last_contact=last, checkin_due=reminder.due_at if reminder else None,
+            escalation_id=chain.id if chain else None, escalation_kind=chain.kind if chain else None,
+            step_index=chain.step_index if chain else None, step_text=chain.message if chain else None,
+            acknowledged_by=chain.acknowledged_by if chain else None,
+        ))
+    return found
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _open_escalations(conn: Connection, visit_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Visit id → its latest open reminder (``"checkin-reminder"``) and latest open chain step (``"chain"``)."""
+    if not visit_ids:
+        return {}
+    found: dict[str, dict[str, Any]] = {}
+    rows = conn.execute(select(escalations).where(escalations.c.visit_id.in_(list(visit_ids)),
+                                                  escalations.c.closed_at.is_(None))
+                        .order_by(escalations.c.id))
+    for row in rows:
+        slot = "checkin-reminder" if row.kind == "checkin-reminder" else "chain"
+        found.setdefault(row.visit_id, {})[slot] = row
+    return found
+
+
+def outbox_rows(conn: Connection, *, schools: Sequence[str] | None = None, limit: int = PAGE) -> list[OutboxRow]:
+    """Records not yet in CPOMS (pending, sending, parked): parked first, then concerns, oldest first."""
+    where = [outbox.c.status.in_(("pending", "sending", "parked"))]
+    if schools is not None:
+        where.append(outbox.c.school_id.in_(list(schools)))
+    parked_first = (outbox.c.status != "parked")
+    rows = conn.execute(select(outbox.c.id, outbox.c.school_id, outbox.c.visit_id, outbox.c.kind, outbox.c.status,
+                               outbox.c.priority, outbox.c.attempts, outbox.c.next_attempt_at, outbox.c.last_error,
+                               outbox.c.created_at)
+                        .where(*where).order_by(parked_first, outbox.c.priority, outbox.c.created_at, outbox.c.id)
+                        .limit(limit))
+    return [OutboxRow(id=r.id, school_id=r.school_id, visit_id=r.visit_id, kind=r.kind, status=r.status,
+                      concern=r.priority == 0, attempts=r.attempts, next_attempt_at=r.next_attempt_at,
+                      last_error=r.last_error, created_at=r.created_at) for r in rows]
+
+
+def sync_status(conn: Connection, *, schools: Sequence[str] | None = None,
+                limit: int = PAGE) -> tuple[list[SyncRow], list[QuarantineRow]]:
+    """The latest run of each school, and the records still in quarantine (oldest first)."""
+    latest = select(func.max(sync_runs.c.id)).group_by(sync_runs.c.school_id)
+    runs = select(sync_runs).where(sync_runs.c.id.in_(latest))
+    held = select(quarantine).where(quarantine.c.resolved_at.is_(None))
+    if schools is not None:
+        runs = runs.where(sync_runs.c.school_id.in_(list(schools)))
+        held = held.where(quarantine.c.school_id.in_(list(schools)))
+    last = [SyncRow(school_id=r.school_id, status=r.status, started_at=r.started_at, finished_at=r.finished_at,
+                    added=r.added, updated=r.updated, archived=r.archived, quarantined=r.quarantined,
+                    message=r.message) for r in conn.execute(runs.order_by(sync_runs.c.school_id))]
+    kept = [QuarantineRow(id=r.id, school_id=r.school_id, resource=r.resource, record_id=r.record_id,
+                          reason=r.reason, last_seen_at=r.last_seen_at)
+            for r in conn.execute(held.order_by(quarantine.c.first_seen_at, quarantine.c.id).limit(limit))]
+    return last, kept
+
+
+def find_pupils(conn: Connection, school_id: str, text: str, *, limit: int = 20) -> list[PupilHit]:
+    """Pupils on roll at ``school_id`` whose name holds ``text`` (any case), by surname."""
+    needle = text.strip().lower()
+    if not needle:
+        return []
+    pattern = _like(needle)
+    name = func.coalesce(pupils.c.display_name, pupils.c.forename + " " + pupils.c.surname)
+    rows = conn.execute(
+        select(pupils.c.mis_id, pupils.c.upn, pupils.c.year_group, pupils.c.address_text, name.label("name"),
+               pupil_attendance.c.possible, pupil_attendance.c.attended)
+        .select_from(pupils.outerjoin(pupil_attendance, and_(
+            pupil_attendance.c.school_id == pupils.c.school_id, pupil_attendance.c.pupil_mis_id == pupils.c.mis_id,
+            pupil_attendance.c.period == "3m")))
+        .where(pupils.c.school_id == school_id, pupils.c.archived_at.is_(None),
+               or_(func.lower(name).like(pattern, escape="\\"), func.lower(pupils.c.surname).like(pattern, escape="\\")))
+        .order_by(pupils.c.surname, pupils.c.forename, pupils.c.mis_id).limit(limit)
+    ).all()
+    return [PupilHit(school_id=school_id, mis_id=r.mis_id, name=r.name or r.mis_id, upn=r.upn, year_group=r.year_group,
+                     address=r.address_text,
+                     attendance_3m=round(100 * r.attended / r.possible, 1) if r.possible else None) for r in rows]
