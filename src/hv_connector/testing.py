@@ -14,6 +14,19 @@ A school's plugin tests look like this::
 
     def test_contract():
         kit.check_contract()
+
+Most rules are best checked as a table of cases, each a change that breaks
+the rule and the nearest change that keeps it::
+
+    CASES = [("potton.code-word", "block", {"risk_assessment.code_word": None},
+              {"risk_assessment.code_word": "heron"}, None)]
+
+    @pytest.mark.parametrize(("rule_id", "severity", "breaks", "keeps", "now"), CASES)
+    def test_each_rule_fires_when_broken_and_not_on_the_nearest_good_visit(rule_id, severity, breaks, keeps, now):
+        kit.assert_rule_case(rule_id, severity, breaks, keeps, now=now)
+
+    def test_every_rule_has_a_case():
+        assert kit.rules_without_cases(case[0] for case in CASES) == set()
 """
 
 from __future__ import annotations
@@ -179,6 +192,28 @@ class PolicyKit:
         bad = [f for s in wanted for f in self.findings(visit, s, now)
                if f.severity is not Severity.INFO and f.rule_id not in allowed]
         assert not bad, "unexpected findings: " + "; ".join(f"{f.rule_id}: {f.message}" for f in bad)
+
+    # --- a plugin's table of rule cases ---------------------------------------------------------
+
+    def assert_rule_case(self, rule_id: str, severity: Severity | str, breaks: Mapping[str, Any],
+                         keeps: Mapping[str, Any], *, now: datetime | None = None) -> Finding:
+        """Check one case of a rule: the baseline visit changed by ``breaks`` makes ``rule_id`` fire at
+        ``severity``, and changed by ``keeps`` (the nearest good visit) it does not fire.
+
+        Returns the finding, for the plugin's own checks (e.g. the clause it cites).
+        """
+        base = self.visit()
+        finding = self.assert_finding(self.change(base, breaks), rule_id, severity=severity, now=now)
+        self.assert_no_finding(self.change(base, keeps), rule_id, now=now)
+        return finding
+
+    def rule_ids(self) -> set[str]:
+        """The ids of the school's own rules (not the core's)."""
+        return {r.rule_id for r in self.policies.rules(self.school) if r.rule_id.startswith(self.school + ".")}
+
+    def rules_without_cases(self, rule_ids: Iterable[str]) -> set[str]:
+        """The school's own rule ids that are not among ``rule_ids`` (the ids a table of cases covers)."""
+        return self.rule_ids() - set(rule_ids)
 
     # --- the contract -------------------------------------------------------------------------
 
