@@ -48,7 +48,10 @@ def incident_request(report: VisitReport, category_ids: list[int]) -> IncidentRe
         )
     return IncidentRequest(
         kind="concern" if report.kind == "concern" else "home_visit",
-        student=StudentRef(upn=report.upn, mis_id=report.mis_id),
+        # CPOMS matches a UPN first; our MIS id is the MIS adapter's own id (Wonde's), which CPOMS may not
+        # share, and a reference naming both fails when either does not match. Send the MIS id only
+        # when there is no UPN.
+        student=StudentRef(upn=report.upn) if report.upn else StudentRef(mis_id=report.mis_id),
         category_ids=category_ids,
         occurred_at=report.occurred_at,
         location="Family home",

@@ -12,6 +12,7 @@ from hv_connector.cli import (
     config_cmd,
     dashboard_cmd,
     db_cmd,
+    demo_cmd,
     plugins_cmd,
     policy_cmd,
     push_cmd,
@@ -21,8 +22,9 @@ from hv_connector.cli import (
 from hv_connector.cli.common import cli
 from hv_connector.errors import HvcError
 
-COMMAND_MODULES = (policy_cmd, plugins_cmd, visit_cmd, config_cmd, db_cmd, audit_cmd, push_cmd, sync_cmd,
-                   dashboard_cmd)
+COMMAND_MODULES = (
+    policy_cmd, plugins_cmd, visit_cmd, config_cmd, db_cmd, audit_cmd, push_cmd, sync_cmd, dashboard_cmd, demo_cmd,
+)
 """Modules that add commands to :data:`cli` (imported for their side effect)."""
 
 
