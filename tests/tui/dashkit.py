@@ -1,0 +1,133 @@
+"""A small fictional world for the dashboard tests and benchmark: Potton's staff, awkward pupil names,
+and visits in every state the screens show, made through the real visit service on a real store.
+
+The clock is fixed at 08:00 on Monday 23 November 2026 (London); visits are planned for 10:00.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+from typing import Any
+
+from hvc_tui.session import Session
+from sqlalchemy import insert, update
+
+from hv_connector.clock import FixedClock, at_london
+from hv_connector.models import StaffMember, VisitOutcome
+from hv_connector.plugins import Policies, build_plugin_manager
+from hv_connector.store import Store
+from hv_connector.store.schema import escalations, outbox, pupil_attendance, pupils, quarantine, sync_runs
+from hv_connector.testing import staff
+from hv_connector.visits import Directory, VisitService
+
+NOW = at_london(date(2026, 11, 23), time(8, 0))
+START = at_london(date(2026, 11, 23), time(10, 0))
+REVIEW_WARNING = "core.policy-review-overdue"
+"""Potton's policy was due for review by October 2026: every Potton visit carries this warning."""
+CODE_WORD_BLOCK = "potton.code-word"
+
+STAFF = {
+    "potton": [
+        staff("pt-head", "Jo Watts-Test", "headteacher", "slt", mobile="07700 900101"),
+        staff("pt-dsl", "Dee Lead", "dsl", mobile="07700 900102"),
+        staff("pt-ta", "Tam Assist", "ta", mobile="07700 900103"),
+        staff("pt-office", "Ola Office", "office", mobile="07700 900104"),
+        staff("pt-v1", "Alex Visitor", "pastoral", mobile="07700 900105"),
+        staff("pt-v2", "Sam Second", "dsl", mobile="07700 900106"),
+    ],
+}
+
+INJECTION = "[bold red]Test[/]"
+"""A pupil whose MIS name looks like console markup: it must show exactly as written."""
+
+PUPILS = [
+    ("A1000000001", "Amira", "Example", "Amira Example", "1 Example Road, Potton, SG19 0XX"),
+    ("A1000000002", "Zoë", "D'Arcy", "Zoë D'Arcy", "2 Example Road, Potton, SG19 0XX"),
+    ("A1000000003", "Test", "Markup", INJECTION, "[link=https://bad.example]3 Example Road[/link], SG19 0XX"),
+    ("A1000000004", "Noa", "Emoji", "Noa 🦊 Emoji", "4 Example Road, Potton, SG19 0XX"),
+    ("A1000000005", "أحمد", "خان", "أحمد خان", "5 شارع المثال, Potton, SG19 0XX"),
+    ("A1000000006", "Zoe\u0308", "Combining", "Zoe\u0308 Combining", "6 Example Road, Potton, SG19 0XX"),
+]
+
+
+def directory() -> Directory:
+    return Directory({school: {p["id"]: StaffMember.model_validate(p) for p in people}
+                      for school, people in STAFF.items()})
+
+
+def seed_pupils(store: Store) -> None:
+    with store.begin() as conn:
+        for mis_id, forename, surname, display, address in PUPILS:
+            conn.execute(insert(pupils).values(school_id="potton", mis_id=mis_id, upn=f"U{mis_id}",
+                                               forename=forename, surname=surname, display_name=display,
+                                               address_text=address, year_group="7"))
+            conn.execute(insert(pupil_attendance).values(school_id="potton", pupil_mis_id=mis_id, period="3m",
+                                                         possible=100, attended=88, authorised=4, unauthorised=8))
+
+
+def request(pupil: str = "A1000000001", **fields: Any) -> dict[str, Any]:
+    """A Potton request the policy is happy with, but for its overdue review date (a warning)."""
+    doc: dict[str, Any] = {
+        "school": "potton", "pupil": pupil, "reason": "unexplained-absence",
+        "purpose": "Talk with the family about attendance.",
+        "planned_start": START.isoformat(), "expected_return": (START + timedelta(hours=1)).isoformat(),
+        "staff": ["pt-v1", "pt-v2"], "parents_informed": True, "parent_agreement": True,
+        "line_manager_informed": True, "logged_with_office": True, "phones_given_to_office": True,
+        "background_shown_at": NOW.isoformat(),
+        "risk_assessment": {"code_word": "bluebell", "completed_by": "pt-head"},
+        "vehicle": {"make": "Ford", "model": "Fiesta", "registration": "AB12 CDE", "colour": "blue"},
+    }
+    doc.update(fields)
+    return doc
+
+
+@dataclass
+class World:
+    """The seeded store and the ids of its visits, by what they are for."""
+
+    store: Store
+    clock: FixedClock
+    service: VisitService
+    ids: dict[str, str]
+
+    def session(self, actor: str = "pt-head") -> Session:
+        return Session(self.service, actor)
+
+
+def make_world(store: Store) -> World:
+    """Pupils, and visits: two pending (a warning; a block), one out, one overdue with an escalation step,
+    one returned (to report on), one reported whose CPOMS record CPOMS refused; a sync run and quarantine."""
+    clock = FixedClock(NOW)
+    service = VisitService(store=store, policies=Policies(build_plugin_manager()), directory=directory(),
+                           clock=clock)
+    seed_pupils(store)
+    ids: dict[str, str] = {}
+    ids["warned"] = service.request(request("A1000000002"), by="pt-v1").record.id
+    no_word = request("A1000000003", risk_assessment={"completed_by": "pt-head"})
+    ids["blocked"] = service.request(no_word, by="pt-v1").record.id
+    for name, pupil in (("out", "A1000000004"), ("overdue", "A1000000005"), ("returned", "A1000000006"),
+                        ("reported", "A1000000001")):
+        visit_id = service.request(request(pupil), by="pt-v1").record.id
+        service.authorise(visit_id, by="pt-head", ack=[REVIEW_WARNING])
+        service.sign_out(visit_id, by="pt-office")
+        ids[name] = visit_id
+    service.mark_overdue(ids["overdue"])
+    for name in ("returned", "reported"):
+        service.return_(ids[name], by="pt-office")
+    service.report(ids["reported"], VisitOutcome(child_seen=True, child_words="I like school."), by="pt-v1")
+    with store.begin() as conn:
+        conn.execute(insert(escalations).values(
+            visit_id=ids["overdue"], kind="overdue", step_index=0, key=f"{ids['overdue']}/overdue@x/step/0",
+            due_at=NOW, fired_at=NOW, school_id="potton", who=["office"],
+            message="Phone the visiting staff: Alex Visitor, Sam Second"))
+        conn.execute(update(outbox).where(outbox.c.visit_id == ids["reported"]).values(
+            status="parked", attempts=1, last_error="422: category 'Home visit' is not known [sic]"))
+        conn.execute(insert(sync_runs).values(school_id="potton", started_at=NOW - timedelta(hours=2),
+                                              finished_at=NOW - timedelta(hours=2) + timedelta(seconds=40),
+                                              status="ok", added=6, updated=0, archived=0, quarantined=1,
+                                              requests=4, seconds=40.0, message=None))
+        conn.execute(insert(quarantine).values(school_id="potton", resource="students", record_id="[red]X9[/]",
+                                               reason="no surname", payload={}, first_seen_at=NOW,
+                                               last_seen_at=NOW))
+    return World(store, clock, service, ids)

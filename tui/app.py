@@ -1,0 +1,86 @@
+"""The dashboard app: four screens as modes (pending review, live board, outbox, sync), the visit
+screen and the forms pushed on top, a help screen and a command palette that reaches them all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from hvc_tui.commands import DashboardCommands
+from hvc_tui.dialogs.confirm import ConfirmDialog
+from hvc_tui.dialogs.decision import DecisionDialog
+from hvc_tui.screens.board import BoardScreen
+from hvc_tui.screens.help import HelpScreen
+from hvc_tui.screens.outbox import OutboxScreen
+from hvc_tui.screens.pending import PendingScreen
+from hvc_tui.screens.report import ReportScreen
+from hvc_tui.screens.request import RequestScreen
+from hvc_tui.screens.sync import SyncScreen
+from hvc_tui.screens.visit import VisitScreen
+from hvc_tui.session import Session
+from textual.app import App
+from textual.binding import Binding
+
+BOARD_SECONDS = 5.0
+"""How often the live board reads the store again."""
+
+
+class HvcApp(App[None]):
+    """The safeguarding lead's dashboard, acting as one named member of staff.
+
+    :param session: who is acting and on which schools; every read and action goes through it.
+    :param board_seconds: the live board's refresh interval.
+    :param mode: the screen to open on (``pending``, ``board``, ``outbox`` or ``sync``).
+    """
+
+    TITLE = "hv-connector"
+    CSS_PATH = "app.tcss"
+    MODES = {"pending": PendingScreen, "board": BoardScreen, "outbox": OutboxScreen, "sync": SyncScreen}
+    COMMANDS = App.COMMANDS | {DashboardCommands}
+    BINDINGS = [
+        Binding("1", "switch_mode('pending')", "Pending", id="app.pending",
+                tooltip="Visits waiting for a decision, most urgent first"),
+        Binding("2", "switch_mode('board')", "Board", id="app.board",
+                tooltip="Who is out now, who is late, and the escalation chain"),
+        Binding("3", "switch_mode('outbox')", "Outbox", id="app.outbox",
+                tooltip="CPOMS records waiting to go, and those CPOMS refused"),
+        Binding("4", "switch_mode('sync')", "Sync", id="app.sync",
+                tooltip="The last MIS sync of each school, and its quarantine"),
+        Binding("n", "request", "Request", id="app.request", tooltip="Ask for a new visit with the form"),
+        Binding("question_mark", "help", "Help", key_display="?", id="app.help", tooltip="Every key, screen by screen"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Leave the dashboard"),
+    ]
+
+    def __init__(self, session: Session, *, board_seconds: float = BOARD_SECONDS, mode: str = "pending") -> None:
+        super().__init__()
+        self.session = session
+        self.board_seconds = board_seconds
+        self.first_mode = mode
+
+    def on_mount(self) -> None:
+        member = self.session.member
+        self.sub_title = f"{member.name} ({', '.join(member.roles)}) · {', '.join(self.session.schools)}"
+        self.switch_mode(self.first_mode)
+
+    def destinations(self) -> Iterator[tuple[str, str, str]]:
+        """(title, action, tooltip) of every place the app can go."""
+        for binding in self.BINDINGS:
+            if binding.action != "quit":
+                yield binding.description, binding.action, binding.tooltip
+
+    async def run_in_mode(self, mode: str, action: str) -> None:
+        """Go to ``mode``'s screen and run ``action`` there (the command palette's way in)."""
+        await self.switch_mode(mode)
+        await self.screen.run_action(action)
+
+    def open_visit(self, visit_id: str) -> None:
+        self.push_screen(VisitScreen(visit_id))
+
+    def action_request(self) -> None:
+        self.push_screen(RequestScreen())
+
+    def action_help(self) -> None:
+        groups = [("Everywhere", list(self.BINDINGS))]
+        groups += [(screen.TITLE or screen.__name__, list(screen.BINDINGS))
+                   for screen in (*self.MODES.values(), VisitScreen, RequestScreen, ReportScreen)]
+        groups += [("Dialogs", [*DecisionDialog.BINDINGS, *ConfirmDialog.BINDINGS])]
+        self.push_screen(HelpScreen(groups))

@@ -1,0 +1,1 @@
+"""Modal dialogs: decisions with a reason, and yes/no confirmations."""

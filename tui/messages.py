@@ -1,0 +1,99 @@
+"""Messages the dashboard's workers post with what they read or did.
+
+A worker runs the IO on a thread and posts one of these to its screen; the
+screen's handler (on the UI thread) paints it. Tests watch for them through
+``message_hook``: a message here means the store answered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hvc_tui.session import FormChoices, Preview, VisitDetail
+from textual.message import Message
+
+from hv_connector import queries
+from hv_connector.outbox import OutboxRecord
+from hv_connector.visits import ActionResult
+
+
+@dataclass
+class PendingLoaded(Message):
+    """The pending visits matching ``text``."""
+
+    page: queries.PendingPage
+    text: str
+
+
+@dataclass
+class BoardLoaded(Message):
+    """The visits that are out, as of one board tick."""
+
+    rows: list[queries.BoardRow]
+
+
+@dataclass
+class OutboxLoaded(Message):
+    """Records waiting for or refused by CPOMS."""
+
+    rows: list[queries.OutboxRow]
+
+
+@dataclass
+class SyncLoaded(Message):
+    """The last sync run per school and the open quarantine."""
+
+    runs: list[queries.SyncRow]
+    quarantine: list[queries.QuarantineRow]
+
+
+@dataclass
+class DetailLoaded(Message):
+    """One visit's detail."""
+
+    detail: VisitDetail
+
+
+@dataclass
+class PupilsFound(Message):
+    """Pupils whose name holds ``text``."""
+
+    hits: list[queries.PupilHit]
+    text: str
+
+
+@dataclass
+class ChoicesLoaded(Message):
+    """A school's reasons, staff and risk template for the request form."""
+
+    choices: FormChoices
+
+
+@dataclass
+class FindingsPreviewed(Message):
+    """The request-stage findings of the form as it stands."""
+
+    preview: Preview
+
+
+@dataclass
+class VisitActed(Message):
+    """A lifecycle action went through (and is in the audit log)."""
+
+    result: ActionResult
+
+
+@dataclass
+class OutboxRetried(Message):
+    """A parked record is back in the queue."""
+
+    record: OutboxRecord
+
+
+@dataclass
+class EscalationActed(Message):
+    """An escalation was acknowledged, advanced or stood down."""
+
+    what: str
+    detail: Any = None

@@ -1,0 +1,30 @@
+"""What every dashboard screen shares: one handler that turns a failed worker into a notification."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from hv_connector.errors import HvcError
+
+
+class HvcScreen(Screen[None]):
+    """A screen whose workers' failures are shown, never raised: the dashboard stays up.
+
+    Our own errors (:class:`~hv_connector.errors.HvcError`) carry a message for the person acting
+    (a refusal by the policy, a field that is wrong) and show as it is; anything else shows its type too.
+    """
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if isinstance(error, HvcError):
+            self.notify(str(error), title=type(error).__name__.removesuffix("Error") or "Refused",
+                        severity="error", timeout=12)
+        else:
+            self.log.error(f"worker {event.worker.name} failed: {error!r}")
+            self.notify(f"{type(error).__name__}: {error}", title="Something went wrong", severity="error",
+                        timeout=12)

@@ -1,0 +1,173 @@
+"""The live board: who is out, where, due back when, check-ins due, who is late and how far the
+school's escalation chain has gone; acknowledge a step, escalate now, stand down.
+
+It reads the store again every few seconds in a worker (the newest tick wins, ``exclusive``) and
+repaints in place, so the highlighted row and the scroll position stay where the person left them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from hvc_tui.dialogs.confirm import ConfirmDialog
+from hvc_tui.dialogs.decision import Decision, DecisionDialog
+from hvc_tui.messages import BoardLoaded, EscalationActed
+from hvc_tui.screens.base import HvcScreen
+from hvc_tui.widgets import cells
+from hvc_tui.widgets.stable_table import StableTable
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Header, Static
+from textual.worker import get_current_worker
+
+from hv_connector import queries
+
+COLUMNS = ("Status", "Pupil", "Where", "Staff", "Out since", "Due back", "Check-in due", "Last contact",
+           "Escalation", "Visit")
+
+
+def status_cell(row: queries.BoardRow, now: datetime) -> Text:
+    """The state with its symbol, and how late (never colour alone)."""
+    text = cells.state(row.state)
+    if row.state != "signed-out" and row.expected_return is not None and now > row.expected_return:
+        text.append(f" {int((now - row.expected_return).total_seconds() // 60)}m late")
+    return text
+
+
+def escalation_cell(row: queries.BoardRow) -> Text:
+    if row.escalation_id is None:
+        return cells.literal(None)
+    text = Text(f"step {(row.step_index or 0) + 1}: ", style="bold")
+    text.append(row.step_text or row.escalation_kind or "")
+    if row.acknowledged_by:
+        text.append(f" ✔ {row.acknowledged_by}", style="green")
+    return text
+
+
+def row_cells(row: queries.BoardRow, now: datetime) -> tuple[Text, ...]:
+    due = cells.when(row.checkin_due, with_day=False)
+    if row.checkin_due is not None:
+        due = Text(f"☎ {due.plain}", style="bold yellow" if row.checkin_due <= now else "")
+    return (status_cell(row, now), cells.literal(row.pupil_name), cells.literal(row.address),
+            cells.literal(row.staff), cells.when(row.signed_out_at, with_day=False),
+            cells.when(row.expected_return, with_day=False), due, cells.when(row.last_contact, with_day=False),
+            escalation_cell(row), cells.literal(row.visit_id))
+
+
+class BoardScreen(HvcScreen):
+    """Visits that are out, escalated first, refreshed on a timer."""
+
+    CSS_PATH = "board.tcss"
+    TITLE = "Live board"
+    BINDINGS = [
+        Binding("k", "acknowledge", "Acknowledge", id="board.acknowledge",
+                tooltip="Take the highlighted escalation step (\"phoned, no answer\"): the first to take it wins"),
+        Binding("e", "escalate", "Escalate now", id="board.escalate",
+                tooltip="Fire the chain's next step now instead of waiting for its time limit"),
+        Binding("x", "stand_down", "Stand down", id="board.stand_down",
+                tooltip="Staff are safe: stand the watch down for the highlighted visit"),
+        Binding("o", "open", "Open", id="board.open", tooltip="Show the highlighted visit's detail"),
+        Binding("f5", "reload", "Reload", id="board.reload", tooltip="Read the board again now"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, queries.BoardRow] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield StableTable(id="board", cursor_type="row")
+        yield Static("Loading…", id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(StableTable).add_columns(*COLUMNS)
+        self.timer = self.set_interval(self.app.board_seconds, self.load)
+
+    def on_screen_resume(self) -> None:
+        self.timer.resume()
+        self.load()
+
+    def on_screen_suspend(self) -> None:
+        self.timer.pause()
+
+    @work(thread=True, exclusive=True, group="board", exit_on_error=False)
+    def load(self) -> None:
+        """One board tick: read who is out (the newest tick wins)."""
+        rows = self.app.session.board()
+        if not get_current_worker().is_cancelled:
+            self.post_message(BoardLoaded(rows))
+
+    @on(BoardLoaded)
+    def _show(self, message: BoardLoaded) -> None:
+        now = self.app.session.now
+        self.rows = {row.visit_id: row for row in message.rows}
+        self.query_one(StableTable).replace_rows([(row.visit_id, row_cells(row, now)) for row in message.rows])
+        late = sum(1 for row in message.rows if row.state != "signed-out")
+        self.query_one("#status", Static).update(
+            f"{len(message.rows)} out, {late} late or escalating · updated {cells.when(now, with_day=False).plain}"
+            f" · every {self.app.board_seconds:g}s")
+
+    # --- acting on the highlighted visit -----------------------------------------------------------
+
+    def _selected(self) -> queries.BoardRow | None:
+        key = self.query_one(StableTable).selected_key
+        return self.rows.get(key) if key else None
+
+    @work(thread=True, exclusive=True, group="board-action", exit_on_error=False)
+    def act(self, what: str, call: Callable[[], Any]) -> None:
+        self.post_message(EscalationActed(what, call()))
+
+    @on(EscalationActed)
+    def _acted(self, message: EscalationActed) -> None:
+        self.notify(message.what, title="Recorded")
+        self.load()
+
+    def action_acknowledge(self) -> None:
+        row = self._selected()
+        if row is None or row.escalation_id is None:
+            self.notify("The highlighted visit has no open escalation step to acknowledge.", severity="warning")
+            return
+        session, escalation_id = self.app.session, row.escalation_id
+
+        def chosen(decision: Decision | None) -> None:
+            if decision is not None:
+                self.act(f"Step {(row.step_index or 0) + 1} on {row.visit_id} acknowledged.",
+                         lambda: session.acknowledge_step(escalation_id, decision.text))
+        self.app.push_screen(DecisionDialog(f"Acknowledge step {(row.step_index or 0) + 1} on {row.visit_id}",
+                                            prompt="What you did (e.g. phoned, no answer)", required=True,
+                                            confirm="Acknowledge"), chosen)
+
+    def action_escalate(self) -> None:
+        row = self._selected()
+        if row is None:
+            return
+        session = self.app.session
+        self._confirm(f"Escalate {row.visit_id} ({row.staff}) to the next step now?",
+                      f"Next step fired on {row.visit_id}.", lambda: session.escalate_now(row.visit_id))
+
+    def action_stand_down(self) -> None:
+        row = self._selected()
+        if row is None:
+            return
+        session = self.app.session
+        self._confirm(f"Stand down for {row.visit_id}: are {row.staff} safe?",
+                      f"Stood down: {row.visit_id} staff safe.", lambda: session.stand_down(row.visit_id))
+
+    def _confirm(self, question: str, done: str, call: Callable[[], Any]) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.act(done, call)
+        self.app.push_screen(ConfirmDialog(question), answered)
+
+    def action_open(self) -> None:
+        row = self._selected()
+        if row is not None:
+            self.app.open_visit(row.visit_id)
+
+    def action_reload(self) -> None:
+        self.load()

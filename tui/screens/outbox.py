@@ -1,0 +1,85 @@
+"""The outbox: CPOMS records waiting to go and records CPOMS refused (parked), with retry."""
+
+from __future__ import annotations
+
+from hvc_tui.messages import OutboxLoaded, OutboxRetried
+from hvc_tui.screens.base import HvcScreen
+from hvc_tui.widgets import cells
+from hvc_tui.widgets.stable_table import StableTable
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Header, Static
+
+COLUMNS = ("Status", "Kind", "Visit", "School", "Tries", "Next try", "Written", "CPOMS said")
+STATUS = {"parked": ("✖ parked", "bold red"), "pending": ("… waiting", "yellow"), "sending": ("→ sending", "cyan")}
+
+
+class OutboxScreen(HvcScreen):
+    """Records not yet in CPOMS: parked first, then concerns, oldest first."""
+
+    CSS_PATH = "outbox.tcss"
+    TITLE = "CPOMS outbox"
+    BINDINGS = [
+        Binding("t", "retry", "Retry", id="outbox.retry",
+                tooltip="Put the highlighted parked record back in the queue for the next push"),
+        Binding("f5", "reload", "Reload", id="outbox.reload", tooltip="Read the outbox again"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.statuses: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield StableTable(id="outbox", cursor_type="row")
+        yield Static("Loading…", id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(StableTable).add_columns(*COLUMNS)
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="outbox", exit_on_error=False)
+    def load(self) -> None:
+        self.post_message(OutboxLoaded(self.app.session.outbox()))
+
+    @on(OutboxLoaded)
+    def _show(self, message: OutboxLoaded) -> None:
+        self.statuses = {str(row.id): row.status for row in message.rows}
+        rows = []
+        for row in message.rows:
+            words, style = STATUS.get(row.status, (row.status, ""))
+            kind = Text(row.kind + (" ‼ concern" if row.concern else ""), style="bold" if row.concern else "")
+            rows.append((str(row.id), (Text(words, style=style), kind, cells.literal(row.visit_id),
+                                       cells.literal(row.school_id), Text(str(row.attempts)),
+                                       cells.when(row.next_attempt_at), cells.when(row.created_at),
+                                       cells.literal(row.last_error))))
+        self.query_one(StableTable).replace_rows(rows)
+        parked = sum(1 for row in message.rows if row.status == "parked")
+        self.query_one("#status", Static).update(f"{len(message.rows) - parked} waiting, {parked} parked")
+
+    def action_retry(self) -> None:
+        key = self.query_one(StableTable).selected_key
+        if key is None:
+            return
+        if self.statuses.get(key) != "parked":
+            self.notify("Only a parked record can be retried; waiting ones go with the next push.",
+                        severity="warning")
+            return
+        self.retry(int(key))
+
+    @work(thread=True, exclusive=True, group="outbox-retry", exit_on_error=False)
+    def retry(self, outbox_id: int) -> None:
+        self.post_message(OutboxRetried(self.app.session.retry(outbox_id)))
+
+    @on(OutboxRetried)
+    def _retried(self, message: OutboxRetried) -> None:
+        self.notify(f"Record {message.record.id} is waiting again (revision with a new key).", title="Retrying")
+        self.load()
+
+    def action_reload(self) -> None:
+        self.load()

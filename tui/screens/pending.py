@@ -1,0 +1,92 @@
+"""Pending review: the visits waiting for a decision, most urgent first, with what the policy says."""
+
+from __future__ import annotations
+
+from hvc_tui.messages import PendingLoaded
+from hvc_tui.screens.base import HvcScreen
+from hvc_tui.widgets import cells
+from hvc_tui.widgets.stable_table import StableTable
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.worker import get_current_worker
+
+COLUMNS = ("Starts", "Pupil", "Reason", "Address", "Blocks", "Warns", "Info", "School", "Visit")
+
+
+class PendingScreen(HvcScreen):
+    """Visits in ``requested``: emergencies first, then soonest start; type to filter."""
+
+    CSS_PATH = "pending.tcss"
+    TITLE = "Pending review"
+    BINDINGS = [
+        Binding("o", "open", "Open", id="pending.open",
+                tooltip="Show the highlighted visit: findings by stage, briefing, risk assessment, audit trail"),
+        Binding("slash", "filter", "Filter", id="pending.filter",
+                tooltip="Type part of a pupil's name, an address, a reason or a visit id"),
+        Binding("f5", "reload", "Reload", id="pending.reload", tooltip="Read the pending visits again"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(placeholder="Filter: part of a name, address, reason or visit id", id="filter")
+        yield StableTable(id="pending", cursor_type="row", zebra_stripes=True)
+        yield Static("Loading…", id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(StableTable)
+        table.add_columns(*COLUMNS)
+        table.focus()
+        self.load("")
+
+    def on_screen_resume(self) -> None:
+        self.load(self.query_one("#filter", Input).value)
+
+    @work(thread=True, exclusive=True, group="pending", exit_on_error=False)
+    def load(self, text: str) -> None:
+        """Read the pending visits matching ``text`` (the newest keystroke wins)."""
+        page = self.app.session.pending(text)
+        if not get_current_worker().is_cancelled:
+            self.post_message(PendingLoaded(page, text))
+
+    @on(PendingLoaded)
+    def _show(self, message: PendingLoaded) -> None:
+        table = self.query_one(StableTable)
+        table.replace_rows([
+            (row.visit_id, (
+                cells.when(row.planned_start),
+                cells.literal(("‼ " if row.emergency else "") + row.pupil_name, "bold" if row.emergency else ""),
+                cells.literal(row.reason), cells.literal(row.address),
+                cells.count(row.blocks, "block"), cells.count(row.warns, "warn"), cells.count(row.infos, "info"),
+                cells.literal(row.school_id), cells.literal(row.visit_id),
+            )) for row in message.page.rows
+        ])
+        shown = len(message.page.rows)
+        more = f" (showing the first {shown}: filter to narrow)" if message.page.total > shown else ""
+        matching = f" matching {message.text!r}" if message.text.strip() else ""
+        self.query_one("#status", Static).update(f"{message.page.total} visit(s) waiting{matching}{more}")
+
+    @on(Input.Changed, "#filter")
+    def _filter(self, event: Input.Changed) -> None:
+        self.load(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _to_table(self) -> None:
+        self.query_one(StableTable).focus()
+
+    @on(DataTable.RowSelected)
+    def _selected(self) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        key = self.query_one(StableTable).selected_key
+        if key is not None:
+            self.app.open_visit(key)
+
+    def action_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def action_reload(self) -> None:
+        self.load(self.query_one("#filter", Input).value)

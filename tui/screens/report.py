@@ -1,0 +1,106 @@
+"""The report after a visit: arrival and departure, who was present, the child seen and their words,
+what was agreed, concerns and actions. Saving records the report and writes the CPOMS record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hvc_tui.forms import lines, parse_people, parse_time
+from hvc_tui.messages import DetailLoaded, VisitActed
+from hvc_tui.screens.base import HvcScreen
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, TextArea
+
+from hv_connector.visit_input import parse_outcome
+
+FLAGS = (("child_seen", "Child seen"), ("child_spoken_to", "Child spoken to"),
+         ("child_seen_alone", "Child seen alone"), ("entered_home", "Entered the home"),
+         ("cp_concern", "Child-protection concern"), ("violence_or_abuse", "Violence or abuse towards staff"))
+TEXTS = (("child_words", "The child's words"), ("discussion", "What was discussed"),
+         ("agreements", "What was agreed (one per line)"), ("concerns", "Concerns"),
+         ("action_points", "Actions (one per line)"))
+
+
+class ReportScreen(HvcScreen):
+    """The report form for one visit; nothing typed is lost if saving fails."""
+
+    CSS_PATH = "report.tcss"
+    TITLE = "Report form"
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save report", id="report.save",
+                tooltip="Record the report; its CPOMS record goes to the outbox"),
+        Binding("escape", "app.pop_screen", "Back", id="report.back", tooltip="Leave the form (nothing is saved)"),
+    ]
+
+    def __init__(self, visit_id: str) -> None:
+        super().__init__()
+        self.visit_id = visit_id
+        self.day = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="form"):
+            yield Label(Text(f"Report on visit {self.visit_id}", style="bold"), id="heading")
+            with Horizontal(classes="row"):
+                yield Label("Arrived (HH:MM)")
+                yield Input(id="arrived_at", placeholder="10:05")
+                yield Label("Left (HH:MM)")
+                yield Input(id="departed_at", placeholder="10:50")
+            yield Label("Who was present: Name (relationship); …")
+            yield Input(id="present", placeholder="Ann Example (mother); Bo Example (brother)")
+            with Horizontal(classes="flags"):
+                for name, label in FLAGS:
+                    yield Checkbox(label, id=name)
+            for name, label in TEXTS:
+                yield Label(label)
+                yield TextArea(id=name, classes="text")
+            yield Button("Save report", id="save", variant="primary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = self.visit_id
+        self.load()
+
+    @work(thread=True, exclusive=True, group="report", exit_on_error=False)
+    def load(self) -> None:
+        self.post_message(DetailLoaded(self.app.session.detail(self.visit_id)))
+
+    @on(DetailLoaded)
+    def _loaded(self, message: DetailLoaded) -> None:
+        visit = message.detail.record.visit
+        self.day = visit.planned_start.date()
+        self.query_one("#heading", Label).update(Text(
+            f"Report on visit {self.visit_id}: {visit.pupil.name}, {visit.address or 'no address'}", style="bold"))
+
+    def document(self) -> dict[str, Any]:
+        """The outcome as typed (raises InputError naming a field that cannot be read)."""
+        day = self.day or self.app.session.now.date()
+        text = {name: self.query_one(f"#{name}", TextArea).text for name, _ in TEXTS}
+        return {
+            "arrived_at": parse_time(self.query_one("#arrived_at", Input).value, "arrived", day),
+            "departed_at": parse_time(self.query_one("#departed_at", Input).value, "left", day),
+            "persons_present": [p.model_dump() for p in parse_people(self.query_one("#present", Input).value)],
+            **{name: self.query_one(f"#{name}", Checkbox).value for name, _ in FLAGS},
+            "child_words": text["child_words"].strip(), "discussion": text["discussion"].strip(),
+            "concerns": text["concerns"].strip(), "agreements": lines(text["agreements"]),
+            "action_points": lines(text["action_points"]),
+        }
+
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        self.save()
+
+    @work(thread=True, exclusive=True, group="report-save", exit_on_error=False)
+    def save(self) -> None:
+        outcome = parse_outcome(self.app.call_from_thread(self.document))
+        self.post_message(VisitActed(self.app.session.report(self.visit_id, outcome)))
+
+    @on(VisitActed)
+    def _saved(self, message: VisitActed) -> None:
+        self.notify(f"Report on {message.result.record.id} recorded; its CPOMS record is in the outbox.",
+                    title="Report saved")
+        self.dismiss()

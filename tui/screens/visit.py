@@ -1,0 +1,263 @@
+"""One visit: findings grouped by stage with their clauses, the pupil briefing, the risk assessment,
+the audit trail; and the decisions an authoriser takes on it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from hvc_tui.dialogs.decision import Decision, DecisionDialog
+from hvc_tui.messages import DetailLoaded, VisitActed
+from hvc_tui.screens.base import HvcScreen
+from hvc_tui.screens.report import ReportScreen
+from hvc_tui.session import VisitDetail
+from hvc_tui.widgets import cells
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Footer, Header, Static
+
+from hv_connector.clock import local
+from hv_connector.errors import InputError
+from hv_connector.models import Severity, Stage
+from hv_connector.visits import ActionResult
+
+
+def _when(moment: object) -> str:
+    return f"{local(moment):%a %d %b %Y %H:%M}" if moment else "—"  # type: ignore[arg-type]
+
+
+def summary_text(detail: VisitDetail) -> Text:
+    visit = detail.record.visit
+    staff = ", ".join(m.name for m in visit.staff) or "—"
+    text = Text()
+    text.append(f"{detail.record.id}  ", style="bold")
+    text.append_text(cells.state(detail.record.state.value))
+    text.append(f"  {detail.record.school}\n")
+    for label, value in (("Pupil", visit.pupil.name), ("Address", visit.address or "—"), ("Reason", visit.reason),
+                         ("Purpose", visit.purpose or "—"), ("Staff", staff),
+                         ("Starts", _when(visit.planned_start)), ("Back by", _when(visit.expected_return)),
+                         ("Asked by", visit.requested_by.name if visit.requested_by else "—"),
+                         ("Authorisers", " or ".join(detail.authoriser_roles) or "—")):
+        text.append(f"{label:>12}: ", style="dim")
+        text.append(f"{value}\n")
+    return text
+
+
+def findings_text(detail: VisitDetail) -> Text:
+    overridden = {o.rule_id: o for o in detail.standing.overrides} if detail.standing else {}
+    acked = {a.rule_id: a for a in detail.standing.acknowledgements} if detail.standing else {}
+    text = Text()
+    if not detail.findings:
+        text.append("No findings: the policy is satisfied at the stages checked.\n")
+    for stage in Stage:
+        staged = [f for f in detail.findings if f.stage is stage]
+        if not staged:
+            continue
+        text.append(f"{stage.value}\n", style="bold underline")
+        for finding in staged:
+            text.append("  ")
+            text.append_text(cells.severity(finding.severity.value))
+            text.append(f" {finding.rule_id}", style="bold")
+            text.append(f" — {finding.message}\n")
+            text.append(f"      {finding.clause}\n", style="italic dim")
+            decision = overridden.get(finding.rule_id) if finding.severity is Severity.BLOCK else acked.get(finding.rule_id)
+            if decision is not None:
+                verb = "overridden" if finding.severity is Severity.BLOCK else "acknowledged"
+                text.append(f"      ✔ {verb} by {decision.by} at {_when(decision.at)}", style="green")
+                text.append(f": {decision.text}\n" if decision.text else "\n", style="green")
+    return text
+
+
+def briefing_text(detail: VisitDetail) -> Text:
+    brief = detail.briefing
+    text = Text()
+    if brief is None:
+        text.append("No MIS briefing: the pupil is not in the synced data (a new family, or left).\n", style="yellow")
+        return text
+    text.append(f"{brief.display_name}", style="bold")
+    text.append(f"  UPN {brief.upn or '—'}  year {brief.year_group or '—'}  DOB {brief.date_of_birth or '—'}\n")
+    text.append(f"  {brief.address_text or '—'}\n")
+    text.append(f"  MIS data synced {_when(brief.synced_at)}\n", style="dim")
+    text.append("Contacts\n", style="bold underline")
+    for contact in brief.contacts:
+        flags = [w for w, on_ in (("parental responsibility", contact.parental_responsibility),
+                                  ("lives with pupil", contact.lives_with_pupil)) if on_]
+        style = "bold red" if contact.no_contact or contact.court_order else ""
+        text.append("  ⛔ NO CONTACT " if contact.no_contact else "  ", style=style)
+        text.append(f"{contact.name} ({contact.relationship or '—'})", style=style)
+        text.append(f"  {', '.join(flags)}  {' '.join(contact.phones) or 'no phone'}\n")
+    if brief.alerts:
+        text.append("Alerts and orders\n", style="bold underline")
+        for alert in brief.alerts:
+            text.append(f"  ▲ {alert.kind}: ", style="bold yellow")
+            text.append(f"{alert.text}\n")
+    for heading, rows in (("Medical", [f"{m.kind}: {m.description}" for m in brief.medical]),
+                          ("SEN", [f"{s.need}" + (f" — {s.provision}" if s.provision else "") for s in brief.sen])):
+        if rows:
+            text.append(f"{heading}\n", style="bold underline")
+            for row in rows:
+                text.append(f"  {row}\n")
+    text.append("Attendance\n", style="bold underline")
+    for label, att in (("this term", brief.attendance_term), ("last 3 months", brief.attendance_3m)):
+        text.append(f"  {label}: " + (f"{att.percentage}% ({att.unauthorised} unauthorised sessions)\n"
+                                      if att and att.percentage is not None else "—\n"))
+    text.append("Earlier visits at this address\n", style="bold underline")
+    earlier = [v for v in brief.earlier_visits if v.visit_id != detail.record.id]
+    if not earlier:
+        text.append("  none\n")
+    for visit in earlier:
+        text.append(f"  {_when(visit.planned_start)}  {visit.state}  ", style="bold red" if visit.concern else "")
+        text.append(f"{visit.outcome}\n", style="bold red" if visit.concern else "")
+    return text
+
+
+def risk_text(detail: VisitDetail) -> Text:
+    risk = detail.record.visit.risk_assessment
+    text = Text()
+    if risk is None:
+        text.append("No risk assessment recorded.\n", style="yellow")
+        return text
+    for hazard in risk.hazards:
+        text.append(f"  [{hazard.rating or '-'}] ", style={"H": "bold red", "M": "yellow"}.get(hazard.rating or "", ""))
+        text.append(f"{hazard.hazard}")
+        text.append(f" — {'; '.join(hazard.controls) or 'no controls'}\n", style="dim")
+    text.append(f"  Covers: {', '.join(risk.covers) or '—'}\n")
+    text.append(f"  Code word agreed: {'yes' if risk.code_word_agreed else 'no'}   "
+                f"Lone working assessed: {'yes' if risk.lone_working else 'no'}\n")
+    if risk.completed_by:
+        text.append(f"  Completed by {risk.completed_by.name}\n")
+    return text
+
+
+def trail_text(detail: VisitDetail) -> Text:
+    text = Text()
+    for entry in detail.trail:
+        who = entry.detail.get("by_name") or entry.actor
+        text.append(f"  {entry.seq:>5} {_when(entry.at)}  ", style="dim")
+        text.append(f"{entry.action}", style="bold")
+        text.append(f"  {who}  → {entry.state or '—'}\n")
+    return text
+
+
+class VisitScreen(HvcScreen):
+    """A visit's detail and the authoriser's decisions on it."""
+
+    CSS_PATH = "visit.tcss"
+    TITLE = "Visit"
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="visit.back", tooltip="Back to the list"),
+        Binding("a", "authorise", "Authorise", id="visit.authorise",
+                tooltip="Authorise, acknowledging the warnings ticked (the policy's authorisers only)"),
+        Binding("d", "decline", "Decline", id="visit.decline", tooltip="Decline the visit, with a reason"),
+        Binding("v", "override", "Override", id="visit.override",
+                tooltip="Override standing blocks, with a written reason (authorisers only)"),
+        Binding("k", "acknowledge", "Acknowledge", id="visit.acknowledge",
+                tooltip="Acknowledge standing warnings without authorising yet"),
+        Binding("w", "report", "Report", id="visit.report",
+                tooltip="Write the report after the visit (arrival, who was present, the child's words …)"),
+        Binding("f5", "reload", "Reload", id="visit.reload", tooltip="Read the visit again"),
+    ]
+
+    def __init__(self, visit_id: str) -> None:
+        super().__init__()
+        self.visit_id = visit_id
+        self.detail: VisitDetail | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="body"):
+            yield Static("Loading…", id="summary", classes="section")
+            yield Static(id="findings", classes="section")
+            yield Static(id="briefing", classes="section")
+            yield Static(id="risk", classes="section")
+            yield Static(id="trail", classes="section")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = self.visit_id
+        for section, title in (("findings", "Findings by stage"), ("briefing", "Pupil briefing"),
+                               ("risk", "Risk assessment"), ("trail", "Audit trail")):
+            self.query_one(f"#{section}", Static).border_title = title
+        self.load()
+
+    @work(thread=True, exclusive=True, group="visit", exit_on_error=False)
+    def load(self) -> None:
+        self.post_message(DetailLoaded(self.app.session.detail(self.visit_id)))
+
+    @on(DetailLoaded)
+    def _show(self, message: DetailLoaded) -> None:
+        self.detail = detail = message.detail
+        self.query_one("#summary", Static).update(summary_text(detail))
+        self.query_one("#findings", Static).update(findings_text(detail))
+        self.query_one("#briefing", Static).update(briefing_text(detail))
+        self.query_one("#risk", Static).update(risk_text(detail))
+        self.query_one("#trail", Static).update(trail_text(detail))
+
+    # --- decisions ------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="visit-action", exit_on_error=False)
+    def act(self, call: Callable[[], ActionResult]) -> None:
+        """Run one lifecycle action; the result (or the refusal) comes back as a message."""
+        self.post_message(VisitActed(call()))
+
+    @on(VisitActed)
+    def _acted(self, message: VisitActed) -> None:
+        result = message.result
+        self.notify(f"Visit {result.record.id}: {result.event} done; it is now {result.record.state.value}.",
+                    title="Recorded")
+        self.load()
+
+    def _ask(self, dialog: DecisionDialog, then: Callable[[Decision], Callable[[], ActionResult]]) -> None:
+        def chosen(decision: Decision | None) -> None:
+            if decision is not None:
+                self.act(then(decision))
+        self.app.push_screen(dialog, chosen)
+
+    def action_authorise(self) -> None:
+        session, warnings = self.app.session, self._standing_warnings()
+        self._ask(DecisionDialog(f"Authorise visit {self.visit_id}", rules=warnings, prompt="Note",
+                                 required=False, confirm="Authorise"),
+                  lambda d: lambda: session.authorise(self.visit_id, ack=d.rule_ids, note=d.text))
+
+    def action_decline(self) -> None:
+        session = self.app.session
+        self._ask(DecisionDialog(f"Decline visit {self.visit_id}", confirm="Decline"),
+                  lambda d: lambda: session.decline(self.visit_id, d.text))
+
+    def action_override(self) -> None:
+        session = self.app.session
+        blocks = self.detail.standing.blocks() if self.detail and self.detail.standing else []
+        if not blocks:
+            self.notify("No standing blocks to override on this visit.", severity="warning")
+            return
+
+        def override_all(d: Decision) -> Callable[[], ActionResult]:
+            def run() -> ActionResult:
+                results = [session.override(self.visit_id, rule_id, d.text) for rule_id in d.rule_ids]
+                if not results:
+                    raise InputError("rule: tick at least one block to override")
+                return results[-1]
+            return run
+
+        self._ask(DecisionDialog(f"Override blocks on visit {self.visit_id}", rules=blocks,
+                                 prompt="Why the block may be overridden", confirm="Override"), override_all)
+
+    def action_acknowledge(self) -> None:
+        session, warnings = self.app.session, self._standing_warnings()
+        if not warnings:
+            self.notify("No warnings wait for acknowledgement on this visit.", severity="warning")
+            return
+        self._ask(DecisionDialog(f"Acknowledge warnings on visit {self.visit_id}", rules=warnings, prompt="Note",
+                                 required=False, confirm="Acknowledge"),
+                  lambda d: lambda: session.acknowledge(self.visit_id, d.rule_ids, d.text))
+
+    def action_report(self) -> None:
+        self.app.push_screen(ReportScreen(self.visit_id))
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def _standing_warnings(self) -> list:
+        return self.detail.standing.unacknowledged() if self.detail and self.detail.standing else []

@@ -1,0 +1,186 @@
+"""The dashboard's one door into the core: who is acting, and every read and action the screens use.
+
+Every method here may touch the database or the network, so screens call
+them only from a worker thread, never from the UI thread. Actions go through
+:class:`~hv_connector.visits.VisitService` and the outbox, exactly as the
+``hvc`` commands do: same role checks, same audit entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from hv_connector import audit, outbox, queries
+from hv_connector.audit import AuditEntry
+from hv_connector.briefing import PupilBriefing, pupil_briefing
+from hv_connector.errors import ConfigError, HvcError, InputError
+from hv_connector.models import (
+    Finding,
+    PupilRef,
+    Reason,
+    RiskTemplate,
+    StaffMember,
+    Stage,
+    Visit,
+    VisitOutcome,
+)
+from hv_connector.visit_input import build_request
+from hv_connector.visits import ActionResult, Standing, VisitRecord, VisitService
+
+
+@dataclass(frozen=True)
+class VisitDetail:
+    """Everything the visit screen shows about one visit."""
+
+    record: VisitRecord
+    findings: list[Finding]
+    standing: Standing | None
+    """Overrides and acknowledgements (``None`` once the visit has left the pre-departure stages)."""
+    briefing: PupilBriefing | None
+    trail: list[AuditEntry]
+    authoriser_roles: list[str]
+
+
+@dataclass(frozen=True)
+class FormChoices:
+    """What the request form offers for one school: its reasons, its directory and its risk template."""
+
+    school_id: str
+    reasons: list[Reason]
+    staff: list[StaffMember]
+    template: RiskTemplate
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The request-stage findings of the form as it stands, or why it cannot be checked yet."""
+
+    findings: list[Finding] = field(default_factory=list)
+    problem: str | None = None
+
+
+class Session:
+    """A dashboard session: the visit service, the acting member of staff and the schools shown.
+
+    :param service: the visit lifecycle on the store (its clock is the dashboard's clock).
+    :param actor: the directory id of the person using the dashboard.
+    :param schools: the schools shown (default: the actor's own school).
+    """
+
+    def __init__(self, service: VisitService, actor: str, schools: Sequence[str] | None = None) -> None:
+        self.service = service
+        self.member, self.school_id = _find_member(service, actor)
+        self.schools = list(schools) if schools else [self.school_id]
+        unknown = sorted(set(self.schools) - set(service.directory.schools()))
+        if unknown:
+            raise ConfigError(f"--school: {', '.join(unknown)} is not configured; configured schools: "
+                              f"{', '.join(service.directory.schools()) or 'none'}")
+
+    @property
+    def store(self) -> Any:
+        return self.service.store
+
+    @property
+    def now(self) -> datetime:
+        return self.service.clock.now()
+
+    def names(self) -> dict[str, str]:
+        """Staff id → name across the schools shown."""
+        return {m.id: m.name for school in self.schools for m in self.service.directory.staff.get(school, {}).values()}
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    def pending(self, text: str = "") -> queries.PendingPage:
+        with self.store.connect() as conn:
+            return queries.pending(conn, schools=self.schools, text=text)
+
+    def board(self) -> list[queries.BoardRow]:
+        with self.store.connect() as conn:
+            return queries.board(conn, schools=self.schools, names=self.names())
+
+    def outbox(self) -> list[queries.OutboxRow]:
+        with self.store.connect() as conn:
+            return queries.outbox_rows(conn, schools=self.schools)
+
+    def sync_status(self) -> tuple[list[queries.SyncRow], list[queries.QuarantineRow]]:
+        with self.store.connect() as conn:
+            return queries.sync_status(conn, schools=self.schools)
+
+    def detail(self, visit_id: str) -> VisitDetail:
+        """The visit, its findings now (stored ones once it is out), briefing and audit trail."""
+        record = self.service.get(visit_id)
+        before_leaving = record.state.value in ("requested", "authorised")
+        standing = self.service.standing(visit_id) if before_leaving else None
+        with self.store.connect() as conn:
+            findings = standing.findings if standing else queries.latest_findings(conn, visit_id)
+            pupil = record.visit.pupil
+            briefing = None
+            if pupil.mis_id and pupil.known_in_mis:
+                try:
+                    briefing = pupil_briefing(conn, record.school, pupil.mis_id)
+                except InputError:
+                    briefing = None  # the pupil has gone from the synced data; the visit still shows
+            trail = audit.history(conn, visit_id)
+        return VisitDetail(record, findings, standing, briefing, trail, self.service.authoriser_roles(record.visit))
+
+    def find_pupils(self, school_id: str, text: str) -> list[queries.PupilHit]:
+        with self.store.connect() as conn:
+            return queries.find_pupils(conn, school_id, text)
+
+    def form_choices(self, school_id: str) -> FormChoices:
+        """The school's reasons, staff directory and risk-assessment template (for a draft visit)."""
+        policies = self.service.policies
+        draft = Visit(school=school_id, pupil=PupilRef(name="(draft)"), planned_start=self.now + timedelta(hours=1))
+        template = policies.ask(school_id, "risk_assessment_template", visit=draft) or RiskTemplate()
+        staff = sorted(self.service.directory.staff.get(school_id, {}).values(), key=lambda m: m.name)
+        return FormChoices(school_id, policies.reasons(school_id), staff, template)
+
+    def preview(self, document: Mapping[str, Any], pupil: queries.PupilHit | None) -> Preview:
+        """The request-stage findings the form would get now; a problem when a field is not usable yet."""
+        if pupil is None:
+            return Preview(problem="pupil: type part of the pupil's name and choose them")
+        try:
+            visit = build_request(document, pupil=PupilRef(name=pupil.name, mis_id=pupil.mis_id, upn=pupil.upn,
+                                                           attendance_3m=pupil.attendance_3m),
+                                  address=pupil.address, requested_by=self.member, visit_id="draft",
+                                  find=lambda staff_id: self.service.directory.member(pupil.school_id, staff_id))
+        except HvcError as exc:
+            return Preview(problem=str(exc))
+        options = self.service.directory.options.get(pupil.school_id, {})
+        return Preview(findings=self.service.policies.findings(visit, Stage.REQUEST, self.now, options))
+
+    # --- actions (each audited by the service, as the CLI's) ------------------------------------
+
+    def request(self, document: Mapping[str, Any]) -> ActionResult:
+        return self.service.request(document, by=self.member.id)
+
+    def authorise(self, visit_id: str, ack: Sequence[str], note: str = "") -> ActionResult:
+        return self.service.authorise(visit_id, by=self.member.id, ack=ack, note=note)
+
+    def acknowledge(self, visit_id: str, rule_ids: Sequence[str], note: str = "") -> ActionResult:
+        return self.service.ack(visit_id, rule_ids, by=self.member.id, note=note)
+
+    def decline(self, visit_id: str, reason: str) -> ActionResult:
+        return self.service.decline(visit_id, by=self.member.id, reason=reason)
+
+    def override(self, visit_id: str, rule_id: str, reason: str) -> ActionResult:
+        return self.service.override(visit_id, rule_id, by=self.member.id, reason=reason)
+
+    def report(self, visit_id: str, outcome: VisitOutcome) -> ActionResult:
+        return self.service.report(visit_id, outcome, by=self.member.id)
+
+    def retry(self, outbox_id: int) -> outbox.OutboxRecord:
+        return outbox.retry(self.store, outbox_id, actor=self.member.id, now=self.now)
+
+
+def _find_member(service: VisitService, actor: str) -> tuple[StaffMember, str]:
+    """The directory entry for ``actor`` and their school; :class:`ConfigError` when nobody has that id."""
+    for school in service.directory.schools():
+        member = service.directory.member(school, actor)
+        if member is not None:
+            return member, school
+    raise ConfigError(f"--as: {actor!r} is not in any school's staff directory; use a directory id "
+                      "(`hvc config show` lists them)")

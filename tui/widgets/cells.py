@@ -1,0 +1,68 @@
+"""How values become table cells: MIS text kept literal, times on the London clock, states with a symbol.
+
+``DataTable`` reads a plain ``str`` cell as console markup, so a pupil called
+``[bold red]Test[/]`` would turn red and lose its brackets. Every value that
+came from the MIS or from staff goes through :func:`literal`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+
+from hv_connector.clock import local
+
+STATE_LOOK: dict[str, tuple[str, str]] = {
+    "signed-out": ("● out", "green"),
+    "overdue": ("▲ OVERDUE", "bold yellow"),
+    "escalated": ("‼ ESCALATED", "bold white on red"),
+    "requested": ("? requested", ""),
+    "authorised": ("✔ authorised", "green"),
+    "declined": ("✖ declined", "red"),
+    "returned": ("⌂ returned", "cyan"),
+    "reported": ("✎ reported", ""),
+    "closed": ("■ closed", "dim"),
+    "cancelled": ("⊘ cancelled", "dim"),
+    "aborted": ("⊘ aborted", "dim"),
+}
+"""Visit state → (symbol and word, style): never colour alone."""
+
+SEVERITY_LOOK: dict[str, tuple[str, str]] = {
+    "block": ("✖ BLOCK", "bold red"),
+    "warn": ("▲ WARN", "yellow"),
+    "info": ("ℹ info", "blue"),
+}
+
+
+def literal(value: object, style: str = "") -> Text:
+    """``value`` as text exactly as written (never markup); ``—`` for nothing."""
+    if value is None or value == "":
+        return Text("—", style="dim")
+    return Text(str(value), style=style, no_wrap=True, overflow="ellipsis")
+
+
+def when(moment: datetime | None, *, with_day: bool = True) -> Text:
+    """A time on the London wall clock: ``Mon 23 Nov 10:00`` (or ``10:00``)."""
+    if moment is None:
+        return Text("—", style="dim")
+    return Text(f"{local(moment):%a %d %b %H:%M}" if with_day else f"{local(moment):%H:%M}")
+
+
+def state(value: str) -> Text:
+    """A visit state with its symbol and colour."""
+    words, style = STATE_LOOK.get(value, (value, ""))
+    return Text(words, style=style)
+
+
+def count(value: int, severity: str) -> Text:
+    """A block/warn/info count: the number, styled only when there is something to see."""
+    if not value:
+        return Text("0", style="dim")
+    symbol, style = SEVERITY_LOOK[severity]
+    return Text(f"{symbol.split()[0]} {value}", style=style)
+
+
+def severity(value: str) -> Text:
+    symbol, style = SEVERITY_LOOK.get(value, (value, ""))
+    return Text(symbol, style=style)
