@@ -31,7 +31,7 @@ from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
-from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, Strict, field_validator
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from hv_connector import __version__
@@ -65,9 +65,12 @@ TRANSIENT_STATUSES = frozenset({423, 429, 500, 502, 503, 504})
 
 
 class Payload(BaseModel):
-    """Base of Wonde payloads: unknown fields are ignored, so new API fields never break a sync."""
+    """Base of Wonde payloads: unknown fields are ignored, so new API fields never break a sync.
 
-    model_config = ConfigDict(extra="ignore")
+    Ids and codes may arrive as numbers and are read as text; names are strict (see :class:`Student`).
+    """
+
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -133,12 +136,7 @@ Many = BeforeValidator(_unwrap_many)
 One = BeforeValidator(_unwrap)
 
 
-def _text(value: Any) -> Any:
-    """Ids and codes may arrive as numbers; names stay text whatever they look like."""
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-
-Text = Annotated[str | None, BeforeValidator(_text)]
+Text = str | None
 
 
 class Phones(Payload):
@@ -167,6 +165,10 @@ class Emails(Payload):
         return next((e.strip() for e in (self.primary, self.email, self.home, self.work) if e and e.strip()), None)
 
 
+ADDRESS_PARTS = ("house_number", "house_name", "apartment", "street", "district", "town", "county", "country",
+                 "postcode")
+
+
 class Address(Payload):
     house_number: Text = None
     house_name: Text = None
@@ -180,7 +182,8 @@ class Address(Payload):
 
     def lines(self) -> dict[str, str]:
         """The non-empty parts, in address order."""
-        return {k: v.strip() for k, v in self.model_dump().items() if v and v.strip()}
+        parts = ((name, getattr(self, name)) for name in ADDRESS_PARTS)
+        return {name: value.strip() for name, value in parts if value and value.strip()}
 
     def text(self) -> str | None:
         """One line for matching visits at the same address: ``12 Elm Road, Town, AB1 2CD``."""
@@ -223,7 +226,7 @@ class Relationship(Payload):
 
 
 class Contact(Payload):
-    id: Annotated[str, BeforeValidator(_text)] = Field(min_length=1)
+    id: str = Field(min_length=1)
     mis_id: Text = None
     title: Text = None
     forename: Text = None
@@ -276,14 +279,14 @@ class AttendanceSummary(Payload):
 class Student(Payload):
     """A pupil with the includes of :data:`STUDENT_INCLUDES`; fields without a granted scope are ``None``."""
 
-    id: Annotated[str, BeforeValidator(_text)] = Field(min_length=1)
+    id: str = Field(min_length=1)
     mis_id: Text = None
     upi: Text = None
     upn: Text = None
     title: Text = None
     # Wonde sends an ungranted field as null, never leaves it out: a record without its names is broken.
-    forename: str | None
-    surname: str | None
+    forename: Annotated[str | None, Strict()]
+    surname: Annotated[str | None, Strict()]
     legal_forename: Text = None
     legal_surname: Text = None
     middle_names: Text = None
@@ -303,7 +306,7 @@ class Student(Payload):
 class Deletion(Payload):
     """One item of the deletions feed: a record that left the MIS (or came back, if ``restored_at``)."""
 
-    id: Annotated[str, BeforeValidator(_text)] = Field(min_length=1)
+    id: str = Field(min_length=1)
     type: Text = None
     mis_id: Text = None
     restored_at: WondeTime = None
