@@ -8,10 +8,9 @@ cutting rows off the end shows against the chain's tip (``audit_tip``), which
 every append updates in the same transaction.
 
 :func:`append` runs in the caller's transaction, so an entry is written if and
-only if the change it records is. It locks the tip first (``SELECT … FOR
-UPDATE`` on PostgreSQL; on SQLite the store's write transactions already hold
-the database's write lock), so concurrent writers queue and the chain stays a
-line. Keep audited transactions short: they serialise on the tip.
+only if the change it records is. It updates the tip first, which locks it
+(a row lock on PostgreSQL, the database's write lock on SQLite), so concurrent
+writers queue and the chain stays a line. Keep audited transactions short: they serialise on the tip.
 
 What the chain cannot show on its own: someone with write access who rewrites
 every row from the tampered one onwards *and* the tip. Record the tip hash
@@ -113,10 +112,11 @@ def append(
     if at is not None and at.tzinfo is None:
         raise ValueError("audit time must be timezone-aware")
     moment = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    last = conn.execute(
-        select(audit_tip.c.seq, audit_tip.c.hash).where(audit_tip.c.id == _TIP_ID).with_for_update()
-    ).one()
-    seq = last.seq + 1
+    # Write before reading: the UPDATE takes the tip's row lock (PostgreSQL) or the write lock (SQLite, even in
+    # a transaction not begun by Store.begin), so no other writer can read the same tip until this one commits.
+    conn.execute(update(audit_tip).where(audit_tip.c.id == _TIP_ID).values(seq=audit_tip.c.seq + 1))
+    last = conn.execute(select(audit_tip.c.seq, audit_tip.c.hash).where(audit_tip.c.id == _TIP_ID)).one()
+    seq = last.seq
     fields = {
         "seq": seq,
         "at": moment,
@@ -130,7 +130,7 @@ def append(
     }
     digest = entry_hash(last.hash, fields)
     conn.execute(insert(audit).values(**fields, prev_hash=last.hash, hash=digest))
-    conn.execute(update(audit_tip).where(audit_tip.c.id == _TIP_ID).values(seq=seq, hash=digest))
+    conn.execute(update(audit_tip).where(audit_tip.c.id == _TIP_ID).values(hash=digest))
     return seq
 
 

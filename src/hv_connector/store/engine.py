@@ -118,6 +118,12 @@ def create_store_engine(url: str | None = None) -> Engine:
     return create_engine(parsed.set(drivername="postgresql+psycopg"), pool_pre_ping=True)
 
 
+def _head_revision() -> str:
+    from hv_connector.store.migrate import head_revision  # Alembic loads only when the store is opened
+
+    return head_revision()
+
+
 class Store:
     """The database of one installation: an engine plus the transactions everyone uses.
 
@@ -140,7 +146,8 @@ class Store:
         store = cls(engine)
         try:
             if upgrade if upgrade is not None else store.dialect == "sqlite":
-                store.upgrade()
+                if store.revision() != _head_revision():  # most opens: already current, skip Alembic
+                    store.upgrade()
             else:
                 store.require_current()
         except BaseException:
@@ -200,9 +207,7 @@ class Store:
 
     def require_current(self) -> None:
         """Raise :class:`StoreError` naming the fix when the schema is not the newest."""
-        from hv_connector.store.migrate import head_revision
-
-        current, head = self.revision(), head_revision()
+        current, head = self.revision(), _head_revision()
         if current != head:
             raise StoreError(
                 f"the store at {self.display_url} is at schema revision {current or 'none'}, "
