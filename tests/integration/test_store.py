@@ -123,3 +123,12 @@ def test_an_unknown_backend_names_the_setting() -> None:
         Store.open("mysql://hvc@db.example/hvc")
     with pytest.raises(StoreError, match="HVC_DATABASE__URL"):
         Store.open("not a url")
+
+
+def test_the_migrations_build_exactly_the_tables_in_schema_py(store: Store) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    with store.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert differences == [], "schema.py and the migrations disagree: add a revision for the change"
