@@ -282,7 +282,10 @@ class VisitService:
         """The visit's findings up to sign-out now, with its overrides and acknowledgements."""
         with self.store.connect() as conn:
             record = self._load(conn, visit_id)
-            return self._standing(conn, record, record.visit, self.clock.now())
+            now = self.clock.now()
+            findings = self._judge(record.visit, None, now, Stage.SIGN_OUT)
+            return Standing(findings, _decisions(conn, overrides, record.id, "reason"),
+                            _decisions(conn, acknowledgements, record.id, "note"))
 
     def authoriser_roles(self, visit: Visit) -> list[str]:
         """The roles the school's policy lets authorise ``visit`` (and override its blocks)."""
@@ -324,7 +327,7 @@ class VisitService:
             pupil, address = self._pupil(conn, school, document)
             visit = build_request(document, pupil=pupil, address=address, requested_by=requester,
                                   find=lambda staff_id: self.directory.member(school, staff_id), visit_id=visit_id)
-            findings = self.policies.all_findings(visit, now, self._options(school), upto=Stage.SIGN_OUT)
+            findings = self._judge(visit, requester, now, Stage.SIGN_OUT)
             conn.execute(insert(visits).values(
                 id=visit_id, school_id=school, state=State.REQUESTED.value, version=1, created_at=now,
                 updated_at=now, code_word=_code_word(visit), **_columns(visit),
@@ -507,13 +510,15 @@ class VisitService:
                   authoriser: bool, keeper: bool, requester: bool) -> ActionResult:
         record = self._load(conn, visit_id)
         target = next_state(record.state, action, visit_id=visit_id, last=self._last_words(conn, record))
-        if by != WATCH:
-            self._permit(record, by, action, authoriser=authoriser, keeper=keeper, requester=requester)
+        member = None if by == WATCH else self._permit(record, by, action, authoriser=authoriser, keeper=keeper,
+                                                            requester=requester)
         now = self.clock.now()
         visit = change(record.visit, now)
         stage = STAGES[action]
-        upto = Stage.SIGN_OUT if action in GATED_BEFORE_LEAVING else stage
-        findings = self.policies.all_findings(visit, now, self._options(record.school), upto=upto)
+        if action in GATED_BEFORE_LEAVING:
+            findings = self._judge(visit, member, now, Stage.SIGN_OUT)
+        else:
+            findings = self.policies.all_findings(visit, now, self._options(record.school), upto=stage)
         if gate is not None:
             gate(conn, record, findings)
         after = VisitRecord(record.id, record.school, target, record.version + 1, visit, record.created_at, now)
@@ -601,10 +606,20 @@ class VisitService:
 
     # --- loading and lookups ----------------------------------------------------------------
 
-    def _standing(self, conn: Connection, record: VisitRecord, visit: Visit, now: datetime) -> Standing:
-        findings = self.policies.all_findings(visit, now, self._options(record.school), upto=Stage.SIGN_OUT)
-        return Standing(findings, _decisions(conn, overrides, record.id, "reason"),
-                        _decisions(conn, acknowledgements, record.id, "note"))
+    def _judge(self, visit: Visit, by: StaffMember | None, now: datetime, upto: Stage) -> list[Finding]:
+        """Findings up to ``upto`` on the visit as its authoriser will judge it.
+
+        A visit not yet authorised is judged as if ``by`` (when they may authorise)
+        or the school's first authoriser had authorised it, so that "nobody has
+        authorised this yet" is not reported as a block to override.
+        """
+        if visit.authorised_by is None:
+            roles = self.authoriser_roles(visit)
+            people = sorted(self.directory.staff.get(visit.school, {}).values(), key=lambda m: m.id)
+            who = by if by is not None and by.has_any(roles) else next((m for m in people if m.has_any(roles)), None)
+            if who is not None:
+                visit = _with(visit, authorised_by=who, authorised_at=now)
+        return self.policies.all_findings(visit, now, self._options(visit.school), upto=upto)
 
     def _load(self, conn: Connection, visit_id: str) -> VisitRecord:
         row = conn.execute(select(visits).where(visits.c.id == visit_id)).mappings().one_or_none()

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from visitkit import NOW, REVIEW_WARNING, START, potton_request  # type: ignore[import-not-found]
+from visitkit import NOW, REVIEW_WARNING, START, birchwood_request, potton_request  # type: ignore[import-not-found]
 from hv_connector import audit
 from hv_connector.clock import FixedClock
 from hv_connector.errors import InputError, RefusedError
@@ -69,11 +69,7 @@ def test_only_the_policys_authorisers_may_authorise(service: VisitService) -> No
 
 
 def test_birchwood_lets_the_dsl_or_slt_authorise(service: VisitService) -> None:
-    doc = {"school": "birchwood", "pupil": "B2000000001", "reason": "attendance",
-           "purpose": "Agree an attendance plan with Kit's mum.", "planned_start": START.isoformat(), "expected_return": (START + timedelta(hours=1)).isoformat(),
-           "staff": ["bw-pastoral", "bw-dsl"], "parents_informed": True, "line_manager_informed": True,
-           "background_shown_at": NOW.isoformat(), "risk_assessment": {"code_word": "heron"}}
-    first = service.request(doc, by="bw-pastoral").record.id
+    first = service.request(birchwood_request(), by="bw-pastoral").record.id
     with pytest.raises(RefusedError, match="lets only dsl or slt"):
         service.authorise(first, by="bw-office")
     assert service.authorise(first, by="bw-slt").record.state is State.AUTHORISED

@@ -6,7 +6,9 @@ planned for 10:00–11:00.
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert
@@ -90,3 +92,38 @@ def potton_request(**fields: Any) -> dict[str, Any]:
 
 REVIEW_WARNING = "core.policy-review-overdue"
 """Potton's policy was due for review by October 2026: every Potton visit carries this warning."""
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+def write_config(path: Path, database_url: str) -> Path:
+    """An hvc.toml for Potton and Birchwood with their staff directories, on ``database_url``."""
+    lines = ["[database]", f"url = {_toml(database_url)}", ""]
+    for school, name in (("potton", "Potton Primary School"), ("birchwood", "Birchwood Community High School")):
+        lines += [f"[schools.{school}]", f"name = {_toml(name)}", f"policy = {_toml(school)}", ""]
+    for school, people in STAFF.items():
+        for person in people:
+            lines.append(f"[[staff.{school}]]")
+            lines += [f"{key} = {_toml(value)}" for key, value in person.items() if value is not None]
+            lines.append("")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def birchwood_request(**fields: Any) -> dict[str, Any]:
+    """A Birchwood visit its policy is happy with: the DSL or SLT may authorise it at once."""
+    doc: dict[str, Any] = {
+        "school": "birchwood", "pupil": "B2000000001", "reason": "attendance",
+        "purpose": "Agree an attendance plan with Kit's mum.", "planned_start": START.isoformat(),
+        "expected_return": (START + timedelta(hours=1)).isoformat(), "staff": ["bw-pastoral", "bw-dsl"],
+        "parents_informed": True, "line_manager_informed": True, "background_shown_at": NOW.isoformat(),
+        "risk_assessment": {"code_word": "heron"},
+    }
+    doc.update(fields)
+    return doc
