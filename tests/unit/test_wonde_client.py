@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timezone
 
@@ -10,7 +11,7 @@ import pytest
 import respx
 from tenacity import wait_none
 
-from hv_connector.clients.wonde import STUDENT_INCLUDES, Deletion, Student, WondeClient
+from hv_connector.clients.wonde import STUDENT_INCLUDES, Deletion, RateLimiter, Student, WondeClient
 from hv_connector.errors import MisAuthError, MisError, MisUnavailable
 
 BASE = "https://api.wonde.test/v1.0/"
@@ -216,3 +217,24 @@ async def test_the_school_id_is_escaped_as_one_path_segment() -> None:
     async with client() as wonde:
         [p async for p in wonde.students("A1/../x")]
     assert route.called
+
+
+async def test_the_rate_limiter_spaces_requests_and_serves_the_first_school_first() -> None:
+    now = [100.0]
+    limiter = RateLimiter(10, clock=lambda: now[0])
+    order: list[str] = []
+
+    async def request(name: str, priority: int) -> None:
+        await limiter.acquire(priority)
+        order.append(name)
+
+    await limiter.acquire(0)  # the first request goes at once
+    waiting = [asyncio.ensure_future(request(name, priority))
+               for name, priority in (("second-school-1", 1), ("first-school-1", 0), ("first-school-2", 0))]
+    await asyncio.sleep(0)
+    assert order == []  # nothing before its slot
+    now[0] += 0.1
+    while not all(task.done() for task in waiting):
+        await asyncio.sleep(0.001)
+        now[0] += 0.1
+    assert order == ["first-school-1", "first-school-2", "second-school-1"]

@@ -18,6 +18,7 @@ retried with capped exponential back-off and jitter, honouring Retry-After.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import json
 import logging
 import random
@@ -417,22 +418,47 @@ def is_transient(exc: BaseException) -> bool:
 class RateLimiter:
     """Spaces requests at most ``rate`` per second (Wonde publishes no limit, so ours is configured).
 
-    Requests get evenly spaced slots in the order they ask; ``rate <= 0`` means unlimited.
+    When requests queue, the one with the lowest ``priority`` goes next (ties in arrival order). The
+    client gives each school its order of arrival as priority, so under the limit schools finish one
+    after another instead of all at the end: each school's write then overlaps the next one's fetch,
+    and an interrupted run has committed the most schools. ``rate <= 0`` means unlimited.
     """
 
     def __init__(self, rate: float, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.interval = 1.0 / rate if rate > 0 else 0.0
         self._clock = clock
         self._next = 0.0
+        self._queue: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrivals = 0
+        self._timer: asyncio.TimerHandle | None = None
 
-    async def acquire(self) -> None:
+    async def acquire(self, priority: int = 0) -> None:
         if not self.interval:
             return
         now = self._clock()
-        slot = max(now, self._next)
-        self._next = slot + self.interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
+        if not self._queue and now >= self._next:
+            self._next = now + self.interval
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._arrivals += 1
+        heapq.heappush(self._queue, (priority, self._arrivals, waiter))
+        self._arm()
+        await waiter
+
+    def _arm(self) -> None:
+        if self._timer is None and self._queue:
+            delay = max(0.0, self._next - self._clock())
+            self._timer = asyncio.get_running_loop().call_later(delay, self._release)
+
+    def _release(self) -> None:
+        self._timer = None
+        while self._queue:
+            _, _, waiter = heapq.heappop(self._queue)
+            if not waiter.done():  # a cancelled request gives its turn away
+                waiter.set_result(None)
+                self._next = self._clock() + self.interval
+                break
+        self._arm()
 
 
 class Backoff:
@@ -510,6 +536,7 @@ class WondeClient:
         """HTTP requests sent (retries included), for the sync summary and the benchmark."""
         self.requests_by_school: Counter[str] = Counter()
         """The same, per school id."""
+        self._priorities: dict[str, int] = {}
 
     def __repr__(self) -> str:
         return f"WondeClient(base_url={self.base_url!r})"
@@ -553,8 +580,8 @@ class WondeClient:
     async def _get_once(self, url: str, params: dict[str, Any] | None, *, school: str | None) -> Any:
         if self._http is None:
             raise RuntimeError("use WondeClient inside `async with`")
+        await self.limiter.acquire(self._priorities.setdefault(school or "", len(self._priorities)))
         async with self._slots:
-            await self.limiter.acquire()
             self.requests += 1
             self.requests_by_school[school or ""] += 1
             response = await self._http.get(url, params=params)
