@@ -41,8 +41,6 @@ class Policy(RuleBookPolicy):
         """The eleven reasons for a home visit the policy lists."""
         return list(REASONS)
 
-
-
     @hookimpl
     def authoriser_roles(self, visit: Visit) -> list[str]:
         """The safeguarding lead or a member of SLT authorises every visit."""

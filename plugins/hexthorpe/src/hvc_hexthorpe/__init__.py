@@ -46,8 +46,6 @@ class Policy(RuleBookPolicy):
         """Hexthorpe's school and the (overdue) document this plugin encodes."""
         return POLICY
 
-
-
     @hookimpl
     def visit_reasons(self) -> list[Reason]:
         """The five circumstances the policy gives for a home visit."""

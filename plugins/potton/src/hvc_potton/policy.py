@@ -95,7 +95,6 @@ class Policy(RuleBookPolicy):
         """The reasons for a visit listed in §3."""
         return list(REASONS)
 
-
     @hookimpl
     def authoriser_roles(self, visit: Visit) -> list[str]:
         """Only the headteacher authorises (§2, §3)."""

@@ -79,7 +79,6 @@ class Policy(RuleBookPolicy):
         """Reasons derived from the policy's aims (§1, §2)."""
         return list(REASONS)
 
-
     @hookimpl
     def authoriser_roles(self, visit: Visit) -> list[str]:
         """The headteacher decides on home visits (§1), or the designated person acting for them (§6, §8)."""

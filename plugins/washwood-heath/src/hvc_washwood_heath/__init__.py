@@ -56,8 +56,6 @@ class Policy(RuleBookPolicy):
         """The policy's five circumstances for a home visit, the last being a referral from another service."""
         return list(REASONS)
 
-
-
     @hookimpl
     def authoriser_roles(self, visit: Visit) -> list[str]:
         """Whoever the policy has plan the visit: the line manager or leadership; only SLT out of hours."""
