@@ -265,3 +265,11 @@ def test_runs_as_a_separate_process_and_prints_its_url_and_token() -> None:
         body = httpx.get(f"{server.api}/schools/{POTTON}/students", headers=BEARER).json()
         assert len(body["data"]) == 50
         assert server.fake is None
+
+
+def test_warming_the_cache_serves_the_same_records(wonde_server: RunningServer, client: httpx.Client) -> None:
+    cold, _ = _walk(client, f"/schools/{POTTON}/students", include="contacts,medical_conditions", per_page=200)
+    wonde_server.control.reset()
+    assert wonde_server.control.post("warm", {"include": "contacts,medical_conditions"}) == {"rendered": 300}
+    warm, _ = _walk(client, f"/schools/{POTTON}/students", include="contacts,medical_conditions", per_page=200)
+    assert warm == cold
