@@ -15,16 +15,18 @@ def db() -> None:
     """The store: upgrade its schema, or show its revision."""
 
 
+def _unchecked_store(ctx: click.Context) -> Store:
+    """The configured store, opened without the schema check ``Store.open`` makes (these commands fix it)."""
+    return Store(create_store_engine(runtime(ctx).settings.database.url))
+
+
 @db.command("upgrade")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
 def db_upgrade(ctx: click.Context, as_json: bool) -> None:
     """Create the store's tables or migrate them to this version's schema (safe to run again)."""
-    url = runtime(ctx).settings.database.url
-    with Store(create_store_engine(url)) as store:
-        before = store.revision()
-        after = store.upgrade()
-        where = store.display_url
+    with _unchecked_store(ctx) as store:
+        before, after, where = store.revision(), store.upgrade(), store.display_url
     if as_json:
         emit_json({"store": where, "from": before, "to": after})
     elif before == after:
@@ -38,8 +40,7 @@ def db_upgrade(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def db_status(ctx: click.Context, as_json: bool) -> None:
     """Show the store's location and schema revision; exit 1 if it needs `hvc db upgrade`."""
-    url = runtime(ctx).settings.database.url
-    with Store(create_store_engine(url)) as store:
+    with _unchecked_store(ctx) as store:
         current, where = store.revision(), store.display_url
     head = head_revision()
     if as_json:

@@ -133,38 +133,24 @@ pupil_contacts = Table(
     Column("address_text", String),
 )
 
-pupil_medical = Table(
-    "pupil_medical",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    _school_id(),
-    Column("pupil_mis_id", String, nullable=False),
-    Column("kind", String),
-    Column("description", Text),
-    Index(None, "school_id", "pupil_mis_id"),
-)
+def _pupil_detail(name: str, label: str, text: str) -> Table:
+    """A list of one kind of background per pupil (medical needs, SEN, alerts): a short label and its text."""
+    return Table(
+        name,
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        _school_id(),
+        Column("pupil_mis_id", String, nullable=False),
+        Column(label, String),
+        Column(text, Text),
+        Index(None, "school_id", "pupil_mis_id"),
+    )
 
-pupil_sen = Table(
-    "pupil_sen",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    _school_id(),
-    Column("pupil_mis_id", String, nullable=False),
-    Column("need", String),
-    Column("provision", Text),
-    Index(None, "school_id", "pupil_mis_id"),
-)
 
-pupil_alerts = Table(
-    "pupil_alerts",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    _school_id(),
-    Column("pupil_mis_id", String, nullable=False),
-    Column("kind", String),
-    Column("text", Text),
-    Index(None, "school_id", "pupil_mis_id"),
-)
+pupil_medical = _pupil_detail("pupil_medical", "kind", "description")
+pupil_sen = _pupil_detail("pupil_sen", "need", "provision")
+pupil_alerts = _pupil_detail("pupil_alerts", "kind", "text")
+"""Court orders, no-contact orders and other alerts."""
 
 pupil_attendance = Table(
     "pupil_attendance",
