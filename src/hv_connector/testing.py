@@ -21,7 +21,7 @@ the rule and the nearest change that keeps it::
     CASES = [("potton.code-word", "block", {"risk_assessment.code_word": None},
               {"risk_assessment.code_word": "heron"}, None)]
 
-    @pytest.mark.parametrize(("rule_id", "severity", "breaks", "keeps", "now"), CASES)
+    @pytest.mark.parametrize(("rule_id", "severity", "breaks", "keeps", "now"), CASES, ids=case_ids(CASES))
     def test_each_rule_fires_when_broken_and_not_on_the_nearest_good_visit(rule_id, severity, breaks, keeps, now):
         kit.assert_rule_case(rule_id, severity, breaks, keeps, now=now)
 
@@ -31,8 +31,11 @@ the rule and the nearest change that keeps it::
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date, datetime, time, timedelta
-from typing import Any, Iterable, Mapping
+from os import PathLike
+from typing import Any, Iterable, Mapping, Sequence
 
 import pluggy
 
@@ -279,3 +282,17 @@ def check_contract(policies: Policies, school: str, sample: Visit) -> None:
 def installed_policies() -> Policies:
     """The policies of every installed plugin (what ``hvc`` itself loads)."""
     return Policies(build_plugin_manager())
+
+
+def case_ids(cases: Iterable[Sequence[Any]]) -> list[str]:
+    """Test ids for a table of rule cases: each case's rule id and its row number."""
+    return [f"{case[0]}-{row}" for row, case in enumerate(cases)]
+
+
+def policy_check(path: str | PathLike[str], *, stage: Stage | str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``hvc policy check`` on the visit file at ``path`` in a fresh process, as staff would
+    (with every installed plugin), and return its exit code and output."""
+    args = [sys.executable, "-m", "hv_connector", "policy", "check", str(path)]
+    if stage is not None:
+        args += ["--stage", Stage(stage).value]
+    return subprocess.run(args, capture_output=True, text=True, check=False)

@@ -6,8 +6,6 @@ nearest visit that keeps it does not.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,7 @@ import pytest
 from hv_connector.clock import LONDON
 from hv_connector.errors import ConfigError
 from hv_connector.models import Severity, Stage
-from hv_connector.testing import PolicyKit, installed_policies, staff
+from hv_connector.testing import PolicyKit, case_ids, installed_policies, policy_check, staff
 from hv_connector.visitfile import load_visit
 from hvc_birchwood import plugin
 from hvc_birchwood.policy import RISK_TEMPLATE
@@ -115,8 +113,7 @@ CASES: list[tuple[str, Severity, dict[str, Any], dict[str, Any]]] = [
 ]
 
 
-@pytest.mark.parametrize(("rule_id", "severity", "breaks", "keeps"), CASES,
-                         ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(("rule_id", "severity", "breaks", "keeps"), CASES, ids=case_ids(CASES))
 def test_each_rule_fires_when_broken_and_not_when_kept(
     rule_id: str, severity: Severity, breaks: dict[str, Any], keeps: dict[str, Any]
 ) -> None:
@@ -202,8 +199,6 @@ def test_the_sample_visits_pass_and_fail_as_described() -> None:
 
 
 def test_hvc_policy_check_exits_1_on_the_problem_visit() -> None:
-    result = subprocess.run([sys.executable, "-m", "hv_connector", "policy", "check",
-                             str(VISITS / "birchwood-concerns-solo.json"), "--stage", "authorise"],
-                            capture_output=True, text=True)
+    result = policy_check(VISITS / "birchwood-concerns-solo.json", stage="authorise")
     assert result.returncode == 1
     assert "birchwood.no-solo-if-unmitigated" in result.stdout

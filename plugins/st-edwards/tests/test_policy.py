@@ -9,7 +9,7 @@ import pytest
 
 from hv_connector.clock import at_london
 from hv_connector.models import Stage
-from hv_connector.testing import PolicyKit, installed_policies, staff
+from hv_connector.testing import PolicyKit, case_ids, installed_policies, staff
 from hv_connector.visitfile import load_visit
 from hvc_st_edwards import plugin
 
@@ -128,8 +128,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("rule_id", "severity", "breaks", "keeps", "now"), CASES,
-                         ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(("rule_id", "severity", "breaks", "keeps", "now"), CASES, ids=case_ids(CASES))
 def test_each_rule_fires_when_broken_and_not_on_the_nearest_good_visit(rule_id, severity, breaks, keeps, now):
     finding = kit.assert_rule_case(rule_id, severity, breaks, keeps, now=now)
     assert finding.clause.startswith("St Edwards policy — §")
