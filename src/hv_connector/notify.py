@@ -24,7 +24,7 @@ from hv_connector.errors import ConfigError
 from hv_connector.plugins import merged_registry
 
 DEFAULT_NOTIFIERS: dict[str, dict[str, Any]] = {"store": {}, "log": {}}
-"""Used when the settings name no notifiers: the board and the log always work."""
+"""Always on, whatever the settings add: the board and the log."""
 
 _SUBJECTS = {
     "checkin-reminder": "Home visit: check-in reminder",
@@ -96,12 +96,12 @@ class Notifier(Protocol):
 
 def load_notifiers(pm: pluggy.PluginManager, settings: Any,
                    configured: Mapping[str, Mapping[str, Any]] | None) -> list[Notifier]:
-    """Build the notifiers ``configured`` names (notifier name → options) from the registered factories.
+    """Build the built-in defaults plus the notifiers ``configured`` names (name → options).
 
     :raises ConfigError: a configured notifier that no plugin registers.
     """
     factories = merged_registry(pm, "notifiers")
-    chosen = dict(configured) if configured else DEFAULT_NOTIFIERS
+    chosen = {**DEFAULT_NOTIFIERS, **(configured or {})}
     notifiers: list[Notifier] = []
     for name, options in chosen.items():
         factory = factories.get(name)

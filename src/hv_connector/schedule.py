@@ -397,3 +397,9 @@ def next_step(visit: Visit, plan: CheckInPlan, chain: Sequence[EscalationStep],
     event = pending[0]
     return DueEvent(event.key, event.visit_id, event.kind, event.step_index, now, event.who, event.text,
                     event.episode, event.emergency)
+
+
+def next_check_in(visit: Visit, plan: CheckInPlan) -> tuple[datetime, str] | None:
+    """The earliest check-in of the plan not yet made (due time, what it is), for the live board."""
+    pending = [(due, step.description) for _, _, due, step in _resolve_plan(visit, plan).reminders]
+    return min(pending, default=None)

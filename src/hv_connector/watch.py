@@ -42,12 +42,13 @@ from hv_connector import audit
 from hv_connector.clock import Clock
 from hv_connector.errors import RefusedError
 from hv_connector.models import CheckInPlan, EscalationStep, StaffMember, Visit
-from hv_connector.notify import Notice, Notifier, Recipient
+from hv_connector.notify import Notice, Notifier, Recipient, load_notifiers
 from hv_connector.plugins import Policies
 from hv_connector.schedule import VISITING_STAFF, Assessment, DueEvent, Fired, assess, utc
 from hv_connector.store import Store
 from hv_connector.store.schema import escalations, heartbeats, notifications, visit_events, visits, watch_queue
-from hv_connector.visits import WATCH
+from hv_connector.runtime import Runtime
+from hv_connector.visits import WATCH, VisitService
 
 log = logging.getLogger(__name__)
 
@@ -101,11 +102,22 @@ class TickResult:
 
 
 @dataclass(frozen=True)
-class _Visit:
+class WatchedVisit:
+    """A visit as the watch reads it: id, school, state and the visit (never its code word)."""
+
     id: str
     school: str
     state: str
     visit: Visit
+    address: str | None = None
+
+
+def load_visits(conn: Connection, ids: Sequence[str]) -> list[WatchedVisit]:
+    """The visits with ``ids`` (by primary key)."""
+    rows = conn.execute(select(visits.c.id, visits.c.school_id, visits.c.state, visits.c.data, visits.c.address_text)
+                        .where(visits.c.id.in_(ids))).mappings().all()
+    return [WatchedVisit(r["id"], r["school_id"], r["state"], Visit.model_validate(r["data"]), r["address_text"])
+            for r in rows]
 
 
 class Watch:
@@ -119,10 +131,23 @@ class Watch:
     :param clock: what time it is.
     """
 
-    def __init__(self, *, store: Store, policies: Policies, service: Any, staff: Mapping[str, Mapping[str, StaffMember]],
-                 notifiers: Sequence[Notifier], clock: Clock) -> None:
+    def __init__(self, *, store: Store, policies: Policies, service: VisitService,
+                 staff: Mapping[str, Mapping[str, StaffMember]], notifiers: Sequence[Notifier], clock: Clock) -> None:
         self.store, self.policies, self.service = store, policies, service
         self.staff, self.notifiers, self.clock = staff, list(notifiers), clock
+
+    @classmethod
+    def from_runtime(cls, runtime: Runtime) -> "Watch":
+        """The watch over the configured store, schools, staff directories and notifiers."""
+        settings = runtime.settings
+        notifiers = load_notifiers(runtime.pm, settings, settings.watch.notifiers.configured())
+        return cls(store=runtime.store, policies=runtime.policies, service=VisitService.from_runtime(runtime),
+                   staff={school.id: runtime.staff(school.id) for school in settings.schools},
+                   notifiers=notifiers, clock=runtime.clock)
+
+    def member(self, school: str, staff_id: str) -> StaffMember | None:
+        """``staff_id`` in ``school``'s directory, if there."""
+        return self.staff.get(school, {}).get(staff_id)
 
     # --- the policy, for one visit -----------------------------------------------------------
 
@@ -135,12 +160,10 @@ class Watch:
     def recipients(self, school: str, visit: Visit, who: Sequence[str]) -> tuple[Recipient, ...]:
         """The people ``who`` (roles) reaches: named staff from the directory, and the visiting staff."""
         people: dict[str, Recipient] = {}
-        roles = set(who)
-        for member in self.staff.get(school, {}).values():
-            if roles & set(member.roles):
-                people[member.id] = _recipient(member)
-        if VISITING_STAFF in roles:
-            for member in visit.staff:
+        for role in who:  # in the chain's order: the office before the headteacher
+            members = visit.staff if role == VISITING_STAFF else [
+                m for m in self.staff.get(school, {}).values() if role in m.roles]
+            for member in members:
                 people.setdefault(member.id, _recipient(member))
         return tuple(people.values())
 
@@ -157,7 +180,7 @@ class Watch:
             if not due:
                 break
             self._look_at(due, now, result)
-        self._deliver(result)
+        self.deliver(result)
         result.seconds = _time.perf_counter() - started
         self._beat(now, cursor, result)
         return result
@@ -178,13 +201,11 @@ class Watch:
             _enqueue(conn, [(vid, now) for vid in ids])
         return top
 
-    def _due(self, now: datetime) -> list[_Visit]:
+    def _due(self, now: datetime) -> list[WatchedVisit]:
         with self.store.connect() as conn:
             ids = conn.execute(select(watch_queue.c.visit_id).where(watch_queue.c.due_at <= now)
                                .order_by(watch_queue.c.due_at).limit(BATCH)).scalars().all()
-            rows = conn.execute(select(visits.c.id, visits.c.school_id, visits.c.state, visits.c.data)
-                                .where(visits.c.id.in_(ids))).mappings().all()
-        return [_Visit(r["id"], r["school_id"], r["state"], Visit.model_validate(r["data"])) for r in rows]
+            return load_visits(conn, ids)
 
     @staticmethod
     def fired(conn: Connection, visit_ids: Sequence[str]) -> dict[str, dict[str, Fired]]:
@@ -196,11 +217,11 @@ class Watch:
             found[r.visit_id][r.key] = Fired(r.key, r.due_at, r.closed_at)
         return found
 
-    def _look_at(self, rows: Sequence[_Visit], now: datetime, result: TickResult) -> None:
+    def _look_at(self, rows: Sequence[WatchedVisit], now: datetime, result: TickResult) -> None:
         """Assess a batch of visits, move each on (its own audited transaction), then record them in one."""
         with self.store.connect() as conn:
             fired = self.fired(conn, [row.id for row in rows])
-        work: list[tuple[_Visit, Assessment | None, bool]] = []
+        work: list[tuple[WatchedVisit, Assessment | None, bool]] = []
         for row in rows:
             result.checked += 1
             if row.state not in WATCHED_STATES:
@@ -208,7 +229,7 @@ class Watch:
                 continue
             plan, chain = self.plan_and_chain(row.school, row.visit)
             assessment = assess(row.visit, plan, chain, fired[row.id], now)
-            moved = row.state not in LIVE_STATES or self._move(row, assessment, fired[row.id], result)
+            moved = row.state not in LIVE_STATES or self.move(row, assessment, fired[row.id], result)
             work.append((row, assessment, moved))
         with self.store.begin() as conn:
             for row, assessment, moved in work:
@@ -225,7 +246,7 @@ class Watch:
                         result.closed += _close(conn, row, closure.key, closure.reason, now)
                     _reschedule(conn, row.id, assessment.next_due)
 
-    def _move(self, row: _Visit, assessment: Assessment, fired: Mapping[str, Fired], result: TickResult) -> bool:
+    def move(self, row: WatchedVisit, assessment: Assessment, fired: Mapping[str, Fired], result: TickResult) -> bool:
         """Bring the visit's state up to what its open events say (overdue, escalated), before recording them."""
         closing = {c.key for c in assessment.closures}
         open_keys = [k for k, f in fired.items() if f.closed_at is None and k not in closing]
@@ -244,12 +265,15 @@ class Watch:
         return True
 
     def record(self, conn: Connection, school: str, visit: Visit, event: DueEvent, now: datetime,
-               result: TickResult | None = None, *, actor: str = ACTOR) -> int | None:
+               result: TickResult | None = None, *, actor: str = ACTOR,
+               action: str = "escalation.fired") -> int | None:
         """Insert ``event`` (once: its key is unique) with a notification row per notifier and address."""
+        reminder = event.kind == "checkin-reminder"  # a reminder is sent, not acknowledged: closed at once
         inserted = conn.execute(
             _insert(conn, escalations).values(
                 visit_id=event.visit_id, kind=event.kind, step_index=event.step_index, key=event.key,
                 due_at=event.due_at, fired_at=now, school_id=school, who=list(event.who), message=event.text,
+                closed_at=now if reminder else None, note="reminder sent" if reminder else None,
             ).on_conflict_do_nothing(index_elements=["key"]).returning(escalations.c.id)
         ).scalar_one_or_none()
         if inserted is None:
@@ -265,7 +289,7 @@ class Watch:
                  for n in self.notifiers if n.name not in reached]
         if rows:
             conn.execute(notifications.insert(), rows)
-        audit.append(conn, actor=actor, action="escalation.fired", school_id=school, visit_id=event.visit_id,
+        audit.append(conn, actor=actor, action=action, school_id=school, visit_id=event.visit_id,
                      at=now, detail={"escalation_id": inserted, "key": event.key, "kind": event.kind,
                                      "step": event.step_index, "who": list(event.who)})
         if result is not None:
@@ -273,7 +297,7 @@ class Watch:
                                            event.due_at))
         return inserted
 
-    def _close_all(self, conn: Connection, row: _Visit, now: datetime, reason: str) -> None:
+    def _close_all(self, conn: Connection, row: WatchedVisit, now: datetime, reason: str) -> None:
         keys = conn.execute(select(escalations.c.key).where(escalations.c.visit_id == row.id,
                                                               escalations.c.closed_at.is_(None))).scalars().all()
         for key in keys:
@@ -281,7 +305,7 @@ class Watch:
 
     # --- delivery ------------------------------------------------------------------------------
 
-    def _deliver(self, result: TickResult) -> None:
+    def deliver(self, result: TickResult) -> None:
         """Send every pending or retrying notification; record each outcome."""
         by_name = {n.name: n for n in self.notifiers}
         outcomes: list[tuple[int, dict[str, Any]]] = []
@@ -382,10 +406,20 @@ def _reschedule(conn: Connection, visit_id: str, next_due: datetime | None) -> N
         _upsert(conn, watch_queue, {"visit_id": visit_id, "due_at": next_due}, ["visit_id"])
 
 
-def _close(conn: Connection, row: _Visit, key: str, reason: str, now: datetime) -> int:
+def _close(conn: Connection, row: WatchedVisit, key: str, reason: str, now: datetime) -> int:
     closed = conn.execute(update(escalations).where(escalations.c.key == key, escalations.c.closed_at.is_(None))
                           .values(closed_at=now, note=func.coalesce(escalations.c.note, reason))).rowcount
     if closed:
         audit.append(conn, actor=ACTOR, action="escalation.closed", school_id=row.school, visit_id=row.id, at=now,
                      detail={"key": key, "reason": reason})
     return closed
+
+
+def enqueue_now(conn: Connection, visit_id: str, now: datetime) -> None:
+    """Have the next tick look at ``visit_id`` (after a person changed its escalations)."""
+    _enqueue(conn, [(visit_id, now)])
+
+
+def tick(runtime: Runtime, now: datetime | None = None) -> TickResult:
+    """One tick of the watch over the runtime's store (``hvc watch --once``)."""
+    return Watch.from_runtime(runtime).tick(now)

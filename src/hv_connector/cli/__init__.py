@@ -13,17 +13,21 @@ from hv_connector.cli import (
     dashboard_cmd,
     db_cmd,
     demo_cmd,
+    escalation_cmd,
     plugins_cmd,
     policy_cmd,
     push_cmd,
+    status_cmd,
     sync_cmd,
     visit_cmd,
+    watch_cmd,
 )
 from hv_connector.cli.common import cli
 from hv_connector.errors import HvcError
 
 COMMAND_MODULES = (
     policy_cmd, plugins_cmd, visit_cmd, config_cmd, db_cmd, audit_cmd, push_cmd, sync_cmd, dashboard_cmd, demo_cmd,
+    watch_cmd, escalation_cmd, status_cmd,
 )
 """Modules that add commands to :data:`cli` (imported for their side effect)."""
 

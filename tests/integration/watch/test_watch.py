@@ -51,7 +51,7 @@ def test_an_overdue_visit_walks_pottons_chain_once_and_moves_to_escalated(store:
     assert [k for k, *_ in fired(store)] == ["checkin-reminder"]  # 10:55: phone as you leave
     run(watch, clock, until_minutes=180, every=7)  # a cron every 7 minutes, from the start again
     assert fired(store) == [
-        ("checkin-reminder", 0, "10:55", None),
+        ("checkin-reminder", 0, "10:55", "reminder sent"),
         ("overdue", 0, "11:10", None),
         ("overdue", 1, "11:20", None),
         ("overdue", 2, "11:35", None),

@@ -1,0 +1,99 @@
+"""``hvc escalation``: acknowledge an alarm, escalate now, stand down, and list what is open."""
+
+from __future__ import annotations
+
+import click
+
+from hv_connector.cli.common import cli, emit_json, runtime
+from hv_connector.escalations import Escalations, EscalationView
+from hv_connector.schedule import wall
+from hv_connector.watch import Watch
+
+
+def _escalations(ctx: click.Context) -> Escalations:
+    return Escalations(Watch.from_runtime(runtime(ctx)))
+
+
+def _as_option(func: object) -> object:
+    return click.option("--as", "by", required=True, metavar="STAFF_ID",
+                        help="Act as this member of staff (their id in the school's directory).")(func)
+
+
+@cli.group("escalation")
+def escalation() -> None:
+    """Act on the watch's alarms: acknowledge, escalate now, stand down (staff safe), list."""
+
+
+@escalation.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Include closed events and reminders.")
+@click.option("--visit", "visit_id", help="Only this visit's events.")
+@click.option("--json", "as_json", is_flag=True, help="Print the events as JSON.")
+@click.pass_context
+def escalation_list(ctx: click.Context, show_all: bool, visit_id: str | None, as_json: bool) -> None:
+    """List open escalation events (who acknowledged each, and when)."""
+    events = _escalations(ctx).list(open_only=not show_all, visit_id=visit_id)
+    if as_json:
+        emit_json([e.as_json() for e in events])
+        return
+    if not events:
+        click.echo("No open escalations." if not show_all else "No escalations.")
+        return
+    for event in events:
+        _echo(event)
+
+
+@escalation.command("ack")
+@click.argument("escalation_id", type=int)
+@_as_option
+@click.option("--note", default="", help='What you did, e.g. "phoned, no answer".')
+@click.option("--json", "as_json", is_flag=True, help="Print the event as JSON.")
+@click.pass_context
+def escalation_ack(ctx: click.Context, escalation_id: int, by: str, note: str, as_json: bool) -> None:
+    """Take an alarm: the first acknowledgement wins and the others see who took it."""
+    event = _escalations(ctx).ack(escalation_id, by=by, note=note)
+    _result(event, as_json, f"acknowledged escalation {escalation_id}")
+
+
+@escalation.command("next")
+@click.argument("escalation_id", type=int)
+@_as_option
+@click.option("--json", "as_json", is_flag=True, help="Print the new event as JSON.")
+@click.pass_context
+def escalation_next(ctx: click.Context, escalation_id: int, by: str, as_json: bool) -> None:
+    """Escalate now: fire the chain's next step without waiting for its time limit."""
+    event = _escalations(ctx).escalate_now(escalation_id, by=by)
+    _result(event, as_json, f"escalated: step {event.step_index + 1} fired as escalation {event.id}")
+
+
+@escalation.command("stand-down")
+@click.argument("visit_id")
+@_as_option
+@click.option("--note", default="", help='How you know staff are safe, e.g. "spoke to Alex, on her way back".')
+@click.option("--json", "as_json", is_flag=True, help="Print the closed events as JSON.")
+@click.pass_context
+def escalation_stand_down(ctx: click.Context, visit_id: str, by: str, note: str, as_json: bool) -> None:
+    """Staff are safe: close every open escalation of VISIT_ID."""
+    closed = _escalations(ctx).stand_down(visit_id, by=by, note=note)
+    if as_json:
+        emit_json([e.as_json() for e in closed])
+        return
+    click.echo(f"stood down visit {visit_id}: {len(closed)} escalation(s) closed")
+
+
+def _result(event: EscalationView, as_json: bool, headline: str) -> None:
+    if as_json:
+        emit_json(event.as_json())
+        return
+    click.echo(headline)
+    _echo(event)
+
+
+def _echo(event: EscalationView) -> None:
+    state = "open" if event.open else f"closed {wall(event.closed_at)}" if event.closed_at else "closed"
+    taken = (f"acknowledged by {event.acknowledged_by_name} at {wall(event.acknowledged_at)}"
+             if event.acknowledged_at else "not acknowledged")
+    click.echo(f"#{event.id:<5} visit {event.visit_id}  {event.kind} step {event.step_index + 1}  "
+               f"fired {wall(event.fired_at or event.due_at)}  → {', '.join(event.who)}  [{state}; {taken}]")
+    click.echo(f"       {event.message}")
+    if event.note:
+        click.echo(f"       note: {event.note}")

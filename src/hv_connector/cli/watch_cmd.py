@@ -1,0 +1,140 @@
+"""``hvc watch``: the lone-worker watch, once (cron) or as a daemon, and its drills."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from hv_connector import outbox
+from hv_connector.cli.common import cli, emit_json, parse_moment, runtime
+from hv_connector.clock import FixedClock
+from hv_connector.drill import DrillStep, run_drill
+from hv_connector.plugins import merged_registry
+from hv_connector.runtime import Runtime
+from hv_connector.schedule import wall
+from hv_connector.watch import TickResult, Watch
+
+log = logging.getLogger("hv_connector.watch")
+
+WATCH_HELP = """Watch staff who are out: check-in reminders, overdue returns, the school's escalation chain.
+
+Each tick works out from the store what has fallen due, records each event
+once (so a restart never repeats or misses one), moves the visit to overdue or
+escalated, and tells people through the configured notifiers. The daemon also
+pushes urgent CPOMS records (safeguarding concerns) as soon as they are written.
+
+\b
+  hvc watch --once          one tick, for cron (every minute)
+  hvc watch                 a daemon, ticking every [watch] tick_seconds; stops cleanly on SIGTERM
+  hvc watch --drill potton  run Potton's chain against a simulated clock; nothing is sent
+
+\b
+Exit codes: 0 done (--once: every notification went out); 1 some notification failed
+(it is retried on the next tick, and the escalation is on the board); 2 bad configuration.
+"""
+
+
+@cli.command("watch", help=WATCH_HELP)
+@click.option("--once", is_flag=True, help="Run one tick and exit (for cron).")
+@click.option("--drill", "drill_school", metavar="SCHOOL", help="Run SCHOOL's chain on a simulated clock and print it.")
+@click.option("--code-word", is_flag=True, help="With --drill: the staff use the code word 10 minutes in.")
+@click.option("--at", "at", metavar="TIME", help="With --drill: the simulated sign-out time (default now).")
+@click.option("--as", "by", default="", metavar="STAFF_ID", help="With --drill: who runs the drill (for the audit log).")
+@click.option("--now", "now", metavar="TIME",
+              help="TESTS AND TRIALS ONLY: tick as if it were TIME (implies --once). Never use it for real.")
+@click.option("--json", "as_json", is_flag=True, help="Print the tick's (or the drill's) result as JSON.")
+@click.pass_context
+def watch(ctx: click.Context, once: bool, drill_school: str | None, code_word: bool, at: str | None, by: str,
+          now: str | None, as_json: bool) -> None:
+    rt = runtime(ctx)
+    if drill_school is not None:
+        rt.school(drill_school)
+        start = parse_moment(at, "--at") or rt.clock.now()
+        _show_drill(run_drill(Watch.from_runtime(rt), drill_school, start, by=by, code_word=code_word), as_json)
+        return
+    moment = parse_moment(now, "--now")
+    if moment is not None:
+        rt.clock = FixedClock(moment)
+    the_watch = Watch.from_runtime(rt)
+    if once or moment is not None:
+        result = the_watch.tick()
+        _show_tick(result, as_json)
+        ctx.exit(1 if result.failures else 0)
+    run_daemon(the_watch, rt.settings.watch.tick_seconds, _concern_pusher(rt),
+               on_tick=lambda r: _show_tick(r, as_json, quiet=True))
+
+
+def run_daemon(the_watch: Watch, interval: float, push_concerns: Callable[[], None] | None = None, *,
+               on_tick: Callable[[TickResult], None] = lambda _r: None,
+               stop: threading.Event | None = None) -> None:
+    """Tick every ``interval`` seconds until SIGTERM/SIGINT (or ``stop``), finishing the tick in hand."""
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda _signum, _frame: stop.set())
+    log.info("watch started: a tick every %s seconds", interval)
+    while not stop.is_set():
+        started = time.monotonic()
+        try:
+            on_tick(the_watch.tick())
+            if push_concerns is not None:
+                push_concerns()
+        except Exception:  # the watch must outlive a bad tick (the database restarting, a plugin bug)
+            log.exception("watch tick failed; trying again in %s seconds", interval)
+        stop.wait(max(0.0, interval - (time.monotonic() - started)))
+    log.info("watch stopped")
+
+
+def _concern_pusher(rt: Runtime) -> Callable[[], None] | None:
+    """Push due safeguarding concerns to CPOMS (what ``hvc push --concerns-only`` does), if any school has CPOMS."""
+    if not any(school.cpoms for school in rt.settings.schools):
+        return None
+    sink_for = outbox.open_sinks(rt.settings, merged_registry(rt.pm, "report_sinks"), rt.settings.schools)
+    pusher = outbox.Pusher(rt.store, sink_for, now=rt.clock.now)
+
+    def push() -> None:
+        if pusher.due(concerns_only=True, limit=1):
+            summary = asyncio.run(pusher.run(concerns_only=True))
+            log.info("pushed concerns: sent %d, waiting %d", summary.count("sent"), summary.count("waiting"))
+
+    return push
+
+
+def _show_tick(result: TickResult, as_json: bool, *, quiet: bool = False) -> None:
+    if as_json:
+        emit_json(result.as_json())
+        return
+    if quiet and not (result.fired or result.failures):
+        return
+    for event in result.fired:
+        click.echo(f"fired   #{event.id} visit {event.visit_id} {event.kind} step {event.step_index + 1} "
+                   f"(due {wall(event.due_at)})")
+    for visit_id, state in result.moved:
+        click.echo(f"moved   visit {visit_id} → {state}")
+    for failure in result.failures:
+        click.echo(f"hvc: notifier failed: {failure}", err=True)
+    click.echo(f"watch {wall(result.at)}: checked {result.checked}, fired {len(result.fired)}, "
+               f"closed {result.closed}, delivered {result.delivered}, failures {len(result.failures)}")
+
+
+def _show_drill(steps: list[DrillStep], as_json: bool) -> None:
+    if as_json:
+        emit_json([step.as_json() for step in steps])
+        return
+    click.echo("DRILL — nothing is sent; this is what the chain would do:")
+    for step in steps:
+        people = ", ".join(_person(r) for r in step.reaches) or "nobody named in the directory"
+        click.echo(f"{wall(step.at)}  {step.event.kind:<16} → {', '.join(step.event.who)}: {people}")
+        click.echo(f"           {step.event.text}")
+
+
+def _person(recipient: Any) -> str:
+    contact = recipient.mobile or recipient.email
+    return f"{recipient.name} ({contact})" if contact else recipient.name

@@ -1,0 +1,87 @@
+"""Drills: run a school's check-in plan and escalation chain against a simulated clock.
+
+Lone-working guidance asks schools to test their procedure regularly. A drill
+builds a visit that goes out now and is never heard from again (or, with
+``code_word=True``, whose staff use the code word ten minutes in), runs the
+pure schedule from sign-out until the chain runs out, and lists each event:
+when it would fire, who it reaches (roles, and the named staff from the
+directory) and what they read. Nothing is sent and nothing is written except
+one ``watch.drill`` audit entry saying the drill was run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from hv_connector import audit
+from hv_connector.models import CheckIn, StaffMember, Visit
+from hv_connector.notify import Recipient
+from hv_connector.schedule import DueEvent, Fired, assess, utc, wall
+from hv_connector.testing import base_visit
+from hv_connector.watch import ACTOR, Watch
+
+MAX_EVENTS = 100
+"""A chain longer than this is a plugin bug; the drill stops rather than loop."""
+
+
+@dataclass(frozen=True)
+class DrillStep:
+    """One event the drill would have fired."""
+
+    at: datetime
+    event: DueEvent
+    reaches: tuple[Recipient, ...]
+
+    def as_json(self) -> dict[str, object]:
+        return {"at": self.at.isoformat(), "local": wall(self.at), "kind": self.event.kind,
+                "step": self.event.step_index, "who": list(self.event.who), "text": self.event.text,
+                "reaches": [{"name": r.name, "roles": list(r.roles), "mobile": r.mobile, "email": r.email}
+                            for r in self.reaches]}
+
+
+DRILL_STAFF = (StaffMember(id="drill-visitor-1", name="Visitor One (drill)", mobile="07700 900998"),
+               StaffMember(id="drill-visitor-2", name="Visitor Two (drill)", mobile="07700 900999"))
+"""Stand-ins for the visiting staff: a drill reaches the people at school, not anyone out."""
+
+
+def drill_visit(school: str, start: datetime) -> Visit:
+    """A visit by two stand-in staff, signed out at ``start``, starting ten minutes later, due back in an hour."""
+    data = base_visit(school, reason="drill", start=start + timedelta(minutes=10))
+    data.update(id=f"drill-{school}", signed_out_at=start.isoformat(), purpose="Drill: no real visit.",
+                address="(drill)", pupil={"name": "Drill", "known_in_mis": False},
+                staff=[m.model_dump(mode="json") for m in DRILL_STAFF], risk_assessment=None)
+    return Visit.model_validate(data)
+
+
+def simulate(watch: Watch, school: str, start: datetime, *, code_word: bool = False) -> list[DrillStep]:
+    """Every event the school's plan and chain would fire for a visit out from ``start`` that never comes back."""
+    visit = drill_visit(school, start)
+    if code_word:
+        visit = visit.model_copy(update={"check_ins": (CheckIn(at=start + timedelta(minutes=20), kind="staff-call",
+                                                               code_word_used=True),)})
+    plan, chain = watch.plan_and_chain(school, visit)
+    fired: dict[str, Fired] = {}
+    steps: list[DrillStep] = []
+    now = utc(start)
+    while len(steps) < MAX_EVENTS:
+        result = assess(visit, plan, chain, fired, now)
+        for event in result.events:
+            fired[event.key] = Fired(event.key, event.due_at)
+            steps.append(DrillStep(now, event, watch.recipients(school, visit, event.who)))
+        for closure in result.closures:
+            fired[closure.key] = Fired(closure.key, fired[closure.key].due_at, closed_at=now)
+        if result.next_due is None:
+            break
+        now = result.next_due
+    return steps
+
+
+def run_drill(watch: Watch, school: str, start: datetime, *, by: str, code_word: bool = False) -> list[DrillStep]:
+    """:func:`simulate`, and one audit entry saying the drill was run (the only thing written)."""
+    steps = simulate(watch, school, start, code_word=code_word)
+    with watch.store.begin() as conn:
+        audit.append(conn, actor=by or ACTOR, action="watch.drill", school_id=school, at=utc(watch.clock.now()),
+                     detail={"simulated_from": utc(start).isoformat(), "code_word": code_word, "events": len(steps),
+                             "last": steps[-1].event.kind if steps else None})
+    return steps

@@ -1,0 +1,247 @@
+"""People acting on the watch's events, and the live board: the API the CLI and the dashboard call.
+
+* :meth:`Escalations.board` — who is out, where, due back when, the next
+  check-in, overdue or not, and the escalation step reached.
+* :meth:`Escalations.list` — escalation events, open ones by default.
+* :meth:`Escalations.ack` — "I've got this" with a note ("phoned, no
+  answer"). The first acknowledgement wins; the others are told who took it.
+  The visiting staff cannot acknowledge their own alarm (someone may be
+  making them).
+* :meth:`Escalations.escalate_now` — fire the chain's next step at once; its
+  own time limit runs from now.
+* :meth:`Escalations.stand_down` — staff are safe: every open event of the
+  visit is closed. The visiting staff cannot stand down their own alarm.
+
+Every action is written to the audit log in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, select, update
+
+from hv_connector import audit
+from hv_connector.clock import local
+from hv_connector.errors import InputError, RefusedError
+from hv_connector.models import StaffMember
+from hv_connector.schedule import Assessment, next_check_in, next_step, staff_names, utc, wall
+from hv_connector.store.schema import escalations, visits
+from hv_connector.watch import LIVE_STATES, TickResult, Watch, WatchedVisit, enqueue_now, load_visits
+
+
+@dataclass(frozen=True)
+class EscalationView:
+    """One escalation event as people see it (the message never holds the code word)."""
+
+    id: int
+    visit_id: str
+    school_id: str
+    kind: str
+    step_index: int
+    due_at: datetime
+    fired_at: datetime | None
+    who: tuple[str, ...]
+    message: str
+    acknowledged_by: str | None
+    acknowledged_by_name: str | None
+    acknowledged_at: datetime | None
+    note: str | None
+    closed_at: datetime | None
+
+    @property
+    def open(self) -> bool:
+        return self.closed_at is None
+
+    def as_json(self) -> dict[str, object]:
+        return {**self.__dict__, "who": list(self.who), "open": self.open}
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """One visit out, as the live board shows it."""
+
+    visit_id: str
+    school_id: str
+    state: str
+    staff: str
+    """The visiting staff's names."""
+    address: str | None
+    planned_start: datetime
+    expected_return: datetime | None
+    next_check_in: datetime | None
+    next_check_in_what: str | None
+    overdue: bool
+    """Past the expected return (the state may not have caught up until the grace has passed)."""
+    escalation: EscalationView | None
+    """The latest open escalation event, if any (its step, who acknowledged it)."""
+    open_escalations: int
+
+    def as_json(self) -> dict[str, object]:
+        return {**self.__dict__, "escalation": self.escalation.as_json() if self.escalation else None}
+
+
+class Escalations:
+    """Acknowledge, escalate now, stand down; list events; the live board. Built on a :class:`Watch`."""
+
+    def __init__(self, watch: Watch) -> None:
+        self.watch = watch
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def list(self, *, open_only: bool = True, visit_id: str | None = None) -> list[EscalationView]:
+        """Escalation events, oldest first: the open ones (default), or all, optionally of one visit."""
+        query = select(escalations).order_by(escalations.c.id)
+        if open_only:
+            query = query.where(escalations.c.closed_at.is_(None))
+        if visit_id is not None:
+            query = query.where(escalations.c.visit_id == visit_id)
+        with self.watch.store.connect() as conn:
+            return [self._view(row) for row in conn.execute(query).mappings()]
+
+    def get(self, escalation_id: int) -> EscalationView:
+        """The event ``escalation_id``, or :class:`InputError`."""
+        with self.watch.store.connect() as conn:
+            return self._load(conn, escalation_id)
+
+    def board(self, now: datetime | None = None, *, school: str | None = None) -> list[BoardRow]:
+        """Every visit out now (signed out, overdue, escalated), most urgent first."""
+        now = utc(now or self.watch.clock.now())
+        query = select(visits.c.id).where(visits.c.state.in_(LIVE_STATES))
+        if school is not None:
+            query = query.where(visits.c.school_id == school)
+        with self.watch.store.connect() as conn:
+            out = load_visits(conn, conn.execute(query).scalars().all())
+            events = conn.execute(select(escalations).where(escalations.c.visit_id.in_([v.id for v in out]),
+                                                            escalations.c.closed_at.is_(None))
+                                  .order_by(escalations.c.id)).mappings().all()
+        open_by_visit: dict[str, list[EscalationView]] = {}
+        for row in events:
+            open_by_visit.setdefault(row["visit_id"], []).append(self._view(row))
+        rows = [self._board_row(v, open_by_visit.get(v.id, []), now) for v in out]
+        return sorted(rows, key=_urgency)
+
+    def _board_row(self, row: WatchedVisit, open_events: Sequence[EscalationView], now: datetime) -> BoardRow:
+        plan, _ = self.watch.plan_and_chain(row.school, row.visit)
+        upcoming = next_check_in(row.visit, plan)
+        back = row.visit.expected_return
+        chain_events = [e for e in open_events if e.kind != "checkin-reminder"]
+        return BoardRow(
+            visit_id=row.id, school_id=row.school, state=row.state, staff=staff_names(row.visit),
+            address=row.address, planned_start=row.visit.planned_start, expected_return=back,
+            next_check_in=upcoming[0] if upcoming else None, next_check_in_what=upcoming[1] if upcoming else None,
+            overdue=back is not None and now > utc(back), escalation=chain_events[-1] if chain_events else None,
+            open_escalations=len(open_events),
+        )
+
+    # --- acting ------------------------------------------------------------------------------------
+
+    def ack(self, escalation_id: int, *, by: str, note: str = "") -> EscalationView:
+        """Acknowledge an event ("phoned, no answer"): the first one wins, the others see who took it."""
+        now = utc(self.watch.clock.now())
+        with self.watch.store.begin() as conn:
+            event = self._load(conn, escalation_id)
+            target = self._visit(conn, event.visit_id)
+            person = self._person(target, by, "acknowledge")
+            if event.acknowledged_by is not None:
+                raise RefusedError(f"escalation {escalation_id} was already acknowledged by "
+                                   f"{event.acknowledged_by_name} at {wall(event.acknowledged_at or now)}"
+                                   + (f" ({event.note})" if event.note else ""))
+            if not event.open:
+                raise RefusedError(f"escalation {escalation_id} is closed ({event.note or 'stood down'}); "
+                                   "nothing to acknowledge")
+            taken = conn.execute(
+                update(escalations).where(escalations.c.id == escalation_id, escalations.c.acknowledged_by.is_(None))
+                .values(acknowledged_by=by, acknowledged_at=now, note=note.strip() or None)).rowcount
+            if taken != 1:  # someone acknowledged it between our read and our write
+                raise RefusedError(f"escalation {escalation_id} was acknowledged by someone else just now: "
+                                   f"`hvc escalation list` shows who")
+            audit.append(conn, actor=by, action="escalation.ack", school_id=target.school, visit_id=target.id,
+                         at=now, detail={"escalation_id": escalation_id, "step": event.step_index, "kind": event.kind,
+                                         "note": note.strip(), "by_name": person.name})
+            return self._load(conn, escalation_id)
+
+    def escalate_now(self, escalation_id: int, *, by: str) -> EscalationView:
+        """Fire the next step of the chain that ``escalation_id`` belongs to, now."""
+        now = utc(self.watch.clock.now())
+        with self.watch.store.connect() as conn:
+            event = self._load(conn, escalation_id)
+            target = self._visit(conn, event.visit_id)
+            fired = self.watch.fired(conn, [target.id])[target.id]
+        self._person(target, by, "escalate", allow_visiting=True)
+        plan, chain = self.watch.plan_and_chain(target.school, target.visit)
+        step = next_step(target.visit, plan, chain, fired, now)
+        if step is None:
+            raise RefusedError(f"visit {target.id} has no running escalation with a step left to take; "
+                               "`hvc escalation list` shows what is open")
+        result = TickResult(at=now)
+        if target.state in LIVE_STATES and not self.watch.move(target, Assessment(events=(step,)), fired, result):
+            raise RefusedError(f"visit {target.id} changed while you acted: look at it again")
+        with self.watch.store.begin() as conn:
+            new_id = self.watch.record(conn, target.school, target.visit, step, now, result, actor=by,
+                                       action="escalation.escalated-now")
+            enqueue_now(conn, target.id, now)
+        if new_id is None:
+            raise RefusedError(f"the next step for visit {target.id} fired just now; `hvc escalation list` shows it")
+        self.watch.deliver(result)
+        return self.get(new_id)
+
+    def stand_down(self, visit_id: str, *, by: str, note: str = "") -> list[EscalationView]:
+        """Staff are safe: close every open event of the visit. Returns the events closed."""
+        now = utc(self.watch.clock.now())
+        with self.watch.store.begin() as conn:
+            target = self._visit(conn, visit_id)
+            person = self._person(target, by, "stand down")
+            open_ids = conn.execute(select(escalations.c.id).where(
+                escalations.c.visit_id == visit_id, escalations.c.closed_at.is_(None))).scalars().all()
+            if not open_ids:
+                raise RefusedError(f"visit {visit_id} has no open escalation to stand down")
+            reason = f"stood down by {person.name} at {wall(now)}" + (f": {note.strip()}" if note.strip() else "")
+            conn.execute(update(escalations).where(escalations.c.id.in_(open_ids))
+                         .values(closed_at=now, note=reason))
+            audit.append(conn, actor=by, action="escalation.stand-down", school_id=target.school, visit_id=visit_id,
+                         at=now, detail={"escalations": list(open_ids), "note": note.strip(), "by_name": person.name})
+            enqueue_now(conn, visit_id, now)
+            return [self._load(conn, i) for i in open_ids]
+
+    # --- helpers -------------------------------------------------------------------------------------
+
+    def _person(self, target: WatchedVisit, by: str, doing: str, *, allow_visiting: bool = False) -> StaffMember:
+        person = self.watch.member(target.school, by)
+        if person is None:
+            raise InputError(f"--as: {by!r} is not in {target.school}'s staff directory (`hvc config show` lists it)")
+        if not allow_visiting and by in {s.id for s in target.visit.staff}:
+            raise RefusedError(f"{person.name} is on visit {target.id} and cannot {doing} their own alarm: "
+                               "someone at school must do it")
+        return person
+
+    def _visit(self, conn: Connection, visit_id: str) -> WatchedVisit:
+        found = load_visits(conn, [visit_id])
+        if not found:
+            raise InputError(f"there is no visit {visit_id!r} (`hvc visit list` shows them)")
+        return found[0]
+
+    def _load(self, conn: Connection, escalation_id: int) -> EscalationView:
+        row = conn.execute(select(escalations).where(escalations.c.id == escalation_id)).mappings().one_or_none()
+        if row is None:
+            raise InputError(f"there is no escalation {escalation_id} (`hvc escalation list` shows the open ones)")
+        return self._view(row)
+
+    def _view(self, row: object) -> EscalationView:
+        get = row.__getitem__  # type: ignore[attr-defined]
+        school = get("school_id") or ""
+        by = get("acknowledged_by")
+        member = self.watch.member(school, by) if by else None
+        return EscalationView(
+            id=get("id"), visit_id=get("visit_id"), school_id=school, kind=get("kind"), step_index=get("step_index"),
+            due_at=get("due_at"), fired_at=get("fired_at"), who=tuple(get("who") or ()), message=get("message") or "",
+            acknowledged_by=by, acknowledged_by_name=member.name if member else by,
+            acknowledged_at=get("acknowledged_at"), note=get("note"), closed_at=get("closed_at"),
+        )
+
+
+def _urgency(row: BoardRow) -> tuple[int, datetime]:
+    rank = {"escalated": 0, "overdue": 1}.get(row.state, 3 if not row.overdue else 2)
+    return rank, local(row.expected_return or row.planned_start)

@@ -1,0 +1,109 @@
+"""``hvc watch``, ``hvc escalation`` and ``hvc status`` as a school's office uses them."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from watchkit import START, STAFF, add_visits, visit_document  # noqa: E402
+
+from hv_connector.cli import main  # noqa: E402
+from hv_connector.store import Store  # noqa: E402
+from hv_connector.store.schema import audit  # noqa: E402
+
+
+def write_config(tmp_path: Path, database_url: str) -> Path:
+    """hvc.toml for Potton with its fictional directory (the tests' and the trials' configuration)."""
+    people = "\n".join(
+        f'[[staff.potton]]\nid = "{p["id"]}"\nname = "{p["name"]}"\nroles = {json.dumps(p["roles"])}\n'
+        f'mobile = "{p["mobile"]}"\n' + (f'email = "{p["email"]}"\n' if p.get("email") else "")
+        for p in STAFF
+    )
+    path = tmp_path / "hvc.toml"
+    path.write_text(f'[database]\nurl = "{database_url}"\n\n[schools.potton]\nname = "Potton Primary School"\n'
+                    f'policy = "potton"\n\n{people}')
+    return path
+
+
+@pytest.fixture
+def config(tmp_path: Path, sqlite_url: str) -> Path:
+    path = write_config(tmp_path, sqlite_url)
+    store = Store.open(sqlite_url, upgrade=True)
+    add_visits(store, [visit_document("V1")])
+    store.close()
+    return path
+
+
+@pytest.fixture
+def hvc(config: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
+    """Run ``hvc --config hvc.toml ARGS``, with the clock showing ``at`` when given."""
+
+    def run(*args: str, at: datetime | None = None) -> int:
+        if at is not None:
+            monkeypatch.setenv("HVC_CLOCK_START", f"{at.isoformat()}@{time.time()}")
+        return main(["--config", str(config), *args])
+
+    return run
+
+
+def test_the_office_takes_the_alarm_and_the_others_see_who_did(hvc: Callable[..., int],
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    assert hvc("watch", "--now", (START + timedelta(minutes=20)).isoformat()) == 0
+    assert "fired   #1 visit V1 checkin-missed step 1 (due 10:20 GMT)" in capsys.readouterr().out
+    at = START + timedelta(minutes=22)
+    assert hvc("escalation", "ack", "1", "--as", "s1", at=at) == 1
+    assert "Alex Visitor is on visit V1 and cannot acknowledge their own alarm" in capsys.readouterr().err
+    assert hvc("escalation", "ack", "1", "--as", "pt-office", "--note", "phoned, no answer", at=at) == 0
+    capsys.readouterr()
+    assert hvc("escalation", "ack", "1", "--as", "pt-dsl", at=at) == 1
+    assert ("escalation 1 was already acknowledged by Ola Office at 10:22 GMT (phoned, no answer)"
+            in capsys.readouterr().err)
+    assert hvc("escalation", "next", "1", "--as", "pt-office", at=at) == 0
+    assert "escalated: step 2 fired as escalation 2" in capsys.readouterr().out
+    assert hvc("escalation", "list", "--json") == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(e["id"], e["step_index"], e["who"], e["acknowledged_by_name"]) for e in listed] == [
+        (1, 0, ["office"], "Ola Office"), (2, 1, ["headteacher"], None)]
+    assert hvc("escalation", "stand-down", "V1", "--as", "pt-head", "--note", "Alex rang in", at=at) == 0
+    assert "2 escalation(s) closed" in capsys.readouterr().out
+    assert hvc("escalation", "list") == 0
+    assert capsys.readouterr().out.strip() == "No open escalations."
+
+
+def test_status_raises_the_alarm_when_the_watch_stops(hvc: Callable[..., int],
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    assert hvc("status", at=START) == 1
+    assert "the watch has never run" in capsys.readouterr().out
+    assert hvc("watch", "--now", START.isoformat(), "--json") == 0
+    assert json.loads(capsys.readouterr().out)["checked"] == 1
+    assert hvc("status", at=START + timedelta(minutes=2)) == 0
+    assert "the watch ticked 2 min ago" in capsys.readouterr().out
+    assert hvc("status", "--json", at=START + timedelta(minutes=6)) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["watch"]["running"] is False and "THE WATCH HAS STOPPED" in report["watch"]["message"]
+
+
+def test_a_drill_prints_the_chain_and_writes_only_its_audit_entry(hvc: Callable[..., int], sqlite_url: str,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert hvc("watch", "--drill", "potton", "--at", "2026-11-24T14:00", "--as", "pt-dsl") == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "DRILL — nothing is sent; this is what the chain would do:"
+    assert "14:15 GMT  checkin-reminder → office: Ola Office (07700 900104)" in out
+    assert "14:30 GMT  checkin-missed   → office: Ola Office (07700 900104)" in out
+    assert "14:40 GMT  checkin-missed   → headteacher: Jo Watts-Test (07700 900101)" in out
+    assert "14:55 GMT  checkin-missed   → headteacher: Jo Watts-Test (07700 900101)" in out  # Call the police
+    assert "15:05 GMT  checkin-reminder → visiting-staff: Visitor One (drill) (07700 900998)" in out
+    assert "15:10 GMT  chain-exhausted  → office, headteacher: Ola Office (07700 900104), Jo Watts-Test" in out
+    store = Store.open(sqlite_url)
+    with store.connect() as conn:
+        assert conn.execute(select(audit.c.action, audit.c.actor)).all() == [("watch.drill", "pt-dsl")]
+    store.close()
