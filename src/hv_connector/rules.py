@@ -14,11 +14,14 @@ A plugin author writes one function per rule id and lets the book answer the
 
 A check returns ``None`` when the rule holds, the message when it is broken,
 or a :class:`Verdict` to give a lower severity or name particular fields.
+:func:`staff_away` and :func:`overdue_by` answer what every school's
+escalation rule asks: are staff still out, and how late are they?
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Callable, Iterable, Union
 
 from hv_connector import hookimpl
@@ -114,6 +117,19 @@ def _finding(info: RuleInfo, verdict: Verdict) -> Finding:
         clause=info.clause,
         fields=verdict.fields if verdict.fields is not None else info.fields,
     )
+
+
+def staff_away(visit: Visit) -> bool:
+    """Staff have signed out for the visit and are not back yet."""
+    return visit.signed_out_at is not None and visit.returned_at is None
+
+
+def overdue_by(visit: Visit, ctx: PolicyContext) -> timedelta | None:
+    """How far past its expected return the visit is at ``ctx.now`` while staff are away;
+    ``None`` when they are back or not yet due."""
+    if not staff_away(visit) or visit.expected_return is None or ctx.now <= visit.expected_return:
+        return None
+    return ctx.now - visit.expected_return
 
 
 class RuleBookPolicy:

@@ -6,7 +6,7 @@ A check returns ``None`` when the rule holds, or a message telling staff what to
 from __future__ import annotations
 
 from hv_connector.models import PolicyContext, Severity, Stage, Visit
-from hv_connector.rules import RuleBook
+from hv_connector.rules import RuleBook, overdue_by, staff_away
 
 from hvc_hexthorpe.policy import COORDINATOR_ROLES, SAFEGUARDING_ROLES, SCHOOL, about_safeguarding, clause
 
@@ -90,12 +90,12 @@ def sign_out_reception(visit: Visit, ctx: PolicyContext) -> str | None:
                    "and SLT calls the police where necessary.",
            fields=("expected_return", "returned_at", "check_ins", "escalation_started_at"))
 def escalation(visit: Visit, ctx: PolicyContext) -> str | None:
-    if visit.signed_out_at is None or visit.returned_at is not None:
+    if not staff_away(visit):
         return None
     if any(c.concerns or c.code_word_used for c in visit.check_ins):
         return ("A contact from the visit raised a concern: tell the duty member of SLT now; SLT calls the police "
                 "if needed.")
-    if visit.expected_return is None or ctx.now <= visit.expected_return:
+    if overdue_by(visit, ctx) is None:
         return None
     if visit.escalation_started_at is None:
         return ("Staff are not back at the agreed time: the admin team phones them on their mobiles now; if there "

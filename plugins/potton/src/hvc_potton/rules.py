@@ -11,7 +11,7 @@ from datetime import time, timedelta
 
 from hv_connector.clock import local
 from hv_connector.models import PolicyContext, Severity, StaffMember, Stage, Visit
-from hv_connector.rules import RuleBook, Verdict
+from hv_connector.rules import RuleBook, Verdict, overdue_by, staff_away
 
 BLOCK, WARN, INFO = Severity.BLOCK, Severity.WARN, Severity.INFO
 
@@ -315,11 +315,11 @@ def tutoring_room(visit: Visit, ctx: PolicyContext) -> str | None:
                    "police are called where there is concern for their welfare.",
            fields=("expected_return", "returned_at", "check_ins", "escalation_started_at"))
 def escalation(visit: Visit, ctx: PolicyContext) -> str | None:
-    if visit.signed_out_at is None or visit.returned_at is not None:
+    if not staff_away(visit):
         return None
     if any(c.code_word_used for c in visit.check_ins):
         return "The code word was used: call the police (999) now, then tell the headteacher."
-    if visit.expected_return is None or ctx.now <= visit.expected_return:
+    if overdue_by(visit, ctx) is None:
         return None
     if visit.escalation_started_at is None:
         return ("Staff are past their expected return: the office phones them now and, if they cannot be "

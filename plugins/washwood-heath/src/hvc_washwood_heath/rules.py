@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from hv_connector.clock import local
 from hv_connector.models import EscalationStep, PolicyContext, Severity, Stage, Visit
-from hv_connector.rules import RuleBook, Verdict
+from hv_connector.rules import RuleBook, Verdict, overdue_by, staff_away
 
 from hvc_washwood_heath.policy import (
     ESCALATION,
@@ -137,14 +137,14 @@ def _step_due(overdue: timedelta) -> EscalationStep:
                    "told, and SLT call the police where necessary.",
            fields=("expected_return", "returned_at", "check_ins"))
 def escalation(visit: Visit, ctx: PolicyContext) -> str | None:
-    if visit.signed_out_at is None or visit.returned_at is not None:
+    if not staff_away(visit):
         return None
     if any(c.concerns or c.code_word_used for c in visit.check_ins):
         return ("A contact from the visit gave cause for concern: tell the relevant members of SLT now; they call "
                 "the police where necessary.")
-    if visit.expected_return is None or ctx.now <= visit.expected_return:
+    late = overdue_by(visit, ctx)
+    if late is None:
         return None
-    late = ctx.now - visit.expected_return
     return f"Staff are {late.total_seconds() // 60:.0f} minutes late back. Now: {_step_due(late).action}"
 
 
