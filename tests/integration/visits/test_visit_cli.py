@@ -13,7 +13,10 @@ import pytest
 
 from visitkit import NOW, REVIEW_WARNING, birchwood_request, potton_request, seed_pupils, write_config  # type: ignore[import-not-found]
 from hv_connector.cli import main
+from hv_connector.clock import FixedClock
+from hv_connector.runtime import Runtime
 from hv_connector.store import Store
+from hv_connector.visits import VisitService
 
 CLOCK = f"{NOW.isoformat()}@"  # HVC_CLOCK_START: the shifted clock reads 08:00 on 23 Nov when each run starts
 
@@ -123,14 +126,12 @@ sys.exit(main(["visit", "authorise", sys.argv[1], "--as", sys.argv[2]]))
 
 def test_two_processes_authorising_at_once_one_wins_and_the_other_is_told_who(
         tmp_path: Path, database_url: str) -> None:
+    config = write_config(tmp_path / "hvc.toml", database_url)
     with Store.open(database_url, upgrade=True) as store:
         seed_pupils(store)
-    env = {**os.environ, "HVC_CONFIG": str(write_config(tmp_path / "hvc.toml", database_url)),
-           "HVC_CLOCK_START": CLOCK}
-    asked = subprocess.run([sys.executable, "-m", "hv_connector", "visit", "request", "--file",
-                            request_file(tmp_path, birchwood_request()), "--as", "bw-pastoral", "--json"],
-                           env=env, capture_output=True, text=True, check=True)
-    visit_id = json.loads(asked.stdout)["visit"]["id"]
+        runtime = Runtime(config_path=config, clock=FixedClock(NOW), store=store)
+        visit_id = VisitService.from_runtime(runtime).request(birchwood_request(), by="bw-pastoral").record.id
+    env = {**os.environ, "HVC_CONFIG": str(config), "HVC_CLOCK_START": CLOCK}
     runs = [subprocess.Popen([sys.executable, "-c", AUTHORISE, visit_id, who], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for who in ("bw-dsl", "bw-slt")]
