@@ -14,6 +14,7 @@ from hvc_tui.session import FormChoices, Preview, VisitDetail
 from textual.message import Message
 
 from hv_connector import queries
+from hv_connector.escalations import BoardRow
 from hv_connector.outbox import OutboxRecord
 from hv_connector.visits import ActionResult
 
@@ -30,7 +31,7 @@ class PendingLoaded(Message):
 class BoardLoaded(Message):
     """The visits that are out, as of one board tick."""
 
-    rows: list[queries.BoardRow]
+    rows: list[BoardRow]
 
 
 @dataclass

@@ -17,6 +17,7 @@ from hv_connector import audit, outbox, queries
 from hv_connector.audit import AuditEntry
 from hv_connector.briefing import PupilBriefing, pupil_briefing
 from hv_connector.errors import ConfigError, HvcError, InputError
+from hv_connector.escalations import BoardRow, Escalations, EscalationView
 from hv_connector.models import (
     Finding,
     PupilRef,
@@ -67,11 +68,14 @@ class Session:
 
     :param service: the visit lifecycle on the store (its clock is the dashboard's clock).
     :param actor: the directory id of the person using the dashboard.
+    :param escalations: the watch's events (acknowledge, escalate now, stand down) and the live board.
     :param schools: the schools shown (default: the actor's own school).
     """
 
-    def __init__(self, service: VisitService, actor: str, schools: Sequence[str] | None = None) -> None:
+    def __init__(self, service: VisitService, escalations: Escalations, actor: str,
+                 schools: Sequence[str] | None = None) -> None:
         self.service = service
+        self.escalations = escalations
         self.member, self.school_id = _find_member(service, actor)
         self.schools = list(schools) if schools else [self.school_id]
         unknown = sorted(set(self.schools) - set(service.directory.schools()))
@@ -87,19 +91,15 @@ class Session:
     def now(self) -> datetime:
         return self.service.clock.now()
 
-    def names(self) -> dict[str, str]:
-        """Staff id → name across the schools shown."""
-        return {m.id: m.name for school in self.schools for m in self.service.directory.staff.get(school, {}).values()}
-
     # --- reads ---------------------------------------------------------------------------------
 
     def pending(self, text: str = "") -> queries.PendingPage:
         with self.store.connect() as conn:
             return queries.pending(conn, schools=self.schools, text=text)
 
-    def board(self) -> list[queries.BoardRow]:
-        with self.store.connect() as conn:
-            return queries.board(conn, schools=self.schools, names=self.names())
+    def board(self) -> list[BoardRow]:
+        """Visits out now in the schools shown, most urgent first."""
+        return [row for row in self.escalations.board() if row.school_id in self.schools]
 
     def outbox(self) -> list[queries.OutboxRow]:
         with self.store.connect() as conn:
@@ -171,6 +171,15 @@ class Session:
 
     def report(self, visit_id: str, outcome: VisitOutcome) -> ActionResult:
         return self.service.report(visit_id, outcome, by=self.member.id)
+
+    def acknowledge_step(self, escalation_id: int, note: str) -> EscalationView:
+        return self.escalations.ack(escalation_id, by=self.member.id, note=note)
+
+    def escalate_now(self, escalation_id: int) -> EscalationView:
+        return self.escalations.escalate_now(escalation_id, by=self.member.id)
+
+    def stand_down(self, visit_id: str, note: str = "") -> list[EscalationView]:
+        return self.escalations.stand_down(visit_id, by=self.member.id, note=note)
 
     def retry(self, outbox_id: int) -> outbox.OutboxRecord:
         return outbox.retry(self.store, outbox_id, actor=self.member.id, now=self.now)

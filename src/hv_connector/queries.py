@@ -7,7 +7,6 @@ as with fifty thousand:
 - :func:`pending` — visits waiting for a decision (``visits`` by its
   ``(state, expected_return)`` index), soonest first, with the block / warn /
   info counts of each visit's latest ``visit_events`` findings;
-- :func:`board` — visits that are out, with each one's open escalation;
 - :func:`outbox_rows` — records waiting or parked, without their payloads;
 - :func:`sync_status` — the last run per school and the open quarantine;
 - :func:`find_pupils` — pupils whose name holds what was typed.
@@ -22,12 +21,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy import Connection, and_, func, or_, select
 
 from hv_connector.models import Finding, Severity
 from hv_connector.models.common import Frozen
 from hv_connector.store.schema import (
-    escalations,
     outbox,
     pupil_attendance,
     pupils,
@@ -39,10 +37,6 @@ from hv_connector.store.schema import (
 
 PAGE = 200
 """Rows a list reads at most: a screen never holds more than a lead can scan."""
-
-LIVE_STATES = ("signed-out", "overdue", "escalated")
-"""Visits that are out."""
-
 
 class PendingRow(Frozen):
     """One visit waiting for a decision, as the pending-review table shows it."""
@@ -64,29 +58,6 @@ class PendingPage(Frozen):
 
     rows: tuple[PendingRow, ...]
     total: int
-
-
-class BoardRow(Frozen):
-    """One visit that is out, as the live board shows it."""
-
-    visit_id: str
-    school_id: str
-    state: str
-    pupil_name: str
-    address: str
-    staff: str
-    """The visiting staff's names, comma separated."""
-    signed_out_at: datetime | None
-    expected_return: datetime | None
-    last_contact: datetime | None
-    checkin_due: datetime | None
-    """When the check-in an open reminder is about falls due."""
-    escalation_id: int | None = None
-    """The open escalation step, if the chain is running."""
-    escalation_kind: str | None = None
-    step_index: int | None = None
-    step_text: str | None = None
-    acknowledged_by: str | None = None
 
 
 class OutboxRow(Frozen):
@@ -211,60 +182,6 @@ def latest_findings(conn: Connection, visit_id: str) -> list[Finding]:
     return [Finding.model_validate(f) for f in stored or ()]
 
 
-def board(conn: Connection, *, schools: Sequence[str] | None = None, names: dict[str, str] | None = None,
-          limit: int = PAGE) -> list[BoardRow]:
-    """Visits that are out, most serious first (escalated, overdue, then by expected return).
-
-    :param names: staff id → name, to show who went (ids shown for anyone not in it).
-    """
-    names = names or {}
-    where = [visits.c.state.in_(LIVE_STATES)]
-    if schools is not None:
-        where.append(visits.c.school_id.in_(list(schools)))
-    rank = case((visits.c.state == "escalated", 0), (visits.c.state == "overdue", 1), else_=2)
-    query = _with_pupil(select(visits.c.id, visits.c.school_id, visits.c.state, visits.c.address_text,
-                               visits.c.staff_ids, visits.c.expected_return, visits.c.data,
-                               _pupil_name().label("pupil_name")))
-    rows = conn.execute(query.where(*where).order_by(rank, visits.c.expected_return, visits.c.id).limit(limit)).all()
-    open_events = _open_escalations(conn, [row.id for row in rows])
-    found = []
-    for row in rows:
-        data = row.data or {}
-        contacts = [c.get("at") for c in data.get("check_ins") or ()] + [data.get("signed_out_at")]
-        last = max((datetime.fromisoformat(c) for c in contacts if c), default=None)
-        step = open_events.get(row.id, {})
-        reminder = step.get("checkin-reminder")
-        chain = step.get("chain")
-        found.append(BoardRow(
-            visit_id=row.id, school_id=row.school_id, state=row.state, pupil_name=row.pupil_name or "(no name)",
-            address=row.address_text or "", staff=", ".join(names.get(s, s) for s in row.staff_ids or ()),
-            signed_out_at=_moment(data.get("signed_out_at")), expected_return=row.expected_return,
-            last_contact=last, checkin_due=reminder.due_at if reminder else None,
-            escalation_id=chain.id if chain else None, escalation_kind=chain.kind if chain else None,
-            step_index=chain.step_index if chain else None, step_text=chain.message if chain else None,
-            acknowledged_by=chain.acknowledged_by if chain else None,
-        ))
-    return found
-
-
-def _moment(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def _open_escalations(conn: Connection, visit_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Visit id → its latest open reminder (``"checkin-reminder"``) and latest open chain step (``"chain"``)."""
-    if not visit_ids:
-        return {}
-    found: dict[str, dict[str, Any]] = {}
-    rows = conn.execute(select(escalations).where(escalations.c.visit_id.in_(list(visit_ids)),
-                                                  escalations.c.closed_at.is_(None))
-                        .order_by(escalations.c.id))
-    for row in rows:
-        slot = "checkin-reminder" if row.kind == "checkin-reminder" else "chain"
-        found.setdefault(row.visit_id, {})[slot] = row
-    return found
-
-
 def outbox_rows(conn: Connection, *, schools: Sequence[str] | None = None, limit: int = PAGE) -> list[OutboxRow]:
     """Records not yet in CPOMS (pending, sending, parked): parked first, then concerns, oldest first."""
     where = [outbox.c.status.in_(("pending", "sending", "parked"))]
@@ -313,7 +230,8 @@ def find_pupils(conn: Connection, school_id: str, text: str, *, limit: int = 20)
             pupil_attendance.c.school_id == pupils.c.school_id, pupil_attendance.c.pupil_mis_id == pupils.c.mis_id,
             pupil_attendance.c.period == "3m")))
         .where(pupils.c.school_id == school_id, pupils.c.archived_at.is_(None),
-               or_(func.lower(name).like(pattern, escape="\\"), func.lower(pupils.c.surname).like(pattern, escape="\\")))
+               or_(func.lower(name).like(pattern, escape="\\"),
+                   func.lower(pupils.c.surname).like(pattern, escape="\\")))
         .order_by(pupils.c.surname, pupils.c.forename, pupils.c.mis_id).limit(limit)
     ).all()
     return [PupilHit(school_id=school_id, mis_id=r.mis_id, name=r.name or r.mis_id, upn=r.upn, year_group=r.year_group,

@@ -6,22 +6,30 @@ The clock is fixed at 08:00 on Monday 23 November 2026 (London); visits are plan
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from unittest.mock import patch
 
 from hvc_tui.session import Session
 from sqlalchemy import insert, update
 
 from hv_connector.clock import FixedClock, at_london
+from hv_connector.escalations import Escalations
 from hv_connector.models import StaffMember, VisitOutcome
 from hv_connector.plugins import Policies, build_plugin_manager
 from hv_connector.store import Store
-from hv_connector.store.schema import escalations, outbox, pupil_attendance, pupils, quarantine, sync_runs
+from hv_connector.store.schema import outbox, pupil_attendance, pupils, quarantine, sync_runs
 from hv_connector.testing import staff
 from hv_connector.visits import Directory, VisitService
+from hv_connector.watch import Watch
 
 NOW = at_london(date(2026, 11, 23), time(8, 0))
+"""When the visits are asked for; the world's clock then moves to :data:`BOARD_NOW`."""
+BOARD_NOW = at_london(date(2026, 11, 23), time(9, 36))
+"""When the screens look: the early visit (back by 09:25, grace 10 minutes) is overdue, its first step fired."""
+EARLY = at_london(date(2026, 11, 23), time(8, 45))
 START = at_london(date(2026, 11, 23), time(10, 0))
 REVIEW_WARNING = "core.policy-review-overdue"
 """Potton's policy was due for review by October 2026: every Potton visit carries this warning."""
@@ -66,12 +74,12 @@ def seed_pupils(store: Store) -> None:
                                                          possible=100, attended=88, authorised=4, unauthorised=8))
 
 
-def request(pupil: str = "A1000000001", **fields: Any) -> dict[str, Any]:
+def request(pupil: str = "A1000000001", start: datetime = START, **fields: Any) -> dict[str, Any]:
     """A Potton request the policy is happy with, but for its overdue review date (a warning)."""
     doc: dict[str, Any] = {
         "school": "potton", "pupil": pupil, "reason": "unexplained-absence",
         "purpose": "Talk with the family about attendance.",
-        "planned_start": START.isoformat(), "expected_return": (START + timedelta(hours=1)).isoformat(),
+        "planned_start": start.isoformat(), "expected_return": (start + timedelta(minutes=40)).isoformat(),
         "staff": ["pt-v1", "pt-v2"], "parents_informed": True, "parent_agreement": True,
         "line_manager_informed": True, "logged_with_office": True, "phones_given_to_office": True,
         "background_shown_at": NOW.isoformat(),
@@ -92,7 +100,13 @@ class World:
     ids: dict[str, str]
 
     def session(self, actor: str = "pt-head") -> Session:
-        return Session(self.service, actor)
+        return Session(self.service, self.escalations, actor)
+
+    @property
+    def escalations(self) -> Escalations:
+        watch = Watch(store=self.store, policies=self.service.policies, service=self.service,
+                      staff=self.service.directory.staff, notifiers=[], clock=self.clock)
+        return Escalations(watch)
 
 
 def make_world(store: Store) -> World:
@@ -102,25 +116,40 @@ def make_world(store: Store) -> World:
     service = VisitService(store=store, policies=Policies(build_plugin_manager()), directory=directory(),
                            clock=clock)
     seed_pupils(store)
+    numbers = itertools.count(1)
+    with patch("hv_connector.visits.secrets") as ids_source:
+        ids_source.token_hex.side_effect = lambda _: f"{next(numbers):010d}"
+        ids = _visits(service)
+    world = World(store, clock, service, ids)
+    clock.set(EARLY + timedelta(minutes=11))  # Potton's office calls ten minutes after the start
+    service.check_in(ids["overdue"], by="pt-office", kind="office-call", note="All fine, staying 30 minutes")
+    clock.set(BOARD_NOW)
+    world.escalations.watch.tick()
+    _records(store, ids)
+    return world
+
+
+def _visits(service: VisitService) -> dict[str, str]:
     ids: dict[str, str] = {}
     ids["warned"] = service.request(request("A1000000002"), by="pt-v1").record.id
     no_word = request("A1000000003", risk_assessment={"completed_by": "pt-head"})
     ids["blocked"] = service.request(no_word, by="pt-v1").record.id
     for name, pupil in (("out", "A1000000004"), ("overdue", "A1000000005"), ("returned", "A1000000006"),
                         ("reported", "A1000000001")):
-        visit_id = service.request(request(pupil), by="pt-v1").record.id
+        start = EARLY if name == "overdue" else START
+        visit_id = service.request(request(pupil, start), by="pt-v1").record.id
         service.authorise(visit_id, by="pt-head", ack=[REVIEW_WARNING])
         service.sign_out(visit_id, by="pt-office")
         ids[name] = visit_id
-    service.mark_overdue(ids["overdue"])
     for name in ("returned", "reported"):
         service.return_(ids[name], by="pt-office")
     service.report(ids["reported"], VisitOutcome(child_seen=True, child_words="I like school."), by="pt-v1")
+    return ids
+
+
+def _records(store: Store, ids: dict[str, str]) -> None:
+    """What a push and a sync would have written: a record CPOMS refused, a run with a record quarantined."""
     with store.begin() as conn:
-        conn.execute(insert(escalations).values(
-            visit_id=ids["overdue"], kind="overdue", step_index=0, key=f"{ids['overdue']}/overdue@x/step/0",
-            due_at=NOW, fired_at=NOW, school_id="potton", who=["office"],
-            message="Phone the visiting staff: Alex Visitor, Sam Second"))
         conn.execute(update(outbox).where(outbox.c.visit_id == ids["reported"]).values(
             status="parked", attempts=1, last_error="422: category 'Home visit' is not known [sic]"))
         conn.execute(insert(sync_runs).values(school_id="potton", started_at=NOW - timedelta(hours=2),
@@ -130,4 +159,3 @@ def make_world(store: Store) -> World:
         conn.execute(insert(quarantine).values(school_id="potton", resource="students", record_id="[red]X9[/]",
                                                reason="no surname", payload={}, first_seen_at=NOW,
                                                last_seen_at=NOW))
-    return World(store, clock, service, ids)

@@ -24,44 +24,55 @@ from textual.binding import Binding
 from textual.widgets import Footer, Header, Static
 from textual.worker import get_current_worker
 
-from hv_connector import queries
+from hv_connector.escalations import BoardRow
 
-COLUMNS = ("Status", "Pupil", "Where", "Staff", "Out since", "Due back", "Check-in due", "Last contact",
-           "Escalation", "Visit")
+COLUMNS: tuple[tuple[str, int | None], ...] = (
+    ("Status", None), ("Staff out", 24), ("Due back", None), ("Next check-in", 13), ("Escalation", 36),
+    ("Where", 28), ("Started", None), ("Visit", None))
+"""Column labels and widths: long texts are cut to fit; the whole of each is on the visit screen."""
 
 
-def status_cell(row: queries.BoardRow, now: datetime) -> Text:
+def status_cell(row: BoardRow, now: datetime) -> Text:
     """The state with its symbol, and how late (never colour alone)."""
     text = cells.state(row.state)
-    if row.state != "signed-out" and row.expected_return is not None and now > row.expected_return:
-        text.append(f" {int((now - row.expected_return).total_seconds() // 60)}m late")
+    if row.overdue and row.expected_return is not None:
+        if row.state == "signed-out":
+            text = Text("▲ late", style="bold yellow")
+        text.append(f" {int((now - row.expected_return).total_seconds() // 60)}m")
     return text
 
 
-def escalation_cell(row: queries.BoardRow) -> Text:
-    if row.escalation_id is None:
+def escalation_cell(row: BoardRow) -> Text:
+    step = row.escalation
+    if step is None:
         return cells.literal(None)
-    text = Text(f"step {(row.step_index or 0) + 1}: ", style="bold")
-    text.append(row.step_text or row.escalation_kind or "")
-    if row.acknowledged_by:
-        text.append(f" ✔ {row.acknowledged_by}", style="green")
+    text = Text(f"step {step.step_index + 1} ", style="bold")
+    if step.acknowledged_by:
+        text.append(f"✔ {step.acknowledged_by_name}: {step.note or 'taken'}", style="green")
+    else:
+        text.append(f"‼ {step.message or step.kind}", style="bold red")
     return text
 
 
-def row_cells(row: queries.BoardRow, now: datetime) -> tuple[Text, ...]:
-    due = cells.when(row.checkin_due, with_day=False)
-    if row.checkin_due is not None:
-        due = Text(f"☎ {due.plain}", style="bold yellow" if row.checkin_due <= now else "")
-    return (status_cell(row, now), cells.literal(row.pupil_name), cells.literal(row.address),
-            cells.literal(row.staff), cells.when(row.signed_out_at, with_day=False),
-            cells.when(row.expected_return, with_day=False), due, cells.when(row.last_contact, with_day=False),
-            escalation_cell(row), cells.literal(row.visit_id))
+def check_in_cell(row: BoardRow, now: datetime) -> Text:
+    if row.next_check_in is None:
+        return cells.literal(None)
+    due = row.next_check_in <= now
+    return Text(f"{'☎ DUE ' if due else ''}{cells.when(row.next_check_in, with_day=False).plain}",
+                style="bold yellow" if due else "")
+
+
+def row_cells(row: BoardRow, now: datetime) -> tuple[Text, ...]:
+    return (status_cell(row, now), cells.literal(row.staff), cells.when(row.expected_return, with_day=False),
+            check_in_cell(row, now), escalation_cell(row), cells.literal(row.address),
+            cells.when(row.planned_start, with_day=False), cells.literal(row.visit_id))
 
 
 class BoardScreen(HvcScreen):
     """Visits that are out, escalated first, refreshed on a timer."""
 
     CSS_PATH = "board.tcss"
+    AUTO_FOCUS = "#board"
     TITLE = "Live board"
     BINDINGS = [
         Binding("k", "acknowledge", "Acknowledge", id="board.acknowledge",
@@ -76,7 +87,7 @@ class BoardScreen(HvcScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.rows: dict[str, queries.BoardRow] = {}
+        self.rows: dict[str, BoardRow] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -85,7 +96,9 @@ class BoardScreen(HvcScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(StableTable).add_columns(*COLUMNS)
+        table = self.query_one(StableTable)
+        for label, width in COLUMNS:
+            table.add_column(label, width=width)
         self.timer = self.set_interval(self.app.board_seconds, self.load)
 
     def on_screen_resume(self) -> None:
@@ -107,14 +120,14 @@ class BoardScreen(HvcScreen):
         now = self.app.session.now
         self.rows = {row.visit_id: row for row in message.rows}
         self.query_one(StableTable).replace_rows([(row.visit_id, row_cells(row, now)) for row in message.rows])
-        late = sum(1 for row in message.rows if row.state != "signed-out")
+        late = sum(1 for row in message.rows if row.overdue or row.escalation is not None)
         self.query_one("#status", Static).update(
             f"{len(message.rows)} out, {late} late or escalating · updated {cells.when(now, with_day=False).plain}"
             f" · every {self.app.board_seconds:g}s")
 
     # --- acting on the highlighted visit -----------------------------------------------------------
 
-    def _selected(self) -> queries.BoardRow | None:
+    def _selected(self) -> BoardRow | None:
         key = self.query_one(StableTable).selected_key
         return self.rows.get(key) if key else None
 
@@ -129,26 +142,28 @@ class BoardScreen(HvcScreen):
 
     def action_acknowledge(self) -> None:
         row = self._selected()
-        if row is None or row.escalation_id is None:
+        if row is None or row.escalation is None:
             self.notify("The highlighted visit has no open escalation step to acknowledge.", severity="warning")
             return
-        session, escalation_id = self.app.session, row.escalation_id
+        session, step = self.app.session, row.escalation
 
         def chosen(decision: Decision | None) -> None:
             if decision is not None:
-                self.act(f"Step {(row.step_index or 0) + 1} on {row.visit_id} acknowledged.",
-                         lambda: session.acknowledge_step(escalation_id, decision.text))
-        self.app.push_screen(DecisionDialog(f"Acknowledge step {(row.step_index or 0) + 1} on {row.visit_id}",
+                self.act(f"Step {step.step_index + 1} on {row.visit_id} acknowledged.",
+                         lambda: session.acknowledge_step(step.id, decision.text))
+        self.app.push_screen(DecisionDialog(f"Acknowledge step {step.step_index + 1} on {row.visit_id}: "
+                                            f"{step.message}",
                                             prompt="What you did (e.g. phoned, no answer)", required=True,
                                             confirm="Acknowledge"), chosen)
 
     def action_escalate(self) -> None:
         row = self._selected()
-        if row is None:
+        if row is None or row.escalation is None:
+            self.notify("The highlighted visit has no running escalation to take further.", severity="warning")
             return
-        session = self.app.session
+        session, step = self.app.session, row.escalation
         self._confirm(f"Escalate {row.visit_id} ({row.staff}) to the next step now?",
-                      f"Next step fired on {row.visit_id}.", lambda: session.escalate_now(row.visit_id))
+                      f"Next step fired on {row.visit_id}.", lambda: session.escalate_now(step.id))
 
     def action_stand_down(self) -> None:
         row = self._selected()

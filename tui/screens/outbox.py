@@ -20,6 +20,7 @@ class OutboxScreen(HvcScreen):
     """Records not yet in CPOMS: parked first, then concerns, oldest first."""
 
     CSS_PATH = "outbox.tcss"
+    AUTO_FOCUS = "#outbox"
     TITLE = "CPOMS outbox"
     BINDINGS = [
         Binding("t", "retry", "Retry", id="outbox.retry",

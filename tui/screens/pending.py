@@ -19,6 +19,7 @@ class PendingScreen(HvcScreen):
     """Visits in ``requested``: emergencies first, then soonest start; type to filter."""
 
     CSS_PATH = "pending.tcss"
+    AUTO_FOCUS = "#pending"
     TITLE = "Pending review"
     BINDINGS = [
         Binding("o", "open", "Open", id="pending.open",
@@ -38,8 +39,6 @@ class PendingScreen(HvcScreen):
     def on_mount(self) -> None:
         table = self.query_one(StableTable)
         table.add_columns(*COLUMNS)
-        table.focus()
-        self.load("")
 
     def on_screen_resume(self) -> None:
         self.load(self.query_one("#filter", Input).value)

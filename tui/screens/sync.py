@@ -16,6 +16,7 @@ class SyncScreen(HvcScreen):
     """The last run per school and the open quarantine."""
 
     CSS_PATH = "sync.tcss"
+    AUTO_FOCUS = "#runs"
     TITLE = "MIS sync"
     BINDINGS = [Binding("f5", "reload", "Reload", id="sync.reload", tooltip="Read the sync status again")]
 

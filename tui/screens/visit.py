@@ -62,7 +62,8 @@ def findings_text(detail: VisitDetail) -> Text:
             text.append(f" {finding.rule_id}", style="bold")
             text.append(f" — {finding.message}\n")
             text.append(f"      {finding.clause}\n", style="italic dim")
-            decision = overridden.get(finding.rule_id) if finding.severity is Severity.BLOCK else acked.get(finding.rule_id)
+            decided = overridden if finding.severity is Severity.BLOCK else acked
+            decision = decided.get(finding.rule_id)
             if decision is not None:
                 verb = "overridden" if finding.severity is Severity.BLOCK else "acknowledged"
                 text.append(f"      ✔ {verb} by {decision.by} at {_when(decision.at)}", style="green")

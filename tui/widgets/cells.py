@@ -39,7 +39,7 @@ def literal(value: object, style: str = "") -> Text:
     """``value`` as text exactly as written (never markup); ``—`` for nothing."""
     if value is None or value == "":
         return Text("—", style="dim")
-    return Text(str(value), style=style, no_wrap=True, overflow="ellipsis")
+    return Text(str(value), style=style)
 
 
 def when(moment: datetime | None, *, with_day: bool = True) -> Text:

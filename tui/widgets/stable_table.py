@@ -24,14 +24,14 @@ class StableTable(DataTable[Text]):
             columns = list(self.columns)
             for key, cells in rows:
                 for column, cell in zip(columns, cells):
-                    self.update_cell(key, column, cell)
+                    self.update_cell(key, column, cell, update_width=True)
             return
         self.clear()
         for key, cells in rows:
             self.add_row(*cells, key=key)
         if selected in keys:
             self.move_cursor(row=keys.index(selected), animate=False, scroll=False)
-        self.scroll_to(scroll_x, scroll_y, animate=False)
+        self.call_after_refresh(self.scroll_to, scroll_x, scroll_y, animate=False)
 
     @property
     def selected_key(self) -> str | None:

@@ -10,7 +10,9 @@ import click
 
 from hv_connector.cli.common import cli, runtime
 from hv_connector.errors import ConfigError
+from hv_connector.escalations import Escalations
 from hv_connector.visits import VisitService
+from hv_connector.watch import Watch
 
 MODES = ("pending", "board", "outbox", "sync")
 
@@ -34,5 +36,5 @@ def dashboard(ctx: click.Context, by: str | None, schools: tuple[str, ...], mode
     from hvc_tui.app import HvcApp
     from hvc_tui.session import Session
 
-    session = Session(VisitService.from_runtime(rt), by, schools or None)
+    session = Session(VisitService.from_runtime(rt), Escalations(Watch.from_runtime(rt)), by, schools or None)
     HvcApp(session, board_seconds=refresh, mode=mode).run()
