@@ -27,9 +27,23 @@ from hv_connector import audit
 from hv_connector.clock import local
 from hv_connector.errors import InputError, RefusedError
 from hv_connector.models import StaffMember
-from hv_connector.schedule import Assessment, next_check_in, next_step, staff_names, utc, wall
+from hv_connector.schedule import (
+    Assessment,
+    next_check_in,
+    next_step,
+    staff_names,
+    utc,
+    wall,
+)
 from hv_connector.store.schema import escalations, visits
-from hv_connector.watch import LIVE_STATES, TickResult, Watch, WatchedVisit, enqueue_now, load_visits
+from hv_connector.watch import (
+    LIVE_STATES,
+    TickResult,
+    Watch,
+    WatchedVisit,
+    enqueue_now,
+    load_visits,
+)
 
 
 @dataclass(frozen=True)

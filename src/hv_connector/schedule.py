@@ -31,9 +31,10 @@ The pieces:
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Iterable, Literal, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from hv_connector.clock import local
 from hv_connector.models import CheckIn, CheckInPlan, CheckInStep, EscalationStep, Visit
@@ -127,7 +128,7 @@ def utc(moment: datetime) -> datetime:
     """``moment`` as an aware UTC datetime (arithmetic on it is absolute time)."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime: every time in hv-connector is timezone-aware")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def stamp(moment: datetime) -> str:

@@ -44,10 +44,24 @@ from hv_connector.errors import RefusedError
 from hv_connector.models import CheckInPlan, EscalationStep, StaffMember, Visit
 from hv_connector.notify import Notice, Notifier, Recipient, load_notifiers
 from hv_connector.plugins import Policies
-from hv_connector.schedule import VISITING_STAFF, Assessment, DueEvent, Fired, assess, utc
-from hv_connector.store import Store
-from hv_connector.store.schema import escalations, heartbeats, notifications, visit_events, visits, watch_queue
 from hv_connector.runtime import Runtime
+from hv_connector.schedule import (
+    VISITING_STAFF,
+    Assessment,
+    DueEvent,
+    Fired,
+    assess,
+    utc,
+)
+from hv_connector.store import Store
+from hv_connector.store.schema import (
+    escalations,
+    heartbeats,
+    notifications,
+    visit_events,
+    visits,
+    watch_queue,
+)
 from hv_connector.visits import WATCH, VisitService
 
 log = logging.getLogger(__name__)
@@ -137,7 +151,7 @@ class Watch:
         self.staff, self.notifiers, self.clock = staff, list(notifiers), clock
 
     @classmethod
-    def from_runtime(cls, runtime: Runtime) -> "Watch":
+    def from_runtime(cls, runtime: Runtime) -> Watch:
         """The watch over the configured store, schools, staff directories and notifiers."""
         settings = runtime.settings
         notifiers = load_notifiers(runtime.pm, settings, settings.watch.notifiers.configured())
@@ -330,7 +344,7 @@ class Watch:
             attempts = row["attempts"] + 1
             try:
                 notifier.send(notice, row["recipient"])
-            except Exception as exc:  # any notifier failure is reported and retried, never fatal
+            except Exception as exc:  # noqa: BLE001 - any notifier failure is reported and retried, never fatal
                 status = "failed" if attempts >= MAX_ATTEMPTS else "retrying"
                 error = f"{type(exc).__name__}: {exc}"[:500]
                 result.failures.append(f"{notifier.name} to {row['recipient']} (escalation {row['escalation_id']}): "

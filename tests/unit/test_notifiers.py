@@ -8,7 +8,7 @@ import socketserver
 import sys
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ from hv_connector.plugins import build_plugin_manager
 
 NOTICE = Notice(
     escalation_id=7, key="V1/code@x/step/2", kind="code-word", school_id="potton", visit_id="V1", step_index=2,
-    due_at=datetime(2026, 11, 23, 11, 0, tzinfo=timezone.utc), who=("dsl",),
+    due_at=datetime(2026, 11, 23, 11, 0, tzinfo=UTC), who=("dsl",),
     text="Priority call-back requested for Alex Visitor — follow the emergency step: Call the police (999).",
     recipients=(Recipient("Dee Lead", ("dsl",), email="dee@potton.example", mobile="07700 900123"),
                 Recipient("No Contact", ("dsl",))),

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hv_connector.clock import LONDON
-from hv_connector.models import CheckIn, CheckInPlan, CheckInStep, EscalationStep, Visit
+from hv_connector.models import CheckInPlan, CheckInStep, EscalationStep, Visit
 from hv_connector.schedule import Fired, assess, due_events, next_step
 from hv_connector.testing import base_visit
 
@@ -137,7 +138,7 @@ def test_more_time_closes_the_old_alarm_and_a_new_return_time_counts_afresh() ->
     extended = visit(expected_return=(BACK + timedelta(minutes=45)).isoformat())
     result = assess(extended, LEFT_HOME, CHAIN, fired, BACK + timedelta(minutes=12))
     assert result.events == () and [c.reason for c in result.closures] == ["expected return moved"]
-    assert result.next_due == (BACK + timedelta(minutes=40)).astimezone(timezone.utc)  # the left-home reminder
+    assert result.next_due == (BACK + timedelta(minutes=40)).astimezone(UTC)  # the left-home reminder
 
 
 def test_staff_back_closes_everything_and_nothing_more_is_due() -> None:
@@ -158,9 +159,9 @@ def test_escalate_now_fires_the_next_step_and_restarts_its_clock() -> None:
     now = BACK + timedelta(minutes=12)
     fired = {e.key: Fired(e.key, e.due_at) for e in due_events(visit(), LEFT_HOME, CHAIN, {}, now)}
     step = next_step(visit(), LEFT_HOME, CHAIN, fired, now)
-    assert step is not None and (step.step_index, step.due_at) == (1, now.astimezone(timezone.utc))
+    assert step is not None and (step.step_index, step.due_at) == (1, now.astimezone(UTC))
     fired[step.key] = Fired(step.key, step.due_at)
-    assert assess(visit(), LEFT_HOME, CHAIN, fired, now).next_due == (now + timedelta(minutes=15)).astimezone(timezone.utc)
+    assert assess(visit(), LEFT_HOME, CHAIN, fired, now).next_due == (now + timedelta(minutes=15)).astimezone(UTC)
     assert next_step(visit(), LEFT_HOME, CHAIN, {}, now) is None  # nothing running: nothing to escalate
 
 
@@ -174,7 +175,7 @@ def test_the_october_clock_change_neither_hastens_nor_delays_the_alarm() -> None
     assert due_events(v, LEFT_HOME, CHAIN, {}, back + timedelta(minutes=9)) == []
     events = due_events(v, LEFT_HOME, CHAIN, {}, datetime(2026, 10, 25, 1, 40, tzinfo=LONDON, fold=1))
     assert [e.kind for e in events] == ["overdue"]
-    assert events[0].due_at == datetime(2026, 10, 25, 1, 40, tzinfo=timezone.utc)
+    assert events[0].due_at == datetime(2026, 10, 25, 1, 40, tzinfo=UTC)
     assert "due back 01:30 GMT" in events[0].text
 
 
@@ -183,6 +184,6 @@ def test_an_interval_plan_moves_with_each_contact() -> None:
                                           offset_minutes=30, description="Agreed contact."),), grace_minutes=5)
     v = visit(check_ins=[{"at": (START + timedelta(minutes=5)).isoformat(), "kind": "staff-call"}])
     assert assess(v, plan, CHAIN, {}, START + timedelta(minutes=6)).next_due == (
-        START + timedelta(minutes=30)).astimezone(timezone.utc)  # 10:35 contact, reminded at 10:30
+        START + timedelta(minutes=30)).astimezone(UTC)  # 10:35 contact, reminded at 10:30
     missed = due_events(v, plan, CHAIN, {}, START + timedelta(minutes=40))
     assert [e.kind for e in missed] == ["checkin-missed"]

@@ -11,8 +11,9 @@ import logging
 import os
 import smtplib
 import subprocess
+from collections.abc import Callable, Mapping
 from email.message import EmailMessage
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from pydantic import SecretStr
 

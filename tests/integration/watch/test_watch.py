@@ -11,11 +11,17 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from watchkit import START, Recorder, add_visits, make_watch, visit_document  # noqa: E402
+from watchkit import START, Recorder, add_visits, make_watch, visit_document
 
-from hv_connector.clock import FixedClock, local  # noqa: E402
-from hv_connector.store import Store  # noqa: E402
-from hv_connector.store.schema import audit, escalations, notifications, visits, watch_queue  # noqa: E402
+from hv_connector.clock import FixedClock, local
+from hv_connector.store import Store
+from hv_connector.store.schema import (
+    audit,
+    escalations,
+    notifications,
+    visits,
+    watch_queue,
+)
 
 
 def state(store: Store, visit_id: str) -> str:
@@ -121,8 +127,8 @@ def test_a_failing_notifier_is_retried_and_reported_and_the_escalation_stands(st
     add_visits(store, [visit_document("V1")])
     first = watch.tick()
     assert len(first.fired) == 1 and first.delivered == 0
-    assert first.failures == [f"recorder to 07700 900104 (escalation {first.fired[0].id}): "
-                              "ConnectionError: gateway down; will retry"]
+    assert first.failures == [(f"recorder to 07700 900104 (escalation {first.fired[0].id}): "
+                               "ConnectionError: gateway down; will retry")]
     clock.advance(timedelta(seconds=30))
     assert watch.tick().failures and fired(store) == [("checkin-missed", 0, "10:20", None)]
     clock.advance(timedelta(seconds=30))

@@ -14,24 +14,11 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from watchkit import START, STAFF, add_visits, visit_document  # noqa: E402
+from watchkit import START, add_visits, visit_document, write_config
 
-from hv_connector.cli import main  # noqa: E402
-from hv_connector.store import Store  # noqa: E402
-from hv_connector.store.schema import audit  # noqa: E402
-
-
-def write_config(tmp_path: Path, database_url: str) -> Path:
-    """hvc.toml for Potton with its fictional directory (the tests' and the trials' configuration)."""
-    people = "\n".join(
-        f'[[staff.potton]]\nid = "{p["id"]}"\nname = "{p["name"]}"\nroles = {json.dumps(p["roles"])}\n'
-        f'mobile = "{p["mobile"]}"\n' + (f'email = "{p["email"]}"\n' if p.get("email") else "")
-        for p in STAFF
-    )
-    path = tmp_path / "hvc.toml"
-    path.write_text(f'[database]\nurl = "{database_url}"\n\n[schools.potton]\nname = "Potton Primary School"\n'
-                    f'policy = "potton"\n\n{people}')
-    return path
+from hv_connector.cli import main
+from hv_connector.store import Store
+from hv_connector.store.schema import audit
 
 
 @pytest.fixture

@@ -9,8 +9,10 @@ real :class:`~hv_connector.visits.VisitService`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert
@@ -78,6 +80,19 @@ def add_visits(store: Store, documents: Iterable[Visit], *, state: str = "signed
         for chunk in range(0, len(rows), 500):
             conn.execute(insert(visits), rows[chunk:chunk + 500])
             conn.execute(insert(visit_events), events[chunk:chunk + 500])
+
+
+def write_config(tmp_path: Path, database_url: str) -> Path:
+    """hvc.toml for Potton with its fictional directory (the tests' and the trials' configuration)."""
+    people = "\n".join(
+        f'[[staff.potton]]\nid = "{p["id"]}"\nname = "{p["name"]}"\nroles = {json.dumps(p["roles"])}\n'
+        f'mobile = "{p["mobile"]}"\n' + (f'email = "{p["email"]}"\n' if p.get("email") else "")
+        for p in STAFF
+    )
+    path = tmp_path / "hvc.toml"
+    path.write_text(f'[database]\nurl = "{database_url}"\n\n[schools.potton]\nname = "Potton Primary School"\n'
+                    f'policy = "potton"\n\n{people}')
+    return path
 
 
 class Recorder:
