@@ -32,13 +32,24 @@ from sqlalchemy import func, insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration" / "watch"))
 
-from watchkit import START, add_visits, make_watch, visit_document  # the tests' fictional Potton visits
+from watchkit import (  # the tests' fictional Potton visits
+    START,
+    add_visits,
+    make_watch,
+    visit_document,
+)
 
 from hv_connector.clock import FixedClock
-from hv_connector.cli.watch_cmd import run_daemon
 from hv_connector.notify import Notice
 from hv_connector.store import Store
-from hv_connector.store.schema import escalations, heartbeats, visit_events, visits, watch_queue
+from hv_connector.store.schema import (
+    escalations,
+    heartbeats,
+    visit_events,
+    visits,
+    watch_queue,
+)
+from hv_connector.watch import run_daemon
 
 HOT = 10
 """Visits whose steps fall due during the measured ticks, in both stores."""

@@ -29,8 +29,10 @@ the schedule depends on state only, so they fire the same events.
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 import time as _time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -437,3 +439,24 @@ def enqueue_now(conn: Connection, visit_id: str, now: datetime) -> None:
 def tick(runtime: Runtime, now: datetime | None = None) -> TickResult:
     """One tick of the watch over the runtime's store (``hvc watch --once``)."""
     return Watch.from_runtime(runtime).tick(now)
+
+
+def run_daemon(the_watch: Watch, interval: float, push_concerns: Callable[[], None] | None = None, *,
+               on_tick: Callable[[TickResult], None] = lambda _r: None,
+               stop: threading.Event | None = None) -> None:
+    """Tick every ``interval`` seconds until SIGTERM/SIGINT (or ``stop``), finishing the tick in hand."""
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda _signum, _frame: stop.set())
+    log.info("watch started: a tick every %s seconds", interval)
+    while not stop.is_set():
+        started = _time.monotonic()
+        try:
+            on_tick(the_watch.tick())
+            if push_concerns is not None:
+                push_concerns()
+        except Exception:  # the watch must outlive a bad tick (the database restarting, a plugin bug)
+            log.exception("watch tick failed; trying again in %s seconds", interval)
+        stop.wait(max(0.0, interval - (_time.monotonic() - started)))
+    log.info("watch stopped")

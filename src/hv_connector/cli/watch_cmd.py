@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +16,7 @@ from hv_connector.drill import DrillStep, run_drill
 from hv_connector.plugins import merged_registry
 from hv_connector.runtime import Runtime
 from hv_connector.schedule import wall
-from hv_connector.watch import TickResult, Watch
+from hv_connector.watch import TickResult, Watch, run_daemon
 
 log = logging.getLogger("hv_connector.watch")
 
@@ -69,27 +66,6 @@ def watch(ctx: click.Context, once: bool, drill_school: str | None, code_word: b
         ctx.exit(1 if result.failures else 0)
     run_daemon(the_watch, rt.settings.watch.tick_seconds, _concern_pusher(rt),
                on_tick=lambda r: _show_tick(r, as_json, quiet=True))
-
-
-def run_daemon(the_watch: Watch, interval: float, push_concerns: Callable[[], None] | None = None, *,
-               on_tick: Callable[[TickResult], None] = lambda _r: None,
-               stop: threading.Event | None = None) -> None:
-    """Tick every ``interval`` seconds until SIGTERM/SIGINT (or ``stop``), finishing the tick in hand."""
-    stop = stop or threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda _signum, _frame: stop.set())
-    log.info("watch started: a tick every %s seconds", interval)
-    while not stop.is_set():
-        started = time.monotonic()
-        try:
-            on_tick(the_watch.tick())
-            if push_concerns is not None:
-                push_concerns()
-        except Exception:  # the watch must outlive a bad tick (the database restarting, a plugin bug)
-            log.exception("watch tick failed; trying again in %s seconds", interval)
-        stop.wait(max(0.0, interval - (time.monotonic() - started)))
-    log.info("watch stopped")
 
 
 def _concern_pusher(rt: Runtime) -> Callable[[], None] | None:
