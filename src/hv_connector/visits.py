@@ -39,7 +39,6 @@ from hv_connector.clock import Clock, local
 from hv_connector.errors import InputError, RefusedError
 from hv_connector.lifecycle import FINISHING, STAGES, Action, State, next_state
 from hv_connector.models import (
-    CheckIn,
     Finding,
     PupilRef,
     Reason,
@@ -101,7 +100,7 @@ class Directory:
     options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Directory":
+    def from_settings(cls, settings: Settings) -> Directory:
         """Every configured school (with or without staff yet), its directory and its options."""
         return cls(staff={school.id: settings.staff_of(school.id) for school in settings.schools},
                    options={school.id: dict(school.options) for school in settings.schools})
@@ -247,7 +246,7 @@ class VisitService:
         self.clock = clock
 
     @classmethod
-    def from_runtime(cls, runtime: Runtime) -> "VisitService":
+    def from_runtime(cls, runtime: Runtime) -> VisitService:
         """The service on a run's store, policies, configured staff and clock."""
         return cls(store=runtime.store, policies=runtime.policies, directory=Directory.from_settings(runtime.settings),
                    clock=runtime.clock)
@@ -286,6 +285,12 @@ class VisitService:
             findings = self._judge(record.visit, None, now, Stage.SIGN_OUT)
             return Standing(findings, _decisions(conn, overrides, record.id, "reason"),
                             _decisions(conn, acknowledgements, record.id, "note"))
+
+    def decisions(self, visit_id: str) -> Standing:
+        """The visit's overrides and acknowledgements, with ``findings`` left empty (cheap: no policy call)."""
+        with self.store.connect() as conn:
+            return Standing([], _decisions(conn, overrides, visit_id, "reason"),
+                            _decisions(conn, acknowledgements, visit_id, "note"))
 
     def authoriser_roles(self, visit: Visit) -> list[str]:
         """The roles the school's policy lets authorise ``visit`` (and override its blocks)."""
@@ -589,10 +594,10 @@ class VisitService:
         problems = []
         if blocks:
             problems.append(f"{len(blocks)} block(s) stand: {_words(blocks)}. Fix the visit, or an authoriser "
-                            f"overrides each with a reason: `hvc visit override {record.id} RULE --reason …`")
+                            f"overrides each with a reason: `hvc visit override {record.id} RULE_ID --reason …`.")
         if warns:
-            how = ("acknowledge each with --ack RULE" if action is Action.AUTHORISE
-                   else f"an authoriser acknowledges each: `hvc visit ack {record.id} RULE`")
+            how = ("Acknowledge each with --ack RULE_ID." if action is Action.AUTHORISE
+                   else f"An authoriser acknowledges each: `hvc visit ack {record.id} RULE_ID`.")
             problems.append(f"{len(warns)} warning(s) need acknowledging: {_words(warns)}. {how}")
         raise RefusedError(f"Visit {record.id} cannot be {action.past}: " + " ".join(problems))
 

@@ -8,6 +8,8 @@ input (the message names the field).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -67,8 +69,12 @@ def visit_json(record: VisitRecord) -> dict[str, Any]:
             "visit": record.visit.model_dump(mode="json")}
 
 
-def echo_findings(findings: list[Finding], standing: Standing | None = None) -> None:
-    """Findings by stage: severity, rule id, message and the clause; overrides and acknowledgements marked."""
+def echo_findings(findings: list[Finding], standing: Standing | None = None,
+                  name: Callable[[str], str] = str) -> None:
+    """Findings by stage: severity, rule id, message and the clause; overrides and acknowledgements marked.
+
+    :param name: turns a staff id into the person's name.
+    """
     overridden = {o.rule_id: o for o in standing.overrides} if standing else {}
     acked = {a.rule_id: a for a in standing.acknowledgements} if standing else {}
     if not findings:
@@ -82,9 +88,10 @@ def echo_findings(findings: list[Finding], standing: Standing | None = None) -> 
         for finding in staged:
             mark = ""
             if finding.rule_id in overridden:
-                mark = f"  [overridden by {overridden[finding.rule_id].by}: {overridden[finding.rule_id].text}]"
+                override = overridden[finding.rule_id]
+                mark = f"  [overridden by {name(override.by)}: {override.text}]"
             elif finding.rule_id in acked:
-                mark = f"  [acknowledged by {acked[finding.rule_id].by}]"
+                mark = f"  [acknowledged by {name(acked[finding.rule_id].by)}]"
             click.echo(f"  {finding.severity.value.upper():<5}  {finding.rule_id}: {finding.message}{mark}")
             click.echo(f"         ({finding.clause})")
 
@@ -94,14 +101,16 @@ def _summary(visit: Visit) -> str:
     return f"{visit.school}, {visit.pupil.name}, {_when(visit.planned_start)}{back}"
 
 
-def _report(result: ActionResult, as_json: bool, message: str) -> None:
+def _report(service: VisitService, result: ActionResult, as_json: bool, message: str) -> None:
     if as_json:
         emit_json({"event": result.event, "visit": visit_json(result.record),
                    "findings": [f.model_dump(mode="json") for f in result.findings]})
         return
     record = result.record
     click.echo(f"{message} — visit {record.id} ({_summary(record.visit)}) is {record.state.value}.")
-    echo_findings(result.findings)
+    decided = service.decisions(record.id)
+    echo_findings(result.findings, replace(decided, findings=result.findings),
+                  lambda staff_id: service.directory.name(record.school, staff_id))
     click.echo(describe_allowed(record.state).capitalize())
 
 
@@ -164,7 +173,7 @@ def visit_show(ctx: click.Context, visit_id: str, by: str | None, reveal_code_wo
     if reveal_code_word:
         click.echo(f"Code word:     {word or '(none agreed)'}")
     click.echo("\nWhere it stands before staff leave:")
-    echo_findings(standing.findings, standing)
+    echo_findings(standing.findings, standing, lambda staff_id: service.directory.name(record.school, staff_id))
     click.echo("\nHistory:")
     for event in events:
         moved = f" → {event.to_state.value}" if event.to_state != event.from_state else ""
@@ -256,8 +265,8 @@ def visit_request(ctx: click.Context, file: Path | None, school: str | None, pup
     if staff:
         options["staff"] = list(staff)
     document.update({k: v for k, v in options.items() if v is not None})
-    result = _service(ctx).request(document, by=by)
-    _report(result, as_json, "Requested")
+    service = _service(ctx)
+    _report(service, service.request(document, by=by), as_json, "Requested")
 
 
 # --- deciding -----------------------------------------------------------------------------------
@@ -273,7 +282,8 @@ def visit_request(ctx: click.Context, file: Path | None, school: str | None, pup
 def visit_authorise(ctx: click.Context, visit_id: str, acks: tuple[str, ...], note: str, by: str,
                     as_json: bool) -> None:
     """Authorise a visit (the policy's authorisers only; every warning acknowledged, every block overridden)."""
-    _report(_service(ctx).authorise(visit_id, by=by, ack=acks, note=note), as_json, "Authorised")
+    service = _service(ctx)
+    _report(service, service.authorise(visit_id, by=by, ack=acks, note=note), as_json, "Authorised")
 
 
 @visit.command("decline")
@@ -284,7 +294,8 @@ def visit_authorise(ctx: click.Context, visit_id: str, acks: tuple[str, ...], no
 @click.pass_context
 def visit_decline(ctx: click.Context, visit_id: str, reason: str, by: str, as_json: bool) -> None:
     """Decline a visit, with a reason (the policy's authorisers only)."""
-    _report(_service(ctx).decline(visit_id, by=by, reason=reason), as_json, "Declined")
+    service = _service(ctx)
+    _report(service, service.decline(visit_id, by=by, reason=reason), as_json, "Declined")
 
 
 @visit.command("override")
@@ -296,7 +307,8 @@ def visit_decline(ctx: click.Context, visit_id: str, reason: str, by: str, as_js
 @click.pass_context
 def visit_override(ctx: click.Context, visit_id: str, rule_id: str, reason: str, by: str, as_json: bool) -> None:
     """Override one standing block, with a written reason (the policy's authorisers only)."""
-    _report(_service(ctx).override(visit_id, rule_id, by=by, reason=reason), as_json, f"Overrode {rule_id}")
+    service = _service(ctx)
+    _report(service, service.override(visit_id, rule_id, by=by, reason=reason), as_json, f"Overrode {rule_id}")
 
 
 @visit.command("ack")
@@ -309,7 +321,8 @@ def visit_override(ctx: click.Context, visit_id: str, rule_id: str, reason: str,
 def visit_ack(ctx: click.Context, visit_id: str, rule_ids: tuple[str, ...], note: str, by: str,
               as_json: bool) -> None:
     """Acknowledge standing warnings (the policy's authorisers only)."""
-    _report(_service(ctx).ack(visit_id, rule_ids, by=by, note=note), as_json, f"Acknowledged {', '.join(rule_ids)}")
+    service = _service(ctx)
+    _report(service, service.ack(visit_id, rule_ids, by=by, note=note), as_json, f"Acknowledged {', '.join(rule_ids)}")
 
 
 # --- out and back ----------------------------------------------------------------------------------
@@ -322,7 +335,8 @@ def visit_ack(ctx: click.Context, visit_id: str, rule_ids: tuple[str, ...], note
 @click.pass_context
 def visit_sign_out(ctx: click.Context, visit_id: str, by: str, as_json: bool) -> None:
     """Sign the visiting staff out (refused while a block stands or a warning is unacknowledged)."""
-    _report(_service(ctx).sign_out(visit_id, by=by), as_json, "Signed out")
+    service = _service(ctx)
+    _report(service, service.sign_out(visit_id, by=by), as_json, "Signed out")
 
 
 @visit.command("check-in")
@@ -338,9 +352,9 @@ def visit_sign_out(ctx: click.Context, visit_id: str, by: str, as_json: bool) ->
 def visit_check_in(ctx: click.Context, visit_id: str, kind: str, code_word_used: bool, concerns: bool, note: str,
                    by: str, as_json: bool) -> None:
     """Record a contact with staff who are out."""
-    result = _service(ctx).check_in(visit_id, by=by, kind=kind, code_word_used=code_word_used, concerns=concerns,
-                                    note=note)
-    _report(result, as_json, "Checked in")
+    service = _service(ctx)
+    result = service.check_in(visit_id, by=by, kind=kind, code_word_used=code_word_used, concerns=concerns, note=note)
+    _report(service, result, as_json, "Checked in")
 
 
 @visit.command("extend")
@@ -361,7 +375,7 @@ def visit_extend(ctx: click.Context, visit_id: str, until: str | None, minutes: 
     if minutes is not None:
         current = service.get(visit_id).visit.expected_return or service.clock.now()
         new_return = max(current, service.clock.now()) + timedelta(minutes=minutes)
-    _report(service.extend(visit_id, new_return, by=by, note=note), as_json, "Extended")
+    _report(service, service.extend(visit_id, new_return, by=by, note=note), as_json, "Extended")
 
 
 @visit.command("return")
@@ -372,7 +386,8 @@ def visit_extend(ctx: click.Context, visit_id: str, until: str | None, minutes: 
 @click.pass_context
 def visit_return(ctx: click.Context, visit_id: str, at: str | None, by: str, as_json: bool) -> None:
     """Staff are back (or safe home): the watch stands down."""
-    _report(_service(ctx).return_(visit_id, by=by, at=parse_moment(at, "--at")), as_json, "Returned")
+    service = _service(ctx)
+    _report(service, service.return_(visit_id, by=by, at=parse_moment(at, "--at")), as_json, "Returned")
 
 
 @visit.command("report")
@@ -406,7 +421,8 @@ def visit_report(ctx: click.Context, visit_id: str, file: Path | None, arrived: 
         "concerns": concerns, "cp_concern": cp_concern,
     }
     document.update({k: v for k, v in options.items() if v is not None})
-    _report(_service(ctx).report(visit_id, parse_outcome(document), by=by), as_json, "Reported")
+    service = _service(ctx)
+    _report(service, service.report(visit_id, parse_outcome(document), by=by), as_json, "Reported")
 
 
 # --- endings ---------------------------------------------------------------------------------------
@@ -420,7 +436,8 @@ def visit_report(ctx: click.Context, visit_id: str, file: Path | None, arrived: 
 @click.pass_context
 def visit_close(ctx: click.Context, visit_id: str, note: str, by: str, as_json: bool) -> None:
     """Close a reported visit (the policy's authorisers only)."""
-    _report(_service(ctx).close(visit_id, by=by, note=note), as_json, "Closed")
+    service = _service(ctx)
+    _report(service, service.close(visit_id, by=by, note=note), as_json, "Closed")
 
 
 def _ending(name: str, verb: str, summary: str) -> None:
@@ -432,8 +449,9 @@ def _ending(name: str, verb: str, summary: str) -> None:
     @_json_option
     @click.pass_context
     def command(ctx: click.Context, visit_id: str, reason: str, for_safety: bool, by: str, as_json: bool) -> None:
-        act = getattr(_service(ctx), name)
-        _report(act(visit_id, by=by, reason=reason, for_safety=for_safety), as_json, verb)
+        service = _service(ctx)
+        act = getattr(service, name)
+        _report(service, act(visit_id, by=by, reason=reason, for_safety=for_safety), as_json, verb)
 
 
 _ending("cancel", "Cancelled", "Cancel a visit, with a reason; its CPOMS record goes to the outbox.")

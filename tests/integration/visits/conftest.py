@@ -13,12 +13,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from visitkit import NOW, directory, seed_pupils  # noqa: E402
+from visitkit import NOW, directory, seed_pupils
 
-from hv_connector.clock import FixedClock  # noqa: E402
-from hv_connector.plugins import Policies, build_plugin_manager  # noqa: E402
-from hv_connector.store import Store  # noqa: E402
-from hv_connector.visits import VisitService  # noqa: E402
+from hv_connector.clock import FixedClock
+from hv_connector.plugins import Policies, build_plugin_manager
+from hv_connector.store import Store
+from hv_connector.visits import VisitService
 
 
 @pytest.fixture(scope="session")

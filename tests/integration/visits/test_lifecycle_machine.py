@@ -4,13 +4,22 @@ and never lets a blocked visit out without a recorded override (hypothesis state
 from __future__ import annotations
 
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
-from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from sqlalchemy import func, select
+from visitkit import (  # type: ignore[import-not-found]
+    NOW,
+    REVIEW_WARNING,
+    STAFF,
+    directory,  # type: ignore[import-not-found]
+    potton_request,
+    seed_pupils,
+)
 
-from visitkit import NOW, REVIEW_WARNING, STAFF, potton_request, seed_pupils  # type: ignore[import-not-found]
 from hv_connector import audit
 from hv_connector.clock import FixedClock
 from hv_connector.errors import InputError, RefusedError
@@ -20,7 +29,6 @@ from hv_connector.plugins import Policies
 from hv_connector.store import Store
 from hv_connector.store.schema import outbox, overrides, visit_events, visits
 from hv_connector.visits import VisitService
-from visitkit import directory  # type: ignore[import-not-found]
 
 S = State
 LEGAL = {  # written out again here, from the issue, rather than read from the code under test
@@ -170,7 +178,7 @@ class Lifecycle(RuleBasedStateMachine):
         events = conn.execute(select(visit_events).where(visit_events.c.visit_id == visit_id)
                               .order_by(visit_events.c.id)).mappings().all()
         assert row["version"] == len(events)
-        assert all(a["to_state"] == b["from_state"] for a, b in zip(events, events[1:]))
+        assert all(a["to_state"] == b["from_state"] for a, b in pairwise(events))
         assert events[-1]["to_state"] == state.value
         record = self.service.get(visit_id)
         visit = record.visit

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from visitkit import NOW, REVIEW_WARNING, birchwood_request, potton_request, seed_pupils, write_config  # type: ignore[import-not-found]
+
 from hv_connector.cli import main
 from hv_connector.clock import FixedClock
 from hv_connector.runtime import Runtime
@@ -55,7 +55,7 @@ def test_a_visit_from_request_to_report_on_the_command_line(hvc, tmp_path: Path)
     code, _, err = hvc("visit", "authorise", visit_id, "--as", "pt-head")
     assert code == 1 and f"hvc: Visit {visit_id} cannot be authorised" in err and "--ack" in err
     code, out, _ = hvc("visit", "authorise", visit_id, "--as", "pt-head", "--ack", REVIEW_WARNING)
-    assert code == 0 and f"is authorised" in out
+    assert code == 0 and "is authorised" in out
     assert f"WARN   {REVIEW_WARNING}" in out and "(hv-connector core (shared baseline): policy in date)" in out
     for args in (("sign-out",), ("check-in", "--kind", "office-call", "--note", "All well."), ("return",)):
         code, out, err = hvc("visit", args[0], visit_id, *args[1:], "--as", "pt-v1")
@@ -76,8 +76,8 @@ def test_exit_codes_refused_is_1_and_bad_input_is_2(hvc, tmp_path: Path) -> None
     visit_id = json.loads(out)["visit"]["id"]
 
     code, _, err = hvc("visit", "authorise", visit_id, "--as", "pt-ta", "--ack", REVIEW_WARNING)
-    assert (code, err.strip()) == (1, f"hvc: Tam Assist (pt-ta) may not authorise visit {visit_id}: "
-                                      "potton's policy lets only headteacher do that")
+    refusal = f"hvc: Tam Assist (pt-ta) may not authorise visit {visit_id}: potton's policy lets only headteacher do that"
+    assert (code, err.strip()) == (1, refusal)
     code, _, err = hvc("visit", "sign-out", visit_id, "--as", "pt-v1")
     assert code == 1 and "is requested" in err and "allowed now: authorise, decline" in err
     code, _, err = hvc("visit", "request", "--file", request_file(tmp_path, potton_request(pupil="Z9")), "--as", "pt-v1")

@@ -6,14 +6,15 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-
 from visitkit import NOW, REVIEW_WARNING, START, birchwood_request, potton_request  # type: ignore[import-not-found]
+
 from hv_connector import audit
 from hv_connector.clock import FixedClock
 from hv_connector.errors import InputError, RefusedError
 from hv_connector.lifecycle import State
 from hv_connector.models import VisitOutcome
-from hv_connector.store.schema import acknowledgements, audit as audit_table, overrides, visits
+from hv_connector.store.schema import acknowledgements, overrides, visits
+from hv_connector.store.schema import audit as audit_table
 from hv_connector.visits import VisitService
 
 
