@@ -1,0 +1,89 @@
+"""The daemon fires what cron would, and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from watchkit import START, add_visits, make_watch, visit_document, write_config
+
+from hv_connector.clock import FixedClock
+from hv_connector.store import Store
+from hv_connector.store.schema import escalations, heartbeats
+from hv_connector.watch import TickResult, run_daemon
+
+END = START + timedelta(hours=2, minutes=30)
+
+
+def visits_out() -> list:
+    called = [{"at": (START + timedelta(minutes=9)).isoformat(), "kind": "office-call"}]
+    return [visit_document("A"), visit_document("B", check_ins=called, back=timedelta(minutes=75))]
+
+
+def recorded(store: Store) -> set[tuple[str, object]]:
+    with store.connect() as conn:
+        return set(conn.execute(select(escalations.c.key, escalations.c.due_at)).all())
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_daemon_and_a_cron_tick_fire_the_same_events(store: Store, tmp_path: Path) -> None:
+    add_visits(store, visits_out())
+    clock = FixedClock(START - timedelta(minutes=20))
+    stop = threading.Event()
+
+    def next_minute(_result: TickResult) -> None:  # a daemon ticking every minute, on a clock we move
+        clock.advance(timedelta(minutes=1))
+        if clock.now() > END:
+            stop.set()
+
+    run_daemon(make_watch(store, clock), 0, on_tick=next_minute, stop=stop)
+
+    cron_store = Store.open(f"sqlite:///{tmp_path / 'cron.db'}", upgrade=True)
+    add_visits(cron_store, visits_out())
+    cron_clock = FixedClock(START - timedelta(minutes=20))
+    cron = make_watch(cron_store, cron_clock)
+    while cron_clock.now() <= END + timedelta(minutes=9):
+        cron.tick()
+        cron_clock.advance(timedelta(minutes=9))  # cron every 9 minutes: late, never different
+    chain_only = {(k, d) for k, d in recorded(store) if "/remind/" not in k}
+    assert chain_only == {(k, d) for k, d in recorded(cron_store) if "/remind/" not in k}
+    assert len(chain_only) == 8  # A: missed call, 3 steps + all alerted; B: overdue, the same
+    cron_store.close()
+
+
+def test_sigterm_stops_the_daemon_cleanly_after_its_tick(tmp_path: Path, sqlite_url: str) -> None:
+    config = write_config(tmp_path, sqlite_url)
+    store = Store.open(sqlite_url, upgrade=True)
+    add_visits(store, [visit_document("A")])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HVC_")}
+    env.update(HVC_CLOCK_START=f"{(START + timedelta(minutes=25)).isoformat()}@{time.time()}",
+               HVC_WATCH__TICK_SECONDS="0.5")
+    daemon = subprocess.Popen([str(Path(sys.executable).with_name("hvc")), "--config", str(config), "watch"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            with store.connect() as conn:
+                if conn.execute(select(heartbeats.c.at)).first() is not None:
+                    break
+            time.sleep(0.2)
+        daemon.send_signal(signal.SIGTERM)
+        out, err = daemon.communicate(timeout=60)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+    assert daemon.returncode == 0, err
+    assert "fired   #1 visit A checkin-missed step 1 (due 10:20 GMT)" in out
+    assert "Traceback" not in err
+    store.close()
