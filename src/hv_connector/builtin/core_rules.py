@@ -22,7 +22,7 @@ from hv_connector.models import (
     Visit,
 )
 from hv_connector.models.policy import ReportKind, is_past
-from hv_connector.rules import RuleBook, Verdict
+from hv_connector.rules import RuleBook, Verdict, overdue_by
 
 BLOCK, WARN, INFO = Severity.BLOCK, Severity.WARN, Severity.INFO
 CORE = "hv-connector core (shared baseline)"
@@ -125,9 +125,7 @@ def report_to_cpoms(visit: Visit, ctx: PolicyContext) -> str | None:
            summary="A visit not back by its expected return is escalated along the school's chain until someone closes it.",
            fields=("expected_return", "returned_at"))
 def overdue_escalation(visit: Visit, ctx: PolicyContext) -> str | None:
-    if visit.returned_at is not None or visit.expected_return is None or visit.signed_out_at is None:
-        return None
-    if ctx.now <= visit.expected_return:
+    if overdue_by(visit, ctx) is None:
         return None
     if visit.escalation_started_at is not None:
         return "Staff are overdue and the escalation has started: follow the chain until they are safe."
