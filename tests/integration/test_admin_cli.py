@@ -175,6 +175,17 @@ def test_db_upgrade_creates_the_store_and_says_when_it_is_current(database_url: 
         assert stat.S_IMODE(os.stat(database_url.removeprefix("sqlite:///")).st_mode) == 0o600
 
 
+def test_db_upgrade_sql_prints_the_migration_and_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HVC_DATABASE__URL", "postgresql+psycopg://hvc@127.0.0.1:9/hvc")  # nothing listens there
+    code, out, err = hvc(capsys, "db", "upgrade", "--sql")
+    assert code == 0, err
+    assert out.startswith("BEGIN;") and "CREATE TABLE audit (" in out
+    assert f"UPDATE alembic_version SET version_num='{head_revision()}'" in out
+    code, out, err = hvc(capsys, "db", "upgrade", "--sql", "--from", head_revision())
+    assert code == 0 and "CREATE TABLE" not in out
+
+
 @pytest.fixture
 def audited(store: Store, monkeypatch: pytest.MonkeyPatch) -> Store:
     monkeypatch.setenv("HVC_DATABASE__URL", store.engine.url.render_as_string(hide_password=False))

@@ -23,10 +23,11 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
-def test_a_fresh_store_is_upgraded_to_every_table(store: Store) -> None:
-    assert store.revision() == head_revision()
-    with store.connect() as conn:
-        tables = set(inspect(conn).get_table_names())
+def test_a_fresh_store_is_upgraded_to_every_table(database_url: str) -> None:
+    with Store.open(database_url, upgrade=True) as store:
+        assert store.revision() == head_revision()
+        with store.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
     assert set(metadata.tables) <= tables
 
 

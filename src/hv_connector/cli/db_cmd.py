@@ -6,8 +6,8 @@ import click
 
 from hv_connector.cli.common import cli, emit_json, runtime
 from hv_connector.store import Store
-from hv_connector.store.engine import create_store_engine
-from hv_connector.store.migrate import head_revision
+from hv_connector.store.engine import create_store_engine, parse_database_url
+from hv_connector.store.migrate import head_revision, upgrade_sql
 
 
 @cli.group()
@@ -22,9 +22,16 @@ def _unchecked_store(ctx: click.Context) -> Store:
 
 @db.command("upgrade")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--sql", "as_sql", is_flag=True,
+              help="Print the SQL instead of running it, for a DBA to review and run (nothing is changed).")
+@click.option("--from", "start", metavar="REV", help="With --sql: the revision the database is at (`hvc db status`).")
 @click.pass_context
-def db_upgrade(ctx: click.Context, as_json: bool) -> None:
+def db_upgrade(ctx: click.Context, as_json: bool, as_sql: bool, start: str | None) -> None:
     """Create the store's tables or migrate them to this version's schema (safe to run again)."""
+    if as_sql:
+        dialect = parse_database_url(runtime(ctx).settings.database.url).get_backend_name()
+        click.echo(upgrade_sql(dialect, start), nl=False)
+        return
     with _unchecked_store(ctx) as store:
         before, after, where = store.revision(), store.upgrade(), store.display_url
     if as_json:

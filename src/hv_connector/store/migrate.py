@@ -8,6 +8,7 @@ once: the second waits, then finds the schema current.
 
 from __future__ import annotations
 
+import io
 from functools import cache
 from pathlib import Path
 
@@ -52,3 +53,16 @@ def upgrade(conn: Connection, revision: str = "head") -> str | None:
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK_KEY})
     command.upgrade(alembic_config(conn), revision)
     return current_revision(conn)
+
+
+def upgrade_sql(dialect: str = "postgresql", start: str | None = None) -> str:
+    """The SQL that upgrades a ``dialect`` database from ``start`` (default: empty) to the newest schema.
+
+    For a DBA who reviews and runs schema changes by hand (``hvc db upgrade --sql``).
+    """
+    buffer = io.StringIO()
+    config = alembic_config()
+    config.output_buffer = buffer
+    config.attributes["dialect"] = dialect
+    command.upgrade(config, f"{start}:head" if start else "head", sql=True)
+    return buffer.getvalue()
