@@ -187,3 +187,17 @@ def test_an_interval_plan_moves_with_each_contact() -> None:
         START + timedelta(minutes=30)).astimezone(UTC)  # 10:35 contact, reminded at 10:30
     missed = due_events(v, plan, CHAIN, {}, START + timedelta(minutes=40))
     assert [e.kind for e in missed] == ["checkin-missed"]
+
+
+def test_home_safe_after_an_out_of_hours_visit_is_still_watched_once_staff_are_back() -> None:
+    plan = CheckInPlan(steps=(CheckInStep(kind="home-safe", who=("visiting-staff", "line-manager"), anchor="returned",
+                                          offset_minutes=30, description="Tell your line manager you are home safe."),),
+                       grace_minutes=10)
+    back = visit(returned_at=(BACK + timedelta(minutes=5)).isoformat())
+    assert [e.kind for e in due_events(back, plan, CHAIN, {}, BACK + timedelta(minutes=30))] == ["checkin-reminder"]
+    missed = due_events(back, plan, CHAIN, {}, BACK + timedelta(minutes=45))
+    assert [(e.kind, e.step_index) for e in missed] == [("checkin-missed", 0)]
+    safe = visit(returned_at=(BACK + timedelta(minutes=5)).isoformat(),
+                 check_ins=[{"at": (BACK + timedelta(minutes=31)).isoformat(), "kind": "home-safe"}])
+    settled = assess(safe, plan, CHAIN, {}, BACK + timedelta(hours=2))
+    assert (settled.events, settled.next_due) == ((), None)
