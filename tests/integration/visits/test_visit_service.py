@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
-from visitkit import NOW, REVIEW_WARNING, START, birchwood_request, potton_request  # type: ignore[import-not-found]
+from visitkit import NOW, REVIEW_WARNING, START, birchwood_request, directory, potton_request, seed_pupils  # type: ignore[import-not-found]
 
 from hv_connector import audit
 from hv_connector.clock import FixedClock
 from hv_connector.errors import InputError, RefusedError
 from hv_connector.lifecycle import State
 from hv_connector.models import VisitOutcome
+from hv_connector.plugins import Policies
+from hv_connector.store import Store
 from hv_connector.store.schema import acknowledgements, overrides, visits
 from hv_connector.store.schema import audit as audit_table
 from hv_connector.visits import VisitService
@@ -214,3 +217,33 @@ def test_a_past_visit_can_be_recorded_and_a_new_family_needs_no_mis_record(servi
     new = service.request(potton_request(pupil={"name": "Ana Newstart"}, new_family=True,
                                          address="9 New Road, Potton"), by="pt-v1")
     assert (new.record.visit.pupil.name, new.record.visit.pupil.known_in_mis) == ("Ana Newstart", False)
+
+
+class InterruptingClock(FixedClock):
+    """A fixed clock that, the first time it is read, lets someone else act first (in their own transaction)."""
+
+    def __init__(self, start: datetime, interrupt: Callable[[], object]) -> None:
+        super().__init__(start)
+        self._interrupt: Callable[[], object] | None = interrupt
+
+    def now(self) -> datetime:
+        interrupt, self._interrupt = self._interrupt, None
+        if interrupt is not None:
+            interrupt()
+        return super().now()
+
+
+def test_an_update_lost_between_read_and_write_is_retried_and_refused_naming_the_winner(
+        postgres_url: str, policies: Policies) -> None:
+    # PostgreSQL only: SQLite's write transactions hold the lock from their first statement, so
+    # there the second authoriser simply waits its turn (the two-process test shows that).
+    with Store.open(postgres_url, upgrade=True) as store:
+        seed_pupils(store)
+        plain = VisitService(store=store, policies=policies, directory=directory(), clock=FixedClock(NOW))
+        visit_id = plain.request(birchwood_request(), by="bw-pastoral").record.id
+        clock = InterruptingClock(NOW, lambda: plain.authorise(visit_id, by="bw-slt"))
+        racing = VisitService(store=store, policies=policies, directory=directory(), clock=clock)
+        with pytest.raises(RefusedError, match=f"Visit {visit_id} was already authorised by Ben Senior at 08:00"):
+            racing.authorise(visit_id, by="bw-dsl")
+        assert plain.get(visit_id).visit.authorised_by.name == "Ben Senior"
+        assert [e.actor for e in plain.events(visit_id)] == ["bw-pastoral", "bw-slt"]
