@@ -41,6 +41,11 @@ def _json_option(func: Any) -> Any:
     return click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(func)
 
 
+def _acting(func: Any) -> Any:
+    """What every action takes: ``--as STAFF_ID``, ``--json`` and the click context."""
+    return _as_option(_json_option(click.pass_context(func)))
+
+
 def _read_document(path: Path | None, what: str) -> dict[str, Any]:
     if path is None:
         return {}
@@ -236,9 +241,7 @@ def _event_json(event: VisitEvent) -> dict[str, Any]:
 @click.option("--staff", multiple=True, metavar="STAFF_ID", help="A visiting member of staff (repeat for each).")
 @click.option("--address", help="Where the visit is (default: the pupil's address in the MIS).")
 @click.option("--record-of-past-visit", is_flag=True, default=None, help="Record a visit already made.")
-@_as_option
-@_json_option
-@click.pass_context
+@_acting
 def visit_request(ctx: click.Context, file: Path | None, school: str | None, pupil: str | None,
                   new_family: str | None, reason: str | None, purpose: str | None, start: str | None,
                   expected_return: str | None, minutes: int | None, staff: tuple[str, ...], address: str | None,
@@ -276,9 +279,7 @@ def visit_request(ctx: click.Context, file: Path | None, school: str | None, pup
 @click.argument("visit_id")
 @click.option("--ack", "acks", multiple=True, metavar="RULE_ID", help="Acknowledge this warning as you authorise.")
 @click.option("--note", default="", help="A note for the record.")
-@_as_option
-@_json_option
-@click.pass_context
+@_acting
 def visit_authorise(ctx: click.Context, visit_id: str, acks: tuple[str, ...], note: str, by: str,
                     as_json: bool) -> None:
     """Authorise a visit (the policy's authorisers only; every warning acknowledged, every block overridden)."""
@@ -289,9 +290,7 @@ def visit_authorise(ctx: click.Context, visit_id: str, acks: tuple[str, ...], no
 @visit.command("decline")
 @click.argument("visit_id")
 @click.option("--reason", required=True, help="Why the visit is declined.")
-@_as_option
-@_json_option
-@click.pass_context
+@_acting
 def visit_decline(ctx: click.Context, visit_id: str, reason: str, by: str, as_json: bool) -> None:
     """Decline a visit, with a reason (the policy's authorisers only)."""
     service = _service(ctx)
@@ -302,9 +301,7 @@ def visit_decline(ctx: click.Context, visit_id: str, reason: str, by: str, as_js
 @click.argument("visit_id")
 @click.argument("rule_id")
 @click.option("--reason", required=True, help="Why this block may be overridden (kept in the audit log).")
-@_as_option
-@_json_option
-@click.pass_context
+@_acting
 def visit_override(ctx: click.Context, visit_id: str, rule_id: str, reason: str, by: str, as_json: bool) -> None:
     """Override one standing block, with a written reason (the policy's authorisers only)."""
     service = _service(ctx)
@@ -315,9 +312,7 @@ def visit_override(ctx: click.Context, visit_id: str, rule_id: str, reason: str,
 @click.argument("visit_id")
 @click.argument("rule_ids", nargs=-1, required=True)
 @click.option("--note", default="", help="A note for the record.")
-@_as_option
-@_json_option
-@click.pass_context
+@_acting
 def visit_ack(ctx: click.Context, visit_id: str, rule_ids: tuple[str, ...], note: str, by: str,
               as_json: bool) -> None:
     """Acknowledge standing warnings (the policy's authorisers only)."""
@@ -330,9 +325,7 @@ def visit_ack(ctx: click.Context, visit_id: str, rule_ids: tuple[str, ...], note
 
 @visit.command("sign-out")
 @click.argument("visit_id")
-@_as_option
-@_json_option
-@click.pass_context
+@_acting
 def visit_sign_out(ctx: click.Context, visit_id: str, by: str, as_json: bool) -> None:
     """Sign the visiting staff out (refused while a block stands or a warning is unacknowledged)."""
     service = _service(ctx)
@@ -346,9 +339,7 @@ def visit_sign_out(ctx: click.Context, visit_id: str, by: str, as_json: bool) ->
 @click.option("--code-word-used", is_flag=True, help="Staff used the code word: they need help now.")
 @click.option("--concerns", is_flag=True, help="Staff raised a concern on the call.")
 @click.option("--note", default="", help="What was said (never the code word).")
-@_as_option
-@_json_option
-@click.pass_context
+@_acting
 def visit_check_in(ctx: click.Context, visit_id: str, kind: str, code_word_used: bool, concerns: bool, note: str,
                    by: str, as_json: bool) -> None:
     """Record a contact with staff who are out."""
@@ -362,9 +353,7 @@ def visit_check_in(ctx: click.Context, visit_id: str, kind: str, code_word_used:
 @click.option("--until", help="The new expected return (ISO).")
 @click.option("--minutes", type=click.IntRange(min=1), help="Move the expected return this many minutes later.")
 @click.option("--note", default="", help="Why more time is needed.")
-@_as_option
-@_json_option
-@click.pass_context
+@_acting
 def visit_extend(ctx: click.Context, visit_id: str, until: str | None, minutes: int | None, note: str, by: str,
                  as_json: bool) -> None:
     """Ask for more time: move the expected return later (audited)."""
@@ -381,9 +370,7 @@ def visit_extend(ctx: click.Context, visit_id: str, until: str | None, minutes: 
 @visit.command("return")
 @click.argument("visit_id")
 @click.option("--at", "at", help="When they got back (ISO; default now).")
-@_as_option
-@_json_option
-@click.pass_context
+@_acting
 def visit_return(ctx: click.Context, visit_id: str, at: str | None, by: str, as_json: bool) -> None:
     """Staff are back (or safe home): the watch stands down."""
     service = _service(ctx)
@@ -403,9 +390,7 @@ def visit_return(ctx: click.Context, visit_id: str, at: str | None, by: str, as_
 @click.option("--action", "actions", multiple=True, help="An action point (repeat).")
 @click.option("--concerns", help="Any concern, in words (goes to the DSL).")
 @click.option("--cp-concern", is_flag=True, default=None, help="A child-protection concern arose.")
-@_as_option
-@_json_option
-@click.pass_context
+@_acting
 def visit_report(ctx: click.Context, visit_id: str, file: Path | None, arrived: str | None, departed: str | None,
                  child_seen: bool | None, spoken_to: bool | None, child_words: str | None, discussion: str | None,
                  agreed: tuple[str, ...], actions: tuple[str, ...], concerns: str | None, cp_concern: bool | None,
@@ -431,9 +416,7 @@ def visit_report(ctx: click.Context, visit_id: str, file: Path | None, arrived: 
 @visit.command("close")
 @click.argument("visit_id")
 @click.option("--note", default="", help="A note for the record (e.g. follow-ups done).")
-@_as_option
-@_json_option
-@click.pass_context
+@_acting
 def visit_close(ctx: click.Context, visit_id: str, note: str, by: str, as_json: bool) -> None:
     """Close a reported visit (the policy's authorisers only)."""
     service = _service(ctx)
@@ -444,10 +427,8 @@ def _ending(name: str, verb: str, summary: str) -> None:
     @visit.command(name, help=summary)
     @click.argument("visit_id")
     @click.option("--reason", required=True, help="Why (kept in the record and sent to CPOMS).")
-    @click.option("--for-safety", is_flag=True, help="Because of a safety concern (the headteacher is told).")
-    @_as_option
-    @_json_option
-    @click.pass_context
+    @click.option("--for-safety", is_flag=True, help="It was for a safety reason (recorded on the outcome for the policy's checks).")
+    @_acting
     def command(ctx: click.Context, visit_id: str, reason: str, for_safety: bool, by: str, as_json: bool) -> None:
         service = _service(ctx)
         act = getattr(service, name)
