@@ -472,6 +472,13 @@ def problems(settings: Settings, source: ConfigSource) -> list[Problem]:
     """What stops the configured schools from syncing, pushing or being watched. Plugins are checked by the CLI."""
     found: list[Problem] = []
     file = source.path.name
+    if not settings.schools:
+        where = f"in {source.path}" if source.exists else f"in {source.path} (it does not exist yet)"
+        found.append(Problem(
+            "schools",
+            f"no school is configured: add a [schools.ID] table with `name` and `policy` {where}; "
+            "see \"Configure for a school\" in the README",
+        ))
     syncing = [s.id for s in settings.schools if s.mis_school_id]
     if syncing and settings.wonde.token is None:
         found.append(Problem(

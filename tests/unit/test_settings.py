@@ -202,6 +202,13 @@ name = "Sam Example"
     ]
 
 
+def test_check_says_where_to_configure_the_first_school() -> None:
+    [found] = problems(load_settings(), config_source())
+    assert found.setting == "schools"
+    assert found.message.startswith(f"no school is configured: add a [schools.ID] table with `name` and `policy` "
+                                    f"in {default_config_path()} (it does not exist yet)")
+
+
 def test_check_names_a_readable_file_that_holds_tokens(tmp_path: Path) -> None:
     path = write(tmp_path / "hvc.toml", SCHOOL)
     assert problems(load_settings(path), config_source(path)) == []
