@@ -79,6 +79,10 @@ MAX_ATTEMPTS = 5
 """A notification is tried on this many ticks before it is reported as failed."""
 BATCH = 500
 """Visits looked at per transaction batch."""
+RETRY_BROKEN = timedelta(minutes=1)
+"""How soon a visit whose policy raised is looked at again (and reported again)."""
+MIN_WAIT_SECONDS = 0.05
+"""The daemon never spins faster than this, whatever the queue says."""
 
 _LEVEL = {"signed-out": 0, "overdue": 1, "escalated": 2}
 
@@ -201,6 +205,11 @@ class Watch:
         self._beat(now, cursor, result)
         return result
 
+    def next_due(self) -> datetime | None:
+        """When the queue says something next falls due (an index lookup)."""
+        with self.store.connect() as conn:
+            return conn.execute(select(func.min(watch_queue.c.due_at))).scalar_one_or_none()
+
     def _queue_changes(self, now: datetime) -> int:
         """Queue every visit changed since the last tick (the first tick: every visit out); the new cursor."""
         with self.store.begin() as conn:
@@ -237,24 +246,33 @@ class Watch:
         """Assess a batch of visits, move each on (its own audited transaction), then record them in one."""
         with self.store.connect() as conn:
             fired = self.fired(conn, [row.id for row in rows])
-        work: list[tuple[WatchedVisit, Assessment | None, bool]] = []
+        work: list[tuple[WatchedVisit, Assessment | None, datetime | None]] = []
         for row in rows:
             result.checked += 1
             if row.state not in WATCHED_STATES:
-                work.append((row, None, True))
+                work.append((row, None, None))
                 continue
-            plan, chain = self.plan_and_chain(row.school, row.visit)
-            assessment = assess(row.visit, plan, chain, fired[row.id], now)
-            moved = row.state not in LIVE_STATES or self.move(row, assessment, fired[row.id], result)
-            work.append((row, assessment, moved))
+            try:
+                plan, chain = self.plan_and_chain(row.school, row.visit)
+                assessment = assess(row.visit, plan, chain, fired[row.id], now)
+            except Exception as exc:
+                log.exception("cannot work out what is due for visit %s", row.id)
+                result.failures.append(f"visit {row.id} ({row.school}) could not be checked: "
+                                       f"{type(exc).__name__}: {exc}; retrying every minute — watch it by hand")
+                work.append((row, None, now + RETRY_BROKEN))
+                continue
+            if row.state in LIVE_STATES and not self.move(row, assessment, fired[row.id], result):
+                # The visit changed under us: look again on the next tick, with its new state.
+                work.append((row, None, now + timedelta(microseconds=1)))
+                continue
+            work.append((row, assessment, None))
         with self.store.begin() as conn:
-            for row, assessment, moved in work:
-                if assessment is None:
+            for row, assessment, retry_at in work:
+                if retry_at is not None:
+                    _reschedule(conn, row.id, retry_at)
+                elif assessment is None:
                     self._close_all(conn, row, now, f"visit {row.state}")
                     _reschedule(conn, row.id, None)
-                elif not moved:
-                    # The visit changed under us: look again on the next tick, with its new state.
-                    _reschedule(conn, row.id, now + timedelta(microseconds=1))
                 else:
                     for event in assessment.events:
                         self.record(conn, row.school, row.visit, event, now, result)
@@ -444,7 +462,12 @@ def tick(runtime: Runtime, now: datetime | None = None) -> TickResult:
 def run_daemon(the_watch: Watch, interval: float, push_concerns: Callable[[], None] | None = None, *,
                on_tick: Callable[[TickResult], None] = lambda _r: None,
                stop: threading.Event | None = None) -> None:
-    """Tick every ``interval`` seconds until SIGTERM/SIGINT (or ``stop``), finishing the tick in hand."""
+    """Tick until SIGTERM/SIGINT (or ``stop``), finishing the tick in hand.
+
+    The daemon wakes every ``interval`` seconds (to notice new sign-outs and
+    check-ins), or sooner when the queue says an event falls due before then,
+    so an event fires when it falls due, not up to a tick later.
+    """
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -452,11 +475,16 @@ def run_daemon(the_watch: Watch, interval: float, push_concerns: Callable[[], No
     log.info("watch started: a tick every %s seconds", interval)
     while not stop.is_set():
         started = _time.monotonic()
+        wait = interval
         try:
             on_tick(the_watch.tick())
             if push_concerns is not None:
                 push_concerns()
+            wait -= _time.monotonic() - started
+            upcoming = the_watch.next_due()
+            if upcoming is not None:
+                wait = min(wait, (upcoming - utc(the_watch.clock.now())).total_seconds())
         except Exception:  # the watch must outlive a bad tick (the database restarting, a plugin bug)
             log.exception("watch tick failed; trying again in %s seconds", interval)
-        stop.wait(max(0.0, interval - (_time.monotonic() - started)))
+        stop.wait(max(MIN_WAIT_SECONDS, wait))
     log.info("watch stopped")

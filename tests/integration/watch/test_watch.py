@@ -151,3 +151,15 @@ def test_a_thousand_visits_out_at_once_all_escalate_in_one_tick(store: Store) ->
     assert {e.kind for e in result.fired} == {"checkin-missed"}
     again = watch.tick()
     assert (again.fired, again.checked) == ([], 0)  # nothing twice, and nothing to look at until 10:30
+
+
+def test_a_visit_whose_policy_cannot_answer_is_reported_and_the_others_still_escalate(store: Store) -> None:
+    clock = FixedClock(START + timedelta(minutes=20))
+    watch = make_watch(store, clock)
+    add_visits(store, [visit_document("V1"), visit_document("V2", school="nowhere")])
+    result = watch.tick()
+    assert [(e.visit_id, e.kind) for e in result.fired] == [("V1", "checkin-missed")]
+    assert len(result.failures) == 1
+    assert result.failures[0].startswith("visit V2 (nowhere) could not be checked: PolicyNotFound")
+    clock.advance(timedelta(minutes=1))
+    assert watch.tick().failures == result.failures  # reported again each minute until someone fixes it

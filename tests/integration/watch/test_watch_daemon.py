@@ -42,12 +42,12 @@ def test_the_daemon_and_a_cron_tick_fire_the_same_events(store: Store, tmp_path:
     clock = FixedClock(START - timedelta(minutes=20))
     stop = threading.Event()
 
-    def next_minute(_result: TickResult) -> None:  # a daemon ticking every minute, on a clock we move
-        clock.advance(timedelta(minutes=1))
+    def next_tick(_result: TickResult) -> None:  # a daemon ticking every two minutes, on a clock we move
+        clock.advance(timedelta(minutes=2))
         if clock.now() > END:
             stop.set()
 
-    run_daemon(make_watch(store, clock), 0, on_tick=next_minute, stop=stop)
+    run_daemon(make_watch(store, clock), 0, on_tick=next_tick, stop=stop)
 
     cron_store = Store.open(f"sqlite:///{tmp_path / 'cron.db'}", upgrade=True)
     add_visits(cron_store, visits_out())
