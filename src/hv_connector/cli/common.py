@@ -28,7 +28,7 @@ Exit codes, for scripts and schedulers:
 @click.group(help=HELP)
 @click.version_option(__version__, prog_name="hvc")
 @click.option(
-    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), envvar="HVC_CONFIG",
+    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
     help="Settings file to read instead of hvc.toml in the config directory (or set HVC_CONFIG).",
 )
 @click.pass_context
