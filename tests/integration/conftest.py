@@ -1,7 +1,8 @@
 """Loopback fake servers for integration tests: ``wonde_server`` and ``cpoms_server``.
 
-Each test gets a fresh fake on a free 127.0.0.1 port, in a background thread
-(start-up takes a few milliseconds). The yielded
+Each test gets a fake as new on 127.0.0.1, served from a background thread:
+``wonde_server`` and ``cpoms_server`` share one server per session and reset
+it before each test; the ``make_*`` factories start a fresh one (about 0.1 s). The yielded
 :class:`hvc_fixtures.serve.RunningServer` has ``api`` (the base URL to give a
 client), ``fake`` (the Python API: ``inject``, ``configure``, ``mutate``,
 ``stats``…) and ``control`` (the same over HTTP). Use the ``make_*`` factories
@@ -35,10 +36,20 @@ def make_wonde_server() -> Iterator[Callable[..., RunningServer]]:
         yield start
 
 
+@pytest.fixture(scope="session")
+def _shared_wonde_server() -> Iterator[RunningServer]:
+    with serve_in_thread(WondeFake(SEED, PUPILS)) as server:
+        yield server
+
+
 @pytest.fixture
-def wonde_server(make_wonde_server: Callable[..., RunningServer]) -> RunningServer:
-    """A fake Wonde (seed 1, 60 pupils per school, token ``test-token``) on loopback."""
-    return make_wonde_server()
+def wonde_server(_shared_wonde_server: RunningServer) -> RunningServer:
+    """A fake Wonde (seed 1, 60 pupils per school, token ``test-token``) on loopback, as new.
+
+    One server serves the whole session; it is reset (data, config, faults, stats) before each test.
+    """
+    _shared_wonde_server.fake.reset()
+    return _shared_wonde_server
 
 
 @pytest.fixture
@@ -53,7 +64,17 @@ def make_cpoms_server() -> Iterator[Callable[..., RunningServer]]:
         yield start
 
 
+@pytest.fixture(scope="session")
+def _shared_cpoms_server() -> Iterator[RunningServer]:
+    with serve_in_thread(CpomsFake(SEED, PUPILS)) as server:
+        yield server
+
+
 @pytest.fixture
-def cpoms_server(make_cpoms_server: Callable[..., RunningServer]) -> RunningServer:
-    """A fake CPOMS (seed 1, 60 pupils per school, default 60 requests/min per token) on loopback."""
-    return make_cpoms_server()
+def cpoms_server(_shared_cpoms_server: RunningServer) -> RunningServer:
+    """A fake CPOMS (seed 1, 60 pupils per school, 60 requests/min per token) on loopback, as new.
+
+    One server serves the whole session; it is reset (incidents, keys, alerts, config, stats) before each test.
+    """
+    _shared_cpoms_server.fake.reset()
+    return _shared_cpoms_server
