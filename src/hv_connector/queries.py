@@ -35,7 +35,7 @@ from hv_connector.store.schema import (
     visits,
 )
 
-PAGE = 200
+PAGE = 100
 """Rows a list reads at most: a screen never holds more than a lead can scan."""
 
 class PendingRow(Frozen):

@@ -109,18 +109,26 @@ class World:
         return Escalations(watch)
 
 
-def make_world(store: Store) -> World:
+def attach(store: Store, ids: dict[str, str], policies: Policies | None = None,
+           now: datetime = BOARD_NOW) -> World:
+    """The world on a store already seeded (e.g. a copy of one :func:`make_world` wrote), its clock at ``now``."""
+    clock = FixedClock(now)
+    service = VisitService(store=store, policies=policies or Policies(build_plugin_manager()),
+                           directory=directory(), clock=clock)
+    return World(store, clock, service, ids)
+
+
+def make_world(store: Store, policies: Policies | None = None) -> World:
     """Pupils, and visits: two pending (a warning; a block), one out, one overdue with an escalation step,
     one returned (to report on), one reported whose CPOMS record CPOMS refused; a sync run and quarantine."""
-    clock = FixedClock(NOW)
-    service = VisitService(store=store, policies=Policies(build_plugin_manager()), directory=directory(),
-                           clock=clock)
+    world = attach(store, {}, policies, now=NOW)
+    clock, service = world.clock, world.service
     seed_pupils(store)
     numbers = itertools.count(1)
     with patch("hv_connector.visits.secrets") as ids_source:
         ids_source.token_hex.side_effect = lambda _: f"{next(numbers):010d}"
-        ids = _visits(service)
-    world = World(store, clock, service, ids)
+        world.ids.update(_visits(service))
+    ids = world.ids
     clock.set(EARLY + timedelta(minutes=11))  # Potton's office calls ten minutes after the start
     service.check_in(ids["overdue"], by="pt-office", kind="office-call", note="All fine, staying 30 minutes")
     clock.set(BOARD_NOW)

@@ -19,18 +19,14 @@ class StableTable(DataTable[Text]):
         selected = self.selected_key
         scroll_x, scroll_y = self.scroll_x, self.scroll_y
         keys = [key for key, _ in rows]
-        current = [row.key.value for row in self.ordered_rows]
-        if keys == current:
-            columns = list(self.columns)
-            for key, cells in rows:
-                for column, cell in zip(columns, cells):
-                    self.update_cell(key, column, cell, update_width=True)
-            return
+        # Rebuilt rather than updated cell by cell: re-measuring a column per changed cell is quadratic.
         self.clear()
         for key, cells in rows:
             self.add_row(*cells, key=key)
         if selected in keys:
             self.move_cursor(row=keys.index(selected), animate=False, scroll=False)
+        # Rows painted before their columns were re-measured would stay cut to the old widths.
+        self.call_after_refresh(self.notify_style_update)
         self.call_after_refresh(self.scroll_to, scroll_x, scroll_y, animate=False)
 
     @property

@@ -1,0 +1,61 @@
+"""Running the dashboard under the Pilot: start it on a world, let workers finish, collect messages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from dashkit import World
+from hvc_tui.app import HvcApp
+from textual.message import Message
+from textual.notifications import Notify
+from textual.pilot import Pilot
+from textual.worker import WorkerCancelled
+
+
+async def settle(pilot: Pilot) -> None:
+    """Wait until every worker has finished and every message it posted has been handled."""
+    for _ in range(3):
+        await pilot.pause()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:
+            pass  # a newer keystroke replaced it (exclusive workers): the newer one is waited for next
+    await pilot.pause()
+
+
+@dataclass
+class Run:
+    """A running dashboard: the app, its pilot, and every message it has handled so far."""
+
+    app: HvcApp
+    pilot: Pilot
+    messages: list[Message] = field(default_factory=list)
+
+    async def settle(self) -> None:
+        await settle(self.pilot)
+
+    def posted(self, kind: type[Message]) -> list[Message]:
+        """Each message of ``kind`` once (the hook sees a message at every pump it passes)."""
+        unique = {id(m): m for m in self.messages if isinstance(m, kind)}
+        return list(unique.values())
+
+    def notices(self, severity: str = "information") -> list[str]:
+        """The notifications shown so far with ``severity`` (``error`` for refusals and failures)."""
+        return [m.notification.message for m in self.posted(Notify) if m.notification.severity == severity]
+
+    async def press(self, *keys: str) -> None:
+        await self.pilot.press(*keys)
+        await self.settle()
+
+
+@asynccontextmanager
+async def dashboard(world: World, *, actor: str = "pt-head", mode: str = "pending",
+                    size: tuple[int, int] = (120, 40)) -> AsyncIterator[Run]:
+    app = HvcApp(world.session(actor), board_seconds=3600, mode=mode)
+    messages: list[Message] = []
+    async with app.run_test(size=size, message_hook=messages.append) as pilot:
+        run = Run(app, pilot, messages)
+        await run.settle()
+        yield run

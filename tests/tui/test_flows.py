@@ -1,0 +1,221 @@
+"""Each flow of the dashboard, driven with the Pilot against a real store: what lands in the store,
+what the person is told, and what the screens post."""
+
+from __future__ import annotations
+
+from dashkit import CODE_WORD_BLOCK, INJECTION, REVIEW_WARNING, World
+from hvc_tui.dialogs.decision import DecisionDialog
+from hvc_tui.messages import (
+    EscalationActed,
+    FindingsPreviewed,
+    OutboxRetried,
+    PupilsFound,
+    VisitActed,
+)
+from hvc_tui.screens.report import ReportScreen
+from hvc_tui.screens.request import RequestScreen
+from hvc_tui.screens.visit import VisitScreen
+from pilotkit import dashboard
+from sqlalchemy import select
+from textual.widgets import Checkbox, Input, OptionList, Select, SelectionList, TextArea
+
+from hv_connector.store.schema import acknowledgements, escalations, outbox, overrides, visits
+
+
+def _state(world: World, visit_id: str) -> str:
+    with world.store.connect() as conn:
+        return conn.execute(select(visits.c.state).where(visits.c.id == visit_id)).scalar_one()
+
+
+async def _open(run, visit_id: str) -> None:
+    run.app.open_visit(visit_id)
+    await run.settle()
+    assert isinstance(run.app.screen, VisitScreen)
+
+
+async def test_authorise_with_the_warning_acknowledged(world: World) -> None:
+    visit_id = world.ids["warned"]
+    async with dashboard(world) as run:
+        await run.press("enter")  # the first pending row: the soonest, lowest id
+        assert isinstance(run.app.screen, VisitScreen) and run.app.screen.visit_id == visit_id
+        await run.press("a")
+        dialog = run.app.screen
+        assert isinstance(dialog, DecisionDialog) and [f.rule_id for f in dialog.rules] == [REVIEW_WARNING]
+        await run.pilot.press(*"Review booked for December")
+        await run.press("ctrl+s")
+        acted = run.posted(VisitActed)
+    assert [m.result.event for m in acted] == ["authorise"]
+    assert _state(world, visit_id) == "authorised"
+    with world.store.connect() as conn:
+        row = conn.execute(select(acknowledgements).where(acknowledgements.c.visit_id == visit_id)).one()
+    assert (row.rule_id, row.by, row.note) == (REVIEW_WARNING, "pt-head", "Review booked for December")
+
+
+async def test_override_a_block_needs_a_reason(world: World) -> None:
+    visit_id = world.ids["blocked"]
+    async with dashboard(world) as run:
+        await _open(run, visit_id)
+        await run.press("v")
+        assert [f.rule_id for f in run.app.screen.rules] == [CODE_WORD_BLOCK]
+        await run.press("ctrl+s")  # no reason yet: the dialog stays, and says why
+        assert isinstance(run.app.screen, DecisionDialog)
+        assert "required" in str(run.app.screen.query_one("#problem").render())
+        await run.pilot.press(*"Code word agreed by phone; office holds it")
+        await run.press("ctrl+s")
+        assert isinstance(run.app.screen, VisitScreen)
+    with world.store.connect() as conn:
+        row = conn.execute(select(overrides).where(overrides.c.visit_id == visit_id)).one()
+    assert (row.rule_id, row.by) == (CODE_WORD_BLOCK, "pt-head")
+    assert row.reason == "Code word agreed by phone; office holds it"
+
+
+async def test_a_non_authoriser_is_refused_as_the_cli_refuses(world: World) -> None:
+    visit_id = world.ids["warned"]
+    async with dashboard(world, actor="pt-dsl") as run:
+        await _open(run, visit_id)
+        await run.press("a")
+        await run.press("ctrl+s")
+        errors = run.notices("error")
+        assert not run.posted(VisitActed)
+    assert len(errors) == 1 and "Dee Lead (pt-dsl) may not authorise" in errors[0] and "headteacher" in errors[0]
+    assert _state(world, visit_id) == "requested"
+
+
+async def test_request_a_visit_through_the_form(world: World) -> None:
+    async with dashboard(world) as run:
+        await run.press("n")
+        form = run.app.screen
+        assert isinstance(form, RequestScreen)
+        form.query_one("#pupil-search", Input).focus()
+        await run.pilot.press(*"zoë")
+        await run.settle()
+        assert [h.mis_id for h in run.posted(PupilsFound)[-1].hits] == ["A1000000002"]
+        form.query_one("#pupil-hits", OptionList).focus()
+        await run.press("down", "enter")
+        previews_before = len(run.posted(FindingsPreviewed))
+        form.query_one("#reason", Select).value = "persistent-absence"
+        form.query_one("#purpose", Input).value = "Agree an attendance plan"
+        for staff_id in ("pt-v1", "pt-v2"):
+            form.query_one("#staff", SelectionList).select(staff_id)
+        for flag in ("parents_informed", "parent_agreement", "logged_with_office"):
+            form.query_one(f"#{flag}", Checkbox).value = True
+        form.query_one("#code_word", Input).value = "bluebell"
+        await run.settle()
+        assert len(run.posted(FindingsPreviewed)) > previews_before  # the findings follow the fields
+        assert run.posted(FindingsPreviewed)[-1].preview.problem is None
+        await run.press("ctrl+s")
+        acted = run.posted(VisitActed)
+    assert len(acted) == 1
+    record = acted[0].result.record
+    assert (record.state.value, record.visit.pupil.mis_id, record.visit.reason) == (
+        "requested", "A1000000002", "persistent-absence")
+    assert [m.id for m in record.visit.staff] == ["pt-v1", "pt-v2"]
+    assert _state(world, record.id) == "requested"
+
+
+async def test_a_refused_request_keeps_everything_typed(world: World) -> None:
+    async with dashboard(world) as run:
+        await run.press("n")
+        form = run.app.screen
+        form.query_one("#purpose", Input).value = "Agree an attendance plan"
+        form.query_one("#code_word", Input).value = "bluebell"
+        await run.press("ctrl+s")  # no reason, no pupil
+        assert isinstance(run.app.screen, RequestScreen)
+        assert form.query_one("#purpose", Input).value == "Agree an attendance plan"
+        assert form.query_one("#code_word", Input).value == "bluebell"
+        errors = run.notices("error")
+    assert len(errors) == 1 and errors[0].startswith("reason:")
+    with world.store.connect() as conn:
+        assert conn.execute(select(visits.c.id).where(visits.c.state == "requested")).scalars().all() == [
+            world.ids["warned"], world.ids["blocked"]]
+
+
+async def test_record_a_report_feeds_the_cpoms_record(world: World) -> None:
+    visit_id = world.ids["returned"]
+    async with dashboard(world) as run:
+        await _open(run, visit_id)
+        await run.press("w")
+        form = run.app.screen
+        assert isinstance(form, ReportScreen)
+        form.query_one("#arrived_at", Input).value = "10:05"
+        form.query_one("#departed_at", Input).value = "10:40"
+        form.query_one("#present", Input).value = "Ann Example (mother); Bo Example (brother)"
+        form.query_one("#child_seen", Checkbox).value = True
+        form.query_one("#child_words", TextArea).text = "I want to come back on Monday."
+        form.query_one("#agreements", TextArea).text = "Mum brings her in on Monday\nWeekly call on Fridays"
+        form.query_one("#action_points", TextArea).text = "Office to call on Friday"
+        await run.press("ctrl+s")
+        acted = run.posted(VisitActed)
+        assert isinstance(run.app.screen, VisitScreen)
+    outcome = acted[0].result.record.visit.outcome
+    assert outcome.child_seen and outcome.child_words == "I want to come back on Monday."
+    assert [p.name for p in outcome.persons_present] == ["Ann Example", "Bo Example"]
+    assert outcome.agreements == ("Mum brings her in on Monday", "Weekly call on Fridays")
+    assert _state(world, visit_id) == "reported"
+    with world.store.connect() as conn:
+        payload = conn.execute(select(outbox.c.payload).where(outbox.c.visit_id == visit_id)).scalar_one()
+    assert "I want to come back on Monday." in str(payload)
+
+
+async def test_a_report_that_cannot_be_read_keeps_the_form(world: World) -> None:
+    async with dashboard(world) as run:
+        await _open(run, world.ids["returned"])
+        await run.press("w")
+        form = run.app.screen
+        form.query_one("#arrived_at", Input).value = "ten past"
+        form.query_one("#child_words", TextArea).text = "Hello"
+        await run.press("ctrl+s")
+        assert run.app.screen is form and form.query_one("#child_words", TextArea).text == "Hello"
+        assert run.notices("error")[0].startswith("arrived: 'ten past' is not a time")
+    assert _state(world, world.ids["returned"]) == "returned"
+
+
+async def test_acknowledge_and_advance_an_escalation(world: World) -> None:
+    visit_id = world.ids["overdue"]
+    async with dashboard(world, mode="board") as run:
+        assert run.app.screen.query_one("#board").get_row_at(0)[-1].plain == visit_id  # most urgent first
+        await run.press("k")
+        await run.pilot.press(*"Phoned Alex, no answer")
+        await run.press("enter")
+        await run.press("e")
+        await run.press("y")
+        acted = [m.what for m in run.posted(EscalationActed)]
+    assert acted == [f"Step 1 on {visit_id} acknowledged.", f"Next step fired on {visit_id}."]
+    with world.store.connect() as conn:
+        steps = conn.execute(select(escalations.c.step_index, escalations.c.acknowledged_by, escalations.c.note)
+                             .where(escalations.c.visit_id == visit_id).order_by(escalations.c.id)).all()
+    assert [tuple(s) for s in steps] == [(0, "pt-head", "Phoned Alex, no answer"), (1, None, None)]
+
+
+async def test_retry_a_parked_record(world: World) -> None:
+    async with dashboard(world, mode="outbox") as run:
+        await run.press("t")
+        retried = run.posted(OutboxRetried)
+    assert [m.record.visit_id for m in retried] == [world.ids["reported"]]
+    with world.store.connect() as conn:
+        assert conn.execute(select(outbox.c.status).where(outbox.c.visit_id == world.ids["reported"])
+                            ).scalars().all() == ["pending"]
+
+
+async def test_the_board_keeps_the_selected_row_when_it_refreshes(world: World) -> None:
+    async with dashboard(world, mode="board") as run:
+        table = run.app.screen.query_one("#board")
+        await run.press("down")
+        assert table.selected_key == world.ids["out"]
+        world.clock.set(world.clock.now().replace(minute=50))
+        await run.press("f5")
+        assert table.selected_key == world.ids["out"]
+        assert "OVERDUE 25m" in table.get_row_at(0)[0].plain  # the refresh repainted the rows
+
+
+async def test_mis_text_is_shown_as_written(world: World) -> None:
+    async with dashboard(world) as run:
+        table = run.app.screen.query_one("#pending")
+        pupils = [table.get_row_at(i)[1].plain for i in range(table.row_count)]
+        address = table.get_row_at(1)[3].plain
+        screen = run.app.export_screenshot()
+        await _open(run, world.ids["blocked"])
+        summary = run.app.screen.query_one("#summary").render()
+    assert INJECTION in pupils and address.startswith("[link=https://bad.example]")
+    assert ">&#160;[bold&#160;red]Test[/]&#160;<" in screen  # the cell, as written, unstyled
+    assert INJECTION in str(summary)

@@ -1,0 +1,56 @@
+"""Pictures of the main screens at 120×40 and 80×24, on the seeded world with its clock fixed at 09:36.
+
+Update them (after looking at the differences) with ``pytest tests/tui/test_snapshots.py --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+import pytest
+from dashkit import World
+from hvc_tui.app import HvcApp
+from pilotkit import settle
+from textual.pilot import Pilot
+
+SIZES = [pytest.param((120, 40), id="120x40"), pytest.param((80, 24), id="80x24")]
+
+
+def _app(world: World, mode: str = "pending") -> HvcApp:
+    return HvcApp(world.session(), board_seconds=3600, mode=mode)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_pending_review(world: World, size: tuple[int, int], snap_compare) -> None:
+    assert snap_compare(_app(world), terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_live_board(world: World, size: tuple[int, int], snap_compare) -> None:
+    assert snap_compare(_app(world, "board"), terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_visit_with_a_block_and_a_warning(world: World, size: tuple[int, int], snap_compare) -> None:
+    async def open_visit(pilot: Pilot) -> None:
+        await settle(pilot)
+        pilot.app.open_visit(world.ids["blocked"])
+        await settle(pilot)
+
+    assert snap_compare(_app(world), terminal_size=size, run_before=open_visit)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_request_form(world: World, size: tuple[int, int], snap_compare) -> None:
+    async def open_form(pilot: Pilot) -> None:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+
+    assert snap_compare(_app(world), terminal_size=size, run_before=open_form)
+
+
+def test_outbox(world: World, snap_compare) -> None:
+    assert snap_compare(_app(world, "outbox"), terminal_size=(120, 40), run_before=settle)
+
+
+def test_sync_status(world: World, snap_compare) -> None:
+    assert snap_compare(_app(world, "sync"), terminal_size=(120, 40), run_before=settle)
