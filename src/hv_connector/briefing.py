@@ -19,6 +19,7 @@ from pydantic import computed_field
 from sqlalchemy import Connection, select
 
 from hv_connector.errors import InputError
+from hv_connector.mis_records import AlertRecord, AttendanceRecord, ContactRecord, MedicalRecord, SenRecord
 from hv_connector.models.common import Frozen
 from hv_connector.store.schema import (
     pupil_alerts,
@@ -36,44 +37,8 @@ EARLIER_VISITS = 20
 ORDER_ALERTS = frozenset({"no-contact", "court-order"})
 
 
-class BriefingContact(Frozen):
-    """A contact of the pupil, with what the visiting staff need to know about them."""
-
-    name: str
-    relationship: str | None = None
-    parental_responsibility: bool = False
-    priority: int | None = None
-    lives_with_pupil: bool = False
-    no_contact: bool = False
-    """A no-contact order: this person must not have contact with the pupil."""
-    court_order: bool = False
-    phones: tuple[str, ...] = ()
-    email: str | None = None
-
-
-class Alert(Frozen):
-    kind: str
-    text: str
-
-
-class Medical(Frozen):
-    kind: str
-    description: str
-
-
-class Sen(Frozen):
-    need: str
-    provision: str | None = None
-
-
-class Attendance(Frozen):
-    """Sessions over one period."""
-
-    period: str
-    possible: int
-    attended: int
-    authorised: int
-    unauthorised: int
+class Attendance(AttendanceRecord):
+    """Sessions over one period, with the percentage staff look for."""
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -112,23 +77,23 @@ class PupilBriefing(Frozen):
     """When the MIS data was last synced: old data is a risk in itself."""
     archived_at: datetime | None = None
     """Set when the pupil has left the school (the MIS deleted them)."""
-    contacts: tuple[BriefingContact, ...] = ()
-    """Every contact: parental responsibility first, then by priority."""
-    alerts: tuple[Alert, ...] = ()
+    contacts: tuple[ContactRecord, ...] = ()
+    """Every contact: parental responsibility first, then by priority (``no_contact`` marks an order)."""
+    alerts: tuple[AlertRecord, ...] = ()
     """Orders first (no-contact, court orders), then other alerts."""
-    medical: tuple[Medical, ...] = ()
-    sen: tuple[Sen, ...] = ()
+    medical: tuple[MedicalRecord, ...] = ()
+    sen: tuple[SenRecord, ...] = ()
     attendance_term: Attendance | None = None
     attendance_3m: Attendance | None = None
     other_attendance: tuple[Attendance, ...] = ()
     earlier_visits: tuple[EarlierVisit, ...] = ()
 
     @property
-    def with_parental_responsibility(self) -> tuple[BriefingContact, ...]:
+    def with_parental_responsibility(self) -> tuple[ContactRecord, ...]:
         return tuple(c for c in self.contacts if c.parental_responsibility)
 
     @property
-    def orders(self) -> tuple[Alert, ...]:
+    def orders(self) -> tuple[AlertRecord, ...]:
         return tuple(a for a in self.alerts if a.kind in ORDER_ALERTS)
 
 
@@ -176,10 +141,10 @@ def pupil_briefing(conn: Connection, school_id: str, mis_id: str) -> PupilBriefi
         synced_at=pupil.synced_at,
         archived_at=pupil.archived_at,
         contacts=_contacts(conn, key),
-        alerts=tuple(sorted((Alert(**r) for r in _rows(conn, pupil_alerts, key, "kind", "text")),
+        alerts=tuple(sorted((AlertRecord(**r) for r in _rows(conn, pupil_alerts, key, "kind", "text")),
                             key=lambda a: a.kind not in ORDER_ALERTS)),
-        medical=tuple(Medical(**r) for r in _rows(conn, pupil_medical, key, "kind", "description")),
-        sen=tuple(Sen(**r) for r in _rows(conn, pupil_sen, key, "need", "provision")),
+        medical=tuple(MedicalRecord(**r) for r in _rows(conn, pupil_medical, key, "kind", "description")),
+        sen=tuple(SenRecord(**r) for r in _rows(conn, pupil_sen, key, "need", "provision")),
         attendance_term=by_period.get("term"),
         attendance_3m=by_period.get("3m"),
         other_attendance=tuple(a for p, a in by_period.items() if p not in ("term", "3m")),
@@ -194,11 +159,14 @@ def _rows(conn: Connection, table: Any, key: tuple[str, str], *columns: str) -> 
     return [dict(row._mapping) for row in conn.execute(query)]
 
 
-def _contacts(conn: Connection, key: tuple[str, str]) -> tuple[BriefingContact, ...]:
-    fields = ("name", "relationship", "parental_responsibility", "priority", "lives_with_pupil", "no_contact",
-              "court_order", "phones", "email")
-    contacts = [BriefingContact(**{**row, "phones": tuple(row["phones"] or ()), "name": row["name"] or "(no name)"})
-                for row in _rows(conn, pupil_contacts, key, *fields)]
+def _contacts(conn: Connection, key: tuple[str, str]) -> tuple[ContactRecord, ...]:
+    fields = ("contact_mis_id", "name", "relationship", "parental_responsibility", "priority", "lives_with_pupil",
+              "no_contact", "court_order", "phones", "email", "address_text")
+    contacts = []
+    for row in _rows(conn, pupil_contacts, key, *fields):
+        row["mis_id"] = row.pop("contact_mis_id")
+        row.update(phones=tuple(row["phones"] or ()), name=row["name"] or "(no name)")
+        contacts.append(ContactRecord(**row))
     return tuple(sorted(contacts, key=lambda c: (not c.parental_responsibility, c.priority is None,
                                                  c.priority or 0, c.name)))
 

@@ -109,6 +109,7 @@ class Progress:
     records: int
     requests: int
     done: bool = False
+    failed: bool = False
 
 
 # --- the spool: one school's pages on disk until the walk is complete -----------------------------
@@ -207,7 +208,7 @@ async def sync_school(
     result.seconds = result.elapsed()
     if not result.ok:
         await asyncio.to_thread(_record_failure, store, result)
-    on_progress(Progress(school, result.added + result.updated, result.requests, done=True))
+    on_progress(Progress(school, result.added + result.updated, result.requests, done=True, failed=not result.ok))
     return result
 
 

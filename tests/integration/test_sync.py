@@ -246,15 +246,15 @@ def school_state(store: Store) -> dict[str, tuple[int, bool]]:
 
 def test_a_run_killed_at_any_moment_leaves_each_school_as_before_or_complete(
         tmp_path: Path, make_wonde_server: Callable[..., RunningServer]) -> None:
-    size = 450  # three pages a school
+    size = 250  # two pages a school
     server = make_wonde_server(pupils=size, latency_ms=40)
     config = write_config(tmp_path, server)
     command = [sys.executable, "-m", "hv_connector", "--config", str(config), "sync", "--full"]
     rng = random.Random(5)
     env = {k: v for k, v in os.environ.items() if not k.startswith("HVC_")}
-    for _ in range(4):
+    for _ in range(3):
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        time.sleep(rng.uniform(0.8, 3.0))
+        time.sleep(rng.uniform(0.8, 2.5))
         process.send_signal(signal.SIGKILL)
         process.wait()
         for slug, (count, cursor) in school_state(store_of(tmp_path)).items():

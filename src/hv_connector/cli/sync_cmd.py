@@ -97,7 +97,8 @@ def _reporting(terminal: bool, school_ids: list[str]) -> Iterator[Callable[[Sync
             if pages[event.school_id] == 1 or pages[event.school_id] % LOG_EVERY_PAGES == 0:
                 log.info("sync %s: %d records read, %d requests", event.school_id, event.records, event.requests)
             if event.done:
-                log.info("sync %s: finished after %d requests", event.school_id, event.requests)
+                log.log(logging.ERROR if event.failed else logging.INFO, "sync %s: %s after %d requests",
+                        event.school_id, "FAILED" if event.failed else "finished", event.requests)
 
         yield on_line
         return
@@ -112,7 +113,8 @@ def _reporting(terminal: bool, school_ids: list[str]) -> Iterator[Callable[[Sync
         def on_bar(event: SyncProgress) -> None:
             task = tasks[event.school_id]
             if event.done:
-                progress.update(task, total=1, completed=1, requests=event.requests)
+                label = f"{event.school_id} FAILED" if event.failed else event.school_id
+                progress.update(task, description=label, total=1, completed=1, requests=event.requests)
             else:
                 progress.update(task, records=event.records, requests=event.requests)
 

@@ -267,14 +267,14 @@ class AttendanceSummary(Payload):
     start_date: WondeDate = None
     end_date: WondeDate = None
     possible: int | None = Field(default=None, validation_alias=AliasChoices("possible", "possible_sessions"))
-    attended: int | None = Field(default=None, validation_alias=AliasChoices("attended", "attended_sessions", "present"))
+    attended: int | None = Field(
+        default=None, validation_alias=AliasChoices("attended", "attended_sessions", "present"))
     authorised: int | None = Field(
-        default=None, validation_alias=AliasChoices("authorised", "authorised_absence", "authorised_absence_sessions",
-                                                       "authorised_absences"))
+        default=None,
+        validation_alias=AliasChoices("authorised", "authorised_absence", "authorised_absence_sessions"))
     unauthorised: int | None = Field(
         default=None,
-        validation_alias=AliasChoices("unauthorised", "unauthorised_absence", "unauthorised_absence_sessions",
-                                      "unauthorised_absences"))
+        validation_alias=AliasChoices("unauthorised", "unauthorised_absence", "unauthorised_absence_sessions"))
 
 
 class Student(Payload):
