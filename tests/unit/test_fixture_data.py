@@ -159,3 +159,10 @@ def test_pupils_stream_lazily_and_a_large_school_is_random_access() -> None:
 def test_unknown_school_names_the_known_ones() -> None:
     with pytest.raises(LookupError, match="birchwood"):
         data.school("nowhere")
+
+
+def test_sizes_come_as_one_number_or_per_school() -> None:
+    assert data.parse_sizes("200") == 200
+    assert data.parse_sizes("birchwood=50000, A0917230003=50") == {"birchwood": 50_000, "potton": 50}
+    assert Dataset(0, data.parse_sizes("potton=50")).sizes == {
+        "birchwood": 0, "hexthorpe": 0, "potton": 50, "st-edwards": 0, "washwood-heath": 0}
