@@ -28,6 +28,7 @@ the schedule depends on state only, so they fire the same events.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import signal
 import threading
@@ -40,12 +41,12 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from hv_connector import audit
+from hv_connector import audit, outbox
 from hv_connector.clock import Clock
 from hv_connector.errors import RefusedError
 from hv_connector.models import CheckInPlan, EscalationStep, StaffMember, Visit
 from hv_connector.notify import Notice, Notifier, Recipient, load_notifiers
-from hv_connector.plugins import Policies
+from hv_connector.plugins import Policies, merged_registry
 from hv_connector.runtime import Runtime
 from hv_connector.schedule import (
     VISITING_STAFF,
@@ -488,3 +489,18 @@ def run_daemon(the_watch: Watch, interval: float, push_concerns: Callable[[], No
             log.exception("watch tick failed; trying again in %s seconds", interval)
         stop.wait(max(MIN_WAIT_SECONDS, wait))
     log.info("watch stopped")
+
+
+def concern_pusher(rt: Runtime) -> Callable[[], None] | None:
+    """Push due safeguarding concerns to CPOMS (what ``hvc push --concerns-only`` does), if any school has CPOMS."""
+    if not any(school.cpoms for school in rt.settings.schools):
+        return None
+    sink_for = outbox.open_sinks(rt.settings, merged_registry(rt.pm, "report_sinks"), rt.settings.schools)
+    pusher = outbox.Pusher(rt.store, sink_for, now=rt.clock.now)
+
+    def push() -> None:
+        if pusher.due(concerns_only=True, limit=1):
+            summary = asyncio.run(pusher.run(concerns_only=True))
+            log.info("pushed concerns: sent %d, waiting %d", summary.count("sent"), summary.count("waiting"))
+
+    return push

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable
 from typing import Any
 
 import click
 
-from hv_connector import outbox
 from hv_connector.cli.common import cli, emit_json, parse_moment, runtime
 from hv_connector.clock import FixedClock
 from hv_connector.drill import DrillStep, run_drill
-from hv_connector.plugins import merged_registry
-from hv_connector.runtime import Runtime
 from hv_connector.schedule import wall
-from hv_connector.watch import TickResult, Watch, run_daemon
+from hv_connector.watch import TickResult, Watch, concern_pusher, run_daemon
 
 log = logging.getLogger("hv_connector.watch")
 
@@ -64,23 +59,8 @@ def watch(ctx: click.Context, once: bool, drill_school: str | None, code_word: b
         result = the_watch.tick()
         _show_tick(result, as_json)
         ctx.exit(1 if result.failures else 0)
-    run_daemon(the_watch, rt.settings.watch.tick_seconds, _concern_pusher(rt),
+    run_daemon(the_watch, rt.settings.watch.tick_seconds, concern_pusher(rt),
                on_tick=lambda r: _show_tick(r, as_json, quiet=True))
-
-
-def _concern_pusher(rt: Runtime) -> Callable[[], None] | None:
-    """Push due safeguarding concerns to CPOMS (what ``hvc push --concerns-only`` does), if any school has CPOMS."""
-    if not any(school.cpoms for school in rt.settings.schools):
-        return None
-    sink_for = outbox.open_sinks(rt.settings, merged_registry(rt.pm, "report_sinks"), rt.settings.schools)
-    pusher = outbox.Pusher(rt.store, sink_for, now=rt.clock.now)
-
-    def push() -> None:
-        if pusher.due(concerns_only=True, limit=1):
-            summary = asyncio.run(pusher.run(concerns_only=True))
-            log.info("pushed concerns: sent %d, waiting %d", summary.count("sent"), summary.count("waiting"))
-
-    return push
 
 
 def _show_tick(result: TickResult, as_json: bool, *, quiet: bool = False) -> None:

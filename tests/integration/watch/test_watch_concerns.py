@@ -1,0 +1,33 @@
+"""The watch daemon pushes a safeguarding concern to CPOMS on its next tick, ahead of the scheduled push."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hvc_fixtures.data import Dataset
+from hvc_fixtures.serve import RunningServer
+
+from hv_connector.runtime import Runtime
+from hv_connector.store import Store
+from hv_connector.watch import Watch, concern_pusher, run_daemon
+from tests.cpomskit import demo_visit, kit_policies, queue, write_config
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def test_the_daemon_sends_the_concern_at_once_and_leaves_routine_reports_to_hvc_push(
+        tmp_path: Path, sqlite_url: str, cpoms_server: RunningServer) -> None:
+    dataset = Dataset(1, 60)
+    store = Store.open(sqlite_url)
+    queue(store, kit_policies("birchwood"), [demo_visit(dataset, "birchwood", 1, visit_id="v-1")], NOW)
+    queue(store, kit_policies("birchwood"),
+          [demo_visit(dataset, "birchwood", 2, visit_id="v-2", cp_concern=True, concerns="Bruise on the arm.")],
+          NOW, kind="concern")
+    config = write_config(tmp_path / "hvc.toml", sqlite_url, cpoms_server.api, {"birchwood": "test-token-birchwood"})
+    rt = Runtime(config_path=config)
+    stop = threading.Event()
+    run_daemon(Watch.from_runtime(rt), 60, concern_pusher(rt), on_tick=lambda _r: stop.set(), stop=stop)
+    assert [(i["kind"], i["source"]["record_id"]) for i in cpoms_server.fake.incidents] == [("concern", "v-2/concern")]
+    store.close()
