@@ -273,3 +273,14 @@ def test_warming_the_cache_serves_the_same_records(wonde_server: RunningServer, 
     assert wonde_server.control.post("warm", {"include": "contacts,medical_conditions"}) == {"rendered": 300}
     warm, _ = _walk(client, f"/schools/{POTTON}/students", include="contacts,medical_conditions", per_page=200)
     assert warm == cold
+
+
+def test_an_added_pupil_brings_new_contacts_in_updated_after(wonde_server: RunningServer, client: httpx.Client) -> None:
+    added = wonde_server.fake.mutate("potton", add=3)["added"]
+    fresh = client.get(f"/schools/{POTTON}/contacts", params={"updated_after": "2026-11-01 00:00:00", "include": "students"})
+    contacts = fresh.json()["data"]
+    assert contacts
+    assert {s["id"] for c in contacts for s in c["students"]["data"]} == set(added)
+    assert client.get(f"/schools/{POTTON}/employees", params={"updated_after": "2026-11-01 00:00:00"}).json()["data"] == []
+    refused = httpx.post(f"{wonde_server.url}/_fake/mutate", json={"school": "atlantis", "add": 1})
+    assert refused.status_code == 422
