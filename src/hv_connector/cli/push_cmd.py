@@ -46,6 +46,8 @@ class _Progress:
         self.bar = click.progressbar(length=total, label="Pushing to CPOMS") if self.tty and total else None
         if self.bar is not None:
             self.bar.__enter__()
+        elif not self.tty:
+            click.echo(f"pushing {total} due record(s) to CPOMS")
 
     def __call__(self, item: outbox.Outcome) -> None:
         if self.bar is not None:

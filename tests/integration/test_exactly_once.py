@@ -1,0 +1,139 @@
+"""Exactly once, by trial: ``hvc push`` processes SIGKILLed at random moments, CPOMS dropping answers.
+
+Waves of real ``hvc push`` processes run against the loopback fake CPOMS,
+which records a share of the incidents and then drops the connection before
+answering (the worst case: CPOMS has it, we do not know). New finished visits
+are queued between waves, as the lifecycle would. Each process is
+killed (SIGKILL) at a random moment of its work — while claiming, mid-request,
+in a retry's back-off, between CPOMS storing an incident and the outbox
+recording it — until 100 have died that way; then one clean push runs. The
+killed pushes are forked from one pre-imported interpreter (push_forker.py),
+so the trial spends its time pushing, not importing; the final push is a
+fresh ``python -m hv_connector push``. Every record must be in CPOMS
+exactly once, and nothing may be left pending, sending or parked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from hvc_fixtures.data import Dataset
+
+from hv_connector.outbox import counts, list_records
+from hv_connector.store import Store
+
+from tests.cpomskit import demo_visit, kit_policies, queue, write_config
+
+pytestmark = pytest.mark.slow
+
+SEED, PUPILS = 1, 60
+DATASET = Dataset(SEED, PUPILS)
+SCHOOLS = {"birchwood": "test-token-birchwood", "potton": "test-token-potton"}
+KILLS = 100
+PER_WAVE = 4
+NEW_PER_WAVE = 4
+LEASE = "0.5"
+PUSH = ["push", "--lease", LEASE, "--concurrency", "2"]
+FORKER = Path(__file__).with_name("push_forker.py")
+
+
+class Forker:
+    """A push_forker.py process: runs ``hvc push`` children and kills each at a random moment."""
+
+    def __init__(self, config: Path) -> None:
+        env = {**os.environ, "HVC_CONFIG": str(config), "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen([sys.executable, str(FORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True, env=env)
+        assert self.proc.stdout and json.loads(self.proc.stdout.readline()) == {"ready": True}
+
+    def push_and_kill(self, after: int, delay: float) -> bool:
+        assert self.proc.stdin and self.proc.stdout
+        self.proc.stdin.write(json.dumps({"args": PUSH, "after": after, "delay": delay}) + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())["killed"]
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        self.proc.wait(10)
+
+
+def wave(forkers: list[Forker], rng: random.Random) -> int:
+    """One push per forker, all at once, each killed at its own random moment: how many died by SIGKILL.
+
+    The moment: a random time (up to 0.3 s) after a random one of the push's first log lines (its start,
+    or a record settled), so kills fall all through a push's work whatever the machine's speed.
+    """
+    moments = [(rng.randint(0, 3), rng.uniform(0, 0.3)) for _ in forkers]
+    kills: list[bool] = []
+    threads = [threading.Thread(target=lambda f=f, m=m: kills.append(f.push_and_kill(*m)))
+               for f, m in zip(forkers, moments)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(kills)
+
+
+def finish_visits(store: Store, first: int, n: int) -> None:
+    policies = kit_policies(*SCHOOLS)
+    visits = []
+    for number in range(first, first + n):
+        school = list(SCHOOLS)[number % len(SCHOOLS)]
+        concern = {"cp_concern": True, "concerns": "Unexplained bruising."} if number % 5 == 0 else {}
+        visits.append(demo_visit(DATASET, school, number % PUPILS, visit_id=f"v-{number}", **concern))
+    queue(store, policies, visits, datetime.now(timezone.utc))
+
+
+@pytest.mark.parametrize("down_first_half", [False, True], ids=["drops", "down-first-half"])
+def test_killed_pushes_leave_every_record_in_cpoms_exactly_once(
+    down_first_half: bool, make_cpoms_server, tmp_path: Path, sqlite_url: str
+) -> None:
+    server = make_cpoms_server(SEED, PUPILS, rate_limit=None, latency_ms=30)
+    fake = server.fake
+    fake.inject(kind="accept_then_drop", method="POST", path="/incidents", fraction=0.3, count=None)
+    if down_first_half:
+        fake.inject(status=503, count=None)
+    config = write_config(tmp_path / "hvc.toml", sqlite_url, server.api, SCHOOLS)
+    rng = random.Random(20261123 + down_first_half)
+    killed = queued = 0
+    forkers = [Forker(config) for _ in range(PER_WAVE)]
+    with Store.open(sqlite_url) as store:
+        finish_visits(store, queued, 10)
+        queued += 10
+        try:
+            while killed < KILLS:
+                if down_first_half and killed >= KILLS // 2:
+                    fake.configure(faults=[f for f in fake.config.faults if f.kind == "accept_then_drop"])
+                killed += wave(forkers, rng)
+                finish_visits(store, queued, NEW_PER_WAVE)
+                queued += NEW_PER_WAVE
+        finally:
+            for forker in forkers:
+                forker.close()
+        fake.clear_faults()
+        time.sleep(float(LEASE))  # let the killed pushes' claims lapse
+        final = subprocess.run([sys.executable, "-m", "hv_connector", "push", "--all", "--lease", LEASE],
+                               env={**os.environ, "HVC_CONFIG": str(config)}, capture_output=True, text=True)
+        with store.connect() as conn:
+            records = list_records(conn)
+            statuses = counts(conn)
+
+    assert final.returncode == 0, final.stdout + final.stderr
+    assert killed >= KILLS
+    expected = Counter(r.report.record_id for r in records)
+    arrived = Counter(i["source"]["record_id"] for i in fake.incidents)
+    assert len(records) == queued + queued // 5  # each fifth visit also has its concern record
+    assert arrived == expected, "every record in CPOMS exactly once"
+    assert statuses == {"sent": len(records)}, "nothing pending, sending or parked"
+    assert fake.stats.dropped > 0
