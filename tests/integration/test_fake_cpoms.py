@@ -259,3 +259,13 @@ def test_runs_as_a_separate_process_and_prints_its_url_and_tokens(tmp_path: Path
         with httpx.Client(base_url=server.api, headers=TOKEN) as http:
             assert post(http, incident()).status_code == 201
         assert len(server.control.get("incidents")["data"]) == 1
+
+
+async def test_an_async_client_also_sees_the_drop_after_accept(cpoms_server: RunningServer) -> None:
+    cpoms_server.fake.inject(kind="accept_then_drop", count=1)
+    async with httpx.AsyncClient(base_url=cpoms_server.api, headers={**TOKEN, "Idempotency-Key": "async-1"}) as http:
+        with pytest.raises(httpx.RemoteProtocolError):
+            await http.post("/incidents", json=incident("hv_async"))
+        replay = await http.post("/incidents", json=incident("hv_async"))
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert len(cpoms_server.fake.incidents_for("hv_async")) == 1

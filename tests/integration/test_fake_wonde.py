@@ -210,13 +210,14 @@ def test_a_non_json_200_and_a_dropped_connection(wonde_server: RunningServer, cl
     assert wonde_server.fake.stats.dropped == 1
 
 
-def test_slow_responses_and_latency_still_answer(wonde_server: RunningServer, client: httpx.Client) -> None:
-    wonde_server.fake.configure(latency_ms=5)
-    wonde_server.fake.inject(kind="slow", delay_ms=20)
-    assert client.get(f"/schools/{BIRCHWOOD}/events").status_code == 200
-    with pytest.raises(httpx.ReadTimeout):
-        wonde_server.fake.inject(kind="slow", delay_ms=2000)
-        client.get(f"/schools/{BIRCHWOOD}/events", timeout=0.2)
+def test_slow_responses_and_latency_still_answer(make_wonde_server: Callable[..., RunningServer]) -> None:
+    server = make_wonde_server(latency_ms=5)  # its own server: the abandoned slow request must not outlive the test
+    server.fake.inject(kind="slow", delay_ms=20)
+    with httpx.Client(base_url=server.api, headers=BEARER) as http:
+        assert http.get(f"/schools/{BIRCHWOOD}/events").status_code == 200
+        server.fake.inject(kind="slow", delay_ms=1000)
+        with pytest.raises(httpx.ReadTimeout):
+            http.get(f"/schools/{BIRCHWOOD}/events", timeout=0.2)
 
 
 def test_fractional_faults_repeat_with_the_same_seed(wonde_server: RunningServer, client: httpx.Client) -> None:
