@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hv_connector import audit, outbox
@@ -82,6 +82,8 @@ BATCH = 500
 """Visits looked at per transaction batch."""
 RETRY_BROKEN = timedelta(minutes=1)
 """How soon a visit whose policy raised is looked at again (and reported again)."""
+GAP_PATIENCE = timedelta(minutes=10)
+"""How long a missing ``visit_events`` id is looked for (a transaction still open, on PostgreSQL)."""
 MIN_WAIT_SECONDS = 0.05
 """The daemon never spins faster than this, whatever the queue says."""
 
@@ -211,21 +213,34 @@ class Watch:
         with self.store.connect() as conn:
             return conn.execute(select(func.min(watch_queue.c.due_at))).scalar_one_or_none()
 
-    def _queue_changes(self, now: datetime) -> int:
-        """Queue every visit changed since the last tick (the first tick: every visit out); the new cursor."""
+    def _queue_changes(self, now: datetime) -> dict[str, Any]:
+        """Queue every visit changed since the last tick (the first tick: every visit out); the new cursor.
+
+        The cursor is the highest ``visit_events`` id read, plus the ids below it
+        that were missing then: on PostgreSQL a transaction can commit a lower id
+        after a higher one, so missing ids are looked for again on each tick for
+        :data:`GAP_PATIENCE` (SQLite has one writer at a time and never leaves them).
+        """
         with self.store.begin() as conn:
             beat = conn.execute(select(heartbeats.c.detail).where(heartbeats.c.name == HEARTBEAT)).scalar_one_or_none()
-            cursor = (beat or {}).get("cursor")
+            cursor, gaps = (beat or {}).get("cursor"), dict((beat or {}).get("gaps") or {})
             top = conn.execute(select(func.max(visit_events.c.id))).scalar_one_or_none() or 0
             if cursor is None:
                 ids = conn.execute(select(visits.c.id).where(visits.c.state.in_(WATCHED_STATES))).scalars().all()
-            else:
-                # The watch's own moves are left out: a visit it moved is already queued for its next event.
-                ids = conn.execute(select(visit_events.c.visit_id).distinct()
-                                   .where(visit_events.c.id > cursor, visit_events.c.id <= top,
-                                          visit_events.c.actor != ACTOR)).scalars().all()
-            _enqueue(conn, [(vid, now) for vid in ids])
-        return top
+                _enqueue(conn, [(vid, now) for vid in ids])
+                return {"cursor": top, "gaps": {}}
+            wanted = or_(and_(visit_events.c.id > cursor, visit_events.c.id <= top),
+                         visit_events.c.id.in_([int(g) for g in gaps]))
+            rows = conn.execute(select(visit_events.c.id, visit_events.c.visit_id, visit_events.c.actor)
+                                .where(wanted)).all()
+            # The watch's own moves are left out: a visit it moved is already queued for its next event.
+            _enqueue(conn, [(vid, now) for vid in {r.visit_id for r in rows if r.actor != ACTOR}])
+        seen = {r.id for r in rows}
+        since = now.isoformat()
+        missing = {str(i): since for i in range(cursor + 1, top + 1) if i not in seen}
+        missing.update({g: at for g, at in gaps.items()
+                        if int(g) not in seen and now - datetime.fromisoformat(at) < GAP_PATIENCE})
+        return {"cursor": max(top, cursor), "gaps": missing}
 
     def _due(self, now: datetime) -> list[WatchedVisit]:
         with self.store.connect() as conn:
@@ -382,8 +397,8 @@ class Watch:
             for notification_id, values in outcomes:
                 conn.execute(update(notifications).where(notifications.c.id == notification_id).values(**values))
 
-    def _beat(self, now: datetime, cursor: int, result: TickResult) -> None:
-        detail = {"cursor": cursor, "checked": result.checked, "fired": len(result.fired), "closed": result.closed,
+    def _beat(self, now: datetime, cursor: dict[str, Any], result: TickResult) -> None:
+        detail = {**cursor, "checked": result.checked, "fired": len(result.fired), "closed": result.closed,
                   "delivered": result.delivered, "failures": len(result.failures), "seconds": round(result.seconds, 4)}
         with self.store.begin() as conn:
             _upsert(conn, heartbeats, {"name": HEARTBEAT, "at": now, "detail": detail}, ["name"])

@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -19,6 +19,7 @@ from hv_connector.store.schema import (
     audit,
     escalations,
     notifications,
+    visit_events,
     visits,
     watch_queue,
 )
@@ -163,3 +164,21 @@ def test_a_visit_whose_policy_cannot_answer_is_reported_and_the_others_still_esc
     assert result.failures[0].startswith("visit V2 (nowhere) could not be checked: PolicyNotFound")
     clock.advance(timedelta(minutes=1))
     assert watch.tick().failures == result.failures  # reported again each minute until someone fixes it
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # explicit ids would upset PostgreSQL's sequence
+def test_a_change_committed_late_under_a_lower_id_is_still_seen(store: Store) -> None:
+    # On PostgreSQL a transaction may commit visit_events id N after the watch has read N+1: simulated here.
+    clock = FixedClock(START + timedelta(minutes=5))
+    watch = make_watch(store, clock)
+    add_visits(store, [visit_document("V1"), visit_document("V2")])
+    watch.tick()
+    with store.begin() as conn:
+        top = conn.execute(select(func.max(visit_events.c.id))).scalar_one()
+        conn.execute(visit_events.insert().values(id=top + 2, visit_id="V1", at=clock.now(), actor="pt-office",
+                                                  event="note"))
+    watch.tick()  # reads id top+2; top+1 is missing for now
+    watch.service.check_in("V2", by="pt-office", kind="office-call", code_word_used=True)
+    with store.begin() as conn:  # ...and this check-in's row is the one that committed late, as top+1
+        conn.execute(update(visit_events).where(visit_events.c.id == top + 3).values(id=top + 1))
+    assert [(e.visit_id, e.kind) for e in watch.tick().fired] == [("V2", "code-word")]
