@@ -122,11 +122,11 @@ class Spool:
         self._file: IO[bytes] = tempfile.TemporaryFile(prefix="hvc-sync-")
         self.batches = 0
 
-    def write(self, kind: str, batch: Sequence[Any]) -> None:
-        pickle.dump((kind, list(batch)), self._file, protocol=pickle.HIGHEST_PROTOCOL)
+    def write(self, kind: str, batch: Any) -> None:
+        pickle.dump((kind, batch), self._file, protocol=pickle.HIGHEST_PROTOCOL)
         self.batches += 1
 
-    def read(self) -> Iterator[tuple[str, list[Any]]]:
+    def read(self) -> Iterator[tuple[str, Any]]:
         """Every batch in the order written (only our own file is ever unpickled)."""
         self._file.seek(0)
         for _ in range(self.batches):
@@ -184,7 +184,7 @@ async def sync_school(
                 for item in batch:
                     if isinstance(item, PupilRecord):
                         pupils_seen.saw(item.mis_updated_at)
-                spool.write(PUPILS, batch)
+                spool.write(PUPILS, sync_store.page_rows(school, batch, result.started_at))
                 records += len(batch)
                 on_progress(Progress(school, records, adapter.requests))
             async for batch in adapter.departures(departures_seen.previous):

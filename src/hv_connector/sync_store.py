@@ -11,6 +11,7 @@ good), the cursors move and the ``sync_runs`` row is written — all or none.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -76,20 +77,48 @@ def write_school(
         insert_run(conn, result)
 
 
-def write_pupils(conn: Connection, school_id: str, batch: Sequence[Any], result: SchoolResult,
+@dataclass
+class PageRows:
+    """One page of pupils as the rows they become: cheap to spool (no models to pickle), ready to insert."""
+
+    pupils: list[dict[str, Any]] = field(default_factory=list)
+    children: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Child table name → rows (contacts, medical, SEN, alerts, attendance)."""
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+def page_rows(school_id: str, batch: Sequence[Any], now: datetime) -> PageRows:
+    """Turn a batch of records into rows; a pupil listed twice on a page keeps its last record."""
+    good = {item.mis_id: item for item in batch if isinstance(item, PupilRecord)}
+    page = PageRows(pupils=[_pupil_row(school_id, record, now) for record in good.values()],
+                    children={table.name: [] for table in CHILD_TABLES},
+                    rejected=[item for item in batch if isinstance(item, Rejected)])
+    for record in good.values():
+        key = {"school_id": school_id, "pupil_mis_id": record.mis_id}
+        # The keys are (pupil, contact) and (pupil, period): an MIS listing one twice keeps the first.
+        page.children[pupil_contacts.name].extend(
+            {**key, **c.model_dump(exclude={"mis_id"}), "contact_mis_id": c.mis_id, "phones": list(c.phones)}
+            for c in _first_by(record.contacts, "mis_id"))
+        for table, items in ((pupil_medical, record.medical), (pupil_sen, record.sen),
+                             (pupil_alerts, record.alerts),
+                             (pupil_attendance, _first_by(record.attendance, "period"))):
+            page.children[table.name].extend({**key, **item.model_dump()} for item in items)
+    return page
+
+
+def write_pupils(conn: Connection, school_id: str, batch: Sequence[Any] | PageRows, result: SchoolResult,
                  now: datetime) -> None:
     """Upsert one page of pupils with their background; quarantine the page's bad records."""
-    good = {item.mis_id: item for item in batch if isinstance(item, PupilRecord)}
-    quarantine_records(conn, school_id, [item for item in batch if isinstance(item, Rejected)], result, now)
-    if not good:
+    page = batch if isinstance(batch, PageRows) else page_rows(school_id, batch, now)
+    quarantine_records(conn, school_id, page.rejected, result, now)
+    if not page.pupils:
         return
-    ids = list(good)
+    ids = [row["mis_id"] for row in page.pupils]
     existing = {row.mis_id: row for row in conn.execute(
         select(pupils.c.mis_id, pupils.c.mis_updated_at, pupils.c.archived_at)
         .where(pupils.c.school_id == school_id, pupils.c.mis_id.in_(ids)))}
-    rows = [_pupil_row(school_id, record, now) for record in good.values()]
-    new = [row for row in rows if row["mis_id"] not in existing]
-    old = [{**row, "_school": school_id, "_mis": row["mis_id"]} for row in rows if row["mis_id"] in existing]
+    new = [row for row in page.pupils if row["mis_id"] not in existing]
+    old = [{**row, "_school": school_id, "_mis": row["mis_id"]} for row in page.pupils if row["mis_id"] in existing]
     if new:
         conn.execute(insert(pupils), new)
     if old:
@@ -99,8 +128,10 @@ def write_pupils(conn: Connection, school_id: str, batch: Sequence[Any], result:
     # Asked again because of the cursor's overlap, but unchanged in the MIS: rewritten, not counted.
     result.updated += sum(1 for row in old if _changed(existing[row["mis_id"]], row))
     for table in CHILD_TABLES:
-        conn.execute(delete(table).where(table.c.school_id == school_id, table.c.pupil_mis_id.in_(ids)))
-    _insert_children(conn, school_id, good.values())
+        if existing:  # a page of new pupils has nothing to replace
+            conn.execute(delete(table).where(table.c.school_id == school_id, table.c.pupil_mis_id.in_(ids)))
+        if page.children.get(table.name):
+            conn.execute(insert(table), page.children[table.name])
     conn.execute(update(quarantine)
                  .where(quarantine.c.school_id == school_id, quarantine.c.record_id.in_(ids),
                         quarantine.c.resolved_at.is_(None))
@@ -120,29 +151,6 @@ def _pupil_row(school_id: str, record: PupilRecord, now: datetime) -> dict[str, 
         "phones": list(record.phones), "mis_updated_at": record.mis_updated_at, "synced_at": now,
         "archived_at": None,
     }
-
-
-def _insert_children(conn: Connection, school_id: str, records: Iterable[PupilRecord]) -> None:
-    contacts: list[dict[str, Any]] = []
-    medical: list[dict[str, Any]] = []
-    sen: list[dict[str, Any]] = []
-    alerts: list[dict[str, Any]] = []
-    attendance: list[dict[str, Any]] = []
-    for record in records:
-        key = {"school_id": school_id, "pupil_mis_id": record.mis_id}
-        # The keys are (pupil, contact) and (pupil, period): an MIS listing one twice keeps the first.
-        contacts.extend({**key, **c.model_dump(), "contact_mis_id": c.mis_id, "phones": list(c.phones)}
-                        for c in _first_by(record.contacts, "mis_id"))
-        medical.extend({**key, **m.model_dump()} for m in record.medical)
-        sen.extend({**key, **s.model_dump()} for s in record.sen)
-        alerts.extend({**key, **a.model_dump()} for a in record.alerts)
-        attendance.extend({**key, **a.model_dump()} for a in _first_by(record.attendance, "period"))
-    for row in contacts:
-        del row["mis_id"]
-    for table, rows in ((pupil_contacts, contacts), (pupil_medical, medical), (pupil_sen, sen),
-                        (pupil_alerts, alerts), (pupil_attendance, attendance)):
-        if rows:
-            conn.execute(insert(table), rows)
 
 
 def _first_by(items: Iterable[Any], attribute: str) -> list[Any]:
