@@ -31,8 +31,10 @@ PUPILS = 60
 def make_wonde_server() -> Iterator[Callable[..., RunningServer]]:
     """Start fake Wonde servers: ``make_wonde_server(seed=1, pupils=60, **WondeConfig fields)``."""
     with ExitStack() as stack:
+
         def start(seed: int = SEED, pupils: int | dict[str, int] = PUPILS, **config: Any) -> RunningServer:
             return stack.enter_context(serve_in_thread(WondeFake(seed, pupils, **config)))
+
         yield start
 
 
@@ -59,8 +61,10 @@ def make_cpoms_server() -> Iterator[Callable[..., RunningServer]]:
     Tokens: ``test-token-<school slug>`` for each demo school (``test-token`` is birchwood's).
     """
     with ExitStack() as stack:
+
         def start(seed: int = SEED, pupils: int | dict[str, int] = PUPILS, **config: Any) -> RunningServer:
             return stack.enter_context(serve_in_thread(CpomsFake(seed, pupils, **config)))
+
         yield start
 
 

@@ -25,12 +25,19 @@ TOKEN = {"Authorization": "Bearer test-token-potton"}
 
 def incident(record_id: str = "hv_1", **changes: Any) -> dict[str, Any]:
     body = {
-        "kind": "home_visit", "student": {"upn": PUPIL.upn}, "category_ids": [7],
-        "occurred_at": "2026-11-20T10:15:00+00:00", "location": "Family home",
+        "kind": "home_visit",
+        "student": {"upn": PUPIL.upn},
+        "category_ids": [7],
+        "occurred_at": "2026-11-20T10:15:00+00:00",
+        "location": "Family home",
         "description": "Child seen at home with mother; no concerns raised.",
         "reported_by": {"email": TEACHER.email},
-        "home_visit": {"visit_type": "welfare_check", "outcome": "child_seen", "visitors": [{"email": TEACHER.email}],
-                       "voice_of_child": "I like my new school."},
+        "home_visit": {
+            "visit_type": "welfare_check",
+            "outcome": "child_seen",
+            "visitors": [{"email": TEACHER.email}],
+            "voice_of_child": "I like my new school.",
+        },
         "source": {"system": "hv-connector", "record_id": record_id, "revision": 1},
     }
     return {**body, **changes}
@@ -49,7 +56,9 @@ def post(http: httpx.Client, body: Any, key: str | None = "key-1", **headers: st
     return http.post("/incidents", json=body, headers=sent)
 
 
-def test_tokens_are_per_school_and_every_answer_has_a_request_id(cpoms_server: RunningServer, client: httpx.Client) -> None:
+def test_tokens_are_per_school_and_every_answer_has_a_request_id(
+    cpoms_server: RunningServer, client: httpx.Client
+) -> None:
     anonymous = httpx.get(f"{cpoms_server.api}/categories")
     assert anonymous.status_code == 401
     error = anonymous.json()["error"]
@@ -86,7 +95,9 @@ def test_staff_are_found_by_school_email(client: httpx.Client) -> None:
     assert client.get("/staff", params={"email": "nobody@else.example"}).json()["data"] == []
 
 
-def test_an_incident_is_recorded_once_and_replayed_for_the_same_key(cpoms_server: RunningServer, client: httpx.Client) -> None:
+def test_an_incident_is_recorded_once_and_replayed_for_the_same_key(
+    cpoms_server: RunningServer, client: httpx.Client
+) -> None:
     created = post(client, incident())
     assert created.status_code == 201
     body = created.json()
@@ -96,15 +107,23 @@ def test_an_incident_is_recorded_once_and_replayed_for_the_same_key(cpoms_server
     assert replay.status_code == 201 and replay.headers["Idempotent-Replayed"] == "true"
     assert replay.json() == body
     assert len(cpoms_server.fake.incidents) == 1
-    found = client.get("/incidents", params={"source_system": "hv-connector", "source_record_id": "hv_1"}).json()["data"]
+    found = client.get("/incidents", params={"source_system": "hv-connector", "source_record_id": "hv_1"}).json()[
+        "data"
+    ]
     assert [i["id"] for i in found] == [body["id"]]
-    assert client.get(f"/incidents/{body['id']}").json()["data"]["home_visit"]["voice_of_child"] == "I like my new school."
+    assert (
+        client.get(f"/incidents/{body['id']}").json()["data"]["home_visit"]["voice_of_child"] == "I like my new school."
+    )
     assert "I like my new school." in cpoms_server.fake.incidents[0]["rendered_text"]
-    other = httpx.get(f"{cpoms_server.api}/incidents/{body['id']}", headers={"Authorization": "Bearer test-token-birchwood"})
+    other = httpx.get(
+        f"{cpoms_server.api}/incidents/{body['id']}", headers={"Authorization": "Bearer test-token-birchwood"}
+    )
     assert other.status_code == 404
 
 
-def test_a_reused_key_with_another_body_is_409_and_records_nothing(cpoms_server: RunningServer, client: httpx.Client) -> None:
+def test_a_reused_key_with_another_body_is_409_and_records_nothing(
+    cpoms_server: RunningServer, client: httpx.Client
+) -> None:
     post(client, incident())
     reused = post(client, incident(description="Something else entirely."))
     assert reused.status_code == 409
@@ -129,25 +148,31 @@ async def test_a_key_still_in_flight_is_409_in_use(cpoms_server: RunningServer) 
 def test_requests_the_contract_refuses(client: httpx.Client) -> None:
     missing = post(client, incident(), key=None)
     assert (missing.status_code, missing.json()["error"]["code"]) == (400, "idempotency_key_required")
-    not_json = client.post("/incidents", content=b"{nope", headers={"Idempotency-Key": "k", "Content-Type": "application/json"})
+    not_json = client.post(
+        "/incidents", content=b"{nope", headers={"Idempotency-Key": "k", "Content-Type": "application/json"}
+    )
     assert (not_json.status_code, not_json.json()["error"]["code"]) == (400, "invalid_json")
     form = client.post("/incidents", data={"a": "b"}, headers={"Idempotency-Key": "k2"})
     assert (form.status_code, form.json()["error"]["code"]) == (415, "unsupported_media_type")
 
 
-@pytest.mark.parametrize(("changes", "code", "field"), [
-    ({"category_ids": [99]}, "unknown_category", "category_ids[0]"),
-    ({"category_ids": [9]}, "category_disabled", "category_ids[0]"),
-    ({"student": {"upn": "A999000000001"}}, "student_not_found", "student"),
-    ({"student": {"upn": PUPIL.upn, "mis_id": "100007"}}, "student_ambiguous", "student"),
-    ({"reported_by": {"email": "stranger@else.example"}}, "staff_not_found", "reported_by"),
-    ({"description": ""}, "validation_failed", "description"),
-    ({"category_ids": [7, 1, 2, 3]}, "validation_failed", "category_ids"),
-    ({"occurred_at": "2026-11-20T10:15:00"}, "validation_failed", "occurred_at"),
-    ({"home_visit": None}, "validation_failed", "home_visit"),
-])
-def test_refusals_are_422_with_the_field_and_the_reason(cpoms_server: RunningServer, client: httpx.Client,
-                                                        changes: dict[str, Any], code: str, field: str) -> None:
+@pytest.mark.parametrize(
+    ("changes", "code", "field"),
+    [
+        ({"category_ids": [99]}, "unknown_category", "category_ids[0]"),
+        ({"category_ids": [9]}, "category_disabled", "category_ids[0]"),
+        ({"student": {"upn": "A999000000001"}}, "student_not_found", "student"),
+        ({"student": {"upn": PUPIL.upn, "mis_id": "100007"}}, "student_ambiguous", "student"),
+        ({"reported_by": {"email": "stranger@else.example"}}, "staff_not_found", "reported_by"),
+        ({"description": ""}, "validation_failed", "description"),
+        ({"category_ids": [7, 1, 2, 3]}, "validation_failed", "category_ids"),
+        ({"occurred_at": "2026-11-20T10:15:00"}, "validation_failed", "occurred_at"),
+        ({"home_visit": None}, "validation_failed", "home_visit"),
+    ],
+)
+def test_refusals_are_422_with_the_field_and_the_reason(
+    cpoms_server: RunningServer, client: httpx.Client, changes: dict[str, Any], code: str, field: str
+) -> None:
     refused = post(client, incident(**changes))
     assert refused.status_code == 422
     error = refused.json()["error"]
@@ -171,8 +196,12 @@ def test_an_unmatched_pupil_goes_to_the_tray_when_asked(client: httpx.Client) ->
 
 def test_attachments_are_checked(client: httpx.Client) -> None:
     content = b"%PDF-1.4 fictional"
-    good = {"filename": "note.pdf", "content_type": "application/pdf",
-            "content_base64": base64.b64encode(content).decode(), "sha256": hashlib.sha256(content).hexdigest()}
+    good = {
+        "filename": "note.pdf",
+        "content_type": "application/pdf",
+        "content_base64": base64.b64encode(content).decode(),
+        "sha256": hashlib.sha256(content).hexdigest(),
+    }
     assert post(client, incident(attachments=[good]), key="a1").status_code == 201
     bad = post(client, incident(record_id="hv_2", attachments=[{**good, "sha256": "0" * 64}]), key="a2")
     assert bad.json()["error"]["details"] == [{"field": "attachments[0].sha256", "issue": "sha256_mismatch"}]
@@ -185,7 +214,9 @@ def test_alerts_never_carry_the_description(cpoms_server: RunningServer, client:
     assert "mother" not in str(alerts)
 
 
-def test_the_rate_limit_is_a_bucket_per_token_with_retry_after(cpoms_server: RunningServer, client: httpx.Client) -> None:
+def test_the_rate_limit_is_a_bucket_per_token_with_retry_after(
+    cpoms_server: RunningServer, client: httpx.Client
+) -> None:
     cpoms_server.control.configure(rate_limit={"requests": 2, "per_seconds": 60})
     first = client.get("/categories")
     assert first.headers["X-RateLimit-Limit"] == "2" and first.headers["X-RateLimit-Remaining"] == "1"
@@ -203,7 +234,9 @@ def test_the_default_limit_is_60_a_minute(client: httpx.Client) -> None:
     assert client.get("/categories").headers["X-RateLimit-Limit"] == "60"
 
 
-def test_forced_failures_for_the_next_n_requests_then_success(cpoms_server: RunningServer, client: httpx.Client) -> None:
+def test_forced_failures_for_the_next_n_requests_then_success(
+    cpoms_server: RunningServer, client: httpx.Client
+) -> None:
     cpoms_server.control.inject(status=503, retry_after=1, count=2, path="/incidents")
     for _ in range(2):
         failed = post(client, incident())
@@ -223,12 +256,15 @@ def test_down_mode_refuses_everything_until_switched_off(cpoms_server: RunningSe
 
 
 def test_accept_then_drop_records_the_incident_but_the_client_sees_a_dropped_connection(
-        cpoms_server: RunningServer, client: httpx.Client) -> None:
+    cpoms_server: RunningServer, client: httpx.Client
+) -> None:
     cpoms_server.control.inject(kind="accept_then_drop")
     with pytest.raises(httpx.RemoteProtocolError):
         post(client, incident())
     assert [i["source"]["record_id"] for i in cpoms_server.control.get("incidents")["data"]] == ["hv_1"]
-    found = client.get("/incidents", params={"source_system": "hv-connector", "source_record_id": "hv_1"}).json()["data"]
+    found = client.get("/incidents", params={"source_system": "hv-connector", "source_record_id": "hv_1"}).json()[
+        "data"
+    ]
     assert len(found) == 1
     retried = post(client, incident())
     assert retried.status_code == 201 and retried.headers["Idempotent-Replayed"] == "true"
@@ -245,16 +281,24 @@ def test_reset_forgets_incidents_and_keys(cpoms_server: RunningServer, client: h
 
 def test_a_state_file_keeps_incidents_and_keys_across_restarts(tmp_path: Path) -> None:
     state = tmp_path / "cpoms.jsonl"
-    with serve_in_thread(CpomsFake(1, 60, state_file=state)) as server, httpx.Client(base_url=server.api, headers=TOKEN) as http:
+    with (
+        serve_in_thread(CpomsFake(1, 60, state_file=state)) as server,
+        httpx.Client(base_url=server.api, headers=TOKEN) as http,
+    ):
         assert post(http, incident()).status_code == 201
-    with serve_in_thread(CpomsFake(1, 60, state_file=state)) as server, httpx.Client(base_url=server.api, headers=TOKEN) as http:
+    with (
+        serve_in_thread(CpomsFake(1, 60, state_file=state)) as server,
+        httpx.Client(base_url=server.api, headers=TOKEN) as http,
+    ):
         assert len(server.fake.incidents) == 1
         assert post(http, incident()).headers["Idempotent-Replayed"] == "true"
         assert post(http, incident("hv_2"), key="key-2").json()["id"] == 2
 
 
 def test_runs_as_a_separate_process_and_prints_its_url_and_tokens(tmp_path: Path) -> None:
-    with serve_in_subprocess("cpoms_server", "--seed", "1", "--pupils", "60", "--state-file", str(tmp_path / "s.jsonl")) as server:
+    with serve_in_subprocess(
+        "cpoms_server", "--seed", "1", "--pupils", "60", "--state-file", str(tmp_path / "s.jsonl")
+    ) as server:
         assert server.banner["tokens"]["test-token-potton"] == "potton"
         with httpx.Client(base_url=server.api, headers=TOKEN) as http:
             assert post(http, incident()).status_code == 201

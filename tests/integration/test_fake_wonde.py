@@ -68,7 +68,9 @@ def test_approval_states_decide_what_the_token_reaches(wonde_server: RunningServ
     assert client.get(f"/schools/{BIRCHWOOD}").json()["data"]["urn"] == SCHOOLS[0].urn
 
 
-def test_page_mode_walks_every_pupil_once_with_absolute_next_links(client: httpx.Client, wonde_server: RunningServer) -> None:
+def test_page_mode_walks_every_pupil_once_with_absolute_next_links(
+    client: httpx.Client, wonde_server: RunningServer
+) -> None:
     records, metas = _walk(client, f"/schools/{BIRCHWOOD}/students", per_page=25, include="contacts")
     assert len(records) == 60
     assert len({r["id"] for r in records}) == 60
@@ -80,7 +82,9 @@ def test_page_mode_walks_every_pupil_once_with_absolute_next_links(client: httpx
     assert metas[-1]["next"] is None and metas[-1]["more"] is False
 
 
-def test_default_page_size_is_50_capped_at_200_and_per_page_can_be_an_int(make_wonde_server: Callable[..., RunningServer]) -> None:
+def test_default_page_size_is_50_capped_at_200_and_per_page_can_be_an_int(
+    make_wonde_server: Callable[..., RunningServer],
+) -> None:
     server = make_wonde_server(pupils=250, per_page_as_string=False)
     with httpx.Client(base_url=server.api, headers=BEARER) as http:
         assert len(http.get(f"/schools/{BIRCHWOOD}/students").json()["data"]) == 50
@@ -104,8 +108,10 @@ def test_cursor_mode_is_stable_while_page_mode_drifts(wonde_server: RunningServe
 
 
 def test_includes_nest_relations_in_data_wrappers(client: httpx.Client) -> None:
-    include = ("contacts,contacts.contact_details,contact_details,extended_details,education_details,"
-               "medical_conditions,medical_notes,sen_needs,attendance_summary,year")
+    include = (
+        "contacts,contacts.contact_details,contact_details,extended_details,education_details,"
+        "medical_conditions,medical_notes,sen_needs,attendance_summary,year"
+    )
     pupils = client.get(f"/schools/{BIRCHWOOD}/students", params={"include": include, "per_page": 20}).json()["data"]
     markup = pupils[0]
     assert markup["forename"] == "[bold red]Test[/]"
@@ -131,8 +137,16 @@ def test_unknown_include_is_a_422(client: httpx.Client) -> None:
 
 
 def test_every_resource_lists_and_fetches_one_record(client: httpx.Client) -> None:
-    for resource in ("students", "contacts", "employees", "attendance-summaries", "medical-conditions",
-                     "medical-notes", "groups", "events"):
+    for resource in (
+        "students",
+        "contacts",
+        "employees",
+        "attendance-summaries",
+        "medical-conditions",
+        "medical-notes",
+        "groups",
+        "events",
+    ):
         first = client.get(f"/schools/{POTTON}/{resource}").json()["data"][0]
         one = client.get(f"/schools/{POTTON}/{resource}/{first['id']}")
         assert one.status_code == 200, resource
@@ -168,7 +182,9 @@ def test_changes_show_up_in_updated_after_and_deletions(wonde_server: RunningSer
 
 def test_scopes_not_granted_come_back_null(wonde_server: RunningServer, client: httpx.Client) -> None:
     wonde_server.fake.configure(denied_scopes=["date_of_birth", "contact_details"])
-    pupil = client.get(f"/schools/{BIRCHWOOD}/students", params={"include": "contacts.contact_details,contact_details"}).json()["data"][0]
+    pupil = client.get(
+        f"/schools/{BIRCHWOOD}/students", params={"include": "contacts.contact_details,contact_details"}
+    ).json()["data"][0]
     assert pupil["date_of_birth"] is None and pupil["contact_details"] is None
     assert "date_of_birth" in pupil
     assert all(c["contact_details"] is None for c in pupil["contacts"]["data"])
@@ -186,8 +202,9 @@ def test_malformed_and_partial_records_are_served_on_demand(wonde_server: Runnin
 
 
 @pytest.mark.parametrize(("status", "retry_after"), [(429, 2), (429, None), (423, None), (500, None), (503, 5)])
-def test_injected_statuses_hit_the_next_requests_then_stop(wonde_server: RunningServer, client: httpx.Client,
-                                                          status: int, retry_after: int | None) -> None:
+def test_injected_statuses_hit_the_next_requests_then_stop(
+    wonde_server: RunningServer, client: httpx.Client, status: int, retry_after: int | None
+) -> None:
     wonde_server.control.inject(status=status, retry_after=retry_after, count=2, path=POTTON)
     assert client.get(f"/schools/{BIRCHWOOD}/students").status_code == 200  # another school is unaffected
     for _ in range(2):
@@ -278,10 +295,14 @@ def test_warming_the_cache_serves_the_same_records(wonde_server: RunningServer, 
 
 def test_an_added_pupil_brings_new_contacts_in_updated_after(wonde_server: RunningServer, client: httpx.Client) -> None:
     added = wonde_server.fake.mutate("potton", add=3)["added"]
-    fresh = client.get(f"/schools/{POTTON}/contacts", params={"updated_after": "2026-11-01 00:00:00", "include": "students"})
+    fresh = client.get(
+        f"/schools/{POTTON}/contacts", params={"updated_after": "2026-11-01 00:00:00", "include": "students"}
+    )
     contacts = fresh.json()["data"]
     assert contacts
     assert {s["id"] for c in contacts for s in c["students"]["data"]} == set(added)
-    assert client.get(f"/schools/{POTTON}/employees", params={"updated_after": "2026-11-01 00:00:00"}).json()["data"] == []
+    assert (
+        client.get(f"/schools/{POTTON}/employees", params={"updated_after": "2026-11-01 00:00:00"}).json()["data"] == []
+    )
     refused = httpx.post(f"{wonde_server.url}/_fake/mutate", json={"school": "atlantis", "add": 1})
     assert refused.status_code == 422

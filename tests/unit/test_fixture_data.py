@@ -28,7 +28,9 @@ def _upn_is_valid(value: str) -> bool:
 
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 10**6), sch=schools, index=st.integers(0, 49_999))
-def test_the_same_seed_gives_the_same_pupil_anywhere_in_a_50000_pupil_school(seed: int, sch: data.DemoSchool, index: int) -> None:
+def test_the_same_seed_gives_the_same_pupil_anywhere_in_a_50000_pupil_school(
+    seed: int, sch: data.DemoSchool, index: int
+) -> None:
     first = Dataset(seed, 50_000).pupil(sch, index)
     again = Dataset(seed, 50_000).pupil(sch, index)
     assert first == again
@@ -115,8 +117,12 @@ def test_siblings_across_schools_share_an_address_and_the_same_contacts() -> Non
             assert names == [[(c.forename, c.surname, c.mobile) for c in f.contacts] for f in there]
             pairs += 1
     assert pairs == 5
-    assert {frozenset((s.index, data.shared_partner(s.index, b))) for b in range(50) for s in SCHOOLS
-            if data.shared_partner(s.index, b) is not None} == {frozenset((i, (i + 1) % 5)) for i in range(5)}
+    assert {
+        frozenset((s.index, data.shared_partner(s.index, b)))
+        for b in range(50)
+        for s in SCHOOLS
+        if data.shared_partner(s.index, b) is not None
+    } == {frozenset((i, (i + 1) % 5)) for i in range(5)}
 
 
 def test_siblings_in_one_school_share_a_family() -> None:
@@ -137,8 +143,19 @@ def test_revisions_change_what_an_mis_edit_would_change() -> None:
 
 def test_staff_directories_validate_and_cover_every_role_the_policies_name() -> None:
     dataset = Dataset(seed=1, pupils=50)
-    needed = {"dsl", "deputy-dsl", "slt", "headteacher", "line-manager", "office", "office-manager", "pflo",
-              "admin", "teacher", "pastoral"}
+    needed = {
+        "dsl",
+        "deputy-dsl",
+        "slt",
+        "headteacher",
+        "line-manager",
+        "office",
+        "office-manager",
+        "pflo",
+        "admin",
+        "teacher",
+        "pastoral",
+    }
     for sch in SCHOOLS:
         staff = [StaffMember.model_validate(entry) for entry in dataset.staff_directory(sch)]
         assert needed <= {role for person in staff for role in person.roles}
@@ -165,4 +182,9 @@ def test_sizes_come_as_one_number_or_per_school() -> None:
     assert data.parse_sizes("200") == 200
     assert data.parse_sizes("birchwood=50000, A0917230003=50") == {"birchwood": 50_000, "potton": 50}
     assert Dataset(0, data.parse_sizes("potton=50")).sizes == {
-        "birchwood": 0, "hexthorpe": 0, "potton": 50, "st-edwards": 0, "washwood-heath": 0}
+        "birchwood": 0,
+        "hexthorpe": 0,
+        "potton": 50,
+        "st-edwards": 0,
+        "washwood-heath": 0,
+    }
