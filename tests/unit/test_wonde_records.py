@@ -142,7 +142,7 @@ def mangled_students(draw: st.DrawFn) -> Any:
 
 
 @given(mangled_students())
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 def test_no_student_record_crashes_parsing(raw: Any) -> None:
     item = student_item(raw)
     assert isinstance(item, (PupilRecord, Rejected))
@@ -153,7 +153,7 @@ def test_no_student_record_crashes_parsing(raw: Any) -> None:
 
 
 @given(json_values)
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_no_deletion_record_crashes_parsing(raw: Any) -> None:
     assert isinstance(deletion_item(raw), (Departure, Rejected))
 
@@ -167,7 +167,7 @@ SCHOOLS = itertools.count()
 
 
 @given(st.lists(mangled_students(), min_size=1, max_size=8))
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_every_record_of_a_page_is_either_stored_or_quarantined(memory_store: Store, page: list[Any]) -> None:
     school_id = f"fuzz-{next(SCHOOLS)}"  # a fresh school per example: the store outlives them
     now = datetime(2026, 11, 23, 9, tzinfo=timezone.utc)
