@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 import click
@@ -13,7 +14,7 @@ from hv_connector.drill import DrillStep, run_drill
 from hv_connector.schedule import wall
 from hv_connector.watch import TickResult, Watch, concern_pusher, run_daemon
 
-log = logging.getLogger("hv_connector.watch")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 WATCH_HELP = """Watch staff who are out: check-in reminders, overdue returns, the school's escalation chain.
 
@@ -59,6 +60,8 @@ def watch(ctx: click.Context, once: bool, drill_school: str | None, code_word: b
         result = the_watch.tick()
         _show_tick(result, as_json)
         ctx.exit(1 if result.failures else 0)
+    # The daemon's heartbeat: one INFO line per tick on stderr (journald keeps it); alarms are WARNING lines.
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
     run_daemon(the_watch, rt.settings.watch.tick_seconds, concern_pusher(rt),
                on_tick=lambda r: _show_tick(r, as_json, quiet=True))
 

@@ -86,4 +86,6 @@ def test_sigterm_stops_the_daemon_cleanly_after_its_tick(tmp_path: Path, sqlite_
     assert daemon.returncode == 0, err
     assert "fired   #1 visit A checkin-missed step 1 (due 10:20 GMT)" in out
     assert "Traceback" not in err
+    assert "INFO hv_connector.watch: watch tick at 2026-11-23T10:25" in err  # the heartbeat, one line a tick
+    assert err.rstrip().endswith("INFO hv_connector.watch: watch stopped")
     store.close()
