@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 from sqlalchemy import Connection, RowMapping, insert, select, update
+from sqlalchemy.exc import DBAPIError
 
 from hv_connector import audit, outbox
 from hv_connector.clock import Clock, local
@@ -83,6 +84,8 @@ GATED_BEFORE_LEAVING = (Action.AUTHORISE, Action.DECLINE, Action.OVERRIDE, Actio
 """Actions that look at every finding up to sign-out: everything that must be settled before staff leave."""
 
 _MAX_ATTEMPTS = 3
+_RETRYABLE_SQLSTATES = ("40001", "40P01")
+"""PostgreSQL's serialization failure and deadlock: the transaction rolled back whole, so it is safe to try again."""
 
 
 # --- what the service needs to know about schools ------------------------------------------------
@@ -508,6 +511,9 @@ class VisitService:
                                           authoriser=authoriser, keeper=keeper, requester=requester)
             except _Conflict:
                 continue
+            except DBAPIError as exc:
+                if getattr(exc.orig, "sqlstate", None) not in _RETRYABLE_SQLSTATES:
+                    raise
         raise RefusedError(f"visit {visit_id} kept changing while you acted: look at it again (`hvc visit show {visit_id}`)")
 
     def _act_once(self, conn: Connection, visit_id: str, action: Action, by: str, change: Change,

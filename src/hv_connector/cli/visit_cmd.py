@@ -161,8 +161,11 @@ def visit_show(ctx: click.Context, visit_id: str, by: str | None, reveal_code_wo
     if reveal_code_word and by is None:
         raise InputError("--as: say who you are to see the code word (the office or an authoriser)")
     word = service.reveal_code_word(visit_id, by=by) if reveal_code_word and by else None
-    standing = service.standing(visit_id)
     events = service.events(visit_id)
+    # Before staff leave, what still stands matters; after, what the policy said at the last step.
+    before_leaving = record.state in (State.REQUESTED, State.AUTHORISED)
+    standing = service.standing(visit_id) if before_leaving else replace(service.decisions(visit_id),
+                                                                          findings=events[-1].findings)
     roles = service.authoriser_roles(record.visit)
     if as_json:
         emit_json({"visit": visit_json(record), "authoriser_roles": roles,
@@ -177,7 +180,7 @@ def visit_show(ctx: click.Context, visit_id: str, by: str | None, reveal_code_wo
     _echo_visit(record, roles)
     if reveal_code_word:
         click.echo(f"Code word:     {word or '(none agreed)'}")
-    click.echo("\nWhere it stands before staff leave:")
+    click.echo("\nWhere it stands before staff leave:" if before_leaving else f"\nAt the last step ({events[-1].event}):")
     echo_findings(standing.findings, standing, lambda staff_id: service.directory.name(record.school, staff_id))
     click.echo("\nHistory:")
     for event in events:
