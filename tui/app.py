@@ -4,6 +4,7 @@ screen and the forms pushed on top, a help screen and a command palette that rea
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import suppress
 
 from hvc_tui.commands import DashboardCommands
 from hvc_tui.dialogs.confirm import ConfirmDialog
@@ -19,6 +20,7 @@ from hvc_tui.screens.visit import VisitScreen
 from hvc_tui.session import Session
 from textual.app import App
 from textual.binding import Binding
+from textual.worker import WorkerCancelled, WorkerFailed
 
 BOARD_SECONDS = 5.0
 """How often the live board reads the store again."""
@@ -68,9 +70,14 @@ class HvcApp(App[None]):
                 yield binding.description, binding.action, binding.tooltip
 
     async def run_in_mode(self, mode: str, action: str) -> None:
-        """Go to ``mode``'s screen and run ``action`` there (the command palette's way in)."""
+        """Go to ``mode``'s screen and run ``action`` there once it has read its rows (the palette's way in)."""
         await self.switch_mode(mode)
-        await self.screen.run_action(action)
+        screen = self.screen
+        for worker in [w for w in self.workers if w.node is screen]:
+            with suppress(WorkerCancelled, WorkerFailed):  # replaced by a newer read, or shown as failed
+                await worker.wait()
+        # Queued behind the rows the screen's worker posted, so the action sees them.
+        screen.call_later(screen.run_action, action)
 
     def open_visit(self, visit_id: str) -> None:
         self.push_screen(VisitScreen(visit_id))

@@ -212,7 +212,7 @@ async def test_mis_text_is_shown_as_written(world: World) -> None:
     async with dashboard(world) as run:
         table = run.app.screen.query_one("#pending")
         pupils = [table.get_row_at(i)[1].plain for i in range(table.row_count)]
-        address = table.get_row_at(1)[3].plain
+        address = table.get_row_at(1)[6].plain
         screen = run.app.export_screenshot()
         await _open(run, world.ids["blocked"])
         summary = run.app.screen.query_one("#summary").render()

@@ -91,14 +91,11 @@ class BoardScreen(HvcScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield StableTable(id="board", cursor_type="row")
+        yield StableTable(COLUMNS, id="board", cursor_type="row")
         yield Static("Loading…", id="status")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(StableTable)
-        for label, width in COLUMNS:
-            table.add_column(label, width=width)
         self.timer = self.set_interval(self.app.board_seconds, self.load)
 
     def on_screen_resume(self) -> None:

@@ -12,7 +12,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Header, Static
 
-COLUMNS = ("Status", "Kind", "Visit", "School", "Tries", "Next try", "Written", "CPOMS said")
+COLUMNS = (("Status", None), ("Kind", None), ("Visit", None), ("School", None), ("Tries", None), ("Next try", None),
+           ("Written", None), ("CPOMS said", 60))
 STATUS = {"parked": ("✖ parked", "bold red"), "pending": ("… waiting", "yellow"), "sending": ("→ sending", "cyan")}
 
 
@@ -34,12 +35,9 @@ class OutboxScreen(HvcScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield StableTable(id="outbox", cursor_type="row")
+        yield StableTable(COLUMNS, id="outbox", cursor_type="row")
         yield Static("Loading…", id="status")
         yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one(StableTable).add_columns(*COLUMNS)
 
     def on_screen_resume(self) -> None:
         self.load()

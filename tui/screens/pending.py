@@ -12,7 +12,9 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.worker import get_current_worker
 
-COLUMNS = ("Starts", "Pupil", "Reason", "Address", "Blocks", "Warns", "Info", "School", "Visit")
+COLUMNS = (("Starts", None), ("Pupil", 28), ("Blocks", None), ("Warns", None), ("Info", None), ("Reason", 22),
+           ("Address", 34), ("Visit", None), ("School", None))
+"""Labels and width limits: long MIS text is cut to fit; the visit screen shows all of it."""
 
 
 class PendingScreen(HvcScreen):
@@ -32,13 +34,9 @@ class PendingScreen(HvcScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Input(placeholder="Filter: part of a name, address, reason or visit id", id="filter")
-        yield StableTable(id="pending", cursor_type="row", zebra_stripes=True)
+        yield StableTable(COLUMNS, id="pending", cursor_type="row", zebra_stripes=True)
         yield Static("Loading…", id="status")
         yield Footer()
-
-    def on_mount(self) -> None:
-        table = self.query_one(StableTable)
-        table.add_columns(*COLUMNS)
 
     def on_screen_resume(self) -> None:
         self.load(self.query_one("#filter", Input).value)
@@ -57,9 +55,9 @@ class PendingScreen(HvcScreen):
             (row.visit_id, (
                 cells.when(row.planned_start),
                 cells.literal(("‼ " if row.emergency else "") + row.pupil_name, "bold" if row.emergency else ""),
-                cells.literal(row.reason), cells.literal(row.address),
                 cells.count(row.blocks, "block"), cells.count(row.warns, "warn"), cells.count(row.infos, "info"),
-                cells.literal(row.school_id), cells.literal(row.visit_id),
+                cells.literal(row.reason), cells.literal(row.address),
+                cells.literal(row.visit_id), cells.literal(row.school_id),
             )) for row in message.page.rows
         ])
         shown = len(message.page.rows)

@@ -64,6 +64,7 @@ class RequestScreen(HvcScreen):
 
     CSS_PATH = "request.tcss"
     TITLE = "Request a visit"
+    AUTO_FOCUS = "#pupil-search"
     BINDINGS = [
         Binding("ctrl+s", "save", "Send request", id="request.save",
                 tooltip="Ask for the visit: it goes to the authorisers' pending list"),
@@ -81,32 +82,33 @@ class RequestScreen(HvcScreen):
         yield Header()
         with Horizontal(id="columns"):
             with VerticalScroll(id="form"):
-                yield Label("School")
+                yield Label("School", classes="heading")
                 yield Select([(s, s) for s in session.schools], value=session.schools[0]
                              if session.school_id not in session.schools else session.school_id,
-                             allow_blank=False, id="school")
-                yield Label("Reason")
-                yield Select([], id="reason", prompt="Choose the school's reason")
-                yield Label("Pupil: type part of the name")
-                yield Input(id="pupil-search", placeholder="e.g. Zoë or D'Arcy")
+                             allow_blank=False, id="school", compact=True)
+                yield Label("Reason", classes="heading")
+                yield Select([], id="reason", prompt="Choose the school's reason", compact=True)
+                yield Label("Pupil: type part of the name", classes="heading")
+                yield Input(id="pupil-search", placeholder="e.g. Zoë or D'Arcy", compact=True)
                 yield OptionList(id="pupil-hits")
                 yield Label("No pupil chosen", id="pupil")
-                yield Label("Purpose")
-                yield Input(id="purpose", placeholder="What the visit is for")
+                yield Label("Purpose", classes="heading")
+                yield Input(id="purpose", placeholder="What the visit is for", compact=True)
+                yield Label("Starts / back by (YYYY-MM-DD HH:MM)", classes="heading")
                 with Horizontal(classes="times"):
-                    yield Input(id="planned_start", placeholder="Starts YYYY-MM-DD HH:MM")
-                    yield Input(id="expected_return", placeholder="Back by YYYY-MM-DD HH:MM")
-                yield Label("Visiting staff (from the directory)")
+                    yield Input(id="planned_start", placeholder="Starts YYYY-MM-DD HH:MM", compact=True)
+                    yield Input(id="expected_return", placeholder="Back by YYYY-MM-DD HH:MM", compact=True)
+                yield Label("Visiting staff (from the directory)", classes="heading")
                 yield SelectionList[str](id="staff")
                 with Vertical(id="flags"):
                     for name, label in FLAGS:
-                        yield Checkbox(label, id=name)
+                        yield Checkbox(label, id=name, compact=True)
                 yield Label("Risk assessment (the school's template)", classes="heading")
                 yield Vertical(id="hazards")
                 yield Label("Topics covered")
                 yield SelectionList[str](id="topics")
-                yield Checkbox("Lone working assessed", id="lone_working")
-                yield Input(id="code_word", password=True, placeholder="Code word agreed with the office")
+                yield Checkbox("Lone working assessed", id="lone_working", compact=True)
+                yield Input(id="code_word", password=True, placeholder="Code word agreed with the office", compact=True)
                 yield Button("Send request", id="save", variant="primary")
             with VerticalScroll(id="side"):
                 yield Static("Request-stage findings", classes="heading")
@@ -141,8 +143,9 @@ class RequestScreen(HvcScreen):
         await hazards.mount_all(Horizontal(
                 Label(Text(hazard.hazard), classes="hazard"),
                 Select([("Low", "L"), ("Medium", "M"), ("High", "H")], value=hazard.default_rating or Select.NULL,
-                       prompt="Rating", id=f"rating-{index}", classes="rating"),
-                Input("; ".join(hazard.controls), id=f"controls-{index}", placeholder="Controls; separated; by ;"),
+                       prompt="Rating", id=f"rating-{index}", classes="rating", compact=True),
+                Input("; ".join(hazard.controls), id=f"controls-{index}", placeholder="Controls; separated; by ;",
+                      compact=True),
                 classes="hazard-row") for index, hazard in enumerate(choices.template.hazards))
         self.choices = choices
         self.query_one("#code_word", Input).display = choices.template.requires_code_word

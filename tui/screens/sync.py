@@ -5,11 +5,16 @@ from __future__ import annotations
 from hvc_tui.messages import SyncLoaded
 from hvc_tui.screens.base import HvcScreen
 from hvc_tui.widgets import cells
+from hvc_tui.widgets.stable_table import StableTable
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Label
+from textual.widgets import Footer, Header, Label
+
+RUN_COLUMNS = (("School", None), ("Status", None), ("Finished", None), ("Added", None), ("Updated", None),
+               ("Archived", None), ("Quarantined", None), ("Message", 50))
+QUARANTINE_COLUMNS = (("School", None), ("Resource", None), ("Record", 24), ("Last seen", None), ("Reason", 60))
 
 
 class SyncScreen(HvcScreen):
@@ -23,15 +28,10 @@ class SyncScreen(HvcScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Label("Last sync per school", classes="heading")
-        yield DataTable(id="runs", cursor_type="row")
+        yield StableTable(RUN_COLUMNS, id="runs", cursor_type="row")
         yield Label("Quarantine: records the MIS sent that could not be used", classes="heading")
-        yield DataTable(id="quarantine", cursor_type="row")
+        yield StableTable(QUARANTINE_COLUMNS, id="quarantine", cursor_type="row")
         yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one("#runs", DataTable).add_columns("School", "Status", "Finished", "Added", "Updated",
-                                                       "Archived", "Quarantined", "Message")
-        self.query_one("#quarantine", DataTable).add_columns("School", "Resource", "Record", "Last seen", "Reason")
 
     def on_screen_resume(self) -> None:
         self.load()
@@ -42,19 +42,19 @@ class SyncScreen(HvcScreen):
 
     @on(SyncLoaded)
     def _show(self, message: SyncLoaded) -> None:
-        runs = self.query_one("#runs", DataTable)
-        runs.clear()
+        runs = []
         for run in message.runs:
             ok = run.status == "ok"
-            runs.add_row(cells.literal(run.school_id), Text(("✔ " if ok else "✖ ") + run.status,
-                                                            style="green" if ok else "bold red"),
-                         cells.when(run.finished_at), Text(str(run.added)), Text(str(run.updated)),
-                         Text(str(run.archived)), Text(str(run.quarantined)), cells.literal(run.message))
-        held = self.query_one("#quarantine", DataTable)
-        held.clear()
-        for row in message.quarantine:
-            held.add_row(cells.literal(row.school_id), cells.literal(row.resource), cells.literal(row.record_id),
-                         cells.when(row.last_seen_at), cells.literal(row.reason))
+            status = Text(("✔ " if ok else "✖ ") + run.status, style="green" if ok else "bold red")
+            runs.append((run.school_id, (
+                cells.literal(run.school_id), status,
+                cells.when(run.finished_at), Text(str(run.added)), Text(str(run.updated)), Text(str(run.archived)),
+                Text(str(run.quarantined)), cells.literal(run.message))))
+        self.query_one("#runs", StableTable).replace_rows(runs)
+        self.query_one("#quarantine", StableTable).replace_rows([
+            (str(row.id), (cells.literal(row.school_id), cells.literal(row.resource), cells.literal(row.record_id),
+                           cells.when(row.last_seen_at), cells.literal(row.reason)))
+            for row in message.quarantine])
 
     def action_reload(self) -> None:
         self.load()

@@ -190,11 +190,11 @@ class VisitScreen(HvcScreen):
     @on(DetailLoaded)
     def _show(self, message: DetailLoaded) -> None:
         self.detail = detail = message.detail
-        self.query_one("#summary", Static).update(summary_text(detail))
-        self.query_one("#findings", Static).update(findings_text(detail))
-        self.query_one("#briefing", Static).update(briefing_text(detail))
-        self.query_one("#risk", Static).update(risk_text(detail))
-        self.query_one("#trail", Static).update(trail_text(detail))
+        for section, render in (("summary", summary_text), ("findings", findings_text),
+                                ("briefing", briefing_text), ("risk", risk_text), ("trail", trail_text)):
+            text = render(detail)
+            text.rstrip()
+            self.query_one(f"#{section}", Static).update(text)
 
     # --- decisions ------------------------------------------------------------------------------
 

@@ -3,30 +3,45 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from rich.text import Text
 from textual.widgets import DataTable
 
 Row = tuple[str, Sequence[Text]]
 """A row key and its cells."""
+Column = tuple[str, int | None]
+"""A column's label and the most cells it may take (``None``: as wide as its widest cell)."""
 
 
 class StableTable(DataTable[Text]):
-    """A table refreshed in place: the highlighted row stays highlighted (by key), the view stays put."""
+    """A table refreshed in place: the highlighted row stays highlighted (by key), the view stays put.
+
+    :param columns: the labels and width limits of the columns.
+    """
+
+    def __init__(self, columns: Sequence[Column], **options: Any) -> None:
+        super().__init__(**options)
+        self.spec = list(columns)
+
+    def on_mount(self) -> None:
+        self.replace_rows([])
 
     def replace_rows(self, rows: Sequence[Row]) -> None:
         """Show ``rows``; keep the cursor on the same key if it is still there, and the scroll offset."""
         selected = self.selected_key
         scroll_x, scroll_y = self.scroll_x, self.scroll_y
         keys = [key for key, _ in rows]
-        # Rebuilt rather than updated cell by cell: re-measuring a column per changed cell is quadratic.
-        self.clear()
+        # Widths are measured here, once, so no row is ever painted at a stale width, and
+        # rebuilding beats updating cell by cell (re-measuring a column per cell is quadratic).
+        self.clear(columns=True)
+        for index, (label, limit) in enumerate(self.spec):
+            width = max([len(label), *(cells[index].cell_len for _, cells in rows)])
+            self.add_column(label, width=min(width, limit) if limit else width)
         for key, cells in rows:
             self.add_row(*cells, key=key)
         if selected in keys:
             self.move_cursor(row=keys.index(selected), animate=False, scroll=False)
-        # Rows painted before their columns were re-measured would stay cut to the old widths.
-        self.call_after_refresh(self.notify_style_update)
         self.call_after_refresh(self.scroll_to, scroll_x, scroll_y, animate=False)
 
     @property

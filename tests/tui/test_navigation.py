@@ -1,0 +1,64 @@
+"""Getting around: every binding says what it is, the palette reaches every screen and action, help lists keys."""
+
+from __future__ import annotations
+
+from dashkit import World
+from hvc_tui.app import HvcApp
+from hvc_tui.dialogs.confirm import ConfirmDialog
+from hvc_tui.dialogs.decision import DecisionDialog
+from hvc_tui.screens.board import BoardScreen
+from hvc_tui.screens.help import HelpScreen
+from hvc_tui.screens.outbox import OutboxScreen
+from hvc_tui.screens.report import ReportScreen
+from hvc_tui.screens.request import RequestScreen
+from hvc_tui.screens.sync import SyncScreen
+from hvc_tui.screens.visit import VisitScreen
+from pilotkit import dashboard
+from textual.binding import Binding
+
+OWNERS = (HvcApp, *HvcApp.MODES.values(), VisitScreen, RequestScreen, ReportScreen, HelpScreen, DecisionDialog,
+          ConfirmDialog)
+
+
+def test_every_binding_has_an_id_and_a_tooltip() -> None:
+    bindings = [b for owner in OWNERS for b in owner.BINDINGS]
+    assert all(isinstance(b, Binding) for b in bindings)
+    missing = [f"{b.key} → {b.action}" for b in bindings if not b.id or not b.tooltip]
+    assert missing == []
+    ids = [b.id for b in bindings]
+    assert len(ids) == len(set(ids))
+
+
+async def test_the_command_palette_reaches_another_screen_and_its_action(world: World) -> None:
+    async with dashboard(world) as run:
+        await run.press("ctrl+p")
+        await run.pilot.press(*"CPOMS outbox: Retry")
+        await run.settle()
+        await run.press("enter")
+        assert isinstance(run.app.screen, OutboxScreen)
+        await run.settle()
+        notices = run.notices("information")
+    assert any("is waiting again" in n for n in notices)  # the parked record was retried from the palette
+
+
+async def test_the_palette_goes_to_each_screen(world: World) -> None:
+    async with dashboard(world) as run:
+        for title, screen in (("Go to Board", BoardScreen), ("Go to Sync", SyncScreen),
+                              ("Go to Pending", type(run.app.screen))):
+            await run.press("ctrl+p")
+            await run.pilot.press(*title)
+            await run.settle()
+            await run.press("enter")
+            assert isinstance(run.app.screen, screen)
+
+
+async def test_help_lists_every_key(world: World) -> None:
+    async with dashboard(world) as run:
+        await run.press("question_mark")
+        assert isinstance(run.app.screen, HelpScreen)
+        shown = "".join(str(s.render()) for s in run.app.screen.query("Static"))
+        await run.press("escape")
+        assert not isinstance(run.app.screen, HelpScreen)
+    for owner in OWNERS[:-3]:
+        for binding in owner.BINDINGS:
+            assert binding.tooltip in shown
