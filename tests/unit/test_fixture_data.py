@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from hv_connector.models.staff import StaffMember
 
-PHONE = re.compile(r"^(07700 900\d{3}|01632 960\d{3}|0113 496\d{4})$")
+PHONE = re.compile(r"^(07700 900\d{3}|01632 960\d{3}|0113 4960\d{3})$")
 UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 
 schools = st.sampled_from(SCHOOLS)
