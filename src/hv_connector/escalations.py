@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, RowMapping, select, update
 
 from hv_connector import audit
 from hv_connector.clock import local
@@ -243,16 +243,15 @@ class Escalations:
             raise InputError(f"there is no escalation {escalation_id} (`hvc escalation list` shows the open ones)")
         return self._view(row)
 
-    def _view(self, row: object) -> EscalationView:
-        get = row.__getitem__  # type: ignore[attr-defined]
-        school = get("school_id") or ""
-        by = get("acknowledged_by")
+    def _view(self, row: RowMapping) -> EscalationView:
+        school = row["school_id"] or ""
+        by = row["acknowledged_by"]
         member = self.watch.member(school, by) if by else None
         return EscalationView(
-            id=get("id"), visit_id=get("visit_id"), school_id=school, kind=get("kind"), step_index=get("step_index"),
-            due_at=get("due_at"), fired_at=get("fired_at"), who=tuple(get("who") or ()), message=get("message") or "",
+            id=row["id"], visit_id=row["visit_id"], school_id=school, kind=row["kind"], step_index=row["step_index"],
+            due_at=row["due_at"], fired_at=row["fired_at"], who=tuple(row["who"] or ()), message=row["message"] or "",
             acknowledged_by=by, acknowledged_by_name=member.name if member else by,
-            acknowledged_at=get("acknowledged_at"), note=get("note"), closed_at=get("closed_at"),
+            acknowledged_at=row["acknowledged_at"], note=row["note"], closed_at=row["closed_at"],
         )
 
 

@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from watchkit import START, Recorder, add_visits, make_watch, visit_document
 
 from hv_connector.clock import FixedClock, local
+from hv_connector.escalations import Escalations
 from hv_connector.store import Store
 from hv_connector.store.schema import (
     audit,
@@ -182,3 +183,21 @@ def test_a_change_committed_late_under_a_lower_id_is_still_seen(store: Store) ->
     with store.begin() as conn:  # ...and this check-in's row is the one that committed late, as top+1
         conn.execute(update(visit_events).where(visit_events.c.id == top + 3).values(id=top + 1))
     assert [(e.visit_id, e.kind) for e in watch.tick().fired] == [("V2", "code-word")]
+
+
+def test_the_live_board_shows_who_is_out_where_when_due_and_the_step_reached(store: Store) -> None:
+    clock = FixedClock(START + timedelta(minutes=9))
+    watch = make_watch(store, clock)
+    add_visits(store, [visit_document("CALM"), visit_document("LATE", back=timedelta(minutes=30))])
+    watch.service.check_in("CALM", by="pt-office", kind="office-call")
+    watch.service.check_in("LATE", by="pt-office", kind="office-call")
+    clock.set(START + timedelta(minutes=45))
+    watch.tick()
+    board = Escalations(watch).board()
+    assert [(r.visit_id, r.state, r.overdue) for r in board] == [("LATE", "overdue", True), ("CALM", "signed-out", False)]
+    late, calm = board
+    assert late.staff == "Alex Visitor and Sam Second" and late.address == "1 Example Road, Testtown, TT1 1AA"
+    assert (late.escalation.kind, late.escalation.step_index, late.escalation.who) == ("overdue", 0, ("office",))
+    assert calm.escalation is None
+    assert (local(calm.next_check_in).strftime("%H:%M"), calm.next_check_in_what) == (
+        "11:00", "Phone the office as you leave the home and say whether there are any concerns.")
