@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from hv_connector.errors import InputError
 from hv_connector.models import CheckIn, PupilRef, Reason, StaffMember, Visit, VisitOutcome
@@ -76,7 +76,8 @@ def _resolve_people(data: dict[str, Any], find: FindMember, school: str) -> None
         if data.get(field) is not None:
             data[field] = resolve_member(data[field], field, find, school)
     risk = data.get("risk_assessment")
-    if isinstance(risk, dict):
+    if isinstance(risk, Mapping):
+        risk = data["risk_assessment"] = dict(risk)  # a copy: the caller's document stays as it was
         for field in RISK_PERSON_FIELDS:
             if risk.get(field) is not None:
                 risk[field] = resolve_member(risk[field], f"risk_assessment.{field}", find, school)
@@ -160,28 +161,28 @@ def build_request(
         raise InputError(
             f"{given[0]}: set by hv-connector as the visit goes on, not in a request (remove {', '.join(given)})"
         )
-    data["risk_assessment"] = dict(data["risk_assessment"]) if isinstance(data.get("risk_assessment"), Mapping) else data.get("risk_assessment")
     _resolve_people(data, find, data["school"])
     data.update(id=visit_id, pupil=pupil, requested_by=requested_by)
     if data.get("address") is None:
         data["address"] = address
-    try:
-        return Visit.model_validate(data)
-    except ValidationError as exc:
-        raise InputError(describe_validation_error("the request", exc)) from None
+    return _validated(Visit, data, "the request")
 
 
 def parse_outcome(document: Mapping[str, Any]) -> VisitOutcome:
     """The report's outcome from a document; :class:`InputError` names any bad field."""
-    try:
-        return VisitOutcome.model_validate(dict(document))
-    except ValidationError as exc:
-        raise InputError(describe_validation_error("the report", exc)) from None
+    return _validated(VisitOutcome, document, "the report")
 
 
 def parse_check_in(document: Mapping[str, Any]) -> CheckIn:
     """A check-in from its fields; :class:`InputError` names any bad field."""
+    return _validated(CheckIn, document, "the check-in")
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def _validated(model: type[Model], document: Mapping[str, Any], what: str) -> Model:
     try:
-        return CheckIn.model_validate(dict(document))
+        return model.model_validate(dict(document))
     except ValidationError as exc:
-        raise InputError(describe_validation_error("the check-in", exc)) from None
+        raise InputError(describe_validation_error(what, exc)) from None
