@@ -117,7 +117,9 @@ class Directory:
         return self.staff.get(school_id, {}).get(staff_id)
 
     def name(self, school_id: str, staff_id: str) -> str:
-        """"Jo Smith" for a directory id, or the id itself when the person has left (or is the watch)."""
+        """"Jo Smith" for a directory id, "the watch" for the watch, or the id itself when the person has left."""
+        if staff_id == WATCH:
+            return "the watch"
         member = self.member(school_id, staff_id)
         return member.name if member else staff_id
 
