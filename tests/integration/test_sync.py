@@ -122,6 +122,17 @@ def test_a_full_sync_archives_pupils_the_mis_no_longer_lists(
     assert counts_by_school(store_of(tmp_path), archived=True) == {"potton": 3}
 
 
+def test_pages_that_shift_while_being_walked_neither_lose_nor_double_a_pupil(
+        tmp_path: Path, make_wonde_server: Callable[..., RunningServer],
+        hvc: Callable[..., tuple[int, str, str]]) -> None:
+    server = make_wonde_server(pupils={"potton": 450}, page_drift=7)
+    write_config(tmp_path, server, schools=["potton"])
+    code, out, _ = hvc("sync", "--json")
+    assert code == 0
+    assert (json.loads(out)[0]["added"], json.loads(out)[0]["updated"]) == (450, 0)
+    assert counts_by_school(store_of(tmp_path)) == {"potton": 450}
+
+
 def test_malformed_records_are_quarantined_and_the_rest_synced(
         tmp_path: Path, make_wonde_server: Callable[..., RunningServer],
         hvc: Callable[..., tuple[int, str, str]]) -> None:

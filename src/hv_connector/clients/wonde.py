@@ -57,6 +57,11 @@ STUDENT_INCLUDES: tuple[str, ...] = (
 )
 """Everything a pupil briefing needs, fetched with the pupil in one request per page."""
 
+CURSOR_PAGING = {"cursor": "true"}
+"""Ask for cursor paging: pages stay stable while the MIS changes mid-walk (numbered pages shift, so a
+record could be skipped). Where cursor mode is not offered the ``next`` links number pages as usual, and
+they are followed as given either way."""
+
 TOKEN_SETTING = "HVC_WONDE__TOKEN / [wonde] token"
 TRANSIENT_STATUSES = frozenset({423, 429, 500, 502, 503, 504})
 """Statuses worth retrying: Wonde's docs list 423, 429, 500 and 503; 502/504 are proxies failing."""
@@ -655,11 +660,11 @@ class WondeClient:
         self, school: str, *, since: datetime | None = None, include: Sequence[str] = STUDENT_INCLUDES
     ) -> AsyncIterator[Page]:
         """The school's pupils with their background embedded (:data:`STUDENT_INCLUDES`)."""
-        return self.pages(school, "students", since=since, include=include)
+        return self.pages(school, "students", since=since, include=include, params=CURSOR_PAGING)
 
     def deletions(self, school: str, *, since: datetime | None = None) -> AsyncIterator[Page]:
         """The school's deletions feed: records that left the MIS since ``since``."""
-        return self.pages(school, "deletions", since=since)
+        return self.pages(school, "deletions", since=since, params=CURSOR_PAGING)
 
     async def school(self, school: str) -> dict[str, Any]:
         """One school as Wonde describes it (fails with :class:`MisAuthError` if it has not approved us)."""
