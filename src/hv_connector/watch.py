@@ -282,19 +282,21 @@ class Watch:
                 work.append((row, None, now + timedelta(microseconds=1)))
                 continue
             work.append((row, assessment, None))
+        next_looks: dict[str, datetime | None] = {}
         with self.store.begin() as conn:
             for row, assessment, retry_at in work:
                 if retry_at is not None:
-                    _reschedule(conn, row.id, retry_at)
+                    next_looks[row.id] = retry_at
                 elif assessment is None:
                     self._close_all(conn, row, now, f"visit {row.state}")
-                    _reschedule(conn, row.id, None)
+                    next_looks[row.id] = None
                 else:
                     for event in assessment.events:
                         self.record(conn, row.school, row.visit, event, now, result)
                     for closure in assessment.closures:
                         result.closed += _close(conn, row, closure.key, closure.reason, now)
-                    _reschedule(conn, row.id, assessment.next_due)
+                    next_looks[row.id] = assessment.next_due
+            _reschedule(conn, next_looks)
 
     def move(self, row: WatchedVisit, assessment: Assessment, fired: Mapping[str, Fired], result: TickResult) -> bool:
         """Bring the visit's state up to what its open events say (overdue, escalated), before recording them."""
@@ -339,9 +341,10 @@ class Watch:
                  for n in self.notifiers if n.name not in reached]
         if rows:
             conn.execute(notifications.insert(), rows)
-        audit.append(conn, actor=actor, action=action, school_id=school, visit_id=event.visit_id,
-                     at=now, detail={"escalation_id": inserted, "key": event.key, "kind": event.kind,
-                                     "step": event.step_index, "who": list(event.who)})
+        if not reminder:  # the chain's steps are decisions on record; a reminder is only a nudge
+            audit.append(conn, actor=actor, action=action, school_id=school, visit_id=event.visit_id,
+                         at=now, detail={"escalation_id": inserted, "key": event.key, "kind": event.kind,
+                                         "step": event.step_index, "who": list(event.who)})
         if result is not None:
             result.fired.append(FiredEvent(inserted, event.key, event.kind, event.visit_id, event.step_index,
                                            event.due_at))
@@ -442,18 +445,25 @@ def _upsert(conn: Connection, table: Any, values: dict[str, Any], keys: list[str
 
 def _enqueue(conn: Connection, due: Sequence[tuple[str, datetime]]) -> None:
     """Queue visits to be looked at (an earlier time already queued wins)."""
-    for visit_id, at in due:
-        statement = _insert(conn, watch_queue).values(visit_id=visit_id, due_at=at)
-        conn.execute(statement.on_conflict_do_update(
-            index_elements=["visit_id"], set_={"due_at": func.min(watch_queue.c.due_at, at)}
-            if conn.dialect.name == "sqlite" else {"due_at": func.least(watch_queue.c.due_at, at)}))
+    if not due:
+        return
+    statement = _insert(conn, watch_queue)
+    earlier = (func.min if conn.dialect.name == "sqlite" else func.least)(watch_queue.c.due_at,
+                                                                          statement.excluded.due_at)
+    conn.execute(statement.on_conflict_do_update(index_elements=["visit_id"], set_={"due_at": earlier}),
+                 [{"visit_id": visit_id, "due_at": at} for visit_id, at in due])
 
 
-def _reschedule(conn: Connection, visit_id: str, next_due: datetime | None) -> None:
-    if next_due is None:
-        conn.execute(delete(watch_queue).where(watch_queue.c.visit_id == visit_id))
-    else:
-        _upsert(conn, watch_queue, {"visit_id": visit_id, "due_at": next_due}, ["visit_id"])
+def _reschedule(conn: Connection, next_looks: Mapping[str, datetime | None]) -> None:
+    """Set when the watch next looks at each visit; ``None``: never again (until the visit changes)."""
+    drop = [visit_id for visit_id, at in next_looks.items() if at is None]
+    keep = [{"visit_id": visit_id, "due_at": at} for visit_id, at in next_looks.items() if at is not None]
+    if drop:
+        conn.execute(delete(watch_queue).where(watch_queue.c.visit_id.in_(drop)))
+    if keep:
+        statement = _insert(conn, watch_queue)
+        conn.execute(statement.on_conflict_do_update(index_elements=["visit_id"],
+                                                     set_={"due_at": statement.excluded.due_at}), keep)
 
 
 def _close(conn: Connection, row: WatchedVisit, key: str, reason: str, now: datetime) -> int:

@@ -69,7 +69,7 @@ def test_an_overdue_visit_walks_pottons_chain_once_and_moves_to_escalated(store:
     with store.connect() as conn:
         actions = conn.execute(select(audit.c.action).where(audit.c.visit_id == "V1").order_by(audit.c.seq)).scalars().all()
         sent = conn.execute(select(notifications.c.notifier, notifications.c.status)).all()
-    assert actions.count("escalation.fired") == 5
+    assert actions.count("escalation.fired") == 4  # the chain's steps; the reminder is in escalations only
     assert "visit.mark-overdue" in actions and "visit.mark-escalated" in actions
     assert sorted(set(sent)) == [("log", "sent"), ("store", "sent")]
 
@@ -142,17 +142,21 @@ def test_a_failing_notifier_is_retried_and_reported_and_the_escalation_stands(st
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_a_thousand_visits_out_at_once_all_escalate_in_one_tick(store: Store) -> None:
-    clock = FixedClock(START + timedelta(minutes=9))
+def test_a_thousand_visits_out_at_once_each_reminded_once_and_the_silent_ones_escalated(store: Store) -> None:
+    called = [{"at": (START + timedelta(minutes=9)).isoformat(), "kind": "office-call"}]
+    add_visits(store, [visit_document(f"V{n:04d}", check_ins=[] if n % 10 == 0 else called) for n in range(1000)])
+    clock = FixedClock(START + timedelta(minutes=56))  # the watch was down since 10:00: catch up at 10:56
     watch = make_watch(store, clock)
-    add_visits(store, [visit_document(f"V{n:04d}") for n in range(1000)])
-    watch.service.check_in("V0000", by="pt-office", kind="office-call")
-    clock.set(START + timedelta(minutes=20))
     result = watch.tick()
-    assert len(result.fired) == 999 and len(result.moved) == 999
-    assert {e.kind for e in result.fired} == {"checkin-missed"}
+    reminded = [e.visit_id for e in result.fired if e.kind == "checkin-reminder"]
+    chain = [(e.visit_id, e.step_index) for e in result.fired if e.kind == "checkin-missed"]
+    assert len(reminded) == len(set(reminded)) == 1000  # 10:55: phone the office as you leave
+    silent = [f"V{n:04d}" for n in range(0, 1000, 10)]  # no office call: the chain ran 10:20, 10:30, 10:45
+    assert chain == [(v, step) for v in silent for step in (0, 1, 2)]
+    assert sorted(result.moved) == [(v, "escalated") for v in silent]
+    assert result.failures == [] and result.delivered == 2 * len(result.fired)
     again = watch.tick()
-    assert (again.fired, again.checked) == ([], 0)  # nothing twice, and nothing to look at until 10:30
+    assert (again.fired, again.checked) == ([], 0)  # nothing twice, nothing to look at until 11:00
 
 
 def test_a_visit_whose_policy_cannot_answer_is_reported_and_the_others_still_escalate(store: Store) -> None:
