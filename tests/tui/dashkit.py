@@ -37,12 +37,12 @@ CODE_WORD_BLOCK = "potton.code-word"
 
 STAFF = {
     "potton": [
-        staff("pt-head", "Jo Watts-Test", "headteacher", "slt", mobile="07700 900101"),
-        staff("pt-dsl", "Dee Lead", "dsl", mobile="07700 900102"),
-        staff("pt-ta", "Tam Assist", "ta", mobile="07700 900103"),
-        staff("pt-office", "Ola Office", "office", mobile="07700 900104"),
-        staff("pt-v1", "Alex Visitor", "pastoral", mobile="07700 900105"),
-        staff("pt-v2", "Sam Second", "dsl", mobile="07700 900106"),
+        staff("pt-head", "Hana Head-Test", "headteacher", "slt", mobile="07700 900301"),
+        staff("pt-dsl", "Dev Safeguard", "dsl", mobile="07700 900302"),
+        staff("pt-ta", "Tia Helper", "ta", mobile="07700 900303"),
+        staff("pt-office", "Omar Front", "office", mobile="07700 900304"),
+        staff("pt-v1", "Ash Visitor", "pastoral", mobile="07700 900305"),
+        staff("pt-v2", "Sky Second", "dsl", mobile="07700 900306"),
     ],
 }
 

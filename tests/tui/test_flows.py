@@ -77,7 +77,7 @@ async def test_a_non_authoriser_is_refused_as_the_cli_refuses(world: World) -> N
         await run.press("ctrl+s")
         errors = run.notices("error")
         assert not run.posted(VisitActed)
-    assert len(errors) == 1 and "Dee Lead (pt-dsl) may not authorise" in errors[0] and "headteacher" in errors[0]
+    assert len(errors) == 1 and "Dev Safeguard (pt-dsl) may not authorise" in errors[0] and "headteacher" in errors[0]
     assert _state(world, visit_id) == "requested"
 
 
@@ -175,7 +175,7 @@ async def test_acknowledge_and_advance_an_escalation(world: World) -> None:
     async with dashboard(world, mode="board") as run:
         assert run.app.screen.query_one("#board").get_row_at(0)[-1].plain == visit_id  # most urgent first
         await run.press("k")
-        await run.pilot.press(*"Phoned Alex, no answer")
+        await run.pilot.press(*"Phoned Ash, no answer")
         await run.press("enter")
         await run.press("e")
         await run.press("y")
@@ -184,7 +184,7 @@ async def test_acknowledge_and_advance_an_escalation(world: World) -> None:
     with world.store.connect() as conn:
         steps = conn.execute(select(escalations.c.step_index, escalations.c.acknowledged_by, escalations.c.note)
                              .where(escalations.c.visit_id == visit_id).order_by(escalations.c.id)).all()
-    assert [tuple(s) for s in steps] == [(0, "pt-head", "Phoned Alex, no answer"), (1, None, None)]
+    assert [tuple(s) for s in steps] == [(0, "pt-head", "Phoned Ash, no answer"), (1, None, None)]
 
 
 async def test_retry_a_parked_record(world: World) -> None:
