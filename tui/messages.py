@@ -26,12 +26,18 @@ class PendingLoaded(Message):
     page: queries.PendingPage
     text: str
 
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, PendingLoaded)  # only the newest filter's rows are worth painting
+
 
 @dataclass
 class BoardLoaded(Message):
     """The visits that are out, as of one board tick."""
 
     rows: list[BoardRow]
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, BoardLoaded)  # a tick still queued is stale once a newer one arrives
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual import on
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -15,6 +16,11 @@ class HvcScreen(Screen[None]):
     Our own errors (:class:`~hv_connector.errors.HvcError`) carry a message for the person acting
     (a refusal by the policy, a field that is wrong) and show as it is; anything else shows its type too.
     """
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Notify as Textual does, but with markup off: messages name pupils and addresses from the MIS."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
