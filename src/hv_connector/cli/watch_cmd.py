@@ -73,8 +73,8 @@ def _show_tick(result: TickResult, as_json: bool, *, quiet: bool = False) -> Non
     if quiet and not (result.fired or result.failures):
         return
     for event in result.fired:
-        click.echo(f"fired   #{event.id} visit {event.visit_id} {event.kind} step {event.step_index + 1} "
-                   f"(due {wall(event.due_at)})")
+        step = "" if event.kind == "checkin-reminder" else f" step {event.step_index + 1}"
+        click.echo(f"fired   #{event.id} visit {event.visit_id} {event.kind}{step} (due {wall(event.due_at)})")
     for visit_id, state in result.moved:
         click.echo(f"moved   visit {visit_id} → {state}")
     for failure in result.failures:

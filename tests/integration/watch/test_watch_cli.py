@@ -94,3 +94,24 @@ def test_a_drill_prints_the_chain_and_writes_only_its_audit_entry(hvc: Callable[
     with store.connect() as conn:
         assert conn.execute(select(audit.c.action, audit.c.actor)).all() == [("watch.drill", "pt-dsl")]
     store.close()
+
+
+def test_a_code_word_check_in_from_the_office_reaches_the_emergency_step_quietly(
+        hvc: Callable[..., int], capsys: pytest.CaptureFixture[str]) -> None:
+    at = START + timedelta(minutes=12)
+    assert hvc("visit", "check-in", "V1", "--as", "pt-office", "--kind", "staff-call", "--code-word-used", at=at) == 0
+    capsys.readouterr()
+    assert hvc("watch", "--now", (at + timedelta(seconds=30)).isoformat()) == 0
+    fired = capsys.readouterr().out
+    assert "fired   #1 visit V1 checkin-reminder (due 10:05 GMT)" in fired  # the office call is still owed
+    assert "fired   #2 visit V1 code-word step 3 (due 10:12 GMT)" in fired
+    assert hvc("escalation", "list") == 0
+    shown = capsys.readouterr().out
+    assert "Priority call-back requested for Alex Visitor and Sam Second — follow the emergency step" in shown
+    assert "bluebell" not in shown and "code word" not in shown.lower()
+    assert hvc("visit", "check-in", "V1", "--as", "pt-office", "--note", "says all fine", at=at + timedelta(minutes=1)) == 0
+    assert hvc("watch", "--now", (at + timedelta(minutes=2)).isoformat()) == 0
+    capsys.readouterr()
+    assert hvc("escalation", "list", "--json") == 0
+    # "All fine" may be said under duress: only a stand-down or staff back closes a code word alarm.
+    assert [e["kind"] for e in json.loads(capsys.readouterr().out)] == ["code-word"]
