@@ -1,9 +1,9 @@
 """Exactly once, by trial: ``hvc push`` processes SIGKILLed at random moments, CPOMS dropping answers.
 
-Waves of real ``hvc push`` processes run against the loopback fake CPOMS,
-which records a share of the incidents and then drops the connection before
-answering (the worst case: CPOMS has it, we do not know). New finished visits
-are queued between waves, as the lifecycle would. Each process is
+Five streams of ``hvc push`` processes run at once against the loopback fake
+CPOMS, which records a share of the incidents and then drops the connection
+before answering (the worst case: CPOMS has it, we do not know). New finished
+visits keep being queued meanwhile, as the lifecycle would. Each process is
 killed (SIGKILL) at a random moment of its work — while claiming, mid-request,
 in a retry's back-off, between CPOMS storing an incident and the outbox
 recording it — until 100 have died that way; then one clean push runs. The
@@ -40,8 +40,8 @@ SEED, PUPILS = 1, 60
 DATASET = Dataset(SEED, PUPILS)
 SCHOOLS = {"birchwood": "test-token-birchwood", "potton": "test-token-potton"}
 KILLS = 100
-PER_WAVE = 4
-NEW_PER_WAVE = 4
+PUSHERS = 5
+NEW_EACH_TIME = 6
 LEASE = "0.5"
 PUSH = ["push", "--lease", LEASE, "--concurrency", "2"]
 FORKER = Path(__file__).with_name("push_forker.py")
@@ -68,21 +68,14 @@ class Forker:
         self.proc.wait(10)
 
 
-def wave(forkers: list[Forker], rng: random.Random) -> int:
-    """One push per forker, all at once, each killed at its own random moment: how many died by SIGKILL.
+def keep_killing(forker: Forker, rng: random.Random, kills: list[bool]) -> None:
+    """Push and kill, again and again, until the trial has its kills.
 
-    The moment: a random time (up to 0.3 s) after a random one of the push's first log lines (its start,
-    or a record settled), so kills fall all through a push's work whatever the machine's speed.
+    Each push dies a random time (up to 0.25 s) after a random one of its first log lines (its start, or a
+    record settled), so kills fall all through a push's work whatever the machine's speed.
     """
-    moments = [(rng.randint(0, 3), rng.uniform(0, 0.3)) for _ in forkers]
-    kills: list[bool] = []
-    threads = [threading.Thread(target=lambda f=f, m=m: kills.append(f.push_and_kill(*m)))
-               for f, m in zip(forkers, moments)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sum(kills)
+    while sum(kills) < KILLS:
+        kills.append(forker.push_and_kill(rng.randint(0, 2), rng.uniform(0, 0.25)))
 
 
 def finish_visits(store: Store, first: int, n: int) -> None:
@@ -106,19 +99,23 @@ def test_killed_pushes_leave_every_record_in_cpoms_exactly_once(
         fake.inject(status=503, count=None)
     config = write_config(tmp_path / "hvc.toml", sqlite_url, server.api, SCHOOLS)
     rng = random.Random(20261123 + down_first_half)
-    killed = queued = 0
-    forkers = [Forker(config) for _ in range(PER_WAVE)]
+    queued = 0
+    forkers = [Forker(config) for _ in range(PUSHERS)]
+    kills: list[bool] = []
+    killers = [threading.Thread(target=keep_killing, args=(f, random.Random(rng.random()), kills)) for f in forkers]
     with Store.open(sqlite_url) as store:
-        finish_visits(store, queued, 10)
-        queued += 10
         try:
-            while killed < KILLS:
-                if down_first_half and killed >= KILLS // 2:
+            for killer in killers:
+                killer.start()
+            while sum(kills) < KILLS:  # the lifecycle keeps finishing visits while pushes die
+                if down_first_half and sum(kills) >= KILLS // 2:
                     fake.configure(faults=[f for f in fake.config.faults if f.kind == "accept_then_drop"])
-                killed += wave(forkers, rng)
-                finish_visits(store, queued, NEW_PER_WAVE)
-                queued += NEW_PER_WAVE
+                finish_visits(store, queued, NEW_EACH_TIME)
+                queued += NEW_EACH_TIME
+                time.sleep(0.3)
         finally:
+            for killer in killers:
+                killer.join()
             for forker in forkers:
                 forker.close()
         fake.clear_faults()
@@ -130,10 +127,10 @@ def test_killed_pushes_leave_every_record_in_cpoms_exactly_once(
             statuses = counts(conn)
 
     assert final.returncode == 0, final.stdout + final.stderr
-    assert killed >= KILLS
+    assert sum(kills) >= KILLS
     expected = Counter(r.report.record_id for r in records)
     arrived = Counter(i["source"]["record_id"] for i in fake.incidents)
-    assert len(records) == queued + queued // 5  # each fifth visit also has its concern record
+    assert len(records) == queued + len(range(0, queued, 5))  # each fifth visit also has its concern record
     assert arrived == expected, "every record in CPOMS exactly once"
     assert statuses == {"sent": len(records)}, "nothing pending, sending or parked"
     assert fake.stats.dropped > 0
