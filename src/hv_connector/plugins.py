@@ -105,9 +105,13 @@ class Policies:
         """The school ids that can be checked: the configured ones, or every one served."""
         return sorted(self.configured) if self.configured else sorted(self._served)
 
+    def policy_plugins(self) -> list[tuple[str, object, PolicyInfo]]:
+        """(name, plugin, info) of every loaded policy plugin, by school id, configured for a school or not."""
+        return [self._served[s] for s in sorted(self._served)]
+
     def infos(self) -> list[PolicyInfo]:
         """Policy info of every loaded policy plugin, by school id."""
-        return [self._served[s][2] for s in sorted(self._served)]
+        return [info for _, _, info in self.policy_plugins()]
 
     def plugin_for(self, school_id: str) -> tuple[str, object, PolicyInfo]:
         """The (name, plugin, info) serving ``school_id``, or :class:`PolicyNotFound`."""

@@ -69,3 +69,16 @@ def test_a_visit_with_blocks_exits_1_and_lists_them_with_clauses():
     assert result.returncode == 1
     assert "BLOCK  potton.code-word" in result.stdout
     assert "Potton" in result.stdout and "§4" in result.stdout
+
+
+def test_hvc_plugins_lists_every_plugin_when_the_configuration_names_only_some_schools(tmp_path, monkeypatch):
+    config = tmp_path / "hvc.toml"
+    config.write_text('[schools.potton]\nname = "Potton Primary School"\npolicy = "potton"\n')
+    config.chmod(0o600)
+    monkeypatch.setenv("HVC_CONFIG", str(config))
+    result = hvc("plugins", "--json")
+    assert result.returncode == 0, result.stderr
+    schools = {row["name"]: row["school"] for row in json.loads(result.stdout)}
+    assert schools["potton"] == "potton"
+    assert schools["birchwood"] == "birchwood"  # installed, though this configuration does not use it
+    assert schools["hv_connector.builtin.core_rules"] is None

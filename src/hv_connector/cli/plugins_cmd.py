@@ -21,11 +21,12 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
         return
     rt = runtime(ctx)
     pm, policies = rt.pm, rt.policies
-    served = {info.school_id: info for info in policies.infos()}
+    # Every installed policy plugin, whether or not this configuration gives it a school.
+    served = {id(plugin): info for _, plugin, info in policies.policy_plugins()}
     rows = []
     for name, plugin in sorted(pm.list_name_plugin(), key=lambda item: item[0]):
         hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
-        info = next((i for i in served.values() if policies.plugin_for(i.school_id)[1] is plugin), None)
+        info = served.get(id(plugin))
         rule_ids = [r.rule_id for r in (plugin.policy_rules() or [])] if "policy_rules" in hooks else []
         rows.append({
             "name": name,
