@@ -222,7 +222,7 @@ def _fail(result: SchoolResult, message: str, adapter: MisAdapter) -> None:
 def _record_failure(store: Store, result: SchoolResult) -> None:
     try:
         sync_store.record_run(store, result)
-    except HvcError as exc:
+    except Exception as exc:  # the summary still reports the failure; the store may be what failed
         log.error("could not record the failed sync of school %s: %s", result.school_id, exc)
 
 
