@@ -153,6 +153,18 @@ def test_the_evening_is_london_time_across_the_october_clock_change(start: str, 
     assert bool(fired) is evening
 
 
+@pytest.mark.parametrize(("now", "overdue"), [
+    # The policy is in date to 30 September 2027, a day in British Summer Time: 23:30Z is already
+    # 00:30 on 1 October in London, however the moment of the check is written.
+    ("2027-09-30T22:30:00+00:00", False),
+    ("2027-09-30T23:30:00+00:00", True),
+])
+def test_the_review_falls_due_at_midnight_in_london(now: str, overdue: bool) -> None:
+    found = [f for f in kit.findings(kit.visit(), Stage.AUTHORISE, datetime.fromisoformat(now))
+             if f.rule_id == "core.policy-review-overdue"]
+    assert bool(found) is overdue
+
+
 def test_staff_not_going_back_to_school_phone_in_when_they_leave() -> None:
     assert kit.policies.ask("birchwood", "checkin_plan", visit=kit.visit()).steps == ()
     plan = kit.policies.ask("birchwood", "checkin_plan", visit=kit.visit(returning_to_school=False))

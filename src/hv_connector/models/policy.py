@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field
 
+from hv_connector.clock import local
 from hv_connector.models.common import Frozen
 
 ReportKind = Literal["home-visit", "concern", "attendance", "cancelled"]
@@ -122,5 +123,5 @@ class PolicyContext(Frozen):
 
 
 def is_past(review_by: date | None, now: datetime) -> bool:
-    """Whether a review date has passed on ``now``'s date."""
-    return review_by is not None and now.date() > review_by
+    """Whether a review date has passed on ``now``'s date in London (a UTC date lags it by an hour in summer)."""
+    return review_by is not None and local(now).date() > review_by
