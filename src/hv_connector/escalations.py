@@ -38,6 +38,7 @@ from hv_connector.schedule import (
 from hv_connector.store.schema import escalations, visits
 from hv_connector.watch import (
     LIVE_STATES,
+    STOOD_DOWN,
     TickResult,
     Watch,
     WatchedVisit,
@@ -212,7 +213,7 @@ class Escalations:
                 escalations.c.visit_id == visit_id, escalations.c.closed_at.is_(None))).scalars().all()
             if not open_ids:
                 raise RefusedError(f"visit {visit_id} has no open escalation to stand down")
-            reason = f"stood down by {person.name} at {wall(now)}" + (f": {note.strip()}" if note.strip() else "")
+            reason = f"{STOOD_DOWN}{person.name} at {wall(now)}" + (f": {note.strip()}" if note.strip() else "")
             conn.execute(update(escalations).where(escalations.c.id.in_(open_ids))
                          .values(closed_at=now, note=reason))
             audit.append(conn, actor=by, action="escalation.stand-down", school_id=target.school, visit_id=visit_id,

@@ -65,6 +65,8 @@ class Fired:
     key: str
     due_at: datetime
     closed_at: datetime | None = None
+    stood_down: bool = False
+    """Closed by a person saying staff are safe (not by the watch finding it no longer applies)."""
 
 
 @dataclass(frozen=True)
@@ -259,8 +261,23 @@ def _choose(visit_id: str, candidates: list[_Trigger], fired: Mapping[str, Fired
     return min(pool, key=lambda t: (t.at, t.episode)) if pool else None
 
 
-def _closed(visit_id: str, trigger: _Trigger, fired: Mapping[str, Fired], length: int) -> bool:
-    return any(fired[k].closed_at is not None for k in _episode_keys(visit_id, trigger.episode, length) if k in fired)
+def _candidates(visit_id: str, triggers: Sequence[_Trigger], fired: Mapping[str, Fired], length: int,
+                now: datetime) -> list[_Trigger]:
+    """The triggers that may run an episode at ``now``: fallen due, not closed, not covered by a stand-down.
+
+    A stand-down says staff are safe as of that moment, so it also covers any
+    missed contact or overdue return that had fallen due by then while another
+    episode was running. A code word is closed only by its own stand-down.
+    """
+    stood_down = max((utc(f.closed_at) for f in fired.values() if f.stood_down and f.closed_at), default=None)
+
+    def closed(trigger: _Trigger) -> bool:
+        keys = _episode_keys(visit_id, trigger.episode, length)
+        if any(fired[k].closed_at is not None for k in keys if k in fired):
+            return True
+        return trigger.kind != "code-word" and stood_down is not None and trigger.at <= stood_down
+
+    return [t for t in triggers if t.at <= now and not closed(t)]
 
 
 def _steps(visit: Visit, trigger: _Trigger, chain: Sequence[EscalationStep],
@@ -342,7 +359,7 @@ def assess(visit: Visit, plan: CheckInPlan, chain: Sequence[EscalationStep],
             upcoming.append(at)
 
     length = len(chain)
-    candidates = [t for t in resolved.triggers if t.at <= now and not _closed(vid, t, fired, length)]
+    candidates = _candidates(vid, resolved.triggers, fired, length, now)
     upcoming += [t.at for t in resolved.triggers if t.at > now]
     active = _choose(vid, candidates, fired, length)
     if active is not None:
@@ -387,7 +404,7 @@ def next_step(visit: Visit, plan: CheckInPlan, chain: Sequence[EscalationStep],
     vid = visit.id or ""
     resolved = _resolve_plan(visit, plan)
     length = len(chain)
-    candidates = [t for t in resolved.triggers if t.at <= now and not _closed(vid, t, fired, length)]
+    candidates = _candidates(vid, resolved.triggers, fired, length, now)
     running = [t for t in candidates if any(k in fired for k in _episode_keys(vid, t.episode, length))]
     active = _choose(vid, running, fired, length)
     if active is None:

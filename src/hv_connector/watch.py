@@ -74,6 +74,8 @@ LIVE_STATES = ("signed-out", "overdue", "escalated")
 WATCHED_STATES = (*LIVE_STATES, "returned")
 """Also ``returned``: a plan may expect a "home safe" call after staff are back."""
 HEARTBEAT = "watch"
+STOOD_DOWN = "stood down by "
+"""How a stand-down's note begins: the schedule tells a person's all-clear from the watch's own closing."""
 ACTOR = WATCH
 """Who the audit log says acted: the same actor the lifecycle records for the watch's moves."""
 MAX_ATTEMPTS = 5
@@ -253,9 +255,11 @@ class Watch:
         """The events recorded for each of ``visit_ids``: visit id → key → event."""
         found: dict[str, dict[str, Fired]] = {vid: {} for vid in visit_ids}
         rows = conn.execute(select(escalations.c.visit_id, escalations.c.key, escalations.c.due_at,
-                                   escalations.c.closed_at).where(escalations.c.visit_id.in_(visit_ids)))
+                                   escalations.c.closed_at, escalations.c.note)
+                            .where(escalations.c.visit_id.in_(visit_ids)))
         for r in rows:
-            found[r.visit_id][r.key] = Fired(r.key, r.due_at, r.closed_at)
+            stood_down = r.closed_at is not None and (r.note or "").startswith(STOOD_DOWN)
+            found[r.visit_id][r.key] = Fired(r.key, r.due_at, r.closed_at, stood_down)
         return found
 
     def _look_at(self, rows: Sequence[WatchedVisit], now: datetime, result: TickResult) -> None:

@@ -201,3 +201,14 @@ def test_home_safe_after_an_out_of_hours_visit_is_still_watched_once_staff_are_b
                  check_ins=[{"at": (BACK + timedelta(minutes=31)).isoformat(), "kind": "home-safe"}])
     settled = assess(safe, plan, CHAIN, {}, BACK + timedelta(hours=2))
     assert (settled.events, settled.next_due) == ((), None)
+
+
+def test_a_stand_down_also_covers_what_fell_due_before_it_but_not_after() -> None:
+    # The missed office call (10:20) runs; the overdue return (11:10) waits behind it. Stood down at 11:15:
+    # staff are safe as of then, so the overdue alarm is covered — but a later one is not.
+    fired = {e.key: Fired(e.key, e.due_at) for e in due_events(visit(), OFFICE_CALL, CHAIN, {}, START + timedelta(minutes=15))}
+    stood = {k: replace(f, closed_at=BACK + timedelta(minutes=15), stood_down=True) for k, f in fired.items()}
+    assert assess(visit(), OFFICE_CALL, CHAIN, stood, BACK + timedelta(minutes=20)).events == ()
+    later = visit(expected_return=(BACK + timedelta(minutes=30)).isoformat())
+    events = due_events(later, OFFICE_CALL, CHAIN, stood, BACK + timedelta(minutes=36))
+    assert [(e.kind, e.step_index) for e in events] == [("overdue", 0)]
