@@ -52,6 +52,9 @@ NO_ANSWER_REASONS = frozenset({"welfare-check", "contact-failed"})
 AUTHORISER_ROLES: tuple[str, ...] = ("dsl", "slt", "headteacher")
 """The safeguarding lead or a member of SLT (the headteacher leads SLT)."""
 
+LINE_MANAGER_ROLES: tuple[str, ...] = ("line-manager", "slt", "headteacher")
+"""Who can be a member of staff's line manager: a line manager, or a senior leader who manages staff."""
+
 RISK_TEMPLATE = RiskTemplate(
     hazards=(
         HazardTemplate(

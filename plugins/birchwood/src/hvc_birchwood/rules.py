@@ -12,7 +12,15 @@ from hv_connector.errors import ConfigError
 from hv_connector.models import PolicyContext, Severity, Stage, Visit
 from hv_connector.rules import RuleBook, Verdict
 
-from hvc_birchwood.policy import AUTHORISER_ROLES, HAZARD_NAMES, NO_ANSWER_REASONS, REASONS, SCHOOL, clause
+from hvc_birchwood.policy import (
+    AUTHORISER_ROLES,
+    HAZARD_NAMES,
+    LINE_MANAGER_ROLES,
+    NO_ANSWER_REASONS,
+    REASONS,
+    SCHOOL,
+    clause,
+)
 
 BLOCK, WARN, INFO = Severity.BLOCK, Severity.WARN, Severity.INFO
 
@@ -87,8 +95,11 @@ def risk_assessment_if_concerns(visit: Visit, ctx: PolicyContext) -> str | None:
     assessment = visit.risk_assessment
     if assessment is None or not assessment.hazards:
         return "There are concerns about this visit: complete the risk assessment with your line manager first."
-    if assessment.completed_with is None:
+    helper = assessment.completed_with
+    if helper is None:
         return "Record which line manager completed the risk assessment with you."
+    if not helper.has_any(LINE_MANAGER_ROLES):
+        return f"{helper.name} is not a line manager: complete the risk assessment with your line manager."
     return None
 
 
