@@ -245,10 +245,12 @@ def exhausted_key(visit_id: str, episode: str) -> str:
     return f"{visit_id}/{episode}/exhausted"
 
 
+_EPISODE_PREFIXES = ("missed:", "overdue@", "code@")
+
+
 def episode_of(key: str) -> str | None:
-    """The episode an event key belongs to (``None`` for a reminder)."""
-    parts = key.split("/")
-    return parts[1] if len(parts) >= 3 and parts[1] != "remind" else None
+    """The episode an event key belongs to (``None`` for a reminder), whatever the visit id holds."""
+    return next((part for part in reversed(key.split("/")) if part.startswith(_EPISODE_PREFIXES)), None)
 
 
 def _choose(visit_id: str, candidates: list[_Trigger], fired: Mapping[str, Fired], length: int) -> _Trigger | None:
