@@ -52,10 +52,12 @@ hookspec = pluggy.HookspecMarker(PROJECT)
 def policy_info() -> PolicyInfo | None:
     """Say which school this plugin's policy serves, and which document it encodes.
 
-    Called once for every registered plugin when the plugin manager loads, so the
-    core can map each school id to its one policy plugin. Plugins that serve no
-    school (the core rules, adapters, notifiers) return ``None``. Two plugins
-    claiming the same school is a :class:`~hv_connector.errors.PluginContractError`.
+    Called once for every registered plugin when the core first needs a school's
+    policy, so it can map each school id to its one policy plugin. Every plugin
+    is asked, one at a time, and the answers are kept apart, never combined:
+    plugins that serve no school (the core rules, adapters, notifiers) return
+    ``None``, and two plugins claiming the same school is a
+    :class:`~hv_connector.errors.PluginContractError`.
 
     :returns: a :class:`~hv_connector.models.PolicyInfo`, or ``None``.
     """

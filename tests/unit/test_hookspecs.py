@@ -25,6 +25,9 @@ def test_every_question_in_the_architecture_has_a_hook():
 def test_hook_docstring_covers_when_who_and_every_parameter(name):
     doc = inspect.getdoc(getattr(hookspecs, name)) or ""
     assert "Called" in doc, f"{name}: say when the core calls it"
+    assert "asked" in doc.lower(), f"{name}: say which plugins are asked"
+    assert any(w in doc for w in ("answer wins", "concatenated", "merged", "kept apart")), \
+        f"{name}: say how the answers combine"
     assert ":returns:" in doc, f"{name}: say what it returns"
     for param in inspect.signature(getattr(hookspecs, name)).parameters:
         assert f":param {param}:" in doc, f"{name}: document parameter {param!r}"
