@@ -125,3 +125,20 @@ def test_notifiers_load_by_name_and_an_unknown_one_is_a_config_error(caplog: pyt
         load_notifiers(pm, None, {"pager": {}})
     with pytest.raises(ConfigError, match="needs host and sender"):
         load_notifiers(pm, None, {"email": {}})
+
+
+def test_the_settings_tables_build_the_notifiers_they_name() -> None:
+    from hv_connector.settings import Settings
+
+    settings = Settings(watch={"notifiers": {
+        "email": {"host": "smtp.potton.example", "port": 587, "starttls": True, "sender": "hvc@potton.example",
+                  "username": "hvc", "password": "not-a-real-password", "always_to": ["office@potton.example"]},
+        "command": {"argv": ["/usr/local/bin/sms-send", "--to", "{to}"]},
+    }})
+    loaded = load_notifiers(build_plugin_manager(load_entrypoints=False), settings,
+                            settings.watch.notifiers.configured())
+    assert [n.name for n in loaded][:2] == ["store", "log"]  # always on
+    assert sorted(n.name for n in loaded[2:]) == ["command", "email"]
+    email = next(n for n in loaded if n.name == "email")
+    assert isinstance(email, EmailNotifier) and email.addresses(NOTICE)[-1] == "office@potton.example"
+    assert "not-a-real-password" not in repr(vars(email))  # held as a SecretStr
