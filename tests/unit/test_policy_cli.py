@@ -3,10 +3,12 @@
 import json
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from hv_connector.clock import LONDON
 from hv_connector.testing import base_visit
 
 REPO = Path(__file__).resolve().parents[2]
@@ -82,3 +84,21 @@ def test_hvc_plugins_lists_every_plugin_when_the_configuration_names_only_some_s
     assert schools["potton"] == "potton"
     assert schools["birchwood"] == "birchwood"  # installed, though this configuration does not use it
     assert schools["hv_connector.builtin.core_rules"] is None
+
+
+def test_hvc_policy_check_reads_the_schools_options_from_the_configuration(tmp_path, monkeypatch):
+    late = tmp_path / "late.json"
+    late.write_text(json.dumps(base_visit("birchwood", reason="attendance", purpose="Attendance plan.",
+                                          start=datetime(2026, 11, 23, 16, 30, tzinfo=LONDON))))
+    args = ("policy", "check", str(late), "--stage", "authorise", "--at", "2026-11-23T08:00", "--json")
+
+    def ids(result: subprocess.CompletedProcess) -> set[str]:
+        return {f["rule_id"] for f in json.loads(result.stdout)["findings"]}
+
+    assert "birchwood.no-evening-visits" in ids(hvc(*args))  # the evening starts at 17:00 by default
+    config = tmp_path / "hvc.toml"
+    config.write_text('[schools.birchwood]\nname = "Birchwood"\npolicy = "birchwood"\n'
+                      '[schools.birchwood.options]\nevening_from = "18:00"\n')
+    config.chmod(0o600)
+    monkeypatch.setenv("HVC_CONFIG", str(config))
+    assert "birchwood.no-evening-visits" not in ids(hvc(*args))

@@ -72,10 +72,11 @@ def policy_check(ctx: click.Context, visit_file: Path, stage: str | None, all_st
     rt = runtime(ctx)
     visit = load_visit(visit_file)
     now = parse_moment(at, "--at") or rt.clock.now()
+    options = rt.options(visit.school)  # the school's configured options, as the visit lifecycle reads them
     if stage is not None:
-        findings = rt.policies.findings(visit, Stage(stage), now)
+        findings = rt.policies.findings(visit, Stage(stage), now, options)
     else:
-        findings = rt.policies.all_findings(visit, now, upto=None if all_stages else visit.stage_reached)
+        findings = rt.policies.all_findings(visit, now, options, upto=None if all_stages else visit.stage_reached)
     tally = counts(findings)
     if as_json:
         emit_json({
