@@ -52,7 +52,8 @@ PUPILS_PER_SCHOOL = 2000
 FORENAMES = ("Amira", "Zoë", "Noa", "Kit", "Sam", "Ola", "Ben", "Ngozi", "Siân", "Łucja", "Ravi", "Mia")
 SURNAMES = ("Example", "D'Arcy", "Sample", "Fictional", "Testington", "Demo", "Mock", "Placeholder")
 TARGET_PAINT, TARGET_KEYSTROKE = 1.5, 2.0
-FILTER_KEYS = "am"
+FILTER_KEYS = "ng"
+"""Typed one at a time into the filter; each narrows the list (n: many pupils; ng: the Ngozis)."""
 
 
 def build_store(path: Path, count: int, seed: int = 11) -> None:

@@ -49,7 +49,7 @@ class HvcApp(App[None]):
                 tooltip="The last MIS sync of each school, and its quarantine"),
         Binding("n", "request", "Request", id="app.request", tooltip="Ask for a new visit with the form"),
         Binding("question_mark", "help", "Help", key_display="?", id="app.help", tooltip="Every key, screen by screen"),
-        Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Leave the dashboard"),
+        Binding("q,ctrl+q", "quit", "Quit", key_display="q", id="app.quit", tooltip="Leave the dashboard"),
     ]
 
     def __init__(self, session: Session, *, board_seconds: float = BOARD_SECONDS, mode: str = "pending") -> None:

@@ -43,6 +43,8 @@ class VisitDetail:
     briefing: PupilBriefing | None
     trail: list[AuditEntry]
     authoriser_roles: list[str]
+    names: dict[str, str]
+    """Staff id → name in the visit's school, to say who decided what."""
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,9 @@ class Session:
                 except InputError:
                     briefing = None  # the pupil has gone from the synced data; the visit still shows
             trail = audit.history(conn, visit_id)
-        return VisitDetail(record, findings, standing, briefing, trail, self.service.authoriser_roles(record.visit))
+        names = {m.id: m.name for m in self.service.directory.staff.get(record.school, {}).values()}
+        return VisitDetail(record, findings, standing, briefing, trail, self.service.authoriser_roles(record.visit),
+                           names)
 
     def find_pupils(self, school_id: str, text: str) -> list[queries.PupilHit]:
         with self.store.connect() as conn:

@@ -35,7 +35,7 @@ from hv_connector.store.schema import (
     visits,
 )
 
-PAGE = 100
+PAGE = 50
 """Rows a list reads at most: a screen never holds more than a lead can scan."""
 
 class PendingRow(Frozen):

@@ -66,7 +66,8 @@ def findings_text(detail: VisitDetail) -> Text:
             decision = decided.get(finding.rule_id)
             if decision is not None:
                 verb = "overridden" if finding.severity is Severity.BLOCK else "acknowledged"
-                text.append(f"      ✔ {verb} by {decision.by} at {_when(decision.at)}", style="green")
+                who = detail.names.get(decision.by, decision.by)
+                text.append(f"      ✔ {verb} by {who} at {_when(decision.at)}", style="green")
                 text.append(f": {decision.text}\n" if decision.text else "\n", style="green")
     return text
 

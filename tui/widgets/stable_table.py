@@ -23,12 +23,17 @@ class StableTable(DataTable[Text]):
     def __init__(self, columns: Sequence[Column], **options: Any) -> None:
         super().__init__(**options)
         self.spec = list(columns)
+        self.shown: list[tuple[str, tuple[tuple[str, str, tuple[Any, ...]], ...]]] | None = None
 
     def on_mount(self) -> None:
         self.replace_rows([])
 
     def replace_rows(self, rows: Sequence[Row]) -> None:
         """Show ``rows``; keep the cursor on the same key if it is still there, and the scroll offset."""
+        shown = [(key, tuple((c.plain, str(c.style), tuple(c.spans)) for c in cells)) for key, cells in rows]
+        if shown == self.shown:
+            return  # nothing changed: nothing to repaint (most board ticks, a keystroke that matches the same rows)
+        self.shown = shown
         selected = self.selected_key
         scroll_x, scroll_y = self.scroll_x, self.scroll_y
         keys = [key for key, _ in rows]
