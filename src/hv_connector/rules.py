@@ -16,16 +16,18 @@ A check returns ``None`` when the rule holds, the message when it is broken,
 or a :class:`Verdict` to give a lower severity or name particular fields.
 :func:`staff_away` and :func:`overdue_by` answer what every school's
 escalation rule asks: are staff still out, and how late are they?
+:func:`time_option` and :func:`hours_option` read a school's configured times
+of day, and name the option when it is wrong.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Callable, Iterable, Union
+from datetime import time, timedelta
+from typing import Any, Callable, Iterable, Union
 
 from hv_connector import hookimpl
-from hv_connector.errors import PluginContractError
+from hv_connector.errors import ConfigError, PluginContractError
 from hv_connector.models import Finding, PolicyContext, RuleInfo, Severity, Stage, Visit
 
 
@@ -130,6 +132,45 @@ def overdue_by(visit: Visit, ctx: PolicyContext) -> timedelta | None:
     if not staff_away(visit) or visit.expected_return is None or ctx.now <= visit.expected_return:
         return None
     return ctx.now - visit.expected_return
+
+
+def time_option(ctx: PolicyContext, name: str, default: str) -> time:
+    """The school option ``name`` as a time of day (``"17:30"``), or ``default`` when it is not set.
+
+    A value that is not a time of day is a :class:`~hv_connector.errors.ConfigError` naming the option.
+    """
+    return _time_of_day(ctx, name, ctx.option(name, default), '"17:30"')
+
+
+def hours_option(ctx: PolicyContext, name: str, default: tuple[str, str]) -> tuple[time, time]:
+    """The school option ``name`` as opening and closing times (``["08:45", "15:15"]``), or ``default``.
+
+    Anything but two times of day, the first before the second, is a
+    :class:`~hv_connector.errors.ConfigError` naming the option.
+    """
+    value = ctx.option(name, default)
+    example = '["08:45", "15:15"]'
+    if isinstance(value, str) or not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise _option_error(ctx, name, value, f"give two times of day, e.g. {example}")
+    opens, closes = (_time_of_day(ctx, name, part, example) for part in value)
+    if opens >= closes:
+        raise _option_error(ctx, name, value, f"give the opening time first, e.g. {example}")
+    return opens, closes
+
+
+def _time_of_day(ctx: PolicyContext, name: str, value: Any, example: str) -> time:
+    if isinstance(value, time):
+        return value
+    try:
+        return time.fromisoformat(str(value))
+    except ValueError:
+        raise _option_error(ctx, name, value, f"give a time of day, e.g. {example}") from None
+
+
+def _option_error(ctx: PolicyContext, name: str, value: Any, fix: str) -> ConfigError:
+    school = ctx.policy.school_id if ctx.policy else "the school"
+    return ConfigError(f"{school}'s policy option {name} is {value!r}: {fix} under [schools.{school}.options] "
+                       "in hvc.toml")
 
 
 class RuleBookPolicy:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from hv_connector.clock import at_london
+from hv_connector.errors import ConfigError
 from hv_connector.models import Stage
 from hv_connector.testing import PolicyKit, case_ids, installed_policies, staff
 from hv_connector.visitfile import load_visit
@@ -201,6 +202,13 @@ def test_school_hours_follow_the_london_clock_across_the_october_change(start, o
     visit = kit.visit(planned_start=begins.isoformat(), expected_return=(begins + timedelta(hours=1)).isoformat())
     fired = any(f.rule_id == "potton.school-hours" for f in kit.findings(visit, Stage.AUTHORISE))
     assert fired is outside
+
+
+@pytest.mark.parametrize("school_day", [["8.45am", "15:15"], "08:45-15:15", ["15:15", "08:45"], ["08:45"]])
+def test_a_malformed_school_day_option_is_a_config_error_naming_it(school_day):
+    odd = PolicyKit(plugin, base=BASE, options={"school_day": school_day})
+    with pytest.raises(ConfigError, match="school_day"):
+        odd.findings(kit.visit(), Stage.AUTHORISE)
 
 
 def test_the_school_day_is_an_option():

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from hv_connector.clock import at_london
+from hv_connector.errors import ConfigError
 from hv_connector.models import Stage
 from hv_connector.testing import PolicyKit, case_ids, installed_policies, staff
 from hv_connector.visitfile import load_visit
@@ -146,6 +147,13 @@ def test_contact_falls_due_at_the_agreed_interval_after_the_last_contact():
     assert "10:20" in finding.message
     back = kit.change(out, {"returned_at": minutes_after_start(15).isoformat()})
     kit.assert_no_finding(back, "st-edwards.regular-contact", now=minutes_after_start(90))
+
+
+@pytest.mark.parametrize("school_day", [["8.45am", "15:15"], "08:45-15:15", ["15:15", "08:45"], ["08:45"]])
+def test_a_malformed_school_day_option_is_a_config_error_naming_it(school_day):
+    odd = PolicyKit(plugin, base=BASE, options={"school_day": school_day})
+    with pytest.raises(ConfigError, match="school_day"):
+        odd.findings(kit.visit(staff=[TA]), Stage.AUTHORISE)
 
 
 def test_a_named_delegate_may_sign_off_the_controls():

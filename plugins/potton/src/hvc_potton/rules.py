@@ -11,7 +11,7 @@ from datetime import time, timedelta
 
 from hv_connector.clock import local
 from hv_connector.models import PolicyContext, Severity, StaffMember, Stage, Visit
-from hv_connector.rules import RuleBook, Verdict, overdue_by, staff_away
+from hv_connector.rules import RuleBook, Verdict, hours_option, overdue_by, staff_away
 
 BLOCK, WARN, INFO = Severity.BLOCK, Severity.WARN, Severity.INFO
 
@@ -58,9 +58,8 @@ def _is_head(person: StaffMember | None) -> bool:
 
 
 def school_day(ctx: PolicyContext) -> tuple[time, time]:
-    """The configured school day (``school_day`` option: two ``"HH:MM"`` strings or times)."""
-    start, end = ctx.option("school_day", DEFAULT_SCHOOL_DAY)
-    return tuple(t if isinstance(t, time) else time.fromisoformat(t) for t in (start, end))  # type: ignore[return-value]
+    """The configured school day (``school_day`` option: two ``"HH:MM"`` times)."""
+    return hours_option(ctx, "school_day", DEFAULT_SCHOOL_DAY)
 
 
 def outside_school_hours(visit: Visit, ctx: PolicyContext) -> bool:

@@ -8,11 +8,11 @@ plugin README says where.
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import timedelta
 
 from hv_connector.clock import local
 from hv_connector.models import PolicyContext, Severity, StaffMember, Stage, Visit
-from hv_connector.rules import RuleBook, Verdict
+from hv_connector.rules import RuleBook, Verdict, hours_option
 
 BLOCK, WARN = Severity.BLOCK, Severity.WARN
 
@@ -58,7 +58,7 @@ def signs_off(person: StaffMember | None, ctx: PolicyContext) -> bool:
 
 def out_of_school_hours(visit: Visit, ctx: PolicyContext) -> bool:
     """Whether the meeting runs, even in part, outside the London school day or at a weekend."""
-    first, last = (time.fromisoformat(str(t)) for t in ctx.option("school_day", SCHOOL_HOURS))
+    first, last = hours_option(ctx, "school_day", SCHOOL_HOURS)
     begins = local(visit.planned_start)
     ends = local(visit.expected_return or visit.planned_start)
     in_hours = begins.weekday() < 5 and begins.date() == ends.date() and first <= begins.time() and ends.time() <= last
