@@ -160,6 +160,9 @@ def test_a_named_delegate_may_sign_off_the_controls():
     visit = kit.visit(**{"risk_assessment": {**BASE["risk_assessment"], "signed_off_by": MANAGER}})
     kit.assert_finding(visit, "st-edwards.signed-off")
     PolicyKit(plugin, base=BASE, options={"delegates": ["se-lm"]}).assert_no_finding(visit, "st-edwards.signed-off")
+    PolicyKit(plugin, base=BASE, options={"delegates": "se-lm"}).assert_no_finding(visit, "st-edwards.signed-off")
+    # One delegate written as a string names that person, not everyone whose id is part of it.
+    PolicyKit(plugin, base=BASE, options={"delegates": "se-lm-2"}).assert_finding(visit, "st-edwards.signed-off")
 
 
 @pytest.mark.parametrize(("start", "outside"), [

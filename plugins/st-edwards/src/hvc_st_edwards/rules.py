@@ -53,7 +53,10 @@ def signs_off(person: StaffMember | None, ctx: PolicyContext) -> bool:
     """The headteacher, the designated person, or someone the headteacher named (``delegates`` option)."""
     if person is None:
         return False
-    return person.has_any(SIGN_OFF_ROLES) or person.id in ctx.option("delegates", ())
+    delegates = ctx.option("delegates", ())
+    if isinstance(delegates, str):  # one delegate, written without a list
+        delegates = (delegates,)
+    return person.has_any(SIGN_OFF_ROLES) or person.id in delegates
 
 
 def out_of_school_hours(visit: Visit, ctx: PolicyContext) -> bool:
