@@ -56,12 +56,13 @@ def watch(ctx: click.Context, once: bool, drill_school: str | None, code_word: b
     if moment is not None:
         rt.clock = FixedClock(moment)
     the_watch = Watch.from_runtime(rt)
-    if once or moment is not None:
+    daemon = not (once or moment is not None)
+    # Alarms are WARNING lines on stderr (cron's log, journald); the daemon adds an INFO heartbeat per tick.
+    logging.basicConfig(level=logging.INFO if daemon else logging.WARNING, format=LOG_FORMAT, stream=sys.stderr)
+    if not daemon:
         result = the_watch.tick()
         _show_tick(result, as_json)
         ctx.exit(1 if result.failures else 0)
-    # The daemon's heartbeat: one INFO line per tick on stderr (journald keeps it); alarms are WARNING lines.
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
     run_daemon(the_watch, rt.settings.watch.tick_seconds, concern_pusher(rt),
                on_tick=lambda r: _show_tick(r, as_json, quiet=True))
 
