@@ -69,6 +69,8 @@ def test_a_visit_from_request_to_report_on_the_command_line(hvc, tmp_path: Path)
     code, out, _ = hvc("visit", "show", visit_id)
     assert code == 0 and "request → requested  by Alex Visitor" in out and "report → reported  by Alex Visitor" in out
     assert "Code word:     agreed (hidden)" in out and "bluebell" not in out
+    code, out, _ = hvc("visit", "close", visit_id, "--as", "pt-head", "--note", "Follow-up call made.")
+    assert code == 0 and "is closed" in out and "Closed is final" in out
 
 
 def test_exit_codes_refused_is_1_and_bad_input_is_2(hvc, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
