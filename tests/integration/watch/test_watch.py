@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from watchkit import START, Recorder, add_visits, make_watch, visit_document
 
 from hv_connector.clock import FixedClock, local
+from hv_connector.errors import InputError, RefusedError
 from hv_connector.escalations import Escalations
 from hv_connector.store import Store
 from hv_connector.store.schema import (
@@ -205,3 +206,25 @@ def test_the_live_board_shows_who_is_out_where_when_due_and_the_step_reached(sto
     assert calm.escalation is None
     assert (local(calm.next_check_in).strftime("%H:%M"), calm.next_check_in_what) == (
         "11:00", "Phone the office as you leave the home and say whether there are any concerns.")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_people_are_refused_what_makes_no_sense_and_told_why(store: Store) -> None:
+    clock = FixedClock(START + timedelta(minutes=6))
+    watch = make_watch(store, clock)
+    add_visits(store, [visit_document("V1")])
+    reminder = watch.tick().fired[0]
+    desk = Escalations(watch)
+    with pytest.raises(RefusedError, match="escalation 1 is closed \\(reminder sent\\); nothing to acknowledge"):
+        desk.ack(reminder.id, by="pt-office")
+    with pytest.raises(RefusedError, match="visit V1 has no running escalation with a step left to take"):
+        desk.escalate_now(reminder.id, by="pt-office")
+    with pytest.raises(RefusedError, match="visit V1 has no open escalation to stand down"):
+        desk.stand_down("V1", by="pt-office")
+    clock.set(START + timedelta(minutes=20))
+    alarm = watch.tick().fired[0]
+    with pytest.raises(RefusedError, match="Sam Second is on visit V1 and cannot stand down their own alarm"):
+        desk.stand_down("V1", by="s2")
+    with pytest.raises(InputError, match="'pt-nobody' is not in potton's staff directory"):
+        desk.ack(alarm.id, by="pt-nobody")
+    assert desk.escalate_now(alarm.id, by="s1").step_index == 1  # staff out may call for help themselves
