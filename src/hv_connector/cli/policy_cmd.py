@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from hv_connector.cli.common import cli, emit_json, parse_moment, runtime
-from hv_connector.models import Finding, RuleInfo, Severity, Stage, counts
+from hv_connector.cli.visit_cmd import echo_findings
+from hv_connector.models import RuleInfo, Severity, Stage, counts
 from hv_connector.visitfile import load_visit
 
 STAGES = [s.value for s in Stage]
@@ -86,7 +87,7 @@ def policy_check(ctx: click.Context, visit_file: Path, stage: str | None, all_st
             "findings": [f.model_dump(mode="json") for f in findings],
         })
     else:
-        _echo_findings(findings)
+        echo_findings(findings)
         click.echo(
             f"\n{tally[Severity.BLOCK]} block, {tally[Severity.WARN]} warn, {tally[Severity.INFO]} info"
             f" — {visit.school}, {visit.pupil.name}"
@@ -94,16 +95,3 @@ def policy_check(ctx: click.Context, visit_file: Path, stage: str | None, all_st
     if tally[Severity.BLOCK]:
         ctx.exit(1)
 
-
-def _echo_findings(findings: list[Finding]) -> None:
-    if not findings:
-        click.echo("No findings: the policy is satisfied at the stages checked.")
-        return
-    for stage in Stage:
-        staged = [f for f in findings if f.stage is stage]
-        if not staged:
-            continue
-        click.echo(f"[{stage.value}]")
-        for finding in staged:
-            click.echo(f"  {finding.severity.value.upper():<5}  {finding.rule_id}: {finding.message}")
-            click.echo(f"         ({finding.clause})")
