@@ -379,8 +379,9 @@ class Watch:
             ).mappings().all()
         for row in rows:
             notifier = by_name.get(row["notifier"])
-            if notifier is None:
-                continue  # configured out since; the board still shows the escalation
+            if notifier is None:  # configured out since: say so once, and stop asking
+                outcomes.append((row["id"], {"status": "failed", "last_error": "notifier no longer configured"}))
+                continue
             notice = Notice(escalation_id=row["escalation_id"], key=row["key"], kind=row["kind"],
                             school_id=row["school_id"] or "", visit_id=row["visit_id"], step_index=row["step_index"],
                             due_at=row["due_at"], who=tuple(row["who"] or ()), text=row["message"] or "")
