@@ -105,7 +105,7 @@ class RequestScreen(HvcScreen):
                         yield Checkbox(label, id=name, compact=True)
                 yield Label("Risk assessment (the school's template)", classes="heading")
                 yield Vertical(id="hazards")
-                yield Label("Topics covered")
+                yield Label("Topics covered", id="topics-label")
                 yield SelectionList[str](id="topics")
                 yield Checkbox("Lone working assessed", id="lone_working", compact=True)
                 yield Input(id="code_word", password=True, placeholder="Code word agreed with the office", compact=True)
@@ -138,6 +138,7 @@ class RequestScreen(HvcScreen):
         topics = self.query_one("#topics", SelectionList)
         topics.clear_options()
         topics.add_options([Selection(Text(t), t) for t in choices.template.topics])
+        topics.display = self.query_one("#topics-label").display = bool(choices.template.topics)
         hazards = self.query_one("#hazards", Vertical)
         await hazards.remove_children()
         await hazards.mount_all(Horizontal(
