@@ -37,9 +37,6 @@ from datetime import date, datetime, time, timedelta
 from os import PathLike
 from typing import Any, Iterable, Mapping, Sequence
 
-import pluggy
-
-from hv_connector import PROJECT, hookspecs
 from hv_connector.clock import LONDON
 from hv_connector.errors import PluginContractError
 from hv_connector.models import (
@@ -56,7 +53,7 @@ from hv_connector.models import (
     Stage,
     Visit,
 )
-from hv_connector.plugins import BUILTIN_PLUGINS, Policies, build_plugin_manager
+from hv_connector.plugins import Policies, build_plugin_manager
 
 DEFAULT_NOW = datetime(2026, 11, 23, 8, 0, tzinfo=LONDON)
 """A Monday morning in term: the kit's default "now" (before the default visit starts)."""
@@ -118,10 +115,7 @@ class PolicyKit:
 
     def __init__(self, plugin: object, *, now: datetime = DEFAULT_NOW, options: Mapping[str, Any] | None = None,
                  base: Mapping[str, Any] | None = None) -> None:
-        self.pm = pluggy.PluginManager(PROJECT)
-        self.pm.add_hookspecs(hookspecs)
-        for name in BUILTIN_PLUGINS:
-            self.pm.register(__import__(name, fromlist=["_"]), name=name)
+        self.pm = build_plugin_manager(load_entrypoints=False)
         self.pm.register(plugin, name="plugin-under-test")
         self.pm.check_pending()
         self.policies = Policies(self.pm)
