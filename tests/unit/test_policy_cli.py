@@ -1,6 +1,7 @@
 """`hvc policy check` as a user meets it: clear messages and exit codes, never a traceback."""
 
 import json
+import os
 import subprocess
 import sys
 from datetime import datetime
@@ -102,3 +103,23 @@ def test_hvc_policy_check_reads_the_schools_options_from_the_configuration(tmp_p
     config.chmod(0o600)
     monkeypatch.setenv("HVC_CONFIG", str(config))
     assert "birchwood.no-evening-visits" not in ids(hvc(*args))
+
+
+def test_hvc_plugins_new_writes_a_plugin_whose_own_tests_pass(tmp_path):
+    made = hvc("plugins", "new", "oak-hill", "--name", "Oak Hill Primary", "--dir", str(tmp_path))
+    assert made.returncode == 0, made.stderr
+    plugin = tmp_path / "oak-hill"
+    assert 'oak-hill = "hvc_oak_hill:plugin"' in (plugin / "pyproject.toml").read_text()
+    assert not list(plugin.rglob("*.tmpl")) and "{{" not in (plugin / "src/hvc_oak_hill/__init__.py").read_text()
+    # Its tests, before it is installed (the "is installed" test needs `pip install -e`, which the README shows).
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(plugin / "tests"),
+                             "-k", "not installed"], capture_output=True, text=True, cwd=tmp_path,
+                            env={**os.environ, "PYTHONPATH": str(plugin / "src")})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "4 passed" in result.stdout
+
+
+def test_hvc_plugins_new_refuses_a_bad_school_id(tmp_path):
+    result = hvc("plugins", "new", "Oak Hill", "--dir", str(tmp_path))
+    assert result.returncode == 2
+    assert "lower-case letters, digits and hyphens" in result.stderr and not list(tmp_path.iterdir())
