@@ -181,13 +181,20 @@ def _last_contact(visit: Visit) -> datetime | None:
     return max(moments, default=None)
 
 
+def back_at(visit: Visit) -> datetime | None:
+    """When staff were back: signed back in, or (staff going straight home) the first "home safe" call."""
+    if visit.returned_at is not None:
+        return utc(visit.returned_at)
+    return min((utc(c.at) for c in visit.check_ins if c.kind == "home-safe" and not c.code_word_used), default=None)
+
+
 def _resolve_plan(visit: Visit, plan: CheckInPlan) -> _Plan:
     """Due times of the plan's steps, matched greedily against the check-ins made."""
     resolved = _Plan()
     if visit.signed_out_at is None:
         return resolved
     grace = timedelta(minutes=plan.grace_minutes)
-    returned = visit.returned_at is not None
+    returned = back_at(visit) is not None
     timed: list[tuple[datetime, int, CheckInStep]] = []
     for index, step in enumerate(plan.steps):
         anchor = _anchor(visit, step)
@@ -384,8 +391,9 @@ def assess(visit: Visit, plan: CheckInPlan, chain: Sequence[EscalationStep],
 
 def _why_closed(visit: Visit, triggers: Sequence[_Trigger], key: str) -> str:
     episode = episode_of(key) or ""
-    if visit.returned_at is not None:
-        return f"staff back at {wall(visit.returned_at)}"
+    back = back_at(visit)
+    if back is not None:
+        return f"staff back at {wall(back)}"
     if any(t.episode == episode for t in triggers):
         return "superseded by a priority call-back"
     if episode.startswith("overdue@"):

@@ -212,3 +212,16 @@ def test_a_stand_down_also_covers_what_fell_due_before_it_but_not_after() -> Non
     later = visit(expected_return=(BACK + timedelta(minutes=30)).isoformat())
     events = due_events(later, OFFICE_CALL, CHAIN, stood, BACK + timedelta(minutes=36))
     assert [(e.kind, e.step_index) for e in events] == [("overdue", 0)]
+
+
+def test_staff_going_straight_home_are_back_when_they_say_they_are_home_safe() -> None:
+    # Washwood Heath: after an out-of-hours visit staff go home and tell their line manager; no grace.
+    plan = CheckInPlan(steps=(CheckInStep(kind="home-safe", who=("visiting-staff", "line-manager"),
+                                          anchor="expected-return", description="Text your line manager."),),
+                       grace_minutes=0)
+    home = visit(returning_to_school=False,
+                 check_ins=[{"at": (BACK - timedelta(minutes=2)).isoformat(), "kind": "home-safe"}])
+    settled = assess(home, plan, CHAIN, {}, BACK + timedelta(hours=1))
+    assert (settled.events, settled.next_due) == ((), None)
+    silent = visit(returning_to_school=False)
+    assert [e.kind for e in due_events(silent, plan, CHAIN, {}, BACK)] == ["overdue"]  # at once: no grace
