@@ -40,7 +40,13 @@ def fictional_visits(policies: Policies, count: int, seed: int = 7) -> list[dict
                           parents_informed=rng.random() < 0.8,
                           family={"concerns": rng.random() < 0.3,
                                   "information": rng.choice(["full", "some", "little-or-none"])})
-        if rng.random() < 0.5:
+        if rng.random() < 0.6:  # signed out, so the during and return rules have something to judge
+            data["signed_out_at"] = (start - timedelta(minutes=10)).isoformat()
+            data["check_ins"] = [{"at": (start + timedelta(minutes=m)).isoformat(), "kind": kind}
+                                 for m, kind in ((0, "arrived"), (10, "office-call"))[: rng.randrange(3)]]
+            data["risk_assessment"]["contact_interval_minutes"] = rng.choice([None, 20, 30])
+        if "signed_out_at" in data and rng.random() < 0.7:
+            data["returned_at"] = (start + timedelta(minutes=55)).isoformat()
             data["outcome"] = {"arrived_at": start.isoformat(), "child_seen": rng.random() < 0.8,
                                "discussion": "Talked through the morning routine.", "cp_concern": rng.random() < 0.05,
                                "concerns": "Noted." if rng.random() < 0.5 else ""}
