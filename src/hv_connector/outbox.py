@@ -325,16 +325,38 @@ def _due(now: datetime, school: str | None, concerns_only: bool, ignore_backoff:
     return query.order_by(outbox.c.priority, outbox.c.created_at, outbox.c.id)
 
 
+@dataclass(frozen=True)
+class _Settlement:
+    """A delivery's result, waiting to be written with others in one transaction."""
+
+    record: OutboxRecord
+    attempt: int
+    values: dict[str, Any]
+    action: str
+    detail: dict[str, Any]
+    outcome: Outcome
+    log_level: int
+    log_message: str
+
+
 class Pusher:
     """One push run: claims due records and delivers them through each school's sink.
 
+    Claims and results are written in batches (one transaction for up to
+    ``concurrency`` records), so the store's commits do not pace the push. A
+    result not yet written when the process dies leaves its record claimed;
+    the next push asks CPOMS before sending it again.
+
     :param store: the store.
     :param sink_for: builds a school's sink (see :data:`SinkFor`).
-    :param now: the clock (called for every claim and every write).
+    :param now: the clock.
     :param concurrency: records in flight at once, across schools (each sink also rate-limits its token).
     :param lease: how long a claim holds before another pusher may take the record over.
-    :param on_outcome: called after each record (progress bars, log lines).
+    :param on_outcome: called after each record's result is written (progress bars, log lines).
     """
+
+    FLUSH_SECONDS = 0.05
+    """Longest a result waits before it is written."""
 
     def __init__(
         self,
@@ -367,24 +389,15 @@ class Pusher:
         if not records:
             return summary
         async with AsyncExitStack() as stack:
-            sinks: dict[str, ReportSink | None] = {}
+            sinks: dict[str, ReportSink] = {}
             for school_id in dict.fromkeys(r.school_id for r in records):
-                sinks[school_id] = await self._open(stack, school_id, summary)
-            gate = asyncio.Semaphore(self.concurrency)
-
-            async def deliver(record: OutboxRecord) -> None:
-                sink = sinks[record.school_id]
-                if sink is None:
-                    return
-                async with gate:
-                    outcome = await self._deliver(sink, record)
-                if outcome is not None:
-                    summary.outcomes.append(outcome)
-                    self.on_outcome(outcome)
-
+                sink = await self._open(stack, school_id, summary)
+                if sink is not None:
+                    sinks[school_id] = sink
+            deliverable = [r for r in records if r.school_id in sinks]
             # Every concern is settled before the first routine report starts.
-            for priority in sorted({r.priority for r in records}):
-                await asyncio.gather(*(deliver(r) for r in records if r.priority == priority))
+            for priority in sorted({r.priority for r in deliverable}):
+                await self._deliver_all([r for r in deliverable if r.priority == priority], sinks, summary)
         return summary
 
     async def _open(self, stack: AsyncExitStack, school_id: str, summary: PushSummary) -> ReportSink | None:
@@ -396,72 +409,114 @@ class Pusher:
             log.error("cannot push school %s: %s", school_id, exc)
             return None
 
-    # -- one record --
+    async def _deliver_all(self, records: list[OutboxRecord], sinks: dict[str, ReportSink],
+                           summary: PushSummary) -> None:
+        """Claim a batch while the one before is in flight; deliver; write results in batches."""
+        settled: list[_Settlement] = []
+        gate = asyncio.Semaphore(self.concurrency)
+        tasks: list[asyncio.Task[None]] = []
 
-    def _claim(self, record: OutboxRecord) -> int | None:
-        """Take the record (pending and due, or sending with an expired lease); the attempt number, or None."""
+        async def deliver(record: OutboxRecord, attempt: int) -> None:
+            try:
+                settled.append(await self._deliver(sinks[record.school_id], record, attempt))
+            finally:
+                gate.release()
+
+        async def flusher() -> None:
+            while True:
+                await asyncio.sleep(self.FLUSH_SECONDS)
+                self._write(settled, summary)
+
+        flushing = asyncio.create_task(flusher())
+        try:
+            for start in range(0, len(records), self.concurrency):
+                for record, attempt in self._claim(records[start:start + self.concurrency]):
+                    await gate.acquire()
+                    tasks.append(asyncio.create_task(deliver(record, attempt)))
+            await asyncio.gather(*tasks)
+        finally:
+            flushing.cancel()
+            self._write(settled, summary)
+
+    # -- the store: claims and results, a batch per transaction --
+
+    def _claim(self, records: list[OutboxRecord]) -> list[tuple[OutboxRecord, int]]:
+        """Take each record that is still pending and due (or whose lease lapsed): (record, attempt number)."""
         now = self.now()
         takeable = or_(outbox.c.status == "pending", and_(outbox.c.status == "sending", outbox.c.next_attempt_at <= now))
+        taken: list[tuple[OutboxRecord, int]] = []
         with self.store.begin() as conn:
-            taken = conn.execute(
-                update(outbox)
-                .where(outbox.c.id == record.id, outbox.c.attempts == record.attempts, takeable)
-                .values(status="sending", attempts=record.attempts + 1, next_attempt_at=now + self.lease)
-            ).rowcount
-        return record.attempts + 1 if taken == 1 else None
+            for record in records:
+                claimed = conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == record.id, outbox.c.attempts == record.attempts, takeable)
+                    .values(status="sending", attempts=record.attempts + 1, next_attempt_at=now + self.lease)
+                ).rowcount
+                if claimed == 1:  # otherwise another pusher has it
+                    taken.append((record, record.attempts + 1))
+        return taken
 
-    def _settle(self, record: OutboxRecord, attempt: int, values: dict[str, Any], action: str,
-                detail: dict[str, Any]) -> bool:
-        """Write the result if our claim still stands; False when another pusher took the record over."""
+    def _write(self, settled: list[_Settlement], summary: PushSummary) -> None:
+        """Write the results gathered so far, where our claim still stands, in one transaction."""
+        if not settled:
+            return
+        batch, settled[:] = list(settled), []
         now = self.now()
+        written: list[_Settlement] = []
         with self.store.begin() as conn:
-            mine = (outbox.c.id == record.id, outbox.c.status == "sending", outbox.c.attempts == attempt)
-            if conn.execute(update(outbox).where(*mine).values(**values)).rowcount != 1:
-                return False
-            if action:
-                audit.append(conn, actor=ACTOR, action=action, school_id=record.school_id, visit_id=record.visit_id,
-                             detail={"outbox_id": record.id, "kind": record.kind, **detail}, at=now)
-        return True
+            for item in batch:
+                record = item.record
+                mine = (outbox.c.id == record.id, outbox.c.status == "sending", outbox.c.attempts == item.attempt)
+                if conn.execute(update(outbox).where(*mine).values(**item.values)).rowcount != 1:
+                    continue  # another pusher took the record over after our lease lapsed
+                if item.action:
+                    audit.append(conn, actor=ACTOR, action=item.action, school_id=record.school_id,
+                                 visit_id=record.visit_id, detail={"outbox_id": record.id, "kind": record.kind,
+                                                                   **item.detail}, at=now)
+                written.append(item)
+        for item in written:
+            log.log(item.log_level, item.log_message)
+            summary.outcomes.append(item.outcome)
+            self.on_outcome(item.outcome)
 
-    async def _deliver(self, sink: ReportSink, record: OutboxRecord) -> Outcome | None:
-        attempt = self._claim(record)
-        if attempt is None:
-            return None  # another pusher has it
+    # -- one record --
+
+    async def _deliver(self, sink: ReportSink, record: OutboxRecord, attempt: int) -> _Settlement:
         report = record.report
+        where = f"outbox record {record.id} ({record.school_id}, {record.kind})"
         try:
             found = await sink.find(report) if attempt > 1 else None
             delivery = found or await sink.submit(report, record.idempotency_key)
         except CpomsRejected as exc:
             reason = str(exc)
-            if self._settle(record, attempt, {"status": "parked", "last_error": reason, "next_attempt_at": None},
-                            "outbox.parked", {"reason": reason, "details": exc.details}):
-                log.warning("parked outbox record %d (%s, %s): %s", record.id, record.school_id, record.kind, reason)
-                return Outcome(record.id, record.school_id, record.kind, "parked", message=reason)
-            return None
+            return _Settlement(record, attempt, {"status": "parked", "last_error": reason, "next_attempt_at": None},
+                               "outbox.parked", {"reason": reason, "details": exc.details},
+                               Outcome(record.id, record.school_id, record.kind, "parked", message=reason),
+                               logging.WARNING, f"parked {where}: {reason}")
         except CpomsUnavailable as exc:
-            return self._wait(record, attempt, str(exc), exc.retry_after)
+            return self._waiting(record, attempt, where, str(exc), exc.retry_after)
         except Exception as exc:  # a bug or an unforeseen failure must not lose the record
-            log.exception("outbox record %d failed unexpectedly", record.id)
-            return self._wait(record, attempt, f"unexpected {type(exc).__name__}: {exc}", None)
+            log.exception("%s failed unexpectedly", where)
+            return self._waiting(record, attempt, where, f"unexpected {type(exc).__name__}: {exc}", None)
         already = found is not None or delivery.already_there
         values = {"status": "sent", "cpoms_id": delivery.remote_id, "sent_at": self.now(), "last_error": None,
                   "next_attempt_at": None}
-        if not self._settle(record, attempt, values, "outbox.sent",
-                            {"cpoms_id": delivery.remote_id, "already_there": already, "remote_status": delivery.status}):
-            return None
-        log.info("outbox record %d (%s, %s) %s as CPOMS incident %s", record.id, record.school_id, record.kind,
-                 "was already in CPOMS" if already else "sent", delivery.remote_id)
-        return Outcome(record.id, record.school_id, record.kind, "already-there" if already else "sent",
-                       remote_id=delivery.remote_id)
+        # Delivery is the machine's doing, kept on the outbox row (sent_at, cpoms_id); the audit log
+        # keeps what people and policies decided: the record queued, parked, retried.
+        return _Settlement(
+            record, attempt, values, "", {},
+            Outcome(record.id, record.school_id, record.kind, "already-there" if already else "sent",
+                    remote_id=delivery.remote_id),
+            logging.INFO,
+            f"{where} {'was already in CPOMS' if already else 'sent'} as CPOMS incident {delivery.remote_id}",
+        )
 
-    def _wait(self, record: OutboxRecord, attempt: int, reason: str, retry_after: float | None) -> Outcome | None:
+    def _waiting(self, record: OutboxRecord, attempt: int, where: str, reason: str,
+                 retry_after: float | None) -> _Settlement:
         retry_at = self.now() + backoff(attempt, retry_after)
-        if not self._settle(record, attempt, {"status": "pending", "last_error": reason, "next_attempt_at": retry_at},
-                            "", {}):
-            return None
-        log.warning("outbox record %d (%s, %s) waits until %s: %s", record.id, record.school_id, record.kind,
-                    retry_at.isoformat(timespec="seconds"), reason)
-        return Outcome(record.id, record.school_id, record.kind, "waiting", message=reason)
+        return _Settlement(record, attempt, {"status": "pending", "last_error": reason, "next_attempt_at": retry_at},
+                           "", {}, Outcome(record.id, record.school_id, record.kind, "waiting", message=reason),
+                           logging.WARNING, f"{where} waits until {retry_at.isoformat(timespec='seconds')}: {reason}")
 
 
 def open_sinks(settings: Any, registry: Mapping[str, Callable[..., ReportSink]], schools: Iterable[Any]) -> SinkFor:

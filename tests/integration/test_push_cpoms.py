@@ -83,7 +83,7 @@ def test_hvc_push_delivers_reports_and_the_concern_alerts_the_dsl(
 
     code, out, _err = hvc(capsys, "outbox", "list", "--json")
     assert {r["status"] for r in json.loads(out)} == {"sent"}
-    assert hvc(capsys, "push")[1].strip() == "sent 0, already there 0, parked 0, waiting 0"
+    assert hvc(capsys, "push")[1].strip().splitlines()[-1] == "sent 0, already there 0, parked 0, waiting 0"
     assert len(cpoms_server.fake.incidents) == 3
 
 
