@@ -219,3 +219,15 @@ async def test_mis_text_is_shown_as_written(world: World) -> None:
     assert INJECTION in pupils and address.startswith("[link=https://bad.example]")
     assert ">&#160;[bold&#160;red]Test[/]&#160;<" in screen  # the cell, as written, unstyled
     assert INJECTION in str(summary)
+
+
+async def test_stand_down_closes_every_open_step(world: World) -> None:
+    visit_id = world.ids["overdue"]
+    async with dashboard(world, mode="board") as run:
+        await run.press("x")
+        await run.press("y")
+        assert [m.what for m in run.posted(EscalationActed)] == [f"Stood down: {visit_id} staff safe."]
+        assert run.app.screen.query_one("#board").get_row_at(0)[4].plain == "—"  # no open step on the board
+    with world.store.connect() as conn:
+        closed = conn.execute(select(escalations.c.closed_at).where(escalations.c.visit_id == visit_id)).scalars().all()
+    assert closed and all(moment is not None for moment in closed)
