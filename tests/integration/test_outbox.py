@@ -143,14 +143,21 @@ def test_push_sends_concerns_first_then_the_oldest(store: Store, policies: Polic
     assert sorted(r.cpoms_id for r in records) == ["100", "101", "102", "103"]
 
 
-def test_a_refused_record_is_parked_with_the_reason_and_can_be_retried(store: Store, policies: Policies) -> None:
+def push_failing(store: Store, policies: Policies, failure: BaseException):
+    """Queue visit v-1 and push it once to a remote that fails with ``failure``: (remote, summary, record)."""
     [outbox_id] = queue(store, policies, visit("v-1"))
     remote = Remote()
-    remote.script = [CpomsRejected("CPOMS refused the record (422 student_not_found): no such pupil")]
+    remote.script = [failure]
     summary = push(store, remote)
-    assert (summary.count("parked"), summary.exit_code) == (1, 1)
     with store.connect() as conn:
-        parked = get_record(conn, outbox_id)
+        return remote, summary, get_record(conn, outbox_id)
+
+
+def test_a_refused_record_is_parked_with_the_reason_and_can_be_retried(store: Store, policies: Policies) -> None:
+    refusal = CpomsRejected("CPOMS refused the record (422 student_not_found): no such pupil")
+    remote, summary, parked = push_failing(store, policies, refusal)
+    outbox_id = parked.id
+    assert (summary.count("parked"), summary.exit_code) == (1, 1)
     assert parked.status == "parked" and "student_not_found" in (parked.last_error or "")
     assert push(store, remote).outcomes == []  # parked records are not sent again on their own
 
@@ -177,13 +184,8 @@ def test_retry_takes_a_corrected_report_and_refuses_what_is_not_parked(store: St
 
 
 def test_an_outage_leaves_the_record_waiting_with_a_back_off(store: Store, policies: Policies) -> None:
-    [outbox_id] = queue(store, policies, visit("v-1"))
-    remote = Remote()
-    remote.script = [CpomsUnavailable("CPOMS is unavailable (503)")]
-    summary = push(store, remote)
+    remote, summary, waiting = push_failing(store, policies, CpomsUnavailable("CPOMS is unavailable (503)"))
     assert (summary.count("waiting"), summary.exit_code) == (1, 1)
-    with store.connect() as conn:
-        waiting = get_record(conn, outbox_id)
     assert waiting.status == "pending" and waiting.next_attempt_at == NOW + timedelta(seconds=30)
     assert push(store, remote).outcomes == []  # not due yet
     later = [NOW + timedelta(seconds=31)]
