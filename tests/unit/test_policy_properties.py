@@ -124,15 +124,20 @@ def same_visit_again(visit: Visit) -> Visit:
     return Visit.model_validate(visit.model_dump(mode="json", context={"reveal_secrets": True}))
 
 
+# No options (each policy's defaults), or every option the five policies read, set to other values.
+school_options = st.sampled_from([{}, {"evening_from": "18:30", "school_day": ["08:00", "16:00"], "delegates": ["s1"]}])
+
+
 @pytest.mark.parametrize("school", SCHOOLS)
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.data(), now=moments)
-def test_any_well_formed_visit_evaluates_for_every_stage_and_is_deterministic(school, data, now):
+@given(data=st.data(), now=moments, options=school_options)
+def test_any_well_formed_visit_evaluates_for_every_stage_and_is_deterministic(school, data, now, options):
     visit = data.draw(visits(school))
-    first = POLICIES.all_findings(visit, now)
-    assert AGAIN.all_findings(same_visit_again(visit), now) == first
+    first = POLICIES.all_findings(visit, now, options)
+    assert AGAIN.all_findings(same_visit_again(visit), now, options) == first
     # The same instant written on the other clock gives the same findings.
-    assert POLICIES.all_findings(visit, now.astimezone(timezone.utc if now.tzinfo is LONDON else LONDON)) == first
+    other_clock = now.astimezone(timezone.utc if now.tzinfo is LONDON else LONDON)
+    assert POLICIES.all_findings(visit, other_clock, options) == first
     declared = {r.rule_id: r for r in POLICIES.rules(school)}
     for finding in first:
         rule = declared[finding.rule_id]
