@@ -179,3 +179,13 @@ def test_no_token_in_any_log_or_error_output(
     everything = "\n".join([out1, err1, out2, err2, listed, shown, caplog.text])
     assert "CPOMS retry" in caplog.text  # the retry was logged ...
     assert TOKEN not in everything and wrong not in everything  # ... without the token
+
+
+def test_a_school_without_cpoms_settings_is_bad_config_naming_the_setting(
+    store: Store, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config.write_text(config.read_text().replace('token = "test-token-birchwood"\n', ""))
+    queue(store, kit_policies("birchwood"), [finished(1)], NOW)
+    code, _out, err = hvc(capsys, "push")
+    assert code == 2
+    assert "set `token` under [schools.birchwood.cpoms] in hvc.toml" in err

@@ -25,6 +25,7 @@ from hv_connector.clients.cpoms import (
 from hv_connector.errors import ConfigError, CpomsRejected
 from hv_connector.outbox import Delivery
 from hv_connector.report import Person, VisitReport
+from hv_connector.settings import SchoolSettings, Settings, setting_fix
 
 
 def _staff(people: tuple[Person, ...] | list[Person]) -> list[StaffRef]:
@@ -106,20 +107,19 @@ class CpomsSink:
         return Delivery(str(result.id), already_there=result.replayed, status=result.status)
 
 
-def cpoms_sink(settings: Any, school: Any) -> CpomsSink:
+def cpoms_sink(settings: Settings, school: SchoolSettings) -> CpomsSink:
     """Build a school's sink from its ``[schools.ID.cpoms]`` settings (``base_url``, ``token``, …)."""
-    cpoms = getattr(school, "cpoms", None)
-    where = f"[schools.{school.id}.cpoms] in hvc.toml (or HVC_SCHOOLS__... variables)"
-    if cpoms is None or not getattr(cpoms, "base_url", None):
-        raise ConfigError(f"school {school.id!r} has no CPOMS connection: set base_url and token under {where}")
-    token = getattr(cpoms, "token", None)
-    if token is None or not token.get_secret_value():
-        raise ConfigError(f"school {school.id!r} has no CPOMS token: set `token` under {where}")
-    client = CpomsClient(
-        str(cpoms.base_url), token, school_id=school.id, token_setting=f"`token` under {where}",
-        per_second=getattr(cpoms, "requests_per_second", None),
-    )
-    return CpomsSink(client, getattr(cpoms, "category_map", None))
+    cpoms = school.cpoms
+    if cpoms is None:
+        raise ConfigError(f"school {school.id!r} has no CPOMS connection: "
+                          f"{setting_fix(['schools', school.id, 'cpoms', 'base_url'])}, and its `token`")
+    if cpoms.token is None or not cpoms.token.get_secret_value():
+        raise ConfigError(f"school {school.id!r} has no CPOMS token: "
+                          f"{setting_fix(['schools', school.id, 'cpoms', 'token'])}")
+    client = CpomsClient(cpoms.base_url, cpoms.token, school_id=school.id,
+                         token_setting=f"`token` under [schools.{school.id}.cpoms]",
+                         per_second=cpoms.requests_per_second)
+    return CpomsSink(client, cpoms.category_map)
 
 
 @hookimpl
