@@ -96,6 +96,7 @@ def test_a_refused_record_is_parked_listed_and_retried_once_fixed(
     assert code == 1 and "parked 1" in out
     code, out, _err = hvc(capsys, "outbox", "list", "--status", "parked")
     assert "PARKED" in out and "422 student_not_found" in out and "student: student_not_found" in out
+    assert "Check the pupil is on roll in CPOMS" in out  # and what to do about it
 
     _code, shown, _err = hvc(capsys, "outbox", "show", str(outbox_id), "--json")
     record = json.loads(shown)

@@ -256,11 +256,29 @@ def error_for(response: httpx.Response, *, school_id: str, token_setting: str) -
             details,
         )
     shown = "; ".join(f"{d.get('field', '?')}: {d.get('issue', '?')}" for d in details)
+    issues = {body.code, *(str(d.get("issue")) for d in details)}
+    hint = next((text for issue, text in _HINTS.items() if issue in issues), _HINTS["default"])
     return CpomsRejected(
         f"{where} refused the record ({status} {body.code}){ref}: {body.message or 'no reason given'}"
-        + (f" [{shown}]" if shown else ""),
+        + (f" [{shown}]" if shown else "") + f". {hint}",
         details,
     )
+
+
+_HINTS = {
+    "student_not_found": "Check the pupil is on roll in CPOMS and that their UPN and MIS id are right in the MIS "
+                         "(`hvc sync`), then `hvc outbox retry ID`",
+    "student_ambiguous": "The UPN and MIS id point at different CPOMS pupils: correct the pupil in the MIS, then "
+                         "`hvc outbox retry ID`",
+    "unknown_category": "Map the category under [schools.ID.cpoms.category_map] in hvc.toml, then `hvc outbox retry ID`",
+    "category_disabled": "Ask the CPOMS admin to enable the category, or map another under "
+                         "[schools.ID.cpoms.category_map], then `hvc outbox retry ID`",
+    "staff_not_found": "A visiting staff member's e-mail is not a CPOMS user: correct it in the staff directory, "
+                       "then `hvc outbox retry ID`",
+    "default": "Correct the report (`hvc outbox show ID --json`, edit the payload) and "
+               "`hvc outbox retry ID --fixed FILE`",
+}
+"""What to do about a refusal, by CPOMS's code or a detail's issue."""
 
 
 def is_transient(exc: BaseException) -> bool:
