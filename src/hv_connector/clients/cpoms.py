@@ -24,11 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import importlib.util
 import logging
 import random
 import ssl
-import sys
 import time
 from datetime import date, datetime
 from types import TracebackType
@@ -41,12 +39,6 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from hv_connector.errors import CpomsRejected, CpomsUnavailable
 
 log = logging.getLogger(__name__)
-
-if importlib.util.find_spec("sniffio") is None:
-    # httpcore imports sniffio on every request; when it is not installed each failed import
-    # searches sys.path again (about a millisecond). Recording it as absent makes that instant.
-    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
-
 
 @functools.cache
 def _tls() -> ssl.SSLContext:
