@@ -490,6 +490,10 @@ def tick(runtime: Runtime, now: datetime | None = None) -> TickResult:
     return Watch.from_runtime(runtime).tick(now)
 
 
+CONCERN_POLL_SECONDS = 0.5
+"""How often the daemon looks for new safeguarding concerns between ticks."""
+
+
 def run_daemon(the_watch: Watch, interval: float, push_concerns: Callable[[], None] | None = None, *,
                on_tick: Callable[[TickResult], None] = lambda _r: None,
                stop: threading.Event | None = None) -> None:
@@ -517,8 +521,29 @@ def run_daemon(the_watch: Watch, interval: float, push_concerns: Callable[[], No
                 wait = min(wait, (upcoming - utc(the_watch.clock.now())).total_seconds())
         except Exception:  # the watch must outlive a bad tick (the database restarting, a plugin bug)
             log.exception("watch tick failed; trying again in %s seconds", interval)
-        stop.wait(max(MIN_WAIT_SECONDS, wait))
+        _wait_pushing_concerns(stop, max(MIN_WAIT_SECONDS, wait), push_concerns)
     log.info("watch stopped")
+
+
+def _wait_pushing_concerns(stop: threading.Event, seconds: float, push_concerns: Callable[[], None] | None) -> None:
+    """Wait ``seconds`` (or until stopped), looking for new concerns every :data:`CONCERN_POLL_SECONDS`.
+
+    A concern written just after a tick must not wait for the next one: it goes
+    to the DSL through CPOMS within a poll, well inside one tick interval. The
+    look is one indexed query for a due priority-0 outbox record.
+    """
+    deadline = _time.monotonic() + seconds
+    while not stop.is_set():
+        remaining = deadline - _time.monotonic()
+        if remaining <= 0:
+            return
+        if stop.wait(min(remaining, CONCERN_POLL_SECONDS) if push_concerns else remaining):
+            return
+        if push_concerns is not None:
+            try:
+                push_concerns()
+            except Exception:  # a CPOMS or database hiccup must not stop the watch; the next poll retries
+                log.exception("pushing concerns failed; trying again in %s seconds", CONCERN_POLL_SECONDS)
 
 
 def concern_pusher(rt: Runtime) -> Callable[[], None] | None:
