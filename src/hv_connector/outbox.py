@@ -236,7 +236,9 @@ def retry(
     """Put a parked record back in the queue (audited), optionally with a corrected report.
 
     The retried record gets the next revision, so a new idempotency key: CPOMS
-    remembers the refused body under the old key and would refuse it again. It
+    remembers the refused body under the old key and would refuse it again. The
+    revision follows the stored one, whatever revision a corrected payload
+    carries (it is often saved before an earlier retry). It
     keeps its attempts, so the next push still asks CPOMS by reference before
     sending. A record that is not parked is refused, naming its status.
     """
@@ -251,7 +253,7 @@ def retry(
             report = VisitReport.model_validate(fixed_payload if fixed_payload is not None else record.payload)
         except ValueError as exc:
             raise InputError(f"the corrected report for outbox record {outbox_id} is not valid: {exc}") from None
-        report = revise(report, report.revision + 1)
+        report = revise(report, max(report.revision, record.report.revision) + 1)
         conn.execute(
             update(outbox).where(outbox.c.id == outbox_id, outbox.c.status == "parked").values(
                 status="pending", next_attempt_at=now, payload=report.model_dump(mode="json"),

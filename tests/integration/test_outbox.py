@@ -181,6 +181,12 @@ def test_retry_takes_a_corrected_report_and_refuses_what_is_not_parked(store: St
         conn.execute(update(outbox).values(status="parked", last_error="unknown category 'Home Visit'"))
     fixed = retry(store, outbox_id, actor="d1", now=NOW, fixed_payload={**payload, "categories": ["Welfare"]})
     assert fixed.report.categories == ("Welfare",)
+    with store.begin() as conn:
+        conn.execute(update(outbox).values(status="parked", last_error="unknown category 'Welfare'"))
+    # A second fix made from the same saved payload (revision 1) still gets a key CPOMS has not seen.
+    again = retry(store, outbox_id, actor="d1", now=NOW, fixed_payload={**payload, "categories": ["Attendance"]})
+    assert (again.report.revision, again.report.categories) == (3, ("Attendance",))
+    assert again.idempotency_key == idempotency_key("v-1", 3) != fixed.idempotency_key
 
 
 def test_an_outage_leaves_the_record_waiting_with_a_back_off(store: Store, policies: Policies) -> None:
