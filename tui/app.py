@@ -7,8 +7,10 @@ from collections.abc import Iterator
 from contextlib import suppress
 
 from hvc_tui.commands import DashboardCommands
+from hvc_tui.dialogs.check_in import CheckInDialog
 from hvc_tui.dialogs.confirm import ConfirmDialog
 from hvc_tui.dialogs.decision import DecisionDialog
+from hvc_tui.dialogs.extend import ExtendDialog
 from hvc_tui.screens.board import BoardScreen
 from hvc_tui.screens.help import HelpScreen
 from hvc_tui.screens.outbox import OutboxScreen
@@ -89,5 +91,6 @@ class HvcApp(App[None]):
         groups = [("Everywhere", list(self.BINDINGS))]
         groups += [(screen.TITLE or screen.__name__, list(screen.BINDINGS))
                    for screen in (*self.MODES.values(), VisitScreen, RequestScreen, ReportScreen)]
-        groups += [("Dialogs", [*DecisionDialog.BINDINGS, *ConfirmDialog.BINDINGS])]
+        groups += [("Dialogs", [*DecisionDialog.BINDINGS, *CheckInDialog.BINDINGS, *ExtendDialog.BINDINGS,
+                                   *ConfirmDialog.BINDINGS])]
         self.push_screen(HelpScreen(groups))

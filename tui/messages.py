@@ -100,7 +100,8 @@ class OutboxRetried(Message):
 
 @dataclass
 class EscalationActed(Message):
-    """An escalation was acknowledged, advanced or stood down."""
+    """Something was done on the live board: a check-in, more time, staff back, or an escalation step
+    acknowledged, advanced or stood down."""
 
     what: str
     detail: Any = None

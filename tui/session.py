@@ -176,6 +176,20 @@ class Session:
     def report(self, visit_id: str, outcome: VisitOutcome) -> ActionResult:
         return self.service.report(visit_id, outcome, by=self.member.id)
 
+    def check_in(self, visit_id: str, *, kind: str, code_word_used: bool, concerns: bool,
+                 note: str = "") -> ActionResult:
+        """A contact with staff who are out; with the code word used, the watch jumps to the emergency step."""
+        return self.service.check_in(visit_id, by=self.member.id, kind=kind, code_word_used=code_word_used,
+                                     concerns=concerns, note=note)
+
+    def extend(self, visit_id: str, new_return: datetime, note: str = "") -> ActionResult:
+        """More time asked for: the expected return moves later (audited)."""
+        return self.service.extend(visit_id, new_return, by=self.member.id, note=note)
+
+    def return_(self, visit_id: str) -> ActionResult:
+        """Staff are back: the visit leaves the board and the watch stands down."""
+        return self.service.return_(visit_id, by=self.member.id)
+
     def acknowledge_step(self, escalation_id: int, note: str) -> EscalationView:
         return self.escalations.ack(escalation_id, by=self.member.id, note=note)
 

@@ -4,7 +4,10 @@ what the person is told, and what the screens post."""
 from __future__ import annotations
 
 from dashkit import CODE_WORD_BLOCK, INJECTION, REVIEW_WARNING, World
+from hvc_tui.dialogs.check_in import CheckInDialog
+from hvc_tui.dialogs.confirm import ConfirmDialog
 from hvc_tui.dialogs.decision import DecisionDialog
+from hvc_tui.dialogs.extend import ExtendDialog
 from hvc_tui.messages import (
     EscalationActed,
     FindingsPreviewed,
@@ -19,7 +22,15 @@ from pilotkit import dashboard
 from sqlalchemy import select
 from textual.widgets import Checkbox, Input, OptionList, Select, SelectionList, TextArea
 
-from hv_connector.store.schema import acknowledgements, escalations, outbox, overrides, visits
+from hv_connector.store.schema import (
+    acknowledgements,
+    audit,
+    escalations,
+    outbox,
+    overrides,
+    visit_events,
+    visits,
+)
 
 
 def _state(world: World, visit_id: str) -> str:
@@ -231,3 +242,71 @@ async def test_stand_down_closes_every_open_step(world: World) -> None:
     with world.store.connect() as conn:
         closed = conn.execute(select(escalations.c.closed_at).where(escalations.c.visit_id == visit_id)).scalars().all()
     assert closed and all(moment is not None for moment in closed)
+
+
+async def test_a_check_in_with_the_code_word_used_jumps_to_the_emergency_step(world: World) -> None:
+    visit_id = world.ids["out"]
+    async with dashboard(world, mode="board") as run:
+        table = run.app.screen.query_one("#board")
+        await run.press("down")
+        assert table.selected_key == visit_id and table.get_row_at(1)[4].plain == "—"  # no step yet
+        await run.press("c")
+        dialog = run.app.screen
+        assert isinstance(dialog, CheckInDialog)
+        dialog.query_one("#code_word_used", Checkbox).value = True
+        await run.pilot.press(*"Called from the car")
+        await run.press("enter")
+        assert [m.what for m in run.posted(EscalationActed)] == [
+            f"Code word used on {visit_id}: the emergency step is next."]
+        world.escalations.watch.tick()  # the watch (hvc watch) notices the check-in
+        await run.press("f5")
+        assert table.get_row_at(0)[-1].plain == visit_id  # now the most urgent visit on the board
+        escalation = table.get_row_at(0)[4].plain
+    with world.store.connect() as conn:
+        kinds = conn.execute(select(escalations.c.kind).where(escalations.c.visit_id == visit_id)).scalars().all()
+        trail = conn.execute(select(audit.c.action, audit.c.actor, audit.c.detail)
+                             .where(audit.c.visit_id == visit_id)).all()
+    assert kinds == ["code-word"] and escalation.startswith("step 3 ‼") and "Call the police" in escalation
+    check_in = [t for t in trail if t.action == "visit.check-in"]
+    assert [(t.actor, t.detail["code_word_used"]) for t in check_in] == [("pt-head", True)]
+    assert "bluebell" not in str(trail)
+
+
+async def test_more_time_moves_the_due_back_time_and_is_audited(world: World) -> None:
+    visit_id = world.ids["overdue"]
+    async with dashboard(world, mode="board") as run:
+        table = run.app.screen.query_one("#board")
+        assert table.selected_key == visit_id and "OVERDUE" in table.get_row_at(0)[0].plain
+        await run.press("m")
+        dialog = run.app.screen
+        assert isinstance(dialog, ExtendDialog)
+        assert dialog.query_one("#until", Input).value == "2026-11-23 10:06"  # now + 30 minutes offered
+        dialog.query_one("#until", Input).value = "nine"
+        await run.press("ctrl+s")  # a time it cannot read: the dialog stays and says why
+        assert run.app.screen is dialog and "is not a time" in str(dialog.query_one("#problem").render())
+        dialog.query_one("#until", Input).value = "10:15"
+        dialog.query_one("#note", Input).value = "Parent arrived late"
+        await run.press("ctrl+s")
+        assert [m.what for m in run.posted(EscalationActed)] == [f"{visit_id} now due back 2026-11-23 10:15."]
+        row = next(i for i in range(table.row_count) if table.get_row_at(i)[-1].plain == visit_id)
+        assert table.get_row_at(row)[2].plain == "10:15" and "OVERDUE" not in table.get_row_at(row)[0].plain
+    with world.store.connect() as conn:
+        entry = conn.execute(select(audit.c.actor, audit.c.detail).where(
+            audit.c.visit_id == visit_id, audit.c.action == "visit.extend")).one()
+        note = conn.execute(select(visit_events.c.note).where(
+            visit_events.c.visit_id == visit_id, visit_events.c.event == "extend")).scalar_one()
+    assert entry.actor == "pt-head" and entry.detail["expected_return"].startswith("2026-11-23T10:15")
+    assert note == "Parent arrived late"
+
+
+async def test_staff_back_takes_the_visit_off_the_board(world: World) -> None:
+    visit_id = world.ids["out"]
+    async with dashboard(world, mode="board") as run:
+        table = run.app.screen.query_one("#board")
+        await run.press("down")
+        await run.press("r")
+        assert isinstance(run.app.screen, ConfirmDialog)
+        await run.press("y")
+        shown = [table.get_row_at(i)[-1].plain for i in range(table.row_count)]
+    assert shown == [world.ids["overdue"]]
+    assert _state(world, visit_id) == "returned"

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dashkit import World
 from hvc_tui.app import HvcApp
+from hvc_tui.commands import DashboardCommands
+from hvc_tui.dialogs.check_in import CheckInDialog
 from hvc_tui.dialogs.confirm import ConfirmDialog
 from hvc_tui.dialogs.decision import DecisionDialog
+from hvc_tui.dialogs.extend import ExtendDialog
 from hvc_tui.screens.board import BoardScreen
 from hvc_tui.screens.help import HelpScreen
 from hvc_tui.screens.outbox import OutboxScreen
@@ -16,8 +19,8 @@ from hvc_tui.screens.visit import VisitScreen
 from pilotkit import dashboard
 from textual.binding import Binding
 
-OWNERS = (HvcApp, *HvcApp.MODES.values(), VisitScreen, RequestScreen, ReportScreen, HelpScreen, DecisionDialog,
-          ConfirmDialog)
+OWNERS = (HvcApp, *HvcApp.MODES.values(), VisitScreen, RequestScreen, ReportScreen, CheckInDialog, ExtendDialog,
+          HelpScreen, DecisionDialog, ConfirmDialog)
 
 
 def test_every_binding_has_an_id_and_a_tooltip() -> None:
@@ -43,6 +46,8 @@ async def test_the_command_palette_reaches_another_screen_and_its_action(world: 
 
 async def test_the_palette_goes_to_each_screen(world: World) -> None:
     async with dashboard(world) as run:
+        names = [name for name, _, _ in DashboardCommands(run.app.screen).commands()]
+        assert {"Live board: Check-in", "Live board: More time", "Live board: Staff back"} <= set(names)
         for title, screen in (("Go to Board", BoardScreen), ("Go to Sync", SyncScreen),
                               ("Go to Pending", type(run.app.screen))):
             await run.press("ctrl+p")

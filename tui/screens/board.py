@@ -1,5 +1,6 @@
 """The live board: who is out, where, due back when, check-ins due, who is late and how far the
-school's escalation chain has gone; acknowledge a step, escalate now, stand down.
+school's escalation chain has gone; record a check-in, give more time, mark staff back, acknowledge a
+step, escalate now, stand down.
 
 It reads the store again every few seconds in a worker (the newest tick wins, ``exclusive``) and
 repaints in place, so the highlighted row and the scroll position stay where the person left them.
@@ -8,11 +9,14 @@ repaints in place, so the highlighted row and the scroll position stay where the
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from hvc_tui.dialogs.check_in import CheckInDialog, CheckInEntry
 from hvc_tui.dialogs.confirm import ConfirmDialog
 from hvc_tui.dialogs.decision import Decision, DecisionDialog
+from hvc_tui.dialogs.extend import ExtendDialog, Extension
+from hvc_tui.forms import show_time
 from hvc_tui.messages import BoardLoaded, EscalationActed
 from hvc_tui.screens.base import HvcScreen
 from hvc_tui.widgets import cells
@@ -24,6 +28,7 @@ from textual.binding import Binding
 from textual.widgets import Footer, Header, Static
 from textual.worker import get_current_worker
 
+from hv_connector.clock import local
 from hv_connector.escalations import BoardRow
 
 COLUMNS: tuple[tuple[str, int | None], ...] = (
@@ -75,6 +80,12 @@ class BoardScreen(HvcScreen):
     AUTO_FOCUS = "#board"
     TITLE = "Live board"
     BINDINGS = [
+        Binding("c", "check_in", "Check-in", id="board.check_in",
+                tooltip="Record a contact with the highlighted visit's staff (code word used, concerns, a note)"),
+        Binding("m", "extend", "More time", id="board.extend",
+                tooltip="Staff asked for more time: move the expected return later (audited)"),
+        Binding("r", "return", "Staff back", id="board.return",
+                tooltip="Staff are back: the visit leaves the board and the watch stands down"),
         Binding("k", "acknowledge", "Acknowledge", id="board.acknowledge",
                 tooltip="Take the highlighted escalation step (\"phoned, no answer\"): the first to take it wins"),
         Binding("e", "escalate", "Escalate now", id="board.escalate",
@@ -136,6 +147,45 @@ class BoardScreen(HvcScreen):
     def _acted(self, message: EscalationActed) -> None:
         self.notify(message.what, title="Recorded")
         self.load()
+
+    def action_check_in(self) -> None:
+        row = self._selected()
+        if row is None:
+            return
+        session = self.app.session
+
+        def chosen(entry: CheckInEntry | None) -> None:
+            if entry is not None:
+                done = (f"Code word used on {row.visit_id}: the emergency step is next." if entry.code_word_used
+                        else f"Check-in on {row.visit_id} recorded.")
+                self.act(done, lambda: session.check_in(row.visit_id, kind=entry.kind,
+                                                        code_word_used=entry.code_word_used,
+                                                        concerns=entry.concerns, note=entry.note))
+        self.app.push_screen(CheckInDialog(f"Check-in for {row.visit_id} ({row.staff})"), chosen)
+
+    def action_extend(self) -> None:
+        row = self._selected()
+        if row is None:
+            return
+        session = self.app.session
+        now = session.now
+        base = max(row.expected_return, now) if row.expected_return else now
+        suggested = local(base + timedelta(minutes=30)).replace(second=0, microsecond=0)
+
+        def chosen(extension: Extension | None) -> None:
+            if extension is not None:
+                self.act(f"{row.visit_id} now due back {show_time(extension.until)}.",
+                         lambda: session.extend(row.visit_id, extension.until, extension.note))
+        self.app.push_screen(ExtendDialog(f"More time for {row.visit_id} ({row.staff})", show_time(suggested),
+                                          local(now).date()), chosen)
+
+    def action_return(self) -> None:
+        row = self._selected()
+        if row is None:
+            return
+        session = self.app.session
+        self._confirm(f"Are {row.staff} back from {row.visit_id}?", f"{row.visit_id}: staff back.",
+                      lambda: session.return_(row.visit_id))
 
     def action_acknowledge(self) -> None:
         row = self._selected()

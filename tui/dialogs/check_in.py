@@ -1,0 +1,79 @@
+"""Record a check-in with staff who are out: how the contact came, the code word, concerns, a note."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import get_args
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Select
+
+from hv_connector.models.visit import CheckInKind
+
+KIND_LABELS = {"staff-call": "Staff phoned in", "office-call": "Office phoned staff", "arrived": "Arrived at the home",
+               "left-home": "Left the home", "home-safe": "Home safe", "interruption": "Interrupted / cut short"}
+"""Each check-in kind as the office would say it (every kind the model knows)."""
+
+
+@dataclass(frozen=True)
+class CheckInEntry:
+    """What the office recorded about one contact."""
+
+    kind: str
+    code_word_used: bool
+    concerns: bool
+    note: str
+
+
+class CheckInDialog(ModalScreen[CheckInEntry | None]):
+    """Ask how the contact went. The code word box says only "code word used": never the word itself."""
+
+    DEFAULT_CSS = """
+    CheckInDialog { align: center middle; }
+    CheckInDialog > Vertical { width: 90%; max-width: 80; height: auto; max-height: 100%;
+                               border: thick $accent; background: $surface; padding: 0 1; }
+    CheckInDialog Horizontal { height: auto; align-horizontal: right; }
+    """
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="check_in.cancel", tooltip="Close without recording a check-in"),
+        Binding("ctrl+s", "confirm", "Record", id="check_in.confirm", tooltip="Record the check-in (audited)"),
+    ]
+
+    def __init__(self, title: str, kind: str = "staff-call") -> None:
+        super().__init__()
+        self.heading, self.kind = title, kind
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text(self.heading, style="bold"))
+            yield Select([(KIND_LABELS[k], k) for k in get_args(CheckInKind)], value=self.kind, allow_blank=False,
+                         id="kind", compact=True)
+            yield Checkbox("Code word used (staff need help now)", id="code_word_used", compact=True)
+            yield Checkbox("Concerns raised", id="concerns", compact=True)
+            yield Input(id="note", placeholder="Note (optional), e.g. staying 20 more minutes", compact=True)
+            with Horizontal():
+                yield Button("Record", id="confirm", variant="primary", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#note", Input).focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#cancel")
+    def _cancelled(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Submitted, "#note")
+    @on(Button.Pressed, "#confirm")
+    def action_confirm(self) -> None:
+        self.dismiss(CheckInEntry(str(self.query_one("#kind", Select).value),
+                                  self.query_one("#code_word_used", Checkbox).value,
+                                  self.query_one("#concerns", Checkbox).value,
+                                  self.query_one("#note", Input).value.strip()))

@@ -1,0 +1,79 @@
+"""Ask for more time: the new expected return (London time) and a note; refuses a time it cannot read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from hvc_tui.forms import parse_time
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label
+
+from hv_connector.errors import InputError
+
+
+@dataclass(frozen=True)
+class Extension:
+    """The new expected return and why."""
+
+    until: datetime
+    note: str
+
+
+class ExtendDialog(ModalScreen[Extension | None]):
+    """Ask for the new expected return, offered as ``suggested`` (``HH:MM`` on ``day``, or a full date)."""
+
+    DEFAULT_CSS = """
+    ExtendDialog { align: center middle; }
+    ExtendDialog > Vertical { width: 90%; max-width: 80; height: auto; max-height: 100%;
+                              border: thick $accent; background: $surface; padding: 0 1; }
+    ExtendDialog #problem { color: $error; }
+    ExtendDialog Horizontal { height: auto; align-horizontal: right; }
+    """
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="extend.cancel", tooltip="Close, keeping the expected return"),
+        Binding("ctrl+s", "confirm", "Extend", id="extend.confirm", tooltip="Move the expected return (audited)"),
+    ]
+
+    def __init__(self, title: str, suggested: str, day: date) -> None:
+        super().__init__()
+        self.heading, self.suggested, self.day = title, suggested, day
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text(self.heading, style="bold"))
+            yield Label("Back by (HH:MM or YYYY-MM-DD HH:MM)")
+            yield Input(self.suggested, id="until", compact=True)
+            yield Input(id="note", placeholder="Why (optional), e.g. parent arrived late", compact=True)
+            yield Label("", id="problem")
+            with Horizontal():
+                yield Button("Extend", id="confirm", variant="primary", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#until", Input).focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#cancel")
+    def _cancelled(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#confirm")
+    def action_confirm(self) -> None:
+        try:
+            until = parse_time(self.query_one("#until", Input).value, "back by", self.day)
+        except InputError as exc:
+            self.query_one("#problem", Label).update(Text(str(exc)))
+            return
+        if until is None:
+            self.query_one("#problem", Label).update("back by: type the new time staff will be back.")
+            return
+        self.dismiss(Extension(until, self.query_one("#note", Input).value.strip()))
