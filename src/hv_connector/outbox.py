@@ -40,9 +40,9 @@ from hv_connector import audit
 from hv_connector.errors import ConfigError, CpomsRejected, CpomsUnavailable, HvcError, InputError, RefusedError
 from hv_connector.models import ReportKind, Visit
 from hv_connector.plugins import Policies
-from hv_connector.report import Decision, VisitReport, build_reports, revise
+from hv_connector.report import AUTHORISED, Decision, VisitReport, build_reports, revise
 from hv_connector.store import Store
-from hv_connector.store.schema import outbox, overrides, staff
+from hv_connector.store.schema import acknowledgements, outbox, overrides, staff, visit_events
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ def enqueue_visit_report(
     """
     reports = build_reports(
         visit, kind, policies, revision=revision,
-        decisions=_overrides(conn, visit.id or ""), dsl_emails=_dsl_emails(conn, visit.school),
+        decisions=_recorded_decisions(conn, visit), dsl_emails=_dsl_emails(conn, visit.school),
     )
     ids: list[int] = []
     for report in reports:
@@ -156,9 +156,29 @@ def enqueue_visit_report(
     return ids
 
 
-def _overrides(conn: Connection, visit_id: str) -> list[Decision]:
-    rows = conn.execute(select(overrides).where(overrides.c.visit_id == visit_id).order_by(overrides.c.id))
-    return [Decision(what=f"Policy rule {r.rule_id} overridden", by=r.by, at=r.at, reason=r.reason) for r in rows]
+_DECIDED_EVENTS = {"authorise": AUTHORISED, "extend": "Return time extended"}
+"""Lifecycle events that are decisions, and how the report names them (the event's note is the reason)."""
+
+
+def _recorded_decisions(conn: Connection, visit: Visit) -> list[Decision]:
+    """The decisions on record for the visit, by whom (named) and why, in the order they were taken.
+
+    Authorisation and extensions (with their notes), warnings acknowledged and
+    rules overridden; the report adds the cancellation from the outcome.
+    """
+    names = dict(conn.execute(select(staff.c.id, staff.c.name).where(staff.c.school_id == visit.school)).all())
+    decided = [
+        (r.at, Decision(what=_DECIDED_EVENTS[r.event], by=names.get(r.actor, r.actor or ""), at=r.at,
+                        reason=r.note or ""))
+        for r in conn.execute(select(visit_events).where(
+            visit_events.c.visit_id == visit.id, visit_events.c.event.in_(_DECIDED_EVENTS)))
+    ]
+    for table, what, why in ((acknowledgements, "Warning {} acknowledged", "note"),
+                             (overrides, "Policy rule {} overridden", "reason")):
+        decided += [(r.at, Decision(what=what.format(r.rule_id), by=names.get(r.by, r.by), at=r.at,
+                                    reason=getattr(r, why) or ""))
+                    for r in conn.execute(select(table).where(table.c.visit_id == visit.id))]
+    return [decision for _at, decision in sorted(decided, key=lambda pair: pair[0])]
 
 
 def _dsl_emails(conn: Connection, school_id: str) -> list[str]:

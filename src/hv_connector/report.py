@@ -27,6 +27,9 @@ from hv_connector.clock import local
 from hv_connector.models import FollowUp, Frozen, ReportKind, StaffMember, Visit, VisitOutcome
 from hv_connector.plugins import Policies
 
+AUTHORISED = "Visit authorised"
+"""The authorisation's name among a report's decisions."""
+
 Outcome = Literal["child_seen", "child_seen_alone", "parent_seen_child_not_seen", "no_answer", "refused_entry"]
 VisitType = Literal["planned", "welfare_check", "attendance", "cme_enquiry", "emergency"]
 
@@ -123,6 +126,10 @@ def build_reports(
     dsl_emails: Iterable[str] = (),
 ) -> list[VisitReport]:
     """The visit's report of ``kind`` and, if a concern arose, the concern report (concern first).
+
+    ``decisions`` are those on record for the visit (authorisation, extensions,
+    acknowledged warnings, overrides, each with its reason); the authorisation
+    is taken from the visit itself when they do not include it.
 
     ``kind="concern"`` says the caller already knows a concern arose: the
     visit still gets its routine record (``home-visit``, or ``cancelled`` when
@@ -286,11 +293,10 @@ def _outcome_text(visit: Visit, kind: ReportKind) -> str:
     return text
 
 
-def _decisions(visit: Visit, extra: Iterable[Decision]) -> tuple[Decision, ...]:
-    decided: list[Decision] = []
-    if visit.authorised_by is not None:
-        decided.append(Decision(what="Visit authorised", by=visit.authorised_by.name, at=visit.authorised_at))
-    decided.extend(extra)
+def _decisions(visit: Visit, recorded: Iterable[Decision]) -> tuple[Decision, ...]:
+    decided = list(recorded)
+    if visit.authorised_by is not None and not any(d.what == AUTHORISED for d in decided):
+        decided.insert(0, Decision(what=AUTHORISED, by=visit.authorised_by.name, at=visit.authorised_at))
     outcome = visit.outcome
     if outcome and outcome.cancelled:
         decided.append(Decision(what="Visit cancelled", reason=outcome.cancellation_reason or "no reason recorded"))

@@ -28,7 +28,7 @@ from hv_connector.outbox import (
 from hv_connector.plugins import Policies
 from hv_connector.report import VisitReport
 from hv_connector.store import Store
-from hv_connector.store.schema import outbox, staff
+from hv_connector.store.schema import acknowledgements, outbox, staff, visit_events, visits
 
 from tests.cpomskit import demo_visit, kit_policies
 
@@ -112,6 +112,32 @@ def test_a_finished_visit_queues_its_record_and_a_concern_that_goes_first(store:
     assert rows[0].id == concern_ids[0] and rows[1].id == routine[0]
     assert rows[0].idempotency_key == idempotency_key("v-2/concern", 1)
     assert [e.action for e in entries] == ["outbox.queued", "outbox.queued"]
+
+
+def test_the_report_carries_the_decisions_on_record_by_name_with_their_reasons(
+    store: Store, policies: Policies
+) -> None:
+    at = NOW - timedelta(hours=3)
+    with store.begin() as conn:
+        conn.execute(insert(staff).values(school_id="oak", id="h1", name="Hana Head", roles=["headteacher"]))
+        conn.execute(insert(visits).values(id="v-1", school_id="oak", state="returned", planned_start=at,
+                                           data={}, created_at=at, updated_at=at))
+        conn.execute(insert(visit_events).values(visit_id="v-1", at=at, actor="h1", event="authorise",
+                                                 note="Second adult confirmed."))
+        conn.execute(insert(acknowledgements).values(visit_id="v-1", rule_id="oak.briefing", by="h1",
+                                                     at=at + timedelta(minutes=1), note="Briefing read together."))
+        conn.execute(insert(visit_events).values(visit_id="v-1", at=at + timedelta(hours=1), actor="h1",
+                                                 event="extend", note="Family asked us to wait for dad."))
+    [outbox_id] = queue(store, policies, visit("v-1"))
+    with store.connect() as conn:
+        report = get_record(conn, outbox_id).report
+    assert [(d.what, d.by, d.reason) for d in report.decisions] == [
+        ("Visit authorised", "Hana Head", "Second adult confirmed."),
+        ("Warning oak.briefing acknowledged", "Hana Head", "Briefing read together."),
+        ("Return time extended", "Hana Head", "Family asked us to wait for dad."),
+    ]
+    assert "Visit authorised by Hana Head" in report.description
+    assert "reason: Family asked us to wait for dad." in report.description
 
 
 def test_queueing_the_same_visit_again_writes_nothing_new(store: Store, policies: Policies) -> None:
