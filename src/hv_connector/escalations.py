@@ -29,6 +29,7 @@ from hv_connector.errors import InputError, RefusedError
 from hv_connector.models import StaffMember
 from hv_connector.schedule import (
     Assessment,
+    back_at,
     next_check_in,
     next_step,
     staff_names,
@@ -142,12 +143,13 @@ class Escalations:
         plan, _ = self.watch.plan_and_chain(row.school, row.visit)
         upcoming = next_check_in(row.visit, plan)
         back = row.visit.expected_return
+        done = back_at(row.visit, plan) is not None  # went straight home and said so: not overdue
         chain_events = [e for e in open_events if e.kind != "checkin-reminder"]
         return BoardRow(
             visit_id=row.id, school_id=row.school, state=row.state, staff=staff_names(row.visit),
             address=row.address, planned_start=row.visit.planned_start, expected_return=back,
             next_check_in=upcoming[0] if upcoming else None, next_check_in_what=upcoming[1] if upcoming else None,
-            overdue=back is not None and now > utc(back), escalation=chain_events[-1] if chain_events else None,
+            overdue=not done and back is not None and now > utc(back), escalation=chain_events[-1] if chain_events else None,
             open_escalations=len(open_events),
         )
 

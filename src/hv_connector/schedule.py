@@ -181,11 +181,18 @@ def _last_contact(visit: Visit) -> datetime | None:
     return max(moments, default=None)
 
 
-def back_at(visit: Visit) -> datetime | None:
-    """When staff were back: signed back in, or (staff going straight home) the first "home safe" call."""
+def back_at(visit: Visit, plan: CheckInPlan) -> datetime | None:
+    """When staff were back: signed back in, or (staff going straight home) the call that ends their visit.
+
+    That call is "home safe", or — for staff not returning to school whose plan
+    asks them to phone when they leave the home (Birchwood) — "left the home".
+    """
     if visit.returned_at is not None:
         return utc(visit.returned_at)
-    return min((utc(c.at) for c in visit.check_ins if c.kind == "home-safe" and not c.code_word_used), default=None)
+    ends = {"home-safe"}
+    if not visit.returning_to_school:
+        ends.update(step.kind for step in plan.steps if step.kind == "left-home")
+    return min((utc(c.at) for c in visit.check_ins if c.kind in ends and not c.code_word_used), default=None)
 
 
 def _resolve_plan(visit: Visit, plan: CheckInPlan) -> _Plan:
@@ -194,7 +201,7 @@ def _resolve_plan(visit: Visit, plan: CheckInPlan) -> _Plan:
     if visit.signed_out_at is None:
         return resolved
     grace = timedelta(minutes=plan.grace_minutes)
-    returned = back_at(visit) is not None
+    returned = back_at(visit, plan) is not None
     timed: list[tuple[datetime, int, CheckInStep]] = []
     for index, step in enumerate(plan.steps):
         anchor = _anchor(visit, step)
@@ -382,16 +389,16 @@ def assess(visit: Visit, plan: CheckInPlan, chain: Sequence[EscalationStep],
                 break
 
     live = {t.episode for t in candidates if t is active}
-    closures = [Closure(key, _why_closed(visit, resolved.triggers, key))
+    closures = [Closure(key, _why_closed(visit, plan, resolved.triggers, key))
                 for key, row in fired.items()
                 if row.closed_at is None and episode_of(key) is not None and episode_of(key) not in live]
     events.sort(key=lambda e: (e.due_at, e.step_index))
     return Assessment(tuple(events), tuple(closures), min(upcoming, default=None))
 
 
-def _why_closed(visit: Visit, triggers: Sequence[_Trigger], key: str) -> str:
+def _why_closed(visit: Visit, plan: CheckInPlan, triggers: Sequence[_Trigger], key: str) -> str:
     episode = episode_of(key) or ""
-    back = back_at(visit)
+    back = back_at(visit, plan)
     if back is not None:
         return f"staff back at {wall(back)}"
     if any(t.episode == episode for t in triggers):

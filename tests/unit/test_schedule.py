@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from hv_connector.clock import LONDON
 from hv_connector.models import CheckInPlan, CheckInStep, EscalationStep, Visit
+from hv_connector.plugins import Policies, build_plugin_manager
 from hv_connector.schedule import Fired, assess, due_events, next_step
 from hv_connector.testing import base_visit
 
@@ -225,3 +226,85 @@ def test_staff_going_straight_home_are_back_when_they_say_they_are_home_safe() -
     assert (settled.events, settled.next_due) == ((), None)
     silent = visit(returning_to_school=False)
     assert [e.kind for e in due_events(silent, plan, CHAIN, {}, BACK)] == ["overdue"]  # at once: no grace
+
+
+# --- each school's own plan and chain, from its installed policy plugin ------------------------------------------
+
+POLICIES = Policies(build_plugin_manager())
+
+
+def school_visit(school: str, start: datetime = START, **fields: Any) -> Visit:
+    """A visit for ``school`` signed out 20 minutes before ``start``, due back an hour after it."""
+    data = base_visit(school, reason="attendance", start=start)
+    data.update(id="V1", signed_out_at=(start - timedelta(minutes=20)).isoformat())
+    data.update(fields)
+    return Visit.model_validate(data)
+
+
+def walk(v: Visit, until: datetime) -> list[tuple[str, int, str, tuple[str, ...]]]:
+    """Tick a minute at a time from sign-out to ``until`` with the school's plan and chain: (kind, step, due, who).
+
+    The check-ins in ``v`` are made as the clock reaches them.
+    """
+    plan = POLICIES.ask(v.school, "checkin_plan", visit=v)
+    chain = POLICIES.ask(v.school, "escalation_chain", visit=v)
+    fired: dict[str, Fired] = {}
+    seen: list[tuple[str, int, str, tuple[str, ...]]] = []
+    now = v.signed_out_at
+    assert now is not None
+    while now <= until:
+        so_far = v.model_copy(update={"check_ins": tuple(c for c in v.check_ins if c.at <= now)})
+        result = assess(so_far, plan, chain, fired, now)
+        for event in result.events:
+            fired[event.key] = Fired(event.key, event.due_at)
+            seen.append((event.kind, event.step_index, event.due_at.astimezone(LONDON).strftime("%H:%M"), event.who))
+        for closure in result.closures:
+            fired[closure.key] = replace(fired[closure.key], closed_at=now)
+        now += timedelta(minutes=1)
+    return seen
+
+
+def call(kind: str, at: datetime) -> dict[str, str]:
+    return {"at": at.isoformat(), "kind": kind}
+
+
+def test_birchwood_staff_going_home_phone_when_they_leave_and_are_not_chased_after() -> None:
+    silent = walk(school_visit("birchwood", returning_to_school=False), BACK + timedelta(hours=1))
+    assert silent[:2] == [("checkin-reminder", 0, "10:55", ("visiting-staff", "office")),  # 5 minutes before 11:00
+                          ("overdue", 0, "11:15", ("office", "line-manager"))]  # a quarter of an hour's grace
+    phoned = school_visit("birchwood", returning_to_school=False, check_ins=[call("left-home", BACK - timedelta(minutes=3))])
+    assert [k for k, *_ in walk(phoned, BACK + timedelta(hours=2))] == ["checkin-reminder"]  # 10:57: over, not chased
+    back_to_school = walk(school_visit("birchwood"), BACK + timedelta(minutes=20))
+    assert [k for k, *_ in back_to_school] == ["overdue"]  # no call asked for: only the return is watched
+
+
+def test_pottons_office_calls_ten_minutes_after_the_start() -> None:
+    silent = walk(school_visit("potton"), START + timedelta(minutes=40))
+    assert silent == [("checkin-reminder", 0, "10:05", ("office",)), ("checkin-missed", 0, "10:20", ("office",)),
+                      ("checkin-missed", 1, "10:30", ("headteacher",))]
+    called = school_visit("potton", check_ins=[call("office-call", START + timedelta(minutes=10))])
+    assert [k for k, *_ in walk(called, START + timedelta(minutes=40))] == ["checkin-reminder"]
+
+
+def test_st_edwards_contact_comes_at_the_interval_agreed_in_the_risk_assessment() -> None:
+    agreed = {"code_word": "bluebell", "hazards": [], "covers": [], "contact_interval_minutes": 20}
+    arrived = [call("arrived", START - timedelta(minutes=1))]
+    silent = walk(school_visit("st-edwards", risk_assessment=agreed, check_ins=arrived), START + timedelta(minutes=25))
+    assert [(k, s, due) for k, s, due, _ in silent] == [("checkin-reminder", 0, "09:55")] * 2 + [  # arrival, and 20 minutes from sign-out
+        ("checkin-reminder", 0, "10:14"), ("checkin-missed", 0, "10:19")]  # 20 minutes from the 09:59 arrival
+    kept = arrived + [call("staff-call", START + timedelta(minutes=18))]
+    on_time = walk(school_visit("st-edwards", risk_assessment=agreed, check_ins=kept), START + timedelta(minutes=35))
+    assert [(k, due) for k, _, due, _ in on_time] == [("checkin-reminder", "09:55")] * 2 + [
+        ("checkin-reminder", "10:14"), ("checkin-reminder", "10:33")]  # the next 20 minutes run from 10:18
+
+
+def test_washwood_heath_staff_confirm_home_safe_after_an_out_of_hours_visit() -> None:
+    evening = START.replace(hour=16, minute=30)
+    silent = walk(school_visit("washwood-heath", evening, returning_to_school=False), evening + timedelta(hours=2))
+    assert silent[:2] == [("checkin-reminder", 0, "17:25", ("visiting-staff", "line-manager")),
+                          ("overdue", 0, "17:30", ("office-manager", "office"))]  # no grace: the office acts at once
+    home = school_visit("washwood-heath", evening, returning_to_school=False,
+                        check_ins=[call("home-safe", evening + timedelta(minutes=58))])
+    assert [k for k, *_ in walk(home, evening + timedelta(hours=3))] == ["checkin-reminder"]
+    daytime = walk(school_visit("washwood-heath"), BACK - timedelta(minutes=1))
+    assert [(k, who) for k, _, _, who in daytime] == [("checkin-reminder", ("visiting-staff", "office"))]  # sign in
