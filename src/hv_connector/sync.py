@@ -126,6 +126,10 @@ class Spool:
         pickle.dump((kind, batch), self._file, protocol=pickle.HIGHEST_PROTOCOL)
         self.batches += 1
 
+    def write_pupils(self, school_id: str, batch: Sequence[PupilItem], now: datetime) -> None:
+        """Spool a page of pupils as the rows they become."""
+        self.write(PUPILS, sync_store.page_rows(school_id, batch, now))
+
     def read(self) -> Iterator[tuple[str, Any]]:
         """Every batch in the order written (only our own file is ever unpickled)."""
         self._file.seek(0)
@@ -184,7 +188,8 @@ async def sync_school(
                 for item in batch:
                     if isinstance(item, PupilRecord):
                         pupils_seen.saw(item.mis_updated_at)
-                spool.write(PUPILS, sync_store.page_rows(school, batch, result.started_at))
+                # Rows built off the event loop, whose timers pace the requests of every school.
+                await asyncio.to_thread(spool.write_pupils, school, batch, result.started_at)
                 records += len(batch)
                 on_progress(Progress(school, records, adapter.requests))
             async for batch in adapter.departures(departures_seen.previous):

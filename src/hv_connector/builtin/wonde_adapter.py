@@ -13,9 +13,10 @@ raise, whatever the MIS sends.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 import httpx
 from pydantic import ValidationError
@@ -57,6 +58,8 @@ EXTENDED_ALERTS: dict[str, tuple[str, str]] = {
 """Wonde extended-details flags that staff must see before a visit, as alert kind and text."""
 
 _YES = {"y", "yes", "true", "1"}
+
+T = TypeVar("T")
 
 
 # --- one record: raw JSON → normalised record or Rejected -------------------------------------------
@@ -264,12 +267,17 @@ class WondeAdapter:
     async def pupils(self, since: datetime | None) -> AsyncIterator[list[PupilItem]]:
         assert self._client is not None, "use the adapter inside `async with`"
         async for page in self._client.students(self.wonde_school_id, since=since):
-            yield [student_item(raw) for raw in page.records]
+            yield await asyncio.to_thread(_each, student_item, page.records)
 
     async def departures(self, since: datetime | None) -> AsyncIterator[list[DepartureItem]]:
         assert self._client is not None, "use the adapter inside `async with`"
         async for page in self._client.deletions(self.wonde_school_id, since=since):
-            yield [deletion_item(raw) for raw in page.records]
+            yield await asyncio.to_thread(_each, deletion_item, page.records)
+
+
+def _each(parse: Callable[[Any], T], records: list[Any]) -> list[T]:
+    """Parse a page's records (in a worker thread, so a big page never stalls the event loop's rate timer)."""
+    return [parse(raw) for raw in records]
 
 
 class WondeConnections:

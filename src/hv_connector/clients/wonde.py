@@ -594,7 +594,7 @@ class WondeClient:
         if error is not None:
             raise error
         try:
-            return response.json()
+            return await asyncio.to_thread(response.json)  # a big page off the loop, whose timers pace requests
         except (json.JSONDecodeError, UnicodeDecodeError):
             kind = response.headers.get("content-type", "no content type")
             raise MisError(
