@@ -122,8 +122,11 @@ class SchoolSettings(Section):
     """The school's full name, for screens and reports."""
     policy: str = Field(min_length=1)
     """The entry-point name of the school's policy plugin (``hvc plugins`` lists them), e.g. ``potton``."""
+    mis: str = Field(default="wonde", min_length=1)
+    """The MIS adapter ``hvc sync`` uses for this school: a name registered by an ``mis_adapters`` plugin
+    (``wonde`` is built in)."""
     mis_school_id: str | None = None
-    """The school's id in Wonde (needed for ``hvc sync``)."""
+    """The school's id in its MIS, e.g. in Wonde (needed for ``hvc sync``)."""
     cpoms: CpomsSettings | None = None
     """The school's CPOMS connection (needed for ``hvc push``)."""
     options: dict[str, Any] = {}

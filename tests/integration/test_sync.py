@@ -21,6 +21,7 @@ from sqlalchemy import func, insert, select
 from hv_connector.cli import main
 from hv_connector.store import Store
 from hv_connector.store.schema import pupil_contacts, pupils, quarantine, sync_cursors, visits
+from hvc_fixtures import config as toml_config
 from hvc_fixtures.data import SCHOOLS
 from hvc_fixtures.serve import RunningServer
 
@@ -28,20 +29,11 @@ SLUGS = [s.slug for s in SCHOOLS]
 
 
 def write_config(tmp_path: Path, server: RunningServer, *, token: str | None = "test-token",
-                 schools: list[str] = SLUGS) -> Path:
-    """An hvc.toml for the five demo schools syncing from ``server``."""
-    lines = [f'[database]\nurl = "sqlite:///{tmp_path}/hvc.db"\n', "[wonde]"]
-    if token:
-        lines.append(f'token = "{token}"')
-    lines.append(f'base_url = "{server.api}"\nrequests_per_second = 1000\n')
-    for sch in SCHOOLS:
-        if sch.slug in schools:
-            lines.append(f'[schools.{sch.slug}]\nname = "{sch.name}"\npolicy = "{sch.slug}"\n'
-                         f'mis_school_id = "{sch.wonde_id}"\n')
-    config = tmp_path / "hvc.toml"
-    config.write_text("\n".join(lines), encoding="utf-8")
-    config.chmod(0o600)
-    return config
+                 schools: list[str] = SLUGS, mis: str | None = None) -> Path:
+    """An hvc.toml for the demo schools (all five unless named) syncing from ``server``."""
+    return toml_config.write_config(tmp_path / "hvc.toml", toml_config.schools_config(
+        database=tmp_path / "hvc.db", wonde=server, token=token, wonde_options={"requests_per_second": 1000},
+        schools=schools, school_options=lambda sch: {"mis": mis}))
 
 
 @pytest.fixture
@@ -191,6 +183,15 @@ def test_no_token_at_all_is_bad_config(tmp_path: Path, wonde_server: RunningServ
     write_config(tmp_path, wonde_server, token=None)
     code, _, err = hvc("sync")
     assert code == 2 and "HVC_WONDE__TOKEN is not set" in err
+
+
+def test_a_school_whose_mis_adapter_is_not_installed_is_bad_config(
+        tmp_path: Path, wonde_server: RunningServer, hvc: Callable[..., tuple[int, str, str]]) -> None:
+    write_config(tmp_path, wonde_server, schools=["potton"], mis="arbor")
+    code, _, err = hvc("sync")
+    assert code == 2
+    assert "'arbor'" in err and "installed: wonde" in err and "`mis` under [schools.potton]" in err
+    assert wonde_server.fake.stats.snapshot()["requests"] == 0
 
 
 def test_rate_limits_and_outages_are_ridden_out(tmp_path: Path, wonde_server: RunningServer,

@@ -21,17 +21,15 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from hv_connector.briefing import PupilBriefing, find_pupil, pupil_briefing
 from hv_connector.cli.common import cli, emit_json, runtime
 from hv_connector.clock import local
-from hv_connector.errors import ConfigError, PluginContractError
+from hv_connector.errors import ConfigError
 from hv_connector.plugins import merged_registry
 from hv_connector.runtime import Runtime
-from hv_connector.settings import SchoolSettings
+from hv_connector.settings import SchoolSettings, setting_fix
 from hv_connector.sync import MisAdapter, Progress as SyncProgress, SchoolResult, sync_schools
 from hv_connector.sync_store import last_runs, open_quarantine
 
 log = logging.getLogger("hv_connector.sync")
 
-DEFAULT_ADAPTER = "wonde"
-"""The MIS adapter every school uses (the only one built in)."""
 LOG_EVERY_PAGES = 20
 """Without a terminal, a progress line every this many pages per school."""
 
@@ -76,10 +74,12 @@ def build_adapters(rt: Runtime, school_ids: Sequence[str]) -> list[MisAdapter]:
 
 
 def _adapter(registry: dict[str, Callable[..., Any]], settings: Any, school: SchoolSettings) -> MisAdapter:
-    factory = registry.get(DEFAULT_ADAPTER)
+    """The adapter the school's ``mis`` setting names; an adapter no plugin registers is a config error."""
+    factory = registry.get(school.mis)
     if factory is None:
-        raise PluginContractError(f"no plugin registers the {DEFAULT_ADAPTER!r} MIS adapter "
-                                  f"(registered: {', '.join(sorted(registry)) or 'none'})")
+        raise ConfigError(f"school {school.id} asks for the MIS adapter {school.mis!r}, which no installed plugin "
+                          f"registers (installed: {', '.join(sorted(registry)) or 'none'}): "
+                          f"{setting_fix(['schools', school.id, 'mis'])}, or install the plugin that provides it")
     return factory(settings, school)
 
 
