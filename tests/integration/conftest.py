@@ -27,15 +27,18 @@ SEED = 1
 PUPILS = 60
 
 
+def _starter(stack: ExitStack, fake_class: type[WondeFake | CpomsFake]) -> Callable[..., RunningServer]:
+    def start(seed: int = SEED, pupils: int | dict[str, int] = PUPILS, **config: Any) -> RunningServer:
+        return stack.enter_context(serve_in_thread(fake_class(seed, pupils, **config)))
+
+    return start
+
+
 @pytest.fixture
 def make_wonde_server() -> Iterator[Callable[..., RunningServer]]:
     """Start fake Wonde servers: ``make_wonde_server(seed=1, pupils=60, **WondeConfig fields)``."""
     with ExitStack() as stack:
-
-        def start(seed: int = SEED, pupils: int | dict[str, int] = PUPILS, **config: Any) -> RunningServer:
-            return stack.enter_context(serve_in_thread(WondeFake(seed, pupils, **config)))
-
-        yield start
+        yield _starter(stack, WondeFake)
 
 
 @pytest.fixture(scope="session")
@@ -61,11 +64,7 @@ def make_cpoms_server() -> Iterator[Callable[..., RunningServer]]:
     Tokens: ``test-token-<school slug>`` for each demo school (``test-token`` is birchwood's).
     """
     with ExitStack() as stack:
-
-        def start(seed: int = SEED, pupils: int | dict[str, int] = PUPILS, **config: Any) -> RunningServer:
-            return stack.enter_context(serve_in_thread(CpomsFake(seed, pupils, **config)))
-
-        yield start
+        yield _starter(stack, CpomsFake)
 
 
 @pytest.fixture(scope="session")
