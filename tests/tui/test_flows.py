@@ -20,7 +20,8 @@ from hvc_tui.screens.request import RequestScreen
 from hvc_tui.screens.visit import VisitScreen
 from pilotkit import dashboard
 from sqlalchemy import select
-from textual.widgets import Checkbox, Input, OptionList, Select, SelectionList, TextArea
+from textual.widgets import Checkbox, Collapsible, Input, OptionList, Select, SelectionList, TextArea
+from textual.widgets._collapsible import CollapsibleTitle
 
 from hv_connector.store.schema import (
     acknowledgements,
@@ -92,26 +93,32 @@ async def test_a_non_authoriser_is_refused_as_the_cli_refuses(world: World) -> N
     assert _state(world, visit_id) == "requested"
 
 
+async def _fill_request(run) -> RequestScreen:
+    """Open the request form and fill its main fields for Zoë D'Arcy, found by typing part of her name."""
+    await run.press("n")
+    form = run.app.screen
+    assert isinstance(form, RequestScreen)
+    form.query_one("#pupil-search", Input).focus()
+    await run.pilot.press(*"zoë")
+    await run.settle()
+    assert [h.mis_id for h in run.posted(PupilsFound)[-1].hits] == ["A1000000002"]
+    form.query_one("#pupil-hits", OptionList).focus()
+    await run.press("down", "enter")
+    form.query_one("#reason", Select).value = "persistent-absence"
+    form.query_one("#purpose", Input).value = "Agree an attendance plan"
+    for staff_id in ("pt-v1", "pt-v2"):
+        form.query_one("#staff", SelectionList).select(staff_id)
+    for flag in ("parents_informed", "parent_agreement", "logged_with_office"):
+        form.query_one(f"#{flag}", Checkbox).value = True
+    form.query_one("#code_word", Input).value = "bluebell"
+    await run.settle()
+    return form
+
+
 async def test_request_a_visit_through_the_form(world: World) -> None:
     async with dashboard(world) as run:
-        await run.press("n")
-        form = run.app.screen
-        assert isinstance(form, RequestScreen)
-        form.query_one("#pupil-search", Input).focus()
-        await run.pilot.press(*"zoë")
-        await run.settle()
-        assert [h.mis_id for h in run.posted(PupilsFound)[-1].hits] == ["A1000000002"]
-        form.query_one("#pupil-hits", OptionList).focus()
-        await run.press("down", "enter")
         previews_before = len(run.posted(FindingsPreviewed))
-        form.query_one("#reason", Select).value = "persistent-absence"
-        form.query_one("#purpose", Input).value = "Agree an attendance plan"
-        for staff_id in ("pt-v1", "pt-v2"):
-            form.query_one("#staff", SelectionList).select(staff_id)
-        for flag in ("parents_informed", "parent_agreement", "logged_with_office"):
-            form.query_one(f"#{flag}", Checkbox).value = True
-        form.query_one("#code_word", Input).value = "bluebell"
-        await run.settle()
+        await _fill_request(run)
         assert len(run.posted(FindingsPreviewed)) > previews_before  # the findings follow the fields
         assert run.posted(FindingsPreviewed)[-1].preview.problem is None
         await run.press("ctrl+s")
@@ -310,3 +317,59 @@ async def test_staff_back_takes_the_visit_off_the_board(world: World) -> None:
         shown = [table.get_row_at(i)[-1].plain for i in range(table.row_count)]
     assert shown == [world.ids["overdue"]]
     assert _state(world, visit_id) == "returned"
+
+
+def _findings(run) -> set[str]:
+    return {f.rule_id for f in run.posted(FindingsPreviewed)[-1].preview.findings}
+
+
+async def test_the_further_details_reach_the_visit_and_its_findings(world: World) -> None:
+    async with dashboard(world) as run:
+        form = await _fill_request(run)
+        form.query_one("#parent_agreement", Checkbox).value = False
+        await run.settle()
+        assert "potton.parent-agreement" in _findings(run)
+        section = form.query_one("#more-planning", Collapsible)
+        assert section.collapsed
+        section.query_one(CollapsibleTitle).focus()
+        await run.press("enter")  # open it as a person would
+        assert not section.collapsed
+        form.query_one("#parents_not_responding", Checkbox).focus()
+        await run.press("space")
+        assert "potton.parent-agreement" not in _findings(run)  # the findings followed the new field
+        for part, value in (("make", "Ford"), ("model", "Fiesta"), ("registration", "AB12 CDE"), ("colour", "blue")):
+            form.query_one(f"#vehicle-{part}", Input).value = value
+        form.query_one("#planned_with", Select).value = "pt-dsl"
+        form.query_one("#alt-video-call", Input).value = "No internet at home"
+        form.query_one("#welfare_contact", Select).value = "pt-office"
+        form.query_one("#referral-service", Input).value = "Early Help"
+        form.query_one("#referral-coordinated", Checkbox).value = True
+        form.query_one("#risk-signed_off_by", Select).value = "pt-head"
+        form.query_one("#contact_interval_minutes", Input).value = "20"
+        form.query_one("#missed_contact_procedure", Input).value = "Office rings twice, then the head"
+        await run.press("ctrl+s")
+        acted = run.posted(VisitActed)
+    visit = acted[0].result.record.visit
+    assert visit.parents_not_responding and not visit.parent_agreement
+    assert (visit.vehicle.registration, visit.planned_with.id, visit.welfare_contact.id) == (
+        "AB12 CDE", "pt-dsl", "pt-office")
+    assert [(a.method, a.why_not) for a in visit.alternatives_considered] == [("video-call", "No internet at home")]
+    assert (visit.external_referral.service, visit.external_referral.coordinated) == ("Early Help", True)
+    risk = visit.risk_assessment
+    assert (risk.completed_by.id, risk.signed_off_by.id, risk.contact_interval_minutes) == ("pt-head", "pt-head", 20)
+    assert risk.missed_contact_procedure == "Office rings twice, then the head"
+
+
+async def test_a_detail_that_cannot_be_read_is_named_and_kept(world: World) -> None:
+    async with dashboard(world) as run:
+        form = await _fill_request(run)
+        form.query_one("#vehicle-registration", Input).value = "AB12 CDE"
+        form.query_one("#contact_interval_minutes", Input).value = "ten"
+        await run.settle()
+        assert "contact_interval_minutes" in str(form.query_one("#findings").render())  # said before saving
+        await run.press("ctrl+s")
+        assert run.app.screen is form
+        assert form.query_one("#vehicle-registration", Input).value == "AB12 CDE"
+        assert form.query_one("#contact_interval_minutes", Input).value == "ten"
+        errors = run.notices("error")
+    assert len(errors) == 1 and errors[0].startswith("risk_assessment.contact_interval_minutes:")

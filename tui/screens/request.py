@@ -1,6 +1,6 @@
 """Ask for a visit with a form: the school's reasons, the pupil found by name, staff from the directory,
-the times and the risk assessment from the policy's own template; the request-stage findings update
-as the fields change."""
+the times and the risk assessment from the policy's own template, and every further detail the schools'
+rules read in collapsible sections; the request-stage findings update as the fields change."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from hvc_tui.messages import ChoicesLoaded, FindingsPreviewed, PupilsFound, Visi
 from hvc_tui.screens.base import HvcScreen
 from hvc_tui.session import FormChoices
 from hvc_tui.widgets import cells
+from hvc_tui.widgets.visit_details import VisitDetails
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -109,6 +110,8 @@ class RequestScreen(HvcScreen):
                 yield SelectionList[str](id="topics")
                 yield Checkbox("Lone working assessed", id="lone_working", compact=True)
                 yield Input(id="code_word", password=True, placeholder="Code word agreed with the office", compact=True)
+                yield Label("More details (open a section with Enter)", classes="heading")
+                yield VisitDetails(id="details")
                 yield Button("Send request", id="save", variant="primary")
             with VerticalScroll(id="side"):
                 yield Static("Request-stage findings", classes="heading")
@@ -148,6 +151,7 @@ class RequestScreen(HvcScreen):
                 Input("; ".join(hazard.controls), id=f"controls-{index}", placeholder="Controls; separated; by ;",
                       compact=True),
                 classes="hazard-row") for index, hazard in enumerate(choices.template.hazards))
+        self.query_one(VisitDetails).set_staff(choices.staff, self.app.session.member.id)
         self.choices = choices
         self.query_one("#code_word", Input).display = choices.template.requires_code_word
         self.preview()
@@ -223,6 +227,7 @@ class RequestScreen(HvcScreen):
             hazards.append({"hazard": template.hazard, "controls": controls,
                             "rating": None if rating is Select.NULL else rating})
         code_word = self.query_one("#code_word", Input).value.strip()
+        details, risk = self.query_one(VisitDetails).document()
         return {
             "school": self.query_one("#school", Select).value,
             "reason": None if reason is Select.NULL else reason,
@@ -232,10 +237,11 @@ class RequestScreen(HvcScreen):
             "expected_return": parse_time(self.query_one("#expected_return", Input).value, "expected_return", today),
             "staff": list(self.query_one("#staff", SelectionList).selected),
             **{name: self.query_one(f"#{name}", Checkbox).value for name, _ in FLAGS},
+            **details,
             "risk_assessment": {
                 "hazards": hazards, "covers": list(self.query_one("#topics", SelectionList).selected),
                 "lone_working": self.query_one("#lone_working", Checkbox).value,
-                "code_word": code_word or None, "completed_by": session.member.id,
+                "code_word": code_word or None, **risk,
             },
         }
 
