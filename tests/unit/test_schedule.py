@@ -308,3 +308,8 @@ def test_washwood_heath_staff_confirm_home_safe_after_an_out_of_hours_visit() ->
     assert [k for k, *_ in walk(home, evening + timedelta(hours=3))] == ["checkin-reminder"]
     daytime = walk(school_visit("washwood-heath"), BACK - timedelta(minutes=1))
     assert [(k, who) for k, _, _, who in daytime] == [("checkin-reminder", ("visiting-staff", "office"))]  # sign in
+    summer = datetime(2026, 6, 15, 16, 30, tzinfo=LONDON)  # 15:30 UTC: 16:00 is read on the London clock
+    reminded = walk(school_visit("washwood-heath", summer), summer + timedelta(minutes=59))
+    assert [(k, due, who) for k, _, due, who in reminded] == [
+        ("checkin-reminder", "17:25", ("visiting-staff", "office")),
+        ("checkin-reminder", "17:25", ("visiting-staff", "line-manager"))]
