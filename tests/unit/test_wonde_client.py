@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime, timezone
 
 import httpx
@@ -238,3 +239,22 @@ async def test_the_rate_limiter_spaces_requests_and_serves_the_first_school_firs
         await asyncio.sleep(0.001)
         now[0] += 0.1
     assert order == ["first-school-1", "first-school-2", "second-school-1"]
+
+
+async def test_a_busy_event_loop_does_not_lower_the_request_rate() -> None:
+    loop = asyncio.get_running_loop()
+    limiter = RateLimiter(4, clock=loop.time)  # a slot every 0.25 s
+    sent: list[float] = []
+
+    async def request() -> None:
+        await limiter.acquire()
+        sent.append(loop.time())
+
+    start = loop.time()
+    await limiter.acquire()
+    waiting = [asyncio.ensure_future(request()) for _ in range(2)]
+    await asyncio.sleep(0)
+    time.sleep(0.375)  # a big page parsed on the loop: the 0.25 s slot is taken at 0.375 s
+    await asyncio.gather(*waiting)
+    # The next request keeps to the 0.5 s slot instead of waiting a whole interval from 0.375 s.
+    assert sent[1] - start < 0.6

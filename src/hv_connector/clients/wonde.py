@@ -426,7 +426,8 @@ class RateLimiter:
     When requests queue, the one with the lowest ``priority`` goes next (ties in arrival order). The
     client gives each school its order of arrival as priority, so under the limit schools finish one
     after another instead of all at the end: each school's write then overlaps the next one's fetch,
-    and an interrupted run has committed the most schools. ``rate <= 0`` means unlimited.
+    and an interrupted run has committed the most schools. Slots are kept on the schedule, so a busy
+    event loop does not lower the rate. ``rate <= 0`` means unlimited.
     """
 
     def __init__(self, rate: float, *, clock: Callable[[], float] = time.monotonic) -> None:
@@ -461,7 +462,10 @@ class RateLimiter:
             _, _, waiter = heapq.heappop(self._queue)
             if not waiter.done():  # a cancelled request gives its turn away
                 waiter.set_result(None)
-                self._next = self._clock() + self.interval
+                # The next slot counts from this one, not from now: a timer that fired late (the loop was
+                # busy) is made up by the next request instead of slowing every later one. Never more
+                # than one interval is made up, so at most two requests go back to back.
+                self._next = max(self._next + self.interval, self._clock())
                 break
         self._arm()
 
