@@ -30,7 +30,7 @@ CREATED = {"id": 41, "status": "recorded", "student_id": 3, "category_ids": [7],
 
 
 def error(status: int, code: str, **headers: str) -> httpx.Response:
-    body = {"error": {"code": code, "message": f"fake says {code}", "request_id": "req-1",
+    body = {"error": {"code": code, "message": f"fake says {code}.", "request_id": "req-1",
                       "details": [{"field": "student", "issue": code}] if status == 422 else []}}
     return httpx.Response(status, json=body, headers=headers)
 
@@ -105,6 +105,7 @@ async def test_refusals_are_not_retried_and_say_why(
                 await client.create_incident(request(), KEY)
     assert route.call_count == 1 and sleeps == []
     assert needle in str(caught.value) and "req-1" in str(caught.value)
+    assert ".." not in str(caught.value)  # CPOMS's sentence and ours join cleanly
     assert TOKEN not in str(caught.value)
     if status == 422:
         assert caught.value.details == [{"field": "student", "issue": "student_not_found"}]

@@ -235,6 +235,7 @@ def error_for(response: httpx.Response, *, school_id: str, token_setting: str) -
             outcome_unknown=status >= 500 and response.request.method == "POST",
         )
     details = [d.model_dump(exclude_none=True) for d in body.details]
+    said = body.message.strip().rstrip(".")  # our sentence goes on after CPOMS's
     if status == 401:
         return CpomsRejected(
             f"{where} refused our token (401 {body.code}){ref}: check the token in {token_setting} "
@@ -243,7 +244,7 @@ def error_for(response: httpx.Response, *, school_id: str, token_setting: str) -
         )
     if status == 403:
         return CpomsRejected(
-            f"{where} forbids this (403 {body.code}){ref}: {body.message or 'the token lacks permission'}. "
+            f"{where} forbids this (403 {body.code}){ref}: {said or 'the token lacks permission'}. "
             "Ask the school's CPOMS admin to allow hv-connector to add incidents in these categories",
             details,
         )
@@ -251,7 +252,7 @@ def error_for(response: httpx.Response, *, school_id: str, token_setting: str) -
     issues = {body.code, *(str(d.get("issue")) for d in details)}
     hint = next((text for issue, text in _HINTS.items() if issue in issues), _HINTS["default"])
     return CpomsRejected(
-        f"{where} refused the record ({status} {body.code}){ref}: {body.message or 'no reason given'}"
+        f"{where} refused the record ({status} {body.code}){ref}: {said or 'no reason given'}"
         + (f" [{shown}]" if shown else "") + f". {hint}",
         details,
     )
