@@ -166,8 +166,9 @@ def outbox_show(ctx: click.Context, outbox_id: int, as_json: bool) -> None:
 @click.option("--as", "actor", required=True, help="Your staff id (the retry is audited).")
 @click.option("--fixed", "fixed", type=click.Path(path_type=Path, dir_okay=False),
               help="A corrected report (JSON: the `payload` of `hvc outbox show ID --json`, edited).")
+@click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
 @click.pass_context
-def outbox_retry(ctx: click.Context, outbox_id: int, actor: str, fixed: Path | None) -> None:
+def outbox_retry(ctx: click.Context, outbox_id: int, actor: str, fixed: Path | None, as_json: bool) -> None:
     """Put parked record ID back in the queue (after fixing the cause); the next `hvc push` sends it."""
     rt = runtime(ctx)
     payload = _read_fixed(fixed) if fixed is not None else None
@@ -176,6 +177,9 @@ def outbox_retry(ctx: click.Context, outbox_id: int, actor: str, fixed: Path | N
     if actor not in rt.staff(school):
         raise InputError(f"--as {actor!r} is not in school {school!r}'s staff directory ([[staff.{school}]] in hvc.toml)")
     record = outbox.retry(rt.store, outbox_id, actor=actor, now=rt.clock.now(), fixed_payload=payload)
+    if as_json:
+        emit_json(record.summary())
+        return
     click.echo(f"Outbox record #{record.id} is pending again (revision {record.report.revision}); "
                "`hvc push` sends it.")
 
