@@ -12,7 +12,10 @@ outbox. From one run it prints:
     baseline on the same data — target ≥ 5× faster — and the 429s CPOMS
     answered: target 0 (the client never trips the limit);
 (b) the time from a concern being written to its arrival in CPOMS while
-    ``hvc watch`` runs as a daemon — target: under one watch interval.
+    ``hvc watch`` runs as a daemon (the real process, its ticks and its
+    concern polls every ``CONCERN_POLL_SECONDS`` between them) — target:
+    under one watch interval; it is also given in concern polls, since a
+    concern written just after a poll waits for the next one.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from hv_connector.outbox import Pusher, enqueue_visit_report, open_sinks  # noqa
 from hv_connector.plugins import build_plugin_manager, merged_registry  # noqa: E402
 from hv_connector.settings import load_settings  # noqa: E402
 from hv_connector.store import Store  # noqa: E402
+from hv_connector.watch import CONCERN_POLL_SECONDS  # noqa: E402
 from tests.cpomskit import demo_visit, kit_policies, write_config  # noqa: E402
 
 REPORTS = 1000
@@ -157,7 +161,8 @@ def main() -> None:
     print(f"push_speedup_vs_sequential: {speedup:.1f}x (target >= 5x)")
     print(f"push_429_responses: {results['push_429']} (target 0)")
     print(f"concern_latency_max: {max(latencies):.2f} s = {max(latencies) / WATCH_TICK:.2f} watch intervals "
-          f"(median {statistics.median(latencies):.2f} s; target < 1 interval of {WATCH_TICK:g} s)")
+          f"= {max(latencies) / CONCERN_POLL_SECONDS:.2f} concern polls (median {statistics.median(latencies):.2f} s; "
+          f"target < 1 interval of {WATCH_TICK:g} s; polls every {CONCERN_POLL_SECONDS:g} s)")
 
 
 if __name__ == "__main__":
