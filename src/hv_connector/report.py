@@ -95,6 +95,8 @@ class VisitReport(Frozen):
     concerns: str = ""
     violence_or_abuse: str = ""
     """Any violence or abuse towards staff, in words; empty when there was none."""
+    safety: str = ""
+    """What staff met at the door that bore on their safety (entry concerns, animals); empty when nothing."""
     summary: str
     """The concern (or the visit) in one or two sentences."""
     decisions: tuple[Decision, ...] = ()
@@ -190,6 +192,7 @@ def _build(
         follow_up_on=_date(outcome.follow_up_on),
         concerns=_concern_text(visit),
         violence_or_abuse=_violence_text(outcome),
+        safety=_safety_text(outcome),
         summary=_summary(visit, kind),
         decisions=decisions,
         outcome=None if outcome.cancelled or kind == "cancelled" else _outcome_code(outcome),
@@ -261,6 +264,21 @@ def _violence_text(outcome: VisitOutcome) -> str:
     told = "reported to the line manager" if outcome.incident_reported_to_line_manager else (
         "NOT yet reported to the line manager")
     return f"Violence or abuse towards staff occurred on this visit; {told}."
+
+
+_ENTRY_CONCERNS = {"under-influence": "an adult appeared to be under the influence",
+                   "arranged-person-absent": "the person the visit was arranged with was not there",
+                   "known-violent-person": "a person known to be violent was present"}
+
+
+def _safety_text(outcome: VisitOutcome) -> str:
+    said = [_ENTRY_CONCERNS.get(c, c) for c in outcome.entry_concerns]
+    if outcome.entered_home is not None and said:
+        said.append("staff went in" if outcome.entered_home else "staff did not go in")
+    if outcome.dangerous_animals_present:
+        said.append("dangerous animals present" + {True: ", secured", False: ", NOT secured", None: ""}[
+            outcome.animals_secured])
+    return "; ".join(said)
 
 
 def _summary(visit: Visit, kind: ReportKind) -> str:
@@ -354,6 +372,8 @@ def render(report: VisitReport) -> str:
         lines.append("Agreed:")
         lines.extend(f"  - {a}" for a in report.agreements)
     lines.append(f"Concerns: {report.concerns or 'none raised'}")
+    if report.safety:
+        lines.append(f"Safety at the door: {report.safety}")
     if report.violence_or_abuse:
         lines.append(f"Incident: {report.violence_or_abuse}")
     lines.append("Decisions:" if report.decisions else "Decisions: none recorded")

@@ -49,7 +49,8 @@ def test_a_report_without_an_arrival_is_dated_to_the_planned_start(policies: Pol
 def test_a_concern_becomes_its_own_urgent_record_alerting_the_dsl(policies: Policies) -> None:
     reports = build_reports(
         visit(cp_concern=True, concerns="Bruise on the left forearm; Ada said she fell.",
-              violence_or_abuse=True, incident_reported_to_line_manager=True),
+              violence_or_abuse=True, incident_reported_to_line_manager=True,
+              entry_concerns=["under-influence"], entered_home=False),
         "home-visit", policies, dsl_emails=["dsl@oak.example"])
     concern, routine = reports
     assert (concern.kind, concern.record_id, concern.alert_dsl) == ("concern", "v-42/concern", True)
@@ -57,6 +58,8 @@ def test_a_concern_becomes_its_own_urgent_record_alerting_the_dsl(policies: Poli
     assert concern.categories == ("Child Protection", "Home Visit")
     assert concern.summary.startswith("Safeguarding concern about Test Pupil raised on a home visit: Bruise")
     assert "Violence or abuse towards staff occurred" in concern.description
+    assert ("Safety at the door: an adult appeared to be under the influence; staff did not go in"
+            in concern.description)
     assert "discussed with the DSL" not in routine.outcome_text
 
 
