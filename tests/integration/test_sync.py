@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import func, insert, select
