@@ -11,18 +11,25 @@ from hvc_tui.app import HvcApp
 from textual.message import Message
 from textual.notifications import Notify
 from textual.pilot import Pilot
-from textual.worker import WorkerCancelled
+from textual.worker import WorkerCancelled, WorkerState
 
 
 async def settle(pilot: Pilot) -> None:
-    """Wait until every worker has finished and every message it posted has been handled."""
-    for _ in range(3):
+    """Wait until every worker has finished and every message it posted has been handled.
+
+    A handler may start another worker (a screen's rows, then the findings they lead to), so this goes round
+    until a pause leaves no worker pending or running; an idle app costs two pauses, not a fixed number.
+    """
+    for _ in range(10):
         await pilot.pause()
         try:
             await pilot.app.workers.wait_for_complete()
         except WorkerCancelled:
             pass  # a newer keystroke replaced it (exclusive workers): the newer one is waited for next
-    await pilot.pause()
+        await pilot.pause()
+        if not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in pilot.app.workers):
+            return
+    raise AssertionError("the dashboard's workers never settled")
 
 
 @dataclass

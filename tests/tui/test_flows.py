@@ -53,14 +53,14 @@ async def test_authorise_with_the_warning_acknowledged(world: World) -> None:
         await run.press("a")
         dialog = run.app.screen
         assert isinstance(dialog, DecisionDialog) and [f.rule_id for f in dialog.rules] == [REVIEW_WARNING]
-        await run.pilot.press(*"Review booked for December")
+        await run.pilot.press(*"Review in Dec")
         await run.press("ctrl+s")
         acted = run.posted(VisitActed)
     assert [m.result.event for m in acted] == ["authorise"]
     assert _state(world, visit_id) == "authorised"
     with world.store.connect() as conn:
         row = conn.execute(select(acknowledgements).where(acknowledgements.c.visit_id == visit_id)).one()
-    assert (row.rule_id, row.by, row.note) == (REVIEW_WARNING, "pt-head", "Review booked for December")
+    assert (row.rule_id, row.by, row.note) == (REVIEW_WARNING, "pt-head", "Review in Dec")
 
 
 async def test_override_a_block_needs_a_reason(world: World) -> None:
@@ -72,13 +72,13 @@ async def test_override_a_block_needs_a_reason(world: World) -> None:
         await run.press("ctrl+s")  # no reason yet: the dialog stays, and says why
         assert isinstance(run.app.screen, DecisionDialog)
         assert "required" in str(run.app.screen.query_one("#problem").render())
-        await run.pilot.press(*"Code word agreed by phone; office holds it")
+        await run.pilot.press(*"Agreed by phone")
         await run.press("ctrl+s")
         assert isinstance(run.app.screen, VisitScreen)
     with world.store.connect() as conn:
         row = conn.execute(select(overrides).where(overrides.c.visit_id == visit_id)).one()
     assert (row.rule_id, row.by) == (CODE_WORD_BLOCK, "pt-head")
-    assert row.reason == "Code word agreed by phone; office holds it"
+    assert row.reason == "Agreed by phone"
 
 
 async def test_a_non_authoriser_is_refused_as_the_cli_refuses(world: World) -> None:
@@ -193,7 +193,7 @@ async def test_acknowledge_and_advance_an_escalation(world: World) -> None:
     async with dashboard(world, mode="board") as run:
         assert run.app.screen.query_one("#board").get_row_at(0)[-1].plain == visit_id  # most urgent first
         await run.press("k")
-        await run.pilot.press(*"Phoned Ash, no answer")
+        await run.pilot.press(*"No answer")
         await run.press("enter")
         await run.press("e")
         await run.press("y")
@@ -202,7 +202,7 @@ async def test_acknowledge_and_advance_an_escalation(world: World) -> None:
     with world.store.connect() as conn:
         steps = conn.execute(select(escalations.c.step_index, escalations.c.acknowledged_by, escalations.c.note)
                              .where(escalations.c.visit_id == visit_id).order_by(escalations.c.id)).all()
-    assert [tuple(s) for s in steps] == [(0, "pt-head", "Phoned Ash, no answer"), (1, None, None)]
+    assert [tuple(s) for s in steps] == [(0, "pt-head", "No answer"), (1, None, None)]
 
 
 async def test_retry_a_parked_record(world: World) -> None:
@@ -261,7 +261,7 @@ async def test_a_check_in_with_the_code_word_used_jumps_to_the_emergency_step(wo
         dialog = run.app.screen
         assert isinstance(dialog, CheckInDialog)
         dialog.query_one("#code_word_used", Checkbox).value = True
-        await run.pilot.press(*"Called from the car")
+        await run.pilot.press(*"From the car")
         await run.press("enter")
         assert [m.what for m in run.posted(EscalationActed)] == [
             f"Code word used on {visit_id}: the emergency step is next."]
@@ -319,6 +319,15 @@ async def test_staff_back_takes_the_visit_off_the_board(world: World) -> None:
     assert _state(world, visit_id) == "returned"
 
 
+async def _open_section(run, form: RequestScreen, section_id: str) -> None:
+    """Open a section of the request form's further details as a person would: Enter on its title."""
+    section = form.query_one(f"#{section_id}", Collapsible)
+    assert section.collapsed
+    section.query_one(CollapsibleTitle).focus()
+    await run.press("enter")
+    assert not section.collapsed
+
+
 def _findings(run) -> set[str]:
     return {f.rule_id for f in run.posted(FindingsPreviewed)[-1].preview.findings}
 
@@ -329,14 +338,12 @@ async def test_the_further_details_reach_the_visit_and_its_findings(world: World
         form.query_one("#parent_agreement", Checkbox).value = False
         await run.settle()
         assert "potton.parent-agreement" in _findings(run)
-        section = form.query_one("#more-planning", Collapsible)
-        assert section.collapsed
-        section.query_one(CollapsibleTitle).focus()
-        await run.press("enter")  # open it as a person would
-        assert not section.collapsed
+        await _open_section(run, form, "more-planning")
         form.query_one("#parents_not_responding", Checkbox).focus()
         await run.press("space")
         assert "potton.parent-agreement" not in _findings(run)  # the findings followed the new field
+        for section_id in ("more-hours", "more-travel", "more-family", "more-risk"):
+            await _open_section(run, form, section_id)
         for part, value in (("make", "Ford"), ("model", "Fiesta"), ("registration", "AB12 CDE"), ("colour", "blue")):
             form.query_one(f"#vehicle-{part}", Input).value = value
         form.query_one("#planned_with", Select).value = "pt-dsl"
@@ -363,6 +370,8 @@ async def test_the_further_details_reach_the_visit_and_its_findings(world: World
 async def test_a_detail_that_cannot_be_read_is_named_and_kept(world: World) -> None:
     async with dashboard(world) as run:
         form = await _fill_request(run)
+        for section_id in ("more-travel", "more-risk"):
+            await _open_section(run, form, section_id)
         form.query_one("#vehicle-registration", Input).value = "AB12 CDE"
         form.query_one("#contact_interval_minutes", Input).value = "ten"
         await run.settle()

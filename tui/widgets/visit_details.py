@@ -2,16 +2,19 @@
 planned and discussed with, parents and alternatives, out of hours and lone working, travel and the car,
 what is known about the family, an external referral, and the risk assessment's sign-off and contact plan.
 
-Every field here is one the schools' rules read; a section left closed and empty adds nothing to the request.
+Every field here is one the schools' rules read. A section's fields are built the first time it is opened
+(the form opens fast); a section never opened gives the model's defaults, as an empty one does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterator
 from typing import Any, get_args
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
+from textual.widget import Widget
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Checkbox, Collapsible, Input, Label, Select
 
@@ -49,6 +52,64 @@ def _labelled(label: str, widget: Any) -> Horizontal:
     return Horizontal(Label(label, classes="field"), widget, classes="detail-row")
 
 
+def _person(field: str) -> Select[str]:
+    return Select([], id=field, prompt="—", compact=True, classes="person")
+
+
+def _planning() -> Iterator[Widget]:
+    for field, label in PEOPLE:
+        yield _labelled(label, _person(field))
+    for field, label, default in FLAGS:
+        yield Checkbox(label, default, id=field, compact=True)
+    yield Label("Alternatives considered: why each does not serve (leave blank if not considered)")
+    for method in ALTERNATIVES:
+        yield _labelled(method.replace("-", " ").capitalize(),
+                        Input(id=f"alt-{method}", placeholder="Why not", compact=True))
+
+
+def _hours() -> Iterator[Widget]:
+    yield _labelled("Out-of-hours reason", Input(id="out_of_hours_reason", compact=True,
+                                                 placeholder="Why it cannot be in school hours"))
+    for field, label in OUT_OF_HOURS_PEOPLE:
+        yield _labelled(label, _person(field))
+
+
+def _travel() -> Iterator[Widget]:
+    yield _labelled("Travel", _choice(Visit, "travel", "travel"))
+    for part in Vehicle.model_fields:
+        yield _labelled(f"Car {part}", Input(id=f"vehicle-{part}", compact=True))
+
+
+def _family() -> Iterator[Widget]:
+    yield _labelled("Known about the home", _choice(FamilyKnowledge, "information", "information"))
+    for field, label in FAMILY_FLAGS:
+        yield Checkbox(label, id=f"family-{field}", compact=True)
+    yield _labelled("Family notes", Input(id="family-notes", compact=True))
+    yield _labelled("Referred by (service)", Input(id="referral-service", compact=True,
+                                                   placeholder="e.g. Early Help; blank if none"))
+    yield Checkbox("Coordinated with that service", id="referral-coordinated", compact=True)
+    yield Checkbox("A plan to ascertain the risks is in place", id="referral-risk_plan", compact=True)
+
+
+def _risk() -> Iterator[Widget]:
+    for field, label in RISK_PEOPLE:
+        yield _labelled(label, _person(f"risk-{field}"))
+    yield Checkbox("Concerns can be mitigated", True, id="concerns_mitigated", compact=True)
+    yield _labelled("Contact every (minutes)", Input(id="contact_interval_minutes", type="integer", compact=True))
+    yield _labelled("If a contact is missed", Input(id="missed_contact_procedure", compact=True,
+                                                    placeholder="What the office does"))
+
+
+SECTIONS: dict[str, tuple[str, Callable[[], Iterator[Widget]]]] = {
+    "more-planning": ("Planning, parents and alternatives", _planning),
+    "more-hours": ("Out of hours and lone working", _hours),
+    "more-travel": ("Travel and the car", _travel),
+    "more-family": ("The family and any referral", _family),
+    "more-risk": ("Risk sign-off and contact plan", _risk),
+}
+"""Section id → (title, its fields)."""
+
+
 class VisitDetails(Vertical):
     """The further details of a request; :meth:`document` gives them as the request document's fields."""
 
@@ -61,60 +122,44 @@ class VisitDetails(Vertical):
     VisitDetails .person { width: 1fr; }
     """
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.staff_options: list[tuple[Text, str]] = []
+        self.me: str | None = None
+        self.built: set[str] = set()
+
     def compose(self) -> ComposeResult:
-        with Collapsible(title="Planning, parents and alternatives", id="more-planning"):
-            for field, label in PEOPLE:
-                yield _labelled(label, self._person(field))
-            for field, label, default in FLAGS:
-                yield Checkbox(label, default, id=field, compact=True)
-            yield Label("Alternatives considered: why each does not serve (leave blank if not considered)")
-            for method in ALTERNATIVES:
-                yield _labelled(method.replace("-", " ").capitalize(), Input(id=f"alt-{method}", placeholder="Why not", compact=True))
-        with Collapsible(title="Out of hours and lone working", id="more-hours"):
-            yield _labelled("Out-of-hours reason", Input(id="out_of_hours_reason", compact=True,
-                                                         placeholder="Why it cannot be in school hours"))
-            for field, label in OUT_OF_HOURS_PEOPLE:
-                yield _labelled(label, self._person(field))
-        with Collapsible(title="Travel and the car", id="more-travel"):
-            yield _labelled("Travel", _choice(Visit, "travel", "travel"))
-            for part in Vehicle.model_fields:
-                yield _labelled(f"Car {part}", Input(id=f"vehicle-{part}", compact=True))
-        with Collapsible(title="The family and any referral", id="more-family"):
-            yield _labelled("Known about the home", _choice(FamilyKnowledge, "information", "information"))
-            for field, label in FAMILY_FLAGS:
-                yield Checkbox(label, id=f"family-{field}", compact=True)
-            yield _labelled("Family notes", Input(id="family-notes", compact=True))
-            yield _labelled("Referred by (service)", Input(id="referral-service", compact=True,
-                                                           placeholder="e.g. Early Help; blank if none"))
-            yield Checkbox("Coordinated with that service", id="referral-coordinated", compact=True)
-            yield Checkbox("A plan to ascertain the risks is in place", id="referral-risk_plan", compact=True)
-        with Collapsible(title="Risk sign-off and contact plan", id="more-risk"):
-            for field, label in RISK_PEOPLE:
-                yield _labelled(label, self._person(f"risk-{field}"))
-            yield Checkbox("Concerns can be mitigated", True, id="concerns_mitigated", compact=True)
-            yield _labelled("Contact every (minutes)", Input(id="contact_interval_minutes", type="integer",
-                                                             compact=True))
-            yield _labelled("If a contact is missed", Input(id="missed_contact_procedure", compact=True,
-                                                            placeholder="What the office does"))
+        for section_id, (title, _) in SECTIONS.items():
+            yield Collapsible(title=title, id=section_id)
 
-    @staticmethod
-    def _person(field: str) -> Select[str]:
-        return Select([], id=field, prompt="—", compact=True, classes="person")
-
-    def _people_fields(self) -> Iterable[str]:
-        yield from (field for field, _ in (*PEOPLE, *OUT_OF_HOURS_PEOPLE))
-        yield from (f"risk-{field}" for field, _ in RISK_PEOPLE)
+    @on(Collapsible.Expanded)
+    async def _build(self, event: Collapsible.Expanded) -> None:
+        section = event.collapsible
+        if section.id in self.built:
+            return
+        self.built.add(section.id)
+        await section.query_one(Collapsible.Contents).mount_all(SECTIONS[section.id][1]())
+        self._offer_staff(section)
 
     def set_staff(self, staff: list[StaffMember], me: str) -> None:
         """Offer the school's directory in every person field; the risk assessment is completed by ``me``."""
-        options = [(Text(f"{m.name} ({', '.join(m.roles)})"), m.id) for m in staff]
-        for field in self._people_fields():
-            self.query_one(f"#{field}", Select).set_options(options)
-        if any(m.id == me for m in staff):
-            self.query_one("#risk-completed_by", Select).value = me
+        self.staff_options = [(Text(f"{m.name} ({', '.join(m.roles)})"), m.id) for m in staff]
+        self.me = me if any(m.id == me for m in staff) else None
+        self._offer_staff(self)
 
-    def _value(self, field: str) -> Any:
-        value = self.query_one(f"#{field}").value
+    def _offer_staff(self, within: Widget) -> None:
+        for select in within.query(".person").results(Select):
+            select.set_options(self.staff_options)
+        if self.me is not None:
+            for select in within.query("#risk-completed_by").results(Select):
+                select.value = self.me
+
+    def _value(self, field: str, default: Any = None) -> Any:
+        """The field's value; ``default`` when its section was never opened or nothing is chosen."""
+        found = self.query(f"#{field}")
+        if not found:
+            return default
+        value = found.first().value
         if value is Select.NULL:
             return None
         return value.strip() if isinstance(value, str) else value
@@ -122,20 +167,23 @@ class VisitDetails(Vertical):
     def document(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """(the visit's fields, the risk assessment's fields) as typed; :class:`InputError` names a bad one."""
         visit: dict[str, Any] = {field: self._value(field) for field, _ in (*PEOPLE, *OUT_OF_HOURS_PEOPLE)}
-        visit.update({field: self._value(field) for field, _, _ in FLAGS})
-        visit["out_of_hours_reason"] = self._value("out_of_hours_reason")
-        visit["travel"] = self._value("travel")
+        visit.update({field: self._value(field, default) for field, _, default in FLAGS})
+        visit["out_of_hours_reason"] = self._value("out_of_hours_reason", "")
+        visit["travel"] = self._value("travel", Visit.model_fields["travel"].default)
         visit["alternatives_considered"] = [{"method": method, "why_not": why} for method in ALTERNATIVES
                                             if (why := self._value(f"alt-{method}"))]
-        vehicle = {part: self._value(f"vehicle-{part}") for part in Vehicle.model_fields}
+        vehicle = {part: self._value(f"vehicle-{part}", "") for part in Vehicle.model_fields}
         visit["vehicle"] = vehicle if any(vehicle.values()) else None
-        visit["family"] = {"information": self._value("information"), "notes": self._value("family-notes"),
-                           **{field: self._value(f"family-{field}") for field, _ in FAMILY_FLAGS}}
+        visit["family"] = {"information": self._value("information", FamilyKnowledge().information),
+                           "notes": self._value("family-notes", ""),
+                           **{field: self._value(f"family-{field}", False) for field, _ in FAMILY_FLAGS}}
         service = self._value("referral-service")
         visit["external_referral"] = {"service": service, "coordinated": self._value("referral-coordinated"),
                                       "risk_plan": self._value("referral-risk_plan")} if service else None
         risk = {field: self._value(f"risk-{field}") for field, _ in RISK_PEOPLE}
-        risk["concerns_mitigated"] = self._value("concerns_mitigated")
+        if "more-risk" not in self.built:
+            risk["completed_by"] = self.me
+        risk["concerns_mitigated"] = self._value("concerns_mitigated", True)
         risk["missed_contact_procedure"] = self._value("missed_contact_procedure") or None
         interval = self._value("contact_interval_minutes")
         try:
@@ -144,4 +192,3 @@ class VisitDetails(Vertical):
             raise InputError(f"risk_assessment.contact_interval_minutes: {interval!r} is not a whole number of "
                              "minutes") from None
         return visit, risk
-
