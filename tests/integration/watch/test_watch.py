@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -228,3 +230,43 @@ def test_people_are_refused_what_makes_no_sense_and_told_why(store: Store) -> No
     with pytest.raises(InputError, match="'pt-nobody' is not in potton's staff directory"):
         desk.ack(alarm.id, by="pt-nobody")
     assert desk.escalate_now(alarm.id, by="s1").step_index == 1  # staff out may call for help themselves
+
+
+@pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_two_people_taking_one_alarm_at_the_same_instant_one_wins_and_the_other_is_told(store: Store) -> None:
+    clock = FixedClock(START + timedelta(minutes=20))
+    watch = make_watch(store, clock)
+    add_visits(store, [visit_document("V1")])
+    alarm = watch.tick().fired[0].id
+    outcomes: dict[str, str] = {}
+
+    def take(by: str) -> None:
+        try:
+            outcomes[by] = Escalations(watch).ack(alarm, by=by, note=f"{by} phoning").acknowledged_by or ""
+        except RefusedError as exc:
+            outcomes[by] = str(exc)
+
+    # Sessions waiting, directly or behind another waiter, on the holder's lock (other tests share the server).
+    waiting = text("WITH RECURSIVE behind(pid) AS (SELECT pid FROM pg_stat_activity WHERE :holder = ANY(pg_blocking_pids(pid))"
+                   " UNION SELECT a.pid FROM pg_stat_activity a JOIN behind b ON b.pid = ANY(pg_blocking_pids(a.pid)))"
+                   " SELECT count(*) FROM behind")
+    with store.engine.connect() as holder, store.engine.connect() as looker:
+        looker = looker.execution_options(isolation_level="AUTOCOMMIT")  # a fresh view of pg_stat_activity each time
+        # Hold the row, so both people read it unacknowledged and then both try to write.
+        holder.execute(select(escalations.c.id).where(escalations.c.id == alarm).with_for_update())
+        holder_pid = holder.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        people = [threading.Thread(target=take, args=(by,)) for by in ("pt-office", "pt-dsl")]
+        for person in people:
+            person.start()
+        deadline = time.monotonic() + 20
+        while looker.execute(waiting, {"holder": holder_pid}).scalar_one() < 2:
+            assert time.monotonic() < deadline, f"both acknowledgements should be waiting on the row: {outcomes}"
+        holder.rollback()
+    for person in people:
+        person.join(timeout=20)
+    winners = [by for by, said in outcomes.items() if said == by]
+    assert len(winners) == 1, outcomes
+    loser = "pt-dsl" if winners == ["pt-office"] else "pt-office"
+    assert outcomes[loser] == (f"escalation {alarm} was acknowledged by someone else just now: "
+                               "`hvc escalation list` shows who")
+    assert Escalations(watch).get(alarm).acknowledged_by == winners[0]
