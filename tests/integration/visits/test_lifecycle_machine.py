@@ -8,7 +8,7 @@ from itertools import pairwise
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 from sqlalchemy import func, select
 from visitkit import (  # type: ignore[import-not-found]
     NOW,
@@ -60,6 +60,14 @@ class Lifecycle(RuleBasedStateMachine):
         self.service, self.clock, self.reached = service, clock, reached
         self.states: dict[str, State] = {}
         clock.set(NOW)
+
+    @initialize(target=visit_ids)
+    def blocked_at_sign_out(self) -> str:
+        """Every run starts by trying to take a visit with no code word agreed (a block at sign-out)
+        out without overriding it: authorised, but its sign-out must be refused."""
+        visit_id = self.request(lone=False, code_word=False, minutes=60)
+        self.proceed(visit_id, override_blocks=False, steps=2, then=None)
+        return visit_id
 
     @rule(target=visit_ids, lone=st.booleans(), code_word=st.booleans(), minutes=st.integers(30, 180))
     def request(self, lone: bool, code_word: bool, minutes: int) -> str:
