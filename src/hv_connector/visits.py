@@ -25,6 +25,7 @@ shows it to the office or an authoriser, and audits that it did.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -115,6 +116,14 @@ class Directory:
     def member(self, school_id: str, staff_id: str) -> StaffMember | None:
         """The school's directory entry for ``staff_id``, if any."""
         return self.staff.get(school_id, {}).get(staff_id)
+
+    def schools_of(self, staff_id: str) -> list[str]:
+        """The schools whose directory holds ``staff_id``; :class:`InputError` when none does."""
+        schools = [school for school in self.schools() if self.member(school, staff_id)]
+        if not schools:
+            raise InputError(f"--as: {staff_id!r} is not in any school's staff directory; use a directory id "
+                             "(`hvc config show` lists them)")
+        return schools
 
     def name(self, school_id: str, staff_id: str) -> str:
         """"Jo Smith" for a directory id, "the watch" for the watch, or the id itself when the person has left."""
@@ -264,11 +273,16 @@ class VisitService:
             return self._load(conn, visit_id)
 
     def list(self, *, school: str | None = None, state: State | str | None = None,
-             limit: int | None = None) -> list[VisitRecord]:
-        """Visits, soonest planned start first, optionally of one school and in one state."""
+             limit: int | None = None, by: str | None = None) -> list[VisitRecord]:
+        """Visits, soonest planned start first, optionally of one school and in one state.
+
+        :param by: a staff id: only the visits of the school(s) whose directory holds them.
+        """
         query = select(visits).order_by(visits.c.planned_start, visits.c.id)
         if school is not None:
             query = query.where(visits.c.school_id == self._known_school(school))
+        if by is not None:
+            query = query.where(visits.c.school_id.in_(self.directory.schools_of(by)))
         if state is not None:
             query = query.where(visits.c.state == State(state).value)
         if limit is not None:
@@ -527,6 +541,7 @@ class VisitService:
                                                             requester=requester)
         now = self.clock.now()
         visit = change(record.visit, now)
+        _refuse_code_word(visit, {"note": note or "", **(_outcome_texts(visit) if action is Action.REPORT else {})})
         stage = STAGES[action]
         if action in GATED_BEFORE_LEAVING:
             findings = self._judge(visit, member, now, Stage.SIGN_OUT)
@@ -700,6 +715,33 @@ class VisitService:
 def _code_word(visit: Visit) -> str | None:
     risk = visit.risk_assessment
     return risk.code_word.get_secret_value() if risk is not None and risk.code_word is not None else None
+
+
+def _outcome_texts(visit: Visit) -> dict[str, str]:
+    """The report's free text, by field name, for the code-word check."""
+    outcome = visit.outcome
+    if outcome is None:
+        return {}
+    texts = {name: getattr(outcome, name) for name in
+             ("child_words", "home_conditions", "discussion", "concerns", "cancellation_reason")}
+    texts["agreements"] = " ".join(outcome.agreements)
+    texts["action_points"] = " ".join(outcome.action_points)
+    return texts
+
+
+def _refuse_code_word(visit: Visit, texts: Mapping[str, str]) -> None:
+    """Refuse free text that spells out the visit's code word: notes and reports reach logs, the audit
+    trail and CPOMS, where the word must never appear. Nothing is written when refused."""
+    word = _code_word(visit)
+    if not word or not word.strip():
+        return
+    pattern = re.compile(rf"(?<!\w){re.escape(word.strip())}(?!\w)", re.IGNORECASE)
+    for field_name, text in texts.items():
+        if text and pattern.search(text):
+            raise InputError(
+                f"{field_name}: it contains the visit's code word. Never write the word down: record the "
+                "check-in as code word used (`--code-word-used`), and the office follows the emergency step."
+            )
 
 
 def _columns(visit: Visit) -> dict[str, Any]:

@@ -130,11 +130,12 @@ def visit() -> None:
 @visit.command("list")
 @click.option("--school", help="Only this school's visits.")
 @click.option("--state", type=click.Choice(STATES), help="Only visits in this state.")
+@click.option("--as", "by", metavar="STAFF_ID", help="Who is looking: only their school's visits.")
 @_json_option
 @click.pass_context
-def visit_list(ctx: click.Context, school: str | None, state: str | None, as_json: bool) -> None:
+def visit_list(ctx: click.Context, school: str | None, state: str | None, by: str | None, as_json: bool) -> None:
     """List visits, soonest first (never with a code word)."""
-    records = _service(ctx).list(school=school, state=state)
+    records = _service(ctx).list(school=school, state=state, by=by)
     if as_json:
         emit_json([visit_json(r) for r in records])
         return

@@ -102,6 +102,11 @@ def test_a_request_from_options_alone(hvc) -> None:  # type: ignore[no-untyped-d
     assert code == 0, err
     visit = json.loads(out)["visit"]["visit"]
     assert (visit["address"], visit["expected_return"]) == ("3 Example Lane, Birchwood, WA3 0XX", "2026-11-23T10:45:00Z")
+    assert [v["school"] for v in json.loads(hvc("visit", "list", "--as", "bw-dsl", "--json")[1])] == ["birchwood"]
+    assert json.loads(hvc("visit", "list", "--as", "pt-head", "--json")[1]) == []
+    code, _, err = hvc("visit", "list", "--as", "nobody")
+    assert (code, err) == (2, "hvc: --as: 'nobody' is not in any school's staff directory; "
+                              "use a directory id (`hvc config show` lists them)\n")
 
 
 def test_the_code_word_is_shown_only_on_request_to_the_office(hvc, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
