@@ -247,3 +247,22 @@ def test_an_update_lost_between_read_and_write_is_retried_and_refused_naming_the
             racing.authorise(visit_id, by="bw-dsl")
         assert plain.get(visit_id).visit.authorised_by.name == "Ben Senior"
         assert [e.actor for e in plain.events(visit_id)] == ["bw-pastoral", "bw-slt"]
+
+
+def test_a_note_or_report_that_spells_out_the_code_word_is_refused_and_nothing_is_written(
+        service: VisitService, clock: FixedClock) -> None:
+    visit_id = service.request(potton_request(), by="pt-v1").record.id
+    service.authorise(visit_id, by="pt-head", ack=[REVIEW_WARNING])
+    clock.advance(timedelta(minutes=120))
+    service.sign_out(visit_id, by="pt-v1")
+    before = service.get(visit_id).version
+    with pytest.raises(InputError, match="note: it contains the visit's code word.*--code-word-used"):
+        service.check_in(visit_id, by="pt-office", kind="office-call", code_word_used=True,
+                         note="She said Bluebell twice, then hung up")
+    assert service.get(visit_id).version == before
+    service.check_in(visit_id, by="pt-office", kind="office-call", code_word_used=True, note="Call cut short")
+    service.return_(visit_id, by="pt-v1")
+    with pytest.raises(InputError, match="discussion: it contains the visit's code word"):
+        service.report(visit_id, VisitOutcome(child_seen=True, discussion="Used bluebell at the door."), by="pt-v1")
+    assert service.report(visit_id, VisitOutcome(child_seen=True, discussion="Bluebells in the garden."),
+                          by="pt-v1").record.state is State.REPORTED
