@@ -2,6 +2,8 @@
 #   make demo   set everything up and open the demo
 #   make test   set everything up and run the tests
 PYTHON ?= python3
+# pytest workers: the project's machines have 2 cores
+JOBS   ?= 2
 VENV   := .venv
 BIN    := $(VENV)/bin
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
@@ -21,7 +23,7 @@ install: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n $(JOBS) $(PYTEST_ARGS)
 
 demo: $(STAMP)
 	$(BIN)/hvc demo

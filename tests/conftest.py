@@ -28,21 +28,27 @@ _postgres: dict[str, str] = {}
 """What the probe found: ``{"url": …}`` when PostgreSQL answered, ``{"skip": reason}`` when not."""
 
 
+def _probe_postgres() -> None:
+    """Find out once whether PostgreSQL answers, remembering the URL or why not."""
+    if _postgres:
+        return
+    url = os.environ.get("HVC_TEST_DATABASE_URL") or DEFAULT_TEST_DATABASE_URL
+    shown = make_url(url).render_as_string(hide_password=True)
+    try:
+        engine = create_engine(url, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        _postgres["url"] = url
+        _postgres["shown"] = shown
+    except Exception as exc:  # any failure to reach it means "skip", with the reason
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        _postgres["skip"] = f"no PostgreSQL answered at {shown} ({first_line}); set HVC_TEST_DATABASE_URL"
+
+
 def postgres_base_url() -> str:
     """The PostgreSQL URL under test, or skip the test naming why."""
-    if not _postgres:
-        url = os.environ.get("HVC_TEST_DATABASE_URL") or DEFAULT_TEST_DATABASE_URL
-        shown = make_url(url).render_as_string(hide_password=True)
-        try:
-            engine = create_engine(url, connect_args={"connect_timeout": 3})
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            engine.dispose()
-            _postgres["url"] = url
-            _postgres["shown"] = shown
-        except Exception as exc:  # any failure to reach it means "skip", with the reason
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            _postgres["skip"] = f"no PostgreSQL answered at {shown} ({first_line}); set HVC_TEST_DATABASE_URL"
+    _probe_postgres()
     if "skip" in _postgres:
         pytest.skip(f"PostgreSQL: {_postgres['skip']}")
     return _postgres["url"]
@@ -97,8 +103,15 @@ def store(database_url: str) -> Iterator[Store]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Say whether the store tests ran against PostgreSQL, so a skipped backend is never silent."""
+    """Say whether the store tests ran against PostgreSQL, so a skipped backend is never silent.
+
+    Read from the test reports, so it is right under pytest-xdist too (workers relay their reports).
+    """
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "PostgreSQL:" in str(r.longrepr)]
+    if skipped:
+        reason = str(skipped[0].longrepr).split("PostgreSQL:", 1)[1].strip(" ')\"")
+        terminalreporter.write_line(f"PostgreSQL: skipped in {len(skipped)} tests ({reason})", yellow=True, bold=True)
+        return
+    _probe_postgres()
     if "url" in _postgres:
         terminalreporter.write_line(f"PostgreSQL: tested at {_postgres['shown']}")
-    elif "skip" in _postgres:
-        terminalreporter.write_line(f"PostgreSQL: skipped ({_postgres['skip']})", yellow=True, bold=True)
