@@ -65,6 +65,8 @@ def _http_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("must be an http(s) URL such as https://api.example/v1")
+    if parts.username or parts.password:
+        raise ValueError("must not hold a user name or password (it would be shown and logged): put the token in `token`")
     if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
         raise ValueError("must use https (the token travels with every request); plain http is for loopback only")
     return value.rstrip("/")

@@ -163,6 +163,14 @@ def test_a_wrongly_typed_secret_is_never_echoed(tmp_path: Path, monkeypatch: pyt
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
 
 
+def test_a_password_in_an_api_url_is_refused_and_never_echoed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HVC_WONDE__BASE_URL", "https://user:test-url-password-5@api.wonde.example/v1.0")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path / "hvc.toml", ""))
+    assert "wonde.base_url must not hold a user name or password" in str(caught.value)
+    assert "test-url-password-5" not in str(caught.value)
+
+
 def test_a_school_configured_twice_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     twice = [{"id": "potton", "name": "P", "policy": "potton"}, {"id": "potton", "name": "Q", "policy": "potton"}]
     monkeypatch.setenv("HVC_SCHOOLS", json.dumps(twice))
