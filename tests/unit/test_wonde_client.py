@@ -258,3 +258,12 @@ async def test_a_busy_event_loop_does_not_lower_the_request_rate() -> None:
     await asyncio.gather(*waiting)
     # The next request keeps to the 0.5 s slot instead of waiting a whole interval from 0.375 s.
     assert sent[1] - start < 0.6
+
+
+@respx.mock
+async def test_a_wonde_that_cannot_be_reached_names_the_setting_to_check() -> None:
+    route = respx.get(f"{BASE}schools/{SCHOOL}/students").mock(side_effect=httpx.ConnectError("refused"))
+    with pytest.raises(MisUnavailable, match=r"could not reach Wonde at .* check `base_url` under \[wonde\]"):
+        async with client(attempts=2) as wonde:
+            await collect(wonde)
+    assert route.call_count == 2

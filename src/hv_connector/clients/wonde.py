@@ -584,7 +584,14 @@ class WondeClient:
             sleep=self._sleep,
             reraise=True,
         )
-        return await retrying(self._get_once, url, params, school=school)
+        try:
+            return await retrying(self._get_once, url, params, school=school)
+        except httpx.TransportError as exc:
+            raise MisUnavailable(
+                f"could not reach Wonde at {self.base_url} for school {school or '-'} ({_describe(exc)}, "
+                f"{self.attempts} tries): check `base_url` under [wonde] (HVC_WONDE__BASE_URL) and the network; "
+                "the next sync will try again"
+            ) from None
 
     async def _get_once(self, url: str, params: dict[str, Any] | None, *, school: str | None) -> Any:
         if self._http is None:
