@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from hv_connector import __version__
 from hv_connector.clock import LONDON
 from hv_connector.errors import InputError
+from hv_connector.models import Finding, Stage
 from hv_connector.runtime import Runtime
+
+if TYPE_CHECKING:
+    from hv_connector.visits import Standing
 
 
 HELP = """hv-connector: safe, well-recorded school home visits.
@@ -61,3 +66,30 @@ def parse_moment(value: str | None, option: str) -> datetime | None:
     except ValueError:
         raise InputError(f"{option} {value!r} is not a time: use ISO form, e.g. 2026-11-23T09:30") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=LONDON)
+
+
+def echo_findings(findings: list[Finding], standing: Standing | None = None,
+                  name: Callable[[str], str] = str) -> None:
+    """Findings by stage: severity, rule id, message and the clause; overrides and acknowledgements marked.
+
+    :param name: turns a staff id into the person's name.
+    """
+    overridden = {o.rule_id: o for o in standing.overrides} if standing else {}
+    acked = {a.rule_id: a for a in standing.acknowledgements} if standing else {}
+    if not findings:
+        click.echo("No findings: the policy is satisfied at the stages checked.")
+        return
+    for stage in Stage:
+        staged = [f for f in findings if f.stage is stage]
+        if not staged:
+            continue
+        click.echo(f"[{stage.value}]")
+        for finding in staged:
+            mark = ""
+            if finding.rule_id in overridden:
+                override = overridden[finding.rule_id]
+                mark = f"  [overridden by {name(override.by)}: {override.text}]"
+            elif finding.rule_id in acked:
+                mark = f"  [acknowledged by {name(acked[finding.rule_id].by)}]"
+            click.echo(f"  {finding.severity.value.upper():<5}  {finding.rule_id}: {finding.message}{mark}")
+            click.echo(f"         ({finding.clause})")

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from hv_connector.cli.common import cli, emit_json, parse_moment, runtime
-from hv_connector.cli.visit_cmd import echo_findings
+from hv_connector.cli.common import cli, echo_findings, emit_json, parse_moment, runtime
 from hv_connector.models import RuleInfo, Severity, Stage, counts
 from hv_connector.visitfile import load_visit
 

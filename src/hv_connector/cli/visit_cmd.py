@@ -8,7 +8,6 @@ input (the message names the field).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,13 +15,13 @@ from typing import Any
 
 import click
 
-from hv_connector.cli.common import cli, emit_json, parse_moment, runtime
+from hv_connector.cli.common import cli, echo_findings, emit_json, parse_moment, runtime
 from hv_connector.clock import local
 from hv_connector.errors import InputError
 from hv_connector.lifecycle import State, describe_allowed
-from hv_connector.models import Finding, Stage, Visit
+from hv_connector.models import Visit
 from hv_connector.visit_input import parse_outcome
-from hv_connector.visits import ActionResult, Standing, VisitEvent, VisitRecord, VisitService
+from hv_connector.visits import ActionResult, VisitEvent, VisitRecord, VisitService
 
 STATES = [s.value for s in State]
 CHECK_IN_KINDS = ["office-call", "staff-call", "arrived", "left-home", "home-safe", "interruption"]
@@ -72,33 +71,6 @@ def visit_json(record: VisitRecord) -> dict[str, Any]:
     return {"id": record.id, "school": record.school, "state": record.state.value, "version": record.version,
             "created_at": record.created_at.isoformat(), "updated_at": record.updated_at.isoformat(),
             "visit": record.visit.model_dump(mode="json")}
-
-
-def echo_findings(findings: list[Finding], standing: Standing | None = None,
-                  name: Callable[[str], str] = str) -> None:
-    """Findings by stage: severity, rule id, message and the clause; overrides and acknowledgements marked.
-
-    :param name: turns a staff id into the person's name.
-    """
-    overridden = {o.rule_id: o for o in standing.overrides} if standing else {}
-    acked = {a.rule_id: a for a in standing.acknowledgements} if standing else {}
-    if not findings:
-        click.echo("No findings: the policy is satisfied at the stages checked.")
-        return
-    for stage in Stage:
-        staged = [f for f in findings if f.stage is stage]
-        if not staged:
-            continue
-        click.echo(f"[{stage.value}]")
-        for finding in staged:
-            mark = ""
-            if finding.rule_id in overridden:
-                override = overridden[finding.rule_id]
-                mark = f"  [overridden by {name(override.by)}: {override.text}]"
-            elif finding.rule_id in acked:
-                mark = f"  [acknowledged by {name(acked[finding.rule_id].by)}]"
-            click.echo(f"  {finding.severity.value.upper():<5}  {finding.rule_id}: {finding.message}{mark}")
-            click.echo(f"         ({finding.clause})")
 
 
 def _summary(visit: Visit) -> str:
