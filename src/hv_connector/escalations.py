@@ -212,7 +212,8 @@ class Escalations:
             target = self._visit(conn, visit_id)
             person = self._person(target, by, "stand down")
             open_ids = conn.execute(select(escalations.c.id).where(
-                escalations.c.visit_id == visit_id, escalations.c.closed_at.is_(None))).scalars().all()
+                escalations.c.visit_id == visit_id, escalations.c.closed_at.is_(None))
+                .order_by(escalations.c.id)).scalars().all()
             if not open_ids:
                 raise RefusedError(f"visit {visit_id} has no open escalation to stand down")
             reason = f"{STOOD_DOWN}{person.name} at {wall(now)}" + (f": {note.strip()}" if note.strip() else "")
@@ -221,7 +222,9 @@ class Escalations:
             audit.append(conn, actor=by, action="escalation.stand-down", school_id=target.school, visit_id=visit_id,
                          at=now, detail={"escalations": list(open_ids), "note": note.strip(), "by_name": person.name})
             enqueue_now(conn, visit_id, now)
-            return [self._load(conn, i) for i in open_ids]
+            closed = conn.execute(select(escalations).where(escalations.c.id.in_(open_ids))
+                                  .order_by(escalations.c.id)).mappings()
+            return [self._view(row) for row in closed]
 
     # --- helpers -------------------------------------------------------------------------------------
 
