@@ -28,7 +28,17 @@ from typing import Any, Callable, Iterable, Union
 
 from hv_connector import hookimpl
 from hv_connector.errors import ConfigError, PluginContractError
-from hv_connector.models import Finding, PolicyContext, RuleInfo, Severity, Stage, Visit
+from hv_connector.models import (
+    Finding,
+    PolicyContext,
+    PolicyInfo,
+    Reason,
+    RiskTemplate,
+    RuleInfo,
+    Severity,
+    Stage,
+    Visit,
+)
 
 
 @dataclass(frozen=True)
@@ -176,11 +186,35 @@ def _option_error(ctx: PolicyContext, name: str, value: Any, fix: str) -> Config
 class RuleBookPolicy:
     """Base class for a policy plugin whose rules live in a :class:`RuleBook`.
 
-    Answers ``policy_rules`` and ``visit_findings`` from the class's ``book``;
-    the subclass answers the other school-policy hooks its policy needs.
+    Answers ``policy_rules`` and ``visit_findings`` from the class's ``book``,
+    and ``policy_info``, ``visit_reasons`` and ``risk_assessment_template`` from
+    ``policy``, ``reasons`` and ``risk_template`` when the subclass sets them
+    (unset, the hook answers ``None``, which pluggy drops); the subclass answers
+    the other school-policy hooks its policy needs.
     """
 
     book: RuleBook
+    policy: PolicyInfo | None = None
+    """The school and the document the plugin encodes."""
+    reasons: tuple[Reason, ...] | None = None
+    """The reasons for a home visit the policy gives."""
+    risk_template: RiskTemplate | None = None
+    """The risk assessment every visit of the school fills in."""
+
+    @hookimpl
+    def policy_info(self) -> PolicyInfo | None:
+        """The class's ``policy``."""
+        return self.policy
+
+    @hookimpl
+    def visit_reasons(self) -> list[Reason] | None:
+        """The class's ``reasons``."""
+        return None if self.reasons is None else list(self.reasons)
+
+    @hookimpl
+    def risk_assessment_template(self, visit: Visit) -> RiskTemplate | None:
+        """The class's ``risk_template``."""
+        return self.risk_template
 
     @hookimpl
     def policy_rules(self) -> list[RuleInfo]:

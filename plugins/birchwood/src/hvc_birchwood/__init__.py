@@ -12,10 +12,7 @@ from hv_connector.models import (
     CheckInStep,
     EscalationStep,
     FollowUp,
-    PolicyInfo,
-    Reason,
     ReportKind,
-    RiskTemplate,
     Visit,
 )
 from hv_connector.rules import RuleBookPolicy
@@ -30,26 +27,17 @@ class Policy(RuleBookPolicy):
     """Birchwood's answers to the school-policy hooks."""
 
     book = book
-
-    @hookimpl
-    def policy_info(self) -> PolicyInfo:
-        """Birchwood's school and the document this plugin encodes."""
-        return POLICY
-
-    @hookimpl
-    def visit_reasons(self) -> list[Reason]:
-        """The eleven reasons for a home visit the policy lists."""
-        return list(REASONS)
+    policy = POLICY
+    """Birchwood's school and the document this plugin encodes."""
+    reasons = REASONS
+    """The eleven reasons for a home visit the policy lists."""
+    risk_template = RISK_TEMPLATE
+    """Appendix 1's hazards, controls and ratings, with the safe word."""
 
     @hookimpl
     def authoriser_roles(self, visit: Visit) -> list[str]:
         """The safeguarding lead or a member of SLT authorises every visit."""
         return list(AUTHORISER_ROLES)
-
-    @hookimpl
-    def risk_assessment_template(self, visit: Visit) -> RiskTemplate:
-        """Appendix 1's hazards, controls and ratings, with the safe word."""
-        return RISK_TEMPLATE
 
     @hookimpl
     def checkin_plan(self, visit: Visit) -> CheckInPlan:

@@ -13,10 +13,7 @@ from hv_connector.models import (
     CheckInStep,
     EscalationStep,
     FollowUp,
-    PolicyInfo,
-    Reason,
     ReportKind,
-    RiskTemplate,
     Visit,
 )
 from hv_connector.rules import RuleBookPolicy
@@ -40,16 +37,12 @@ class Policy(RuleBookPolicy):
     """Hexthorpe's answers to the school-policy hooks."""
 
     book = book
-
-    @hookimpl
-    def policy_info(self) -> PolicyInfo:
-        """Hexthorpe's school and the (overdue) document this plugin encodes."""
-        return POLICY
-
-    @hookimpl
-    def visit_reasons(self) -> list[Reason]:
-        """The five circumstances the policy gives for a home visit."""
-        return list(REASONS)
+    policy = POLICY
+    """Hexthorpe's school and the (overdue) document this plugin encodes."""
+    reasons = REASONS
+    """The five circumstances the policy gives for a home visit."""
+    risk_template = RISK_TEMPLATE
+    """The risks the policy's procedures guard against (it has no template of its own)."""
 
     @hookimpl
     def authoriser_roles(self, visit: Visit) -> list[str]:
@@ -57,11 +50,6 @@ class Policy(RuleBookPolicy):
         if about_safeguarding(visit):
             return list(SAFEGUARDING_ROLES)
         return [*COORDINATOR_ROLES, *SAFEGUARDING_ROLES]
-
-    @hookimpl
-    def risk_assessment_template(self, visit: Visit) -> RiskTemplate:
-        """The risks the policy's procedures guard against (it has no template of its own)."""
-        return RISK_TEMPLATE
 
     @hookimpl
     def checkin_plan(self, visit: Visit) -> CheckInPlan:

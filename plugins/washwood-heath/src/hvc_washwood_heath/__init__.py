@@ -12,10 +12,7 @@ from hv_connector.models import (
     CheckInStep,
     EscalationStep,
     FollowUp,
-    PolicyInfo,
-    Reason,
     ReportKind,
-    RiskTemplate,
     Visit,
 )
 from hv_connector.rules import RuleBookPolicy
@@ -45,16 +42,12 @@ class Policy(RuleBookPolicy):
     """Washwood Heath's answers to the school-policy hooks."""
 
     book = book
-
-    @hookimpl
-    def policy_info(self) -> PolicyInfo:
-        """Washwood Heath's school and the (undated) document this plugin encodes."""
-        return POLICY
-
-    @hookimpl
-    def visit_reasons(self) -> list[Reason]:
-        """The policy's five circumstances for a home visit, the last being a referral from another service."""
-        return list(REASONS)
+    policy = POLICY
+    """Washwood Heath's school and the (undated) document this plugin encodes."""
+    reasons = REASONS
+    """The policy's five circumstances for a home visit, the last being a referral from another service."""
+    risk_template = RISK_TEMPLATE
+    """The hazards and precautions of the policy's "Employees safety" section."""
 
     @hookimpl
     def authoriser_roles(self, visit: Visit) -> list[str]:
@@ -62,11 +55,6 @@ class Policy(RuleBookPolicy):
         if out_of_hours(visit):
             return list(LEADERSHIP_ROLES)
         return [*LINE_MANAGER_ROLES, *LEADERSHIP_ROLES]
-
-    @hookimpl
-    def risk_assessment_template(self, visit: Visit) -> RiskTemplate:
-        """The hazards and precautions of the policy's "Employees safety" section."""
-        return RISK_TEMPLATE
 
     @hookimpl
     def checkin_plan(self, visit: Visit) -> CheckInPlan:
