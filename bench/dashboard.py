@@ -35,14 +35,14 @@ from sqlalchemy import insert  # noqa: E402
 from textual.message import Message  # noqa: E402
 
 from hv_connector.clock import LONDON, FixedClock  # noqa: E402
-from hv_connector.escalations import Escalations  # noqa: E402
+from hv_connector.watch.escalations import Escalations  # noqa: E402
 from hv_connector.models import StaffMember  # noqa: E402
 from hv_connector.plugins import Policies, build_plugin_manager  # noqa: E402
 from hv_connector.store import Store  # noqa: E402
 from hv_connector.store.schema import pupils, visit_events, visits  # noqa: E402
 from hv_connector.testing import base_visit, staff  # noqa: E402
-from hv_connector.visits import Directory, VisitService  # noqa: E402
-from hv_connector.watch import Watch  # noqa: E402
+from hv_connector.visits.service import Directory, VisitService  # noqa: E402
+from hv_connector.watch.watcher import Watch  # noqa: E402
 
 SCHOOLS = ("birchwood", "hexthorpe", "potton", "st-edwards", "washwood-heath")
 STATES = (("closed", 60), ("reported", 15), ("cancelled", 8), ("declined", 4), ("requested", 5),

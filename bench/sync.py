@@ -48,7 +48,7 @@ from hv_connector.clients.wonde import (
     Student,
     WondeClient,
 )
-from hv_connector.settings import WondeSettings
+from hv_connector.config.settings import WondeSettings
 from hvc_fixtures import config as toml_config
 from hvc_fixtures.data import SCHOOLS
 from hvc_fixtures.serve import RunningServer, serve_in_subprocess

@@ -18,7 +18,7 @@ from hvc_fixtures.data import Dataset
 from hv_connector import hookimpl
 from hv_connector.clock import LONDON
 from hv_connector.models import FollowUp, PolicyInfo, Reason, ReportKind, Visit
-from hv_connector.outbox import enqueue_visit_report
+from hv_connector.outbox.queue import enqueue_visit_report
 from hv_connector.plugins import Policies, build_plugin_manager
 from hv_connector.store import Store
 from hv_connector.testing import base_visit

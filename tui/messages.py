@@ -13,10 +13,10 @@ from typing import Any
 from hvc_tui.session import FormChoices, Preview, VisitDetail
 from textual.message import Message
 
-from hv_connector import queries
-from hv_connector.escalations import BoardRow
-from hv_connector.outbox import OutboxRecord
-from hv_connector.visits import ActionResult
+from hv_connector.read import queries
+from hv_connector.watch.escalations import BoardRow
+from hv_connector.outbox.queue import OutboxRecord
+from hv_connector.visits.service import ActionResult
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 Every method here may touch the database or the network, so screens call
 them only from a worker thread, never from the UI thread. Actions go through
-:class:`~hv_connector.visits.VisitService` and the outbox, exactly as the
+:class:`~hv_connector.visits.service.VisitService` and the outbox, exactly as the
 ``hvc`` commands do: same role checks, same audit entries.
 """
 
@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from hv_connector import audit, outbox, queries
-from hv_connector.audit import AuditEntry
-from hv_connector.briefing import PupilBriefing, pupil_briefing
+from hv_connector.store import audit
+from hv_connector.outbox import queue as outbox
+from hv_connector.read import queries
+from hv_connector.store.audit import AuditEntry
+from hv_connector.read.briefing import PupilBriefing, pupil_briefing
 from hv_connector.errors import ConfigError, HvcError, InputError
-from hv_connector.escalations import BoardRow, Escalations, EscalationView
+from hv_connector.watch.escalations import BoardRow, Escalations, EscalationView
 from hv_connector.models import (
     Finding,
     PupilRef,
@@ -28,8 +30,8 @@ from hv_connector.models import (
     Visit,
     VisitOutcome,
 )
-from hv_connector.visit_input import build_request
-from hv_connector.visits import ActionResult, Standing, VisitRecord, VisitService
+from hv_connector.visits.input import build_request
+from hv_connector.visits.service import ActionResult, Standing, VisitRecord, VisitService
 
 
 @dataclass(frozen=True)

@@ -195,7 +195,7 @@ def mis_adapters() -> dict[str, Callable[..., Any]] | None:
     Called when ``hvc sync`` starts. Every plugin is asked; the mappings are
     merged, and a name registered twice is a plugin contract error. Each
     factory is called as ``factory(settings, school)`` and returns an adapter
-    with the :class:`hv_connector.sync.MisAdapter` interface.
+    with the :class:`hv_connector.sync.pipeline.MisAdapter` interface.
 
     :returns: a mapping of adapter name to factory.
     """
@@ -208,7 +208,7 @@ def report_sinks() -> dict[str, Callable[..., Any]] | None:
     Called when ``hvc push`` (or the watch) delivers the outbox. Every plugin
     is asked; the mappings are merged. Each factory is called as
     ``factory(settings, school)`` and returns a sink with the
-    :class:`hv_connector.outbox.ReportSink` interface.
+    :class:`hv_connector.outbox.queue.ReportSink` interface.
 
     :returns: a mapping of sink name to factory.
     """
@@ -220,7 +220,7 @@ def notifiers() -> dict[str, Callable[..., Any]] | None:
 
     Called when the watch starts. Every plugin is asked; the mappings are
     merged. Each factory is called as ``factory(settings, options)`` and
-    returns a notifier with the :class:`hv_connector.notify.Notifier` interface.
+    returns a notifier with the :class:`hv_connector.watch.notify.Notifier` interface.
     The built-ins are ``store``, ``log``, ``email`` and ``command``.
 
     :returns: a mapping of notifier name to factory.

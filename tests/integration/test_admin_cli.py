@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from hv_connector import audit
+from hv_connector.store import audit
 from hv_connector.cli import main
 from hv_connector.store import Store
 from hv_connector.store.migrate import head_revision

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from hv_connector import audit
+from hv_connector.store import audit
 from hv_connector.store import Store
 from hv_connector.store.schema import audit as audit_table
 
@@ -143,7 +143,7 @@ def test_a_naive_time_is_refused(store: Store) -> None:
 
 WRITER = textwrap.dedent("""
     import sys
-    from hv_connector import audit
+    from hv_connector.store import audit
     from hv_connector.store import Store
 
     url, actor, count, how = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]

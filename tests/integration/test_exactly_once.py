@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 from hvc_fixtures.data import Dataset
 
-from hv_connector.outbox import counts, list_records
+from hv_connector.outbox.queue import counts, list_records
 from hv_connector.store import Store
 
 from tests.cpomskit import demo_visit, kit_policies, queue, write_config

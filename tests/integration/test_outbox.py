@@ -13,10 +13,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import insert, select, update
 
-from hv_connector import audit
+from hv_connector.store import audit
 from hv_connector.errors import ConfigError, CpomsRejected, CpomsUnavailable, RefusedError
 from hv_connector.models import Visit
-from hv_connector.outbox import (
+from hv_connector.outbox.queue import (
     Delivery,
     Pusher,
     enqueue_visit_report,
@@ -26,7 +26,7 @@ from hv_connector.outbox import (
     retry,
 )
 from hv_connector.plugins import Policies
-from hv_connector.report import VisitReport
+from hv_connector.outbox.report import VisitReport
 from hv_connector.store import Store
 from hv_connector.store.schema import acknowledgements, outbox, staff, visit_events, visits
 

@@ -16,14 +16,14 @@ from hvc_tui.session import Session
 from sqlalchemy import insert, update
 
 from hv_connector.clock import FixedClock, at_london
-from hv_connector.escalations import Escalations
+from hv_connector.watch.escalations import Escalations
 from hv_connector.models import StaffMember, VisitOutcome
 from hv_connector.plugins import Policies, build_plugin_manager
 from hv_connector.store import Store
 from hv_connector.store.schema import outbox, pupil_attendance, pupils, quarantine, sync_runs
 from hv_connector.testing import staff
-from hv_connector.visits import Directory, VisitService
-from hv_connector.watch import Watch
+from hv_connector.visits.service import Directory, VisitService
+from hv_connector.watch.watcher import Watch
 
 NOW = at_london(date(2026, 11, 23), time(8, 0))
 """When the visits are asked for; the world's clock then moves to :data:`BOARD_NOW`."""
@@ -125,7 +125,7 @@ def make_world(store: Store, policies: Policies | None = None) -> World:
     clock, service = world.clock, world.service
     seed_pupils(store)
     numbers = itertools.count(1)
-    with patch("hv_connector.visits.secrets") as ids_source:
+    with patch("hv_connector.visits.service.secrets") as ids_source:
         ids_source.token_hex.side_effect = lambda _: f"{next(numbers):010d}"
         world.ids.update(_visits(service))
     ids = world.ids

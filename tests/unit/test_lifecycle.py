@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hv_connector.errors import RefusedError
-from hv_connector.lifecycle import OPEN, TRANSITIONS, Action, State, allowed, next_state
+from hv_connector.visits.lifecycle import OPEN, TRANSITIONS, Action, State, allowed, next_state
 
 S = State
 EXPECTED = {

@@ -15,7 +15,7 @@ import pytest
 
 from hv_connector.builtin.notifiers import CommandNotifier, EmailNotifier
 from hv_connector.errors import ConfigError
-from hv_connector.notify import Notice, Recipient, load_notifiers
+from hv_connector.watch.notify import Notice, Recipient, load_notifiers
 from hv_connector.plugins import build_plugin_manager
 
 NOTICE = Notice(
@@ -128,7 +128,7 @@ def test_notifiers_load_by_name_and_an_unknown_one_is_a_config_error(caplog: pyt
 
 
 def test_the_settings_tables_build_the_notifiers_they_name() -> None:
-    from hv_connector.settings import Settings
+    from hv_connector.config.settings import Settings
 
     settings = Settings(watch={"notifiers": {
         "email": {"host": "smtp.potton.example", "port": 587, "starttls": True, "sender": "hvc@potton.example",

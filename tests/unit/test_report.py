@@ -9,7 +9,7 @@ import pytest
 
 from hv_connector.models import Visit
 from hv_connector.plugins import Policies
-from hv_connector.report import Decision, build_reports
+from hv_connector.outbox.report import Decision, build_reports
 
 from tests.cpomskit import START, demo_visit, kit_policies
 

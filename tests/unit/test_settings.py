@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hv_connector.errors import ConfigError
-from hv_connector.settings import (
+from hv_connector.config.settings import (
     REDACTED,
     config_source,
     default_config_path,

@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from hv_connector.builtin.wonde_adapter import deletion_item, period_key, student_item
-from hv_connector.mis_records import Departure, PupilRecord, Rejected
+from hv_connector.sync.records import Departure, PupilRecord, Rejected
 from hv_connector.store import Store
 from hv_connector.store.schema import pupils, quarantine
-from hv_connector.sync import SchoolResult
-from hv_connector.sync_store import write_pupils
+from hv_connector.sync.pipeline import SchoolResult
+from hv_connector.sync.store import write_pupils
 
 
 def php(moment: str, zone: str = "UTC") -> dict[str, Any]:

@@ -29,7 +29,7 @@ from textual.widgets import Footer, Header, Static
 from textual.worker import get_current_worker
 
 from hv_connector.clock import local
-from hv_connector.escalations import BoardRow
+from hv_connector.watch.escalations import BoardRow
 
 COLUMNS: tuple[tuple[str, int | None], ...] = (
     ("Status", None), ("Staff out", 24), ("Due back", None), ("Next check-in", 13), ("Escalation", 36),

@@ -33,7 +33,7 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 from textual.widgets.selection_list import Selection
 
-from hv_connector import queries
+from hv_connector.read import queries
 from hv_connector.errors import HvcError
 from hv_connector.models import Finding
 

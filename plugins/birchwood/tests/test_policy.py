@@ -16,7 +16,7 @@ from hv_connector.clock import LONDON
 from hv_connector.errors import ConfigError
 from hv_connector.models import Severity, Stage
 from hv_connector.testing import PolicyKit, case_ids, installed_policies, policy_check, staff
-from hv_connector.visitfile import load_visit
+from hv_connector.visits.files import load_visit
 from hvc_birchwood import plugin
 from hvc_birchwood.policy import RISK_TEMPLATE
 

@@ -11,7 +11,7 @@ from hv_connector.clock import at_london
 from hv_connector.errors import ConfigError
 from hv_connector.models import Stage
 from hv_connector.testing import PolicyKit, case_ids, installed_policies, staff
-from hv_connector.visitfile import load_visit
+from hv_connector.visits.files import load_visit
 from hvc_st_edwards import plugin
 
 HEAD = staff("se-head", "Bernie Holt-Test", "headteacher", mobile="07700 900301")

@@ -15,7 +15,7 @@ import pytest
 from hv_connector.clock import LONDON
 from hv_connector.models import Severity, Stage
 from hv_connector.testing import PolicyKit, case_ids, installed_policies, policy_check, staff
-from hv_connector.visitfile import load_visit
+from hv_connector.visits.files import load_visit
 from hvc_washwood_heath import plugin
 
 LINE_MANAGER = staff("wh-lm", "Lena Manager", "line-manager")

@@ -23,9 +23,9 @@ from hv_connector.clients.cpoms import (
     StudentRef,
 )
 from hv_connector.errors import ConfigError, CpomsRejected
-from hv_connector.outbox import Delivery
-from hv_connector.report import Person, VisitReport
-from hv_connector.settings import SchoolSettings, Settings, setting_fix
+from hv_connector.outbox.queue import Delivery
+from hv_connector.outbox.report import Person, VisitReport
+from hv_connector.config.settings import SchoolSettings, Settings, setting_fix
 
 
 def _staff(people: tuple[Person, ...] | list[Person]) -> list[StaffRef]:
@@ -66,7 +66,7 @@ def incident_request(report: VisitReport, category_ids: list[int]) -> IncidentRe
 
 
 class CpomsSink:
-    """One school's CPOMS as a :class:`~hv_connector.outbox.ReportSink`.
+    """One school's CPOMS as a :class:`~hv_connector.outbox.queue.ReportSink`.
 
     :param client: the school's (not yet opened) :class:`CpomsClient`.
     :param category_map: policy category name → the school's CPOMS category name or id, for schools

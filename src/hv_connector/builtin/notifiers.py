@@ -19,7 +19,7 @@ from pydantic import SecretStr
 
 from hv_connector import hookimpl
 from hv_connector.errors import ConfigError
-from hv_connector.notify import Notice, Notifier
+from hv_connector.watch.notify import Notice, Notifier
 
 log = logging.getLogger("hv_connector.watch.alerts")
 

@@ -7,7 +7,7 @@ its rate limit and concurrency bound cover all schools at once).
 
 Each record is validated on its own: :func:`student_item` and
 :func:`deletion_item` turn a raw record into a normalised one, or into a
-:class:`~hv_connector.mis_records.Rejected` that names the fault. They never
+:class:`~hv_connector.sync.records.Rejected` that names the fault. They never
 raise, whatever the MIS sends.
 """
 
@@ -32,7 +32,7 @@ from hv_connector.clients.wonde import (
     WondeClient,
 )
 from hv_connector.errors import ConfigError
-from hv_connector.mis_records import (
+from hv_connector.sync.records import (
     AlertRecord,
     AttendanceRecord,
     ContactRecord,
@@ -245,7 +245,7 @@ def _attendance(summary: Any) -> AttendanceRecord | None:
 
 
 class WondeAdapter:
-    """One school's Wonde data as normalised records (the :class:`hv_connector.sync.MisAdapter` interface)."""
+    """One school's Wonde data as normalised records (the :class:`hv_connector.sync.pipeline.MisAdapter` interface)."""
 
     def __init__(self, connections: WondeConnections, school_id: str, wonde_school_id: str) -> None:
         self.school_id = school_id

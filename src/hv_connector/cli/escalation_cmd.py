@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from hv_connector.cli.common import cli, emit_json, runtime
-from hv_connector.escalations import Escalations, EscalationView
-from hv_connector.schedule import wall
-from hv_connector.watch import Watch
+from hv_connector.watch.escalations import Escalations, EscalationView
+from hv_connector.watch.schedule import wall
+from hv_connector.watch.watcher import Watch
 
 
 def _escalations(ctx: click.Context) -> Escalations:

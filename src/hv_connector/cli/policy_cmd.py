@@ -8,7 +8,7 @@ import click
 
 from hv_connector.cli.common import cli, echo_findings, emit_json, parse_moment, runtime
 from hv_connector.models import RuleInfo, Severity, Stage, counts
-from hv_connector.visitfile import load_visit
+from hv_connector.visits.files import load_visit
 
 STAGES = [s.value for s in Stage]
 

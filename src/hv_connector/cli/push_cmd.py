@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from hv_connector import outbox
+from hv_connector.outbox import queue as outbox
 from hv_connector.cli.common import cli, emit_json, runtime
 from hv_connector.clock import local
 from hv_connector.errors import InputError

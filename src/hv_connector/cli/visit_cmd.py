@@ -18,10 +18,10 @@ import click
 from hv_connector.cli.common import cli, echo_findings, emit_json, parse_moment, runtime
 from hv_connector.clock import local
 from hv_connector.errors import InputError
-from hv_connector.lifecycle import State, describe_allowed
+from hv_connector.visits.lifecycle import State, describe_allowed
 from hv_connector.models import Visit
-from hv_connector.visit_input import parse_outcome
-from hv_connector.visits import ActionResult, VisitEvent, VisitRecord, VisitService
+from hv_connector.visits.input import parse_outcome
+from hv_connector.visits.service import ActionResult, VisitEvent, VisitRecord, VisitService
 
 STATES = [s.value for s in State]
 CHECK_IN_KINDS = ["office-call", "staff-call", "arrived", "left-home", "home-safe", "interruption"]

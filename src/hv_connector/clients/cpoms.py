@@ -2,7 +2,7 @@
 
 There is no public CPOMS API; this client speaks the contract our fake server
 (``fixtures/cpoms_server.py``) implements, so a real partner adapter can later
-replace it behind :class:`hv_connector.outbox.ReportSink`.
+replace it behind :class:`hv_connector.outbox.queue.ReportSink`.
 
 ::
 

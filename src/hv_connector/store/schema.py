@@ -267,7 +267,7 @@ audit = Table(
     Column("hash", String(64), nullable=False),
     Index(None, "visit_id", "seq"),
 )
-"""Append only through :func:`hv_connector.audit.append`; ``seq`` runs 1, 2, 3… with no gaps."""
+"""Append only through :func:`hv_connector.store.audit.append`; ``seq`` runs 1, 2, 3… with no gaps."""
 
 audit_tip = Table(
     "audit_tip",

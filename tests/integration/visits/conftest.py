@@ -18,7 +18,7 @@ from visitkit import NOW, directory, seed_pupils
 from hv_connector.clock import FixedClock
 from hv_connector.plugins import Policies, build_plugin_manager
 from hv_connector.store import Store
-from hv_connector.visits import VisitService
+from hv_connector.visits.service import VisitService
 
 
 @pytest.fixture(scope="session")

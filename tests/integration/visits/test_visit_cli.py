@@ -16,7 +16,7 @@ from hv_connector.cli import main
 from hv_connector.clock import FixedClock
 from hv_connector.runtime import Runtime
 from hv_connector.store import Store
-from hv_connector.visits import VisitService
+from hv_connector.visits.service import VisitService
 
 CLOCK = f"{NOW.isoformat()}@"  # HVC_CLOCK_START: the shifted clock reads 08:00 on 23 Nov when each run starts
 

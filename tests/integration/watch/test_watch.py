@@ -17,7 +17,7 @@ from watchkit import START, Recorder, add_visits, make_watch, visit_document
 
 from hv_connector.clock import FixedClock, local
 from hv_connector.errors import InputError, RefusedError
-from hv_connector.escalations import Escalations
+from hv_connector.watch.escalations import Escalations
 from hv_connector.store import Store
 from hv_connector.store.schema import (
     audit,

@@ -11,7 +11,7 @@ from hvc_fixtures.serve import RunningServer
 
 from hv_connector.runtime import Runtime
 from hv_connector.store import Store
-from hv_connector.watch import Watch, concern_pusher, run_daemon
+from hv_connector.watch.watcher import Watch, concern_pusher, run_daemon
 from tests.cpomskit import demo_visit, kit_policies, queue, write_config
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

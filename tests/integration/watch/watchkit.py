@@ -4,7 +4,7 @@ Visits are inserted as the lifecycle leaves them once signed out (state
 ``signed-out``, a ``visit_events`` row), so the watch sees exactly what it
 would see in real use, without walking each one through request and
 authorisation. Check-ins, extensions and returns in the tests go through the
-real :class:`~hv_connector.visits.VisitService`.
+real :class:`~hv_connector.visits.service.VisitService`.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from sqlalchemy import insert
 
 from hv_connector.clock import Clock, at_london
 from hv_connector.models import StaffMember, Visit
-from hv_connector.notify import Notice, Notifier
+from hv_connector.watch.notify import Notice, Notifier
 from hv_connector.plugins import Policies, build_plugin_manager
 from hv_connector.store import Store
 from hv_connector.store.schema import visit_events, visits
 from hv_connector.testing import base_visit, staff
-from hv_connector.visits import Directory, VisitService
-from hv_connector.watch import Watch
+from hv_connector.visits.service import Directory, VisitService
+from hv_connector.watch.watcher import Watch
 
 SCHOOL = "potton"
 START = at_london(date(2026, 11, 23), time(10, 0))

@@ -19,7 +19,7 @@ from pydantic import computed_field
 from sqlalchemy import Connection, select
 
 from hv_connector.errors import InputError
-from hv_connector.mis_records import AlertRecord, AttendanceRecord, ContactRecord, MedicalRecord, SenRecord
+from hv_connector.sync.records import AlertRecord, AttendanceRecord, ContactRecord, MedicalRecord, SenRecord
 from hv_connector.models.common import Frozen
 from hv_connector.store.schema import (
     pupil_alerts,

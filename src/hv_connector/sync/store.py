@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
 
-from hv_connector.mis_records import Departure, PupilRecord, Rejected
+from hv_connector.sync.records import Departure, PupilRecord, Rejected
 from hv_connector.store import Store
 from hv_connector.store.schema import (
     pupil_alerts,
@@ -32,7 +32,7 @@ from hv_connector.store.schema import (
 )
 
 if TYPE_CHECKING:
-    from hv_connector.sync import SchoolResult, Spool
+    from hv_connector.sync.pipeline import SchoolResult, Spool
 
 PUPILS = "pupils"
 DEPARTURES = "departures"

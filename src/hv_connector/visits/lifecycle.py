@@ -11,7 +11,7 @@
 
     cancel / abort, with a reason: from any open state (requested … returned) to cancelled / aborted.
 
-Pure logic, no store: :mod:`hv_connector.visits` runs the actions in transactions.
+Pure logic, no store: :mod:`hv_connector.visits.service` runs the actions in transactions.
 """
 
 from __future__ import annotations

@@ -36,11 +36,11 @@ from typing import Any, Literal, Protocol
 
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
-from hv_connector import audit
+from hv_connector.store import audit
 from hv_connector.errors import ConfigError, CpomsRejected, CpomsUnavailable, HvcError, InputError, RefusedError
 from hv_connector.models import ReportKind, Visit
 from hv_connector.plugins import Policies
-from hv_connector.report import AUTHORISED, Decision, VisitReport, build_reports, revise
+from hv_connector.outbox.report import AUTHORISED, Decision, VisitReport, build_reports, revise
 from hv_connector.store import Store
 from hv_connector.store.schema import acknowledgements, outbox, overrides, staff, visit_events
 

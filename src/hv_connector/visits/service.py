@@ -3,7 +3,7 @@
 Every action (:meth:`VisitService.authorise`, :meth:`~VisitService.sign_out` …)
 runs in ONE transaction that
 
-1. loads the visit and asks :mod:`hv_connector.lifecycle` whether the action is
+1. loads the visit and asks :mod:`hv_connector.visits.lifecycle` whether the action is
    legal in its state (refused: the message says the state, who put it there,
    and what is allowed);
 2. checks the person acting may do it (the school's policy names the authorisers);
@@ -36,10 +36,11 @@ from pydantic import SecretStr
 from sqlalchemy import Connection, RowMapping, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
-from hv_connector import audit, outbox
+from hv_connector.store import audit
+from hv_connector.outbox import queue as outbox
 from hv_connector.clock import Clock, local
 from hv_connector.errors import InputError, RefusedError
-from hv_connector.lifecycle import FINISHING, STAGES, Action, State, next_state
+from hv_connector.visits.lifecycle import FINISHING, STAGES, Action, State, next_state
 from hv_connector.models import (
     Finding,
     PupilRef,
@@ -52,7 +53,7 @@ from hv_connector.models import (
     VisitOutcome,
 )
 from hv_connector.plugins import Policies
-from hv_connector.settings import Settings
+from hv_connector.config.settings import Settings
 from hv_connector.store import Store
 from hv_connector.store.schema import (
     acknowledgements,
@@ -62,7 +63,7 @@ from hv_connector.store.schema import (
     visit_events,
     visits,
 )
-from hv_connector.visit_input import (
+from hv_connector.visits.input import (
     build_request,
     check_reason,
     check_times,
@@ -334,7 +335,7 @@ class VisitService:
     # --- the actions -----------------------------------------------------------------------
 
     def request(self, document: Mapping[str, Any], *, by: str) -> ActionResult:
-        """Ask for a visit; ``document`` is a request (see :mod:`hv_connector.visit_input`).
+        """Ask for a visit; ``document`` is a request (see :mod:`hv_connector.visits.input`).
 
         :class:`InputError` names the field when the school, pupil, reason, times or a
         staff id is wrong; nothing is written then.

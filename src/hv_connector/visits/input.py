@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from hv_connector.errors import InputError
 from hv_connector.models import CheckIn, PupilRef, Reason, StaffMember, Visit, VisitOutcome
-from hv_connector.visitfile import describe_validation_error
+from hv_connector.visits.files import describe_validation_error
 
 PAST_GRACE = timedelta(minutes=5)
 """How far in the past a planned start may be (typing takes time) before it must be a record of a past visit."""

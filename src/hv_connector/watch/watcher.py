@@ -8,7 +8,7 @@ One :meth:`Watch.tick` does, in order:
    queues every visit that is out.
 2. **Look at what is due.** Only queue rows with ``due_at <= now`` are read
    (an index range), so a tick costs what is due, not what is stored. For each
-   visit, :func:`hv_connector.schedule.assess` says, from state alone, which
+   visit, :func:`hv_connector.watch.schedule.assess` says, from state alone, which
    events are due, which open ones no longer apply, and when to look again.
 3. **Move the visit on first** (overdue, escalated) through the lifecycle
    (audited). A crash after this leaves a ``visit_events`` row, so the visit is
@@ -41,14 +41,15 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from hv_connector import audit, outbox
+from hv_connector.store import audit
+from hv_connector.outbox import queue as outbox
 from hv_connector.clock import Clock
 from hv_connector.errors import RefusedError
 from hv_connector.models import CheckInPlan, EscalationStep, StaffMember, Visit
-from hv_connector.notify import Notice, Notifier, Recipient, load_notifiers
+from hv_connector.watch.notify import Notice, Notifier, Recipient, load_notifiers
 from hv_connector.plugins import Policies, merged_registry
 from hv_connector.runtime import Runtime
-from hv_connector.schedule import (
+from hv_connector.watch.schedule import (
     VISITING_STAFF,
     Assessment,
     DueEvent,
@@ -65,9 +66,9 @@ from hv_connector.store.schema import (
     visits,
     watch_queue,
 )
-from hv_connector.visits import WATCH, VisitService
+from hv_connector.visits.service import WATCH, VisitService
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("hv_connector.watch")
 
 LIVE_STATES = ("signed-out", "overdue", "escalated")
 """Visits that are out: the watch looks after these."""
@@ -152,7 +153,7 @@ class Watch:
     :param policies: each school's policy (check-in plan, escalation chain).
     :param service: the visit lifecycle (the watch moves visits through it, audited).
     :param staff: school id → staff id → member: who each role reaches.
-    :param notifiers: how events reach people (see :mod:`hv_connector.notify`).
+    :param notifiers: how events reach people (see :mod:`hv_connector.watch.notify`).
     :param clock: what time it is.
     """
 
