@@ -41,7 +41,8 @@ from hv_connector.plugins import Policies, build_plugin_manager  # noqa: E402
 from hv_connector.store import Store  # noqa: E402
 from hv_connector.store.schema import pupils, visit_events, visits  # noqa: E402
 from hv_connector.testing import base_visit, staff  # noqa: E402
-from hv_connector.visits.service import Directory, VisitService  # noqa: E402
+from hv_connector.visits.service import VisitService  # noqa: E402
+from hv_connector.visits.directory import Directory
 from hv_connector.watch.watcher import Watch  # noqa: E402
 
 SCHOOLS = ("birchwood", "hexthorpe", "potton", "st-edwards", "washwood-heath")

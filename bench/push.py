@@ -37,7 +37,8 @@ sys.path.insert(0, str(ROOT))
 from hvc_fixtures.data import SCHOOLS as DEMO_SCHOOLS, Dataset  # noqa: E402
 from hvc_fixtures.serve import RunningServer, serve_in_subprocess  # noqa: E402
 
-from hv_connector.outbox.queue import Pusher, enqueue_visit_report, open_sinks  # noqa: E402
+from hv_connector.outbox.queue import enqueue_visit_report, open_sinks  # noqa: E402
+from hv_connector.outbox.push import Pusher
 from hv_connector.plugins import build_plugin_manager, merged_registry  # noqa: E402
 from hv_connector.config.settings import load_settings  # noqa: E402
 from hv_connector.store import Store  # noqa: E402

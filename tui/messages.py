@@ -16,7 +16,7 @@ from textual.message import Message
 from hv_connector.read import queries
 from hv_connector.watch.escalations import BoardRow
 from hv_connector.outbox.queue import OutboxRecord
-from hv_connector.visits.service import ActionResult
+from hv_connector.visits.records import ActionResult
 
 
 @dataclass

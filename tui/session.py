@@ -31,7 +31,8 @@ from hv_connector.models import (
     VisitOutcome,
 )
 from hv_connector.visits.input import build_request
-from hv_connector.visits.service import ActionResult, Standing, VisitRecord, VisitService
+from hv_connector.visits.service import VisitService
+from hv_connector.visits.records import ActionResult, Standing, VisitRecord
 
 
 @dataclass(frozen=True)

@@ -16,15 +16,9 @@ from sqlalchemy import insert, select, update
 from hv_connector.store import audit
 from hv_connector.errors import ConfigError, CpomsRejected, CpomsUnavailable, RefusedError
 from hv_connector.models import Visit
-from hv_connector.outbox.queue import (
-    Delivery,
-    Pusher,
-    enqueue_visit_report,
-    get_record,
-    idempotency_key,
-    list_records,
-    retry,
-)
+from hv_connector.outbox.queue import enqueue_visit_report, get_record, idempotency_key, list_records, retry
+from hv_connector.outbox.push import Pusher
+from hv_connector.outbox.sinks import Delivery
 from hv_connector.plugins import Policies
 from hv_connector.outbox.report import VisitReport
 from hv_connector.store import Store

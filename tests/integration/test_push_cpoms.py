@@ -17,7 +17,8 @@ from pydantic import SecretStr
 from hv_connector.builtin.cpoms_sink import CpomsSink
 from hv_connector.cli import main
 from hv_connector.clients.cpoms import CpomsClient
-from hv_connector.outbox.queue import Pusher, list_records
+from hv_connector.outbox.queue import list_records
+from hv_connector.outbox.push import Pusher
 from hv_connector.store import Store
 
 from tests.cpomskit import demo_visit, kit_policies, queue, write_config

@@ -22,7 +22,8 @@ from hv_connector.plugins import Policies, build_plugin_manager
 from hv_connector.store import Store
 from hv_connector.store.schema import outbox, pupil_attendance, pupils, quarantine, sync_runs
 from hv_connector.testing import staff
-from hv_connector.visits.service import Directory, VisitService
+from hv_connector.visits.service import VisitService
+from hv_connector.visits.directory import Directory
 from hv_connector.watch.watcher import Watch
 
 NOW = at_london(date(2026, 11, 23), time(8, 0))

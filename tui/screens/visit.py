@@ -21,7 +21,7 @@ from textual.widgets import Footer, Header, Static
 from hv_connector.clock import local
 from hv_connector.errors import InputError
 from hv_connector.models import Severity, Stage
-from hv_connector.visits.service import ActionResult
+from hv_connector.visits.records import ActionResult
 
 
 def _when(moment: object) -> str:

@@ -23,9 +23,10 @@ from hv_connector.clients.cpoms import (
     StudentRef,
 )
 from hv_connector.errors import ConfigError, CpomsRejected
-from hv_connector.outbox.queue import Delivery
+from hv_connector.outbox.sinks import Delivery
 from hv_connector.outbox.report import Person, VisitReport
-from hv_connector.config.settings import SchoolSettings, Settings, setting_fix
+from hv_connector.config.settings import SchoolSettings, Settings
+from hv_connector.config.messages import setting_fix
 
 
 def _staff(people: tuple[Person, ...] | list[Person]) -> list[StaffRef]:

@@ -17,7 +17,7 @@ from hv_connector.models import Finding, Stage
 from hv_connector.runtime import Runtime
 
 if TYPE_CHECKING:
-    from hv_connector.visits.service import Standing
+    from hv_connector.visits.records import Standing
 
 
 HELP = """hv-connector: safe, well-recorded school home visits.

@@ -11,7 +11,9 @@ from typing import Any
 
 import click
 
+from hv_connector.outbox.push import DEFAULT_LEASE, Outcome, Pusher
 from hv_connector.outbox import queue as outbox
+from hv_connector.outbox.sinks import open_sinks
 from hv_connector.cli.common import cli, emit_json, runtime
 from hv_connector.clock import local
 from hv_connector.errors import InputError
@@ -49,7 +51,7 @@ class _Progress:
         elif not self.tty:
             click.echo(f"pushing {total} due record(s) to CPOMS")
 
-    def __call__(self, item: outbox.Outcome) -> None:
+    def __call__(self, item: Outcome) -> None:
         if self.bar is not None:
             self.bar.update(1)
             return
@@ -69,7 +71,7 @@ class _Progress:
               help="Also send records still waiting out a back-off (e.g. once CPOMS is back).")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True,
               help="Records in flight at once; each school's token also keeps to its requests_per_second.")
-@click.option("--lease", type=click.FloatRange(0.1), default=outbox.DEFAULT_LEASE.total_seconds(), show_default=True,
+@click.option("--lease", type=click.FloatRange(0.1), default=DEFAULT_LEASE.total_seconds(), show_default=True,
               help="Seconds a claimed record is held before another push may take it over.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
@@ -78,8 +80,8 @@ def push(ctx: click.Context, school: str | None, concerns_only: bool, ignore_bac
     rt = runtime(ctx)
     if school is not None:
         rt.school(school)
-    sink_for = outbox.open_sinks(rt.settings, merged_registry(rt.pm, "report_sinks"), rt.settings.schools)
-    pusher = outbox.Pusher(rt.store, sink_for, now=rt.clock.now, concurrency=concurrency,
+    sink_for = open_sinks(rt.settings, merged_registry(rt.pm, "report_sinks"), rt.settings.schools)
+    pusher = Pusher(rt.store, sink_for, now=rt.clock.now, concurrency=concurrency,
                            lease=timedelta(seconds=lease))
     due = pusher.due(school=school, concerns_only=concerns_only, ignore_backoff=ignore_backoff)
     progress = _Progress(len(due)) if not as_json else None

@@ -24,7 +24,8 @@ from hv_connector.clock import local
 from hv_connector.errors import ConfigError
 from hv_connector.plugins import merged_registry
 from hv_connector.runtime import Runtime
-from hv_connector.config.settings import SchoolSettings, setting_fix
+from hv_connector.config.settings import SchoolSettings
+from hv_connector.config.messages import setting_fix
 from hv_connector.sync.pipeline import MisAdapter, Progress as SyncProgress, SchoolResult, sync_schools
 from hv_connector.sync.store import last_runs, open_quarantine
 

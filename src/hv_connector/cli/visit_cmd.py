@@ -21,7 +21,8 @@ from hv_connector.errors import InputError
 from hv_connector.visits.lifecycle import State, describe_allowed
 from hv_connector.models import Visit
 from hv_connector.visits.input import parse_outcome
-from hv_connector.visits.service import ActionResult, VisitEvent, VisitRecord, VisitService
+from hv_connector.visits.service import VisitService
+from hv_connector.visits.records import ActionResult, VisitEvent, VisitRecord
 
 STATES = [s.value for s in State]
 CHECK_IN_KINDS = ["office-call", "staff-call", "arrived", "left-home", "home-safe", "interruption"]

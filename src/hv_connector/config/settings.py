@@ -13,12 +13,8 @@ safe to show. Every error names the setting, where to set it, and what to do.
 
 from __future__ import annotations
 
-import os
-import stat
-import tomllib
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -30,24 +26,24 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
-    ValidationError,
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from hv_connector.errors import ConfigError
 from hv_connector.models import StaffMember
 from hv_connector.store.engine import APP_NAME, default_database_url
+
 
 CONFIG_FILE_NAME = "hvc.toml"
 CONFIG_ENV = "HVC_CONFIG"
 ENV_PREFIX = "HVC_"
 REDACTED = "**********"
 
-_config_file: ContextVar[Path | None] = ContextVar("hvc_config_file", default=None)
+reading_file: ContextVar[Path | None] = ContextVar("hvc_config_file", default=None)
 
 
 def default_config_path() -> Path:
@@ -84,7 +80,7 @@ class DatabaseSettings(Section):
     directory) or ``postgresql+psycopg://user@host:5432/db`` for a trust sharing one store."""
 
     def __repr_args__(self) -> Iterator[tuple[str, Any]]:
-        yield "url", _masked_url(self.url)  # a PostgreSQL URL may hold a password
+        yield "url", masked_url(self.url)  # a PostgreSQL URL may hold a password
 
 
 class WondeSettings(Section):
@@ -253,7 +249,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        path = _config_file.get()
+        path = reading_file.get()
         if path is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
         return tuple(sources)
@@ -284,129 +280,16 @@ def _deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, A
 # --- loading ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ConfigSource:
-    """Which file the settings came from, and why that one."""
-
-    path: Path
-    origin: str
-    """``--config``, ``HVC_CONFIG`` or ``default``."""
-
-    @property
-    def exists(self) -> bool:
-        return self.path.is_file()
-
-
-def config_source(path: Path | str | None = None) -> ConfigSource:
-    """The config file to read: ``path`` (``--config``), else ``HVC_CONFIG``, else the default."""
-    if path is not None:
-        return ConfigSource(Path(path).expanduser(), "--config")
-    if os.environ.get(CONFIG_ENV):
-        return ConfigSource(Path(os.environ[CONFIG_ENV]).expanduser(), CONFIG_ENV)
-    return ConfigSource(default_config_path(), "default")
-
-
-def load_settings(path: Path | str | None = None) -> Settings:
-    """Read the settings: environment over the TOML file over the defaults.
-
-    :param path: the file ``--config`` names (default: ``HVC_CONFIG``, else ``hvc.toml`` in the config dir).
-    :raises ConfigError: the file is missing (when named), unreadable or not TOML, or a setting is wrong;
-        the message names every wrong setting and how to fix it, and never echoes a value.
-    """
-    source = config_source(path)
-    if source.origin != "default" and not source.exists:
-        raise ConfigError(f"config file {source.path} (from {source.origin}) does not exist: create it or fix the path")
-    if source.exists:
-        try:
-            tomllib.loads(source.path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read config file {source.path}: {exc}; check its permissions") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config file {source.path} is not valid TOML ({exc}); fix that line") from None
-    token = _config_file.set(source.path if source.exists else None)
-    try:
-        return Settings()
-    except ValidationError as exc:
-        raise ConfigError(describe_errors(exc, source.path)) from None
-    finally:
-        _config_file.reset(token)
-
-
 # --- messages that name the setting and the fix ----------------------------------------------------
-
-
-def _dotted(loc: tuple[Any, ...], schools: list[str]) -> list[str]:
-    parts = [str(p) for p in loc]
-    if len(parts) >= 2 and parts[0] == "schools" and parts[1].isdigit() and int(parts[1]) < len(schools):
-        parts[1] = schools[int(parts[1])]
-    return parts
-
-
-def setting_fix(parts: list[str], file: Path | str = CONFIG_FILE_NAME) -> str:
-    """How to set the setting at ``parts`` (e.g. ``["wonde", "token"]``): its variable and its place in the file."""
-    name = Path(file).name
-    key = parts[-1]
-    entry = next((i for i, part in enumerate(parts[:-1]) if part.isdigit()), None)
-    if entry is not None:  # an entry of an array of tables, e.g. the 2nd [[staff.potton]]
-        where = f"`{key}` in entry {int(parts[entry]) + 1} of [[{'.'.join(parts[:entry])}]] in {name}"
-    elif len(parts) > 1:
-        where = f"`{key}` under [{'.'.join(parts[:-1])}] in {name}"
-    else:
-        where = f"`{key}` at the top of {name}"
-    if parts[0] in ("schools", "staff") and len(parts) > 2:
-        return f"set {where}"
-    return f"export {ENV_PREFIX}{'__'.join(parts).upper()} or set {where}"
-
-
-def describe_errors(exc: ValidationError, file: Path | str = CONFIG_FILE_NAME) -> str:
-    """One line per wrong setting: where it is, what is wrong, how to fix it. Values are never shown."""
-    schools = _raw_school_ids()
-    lines = []
-    for error in exc.errors(include_input=False, include_url=False):
-        parts = _dotted(tuple(error["loc"]), schools) or ["settings"]
-        message = error["msg"].removeprefix("Value error, ")
-        message = message[:1].lower() + message[1:]
-        fix = setting_fix(parts, file)
-        if error["type"] == "missing":
-            message = "is not set"
-        elif error["type"] == "extra_forbidden":
-            message, fix = "is not a setting hv-connector knows", f"remove it or correct the spelling in {Path(file).name}"
-        lines.append(f"{display_path(parts)} {message}: {fix}")
-    return "invalid settings:\n  " + "\n  ".join(lines)
-
-
-def display_path(parts: list[str]) -> str:
-    """``staff.potton[2].roles`` for ``["staff", "potton", "1", "roles"]`` (entries count from 1)."""
-    shown = ""
-    for part in parts:
-        shown += f"[{int(part) + 1}]" if part.isdigit() else (f".{part}" if shown else part)
-    return shown
-
-
-def _raw_school_ids() -> list[str]:
-    path = _config_file.get()
-    if path is None:
-        return []
-    try:
-        schools = tomllib.loads(path.read_text(encoding="utf-8")).get("schools", {})
-    except (OSError, tomllib.TOMLDecodeError):
-        return []
-    return list(schools) if isinstance(schools, dict) else [str(s.get("id", i)) for i, s in enumerate(schools)]
 
 
 # --- showing settings safely -----------------------------------------------------------------------
 
 
-def redacted(settings: Settings) -> dict[str, Any]:
-    """The settings as JSON values, every secret shown as ``**********`` (the database password too)."""
-    shown = _redact(settings)
-    shown["database"]["url"] = _masked_url(settings.database.url)
-    # Keyed by id, as hvc.toml writes them ([schools.potton]).
-    shown["schools"] = {school.pop("id"): school for school in shown["schools"]}
-    return shown
+# --- config check ----------------------------------------------------------------------------------
 
 
-def _masked_url(url: str) -> str:
+def masked_url(url: str) -> str:
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -416,119 +299,9 @@ def _masked_url(url: str) -> str:
     return parsed.render_as_string(hide_password=True).replace(":***@", f":{REDACTED}@", 1)
 
 
-def _url_password(url: str) -> str | None:
+def url_password(url: str) -> str | None:
     try:
         password = make_url(url).password
     except ArgumentError:
         return None
     return str(password) if password else None
-
-
-def _redact(value: Any) -> Any:
-    if isinstance(value, SecretStr):
-        return REDACTED
-    if isinstance(value, BaseModel):
-        return {name: _redact(getattr(value, name)) for name in (*type(value).model_fields, *(value.model_extra or {}))}
-    if isinstance(value, Mapping):
-        return {str(k): _redact(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_redact(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
-def secret_values(settings: Settings) -> Iterator[str]:
-    """Every secret's value (for tests and log filters that must prove none leaks)."""
-    password = _url_password(settings.database.url)
-    if password:
-        yield password
-    stack: list[Any] = [settings]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, SecretStr):
-            if value.get_secret_value():
-                yield value.get_secret_value()
-        elif isinstance(value, BaseModel):
-            stack.extend(getattr(value, name) for name in type(value).model_fields)
-        elif isinstance(value, Mapping):
-            stack.extend(value.values())
-        elif isinstance(value, (list, tuple)):
-            stack.extend(value)
-
-
-# --- config check ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing ``hvc config check`` found wrong: the setting and what to do."""
-
-    setting: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.setting}: {self.message}"
-
-
-def problems(settings: Settings, source: ConfigSource) -> list[Problem]:
-    """What stops the configured schools from syncing, pushing or being watched. Plugins are checked by the CLI."""
-    found: list[Problem] = []
-    file = source.path.name
-    if not settings.schools:
-        where = f"in {source.path}" if source.exists else f"in {source.path} (it does not exist yet)"
-        found.append(Problem(
-            "schools",
-            f"no school is configured: add a [schools.ID] table with `name` and `policy` {where}; "
-            "see \"Configure for a school\" in the README",
-        ))
-    syncing = [s.id for s in settings.schools if s.mis_school_id]
-    if syncing and settings.wonde.token is None:
-        found.append(Problem(
-            "wonde.token",
-            f"HVC_WONDE__TOKEN is not set: export it or add `token` under [wonde] in {file} "
-            f"(school(s) {', '.join(syncing)} sync from Wonde)",
-        ))
-    for school in settings.schools:
-        if school.cpoms is not None and school.cpoms.token is None:
-            found.append(Problem(
-                f"schools.{school.id}.cpoms.token",
-                f"school {school.id}'s CPOMS token is not set: add `token` under [schools.{school.id}.cpoms] in {file}",
-            ))
-        if not settings.staff.get(school.id):
-            found.append(Problem(
-                f"staff.{school.id}",
-                f"school {school.id} has no staff directory, so nobody can request or authorise its visits: "
-                f"add [[staff.{school.id}]] entries (id, name, roles) to {file}",
-            ))
-    configured = {s.id for s in settings.schools}
-    for school_id, members in settings.staff.items():
-        if school_id not in configured:
-            found.append(Problem(
-                f"staff.{school_id}",
-                f"staff are listed for school {school_id!r}, which is not configured: "
-                f"add [schools.{school_id}] or remove [[staff.{school_id}]]",
-            ))
-        ids = [m.id for m in members]
-        for twice in sorted({i for i in ids if ids.count(i) > 1}):
-            found.append(Problem(f"staff.{school_id}", f"staff id {twice!r} appears twice; staff ids must be unique"))
-    if source.exists and _file_holds_secrets(source.path) and stat.S_IMODE(source.path.stat().st_mode) & 0o077:
-        found.append(Problem(
-            "config file",
-            f"{source.path} holds tokens but others can read it: run `chmod 600 {source.path}`",
-        ))
-    return found
-
-
-SECRET_KEYS = frozenset({"token", "password"})
-
-
-def _file_holds_secrets(path: Path) -> bool:
-    def walk(value: Any) -> bool:
-        if isinstance(value, dict):
-            return any((k in SECRET_KEYS and v) or walk(v) for k, v in value.items())
-        return isinstance(value, list) and any(walk(v) for v in value)
-
-    return walk(tomllib.loads(path.read_text(encoding="utf-8")))

@@ -25,75 +25,30 @@ A pusher killed mid-send leaves its claim to expire; the next push asks CPOMS.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Mapping
-from contextlib import AsyncExitStack
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from datetime import datetime
+from typing import Any, Literal
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from hv_connector.store import audit
-from hv_connector.errors import ConfigError, CpomsRejected, CpomsUnavailable, HvcError, InputError, RefusedError
+from hv_connector.errors import InputError, RefusedError
 from hv_connector.models import ReportKind, Visit
 from hv_connector.plugins import Policies
 from hv_connector.outbox.report import AUTHORISED, Decision, VisitReport, build_reports, revise
 from hv_connector.store import Store
 from hv_connector.store.schema import acknowledgements, outbox, overrides, staff, visit_events
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("hv_connector.outbox")
 
 CONCERN, ROUTINE = 0, 1
 """Outbox priorities: a safeguarding concern goes before every routine report."""
 
-DEFAULT_LEASE = timedelta(minutes=5)
-"""How long a claimed record is held before another pusher may take it over (and ask CPOMS first)."""
-
-ACTOR = "hvc push"
-
 
 # --- the sink interface ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """Where a record landed: the remote id, and whether it was there before this push sent it."""
-
-    remote_id: str
-    already_there: bool = False
-    status: str = "recorded"
-    """The remote system's word for it (CPOMS: ``recorded``, or ``tray`` when awaiting a match)."""
-
-
-class ReportSink(Protocol):
-    """Where finished-visit records go: CPOMS by default, any other system by plugin.
-
-    A sink is an async context manager, opened once per push for one school.
-    It raises :class:`~hv_connector.errors.CpomsRejected` for a refusal (the
-    record is parked with the message) and
-    :class:`~hv_connector.errors.CpomsUnavailable` for anything worth trying
-    again (the record waits). Register a factory ``factory(settings, school)``
-    through the ``report_sinks`` hook.
-    """
-
-    async def __aenter__(self) -> ReportSink: ...
-
-    async def __aexit__(self, *exc: object) -> None: ...
-
-    async def find(self, report: VisitReport) -> Delivery | None:
-        """The record already in the remote system under ``report.record_id``, or ``None``."""
-        ...
-
-    async def submit(self, report: VisitReport, idempotency_key: str) -> Delivery:
-        """Send ``report``; the same key must never make a second record."""
-        ...
-
-
-SinkFor = Callable[[str], ReportSink]
-"""Given a school id, a (not yet opened) sink for it; raises ConfigError when the school has none."""
 
 
 # --- writing records ---------------------------------------------------------------------------
@@ -222,7 +177,8 @@ class OutboxRecord:
         return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in data.items()}
 
 
-def _record(row: Any) -> OutboxRecord:
+def record_from_row(row: Any) -> OutboxRecord:
+    """The outbox record in an ``outbox`` row."""
     return OutboxRecord(**{name: row._mapping[name] for name in OutboxRecord.__dataclass_fields__})
 
 
@@ -233,7 +189,7 @@ def list_records(conn: Connection, *, status: str | None = None, school: str | N
         query = query.where(outbox.c.status == status)
     if school is not None:
         query = query.where(outbox.c.school_id == school)
-    return [_record(row) for row in conn.execute(query)]
+    return [record_from_row(row) for row in conn.execute(query)]
 
 
 def get_record(conn: Connection, outbox_id: int) -> OutboxRecord:
@@ -241,7 +197,7 @@ def get_record(conn: Connection, outbox_id: int) -> OutboxRecord:
     row = conn.execute(select(outbox).where(outbox.c.id == outbox_id)).first()
     if row is None:
         raise InputError(f"there is no outbox record {outbox_id}: `hvc outbox list` shows the ids")
-    return _record(row)
+    return record_from_row(row)
 
 
 def counts(conn: Connection) -> dict[str, int]:
@@ -288,273 +244,4 @@ def retry(
 
 # --- pushing -------------------------------------------------------------------------------------
 
-Result = Literal["sent", "already-there", "parked", "waiting"]
 
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one push did with one record."""
-
-    outbox_id: int
-    school_id: str
-    kind: str
-    result: Result
-    remote_id: str | None = None
-    message: str = ""
-
-
-@dataclass
-class PushSummary:
-    """Every record one push touched, by result."""
-
-    outcomes: list[Outcome] = field(default_factory=list)
-    config_errors: list[str] = field(default_factory=list)
-
-    def count(self, result: Result) -> int:
-        return sum(1 for o in self.outcomes if o.result == result)
-
-    @property
-    def exit_code(self) -> int:
-        """0 all delivered; 1 something waits or was parked by this push; 2 a school's CPOMS is misconfigured."""
-        if self.config_errors:
-            return 2
-        return 1 if any(o.result in ("waiting", "parked") for o in self.outcomes) else 0
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            **{r: self.count(r) for r in ("sent", "already-there", "parked", "waiting")},
-            "config_errors": self.config_errors,
-            "records": [o.__dict__ for o in self.outcomes],
-        }
-
-
-def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
-    """How long a record that could not be delivered waits: 30 s doubling per attempt, at most an hour."""
-    wait = min(3600.0, 30.0 * 2 ** max(0, attempts - 1))
-    return timedelta(seconds=max(wait, retry_after or 0.0))
-
-
-def _due(now: datetime, school: str | None, concerns_only: bool, ignore_backoff: bool) -> Any:
-    pending = outbox.c.status == "pending"
-    if not ignore_backoff:
-        pending = and_(pending, or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now))
-    stale = and_(outbox.c.status == "sending", outbox.c.next_attempt_at <= now)
-    query = select(outbox).where(or_(pending, stale))
-    if school is not None:
-        query = query.where(outbox.c.school_id == school)
-    if concerns_only:
-        query = query.where(outbox.c.priority == CONCERN)
-    return query.order_by(outbox.c.priority, outbox.c.created_at, outbox.c.id)
-
-
-@dataclass(frozen=True)
-class _Settlement:
-    """A delivery's result, waiting to be written with others in one transaction."""
-
-    record: OutboxRecord
-    attempt: int
-    values: dict[str, Any]
-    action: str
-    detail: dict[str, Any]
-    outcome: Outcome
-    log_level: int
-    log_message: str
-
-
-class Pusher:
-    """One push run: claims due records and delivers them through each school's sink.
-
-    Claims and results are written in batches (one transaction for up to
-    ``concurrency`` records), so the store's commits do not pace the push. A
-    result not yet written when the process dies leaves its record claimed;
-    the next push asks CPOMS before sending it again.
-
-    :param store: the store.
-    :param sink_for: builds a school's sink (see :data:`SinkFor`).
-    :param now: the clock.
-    :param concurrency: records in flight at once, across schools (each sink also rate-limits its token).
-    :param lease: how long a claim holds before another pusher may take the record over.
-    :param on_outcome: called after each record's result is written (progress bars, log lines).
-    """
-
-    FLUSH_SECONDS = 0.05
-    """Longest a result waits before it is written."""
-
-    def __init__(
-        self,
-        store: Store,
-        sink_for: SinkFor,
-        *,
-        now: Callable[[], datetime],
-        concurrency: int = 8,
-        lease: timedelta = DEFAULT_LEASE,
-        on_outcome: Callable[[Outcome], None] | None = None,
-    ) -> None:
-        self.store, self.sink_for, self.now = store, sink_for, now
-        self.concurrency, self.lease = concurrency, lease
-        self.on_outcome = on_outcome or (lambda _outcome: None)
-
-    def due(self, *, school: str | None = None, concerns_only: bool = False, ignore_backoff: bool = False,
-            limit: int | None = None) -> list[OutboxRecord]:
-        """The records this push would try, in the order it tries them."""
-        query = _due(self.now(), school, concerns_only, ignore_backoff)
-        if limit is not None:
-            query = query.limit(limit)
-        with self.store.connect() as conn:
-            return [_record(row) for row in conn.execute(query)]
-
-    async def run(self, *, school: str | None = None, concerns_only: bool = False,
-                  ignore_backoff: bool = False, limit: int | None = None) -> PushSummary:
-        """Deliver what is due (concerns first, then routine, oldest first)."""
-        summary = PushSummary()
-        records = self.due(school=school, concerns_only=concerns_only, ignore_backoff=ignore_backoff, limit=limit)
-        if not records:
-            return summary
-        async with AsyncExitStack() as stack:
-            sinks: dict[str, ReportSink] = {}
-            for school_id in dict.fromkeys(r.school_id for r in records):
-                sink = await self._open(stack, school_id, summary)
-                if sink is not None:
-                    sinks[school_id] = sink
-            deliverable = [r for r in records if r.school_id in sinks]
-            # Every concern is settled before the first routine report starts.
-            for priority in sorted({r.priority for r in deliverable}):
-                await self._deliver_all([r for r in deliverable if r.priority == priority], sinks, summary)
-        return summary
-
-    async def _open(self, stack: AsyncExitStack, school_id: str, summary: PushSummary) -> ReportSink | None:
-        try:
-            return await stack.enter_async_context(self.sink_for(school_id))
-        except HvcError as exc:
-            # One school's missing token must not hold back another school's concern.
-            summary.config_errors.append(f"school {school_id!r}: {exc}")
-            log.error("cannot push school %s: %s", school_id, exc)
-            return None
-
-    async def _deliver_all(self, records: list[OutboxRecord], sinks: dict[str, ReportSink],
-                           summary: PushSummary) -> None:
-        """Claim a batch while the one before is in flight; deliver; write results in batches."""
-        settled: list[_Settlement] = []
-        gate = asyncio.Semaphore(self.concurrency)
-        tasks: list[asyncio.Task[None]] = []
-
-        async def deliver(record: OutboxRecord, attempt: int) -> None:
-            try:
-                settled.append(await self._deliver(sinks[record.school_id], record, attempt))
-            finally:
-                gate.release()
-
-        async def flusher() -> None:
-            while True:
-                await asyncio.sleep(self.FLUSH_SECONDS)
-                self._write(settled, summary)
-
-        flushing = asyncio.create_task(flusher())
-        try:
-            for start in range(0, len(records), self.concurrency):
-                for record, attempt in self._claim(records[start:start + self.concurrency]):
-                    await gate.acquire()
-                    tasks.append(asyncio.create_task(deliver(record, attempt)))
-            await asyncio.gather(*tasks)
-        finally:
-            flushing.cancel()
-            self._write(settled, summary)
-
-    # -- the store: claims and results, a batch per transaction --
-
-    def _claim(self, records: list[OutboxRecord]) -> list[tuple[OutboxRecord, int]]:
-        """Take each record that is still pending and due (or whose lease lapsed): (record, attempt number)."""
-        now = self.now()
-        takeable = or_(outbox.c.status == "pending", and_(outbox.c.status == "sending", outbox.c.next_attempt_at <= now))
-        taken: list[tuple[OutboxRecord, int]] = []
-        with self.store.begin() as conn:
-            for record in records:
-                claimed = conn.execute(
-                    update(outbox)
-                    .where(outbox.c.id == record.id, outbox.c.attempts == record.attempts, takeable)
-                    .values(status="sending", attempts=record.attempts + 1, next_attempt_at=now + self.lease)
-                ).rowcount
-                if claimed == 1:  # otherwise another pusher has it
-                    taken.append((record, record.attempts + 1))
-        return taken
-
-    def _write(self, settled: list[_Settlement], summary: PushSummary) -> None:
-        """Write the results gathered so far, where our claim still stands, in one transaction."""
-        if not settled:
-            return
-        batch, settled[:] = list(settled), []
-        now = self.now()
-        written: list[_Settlement] = []
-        with self.store.begin() as conn:
-            for item in batch:
-                record = item.record
-                mine = (outbox.c.id == record.id, outbox.c.status == "sending", outbox.c.attempts == item.attempt)
-                if conn.execute(update(outbox).where(*mine).values(**item.values)).rowcount != 1:
-                    continue  # another pusher took the record over after our lease lapsed
-                if item.action:
-                    audit.append(conn, actor=ACTOR, action=item.action, school_id=record.school_id,
-                                 visit_id=record.visit_id, detail={"outbox_id": record.id, "kind": record.kind,
-                                                                   **item.detail}, at=now)
-                written.append(item)
-        for item in written:
-            log.log(item.log_level, item.log_message)
-            summary.outcomes.append(item.outcome)
-            self.on_outcome(item.outcome)
-
-    # -- one record --
-
-    async def _deliver(self, sink: ReportSink, record: OutboxRecord, attempt: int) -> _Settlement:
-        report = record.report
-        where = f"outbox record {record.id} ({record.school_id}, {record.kind})"
-        try:
-            found = await sink.find(report) if attempt > 1 else None
-            delivery = found or await sink.submit(report, record.idempotency_key)
-        except CpomsRejected as exc:
-            reason = str(exc)
-            return _Settlement(record, attempt, {"status": "parked", "last_error": reason, "next_attempt_at": None},
-                               "outbox.parked", {"reason": reason, "details": exc.details},
-                               Outcome(record.id, record.school_id, record.kind, "parked", message=reason),
-                               logging.WARNING, f"parked {where}: {reason}")
-        except CpomsUnavailable as exc:
-            return self._waiting(record, attempt, where, str(exc), exc.retry_after)
-        except Exception as exc:  # a bug or an unforeseen failure must not lose the record
-            log.exception("%s failed unexpectedly", where)
-            return self._waiting(record, attempt, where, f"unexpected {type(exc).__name__}: {exc}", None)
-        already = found is not None or delivery.already_there
-        values = {"status": "sent", "cpoms_id": delivery.remote_id, "sent_at": self.now(), "last_error": None,
-                  "next_attempt_at": None}
-        # Delivery is the machine's doing, kept on the outbox row (sent_at, cpoms_id); the audit log
-        # keeps what people and policies decided: the record queued, parked, retried.
-        return _Settlement(
-            record, attempt, values, "", {},
-            Outcome(record.id, record.school_id, record.kind, "already-there" if already else "sent",
-                    remote_id=delivery.remote_id),
-            logging.INFO,
-            f"{where} {'was already in CPOMS' if already else 'sent'} as CPOMS incident {delivery.remote_id}",
-        )
-
-    def _waiting(self, record: OutboxRecord, attempt: int, where: str, reason: str,
-                 retry_after: float | None) -> _Settlement:
-        retry_at = self.now() + backoff(attempt, retry_after)
-        return _Settlement(record, attempt, {"status": "pending", "last_error": reason, "next_attempt_at": retry_at},
-                           "", {}, Outcome(record.id, record.school_id, record.kind, "waiting", message=reason),
-                           logging.WARNING, f"{where} waits until {retry_at.isoformat(timespec='seconds')}: {reason}")
-
-
-def open_sinks(settings: Any, registry: Mapping[str, Callable[..., ReportSink]], schools: Iterable[Any]) -> SinkFor:
-    """A :data:`SinkFor` that builds each configured school's sink from the ``report_sinks`` registry."""
-    by_id = {school.id: school for school in schools}
-
-    def sink_for(school_id: str) -> ReportSink:
-        school = by_id.get(school_id)
-        if school is None:
-            raise ConfigError(f"school {school_id!r} has outbox records but is not configured: add it under "
-                              "[schools] in hvc.toml")
-        name = getattr(getattr(school, "cpoms", None), "sink", None) or "cpoms"
-        factory = registry.get(name)
-        if factory is None:
-            raise ConfigError(f"school {school_id!r} uses report sink {name!r}, which no installed plugin provides "
-                              f"(installed: {', '.join(sorted(registry)) or 'none'})")
-        return factory(settings, school)
-
-    return sink_for

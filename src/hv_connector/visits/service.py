@@ -28,12 +28,10 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import SecretStr
-from sqlalchemy import Connection, RowMapping, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
 from hv_connector.store import audit
@@ -53,7 +51,6 @@ from hv_connector.models import (
     VisitOutcome,
 )
 from hv_connector.plugins import Policies
-from hv_connector.config.settings import Settings
 from hv_connector.store import Store
 from hv_connector.store.schema import (
     acknowledgements,
@@ -72,15 +69,21 @@ from hv_connector.visits.input import (
     pupil_id,
     resolve_member,
 )
+from hv_connector.visits.directory import OFFICE_ROLES, WATCH, Directory
+from hv_connector.visits.records import (
+    ActionResult,
+    Decision,
+    Standing,
+    VisitEvent,
+    VisitRecord,
+    read_decisions,
+    read_events,
+    record_from_row,
+)
 
 if TYPE_CHECKING:
     from hv_connector.runtime import Runtime
 
-OFFICE_ROLES = frozenset({"office", "office-manager"})
-"""Roles that keep the visit log: they sign staff out and in, take check-ins and may see the code word."""
-
-WATCH = "system:watch"
-"""The actor the watch acts as when the clock moves a visit on."""
 
 GATED_BEFORE_LEAVING = (Action.AUTHORISE, Action.DECLINE, Action.OVERRIDE, Action.ACK, Action.SIGN_OUT)
 """Actions that look at every finding up to sign-out: everything that must be settled before staff leave."""
@@ -93,117 +96,7 @@ _RETRYABLE_SQLSTATES = ("40001", "40P01")
 # --- what the service needs to know about schools ------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Directory:
-    """The configured schools: each one's staff directory and its policy options.
-
-    :param staff: school id → staff id → member.
-    :param options: school id → the options its policy rules read (e.g. ``evening_from``).
-    """
-
-    staff: Mapping[str, Mapping[str, StaffMember]]
-    options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Directory:
-        """Every configured school (with or without staff yet), its directory and its options."""
-        return cls(staff={school.id: settings.staff_of(school.id) for school in settings.schools},
-                   options={school.id: dict(school.options) for school in settings.schools})
-
-    def schools(self) -> list[str]:
-        """The configured school ids."""
-        return sorted(self.staff)
-
-    def member(self, school_id: str, staff_id: str) -> StaffMember | None:
-        """The school's directory entry for ``staff_id``, if any."""
-        return self.staff.get(school_id, {}).get(staff_id)
-
-    def schools_of(self, staff_id: str) -> list[str]:
-        """The schools whose directory holds ``staff_id``; :class:`InputError` when none does."""
-        schools = [school for school in self.schools() if self.member(school, staff_id)]
-        if not schools:
-            raise InputError(f"--as: {staff_id!r} is not in any school's staff directory; use a directory id "
-                             "(`hvc config show` lists them)")
-        return schools
-
-    def name(self, school_id: str, staff_id: str) -> str:
-        """"Jo Smith" for a directory id, "the watch" for the watch, or the id itself when the person has left."""
-        if staff_id == WATCH:
-            return "the watch"
-        member = self.member(school_id, staff_id)
-        return member.name if member else staff_id
-
-
 # --- what the service hands back ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class VisitRecord:
-    """A visit as stored: its state and lock version, and the visit (code word attached, never shown)."""
-
-    id: str
-    school: str
-    state: State
-    version: int
-    visit: Visit
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
-class VisitEvent:
-    """One row of a visit's history: who did what, from which state to which, and the findings then."""
-
-    id: int
-    at: datetime
-    actor: str
-    event: str
-    from_state: State | None
-    to_state: State | None
-    stage: Stage | None
-    findings: list[Finding]
-    note: str | None
-
-
-@dataclass(frozen=True)
-class Decision:
-    """An override or acknowledgement of one rule on one visit."""
-
-    rule_id: str
-    by: str
-    at: datetime
-    text: str
-    """The override's reason, or the acknowledgement's note."""
-
-
-@dataclass(frozen=True)
-class Standing:
-    """Where a visit stands against its policy before staff leave: findings, overrides, acknowledgements."""
-
-    findings: list[Finding]
-    overrides: list[Decision]
-    acknowledgements: list[Decision]
-
-    def blocks(self, upto: Stage = Stage.SIGN_OUT) -> list[Finding]:
-        """Blocks at stages up to ``upto`` that no authoriser has overridden."""
-        done = {o.rule_id for o in self.overrides}
-        return [f for f in self.findings if f.severity is Severity.BLOCK and f.stage.order <= upto.order
-                and f.rule_id not in done]
-
-    def unacknowledged(self) -> list[Finding]:
-        """Warnings up to sign-out that no authoriser has acknowledged."""
-        done = {a.rule_id for a in self.acknowledgements}
-        return [f for f in self.findings if f.severity is Severity.WARN and f.stage.order <= Stage.SIGN_OUT.order
-                and f.rule_id not in done]
-
-
-@dataclass(frozen=True)
-class ActionResult:
-    """What an action did: the visit after it, the findings stored with it, and its event."""
-
-    record: VisitRecord
-    findings: list[Finding]
-    event: str
 
 
 class _Conflict(Exception):
@@ -289,13 +182,13 @@ class VisitService:
         if limit is not None:
             query = query.limit(limit)
         with self.store.connect() as conn:
-            return [_record(row) for row in conn.execute(query).mappings()]
+            return [record_from_row(row) for row in conn.execute(query).mappings()]
 
     def events(self, visit_id: str) -> list[VisitEvent]:
         """The visit's history, oldest first."""
         with self.store.connect() as conn:
             self._load(conn, visit_id)
-            return _events(conn, visit_id)
+            return read_events(conn, visit_id)
 
     def standing(self, visit_id: str) -> Standing:
         """The visit's findings up to sign-out now, with its overrides and acknowledgements."""
@@ -303,14 +196,14 @@ class VisitService:
             record = self._load(conn, visit_id)
             now = self.clock.now()
             findings = self._judge(record.visit, None, now, Stage.SIGN_OUT)
-            return Standing(findings, _decisions(conn, overrides, record.id, "reason"),
-                            _decisions(conn, acknowledgements, record.id, "note"))
+            return Standing(findings, read_decisions(conn, overrides, record.id, "reason"),
+                            read_decisions(conn, acknowledgements, record.id, "note"))
 
     def decisions(self, visit_id: str) -> Standing:
         """The visit's overrides and acknowledgements, with ``findings`` left empty (cheap: no policy call)."""
         with self.store.connect() as conn:
-            return Standing([], _decisions(conn, overrides, visit_id, "reason"),
-                            _decisions(conn, acknowledgements, visit_id, "note"))
+            return Standing([], read_decisions(conn, overrides, visit_id, "reason"),
+                            read_decisions(conn, acknowledgements, visit_id, "note"))
 
     def authoriser_roles(self, visit: Visit) -> list[str]:
         """The roles the school's policy lets authorise ``visit`` (and override its blocks)."""
@@ -393,7 +286,7 @@ class VisitService:
         reason = _required(reason, "--reason", f"write why {rule_id} may be overridden")
 
         def gate(conn: Connection, record: VisitRecord, findings: list[Finding]) -> None:
-            standing = Standing(findings, _decisions(conn, overrides, record.id, "reason"), [])
+            standing = Standing(findings, read_decisions(conn, overrides, record.id, "reason"), [])
             blocks = {f.rule_id for f in standing.blocks()}
             if rule_id not in blocks:
                 raise InputError(
@@ -610,8 +503,8 @@ class VisitService:
                           *, upto: Stage, acked: Sequence[str] = ()) -> None:
         now = self.clock.now()
         given = [Decision(rule_id, "", now, "") for rule_id in acked]
-        standing = Standing(findings, _decisions(conn, overrides, record.id, "reason"),
-                            _decisions(conn, acknowledgements, record.id, "note") + given)
+        standing = Standing(findings, read_decisions(conn, overrides, record.id, "reason"),
+                            read_decisions(conn, acknowledgements, record.id, "note") + given)
         blocks, warns = standing.blocks(upto), standing.unacknowledged()
         if not blocks and not warns:
             return
@@ -654,7 +547,7 @@ class VisitService:
         row = conn.execute(select(visits).where(visits.c.id == visit_id)).mappings().one_or_none()
         if row is None:
             raise InputError(f"visit: there is no visit {visit_id!r} (`hvc visit list` shows them)")
-        return _record(row)
+        return record_from_row(row)
 
     def _last_words(self, conn: Connection, record: VisitRecord) -> str:
         """"by Jo Smith at 10:02 on 23 Nov": who moved the visit into its state."""
@@ -759,36 +652,6 @@ def _columns(visit: Visit) -> dict[str, Any]:
         "staff_ids": [s.id for s in visit.staff],
         "data": data,
     }
-
-
-def _record(row: RowMapping) -> VisitRecord:
-    data = dict(row["data"])
-    if row["code_word"] is not None and data.get("risk_assessment") is not None:
-        data["risk_assessment"] = {**data["risk_assessment"], "code_word": SecretStr(row["code_word"])}
-    return VisitRecord(
-        id=row["id"], school=row["school_id"], state=State(row["state"]), version=row["version"],
-        visit=Visit.model_validate(data), created_at=row["created_at"], updated_at=row["updated_at"],
-    )
-
-
-def _events(conn: Connection, visit_id: str) -> list[VisitEvent]:
-    rows = conn.execute(select(visit_events).where(visit_events.c.visit_id == visit_id)
-                        .order_by(visit_events.c.id)).mappings()
-    return [
-        VisitEvent(
-            id=row["id"], at=row["at"], actor=row["actor"], event=row["event"],
-            from_state=State(row["from_state"]) if row["from_state"] else None,
-            to_state=State(row["to_state"]) if row["to_state"] else None,
-            stage=Stage(row["stage"]) if row["stage"] else None,
-            findings=[Finding.model_validate(f) for f in row["findings"] or []], note=row["note"],
-        )
-        for row in rows
-    ]
-
-
-def _decisions(conn: Connection, table: Any, visit_id: str, text_column: str) -> list[Decision]:
-    rows = conn.execute(select(table).where(table.c.visit_id == visit_id).order_by(table.c.id)).mappings()
-    return [Decision(row["rule_id"], row["by"], row["at"], row[text_column] or "") for row in rows]
 
 
 def _check_warnings(record: VisitRecord, findings: list[Finding], rule_ids: Sequence[str]) -> None:

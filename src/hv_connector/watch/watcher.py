@@ -42,7 +42,8 @@ from sqlalchemy import Connection, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hv_connector.store import audit
-from hv_connector.outbox import queue as outbox
+from hv_connector.outbox.push import Pusher
+from hv_connector.outbox.sinks import open_sinks
 from hv_connector.clock import Clock
 from hv_connector.errors import RefusedError
 from hv_connector.models import CheckInPlan, EscalationStep, StaffMember, Visit
@@ -66,7 +67,8 @@ from hv_connector.store.schema import (
     visits,
     watch_queue,
 )
-from hv_connector.visits.service import WATCH, VisitService
+from hv_connector.visits.service import VisitService
+from hv_connector.visits.directory import WATCH
 
 log = logging.getLogger("hv_connector.watch")
 
@@ -551,8 +553,8 @@ def concern_pusher(rt: Runtime) -> Callable[[], None] | None:
     """Push due safeguarding concerns to CPOMS (what ``hvc push --concerns-only`` does), if any school has CPOMS."""
     if not any(school.cpoms for school in rt.settings.schools):
         return None
-    sink_for = outbox.open_sinks(rt.settings, merged_registry(rt.pm, "report_sinks"), rt.settings.schools)
-    pusher = outbox.Pusher(rt.store, sink_for, now=rt.clock.now)
+    sink_for = open_sinks(rt.settings, merged_registry(rt.pm, "report_sinks"), rt.settings.schools)
+    pusher = Pusher(rt.store, sink_for, now=rt.clock.now)
 
     def push() -> None:
         if pusher.due(concerns_only=True, limit=1):

@@ -18,7 +18,7 @@ from hv_connector.models import StaffMember
 from hv_connector.store import Store
 from hv_connector.store.schema import pupil_attendance, pupils
 from hv_connector.testing import staff
-from hv_connector.visits.service import Directory
+from hv_connector.visits.directory import Directory
 
 NOW = at_london(date(2026, 11, 23), time(8, 0))
 START = at_london(date(2026, 11, 23), time(10, 0))

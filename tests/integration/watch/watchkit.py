@@ -24,7 +24,8 @@ from hv_connector.plugins import Policies, build_plugin_manager
 from hv_connector.store import Store
 from hv_connector.store.schema import visit_events, visits
 from hv_connector.testing import base_visit, staff
-from hv_connector.visits.service import Directory, VisitService
+from hv_connector.visits.service import VisitService
+from hv_connector.visits.directory import Directory
 from hv_connector.watch.watcher import Watch
 
 SCHOOL = "potton"

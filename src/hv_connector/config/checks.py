@@ -1,0 +1,132 @@
+"""Showing settings safely (secrets redacted) and what ``hvc config check`` reports as wrong."""
+
+from __future__ import annotations
+
+import stat
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, SecretStr
+
+from hv_connector.config.loading import ConfigSource
+from hv_connector.config.settings import REDACTED, Settings, masked_url, url_password
+
+
+def redacted(settings: Settings) -> dict[str, Any]:
+    """The settings as JSON values, every secret shown as ``**********`` (the database password too)."""
+    shown = _redact(settings)
+    shown["database"]["url"] = masked_url(settings.database.url)
+    # Keyed by id, as hvc.toml writes them ([schools.potton]).
+    shown["schools"] = {school.pop("id"): school for school in shown["schools"]}
+    return shown
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, SecretStr):
+        return REDACTED
+    if isinstance(value, BaseModel):
+        return {name: _redact(getattr(value, name)) for name in (*type(value).model_fields, *(value.model_extra or {}))}
+    if isinstance(value, Mapping):
+        return {str(k): _redact(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_redact(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def secret_values(settings: Settings) -> Iterator[str]:
+    """Every secret's value (for tests and log filters that must prove none leaks)."""
+    password = url_password(settings.database.url)
+    if password:
+        yield password
+    stack: list[Any] = [settings]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, SecretStr):
+            if value.get_secret_value():
+                yield value.get_secret_value()
+        elif isinstance(value, BaseModel):
+            stack.extend(getattr(value, name) for name in type(value).model_fields)
+        elif isinstance(value, Mapping):
+            stack.extend(value.values())
+        elif isinstance(value, (list, tuple)):
+            stack.extend(value)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing ``hvc config check`` found wrong: the setting and what to do."""
+
+    setting: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.setting}: {self.message}"
+
+
+def problems(settings: Settings, source: ConfigSource) -> list[Problem]:
+    """What stops the configured schools from syncing, pushing or being watched. Plugins are checked by the CLI."""
+    found: list[Problem] = []
+    file = source.path.name
+    if not settings.schools:
+        where = f"in {source.path}" if source.exists else f"in {source.path} (it does not exist yet)"
+        found.append(Problem(
+            "schools",
+            f"no school is configured: add a [schools.ID] table with `name` and `policy` {where}; "
+            "see \"Configure for a school\" in the README",
+        ))
+    syncing = [s.id for s in settings.schools if s.mis_school_id]
+    if syncing and settings.wonde.token is None:
+        found.append(Problem(
+            "wonde.token",
+            f"HVC_WONDE__TOKEN is not set: export it or add `token` under [wonde] in {file} "
+            f"(school(s) {', '.join(syncing)} sync from Wonde)",
+        ))
+    for school in settings.schools:
+        if school.cpoms is not None and school.cpoms.token is None:
+            found.append(Problem(
+                f"schools.{school.id}.cpoms.token",
+                f"school {school.id}'s CPOMS token is not set: add `token` under [schools.{school.id}.cpoms] in {file}",
+            ))
+        if not settings.staff.get(school.id):
+            found.append(Problem(
+                f"staff.{school.id}",
+                f"school {school.id} has no staff directory, so nobody can request or authorise its visits: "
+                f"add [[staff.{school.id}]] entries (id, name, roles) to {file}",
+            ))
+    configured = {s.id for s in settings.schools}
+    for school_id, members in settings.staff.items():
+        if school_id not in configured:
+            found.append(Problem(
+                f"staff.{school_id}",
+                f"staff are listed for school {school_id!r}, which is not configured: "
+                f"add [schools.{school_id}] or remove [[staff.{school_id}]]",
+            ))
+        ids = [m.id for m in members]
+        for twice in sorted({i for i in ids if ids.count(i) > 1}):
+            found.append(Problem(f"staff.{school_id}", f"staff id {twice!r} appears twice; staff ids must be unique"))
+    if source.exists and _file_holds_secrets(source.path) and stat.S_IMODE(source.path.stat().st_mode) & 0o077:
+        found.append(Problem(
+            "config file",
+            f"{source.path} holds tokens but others can read it: run `chmod 600 {source.path}`",
+        ))
+    return found
+
+
+SECRET_KEYS = frozenset({"token", "password"})
+
+
+def _file_holds_secrets(path: Path) -> bool:
+    def walk(value: Any) -> bool:
+        if isinstance(value, dict):
+            return any((k in SECRET_KEYS and v) or walk(v) for k, v in value.items())
+        return isinstance(value, list) and any(walk(v) for v in value)
+
+    return walk(tomllib.loads(path.read_text(encoding="utf-8")))
+

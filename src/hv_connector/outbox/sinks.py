@@ -1,0 +1,69 @@
+"""The report-sink interface: what a sink is handed, what it answers, and opening one per school."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+from hv_connector.errors import ConfigError
+from hv_connector.outbox.report import VisitReport
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Where a record landed: the remote id, and whether it was there before this push sent it."""
+
+    remote_id: str
+    already_there: bool = False
+    status: str = "recorded"
+    """The remote system's word for it (CPOMS: ``recorded``, or ``tray`` when awaiting a match)."""
+
+
+class ReportSink(Protocol):
+    """Where finished-visit records go: CPOMS by default, any other system by plugin.
+
+    A sink is an async context manager, opened once per push for one school.
+    It raises :class:`~hv_connector.errors.CpomsRejected` for a refusal (the
+    record is parked with the message) and
+    :class:`~hv_connector.errors.CpomsUnavailable` for anything worth trying
+    again (the record waits). Register a factory ``factory(settings, school)``
+    through the ``report_sinks`` hook.
+    """
+
+    async def __aenter__(self) -> ReportSink: ...
+
+    async def __aexit__(self, *exc: object) -> None: ...
+
+    async def find(self, report: VisitReport) -> Delivery | None:
+        """The record already in the remote system under ``report.record_id``, or ``None``."""
+        ...
+
+    async def submit(self, report: VisitReport, idempotency_key: str) -> Delivery:
+        """Send ``report``; the same key must never make a second record."""
+        ...
+
+
+SinkFor = Callable[[str], ReportSink]
+"""Given a school id, a (not yet opened) sink for it; raises ConfigError when the school has none."""
+
+
+def open_sinks(settings: Any, registry: Mapping[str, Callable[..., ReportSink]], schools: Iterable[Any]) -> SinkFor:
+    """A :data:`SinkFor` that builds each configured school's sink from the ``report_sinks`` registry."""
+    by_id = {school.id: school for school in schools}
+
+    def sink_for(school_id: str) -> ReportSink:
+        school = by_id.get(school_id)
+        if school is None:
+            raise ConfigError(f"school {school_id!r} has outbox records but is not configured: add it under "
+                              "[schools] in hvc.toml")
+        name = getattr(getattr(school, "cpoms", None), "sink", None) or "cpoms"
+        factory = registry.get(name)
+        if factory is None:
+            raise ConfigError(f"school {school_id!r} uses report sink {name!r}, which no installed plugin provides "
+                              f"(installed: {', '.join(sorted(registry)) or 'none'})")
+        return factory(settings, school)
+
+    return sink_for
+

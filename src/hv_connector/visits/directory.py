@@ -1,0 +1,62 @@
+"""Who is who in each school: the staff directories and policy options the visit service reads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+from hv_connector.errors import InputError
+from hv_connector.models import StaffMember
+from hv_connector.config.settings import Settings
+
+
+OFFICE_ROLES = frozenset({"office", "office-manager"})
+"""Roles that keep the visit log: they sign staff out and in, take check-ins and may see the code word."""
+
+
+WATCH = "system:watch"
+"""The actor the watch acts as when the clock moves a visit on."""
+
+
+@dataclass(frozen=True)
+class Directory:
+    """The configured schools: each one's staff directory and its policy options.
+
+    :param staff: school id → staff id → member.
+    :param options: school id → the options its policy rules read (e.g. ``evening_from``).
+    """
+
+    staff: Mapping[str, Mapping[str, StaffMember]]
+    options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Directory:
+        """Every configured school (with or without staff yet), its directory and its options."""
+        return cls(staff={school.id: settings.staff_of(school.id) for school in settings.schools},
+                   options={school.id: dict(school.options) for school in settings.schools})
+
+    def schools(self) -> list[str]:
+        """The configured school ids."""
+        return sorted(self.staff)
+
+    def member(self, school_id: str, staff_id: str) -> StaffMember | None:
+        """The school's directory entry for ``staff_id``, if any."""
+        return self.staff.get(school_id, {}).get(staff_id)
+
+    def schools_of(self, staff_id: str) -> list[str]:
+        """The schools whose directory holds ``staff_id``; :class:`InputError` when none does."""
+        schools = [school for school in self.schools() if self.member(school, staff_id)]
+        if not schools:
+            raise InputError(f"--as: {staff_id!r} is not in any school's staff directory; use a directory id "
+                             "(`hvc config show` lists them)")
+        return schools
+
+    def name(self, school_id: str, staff_id: str) -> str:
+        """"Jo Smith" for a directory id, "the watch" for the watch, or the id itself when the person has left."""
+        if staff_id == WATCH:
+            return "the watch"
+        member = self.member(school_id, staff_id)
+        return member.name if member else staff_id
+
