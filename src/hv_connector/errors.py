@@ -17,9 +17,10 @@ and exits 2 for bad input or configuration, 1 for a refusal by policy or state.
      ├── MisError               the MIS (Wonde) failed
      │    ├── MisAuthError      the token is wrong or the school revoked approval
      │    └── MisUnavailable    outage, rate limit, school inactive: retried
-     └── CpomsError             CPOMS failed
-          ├── CpomsRejected     CPOMS refused the record: parked, never retried
-          └── CpomsUnavailable  outage, timeout, rate limit: retried
+     ├── CpomsError             CPOMS failed
+     │    ├── CpomsRejected     CPOMS refused the record: parked, never retried
+     │    └── CpomsUnavailable  outage, timeout, rate limit: retried
+     └── NotifierError          a notifier could not deliver one message: retried
 """
 
 from __future__ import annotations
@@ -100,3 +101,13 @@ class CpomsUnavailable(CpomsError):
         super().__init__(message)
         self.retry_after = retry_after
         self.outcome_unknown = outcome_unknown
+
+
+class NotifierError(HvcError):
+    """A notifier (e-mail, a command) could not deliver one message; the watch retries it on later ticks.
+
+    Seen on the board and in ``hvc status`` beside the alarm, so the message names the setting to change
+    and never holds a password.
+    """
+
+    exit_code = 1

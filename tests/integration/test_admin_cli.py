@@ -45,6 +45,7 @@ roles = ["headteacher"]
 [watch.notifiers.email]
 host = "smtp.example"
 sender = "hv-connector@potton.example"
+username = "hv-connector@potton.example"
 password = "{SMTP_PASSWORD}"
 """
 

@@ -225,6 +225,7 @@ def test_redacted_settings_hold_no_secret(tmp_path: Path, monkeypatch: pytest.Mo
 [watch.notifiers.email]
 host = "smtp.example"
 sender = "hv-connector@school.example"
+username = "hv-connector@school.example"
 password = "test-smtp-password"
 """)
     settings = load_settings(path)
@@ -243,6 +244,7 @@ def test_notifiers_hand_on_only_what_was_set(tmp_path: Path) -> None:
 [watch.notifiers.email]
 host = "smtp.example"
 sender = "hv-connector@school.example"
+username = "hv-connector@school.example"
 password = "test-smtp-password"
 
 [watch.notifiers.sms-gateway]
@@ -250,6 +252,6 @@ account = "oak-hill"
 """)
     configured = load_settings(path).watch.notifiers.configured()
     assert set(configured) == {"email", "sms-gateway"}
-    assert set(configured["email"]) == {"host", "sender", "password"}
+    assert set(configured["email"]) == {"host", "sender", "username", "password"}
     assert configured["email"]["password"].get_secret_value() == "test-smtp-password"
     assert configured["sms-gateway"] == {"account": "oak-hill"}

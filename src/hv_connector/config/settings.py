@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from platformdirs import user_config_dir
@@ -26,6 +26,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -132,24 +133,49 @@ class SchoolSettings(Section):
 
 
 class EmailNotifierSettings(Section):
-    """``[watch.notifiers.email]``: send escalations by SMTP."""
+    """``[watch.notifiers.email]``: send escalations by SMTP, e.g. through the school's Microsoft 365 or Google relay."""
 
-    host: str
-    """SMTP server."""
-    port: int = 25
-    """SMTP port (587 with ``starttls = true`` for most providers)."""
-    sender: str
-    """The From address, e.g. ``hv-connector@school.example``."""
+    host: str = Field(min_length=1)
+    """SMTP server, e.g. ``smtp.office365.com`` or ``smtp-relay.gmail.com``."""
+    tls: Literal["starttls", "implicit", "none"] = "starttls"
+    """How the connection is encrypted: ``starttls`` (upgrade a plain connection, port 587: Microsoft 365,
+    Google), ``implicit`` (TLS from the first byte, port 465), or ``none`` (an unencrypted relay on the
+    school's own network; refused with a password, which would cross the network in clear)."""
+    port: int | None = Field(default=None, ge=1, le=65535)
+    """SMTP port; unset means the usual one for ``tls``: 587 for starttls, 465 for implicit, 25 for none."""
+    sender: str = Field(min_length=1)
+    """The From address, e.g. ``hv-connector@school.example`` (the relay must allow this login to send as it)."""
     username: str | None = None
-    """SMTP login, if the server needs one."""
+    """SMTP login (often the sender's address), used with ``password``; unset for a relay that accepts this
+    server by its IP address."""
     password: SecretStr | None = None
-    """SMTP password."""
-    starttls: bool = False
-    """Upgrade the connection with STARTTLS."""
-    timeout: float = 10.0
-    """Seconds to wait for the server."""
+    """SMTP password (Google: an app password). Set it in the environment as
+    ``HVC_WATCH__NOTIFIERS__EMAIL__PASSWORD`` rather than in the file."""
+    ca_file: Path | None = None
+    """PEM file of the certificate authorities to trust instead of the system's, for a relay whose
+    certificate comes from the school's own CA."""
+    timeout: float = Field(default=10.0, gt=0)
+    """Seconds to wait for each answer from the server; a server that takes longer fails this send,
+    which is retried on a later tick."""
     always_to: list[str] = []
     """Addresses that get every escalation, besides the people the chain names."""
+
+    @property
+    def effective_port(self) -> int:
+        """``port``, or the usual port for ``tls``."""
+        return self.port or {"starttls": 587, "implicit": 465, "none": 25}[self.tls]
+
+    @field_validator("password")
+    @classmethod
+    def _password_needs_a_login_and_tls(cls, password: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if password is None:
+            return None
+        if not info.data.get("username"):
+            raise ValueError("needs `username` set as well, the login it goes with")
+        if info.data.get("tls") == "none":
+            raise ValueError('would cross the network in clear with tls = "none": set `tls` to "starttls" or '
+                             '"implicit"')
+        return password
 
 
 class CommandNotifierSettings(Section):
@@ -158,8 +184,9 @@ class CommandNotifierSettings(Section):
     argv: list[str] = Field(min_length=1)
     """The program and its arguments; ``{to}`` is replaced by the recipient's mobile. Keep its keys out of
     argv (pass them in the program's own config): argv is shown by ``hvc config show``."""
-    timeout: float = 20.0
-    """Seconds the program may take."""
+    timeout: float = Field(default=20.0, gt=0)
+    """Seconds one run may take; a run still going then is killed (with anything it started) and the
+    send is retried on a later tick."""
     always_to: list[str] = []
     """Numbers that get every escalation, besides the people the chain names."""
 
