@@ -63,8 +63,8 @@ class LogNotifier:
 class EmailNotifier:
     """Plain-text e-mail over SMTP, one message per recipient with an address in the directory.
 
-    Connects with STARTTLS, implicit TLS or none (``tls``), logs in when a
-    ``username`` is set, and sends. A refused login, a refused recipient, a
+    Connects with STARTTLS, implicit TLS or none (``tls``), logs in when
+    ``username`` and ``password`` are set, and sends. A refused login, a refused recipient, a
     failed TLS handshake or a server silent for ``timeout`` seconds raises
     :class:`NotifierError` naming the setting to fix.
     """
