@@ -11,7 +11,7 @@ from datetime import time, timedelta
 
 from hv_connector.clock import local
 from hv_connector.models import PolicyContext, Severity, StaffMember, Stage, Visit
-from hv_connector.rules import RuleBook, Verdict, hours_option, overdue_by, staff_away
+from hv_connector.rules import RuleBook, Verdict, contact_made, hours_option, overdue_by, staff_away
 
 BLOCK, WARN, INFO = Severity.BLOCK, Severity.WARN, Severity.INFO
 
@@ -279,8 +279,12 @@ def checkin_10_minutes(visit: Visit, ctx: PolicyContext) -> list[Verdict] | None
         return None
     verdicts = []
     due = visit.planned_start + timedelta(minutes=CHECKIN_AFTER_MINUTES)
-    called = any(c.kind == "office-call" and c.at >= visit.planned_start for c in visit.check_ins)
-    if ctx.now >= due and not called:
+    # A call either way is the 10-minute contact: a call the staff make to the office counts, as the
+    # watch counts it. A visit cancelled at the door ends with the staff's call, even one made just
+    # before the scheduled start, so there is nothing left to check on ten minutes in.
+    cancelled = visit.outcome is not None and visit.outcome.cancelled
+    since = visit.signed_out_at if cancelled else visit.planned_start
+    if ctx.now >= due and not contact_made(visit, "office-call", since=since):
         verdicts.append(Verdict(f"Office: the check-in call was due at {local(due):%H:%M}, "
                                 f"{CHECKIN_AFTER_MINUTES} minutes after the start. Phone the visiting staff now "
                                 "and record the call."))
