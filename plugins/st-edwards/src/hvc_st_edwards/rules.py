@@ -68,6 +68,17 @@ def out_of_school_hours(visit: Visit, ctx: PolicyContext) -> bool:
     return not in_hours
 
 
+def emergency_met(visit: Visit) -> bool:
+    """Whether the visit was, or turned into, an emergency (§1 General).
+
+    One known when it was planned is ``visit.emergency``; one that shows itself only at the door
+    (a child found alone and at risk) is recorded at a check-in or in the report.
+    """
+    outcome = visit.outcome
+    return (visit.emergency or any(c.emergency for c in visit.check_ins)
+            or (outcome is not None and outcome.emergency))
+
+
 # --- request -----------------------------------------------------------------------------------
 
 
@@ -170,20 +181,12 @@ def signed_off(visit: Visit, ctx: PolicyContext) -> str | None:
     return None
 
 
-# --- during ------------------------------------------------------------------------------------
+# --- sign-out ----------------------------------------------------------------------------------
 
 
-@book.rule("st-edwards.no-entry-without-parent", stage=Stage.DURING, severity=BLOCK, clause=GENERAL,
-           summary="Staff do not go into a home when the parent or carer is not there, except in an emergency.",
-           fields=("outcome.entered_home", "outcome.parent_present_inside", "emergency"))
-def no_entry_without_parent(visit: Visit, ctx: PolicyContext) -> str | None:
-    outcome = visit.outcome
-    if visit.emergency or outcome is None or not outcome.entered_home or outcome.parent_present_inside is not False:
-        return None
-    return "No parent or carer is in: leave the home now and tell the office."
-
-
-@book.rule("st-edwards.regular-contact", stage=Stage.DURING, severity=BLOCK, clause=PROCEDURES,
+# Checked from sign-out, not only once staff are out: the interval and the missed-report procedure
+# must be agreed while someone can still act on their absence (§4 Procedures, §6 Risk Management).
+@book.rule("st-edwards.regular-contact", stage=Stage.SIGN_OUT, severity=BLOCK, clause=PROCEDURES,
            summary="Staff and school are in contact at agreed intervals (a buddy system), with a set procedure "
                    "for a missed report-back.",
            fields=("risk_assessment.contact_interval_minutes", "risk_assessment.missed_contact_procedure",
@@ -207,6 +210,23 @@ def regular_contact(visit: Visit, ctx: PolicyContext) -> list[Verdict] | None:
                                     "call the staff and their buddy now; with no answer, follow the missed-report "
                                     "procedure.", fields=("check_ins",)))
     return verdicts or None
+
+
+# --- during ------------------------------------------------------------------------------------
+
+
+@book.rule("st-edwards.no-entry-without-parent", stage=Stage.DURING, severity=BLOCK, clause=GENERAL,
+           summary="Staff do not go into a home when the parent or carer is not there, except in an emergency.",
+           fields=("outcome.entered_home", "outcome.parent_present_inside", "emergency", "outcome.emergency",
+                   "check_ins"))
+def no_entry_without_parent(visit: Visit, ctx: PolicyContext) -> str | None:
+    outcome = visit.outcome
+    if outcome is None or not outcome.entered_home or outcome.parent_present_inside is not False:
+        return None
+    if emergency_met(visit):
+        return None
+    return ("No parent or carer is in: leave the home now and tell the office. If you went in because of an "
+            "emergency (a child alone and at risk), record it in the report.")
 
 
 # --- after -------------------------------------------------------------------------------------
