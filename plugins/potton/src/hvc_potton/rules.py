@@ -13,27 +13,17 @@ from hv_connector.clock import local
 from hv_connector.models import PolicyContext, Severity, StaffMember, Stage, Visit
 from hv_connector.rules import RuleBook, Verdict, contact_made, hours_option, overdue_by, staff_away
 
+from hvc_potton.policy import CHECKIN_AFTER_MINUTES, DEFAULT_SCHOOL_DAY, LEGAL_THRESHOLD, SCHOOL, clause
+
 BLOCK, WARN, INFO = Severity.BLOCK, Severity.WARN, Severity.INFO
 
-DEFAULT_SCHOOL_DAY = ("08:45", "15:15")
-"""Potton's school day on the London wall clock; override with the ``school_day`` option."""
-
 MAX_WAIT_MINUTES = 15
-CHECKIN_AFTER_MINUTES = 10
-LEGAL_THRESHOLD = 70.0
-"""Attendance over three months below this percentage is referred to the authorities."""
 
 KNOWN_RISKS = (("dangerous_animals", "animals", "the animals at the home"),
                ("known_violent_person", "aggression", "the known violent person"))
 """Family facts that need a matching ``risk_assessment.covers`` topic: (fact, topic, in words)."""
 
-book = RuleBook("potton")
-
-
-def clause(section: str) -> str:
-    """How a Potton rule cites its section."""
-    return f"Potton policy — {section}"
-
+book = RuleBook(SCHOOL)
 
 HOME_VISITS = clause("§3 Home visits")
 PERSONAL_SAFETY = clause("§4 Personal safety")
