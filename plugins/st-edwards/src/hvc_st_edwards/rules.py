@@ -14,39 +14,16 @@ from hv_connector.clock import local
 from hv_connector.models import PolicyContext, Severity, StaffMember, Stage, Visit
 from hv_connector.rules import RuleBook, Verdict, hours_option
 
+from hvc_st_edwards.policy import ALTERNATIVES, MANAGER_ROLES, SCHOOL, SCHOOL_HOURS, SIGN_OFF_ROLES, TOPICS, clause
+
 BLOCK, WARN = Severity.BLOCK, Severity.WARN
 
-TOPICS: tuple[tuple[str, str], ...] = (
-    ("behaviour", "the pupil's known behaviour"),
-    ("environment", "the environment of the visit and its known or likely risks"),
-    ("home-circumstances", "the home circumstances"),
-    ("travel", "the travel route and the means of travel"),
-    ("time-of-day", "the time of day and how long the visit will take"),
-    ("mobile-coverage", "how staff can reach school (mobile coverage, other means)"),
-)
-"""The six things §6 says every risk assessment covers: (``covers`` code, in words)."""
+book = RuleBook(SCHOOL)
 
-ALTERNATIVES: tuple[tuple[str, str], ...] = (
-    ("video-call", "a Teams call"),
-    ("meeting-elsewhere", "a face-to-face meeting somewhere both sides agree"),
-    ("public-premises", "public-sector premises (e.g. a local authority interview room)"),
-    ("private-premises", "private-sector premises"),
-)
-"""§4's hierarchy of alternatives to a home visit, in the order they are considered."""
-
-MANAGER_ROLES = frozenset({"line-manager", "slt", "headteacher", "dsl", "deputy-dsl"})
-SIGN_OFF_ROLES = ("headteacher", "dsl")
-"""The headteacher, and the designated person (the DSL) the policy names beside them."""
-
-SCHOOL_HOURS = ("08:45", "15:15")
-"""The school day on the London wall clock; override with the ``school_day`` option."""
-
-book = RuleBook("st-edwards")
-
-GENERAL = "St Edwards policy — §1 General"
-PROCEDURES = "St Edwards policy — §4 Procedures"
-RISK_MANAGEMENT = "St Edwards policy — §6 Risk Management"
-REVIEW = "St Edwards policy — §8 Monitoring and Review"
+GENERAL = clause("§1 General")
+PROCEDURES = clause("§4 Procedures")
+RISK_MANAGEMENT = clause("§6 Risk Management")
+REVIEW = clause("§8 Monitoring and Review")
 
 
 def signs_off(person: StaffMember | None, ctx: PolicyContext) -> bool:
@@ -124,7 +101,7 @@ def avoid_unannounced(visit: Visit, ctx: PolicyContext) -> str | None:
 
 
 @book.rule("st-edwards.risk-assessment-always", stage=Stage.AUTHORISE, severity=BLOCK,
-           clause="St Edwards policy — §1 General; §6 Risk Management",
+           clause=clause("§1 General; §6 Risk Management"),
            summary="Every planned visit has a risk assessment first, covering the pupil's behaviour, the "
                    "environment, home circumstances, the travel route and means, the time of day and length, "
                    "and mobile coverage.",
