@@ -116,7 +116,18 @@ def test_hvc_plugins_new_writes_a_plugin_whose_own_tests_pass(tmp_path):
                              "-k", "not installed"], capture_output=True, text=True, cwd=tmp_path,
                             env={**os.environ, "PYTHONPATH": str(plugin / "src")})
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 passed" in result.stdout
+    assert "6 passed" in result.stdout
+
+
+def test_hvc_plugins_new_writes_a_plugin_in_the_shape_of_the_school_plugins(tmp_path):
+    assert hvc("plugins", "new", "oak-hill", "--dir", str(tmp_path)).returncode == 0
+    made = {p.name for p in (tmp_path / "oak-hill/src/hvc_oak_hill").glob("*.py")}
+    for school in ("birchwood", "hexthorpe", "potton", "st-edwards", "washwood-heath"):
+        module = REPO / "plugins" / school / "src" / ("hvc_" + school.replace("-", "_"))
+        assert {p.name for p in module.glob("*.py")} == made == {"__init__.py", "policy.py", "rules.py"}
+        init = (module / "__init__.py").read_text()
+        # RuleBookPolicy answers policy_info, visit_reasons and the template from class attributes.
+        assert "(RuleBookPolicy):" in init and "    policy = POLICY" in init and "def policy_info" not in init
 
 
 def test_hvc_plugins_new_refuses_a_bad_school_id(tmp_path):

@@ -57,6 +57,7 @@ def plugins_new(school_id: str, school_name: str | None, parent: Path) -> None:
     """Create a policy plugin for SCHOOL_ID from the template, ready to fill in and test."""
     target = new_plugin(school_id, school_name or school_id.replace("-", " ").title(), parent)
     click.echo(f"Created {target}. Next:")
-    click.echo(f"  1. Write your policy's rules in {target}/src/hvc_{school_id.replace('-', '_')}/__init__.py")
+    module = f"{target}/src/hvc_{school_id.replace('-', '_')}"
+    click.echo(f"  1. Write down your policy in {module}/policy.py and its rules in {module}/rules.py")
     click.echo(f"  2. pip install -e {target}")
     click.echo(f"  3. pytest {target}/tests")
