@@ -8,9 +8,16 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from hv_connector import hookimpl
+from hv_connector.cli import cli
 from hv_connector.clock import LONDON
+from hv_connector.models import EscalationStep, PolicyInfo, Reason, RuleInfo, Severity, Stage
+from hv_connector.plugins import build_plugin_manager
+from hv_connector.runtime import Runtime
 from hv_connector.testing import base_visit
+from hvc_potton import plugin as potton
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -85,6 +92,40 @@ def test_hvc_plugins_lists_every_plugin_when_the_configuration_names_only_some_s
     assert schools["potton"] == "potton"
     assert schools["birchwood"] == "birchwood"  # installed, though this configuration does not use it
     assert schools["hv_connector.builtin.core_rules"] is None
+
+
+class ChainWithoutEmergency:
+    """A policy plugin whose escalation chain never calls for help: it breaks the contract."""
+
+    @hookimpl
+    def policy_info(self):
+        return PolicyInfo(school_id="oak-hill", school_name="Oak Hill Primary", source_document="Home Visit Policy")
+
+    @hookimpl
+    def visit_reasons(self):
+        return [Reason(code="attendance", label="Attendance concerns")]
+
+    @hookimpl
+    def policy_rules(self):
+        return [RuleInfo(rule_id="oak-hill.two-staff", stage=Stage.AUTHORISE, severity=Severity.BLOCK,
+                         summary="Two staff go.", clause="Oak Hill policy — Procedures")]
+
+    @hookimpl
+    def escalation_chain(self, visit):
+        return [EscalationStep(who=("office",), action="Phone the staff.", wait_minutes=15)]
+
+
+def test_hvc_plugins_runs_the_contract_check_on_every_policy_plugin_and_names_the_broken_one():
+    pm = build_plugin_manager(load_entrypoints=False)
+    pm.register(potton, name="potton")
+    pm.register(ChainWithoutEmergency(), name="oak-hill")
+    result = CliRunner().invoke(cli, ["plugins", "--json"], obj={"runtime": Runtime(pm=pm)})
+    assert result.exit_code == 1
+    contracts = {row["name"]: row["contract"] for row in json.loads(result.stdout)}
+    assert contracts["potton"] == "ok"
+    assert "exactly one step as the emergency step" in contracts["oak-hill"]
+    assert contracts["hv_connector.builtin.core_rules"] is None
+    assert "break the plugin contract: oak-hill" in result.stderr
 
 
 def test_hvc_policy_check_reads_the_schools_options_from_the_configuration(tmp_path, monkeypatch):
