@@ -16,6 +16,8 @@ A check returns ``None`` when the rule holds, the message when it is broken,
 or a :class:`Verdict` to give a lower severity or name particular fields.
 :func:`staff_away` and :func:`overdue_by` answer what every school's
 escalation rule asks: are staff still out, and how late are they?
+:func:`contact_made` asks whether a check-in was made, counting contacts
+as the watch counts them (:data:`CONTACT_KINDS`).
 :func:`time_option` and :func:`hours_option` read a school's configured times
 of day, and name the option when it is wrong.
 """
@@ -23,7 +25,7 @@ of day, and name the option when it is wrong.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any, Callable, Iterable, Union
 
 from hv_connector import hookimpl
@@ -142,6 +144,25 @@ def overdue_by(visit: Visit, ctx: PolicyContext) -> timedelta | None:
     if not staff_away(visit) or visit.expected_return is None or ctx.now <= visit.expected_return:
         return None
     return ctx.now - visit.expected_return
+
+
+CONTACT_KINDS: dict[str, frozenset[str]] = {
+    "office-call": frozenset({"office-call", "staff-call", "arrived"}),
+    "staff-call": frozenset({"staff-call", "office-call", "arrived"}),
+    "left-home": frozenset({"left-home"}),
+    "home-safe": frozenset({"home-safe"}),
+    "interval": frozenset({"office-call", "staff-call", "arrived", "left-home", "interruption"}),
+}
+"""Which recorded check-in kinds meet a check-in plan step of each kind: any two-way call is contact.
+
+The watch and the rules read this one table, so a rule never reports missing a contact the watch counted.
+"""
+
+
+def contact_made(visit: Visit, step_kind: str, since: datetime) -> bool:
+    """Whether a check-in that meets a ``step_kind`` step (see :data:`CONTACT_KINDS`) was made at or after ``since``."""
+    kinds = CONTACT_KINDS[step_kind]
+    return any(c.kind in kinds and c.at >= since for c in visit.check_ins)
 
 
 def time_option(ctx: PolicyContext, name: str, default: str) -> time:

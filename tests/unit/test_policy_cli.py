@@ -8,9 +8,16 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from hv_connector import hookimpl
+from hv_connector.cli import cli
 from hv_connector.clock import LONDON
+from hv_connector.models import EscalationStep, PolicyInfo, Reason, RuleInfo, Severity, Stage
+from hv_connector.plugins import build_plugin_manager
+from hv_connector.runtime import Runtime
 from hv_connector.testing import base_visit
+from hvc_potton import plugin as potton
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -87,6 +94,40 @@ def test_hvc_plugins_lists_every_plugin_when_the_configuration_names_only_some_s
     assert schools["hv_connector.builtin.core_rules"] is None
 
 
+class ChainWithoutEmergency:
+    """A policy plugin whose escalation chain never calls for help: it breaks the contract."""
+
+    @hookimpl
+    def policy_info(self):
+        return PolicyInfo(school_id="oak-hill", school_name="Oak Hill Primary", source_document="Home Visit Policy")
+
+    @hookimpl
+    def visit_reasons(self):
+        return [Reason(code="attendance", label="Attendance concerns")]
+
+    @hookimpl
+    def policy_rules(self):
+        return [RuleInfo(rule_id="oak-hill.two-staff", stage=Stage.AUTHORISE, severity=Severity.BLOCK,
+                         summary="Two staff go.", clause="Oak Hill policy — Procedures")]
+
+    @hookimpl
+    def escalation_chain(self, visit):
+        return [EscalationStep(who=("office",), action="Phone the staff.", wait_minutes=15)]
+
+
+def test_hvc_plugins_runs_the_contract_check_on_every_policy_plugin_and_names_the_broken_one():
+    pm = build_plugin_manager(load_entrypoints=False)
+    pm.register(potton, name="potton")
+    pm.register(ChainWithoutEmergency(), name="oak-hill")
+    result = CliRunner().invoke(cli, ["plugins", "--json"], obj={"runtime": Runtime(pm=pm)})
+    assert result.exit_code == 1
+    contracts = {row["name"]: row["contract"] for row in json.loads(result.stdout)}
+    assert contracts["potton"] == "ok"
+    assert "exactly one step as the emergency step" in contracts["oak-hill"]
+    assert contracts["hv_connector.builtin.core_rules"] is None
+    assert "break the plugin contract: oak-hill" in result.stderr
+
+
 def test_hvc_policy_check_reads_the_schools_options_from_the_configuration(tmp_path, monkeypatch):
     late = tmp_path / "late.json"
     late.write_text(json.dumps(base_visit("birchwood", reason="attendance", purpose="Attendance plan.",
@@ -116,7 +157,18 @@ def test_hvc_plugins_new_writes_a_plugin_whose_own_tests_pass(tmp_path):
                              "-k", "not installed"], capture_output=True, text=True, cwd=tmp_path,
                             env={**os.environ, "PYTHONPATH": str(plugin / "src")})
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 passed" in result.stdout
+    assert "6 passed" in result.stdout
+
+
+def test_hvc_plugins_new_writes_a_plugin_in_the_shape_of_the_school_plugins(tmp_path):
+    assert hvc("plugins", "new", "oak-hill", "--dir", str(tmp_path)).returncode == 0
+    made = {p.name for p in (tmp_path / "oak-hill/src/hvc_oak_hill").glob("*.py")}
+    for school in ("birchwood", "hexthorpe", "potton", "st-edwards", "washwood-heath"):
+        module = REPO / "plugins" / school / "src" / ("hvc_" + school.replace("-", "_"))
+        assert {p.name for p in module.glob("*.py")} == made == {"__init__.py", "policy.py", "rules.py"}
+        init = (module / "__init__.py").read_text()
+        # RuleBookPolicy answers policy_info, visit_reasons and the template from class attributes.
+        assert "(RuleBookPolicy):" in init and "    policy = POLICY" in init and "def policy_info" not in init
 
 
 def test_hvc_plugins_new_refuses_a_bad_school_id(tmp_path):

@@ -66,8 +66,8 @@ CASES: list[tuple[str, Severity, dict[str, Any], dict[str, Any]]] = [
     ("birchwood.parents-informed", Severity.WARN,
      {"parents_informed": False}, {"parents_informed": True}),
     ("birchwood.parents-informed", Severity.WARN,
-     {"parents_informed": False, "parents_not_responding": True, "reason": "attendance"},
-     {"parents_informed": False, "parents_not_responding": True, "reason": "welfare-check"}),
+     {"parents_informed": False, "reason": "contact-failed"},
+     {"parents_informed": False, "parents_not_responding": True, "reason": "contact-failed"}),
     ("birchwood.parents-informed", Severity.WARN,
      {"parents_informed": False, "emergency": True},
      {"parents_informed": False, "emergency": True, "safeguarding": True}),
@@ -126,6 +126,42 @@ def test_each_rule_fires_when_broken_and_not_when_kept(
 
 def test_every_rule_has_a_case() -> None:
     assert kit.rules_without_cases(case[0] for case in CASES) == set()
+
+
+@pytest.mark.parametrize("about_safeguarding", [{"reason": "welfare-check"}, {"safeguarding": True}],
+                         ids=["welfare-check", "safeguarding"])
+def test_a_welfare_or_safeguarding_visit_needs_two_staff_without_ticking_concerns(
+    about_safeguarding: dict[str, Any]
+) -> None:
+    # Before the Visit: a visit made because of a welfare or safeguarding worry is itself a concern
+    # about the family, so two staff go and the line manager risk-assesses it first.
+    lone = kit.visit(staff=LONE, **about_safeguarding)
+    assert not lone.family.concerns
+    kit.assert_finding(lone, "birchwood.second-staff-if-concerns", severity=Severity.BLOCK)
+    kit.assert_finding(lone, "birchwood.risk-assessment-if-concerns", severity=Severity.BLOCK)
+    kit.assert_no_finding(kit.visit(**about_safeguarding), "birchwood.second-staff-if-concerns")
+
+
+def test_a_lone_visit_with_concerns_and_no_assessment_showing_them_mitigated_is_not_made_alone() -> None:
+    # Final note: with concerns that no risk assessment shows mitigated, nobody goes alone; an
+    # assessment that has not been made cannot say "mitigated", so silence is not permission.
+    unassessed = kit.visit(staff=LONE, **{"family": {"concerns": True}, "risk_assessment": None})
+    finding = kit.assert_finding(unassessed, "birchwood.no-solo-if-unmitigated", severity=Severity.BLOCK)
+    assert "do not go alone" in finding.message
+    kit.assert_finding(kit.change(unassessed, {"risk_assessment": {"code_word": "owl"}}),
+                       "birchwood.no-solo-if-unmitigated")
+    assessed = kit.change(unassessed, {"risk_assessment": FULL_ASSESSMENT})
+    kit.assert_no_finding(assessed, "birchwood.no-solo-if-unmitigated")
+    kit.assert_no_finding(kit.change(unassessed, {"family.concerns": False}), "birchwood.no-solo-if-unmitigated")
+
+
+@pytest.mark.parametrize("reason", ["attendance", "suspected-holiday", "welfare-check"])
+def test_parents_not_answering_about_an_absent_child_need_not_be_told_whatever_the_reason(reason: str) -> None:
+    # Opening statement on informing parents/carers: the exception is the situation (an absent child
+    # whose parents/carers are not answering), not the reason code the visit was filed under.
+    unanswered = kit.visit(reason=reason, parents_informed=False, parents_not_responding=True)
+    kit.assert_no_finding(unanswered, "birchwood.parents-informed")
+    kit.assert_finding(kit.change(unanswered, {"parents_not_responding": False}), "birchwood.parents-informed")
 
 
 def test_the_evening_can_start_later_by_option() -> None:

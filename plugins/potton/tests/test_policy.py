@@ -299,6 +299,27 @@ def test_live_rules_wait_for_their_moment():
     kit.assert_finding(waiting, "potton.wait-15-minutes", now=minutes_after_start(16))
 
 
+def test_a_call_the_staff_make_to_the_office_is_the_10_minute_contact():
+    # §4 Personal safety: the ten-minute check-in is a call between the office and the staff; one the
+    # staff make counts as much as one the office makes (the watch counts it too).
+    out = kit.visit(**OUT)
+    kit.assert_finding(out, "potton.checkin-10-minutes", now=minutes_after_start(12))
+    phoned = kit.change(out, {"check_ins": [{"at": minutes_after_start(8).isoformat(), "kind": "staff-call"}]})
+    kit.assert_no_finding(phoned, "potton.checkin-10-minutes", now=minutes_after_start(12))
+
+
+def test_a_visit_cancelled_at_the_door_after_staff_phoned_in_is_no_breach():
+    # §3 Home visits / §4 Personal safety: staff who find nobody in, or feel unsafe, cancel and phone in;
+    # that call ends the visit, so the ten-minute check-in has nothing left to check.
+    cancelled = kit.visit(**OUT, check_ins=[{"at": minutes_after_start(-1).isoformat(), "kind": "staff-call",
+                                             "note": "Nobody answering; cancelling."}],
+                          outcome={"cancelled": True, "cancellation_reason": "Nobody home",
+                                   "arrived_at": minutes_after_start(-2).isoformat()})
+    kit.assert_no_finding(cancelled, "potton.checkin-10-minutes", now=minutes_after_start(30))
+    silent = kit.change(cancelled, {"check_ins": []})
+    kit.assert_finding(silent, "potton.checkin-10-minutes", now=minutes_after_start(30))
+
+
 def test_times_in_messages_are_london_wall_clock_times():
     summer = date(2026, 7, 1)
     visit = kit.visit(**when(summer, "10:00"), signed_out_at=at_london(summer, time(9, 50)).isoformat())

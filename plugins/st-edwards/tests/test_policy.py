@@ -140,6 +140,37 @@ def test_every_st_edwards_rule_has_a_case():
     assert len(kit.rule_ids()) == 11
 
 
+ENTERED_ALONE = {"entered_home": True, "parent_present_inside": False}
+
+
+@pytest.mark.parametrize("recorded", [
+    {"check_ins": [{"at": minutes_after_start(2).isoformat(), "kind": "staff-call", "emergency": True,
+                    "note": "Toddler alone in the house, crying; going in."}]},
+    {"outcome": {**ENTERED_ALONE, "emergency": True}},
+], ids=["at-check-in", "in-the-report"])
+def test_an_emergency_found_at_the_door_makes_entering_without_a_parent_no_breach(recorded):
+    # §1 General: staff do not enter a home with the parent/carer absent "other than in an emergency".
+    # An emergency can show itself only at the door (a child found alone and at risk): recorded then, or
+    # in the report, it is the exception, though the visit was not planned as one.
+    entered = kit.visit(**OUT, outcome=ENTERED_ALONE)
+    assert not entered.emergency
+    kit.assert_finding(entered, "st-edwards.no-entry-without-parent")
+    kit.assert_no_finding(kit.change(entered, recorded), "st-edwards.no-entry-without-parent")
+
+
+@pytest.mark.parametrize("missing", ["risk_assessment.contact_interval_minutes",
+                                     "risk_assessment.missed_contact_procedure"])
+def test_the_contact_interval_and_missed_report_procedure_are_checked_before_sign_out(missing):
+    # §4 Procedures (and §6): the buddy interval and what to do if staff fail to report back must be
+    # settled while someone can still act, so the rule speaks before staff leave, not once they are out.
+    def sign_out_gate(visit):
+        assert visit.stage_reached is Stage.SIGN_OUT  # staff have not left yet
+        return {f.rule_id for f in kit.policies.all_findings(visit, kit.now, kit.options, upto=Stage.SIGN_OUT)}
+
+    assert "st-edwards.regular-contact" in sign_out_gate(kit.change(kit.visit(), {missing: None}))
+    assert "st-edwards.regular-contact" not in sign_out_gate(kit.visit())
+
+
 def test_contact_falls_due_at_the_agreed_interval_after_the_last_contact():
     out = kit.visit(**OUT)  # signed out at 09:50, interval 30 minutes
     kit.assert_no_finding(out, "st-edwards.regular-contact", now=minutes_after_start(20))

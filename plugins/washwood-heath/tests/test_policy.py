@@ -62,8 +62,8 @@ CASES: list[tuple[str, Severity, dict[str, Any], dict[str, Any], datetime | None
     ("washwood-heath.external-referral-plan", Severity.BLOCK,
      {"external_referral": {**REFERRAL, "coordinated": False}}, {"external_referral": None}, None),
     ("washwood-heath.not-after-4pm", Severity.BLOCK,
-     at("2026-11-23T16:00:00+00:00", "2026-11-23T17:00:00+00:00"),
-     at("2026-11-23T15:00:00+00:00", "2026-11-23T16:30:00+00:00"), None),
+     at("2026-11-23T16:01:00+00:00", "2026-11-23T17:00:00+00:00"),
+     at("2026-11-23T16:00:00+00:00", "2026-11-23T17:00:00+00:00"), None),
     ("washwood-heath.not-after-4pm", Severity.BLOCK,
      {**at("2026-11-28T10:00:00+00:00", "2026-11-28T11:00:00+00:00"), "out_of_hours_arranged_by": LINE_MANAGER},
      at("2026-11-27T10:00:00+00:00", "2026-11-27T11:00:00+00:00"), None),  # a Saturday; the Friday before
@@ -118,6 +118,14 @@ def test_an_slt_arranged_evening_visit_is_allowed_with_a_home_safe_reminder() ->
     plan = kit.policies.ask("washwood-heath", "checkin_plan", visit=evening)
     assert [s.kind for s in plan.steps] == ["home-safe"]
     assert kit.policies.ask("washwood-heath", "authoriser_roles", visit=evening) == ["slt", "headteacher"]
+
+
+@pytest.mark.parametrize(("start", "out_of_hours"), [("16:00", False), ("16:01", True)])
+def test_a_visit_arranged_for_four_pm_itself_is_not_out_of_hours(start: str, out_of_hours: bool) -> None:
+    # Employees safety: visits are not arranged *after* 4.00pm, so 16:00 on the dot is still in hours.
+    visit = kit.visit(**at(f"2026-11-23T{start}:00+00:00", "2026-11-23T17:00:00+00:00"))
+    fired = [f for f in kit.findings(visit, Stage.AUTHORISE) if f.rule_id == "washwood-heath.not-after-4pm"]
+    assert bool(fired) is out_of_hours
 
 
 @pytest.mark.parametrize(("start", "blocked"), [

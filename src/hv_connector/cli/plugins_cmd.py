@@ -8,20 +8,27 @@ import click
 
 from hv_connector import __version__
 from hv_connector.cli.common import cli, emit_json, runtime
-from hv_connector.plugins import plugin_distribution, plugin_version
+from hv_connector.models import Visit
+from hv_connector.plugins import Policies, plugin_distribution, plugin_version
 from hv_connector.cli.scaffold import new_plugin
+from hv_connector.testing import base_visit, check_contract
 
 
 @cli.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the plugins as JSON.")
 @click.pass_context
 def plugins(ctx: click.Context, as_json: bool) -> None:
-    """List loaded plugins: name, version, the school they serve, their hooks and rule ids."""
+    """List loaded plugins: name, version, the school they serve, their hooks and rule ids.
+
+    Each policy plugin is checked against the plugin contract (``hv_connector.testing.check_contract``);
+    exits 1 when any breaks it.
+    """
     if ctx.invoked_subcommand is not None:
         return
     rt = runtime(ctx)
-    pm, policies = rt.pm, rt.policies
-    # Every installed policy plugin, whether or not this configuration gives it a school.
+    pm = rt.pm
+    # Every installed policy plugin, whether or not this configuration gives it a school, each under its own id.
+    policies = Policies(pm)
     served = {id(plugin): info for _, plugin, info in policies.policy_plugins()}
     rows = []
     for name, plugin in sorted(pm.list_name_plugin(), key=lambda item: item[0]):
@@ -36,16 +43,40 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
             "school_name": info.school_name if info else None,
             "hooks": hooks,
             "rule_ids": rule_ids,
+            "contract": (contract_problem(policies, info.school_id) or "ok") if info else None,
         })
+    broken = [row for row in rows if row["contract"] not in (None, "ok")]
     if as_json:
         emit_json(rows)
-        return
-    for row in rows:
-        school = f"school {row['school']} ({row['school_name']})" if row["school"] else "no school"
-        click.echo(f"{row['name']}  {row['distribution']} {row['version']}  — {school}")
-        click.echo(f"    hooks: {', '.join(row['hooks'])}")
-        if row["rule_ids"]:
-            click.echo(f"    rules: {', '.join(row['rule_ids'])}")
+    else:
+        for row in rows:
+            school = f"school {row['school']} ({row['school_name']})" if row["school"] else "no school"
+            click.echo(f"{row['name']}  {row['distribution']} {row['version']}  — {school}")
+            click.echo(f"    hooks: {', '.join(row['hooks'])}")
+            if row["rule_ids"]:
+                click.echo(f"    rules: {', '.join(row['rule_ids'])}")
+            if row["contract"] is not None:
+                click.echo(f"    contract: {row['contract']}")
+    if broken:
+        names = ", ".join(row["name"] for row in broken)
+        click.echo(f"{len(broken)} plugin(s) break the plugin contract: {names}. Run the plugin's own tests "
+                   "(`pytest plugins/<name>`) to see why, and fix or uninstall it.", err=True)
+        ctx.exit(1)
+
+
+def contract_problem(policies: Policies, school: str) -> str | None:
+    """The first way ``school``'s plugin breaks the plugin contract, or ``None`` when it keeps it.
+
+    Checked on a plain daytime visit for the school's first reason, as a plugin's own
+    ``PolicyKit.check_contract`` does on its baseline visit.
+    """
+    try:
+        reasons = policies.reasons(school)
+        sample = Visit.model_validate(base_visit(school, reason=reasons[0].code if reasons else ""))
+        check_contract(policies, school, sample)
+    except Exception as exc:  # a plugin's own bug is a broken contract too: report it, keep listing the rest
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 @plugins.command("new")
@@ -57,6 +88,7 @@ def plugins_new(school_id: str, school_name: str | None, parent: Path) -> None:
     """Create a policy plugin for SCHOOL_ID from the template, ready to fill in and test."""
     target = new_plugin(school_id, school_name or school_id.replace("-", " ").title(), parent)
     click.echo(f"Created {target}. Next:")
-    click.echo(f"  1. Write your policy's rules in {target}/src/hvc_{school_id.replace('-', '_')}/__init__.py")
+    module = f"{target}/src/hvc_{school_id.replace('-', '_')}"
+    click.echo(f"  1. Write down your policy in {module}/policy.py and its rules in {module}/rules.py")
     click.echo(f"  2. pip install -e {target}")
     click.echo(f"  3. pytest {target}/tests")

@@ -130,6 +130,8 @@ class CheckIn(Frozen):
     code_word_used: bool = False
     """The staff used the code word: they need help now."""
     concerns: bool = False
+    emergency: bool = False
+    """An emergency showed itself at the home (e.g. a child found alone and at risk), reported as it happened."""
     note: str = ""
 
 
@@ -154,6 +156,8 @@ class VisitOutcome(Frozen):
     animals_secured: bool | None = None
     entered_home: bool | None = None
     parent_present_inside: bool | None = None
+    emergency: bool = False
+    """An emergency showed itself at the home (e.g. a child found alone and at risk), recorded in the report."""
     entry_concerns: tuple[Literal["under-influence", "arranged-person-absent", "known-violent-person"], ...] = ()
     child_seen: bool | None = None
     child_spoken_to: bool | None = None

@@ -38,6 +38,7 @@ from typing import Literal
 
 from hv_connector.clock import local
 from hv_connector.models import CheckIn, CheckInPlan, CheckInStep, EscalationStep, Visit
+from hv_connector.rules import CONTACT_KINDS
 
 EventKind = Literal["checkin-reminder", "checkin-missed", "overdue", "code-word", "chain-exhausted"]
 TriggerKind = Literal["checkin-missed", "overdue", "code-word"]
@@ -47,15 +48,6 @@ EXHAUSTED_AFTER_MINUTES = 15
 
 VISITING_STAFF = "visiting-staff"
 """The role name plans use for the staff out on the visit."""
-
-_CONTACT_KINDS: dict[str, frozenset[str]] = {
-    "office-call": frozenset({"office-call", "staff-call", "arrived"}),
-    "staff-call": frozenset({"staff-call", "office-call", "arrived"}),
-    "left-home": frozenset({"left-home"}),
-    "home-safe": frozenset({"home-safe"}),
-    "interval": frozenset({"office-call", "staff-call", "arrived", "left-home", "interruption"}),
-}
-"""Which recorded check-in kinds meet a plan step of each kind: any two-way call is contact."""
 
 
 @dataclass(frozen=True)
@@ -234,7 +226,7 @@ def _resolve_plan(visit: Visit, plan: CheckInPlan) -> _Plan:
 
 def _meet(step: CheckInStep, contacts: Sequence[CheckIn], used: set[int], since: datetime) -> bool:
     """Whether an unused matching check-in made at or after ``since`` meets ``step`` (and use it)."""
-    kinds = _CONTACT_KINDS[step.kind]
+    kinds = CONTACT_KINDS[step.kind]
     for position, check_in in enumerate(contacts):
         if position not in used and check_in.kind in kinds and utc(check_in.at) >= since:
             used.add(position)

@@ -46,9 +46,6 @@ REASONS: tuple[Reason, ...] = (
     Reason(code="suspected-holiday", label="Check a suspected term-time holiday", tags=("attendance",)),
 )
 
-NO_ANSWER_REASONS = frozenset({"welfare-check", "contact-failed"})
-"""Reasons where parents/carers are, by definition, not answering, so cannot be told first."""
-
 AUTHORISER_ROLES: tuple[str, ...] = ("dsl", "slt", "headteacher")
 """The safeguarding lead or a member of SLT (the headteacher leads SLT)."""
 

@@ -13,7 +13,6 @@ from hvc_birchwood.policy import (
     AUTHORISER_ROLES,
     HAZARD_NAMES,
     LINE_MANAGER_ROLES,
-    NO_ANSWER_REASONS,
     REASONS,
     SCHOOL,
     clause,
@@ -24,9 +23,21 @@ BLOCK, WARN, INFO = Severity.BLOCK, Severity.WARN, Severity.INFO
 book = RuleBook(SCHOOL)
 
 
-def family_concerns(visit: Visit) -> bool:
-    """Whether anything of concern is known about the family (Before the Visit)."""
-    return visit.family.concerns or visit.family.known_violent_person
+def family_concerns(visit: Visit, ctx: PolicyContext) -> bool:
+    """Whether there is any concern about the family (Before the Visit).
+
+    A visit made because of a safeguarding or welfare worry is itself such a concern,
+    whether or not anyone also ticked the family's ``concerns``.
+    """
+    reason = ctx.reason(visit.reason)
+    about_safeguarding = visit.safeguarding or (reason is not None and "safeguarding" in reason.tags)
+    return visit.family.concerns or visit.family.known_violent_person or about_safeguarding
+
+
+def concerns_mitigated(visit: Visit) -> bool:
+    """Whether a risk assessment shows the concerns mitigated (Final note): one that was made, and says so."""
+    assessment = visit.risk_assessment
+    return assessment is not None and bool(assessment.hazards) and assessment.concerns_mitigated
 
 
 @book.rule("birchwood.authorised-by-dsl-or-slt", stage=Stage.AUTHORISE, severity=BLOCK,
@@ -50,7 +61,9 @@ def authorised_by_dsl_or_slt(visit: Visit, ctx: PolicyContext) -> str | None:
 def parents_informed(visit: Visit, ctx: PolicyContext) -> str | None:
     if visit.parents_informed:
         return None
-    if visit.parents_not_responding and visit.reason in NO_ANSWER_REASONS:
+    # The exception is the situation (parents/carers not answering about an absent child),
+    # whatever reason code the visit was filed under.
+    if visit.parents_not_responding:
         return None
     if visit.emergency and visit.safeguarding:
         return None
@@ -76,7 +89,7 @@ def reasons(visit: Visit, ctx: PolicyContext) -> Verdict | None:
            summary="If there are any concerns about the family, two members of staff go.",
            fields=("staff", "family"))
 def second_staff_if_concerns(visit: Visit, ctx: PolicyContext) -> str | None:
-    if family_concerns(visit) and visit.lone:
+    if family_concerns(visit, ctx) and visit.lone:
         return "There are concerns about this family: take another member of staff with you."
     return None
 
@@ -87,7 +100,7 @@ def second_staff_if_concerns(visit: Visit, ctx: PolicyContext) -> str | None:
                    "before the visit.",
            fields=("risk_assessment.hazards", "risk_assessment.completed_with"))
 def risk_assessment_if_concerns(visit: Visit, ctx: PolicyContext) -> str | None:
-    if not family_concerns(visit):
+    if not family_concerns(visit, ctx):
         return None
     assessment = visit.risk_assessment
     if assessment is None or not assessment.hazards:
@@ -141,9 +154,14 @@ def safe_word(visit: Visit, ctx: PolicyContext) -> str | None:
            summary="Nobody visits alone when concerns cannot be mitigated.",
            fields=("staff", "risk_assessment.concerns_mitigated"))
 def no_solo_if_unmitigated(visit: Visit, ctx: PolicyContext) -> str | None:
+    if not visit.lone:
+        return None
     assessment = visit.risk_assessment
-    if visit.lone and assessment is not None and not assessment.concerns_mitigated:
+    if assessment is not None and not assessment.concerns_mitigated:
         return "The risk assessment says the concerns cannot be mitigated: do not go alone."
+    # Silence is not mitigation: with concerns and no assessment showing them dealt with, the default is "not alone".
+    if family_concerns(visit, ctx) and not concerns_mitigated(visit):
+        return "There are concerns and no risk assessment shows them mitigated: do not go alone."
     return None
 
 

@@ -1,28 +1,43 @@
-"""Potton's answers to hv-connector's school-policy hooks.
+"""What Potton's policy document says, as data: identity, reasons, the headteacher's risk assessment.
 
-Only Potton visits reach these hooks: the core dispatches each school's
-questions to that school's plugin (and the core rules) alone.
+The rules (``rules.py``) and the hook answers (``__init__.py``) read from here,
+so each fact of the document is written down once.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from hv_connector import hookimpl
-from hv_connector.rules import RuleBookPolicy
-from hv_connector.models import (
-    CheckInPlan,
-    CheckInStep,
-    EscalationStep,
-    FollowUp,
-    HazardTemplate,
-    PolicyInfo,
-    Reason,
-    ReportKind,
-    RiskTemplate,
-    Visit,
+from hv_connector.models import HazardTemplate, PolicyInfo, Reason, RiskTemplate
+
+SCHOOL = "potton"
+
+POLICY = PolicyInfo(
+    school_id=SCHOOL,
+    school_name="Potton Primary School",
+    policy_name="Home Visit Policy",
+    source_document="potton.txt",
+    policy_date="October 2025",
+    review_by=date(2026, 10, 31),
+    phase="primary",
 )
-from hvc_potton.rules import CHECKIN_AFTER_MINUTES, LEGAL_THRESHOLD, book
+
+
+def clause(section: str) -> str:
+    """How a Potton rule cites its section."""
+    return f"Potton policy — {section}"
+
+
+DEFAULT_SCHOOL_DAY = ("08:45", "15:15")
+"""Potton's school day on the London wall clock; override with the ``school_day`` option."""
+
+CHECKIN_AFTER_MINUTES = 10
+"""The office's check-in call falls due this long after the scheduled start (§4)."""
+LEGAL_THRESHOLD = 70.0
+"""Attendance over three months below this percentage is referred to the authorities."""
+
+AUTHORISER_ROLES: tuple[str, ...] = ("headteacher",)
+"""Only the headteacher authorises (§2, §3)."""
 
 REASONS = (
     Reason(code="safeguarding", label="A safeguarding concern means seeing the pupil at home",
@@ -76,97 +91,7 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
     "attendance": ("Attendance", "Home Visit"),
     "concern": ("Safeguarding", "Home Visit"),
 }
+"""The CPOMS categories of each kind of record, before the visit's own refinements."""
 
-
-class Policy(RuleBookPolicy):
-    """Potton Primary School's Home Visit Policy (October 2025), as an hv-connector plugin."""
-
-    book = book
-
-    @hookimpl
-    def policy_info(self) -> PolicyInfo:
-        """Potton's policy: reviewed October 2025, next review October 2026."""
-        return PolicyInfo(school_id="potton", school_name="Potton Primary School", policy_name="Home Visit Policy",
-                          source_document="potton.txt", policy_date="October 2025",
-                          review_by=date(2026, 10, 31), phase="primary")
-
-    @hookimpl
-    def visit_reasons(self) -> list[Reason]:
-        """The reasons for a visit listed in §3."""
-        return list(REASONS)
-
-    @hookimpl
-    def authoriser_roles(self, visit: Visit) -> list[str]:
-        """Only the headteacher authorises (§2, §3)."""
-        return ["headteacher"]
-
-    @hookimpl
-    def risk_assessment_template(self, visit: Visit) -> RiskTemplate:
-        """The headteacher's home-visit risk assessment, with lone working and a code word (§4)."""
-        return RiskTemplate(hazards=HAZARDS, requires_code_word=True, sign_off_roles=("headteacher",))
-
-    @hookimpl
-    def checkin_plan(self, visit: Visit) -> CheckInPlan:
-        """The office calls 10 minutes after the scheduled start; staff call when they leave (§4)."""
-        return CheckInPlan(steps=(
-            CheckInStep(kind="office-call", who=("office",), anchor="planned-start",
-                        offset_minutes=CHECKIN_AFTER_MINUTES,
-                        description="Office: phone the visiting staff 10 minutes after the scheduled start."),
-            CheckInStep(kind="left-home", who=("visiting-staff",), anchor="expected-return",
-                        description="Phone the office as you leave the home and say whether there are any "
-                                    "concerns."),
-        ), grace_minutes=10)
-
-    @hookimpl
-    def escalation_chain(self, visit: Visit) -> list[EscalationStep]:
-        """Office tries the staff → the headteacher is told at once and decides → police (§3, §4)."""
-        return [
-            EscalationStep(who=("office",), action="Phone the visiting staff on the mobile numbers in the log.",
-                           wait_minutes=10),
-            EscalationStep(who=("headteacher",), action="Tell the headteacher at once; the headteacher decides "
-                                                        "what to do next.", wait_minutes=15),
-            EscalationStep(who=("headteacher",), action="Call the police (999): there is concern for the staff "
-                                                        "member's welfare.", wait_minutes=0, emergency=True),
-        ]
-
-    @hookimpl
-    def cpoms_categories(self, visit: Visit, kind: ReportKind) -> list[str]:
-        """Home Visit records, with the safeguarding or attendance category the visit belongs to."""
-        if kind == "concern" and visit.statutory_cp:
-            return ["Child Protection", "Safeguarding", "Home Visit"]
-        if kind == "attendance" and visit.reason == "persistent-absence":
-            return ["Persistent Absence", "Attendance", "Home Visit"]
-        return list(CATEGORIES[kind])
-
-    @hookimpl
-    def follow_ups(self, visit: Visit) -> list[FollowUp]:
-        """Attendance agreements and referral (§7); a safety cancellation in writing to the head (§3)."""
-        outcome = visit.outcome
-        if outcome is None:
-            return []
-        out = []
-        if visit.reason in ATTENDANCE_REASONS and outcome.agreements:
-            out += [
-                FollowUp(text="Record the agreements in the pupil's attendance record.",
-                         who=("attendance-officer",), due_days=0),
-                FollowUp(text="If the agreements are not kept, send the parents a reminder letter.",
-                         who=("attendance-officer",)),
-                FollowUp(text="If they are still not kept, arrange a follow-up visit.",
-                         who=("attendance-officer",)),
-            ]
-        attendance = visit.pupil.attendance_3m
-        if attendance is not None and attendance < LEGAL_THRESHOLD:
-            out.append(FollowUp(text=f"Attendance is {attendance:.0f}% over three months: notify the local "
-                                     "authority so legal proceedings can be considered.",
-                                who=("headteacher", "attendance-officer"), due_days=5))
-        if outcome.cancelled_for_safety:
-            out.append(FollowUp(text="Send the headteacher the reason the visit was cancelled for safety, in "
-                                     "writing.", who=("visiting-staff",), due_days=0))
-        if outcome.violence_or_abuse:
-            out.append(FollowUp(text="Report the incident on the visit to the headteacher.",
-                                who=("visiting-staff",), due_days=0))
-        return out
-
-
-plugin = Policy()
-"""The object registered under the ``hv_connector`` entry point ``potton``."""
+RISK_TEMPLATE = RiskTemplate(hazards=HAZARDS, requires_code_word=True, sign_off_roles=AUTHORISER_ROLES)
+"""The headteacher's home-visit risk assessment, with lone working and a code word (§4)."""

@@ -11,29 +11,19 @@ from datetime import time, timedelta
 
 from hv_connector.clock import local
 from hv_connector.models import PolicyContext, Severity, StaffMember, Stage, Visit
-from hv_connector.rules import RuleBook, Verdict, hours_option, overdue_by, staff_away
+from hv_connector.rules import RuleBook, Verdict, contact_made, hours_option, overdue_by, staff_away
+
+from hvc_potton.policy import CHECKIN_AFTER_MINUTES, DEFAULT_SCHOOL_DAY, LEGAL_THRESHOLD, SCHOOL, clause
 
 BLOCK, WARN, INFO = Severity.BLOCK, Severity.WARN, Severity.INFO
 
-DEFAULT_SCHOOL_DAY = ("08:45", "15:15")
-"""Potton's school day on the London wall clock; override with the ``school_day`` option."""
-
 MAX_WAIT_MINUTES = 15
-CHECKIN_AFTER_MINUTES = 10
-LEGAL_THRESHOLD = 70.0
-"""Attendance over three months below this percentage is referred to the authorities."""
 
 KNOWN_RISKS = (("dangerous_animals", "animals", "the animals at the home"),
                ("known_violent_person", "aggression", "the known violent person"))
 """Family facts that need a matching ``risk_assessment.covers`` topic: (fact, topic, in words)."""
 
-book = RuleBook("potton")
-
-
-def clause(section: str) -> str:
-    """How a Potton rule cites its section."""
-    return f"Potton policy — {section}"
-
+book = RuleBook(SCHOOL)
 
 HOME_VISITS = clause("§3 Home visits")
 PERSONAL_SAFETY = clause("§4 Personal safety")
@@ -279,8 +269,12 @@ def checkin_10_minutes(visit: Visit, ctx: PolicyContext) -> list[Verdict] | None
         return None
     verdicts = []
     due = visit.planned_start + timedelta(minutes=CHECKIN_AFTER_MINUTES)
-    called = any(c.kind == "office-call" and c.at >= visit.planned_start for c in visit.check_ins)
-    if ctx.now >= due and not called:
+    # A call either way is the 10-minute contact: a call the staff make to the office counts, as the
+    # watch counts it. A visit cancelled at the door ends with the staff's call, even one made just
+    # before the scheduled start, so there is nothing left to check on ten minutes in.
+    cancelled = visit.outcome is not None and visit.outcome.cancelled
+    since = visit.signed_out_at if cancelled else visit.planned_start
+    if ctx.now >= due and not contact_made(visit, "office-call", since=since):
         verdicts.append(Verdict(f"Office: the check-in call was due at {local(due):%H:%M}, "
                                 f"{CHECKIN_AFTER_MINUTES} minutes after the start. Phone the visiting staff now "
                                 "and record the call."))

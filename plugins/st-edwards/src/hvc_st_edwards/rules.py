@@ -14,39 +14,16 @@ from hv_connector.clock import local
 from hv_connector.models import PolicyContext, Severity, StaffMember, Stage, Visit
 from hv_connector.rules import RuleBook, Verdict, hours_option
 
+from hvc_st_edwards.policy import ALTERNATIVES, MANAGER_ROLES, SCHOOL, SCHOOL_HOURS, SIGN_OFF_ROLES, TOPICS, clause
+
 BLOCK, WARN = Severity.BLOCK, Severity.WARN
 
-TOPICS: tuple[tuple[str, str], ...] = (
-    ("behaviour", "the pupil's known behaviour"),
-    ("environment", "the environment of the visit and its known or likely risks"),
-    ("home-circumstances", "the home circumstances"),
-    ("travel", "the travel route and the means of travel"),
-    ("time-of-day", "the time of day and how long the visit will take"),
-    ("mobile-coverage", "how staff can reach school (mobile coverage, other means)"),
-)
-"""The six things §6 says every risk assessment covers: (``covers`` code, in words)."""
+book = RuleBook(SCHOOL)
 
-ALTERNATIVES: tuple[tuple[str, str], ...] = (
-    ("video-call", "a Teams call"),
-    ("meeting-elsewhere", "a face-to-face meeting somewhere both sides agree"),
-    ("public-premises", "public-sector premises (e.g. a local authority interview room)"),
-    ("private-premises", "private-sector premises"),
-)
-"""§4's hierarchy of alternatives to a home visit, in the order they are considered."""
-
-MANAGER_ROLES = frozenset({"line-manager", "slt", "headteacher", "dsl", "deputy-dsl"})
-SIGN_OFF_ROLES = ("headteacher", "dsl")
-"""The headteacher, and the designated person (the DSL) the policy names beside them."""
-
-SCHOOL_HOURS = ("08:45", "15:15")
-"""The school day on the London wall clock; override with the ``school_day`` option."""
-
-book = RuleBook("st-edwards")
-
-GENERAL = "St Edwards policy — §1 General"
-PROCEDURES = "St Edwards policy — §4 Procedures"
-RISK_MANAGEMENT = "St Edwards policy — §6 Risk Management"
-REVIEW = "St Edwards policy — §8 Monitoring and Review"
+GENERAL = clause("§1 General")
+PROCEDURES = clause("§4 Procedures")
+RISK_MANAGEMENT = clause("§6 Risk Management")
+REVIEW = clause("§8 Monitoring and Review")
 
 
 def signs_off(person: StaffMember | None, ctx: PolicyContext) -> bool:
@@ -66,6 +43,17 @@ def out_of_school_hours(visit: Visit, ctx: PolicyContext) -> bool:
     ends = local(visit.expected_return or visit.planned_start)
     in_hours = begins.weekday() < 5 and begins.date() == ends.date() and first <= begins.time() and ends.time() <= last
     return not in_hours
+
+
+def emergency_met(visit: Visit) -> bool:
+    """Whether the visit was, or turned into, an emergency (§1 General).
+
+    One known when it was planned is ``visit.emergency``; one that shows itself only at the door
+    (a child found alone and at risk) is recorded at a check-in or in the report.
+    """
+    outcome = visit.outcome
+    return (visit.emergency or any(c.emergency for c in visit.check_ins)
+            or (outcome is not None and outcome.emergency))
 
 
 # --- request -----------------------------------------------------------------------------------
@@ -113,7 +101,7 @@ def avoid_unannounced(visit: Visit, ctx: PolicyContext) -> str | None:
 
 
 @book.rule("st-edwards.risk-assessment-always", stage=Stage.AUTHORISE, severity=BLOCK,
-           clause="St Edwards policy — §1 General; §6 Risk Management",
+           clause=clause("§1 General; §6 Risk Management"),
            summary="Every planned visit has a risk assessment first, covering the pupil's behaviour, the "
                    "environment, home circumstances, the travel route and means, the time of day and length, "
                    "and mobile coverage.",
@@ -170,20 +158,12 @@ def signed_off(visit: Visit, ctx: PolicyContext) -> str | None:
     return None
 
 
-# --- during ------------------------------------------------------------------------------------
+# --- sign-out ----------------------------------------------------------------------------------
 
 
-@book.rule("st-edwards.no-entry-without-parent", stage=Stage.DURING, severity=BLOCK, clause=GENERAL,
-           summary="Staff do not go into a home when the parent or carer is not there, except in an emergency.",
-           fields=("outcome.entered_home", "outcome.parent_present_inside", "emergency"))
-def no_entry_without_parent(visit: Visit, ctx: PolicyContext) -> str | None:
-    outcome = visit.outcome
-    if visit.emergency or outcome is None or not outcome.entered_home or outcome.parent_present_inside is not False:
-        return None
-    return "No parent or carer is in: leave the home now and tell the office."
-
-
-@book.rule("st-edwards.regular-contact", stage=Stage.DURING, severity=BLOCK, clause=PROCEDURES,
+# Checked from sign-out, not only once staff are out: the interval and the missed-report procedure
+# must be agreed while someone can still act on their absence (§4 Procedures, §6 Risk Management).
+@book.rule("st-edwards.regular-contact", stage=Stage.SIGN_OUT, severity=BLOCK, clause=PROCEDURES,
            summary="Staff and school are in contact at agreed intervals (a buddy system), with a set procedure "
                    "for a missed report-back.",
            fields=("risk_assessment.contact_interval_minutes", "risk_assessment.missed_contact_procedure",
@@ -207,6 +187,23 @@ def regular_contact(visit: Visit, ctx: PolicyContext) -> list[Verdict] | None:
                                     "call the staff and their buddy now; with no answer, follow the missed-report "
                                     "procedure.", fields=("check_ins",)))
     return verdicts or None
+
+
+# --- during ------------------------------------------------------------------------------------
+
+
+@book.rule("st-edwards.no-entry-without-parent", stage=Stage.DURING, severity=BLOCK, clause=GENERAL,
+           summary="Staff do not go into a home when the parent or carer is not there, except in an emergency.",
+           fields=("outcome.entered_home", "outcome.parent_present_inside", "emergency", "outcome.emergency",
+                   "check_ins"))
+def no_entry_without_parent(visit: Visit, ctx: PolicyContext) -> str | None:
+    outcome = visit.outcome
+    if outcome is None or not outcome.entered_home or outcome.parent_present_inside is not False:
+        return None
+    if emergency_met(visit):
+        return None
+    return ("No parent or carer is in: leave the home now and tell the office. If you went in because of an "
+            "emergency (a child alone and at risk), record it in the report.")
 
 
 # --- after -------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ REASONS: tuple[Reason, ...] = (
 )
 
 LATEST_START = time(16, 0)
-"""The policy: no visit is arranged to start after 4.00pm."""
+"""The policy: no visit is arranged to start after 4.00pm (16:00 itself is allowed)."""
 OFFICE_OPENS = time(8, 0)
 """The policy does not say when office hours begin; 08:00 is assumed (see the README)."""
 
@@ -51,9 +51,12 @@ LEADERSHIP_ROLES: tuple[str, ...] = ("slt", "headteacher")
 
 
 def out_of_hours(visit: Visit) -> bool:
-    """Whether the visit starts outside office hours on the London clock (after 16:00, early, or at a weekend)."""
+    """Whether the visit starts outside office hours on the London clock (after 16:00, early, or at a weekend).
+
+    Employees safety bars visits arranged *after* 4.00pm, so one arranged for 16:00 itself is in hours.
+    """
     start = local(visit.planned_start)
-    return start.weekday() >= 5 or not OFFICE_OPENS <= start.time() < LATEST_START
+    return start.weekday() >= 5 or not OFFICE_OPENS <= start.time() <= LATEST_START
 
 
 ESCALATION: tuple[EscalationStep, ...] = (
