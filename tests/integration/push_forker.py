@@ -29,8 +29,8 @@ def warm_up() -> None:
     import httpx
 
     from hv_connector.builtin import cpoms_sink  # noqa: F401
-    from hv_connector.plugins import build_plugin_manager
     from hv_connector.config.loading import load_settings
+    from hv_connector.plugins import build_plugin_manager
     from hv_connector.store import Store
 
     build_plugin_manager()

@@ -10,8 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from hv_connector.store import audit
-from hv_connector.store import Store
+from hv_connector.store import Store, audit
 from hv_connector.store.schema import audit as audit_table
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, insert, select
+from sqlalchemy import insert, inspect, select
 
 from hv_connector.clock import LONDON
 from hv_connector.errors import StoreError
@@ -32,8 +32,9 @@ def test_a_fresh_store_is_upgraded_to_every_table(database_url: str) -> None:
 
 
 def test_downgrade_to_nothing_and_back_leaves_the_same_schema(store: Store) -> None:
-    from hv_connector.store.migrate import alembic_config
     from alembic import command
+
+    from hv_connector.store.migrate import alembic_config
 
     with store.begin() as conn:
         command.downgrade(alembic_config(conn), "base")

@@ -7,11 +7,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from dashkit import World
-from hvc_tui.app import HvcApp
 from textual.message import Message
 from textual.notifications import Notify
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled, WorkerState
+
+from hvc_tui.app import HvcApp
 
 
 async def settle(pilot: Pilot) -> None:

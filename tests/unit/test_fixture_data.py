@@ -7,12 +7,12 @@ import unicodedata
 from datetime import date
 
 import pytest
-from hvc_fixtures import data
-from hvc_fixtures.data import SCHOOLS, Dataset
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hv_connector.models.staff import StaffMember
+from hvc_fixtures import data
+from hvc_fixtures.data import SCHOOLS, Dataset
 
 PHONE = re.compile(r"^(07700 900\d{3}|01632 960\d{3}|0113 4960\d{3})$")
 UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"

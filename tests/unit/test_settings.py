@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from hv_connector.errors import ConfigError
-from hv_connector.config.settings import REDACTED, default_config_path
 from hv_connector.config.checks import problems, redacted, secret_values
 from hv_connector.config.loading import config_source, load_settings
+from hv_connector.config.settings import REDACTED, default_config_path
+from hv_connector.errors import ConfigError
 
 TOKEN = "test-token-wonde-7f3a"
 CPOMS_TOKEN = "test-token-cpoms-91be"

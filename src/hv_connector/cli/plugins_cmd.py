@@ -8,8 +8,8 @@ import click
 
 from hv_connector import __version__
 from hv_connector.cli.common import cli, emit_json, runtime
-from hv_connector.plugins import plugin_distribution, plugin_version
 from hv_connector.cli.scaffold import new_plugin
+from hv_connector.plugins import plugin_distribution, plugin_version
 
 
 @cli.group(invoke_without_command=True)

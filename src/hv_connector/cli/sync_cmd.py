@@ -18,15 +18,16 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from hv_connector.read.briefing import PupilBriefing, find_pupil, pupil_briefing
 from hv_connector.cli.common import cli, emit_json, runtime
 from hv_connector.clock import local
+from hv_connector.config.messages import setting_fix
+from hv_connector.config.settings import SchoolSettings
 from hv_connector.errors import ConfigError
 from hv_connector.plugins import merged_registry
+from hv_connector.read.briefing import PupilBriefing, find_pupil, pupil_briefing
 from hv_connector.runtime import Runtime
-from hv_connector.config.settings import SchoolSettings
-from hv_connector.config.messages import setting_fix
-from hv_connector.sync.pipeline import MisAdapter, Progress as SyncProgress, SchoolResult, sync_schools
+from hv_connector.sync.pipeline import MisAdapter, SchoolResult, sync_schools
+from hv_connector.sync.pipeline import Progress as SyncProgress
 from hv_connector.sync.store import last_runs, open_quarantine
 
 log = logging.getLogger("hv_connector.sync.pipeline")

@@ -18,11 +18,11 @@ import click
 from hv_connector.cli.common import cli, echo_findings, emit_json, parse_moment, runtime
 from hv_connector.clock import local
 from hv_connector.errors import InputError
-from hv_connector.visits.lifecycle import State, describe_allowed
 from hv_connector.models import Visit
 from hv_connector.visits.input import parse_outcome
-from hv_connector.visits.service import VisitService
+from hv_connector.visits.lifecycle import State, describe_allowed
 from hv_connector.visits.records import ActionResult, VisitEvent, VisitRecord
+from hv_connector.visits.service import VisitService
 
 STATES = [s.value for s in State]
 CHECK_IN_KINDS = ["office-call", "staff-call", "arrived", "left-home", "home-safe", "interruption"]

@@ -29,14 +29,13 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from hv_connector.errors import ConfigError
 from hv_connector.models import StaffMember
 from hv_connector.store.engine import APP_NAME, default_database_url
-
 
 CONFIG_FILE_NAME = "hvc.toml"
 CONFIG_ENV = "HVC_CONFIG"

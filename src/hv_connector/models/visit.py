@@ -15,8 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field, SecretStr, field_serializer, model_validator
-from pydantic import SerializationInfo
+from pydantic import AwareDatetime, Field, SecretStr, SerializationInfo, field_serializer, model_validator
 
 from hv_connector.models.common import Frozen, Stage
 from hv_connector.models.staff import StaffMember

@@ -34,12 +34,11 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from hv_connector.store import audit
 from hv_connector.errors import InputError, RefusedError
 from hv_connector.models import ReportKind, Visit
-from hv_connector.plugins import Policies
 from hv_connector.outbox.report import AUTHORISED, Decision, VisitReport, build_reports, revise
-from hv_connector.store import Store
+from hv_connector.plugins import Policies
+from hv_connector.store import Store, audit
 from hv_connector.store.schema import acknowledgements, outbox, overrides, staff, visit_events
 
 log = logging.getLogger("hv_connector.outbox")

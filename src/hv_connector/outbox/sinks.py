@@ -6,7 +6,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-
 from hv_connector.errors import ConfigError
 from hv_connector.outbox.report import VisitReport
 

@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import IO, Any, Literal, Protocol, Self
 
-from hv_connector.sync import store as sync_store
 from hv_connector.clock import Clock
 from hv_connector.errors import HvcError
-from hv_connector.sync.records import Departure, DepartureItem, PupilItem, PupilRecord, Rejected
 from hv_connector.store import Store
+from hv_connector.sync import store as sync_store
+from hv_connector.sync.records import Departure, DepartureItem, PupilItem, PupilRecord, Rejected
 from hv_connector.sync.store import DEPARTURES, PUPILS
 
 log = logging.getLogger(__name__)

@@ -34,11 +34,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
-from hv_connector.store import audit
-from hv_connector.outbox import queue as outbox
 from hv_connector.clock import Clock, local
 from hv_connector.errors import InputError, RefusedError
-from hv_connector.visits.lifecycle import FINISHING, STAGES, Action, State, next_state
 from hv_connector.models import (
     Finding,
     PupilRef,
@@ -50,8 +47,9 @@ from hv_connector.models import (
     Visit,
     VisitOutcome,
 )
+from hv_connector.outbox import queue as outbox
 from hv_connector.plugins import Policies
-from hv_connector.store import Store
+from hv_connector.store import Store, audit
 from hv_connector.store.schema import (
     acknowledgements,
     overrides,
@@ -60,6 +58,7 @@ from hv_connector.store.schema import (
     visit_events,
     visits,
 )
+from hv_connector.visits.directory import OFFICE_ROLES, WATCH, Directory
 from hv_connector.visits.input import (
     build_request,
     check_reason,
@@ -69,7 +68,7 @@ from hv_connector.visits.input import (
     pupil_id,
     resolve_member,
 )
-from hv_connector.visits.directory import OFFICE_ROLES, WATCH, Directory
+from hv_connector.visits.lifecycle import FINISHING, STAGES, Action, State, next_state
 from hv_connector.visits.records import (
     ActionResult,
     Decision,

@@ -23,10 +23,11 @@ from datetime import datetime
 
 from sqlalchemy import Connection, RowMapping, select, update
 
-from hv_connector.store import audit
 from hv_connector.clock import local
 from hv_connector.errors import InputError, RefusedError
 from hv_connector.models import StaffMember
+from hv_connector.store import audit
+from hv_connector.store.schema import escalations, visits
 from hv_connector.watch.schedule import (
     Assessment,
     back_at,
@@ -36,7 +37,6 @@ from hv_connector.watch.schedule import (
     utc,
     wall,
 )
-from hv_connector.store.schema import escalations, visits
 from hv_connector.watch.watcher import (
     LIVE_STATES,
     STOOD_DOWN,

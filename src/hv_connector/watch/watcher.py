@@ -41,24 +41,14 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from hv_connector.store import audit
-from hv_connector.outbox.push import Pusher
-from hv_connector.outbox.sinks import open_sinks
 from hv_connector.clock import Clock
 from hv_connector.errors import RefusedError
 from hv_connector.models import CheckInPlan, EscalationStep, StaffMember, Visit
-from hv_connector.watch.notify import Notice, Notifier, Recipient, load_notifiers
+from hv_connector.outbox.push import Pusher
+from hv_connector.outbox.sinks import open_sinks
 from hv_connector.plugins import Policies, merged_registry
 from hv_connector.runtime import Runtime
-from hv_connector.watch.schedule import (
-    VISITING_STAFF,
-    Assessment,
-    DueEvent,
-    Fired,
-    assess,
-    utc,
-)
-from hv_connector.store import Store
+from hv_connector.store import Store, audit
 from hv_connector.store.schema import (
     escalations,
     heartbeats,
@@ -67,8 +57,17 @@ from hv_connector.store.schema import (
     visits,
     watch_queue,
 )
-from hv_connector.visits.service import VisitService
 from hv_connector.visits.directory import WATCH
+from hv_connector.visits.service import VisitService
+from hv_connector.watch.notify import Notice, Notifier, Recipient, load_notifiers
+from hv_connector.watch.schedule import (
+    VISITING_STAFF,
+    Assessment,
+    DueEvent,
+    Fired,
+    assess,
+    utc,
+)
 
 log = logging.getLogger("hv_connector.watch")
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import date
 
 from hv_connector import hookimpl
-from hv_connector.rules import RuleBookPolicy
 from hv_connector.models import (
     CheckInPlan,
     CheckInStep,
@@ -22,6 +21,7 @@ from hv_connector.models import (
     RiskTemplate,
     Visit,
 )
+from hv_connector.rules import RuleBookPolicy
 from hvc_potton.rules import CHECKIN_AFTER_MINUTES, LEGAL_THRESHOLD, book
 
 REASONS = (

@@ -7,7 +7,6 @@ questions to that school's plugin (and the core rules) alone.
 from __future__ import annotations
 
 from hv_connector import hookimpl
-from hv_connector.rules import RuleBookPolicy
 from hv_connector.models import (
     CheckInPlan,
     CheckInStep,
@@ -20,6 +19,7 @@ from hv_connector.models import (
     RiskTemplate,
     Visit,
 )
+from hv_connector.rules import RuleBookPolicy
 from hvc_st_edwards.rules import SIGN_OFF_ROLES, TOPICS, book
 
 DEFAULT_INTERVAL_MINUTES = 30

@@ -6,8 +6,8 @@ Revises:
 """
 from typing import Sequence, Union
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from hv_connector.store.types import Json, UTCDateTime
 
