@@ -20,7 +20,8 @@ test fails if any hook here lacks a docstring or leaves out a parameter.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 

@@ -11,9 +11,10 @@ removed (pluggy's ``subset_hook_caller``).
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Mapping
+from typing import Any
 
 import pluggy
 

@@ -60,23 +60,21 @@ def test_times_come_back_as_the_same_instant_in_utc(store: Store) -> None:
 
 
 def test_a_naive_time_is_refused(store: Store) -> None:
-    with pytest.raises(Exception, match="timezone-aware"):
-        with store.begin() as conn:
-            conn.execute(insert(visits).values(
-                id="v1", school_id="potton", state="requested", planned_start=datetime(2026, 10, 25, 9), data={},
-                created_at=datetime.now(timezone.utc), updated_at=datetime.now(timezone.utc),
-            ))
+    with pytest.raises(Exception, match="timezone-aware"), store.begin() as conn:
+        conn.execute(insert(visits).values(
+            id="v1", school_id="potton", state="requested", planned_start=datetime(2026, 10, 25, 9), data={},
+            created_at=datetime.now(timezone.utc), updated_at=datetime.now(timezone.utc),
+        ))
 
 
 def test_a_failed_transaction_writes_nothing(store: Store) -> None:
     now = datetime.now(timezone.utc)
-    with pytest.raises(RuntimeError):
-        with store.begin() as conn:
-            conn.execute(insert(visits).values(
-                id="v1", school_id="potton", state="requested", planned_start=now, data={},
-                created_at=now, updated_at=now,
-            ))
-            raise RuntimeError("half-way")
+    with pytest.raises(RuntimeError), store.begin() as conn:
+        conn.execute(insert(visits).values(
+            id="v1", school_id="potton", state="requested", planned_start=now, data={},
+            created_at=now, updated_at=now,
+        ))
+        raise RuntimeError("half-way")
     with store.connect() as conn:
         assert conn.execute(select(visits)).all() == []
 

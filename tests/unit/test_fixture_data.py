@@ -144,7 +144,7 @@ def test_revisions_change_what_an_mis_edit_would_change() -> None:
 def test_staff_directories_validate_and_cover_every_role_the_policies_name() -> None:
     dataset = Dataset(seed=1, pupils=50)
     needed = set(
-        "dsl deputy-dsl slt headteacher line-manager office office-manager pflo admin teacher pastoral".split()
+        ["dsl", "deputy-dsl", "slt", "headteacher", "line-manager", "office", "office-manager", "pflo", "admin", "teacher", "pastoral"]
     )
     for sch in SCHOOLS:
         staff = [StaffMember.model_validate(entry) for entry in dataset.staff_directory(sch)]

@@ -28,9 +28,10 @@ import logging
 import random
 import ssl
 import time
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from types import TracebackType
-from typing import Any, Awaitable, Callable, Literal
+from typing import Any, Literal
 
 import httpx
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, ValidationError

@@ -231,7 +231,7 @@ class Settings(BaseSettings):
         return [{"id": key, **entry} for key, entry in merged.items()]
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Settings":
+    def _consistent(self) -> Settings:
         ids = [school.id for school in self.schools]
         twice = sorted({i for i in ids if ids.count(i) > 1})
         if twice:

@@ -242,7 +242,7 @@ class Visit(Frozen):
     outcome: VisitOutcome | None = None
 
     @model_validator(mode="after")
-    def _times_in_order(self) -> "Visit":
+    def _times_in_order(self) -> Visit:
         if self.expected_return is not None and self.expected_return <= self.planned_start:
             raise ValueError("expected_return must be after planned_start")
         return self

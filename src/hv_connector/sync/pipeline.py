@@ -119,7 +119,7 @@ class Spool:
     """Batches written to an anonymous temporary file (unlinked at once, so a kill leaves nothing)."""
 
     def __init__(self) -> None:
-        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="hvc-sync-")
+        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="hvc-sync-")  # noqa: SIM115 -- open for the spool's life, closed by close()
         self.batches = 0
 
     def write(self, kind: str, batch: Any) -> None:
