@@ -158,7 +158,7 @@ def visit_show(ctx: click.Context, visit_id: str, by: str | None, reveal_code_wo
     echo_findings(standing.findings, standing, lambda staff_id: service.directory.name(record.school, staff_id))
     click.echo("\nHistory:")
     for event in events:
-        moved = f" → {event.to_state.value}" if event.to_state != event.from_state else ""
+        moved = f" → {event.to_state.value}" if event.to_state and event.to_state != event.from_state else ""
         note = f" — {event.note}" if event.note else ""
         click.echo(f"  {_when(event.at)}  {event.event}{moved}  by {service.directory.name(record.school, event.actor)}"
                    f"{note}")
@@ -341,6 +341,7 @@ def visit_extend(ctx: click.Context, visit_id: str, until: str | None, minutes: 
     if minutes is not None:
         current = service.get(visit_id).visit.expected_return or service.clock.now()
         new_return = max(current, service.clock.now()) + timedelta(minutes=minutes)
+    assert new_return is not None  # exactly one of --until / --minutes was given, checked above
     _report(service, service.extend(visit_id, new_return, by=by, note=note), as_json, "Extended")
 
 
