@@ -11,7 +11,7 @@ import logging
 import os
 import smtplib
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from email.message import EmailMessage
 from typing import Any
 
@@ -19,7 +19,7 @@ from pydantic import SecretStr
 
 from hv_connector import hookimpl
 from hv_connector.errors import ConfigError
-from hv_connector.watch.notify import Notice, Notifier
+from hv_connector.watch.notify import Notice, Notifier, NotifierFactory
 
 log = logging.getLogger("hv_connector.watch.alerts")
 
@@ -142,7 +142,7 @@ def _command(settings: Any, options: Mapping[str, Any]) -> Notifier:
 
 
 @hookimpl
-def notifiers() -> dict[str, Callable[..., Notifier]]:
+def notifiers() -> dict[str, NotifierFactory]:
     return {
         "store": lambda settings, options: StoreNotifier(),
         "log": lambda settings, options: LogNotifier(),

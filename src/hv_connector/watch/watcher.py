@@ -290,18 +290,18 @@ class Watch:
             work.append((row, assessment, None))
         next_looks: dict[str, datetime | None] = {}
         with self.store.begin() as conn:
-            for row, assessment, retry_at in work:
+            for row, assessed, retry_at in work:
                 if retry_at is not None:
                     next_looks[row.id] = retry_at
-                elif assessment is None:
+                elif assessed is None:
                     self._close_all(conn, row, now, f"visit {row.state}")
                     next_looks[row.id] = None
                 else:
-                    for event in assessment.events:
+                    for event in assessed.events:
                         self.record(conn, row.school, row.visit, event, now, result)
-                    for closure in assessment.closures:
+                    for closure in assessed.closures:
                         result.closed += _close(conn, row, closure.key, closure.reason, now)
-                    next_looks[row.id] = assessment.next_due
+                    next_looks[row.id] = assessed.next_due
             _reschedule(conn, next_looks)
 
     def move(self, row: WatchedVisit, assessment: Assessment, fired: Mapping[str, Fired], result: TickResult) -> bool:
@@ -327,7 +327,7 @@ class Watch:
                action: str = "escalation.fired") -> int | None:
         """Insert ``event`` (once: its key is unique) with a notification row per notifier and address."""
         reminder = event.kind == "checkin-reminder"  # a reminder is sent, not acknowledged: closed at once
-        inserted = conn.execute(
+        inserted: int | None = conn.execute(
             _insert(conn, escalations).values(
                 visit_id=event.visit_id, kind=event.kind, step_index=event.step_index, key=event.key,
                 due_at=event.due_at, fired_at=now, school_id=school, who=list(event.who), message=event.text,
