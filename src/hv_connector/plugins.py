@@ -56,7 +56,7 @@ def plugin_version(pm: pluggy.PluginManager, plugin: object) -> str | None:
     """The installed version of the distribution that provided ``plugin``, if any."""
     for candidate, dist in pm.list_plugin_distinfo():
         if candidate is plugin:
-            return dist.version
+            return str(dist.version)
     return None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -23,11 +24,12 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
     pm, policies = rt.pm, rt.policies
     # Every installed policy plugin, whether or not this configuration gives it a school.
     served = {id(plugin): info for _, plugin, info in policies.policy_plugins()}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, plugin in sorted(pm.list_name_plugin(), key=lambda item: item[0]):
         hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
         info = served.get(id(plugin))
-        rule_ids = [r.rule_id for r in (plugin.policy_rules() or [])] if "policy_rules" in hooks else []
+        rules = getattr(plugin, "policy_rules", None) if "policy_rules" in hooks else None
+        rule_ids = [r.rule_id for r in (rules() or [])] if rules else []
         rows.append({
             "name": name,
             "distribution": plugin_distribution(pm, plugin) or "hv-connector (built in)",

@@ -31,7 +31,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     now = utc(rt.clock.now())
     stale_after = timedelta(minutes=rt.settings.watch.heartbeat_stale_minutes)
     with rt.store.connect() as conn:
-        report = {"watch": _watch(conn, now, stale_after), "sync": _syncs(conn), "outbox": outbox.counts(conn),
+        report: dict[str, Any] = {"watch": _watch(conn, now, stale_after), "sync": _syncs(conn), "outbox": outbox.counts(conn),
                   "escalations": _escalations(conn)}
     if as_json:
         emit_json(report)
