@@ -21,8 +21,12 @@ $(STAMP): $(BIN)/python pyproject.toml setup.py $(PLUGINS)
 
 install: $(STAMP)
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(BIN)/ruff check src tui fixtures tests bench plugins conftest.py setup.py
+	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
+
+test: lint
 	$(BIN)/pytest -q -n $(JOBS) $(PYTEST_ARGS)
 
 demo: $(STAMP)

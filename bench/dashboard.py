@@ -28,22 +28,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "tui"))
 
 from dashkit import BOARD_NOW  # noqa: E402
 from dashkit import directory as potton_directory
-from hvc_tui.app import HvcApp  # noqa: E402
-from hvc_tui.messages import PendingLoaded  # noqa: E402
-from hvc_tui.session import Session  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 from textual.message import Message  # noqa: E402
 
 from hv_connector.clock import LONDON, FixedClock  # noqa: E402
-from hv_connector.watch.escalations import Escalations  # noqa: E402
 from hv_connector.models import StaffMember  # noqa: E402
 from hv_connector.plugins import Policies, build_plugin_manager  # noqa: E402
 from hv_connector.store import Store  # noqa: E402
 from hv_connector.store.schema import pupils, visit_events, visits  # noqa: E402
 from hv_connector.testing import base_visit, staff  # noqa: E402
-from hv_connector.visits.service import VisitService  # noqa: E402
 from hv_connector.visits.directory import Directory
+from hv_connector.visits.service import VisitService  # noqa: E402
+from hv_connector.watch.escalations import Escalations  # noqa: E402
 from hv_connector.watch.watcher import Watch  # noqa: E402
+from hvc_tui.app import HvcApp  # noqa: E402
+from hvc_tui.messages import PendingLoaded  # noqa: E402
+from hvc_tui.session import Session  # noqa: E402
 
 SCHOOLS = ("birchwood", "hexthorpe", "potton", "st-edwards", "washwood-heath")
 STATES = (("closed", 60), ("reported", 15), ("cancelled", 8), ("declined", 4), ("requested", 5),

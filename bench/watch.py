@@ -40,7 +40,6 @@ from watchkit import (  # the tests' fictional Potton visits
 )
 
 from hv_connector.clock import FixedClock
-from hv_connector.watch.notify import Notice
 from hv_connector.store import Store
 from hv_connector.store.schema import (
     escalations,
@@ -49,6 +48,7 @@ from hv_connector.store.schema import (
     visits,
     watch_queue,
 )
+from hv_connector.watch.notify import Notice
 from hv_connector.watch.watcher import run_daemon
 
 HOT = 10

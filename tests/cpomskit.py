@@ -13,8 +13,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from hvc_fixtures.data import Dataset
-
 from hv_connector import hookimpl
 from hv_connector.clock import LONDON
 from hv_connector.models import FollowUp, PolicyInfo, Reason, ReportKind, Visit
@@ -22,6 +20,7 @@ from hv_connector.outbox.queue import enqueue_visit_report
 from hv_connector.plugins import Policies, build_plugin_manager
 from hv_connector.store import Store
 from hv_connector.testing import base_visit
+from hvc_fixtures.data import Dataset
 
 START = datetime(2026, 11, 20, 10, 0, tzinfo=LONDON)
 """When the kit's visits started (a Friday morning)."""

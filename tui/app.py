@@ -6,6 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import suppress
 
+from textual.app import App
+from textual.binding import Binding
+from textual.worker import WorkerCancelled, WorkerFailed
+
 from hvc_tui.commands import DashboardCommands
 from hvc_tui.dialogs.check_in import CheckInDialog
 from hvc_tui.dialogs.confirm import ConfirmDialog
@@ -20,9 +24,6 @@ from hvc_tui.screens.request import RequestScreen
 from hvc_tui.screens.sync import SyncScreen
 from hvc_tui.screens.visit import VisitScreen
 from hvc_tui.session import Session
-from textual.app import App
-from textual.binding import Binding
-from textual.worker import WorkerCancelled, WorkerFailed
 
 BOARD_SECONDS = 5.0
 """How often the live board reads the store again."""

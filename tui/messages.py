@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hvc_tui.session import FormChoices, Preview, VisitDetail
 from textual.message import Message
 
-from hv_connector.read import queries
-from hv_connector.watch.escalations import BoardRow
 from hv_connector.outbox.queue import OutboxRecord
+from hv_connector.read import queries
 from hv_connector.visits.records import ActionResult
+from hv_connector.watch.escalations import BoardRow
+from hvc_tui.session import FormChoices, Preview, VisitDetail
 
 
 @dataclass

@@ -13,13 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from hv_connector.store import audit
-from hv_connector.outbox import queue as outbox
-from hv_connector.read import queries
-from hv_connector.store.audit import AuditEntry
-from hv_connector.read.briefing import PupilBriefing, pupil_briefing
 from hv_connector.errors import ConfigError, HvcError, InputError
-from hv_connector.watch.escalations import BoardRow, Escalations, EscalationView
 from hv_connector.models import (
     Finding,
     PupilRef,
@@ -30,9 +24,15 @@ from hv_connector.models import (
     Visit,
     VisitOutcome,
 )
+from hv_connector.outbox import queue as outbox
+from hv_connector.read import queries
+from hv_connector.read.briefing import PupilBriefing, pupil_briefing
+from hv_connector.store import audit
+from hv_connector.store.audit import AuditEntry
 from hv_connector.visits.input import build_request
-from hv_connector.visits.service import VisitService
 from hv_connector.visits.records import ActionResult, Standing, VisitRecord
+from hv_connector.visits.service import VisitService
+from hv_connector.watch.escalations import BoardRow, Escalations, EscalationView
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ and exits 2 for bad input or configuration, 1 for a refusal by policy or state.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class HvcError(Exception):
     """Base of every hv-connector error; ``exit_code`` is what the CLI returns."""
@@ -89,7 +91,7 @@ class CpomsError(HvcError):
 class CpomsRejected(CpomsError):
     """CPOMS refused the record (4xx): it is parked with CPOMS's reason and never retried as is."""
 
-    def __init__(self, message: str, details: list[dict] | None = None) -> None:
+    def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
         self.details = details or []
 

@@ -20,12 +20,14 @@ test fails if any hook here lacks a docstring or leaves out a parameter.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING
 
 import pluggy
 
 from hv_connector import PROJECT
 
+# Types only: the pipelines import hv_connector.plugins, which imports this module, and loading them
+# (and httpx) here would slow every start.
 if TYPE_CHECKING:
     from hv_connector.models import (
         CheckInPlan,
@@ -41,6 +43,9 @@ if TYPE_CHECKING:
         Stage,
         Visit,
     )
+    from hv_connector.outbox.sinks import ReportSinkFactory
+    from hv_connector.sync.pipeline import MisAdapterFactory
+    from hv_connector.watch.notify import NotifierFactory
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 
@@ -189,7 +194,7 @@ def follow_ups(visit: Visit) -> list[FollowUp] | None:
 
 
 @hookspec
-def mis_adapters() -> dict[str, Callable[..., Any]] | None:
+def mis_adapters() -> dict[str, MisAdapterFactory] | None:
     """Register MIS adapters by name (``wonde`` is built in).
 
     Called when ``hvc sync`` starts. Every plugin is asked; the mappings are
@@ -197,25 +202,25 @@ def mis_adapters() -> dict[str, Callable[..., Any]] | None:
     factory is called as ``factory(settings, school)`` and returns an adapter
     with the :class:`hv_connector.sync.pipeline.MisAdapter` interface.
 
-    :returns: a mapping of adapter name to factory.
+    :returns: a mapping of adapter name to :data:`~hv_connector.sync.pipeline.MisAdapterFactory`.
     """
 
 
 @hookspec
-def report_sinks() -> dict[str, Callable[..., Any]] | None:
+def report_sinks() -> dict[str, ReportSinkFactory] | None:
     """Register report sinks by name (``cpoms`` is built in).
 
     Called when ``hvc push`` (or the watch) delivers the outbox. Every plugin
     is asked; the mappings are merged. Each factory is called as
     ``factory(settings, school)`` and returns a sink with the
-    :class:`hv_connector.outbox.queue.ReportSink` interface.
+    :class:`hv_connector.outbox.sinks.ReportSink` interface.
 
-    :returns: a mapping of sink name to factory.
+    :returns: a mapping of sink name to :data:`~hv_connector.outbox.sinks.ReportSinkFactory`.
     """
 
 
 @hookspec
-def notifiers() -> dict[str, Callable[..., Any]] | None:
+def notifiers() -> dict[str, NotifierFactory] | None:
     """Register notifiers by name: how an escalation step reaches a person.
 
     Called when the watch starts. Every plugin is asked; the mappings are
@@ -223,5 +228,5 @@ def notifiers() -> dict[str, Callable[..., Any]] | None:
     returns a notifier with the :class:`hv_connector.watch.notify.Notifier` interface.
     The built-ins are ``store``, ``log``, ``email`` and ``command``.
 
-    :returns: a mapping of notifier name to factory.
+    :returns: a mapping of notifier name to :data:`~hv_connector.watch.notify.NotifierFactory`.
     """

@@ -11,9 +11,10 @@ removed (pluggy's ``subset_hook_caller``).
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Mapping
+from typing import Any
 
 import pluggy
 
@@ -55,7 +56,7 @@ def plugin_version(pm: pluggy.PluginManager, plugin: object) -> str | None:
     """The installed version of the distribution that provided ``plugin``, if any."""
     for candidate, dist in pm.list_plugin_distinfo():
         if candidate is plugin:
-            return dist.version
+            return str(dist.version)
     return None
 
 

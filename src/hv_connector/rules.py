@@ -24,9 +24,10 @@ of day, and name the option when it is wrong.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any, Callable, Iterable, Union
+from typing import Any
 
 from hv_connector import hookimpl
 from hv_connector.errors import ConfigError, PluginContractError
@@ -53,7 +54,7 @@ class Verdict:
     fields: tuple[str, ...] | None = None
 
 
-CheckResult = Union[None, str, Verdict, Iterable[Verdict]]
+CheckResult = None | str | Verdict | Iterable[Verdict]
 Check = Callable[[Visit, PolicyContext], CheckResult]
 
 

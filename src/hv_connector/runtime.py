@@ -15,10 +15,10 @@ from typing import Any
 import pluggy
 
 from hv_connector.clock import Clock, clock_from_environment
+from hv_connector.config.loading import load_settings
+from hv_connector.config.settings import SchoolSettings, Settings
 from hv_connector.models import StaffMember
 from hv_connector.plugins import Policies, build_plugin_manager
-from hv_connector.config.settings import SchoolSettings, Settings
-from hv_connector.config.loading import load_settings
 from hv_connector.store import Store
 
 

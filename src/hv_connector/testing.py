@@ -33,9 +33,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from os import PathLike
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from hv_connector.clock import LONDON
 from hv_connector.errors import PluginContractError

@@ -19,6 +19,7 @@ from contextlib import ExitStack
 from typing import Any
 
 import pytest
+
 from hvc_fixtures.cpoms_server import CpomsFake
 from hvc_fixtures.serve import RunningServer, serve_in_thread
 from hvc_fixtures.wonde_server import WondeFake

@@ -15,6 +15,7 @@ as a long-running interpreter would have them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -29,8 +30,8 @@ def warm_up() -> None:
     import httpx
 
     from hv_connector.builtin import cpoms_sink  # noqa: F401
-    from hv_connector.plugins import build_plugin_manager
     from hv_connector.config.loading import load_settings
+    from hv_connector.plugins import build_plugin_manager
     from hv_connector.store import Store
 
     build_plugin_manager()
@@ -57,10 +58,8 @@ def run_and_kill(args: list[str], after: int, delay: float) -> bool:
         working = lines[0].startswith("pushing") and not lines[0].startswith("pushing 0 ")
         if working and lines[-1]:
             time.sleep(delay)
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         _, status = os.waitpid(pid, 0)
     return os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
 

@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from hv_connector.store import audit
 from hv_connector.cli import main
-from hv_connector.store import Store
+from hv_connector.store import Store, audit
 from hv_connector.store.migrate import head_revision
 from hv_connector.store.schema import audit as audit_table
 

@@ -10,8 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from hv_connector.store import audit
-from hv_connector.store import Store
+from hv_connector.store import Store, audit
 from hv_connector.store.schema import audit as audit_table
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
@@ -116,10 +115,9 @@ def test_a_wiped_log_is_named(store: Store) -> None:
 
 def test_appending_after_a_rolled_back_transaction_leaves_no_gap(store: Store) -> None:
     _log(store, 2)
-    with pytest.raises(RuntimeError):
-        with store.begin() as conn:
-            audit.append(conn, actor="x", action="visit.note", school_id="birchwood")
-            raise RuntimeError("the change it recorded failed")
+    with pytest.raises(RuntimeError), store.begin() as conn:
+        audit.append(conn, actor="x", action="visit.note", school_id="birchwood")
+        raise RuntimeError("the change it recorded failed")
     _log(store, 1)
     with store.connect() as conn:
         assert conn.execute(select(func.max(audit_table.c.seq))).scalar() == 3
@@ -136,9 +134,8 @@ def test_history_is_one_visits_entries_oldest_first(store: Store) -> None:
 
 
 def test_a_naive_time_is_refused(store: Store) -> None:
-    with pytest.raises(ValueError, match="timezone-aware"):
-        with store.begin() as conn:
-            audit.append(conn, actor="x", action="visit.note", school_id="birchwood", at=datetime(2026, 11, 23, 9))
+    with pytest.raises(ValueError, match="timezone-aware"), store.begin() as conn:
+        audit.append(conn, actor="x", action="visit.note", school_id="birchwood", at=datetime(2026, 11, 23, 9))
 
 
 WRITER = textwrap.dedent("""

@@ -3,6 +3,7 @@
 import sqlite3
 
 import pytest
+
 from hvc_fixtures.demo import demo_world
 
 

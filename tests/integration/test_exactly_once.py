@@ -30,11 +30,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from hvc_fixtures.data import Dataset
 
 from hv_connector.outbox.queue import counts, list_records
 from hv_connector.store import Store
-
+from hvc_fixtures.data import Dataset
 from tests.cpomskit import demo_visit, kit_policies, queue, write_config
 
 pytestmark = pytest.mark.slow

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from hvc_fixtures.cpoms_server import CpomsFake
 from hvc_fixtures.data import Dataset
 from hvc_fixtures.serve import RunningServer, serve_in_subprocess, serve_in_thread

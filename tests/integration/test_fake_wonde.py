@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from hvc_fixtures.data import SCHOOLS
 from hvc_fixtures.serve import RunningServer, serve_in_subprocess
 

@@ -13,17 +13,15 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import insert, select, update
 
-from hv_connector.store import audit
 from hv_connector.errors import ConfigError, CpomsRejected, CpomsUnavailable, RefusedError
 from hv_connector.models import Visit
-from hv_connector.outbox.queue import enqueue_visit_report, get_record, idempotency_key, list_records, retry
 from hv_connector.outbox.push import Pusher
+from hv_connector.outbox.queue import enqueue_visit_report, get_record, idempotency_key, list_records, retry
+from hv_connector.outbox.report import VisitReport
 from hv_connector.outbox.sinks import Delivery
 from hv_connector.plugins import Policies
-from hv_connector.outbox.report import VisitReport
-from hv_connector.store import Store
+from hv_connector.store import Store, audit
 from hv_connector.store.schema import acknowledgements, outbox, staff, visit_events, visits
-
 from tests.cpomskit import demo_visit, kit_policies
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)

@@ -9,18 +9,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from hvc_fixtures.cpoms_server import CATEGORIES
-from hvc_fixtures.data import Dataset
-from hvc_fixtures.serve import RunningServer
 from pydantic import SecretStr
 
 from hv_connector.builtin.cpoms_sink import CpomsSink
 from hv_connector.cli import main
 from hv_connector.clients.cpoms import CpomsClient
-from hv_connector.outbox.queue import list_records
 from hv_connector.outbox.push import Pusher
+from hv_connector.outbox.queue import list_records
 from hv_connector.store import Store
-
+from hvc_fixtures.cpoms_server import CATEGORIES
+from hvc_fixtures.data import Dataset
+from hvc_fixtures.serve import RunningServer
 from tests.cpomskit import demo_visit, kit_policies, queue, write_config
 
 SEED, PUPILS = 1, 60

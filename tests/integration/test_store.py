@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, insert, select
+from sqlalchemy import insert, inspect, select
 
 from hv_connector.clock import LONDON
 from hv_connector.errors import StoreError
@@ -32,8 +32,9 @@ def test_a_fresh_store_is_upgraded_to_every_table(database_url: str) -> None:
 
 
 def test_downgrade_to_nothing_and_back_leaves_the_same_schema(store: Store) -> None:
-    from hv_connector.store.migrate import alembic_config
     from alembic import command
+
+    from hv_connector.store.migrate import alembic_config
 
     with store.begin() as conn:
         command.downgrade(alembic_config(conn), "base")
@@ -59,23 +60,21 @@ def test_times_come_back_as_the_same_instant_in_utc(store: Store) -> None:
 
 
 def test_a_naive_time_is_refused(store: Store) -> None:
-    with pytest.raises(Exception, match="timezone-aware"):
-        with store.begin() as conn:
-            conn.execute(insert(visits).values(
-                id="v1", school_id="potton", state="requested", planned_start=datetime(2026, 10, 25, 9), data={},
-                created_at=datetime.now(timezone.utc), updated_at=datetime.now(timezone.utc),
-            ))
+    with pytest.raises(Exception, match="timezone-aware"), store.begin() as conn:
+        conn.execute(insert(visits).values(
+            id="v1", school_id="potton", state="requested", planned_start=datetime(2026, 10, 25, 9), data={},
+            created_at=datetime.now(timezone.utc), updated_at=datetime.now(timezone.utc),
+        ))
 
 
 def test_a_failed_transaction_writes_nothing(store: Store) -> None:
     now = datetime.now(timezone.utc)
-    with pytest.raises(RuntimeError):
-        with store.begin() as conn:
-            conn.execute(insert(visits).values(
-                id="v1", school_id="potton", state="requested", planned_start=now, data={},
-                created_at=now, updated_at=now,
-            ))
-            raise RuntimeError("half-way")
+    with pytest.raises(RuntimeError), store.begin() as conn:
+        conn.execute(insert(visits).values(
+            id="v1", school_id="potton", state="requested", planned_start=now, data={},
+            created_at=now, updated_at=now,
+        ))
+        raise RuntimeError("half-way")
     with store.connect() as conn:
         assert conn.execute(select(visits)).all() == []
 

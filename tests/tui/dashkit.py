@@ -12,19 +12,19 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from unittest.mock import patch
 
-from hvc_tui.session import Session
 from sqlalchemy import insert, update
 
 from hv_connector.clock import FixedClock, at_london
-from hv_connector.watch.escalations import Escalations
 from hv_connector.models import StaffMember, VisitOutcome
 from hv_connector.plugins import Policies, build_plugin_manager
 from hv_connector.store import Store
 from hv_connector.store.schema import outbox, pupil_attendance, pupils, quarantine, sync_runs
 from hv_connector.testing import staff
-from hv_connector.visits.service import VisitService
 from hv_connector.visits.directory import Directory
+from hv_connector.visits.service import VisitService
+from hv_connector.watch.escalations import Escalations
 from hv_connector.watch.watcher import Watch
+from hvc_tui.session import Session
 
 NOW = at_london(date(2026, 11, 23), time(8, 0))
 """When the visits are asked for; the world's clock then moves to :data:`BOARD_NOW`."""

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 
 from dashkit import World
-from hvc_tui.app import HvcApp
 from textual.message import Message
 from textual.notifications import Notify
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled, WorkerState
+
+from hvc_tui.app import HvcApp
 
 
 async def settle(pilot: Pilot) -> None:
@@ -22,10 +23,9 @@ async def settle(pilot: Pilot) -> None:
     """
     for _ in range(10):
         await pilot.pause()
-        try:
+        # A newer keystroke may cancel a worker (exclusive workers): the newer one is waited for next round.
+        with suppress(WorkerCancelled):
             await pilot.app.workers.wait_for_complete()
-        except WorkerCancelled:
-            pass  # a newer keystroke replaced it (exclusive workers): the newer one is waited for next
         await pilot.pause()
         if not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in pilot.app.workers):
             return

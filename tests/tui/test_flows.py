@@ -4,20 +4,6 @@ what the person is told, and what the screens post."""
 from __future__ import annotations
 
 from dashkit import CODE_WORD_BLOCK, INJECTION, REVIEW_WARNING, World
-from hvc_tui.dialogs.check_in import CheckInDialog
-from hvc_tui.dialogs.confirm import ConfirmDialog
-from hvc_tui.dialogs.decision import DecisionDialog
-from hvc_tui.dialogs.extend import ExtendDialog
-from hvc_tui.messages import (
-    EscalationActed,
-    FindingsPreviewed,
-    OutboxRetried,
-    PupilsFound,
-    VisitActed,
-)
-from hvc_tui.screens.report import ReportScreen
-from hvc_tui.screens.request import RequestScreen
-from hvc_tui.screens.visit import VisitScreen
 from pilotkit import dashboard
 from sqlalchemy import select
 from textual.widgets import Checkbox, Collapsible, Input, OptionList, Select, SelectionList, TextArea
@@ -32,6 +18,20 @@ from hv_connector.store.schema import (
     visit_events,
     visits,
 )
+from hvc_tui.dialogs.check_in import CheckInDialog
+from hvc_tui.dialogs.confirm import ConfirmDialog
+from hvc_tui.dialogs.decision import DecisionDialog
+from hvc_tui.dialogs.extend import ExtendDialog
+from hvc_tui.messages import (
+    EscalationActed,
+    FindingsPreviewed,
+    OutboxRetried,
+    PupilsFound,
+    VisitActed,
+)
+from hvc_tui.screens.report import ReportScreen
+from hvc_tui.screens.request import RequestScreen
+from hvc_tui.screens.visit import VisitScreen
 
 
 def _state(world: World, visit_id: str) -> str:

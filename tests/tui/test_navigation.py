@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dashkit import World
+from pilotkit import dashboard
+from textual.binding import Binding
+
 from hvc_tui.app import HvcApp
 from hvc_tui.commands import DashboardCommands
 from hvc_tui.dialogs.check_in import CheckInDialog
@@ -16,8 +19,6 @@ from hvc_tui.screens.report import ReportScreen
 from hvc_tui.screens.request import RequestScreen
 from hvc_tui.screens.sync import SyncScreen
 from hvc_tui.screens.visit import VisitScreen
-from pilotkit import dashboard
-from textual.binding import Binding
 
 OWNERS = (HvcApp, *HvcApp.MODES.values(), VisitScreen, RequestScreen, ReportScreen, CheckInDialog, ExtendDialog,
           HelpScreen, DecisionDialog, ConfirmDialog)

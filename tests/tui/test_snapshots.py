@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import pytest
 from dashkit import World
-from hvc_tui.app import HvcApp
 from pilotkit import settle
 from textual.pilot import Pilot
+
+from hvc_tui.app import HvcApp
 
 SIZES = [pytest.param((120, 40), id="120x40"), pytest.param((80, 24), id="80x24")]
 

@@ -7,12 +7,12 @@ import unicodedata
 from datetime import date
 
 import pytest
-from hvc_fixtures import data
-from hvc_fixtures.data import SCHOOLS, Dataset
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hv_connector.models.staff import StaffMember
+from hvc_fixtures import data
+from hvc_fixtures.data import SCHOOLS, Dataset
 
 PHONE = re.compile(r"^(07700 900\d{3}|01632 960\d{3}|0113 4960\d{3})$")
 UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
@@ -144,7 +144,7 @@ def test_revisions_change_what_an_mis_edit_would_change() -> None:
 def test_staff_directories_validate_and_cover_every_role_the_policies_name() -> None:
     dataset = Dataset(seed=1, pupils=50)
     needed = set(
-        "dsl deputy-dsl slt headteacher line-manager office office-manager pflo admin teacher pastoral".split()
+        ["dsl", "deputy-dsl", "slt", "headteacher", "line-manager", "office", "office-manager", "pflo", "admin", "teacher", "pastoral"]
     )
     for sch in SCHOOLS:
         staff = [StaffMember.model_validate(entry) for entry in dataset.staff_directory(sch)]

@@ -15,8 +15,8 @@ from hv_connector.config.checks import redacted
 from hv_connector.config.loading import load_settings
 from hv_connector.config.settings import REDACTED, CommandNotifierSettings, EmailNotifierSettings, Settings
 from hv_connector.errors import ConfigError, NotifierError
-from hv_connector.watch.notify import Notice, Recipient, load_notifiers
 from hv_connector.plugins import build_plugin_manager
+from hv_connector.watch.notify import Notice, Recipient, load_notifiers
 
 NOTICE = Notice(
     escalation_id=7, key="V1/code@x/step/2", kind="code-word", school_id="potton", visit_id="V1", step_index=2,

@@ -8,10 +8,10 @@ from datetime import date, timedelta
 import pytest
 
 from hv_connector.models import Visit
-from hv_connector.plugins import Policies
 from hv_connector.outbox.report import Decision, build_reports
-
+from hv_connector.plugins import Policies
 from tests.cpomskit import START, demo_visit, kit_policies
+
 
 @pytest.fixture
 def policies() -> Policies:

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from hv_connector.clock import LONDON
 from hv_connector.models import CheckInPlan, CheckInStep, EscalationStep, Visit
 from hv_connector.plugins import Policies, build_plugin_manager
-from hv_connector.watch.schedule import Fired, assess, due_events, next_step
 from hv_connector.testing import base_visit
+from hv_connector.watch.schedule import Fired, assess, due_events, next_step
 
 START = datetime(2026, 11, 23, 10, 0, tzinfo=LONDON)
 BACK = START + timedelta(hours=1)

@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from hv_connector.errors import ConfigError
-from hv_connector.config.settings import REDACTED, default_config_path
 from hv_connector.config.checks import problems, redacted, secret_values
 from hv_connector.config.loading import config_source, load_settings
+from hv_connector.config.settings import REDACTED, default_config_path
+from hv_connector.errors import ConfigError
 
 TOKEN = "test-token-wonde-7f3a"
 CPOMS_TOKEN = "test-token-cpoms-91be"
 
-SCHOOL = """
+SCHOOL = f"""
 [wonde]
-token = "{token}"
+token = "{TOKEN}"
 timeout = 12
 
 [schools.potton]
@@ -28,7 +28,7 @@ mis_school_id = "A1930499544"
 
 [schools.potton.cpoms]
 base_url = "https://potton.cpoms.example/api/v1"
-token = "{cpoms}"
+token = "{CPOMS_TOKEN}"
 
 [schools.potton.options]
 evening_from = "17:30"
@@ -38,7 +38,7 @@ id = "pt-head"
 name = "Alex Example"
 roles = ["headteacher", "dsl"]
 mobile = "07700 900101"
-""".format(token=TOKEN, cpoms=CPOMS_TOKEN)
+"""
 
 
 def write(path: Path, text: str) -> Path:

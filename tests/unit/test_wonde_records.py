@@ -9,14 +9,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from sqlalchemy import func, select
 
 from hv_connector.builtin.wonde_adapter import deletion_item, period_key, student_item
-from hv_connector.sync.records import Departure, PupilRecord, Rejected
 from hv_connector.store import Store
 from hv_connector.store.schema import pupils, quarantine
 from hv_connector.sync.pipeline import SchoolResult
+from hv_connector.sync.records import Departure, PupilRecord, Rejected
 from hv_connector.sync.store import write_pupils
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from hvc_tui.forms import parse_time
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -15,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
 from hv_connector.errors import InputError
+from hvc_tui.forms import parse_time
 
 
 @dataclass(frozen=True)

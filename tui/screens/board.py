@@ -12,15 +12,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from hvc_tui.dialogs.check_in import CheckInDialog, CheckInEntry
-from hvc_tui.dialogs.confirm import ConfirmDialog
-from hvc_tui.dialogs.decision import Decision, DecisionDialog
-from hvc_tui.dialogs.extend import ExtendDialog, Extension
-from hvc_tui.forms import show_time
-from hvc_tui.messages import BoardLoaded, EscalationActed
-from hvc_tui.screens.base import HvcScreen
-from hvc_tui.widgets import cells
-from hvc_tui.widgets.stable_table import StableTable
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -30,6 +21,15 @@ from textual.worker import get_current_worker
 
 from hv_connector.clock import local
 from hv_connector.watch.escalations import BoardRow
+from hvc_tui.dialogs.check_in import CheckInDialog, CheckInEntry
+from hvc_tui.dialogs.confirm import ConfirmDialog
+from hvc_tui.dialogs.decision import Decision, DecisionDialog
+from hvc_tui.dialogs.extend import ExtendDialog, Extension
+from hvc_tui.forms import show_time
+from hvc_tui.messages import BoardLoaded, EscalationActed
+from hvc_tui.screens.base import HvcScreen
+from hvc_tui.widgets import cells
+from hvc_tui.widgets.stable_table import StableTable
 
 COLUMNS: tuple[tuple[str, int | None], ...] = (
     ("Status", None), ("Staff out", 24), ("Due back", None), ("Next check-in", 13), ("Escalation", 36),

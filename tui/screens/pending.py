@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from hvc_tui.messages import PendingLoaded
-from hvc_tui.screens.base import HvcScreen
-from hvc_tui.widgets import cells
-from hvc_tui.widgets.stable_table import StableTable
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.worker import get_current_worker
+
+from hvc_tui.messages import PendingLoaded
+from hvc_tui.screens.base import HvcScreen
+from hvc_tui.widgets import cells
+from hvc_tui.widgets.stable_table import StableTable
 
 COLUMNS = (("Starts", None), ("Pupil", 28), ("Blocks", None), ("Warns", None), ("Info", None), ("Reason", 22),
            ("Address", 34), ("Visit", None), ("School", None))

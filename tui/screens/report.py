@@ -5,9 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from hvc_tui.forms import lines, parse_people, parse_time
-from hvc_tui.messages import DetailLoaded, VisitActed
-from hvc_tui.screens.base import HvcScreen
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -16,6 +13,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, TextArea
 
 from hv_connector.visits.input import parse_outcome
+from hvc_tui.forms import lines, parse_people, parse_time
+from hvc_tui.messages import DetailLoaded, VisitActed
+from hvc_tui.screens.base import HvcScreen
 
 FLAGS = (("child_seen", "Child seen"), ("child_spoken_to", "Child spoken to"),
          ("child_seen_alone", "Child seen alone"), ("entered_home", "Entered the home"),

@@ -7,12 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from hvc_tui.forms import parse_time, show_time
-from hvc_tui.messages import ChoicesLoaded, FindingsPreviewed, PupilsFound, VisitActed
-from hvc_tui.screens.base import HvcScreen
-from hvc_tui.session import FormChoices
-from hvc_tui.widgets import cells
-from hvc_tui.widgets.visit_details import VisitDetails
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -33,9 +27,15 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 from textual.widgets.selection_list import Selection
 
-from hv_connector.read import queries
 from hv_connector.errors import HvcError
 from hv_connector.models import Finding
+from hv_connector.read import queries
+from hvc_tui.forms import parse_time, show_time
+from hvc_tui.messages import ChoicesLoaded, FindingsPreviewed, PupilsFound, VisitActed
+from hvc_tui.screens.base import HvcScreen
+from hvc_tui.session import FormChoices
+from hvc_tui.widgets import cells
+from hvc_tui.widgets.visit_details import VisitDetails
 
 FLAGS = (("parents_informed", "Parents informed"), ("parent_agreement", "Parents agreed"),
          ("line_manager_informed", "Line manager informed"), ("logged_with_office", "Logged with the office"),

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from hvc_tui.messages import SyncLoaded
-from hvc_tui.screens.base import HvcScreen
-from hvc_tui.widgets import cells
-from hvc_tui.widgets.stable_table import StableTable
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Header, Label
+
+from hvc_tui.messages import SyncLoaded
+from hvc_tui.screens.base import HvcScreen
+from hvc_tui.widgets import cells
+from hvc_tui.widgets.stable_table import StableTable
 
 RUN_COLUMNS = (("School", None), ("Status", None), ("Finished", None), ("Added", None), ("Updated", None),
                ("Archived", None), ("Quarantined", None), ("Message", 50))

@@ -5,12 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from hvc_tui.dialogs.decision import Decision, DecisionDialog
-from hvc_tui.messages import DetailLoaded, VisitActed
-from hvc_tui.screens.base import HvcScreen
-from hvc_tui.screens.report import ReportScreen
-from hvc_tui.session import VisitDetail
-from hvc_tui.widgets import cells
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -22,6 +16,12 @@ from hv_connector.clock import local
 from hv_connector.errors import InputError
 from hv_connector.models import Severity, Stage
 from hv_connector.visits.records import ActionResult
+from hvc_tui.dialogs.decision import Decision, DecisionDialog
+from hvc_tui.messages import DetailLoaded, VisitActed
+from hvc_tui.screens.base import HvcScreen
+from hvc_tui.screens.report import ReportScreen
+from hvc_tui.session import VisitDetail
+from hvc_tui.widgets import cells
 
 
 def _when(moment: object) -> str:

@@ -14,8 +14,8 @@ from typing import Any, get_args
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.widget import Widget
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import Checkbox, Collapsible, Input, Label, Select
 
 from hv_connector.errors import InputError

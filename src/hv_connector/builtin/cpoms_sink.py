@@ -22,11 +22,11 @@ from hv_connector.clients.cpoms import (
     StaffRef,
     StudentRef,
 )
-from hv_connector.errors import ConfigError, CpomsRejected
-from hv_connector.outbox.sinks import Delivery
-from hv_connector.outbox.report import Person, VisitReport
-from hv_connector.config.settings import SchoolSettings, Settings
 from hv_connector.config.messages import setting_fix
+from hv_connector.config.settings import SchoolSettings, Settings
+from hv_connector.errors import ConfigError, CpomsRejected
+from hv_connector.outbox.report import Person, VisitReport
+from hv_connector.outbox.sinks import Delivery, ReportSinkFactory
 
 
 def _staff(people: tuple[Person, ...] | list[Person]) -> list[StaffRef]:
@@ -124,6 +124,6 @@ def cpoms_sink(settings: Settings, school: SchoolSettings) -> CpomsSink:
 
 
 @hookimpl
-def report_sinks() -> dict[str, Any]:
+def report_sinks() -> dict[str, ReportSinkFactory]:
     """The built-in ``cpoms`` sink."""
     return {"cpoms": cpoms_sink}

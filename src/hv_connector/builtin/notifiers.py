@@ -14,13 +14,14 @@ names the setting to change.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
 import smtplib
 import ssl
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from email.message import EmailMessage
 from typing import Any, TypeVar
 
@@ -30,7 +31,7 @@ from hv_connector import hookimpl
 from hv_connector.config.messages import setting_fix
 from hv_connector.config.settings import REDACTED, CommandNotifierSettings, EmailNotifierSettings
 from hv_connector.errors import ConfigError, NotifierError
-from hv_connector.watch.notify import Notice, Notifier
+from hv_connector.watch.notify import Notice, Notifier, NotifierFactory
 
 log = logging.getLogger("hv_connector.watch.alerts")
 
@@ -193,10 +194,8 @@ class CommandNotifier:
 
 
 def _kill_group(process: subprocess.Popen[str]) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):  # the group is gone already
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:  # the group is gone already
-        pass
     process.wait()
 
 
@@ -236,7 +235,7 @@ def _command(settings: Any, options: Mapping[str, Any]) -> Notifier:
 
 
 @hookimpl
-def notifiers() -> dict[str, Callable[..., Notifier]]:
+def notifiers() -> dict[str, NotifierFactory]:
     return {
         "store": lambda settings, options: StoreNotifier(),
         "log": lambda settings, options: LogNotifier(),

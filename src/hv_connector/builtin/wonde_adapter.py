@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 from pydantic import ValidationError
@@ -44,6 +44,9 @@ from hv_connector.sync.records import (
     Rejected,
     SenRecord,
 )
+
+if TYPE_CHECKING:
+    from hv_connector.sync.pipeline import MisAdapterFactory
 
 STUDENTS = "students"
 DELETIONS = "deletions"
@@ -187,9 +190,9 @@ def _medical(conditions: list[MedicalCondition], notes: list[MedicalNote]) -> It
         if text:
             yield MedicalRecord(kind="condition", description=text)
     for note in notes:
-        text = _clean(note.text) or _clean(note.note) or _clean(note.description)
-        if text:
-            yield MedicalRecord(kind="note", description=text)
+        said = _clean(note.text) or _clean(note.note) or _clean(note.description)
+        if said:
+            yield MedicalRecord(kind="note", description=said)
 
 
 def _sen_name(need: SenNeed) -> str | None:
@@ -324,6 +327,6 @@ class WondeConnections:
 
 
 @hookimpl
-def mis_adapters() -> dict[str, Callable[..., Any]]:
+def mis_adapters() -> dict[str, MisAdapterFactory]:
     """Register the Wonde adapter as ``wonde`` (a fresh factory per run, so schools share one client)."""
     return {"wonde": WondeConnections()}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from hv_connector.store import audit
 from hv_connector.cli.common import cli, emit_json, runtime
 from hv_connector.clock import local
 from hv_connector.errors import InputError
+from hv_connector.store import audit
 
 
 @cli.group("audit")

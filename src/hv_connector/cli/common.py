@@ -49,7 +49,8 @@ def runtime(ctx: click.Context) -> Runtime:
     if "runtime" not in root.obj:
         root.obj["runtime"] = Runtime(config_path=root.obj.get("config_path"))
         root.call_on_close(root.obj["runtime"].close)
-    return root.obj["runtime"]
+    rt: Runtime = root.obj["runtime"]
+    return rt
 
 
 def emit_json(data: Any) -> None:

@@ -7,9 +7,9 @@ from typing import Any
 import click
 
 from hv_connector.cli.common import cli, emit_json, runtime
-from hv_connector.errors import HvcError, PolicyNotFound
 from hv_connector.config.checks import Problem, problems, redacted
 from hv_connector.config.loading import ConfigSource, config_source
+from hv_connector.errors import HvcError, PolicyNotFound
 from hv_connector.store.engine import parse_database_url
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import click
 
 from hv_connector.cli.common import cli, emit_json, runtime
@@ -14,7 +17,10 @@ def _escalations(ctx: click.Context) -> Escalations:
     return Escalations(Watch.from_runtime(runtime(ctx)))
 
 
-def _as_option(func: object) -> object:
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def _as_option(func: _Command) -> _Command:
     return click.option("--as", "by", required=True, metavar="STAFF_ID",
                         help="Act as this member of staff (their id in the school's directory).")(func)
 

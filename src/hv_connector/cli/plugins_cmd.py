@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from hv_connector import __version__
 from hv_connector.cli.common import cli, emit_json, runtime
+from hv_connector.cli.scaffold import new_plugin
 from hv_connector.models import Visit
 from hv_connector.plugins import Policies, plugin_distribution, plugin_version
-from hv_connector.cli.scaffold import new_plugin
 from hv_connector.testing import base_visit, check_contract
 
 
@@ -30,11 +31,12 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
     # Every installed policy plugin, whether or not this configuration gives it a school, each under its own id.
     policies = Policies(pm)
     served = {id(plugin): info for _, plugin, info in policies.policy_plugins()}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, plugin in sorted(pm.list_name_plugin(), key=lambda item: item[0]):
         hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
         info = served.get(id(plugin))
-        rule_ids = [r.rule_id for r in (plugin.policy_rules() or [])] if "policy_rules" in hooks else []
+        rules = getattr(plugin, "policy_rules", None) if "policy_rules" in hooks else None
+        rule_ids = [r.rule_id for r in (rules() or [])] if rules else []
         rows.append({
             "name": name,
             "distribution": plugin_distribution(pm, plugin) or "hv-connector (built in)",

@@ -11,12 +11,12 @@ from typing import Any
 
 import click
 
-from hv_connector.outbox.push import DEFAULT_LEASE, Outcome, Pusher
-from hv_connector.outbox import queue as outbox
-from hv_connector.outbox.sinks import open_sinks
 from hv_connector.cli.common import cli, emit_json, runtime
 from hv_connector.clock import local
 from hv_connector.errors import InputError
+from hv_connector.outbox import queue as outbox
+from hv_connector.outbox.push import DEFAULT_LEASE, Outcome, Pusher
+from hv_connector.outbox.sinks import open_sinks
 from hv_connector.plugins import merged_registry
 
 PUSH_HELP = """Send the outbox's due records to CPOMS: concerns first, then routine reports, oldest first.

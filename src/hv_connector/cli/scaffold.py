@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from hv_connector.errors import InputError
@@ -36,7 +38,7 @@ def new_plugin(school_id: str, school_name: str, parent: Path) -> Path:
     return target
 
 
-def _walk(node, relative: Path):
+def _walk(node: Traversable, relative: Path) -> Iterator[tuple[Traversable, Path]]:
     for child in node.iterdir():
         if child.is_dir():
             if child.name != "__pycache__":

@@ -8,10 +8,10 @@ from typing import Any
 import click
 from sqlalchemy import Connection, func, select
 
-from hv_connector.outbox import queue as outbox
 from hv_connector.cli.common import cli, emit_json, runtime
-from hv_connector.watch.schedule import utc
+from hv_connector.outbox import queue as outbox
 from hv_connector.store.schema import escalations, heartbeats, notifications, sync_runs
+from hv_connector.watch.schedule import utc
 from hv_connector.watch.watcher import HEARTBEAT
 
 STATUS_HELP = """Say whether the watch is running, and show the last sync and the outbox backlog.
@@ -31,7 +31,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     now = utc(rt.clock.now())
     stale_after = timedelta(minutes=rt.settings.watch.heartbeat_stale_minutes)
     with rt.store.connect() as conn:
-        report = {"watch": _watch(conn, now, stale_after), "sync": _syncs(conn), "outbox": outbox.counts(conn),
+        report: dict[str, Any] = {"watch": _watch(conn, now, stale_after), "sync": _syncs(conn), "outbox": outbox.counts(conn),
                   "escalations": _escalations(conn)}
     if as_json:
         emit_json(report)

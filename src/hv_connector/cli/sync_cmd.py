@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,15 +18,16 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from hv_connector.read.briefing import PupilBriefing, find_pupil, pupil_briefing
 from hv_connector.cli.common import cli, emit_json, runtime
 from hv_connector.clock import local
+from hv_connector.config.messages import setting_fix
+from hv_connector.config.settings import SchoolSettings, Settings
 from hv_connector.errors import ConfigError
 from hv_connector.plugins import merged_registry
+from hv_connector.read.briefing import PupilBriefing, find_pupil, pupil_briefing
 from hv_connector.runtime import Runtime
-from hv_connector.config.settings import SchoolSettings
-from hv_connector.config.messages import setting_fix
-from hv_connector.sync.pipeline import MisAdapter, Progress as SyncProgress, SchoolResult, sync_schools
+from hv_connector.sync.pipeline import MisAdapter, MisAdapterFactory, SchoolResult, sync_schools
+from hv_connector.sync.pipeline import Progress as SyncProgress
 from hv_connector.sync.store import last_runs, open_quarantine
 
 log = logging.getLogger("hv_connector.sync.pipeline")
@@ -74,7 +75,7 @@ def build_adapters(rt: Runtime, school_ids: Sequence[str]) -> list[MisAdapter]:
     return [_adapter(registry, settings, school) for school in schools]
 
 
-def _adapter(registry: dict[str, Callable[..., Any]], settings: Any, school: SchoolSettings) -> MisAdapter:
+def _adapter(registry: Mapping[str, MisAdapterFactory], settings: Settings, school: SchoolSettings) -> MisAdapter:
     """The adapter the school's ``mis`` setting names; an adapter no plugin registers is a config error."""
     factory = registry.get(school.mis)
     if factory is None:

@@ -18,11 +18,11 @@ import click
 from hv_connector.cli.common import cli, echo_findings, emit_json, parse_moment, runtime
 from hv_connector.clock import local
 from hv_connector.errors import InputError
-from hv_connector.visits.lifecycle import State, describe_allowed
 from hv_connector.models import Visit
 from hv_connector.visits.input import parse_outcome
-from hv_connector.visits.service import VisitService
+from hv_connector.visits.lifecycle import State, describe_allowed
 from hv_connector.visits.records import ActionResult, VisitEvent, VisitRecord
+from hv_connector.visits.service import VisitService
 
 STATES = [s.value for s in State]
 CHECK_IN_KINDS = ["office-call", "staff-call", "arrived", "left-home", "home-safe", "interruption"]
@@ -158,7 +158,7 @@ def visit_show(ctx: click.Context, visit_id: str, by: str | None, reveal_code_wo
     echo_findings(standing.findings, standing, lambda staff_id: service.directory.name(record.school, staff_id))
     click.echo("\nHistory:")
     for event in events:
-        moved = f" → {event.to_state.value}" if event.to_state != event.from_state else ""
+        moved = f" → {event.to_state.value}" if event.to_state and event.to_state != event.from_state else ""
         note = f" — {event.note}" if event.note else ""
         click.echo(f"  {_when(event.at)}  {event.event}{moved}  by {service.directory.name(record.school, event.actor)}"
                    f"{note}")
@@ -341,6 +341,7 @@ def visit_extend(ctx: click.Context, visit_id: str, until: str | None, minutes: 
     if minutes is not None:
         current = service.get(visit_id).visit.expected_return or service.clock.now()
         new_return = max(current, service.clock.now()) + timedelta(minutes=minutes)
+    assert new_return is not None  # exactly one of --until / --minutes was given, checked above
     _report(service, service.extend(visit_id, new_return, by=by, note=note), as_json, "Extended")
 
 

@@ -28,9 +28,10 @@ import logging
 import random
 import ssl
 import time
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from types import TracebackType
-from typing import Any, Awaitable, Callable, Literal
+from typing import Any, Literal, TypeVar, overload
 
 import httpx
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, ValidationError
@@ -293,6 +294,8 @@ def _transport_error(exc: httpx.TransportError, method: str, school_id: str) -> 
 
 # --- the client ------------------------------------------------------------------------------
 
+_Model = TypeVar("_Model", bound=BaseModel)
+
 
 class RateLimiter:
     """Space requests at most ``per_second`` apart, so the client never trips CPOMS's limit.
@@ -388,7 +391,7 @@ class CpomsClient:
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        backoff = min(self._max_wait, self._min_wait * 2 ** (state.attempt_number - 1))
+        backoff = min(self._max_wait, self._min_wait * 2.0 ** (state.attempt_number - 1))
         backoff *= 0.5 + random.random() / 2
         retry_after = getattr(exc, "retry_after", None)
         return max(backoff, retry_after) if retry_after is not None else backoff
@@ -448,7 +451,13 @@ class CpomsClient:
             return response
         raise error_for(response, school_id=self.school_id, token_setting=self.token_setting)
 
-    def _parse(self, response: httpx.Response, model: type[BaseModel], many: bool = False) -> Any:
+    @overload
+    def _parse(self, response: httpx.Response, model: type[_Model], many: Literal[False] = False) -> _Model: ...
+
+    @overload
+    def _parse(self, response: httpx.Response, model: type[_Model], many: Literal[True]) -> list[_Model]: ...
+
+    def _parse(self, response: httpx.Response, model: type[_Model], many: bool = False) -> _Model | list[_Model]:
         try:
             data = response.json()
             if many:
@@ -478,8 +487,8 @@ class CpomsClient:
         says which name and how to fix it.
         """
         by_name: dict[str, Category] = {}
-        for category in await self.categories():
-            by_name.setdefault(category.name.strip().casefold(), category)
+        for listed in await self.categories():
+            by_name.setdefault(listed.name.strip().casefold(), listed)
         ids: list[int] = []
         for name in names:
             category = by_name.get(name.strip().casefold())

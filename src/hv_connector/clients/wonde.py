@@ -481,7 +481,7 @@ class Backoff:
         hinted = getattr(exc, "retry_after", None)
         if hinted is not None:
             return min(float(hinted), self.cap)
-        base = min(self.cap, self.initial * 2 ** (state.attempt_number - 1))
+        base = min(self.cap, self.initial * 2.0 ** (state.attempt_number - 1))
         return min(self.cap, base + random.uniform(0, self.jitter * base))
 
 
@@ -635,7 +635,7 @@ class WondeClient:
         if since is not None:
             first["updated_after"] = since.astimezone(timezone.utc).strftime(QUERY_TIME_FORMAT)
         url = f"schools/{quote(school, safe='')}/{resource}"
-        pending = asyncio.ensure_future(self.get(url, first, school=school))
+        pending: asyncio.Future[Any] | None = asyncio.ensure_future(self.get(url, first, school=school))
         seen: set[str] = set()
         try:
             while pending is not None:

@@ -17,7 +17,7 @@ from hv_connector.config.settings import REDACTED, Settings, masked_url, url_pas
 
 def redacted(settings: Settings) -> dict[str, Any]:
     """The settings as JSON values, every secret shown as ``**********`` (the database password too)."""
-    shown = _redact(settings)
+    shown: dict[str, Any] = _redact(settings)
     shown["database"]["url"] = masked_url(settings.database.url)
     # Keyed by id, as hvc.toml writes them ([schools.potton]).
     shown["schools"] = {school.pop("id"): school for school in shown["schools"]}

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from hv_connector.errors import ConfigError
 from hv_connector.config.messages import describe_errors
 from hv_connector.config.settings import CONFIG_ENV, Settings, default_config_path, reading_file
+from hv_connector.errors import ConfigError
 
 
 @dataclass(frozen=True)

@@ -30,14 +30,13 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from hv_connector.errors import ConfigError
 from hv_connector.models import StaffMember
 from hv_connector.store.engine import APP_NAME, default_database_url
-
 
 CONFIG_FILE_NAME = "hvc.toml"
 CONFIG_ENV = "HVC_CONFIG"
@@ -259,7 +258,7 @@ class Settings(BaseSettings):
         return [{"id": key, **entry} for key, entry in merged.items()]
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Settings":
+    def _consistent(self) -> Settings:
         ids = [school.id for school in self.schools]
         twice = sorted({i for i in ids if ids.count(i) > 1})
         if twice:

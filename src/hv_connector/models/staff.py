@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Literal
 
@@ -36,6 +37,6 @@ class StaffMember(Frozen):
             raise ValueError(f"unknown role(s) {', '.join(unknown)}; known roles: {', '.join(sorted(ROLES))}")
         return roles
 
-    def has_any(self, roles: frozenset[str] | set[str] | tuple[str, ...]) -> bool:
+    def has_any(self, roles: Iterable[str]) -> bool:
         """Whether this person holds at least one of ``roles``."""
         return not set(self.roles).isdisjoint(roles)

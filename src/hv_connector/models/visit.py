@@ -15,8 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field, SecretStr, field_serializer, model_validator
-from pydantic import SerializationInfo
+from pydantic import AwareDatetime, Field, SecretStr, SerializationInfo, field_serializer, model_validator
 
 from hv_connector.models.common import Frozen, Stage
 from hv_connector.models.staff import StaffMember
@@ -247,7 +246,7 @@ class Visit(Frozen):
     outcome: VisitOutcome | None = None
 
     @model_validator(mode="after")
-    def _times_in_order(self) -> "Visit":
+    def _times_in_order(self) -> Visit:
         if self.expected_return is not None and self.expected_return <= self.planned_start:
             raise ValueError("expected_return must be after planned_start")
         return self

@@ -15,12 +15,11 @@ from typing import Any, Literal
 
 from sqlalchemy import and_, or_, select, update
 
-from hv_connector.store import audit
 from hv_connector.errors import CpomsRejected, CpomsUnavailable, HvcError
-from hv_connector.store import Store
-from hv_connector.store.schema import outbox
 from hv_connector.outbox.queue import CONCERN, OutboxRecord, record_from_row
 from hv_connector.outbox.sinks import ReportSink, SinkFor
+from hv_connector.store import Store, audit
+from hv_connector.store.schema import outbox
 
 log = logging.getLogger("hv_connector.outbox")
 

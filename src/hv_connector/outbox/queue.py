@@ -34,12 +34,11 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from hv_connector.store import audit
 from hv_connector.errors import InputError, RefusedError
 from hv_connector.models import ReportKind, Visit
-from hv_connector.plugins import Policies
 from hv_connector.outbox.report import AUTHORISED, Decision, VisitReport, build_reports, revise
-from hv_connector.store import Store
+from hv_connector.plugins import Policies
+from hv_connector.store import Store, audit
 from hv_connector.store.schema import acknowledgements, outbox, overrides, staff, visit_events
 
 log = logging.getLogger("hv_connector.outbox")
@@ -96,14 +95,14 @@ def enqueue_visit_report(
         if existing is not None:
             ids.append(existing)
             continue
-        outbox_id = conn.execute(
+        outbox_id: int = conn.execute(
             insert(outbox).values(
                 school_id=visit.school, visit_id=visit.id, kind=report.kind,
                 priority=CONCERN if report.kind == "concern" else ROUTINE,
                 payload=report.model_dump(mode="json"), idempotency_key=key, status="pending", attempts=0,
                 next_attempt_at=now, alert_dsl=report.alert_dsl, created_at=now,
-            )
-        ).inserted_primary_key[0]
+            ).returning(outbox.c.id)
+        ).scalar_one()
         audit.append(conn, actor=actor, action="outbox.queued", school_id=visit.school, visit_id=visit.id,
                      detail={"outbox_id": outbox_id, "kind": report.kind, "record_id": report.record_id,
                              "alert_dsl": report.alert_dsl}, at=now)

@@ -18,8 +18,9 @@ the visit, so the word cannot reach CPOMS.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from typing import Iterable, Literal
+from typing import Literal
 
 from pydantic import AwareDatetime, Field
 

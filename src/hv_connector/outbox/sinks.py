@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
-
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from hv_connector.errors import ConfigError
 from hv_connector.outbox.report import VisitReport
+
+if TYPE_CHECKING:
+    from hv_connector.config.settings import SchoolSettings, Settings
 
 
 @dataclass(frozen=True)
@@ -45,11 +47,14 @@ class ReportSink(Protocol):
         ...
 
 
+ReportSinkFactory: TypeAlias = "Callable[[Settings, SchoolSettings], ReportSink]"
+"""What ``report_sinks`` registers under a name: ``factory(settings, school)`` builds one school's sink."""
+
 SinkFor = Callable[[str], ReportSink]
 """Given a school id, a (not yet opened) sink for it; raises ConfigError when the school has none."""
 
 
-def open_sinks(settings: Any, registry: Mapping[str, Callable[..., ReportSink]], schools: Iterable[Any]) -> SinkFor:
+def open_sinks(settings: Any, registry: Mapping[str, ReportSinkFactory], schools: Iterable[Any]) -> SinkFor:
     """A :data:`SinkFor` that builds each configured school's sink from the ``report_sinks`` registry."""
     by_id = {school.id: school for school in schools}
 

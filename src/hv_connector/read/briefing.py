@@ -19,7 +19,6 @@ from pydantic import computed_field
 from sqlalchemy import Connection, select
 
 from hv_connector.errors import InputError
-from hv_connector.sync.records import AlertRecord, AttendanceRecord, ContactRecord, MedicalRecord, SenRecord
 from hv_connector.models.common import Frozen
 from hv_connector.store.schema import (
     pupil_alerts,
@@ -30,6 +29,7 @@ from hv_connector.store.schema import (
     pupils,
     visits,
 )
+from hv_connector.sync.records import AlertRecord, AttendanceRecord, ContactRecord, MedicalRecord, SenRecord
 
 EARLIER_VISITS = 20
 """Earlier visits at the address shown, newest first."""

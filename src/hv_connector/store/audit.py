@@ -116,7 +116,7 @@ def append(
     # a transaction not begun by Store.begin), so no other writer can read the same tip until this one commits.
     conn.execute(update(audit_tip).where(audit_tip.c.id == _TIP_ID).values(seq=audit_tip.c.seq + 1))
     last = conn.execute(select(audit_tip.c.seq, audit_tip.c.hash).where(audit_tip.c.id == _TIP_ID)).one()
-    seq = last.seq
+    seq: int = last.seq
     fields = {
         "seq": seq,
         "at": moment,

@@ -136,7 +136,7 @@ class Store:
         self.engine = engine
 
     @classmethod
-    def open(cls, url: str | None = None, *, upgrade: bool | None = None) -> "Store":
+    def open(cls, url: str | None = None, *, upgrade: bool | None = None) -> Store:
         """Open the store at ``url`` (default: the SQLite file of :func:`default_database_url`).
 
         ``upgrade`` runs the migrations to the newest schema first; by default
@@ -218,7 +218,7 @@ class Store:
         """Close every pooled connection."""
         self.engine.dispose()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *_exc: object) -> None:

@@ -62,7 +62,7 @@ ESCALATION_KINDS: tuple[str, ...] = ("checkin-reminder", "checkin-missed", "over
 """Every value ``escalations.kind`` may hold."""
 
 
-def _school_id() -> Column:
+def _school_id() -> Column[str]:
     return Column("school_id", String, nullable=False)
 
 

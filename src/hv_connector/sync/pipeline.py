@@ -27,14 +27,17 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import IO, Any, Literal, Protocol, Self
+from typing import IO, TYPE_CHECKING, Any, Literal, Protocol, Self, TypeAlias
 
-from hv_connector.sync import store as sync_store
 from hv_connector.clock import Clock
 from hv_connector.errors import HvcError
-from hv_connector.sync.records import Departure, DepartureItem, PupilItem, PupilRecord, Rejected
 from hv_connector.store import Store
+from hv_connector.sync import store as sync_store
+from hv_connector.sync.records import Departure, DepartureItem, PupilItem, PupilRecord, Rejected
 from hv_connector.sync.store import DEPARTURES, PUPILS
+
+if TYPE_CHECKING:
+    from hv_connector.config.settings import SchoolSettings, Settings
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +73,10 @@ class MisAdapter(Protocol):
     def departures(self, since: datetime | None) -> AsyncIterator[Sequence[DepartureItem]]:
         """Records deleted (or restored) since ``since``."""
         ...
+
+
+MisAdapterFactory: TypeAlias = "Callable[[Settings, SchoolSettings], MisAdapter]"
+"""What ``mis_adapters`` registers under a name: ``factory(settings, school)`` builds one school's adapter."""
 
 
 # --- results ---------------------------------------------------------------------------------------
@@ -119,7 +126,7 @@ class Spool:
     """Batches written to an anonymous temporary file (unlinked at once, so a kill leaves nothing)."""
 
     def __init__(self) -> None:
-        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="hvc-sync-")
+        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="hvc-sync-")  # noqa: SIM115 -- open for the spool's life, closed by close()
         self.batches = 0
 
     def write(self, kind: str, batch: Any) -> None:
@@ -192,11 +199,11 @@ async def sync_school(
                 await asyncio.to_thread(spool.write_pupils, school, batch, result.started_at)
                 records += len(batch)
                 on_progress(Progress(school, records, adapter.requests))
-            async for batch in adapter.departures(departures_seen.previous):
-                for item in batch:
-                    if isinstance(item, Departure):
-                        departures_seen.saw(item.at)
-                spool.write(DEPARTURES, batch)
+            async for leavers in adapter.departures(departures_seen.previous):
+                for leaver in leavers:
+                    if isinstance(leaver, Departure):
+                        departures_seen.saw(leaver.at)
+                spool.write(DEPARTURES, leavers)
                 on_progress(Progress(school, records, adapter.requests))
             result.requests = adapter.requests
         new_cursors = {PUPILS: pupils_seen.next_cursor(result.started_at),

@@ -14,6 +14,7 @@ from pydantic import AwareDatetime, Field
 
 from hv_connector.models.common import Frozen
 
+
 class ContactRecord(Frozen):
     """A contact of one pupil, with how they stand to the pupil."""
 

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
 
-from hv_connector.sync.records import Departure, PupilRecord, Rejected
 from hv_connector.store import Store
 from hv_connector.store.schema import (
     pupil_alerts,
@@ -30,6 +29,7 @@ from hv_connector.store.schema import (
     sync_cursors,
     sync_runs,
 )
+from hv_connector.sync.records import Departure, PupilRecord, Rejected
 
 if TYPE_CHECKING:
     from hv_connector.sync.pipeline import SchoolResult, Spool

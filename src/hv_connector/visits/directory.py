@@ -6,11 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-
+from hv_connector.config.settings import Settings
 from hv_connector.errors import InputError
 from hv_connector.models import StaffMember
-from hv_connector.config.settings import Settings
-
 
 OFFICE_ROLES = frozenset({"office", "office-manager"})
 """Roles that keep the visit log: they sign staff out and in, take check-ins and may see the code word."""

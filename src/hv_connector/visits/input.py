@@ -47,8 +47,8 @@ FindMember = Callable[[str], StaffMember | None]
 def _staff_id(value: Any, field: str) -> str:
     if isinstance(value, str) and value.strip():
         return value.strip()
-    if isinstance(value, Mapping) and isinstance(value.get("id"), str) and value["id"].strip():
-        return value["id"].strip()
+    if isinstance(value, Mapping) and isinstance(ident := value.get("id"), str) and ident.strip():
+        return ident.strip()
     raise InputError(f"{field}: give a staff id from the school's directory, not {value!r}")
 
 

@@ -12,9 +12,9 @@ from typing import Any
 from pydantic import SecretStr
 from sqlalchemy import Connection, RowMapping, select
 
-from hv_connector.visits.lifecycle import State
 from hv_connector.models import Finding, Severity, Stage, Visit
 from hv_connector.store.schema import visit_events
+from hv_connector.visits.lifecycle import State
 
 
 @dataclass(frozen=True)

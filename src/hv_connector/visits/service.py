@@ -25,6 +25,7 @@ shows it to the office or an authoriser, and audits that it did.
 
 from __future__ import annotations
 
+import builtins
 import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -34,11 +35,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
-from hv_connector.store import audit
-from hv_connector.outbox import queue as outbox
 from hv_connector.clock import Clock, local
 from hv_connector.errors import InputError, RefusedError
-from hv_connector.visits.lifecycle import FINISHING, STAGES, Action, State, next_state
 from hv_connector.models import (
     Finding,
     PupilRef,
@@ -50,8 +48,9 @@ from hv_connector.models import (
     Visit,
     VisitOutcome,
 )
+from hv_connector.outbox import queue as outbox
 from hv_connector.plugins import Policies
-from hv_connector.store import Store
+from hv_connector.store import Store, audit
 from hv_connector.store.schema import (
     acknowledgements,
     overrides,
@@ -60,6 +59,7 @@ from hv_connector.store.schema import (
     visit_events,
     visits,
 )
+from hv_connector.visits.directory import OFFICE_ROLES, WATCH, Directory
 from hv_connector.visits.input import (
     build_request,
     check_reason,
@@ -69,7 +69,7 @@ from hv_connector.visits.input import (
     pupil_id,
     resolve_member,
 )
-from hv_connector.visits.directory import OFFICE_ROLES, WATCH, Directory
+from hv_connector.visits.lifecycle import FINISHING, STAGES, Action, State, next_state
 from hv_connector.visits.records import (
     ActionResult,
     Decision,
@@ -184,7 +184,7 @@ class VisitService:
         with self.store.connect() as conn:
             return [record_from_row(row) for row in conn.execute(query).mappings()]
 
-    def events(self, visit_id: str) -> list[VisitEvent]:
+    def events(self, visit_id: str) -> builtins.list[VisitEvent]:
         """The visit's history, oldest first."""
         with self.store.connect() as conn:
             self._load(conn, visit_id)
@@ -205,7 +205,7 @@ class VisitService:
             return Standing([], read_decisions(conn, overrides, visit_id, "reason"),
                             read_decisions(conn, acknowledgements, visit_id, "note"))
 
-    def authoriser_roles(self, visit: Visit) -> list[str]:
+    def authoriser_roles(self, visit: Visit) -> builtins.list[str]:
         """The roles the school's policy lets authorise ``visit`` (and override its blocks)."""
         return list(self.policies.ask(visit.school, "authoriser_roles", visit=visit) or [])
 
@@ -219,7 +219,7 @@ class VisitService:
                     f"{member.name} ({member.id}) may not see the code word of visit {visit_id}: "
                     "only the office and the visit's authorisers may"
                 )
-            word = conn.execute(select(visits.c.code_word).where(visits.c.id == visit_id)).scalar_one()
+            word: str | None = conn.execute(select(visits.c.code_word).where(visits.c.id == visit_id)).scalar_one()
             audit.append(conn, actor=member.id, action="visit.code-word-shown", school_id=record.school,
                          visit_id=visit_id, state=record.state.value, detail={"shown_to": member.name},
                          at=self.clock.now())
@@ -461,7 +461,7 @@ class VisitService:
         return ActionResult(after, findings, action.value)
 
     def _record_event(self, conn: Connection, record: VisitRecord, event: str, from_state: State | None,
-                      stage: Stage, findings: list[Finding], actor: str, now: datetime, note: str | None,
+                      stage: Stage, findings: builtins.list[Finding], actor: str, now: datetime, note: str | None,
                       detail: dict[str, Any]) -> None:
         conn.execute(insert(visit_events).values(
             visit_id=record.id, at=now, actor=actor, event=event, from_state=from_state.value if from_state else None,
@@ -499,7 +499,7 @@ class VisitService:
             f"only {who}the office ({', '.join(sorted(OFFICE_ROLES))}) or an authoriser ({', '.join(roles)}) may"
         )
 
-    def _refuse_unsettled(self, conn: Connection, record: VisitRecord, findings: list[Finding], action: Action,
+    def _refuse_unsettled(self, conn: Connection, record: VisitRecord, findings: builtins.list[Finding], action: Action,
                           *, upto: Stage, acked: Sequence[str] = ()) -> None:
         now = self.clock.now()
         given = [Decision(rule_id, "", now, "") for rule_id in acked]
@@ -528,7 +528,7 @@ class VisitService:
 
     # --- loading and lookups ----------------------------------------------------------------
 
-    def _judge(self, visit: Visit, by: StaffMember | None, now: datetime, upto: Stage) -> list[Finding]:
+    def _judge(self, visit: Visit, by: StaffMember | None, now: datetime, upto: Stage) -> builtins.list[Finding]:
         """Findings up to ``upto`` on the visit as its authoriser will judge it.
 
         A visit not yet authorised is judged as if ``by`` (when they may authorise)

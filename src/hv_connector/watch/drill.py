@@ -14,11 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from hv_connector.store import audit
 from hv_connector.models import CheckIn, StaffMember, Visit
+from hv_connector.store import audit
+from hv_connector.testing import base_visit
 from hv_connector.watch.notify import Recipient
 from hv_connector.watch.schedule import DueEvent, Fired, assess, utc, wall
-from hv_connector.testing import base_visit
 from hv_connector.watch.watcher import ACTOR, Watch
 
 MAX_EVENTS = 100

@@ -17,16 +17,18 @@ Every action is written to the audit log in the same transaction as the change.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, RowMapping, select, update
 
-from hv_connector.store import audit
 from hv_connector.clock import local
 from hv_connector.errors import InputError, RefusedError
 from hv_connector.models import StaffMember
+from hv_connector.store import audit
+from hv_connector.store.schema import escalations, visits
 from hv_connector.watch.schedule import (
     Assessment,
     back_at,
@@ -36,7 +38,6 @@ from hv_connector.watch.schedule import (
     utc,
     wall,
 )
-from hv_connector.store.schema import escalations, visits
 from hv_connector.watch.watcher import (
     LIVE_STATES,
     STOOD_DOWN,
@@ -122,7 +123,7 @@ class Escalations:
         with self.watch.store.connect() as conn:
             return self._load(conn, escalation_id)
 
-    def board(self, now: datetime | None = None, *, school: str | None = None) -> list[BoardRow]:
+    def board(self, now: datetime | None = None, *, school: str | None = None) -> builtins.list[BoardRow]:
         """Every visit out now (signed out, overdue, escalated), most urgent first."""
         now = utc(now or self.watch.clock.now())
         query = select(visits.c.id).where(visits.c.state.in_(LIVE_STATES))
@@ -205,7 +206,7 @@ class Escalations:
         self.watch.deliver(result)
         return self.get(new_id)
 
-    def stand_down(self, visit_id: str, *, by: str, note: str = "") -> list[EscalationView]:
+    def stand_down(self, visit_id: str, *, by: str, note: str = "") -> builtins.list[EscalationView]:
         """Staff are safe: close every open event of the visit. Returns the events closed."""
         now = utc(self.watch.clock.now())
         with self.watch.store.begin() as conn:

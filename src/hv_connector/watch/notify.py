@@ -14,15 +14,18 @@ over someone's shoulder.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
 
 import pluggy
 
 from hv_connector.errors import ConfigError
 from hv_connector.plugins import merged_registry
+
+if TYPE_CHECKING:
+    from hv_connector.config.settings import Settings
 
 DEFAULT_NOTIFIERS: dict[str, dict[str, Any]] = {"store": {}, "log": {}}
 """Always on, whatever the settings add: the board and the log."""
@@ -95,13 +98,18 @@ class Notifier(Protocol):
         ...
 
 
+NotifierFactory: TypeAlias = "Callable[[Settings, Mapping[str, Any]], Notifier]"
+"""What ``notifiers`` registers under a name: ``factory(settings, options)`` builds the notifier, where
+``options`` is its ``[watch.notifiers.NAME]`` table."""
+
+
 def load_notifiers(pm: pluggy.PluginManager, settings: Any,
                    configured: Mapping[str, Mapping[str, Any]] | None) -> list[Notifier]:
     """Build the built-in defaults plus the notifiers ``configured`` names (name → options).
 
     :raises ConfigError: a configured notifier that no plugin registers.
     """
-    factories = merged_registry(pm, "notifiers")
+    factories: dict[str, NotifierFactory] = merged_registry(pm, "notifiers")
     chosen = {**DEFAULT_NOTIFIERS, **(configured or {})}
     notifiers: list[Notifier] = []
     for name, options in chosen.items():

@@ -41,24 +41,14 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from hv_connector.store import audit
-from hv_connector.outbox.push import Pusher
-from hv_connector.outbox.sinks import open_sinks
 from hv_connector.clock import Clock
 from hv_connector.errors import RefusedError
 from hv_connector.models import CheckInPlan, EscalationStep, StaffMember, Visit
-from hv_connector.watch.notify import Notice, Notifier, Recipient, load_notifiers
+from hv_connector.outbox.push import Pusher
+from hv_connector.outbox.sinks import open_sinks
 from hv_connector.plugins import Policies, merged_registry
 from hv_connector.runtime import Runtime
-from hv_connector.watch.schedule import (
-    VISITING_STAFF,
-    Assessment,
-    DueEvent,
-    Fired,
-    assess,
-    utc,
-)
-from hv_connector.store import Store
+from hv_connector.store import Store, audit
 from hv_connector.store.schema import (
     escalations,
     heartbeats,
@@ -67,8 +57,17 @@ from hv_connector.store.schema import (
     visits,
     watch_queue,
 )
-from hv_connector.visits.service import VisitService
 from hv_connector.visits.directory import WATCH
+from hv_connector.visits.service import VisitService
+from hv_connector.watch.notify import Notice, Notifier, Recipient, load_notifiers
+from hv_connector.watch.schedule import (
+    VISITING_STAFF,
+    Assessment,
+    DueEvent,
+    Fired,
+    assess,
+    utc,
+)
 
 log = logging.getLogger("hv_connector.watch")
 
@@ -291,18 +290,18 @@ class Watch:
             work.append((row, assessment, None))
         next_looks: dict[str, datetime | None] = {}
         with self.store.begin() as conn:
-            for row, assessment, retry_at in work:
+            for row, assessed, retry_at in work:
                 if retry_at is not None:
                     next_looks[row.id] = retry_at
-                elif assessment is None:
+                elif assessed is None:
                     self._close_all(conn, row, now, f"visit {row.state}")
                     next_looks[row.id] = None
                 else:
-                    for event in assessment.events:
+                    for event in assessed.events:
                         self.record(conn, row.school, row.visit, event, now, result)
-                    for closure in assessment.closures:
+                    for closure in assessed.closures:
                         result.closed += _close(conn, row, closure.key, closure.reason, now)
-                    next_looks[row.id] = assessment.next_due
+                    next_looks[row.id] = assessed.next_due
             _reschedule(conn, next_looks)
 
     def move(self, row: WatchedVisit, assessment: Assessment, fired: Mapping[str, Fired], result: TickResult) -> bool:
@@ -328,7 +327,7 @@ class Watch:
                action: str = "escalation.fired") -> int | None:
         """Insert ``event`` (once: its key is unique) with a notification row per notifier and address."""
         reminder = event.kind == "checkin-reminder"  # a reminder is sent, not acknowledged: closed at once
-        inserted = conn.execute(
+        inserted: int | None = conn.execute(
             _insert(conn, escalations).values(
                 visit_id=event.visit_id, kind=event.kind, step_index=event.step_index, key=event.key,
                 due_at=event.due_at, fired_at=now, school_id=school, who=list(event.who), message=event.text,

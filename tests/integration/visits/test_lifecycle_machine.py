@@ -17,12 +17,12 @@ from visitkit import (  # type: ignore[import-not-found]
     potton_request,
 )
 
-from hv_connector.store import audit
 from hv_connector.clock import FixedClock
 from hv_connector.errors import InputError, RefusedError
-from hv_connector.visits.lifecycle import State
 from hv_connector.models import Severity, Stage, VisitOutcome
+from hv_connector.store import audit
 from hv_connector.store.schema import outbox, overrides, visit_events, visits
+from hv_connector.visits.lifecycle import State
 from hv_connector.visits.service import VisitService
 
 S = State

@@ -144,7 +144,7 @@ def test_two_processes_authorising_at_once_one_wins_and_the_other_is_told_who(
             for who in ("bw-dsl", "bw-slt")]
     results = [(run.wait(timeout=60), run.stdout.read(), run.stderr.read()) for run in runs]
     names = {"bw-dsl": "Bea Lead", "bw-slt": "Ben Senior"}
-    winners = [who for who, (code, _, _) in zip(names, results) if code == 0]
+    winners = [who for who, (code, _, _) in zip(names, results, strict=True) if code == 0]
     assert len(winners) == 1, results
     loser_code, _, loser_err = next(r for r in results if r[0] != 0)
     assert loser_code == 1

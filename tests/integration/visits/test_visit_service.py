@@ -9,15 +9,14 @@ import pytest
 from sqlalchemy import func, select
 from visitkit import NOW, REVIEW_WARNING, START, birchwood_request, directory, potton_request, seed_pupils  # type: ignore[import-not-found]
 
-from hv_connector.store import audit
 from hv_connector.clock import FixedClock
 from hv_connector.errors import InputError, RefusedError
-from hv_connector.visits.lifecycle import State
 from hv_connector.models import VisitOutcome
 from hv_connector.plugins import Policies
-from hv_connector.store import Store
+from hv_connector.store import Store, audit
 from hv_connector.store.schema import acknowledgements, overrides, visits
 from hv_connector.store.schema import audit as audit_table
+from hv_connector.visits.lifecycle import State
 from hv_connector.visits.service import VisitService
 
 

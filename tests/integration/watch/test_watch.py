@@ -17,7 +17,6 @@ from watchkit import START, Recorder, add_visits, make_watch, visit_document
 
 from hv_connector.clock import FixedClock, local
 from hv_connector.errors import InputError, RefusedError
-from hv_connector.watch.escalations import Escalations
 from hv_connector.store import Store
 from hv_connector.store.schema import (
     audit,
@@ -27,6 +26,7 @@ from hv_connector.store.schema import (
     visits,
     watch_queue,
 )
+from hv_connector.watch.escalations import Escalations
 
 
 def state(store: Store, visit_id: str) -> str:

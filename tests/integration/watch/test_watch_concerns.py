@@ -6,12 +6,11 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hvc_fixtures.data import Dataset
-from hvc_fixtures.serve import RunningServer
-
 from hv_connector.runtime import Runtime
 from hv_connector.store import Store
 from hv_connector.watch.watcher import Watch, concern_pusher, run_daemon
+from hvc_fixtures.data import Dataset
+from hvc_fixtures.serve import RunningServer
 from tests.cpomskit import demo_visit, kit_policies, queue, write_config
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

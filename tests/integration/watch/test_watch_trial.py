@@ -30,10 +30,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from watchkit import START, add_visits, policies, visit_document, write_config
 
-from hv_connector.store import audit
-from hv_connector.watch.schedule import Fired, assess
-from hv_connector.store import Store
+from hv_connector.store import Store, audit
 from hv_connector.store.schema import escalations, notifications, visits
+from hv_connector.watch.schedule import Fired, assess
 
 HVC = str(Path(sys.executable).with_name("hvc"))
 VISITS = 100

@@ -19,13 +19,13 @@ from sqlalchemy import insert
 
 from hv_connector.clock import Clock, at_london
 from hv_connector.models import StaffMember, Visit
-from hv_connector.watch.notify import Notice, Notifier
 from hv_connector.plugins import Policies, build_plugin_manager
 from hv_connector.store import Store
 from hv_connector.store.schema import visit_events, visits
 from hv_connector.testing import base_visit, staff
-from hv_connector.visits.service import VisitService
 from hv_connector.visits.directory import Directory
+from hv_connector.visits.service import VisitService
+from hv_connector.watch.notify import Notice, Notifier
 from hv_connector.watch.watcher import Watch
 
 SCHOOL = "potton"

@@ -16,7 +16,6 @@ from hv_connector.models import (
     Visit,
 )
 from hv_connector.rules import RuleBookPolicy
-
 from hvc_birchwood.policy import AUTHORISER_ROLES, POLICY, REASONS, RISK_TEMPLATE
 from hvc_birchwood.rules import book
 

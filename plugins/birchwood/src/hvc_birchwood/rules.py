@@ -8,7 +8,6 @@ from __future__ import annotations
 from hv_connector.clock import local
 from hv_connector.models import PolicyContext, Severity, Stage, Visit
 from hv_connector.rules import RuleBook, Verdict, time_option
-
 from hvc_birchwood.policy import (
     AUTHORISER_ROLES,
     HAZARD_NAMES,

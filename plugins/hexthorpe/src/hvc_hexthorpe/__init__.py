@@ -17,7 +17,6 @@ from hv_connector.models import (
     Visit,
 )
 from hv_connector.rules import RuleBookPolicy
-
 from hvc_hexthorpe.policy import (
     COORDINATOR_ROLES,
     POLICY,

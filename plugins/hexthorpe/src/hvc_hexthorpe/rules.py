@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from hv_connector.models import PolicyContext, Severity, Stage, Visit
 from hv_connector.rules import RuleBook, overdue_by, staff_away
-
 from hvc_hexthorpe.policy import COORDINATOR_ROLES, SAFEGUARDING_ROLES, SCHOOL, about_safeguarding, clause
 
 BLOCK, INFO = Severity.BLOCK, Severity.INFO

@@ -16,7 +16,6 @@ from hv_connector.models import (
     Visit,
 )
 from hv_connector.rules import RuleBookPolicy
-
 from hvc_potton.policy import (
     ATTENDANCE_REASONS,
     AUTHORISER_ROLES,

@@ -12,7 +12,6 @@ from datetime import time, timedelta
 from hv_connector.clock import local
 from hv_connector.models import PolicyContext, Severity, StaffMember, Stage, Visit
 from hv_connector.rules import RuleBook, Verdict, contact_made, hours_option, overdue_by, staff_away
-
 from hvc_potton.policy import CHECKIN_AFTER_MINUTES, DEFAULT_SCHOOL_DAY, LEGAL_THRESHOLD, SCHOOL, clause
 
 BLOCK, WARN, INFO = Severity.BLOCK, Severity.WARN, Severity.INFO

@@ -16,7 +16,6 @@ from hv_connector.models import (
     Visit,
 )
 from hv_connector.rules import RuleBookPolicy
-
 from hvc_st_edwards.policy import DEFAULT_INTERVAL_MINUTES, POLICY, REASONS, RISK_TEMPLATE, SIGN_OFF_ROLES
 from hvc_st_edwards.rules import book
 

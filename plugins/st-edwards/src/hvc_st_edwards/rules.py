@@ -13,7 +13,6 @@ from datetime import timedelta
 from hv_connector.clock import local
 from hv_connector.models import PolicyContext, Severity, StaffMember, Stage, Visit
 from hv_connector.rules import RuleBook, Verdict, hours_option
-
 from hvc_st_edwards.policy import ALTERNATIVES, MANAGER_ROLES, SCHOOL, SCHOOL_HOURS, SIGN_OFF_ROLES, TOPICS, clause
 
 BLOCK, WARN = Severity.BLOCK, Severity.WARN

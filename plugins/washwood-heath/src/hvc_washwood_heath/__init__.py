@@ -16,7 +16,6 @@ from hv_connector.models import (
     Visit,
 )
 from hv_connector.rules import RuleBookPolicy
-
 from hvc_washwood_heath.policy import (
     ESCALATION,
     LEADERSHIP_ROLES,

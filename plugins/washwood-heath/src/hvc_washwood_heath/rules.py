@@ -10,7 +10,6 @@ from datetime import timedelta
 from hv_connector.clock import local
 from hv_connector.models import EscalationStep, PolicyContext, Severity, Stage, Visit
 from hv_connector.rules import RuleBook, Verdict, overdue_by, staff_away
-
 from hvc_washwood_heath.policy import (
     ESCALATION,
     LATEST_START,
