@@ -18,14 +18,10 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
-from hv_connector.clock import local
+from hv_connector import humanize
 from hv_connector.errors import InputError
 from hv_connector.models import Severity, Stage
 from hv_connector.visits.records import ActionResult
-
-
-def _when(moment: object) -> str:
-    return f"{local(moment):%a %d %b %Y %H:%M}" if moment else "—"  # type: ignore[arg-type]
 
 
 def summary_text(detail: VisitDetail) -> Text:
@@ -37,7 +33,7 @@ def summary_text(detail: VisitDetail) -> Text:
     text.append(f"  {detail.record.school}\n")
     for label, value in (("Pupil", visit.pupil.name), ("Address", visit.address or "—"), ("Reason", visit.reason),
                          ("Purpose", visit.purpose or "—"), ("Staff", staff),
-                         ("Starts", _when(visit.planned_start)), ("Back by", _when(visit.expected_return)),
+                         ("Starts", humanize.moment(visit.planned_start)), ("Back by", humanize.moment(visit.expected_return)),
                          ("Asked by", visit.requested_by.name if visit.requested_by else "—"),
                          ("Authorisers", " or ".join(detail.authoriser_roles) or "—")):
         text.append(f"{label:>12}: ", style="dim")
@@ -67,7 +63,7 @@ def findings_text(detail: VisitDetail) -> Text:
             if decision is not None:
                 verb = "overridden" if finding.severity is Severity.BLOCK else "acknowledged"
                 who = detail.names.get(decision.by, decision.by)
-                text.append(f"      ✔ {verb} by {who} at {_when(decision.at)}", style="green")
+                text.append(f"      ✔ {verb} by {who} at {humanize.moment(decision.at)}", style="green")
                 text.append(f": {decision.text}\n" if decision.text else "\n", style="green")
     return text
 
@@ -81,7 +77,7 @@ def briefing_text(detail: VisitDetail) -> Text:
     text.append(f"{brief.display_name}", style="bold")
     text.append(f"  UPN {brief.upn or '—'}  year {brief.year_group or '—'}  DOB {brief.date_of_birth or '—'}\n")
     text.append(f"  {brief.address_text or '—'}\n")
-    text.append(f"  MIS data synced {_when(brief.synced_at)}\n", style="dim")
+    text.append(f"  MIS data synced {humanize.moment(brief.synced_at)}\n", style="dim")
     text.append("Contacts\n", style="bold underline")
     for contact in brief.contacts:
         flags = [w for w, on_ in (("parental responsibility", contact.parental_responsibility),
@@ -110,7 +106,7 @@ def briefing_text(detail: VisitDetail) -> Text:
     if not earlier:
         text.append("  none\n")
     for visit in earlier:
-        text.append(f"  {_when(visit.planned_start)}  {visit.state}  ", style="bold red" if visit.concern else "")
+        text.append(f"  {humanize.moment(visit.planned_start)}  {visit.state}  ", style="bold red" if visit.concern else "")
         text.append(f"{visit.outcome}\n", style="bold red" if visit.concern else "")
     return text
 
@@ -137,7 +133,7 @@ def trail_text(detail: VisitDetail) -> Text:
     text = Text()
     for entry in detail.trail:
         who = entry.detail.get("by_name") or entry.actor
-        text.append(f"  {entry.seq:>5} {_when(entry.at)}  ", style="dim")
+        text.append(f"  {entry.seq:>5} {humanize.moment(entry.at)}  ", style="dim")
         text.append(f"{entry.action}", style="bold")
         text.append(f"  {who}  → {entry.state or '—'}\n")
     return text

@@ -68,7 +68,7 @@ from hv_connector.store.schema import (
     watch_queue,
 )
 from hv_connector.visits.service import VisitService
-from hv_connector.visits.directory import WATCH
+from hv_connector.humanize import WATCH
 
 log = logging.getLogger("hv_connector.watch")
 
