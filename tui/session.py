@@ -108,11 +108,11 @@ class Session:
 
     def outbox(self) -> list[queries.OutboxRow]:
         with self.store.connect() as conn:
-            return queries.outbox_rows(conn, schools=self.schools)
+            return queries.outbox_rows(conn, statuses=queries.WAITING, schools=self.schools, limit=queries.PAGE)
 
     def sync_status(self) -> tuple[list[queries.SyncRow], list[queries.QuarantineRow]]:
         with self.store.connect() as conn:
-            return queries.sync_status(conn, schools=self.schools)
+            return queries.sync_status(conn, schools=self.schools, limit=queries.PAGE)
 
     def detail(self, visit_id: str) -> VisitDetail:
         """The visit, its findings now (stored ones once it is out), briefing and audit trail."""

@@ -18,6 +18,7 @@ from hv_connector.cli.common import cli, emit_json, runtime
 from hv_connector import humanize
 from hv_connector.errors import InputError
 from hv_connector.plugins import merged_registry
+from hv_connector.read.queries import outbox_rows
 
 PUSH_HELP = """Send the outbox's due records to CPOMS: concerns first, then routine reports, oldest first.
 
@@ -115,11 +116,11 @@ STATUSES = click.Choice(["pending", "sending", "sent", "parked"])
 @click.option("--json", "as_json", is_flag=True, help="Print the records as JSON.")
 @click.pass_context
 def outbox_list(ctx: click.Context, status: str | None, school: str | None, as_json: bool) -> None:
-    """List outbox records, concerns first. Parked records show CPOMS's reason."""
+    """List outbox records: parked first, then concerns, oldest first. Parked records show CPOMS's reason."""
     with runtime(ctx).store.connect() as conn:
-        records = outbox.list_records(conn, status=status, school=school)
+        records = outbox_rows(conn, statuses=[status] if status else None, schools=[school] if school else None)
     if as_json:
-        emit_json([r.summary() for r in records])
+        emit_json([r.model_dump(mode="json") for r in records])
         return
     if not records:
         click.echo("The outbox is empty." if status is None else f"No {status} records.")
@@ -130,7 +131,7 @@ def outbox_list(ctx: click.Context, status: str | None, school: str | None, as_j
                  "pending": f"pending (next try {humanize.moment(r.next_attempt_at)}, {r.attempts} tries)",
                  "sending": f"sending (claimed until {humanize.moment(r.next_attempt_at)})",
                  "parked": "PARKED"}[r.status]
-        click.echo(f"#{r.id:<5} {r.school_id:<14} {flag:<10} {r.report.pupil_name:<24} {state}")
+        click.echo(f"#{r.id:<5} {r.school_id:<14} {flag:<10} {r.pupil_name:<24} {state}")
         if r.status in ("parked", "pending") and r.last_error:
             click.echo(f"       {r.last_error}")
 

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from hv_connector.read.briefing import PupilBriefing, find_pupil, pupil_briefing
+from hv_connector.read.queries import sync_status as read_sync_status
 from hv_connector.cli.common import cli, emit_json, runtime
 from hv_connector import humanize
 from hv_connector.errors import ConfigError
@@ -27,7 +28,6 @@ from hv_connector.runtime import Runtime
 from hv_connector.config.settings import SchoolSettings
 from hv_connector.config.messages import setting_fix
 from hv_connector.sync.pipeline import MisAdapter, Progress as SyncProgress, SchoolResult, sync_schools
-from hv_connector.sync.store import last_runs, open_quarantine
 
 log = logging.getLogger("hv_connector.sync.pipeline")
 
@@ -160,28 +160,28 @@ def sync_status(ctx: click.Context, as_json: bool) -> None:
     """Show the last sync of each school and the records waiting in quarantine."""
     rt = runtime(ctx)
     with rt.store.connect() as conn:
-        runs = last_runs(conn)
-        held = open_quarantine(conn)
-    synced = {run["school_id"] for run in runs}
+        runs, held = read_sync_status(conn)
+    synced = {run.school_id for run in runs}
     never = [s.id for s in rt.settings.schools if s.mis_school_id and s.id not in synced]
     if as_json:
-        emit_json({"schools": runs, "never_synced": never, "quarantine": held})
+        emit_json({"schools": [run.model_dump(mode="json") for run in runs], "never_synced": never,
+                   "quarantine": [item.model_dump(mode="json") for item in held]})
         return
     if not runs and not never:
         click.echo("No school has synced yet: run `hvc sync`.")
     for run in runs:
-        when = humanize.moment(run["finished_at"], missing="unfinished")
-        click.echo(f"{run['school_id']:<16} {run['status']:<7} {when}  added {run['added']}, updated "
-                   f"{run['updated']}, archived {run['archived']}, quarantined {run['quarantined']}, "
-                   f"{run['requests']} requests in {humanize.duration(run['seconds'] or 0)}")
-        if run["message"]:
-            click.echo(f"    {run['message']}")
+        when = humanize.moment(run.finished_at, missing="unfinished")
+        click.echo(f"{run.school_id:<16} {run.status:<7} {when}  added {run.added}, updated {run.updated}, "
+                   f"archived {run.archived}, quarantined {run.quarantined}, "
+                   f"{run.requests} requests in {humanize.duration(run.seconds or 0)}")
+        if run.message:
+            click.echo(f"    {run.message}")
     for school_id in never:
         click.echo(f"{school_id:<16} never synced: run `hvc sync --school {school_id}`")
     click.echo(f"\nQuarantine: {len(held)} record(s)" + (":" if held else " — nothing waiting."))
     for item in held:
-        click.echo(f"  {item['school_id']} {item['resource']} {item['record_id'] or '(no id)'} since "
-                   f"{humanize.moment(item['first_seen_at'])}: {item['reason']}")
+        click.echo(f"  {item.school_id} {item.resource} {item.record_id or '(no id)'} since "
+                   f"{humanize.moment(item.first_seen_at)}: {item.reason}")
     if held:
         click.echo("Fix these records in the MIS; the next sync picks them up and clears them here.")
 
