@@ -10,7 +10,8 @@ as with fifty thousand:
 - :func:`outbox_rows`, :func:`outbox_counts` — outbox records without their payloads, and how many
   are in each status;
 - :func:`sync_status` — the last run per school and the open quarantine;
-- :func:`find_pupils` — pupils whose name holds what was typed.
+- :func:`find_pupils` — pupils whose name holds what was typed;
+- :func:`attendance_percentage` — the one way a pupil's attendance becomes a percentage.
 
 Everything here is text from the MIS or from staff: the dashboard shows it
 literally, never as markup.
@@ -132,6 +133,11 @@ class PupilHit(Frozen):
     year_group: str | None
     address: str | None
     attendance_3m: float | None
+
+
+def attendance_percentage(attended: int, possible: int | None) -> float | None:
+    """Sessions attended as a percentage of those possible, to one decimal place; ``None`` with none possible."""
+    return round(100 * attended / possible, 1) if possible else None
 
 
 def _pupil_name() -> Any:
@@ -273,4 +279,4 @@ def find_pupils(conn: Connection, school_id: str, text: str, *, limit: int = 20)
     ).all()
     return [PupilHit(school_id=school_id, mis_id=r.mis_id, name=r.name or r.mis_id, upn=r.upn, year_group=r.year_group,
                      address=r.address_text,
-                     attendance_3m=round(100 * r.attended / r.possible, 1) if r.possible else None) for r in rows]
+                     attendance_3m=attendance_percentage(r.attended, r.possible)) for r in rows]

@@ -39,6 +39,7 @@ from hv_connector.outbox import queue as outbox
 from hv_connector.clock import Clock
 from hv_connector.errors import InputError, RefusedError
 from hv_connector.humanize import WATCH, time_on_day
+from hv_connector.read.queries import attendance_percentage
 from hv_connector.visits.lifecycle import FINISHING, STAGES, Action, State, next_state
 from hv_connector.models import (
     Finding,
@@ -596,7 +597,7 @@ class VisitService:
                 pupil_attendance.c.school_id == school, pupil_attendance.c.pupil_mis_id == mis_id,
                 pupil_attendance.c.period == "3m")
         ).one_or_none()
-        percent = round(100 * attendance.attended / attendance.possible, 1) if attendance and attendance.possible else None
+        percent = attendance_percentage(attendance.attended, attendance.possible) if attendance else None
         return PupilRef(name=name, mis_id=mis_id, upn=row["upn"], attendance_3m=percent), row["address_text"]
 
 
