@@ -129,9 +129,8 @@ class Session:
                 except InputError:
                     briefing = None  # the pupil has gone from the synced data; the visit still shows
             trail = audit.history(conn, visit_id)
-        names = {m.id: m.name for m in self.service.directory.staff.get(record.school, {}).values()}
         return VisitDetail(record, findings, standing, briefing, trail, self.service.authoriser_roles(record.visit),
-                           names)
+                           self.service.directory.names(record.school))
 
     def find_pupils(self, school_id: str, text: str) -> list[queries.PupilHit]:
         with self.store.connect() as conn:

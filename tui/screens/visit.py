@@ -20,7 +20,7 @@ from textual.widgets import Footer, Header, Static
 
 from hv_connector import humanize
 from hv_connector.errors import InputError
-from hv_connector.models import Severity, Stage
+from hv_connector.read.findings import NO_FINDINGS, findings_by_stage
 from hv_connector.visits.records import ActionResult
 
 
@@ -42,29 +42,23 @@ def summary_text(detail: VisitDetail) -> Text:
 
 
 def findings_text(detail: VisitDetail) -> Text:
-    overridden = {o.rule_id: o for o in detail.standing.overrides} if detail.standing else {}
-    acked = {a.rule_id: a for a in detail.standing.acknowledgements} if detail.standing else {}
+    standing = detail.standing
     text = Text()
     if not detail.findings:
-        text.append("No findings: the policy is satisfied at the stages checked.\n")
-    for stage in Stage:
-        staged = [f for f in detail.findings if f.stage is stage]
-        if not staged:
-            continue
-        text.append(f"{stage.value}\n", style="bold underline")
-        for finding in staged:
+        text.append(f"{NO_FINDINGS}\n")
+    for group in findings_by_stage(detail.findings, overrides=standing.overrides if standing else (),
+                                   acknowledgements=standing.acknowledgements if standing else (),
+                                   names=detail.names):
+        text.append(f"{group.stage.value}\n", style="bold underline")
+        for line in group.lines:
+            finding = line.finding
             text.append("  ")
             text.append_text(cells.severity(finding.severity.value))
             text.append(f" {finding.rule_id}", style="bold")
             text.append(f" — {finding.message}\n")
             text.append(f"      {finding.clause}\n", style="italic dim")
-            decided = overridden if finding.severity is Severity.BLOCK else acked
-            decision = decided.get(finding.rule_id)
-            if decision is not None:
-                verb = "overridden" if finding.severity is Severity.BLOCK else "acknowledged"
-                who = detail.names.get(decision.by, decision.by)
-                text.append(f"      ✔ {verb} by {who} at {humanize.moment(decision.at)}", style="green")
-                text.append(f": {decision.text}\n" if decision.text else "\n", style="green")
+            if line.decision:
+                text.append(f"      ✔ {line.decision}\n", style="green")
     return text
 
 
@@ -132,7 +126,7 @@ def risk_text(detail: VisitDetail) -> Text:
 def trail_text(detail: VisitDetail) -> Text:
     text = Text()
     for entry in detail.trail:
-        who = entry.detail.get("by_name") or entry.actor
+        who = entry.detail.get("by_name") or humanize.person(entry.actor, detail.names)
         text.append(f"  {entry.seq:>5} {humanize.moment(entry.at)}  ", style="dim")
         text.append(f"{entry.action}", style="bold")
         text.append(f"  {who}  → {entry.state or '—'}\n")

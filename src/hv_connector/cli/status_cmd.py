@@ -34,8 +34,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
     stale_after = timedelta(minutes=rt.settings.watch.heartbeat_stale_minutes)
     with rt.store.connect() as conn:
         runs, _held = sync_status(conn, limit=0)
-        report = {"watch": _watch(conn, now, stale_after), "sync": [_sync_json(run) for run in runs],
-                  "outbox": outbox_counts(conn), "escalations": _escalations(conn)}
+        report: dict[str, Any] = {"watch": _watch(conn, now, stale_after), "sync": [_sync_json(r) for r in runs],
+                                  "outbox": outbox_counts(conn), "escalations": _escalations(conn)}
     if as_json:
         emit_json(report)
     else:

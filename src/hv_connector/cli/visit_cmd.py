@@ -83,8 +83,7 @@ def _report(service: VisitService, result: ActionResult, as_json: bool, message:
     record = result.record
     click.echo(f"{message} — visit {record.id} ({_summary(record.visit)}) is {record.state.value}.")
     decided = service.decisions(record.id)
-    echo_findings(result.findings, replace(decided, findings=result.findings),
-                  lambda staff_id: service.directory.name(record.school, staff_id))
+    echo_findings(result.findings, replace(decided, findings=result.findings), service.directory.names(record.school))
     click.echo(describe_allowed(record.state).capitalize())
 
 
@@ -151,7 +150,7 @@ def visit_show(ctx: click.Context, visit_id: str, by: str | None, reveal_code_wo
     if reveal_code_word:
         click.echo(f"Code word:     {word or '(none agreed)'}")
     click.echo("\nWhere it stands before staff leave:" if before_leaving else f"\nAt the last step ({events[-1].event}):")
-    echo_findings(standing.findings, standing, lambda staff_id: service.directory.name(record.school, staff_id))
+    echo_findings(standing.findings, standing, service.directory.names(record.school))
     click.echo("\nHistory:")
     for event in events:
         moved = f" → {event.to_state.value}" if event.to_state != event.from_state else ""
