@@ -108,11 +108,11 @@ class Session:
 
     def outbox(self) -> list[queries.OutboxRow]:
         with self.store.connect() as conn:
-            return queries.outbox_rows(conn, schools=self.schools)
+            return queries.outbox_rows(conn, statuses=queries.WAITING, schools=self.schools, limit=queries.PAGE)
 
     def sync_status(self) -> tuple[list[queries.SyncRow], list[queries.QuarantineRow]]:
         with self.store.connect() as conn:
-            return queries.sync_status(conn, schools=self.schools)
+            return queries.sync_status(conn, schools=self.schools, limit=queries.PAGE)
 
     def detail(self, visit_id: str) -> VisitDetail:
         """The visit, its findings now (stored ones once it is out), briefing and audit trail."""
@@ -129,9 +129,8 @@ class Session:
                 except InputError:
                     briefing = None  # the pupil has gone from the synced data; the visit still shows
             trail = audit.history(conn, visit_id)
-        names = {m.id: m.name for m in self.service.directory.staff.get(record.school, {}).values()}
         return VisitDetail(record, findings, standing, briefing, trail, self.service.authoriser_roles(record.visit),
-                           names)
+                           self.service.directory.names(record.school))
 
     def find_pupils(self, school_id: str, text: str) -> list[queries.PupilHit]:
         with self.store.connect() as conn:

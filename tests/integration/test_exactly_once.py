@@ -31,7 +31,8 @@ from pathlib import Path
 
 import pytest
 
-from hv_connector.outbox.queue import counts, list_records
+from hv_connector.outbox.queue import get_record
+from hv_connector.read.queries import outbox_counts, outbox_rows
 from hv_connector.store import Store
 from hvc_fixtures.data import Dataset
 from tests.cpomskit import demo_visit, kit_policies, queue, write_config
@@ -132,8 +133,8 @@ def test_killed_pushes_leave_every_record_in_cpoms_exactly_once(
         final = subprocess.run([sys.executable, "-m", "hv_connector", "push", "--all", "--lease", LEASE],
                                env={**os.environ, "HVC_CONFIG": str(config)}, capture_output=True, text=True)
         with store.connect() as conn:
-            records = list_records(conn)
-            statuses = counts(conn)
+            records = [get_record(conn, row.id) for row in outbox_rows(conn)]
+            statuses = outbox_counts(conn)
 
     assert final.returncode == 0, final.stdout + final.stderr
     assert sum(kills) >= KILLS

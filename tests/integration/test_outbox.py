@@ -16,10 +16,11 @@ from sqlalchemy import insert, select, update
 from hv_connector.errors import ConfigError, CpomsRejected, CpomsUnavailable, RefusedError
 from hv_connector.models import Visit
 from hv_connector.outbox.push import Pusher
-from hv_connector.outbox.queue import enqueue_visit_report, get_record, idempotency_key, list_records, retry
+from hv_connector.outbox.queue import enqueue_visit_report, get_record, idempotency_key, retry
 from hv_connector.outbox.report import VisitReport
 from hv_connector.outbox.sinks import Delivery
 from hv_connector.plugins import Policies
+from hv_connector.read.queries import outbox_rows
 from hv_connector.store import Store, audit
 from hv_connector.store.schema import acknowledgements, outbox, staff, visit_events, visits
 from tests.cpomskit import demo_visit, kit_policies
@@ -96,11 +97,12 @@ def test_a_finished_visit_queues_its_record_and_a_concern_that_goes_first(store:
     routine = queue(store, policies, visit("v-1"), at=NOW - timedelta(hours=1))
     concern_ids = queue(store, policies, visit("v-2", cp_concern=True, concerns="Bruising seen."))
     with store.connect() as conn:
-        rows = list_records(conn)
+        rows = outbox_rows(conn)
+        concern_report = get_record(conn, rows[0].id).report
         entries = [e for e in audit.history(conn, "v-2")]
     assert [(r.kind, r.priority, r.alert_dsl) for r in rows] == [
         ("concern", 0, True), ("home-visit", 1, False), ("home-visit", 1, False)]
-    assert rows[0].report.alert_emails == ("dsl@oak.example",)
+    assert concern_report.alert_emails == ("dsl@oak.example",)
     assert rows[0].id == concern_ids[0] and rows[1].id == routine[0]
     assert rows[0].idempotency_key == idempotency_key("v-2/concern", 1)
     assert [e.action for e in entries] == ["outbox.queued", "outbox.queued"]
@@ -136,7 +138,7 @@ def test_queueing_the_same_visit_again_writes_nothing_new(store: Store, policies
     first = queue(store, policies, visit("v-1"))
     assert queue(store, policies, visit("v-1")) == first
     with store.connect() as conn:
-        assert len(list_records(conn)) == 1
+        assert len(outbox_rows(conn)) == 1
 
 
 def test_a_failed_transaction_leaves_no_record(store: Store, policies: Policies) -> None:
@@ -144,7 +146,7 @@ def test_a_failed_transaction_leaves_no_record(store: Store, policies: Policies)
         enqueue_visit_report(conn, policies, visit("v-1"), "home-visit", now=NOW)
         raise RuntimeError("the visit's own change failed")
     with store.connect() as conn:
-        assert list_records(conn) == []
+        assert outbox_rows(conn) == []
 
 
 def test_push_sends_concerns_first_then_the_oldest(store: Store, policies: Policies) -> None:
@@ -156,7 +158,7 @@ def test_push_sends_concerns_first_then_the_oldest(store: Store, policies: Polic
     assert [c[1] for c in remote.calls] == ["v-worry/concern", "v-old", "v-worry", "v-new"]
     assert (summary.count("sent"), summary.exit_code) == (4, 0)
     with store.connect() as conn:
-        records = list_records(conn)
+        records = outbox_rows(conn)
     assert {r.status for r in records} == {"sent"}
     assert sorted(r.cpoms_id for r in records) == ["100", "101", "102", "103"]
 
@@ -261,7 +263,7 @@ def test_a_school_without_a_sink_does_not_hold_back_the_others(store: Store, pol
     with store.begin() as conn:
         conn.execute(insert(outbox).values(
             school_id="elm", visit_id="v-elm", kind="home-visit", priority=1, idempotency_key="k-elm",
-            payload=next(iter(list_records(conn))).payload | {"school": "elm", "record_id": "v-elm"},
+            payload=get_record(conn, outbox_rows(conn)[0].id).payload | {"school": "elm", "record_id": "v-elm"},
             status="pending", attempts=0, next_attempt_at=NOW, alert_dsl=False, created_at=NOW))
     remote = Remote()
 

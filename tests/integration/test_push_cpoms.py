@@ -15,7 +15,7 @@ from hv_connector.builtin.cpoms_sink import CpomsSink
 from hv_connector.cli import main
 from hv_connector.clients.cpoms import CpomsClient
 from hv_connector.outbox.push import Pusher
-from hv_connector.outbox.queue import list_records
+from hv_connector.read.queries import outbox_rows
 from hv_connector.store import Store
 from hvc_fixtures.cpoms_server import CATEGORIES
 from hvc_fixtures.data import Dataset
@@ -170,7 +170,7 @@ def test_cpoms_down_leaves_records_waiting_then_they_go(store: Store, cpoms_serv
     assert back.count("sent") + back.count("already-there") == 2
     assert len(cpoms_server.fake.incidents) == 2
     with store.connect() as conn:
-        assert {r.status for r in list_records(conn)} == {"sent"}
+        assert {r.status for r in outbox_rows(conn)} == {"sent"}
 
 
 @pytest.mark.parametrize("fault", [{"status": 503, "count": 1}, {"kind": "drop", "count": 1}])

@@ -12,9 +12,9 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
-from hv_connector.clock import local
+from hv_connector import humanize
 from hv_connector.errors import InputError
-from hv_connector.models import Severity, Stage
+from hv_connector.read.findings import NO_FINDINGS, findings_by_stage
 from hv_connector.visits.records import ActionResult
 from hvc_tui.dialogs.decision import Decision, DecisionDialog
 from hvc_tui.messages import DetailLoaded, VisitActed
@@ -22,10 +22,6 @@ from hvc_tui.screens.base import HvcScreen
 from hvc_tui.screens.report import ReportScreen
 from hvc_tui.session import VisitDetail
 from hvc_tui.widgets import cells
-
-
-def _when(moment: object) -> str:
-    return f"{local(moment):%a %d %b %Y %H:%M}" if moment else "—"  # type: ignore[arg-type]
 
 
 def summary_text(detail: VisitDetail) -> Text:
@@ -37,7 +33,7 @@ def summary_text(detail: VisitDetail) -> Text:
     text.append(f"  {detail.record.school}\n")
     for label, value in (("Pupil", visit.pupil.name), ("Address", visit.address or "—"), ("Reason", visit.reason),
                          ("Purpose", visit.purpose or "—"), ("Staff", staff),
-                         ("Starts", _when(visit.planned_start)), ("Back by", _when(visit.expected_return)),
+                         ("Starts", humanize.moment(visit.planned_start)), ("Back by", humanize.moment(visit.expected_return)),
                          ("Asked by", visit.requested_by.name if visit.requested_by else "—"),
                          ("Authorisers", " or ".join(detail.authoriser_roles) or "—")):
         text.append(f"{label:>12}: ", style="dim")
@@ -46,29 +42,23 @@ def summary_text(detail: VisitDetail) -> Text:
 
 
 def findings_text(detail: VisitDetail) -> Text:
-    overridden = {o.rule_id: o for o in detail.standing.overrides} if detail.standing else {}
-    acked = {a.rule_id: a for a in detail.standing.acknowledgements} if detail.standing else {}
+    standing = detail.standing
     text = Text()
     if not detail.findings:
-        text.append("No findings: the policy is satisfied at the stages checked.\n")
-    for stage in Stage:
-        staged = [f for f in detail.findings if f.stage is stage]
-        if not staged:
-            continue
-        text.append(f"{stage.value}\n", style="bold underline")
-        for finding in staged:
+        text.append(f"{NO_FINDINGS}\n")
+    for group in findings_by_stage(detail.findings, overrides=standing.overrides if standing else (),
+                                   acknowledgements=standing.acknowledgements if standing else (),
+                                   names=detail.names):
+        text.append(f"{group.stage.value}\n", style="bold underline")
+        for line in group.lines:
+            finding = line.finding
             text.append("  ")
             text.append_text(cells.severity(finding.severity.value))
             text.append(f" {finding.rule_id}", style="bold")
             text.append(f" — {finding.message}\n")
             text.append(f"      {finding.clause}\n", style="italic dim")
-            decided = overridden if finding.severity is Severity.BLOCK else acked
-            decision = decided.get(finding.rule_id)
-            if decision is not None:
-                verb = "overridden" if finding.severity is Severity.BLOCK else "acknowledged"
-                who = detail.names.get(decision.by, decision.by)
-                text.append(f"      ✔ {verb} by {who} at {_when(decision.at)}", style="green")
-                text.append(f": {decision.text}\n" if decision.text else "\n", style="green")
+            if line.decision:
+                text.append(f"      ✔ {line.decision}\n", style="green")
     return text
 
 
@@ -81,7 +71,7 @@ def briefing_text(detail: VisitDetail) -> Text:
     text.append(f"{brief.display_name}", style="bold")
     text.append(f"  UPN {brief.upn or '—'}  year {brief.year_group or '—'}  DOB {brief.date_of_birth or '—'}\n")
     text.append(f"  {brief.address_text or '—'}\n")
-    text.append(f"  MIS data synced {_when(brief.synced_at)}\n", style="dim")
+    text.append(f"  MIS data synced {humanize.moment(brief.synced_at)}\n", style="dim")
     text.append("Contacts\n", style="bold underline")
     for contact in brief.contacts:
         flags = [w for w, on_ in (("parental responsibility", contact.parental_responsibility),
@@ -110,7 +100,7 @@ def briefing_text(detail: VisitDetail) -> Text:
     if not earlier:
         text.append("  none\n")
     for visit in earlier:
-        text.append(f"  {_when(visit.planned_start)}  {visit.state}  ", style="bold red" if visit.concern else "")
+        text.append(f"  {humanize.moment(visit.planned_start)}  {visit.state}  ", style="bold red" if visit.concern else "")
         text.append(f"{visit.outcome}\n", style="bold red" if visit.concern else "")
     return text
 
@@ -136,8 +126,8 @@ def risk_text(detail: VisitDetail) -> Text:
 def trail_text(detail: VisitDetail) -> Text:
     text = Text()
     for entry in detail.trail:
-        who = entry.detail.get("by_name") or entry.actor
-        text.append(f"  {entry.seq:>5} {_when(entry.at)}  ", style="dim")
+        who = entry.detail.get("by_name") or humanize.person(entry.actor, detail.names)
+        text.append(f"  {entry.seq:>5} {humanize.moment(entry.at)}  ", style="dim")
         text.append(f"{entry.action}", style="bold")
         text.append(f"  {who}  → {entry.state or '—'}\n")
     return text

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from rich.text import Text
 
-from hv_connector.clock import local
+from hv_connector import humanize
 
 STATE_LOOK: dict[str, tuple[str, str]] = {
     "signed-out": ("● out", "green"),
@@ -43,10 +43,10 @@ def literal(value: object, style: str = "") -> Text:
 
 
 def when(moment: datetime | None, *, with_day: bool = True) -> Text:
-    """A time on the London wall clock: ``Mon 23 Nov 10:00`` (or ``10:00``)."""
+    """A time on the London wall clock: ``Mon 23 Nov 2026 10:00`` (or ``10:00``), as :mod:`~hv_connector.humanize` writes it."""
     if moment is None:
-        return Text("—", style="dim")
-    return Text(f"{local(moment):%a %d %b %H:%M}" if with_day else f"{local(moment):%H:%M}")
+        return Text(humanize.NOTHING, style="dim")
+    return Text(humanize.moment(moment) if with_day else humanize.time_of_day(moment))
 
 
 def state(value: str) -> Text:

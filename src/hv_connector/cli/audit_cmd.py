@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from hv_connector import humanize
 from hv_connector.cli.common import cli, emit_json, runtime
-from hv_connector.clock import local
 from hv_connector.errors import InputError
 from hv_connector.store import audit
 
@@ -53,6 +53,6 @@ def audit_show(ctx: click.Context, visit_id: str, as_json: bool) -> None:
         return
     for entry in entries:
         state = f" → {entry.state}" if entry.state else ""
-        click.echo(f"#{entry.seq}  {local(entry.at):%a %d %b %Y %H:%M:%S}  {entry.actor}  {entry.action}{state}")
+        click.echo(f"#{entry.seq}  {humanize.moment(entry.at, seconds=True)}  {entry.actor}  {entry.action}{state}")
         for key, value in sorted(entry.detail.items()):
             click.echo(f"      {key}: {value}")

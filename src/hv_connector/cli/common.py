@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,7 +13,8 @@ import click
 from hv_connector import __version__
 from hv_connector.clock import LONDON
 from hv_connector.errors import InputError
-from hv_connector.models import Finding, Stage
+from hv_connector.models import Finding
+from hv_connector.read.findings import NO_FINDINGS, findings_by_stage
 from hv_connector.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -70,27 +71,19 @@ def parse_moment(value: str | None, option: str) -> datetime | None:
 
 
 def echo_findings(findings: list[Finding], standing: Standing | None = None,
-                  name: Callable[[str], str] = str) -> None:
+                  names: Mapping[str, str] | None = None) -> None:
     """Findings by stage: severity, rule id, message and the clause; overrides and acknowledgements marked.
 
-    :param name: turns a staff id into the person's name.
+    :param names: staff id → name, to say who overrode or acknowledged.
     """
-    overridden = {o.rule_id: o for o in standing.overrides} if standing else {}
-    acked = {a.rule_id: a for a in standing.acknowledgements} if standing else {}
     if not findings:
-        click.echo("No findings: the policy is satisfied at the stages checked.")
+        click.echo(NO_FINDINGS)
         return
-    for stage in Stage:
-        staged = [f for f in findings if f.stage is stage]
-        if not staged:
-            continue
-        click.echo(f"[{stage.value}]")
-        for finding in staged:
-            mark = ""
-            if finding.rule_id in overridden:
-                override = overridden[finding.rule_id]
-                mark = f"  [overridden by {name(override.by)}: {override.text}]"
-            elif finding.rule_id in acked:
-                mark = f"  [acknowledged by {name(acked[finding.rule_id].by)}]"
+    for group in findings_by_stage(findings, overrides=standing.overrides if standing else (),
+                                   acknowledgements=standing.acknowledgements if standing else (), names=names):
+        click.echo(f"[{group.stage.value}]")
+        for line in group.lines:
+            finding = line.finding
+            mark = f"  [{line.decision}]" if line.decision else ""
             click.echo(f"  {finding.severity.value.upper():<5}  {finding.rule_id}: {finding.message}{mark}")
             click.echo(f"         ({finding.clause})")

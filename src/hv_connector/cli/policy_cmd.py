@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from hv_connector import humanize
 from hv_connector.cli.common import cli, echo_findings, emit_json, parse_moment, runtime
 from hv_connector.models import RuleInfo, Severity, Stage, counts
 from hv_connector.visits.files import load_visit
@@ -35,7 +36,7 @@ def policy_show(ctx: click.Context, school: str, as_json: bool) -> None:
             "rules": [r.model_dump(mode="json") for r in rules],
         })
         return
-    review = f"review by {info.review_by:%d %b %Y}" if info.review_by else "no review date given"
+    review = f"review by {humanize.day(info.review_by)}" if info.review_by else "no review date given"
     click.echo(f"{info.school_name} — {info.policy_name} ({info.policy_date or 'undated'}; {review})")
     click.echo(f"Source: {info.source_document}")
     click.echo("Reasons: " + ", ".join(f"{r.code}" for r in reasons))

@@ -11,13 +11,14 @@ from typing import Any
 
 import click
 
+from hv_connector import humanize
 from hv_connector.cli.common import cli, emit_json, runtime
-from hv_connector.clock import local
 from hv_connector.errors import InputError
 from hv_connector.outbox import queue as outbox
 from hv_connector.outbox.push import DEFAULT_LEASE, Outcome, Pusher
 from hv_connector.outbox.sinks import open_sinks
 from hv_connector.plugins import merged_registry
+from hv_connector.read.queries import outbox_rows
 
 PUSH_HELP = """Send the outbox's due records to CPOMS: concerns first, then routine reports, oldest first.
 
@@ -109,32 +110,28 @@ def outbox_group() -> None:
 STATUSES = click.Choice(["pending", "sending", "sent", "parked"])
 
 
-def _when(moment: Any) -> str:
-    return f"{local(moment):%d %b %H:%M}" if moment else "-"
-
-
 @outbox_group.command("list")
 @click.option("--status", type=STATUSES, help="Only records in this status.")
 @click.option("--school", help="Only this school's records.")
 @click.option("--json", "as_json", is_flag=True, help="Print the records as JSON.")
 @click.pass_context
 def outbox_list(ctx: click.Context, status: str | None, school: str | None, as_json: bool) -> None:
-    """List outbox records, concerns first. Parked records show CPOMS's reason."""
+    """List outbox records: parked first, then concerns, oldest first. Parked records show CPOMS's reason."""
     with runtime(ctx).store.connect() as conn:
-        records = outbox.list_records(conn, status=status, school=school)
+        records = outbox_rows(conn, statuses=[status] if status else None, schools=[school] if school else None)
     if as_json:
-        emit_json([r.summary() for r in records])
+        emit_json([r.model_dump(mode="json") for r in records])
         return
     if not records:
         click.echo("The outbox is empty." if status is None else f"No {status} records.")
         return
     for r in records:
         flag = "CONCERN" if r.kind == "concern" else r.kind
-        state = {"sent": f"sent {_when(r.sent_at)} as CPOMS {r.cpoms_id}",
-                 "pending": f"pending (next try {_when(r.next_attempt_at)}, {r.attempts} tries)",
-                 "sending": f"sending (claimed until {_when(r.next_attempt_at)})",
+        state = {"sent": f"sent {humanize.moment(r.sent_at)} as CPOMS {r.cpoms_id}",
+                 "pending": f"pending (next try {humanize.moment(r.next_attempt_at)}, {r.attempts} tries)",
+                 "sending": f"sending (claimed until {humanize.moment(r.next_attempt_at)})",
                  "parked": "PARKED"}[r.status]
-        click.echo(f"#{r.id:<5} {r.school_id:<14} {flag:<10} {r.report.pupil_name:<24} {state}")
+        click.echo(f"#{r.id:<5} {r.school_id:<14} {flag:<10} {r.pupil_name:<24} {state}")
         if r.status in ("parked", "pending") and r.last_error:
             click.echo(f"       {r.last_error}")
 
@@ -151,8 +148,8 @@ def outbox_show(ctx: click.Context, outbox_id: int, as_json: bool) -> None:
         emit_json({**record.summary(), "payload": record.payload})
         return
     click.echo(f"Outbox record #{record.id}: {record.kind} for school {record.school_id}, visit {record.visit_id}")
-    click.echo(f"Status: {record.status}; tries: {record.attempts}; queued {_when(record.created_at)}"
-               + (f"; sent {_when(record.sent_at)} as CPOMS incident {record.cpoms_id}" if record.sent_at else ""))
+    click.echo(f"Status: {record.status}; tries: {record.attempts}; queued {humanize.moment(record.created_at)}"
+               + (f"; sent {humanize.moment(record.sent_at)} as CPOMS incident {record.cpoms_id}" if record.sent_at else ""))
     if record.alert_dsl:
         click.echo("Alerts the DSL: yes")
     if record.last_error:

@@ -8,9 +8,10 @@ from typing import Any
 import click
 from sqlalchemy import Connection, func, select
 
+from hv_connector import humanize
 from hv_connector.cli.common import cli, emit_json, runtime
-from hv_connector.outbox import queue as outbox
-from hv_connector.store.schema import escalations, heartbeats, notifications, sync_runs
+from hv_connector.read.queries import SyncRow, outbox_counts, sync_status
+from hv_connector.store.schema import escalations, heartbeats, notifications
 from hv_connector.watch.schedule import utc
 from hv_connector.watch.watcher import HEARTBEAT
 
@@ -31,12 +32,13 @@ def status(ctx: click.Context, as_json: bool) -> None:
     now = utc(rt.clock.now())
     stale_after = timedelta(minutes=rt.settings.watch.heartbeat_stale_minutes)
     with rt.store.connect() as conn:
-        report: dict[str, Any] = {"watch": _watch(conn, now, stale_after), "sync": _syncs(conn), "outbox": outbox.counts(conn),
-                  "escalations": _escalations(conn)}
+        runs, _held = sync_status(conn, limit=0)
+        report: dict[str, Any] = {"watch": _watch(conn, now, stale_after), "sync": [_sync_json(r) for r in runs],
+                                  "outbox": outbox_counts(conn), "escalations": _escalations(conn)}
     if as_json:
         emit_json(report)
     else:
-        _print(report)
+        _print(report, runs)
     ctx.exit(0 if report["watch"]["running"] else 1)
 
 
@@ -48,21 +50,17 @@ def _watch(conn: Connection, now: datetime, stale_after: timedelta) -> dict[str,
     age = now - utc(row.at)
     running = age <= stale_after
     minutes = int(age.total_seconds() // 60)
-    message = (f"the watch ticked {minutes} min ago" if running else
-               f"THE WATCH HAS STOPPED: last tick {minutes} min ago (alarm after {int(stale_after.total_seconds() // 60)}"
-               " min): nobody is watching staff who are out — restart it (`systemctl start hvc-watch`)")
+    message = (f"the watch ticked {humanize.duration(age)} ago" if running else
+               f"THE WATCH HAS STOPPED: last tick {humanize.duration(age)} ago (alarm after "
+               f"{humanize.duration(stale_after)}): nobody is watching staff who are out — restart it "
+               "(`systemctl start hvc-watch`)")
     return {"running": running, "last_tick": utc(row.at).isoformat(), "minutes_ago": minutes,
             "detail": row.detail or {}, "message": message}
 
 
-def _syncs(conn: Connection) -> list[dict[str, Any]]:
-    latest = (select(sync_runs.c.school_id, func.max(sync_runs.c.id).label("id"))
-              .group_by(sync_runs.c.school_id).subquery())
-    rows = conn.execute(select(sync_runs).join(latest, sync_runs.c.id == latest.c.id)
-                        .order_by(sync_runs.c.school_id)).mappings()
-    return [{"school": r["school_id"], "status": r["status"],
-             "finished_at": r["finished_at"].isoformat() if r["finished_at"] else None, "message": r["message"]}
-            for r in rows]
+def _sync_json(run: SyncRow) -> dict[str, Any]:
+    return {"school": run.school_id, "status": run.status,
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None, "message": run.message}
 
 
 def _escalations(conn: Connection) -> dict[str, int]:
@@ -74,12 +72,12 @@ def _escalations(conn: Connection) -> dict[str, int]:
     return {"open": open_count, "notifications_failing": failed}
 
 
-def _print(report: dict[str, Any]) -> None:
+def _print(report: dict[str, Any], runs: list[SyncRow]) -> None:
     click.echo(f"watch: {report['watch']['message']}")
     escal = report["escalations"]
     click.echo(f"escalations: {escal['open']} open, {escal['notifications_failing']} notification(s) failing")
-    for sync in report["sync"]:
-        click.echo(f"sync {sync['school']}: {sync['status']} at {sync['finished_at'] or '(running)'}"
-                   + (f" — {sync['message']}" if sync["message"] else ""))
+    for run in runs:
+        click.echo(f"sync {run.school_id}: {run.status} at {humanize.moment(run.finished_at, missing='(running)')}"
+                   + (f" — {run.message}" if run.message else ""))
     if report["outbox"]:
         click.echo("outbox: " + ", ".join(f"{n} {status}" for status, n in sorted(report["outbox"].items())))

@@ -18,17 +18,17 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from hv_connector import humanize
 from hv_connector.cli.common import cli, emit_json, runtime
-from hv_connector.clock import local
 from hv_connector.config.messages import setting_fix
 from hv_connector.config.settings import SchoolSettings, Settings
 from hv_connector.errors import ConfigError
 from hv_connector.plugins import merged_registry
 from hv_connector.read.briefing import PupilBriefing, find_pupil, pupil_briefing
+from hv_connector.read.queries import sync_status as read_sync_status
 from hv_connector.runtime import Runtime
 from hv_connector.sync.pipeline import MisAdapter, MisAdapterFactory, SchoolResult, sync_schools
 from hv_connector.sync.pipeline import Progress as SyncProgress
-from hv_connector.sync.store import last_runs, open_quarantine
 
 log = logging.getLogger("hv_connector.sync.pipeline")
 
@@ -161,28 +161,28 @@ def sync_status(ctx: click.Context, as_json: bool) -> None:
     """Show the last sync of each school and the records waiting in quarantine."""
     rt = runtime(ctx)
     with rt.store.connect() as conn:
-        runs = last_runs(conn)
-        held = open_quarantine(conn)
-    synced = {run["school_id"] for run in runs}
+        runs, held = read_sync_status(conn)
+    synced = {run.school_id for run in runs}
     never = [s.id for s in rt.settings.schools if s.mis_school_id and s.id not in synced]
     if as_json:
-        emit_json({"schools": runs, "never_synced": never, "quarantine": held})
+        emit_json({"schools": [run.model_dump(mode="json") for run in runs], "never_synced": never,
+                   "quarantine": [item.model_dump(mode="json") for item in held]})
         return
     if not runs and not never:
         click.echo("No school has synced yet: run `hvc sync`.")
     for run in runs:
-        when = f"{local(run['finished_at']):%d %b %Y %H:%M}" if run["finished_at"] else "unfinished"
-        click.echo(f"{run['school_id']:<16} {run['status']:<7} {when}  added {run['added']}, updated "
-                   f"{run['updated']}, archived {run['archived']}, quarantined {run['quarantined']}, "
-                   f"{run['requests']} requests in {run['seconds'] or 0:.1f}s")
-        if run["message"]:
-            click.echo(f"    {run['message']}")
+        when = humanize.moment(run.finished_at, missing="unfinished")
+        click.echo(f"{run.school_id:<16} {run.status:<7} {when}  added {run.added}, updated {run.updated}, "
+                   f"archived {run.archived}, quarantined {run.quarantined}, "
+                   f"{run.requests} requests in {humanize.duration(run.seconds or 0)}")
+        if run.message:
+            click.echo(f"    {run.message}")
     for school_id in never:
         click.echo(f"{school_id:<16} never synced: run `hvc sync --school {school_id}`")
     click.echo(f"\nQuarantine: {len(held)} record(s)" + (":" if held else " — nothing waiting."))
     for item in held:
-        click.echo(f"  {item['school_id']} {item['resource']} {item['record_id'] or '(no id)'} since "
-                   f"{local(item['first_seen_at']):%d %b %H:%M}: {item['reason']}")
+        click.echo(f"  {item.school_id} {item.resource} {item.record_id or '(no id)'} since "
+                   f"{humanize.moment(item.first_seen_at)}: {item.reason}")
     if held:
         click.echo("Fix these records in the MIS; the next sync picks them up and clears them here.")
 
@@ -212,14 +212,14 @@ def pupil_show(ctx: click.Context, pupil_id: str, school_id: str | None, as_json
 
 def briefing_lines(b: PupilBriefing) -> Iterator[str]:
     """The briefing as plain text lines (MIS text printed as written)."""
-    born = f", born {b.date_of_birth:%d %b %Y}" if b.date_of_birth else ""
+    born = f", born {humanize.day(b.date_of_birth)}" if b.date_of_birth else ""
     year = f", year {b.year_group}" if b.year_group else ""
     yield f"{b.display_name} ({b.school_id}, {b.mis_id}{', UPN ' + b.upn if b.upn else ''}{born}{year})"
     if b.archived_at:
-        yield f"LEFT THE SCHOOL: archived {local(b.archived_at):%d %b %Y}"
+        yield f"LEFT THE SCHOOL: archived {humanize.day(b.archived_at)}"
     yield f"Address: {b.address_text or 'not in the MIS'}"
     if b.synced_at:
-        yield f"MIS data as of {local(b.synced_at):%d %b %Y %H:%M}"
+        yield f"MIS data as of {humanize.moment(b.synced_at)}"
     yield ""
     yield "Alerts and orders:" if b.alerts else "Alerts and orders: none recorded"
     for alert in b.alerts:
@@ -245,4 +245,4 @@ def briefing_lines(b: PupilBriefing) -> Iterator[str]:
     yield "Earlier visits at this address:" if b.earlier_visits else "Earlier visits at this address: none"
     for v in b.earlier_visits:
         who = "this pupil" if v.same_pupil else f"pupil {v.pupil_mis_id or 'not recorded'}"
-        yield f"  {local(v.planned_start):%d %b %Y} {v.state} ({who}, {v.reason or 'no reason'}): {v.outcome}"
+        yield f"  {humanize.day(v.planned_start)} {v.state} ({who}, {v.reason or 'no reason'}): {v.outcome}"

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 
+from hv_connector import humanize
 from hv_connector.cli.common import cli, echo_findings, emit_json, parse_moment, runtime
-from hv_connector.clock import local
 from hv_connector.errors import InputError
 from hv_connector.models import Visit
 from hv_connector.visits.input import parse_outcome
@@ -60,10 +60,6 @@ def _read_document(path: Path | None, what: str) -> dict[str, Any]:
     return data
 
 
-def _when(moment: datetime | None) -> str:
-    return f"{local(moment):%a %d %b %Y %H:%M}" if moment else "—"
-
-
 # --- printing ----------------------------------------------------------------------------------
 
 
@@ -75,8 +71,8 @@ def visit_json(record: VisitRecord) -> dict[str, Any]:
 
 
 def _summary(visit: Visit) -> str:
-    back = f"–{local(visit.expected_return):%H:%M}" if visit.expected_return else ""
-    return f"{visit.school}, {visit.pupil.name}, {_when(visit.planned_start)}{back}"
+    back = f"–{humanize.time_of_day(visit.expected_return)}" if visit.expected_return else ""
+    return f"{visit.school}, {visit.pupil.name}, {humanize.moment(visit.planned_start)}{back}"
 
 
 def _report(service: VisitService, result: ActionResult, as_json: bool, message: str) -> None:
@@ -87,8 +83,7 @@ def _report(service: VisitService, result: ActionResult, as_json: bool, message:
     record = result.record
     click.echo(f"{message} — visit {record.id} ({_summary(record.visit)}) is {record.state.value}.")
     decided = service.decisions(record.id)
-    echo_findings(result.findings, replace(decided, findings=result.findings),
-                  lambda staff_id: service.directory.name(record.school, staff_id))
+    echo_findings(result.findings, replace(decided, findings=result.findings), service.directory.names(record.school))
     click.echo(describe_allowed(record.state).capitalize())
 
 
@@ -117,7 +112,7 @@ def visit_list(ctx: click.Context, school: str | None, state: str | None, by: st
         return
     for r in records:
         staff = ", ".join(m.name for m in r.visit.staff) or "no staff named"
-        click.echo(f"{r.id}  {r.state.value:<10}  {_when(r.visit.planned_start)}  {r.school:<14}  "
+        click.echo(f"{r.id}  {r.state.value:<10}  {humanize.moment(r.visit.planned_start)}  {r.school:<14}  "
                    f"{r.visit.pupil.name} — {r.visit.reason} — {staff}")
 
 
@@ -155,12 +150,12 @@ def visit_show(ctx: click.Context, visit_id: str, by: str | None, reveal_code_wo
     if reveal_code_word:
         click.echo(f"Code word:     {word or '(none agreed)'}")
     click.echo("\nWhere it stands before staff leave:" if before_leaving else f"\nAt the last step ({events[-1].event}):")
-    echo_findings(standing.findings, standing, lambda staff_id: service.directory.name(record.school, staff_id))
+    echo_findings(standing.findings, standing, service.directory.names(record.school))
     click.echo("\nHistory:")
     for event in events:
         moved = f" → {event.to_state.value}" if event.to_state and event.to_state != event.from_state else ""
         note = f" — {event.note}" if event.note else ""
-        click.echo(f"  {_when(event.at)}  {event.event}{moved}  by {service.directory.name(record.school, event.actor)}"
+        click.echo(f"  {humanize.moment(event.at)}  {event.event}{moved}  by {service.directory.name(record.school, event.actor)}"
                    f"{note}")
     click.echo(describe_allowed(record.state).capitalize())
 
@@ -174,19 +169,19 @@ def _echo_visit(record: VisitRecord, roles: list[str]) -> None:
         f"Pupil:         {v.pupil.name} (MIS {v.pupil.mis_id or '—'}, UPN {v.pupil.upn or '—'})",
         f"Reason:        {v.reason}{' — ' + v.purpose if v.purpose else ''}",
         f"Address:       {v.address or '—'}",
-        f"Planned:       {_when(v.planned_start)} to {_when(v.expected_return)}",
+        f"Planned:       {humanize.moment(v.planned_start)} to {humanize.moment(v.expected_return)}",
         f"Staff:         {', '.join(f'{m.name} ({m.id})' for m in v.staff) or '—'}",
         f"Requested by:  {v.requested_by.name if v.requested_by else '—'}",
-        f"Authorised by: {v.authorised_by.name + ' at ' + _when(v.authorised_at) if v.authorised_by else '—'}",
+        f"Authorised by: {v.authorised_by.name + ' at ' + humanize.moment(v.authorised_at) if v.authorised_by else '—'}",
         f"Code word:     {'agreed (hidden)' if risk and risk.code_word_agreed else 'none agreed'}",
     ]
     if v.signed_out_at:
-        lines.append(f"Signed out:    {_when(v.signed_out_at)}")
+        lines.append(f"Signed out:    {humanize.moment(v.signed_out_at)}")
     for check_in in v.check_ins:
         flags = "".join((" CODE WORD" if check_in.code_word_used else "", " concerns" if check_in.concerns else ""))
-        lines.append(f"Check-in:      {_when(check_in.at)} {check_in.kind} by {check_in.by}{flags} {check_in.note}".rstrip())
+        lines.append(f"Check-in:      {humanize.moment(check_in.at)} {check_in.kind} by {check_in.by}{flags} {check_in.note}".rstrip())
     if v.returned_at:
-        lines.append(f"Returned:      {_when(v.returned_at)}")
+        lines.append(f"Returned:      {humanize.moment(v.returned_at)}")
     if v.outcome:
         lines.append(f"Outcome:       child seen: {v.outcome.child_seen}; "
                      f"{v.outcome.cancellation_reason or v.outcome.discussion or 'no notes'}")

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from hv_connector.errors import InputError, RefusedError
 from hv_connector.models import ReportKind, Visit
@@ -148,7 +148,7 @@ Status = Literal["pending", "sending", "sent", "parked"]
 
 @dataclass(frozen=True)
 class OutboxRecord:
-    """One outbox row, as ``hvc outbox list|show`` and the dashboard see it."""
+    """One outbox row with its payload, as ``hvc outbox show`` and a retry see it (lists read :mod:`hv_connector.read.queries`)."""
 
     id: int
     school_id: str
@@ -181,28 +181,12 @@ def record_from_row(row: Any) -> OutboxRecord:
     return OutboxRecord(**{name: row._mapping[name] for name in OutboxRecord.__dataclass_fields__})
 
 
-def list_records(conn: Connection, *, status: str | None = None, school: str | None = None) -> list[OutboxRecord]:
-    """Records in delivery order (concerns first, oldest first), optionally of one status or school."""
-    query = select(outbox).order_by(outbox.c.priority, outbox.c.created_at, outbox.c.id)
-    if status is not None:
-        query = query.where(outbox.c.status == status)
-    if school is not None:
-        query = query.where(outbox.c.school_id == school)
-    return [record_from_row(row) for row in conn.execute(query)]
-
-
 def get_record(conn: Connection, outbox_id: int) -> OutboxRecord:
     """One record, or :class:`InputError` naming how to find the right id."""
     row = conn.execute(select(outbox).where(outbox.c.id == outbox_id)).first()
     if row is None:
         raise InputError(f"there is no outbox record {outbox_id}: `hvc outbox list` shows the ids")
     return record_from_row(row)
-
-
-def counts(conn: Connection) -> dict[str, int]:
-    """How many records are in each status."""
-    rows = conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status))
-    return {status: n for status, n in rows}
 
 
 def retry(

@@ -24,6 +24,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
+from hv_connector import humanize
 from hv_connector.clock import local
 from hv_connector.models import FollowUp, Frozen, ReportKind, StaffMember, Visit, VisitOutcome
 from hv_connector.plugins import Policies
@@ -255,7 +256,7 @@ def _concern_text(visit: Visit) -> str:
     for check_in in visit.check_ins:
         if check_in.concerns:
             note = check_in.note.strip() or "no detail given"
-            parts.append(f"Raised at the {local(check_in.at):%H:%M} check-in: {note}")
+            parts.append(f"Raised at the {humanize.time_of_day(check_in.at)} check-in: {note}")
     return "\n".join(parts)
 
 
@@ -336,13 +337,12 @@ def _date(value: str | None) -> date | None:
 
 # --- the plain-text block --------------------------------------------------------------------------
 
-
-def _when(moment: datetime | None) -> str:
-    return f"{local(moment):%a %d %b %Y %H:%M}" if moment else "not recorded"
+NOT_RECORDED = "not recorded"
+"""What the report says where staff recorded nothing: CPOMS readers must see the gap, not a dash."""
 
 
 def _yes_no(value: bool | None) -> str:
-    return {True: "yes", False: "no", None: "not recorded"}[value]
+    return {True: "yes", False: "no", None: NOT_RECORDED}[value]
 
 
 def _people(people: Iterable[Person]) -> str:
@@ -355,11 +355,12 @@ def render(report: VisitReport) -> str:
     ids = ", ".join(f"{k} {v}" for k, v in (("UPN", report.upn), ("MIS id", report.mis_id)) if v)
     lines = [
         f"{title} — {report.pupil_name}" + (f" ({ids})" if ids else ""),
-        f"When: {_when(report.occurred_at)} (UK time)",
+        f"When: {humanize.moment(report.occurred_at, missing=NOT_RECORDED)} (UK time)",
         f"Summary: {report.summary}",
         f"Reason for the visit: {report.reason}",
         f"Who went: {_people(report.visitors)}",
-        f"Arrived: {_when(report.arrived_at)}; left: {_when(report.departed_at)}",
+        f"Arrived: {humanize.moment(report.arrived_at, missing=NOT_RECORDED)}; "
+        f"left: {humanize.moment(report.departed_at, missing=NOT_RECORDED)}",
         f"Child seen: {_yes_no(report.child_seen)}; seen alone: {_yes_no(report.child_seen_alone)}; "
         f"spoken to: {_yes_no(report.child_spoken_to)}",
     ]
@@ -380,15 +381,15 @@ def render(report: VisitReport) -> str:
     lines.append("Decisions:" if report.decisions else "Decisions: none recorded")
     for d in report.decisions:
         who = f" by {d.by}" if d.by else ""
-        when = f" on {_when(d.at)}" if d.at else ""
+        when = f" on {humanize.moment(d.at)}" if d.at else ""
         why = f" — reason: {d.reason}" if d.reason else ""
         lines.append(f"  - {d.what}{who}{when}{why}")
     lines.append("Action:" if report.actions else "Action: none recorded")
     for a in report.actions:
-        extra = ", ".join(x for x in (", ".join(a.who), f"by {a.due_on:%d %b %Y}" if a.due_on else "") if x)
+        extra = ", ".join(x for x in (", ".join(a.who), f"by {humanize.day(a.due_on)}" if a.due_on else "") if x)
         lines.append(f"  - {a.text}" + (f" ({extra})" if extra else ""))
     if report.follow_up_on:
-        lines.append(f"Follow-up on: {report.follow_up_on:%d %b %Y}")
+        lines.append(f"Follow-up on: {humanize.day(report.follow_up_on)}")
     lines.append(f"Outcome: {report.outcome_text}")
     lines.append(f"Recorded by hv-connector from visit {report.record_id.split('/')[0]}, revision {report.revision}.")
     return "\n".join(lines)[:20000]

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, select
 
 from hv_connector.errors import InputError
 from hv_connector.models.common import Frozen
+from hv_connector.read.queries import attendance_percentage
 from hv_connector.store.schema import (
     pupil_alerts,
     pupil_attendance,
@@ -44,7 +45,7 @@ class Attendance(AttendanceRecord):
     @property
     def percentage(self) -> float | None:
         """Sessions attended as a percentage of those possible, to one decimal place."""
-        return round(100 * self.attended / self.possible, 1) if self.possible else None
+        return attendance_percentage(self.attended, self.possible)
 
 
 class EarlierVisit(Frozen):

@@ -7,9 +7,11 @@ as with fifty thousand:
 - :func:`pending` — visits waiting for a decision (``visits`` by its
   ``(state, expected_return)`` index), soonest first, with the block / warn /
   info counts of each visit's latest ``visit_events`` findings;
-- :func:`outbox_rows` — records waiting or parked, without their payloads;
+- :func:`outbox_rows`, :func:`outbox_counts` — outbox records without their payloads, and how many
+  are in each status;
 - :func:`sync_status` — the last run per school and the open quarantine;
-- :func:`find_pupils` — pupils whose name holds what was typed.
+- :func:`find_pupils` — pupils whose name holds what was typed;
+- :func:`attendance_percentage` — the one way a pupil's attendance becomes a percentage.
 
 Everything here is text from the MIS or from staff: the dashboard shows it
 literally, never as markup.
@@ -60,24 +62,42 @@ class PendingPage(Frozen):
     total: int
 
 
+WAITING = ("pending", "sending", "parked")
+"""Outbox statuses of records not yet in CPOMS."""
+
+
 class OutboxRow(Frozen):
-    """One CPOMS record waiting or parked."""
+    """One CPOMS outbox record without its payload, as ``hvc outbox list`` and the dashboard show it."""
 
     id: int
     school_id: str
     visit_id: str | None
     kind: str
+    priority: int
+    idempotency_key: str
     status: str
-    concern: bool
     attempts: int
     next_attempt_at: datetime | None
+    """The next try (pending), or when a push's claim lapses (sending)."""
     last_error: str | None
+    """CPOMS's reason for parking the record, or the last failure."""
+    cpoms_id: str | None
+    alert_dsl: bool
     created_at: datetime
+    sent_at: datetime | None
+    pupil_name: str
+    """The pupil the report is about, as the report names them."""
+
+    @property
+    def concern(self) -> bool:
+        """A safeguarding concern: delivered before every routine record."""
+        return self.priority == 0
 
 
 class SyncRow(Frozen):
     """The last sync run of one school."""
 
+    id: int
     school_id: str
     status: str
     started_at: datetime
@@ -86,6 +106,8 @@ class SyncRow(Frozen):
     updated: int
     archived: int
     quarantined: int
+    requests: int
+    seconds: float | None
     message: str | None
 
 
@@ -97,6 +119,7 @@ class QuarantineRow(Frozen):
     resource: str
     record_id: str | None
     reason: str
+    first_seen_at: datetime
     last_seen_at: datetime
 
 
@@ -110,6 +133,11 @@ class PupilHit(Frozen):
     year_group: str | None
     address: str | None
     attendance_3m: float | None
+
+
+def attendance_percentage(attended: int, possible: int | None) -> float | None:
+    """Sessions attended as a percentage of those possible, to one decimal place; ``None`` with none possible."""
+    return round(100 * attended / possible, 1) if possible else None
 
 
 def _pupil_name() -> Any:
@@ -182,38 +210,53 @@ def latest_findings(conn: Connection, visit_id: str) -> list[Finding]:
     return [Finding.model_validate(f) for f in stored or ()]
 
 
-def outbox_rows(conn: Connection, *, schools: Sequence[str] | None = None, limit: int = PAGE) -> list[OutboxRow]:
-    """Records not yet in CPOMS (pending, sending, parked): parked first, then concerns, oldest first."""
-    where = [outbox.c.status.in_(("pending", "sending", "parked"))]
+def outbox_rows(conn: Connection, *, statuses: Sequence[str] | None = None, schools: Sequence[str] | None = None,
+                limit: int | None = None) -> list[OutboxRow]:
+    """Outbox records without their payloads: parked first (someone must look), then concerns, oldest first.
+
+    :param statuses: only records in these statuses (``None``: all; :data:`WAITING`: not yet in CPOMS).
+    :param schools: only these schools' records (``None``: every school).
+    :param limit: rows to read at most (``None``: all of them).
+    """
+    where = []
+    if statuses is not None:
+        where.append(outbox.c.status.in_(list(statuses)))
     if schools is not None:
         where.append(outbox.c.school_id.in_(list(schools)))
-    parked_first = (outbox.c.status != "parked")
-    rows = conn.execute(select(outbox.c.id, outbox.c.school_id, outbox.c.visit_id, outbox.c.kind, outbox.c.status,
-                               outbox.c.priority, outbox.c.attempts, outbox.c.next_attempt_at, outbox.c.last_error,
-                               outbox.c.created_at)
-                        .where(*where).order_by(parked_first, outbox.c.priority, outbox.c.created_at, outbox.c.id)
-                        .limit(limit))
-    return [OutboxRow(id=r.id, school_id=r.school_id, visit_id=r.visit_id, kind=r.kind, status=r.status,
-                      concern=r.priority == 0, attempts=r.attempts, next_attempt_at=r.next_attempt_at,
-                      last_error=r.last_error, created_at=r.created_at) for r in rows]
+    columns = [outbox.c[name] for name in OutboxRow.model_fields if name != "pupil_name"]
+    pupil_name = func.coalesce(outbox.c.payload["pupil_name"].as_string(), "(no name)").label("pupil_name")
+    parked_first = outbox.c.status != "parked"
+    rows = conn.execute(select(*columns, pupil_name).where(*where)
+                        .order_by(parked_first, outbox.c.priority, outbox.c.created_at, outbox.c.id).limit(limit))
+    return [OutboxRow.model_validate(dict(r._mapping)) for r in rows]
+
+
+def outbox_counts(conn: Connection) -> dict[str, int]:
+    """How many outbox records are in each status."""
+    rows = conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status))
+    return {status: n for status, n in rows}
 
 
 def sync_status(conn: Connection, *, schools: Sequence[str] | None = None,
-                limit: int = PAGE) -> tuple[list[SyncRow], list[QuarantineRow]]:
-    """The latest run of each school, and the records still in quarantine (oldest first)."""
+                limit: int | None = None) -> tuple[list[SyncRow], list[QuarantineRow]]:
+    """The latest run of each school that has synced, and the records still in quarantine.
+
+    Runs come by school id; quarantined records by school, oldest first (they
+    leave quarantine when the MIS sends them again in good shape).
+
+    :param schools: only these schools (``None``: every school).
+    :param limit: quarantined records to read at most (``None``: all of them).
+    """
     latest = select(func.max(sync_runs.c.id)).group_by(sync_runs.c.school_id)
-    runs = select(sync_runs).where(sync_runs.c.id.in_(latest))
-    held = select(quarantine).where(quarantine.c.resolved_at.is_(None))
+    runs = select(*(sync_runs.c[name] for name in SyncRow.model_fields)).where(sync_runs.c.id.in_(latest))
+    held = (select(*(quarantine.c[name] for name in QuarantineRow.model_fields))
+            .where(quarantine.c.resolved_at.is_(None)))
     if schools is not None:
         runs = runs.where(sync_runs.c.school_id.in_(list(schools)))
         held = held.where(quarantine.c.school_id.in_(list(schools)))
-    last = [SyncRow(school_id=r.school_id, status=r.status, started_at=r.started_at, finished_at=r.finished_at,
-                    added=r.added, updated=r.updated, archived=r.archived, quarantined=r.quarantined,
-                    message=r.message) for r in conn.execute(runs.order_by(sync_runs.c.school_id))]
-    kept = [QuarantineRow(id=r.id, school_id=r.school_id, resource=r.resource, record_id=r.record_id,
-                          reason=r.reason, last_seen_at=r.last_seen_at)
-            for r in conn.execute(held.order_by(quarantine.c.first_seen_at, quarantine.c.id).limit(limit))]
-    return last, kept
+    last = [SyncRow.model_validate(dict(r._mapping)) for r in conn.execute(runs.order_by(sync_runs.c.school_id))]
+    held = held.order_by(quarantine.c.school_id, quarantine.c.first_seen_at, quarantine.c.id).limit(limit)
+    return last, [QuarantineRow.model_validate(dict(r._mapping)) for r in conn.execute(held)]
 
 
 def find_pupils(conn: Connection, school_id: str, text: str, *, limit: int = 20) -> list[PupilHit]:
@@ -236,4 +279,4 @@ def find_pupils(conn: Connection, school_id: str, text: str, *, limit: int = 20)
     ).all()
     return [PupilHit(school_id=school_id, mis_id=r.mis_id, name=r.name or r.mis_id, upn=r.upn, year_group=r.year_group,
                      address=r.address_text,
-                     attendance_3m=round(100 * r.attended / r.possible, 1) if r.possible else None) for r in rows]
+                     attendance_3m=attendance_percentage(r.attended, r.possible)) for r in rows]

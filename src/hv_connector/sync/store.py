@@ -1,4 +1,4 @@
-"""Writing a school's synced records to the store, and reading back how syncs went.
+"""Writing a school's synced records to the store (how syncs went is read by :mod:`hv_connector.read.queries`).
 
 :func:`write_school` applies one school's spooled pages in the caller's one
 transaction: pupils are upserted (a pupil back in the MIS list is on roll
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select, update
 
 from hv_connector.store import Store
 from hv_connector.store.schema import (
@@ -235,27 +235,3 @@ def record_run(store: Store, result: SchoolResult) -> None:
 
 
 # --- reading: hvc sync status and the dashboard ------------------------------------------------------
-
-
-def last_runs(conn: Connection) -> list[dict[str, Any]]:
-    """The latest run of every school that has synced, by school id."""
-    latest = select(func.max(sync_runs.c.id)).group_by(sync_runs.c.school_id)
-    rows = conn.execute(select(sync_runs).where(sync_runs.c.id.in_(latest)).order_by(sync_runs.c.school_id))
-    return [dict(row._mapping) for row in rows]
-
-
-def last_success(conn: Connection, school_id: str) -> datetime | None:
-    """When the school last synced without failing."""
-    return conn.execute(select(func.max(sync_runs.c.finished_at))
-                        .where(sync_runs.c.school_id == school_id, sync_runs.c.status == "ok")).scalar()
-
-
-def open_quarantine(conn: Connection, school_id: str | None = None) -> list[dict[str, Any]]:
-    """Records still in quarantine (not since received in good shape), oldest first."""
-    query = select(quarantine.c.id, quarantine.c.school_id, quarantine.c.resource, quarantine.c.record_id,
-                   quarantine.c.reason, quarantine.c.first_seen_at, quarantine.c.last_seen_at
-                   ).where(quarantine.c.resolved_at.is_(None))
-    if school_id:
-        query = query.where(quarantine.c.school_id == school_id)
-    rows = conn.execute(query.order_by(quarantine.c.school_id, quarantine.c.first_seen_at, quarantine.c.id))
-    return [dict(row._mapping) for row in rows]

@@ -8,14 +8,11 @@ from typing import Any
 
 from hv_connector.config.settings import Settings
 from hv_connector.errors import InputError
+from hv_connector.humanize import person
 from hv_connector.models import StaffMember
 
 OFFICE_ROLES = frozenset({"office", "office-manager"})
 """Roles that keep the visit log: they sign staff out and in, take check-ins and may see the code word."""
-
-
-WATCH = "system:watch"
-"""The actor the watch acts as when the clock moves a visit on."""
 
 
 @dataclass(frozen=True)
@@ -53,8 +50,9 @@ class Directory:
 
     def name(self, school_id: str, staff_id: str) -> str:
         """"Jo Smith" for a directory id, "the watch" for the watch, or the id itself when the person has left."""
-        if staff_id == WATCH:
-            return "the watch"
-        member = self.member(school_id, staff_id)
-        return member.name if member else staff_id
+        return person(staff_id, self.names(school_id))
+
+    def names(self, school_id: str) -> dict[str, str]:
+        """Staff id → name in the school's directory."""
+        return {member.id: member.name for member in self.staff.get(school_id, {}).values()}
 

@@ -35,8 +35,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
-from hv_connector.clock import Clock, local
+from hv_connector.clock import Clock
 from hv_connector.errors import InputError, RefusedError
+from hv_connector.humanize import WATCH, time_on_day
 from hv_connector.models import (
     Finding,
     PupilRef,
@@ -50,6 +51,7 @@ from hv_connector.models import (
 )
 from hv_connector.outbox import queue as outbox
 from hv_connector.plugins import Policies
+from hv_connector.read.queries import attendance_percentage
 from hv_connector.store import Store, audit
 from hv_connector.store.schema import (
     acknowledgements,
@@ -59,7 +61,7 @@ from hv_connector.store.schema import (
     visit_events,
     visits,
 )
-from hv_connector.visits.directory import OFFICE_ROLES, WATCH, Directory
+from hv_connector.visits.directory import OFFICE_ROLES, Directory
 from hv_connector.visits.input import (
     build_request,
     check_reason,
@@ -124,10 +126,6 @@ def _with(visit: Visit, **changes: Any) -> Visit:
 
 def _words(findings: Iterable[Finding]) -> str:
     return "; ".join(f"{f.rule_id} — {f.message} ({f.clause})" for f in findings)
-
-
-def _hhmm(moment: datetime) -> str:
-    return f"{local(moment):%H:%M on %d %b}"
 
 
 def report_kind(visit: Visit, state: State, reasons: Iterable[Reason]) -> ReportKind:
@@ -341,7 +339,7 @@ class VisitService:
             if new_return.tzinfo is None:
                 raise InputError("--until: give a time with a timezone")
             if new_return <= now or (visit.expected_return and new_return <= visit.expected_return):
-                raise InputError(f"--until: {_hhmm(new_return)} is not later than now and the current expected return")
+                raise InputError(f"--until: {time_on_day(new_return)} is not later than now and the current expected return")
             return _with(visit, expected_return=new_return)
 
         return self._act(visit_id, Action.EXTEND, by, keeper=True, change=change, note=note or None,
@@ -559,7 +557,7 @@ class VisitService:
         ).one_or_none()
         if row is None:
             return ""
-        return f"by {self.directory.name(record.school, row.actor)} at {_hhmm(row.at)}"
+        return f"by {self.directory.name(record.school, row.actor)} at {time_on_day(row.at)}"
 
     def _known_school(self, school: Any) -> str:
         known = self.directory.schools()
@@ -599,7 +597,7 @@ class VisitService:
                 pupil_attendance.c.school_id == school, pupil_attendance.c.pupil_mis_id == mis_id,
                 pupil_attendance.c.period == "3m")
         ).one_or_none()
-        percent = round(100 * attendance.attended / attendance.possible, 1) if attendance and attendance.possible else None
+        percent = attendance_percentage(attendance.attended, attendance.possible) if attendance else None
         return PupilRef(name=name, mis_id=mis_id, upn=row["upn"], attendance_3m=percent), row["address_text"]
 
 

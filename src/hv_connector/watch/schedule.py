@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from hv_connector.clock import local
+from hv_connector import humanize
 from hv_connector.models import CheckIn, CheckInPlan, CheckInStep, EscalationStep, Visit
 from hv_connector.rules import CONTACT_KINDS
 
@@ -132,7 +132,7 @@ def stamp(moment: datetime) -> str:
 
 def wall(moment: datetime) -> str:
     """``moment`` on the London wall clock, as people read it (``14:05 GMT``)."""
-    return local(moment).strftime("%H:%M %Z")
+    return humanize.time_of_day(moment, zone=True)
 
 
 def staff_names(visit: Visit) -> str:

@@ -43,6 +43,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from hv_connector.clock import Clock
 from hv_connector.errors import RefusedError
+from hv_connector.humanize import WATCH
 from hv_connector.models import CheckInPlan, EscalationStep, StaffMember, Visit
 from hv_connector.outbox.push import Pusher
 from hv_connector.outbox.sinks import open_sinks
@@ -57,7 +58,6 @@ from hv_connector.store.schema import (
     visits,
     watch_queue,
 )
-from hv_connector.visits.directory import WATCH
 from hv_connector.visits.service import VisitService
 from hv_connector.watch.notify import Notice, Notifier, Recipient, load_notifiers
 from hv_connector.watch.schedule import (
