@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from hv_connector.store import audit
-from hv_connector.models import CheckIn, StaffMember, Visit
+from hv_connector.models import CheckIn, PupilRef, StaffMember, Visit
 from hv_connector.watch.notify import Recipient
 from hv_connector.watch.schedule import DueEvent, Fired, assess, utc, wall
-from hv_connector.testing import base_visit
 from hv_connector.watch.watcher import ACTOR, Watch
 
 MAX_EVENTS = 100
@@ -44,14 +43,24 @@ DRILL_STAFF = (StaffMember(id="drill-visitor-1", name="Visitor One (drill)", mob
                StaffMember(id="drill-visitor-2", name="Visitor Two (drill)", mobile="07700 900999"))
 """Stand-ins for the visiting staff: a drill reaches the people at school, not anyone out."""
 
+DRILL_AUTHORISER = StaffMember(id="drill-authoriser", name="Authoriser (drill)", roles=("headteacher", "dsl", "slt"))
+"""Who the drill visit says authorised it: a stand-in, so no real person's name is on a rehearsal."""
+
 
 def drill_visit(school: str, start: datetime) -> Visit:
-    """A visit by two stand-in staff, signed out at ``start``, starting ten minutes later, due back in an hour."""
-    data = base_visit(school, reason="drill", start=start + timedelta(minutes=10))
-    data.update(id=f"drill-{school}", signed_out_at=start.isoformat(), purpose="Drill: no real visit.",
-                address="(drill)", pupil={"name": "Drill", "known_in_mis": False},
-                staff=[m.model_dump(mode="json") for m in DRILL_STAFF], risk_assessment=None)
-    return Visit.model_validate(data)
+    """A well-planned visit by two stand-in staff, signed out at ``start``, starting ten minutes later, due back in an hour.
+
+    Every safety step is recorded as done, so the school's plan and chain are
+    the ones an ordinary daytime visit gets.
+    """
+    planned = start + timedelta(minutes=10)
+    return Visit(
+        id=f"drill-{school}", school=school, pupil=PupilRef(name="Drill", known_in_mis=False), reason="drill",
+        purpose="Drill: no real visit.", address="(drill)", planned_start=planned,
+        expected_return=planned + timedelta(hours=1), staff=DRILL_STAFF, parents_informed=True,
+        parent_agreement=True, line_manager_informed=True, logged_with_office=True, phones_given_to_office=True,
+        background_shown_at=planned - timedelta(hours=2), authorised_by=DRILL_AUTHORISER, signed_out_at=start,
+    )
 
 
 def simulate(watch: Watch, school: str, start: datetime, *, code_word: bool = False) -> list[DrillStep]:
