@@ -40,28 +40,6 @@ NAMING_CONVENTION = {
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
-VISIT_STATES: tuple[str, ...] = (
-    "requested",
-    "authorised",
-    "declined",
-    "signed-out",
-    "overdue",
-    "escalated",
-    "returned",
-    "reported",
-    "closed",
-    "cancelled",
-    "aborted",
-)
-"""Every value ``visits.state`` may hold."""
-
-OUTBOX_STATUSES: tuple[str, ...] = ("pending", "sending", "sent", "parked")
-"""Every value ``outbox.status`` may hold."""
-
-ESCALATION_KINDS: tuple[str, ...] = ("checkin-reminder", "checkin-missed", "overdue", "code-word", "chain-exhausted")
-"""Every value ``escalations.kind`` may hold."""
-
-
 def _school_id() -> Column:
     return Column("school_id", String, nullable=False)
 

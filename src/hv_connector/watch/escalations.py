@@ -37,8 +37,8 @@ from hv_connector.watch.schedule import (
     wall,
 )
 from hv_connector.store.schema import escalations, visits
+from hv_connector.visits.lifecycle import OUT, State
 from hv_connector.watch.watcher import (
-    LIVE_STATES,
     STOOD_DOWN,
     TickResult,
     Watch,
@@ -125,7 +125,7 @@ class Escalations:
     def board(self, now: datetime | None = None, *, school: str | None = None) -> list[BoardRow]:
         """Every visit out now (signed out, overdue, escalated), most urgent first."""
         now = utc(now or self.watch.clock.now())
-        query = select(visits.c.id).where(visits.c.state.in_(LIVE_STATES))
+        query = select(visits.c.id).where(visits.c.state.in_([s.value for s in OUT]))
         if school is not None:
             query = query.where(visits.c.school_id == school)
         with self.watch.store.connect() as conn:
@@ -194,7 +194,7 @@ class Escalations:
             raise RefusedError(f"visit {target.id} has no running escalation with a step left to take; "
                                "`hvc escalation list` shows what is open")
         result = TickResult(at=now)
-        if target.state in LIVE_STATES and not self.watch.move(target, Assessment(events=(step,)), fired, result):
+        if target.state in OUT and not self.watch.move(target, Assessment(events=(step,)), fired, result):
             raise RefusedError(f"visit {target.id} changed while you acted: look at it again")
         with self.watch.store.begin() as conn:
             new_id = self.watch.record(conn, target.school, target.visit, step, now, result, actor=by,
@@ -262,5 +262,5 @@ class Escalations:
 
 
 def _urgency(row: BoardRow) -> tuple[int, datetime]:
-    rank = {"escalated": 0, "overdue": 1}.get(row.state, 3 if not row.overdue else 2)
+    rank = {State.ESCALATED.value: 0, State.OVERDUE.value: 1}.get(row.state, 3 if not row.overdue else 2)
     return rank, local(row.expected_return or row.planned_start)

@@ -69,13 +69,10 @@ from hv_connector.store.schema import (
 )
 from hv_connector.visits.service import VisitService
 from hv_connector.visits.directory import WATCH
+from hv_connector.visits.lifecycle import OUT, WATCHED, State
 
 log = logging.getLogger("hv_connector.watch")
 
-LIVE_STATES = ("signed-out", "overdue", "escalated")
-"""Visits that are out: the watch looks after these."""
-WATCHED_STATES = (*LIVE_STATES, "returned")
-"""Also ``returned``: a plan may expect a "home safe" call after staff are back."""
 HEARTBEAT = "watch"
 STOOD_DOWN = "stood down by "
 """How a stand-down's note begins: the schedule tells a person's all-clear from the watch's own closing."""
@@ -91,9 +88,6 @@ GAP_PATIENCE = timedelta(minutes=10)
 """How long a missing ``visit_events`` id is looked for (a transaction still open, on PostgreSQL)."""
 MIN_WAIT_SECONDS = 0.05
 """The daemon never spins faster than this, whatever the queue says."""
-
-_LEVEL = {"signed-out": 0, "overdue": 1, "escalated": 2}
-
 
 @dataclass(frozen=True)
 class FiredEvent:
@@ -231,7 +225,7 @@ class Watch:
             cursor, gaps = (beat or {}).get("cursor"), dict((beat or {}).get("gaps") or {})
             top = conn.execute(select(func.max(visit_events.c.id))).scalar_one_or_none() or 0
             if cursor is None:
-                ids = conn.execute(select(visits.c.id).where(visits.c.state.in_(WATCHED_STATES))).scalars().all()
+                ids = conn.execute(select(visits.c.id).where(visits.c.state.in_([s.value for s in WATCHED]))).scalars().all()
                 _enqueue(conn, [(vid, now) for vid in ids])
                 return {"cursor": top, "gaps": {}}
             wanted = or_(and_(visit_events.c.id > cursor, visit_events.c.id <= top),
@@ -272,7 +266,7 @@ class Watch:
         work: list[tuple[WatchedVisit, Assessment | None, datetime | None]] = []
         for row in rows:
             result.checked += 1
-            if row.state not in WATCHED_STATES:
+            if row.state not in WATCHED:
                 work.append((row, None, None))
                 continue
             try:
@@ -284,7 +278,7 @@ class Watch:
                                        f"{type(exc).__name__}: {exc}; retrying every minute — watch it by hand")
                 work.append((row, None, now + RETRY_BROKEN))
                 continue
-            if row.state in LIVE_STATES and not self.move(row, assessment, fired[row.id], result):
+            if row.state in OUT and not self.move(row, assessment, fired[row.id], result):
                 # The visit changed under us: look again on the next tick, with its new state.
                 work.append((row, None, now + timedelta(microseconds=1)))
                 continue
@@ -310,17 +304,18 @@ class Watch:
         closing = {c.key for c in assessment.closures}
         open_keys = [k for k, f in fired.items() if f.closed_at is None and k not in closing]
         want = max([_level_of(k) for k in open_keys] + [_event_level(e) for e in assessment.events], default=0)
-        if want <= _LEVEL[row.state]:
+        if want <= OUT.index(State(row.state)):
             return True
+        target = OUT[want]
         try:
-            if want == 1:
+            if target is State.OVERDUE:
                 self.service.mark_overdue(row.id)
             else:
                 self.service.mark_escalated(row.id, note="escalation chain running")
         except RefusedError as exc:
             log.info("visit %s moved on before the watch could mark it: %s", row.id, exc)
             return False
-        result.moved.append((row.id, "overdue" if want == 1 else "escalated"))
+        result.moved.append((row.id, target.value))
         return True
 
     def record(self, conn: Connection, school: str, visit: Visit, event: DueEvent, now: datetime,
