@@ -43,7 +43,7 @@ from hv_connector.store.schema import pupils, visit_events, visits  # noqa: E402
 from hv_connector.testing import base_visit, staff  # noqa: E402
 from hv_connector.visits.service import VisitService  # noqa: E402
 from hv_connector.visits.directory import Directory
-from hv_connector.watch.watcher import Watch  # noqa: E402
+from hv_connector.watch.tick import Watch  # noqa: E402
 
 SCHOOLS = ("birchwood", "hexthorpe", "potton", "st-edwards", "washwood-heath")
 STATES = (("closed", 60), ("reported", 15), ("cancelled", 8), ("declined", 4), ("requested", 5),

@@ -42,7 +42,7 @@ from hv_connector.outbox.push import Pusher
 from hv_connector.plugins import build_plugin_manager, merged_registry  # noqa: E402
 from hv_connector.config.settings import load_settings  # noqa: E402
 from hv_connector.store import Store  # noqa: E402
-from hv_connector.watch.watcher import CONCERN_POLL_SECONDS  # noqa: E402
+from hv_connector.watch.daemon import CONCERN_POLL_SECONDS  # noqa: E402
 from tests.cpomskit import demo_visit, kit_policies, write_config  # noqa: E402
 
 REPORTS = 1000

@@ -24,7 +24,7 @@ from hv_connector.store.schema import outbox, pupil_attendance, pupils, quaranti
 from hv_connector.testing import staff
 from hv_connector.visits.service import VisitService
 from hv_connector.visits.directory import Directory
-from hv_connector.watch.watcher import Watch
+from hv_connector.watch.tick import Watch
 
 NOW = at_london(date(2026, 11, 23), time(8, 0))
 """When the visits are asked for; the world's clock then moves to :data:`BOARD_NOW`."""

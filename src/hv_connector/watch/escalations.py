@@ -23,10 +23,12 @@ from datetime import datetime
 
 from sqlalchemy import Connection, RowMapping, select, update
 
-from hv_connector.store import audit
 from hv_connector.clock import local
 from hv_connector.errors import InputError, RefusedError
 from hv_connector.models import StaffMember
+from hv_connector.store import audit
+from hv_connector.store.schema import escalations, visits
+from hv_connector.visits.lifecycle import OUT, State
 from hv_connector.watch.schedule import (
     Assessment,
     back_at,
@@ -36,16 +38,14 @@ from hv_connector.watch.schedule import (
     utc,
     wall,
 )
-from hv_connector.store.schema import escalations, visits
-from hv_connector.visits.lifecycle import OUT, State
-from hv_connector.watch.watcher import (
+from hv_connector.watch.store import (
     STOOD_DOWN,
-    TickResult,
-    Watch,
     WatchedVisit,
     enqueue_now,
+    load_fired,
     load_visits,
 )
+from hv_connector.watch.tick import TickResult, Watch
 
 
 @dataclass(frozen=True)
@@ -186,7 +186,7 @@ class Escalations:
         with self.watch.store.connect() as conn:
             event = self._load(conn, escalation_id)
             target = self._visit(conn, event.visit_id)
-            fired = self.watch.fired(conn, [target.id])[target.id]
+            fired = load_fired(conn, [target.id])[target.id]
         self._person(target, by, "escalate", allow_visiting=True)
         plan, chain = self.watch.plan_and_chain(target.school, target.visit)
         step = next_step(target.visit, plan, chain, fired, now)
