@@ -77,10 +77,10 @@ def simulate(watch: Watch, school: str, start: datetime, *, code_word: bool = Fa
     while len(steps) < MAX_EVENTS:
         result = assess(visit, plan, chain, fired, now)
         for event in result.events:
-            fired[event.key] = Fired(event.key, event.due_at)
+            fired[event.key] = Fired.of(event)
             steps.append(DrillStep(now, event, watch.recipients(school, visit, event.who)))
         for closure in result.closures:
-            fired[closure.key] = Fired(closure.key, fired[closure.key].due_at, closed_at=now)
+            fired[closure.key] = fired[closure.key].closed(now)
         if result.next_due is None:
             break
         now = result.next_due

@@ -56,12 +56,13 @@ def load_visits(conn: Connection, ids: Sequence[str]) -> list[WatchedVisit]:
 def load_fired(conn: Connection, visit_ids: Sequence[str]) -> dict[str, dict[str, Fired]]:
     """The events recorded for each of ``visit_ids``: visit id → key → event."""
     found: dict[str, dict[str, Fired]] = {vid: {} for vid in visit_ids}
-    rows = conn.execute(select(escalations.c.visit_id, escalations.c.key, escalations.c.due_at,
+    rows = conn.execute(select(escalations.c.visit_id, escalations.c.key, escalations.c.kind,
+                               escalations.c.step_index, escalations.c.episode, escalations.c.due_at,
                                escalations.c.closed_at, escalations.c.note)
                         .where(escalations.c.visit_id.in_(visit_ids)))
     for r in rows:
         stood_down = r.closed_at is not None and (r.note or "").startswith(STOOD_DOWN)
-        found[r.visit_id][r.key] = Fired(r.key, r.due_at, r.closed_at, stood_down)
+        found[r.visit_id][r.key] = Fired(r.key, r.kind, r.step_index, r.episode, r.due_at, r.closed_at, stood_down)
     return found
 
 

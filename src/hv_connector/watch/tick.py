@@ -60,6 +60,7 @@ from hv_connector.watch.schedule import (
     DueEvent,
     Fired,
     assess,
+    state_for,
     utc,
 )
 from hv_connector.watch.store import (
@@ -269,11 +270,12 @@ class Watch:
     def move(self, row: WatchedVisit, assessment: Assessment, fired: Mapping[str, Fired], result: TickResult) -> bool:
         """Bring the visit's state up to what its open events say (overdue, escalated), before recording them."""
         closing = {c.key for c in assessment.closures}
-        open_keys = [k for k, f in fired.items() if f.closed_at is None and k not in closing]
-        want = max([_level_of(k) for k in open_keys] + [_event_level(e) for e in assessment.events], default=0)
-        if want <= OUT.index(State(row.state)):
+        still_open = [f for f in fired.values() if f.closed_at is None and f.key not in closing]
+        reached = [state_for(f.kind, f.step_index) for f in still_open]
+        reached += [state_for(e.kind, e.step_index) for e in assessment.events]
+        target = max(reached, key=OUT.index, default=State.SIGNED_OUT)
+        if OUT.index(target) <= OUT.index(State(row.state)):
             return True
-        target = OUT[want]
         try:
             if target is State.OVERDUE:
                 self.service.mark_overdue(row.id)
@@ -292,7 +294,7 @@ class Watch:
         reminder = event.kind == "checkin-reminder"  # a reminder is sent, not acknowledged: closed at once
         inserted = conn.execute(
             insert(conn, escalations).values(
-                visit_id=event.visit_id, kind=event.kind, step_index=event.step_index, key=event.key,
+                visit_id=event.visit_id, kind=event.kind, step_index=event.step_index, episode=event.episode, key=event.key,
                 due_at=event.due_at, fired_at=now, school_id=school, who=list(event.who), message=event.text,
                 closed_at=now if reminder else None, note="reminder sent" if reminder else None,
             ).on_conflict_do_nothing(index_elements=["key"]).returning(escalations.c.id)
@@ -384,23 +386,6 @@ class Watch:
 
 def _recipient(member: StaffMember) -> Recipient:
     return Recipient(member.name, member.roles, member.email, member.mobile, member.id)
-
-
-def _level_of(key: str) -> int:
-    """How far an open event takes a visit: a chain's first step makes it overdue, anything later escalated."""
-    if "/remind/" in key:
-        return 0
-    if "/code@" in key or not key.endswith("/step/0"):
-        return 2
-    return 1
-
-
-def _event_level(event: DueEvent) -> int:
-    if event.kind == "checkin-reminder":
-        return 0
-    if event.kind in ("code-word", "chain-exhausted") or event.step_index > 0:
-        return 2
-    return 1
 
 
 def tick(runtime: Runtime, now: datetime | None = None) -> TickResult:
