@@ -40,7 +40,7 @@ from hv_connector.testing import base_visit, staff  # noqa: E402
 from hv_connector.visits.directory import Directory
 from hv_connector.visits.service import VisitService  # noqa: E402
 from hv_connector.watch.escalations import Escalations  # noqa: E402
-from hv_connector.watch.watcher import Watch  # noqa: E402
+from hv_connector.watch.tick import Watch  # noqa: E402
 from hvc_tui.app import HvcApp  # noqa: E402
 from hvc_tui.messages import PendingLoaded  # noqa: E402
 from hvc_tui.session import Session  # noqa: E402

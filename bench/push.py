@@ -39,7 +39,7 @@ from hv_connector.outbox.push import Pusher  # noqa: E402
 from hv_connector.outbox.queue import enqueue_visit_report, open_sinks  # noqa: E402
 from hv_connector.plugins import build_plugin_manager, merged_registry  # noqa: E402
 from hv_connector.store import Store  # noqa: E402
-from hv_connector.watch.watcher import CONCERN_POLL_SECONDS  # noqa: E402
+from hv_connector.watch.daemon import CONCERN_POLL_SECONDS  # noqa: E402
 from hvc_fixtures.data import SCHOOLS as DEMO_SCHOOLS  # noqa: E402
 from hvc_fixtures.data import Dataset  # noqa: E402
 from hvc_fixtures.serve import RunningServer, serve_in_subprocess  # noqa: E402

@@ -48,8 +48,8 @@ from hv_connector.store.schema import (
     visits,
     watch_queue,
 )
+from hv_connector.watch.daemon import run_daemon
 from hv_connector.watch.notify import Notice
-from hv_connector.watch.watcher import run_daemon
 
 HOT = 10
 """Visits whose steps fall due during the measured ticks, in both stores."""

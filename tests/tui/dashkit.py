@@ -23,7 +23,7 @@ from hv_connector.testing import staff
 from hv_connector.visits.directory import Directory
 from hv_connector.visits.service import VisitService
 from hv_connector.watch.escalations import Escalations
-from hv_connector.watch.watcher import Watch
+from hv_connector.watch.tick import Watch
 from hvc_tui.session import Session
 
 NOW = at_london(date(2026, 11, 23), time(8, 0))

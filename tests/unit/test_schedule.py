@@ -39,7 +39,7 @@ def visit(**fields: Any) -> Visit:
 
 def fire(fired: dict[str, Fired], events, now: datetime) -> None:
     for event in events:
-        fired[event.key] = Fired(event.key, event.due_at)
+        fired[event.key] = Fired.of(event)
 
 
 def run(v: Visit, plan: CheckInPlan, until: datetime, every: timedelta,
@@ -74,7 +74,7 @@ def test_nothing_fires_twice_and_nothing_before_its_time() -> None:
     assert [e.kind for e in early] == ["checkin-reminder"]  # a watch down at 10:55 still reminds, late
     events = due_events(v, LEFT_HOME, CHAIN, {}, BACK + timedelta(minutes=10))
     assert [(e.kind, e.step_index, e.who) for e in events] == [("overdue", 0, ("office",))]
-    fired = {e.key: Fired(e.key, e.due_at) for e in events}
+    fired = {e.key: Fired.of(e) for e in events}
     assert due_events(v, LEFT_HOME, CHAIN, fired, BACK + timedelta(minutes=24)) == []
 
 
@@ -108,7 +108,7 @@ def test_a_check_in_meets_the_office_call_and_a_missing_one_starts_the_chain() -
 
 
 def test_a_late_check_in_stands_down_a_missed_check_in() -> None:
-    fired = {e.key: Fired(e.key, e.due_at) for e in due_events(visit(), OFFICE_CALL, CHAIN, {}, START + timedelta(minutes=15))}
+    fired = {e.key: Fired.of(e) for e in due_events(visit(), OFFICE_CALL, CHAIN, {}, START + timedelta(minutes=15))}
     late = visit(check_ins=[{"at": (START + timedelta(minutes=17)).isoformat(), "kind": "staff-call"}])
     result = assess(late, OFFICE_CALL, CHAIN, fired, START + timedelta(minutes=18))
     assert result.events == ()
@@ -127,7 +127,7 @@ def test_the_code_word_jumps_to_the_emergency_step_without_saying_so() -> None:
 
 
 def test_a_code_word_preempts_a_running_chain_and_closes_its_steps() -> None:
-    fired = {e.key: Fired(e.key, e.due_at) for e in due_events(visit(), LEFT_HOME, CHAIN, {}, BACK + timedelta(minutes=10))}
+    fired = {e.key: Fired.of(e) for e in due_events(visit(), LEFT_HOME, CHAIN, {}, BACK + timedelta(minutes=10))}
     v = visit(check_ins=[{"at": (BACK + timedelta(minutes=12)).isoformat(), "kind": "staff-call", "code_word_used": True}])
     result = assess(v, LEFT_HOME, CHAIN, fired, BACK + timedelta(minutes=12))
     assert [e.kind for e in result.events] == ["code-word"]
@@ -135,7 +135,7 @@ def test_a_code_word_preempts_a_running_chain_and_closes_its_steps() -> None:
 
 
 def test_more_time_closes_the_old_alarm_and_a_new_return_time_counts_afresh() -> None:
-    fired = {e.key: Fired(e.key, e.due_at) for e in due_events(visit(), LEFT_HOME, CHAIN, {}, BACK + timedelta(minutes=10))}
+    fired = {e.key: Fired.of(e) for e in due_events(visit(), LEFT_HOME, CHAIN, {}, BACK + timedelta(minutes=10))}
     extended = visit(expected_return=(BACK + timedelta(minutes=45)).isoformat())
     result = assess(extended, LEFT_HOME, CHAIN, fired, BACK + timedelta(minutes=12))
     assert result.events == () and [c.reason for c in result.closures] == ["expected return moved"]
@@ -143,7 +143,7 @@ def test_more_time_closes_the_old_alarm_and_a_new_return_time_counts_afresh() ->
 
 
 def test_staff_back_closes_everything_and_nothing_more_is_due() -> None:
-    fired = {e.key: Fired(e.key, e.due_at) for e in due_events(visit(), LEFT_HOME, CHAIN, {}, BACK + timedelta(minutes=10))}
+    fired = {e.key: Fired.of(e) for e in due_events(visit(), LEFT_HOME, CHAIN, {}, BACK + timedelta(minutes=10))}
     back = visit(returned_at=(BACK + timedelta(minutes=20)).isoformat())
     result = assess(back, LEFT_HOME, CHAIN, fired, BACK + timedelta(hours=3))
     assert result.events == () and result.next_due is None
@@ -151,17 +151,17 @@ def test_staff_back_closes_everything_and_nothing_more_is_due() -> None:
 
 
 def test_a_stood_down_chain_stays_quiet() -> None:
-    fired = {e.key: Fired(e.key, e.due_at, closed_at=BACK + timedelta(minutes=11))
+    fired = {e.key: Fired.of(e, closed_at=BACK + timedelta(minutes=11))
              for e in due_events(visit(), LEFT_HOME, CHAIN, {}, BACK + timedelta(minutes=10))}
     assert assess(visit(), LEFT_HOME, CHAIN, fired, BACK + timedelta(hours=3)).events == ()
 
 
 def test_escalate_now_fires_the_next_step_and_restarts_its_clock() -> None:
     now = BACK + timedelta(minutes=12)
-    fired = {e.key: Fired(e.key, e.due_at) for e in due_events(visit(), LEFT_HOME, CHAIN, {}, now)}
+    fired = {e.key: Fired.of(e) for e in due_events(visit(), LEFT_HOME, CHAIN, {}, now)}
     step = next_step(visit(), LEFT_HOME, CHAIN, fired, now)
     assert step is not None and (step.step_index, step.due_at) == (1, now.astimezone(UTC))
-    fired[step.key] = Fired(step.key, step.due_at)
+    fired[step.key] = Fired.of(step)
     assert assess(visit(), LEFT_HOME, CHAIN, fired, now).next_due == (now + timedelta(minutes=15)).astimezone(UTC)
     assert next_step(visit(), LEFT_HOME, CHAIN, {}, now) is None  # nothing running: nothing to escalate
 
@@ -207,7 +207,7 @@ def test_home_safe_after_an_out_of_hours_visit_is_still_watched_once_staff_are_b
 def test_a_stand_down_also_covers_what_fell_due_before_it_but_not_after() -> None:
     # The missed office call (10:20) runs; the overdue return (11:10) waits behind it. Stood down at 11:15:
     # staff are safe as of then, so the overdue alarm is covered — but a later one is not.
-    fired = {e.key: Fired(e.key, e.due_at) for e in due_events(visit(), OFFICE_CALL, CHAIN, {}, START + timedelta(minutes=15))}
+    fired = {e.key: Fired.of(e) for e in due_events(visit(), OFFICE_CALL, CHAIN, {}, START + timedelta(minutes=15))}
     stood = {k: replace(f, closed_at=BACK + timedelta(minutes=15), stood_down=True) for k, f in fired.items()}
     assert assess(visit(), OFFICE_CALL, CHAIN, stood, BACK + timedelta(minutes=20)).events == ()
     later = visit(expected_return=(BACK + timedelta(minutes=30)).isoformat())
@@ -256,7 +256,7 @@ def walk(v: Visit, until: datetime) -> list[tuple[str, int, str, tuple[str, ...]
         so_far = v.model_copy(update={"check_ins": tuple(c for c in v.check_ins if c.at <= now)})
         result = assess(so_far, plan, chain, fired, now)
         for event in result.events:
-            fired[event.key] = Fired(event.key, event.due_at)
+            fired[event.key] = Fired.of(event)
             seen.append((event.kind, event.step_index, event.due_at.astimezone(LONDON).strftime("%H:%M"), event.who))
         for closure in result.closures:
             fired[closure.key] = replace(fired[closure.key], closed_at=now)

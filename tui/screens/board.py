@@ -20,6 +20,7 @@ from textual.widgets import Footer, Header, Static
 from textual.worker import get_current_worker
 
 from hv_connector.clock import local
+from hv_connector.visits.lifecycle import State
 from hv_connector.watch.escalations import BoardRow
 from hvc_tui.dialogs.check_in import CheckInDialog, CheckInEntry
 from hvc_tui.dialogs.confirm import ConfirmDialog
@@ -41,7 +42,7 @@ def status_cell(row: BoardRow, now: datetime) -> Text:
     """The state with its symbol, and how late (never colour alone)."""
     text = cells.state(row.state)
     if row.overdue and row.expected_return is not None:
-        if row.state == "signed-out":
+        if row.state == State.SIGNED_OUT:
             text = Text("▲ late", style="bold yellow")
         text.append(f" {int((now - row.expected_return).total_seconds() // 60)}m")
     return text

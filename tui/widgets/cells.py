@@ -12,21 +12,23 @@ from datetime import datetime
 from rich.text import Text
 
 from hv_connector import humanize
+from hv_connector.visits.lifecycle import State
 
-STATE_LOOK: dict[str, tuple[str, str]] = {
-    "signed-out": ("● out", "green"),
-    "overdue": ("▲ OVERDUE", "bold yellow"),
-    "escalated": ("‼ ESCALATED", "bold white on red"),
-    "requested": ("? requested", ""),
-    "authorised": ("✔ authorised", "green"),
-    "declined": ("✖ declined", "red"),
-    "returned": ("⌂ returned", "cyan"),
-    "reported": ("✎ reported", ""),
-    "closed": ("■ closed", "dim"),
-    "cancelled": ("⊘ cancelled", "dim"),
-    "aborted": ("⊘ aborted", "dim"),
+_S = State
+STATE_LOOK: dict[State, tuple[str, str]] = {
+    _S.SIGNED_OUT: ("● out", "green"),
+    _S.OVERDUE: ("▲ OVERDUE", "bold yellow"),
+    _S.ESCALATED: ("‼ ESCALATED", "bold white on red"),
+    _S.REQUESTED: ("? requested", ""),
+    _S.AUTHORISED: ("✔ authorised", "green"),
+    _S.DECLINED: ("✖ declined", "red"),
+    _S.RETURNED: ("⌂ returned", "cyan"),
+    _S.REPORTED: ("✎ reported", ""),
+    _S.CLOSED: ("■ closed", "dim"),
+    _S.CANCELLED: ("⊘ cancelled", "dim"),
+    _S.ABORTED: ("⊘ aborted", "dim"),
 }
-"""Visit state → (symbol and word, style): never colour alone."""
+"""Visit state → (symbol and word, style): never colour alone. A ``str`` enum, so a row's stored value finds it."""
 
 SEVERITY_LOOK: dict[str, tuple[str, str]] = {
     "block": ("✖ BLOCK", "bold red"),

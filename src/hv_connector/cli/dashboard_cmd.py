@@ -12,7 +12,7 @@ from hv_connector.cli.common import cli, runtime
 from hv_connector.errors import ConfigError
 from hv_connector.visits.service import VisitService
 from hv_connector.watch.escalations import Escalations
-from hv_connector.watch.watcher import Watch
+from hv_connector.watch.tick import Watch
 
 MODES = ("pending", "board", "outbox", "sync")
 

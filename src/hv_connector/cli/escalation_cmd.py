@@ -10,7 +10,7 @@ import click
 from hv_connector.cli.common import cli, emit_json, runtime
 from hv_connector.watch.escalations import Escalations, EscalationView
 from hv_connector.watch.schedule import wall
-from hv_connector.watch.watcher import Watch
+from hv_connector.watch.tick import Watch
 
 
 def _escalations(ctx: click.Context) -> Escalations:

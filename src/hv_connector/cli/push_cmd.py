@@ -107,7 +107,7 @@ def outbox_group() -> None:
     """List, show and retry the records waiting for (or refused by) CPOMS."""
 
 
-STATUSES = click.Choice(["pending", "sending", "sent", "parked"])
+STATUSES = click.Choice(outbox.STATUSES)
 
 
 @outbox_group.command("list")

@@ -10,9 +10,11 @@ import click
 
 from hv_connector.cli.common import cli, emit_json, parse_moment, runtime
 from hv_connector.clock import FixedClock
+from hv_connector.watch.concerns import concern_pusher
+from hv_connector.watch.daemon import run_daemon
 from hv_connector.watch.drill import DrillStep, run_drill
 from hv_connector.watch.schedule import wall
-from hv_connector.watch.watcher import TickResult, Watch, concern_pusher, run_daemon
+from hv_connector.watch.tick import TickResult, Watch
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 

@@ -30,7 +30,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -144,6 +144,10 @@ def _dsl_emails(conn: Connection, school_id: str) -> list[str]:
 # --- reading records ---------------------------------------------------------------------------
 
 Status = Literal["pending", "sending", "sent", "parked"]
+"""Where an outbox record is in its delivery (a different list from a visit's states)."""
+
+STATUSES: tuple[Status, ...] = get_args(Status)
+"""Every value ``outbox.status`` may hold, in delivery order."""
 
 
 @dataclass(frozen=True)
@@ -156,7 +160,7 @@ class OutboxRecord:
     kind: str
     priority: int
     idempotency_key: str
-    status: str
+    status: Status
     attempts: int
     next_attempt_at: datetime | None
     last_error: str | None

@@ -40,28 +40,6 @@ NAMING_CONVENTION = {
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
-VISIT_STATES: tuple[str, ...] = (
-    "requested",
-    "authorised",
-    "declined",
-    "signed-out",
-    "overdue",
-    "escalated",
-    "returned",
-    "reported",
-    "closed",
-    "cancelled",
-    "aborted",
-)
-"""Every value ``visits.state`` may hold."""
-
-OUTBOX_STATUSES: tuple[str, ...] = ("pending", "sending", "sent", "parked")
-"""Every value ``outbox.status`` may hold."""
-
-ESCALATION_KINDS: tuple[str, ...] = ("checkin-reminder", "checkin-missed", "overdue", "code-word", "chain-exhausted")
-"""Every value ``escalations.kind`` may hold."""
-
-
 def _school_id() -> Column[str]:
     return Column("school_id", String, nullable=False)
 
@@ -342,13 +320,15 @@ escalations = Table(
     Column("school_id", String),
     Column("who", Json),
     Column("message", Text),
+    Column("episode", String),
     UniqueConstraint("key"),
 )
 """One row per fired event; the unique ``key`` is what makes an event fire once.
 
 ``who`` (roles reached) and ``message`` (what they read: never the code word)
 are written by the watch (revision 0002) so the board and retries show exactly
-what was sent."""
+what was sent. ``kind``, ``step_index`` and ``episode`` (revision 0003; ``NULL``
+for a reminder) say what the event is, so nothing reads it back out of ``key``."""
 
 watch_queue = Table(
     "watch_queue",

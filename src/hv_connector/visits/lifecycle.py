@@ -44,7 +44,10 @@ OPEN: tuple[State, ...] = (
 """States a visit can still be cancelled or aborted from."""
 
 OUT: tuple[State, ...] = (State.SIGNED_OUT, State.OVERDUE, State.ESCALATED)
-"""States in which staff are out on the visit: the watch keeps an eye on these."""
+"""States in which staff are out on the visit, in the order the watch moves a visit along them."""
+
+WATCHED: tuple[State, ...] = (*OUT, State.RETURNED)
+"""States the watch looks after: staff out, and ``returned`` (a plan may expect a "home safe" call after)."""
 
 FINISHING: tuple[State, ...] = (State.REPORTED, State.CANCELLED, State.ABORTED)
 """States whose arrival writes the visit's CPOMS record to the outbox."""

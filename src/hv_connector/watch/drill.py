@@ -14,12 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from hv_connector.models import CheckIn, StaffMember, Visit
+from hv_connector.models import CheckIn, PupilRef, StaffMember, Visit
 from hv_connector.store import audit
-from hv_connector.testing import base_visit
 from hv_connector.watch.notify import Recipient
 from hv_connector.watch.schedule import DueEvent, Fired, assess, utc, wall
-from hv_connector.watch.watcher import ACTOR, Watch
+from hv_connector.watch.store import ACTOR
+from hv_connector.watch.tick import Watch
 
 MAX_EVENTS = 100
 """A chain longer than this is a plugin bug; the drill stops rather than loop."""
@@ -44,14 +44,24 @@ DRILL_STAFF = (StaffMember(id="drill-visitor-1", name="Visitor One (drill)", mob
                StaffMember(id="drill-visitor-2", name="Visitor Two (drill)", mobile="07700 900999"))
 """Stand-ins for the visiting staff: a drill reaches the people at school, not anyone out."""
 
+DRILL_AUTHORISER = StaffMember(id="drill-authoriser", name="Authoriser (drill)", roles=("headteacher", "dsl", "slt"))
+"""Who the drill visit says authorised it: a stand-in, so no real person's name is on a rehearsal."""
+
 
 def drill_visit(school: str, start: datetime) -> Visit:
-    """A visit by two stand-in staff, signed out at ``start``, starting ten minutes later, due back in an hour."""
-    data = base_visit(school, reason="drill", start=start + timedelta(minutes=10))
-    data.update(id=f"drill-{school}", signed_out_at=start.isoformat(), purpose="Drill: no real visit.",
-                address="(drill)", pupil={"name": "Drill", "known_in_mis": False},
-                staff=[m.model_dump(mode="json") for m in DRILL_STAFF], risk_assessment=None)
-    return Visit.model_validate(data)
+    """A well-planned visit by two stand-in staff, signed out at ``start``, starting ten minutes later, due back in an hour.
+
+    Every safety step is recorded as done, so the school's plan and chain are
+    the ones an ordinary daytime visit gets.
+    """
+    planned = start + timedelta(minutes=10)
+    return Visit(
+        id=f"drill-{school}", school=school, pupil=PupilRef(name="Drill", known_in_mis=False), reason="drill",
+        purpose="Drill: no real visit.", address="(drill)", planned_start=planned,
+        expected_return=planned + timedelta(hours=1), staff=DRILL_STAFF, parents_informed=True,
+        parent_agreement=True, line_manager_informed=True, logged_with_office=True, phones_given_to_office=True,
+        background_shown_at=planned - timedelta(hours=2), authorised_by=DRILL_AUTHORISER, signed_out_at=start,
+    )
 
 
 def simulate(watch: Watch, school: str, start: datetime, *, code_word: bool = False) -> list[DrillStep]:
@@ -67,10 +77,10 @@ def simulate(watch: Watch, school: str, start: datetime, *, code_word: bool = Fa
     while len(steps) < MAX_EVENTS:
         result = assess(visit, plan, chain, fired, now)
         for event in result.events:
-            fired[event.key] = Fired(event.key, event.due_at)
+            fired[event.key] = Fired.of(event)
             steps.append(DrillStep(now, event, watch.recipients(school, visit, event.who)))
         for closure in result.closures:
-            fired[closure.key] = Fired(closure.key, fired[closure.key].due_at, closed_at=now)
+            fired[closure.key] = fired[closure.key].closed(now)
         if result.next_due is None:
             break
         now = result.next_due

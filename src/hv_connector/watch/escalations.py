@@ -29,6 +29,7 @@ from hv_connector.errors import InputError, RefusedError
 from hv_connector.models import StaffMember
 from hv_connector.store import audit
 from hv_connector.store.schema import escalations, visits
+from hv_connector.visits.lifecycle import OUT, State
 from hv_connector.watch.schedule import (
     Assessment,
     back_at,
@@ -38,15 +39,14 @@ from hv_connector.watch.schedule import (
     utc,
     wall,
 )
-from hv_connector.watch.watcher import (
-    LIVE_STATES,
+from hv_connector.watch.store import (
     STOOD_DOWN,
-    TickResult,
-    Watch,
     WatchedVisit,
     enqueue_now,
+    load_fired,
     load_visits,
 )
+from hv_connector.watch.tick import TickResult, Watch
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ class Escalations:
     def board(self, now: datetime | None = None, *, school: str | None = None) -> builtins.list[BoardRow]:
         """Every visit out now (signed out, overdue, escalated), most urgent first."""
         now = utc(now or self.watch.clock.now())
-        query = select(visits.c.id).where(visits.c.state.in_(LIVE_STATES))
+        query = select(visits.c.id).where(visits.c.state.in_([s.value for s in OUT]))
         if school is not None:
             query = query.where(visits.c.school_id == school)
         with self.watch.store.connect() as conn:
@@ -187,7 +187,7 @@ class Escalations:
         with self.watch.store.connect() as conn:
             event = self._load(conn, escalation_id)
             target = self._visit(conn, event.visit_id)
-            fired = self.watch.fired(conn, [target.id])[target.id]
+            fired = load_fired(conn, [target.id])[target.id]
         self._person(target, by, "escalate", allow_visiting=True)
         plan, chain = self.watch.plan_and_chain(target.school, target.visit)
         step = next_step(target.visit, plan, chain, fired, now)
@@ -195,7 +195,7 @@ class Escalations:
             raise RefusedError(f"visit {target.id} has no running escalation with a step left to take; "
                                "`hvc escalation list` shows what is open")
         result = TickResult(at=now)
-        if target.state in LIVE_STATES and not self.watch.move(target, Assessment(events=(step,)), fired, result):
+        if target.state in OUT and not self.watch.move(target, Assessment(events=(step,)), fired, result):
             raise RefusedError(f"visit {target.id} changed while you acted: look at it again")
         with self.watch.store.begin() as conn:
             new_id = self.watch.record(conn, target.school, target.visit, step, now, result, actor=by,
@@ -263,5 +263,5 @@ class Escalations:
 
 
 def _urgency(row: BoardRow) -> tuple[int, datetime]:
-    rank = {"escalated": 0, "overdue": 1}.get(row.state, 3 if not row.overdue else 2)
+    rank = {State.ESCALATED.value: 0, State.OVERDUE.value: 1}.get(row.state, 3 if not row.overdue else 2)
     return rank, local(row.expected_return or row.planned_start)

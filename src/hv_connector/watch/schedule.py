@@ -32,13 +32,14 @@ The pieces:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from hv_connector import humanize
 from hv_connector.models import CheckIn, CheckInPlan, CheckInStep, EscalationStep, Visit
 from hv_connector.rules import CONTACT_KINDS
+from hv_connector.visits.lifecycle import State
 
 EventKind = Literal["checkin-reminder", "checkin-missed", "overdue", "code-word", "chain-exhausted"]
 TriggerKind = Literal["checkin-missed", "overdue", "code-word"]
@@ -48,17 +49,6 @@ EXHAUSTED_AFTER_MINUTES = 15
 
 VISITING_STAFF = "visiting-staff"
 """The role name plans use for the staff out on the visit."""
-
-
-@dataclass(frozen=True)
-class Fired:
-    """An event already recorded in the ``escalations`` table (the part the schedule needs)."""
-
-    key: str
-    due_at: datetime
-    closed_at: datetime | None = None
-    stood_down: bool = False
-    """Closed by a person saying staff are safe (not by the watch finding it no longer applies)."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +72,46 @@ class DueEvent:
     episode: str | None = None
     """The escalation episode this step belongs to; ``None`` for reminders."""
     emergency: bool = False
+
+
+def state_for(kind: EventKind, step_index: int) -> State:
+    """Where an open event puts its visit: a reminder leaves it out, a chain's first step makes it overdue.
+
+    A code word, any later step, and the chain running out make it escalated.
+    """
+    if kind == "checkin-reminder":
+        return State.SIGNED_OUT
+    if kind in ("code-word", "chain-exhausted") or step_index > 0:
+        return State.ESCALATED
+    return State.OVERDUE
+
+
+@dataclass(frozen=True)
+class Fired:
+    """An event already recorded in the ``escalations`` table (the part the schedule needs).
+
+    What the event is (``kind``, ``step_index``, ``episode``) is stored beside
+    its ``key``, so the key is only ever compared, never taken apart.
+    """
+
+    key: str
+    kind: EventKind
+    step_index: int
+    episode: str | None
+    """The escalation episode it belongs to; ``None`` for a reminder."""
+    due_at: datetime
+    closed_at: datetime | None = None
+    stood_down: bool = False
+    """Closed by a person saying staff are safe (not by the watch finding it no longer applies)."""
+
+    @classmethod
+    def of(cls, event: DueEvent, *, closed_at: datetime | None = None) -> Fired:
+        """``event`` as recorded when it fired (and closed at ``closed_at``, if given)."""
+        return cls(event.key, event.kind, event.step_index, event.episode, event.due_at, closed_at)
+
+    def closed(self, at: datetime) -> Fired:
+        """This event, closed at ``at`` by the watch (no longer applying)."""
+        return replace(self, closed_at=at)
 
 
 @dataclass(frozen=True)
@@ -251,14 +281,6 @@ def exhausted_key(visit_id: str, episode: str) -> str:
     return f"{visit_id}/{episode}/exhausted"
 
 
-_EPISODE_PREFIXES = ("missed:", "overdue@", "code@")
-
-
-def episode_of(key: str) -> str | None:
-    """The episode an event key belongs to (``None`` for a reminder), whatever the visit id holds."""
-    return next((part for part in reversed(key.split("/")) if part.startswith(_EPISODE_PREFIXES)), None)
-
-
 def _choose(visit_id: str, candidates: list[_Trigger], fired: Mapping[str, Fired], length: int) -> _Trigger | None:
     """The one episode that runs: a code word first, else the one already running, else the earliest."""
     codes = [t for t in candidates if t.kind == "code-word"]
@@ -381,15 +403,14 @@ def assess(visit: Visit, plan: CheckInPlan, chain: Sequence[EscalationStep],
                 break
 
     live = {t.episode for t in candidates if t is active}
-    closures = [Closure(key, _why_closed(visit, plan, resolved.triggers, key))
+    closures = [Closure(key, _why_closed(visit, plan, resolved.triggers, row.episode))
                 for key, row in fired.items()
-                if row.closed_at is None and episode_of(key) is not None and episode_of(key) not in live]
+                if row.closed_at is None and row.episode is not None and row.episode not in live]
     events.sort(key=lambda e: (e.due_at, e.step_index))
     return Assessment(tuple(events), tuple(closures), min(upcoming, default=None))
 
 
-def _why_closed(visit: Visit, plan: CheckInPlan, triggers: Sequence[_Trigger], key: str) -> str:
-    episode = episode_of(key) or ""
+def _why_closed(visit: Visit, plan: CheckInPlan, triggers: Sequence[_Trigger], episode: str) -> str:
     back = back_at(visit, plan)
     if back is not None:
         return f"staff back at {wall(back)}"

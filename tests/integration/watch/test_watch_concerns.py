@@ -8,7 +8,9 @@ from pathlib import Path
 
 from hv_connector.runtime import Runtime
 from hv_connector.store import Store
-from hv_connector.watch.watcher import Watch, concern_pusher, run_daemon
+from hv_connector.watch.concerns import concern_pusher
+from hv_connector.watch.daemon import run_daemon
+from hv_connector.watch.tick import Watch
 from hvc_fixtures.data import Dataset
 from hvc_fixtures.serve import RunningServer
 from tests.cpomskit import demo_visit, kit_policies, queue, write_config

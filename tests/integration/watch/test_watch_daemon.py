@@ -21,7 +21,8 @@ from watchkit import START, add_visits, make_watch, visit_document, write_config
 from hv_connector.clock import FixedClock
 from hv_connector.store import Store
 from hv_connector.store.schema import escalations, heartbeats
-from hv_connector.watch.watcher import TickResult, run_daemon
+from hv_connector.watch.daemon import run_daemon
+from hv_connector.watch.tick import TickResult
 
 END = START + timedelta(hours=2, minutes=30)
 

@@ -60,7 +60,7 @@ def expected(documents: list, moments: list) -> tuple[dict[str, dict[str, object
         fired: dict[str, Fired] = {}
         for n, moment in enumerate(moments):
             for event in assess(visit, plan, chain, fired, moment).events:
-                fired[event.key] = Fired(event.key, event.due_at)
+                fired[event.key] = Fired.of(event)
                 per_moment[n] += 1
         result[visit.id] = {k: f.due_at for k, f in fired.items()}
     return result, per_moment

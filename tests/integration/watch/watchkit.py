@@ -26,7 +26,7 @@ from hv_connector.testing import base_visit, staff
 from hv_connector.visits.directory import Directory
 from hv_connector.visits.service import VisitService
 from hv_connector.watch.notify import Notice, Notifier
-from hv_connector.watch.watcher import Watch
+from hv_connector.watch.tick import Watch
 
 SCHOOL = "potton"
 START = at_london(date(2026, 11, 23), time(10, 0))

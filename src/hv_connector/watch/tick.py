@@ -28,26 +28,19 @@ the schedule depends on state only, so they fire the same events.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
-import threading
 import time as _time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, and_, func, or_, select, update
 
 from hv_connector.clock import Clock
 from hv_connector.errors import RefusedError
-from hv_connector.humanize import WATCH
 from hv_connector.models import CheckInPlan, EscalationStep, StaffMember, Visit
-from hv_connector.outbox.push import Pusher
-from hv_connector.outbox.sinks import open_sinks
-from hv_connector.plugins import Policies, merged_registry
+from hv_connector.plugins import Policies
 from hv_connector.runtime import Runtime
 from hv_connector.store import Store, audit
 from hv_connector.store.schema import (
@@ -58,6 +51,7 @@ from hv_connector.store.schema import (
     visits,
     watch_queue,
 )
+from hv_connector.visits.lifecycle import OUT, WATCHED, State
 from hv_connector.visits.service import VisitService
 from hv_connector.watch.notify import Notice, Notifier, Recipient, load_notifiers
 from hv_connector.watch.schedule import (
@@ -66,20 +60,24 @@ from hv_connector.watch.schedule import (
     DueEvent,
     Fired,
     assess,
+    state_for,
     utc,
+)
+from hv_connector.watch.store import (
+    ACTOR,
+    HEARTBEAT,
+    WatchedVisit,
+    close,
+    enqueue,
+    insert,
+    load_fired,
+    load_visits,
+    reschedule,
+    upsert,
 )
 
 log = logging.getLogger("hv_connector.watch")
 
-LIVE_STATES = ("signed-out", "overdue", "escalated")
-"""Visits that are out: the watch looks after these."""
-WATCHED_STATES = (*LIVE_STATES, "returned")
-"""Also ``returned``: a plan may expect a "home safe" call after staff are back."""
-HEARTBEAT = "watch"
-STOOD_DOWN = "stood down by "
-"""How a stand-down's note begins: the schedule tells a person's all-clear from the watch's own closing."""
-ACTOR = WATCH
-"""Who the audit log says acted: the same actor the lifecycle records for the watch's moves."""
 MAX_ATTEMPTS = 5
 """A notification is tried on this many ticks before it is reported as failed."""
 BATCH = 500
@@ -88,10 +86,6 @@ RETRY_BROKEN = timedelta(minutes=1)
 """How soon a visit whose policy raised is looked at again (and reported again)."""
 GAP_PATIENCE = timedelta(minutes=10)
 """How long a missing ``visit_events`` id is looked for (a transaction still open, on PostgreSQL)."""
-MIN_WAIT_SECONDS = 0.05
-"""The daemon never spins faster than this, whatever the queue says."""
-
-_LEVEL = {"signed-out": 0, "overdue": 1, "escalated": 2}
 
 
 @dataclass(frozen=True)
@@ -126,25 +120,6 @@ class TickResult:
             "moved": [{"visit": v, "state": s} for v, s in self.moved],
             "delivered": self.delivered, "failures": self.failures, "seconds": round(self.seconds, 4),
         }
-
-
-@dataclass(frozen=True)
-class WatchedVisit:
-    """A visit as the watch reads it: id, school, state and the visit (never its code word)."""
-
-    id: str
-    school: str
-    state: str
-    visit: Visit
-    address: str | None = None
-
-
-def load_visits(conn: Connection, ids: Sequence[str]) -> list[WatchedVisit]:
-    """The visits with ``ids`` (by primary key)."""
-    rows = conn.execute(select(visits.c.id, visits.c.school_id, visits.c.state, visits.c.data, visits.c.address_text)
-                        .where(visits.c.id.in_(ids))).mappings().all()
-    return [WatchedVisit(r["id"], r["school_id"], r["state"], Visit.model_validate(r["data"]), r["address_text"])
-            for r in rows]
 
 
 class Watch:
@@ -230,15 +205,15 @@ class Watch:
             cursor, gaps = (beat or {}).get("cursor"), dict((beat or {}).get("gaps") or {})
             top = conn.execute(select(func.max(visit_events.c.id))).scalar_one_or_none() or 0
             if cursor is None:
-                ids = conn.execute(select(visits.c.id).where(visits.c.state.in_(WATCHED_STATES))).scalars().all()
-                _enqueue(conn, [(vid, now) for vid in ids])
+                ids = conn.execute(select(visits.c.id).where(visits.c.state.in_([s.value for s in WATCHED]))).scalars().all()
+                enqueue(conn, [(vid, now) for vid in ids])
                 return {"cursor": top, "gaps": {}}
             wanted = or_(and_(visit_events.c.id > cursor, visit_events.c.id <= top),
                          visit_events.c.id.in_([int(g) for g in gaps]))
             rows = conn.execute(select(visit_events.c.id, visit_events.c.visit_id, visit_events.c.actor)
                                 .where(wanted)).all()
             # The watch's own moves are left out: a visit it moved is already queued for its next event.
-            _enqueue(conn, [(vid, now) for vid in {r.visit_id for r in rows if r.actor != ACTOR}])
+            enqueue(conn, [(vid, now) for vid in {r.visit_id for r in rows if r.actor != ACTOR}])
         seen = {r.id for r in rows}
         since = now.isoformat()
         missing = {str(i): since for i in range(cursor + 1, top + 1) if i not in seen}
@@ -252,26 +227,14 @@ class Watch:
                                .order_by(watch_queue.c.due_at).limit(BATCH)).scalars().all()
             return load_visits(conn, ids)
 
-    @staticmethod
-    def fired(conn: Connection, visit_ids: Sequence[str]) -> dict[str, dict[str, Fired]]:
-        """The events recorded for each of ``visit_ids``: visit id → key → event."""
-        found: dict[str, dict[str, Fired]] = {vid: {} for vid in visit_ids}
-        rows = conn.execute(select(escalations.c.visit_id, escalations.c.key, escalations.c.due_at,
-                                   escalations.c.closed_at, escalations.c.note)
-                            .where(escalations.c.visit_id.in_(visit_ids)))
-        for r in rows:
-            stood_down = r.closed_at is not None and (r.note or "").startswith(STOOD_DOWN)
-            found[r.visit_id][r.key] = Fired(r.key, r.due_at, r.closed_at, stood_down)
-        return found
-
     def _look_at(self, rows: Sequence[WatchedVisit], now: datetime, result: TickResult) -> None:
         """Assess a batch of visits, move each on (its own audited transaction), then record them in one."""
         with self.store.connect() as conn:
-            fired = self.fired(conn, [row.id for row in rows])
+            fired = load_fired(conn, [row.id for row in rows])
         work: list[tuple[WatchedVisit, Assessment | None, datetime | None]] = []
         for row in rows:
             result.checked += 1
-            if row.state not in WATCHED_STATES:
+            if row.state not in WATCHED:
                 work.append((row, None, None))
                 continue
             try:
@@ -283,7 +246,7 @@ class Watch:
                                        f"{type(exc).__name__}: {exc}; retrying every minute — watch it by hand")
                 work.append((row, None, now + RETRY_BROKEN))
                 continue
-            if row.state in LIVE_STATES and not self.move(row, assessment, fired[row.id], result):
+            if row.state in OUT and not self.move(row, assessment, fired[row.id], result):
                 # The visit changed under us: look again on the next tick, with its new state.
                 work.append((row, None, now + timedelta(microseconds=1)))
                 continue
@@ -300,26 +263,28 @@ class Watch:
                     for event in assessed.events:
                         self.record(conn, row.school, row.visit, event, now, result)
                     for closure in assessed.closures:
-                        result.closed += _close(conn, row, closure.key, closure.reason, now)
+                        result.closed += close(conn, row, closure.key, closure.reason, now)
                     next_looks[row.id] = assessed.next_due
-            _reschedule(conn, next_looks)
+            reschedule(conn, next_looks)
 
     def move(self, row: WatchedVisit, assessment: Assessment, fired: Mapping[str, Fired], result: TickResult) -> bool:
         """Bring the visit's state up to what its open events say (overdue, escalated), before recording them."""
         closing = {c.key for c in assessment.closures}
-        open_keys = [k for k, f in fired.items() if f.closed_at is None and k not in closing]
-        want = max([_level_of(k) for k in open_keys] + [_event_level(e) for e in assessment.events], default=0)
-        if want <= _LEVEL[row.state]:
+        still_open = [f for f in fired.values() if f.closed_at is None and f.key not in closing]
+        reached = [state_for(f.kind, f.step_index) for f in still_open]
+        reached += [state_for(e.kind, e.step_index) for e in assessment.events]
+        target = max(reached, key=OUT.index, default=State.SIGNED_OUT)
+        if OUT.index(target) <= OUT.index(State(row.state)):
             return True
         try:
-            if want == 1:
+            if target is State.OVERDUE:
                 self.service.mark_overdue(row.id)
             else:
                 self.service.mark_escalated(row.id, note="escalation chain running")
         except RefusedError as exc:
             log.info("visit %s moved on before the watch could mark it: %s", row.id, exc)
             return False
-        result.moved.append((row.id, "overdue" if want == 1 else "escalated"))
+        result.moved.append((row.id, target.value))
         return True
 
     def record(self, conn: Connection, school: str, visit: Visit, event: DueEvent, now: datetime,
@@ -328,8 +293,8 @@ class Watch:
         """Insert ``event`` (once: its key is unique) with a notification row per notifier and address."""
         reminder = event.kind == "checkin-reminder"  # a reminder is sent, not acknowledged: closed at once
         inserted: int | None = conn.execute(
-            _insert(conn, escalations).values(
-                visit_id=event.visit_id, kind=event.kind, step_index=event.step_index, key=event.key,
+            insert(conn, escalations).values(
+                visit_id=event.visit_id, kind=event.kind, step_index=event.step_index, episode=event.episode, key=event.key,
                 due_at=event.due_at, fired_at=now, school_id=school, who=list(event.who), message=event.text,
                 closed_at=now if reminder else None, note="reminder sent" if reminder else None,
             ).on_conflict_do_nothing(index_elements=["key"]).returning(escalations.c.id)
@@ -360,7 +325,7 @@ class Watch:
         keys = conn.execute(select(escalations.c.key).where(escalations.c.visit_id == row.id,
                                                               escalations.c.closed_at.is_(None))).scalars().all()
         for key in keys:
-            _close(conn, row, key, reason, now)
+            close(conn, row, key, reason, now)
 
     # --- delivery ------------------------------------------------------------------------------
 
@@ -411,7 +376,7 @@ class Watch:
         detail = {**cursor, "checked": result.checked, "fired": len(result.fired), "closed": result.closed,
                   "delivered": result.delivered, "failures": len(result.failures), "seconds": round(result.seconds, 4)}
         with self.store.begin() as conn:
-            _upsert(conn, heartbeats, {"name": HEARTBEAT, "at": now, "detail": detail}, ["name"])
+            upsert(conn, heartbeats, {"name": HEARTBEAT, "at": now, "detail": detail}, ["name"])
         log.info("watch tick at %s: checked %d, fired %d, closed %d, delivered %d, %d failures", now.isoformat(),
                  result.checked, len(result.fired), result.closed, result.delivered, len(result.failures))
 
@@ -423,141 +388,8 @@ def _recipient(member: StaffMember) -> Recipient:
     return Recipient(member.name, member.roles, member.email, member.mobile, member.id)
 
 
-def _level_of(key: str) -> int:
-    """How far an open event takes a visit: a chain's first step makes it overdue, anything later escalated."""
-    if "/remind/" in key:
-        return 0
-    if "/code@" in key or not key.endswith("/step/0"):
-        return 2
-    return 1
-
-
-def _event_level(event: DueEvent) -> int:
-    if event.kind == "checkin-reminder":
-        return 0
-    if event.kind in ("code-word", "chain-exhausted") or event.step_index > 0:
-        return 2
-    return 1
-
-
-def _insert(conn: Connection, table: Any) -> Any:
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
-
-
-def _upsert(conn: Connection, table: Any, values: dict[str, Any], keys: list[str]) -> None:
-    statement = _insert(conn, table).values(**values)
-    conn.execute(statement.on_conflict_do_update(index_elements=keys,
-                                                 set_={k: v for k, v in values.items() if k not in keys}))
-
-
-def _enqueue(conn: Connection, due: Sequence[tuple[str, datetime]]) -> None:
-    """Queue visits to be looked at (an earlier time already queued wins)."""
-    if not due:
-        return
-    statement = _insert(conn, watch_queue)
-    earlier = (func.min if conn.dialect.name == "sqlite" else func.least)(watch_queue.c.due_at,
-                                                                          statement.excluded.due_at)
-    conn.execute(statement.on_conflict_do_update(index_elements=["visit_id"], set_={"due_at": earlier}),
-                 [{"visit_id": visit_id, "due_at": at} for visit_id, at in due])
-
-
-def _reschedule(conn: Connection, next_looks: Mapping[str, datetime | None]) -> None:
-    """Set when the watch next looks at each visit; ``None``: never again (until the visit changes)."""
-    drop = [visit_id for visit_id, at in next_looks.items() if at is None]
-    keep = [{"visit_id": visit_id, "due_at": at} for visit_id, at in next_looks.items() if at is not None]
-    if drop:
-        conn.execute(delete(watch_queue).where(watch_queue.c.visit_id.in_(drop)))
-    if keep:
-        statement = _insert(conn, watch_queue)
-        conn.execute(statement.on_conflict_do_update(index_elements=["visit_id"],
-                                                     set_={"due_at": statement.excluded.due_at}), keep)
-
-
-def _close(conn: Connection, row: WatchedVisit, key: str, reason: str, now: datetime) -> int:
-    closed = conn.execute(update(escalations).where(escalations.c.key == key, escalations.c.closed_at.is_(None))
-                          .values(closed_at=now, note=func.coalesce(escalations.c.note, reason))).rowcount
-    if closed:
-        audit.append(conn, actor=ACTOR, action="escalation.closed", school_id=row.school, visit_id=row.id, at=now,
-                     detail={"key": key, "reason": reason})
-    return closed
-
-
-def enqueue_now(conn: Connection, visit_id: str, now: datetime) -> None:
-    """Have the next tick look at ``visit_id`` (after a person changed its escalations)."""
-    _enqueue(conn, [(visit_id, now)])
-
-
 def tick(runtime: Runtime, now: datetime | None = None) -> TickResult:
     """One tick of the watch over the runtime's store (``hvc watch --once``)."""
     return Watch.from_runtime(runtime).tick(now)
 
 
-CONCERN_POLL_SECONDS = 0.5
-"""How often the daemon looks for new safeguarding concerns between ticks."""
-
-
-def run_daemon(the_watch: Watch, interval: float, push_concerns: Callable[[], None] | None = None, *,
-               on_tick: Callable[[TickResult], None] = lambda _r: None,
-               stop: threading.Event | None = None) -> None:
-    """Tick until SIGTERM/SIGINT (or ``stop``), finishing the tick in hand.
-
-    The daemon wakes every ``interval`` seconds (to notice new sign-outs and
-    check-ins), or sooner when the queue says an event falls due before then,
-    so an event fires when it falls due, not up to a tick later.
-    """
-    stop = stop or threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda _signum, _frame: stop.set())
-    log.info("watch started: a tick every %s seconds", interval)
-    while not stop.is_set():
-        started = _time.monotonic()
-        wait = interval
-        try:
-            on_tick(the_watch.tick())
-            if push_concerns is not None:
-                push_concerns()
-            wait -= _time.monotonic() - started
-            upcoming = the_watch.next_due()
-            if upcoming is not None:
-                wait = min(wait, (upcoming - utc(the_watch.clock.now())).total_seconds())
-        except Exception:  # the watch must outlive a bad tick (the database restarting, a plugin bug)
-            log.exception("watch tick failed; trying again in %s seconds", interval)
-        _wait_pushing_concerns(stop, max(MIN_WAIT_SECONDS, wait), push_concerns)
-    log.info("watch stopped")
-
-
-def _wait_pushing_concerns(stop: threading.Event, seconds: float, push_concerns: Callable[[], None] | None) -> None:
-    """Wait ``seconds`` (or until stopped), looking for new concerns every :data:`CONCERN_POLL_SECONDS`.
-
-    A concern written just after a tick must not wait for the next one: it goes
-    to the DSL through CPOMS within a poll, well inside one tick interval. The
-    look is one indexed query for a due priority-0 outbox record.
-    """
-    deadline = _time.monotonic() + seconds
-    while not stop.is_set():
-        remaining = deadline - _time.monotonic()
-        if remaining <= 0:
-            return
-        if stop.wait(min(remaining, CONCERN_POLL_SECONDS) if push_concerns else remaining):
-            return
-        if push_concerns is not None:
-            try:
-                push_concerns()
-            except Exception:  # a CPOMS or database hiccup must not stop the watch; the next poll retries
-                log.exception("pushing concerns failed; trying again in %s seconds", CONCERN_POLL_SECONDS)
-
-
-def concern_pusher(rt: Runtime) -> Callable[[], None] | None:
-    """Push due safeguarding concerns to CPOMS (what ``hvc push --concerns-only`` does), if any school has CPOMS."""
-    if not any(school.cpoms for school in rt.settings.schools):
-        return None
-    sink_for = open_sinks(rt.settings, merged_registry(rt.pm, "report_sinks"), rt.settings.schools)
-    pusher = Pusher(rt.store, sink_for, now=rt.clock.now)
-
-    def push() -> None:
-        if pusher.due(concerns_only=True, limit=1):
-            summary = asyncio.run(pusher.run(concerns_only=True))
-            log.info("pushed concerns: sent %d, waiting %d", summary.count("sent"), summary.count("waiting"))
-
-    return push

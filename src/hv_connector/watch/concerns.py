@@ -1,0 +1,29 @@
+"""Safeguarding concerns pushed to CPOMS from the watch, between ticks, so none waits for the next one."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from hv_connector.outbox.push import Pusher
+from hv_connector.outbox.sinks import open_sinks
+from hv_connector.plugins import merged_registry
+from hv_connector.runtime import Runtime
+
+log = logging.getLogger("hv_connector.watch")
+
+
+def concern_pusher(rt: Runtime) -> Callable[[], None] | None:
+    """Push due safeguarding concerns to CPOMS (what ``hvc push --concerns-only`` does), if any school has CPOMS."""
+    if not any(school.cpoms for school in rt.settings.schools):
+        return None
+    sink_for = open_sinks(rt.settings, merged_registry(rt.pm, "report_sinks"), rt.settings.schools)
+    pusher = Pusher(rt.store, sink_for, now=rt.clock.now)
+
+    def push() -> None:
+        if pusher.due(concerns_only=True, limit=1):
+            summary = asyncio.run(pusher.run(concerns_only=True))
+            log.info("pushed concerns: sent %d, waiting %d", summary.count("sent"), summary.count("waiting"))
+
+    return push

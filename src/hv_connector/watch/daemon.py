@@ -1,0 +1,71 @@
+"""The ``hvc watch`` daemon: tick, wait until something falls due, push concerns while waiting, stop on a signal."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time as _time
+from collections.abc import Callable
+
+from hv_connector.watch.schedule import utc
+from hv_connector.watch.tick import TickResult, Watch
+
+log = logging.getLogger("hv_connector.watch")
+
+MIN_WAIT_SECONDS = 0.05
+"""The daemon never spins faster than this, whatever the queue says."""
+CONCERN_POLL_SECONDS = 0.5
+"""How often the daemon looks for new safeguarding concerns between ticks."""
+
+
+def run_daemon(the_watch: Watch, interval: float, push_concerns: Callable[[], None] | None = None, *,
+               on_tick: Callable[[TickResult], None] = lambda _r: None,
+               stop: threading.Event | None = None) -> None:
+    """Tick until SIGTERM/SIGINT (or ``stop``), finishing the tick in hand.
+
+    The daemon wakes every ``interval`` seconds (to notice new sign-outs and
+    check-ins), or sooner when the queue says an event falls due before then,
+    so an event fires when it falls due, not up to a tick later.
+    """
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda _signum, _frame: stop.set())
+    log.info("watch started: a tick every %s seconds", interval)
+    while not stop.is_set():
+        started = _time.monotonic()
+        wait = interval
+        try:
+            on_tick(the_watch.tick())
+            if push_concerns is not None:
+                push_concerns()
+            wait -= _time.monotonic() - started
+            upcoming = the_watch.next_due()
+            if upcoming is not None:
+                wait = min(wait, (upcoming - utc(the_watch.clock.now())).total_seconds())
+        except Exception:  # the watch must outlive a bad tick (the database restarting, a plugin bug)
+            log.exception("watch tick failed; trying again in %s seconds", interval)
+        _wait_pushing_concerns(stop, max(MIN_WAIT_SECONDS, wait), push_concerns)
+    log.info("watch stopped")
+
+
+def _wait_pushing_concerns(stop: threading.Event, seconds: float, push_concerns: Callable[[], None] | None) -> None:
+    """Wait ``seconds`` (or until stopped), looking for new concerns every :data:`CONCERN_POLL_SECONDS`.
+
+    A concern written just after a tick must not wait for the next one: it goes
+    to the DSL through CPOMS within a poll, well inside one tick interval. The
+    look is one indexed query for a due priority-0 outbox record.
+    """
+    deadline = _time.monotonic() + seconds
+    while not stop.is_set():
+        remaining = deadline - _time.monotonic()
+        if remaining <= 0:
+            return
+        if stop.wait(min(remaining, CONCERN_POLL_SECONDS) if push_concerns else remaining):
+            return
+        if push_concerns is not None:
+            try:
+                push_concerns()
+            except Exception:  # a CPOMS or database hiccup must not stop the watch; the next poll retries
+                log.exception("pushing concerns failed; trying again in %s seconds", CONCERN_POLL_SECONDS)

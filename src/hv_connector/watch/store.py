@@ -1,0 +1,116 @@
+"""The watch's tables, as the tick and people acting on its events read and write them.
+
+- ``visits``: the visits the watch looks after (:func:`load_visits`).
+- ``escalations``: the events fired (:func:`load_fired`, :func:`close`).
+- ``watch_queue``: when to look at each visit next (:func:`enqueue`,
+  :func:`reschedule`).
+- ``heartbeats``: the watch's own row (:data:`HEARTBEAT`).
+
+Both :mod:`.tick` and :mod:`.escalations` build on this module, so neither
+reaches into the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from hv_connector.humanize import WATCH
+from hv_connector.models import Visit
+from hv_connector.store import audit
+from hv_connector.store.schema import escalations, visits, watch_queue
+from hv_connector.watch.schedule import Fired
+
+HEARTBEAT = "watch"
+"""The watch's row in ``heartbeats``: when it last ticked, and its cursor over ``visit_events``."""
+STOOD_DOWN = "stood down by "
+"""How a stand-down's note begins: the schedule tells a person's all-clear from the watch's own closing."""
+ACTOR = WATCH
+"""Who the audit log says acted: the same actor the lifecycle records for the watch's moves."""
+
+
+@dataclass(frozen=True)
+class WatchedVisit:
+    """A visit as the watch reads it: id, school, state and the visit (never its code word)."""
+
+    id: str
+    school: str
+    state: str
+    visit: Visit
+    address: str | None = None
+
+
+def load_visits(conn: Connection, ids: Sequence[str]) -> list[WatchedVisit]:
+    """The visits with ``ids`` (by primary key)."""
+    rows = conn.execute(select(visits.c.id, visits.c.school_id, visits.c.state, visits.c.data, visits.c.address_text)
+                        .where(visits.c.id.in_(ids))).mappings().all()
+    return [WatchedVisit(r["id"], r["school_id"], r["state"], Visit.model_validate(r["data"]), r["address_text"])
+            for r in rows]
+
+
+def load_fired(conn: Connection, visit_ids: Sequence[str]) -> dict[str, dict[str, Fired]]:
+    """The events recorded for each of ``visit_ids``: visit id → key → event."""
+    found: dict[str, dict[str, Fired]] = {vid: {} for vid in visit_ids}
+    rows = conn.execute(select(escalations.c.visit_id, escalations.c.key, escalations.c.kind,
+                               escalations.c.step_index, escalations.c.episode, escalations.c.due_at,
+                               escalations.c.closed_at, escalations.c.note)
+                        .where(escalations.c.visit_id.in_(visit_ids)))
+    for r in rows:
+        stood_down = r.closed_at is not None and (r.note or "").startswith(STOOD_DOWN)
+        found[r.visit_id][r.key] = Fired(r.key, r.kind, r.step_index, r.episode, r.due_at, r.closed_at, stood_down)
+    return found
+
+
+def insert(conn: Connection, table: Any) -> Any:
+    """An INSERT on ``table`` in the connection's dialect, so ``on_conflict_do_…`` can follow."""
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def upsert(conn: Connection, table: Any, values: dict[str, Any], keys: list[str]) -> None:
+    """Insert ``values``, or update the row whose ``keys`` match."""
+    statement = insert(conn, table).values(**values)
+    conn.execute(statement.on_conflict_do_update(index_elements=keys,
+                                                 set_={k: v for k, v in values.items() if k not in keys}))
+
+
+def enqueue(conn: Connection, due: Sequence[tuple[str, datetime]]) -> None:
+    """Queue visits to be looked at (an earlier time already queued wins)."""
+    if not due:
+        return
+    statement = insert(conn, watch_queue)
+    earlier = (func.min if conn.dialect.name == "sqlite" else func.least)(watch_queue.c.due_at,
+                                                                          statement.excluded.due_at)
+    conn.execute(statement.on_conflict_do_update(index_elements=["visit_id"], set_={"due_at": earlier}),
+                 [{"visit_id": visit_id, "due_at": at} for visit_id, at in due])
+
+
+def reschedule(conn: Connection, next_looks: Mapping[str, datetime | None]) -> None:
+    """Set when the watch next looks at each visit; ``None``: never again (until the visit changes)."""
+    drop = [visit_id for visit_id, at in next_looks.items() if at is None]
+    keep = [{"visit_id": visit_id, "due_at": at} for visit_id, at in next_looks.items() if at is not None]
+    if drop:
+        conn.execute(delete(watch_queue).where(watch_queue.c.visit_id.in_(drop)))
+    if keep:
+        statement = insert(conn, watch_queue)
+        conn.execute(statement.on_conflict_do_update(index_elements=["visit_id"],
+                                                     set_={"due_at": statement.excluded.due_at}), keep)
+
+
+def close(conn: Connection, row: WatchedVisit, key: str, reason: str, now: datetime) -> int:
+    """Close the open event ``key`` of ``row`` with ``reason`` (audited); how many rows closed (0 or 1)."""
+    closed = conn.execute(update(escalations).where(escalations.c.key == key, escalations.c.closed_at.is_(None))
+                          .values(closed_at=now, note=func.coalesce(escalations.c.note, reason))).rowcount
+    if closed:
+        audit.append(conn, actor=ACTOR, action="escalation.closed", school_id=row.school, visit_id=row.id, at=now,
+                     detail={"key": key, "reason": reason})
+    return closed
+
+
+def enqueue_now(conn: Connection, visit_id: str, now: datetime) -> None:
+    """Have the next tick look at ``visit_id`` (after a person changed its escalations)."""
+    enqueue(conn, [(visit_id, now)])
