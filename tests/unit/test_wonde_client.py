@@ -12,7 +12,9 @@ import pytest
 import respx
 from tenacity import wait_none
 
-from hv_connector.clients.wonde import STUDENT_INCLUDES, Deletion, RateLimiter, Student, WondeClient
+from hv_connector.clients.ratelimit import RateLimiter
+from hv_connector.clients.wonde.client import STUDENT_INCLUDES, WondeClient
+from hv_connector.clients.wonde.payloads import Deletion, Student
 from hv_connector.errors import MisAuthError, MisError, MisUnavailable
 
 BASE = "https://api.wonde.test/v1.0/"
