@@ -27,7 +27,6 @@ import functools
 import logging
 import random
 import ssl
-import time
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Awaitable, Callable, Literal
@@ -36,6 +35,7 @@ import httpx
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
+from hv_connector.clients.ratelimit import RateLimiter
 from hv_connector.errors import CpomsRejected, CpomsUnavailable
 
 log = logging.getLogger(__name__)
@@ -294,31 +294,6 @@ def _transport_error(exc: httpx.TransportError, method: str, school_id: str) -> 
 # --- the client ------------------------------------------------------------------------------
 
 
-class RateLimiter:
-    """Space requests at most ``per_second`` apart, so the client never trips CPOMS's limit.
-
-    One token per school means one limiter per client; concurrent requests
-    queue on it in arrival order.
-    """
-
-    def __init__(self, per_second: float, *, monotonic: Callable[[], float] = time.monotonic) -> None:
-        if per_second <= 0:
-            raise ValueError("per_second must be positive")
-        self.interval = 1.0 / per_second
-        self._monotonic = monotonic
-        self._next = 0.0
-        self._lock = asyncio.Lock()
-
-    async def acquire(self) -> None:
-        """Wait for this request's slot."""
-        async with self._lock:
-            now = self._monotonic()
-            if self._next > now:
-                await asyncio.sleep(self._next - now)
-                now = self._next
-            self._next = now + self.interval
-
-
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -358,7 +333,7 @@ class CpomsClient:
         self._timeout = timeout
         self._attempts = attempts
         self._min_wait, self._max_wait, self._max_retry_after = min_wait, max_wait, max_retry_after
-        self._limiter = RateLimiter(per_second) if per_second else None
+        self._limiter = RateLimiter(per_second or 0)
         self._sleep = sleep
         self._transport = transport
         self._http: httpx.AsyncClient | None = None
@@ -434,8 +409,7 @@ class CpomsClient:
     ) -> httpx.Response:
         if self._http is None:
             raise RuntimeError("use CpomsClient inside `async with`")
-        if self._limiter is not None:
-            await self._limiter.acquire()
+        await self._limiter.acquire()
         headers = {"Authorization": f"Bearer {self._token.get_secret_value()}"}
         if key is not None:
             headers["Idempotency-Key"] = key

@@ -1,4 +1,4 @@
-"""A request-rate limiter for the HTTP clients."""
+"""The request-rate limiter every HTTP client paces itself with (one per token)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,19 @@ from collections.abc import Callable
 
 
 class RateLimiter:
-    """Spaces requests at most ``rate`` per second (Wonde publishes no limit, so ours is configured).
+    """Spaces requests at most ``rate`` per second; ``rate <= 0`` means unlimited.
 
-    When requests queue, the one with the lowest ``priority`` goes next (ties in arrival order). The
-    client gives each school its order of arrival as priority, so under the limit schools finish one
-    after another instead of all at the end: each school's write then overlaps the next one's fetch,
-    and an interrupted run has committed the most schools. Slots are kept on the schedule, so a busy
-    event loop does not lower the rate. ``rate <= 0`` means unlimited.
+    Requests that must wait go in arrival order, unless the caller passes a ``priority``: then the
+    lowest goes next (ties in arrival order). Wonde gives each school its order of arrival as
+    priority, so under the limit schools finish one after another instead of all at the end: each
+    school's write then overlaps the next one's fetch, and an interrupted run has committed the most
+    schools. CPOMS (one token per school) leaves the priority alone.
+
+    Slots are kept on the schedule, so a busy event loop does not lower the rate; a slot taken late
+    is made up by at most one interval, so never more than two requests go back to back.
+
+    :param rate: requests per second for this token.
+    :param clock: monotonic seconds (tests pass a fake one).
     """
 
     def __init__(self, rate: float, *, clock: Callable[[], float] = time.monotonic) -> None:
@@ -27,6 +33,7 @@ class RateLimiter:
         self._timer: asyncio.TimerHandle | None = None
 
     async def acquire(self, priority: int = 0) -> None:
+        """Wait for this request's slot; a lower ``priority`` is served first when requests queue."""
         if not self.interval:
             return
         now = self._clock()
