@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, timezone
 
@@ -146,6 +145,16 @@ async def test_429_waits_as_long_as_retry_after_says() -> None:
         await collect(wonde)
     assert slept[0] == 7.0
     assert 0 < slept[1] < 7.0  # no hint: the client's own back-off
+
+
+@respx.mock
+async def test_a_retry_after_longer_than_the_limit_fails_the_school_for_the_next_sync() -> None:
+    route = respx.get(STUDENTS).respond(429, headers={"Retry-After": "600"})
+    async with client(attempts=5, max_retry_after=30) as wonde:
+        with pytest.raises(MisUnavailable, match="rate-limiting") as caught:
+            await collect(wonde)
+    assert caught.value.retry_after == 600.0
+    assert route.call_count == 1  # not hammered again before Wonde said it may be
 
 
 @respx.mock

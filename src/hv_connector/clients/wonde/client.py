@@ -9,25 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
-import random
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
 from pydantic import SecretStr
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from hv_connector import __version__
 from hv_connector.clients.ratelimit import RateLimiter
+from hv_connector.clients.retry import Sleep, Wait, describe, retrying
 from hv_connector.clients.wonde.errors import error_for, is_transient
 from hv_connector.clients.wonde.payloads import Page
 from hv_connector.errors import MisError, MisUnavailable
-
-log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.wonde.com/v1.0/"
 QUERY_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -52,38 +48,6 @@ record could be skipped). Where cursor mode is not offered the ``next`` links nu
 they are followed as given either way."""
 
 
-class Backoff:
-    """tenacity wait: Retry-After when the server gave one, else capped exponential back-off with jitter."""
-
-    def __init__(self, initial: float = 0.5, cap: float = 30.0, jitter: float = 0.5) -> None:
-        self.initial, self.cap, self.jitter = initial, cap, jitter
-
-    def __call__(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        hinted = getattr(exc, "retry_after", None)
-        if hinted is not None:
-            return min(float(hinted), self.cap)
-        base = min(self.cap, self.initial * 2 ** (state.attempt_number - 1))
-        return min(self.cap, base + random.uniform(0, self.jitter * base))
-
-
-def _log_retry(state: RetryCallState) -> None:
-    exc = state.outcome.exception() if state.outcome else None
-    wait = state.next_action.sleep if state.next_action else 0.0
-    school = state.kwargs.get("school") or "-"
-    log.warning("Wonde request for school %s failed (%s); retry %d in %.1fs",
-                school, _describe(exc), state.attempt_number, wait)
-
-
-def _describe(exc: BaseException | None) -> str:
-    if isinstance(exc, httpx.TransportError):
-        return f"{type(exc).__name__}: the connection failed"
-    return str(exc)
-
-
-# --- the client ------------------------------------------------------------------------------
-
-
 class WondeClient:
     """An async client for one Wonde app token, shared by every school it syncs.
 
@@ -93,7 +57,10 @@ class WondeClient:
     :param concurrency: requests in flight at once, over all schools.
     :param per_page: page size asked for (Wonde's maximum is probably 200).
     :param attempts: tries per request before the error is raised.
-    :param wait: the tenacity wait between tries (tests pass zero).
+    :param wait: the tenacity wait between tries (default: :class:`~hv_connector.clients.retry.Backoff`;
+        tests pass zero).
+    :param max_retry_after: the longest Retry-After waited out; beyond it the school's sync fails and the
+        next sync tries again.
     :param sleep: how to wait between tries (tests record instead of sleeping).
     """
 
@@ -107,8 +74,9 @@ class WondeClient:
         per_page: int = 200,
         attempts: int = 5,
         timeout: httpx.Timeout | None = None,
-        wait: Callable[[RetryCallState], float] | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        wait: Wait | None = None,
+        max_retry_after: float = 30.0,
+        sleep: Sleep = asyncio.sleep,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._token = token if isinstance(token, SecretStr) else SecretStr(token)
@@ -116,7 +84,8 @@ class WondeClient:
         self._origin = _origin(self.base_url)
         self.per_page = per_page
         self.attempts = attempts
-        self.wait = wait or Backoff()
+        self.wait = wait
+        self.max_retry_after = max_retry_after
         self._sleep = sleep
         self.limiter = RateLimiter(requests_per_second)
         self._slots = asyncio.Semaphore(max(1, concurrency))
@@ -158,19 +127,13 @@ class WondeClient:
 
     async def get(self, url: str, params: dict[str, Any] | None = None, *, school: str | None = None) -> Any:
         """GET ``url`` (relative to the base, or absolute on the Wonde host) and return its JSON, retrying."""
-        retrying = AsyncRetrying(
-            retry=retry_if_exception(is_transient),
-            stop=stop_after_attempt(self.attempts),
-            wait=self.wait,
-            before_sleep=_log_retry,
-            sleep=self._sleep,
-            reraise=True,
-        )
+        tries = retrying(remote="Wonde", school=school, attempts=self.attempts, transient=is_transient,
+                         wait=self.wait, max_retry_after=self.max_retry_after, sleep=self._sleep)
         try:
-            return await retrying(self._get_once, url, params, school=school)
+            return await tries(self._get_once, url, params, school=school)
         except httpx.TransportError as exc:
             raise MisUnavailable(
-                f"could not reach Wonde at {self.base_url} for school {school or '-'} ({_describe(exc)}, "
+                f"could not reach Wonde at {self.base_url} for school {school or '-'} ({describe(exc)}, "
                 f"{self.attempts} tries): check `base_url` under [wonde] (HVC_WONDE__BASE_URL) and the network; "
                 "the next sync will try again"
             ) from None

@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
-
 import httpx
 
+from hv_connector.clients.retry import retry_after
 from hv_connector.errors import MisAuthError, MisError, MisUnavailable
 
 TOKEN_SETTING = "HVC_WONDE__TOKEN / [wonde] token"
 TRANSIENT_STATUSES = frozenset({423, 429, 500, 502, 503, 504})
 """Statuses worth retrying: Wonde's docs list 423, 429, 500 and 503; 502/504 are proxies failing."""
-
-
-def retry_after(response: httpx.Response) -> float | None:
-    """Seconds to wait from a Retry-After header (seconds or an HTTP date), if one was given."""
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 def error_for(response: httpx.Response, school: str | None) -> MisError | None:
