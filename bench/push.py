@@ -37,10 +37,11 @@ sys.path.insert(0, str(ROOT))
 from hvc_fixtures.data import SCHOOLS as DEMO_SCHOOLS, Dataset  # noqa: E402
 from hvc_fixtures.serve import RunningServer, serve_in_subprocess  # noqa: E402
 
-from hv_connector.outbox.queue import enqueue_visit_report, open_sinks  # noqa: E402
+from hv_connector.outbox.queue import enqueue_visit_report  # noqa: E402
+from hv_connector.outbox.sinks import open_sinks  # noqa: E402
 from hv_connector.outbox.push import Pusher
 from hv_connector.plugins import build_plugin_manager, merged_registry  # noqa: E402
-from hv_connector.config.settings import load_settings  # noqa: E402
+from hv_connector.config.loading import load_settings  # noqa: E402
 from hv_connector.store import Store  # noqa: E402
 from hv_connector.watch.watcher import CONCERN_POLL_SECONDS  # noqa: E402
 from tests.cpomskit import demo_visit, kit_policies, write_config  # noqa: E402
