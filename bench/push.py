@@ -34,9 +34,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from hv_connector.config.settings import load_settings  # noqa: E402
+from hv_connector.config.loading import load_settings  # noqa: E402
 from hv_connector.outbox.push import Pusher  # noqa: E402
-from hv_connector.outbox.queue import enqueue_visit_report, open_sinks  # noqa: E402
+from hv_connector.outbox.queue import enqueue_visit_report  # noqa: E402
+from hv_connector.outbox.sinks import open_sinks  # noqa: E402
 from hv_connector.plugins import build_plugin_manager, merged_registry  # noqa: E402
 from hv_connector.store import Store  # noqa: E402
 from hv_connector.watch.daemon import CONCERN_POLL_SECONDS  # noqa: E402

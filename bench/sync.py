@@ -37,8 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from hv_connector.cli import main
-from hv_connector.clients.wonde import (
-    STUDENT_INCLUDES,
+from hv_connector.clients.wonde.client import STUDENT_INCLUDES, WondeClient
+from hv_connector.clients.wonde.payloads import (
     AttendanceSummary,
     Contact,
     Deletion,
@@ -46,7 +46,6 @@ from hv_connector.clients.wonde import (
     MedicalNote,
     Payload,
     Student,
-    WondeClient,
 )
 from hv_connector.config.settings import WondeSettings
 from hvc_fixtures import config as toml_config

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 
 import httpx
 import pytest
@@ -125,7 +126,7 @@ async def test_transient_failures_are_retried_with_the_same_key(
     with respx.mock(base_url=BASE) as router:
         route = router.post("/incidents").mock(side_effect=[failure] * failures + [httpx.Response(201, json=CREATED)])
         async with client:
-            with caplog.at_level(logging.WARNING, logger="hv_connector.clients.cpoms"):
+            with caplog.at_level(logging.WARNING, logger="hv_connector.clients.retry"):
                 result = await client.create_incident(request(), KEY)
     assert result.id == 41
     assert route.call_count == failures + 1
@@ -143,6 +144,16 @@ async def test_429_waits_as_long_as_retry_after_says(client: CpomsClient, sleeps
             await client.create_incident(request(), KEY)
     assert sleeps == [2.0]
     assert client.statuses == {429: 1, 201: 1}
+
+
+async def test_429_waits_until_the_http_date_retry_after_gives(client: CpomsClient, sleeps: Sleeps) -> None:
+    until = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=5), usegmt=True)
+    with respx.mock(base_url=BASE) as router:
+        router.post("/incidents").mock(side_effect=[error(429, "rate_limited", **{"Retry-After": until}),
+                                                    httpx.Response(201, json=CREATED)])
+        async with client:
+            await client.create_incident(request(), KEY)
+    assert len(sleeps) == 1 and 3.0 < sleeps[0] <= 5.0
 
 
 async def test_a_retry_after_beyond_the_cap_leaves_the_record_for_a_later_push(sleeps: Sleeps) -> None:

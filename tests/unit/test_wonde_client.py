@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from datetime import datetime, timezone
 
 import httpx
@@ -12,7 +10,8 @@ import pytest
 import respx
 from tenacity import wait_none
 
-from hv_connector.clients.wonde import STUDENT_INCLUDES, Deletion, RateLimiter, Student, WondeClient
+from hv_connector.clients.wonde.client import STUDENT_INCLUDES, WondeClient
+from hv_connector.clients.wonde.payloads import Deletion, Student
 from hv_connector.errors import MisAuthError, MisError, MisUnavailable
 
 BASE = "https://api.wonde.test/v1.0/"
@@ -149,6 +148,16 @@ async def test_429_waits_as_long_as_retry_after_says() -> None:
 
 
 @respx.mock
+async def test_a_retry_after_longer_than_the_limit_fails_the_school_for_the_next_sync() -> None:
+    route = respx.get(STUDENTS).respond(429, headers={"Retry-After": "600"})
+    async with client(attempts=5, max_retry_after=30) as wonde:
+        with pytest.raises(MisUnavailable, match="rate-limiting") as caught:
+            await collect(wonde)
+    assert caught.value.retry_after == 600.0
+    assert route.call_count == 1  # not hammered again before Wonde said it may be
+
+
+@respx.mock
 async def test_retries_are_logged_without_the_token(caplog: pytest.LogCaptureFixture) -> None:
     respx.get(STUDENTS).mock(side_effect=[httpx.Response(503), httpx.Response(200, json=page([]))])
     with caplog.at_level(logging.WARNING):
@@ -218,46 +227,6 @@ async def test_the_school_id_is_escaped_as_one_path_segment() -> None:
     async with client() as wonde:
         [p async for p in wonde.students("A1/../x")]
     assert route.called
-
-
-async def test_the_rate_limiter_spaces_requests_and_serves_the_first_school_first() -> None:
-    now = [100.0]
-    limiter = RateLimiter(10, clock=lambda: now[0])
-    order: list[str] = []
-
-    async def request(name: str, priority: int) -> None:
-        await limiter.acquire(priority)
-        order.append(name)
-
-    await limiter.acquire(0)  # the first request goes at once
-    waiting = [asyncio.ensure_future(request(name, priority))
-               for name, priority in (("second-school-1", 1), ("first-school-1", 0), ("first-school-2", 0))]
-    await asyncio.sleep(0)
-    assert order == []  # nothing before its slot
-    now[0] += 0.1
-    while not all(task.done() for task in waiting):
-        await asyncio.sleep(0.001)
-        now[0] += 0.1
-    assert order == ["first-school-1", "first-school-2", "second-school-1"]
-
-
-async def test_a_busy_event_loop_does_not_lower_the_request_rate() -> None:
-    loop = asyncio.get_running_loop()
-    limiter = RateLimiter(4, clock=loop.time)  # a slot every 0.25 s
-    sent: list[float] = []
-
-    async def request() -> None:
-        await limiter.acquire()
-        sent.append(loop.time())
-
-    start = loop.time()
-    await limiter.acquire()
-    waiting = [asyncio.ensure_future(request()) for _ in range(2)]
-    await asyncio.sleep(0)
-    time.sleep(0.375)  # noqa: ASYNC251 — a big page parsed on the loop: the 0.25 s slot is taken at 0.375 s
-    await asyncio.gather(*waiting)
-    # The next request keeps to the 0.5 s slot instead of waiting a whole interval from 0.375 s.
-    assert sent[1] - start < 0.6
 
 
 @respx.mock

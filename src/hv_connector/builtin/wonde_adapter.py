@@ -2,7 +2,7 @@
 
 Registered through the ``mis_adapters`` hook under the name ``wonde``, as any
 other adapter would be. Every school of one run shares one
-:class:`~hv_connector.clients.wonde.WondeClient` (the token is the app's, so
+:class:`~hv_connector.clients.wonde.client.WondeClient` (the token is the app's, so
 its rate limit and concurrency bound cover all schools at once).
 
 Each record is validated on its own: :func:`student_item` and
@@ -22,14 +22,14 @@ import httpx
 from pydantic import ValidationError
 
 from hv_connector import hookimpl
-from hv_connector.clients.wonde import (
+from hv_connector.clients.wonde.client import WondeClient
+from hv_connector.clients.wonde.payloads import (
     Contact,
     Deletion,
     MedicalCondition,
     MedicalNote,
     SenNeed,
     Student,
-    WondeClient,
 )
 from hv_connector.errors import ConfigError
 from hv_connector.sync.records import (

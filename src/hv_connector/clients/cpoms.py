@@ -10,8 +10,9 @@ replace it behind :class:`hv_connector.outbox.queue.ReportSink`.
       ├── 201 (or a replay of one)              → IncidentResult
       ├── transient: 429 (after Retry-After), 5xx, 409 idempotency_key_in_use,
       │   connect/read timeouts, a dropped connection
-      │        → retried with capped exponential back-off and jitter, the SAME
-      │          Idempotency-Key; each retry logged; then CpomsUnavailable
+      │        → retried (:mod:`hv_connector.clients.retry`: back-off with jitter,
+      │          Retry-After honoured, each retry logged) with the SAME
+      │          Idempotency-Key; then CpomsUnavailable
       │          (outcome_unknown=True when a POST may have reached CPOMS)
       └── refusal: 400/401/403/404/409 reused/413/415/422 → CpomsRejected(details)
 
@@ -24,22 +25,18 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import logging
-import random
 import ssl
-import time
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Literal, TypeVar, overload
 
 import httpx
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, ValidationError
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
+from hv_connector.clients.ratelimit import RateLimiter
+from hv_connector.clients.retry import Backoff, Sleep, retry_after, retrying
 from hv_connector.errors import CpomsRejected, CpomsUnavailable
 
-log = logging.getLogger(__name__)
 
 @functools.cache
 def _tls() -> ssl.SSLContext:
@@ -199,16 +196,6 @@ class IncidentRequest(_Out):
 _TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
-
-
 def _error_body(response: httpx.Response) -> ErrorBody:
     try:
         return ErrorBody.model_validate(response.json().get("error") or {})
@@ -232,7 +219,7 @@ def error_for(response: httpx.Response, *, school_id: str, token_setting: str) -
         # A 5xx after our body went out may still have been stored by CPOMS.
         return CpomsUnavailable(
             f"{where} {why} ({status} {body.code}){ref}; the record stays in the outbox and is retried",
-            retry_after=_retry_after(response),
+            retry_after=retry_after(response),
             outcome_unknown=status >= 500 and response.request.method == "POST",
         )
     details = [d.model_dump(exclude_none=True) for d in body.details]
@@ -297,34 +284,6 @@ def _transport_error(exc: httpx.TransportError, method: str, school_id: str) -> 
 _Model = TypeVar("_Model", bound=BaseModel)
 
 
-class RateLimiter:
-    """Space requests at most ``per_second`` apart, so the client never trips CPOMS's limit.
-
-    One token per school means one limiter per client; concurrent requests
-    queue on it in arrival order.
-    """
-
-    def __init__(self, per_second: float, *, monotonic: Callable[[], float] = time.monotonic) -> None:
-        if per_second <= 0:
-            raise ValueError("per_second must be positive")
-        self.interval = 1.0 / per_second
-        self._monotonic = monotonic
-        self._next = 0.0
-        self._lock = asyncio.Lock()
-
-    async def acquire(self) -> None:
-        """Wait for this request's slot."""
-        async with self._lock:
-            now = self._monotonic()
-            if self._next > now:
-                await asyncio.sleep(self._next - now)
-                now = self._next
-            self._next = now + self.interval
-
-
-Sleep = Callable[[float], Awaitable[None]]
-
-
 class CpomsClient:
     """One school's CPOMS: categories, pupils, incidents. Use as ``async with CpomsClient(...) as c``.
 
@@ -360,8 +319,9 @@ class CpomsClient:
         self._base_url = base_url.rstrip("/")
         self._timeout = timeout
         self._attempts = attempts
-        self._min_wait, self._max_wait, self._max_retry_after = min_wait, max_wait, max_retry_after
-        self._limiter = RateLimiter(per_second) if per_second else None
+        self._backoff = Backoff(initial=min_wait, cap=max_wait)
+        self._max_retry_after = max_retry_after
+        self._limiter = RateLimiter(per_second or 0)
         self._sleep = sleep
         self._transport = transport
         self._http: httpx.AsyncClient | None = None
@@ -389,33 +349,14 @@ class CpomsClient:
 
     # -- requests --
 
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        backoff = min(self._max_wait, self._min_wait * 2.0 ** (state.attempt_number - 1))
-        backoff *= 0.5 + random.random() / 2
-        retry_after = getattr(exc, "retry_after", None)
-        return max(backoff, retry_after) if retry_after is not None else backoff
-
-    def _log_retry(self, state: RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        wait = state.next_action.sleep if state.next_action else 0.0
-        log.warning("CPOMS retry %d/%d for school %s in %.2fs: %s",
-                    state.attempt_number, self._attempts, self.school_id, wait, exc)
-
     async def _request(
         self, method: str, path: str, *, params: dict[str, str] | None = None, json: Any = None, key: str | None = None
     ) -> httpx.Response:
         unknown = False
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._attempts),
-            wait=self._wait,
-            retry=retry_if_exception(self._retry_worthwhile),
-            before_sleep=self._log_retry,
-            sleep=self._sleep,
-            reraise=True,
-        )
+        tries = retrying(remote="CPOMS", school=self.school_id, attempts=self._attempts, transient=is_transient,
+                         wait=self._backoff, max_retry_after=self._max_retry_after, sleep=self._sleep)
         try:
-            async for attempt in retrying:
+            async for attempt in tries:
                 with attempt:
                     try:
                         return await self._once(method, path, params=params, json=json, key=key)
@@ -428,17 +369,12 @@ class CpomsClient:
             raise
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
-    def _retry_worthwhile(self, exc: BaseException) -> bool:
-        retry_after = getattr(exc, "retry_after", None)
-        return is_transient(exc) and (retry_after is None or retry_after <= self._max_retry_after)
-
     async def _once(
         self, method: str, path: str, *, params: dict[str, str] | None, json: Any, key: str | None
     ) -> httpx.Response:
         if self._http is None:
             raise RuntimeError("use CpomsClient inside `async with`")
-        if self._limiter is not None:
-            await self._limiter.acquire()
+        await self._limiter.acquire()
         headers = {"Authorization": f"Bearer {self._token.get_secret_value()}"}
         if key is not None:
             headers["Idempotency-Key"] = key

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from sqlalchemy import and_, or_, select, update
 
+from hv_connector.clients.retry import Backoff
 from hv_connector.errors import CpomsRejected, CpomsUnavailable, HvcError
 from hv_connector.outbox.queue import CONCERN, OutboxRecord, record_from_row
 from hv_connector.outbox.sinks import ReportSink, SinkFor
@@ -71,10 +72,14 @@ class PushSummary:
         }
 
 
+RECORD_BACKOFF = Backoff(initial=30.0, cap=3600.0, jitter=False)
+"""A record that could not be delivered waits 30 s doubling per attempt, at most an hour, and at least
+CPOMS's Retry-After. No jitter: records wait for the next push run anyway, and `hvc outbox` shows the time."""
+
+
 def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
-    """How long a record that could not be delivered waits: 30 s doubling per attempt, at most an hour."""
-    wait = min(3600.0, 30.0 * 2 ** max(0, attempts - 1))
-    return timedelta(seconds=max(wait, retry_after or 0.0))
+    """How long a record that could not be delivered waits before push tries it again (:data:`RECORD_BACKOFF`)."""
+    return timedelta(seconds=RECORD_BACKOFF.delay(attempts, retry_after))
 
 
 def _due(now: datetime, school: str | None, concerns_only: bool, ignore_backoff: bool) -> Any:
