@@ -23,11 +23,12 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
     pm, policies = rt.pm, rt.policies
     # Every installed policy plugin, whether or not this configuration gives it a school.
     served = {id(plugin): info for _, plugin, info in policies.policy_plugins()}
+    broken = {b.name: b for b in policies.broken()}
     rows = []
     for name, plugin in sorted(pm.list_name_plugin(), key=lambda item: item[0]):
         hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
         info = served.get(id(plugin))
-        rule_ids = [r.rule_id for r in (plugin.policy_rules() or [])] if "policy_rules" in hooks else []
+        usable = "policy_rules" in hooks and name not in broken
         rows.append({
             "name": name,
             "distribution": plugin_distribution(pm, plugin) or "hv-connector (built in)",
@@ -35,12 +36,20 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
             "school": info.school_id if info else None,
             "school_name": info.school_name if info else None,
             "hooks": hooks,
-            "rule_ids": rule_ids,
+            "rule_ids": [r.rule_id for r in (plugin.policy_rules() or [])] if usable else [],
+            "error": broken[name].error if name in broken else None,
         })
+    # Plugins that failed to import have no plugin object: listed by name, with their schools and error.
+    rows += [{"name": b.name, "distribution": None, "version": None, "school": None, "school_name": None,
+              "schools": list(b.schools), "hooks": [], "rule_ids": [], "error": b.error}
+             for b in broken.values() if not pm.has_plugin(b.name)]
     if as_json:
         emit_json(rows)
         return
     for row in rows:
+        if row["error"] is not None:
+            click.echo(f"{broken[row['name']]}")
+            continue
         school = f"school {row['school']} ({row['school_name']})" if row["school"] else "no school"
         click.echo(f"{row['name']}  {row['distribution']} {row['version']}  — {school}")
         click.echo(f"    hooks: {', '.join(row['hooks'])}")
