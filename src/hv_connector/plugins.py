@@ -31,7 +31,7 @@ import pluggy
 from pluggy._manager import DistFacade
 
 from hv_connector import PROJECT, hookspecs
-from hv_connector.errors import PluginContractError, PolicyError, PolicyNotFound, PolicyUnavailable
+from hv_connector.errors import HvcError, PluginContractError, PolicyError, PolicyNotFound, PolicyUnavailable
 from hv_connector.fallback import unreadable_answer
 from hv_connector.models import (
     STAGE_ORDER,
@@ -119,7 +119,8 @@ def describe_failure(exc: BaseException) -> str:
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else "(no message)"
     text = f"{type(exc).__name__}: {message}"
     frames = traceback.extract_tb(exc.__traceback__)
-    if frames and not isinstance(exc, SyntaxError):  # a SyntaxError's message already names file and line
+    # A SyntaxError's message already names file and line; our own errors' lines are ours, not the plugin's.
+    if frames and not isinstance(exc, (SyntaxError, HvcError)):
         text += f" ({frames[-1].filename}, line {frames[-1].lineno})"
     return text
 
@@ -252,11 +253,7 @@ class Policies:
         if wanted is not None:
             served = self._served  # looking at every plugin's policy_info sets aside the broken ones
             if wanted in self._failed:
-                raise PolicyUnavailable(
-                    f"school {school_id!r} uses policy plugin {wanted!r}, which is broken: {self._failed[wanted]}. "
-                    "Its visits cannot be checked until the plugin is fixed (see `hvc plugins`); "
-                    "visits already out are watched with the core's default chain. Other schools are not affected."
-                )
+                raise self._unavailable(school_id, wanted)
             for name, plugin, info in served.values():
                 if name == wanted:
                     return name, plugin, info
@@ -273,6 +270,13 @@ class Policies:
                 f"Install the school's plugin, e.g. `pip install hvc-{school_id}`, or write one: `hvc plugins new {school_id}`."
             )
         return self._served[school_id]
+
+    def _unavailable(self, school_id: str, plugin: str) -> PolicyUnavailable:
+        return PolicyUnavailable(
+            f"school {school_id!r} uses policy plugin {plugin!r}, which is broken: {self._failed[plugin]}. "
+            "Its visits cannot be checked until the plugin is fixed (see `hvc plugins`); "
+            "visits already out are watched with the core's default chain. Other schools are not affected."
+        )
 
     def hook(self, school_id: str, name: str) -> Any:
         """A caller for hook ``name`` that asks only ``school_id``'s plugin and the non-policy plugins."""
@@ -294,10 +298,15 @@ class Policies:
     def _policy(self, school_id: str) -> tuple[PolicyInfo, tuple[Reason, ...]]:
         cached = self._contexts.get(school_id)
         if cached is None:
-            reasons = self.hook(school_id, "visit_reasons")() or []
-            if not isinstance(reasons, list) or not all(isinstance(r, Reason) for r in reasons):
-                raise PluginContractError(f"visit_reasons answered {reasons!r:.80}, not a list of Reason")
-            cached = (self.info(school_id), tuple(reasons))
+            name, _, info = self.plugin_for(school_id)
+            try:
+                reasons = self.hook(school_id, "visit_reasons")() or []
+                if not isinstance(reasons, list) or not all(isinstance(r, Reason) for r in reasons):
+                    raise PluginContractError(f"visit_reasons answered {reasons!r:.80}, not a list of Reason")
+            except Exception as exc:  # every visit of the school needs its reasons: the plugin is broken for it
+                self._failed.setdefault(name, describe_failure(exc))
+                raise self._unavailable(school_id, name) from exc
+            cached = (info, tuple(reasons))
             self._contexts[school_id] = cached
         return cached
 
@@ -348,9 +357,9 @@ class Policies:
         try:
             return self._checked(name, self.hook(school_id, name)(**kwargs))
         except Exception as exc:  # whatever the plugin did wrong, staff who are out are still watched
-            error = describe_failure(exc)
-            log.error("school %s's policy could not answer %s (%s): using the core's default", school_id, name, error)
             plugin = self.configured.get(school_id) or (self._served[school_id][0] if school_id in self._served else None)
+            error = self._failed.get(plugin or "") or describe_failure(exc)
+            log.error("school %s's policy could not answer %s (%s): using the core's default", school_id, name, error)
             if plugin is not None and not isinstance(exc, PolicyNotFound):  # a missing plugin is not a broken one
                 self._failed.setdefault(plugin, error)
             core = self.pm.subset_hook_caller(name, remove_plugins=self._policy_plugins())
