@@ -27,6 +27,8 @@ from hvc_tui.session import Session
 
 BOARD_SECONDS = 5.0
 """How often the live board reads the store again."""
+BROKEN_PLUGIN_SECONDS = 24 * 60 * 60.0
+"""A broken policy plugin stays on screen all day: its schools' visits are checked by nobody's policy."""
 
 
 class HvcApp(App[None]):
@@ -65,6 +67,15 @@ class HvcApp(App[None]):
         member = self.session.member
         self.sub_title = f"{member.name} ({', '.join(member.roles)}) · {', '.join(self.session.schools)}"
         self.switch_mode(self.first_mode)
+        self.show_broken_plugins()
+
+    def show_broken_plugins(self) -> None:
+        """A banner for each broken policy plugin: its schools, its error, and that the other schools are fine."""
+        for broken in self.session.service.policies.broken():
+            # The error is the plugin's own text: shown as written, never read as markup.
+            self.notify(f"{broken}. Its schools' visits out are watched with the core's default chain; "
+                        "the other schools work as before. Ask IT to fix it (`hvc plugins`).",
+                        title="Policy plugin broken", severity="error", timeout=BROKEN_PLUGIN_SECONDS, markup=False)
 
     def destinations(self) -> Iterator[tuple[str, str, str]]:
         """(title, action, tooltip) of every place the app can go."""

@@ -11,6 +11,7 @@ and exits 2 for bad input or configuration, 1 for a refusal by policy or state.
      ├── InputError             a file or argument is malformed (exit 2)
      ├── PolicyError
      │    ├── PolicyNotFound    no installed plugin serves the school (exit 2)
+     │    ├── PolicyUnavailable the school's plugin is installed but broken (exit 2)
      │    └── PluginContractError  a plugin answers a hook wrongly (exit 2)
      ├── RefusedError           the policy or the visit's state refuses (exit 1)
      ├── StoreError             the database cannot be opened or upgraded (exit 2)
@@ -48,6 +49,14 @@ class PolicyError(HvcError):
 
 class PolicyNotFound(PolicyError):
     """No installed plugin serves the school, or its configured plugin is missing."""
+
+
+class PolicyUnavailable(PolicyError):
+    """The school's policy plugin is installed but broken (fails to import or to answer).
+
+    Seen by whoever acts for that school; the message gives the plugin's error and says
+    the other schools are not affected. The IT person sees it in ``hvc plugins``.
+    """
 
 
 class PluginContractError(PolicyError):

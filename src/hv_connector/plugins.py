@@ -6,12 +6,24 @@ group. Each policy plugin reports its school through ``policy_info``, and
 :class:`Policies` keeps ``school id → plugin`` so that
 :meth:`Policies.hook` can hand back a caller with every other school's plugin
 removed (pluggy's ``subset_hook_caller``).
+
+A broken plugin breaks only its own schools: each entry point is loaded on
+its own, and one that fails to import, raises or answers the wrong type is
+kept as a :class:`BrokenPlugin` (reported by ``hvc plugins``, ``hvc config
+check``, ``hvc status`` and the dashboard) while every other school works as
+before. The watch's two questions (``checkin_plan``, ``escalation_chain``)
+never fail: a school whose policy cannot answer them gets the core's defaults,
+opened by an alarm saying so (:mod:`hv_connector.fallback`).
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
+import logging
+import traceback
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -19,9 +31,12 @@ from typing import Any
 import pluggy
 
 from hv_connector import PROJECT, hookspecs
-from hv_connector.errors import PluginContractError, PolicyNotFound
+from hv_connector.errors import HvcError, PluginContractError, PolicyError, PolicyNotFound, PolicyUnavailable
+from hv_connector.fallback import unreadable_answer
 from hv_connector.models import (
     STAGE_ORDER,
+    CheckInPlan,
+    EscalationStep,
     Finding,
     PolicyContext,
     PolicyInfo,
@@ -39,33 +54,113 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
 )
 """Modules registered as plugins before any external one, each under its own name."""
 
+WATCH_QUESTIONS: dict[str, str] = {
+    "checkin_plan": "a CheckInPlan",
+    "escalation_chain": "a non-empty list of EscalationStep",
+}
+"""The questions the watch asks of a school's policy, and the answer each must be: never left unanswered."""
 
-def build_plugin_manager(*, load_entrypoints: bool = True) -> pluggy.PluginManager:
-    """A plugin manager with the hookspecs, the built-ins and (by default) every installed plugin."""
-    pm = pluggy.PluginManager(PROJECT)
+log = logging.getLogger("hv_connector.plugins")
+
+
+class HvcPluginManager(pluggy.PluginManager):
+    """pluggy's plugin manager, plus the plugins that could not be loaded.
+
+    ``failed`` maps an entry-point name (the name schools give as ``policy``) to
+    what went wrong, in one line; ``distributions`` maps each loaded one to the
+    distribution that installed it.
+    """
+
+    def __init__(self, project_name: str) -> None:
+        super().__init__(project_name)
+        self.failed: dict[str, str] = {}
+        self.distributions: dict[str, importlib.metadata.Distribution] = {}
+
+
+def build_plugin_manager(*, load_entrypoints: bool = True) -> HvcPluginManager:
+    """A plugin manager with the hookspecs, the built-ins and (by default) every installed plugin.
+
+    Each installed plugin is loaded on its own: one that cannot be loaded is
+    recorded in ``pm.failed`` and left out, and the others load as before.
+    """
+    pm = HvcPluginManager(PROJECT)
     pm.add_hookspecs(hookspecs)
     for name in BUILTIN_PLUGINS:
         pm.register(importlib.import_module(name), name=name)
-    if load_entrypoints:
-        pm.load_setuptools_entrypoints(PROJECT)
     pm.check_pending()
+    if load_entrypoints:
+        for entry_point in importlib.metadata.entry_points(group=PROJECT):
+            _load_one(pm, entry_point)
     return pm
 
 
-def plugin_version(pm: pluggy.PluginManager, plugin: object) -> str | None:
+def _load_one(pm: HvcPluginManager, entry_point: importlib.metadata.EntryPoint) -> None:
+    """Import and register one plugin, or record why not (pluggy's own loader stops at the first failure)."""
+    name = entry_point.name
+    if pm.has_plugin(name) or pm.is_blocked(name) or name in pm.failed:
+        return
+    try:
+        plugin = entry_point.load()
+    except Exception as exc:  # anything a plugin's import raises is that plugin's failure, and only its own
+        pm.failed[name] = describe_failure(exc)
+        return
+    try:
+        pm.register(plugin, name=name)
+        pm.check_pending()  # a hook with a misspelt name fails here, not at first call
+    except (pluggy.PluginValidationError, ValueError) as exc:
+        if pm.is_registered(plugin):
+            pm.unregister(plugin)
+        pm.failed[name] = describe_failure(exc)
+        return
+    if entry_point.dist is not None:
+        pm.distributions[name] = entry_point.dist
+
+
+def describe_failure(exc: BaseException) -> str:
+    """What went wrong, in one line a person can act on: the error, and the plugin's file and line."""
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else "(no message)"
+    text = f"{type(exc).__name__}: {message}"
+    frames = traceback.extract_tb(exc.__traceback__)
+    # A SyntaxError's message already names file and line; our own errors' lines are ours, not the plugin's.
+    if frames and not isinstance(exc, (SyntaxError, HvcError)):
+        text += f" ({frames[-1].filename}, line {frames[-1].lineno})"
+    return text
+
+
+@dataclass(frozen=True)
+class BrokenPlugin:
+    """A policy plugin that could not be loaded or answered wrongly, and the configured schools it serves.
+
+    Seen by the IT person in ``hvc plugins``, ``hvc config check``, ``hvc status`` and on the dashboard.
+    """
+
+    name: str
+    """The plugin's entry-point name (what ``policy`` names in ``[schools.ID]``)."""
+    error: str
+    """What went wrong, in one line."""
+    schools: tuple[str, ...] = ()
+    """The configured schools that use it (none if no configured school names it)."""
+
+    def __str__(self) -> str:
+        serving = f"school(s) {', '.join(self.schools)}" if self.schools else "no configured school"
+        return f"policy plugin {self.name!r} ({serving}) is broken: {self.error}"
+
+
+def _distribution(pm: HvcPluginManager, plugin: object) -> importlib.metadata.Distribution | None:
+    name = pm.get_name(plugin)
+    return pm.distributions.get(name) if name is not None else None
+
+
+def plugin_version(pm: HvcPluginManager, plugin: object) -> str | None:
     """The installed version of the distribution that provided ``plugin``, if any."""
-    for candidate, dist in pm.list_plugin_distinfo():
-        if candidate is plugin:
-            return str(dist.version)
-    return None
+    dist = _distribution(pm, plugin)
+    return dist.version if dist is not None else None
 
 
-def plugin_distribution(pm: pluggy.PluginManager, plugin: object) -> str | None:
+def plugin_distribution(pm: HvcPluginManager, plugin: object) -> str | None:
     """The name of the distribution that provided ``plugin``, if any."""
-    for candidate, dist in pm.list_plugin_distinfo():
-        if candidate is plugin:
-            return dist.project_name
-    return None
+    dist = _distribution(pm, plugin)
+    return dist.metadata["Name"] if dist is not None else None
 
 
 class Policies:
@@ -76,24 +171,32 @@ class Policies:
     it is empty, every school a plugin serves is available under its own id.
     """
 
-    def __init__(self, pm: pluggy.PluginManager, configured: Mapping[str, str] | None = None) -> None:
+    def __init__(self, pm: HvcPluginManager, configured: Mapping[str, str] | None = None) -> None:
         self.pm = pm
         self.configured = dict(configured or {})
         self._callers: dict[tuple[str, str], Any] = {}
         self._contexts: dict[str, tuple[PolicyInfo, tuple[Reason, ...]]] = {}
+        self._failed: dict[str, str] = dict(pm.failed)
+        """Plugin name → what went wrong: at import, in ``policy_info``, or when asked (:meth:`ask`)."""
+        self._unanswering: list[object] = []
+        """Loaded plugins whose ``policy_info`` failed: asked for no school, so they cannot answer for others."""
 
     @cached_property
     def _served(self) -> dict[str, tuple[str, object, PolicyInfo]]:
-        """School id → (plugin name, plugin, info) for every policy plugin loaded."""
+        """School id → (plugin name, plugin, info) for every policy plugin loaded and answering."""
         served: dict[str, tuple[str, object, PolicyInfo]] = {}
         for impl in self.pm.hook.policy_info.get_hookimpls():
-            info = impl.function()
+            try:
+                info = impl.function()
+            except Exception as exc:  # the plugin's own bug: its schools are reported, the rest carry on
+                self._set_aside(impl.plugin_name, impl.plugin, describe_failure(exc))
+                continue
             if info is None:
                 continue
             if not isinstance(info, PolicyInfo):
-                raise PluginContractError(
-                    f"plugin {impl.plugin_name!r} answered policy_info with {type(info).__name__}, not PolicyInfo"
-                )
+                self._set_aside(impl.plugin_name, impl.plugin,
+                                f"policy_info answered {type(info).__name__}, not PolicyInfo")
+                continue
             if info.school_id in served:
                 other = served[info.school_id][0]
                 raise PluginContractError(
@@ -101,6 +204,34 @@ class Policies:
                 )
             served[info.school_id] = (impl.plugin_name, impl.plugin, info)
         return served
+
+    def _set_aside(self, name: str, plugin: object, error: str) -> None:
+        self._failed[name] = error
+        self._unanswering.append(plugin)
+
+    def _schools_using(self, name: str) -> tuple[str, ...]:
+        """The configured schools whose policy is plugin ``name`` (with no configuration: the school it serves)."""
+        if self.configured:
+            return tuple(sorted(s for s, plugin in self.configured.items() if plugin == name))
+        return tuple(s for s, (served_by, _, _) in sorted(self._served.items()) if served_by == name)
+
+    def broken(self) -> list[BrokenPlugin]:
+        """Every policy plugin that cannot be used, with the schools it leaves without their policy, by name.
+
+        A plugin is broken when it failed to load, when ``policy_info``,
+        ``visit_reasons`` or ``policy_rules`` (asked here, as every visit needs
+        them) raise or answer the wrong type, or when it failed one of this
+        run's :meth:`ask` calls.
+        """
+        for school in self.schools():
+            try:
+                self._policy(school)
+                self.rules(school)
+            except PolicyError:
+                continue  # broken already, or missing (which `hvc config check` names)
+            except Exception as exc:
+                self._failed[self.plugin_for(school)[0]] = describe_failure(exc)
+        return [BrokenPlugin(name, error, self._schools_using(name)) for name, error in sorted(self._failed.items())]
 
     def schools(self) -> list[str]:
         """The school ids that can be checked: the configured ones, or every one served."""
@@ -123,7 +254,10 @@ class Policies:
                 "Add it under [schools] in hvc.toml (see `hvc config show`)."
             )
         if wanted is not None:
-            for name, plugin, info in self._served.values():
+            served = self._served  # looking at every plugin's policy_info sets aside the broken ones
+            if wanted in self._failed:
+                raise self._unavailable(school_id, wanted)
+            for name, plugin, info in served.values():
                 if name == wanted:
                     return name, plugin, info
             installed = ", ".join(sorted(n for n, _, _ in self._served.values())) or "none"
@@ -140,13 +274,20 @@ class Policies:
             )
         return self._served[school_id]
 
+    def _unavailable(self, school_id: str, plugin: str) -> PolicyUnavailable:
+        return PolicyUnavailable(
+            f"school {school_id!r} uses policy plugin {plugin!r}, which is broken: {self._failed[plugin]}. "
+            "Its visits cannot be checked until the plugin is fixed (see `hvc plugins`); "
+            "visits already out are watched with the core's default chain. Other schools are not affected."
+        )
+
     def hook(self, school_id: str, name: str) -> Any:
         """A caller for hook ``name`` that asks only ``school_id``'s plugin and the non-policy plugins."""
         key = (school_id, name)
         caller = self._callers.get(key)
         if caller is None:
             own = self.plugin_for(school_id)[1]
-            others = [plugin for _, plugin, _ in self._served.values() if plugin is not own]
+            others = [plugin for _, plugin, _ in self._served.values() if plugin is not own] + self._unanswering
             caller = self.pm.subset_hook_caller(name, remove_plugins=others)
             self._callers[key] = caller
         return caller
@@ -160,8 +301,15 @@ class Policies:
     def _policy(self, school_id: str) -> tuple[PolicyInfo, tuple[Reason, ...]]:
         cached = self._contexts.get(school_id)
         if cached is None:
-            reasons = self.hook(school_id, "visit_reasons")() or []
-            cached = (self.info(school_id), tuple(reasons))
+            name, _, info = self.plugin_for(school_id)
+            try:
+                reasons = self.hook(school_id, "visit_reasons")() or []
+                if not isinstance(reasons, list) or not all(isinstance(r, Reason) for r in reasons):
+                    raise PluginContractError(f"visit_reasons answered {reasons!r:.80}, not a list of Reason")
+            except Exception as exc:  # every visit of the school needs its reasons: the plugin is broken for it
+                self._failed.setdefault(name, describe_failure(exc))
+                raise self._unavailable(school_id, name) from exc
+            cached = (info, tuple(reasons))
             self._contexts[school_id] = cached
         return cached
 
@@ -200,8 +348,37 @@ class Policies:
         return [f for stage in stages for answer in caller(visit=visit, stage=stage, ctx=ctx) for f in answer]
 
     def ask(self, school_id: str, name: str, **kwargs: Any) -> Any:
-        """Call school-policy hook ``name`` for ``school_id`` with ``kwargs``."""
-        return self.hook(school_id, name)(**kwargs)
+        """Call school-policy hook ``name`` for ``school_id`` with ``kwargs``.
+
+        The watch's questions (:data:`WATCH_QUESTIONS`) are always answered: when
+        the school's policy cannot be read, or raises, or answers the wrong type,
+        the failure is recorded (see :meth:`broken`) and the core's default plan
+        or chain comes back, opened by an alarm saying the policy could not be read.
+        """
+        if name not in WATCH_QUESTIONS:
+            return self.hook(school_id, name)(**kwargs)
+        try:
+            return self._checked(name, self.hook(school_id, name)(**kwargs))
+        except Exception as exc:  # whatever the plugin did wrong, staff who are out are still watched
+            plugin = self.configured.get(school_id) or (self._served[school_id][0] if school_id in self._served else None)
+            error = self._failed.get(plugin or "") or describe_failure(exc)
+            log.error("school %s's policy could not answer %s (%s): using the core's default", school_id, name, error)
+            if plugin is not None and not isinstance(exc, PolicyNotFound):  # a missing plugin is not a broken one
+                self._failed.setdefault(plugin, error)
+            core = self.pm.subset_hook_caller(name, remove_plugins=self._policy_plugins())
+            return unreadable_answer(name, core(**kwargs), school_id, error)
+
+    def _policy_plugins(self) -> list[object]:
+        return [plugin for _, plugin, _ in self._served.values()] + self._unanswering
+
+    @staticmethod
+    def _checked(name: str, answer: Any) -> Any:
+        """``answer`` if it is what the watch's question ``name`` needs, else a :class:`PluginContractError`."""
+        fine = (isinstance(answer, CheckInPlan) if name == "checkin_plan" else
+                isinstance(answer, (list, tuple)) and bool(answer) and all(isinstance(s, EscalationStep) for s in answer))
+        if not fine:
+            raise PluginContractError(f"{name} answered {answer!r:.80}, not {WATCH_QUESTIONS[name]}")
+        return answer
 
 
 def merged_registry(pm: pluggy.PluginManager, hook_name: str) -> dict[str, Any]:

@@ -12,13 +12,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import pluggy
-
 from hv_connector.clock import Clock, clock_from_environment
 from hv_connector.config.loading import load_settings
 from hv_connector.config.settings import SchoolSettings, Settings
 from hv_connector.models import StaffMember
-from hv_connector.plugins import Policies, build_plugin_manager
+from hv_connector.plugins import HvcPluginManager, Policies, build_plugin_manager
 from hv_connector.store import Store
 
 
@@ -34,7 +32,7 @@ class Runtime:
         self,
         *,
         clock: Clock | None = None,
-        pm: pluggy.PluginManager | None = None,
+        pm: HvcPluginManager | None = None,
         settings: Settings | None = None,
         config_path: Path | str | None = None,
         store: Store | None = None,
@@ -50,7 +48,7 @@ class Runtime:
         return self._settings or load_settings(self.config_path)
 
     @cached_property
-    def pm(self) -> pluggy.PluginManager:
+    def pm(self) -> HvcPluginManager:
         return self._pm or build_plugin_manager()
 
     @cached_property

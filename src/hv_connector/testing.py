@@ -258,9 +258,10 @@ def check_contract(policies: Policies, school: str, sample: Visit) -> None:
         fail(f"authoriser_roles must name known roles, got {roles!r}")
     if not isinstance(policies.ask(school, "risk_assessment_template", visit=sample), RiskTemplate):
         fail("risk_assessment_template must return a RiskTemplate")
-    if not isinstance(policies.ask(school, "checkin_plan", visit=sample), CheckInPlan):
+    # Asked through hook(), not ask(): ask() stands the core's defaults in for a wrong answer to these two.
+    if not isinstance(policies.hook(school, "checkin_plan")(visit=sample), CheckInPlan):
         fail("checkin_plan must return a CheckInPlan")
-    chain = policies.ask(school, "escalation_chain", visit=sample)
+    chain = policies.hook(school, "escalation_chain")(visit=sample)
     if not chain or not all(isinstance(s, EscalationStep) for s in chain):
         fail("escalation_chain must return a non-empty list of EscalationStep")
     if sum(1 for s in chain if s.emergency) != 1:

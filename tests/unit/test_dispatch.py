@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from hv_connector import hookimpl
-from hv_connector.errors import PluginContractError, PolicyNotFound
+from hv_connector.errors import PluginContractError, PolicyNotFound, PolicyUnavailable
 from hv_connector.models import PolicyInfo, Reason, Stage, Visit
 from hv_connector.plugins import Policies, build_plugin_manager
 from hv_connector.testing import DEFAULT_NOW, base_visit
@@ -93,3 +93,53 @@ def test_two_plugins_claiming_one_school_are_refused():
     pm.register(SpyPolicy("spy-a"), name="second")
     with pytest.raises(PluginContractError, match="both claim school 'spy-a'"):
         Policies(pm).schools()
+
+
+class RaisingPolicy(SpyPolicy):
+    """A policy plugin whose watch questions raise, as a bug at call time would."""
+
+    @hookimpl
+    def checkin_plan(self, visit):
+        raise RuntimeError("plan table missing")
+
+    @hookimpl
+    def escalation_chain(self, visit):
+        return "phone the office"  # the wrong type
+
+
+def test_a_plugin_failing_the_watch_questions_gets_the_core_defaults_with_an_alarm():
+    pm = build_plugin_manager(load_entrypoints=False)
+    pm.register(RaisingPolicy("spy-a"), name="spy-a")
+    pm.register(SpyPolicy("spy-b"), name="spy-b")
+    policies = Policies(pm, configured={"spy-a": "spy-a", "spy-b": "spy-b"})
+    visit = Visit.model_validate(base_visit("spy-a", reason="attendance"))
+    plan = policies.ask("spy-a", "checkin_plan", visit=visit)
+    assert plan.steps[0].who == ("office",) and plan.steps[0].anchor == "sign-out"
+    assert "spy-a's home-visit policy could not be read (RuntimeError: plan table missing" in plan.steps[0].description
+    chain = policies.ask("spy-a", "escalation_chain", visit=visit)
+    assert [step.who for step in chain] == [("office",), ("dsl", "headteacher"), ("dsl", "headteacher")]
+    assert "spy-a's policy could not be read" in chain[0].action
+    assert [(b.name, b.schools) for b in policies.broken()] == [("spy-a", ("spy-a",))]
+    assert "plan table missing" in policies.broken()[0].error
+    # The other school answers as before: the core's chain, no alarm.
+    assert "could not be read" not in policies.ask("spy-b", "escalation_chain", visit=visit)[0].action
+
+
+def test_a_plugin_whose_policy_info_raises_is_set_aside_and_the_others_answer():
+    class NoInfo(SpyPolicy):
+        @hookimpl
+        def policy_info(self):
+            raise ValueError("bad date in the policy header")
+
+    pm = build_plugin_manager(load_entrypoints=False)
+    pm.register(NoInfo("spy-a"), name="spy-a")
+    b = SpyPolicy("spy-b")
+    pm.register(b, name="spy-b")
+    policies = Policies(pm, configured={"spy-a": "spy-a", "spy-b": "spy-b"})
+    with pytest.raises(PolicyUnavailable, match="'spy-a', which is broken: ValueError: bad date in the policy header"):
+        policies.info("spy-a")
+    visit = Visit.model_validate(base_visit("spy-b", reason="attendance"))
+    assert policies.findings(visit, Stage.REQUEST, DEFAULT_NOW) is not None and b.asked == ["spy-b"]
+    assert [str(x) for x in policies.broken()] == [
+        "policy plugin 'spy-a' (school(s) spy-a) is broken: ValueError: bad date in the policy header "
+        f"({__file__}, line {NoInfo.policy_info.__code__.co_firstlineno + 2})"]

@@ -7,9 +7,9 @@ from typing import Any
 import click
 
 from hv_connector.cli.common import cli, emit_json, runtime
-from hv_connector.config.checks import Problem, problems, redacted
+from hv_connector.config.checks import Problem, plugin_problems, problems, redacted
 from hv_connector.config.loading import ConfigSource, config_source
-from hv_connector.errors import HvcError, PolicyNotFound
+from hv_connector.errors import HvcError
 from hv_connector.store.engine import parse_database_url
 
 
@@ -41,11 +41,7 @@ def config_check(ctx: click.Context, as_json: bool) -> None:
         parse_database_url(settings.database.url)
     except HvcError as exc:
         found.append(Problem("database.url", str(exc)))
-    for school in settings.schools:
-        try:
-            rt.policies.plugin_for(school.id)
-        except PolicyNotFound as exc:
-            found.append(Problem(f"schools.{school.id}.policy", str(exc)))
+    found += plugin_problems(settings, rt.policies)
     if as_json:
         emit_json({
             "config": str(source.path), "origin": source.origin, "found": source.exists,

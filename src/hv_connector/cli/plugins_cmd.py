@@ -22,7 +22,7 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
     """List loaded plugins: name, version, the school they serve, their hooks and rule ids.
 
     Each policy plugin is checked against the plugin contract (``hv_connector.testing.check_contract``);
-    exits 1 when any breaks it.
+    exits 1 when any breaks it or cannot be loaded (a broken plugin is listed with its schools and error).
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -31,12 +31,12 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
     # Every installed policy plugin, whether or not this configuration gives it a school, each under its own id.
     policies = Policies(pm)
     served = {id(plugin): info for _, plugin, info in policies.policy_plugins()}
+    broken = {b.name: b for b in rt.policies.broken()}
     rows: list[dict[str, Any]] = []
     for name, plugin in sorted(pm.list_name_plugin(), key=lambda item: item[0]):
         hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
         info = served.get(id(plugin))
-        rules = getattr(plugin, "policy_rules", None) if "policy_rules" in hooks else None
-        rule_ids = [r.rule_id for r in (rules() or [])] if rules else []
+        rules = getattr(plugin, "policy_rules", None) if "policy_rules" in hooks and name not in broken else None
         rows.append({
             "name": name,
             "distribution": plugin_distribution(pm, plugin) or "hv-connector (built in)",
@@ -44,14 +44,22 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
             "school": info.school_id if info else None,
             "school_name": info.school_name if info else None,
             "hooks": hooks,
-            "rule_ids": rule_ids,
-            "contract": (contract_problem(policies, info.school_id) or "ok") if info else None,
+            "rule_ids": [r.rule_id for r in (rules() or [])] if rules else [],
+            "error": broken[name].error if name in broken else None,
+            "contract": (contract_problem(policies, info.school_id) or "ok") if info and name not in broken else None,
         })
-    broken = [row for row in rows if row["contract"] not in (None, "ok")]
+    # Plugins that failed to import have no plugin object: listed by name, with their schools and error.
+    rows += [{"name": b.name, "distribution": None, "version": None, "school": None, "school_name": None,
+              "schools": list(b.schools), "hooks": [], "rule_ids": [], "error": b.error, "contract": None}
+             for b in broken.values() if not pm.has_plugin(b.name)]
+    failing = [row for row in rows if row["contract"] not in (None, "ok")]
     if as_json:
         emit_json(rows)
     else:
         for row in rows:
+            if row["error"] is not None:
+                click.echo(f"{broken[row['name']]}")
+                continue
             school = f"school {row['school']} ({row['school_name']})" if row["school"] else "no school"
             click.echo(f"{row['name']}  {row['distribution']} {row['version']}  — {school}")
             click.echo(f"    hooks: {', '.join(row['hooks'])}")
@@ -59,10 +67,11 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
                 click.echo(f"    rules: {', '.join(row['rule_ids'])}")
             if row["contract"] is not None:
                 click.echo(f"    contract: {row['contract']}")
-    if broken:
-        names = ", ".join(row["name"] for row in broken)
-        click.echo(f"{len(broken)} plugin(s) break the plugin contract: {names}. Run the plugin's own tests "
+    if failing:
+        names = ", ".join(row["name"] for row in failing)
+        click.echo(f"{len(failing)} plugin(s) break the plugin contract: {names}. Run the plugin's own tests "
                    "(`pytest plugins/<name>`) to see why, and fix or uninstall it.", err=True)
+    if failing or broken:
         ctx.exit(1)
 
 

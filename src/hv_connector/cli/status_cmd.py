@@ -20,7 +20,8 @@ STATUS_HELP = """Say whether the watch is running, and show the last sync and th
 \b
 Exit codes (for a monitoring check):
   0  the watch ticked within [watch] heartbeat_stale_minutes
-  1  the watch has stopped or never ran: a stopped watch is itself an alarm
+  1  the watch has stopped or never ran (a stopped watch is itself an alarm),
+     or a school's policy plugin is broken (its visits get the core's default chain)
 """
 
 
@@ -35,11 +36,13 @@ def status(ctx: click.Context, as_json: bool) -> None:
         runs, _held = sync_status(conn, limit=0)
         report: dict[str, Any] = {"watch": _watch(conn, now, stale_after), "sync": [_sync_json(r) for r in runs],
                                   "outbox": outbox_counts(conn), "escalations": _escalations(conn)}
+    report["broken_plugins"] = [{"plugin": b.name, "schools": list(b.schools), "error": b.error}
+                                for b in rt.policies.broken()]
     if as_json:
         emit_json(report)
     else:
         _print(report, runs)
-    ctx.exit(0 if report["watch"]["running"] else 1)
+    ctx.exit(0 if report["watch"]["running"] and not report["broken_plugins"] else 1)
 
 
 def _watch(conn: Connection, now: datetime, stale_after: timedelta) -> dict[str, Any]:
@@ -74,6 +77,10 @@ def _escalations(conn: Connection) -> dict[str, int]:
 
 def _print(report: dict[str, Any], runs: list[SyncRow]) -> None:
     click.echo(f"watch: {report['watch']['message']}")
+    for broken in report["broken_plugins"]:
+        schools = ", ".join(broken["schools"]) or "no configured school"
+        click.echo(f"POLICY PLUGIN BROKEN: {broken['plugin']!r} (school(s) {schools}): {broken['error']} — "
+                   "their visits out are watched with the core's default chain; fix it (see `hvc plugins`)")
     escal = report["escalations"]
     click.echo(f"escalations: {escal['open']} open, {escal['notifications_failing']} notification(s) failing")
     for run in runs:

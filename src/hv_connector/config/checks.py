@@ -13,6 +13,8 @@ from pydantic import BaseModel, SecretStr
 
 from hv_connector.config.loading import ConfigSource
 from hv_connector.config.settings import REDACTED, Settings, masked_url, url_password
+from hv_connector.errors import PolicyNotFound, PolicyUnavailable
+from hv_connector.plugins import Policies
 
 
 def redacted(settings: Settings) -> dict[str, Any]:
@@ -116,6 +118,21 @@ def problems(settings: Settings, source: ConfigSource) -> list[Problem]:
             "config file",
             f"{source.path} holds tokens but others can read it: run `chmod 600 {source.path}`",
         ))
+    return found
+
+
+def plugin_problems(settings: Settings, policies: Policies) -> list[Problem]:
+    """One problem per broken policy plugin (naming its schools and its error), and per school whose is missing."""
+    found = [Problem(f"plugins.{broken.name}",
+                     f"{broken}: fix the plugin (or reinstall it) and run `hvc plugins`; the other schools are not affected")
+             for broken in policies.broken()]
+    for school in settings.schools:
+        try:
+            policies.plugin_for(school.id)
+        except PolicyUnavailable:
+            continue  # its broken plugin is named above
+        except PolicyNotFound as exc:
+            found.append(Problem(f"schools.{school.id}.policy", str(exc)))
     return found
 
 

@@ -36,7 +36,7 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
 from hv_connector.clock import Clock
-from hv_connector.errors import InputError, RefusedError
+from hv_connector.errors import InputError, PolicyUnavailable, RefusedError
 from hv_connector.humanize import WATCH, time_on_day
 from hv_connector.models import (
     Finding,
@@ -438,7 +438,7 @@ class VisitService:
         if action in GATED_BEFORE_LEAVING:
             findings = self._judge(visit, member, now, Stage.SIGN_OUT)
         else:
-            findings = self.policies.all_findings(visit, now, self._options(record.school), upto=stage)
+            findings = self._findings_upto(visit, record.school, now, stage, by)
         if gate is not None:
             gate(conn, record, findings)
         after = VisitRecord(record.id, record.school, target, record.version + 1, visit, record.created_at, now)
@@ -457,6 +457,19 @@ class VisitService:
             kind = report_kind(visit, target, self.policies.reasons(record.school))
             outbox.enqueue_visit_report(conn, self.policies, visit, kind, now=now, actor=by)
         return ActionResult(after, findings, action.value)
+
+    def _findings_upto(self, visit: Visit, school: str, now: datetime, stage: Stage, by: str) -> builtins.list[Finding]:
+        """The findings recorded with an action; none when the watch moves a visit whose school's policy is broken.
+
+        The watch must still mark staff overdue or escalated when their school's plugin is broken; a person
+        acting for that school is refused with the plugin's error.
+        """
+        try:
+            return self.policies.all_findings(visit, now, self._options(school), upto=stage)
+        except PolicyUnavailable:
+            if by != WATCH:
+                raise
+            return []
 
     def _record_event(self, conn: Connection, record: VisitRecord, event: str, from_state: State | None,
                       stage: Stage, findings: builtins.list[Finding], actor: str, now: datetime, note: str | None,
