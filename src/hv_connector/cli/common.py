@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from hv_connector import __version__
+from hv_connector.cli.lazy import LazyGroup
 from hv_connector.clock import LONDON
 from hv_connector.errors import InputError
-from hv_connector.models import Finding, Stage
-from hv_connector.runtime import Runtime
 
 if TYPE_CHECKING:
+    from hv_connector.models import Finding
+    from hv_connector.runtime import Runtime
     from hv_connector.visits.records import Standing
 
 
@@ -30,7 +31,8 @@ Exit codes, for scripts and schedulers:
 """
 
 
-@click.group(help=HELP)
+# Commands join this group lazily: hv_connector.cli lists them (see :mod:`hv_connector.cli.lazy`).
+@click.group(cls=LazyGroup, help=HELP)
 @click.version_option(__version__, prog_name="hvc")
 @click.option(
     "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -44,6 +46,9 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
 
 def runtime(ctx: click.Context) -> Runtime:
     """The run's :class:`Runtime`, built on first use (a test may put its own in ``obj["runtime"]``)."""
+    # Imported here: settings, plugins and models cost more than `hvc --version` and `hvc --help` need.
+    from hv_connector.runtime import Runtime
+
     root = ctx.find_root()
     root.ensure_object(dict)
     if "runtime" not in root.obj:
@@ -74,6 +79,9 @@ def echo_findings(findings: list[Finding], standing: Standing | None = None,
 
     :param name: turns a staff id into the person's name.
     """
+    # Pydantic models: imported by the commands that print findings, not by every `hvc` start.
+    from hv_connector.models import Stage
+
     overridden = {o.rule_id: o for o in standing.overrides} if standing else {}
     acked = {a.rule_id: a for a in standing.acknowledgements} if standing else {}
     if not findings:
