@@ -11,8 +11,7 @@ from sqlalchemy import Connection, func, select
 from hv_connector.outbox import queue as outbox
 from hv_connector.cli.common import cli, emit_json, runtime
 from hv_connector.watch.schedule import utc
-from hv_connector.store.schema import escalations, heartbeats, notifications, sync_runs
-from hv_connector.watch.watcher import HEARTBEAT
+from hv_connector.store.schema import HEARTBEAT, escalations, heartbeats, notifications, sync_runs
 
 STATUS_HELP = """Say whether the watch is running, and show the last sync and the outbox backlog.
 

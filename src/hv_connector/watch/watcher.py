@@ -60,6 +60,7 @@ from hv_connector.watch.schedule import (
 )
 from hv_connector.store import Store
 from hv_connector.store.schema import (
+    HEARTBEAT,
     escalations,
     heartbeats,
     notifications,
@@ -76,7 +77,6 @@ LIVE_STATES = ("signed-out", "overdue", "escalated")
 """Visits that are out: the watch looks after these."""
 WATCHED_STATES = (*LIVE_STATES, "returned")
 """Also ``returned``: a plan may expect a "home safe" call after staff are back."""
-HEARTBEAT = "watch"
 STOOD_DOWN = "stood down by "
 """How a stand-down's note begins: the schedule tells a person's all-clear from the watch's own closing."""
 ACTOR = WATCH
