@@ -3,11 +3,14 @@ screen and the forms pushed on top, a help screen and a command palette that rea
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import inspect
+from collections.abc import Iterable, Iterator
 from contextlib import suppress
+from pathlib import Path
 
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from hvc_tui.commands import DashboardCommands
@@ -30,6 +33,16 @@ BOARD_SECONDS = 5.0
 BROKEN_PLUGIN_SECONDS = 24 * 60 * 60.0
 """A broken policy plugin stays on screen all day: its schools' visits are checked by nobody's policy."""
 
+STYLED_SCREENS: tuple[type[Screen[None]], ...] = (
+    PendingScreen, BoardScreen, OutboxScreen, SyncScreen, VisitScreen, RequestScreen, ReportScreen, HelpScreen,
+)
+"""The screens with a ``.tcss`` of their own."""
+
+
+def screen_stylesheets(screens: Iterable[type[Screen[None]]]) -> list[Path]:
+    """Each screen's ``CSS_PATH``, resolved beside its module as Textual resolves it."""
+    return [(Path(inspect.getfile(screen)).parent / str(screen.CSS_PATH)).resolve() for screen in screens]
+
 
 class HvcApp(App[None]):
     """The safeguarding lead's dashboard, acting as one named member of staff.
@@ -40,7 +53,9 @@ class HvcApp(App[None]):
     """
 
     TITLE = "hv-connector"
-    CSS_PATH = "app.tcss"
+    # Every screen's stylesheet, read once here: Textual reads a screen's CSS_PATH when the screen is first
+    # shown, then re-parses every stylesheet and restyles every widget, 1-2 s per screen in the tests.
+    CSS_PATH = ["app.tcss", *screen_stylesheets(STYLED_SCREENS)]
     MODES = {"pending": PendingScreen, "board": BoardScreen, "outbox": OutboxScreen, "sync": SyncScreen}
     COMMANDS = App.COMMANDS | {DashboardCommands}
     BINDINGS = [

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from hv_connector import __version__
+from hv_connector.cli.lazy import LazyGroup
 from hv_connector.clock import LONDON
 from hv_connector.errors import InputError
-from hv_connector.models import Finding
-from hv_connector.read.findings import NO_FINDINGS, findings_by_stage
-from hv_connector.runtime import Runtime
 
 if TYPE_CHECKING:
+    from hv_connector.models import Finding
+    from hv_connector.runtime import Runtime
     from hv_connector.visits.records import Standing
 
 
@@ -31,7 +31,8 @@ Exit codes, for scripts and schedulers:
 """
 
 
-@click.group(help=HELP)
+# Commands join this group lazily: hv_connector.cli lists them (see :mod:`hv_connector.cli.lazy`).
+@click.group(cls=LazyGroup, help=HELP)
 @click.version_option(__version__, prog_name="hvc")
 @click.option(
     "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -45,6 +46,9 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
 
 def runtime(ctx: click.Context) -> Runtime:
     """The run's :class:`Runtime`, built on first use (a test may put its own in ``obj["runtime"]``)."""
+    # Imported here: settings, plugins and models cost more than `hvc --version` and `hvc --help` need.
+    from hv_connector.runtime import Runtime
+
     root = ctx.find_root()
     root.ensure_object(dict)
     if "runtime" not in root.obj:
@@ -76,6 +80,9 @@ def echo_findings(findings: list[Finding], standing: Standing | None = None,
 
     :param names: staff id → name, to say who overrode or acknowledged.
     """
+    # The read layer's findings text loads the models: only for the commands that print findings.
+    from hv_connector.read.findings import NO_FINDINGS, findings_by_stage
+
     if not findings:
         click.echo(NO_FINDINGS)
         return

@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict
 class Frozen(BaseModel):
     """Base of domain objects: immutable, and strict about unknown fields."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Each model builds its validator on first use, not at import: a command (`hvc status`) pays only for
+    # the models it touches, and about thirty it never does cost more than the rest of its start.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Stage(str, Enum):

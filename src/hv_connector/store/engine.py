@@ -27,6 +27,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import StaticPool
 
 from hv_connector.errors import StoreError
+from hv_connector.store.heads import current_revision, head_revision
 
 APP_NAME = "hv-connector"
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
@@ -118,12 +119,6 @@ def create_store_engine(url: str | None = None) -> Engine:
     return create_engine(parsed.set(drivername="postgresql+psycopg"), pool_pre_ping=True)
 
 
-def _head_revision() -> str:
-    from hv_connector.store.migrate import head_revision  # Alembic loads only when the store is opened
-
-    return head_revision()
-
-
 class Store:
     """The database of one installation: an engine plus the transactions everyone uses.
 
@@ -146,7 +141,7 @@ class Store:
         store = cls(engine)
         try:
             if upgrade if upgrade is not None else store.dialect == "sqlite":
-                if store.revision() != _head_revision():  # most opens: already current, skip Alembic
+                if store.revision() != head_revision():  # most opens: already current, skip Alembic
                     store.upgrade()
             else:
                 store.require_current()
@@ -193,8 +188,6 @@ class Store:
 
     def revision(self) -> str | None:
         """The schema revision the database is at (``None`` before the first upgrade)."""
-        from hv_connector.store.migrate import current_revision
-
         with self.connect() as conn:
             return current_revision(conn)
 
@@ -207,7 +200,7 @@ class Store:
 
     def require_current(self) -> None:
         """Raise :class:`StoreError` naming the fix when the schema is not the newest."""
-        current, head = self.revision(), _head_revision()
+        current, head = self.revision(), head_revision()
         if current != head:
             raise StoreError(
                 f"the store at {self.display_url} is at schema revision {current or 'none'}, "

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import io
 from functools import cache
-from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 
-MIGRATIONS = Path(__file__).with_name("migrations")
-"""The folder holding ``env.py``, ``script.py.mako`` and ``versions/``."""
+from hv_connector.store.heads import MIGRATIONS, current_revision
 
 UPGRADE_LOCK_KEY = 0x6876_6330  # "hvc0": one advisory lock id for every hv-connector upgrade
 
@@ -40,11 +37,6 @@ def head_revision() -> str:
     if len(heads) != 1:
         raise RuntimeError(f"the migrations have {len(heads)} heads ({', '.join(heads)}); chain new revisions on one")
     return heads[0]
-
-
-def current_revision(conn: Connection) -> str | None:
-    """The revision recorded in the database, or ``None`` for an empty one."""
-    return MigrationContext.configure(conn).get_current_revision()
 
 
 def upgrade(conn: Connection, revision: str = "head") -> str | None:

@@ -360,3 +360,5 @@ heartbeats = Table(
     Column("at", UTCDateTime, nullable=False),
     Column("detail", Json),
 )
+HEARTBEAT = "watch"
+"""The :data:`heartbeats` row the watch writes each tick; here so ``hvc status`` reads it without the watch's imports."""

@@ -4,7 +4,7 @@
 - ``escalations``: the events fired (:func:`load_fired`, :func:`close`).
 - ``watch_queue``: when to look at each visit next (:func:`enqueue`,
   :func:`reschedule`).
-- ``heartbeats``: the watch's own row (:data:`HEARTBEAT`).
+- ``heartbeats``: the watch's own row (:data:`~hv_connector.store.schema.HEARTBEAT`).
 
 Both :mod:`.tick` and :mod:`.escalations` build on this module, so neither
 reaches into the other.
@@ -26,8 +26,6 @@ from hv_connector.store import audit
 from hv_connector.store.schema import escalations, visits, watch_queue
 from hv_connector.watch.schedule import Fired
 
-HEARTBEAT = "watch"
-"""The watch's row in ``heartbeats``: when it last ticked, and its cursor over ``visit_events``."""
 STOOD_DOWN = "stood down by "
 """How a stand-down's note begins: the schedule tells a person's all-clear from the watch's own closing."""
 ACTOR = WATCH

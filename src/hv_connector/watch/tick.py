@@ -44,6 +44,7 @@ from hv_connector.plugins import Policies
 from hv_connector.runtime import Runtime
 from hv_connector.store import Store, audit
 from hv_connector.store.schema import (
+    HEARTBEAT,
     escalations,
     heartbeats,
     notifications,
@@ -65,7 +66,6 @@ from hv_connector.watch.schedule import (
 )
 from hv_connector.watch.store import (
     ACTOR,
-    HEARTBEAT,
     WatchedVisit,
     close,
     enqueue,
