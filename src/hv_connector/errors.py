@@ -28,6 +28,21 @@ from __future__ import annotations
 
 from typing import Any
 
+EXCERPT_CHARS = 60
+"""The most of a bad value a message quotes: enough to recognise it, never a 10 MB paste into cron mail."""
+
+
+def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
+    """``value`` as a message quotes it: its repr, cut to ``limit`` characters with the full length said.
+
+    The repr escapes control characters and lone surrogates, so the excerpt is always printable.
+    """
+    shown = repr(value)
+    if len(shown) <= limit:
+        return shown
+    size = f"{len(value)} characters" if isinstance(value, str | bytes | list | tuple | dict) else "long"
+    return f"{shown[:limit]}… ({size})"
+
 
 class HvcError(Exception):
     """Base of every hv-connector error; ``exit_code`` is what the CLI returns."""

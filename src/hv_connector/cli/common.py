@@ -13,7 +13,8 @@ import click
 from hv_connector import __version__
 from hv_connector.cli.lazy import LazyGroup
 from hv_connector.clock import LONDON
-from hv_connector.errors import InputError
+from hv_connector.models import Finding
+from hv_connector.runtime import Runtime
 
 if TYPE_CHECKING:
     from hv_connector.models import Finding
@@ -64,14 +65,10 @@ def emit_json(data: Any) -> None:
 
 
 def parse_moment(value: str | None, option: str) -> datetime | None:
-    """Parse an ISO time; a naive one is read as London wall-clock time."""
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{option} {value!r} is not a time: use ISO form, e.g. 2026-11-23T09:30") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=LONDON)
+    """Parse an ISO time (:func:`~hv_connector.visits.input.parse_time`); a naive one is London wall-clock time."""
+    from hv_connector.visits.input import parse_time  # the visits package loads pydantic models: only when asked
+
+    return None if value is None else parse_time(value, option, naive_zone=LONDON)
 
 
 def echo_findings(findings: list[Finding], standing: Standing | None = None,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +18,7 @@ from hv_connector.outbox.push import DEFAULT_LEASE, Outcome, Pusher
 from hv_connector.outbox.sinks import open_sinks
 from hv_connector.plugins import merged_registry
 from hv_connector.read.queries import outbox_rows
+from hv_connector.visits.files import read_document
 
 PUSH_HELP = """Send the outbox's due records to CPOMS: concerns first, then routine reports, oldest first.
 
@@ -184,12 +184,8 @@ def outbox_retry(ctx: click.Context, outbox_id: int, actor: str, fixed: Path | N
 
 
 def _read_fixed(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read the corrected report {path}: {exc}") from None
-    if isinstance(data, dict) and isinstance(data.get("payload"), dict):
-        data = data["payload"]
-    if not isinstance(data, dict):
-        raise InputError(f"{path} must hold a JSON object (the report)")
-    return data
+    data = read_document(path, "the report", source=f"--fixed {path}")
+    payload = data.get("payload", data)
+    if not isinstance(payload, dict):
+        raise InputError(f"--fixed {path}: `payload` must be a JSON object (the report)")
+    return payload

@@ -7,7 +7,6 @@ input (the message names the field).
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -19,12 +18,15 @@ from hv_connector import humanize
 from hv_connector.cli.common import cli, echo_findings, emit_json, parse_moment, runtime
 from hv_connector.errors import InputError
 from hv_connector.models import Visit
+from hv_connector.visits.files import read_document
 from hv_connector.visits.input import parse_outcome
 from hv_connector.visits.lifecycle import State, describe_allowed
 from hv_connector.visits.records import ActionResult, VisitEvent, VisitRecord
 from hv_connector.visits.service import VisitService
 
 STATES = [s.value for s in State]
+MAX_MINUTES = 24 * 60
+"""No visit lasts a day (each school's ``max_visit_hours`` is at most 24): a larger --minutes is a typo."""
 CHECK_IN_KINDS = ["office-call", "staff-call", "arrived", "left-home", "home-safe", "interruption"]
 
 
@@ -47,17 +49,7 @@ def _acting(func: Any) -> Any:
 
 
 def _read_document(path: Path | None, what: str) -> dict[str, Any]:
-    if path is None:
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"--file: cannot read {path}: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"--file: {path} is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
-    if not isinstance(data, dict):
-        raise InputError(f"--file: {path} must hold one JSON object ({what})")
-    return data
+    return {} if path is None else read_document(path, what, source=f"--file {path}")
 
 
 # --- printing ----------------------------------------------------------------------------------
@@ -209,7 +201,8 @@ def _event_json(event: VisitEvent) -> dict[str, Any]:
 @click.option("--purpose", help="What the visit is for, in a sentence.")
 @click.option("--start", help="Planned start (ISO; a time without a zone is London time).")
 @click.option("--return", "expected_return", help="Expected return (ISO).")
-@click.option("--minutes", type=click.IntRange(min=1), help="Expected return this many minutes after the start.")
+@click.option("--minutes", type=click.IntRange(min=1, max=MAX_MINUTES),
+              help="Expected return this many minutes after the start.")
 @click.option("--staff", multiple=True, metavar="STAFF_ID", help="A visiting member of staff (repeat for each).")
 @click.option("--address", help="Where the visit is (default: the pupil's address in the MIS).")
 @click.option("--record-of-past-visit", is_flag=True, default=None, help="Record a visit already made.")
@@ -323,7 +316,8 @@ def visit_check_in(ctx: click.Context, visit_id: str, kind: str, code_word_used:
 @visit.command("extend")
 @click.argument("visit_id")
 @click.option("--until", help="The new expected return (ISO).")
-@click.option("--minutes", type=click.IntRange(min=1), help="Move the expected return this many minutes later.")
+@click.option("--minutes", type=click.IntRange(min=1, max=MAX_MINUTES),
+              help="Move the expected return this many minutes later.")
 @click.option("--note", default="", help="Why more time is needed.")
 @_acting
 def visit_extend(ctx: click.Context, visit_id: str, until: str | None, minutes: int | None, note: str, by: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 import tomllib
 from dataclasses import dataclass
@@ -48,9 +49,11 @@ def load_settings(path: Path | str | None = None) -> Settings:
         raise ConfigError(f"config file {source.path} (from {source.origin}) does not exist: create it or fix the path")
     if source.exists:
         try:
-            tomllib.loads(source.path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read config file {source.path}: {exc}; check its permissions") from None
+            raw = source.path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {source.path}: {exc.strerror}; check its permissions") from None
+        try:
+            tomllib.loads(_toml_text(raw, source.path))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {source.path} is not valid TOML ({exc}); fix that line") from None
     token = reading_file.set(source.path if source.exists else None)
@@ -61,3 +64,14 @@ def load_settings(path: Path | str | None = None) -> Settings:
     finally:
         reading_file.reset(token)
 
+
+def _toml_text(raw: bytes, path: Path) -> str:
+    """The file's text; TOML is UTF-8 without a byte-order mark, and Windows editors often save otherwise."""
+    save_as = "save it as UTF-8 (in Notepad: File, Save as, Encoding: UTF-8, not \"UTF-8 with BOM\" or \"Unicode\")"
+    if raw.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise ConfigError(f"config file {path} starts with a byte-order mark, which TOML does not allow: {save_as}")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path} is not UTF-8 text (byte {raw[exc.start]:#04x} at position "
+                          f"{exc.start}): {save_as}") from None

@@ -62,7 +62,11 @@ def display_path(parts: list[str]) -> str:
 def _raw_school_ids(path: Path) -> list[str]:
     try:
         schools = tomllib.loads(path.read_text(encoding="utf-8")).get("schools", {})
-    except (OSError, tomllib.TOMLDecodeError):
+    except (OSError, ValueError):  # unreadable, not UTF-8, not TOML: load_settings has said so
         return []
-    return list(schools) if isinstance(schools, dict) else [str(s.get("id", i)) for i, s in enumerate(schools)]
+    if isinstance(schools, dict):
+        return list(schools)
+    if isinstance(schools, list):
+        return [str(s.get("id", i)) if isinstance(s, dict) else str(i) for i, s in enumerate(schools)]
+    return []
 

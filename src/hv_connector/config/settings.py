@@ -34,7 +34,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from hv_connector.errors import ConfigError
+from hv_connector.errors import ConfigError, excerpt
 from hv_connector.models import StaffMember
 from hv_connector.store.engine import APP_NAME, default_database_url
 
@@ -42,6 +42,8 @@ CONFIG_FILE_NAME = "hvc.toml"
 CONFIG_ENV = "HVC_CONFIG"
 ENV_PREFIX = "HVC_"
 REDACTED = "**********"
+MAX_VISIT_HOURS = 8.0
+"""The core default for ``max_visit_hours``: a school day's worth of visit."""
 
 reading_file: ContextVar[Path | None] = ContextVar("hvc_config_file", default=None)
 
@@ -127,6 +129,9 @@ class SchoolSettings(Section):
     """The school's id in its MIS, e.g. in Wonde (needed for ``hvc sync``)."""
     cpoms: CpomsSettings | None = None
     """The school's CPOMS connection (needed for ``hvc push``)."""
+    max_visit_hours: float = Field(default=MAX_VISIT_HOURS, gt=0, le=24)
+    """The longest a visit may be planned (or extended) to last, start to expected return, in hours. The watch
+    raises "not back" only after the expected return, so this bounds how long staff can be out unwatched."""
     options: dict[str, Any] = {}
     """Options the policy's rules read, e.g. ``evening_from = "17:30"``."""
 
@@ -250,8 +255,15 @@ class Settings(BaseSettings):
     def _schools_by_id(cls, value: Any) -> Any:
         # `[schools.potton]` tables read best; the id is the table's name. Environment names cannot hold
         # hyphens, so HVC_SCHOOLS__OAK_HILL__… lands on "oak_hill" and is merged into [schools.oak-hill].
+        if isinstance(value, list):
+            return value  # entries with their own `id`, as HVC_SCHOOLS may give them
         if not isinstance(value, Mapping):
-            return value
+            raise ValueError(f"must be one [schools.ID] table per school (e.g. [schools.potton] with `name` and "
+                             f"`policy`), not {type(value).__name__}")
+        bad = next((key for key, entry in value.items() if not isinstance(entry, Mapping | None)), None)
+        if bad is not None:
+            raise ValueError(f"entry {excerpt(bad)} must be a [schools.ID] table with `name` and `policy`, "
+                             f"not {type(value[bad]).__name__}")
         merged: dict[str, Any] = {}
         for key in sorted(value, key=lambda k: "_" in k):  # underscored (environment) keys last: they win
             merged[key.replace("_", "-")] = _deep_merge(merged.get(key.replace("_", "-"), {}), value[key] or {})

@@ -1,6 +1,16 @@
 """Pydantic models at the edges of hv-connector: visits, staff, findings and policy answers."""
 
-from hv_connector.models.common import ROLES, STAGE_ORDER, Frozen, Severity, Stage
+from hv_connector.models.common import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    ROLES,
+    STAGE_ORDER,
+    Frozen,
+    Moment,
+    Severity,
+    Stage,
+    check_plausible,
+)
 from hv_connector.models.findings import Finding, RuleInfo, counts
 from hv_connector.models.policy import (
     CheckInPlan,
@@ -30,9 +40,9 @@ from hv_connector.models.visit import (
 )
 
 __all__ = [
-    "ROLES", "STAGE_ORDER", "Alternative", "CheckIn", "CheckInPlan", "CheckInStep", "EscalationStep",
+    "FIRST_YEAR", "LAST_YEAR", "ROLES", "STAGE_ORDER", "Alternative", "CheckIn", "CheckInPlan", "CheckInStep", "EscalationStep",
     "ExternalReferral", "FamilyKnowledge", "Finding", "FollowUp", "Frozen", "Hazard", "HazardTemplate",
-    "PersonPresent", "PolicyContext", "PolicyInfo", "PupilRef", "Reason", "ReportKind", "RiskAssessment",
+    "Moment", "PersonPresent", "PolicyContext", "PolicyInfo", "PupilRef", "Reason", "ReportKind", "RiskAssessment",
     "RiskTemplate", "RuleInfo", "Severity", "StaffMember", "Stage", "Vehicle", "Visit", "VisitOutcome",
-    "counts",
+    "check_plausible", "counts",
 ]

@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import Enum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
+
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+"""The years a visit's times may fall in. Outside them a time is a typo (year 1, 9999), and one near
+the ends of the calendar cannot even be turned to London time without overflowing."""
+
+
+def check_plausible(moment: datetime) -> datetime:
+    """``moment`` itself, or a :class:`ValueError` when it is outside :data:`FIRST_YEAR`–:data:`LAST_YEAR`."""
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise ValueError(f"must be in the years {FIRST_YEAR}–{LAST_YEAR}, not {moment.year}")
+    return moment
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(check_plausible)]
+"""A timezone-aware time in the years a visit can happen."""
 
 
 class Frozen(BaseModel):

@@ -15,9 +15,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field, SecretStr, SerializationInfo, field_serializer, model_validator
+from pydantic import Field, SecretStr, SerializationInfo, field_serializer, model_validator
 
-from hv_connector.models.common import Frozen, Stage
+from hv_connector.models.common import Frozen, Moment, Stage
 from hv_connector.models.staff import StaffMember
 
 Rating = Literal["L", "M", "H"]
@@ -122,7 +122,7 @@ class ExternalReferral(Frozen):
 class CheckIn(Frozen):
     """A contact between the visiting staff and school while they are out."""
 
-    at: AwareDatetime
+    at: Moment
     kind: CheckInKind
     by: str = ""
     """Who made or took the call (directory id or name)."""
@@ -142,8 +142,8 @@ class PersonPresent(Frozen):
 class VisitOutcome(Frozen):
     """What happened, as recorded in the report after the visit."""
 
-    arrived_at: AwareDatetime | None = None
-    departed_at: AwareDatetime | None = None
+    arrived_at: Moment | None = None
+    departed_at: Moment | None = None
     parents_present_on_arrival: bool | None = None
     waited_minutes: int | None = Field(default=None, ge=0)
     cancelled: bool = False
@@ -195,8 +195,8 @@ class Visit(Frozen):
     """A reason code from the school's list (``hvc policy show SCHOOL``)."""
     purpose: str = ""
     address: str | None = None
-    planned_start: AwareDatetime
-    expected_return: AwareDatetime | None = None
+    planned_start: Moment
+    expected_return: Moment | None = None
     record_of_past_visit: bool = False
     """The visit already happened and is being recorded after the fact."""
     travel: Literal["car", "foot", "public-transport", "other"] = "car"
@@ -233,16 +233,16 @@ class Visit(Frozen):
     risk_assessment: RiskAssessment | None = None
     vehicle: Vehicle | None = None
     external_referral: ExternalReferral | None = None
-    background_shown_at: AwareDatetime | None = None
+    background_shown_at: Moment | None = None
     """When the visiting staff were shown the pupil briefing."""
     authorised_by: StaffMember | None = None
-    authorised_at: AwareDatetime | None = None
-    signed_out_at: AwareDatetime | None = None
+    authorised_at: Moment | None = None
+    signed_out_at: Moment | None = None
     check_ins: tuple[CheckIn, ...] = ()
-    returned_at: AwareDatetime | None = None
+    returned_at: Moment | None = None
     returning_to_school: bool = True
     """False when staff go home or elsewhere after the visit."""
-    escalation_started_at: AwareDatetime | None = None
+    escalation_started_at: Moment | None = None
     outcome: VisitOutcome | None = None
 
     @model_validator(mode="after")

@@ -26,7 +26,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import StaticPool
 
-from hv_connector.errors import StoreError
+from hv_connector.errors import InputError, StoreError, excerpt
 from hv_connector.store.heads import current_revision, head_revision
 
 APP_NAME = "hv-connector"
@@ -184,7 +184,14 @@ class Store:
                 "(or `url` under [database] in hvc.toml), that the server is running and the file's folder is writable."
             ) from None
         with conn:
-            yield conn
+            try:
+                yield conn
+            except UnicodeEncodeError as exc:
+                # Bytes that are not UTF-8 in an argument arrive as lone surrogates, which no database can store.
+                raise InputError(
+                    f"the text {excerpt(exc.object)} is not valid Unicode (bytes that are not UTF-8, or a lone "
+                    "surrogate): type it again in a UTF-8 terminal"
+                ) from None
 
     def revision(self) -> str | None:
         """The schema revision the database is at (``None`` before the first upgrade)."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from hv_connector.config.settings import Settings
-from hv_connector.errors import InputError
+from hv_connector.config.settings import MAX_VISIT_HOURS, Settings
+from hv_connector.errors import InputError, excerpt
 from hv_connector.humanize import person
 from hv_connector.models import StaffMember
 
@@ -21,16 +22,23 @@ class Directory:
 
     :param staff: school id → staff id → member.
     :param options: school id → the options its policy rules read (e.g. ``evening_from``).
+    :param max_visit_hours: school id → its ``max_visit_hours`` (a school not named has the core default).
     """
 
     staff: Mapping[str, Mapping[str, StaffMember]]
     options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    max_visit_hours: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Directory:
         """Every configured school (with or without staff yet), its directory and its options."""
         return cls(staff={school.id: settings.staff_of(school.id) for school in settings.schools},
-                   options={school.id: dict(school.options) for school in settings.schools})
+                   options={school.id: dict(school.options) for school in settings.schools},
+                   max_visit_hours={school.id: school.max_visit_hours for school in settings.schools})
+
+    def longest_visit(self, school_id: str) -> timedelta:
+        """How long the school lets a visit be planned to last, start to expected return."""
+        return timedelta(hours=self.max_visit_hours.get(school_id, MAX_VISIT_HOURS))
 
     def schools(self) -> list[str]:
         """The configured school ids."""
@@ -44,7 +52,7 @@ class Directory:
         """The schools whose directory holds ``staff_id``; :class:`InputError` when none does."""
         schools = [school for school in self.schools() if self.member(school, staff_id)]
         if not schools:
-            raise InputError(f"--as: {staff_id!r} is not in any school's staff directory; use a directory id "
+            raise InputError(f"--as: {excerpt(staff_id)} is not in any school's staff directory; use a directory id "
                              "(`hvc config show` lists them)")
         return schools
 

@@ -16,14 +16,14 @@ with three differences that keep it honest:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from hv_connector.errors import InputError
-from hv_connector.models import CheckIn, PupilRef, Reason, StaffMember, Visit, VisitOutcome
-from hv_connector.visits.files import describe_validation_error
+from hv_connector.errors import InputError, excerpt
+from hv_connector.models import CheckIn, PupilRef, Reason, StaffMember, Visit, VisitOutcome, check_plausible
+from hv_connector.visits.files import check_plain, describe_validation_error
 
 PAST_GRACE = timedelta(minutes=5)
 """How far in the past a planned start may be (typing takes time) before it must be a record of a past visit."""
@@ -49,7 +49,7 @@ def _staff_id(value: Any, field: str) -> str:
         return value.strip()
     if isinstance(value, Mapping) and isinstance(ident := value.get("id"), str) and ident.strip():
         return ident.strip()
-    raise InputError(f"{field}: give a staff id from the school's directory, not {value!r}")
+    raise InputError(f"{field}: give a staff id from the school's directory, not {excerpt(value)}")
 
 
 def resolve_member(value: Any, field: str, find: FindMember, school: str) -> StaffMember:
@@ -58,7 +58,7 @@ def resolve_member(value: Any, field: str, find: FindMember, school: str) -> Sta
     member = find(staff_id)
     if member is None:
         raise InputError(
-            f"{field}: {staff_id!r} is not in {school}'s staff directory; "
+            f"{field}: {excerpt(staff_id)} is not in {school}'s staff directory; "
             "use a directory id (`hvc config show` lists them) or add the person to the directory"
         )
     return member
@@ -83,24 +83,37 @@ def _resolve_people(data: dict[str, Any], find: FindMember, school: str) -> None
                 risk[field] = resolve_member(risk[field], f"risk_assessment.{field}", find, school)
 
 
+def parse_time(value: Any, field: str, naive_zone: tzinfo | None = None) -> datetime:
+    """The ISO time someone typed or filed; :class:`InputError` naming ``field`` when it is not one.
+
+    :param naive_zone: the zone of a time given without one (the CLI reads London); ``None`` refuses it.
+    """
+    moment: datetime | None = value if isinstance(value, datetime) else None
+    if moment is None:
+        try:
+            moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            moment = None
+        if moment is None:
+            raise InputError(f"{field}: {excerpt(value)} is not a time; use ISO form, e.g. 2026-11-23T10:00:00+00:00")
+    if moment.tzinfo is None:
+        if naive_zone is None:
+            raise InputError(f"{field}: {excerpt(value)} has no timezone; add one, e.g. +00:00 (GMT) or +01:00 (BST)")
+        moment = moment.replace(tzinfo=naive_zone)
+    try:
+        return check_plausible(moment)
+    except ValueError as exc:
+        raise InputError(f"{field}: {excerpt(str(value))} {exc}; check the year") from None
+
+
 def _moment(data: Mapping[str, Any], field: str) -> datetime | None:
     value = data.get(field)
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        try:
-            moment = datetime.fromisoformat(str(value))
-        except ValueError:
-            raise InputError(f"{field}: {value!r} is not a time; use ISO form, e.g. 2026-11-23T10:00:00+00:00") from None
-    if moment.tzinfo is None:
-        raise InputError(f"{field}: {value!r} has no timezone; add one, e.g. +00:00 (GMT) or +01:00 (BST)")
-    return moment
+    return None if value is None else parse_time(value, field)
 
 
-def check_times(data: Mapping[str, Any], now: datetime) -> None:
-    """Refuse a start in the past (unless a record of a past visit) and a return before the start."""
+def check_times(data: Mapping[str, Any], now: datetime, longest: timedelta) -> None:
+    """Refuse a start in the past (unless a record of a past visit), a return before the start, and a
+    visit planned to last longer than ``longest`` (the school's ``max_visit_hours``)."""
     start = _moment(data, "planned_start")
     if start is None:
         raise InputError("planned_start: say when the visit starts (ISO time with timezone)")
@@ -112,13 +125,26 @@ def check_times(data: Mapping[str, Any], now: datetime) -> None:
             f"planned_start: {start.isoformat()} is in the past; if you are recording a visit already made, "
             "set record_of_past_visit (--record-of-past-visit)"
         )
+    if end is not None:
+        check_length(start, end, longest, "expected_return")
+
+
+def check_length(start: datetime, end: datetime, longest: timedelta, field: str) -> None:
+    """Refuse an expected return more than ``longest`` after ``start``: the watch raises "not back" only
+    once it passes, so a return planned far off would leave staff unwatched."""
+    if end - start > longest:
+        hours = f"{longest.total_seconds() / 3600:g}"
+        raise InputError(
+            f"{field}: {end.isoformat()} is more than {hours} hours after the start ({start.isoformat()}); "
+            f"the school allows visits of up to {hours} hours (`max_visit_hours` under [schools.ID] in hvc.toml)"
+        )
 
 
 def check_reason(code: Any, school: str, reasons: list[Reason]) -> None:
     """Refuse a reason that is not in the school's list, naming the list."""
     if not any(r.code == code for r in reasons):
         known = ", ".join(r.code for r in reasons)
-        given = f"{code!r} is not one of {school}'s reasons" if code else f"give one of {school}'s reasons"
+        given = f"{excerpt(code)} is not one of {school}'s reasons" if code else f"give one of {school}'s reasons"
         raise InputError(f"reason: {given}: {known} (`hvc policy show {school}`)")
 
 
@@ -182,6 +208,7 @@ Model = TypeVar("Model", bound=BaseModel)
 
 
 def _validated(model: type[Model], document: Mapping[str, Any], what: str) -> Model:
+    check_plain(document, what)
     try:
         return model.model_validate(dict(document))
     except ValidationError as exc:

@@ -36,7 +36,7 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
 from hv_connector.clock import Clock
-from hv_connector.errors import InputError, PolicyUnavailable, RefusedError
+from hv_connector.errors import InputError, PolicyUnavailable, RefusedError, excerpt
 from hv_connector.humanize import WATCH, time_on_day
 from hv_connector.models import (
     Finding,
@@ -62,8 +62,10 @@ from hv_connector.store.schema import (
     visits,
 )
 from hv_connector.visits.directory import OFFICE_ROLES, Directory
+from hv_connector.visits.files import check_plain
 from hv_connector.visits.input import (
     build_request,
+    check_length,
     check_reason,
     check_times,
     new_family_pupil,
@@ -233,11 +235,12 @@ class VisitService:
         """
         if not isinstance(document, Mapping):
             raise InputError("a request must be one JSON object (a visit)")
+        check_plain(document, "the request")
         school = self._known_school(document.get("school"))
         requester = self._member(school, by, "--as")
         now = self.clock.now()
         check_reason(document.get("reason"), school, self.policies.reasons(school))
-        check_times(document, now)
+        check_times(document, now, self.directory.longest_visit(school))
         visit_id = f"v-{secrets.token_hex(5)}"
         with self.store.begin() as conn:
             pupil, address = self._pupil(conn, school, document)
@@ -340,6 +343,9 @@ class VisitService:
                 raise InputError("--until: give a time with a timezone")
             if new_return <= now or (visit.expected_return and new_return <= visit.expected_return):
                 raise InputError(f"--until: {time_on_day(new_return)} is not later than now and the current expected return")
+            # Measured from when staff actually left, so a late sign-out does not eat into the time allowed.
+            check_length(visit.signed_out_at or visit.planned_start, new_return,
+                         self.directory.longest_visit(visit.school), "--until")
             return _with(visit, expected_return=new_return)
 
         return self._act(visit_id, Action.EXTEND, by, keeper=True, change=change, note=note or None,
@@ -557,7 +563,7 @@ class VisitService:
     def _load(self, conn: Connection, visit_id: str) -> VisitRecord:
         row = conn.execute(select(visits).where(visits.c.id == visit_id)).mappings().one_or_none()
         if row is None:
-            raise InputError(f"visit: there is no visit {visit_id!r} (`hvc visit list` shows them)")
+            raise InputError(f"visit: there is no visit {excerpt(visit_id)} (`hvc visit list` shows them)")
         return record_from_row(row)
 
     def _last_words(self, conn: Connection, record: VisitRecord) -> str:
@@ -575,7 +581,7 @@ class VisitService:
     def _known_school(self, school: Any) -> str:
         known = self.directory.schools()
         if not isinstance(school, str) or school not in known:
-            given = f"{school!r} is not a configured school" if school else "name the school"
+            given = f"{excerpt(school)} is not a configured school" if school else "name the school"
             raise InputError(f"school: {given}; configured schools: {', '.join(known) or 'none'} (`hvc config show`)")
         return school
 
@@ -601,7 +607,7 @@ class VisitService:
             if mis_id is None:
                 raise InputError("pupil: give the pupil's MIS id (or mark the visit new_family for a family not in the MIS)")
             raise InputError(
-                f"pupil: there is no pupil {mis_id!r} at {school} in the synced MIS data; run `hvc sync`, "
+                f"pupil: there is no pupil {excerpt(mis_id)} at {school} in the synced MIS data; run `hvc sync`, "
                 "check the id (`hvc pupil show`), or mark the visit new_family for a family not yet in the MIS"
             )
         name = row["display_name"] or " ".join(p for p in (row["forename"], row["surname"]) if p) or mis_id

@@ -13,8 +13,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from visitkit import NOW, directory, seed_pupils
+from visitkit import CLOCK, NOW, directory, seed_pupils, write_config
 
+from hv_connector.cli import main
 from hv_connector.clock import FixedClock
 from hv_connector.plugins import Policies, build_plugin_manager
 from hv_connector.store import Store
@@ -36,3 +37,20 @@ def service(store: Store, policies: Policies, clock: FixedClock) -> Iterator[Vis
     """The visit service on a seeded store (SQLite, then PostgreSQL when one answers)."""
     seed_pupils(store)
     yield VisitService(store=store, policies=policies, directory=directory(), clock=clock)
+
+
+@pytest.fixture
+def hvc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    """Run ``hvc ARGS…`` in this process on a configured, seeded store; returns (exit code, stdout, stderr)."""
+    url = f"sqlite:///{tmp_path / 'hvc.db'}"
+    with Store.open(url) as store:
+        seed_pupils(store)
+    monkeypatch.setenv("HVC_CONFIG", str(write_config(tmp_path / "hvc.toml", url)))
+
+    def run(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setenv("HVC_CLOCK_START", CLOCK + str(__import__("time").time()))
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

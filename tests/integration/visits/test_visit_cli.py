@@ -9,33 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-from visitkit import NOW, REVIEW_WARNING, birchwood_request, potton_request, seed_pupils, write_config  # type: ignore[import-not-found]
+from visitkit import CLOCK, NOW, REVIEW_WARNING, birchwood_request, potton_request, seed_pupils, write_config  # type: ignore[import-not-found]
 
-from hv_connector.cli import main
 from hv_connector.clock import FixedClock
 from hv_connector.runtime import Runtime
 from hv_connector.store import Store
 from hv_connector.visits.service import VisitService
-
-CLOCK = f"{NOW.isoformat()}@"  # HVC_CLOCK_START: the shifted clock reads 08:00 on 23 Nov when each run starts
-
-
-@pytest.fixture
-def hvc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
-    """Run ``hvc ARGS…`` in this process on a configured, seeded store; returns (exit code, stdout, stderr)."""
-    url = f"sqlite:///{tmp_path / 'hvc.db'}"
-    with Store.open(url) as store:
-        seed_pupils(store)
-    monkeypatch.setenv("HVC_CONFIG", str(write_config(tmp_path / "hvc.toml", url)))
-
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setenv("HVC_CLOCK_START", CLOCK + str(__import__("time").time()))
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def request_file(tmp_path: Path, document: dict) -> str:

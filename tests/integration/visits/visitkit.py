@@ -22,6 +22,8 @@ from hv_connector.visits.directory import Directory
 
 NOW = at_london(date(2026, 11, 23), time(8, 0))
 START = at_london(date(2026, 11, 23), time(10, 0))
+CLOCK = f"{NOW.isoformat()}@"
+"""HVC_CLOCK_START for a CLI run: the shifted clock reads 08:00 on 23 Nov when the run starts."""
 
 STAFF = {
     "potton": [
