@@ -81,7 +81,7 @@ def _show_tick(result: TickResult, as_json: bool, *, quiet: bool = False) -> Non
     for visit_id, state in result.moved:
         click.echo(f"moved   visit {visit_id} → {state}")
     for failure in result.failures:
-        click.echo(f"hvc: notifier failed: {failure}", err=True)
+        click.echo(f"hvc: {failure}", err=True)
     click.echo(f"watch {wall(result.at)}: checked {result.checked}, fired {len(result.fired)}, "
                f"closed {result.closed}, delivered {result.delivered}, failures {len(result.failures)}")
 

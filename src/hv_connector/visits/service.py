@@ -36,7 +36,7 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
 from hv_connector.clock import Clock
-from hv_connector.errors import InputError, PolicyUnavailable, RefusedError, excerpt
+from hv_connector.errors import InputError, PolicyNotFound, PolicyUnavailable, RefusedError, excerpt
 from hv_connector.humanize import WATCH, time_on_day
 from hv_connector.models import (
     Finding,
@@ -465,14 +465,14 @@ class VisitService:
         return ActionResult(after, findings, action.value)
 
     def _findings_upto(self, visit: Visit, school: str, now: datetime, stage: Stage, by: str) -> builtins.list[Finding]:
-        """The findings recorded with an action; none when the watch moves a visit whose school's policy is broken.
+        """The findings recorded with an action; none when the watch moves a visit whose school's policy is unreadable.
 
-        The watch must still mark staff overdue or escalated when their school's plugin is broken; a person
-        acting for that school is refused with the plugin's error.
+        The watch must still mark staff overdue or escalated when their school's plugin is broken or missing; a
+        person acting for that school is refused with the plugin's error.
         """
         try:
             return self.policies.all_findings(visit, now, self._options(school), upto=stage)
-        except PolicyUnavailable:
+        except (PolicyUnavailable, PolicyNotFound):
             if by != WATCH:
                 raise
             return []

@@ -246,6 +246,10 @@ class Watch:
                                        f"{type(exc).__name__}: {exc}; retrying every minute — watch it by hand")
                 work.append((row, None, now + RETRY_BROKEN))
                 continue
+            unreadable = self.policies.unreadable(row.school)
+            if unreadable is not None:
+                result.failures.append(f"visit {row.id} ({row.school}) is watched with the core's default chain: "
+                                       f"its policy could not be read ({unreadable})")
             if row.state in OUT and not self.move(row, assessment, fired[row.id], result):
                 # The visit changed under us: look again on the next tick, with its new state.
                 work.append((row, None, now + timedelta(microseconds=1)))
