@@ -251,6 +251,19 @@ async def test_stand_down_closes_every_open_step(world: World) -> None:
     assert closed and all(moment is not None for moment in closed)
 
 
+async def test_someone_the_step_does_not_name_is_refused_on_the_board_as_the_cli_refuses(world: World) -> None:
+    visit_id = world.ids["overdue"]
+    async with dashboard(world, actor="pt-dsl", mode="board") as run:
+        await run.press("x")
+        await run.press("y")
+        errors = run.notices("error")
+        assert not run.posted(EscalationActed)
+    assert len(errors) == 1 and errors[0].startswith(f"Dev Safeguard (pt-dsl) may not stand down visit {visit_id}")
+    assert "ask " in errors[0]
+    with world.store.connect() as conn:
+        assert None in conn.execute(select(escalations.c.closed_at).where(escalations.c.visit_id == visit_id)).scalars().all()
+
+
 async def test_a_check_in_with_the_code_word_used_jumps_to_the_emergency_step(world: World) -> None:
     visit_id = world.ids["out"]
     async with dashboard(world, mode="board") as run:

@@ -209,6 +209,15 @@ class VisitService:
         """The roles the school's policy lets authorise ``visit`` (and override its blocks)."""
         return list(self.policies.ask(visit.school, "authoriser_roles", visit=visit) or [])
 
+    def refuse_code_word(self, conn: Connection, visit_id: str, texts: Mapping[str, str]) -> None:
+        """Refuse ``texts`` (field name → text) that spell out the code word of ``visit_id``, as every note is refused.
+
+        For notes written outside the lifecycle (an escalation's acknowledgement or stand-down): the
+        word is read from ``visits.code_word`` on ``conn`` and never leaves this call.
+        """
+        word = conn.execute(select(visits.c.code_word).where(visits.c.id == visit_id)).scalar_one_or_none()
+        _refuse_code_word(word, texts)
+
     def reveal_code_word(self, visit_id: str, *, by: str) -> str | None:
         """The visit's code word, for the office or an authoriser only; the showing is audited (the word is not)."""
         with self.store.begin() as conn:
@@ -439,7 +448,7 @@ class VisitService:
                                                             requester=requester)
         now = self.clock.now()
         visit = change(record.visit, now)
-        _refuse_code_word(visit, {"note": note or "", **(_outcome_texts(visit) if action is Action.REPORT else {})})
+        _refuse_code_word(_code_word(visit), {"note": note or "", **(_outcome_texts(visit) if action is Action.REPORT else {})})
         stage = STAGES[action]
         if action in GATED_BEFORE_LEAVING:
             findings = self._judge(visit, member, now, Stage.SIGN_OUT)
@@ -640,10 +649,14 @@ def _outcome_texts(visit: Visit) -> dict[str, str]:
     return texts
 
 
-def _refuse_code_word(visit: Visit, texts: Mapping[str, str]) -> None:
-    """Refuse free text that spells out the visit's code word: notes and reports reach logs, the audit
-    trail and CPOMS, where the word must never appear. Nothing is written when refused."""
-    word = _code_word(visit)
+def _refuse_code_word(word: str | None, texts: Mapping[str, str]) -> None:
+    """Refuse free text that spells out the code word ``word``: notes and reports reach logs, the audit
+    trail and CPOMS, where the word must never appear. Call it before writing, so nothing is written when refused.
+
+    :param word: the visit's code word (``visits.code_word``), or ``None`` when it has none.
+    :param texts: field name → the text typed in it; the refusal names the field.
+    :raises InputError: when any text holds the word as a whole word, in any case.
+    """
     if not word or not word.strip():
         return
     pattern = re.compile(rf"(?<!\w){re.escape(word.strip())}(?!\w)", re.IGNORECASE)

@@ -256,7 +256,7 @@ def test_two_people_taking_one_alarm_at_the_same_instant_one_wins_and_the_other_
         # Hold the row, so both people read it unacknowledged and then both try to write.
         holder.execute(select(escalations.c.id).where(escalations.c.id == alarm).with_for_update())
         holder_pid = holder.execute(text("SELECT pg_backend_pid()")).scalar_one()
-        people = [threading.Thread(target=take, args=(by,)) for by in ("pt-office", "pt-dsl")]
+        people = [threading.Thread(target=take, args=(by,)) for by in ("pt-office", "pt-head")]
         for person in people:
             person.start()
         deadline = time.monotonic() + 20
@@ -267,7 +267,7 @@ def test_two_people_taking_one_alarm_at_the_same_instant_one_wins_and_the_other_
         person.join(timeout=20)
     winners = [by for by, said in outcomes.items() if said == by]
     assert len(winners) == 1, outcomes
-    loser = "pt-dsl" if winners == ["pt-office"] else "pt-office"
+    loser = "pt-head" if winners == ["pt-office"] else "pt-office"
     assert outcomes[loser] == (f"escalation {alarm} was acknowledged by someone else just now: "
                                "`hvc escalation list` shows who")
     assert Escalations(watch).get(alarm).acknowledged_by == winners[0]

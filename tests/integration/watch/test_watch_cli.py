@@ -51,7 +51,7 @@ def test_the_office_takes_the_alarm_and_the_others_see_who_did(hvc: Callable[...
     assert "Alex Visitor is on visit V1 and cannot acknowledge their own alarm" in capsys.readouterr().err
     assert hvc("escalation", "ack", "1", "--as", "pt-office", "--note", "phoned, no answer", at=at) == 0
     capsys.readouterr()
-    assert hvc("escalation", "ack", "1", "--as", "pt-dsl", at=at) == 1
+    assert hvc("escalation", "ack", "1", "--as", "pt-head", at=at) == 1
     assert ("escalation 1 was already acknowledged by Ola Office at 10:22 GMT (phoned, no answer)"
             in capsys.readouterr().err)
     assert hvc("escalation", "next", "1", "--as", "pt-office", at=at) == 0
