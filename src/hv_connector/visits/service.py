@@ -53,6 +53,7 @@ from hv_connector.outbox import queue as outbox
 from hv_connector.plugins import Policies
 from hv_connector.read.queries import attendance_percentage
 from hv_connector.store import Store, audit
+from hv_connector.store.engine import is_retryable
 from hv_connector.store.schema import (
     acknowledgements,
     overrides,
@@ -93,8 +94,6 @@ GATED_BEFORE_LEAVING = (Action.AUTHORISE, Action.DECLINE, Action.OVERRIDE, Actio
 """Actions that look at every finding up to sign-out: everything that must be settled before staff leave."""
 
 _MAX_ATTEMPTS = 3
-_RETRYABLE_SQLSTATES = ("40001", "40P01")
-"""PostgreSQL's serialization failure and deadlock: the transaction rolled back whole, so it is safe to try again."""
 
 
 # --- what the service needs to know about schools ------------------------------------------------
@@ -435,7 +434,7 @@ class VisitService:
             except _Conflict:
                 continue
             except DBAPIError as exc:
-                if getattr(exc.orig, "sqlstate", None) not in _RETRYABLE_SQLSTATES:
+                if not is_retryable(exc):
                     raise
         raise RefusedError(f"visit {visit_id} kept changing while you acted: look at it again (`hvc visit show {visit_id}`)")
 

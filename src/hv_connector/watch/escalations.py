@@ -46,7 +46,6 @@ from hv_connector.watch.schedule import (
     wall,
 )
 from hv_connector.watch.store import (
-    STOOD_DOWN,
     WatchedVisit,
     enqueue_now,
     load_fired,
@@ -230,9 +229,10 @@ class Escalations:
                 .order_by(escalations.c.id)).scalars().all()
             if not open_ids:
                 raise RefusedError(f"visit {visit_id} has no open escalation to stand down")
-            reason = f"{STOOD_DOWN}{person.name} at {wall(now)}" + (f": {note.strip()}" if note.strip() else "")
+            # The fact is ``stood_down_by``; the note is only words for people to read.
+            words = f"stood down by {person.name} at {wall(now)}" + (f": {note.strip()}" if note.strip() else "")
             conn.execute(update(escalations).where(escalations.c.id.in_(open_ids))
-                         .values(closed_at=now, note=reason))
+                         .values(closed_at=now, stood_down_by=by, note=words))
             audit.append(conn, actor=by, action="escalation.stand-down", school_id=target.school, visit_id=visit_id,
                          at=now, detail={"escalations": list(open_ids), "note": note.strip(), "by_name": person.name})
             enqueue_now(conn, visit_id, now)
