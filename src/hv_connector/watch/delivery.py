@@ -104,6 +104,8 @@ class Courier:
         self.store, self.notifiers, self.clock = store, list(notifiers), clock
         self.owner = owner or this_watch()
         self._lanes: dict[str, threading.Thread] = {}
+        self._running: set[str] = set()
+        self._again: set[str] = set()
         self._lock = threading.Lock()
         self._done = Delivered()
 
@@ -114,21 +116,27 @@ class Courier:
         return self.drain()
 
     def start(self) -> None:
-        """Start a lane for each notifier whose lane is idle, and return at once."""
+        """Start a lane for each idle notifier, and return at once; a busy lane takes another pass when it ends.
+
+        A lane still sending read its rows before this tick recorded new ones: it is told to look again,
+        so nothing recorded now waits for the next tick.
+        """
         self._retire_unconfigured()
         with self._lock:
             for notifier in self.notifiers:
-                lane = self._lanes.get(notifier.name)
-                if lane is None or not lane.is_alive():
-                    lane = threading.Thread(target=self._run_lane, args=(notifier,), daemon=True,
-                                            name=f"hvc-notify-{notifier.name}")
-                    self._lanes[notifier.name] = lane
-                    lane.start()
+                if notifier.name in self._running:
+                    self._again.add(notifier.name)
+                    continue
+                self._running.add(notifier.name)
+                lane = threading.Thread(target=self._run_lane, args=(notifier,), daemon=True,
+                                        name=f"hvc-notify-{notifier.name}")
+                self._lanes[notifier.name] = lane
+                lane.start()
 
     def busy(self) -> bool:
         """Whether any lane is still sending."""
         with self._lock:
-            return any(lane.is_alive() for lane in self._lanes.values())
+            return bool(self._running)
 
     def wait(self, timeout: float | None = None) -> None:
         """Wait for every lane to finish its pass (each send is bounded by its notifier's timeout)."""
@@ -146,17 +154,27 @@ class Courier:
     # --- one lane ------------------------------------------------------------------------------------
 
     def _run_lane(self, notifier: Notifier) -> None:
-        """One pass over the notifier's claimable rows, oldest first: each is tried at most once."""
+        """Passes over the notifier's claimable rows, oldest first, each row tried at most once a pass.
+
+        Another pass follows when :meth:`start` was called during this one; the lane is marked idle under
+        the same lock that :meth:`start` reads, so a call at the very end is never lost.
+        """
         done = Delivered()
-        try:
-            for notification_id in self._candidates(notifier.name):
-                claimed = self._claim(notification_id)
-                if claimed is not None:
-                    self._send(notifier, claimed, done)
-        except Exception:  # a database hiccup must not kill the watch; the next tick starts the lane again
-            log.exception("delivering through %s stopped; the next tick carries on", notifier.name)
-        with self._lock:
-            self._done.add(done)
+        while True:
+            try:
+                for notification_id in self._candidates(notifier.name):
+                    claimed = self._claim(notification_id)
+                    if claimed is not None:
+                        self._send(notifier, claimed, done)
+            except Exception:  # a database hiccup must not kill the watch; the next tick starts the lane again
+                log.exception("delivering through %s stopped; the next tick carries on", notifier.name)
+            with self._lock:
+                if notifier.name in self._again:
+                    self._again.discard(notifier.name)
+                    continue
+                self._running.discard(notifier.name)
+                self._done.add(done)
+                return
 
     def _candidates(self, name: str) -> list[int]:
         with self.store.connect() as conn:
