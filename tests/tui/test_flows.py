@@ -40,12 +40,6 @@ def _state(world: World, visit_id: str) -> str:
         return conn.execute(select(visits.c.state).where(visits.c.id == visit_id)).scalar_one()
 
 
-async def _open(run, visit_id: str) -> None:
-    run.app.open_visit(visit_id)
-    await run.settle()
-    assert isinstance(run.app.screen, VisitScreen)
-
-
 async def test_authorise_with_the_warning_acknowledged(world: World) -> None:
     visit_id = world.ids["warned"]
     async with dashboard(world) as run:
@@ -67,7 +61,7 @@ async def test_authorise_with_the_warning_acknowledged(world: World) -> None:
 async def test_override_a_block_needs_a_reason(world: World) -> None:
     visit_id = world.ids["blocked"]
     async with dashboard(world) as run:
-        await _open(run, visit_id)
+        await run.open_visit(visit_id)
         await run.press("v")
         dialog = run.app.screen
         assert isinstance(dialog, OverrideDialog) and [f.rule_id for f in dialog.blocks] == [CODE_WORD_BLOCK]
@@ -87,7 +81,7 @@ async def test_override_a_block_needs_a_reason(world: World) -> None:
 async def test_a_non_authoriser_is_refused_as_the_cli_refuses(world: World) -> None:
     visit_id = world.ids["warned"]
     async with dashboard(world, actor="pt-dsl") as run:
-        await _open(run, visit_id)
+        await run.open_visit(visit_id)
         await run.press("a")
         await run.press("space", "ctrl+s")
         errors = run.notices("error")
@@ -154,7 +148,7 @@ async def test_a_refused_request_keeps_everything_typed(world: World) -> None:
 async def test_record_a_report_feeds_the_cpoms_record(world: World) -> None:
     visit_id = world.ids["returned"]
     async with dashboard(world) as run:
-        await _open(run, visit_id)
+        await run.open_visit(visit_id)
         await run.press("w")
         form = run.app.screen
         assert isinstance(form, ReportScreen)
@@ -180,7 +174,7 @@ async def test_record_a_report_feeds_the_cpoms_record(world: World) -> None:
 
 async def test_a_report_that_cannot_be_read_keeps_the_form(world: World) -> None:
     async with dashboard(world) as run:
-        await _open(run, world.ids["returned"])
+        await run.open_visit(world.ids["returned"])
         await run.press("w")
         form = run.app.screen
         form.query_one("#arrived_at", Input).value = "ten past"
@@ -235,7 +229,7 @@ async def test_mis_text_is_shown_as_written(world: World) -> None:
         pupils = [table.get_row_at(i)[1].plain for i in range(table.row_count)]
         address = table.get_row_at(1)[6].plain
         screen = run.app.export_screenshot()
-        await _open(run, world.ids["blocked"])
+        await run.open_visit(world.ids["blocked"])
         summary = run.app.screen.query_one("#summary").render()
     assert INJECTION in pupils and address.startswith("[link=https://bad.example]")
     assert ">&#160;[bold&#160;red]Test[/]&#160;<" in screen  # the cell, as written, unstyled
