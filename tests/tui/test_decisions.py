@@ -118,7 +118,7 @@ async def test_the_authorise_dialog_lists_the_blocks_that_stand_and_the_key_that
         await run.press("a")
         dialog = run.app.screen
         assert isinstance(dialog, DecisionDialog)
-        listed = " ".join(str(label.render()) for label in dialog.query(".block"))
+        listed = " ".join(str(label.render()) for label in dialog.query_one("#rules").query(Label))
         await run.press("space", "ctrl+s")
         assert run.app.screen is dialog and not run.notices("error")
         problem = _problem(run)

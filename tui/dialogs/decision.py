@@ -24,7 +24,7 @@ from textual.widgets import Button, Input, Label
 from hv_connector.models import Finding
 from hvc_tui.dialogs.rules import Tick, about, one_per_rule
 
-OVERRIDE_HINT = "press v on the visit to override it, with its own reason"
+OVERRIDE_HINT = "press v on the visit to override it"
 """How a standing block is overridden from the dashboard."""
 
 
@@ -54,7 +54,7 @@ class DecisionDialog(ModalScreen[Decision | None]):
     DecisionDialog { align: center middle; }
     DecisionDialog > Vertical { width: 90%; max-width: 110; height: auto; max-height: 90%;
                                 border: thick $accent; background: $surface; padding: 0 1; }
-    DecisionDialog #rules { height: auto; max-height: 12; }
+    DecisionDialog #rules { height: auto; max-height: 14; }
     DecisionDialog .about { width: 1fr; padding-left: 4; }
     DecisionDialog .block { width: 1fr; }
     DecisionDialog .heading { text-style: bold; margin-top: 1; }
@@ -97,11 +97,8 @@ class DecisionDialog(ModalScreen[Decision | None]):
             if blocks:
                 yield Label("Blocks that still stand", classes="heading")
             for finding in blocks:
-                line = Text("⛔ ")
-                line.append(finding.rule_id, style="bold")
-                line.append(" — ").append_text(about(finding))
-                line.append(f"\n   {stops}: {OVERRIDE_HINT}.", style="yellow")
-                yield Label(line, classes="block")
+                yield Label(Text.assemble("⛔ ", (finding.rule_id, "bold")), classes="block")
+                yield Label(about(finding).append(f"\n{stops}: {OVERRIDE_HINT}.", style="yellow"), classes="about")
 
     def on_mount(self) -> None:
         ticks = self.query(Tick)
