@@ -196,6 +196,24 @@ def test_a_named_delegate_may_sign_off_the_controls():
     PolicyKit(plugin, base=BASE, options={"delegates": "se-lm-2"}).assert_finding(visit, "st-edwards.signed-off")
 
 
+@pytest.mark.parametrize(("options", "problem"), [
+    ({"delegates": ["se-lm"], "school_day": ["08:30", "15:30"]}, None),
+    ({"delegates": 7}, "st-edwards's policy option delegates is 7: give staff directory ids"),
+    ({"school_day": "all day"}, "st-edwards's policy option school_day is 'all day'"),
+    ({"delegate": "se-lm"}, "st-edwards's policy reads no option 'delegate' (it reads: delegates, school_day)"),
+])
+def test_config_check_reads_every_option_up_front_naming_the_file(options, problem):
+    odd = PolicyKit(plugin, base=BASE, options=options)
+    ctx = odd.policies.context(odd.school, odd.now, odd.options)
+    found = [m for answer in odd.policies.hook(odd.school, "policy_option_problems")(
+        ctx=ctx, config_file="/etc/hv-connector/hvc.toml") for m in answer]
+    if problem is None:
+        assert found == []
+    else:
+        assert len(found) == 1 and found[0].startswith(problem), found
+        assert found[0].endswith("under [schools.st-edwards.options] in /etc/hv-connector/hvc.toml"), found
+
+
 @pytest.mark.parametrize(("start", "outside"), [
     ("2026-10-23T15:00:00+01:00", True),   # BST: ends 16:00 local although 15:00 UTC
     ("2026-10-23T08:00:00+00:00", False),  # 09:00 BST

@@ -46,6 +46,7 @@ def _is_head(person: StaffMember | None) -> bool:
     return person is not None and "headteacher" in person.roles
 
 
+@book.option("school_day")
 def school_day(ctx: PolicyContext) -> tuple[time, time]:
     """The configured school day (``school_day`` option: two ``"HH:MM"`` times)."""
     return hours_option(ctx, "school_day", DEFAULT_SCHOOL_DAY)
