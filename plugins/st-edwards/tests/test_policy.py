@@ -158,6 +158,20 @@ def test_an_emergency_found_at_the_door_makes_entering_without_a_parent_no_breac
     kit.assert_no_finding(kit.change(entered, recorded), "st-edwards.no-entry-without-parent")
 
 
+def test_going_in_without_a_parent_reported_at_a_check_in_is_flagged_while_staff_are_there():
+    # §1 General applies while staff are at the home, not only once the report is written.
+    def going_in(**said):
+        return {"at": minutes_after_start(3).isoformat(), "kind": "staff-call", "entered_home": True, **said}
+
+    alone = kit.visit(**OUT, check_ins=[going_in(parents_present=False)])
+    assert alone.outcome is None
+    kit.assert_finding(alone, "st-edwards.no-entry-without-parent")
+    kit.assert_no_finding(kit.visit(**OUT, check_ins=[going_in(parents_present=False, emergency=True)]),
+                          "st-edwards.no-entry-without-parent")
+    kit.assert_no_finding(kit.visit(**OUT, check_ins=[going_in(parents_present=True)]),
+                          "st-edwards.no-entry-without-parent")
+
+
 @pytest.mark.parametrize("missing", ["risk_assessment.contact_interval_minutes",
                                      "risk_assessment.missed_contact_procedure"])
 def test_the_contact_interval_and_missed_report_procedure_are_checked_before_sign_out(missing):

@@ -12,7 +12,7 @@ from datetime import time, timedelta
 
 from hv_connector.clock import local
 from hv_connector.models import PolicyContext, Severity, StaffMember, Stage, Visit
-from hv_connector.rules import OptionError, RuleBook, Verdict, hours_option
+from hv_connector.rules import OptionError, RuleBook, Verdict, hours_option, reported
 from hvc_st_edwards.policy import ALTERNATIVES, MANAGER_ROLES, SCHOOL, SCHOOL_HOURS, SIGN_OFF_ROLES, TOPICS, clause
 
 BLOCK, WARN = Severity.BLOCK, Severity.WARN
@@ -211,7 +211,10 @@ def regular_contact(visit: Visit, ctx: PolicyContext) -> list[Verdict] | None:
                    "check_ins"))
 def no_entry_without_parent(visit: Visit, ctx: PolicyContext) -> str | None:
     outcome = visit.outcome
-    if outcome is None or not outcome.entered_home or outcome.parent_present_inside is not False:
+    # §1 applies while staff are there: before the report, to what they said at their check-ins.
+    entered = reported(visit, "entered_home") if outcome is None else outcome.entered_home
+    parent_in = reported(visit, "parents_present") if outcome is None else outcome.parent_present_inside
+    if not entered or parent_in is not False:
         return None
     if emergency_met(visit):
         return None
