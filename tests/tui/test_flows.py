@@ -289,6 +289,27 @@ async def test_a_check_in_with_the_code_word_used_jumps_to_the_emergency_step(wo
     assert "bluebell" not in str(trail)
 
 
+async def test_a_check_in_from_the_door_brings_potton_s_wait_finding_while_staff_are_out(world: World) -> None:
+    visit_id = world.ids["out"]
+    async with dashboard(world, mode="board") as run:
+        await run.press("down")
+        await run.press("c")
+        dialog = run.app.screen
+        assert isinstance(dialog, CheckInDialog)
+        dialog.query_one("#parents_absent", Checkbox).value = True
+        dialog.query_one("#waited", Input).value = "20"
+        dialog.query_one("#animal_loose", Checkbox).value = True
+        dialog.query_one("#note", Input).focus()
+        await run.pilot.press(*"No answer; dog in the garden")
+        await run.press("enter")
+        assert [m.what for m in run.posted(EscalationActed)] == [f"Check-in on {visit_id} recorded."]
+    standing = world.service.get(visit_id)
+    said = standing.visit.check_ins[-1]
+    assert (said.parents_present, said.waited_minutes, said.animals_secured, said.entered_home) == (False, 20, False, None)
+    findings = {f.rule_id for f in world.service.policies.all_findings(standing.visit, world.clock.now())}
+    assert {"potton.wait-15-minutes", "potton.animals"} <= findings and standing.visit.outcome is None
+
+
 async def test_more_time_moves_the_due_back_time_and_is_audited(world: World) -> None:
     visit_id = world.ids["overdue"]
     async with dashboard(world, mode="board") as run:

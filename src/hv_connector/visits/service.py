@@ -333,15 +333,22 @@ class VisitService:
                          change=lambda visit, now: _with(visit, signed_out_at=now))
 
     def check_in(self, visit_id: str, *, by: str, kind: str = "staff-call", code_word_used: bool = False,
-                 concerns: bool = False, note: str = "") -> ActionResult:
-        """Record a contact with staff who are out (anyone in the school's directory may take one)."""
+                 concerns: bool = False, note: str = "", door: Mapping[str, Any] | None = None) -> ActionResult:
+        """Record a contact with staff who are out (anyone in the school's directory may take one).
+
+        ``door`` is what staff report from the home, as :class:`~hv_connector.models.CheckIn` fields
+        (``parents_present``, ``waited_minutes``, ``animals_secured``, ``entered_home``, ``emergency``):
+        the policy's "during" rules read it, so their findings come while staff are still out.
+        """
+        said = {name: value for name, value in (door or {}).items() if value is not None}
+
         def change(visit: Visit, now: datetime) -> Visit:
-            check_in = parse_check_in({"at": now, "kind": kind, "by": by, "code_word_used": code_word_used,
+            check_in = parse_check_in({**said, "at": now, "kind": kind, "by": by, "code_word_used": code_word_used,
                                        "concerns": concerns, "note": note})
             return _with(visit, check_ins=(*visit.check_ins, check_in))
 
         return self._act(visit_id, Action.CHECK_IN, by, change=change, note=note or None,
-                         detail={"kind": kind, "code_word_used": code_word_used, "concerns": concerns})
+                         detail={"kind": kind, "code_word_used": code_word_used, "concerns": concerns, **said})
 
     def extend(self, visit_id: str, new_return: datetime, *, by: str, note: str = "") -> ActionResult:
         """Move the expected return later (more time asked for); an overdue visit is out again."""
