@@ -16,6 +16,8 @@ A check returns ``None`` when the rule holds, the message when it is broken,
 or a :class:`Verdict` to give a lower severity or name particular fields.
 :func:`staff_away` and :func:`overdue_by` answer what every school's
 escalation rule asks: are staff still out, and how late are they?
+:func:`alarm_raised` asks whether a check-in called for help, and
+:func:`escalation_advice` is the escalation rule most policies write, in their own words.
 :func:`contact_made` asks whether a check-in was made, counting contacts
 as the watch counts them (:data:`CONTACT_KINDS`).
 :func:`time_option` and :func:`hours_option` read a school's configured times
@@ -188,6 +190,30 @@ def overdue_by(visit: Visit, ctx: PolicyContext) -> timedelta | None:
     if not staff_away(visit) or visit.expected_return is None or ctx.now <= visit.expected_return:
         return None
     return ctx.now - visit.expected_return
+
+
+def alarm_raised(visit: Visit, *, concerns: bool) -> bool:
+    """A check-in from the visit used the code word or, where the policy counts them (``concerns``), reported a concern.
+
+    Either way the office acts now, before staff are due back.
+    """
+    return any(c.code_word_used or (concerns and c.concerns) for c in visit.check_ins)
+
+
+def escalation_advice(visit: Visit, ctx: PolicyContext, *, alarm: str, overdue: str, still_overdue: str,
+                      concerns_alarm: bool) -> str | None:
+    """What an escalation rule tells the office while staff are away, in the policy's words.
+
+    ``None`` while staff are back or not yet due; ``alarm`` once a check-in raised one (:func:`alarm_raised`,
+    counting concerns when ``concerns_alarm``); then ``overdue`` until the chain has started, ``still_overdue`` after.
+    """
+    if not staff_away(visit):
+        return None
+    if alarm_raised(visit, concerns=concerns_alarm):
+        return alarm
+    if overdue_by(visit, ctx) is None:
+        return None
+    return overdue if visit.escalation_started_at is None else still_overdue
 
 
 CONTACT_KINDS: dict[str, frozenset[str]] = {

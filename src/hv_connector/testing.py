@@ -51,10 +51,12 @@ from hv_connector.models import (
     RiskTemplate,
     RuleInfo,
     Severity,
+    StaffMember,
     Stage,
     Visit,
 )
 from hv_connector.plugins import Policies, build_plugin_manager
+from hv_connector.visits.directory import Directory
 
 DEFAULT_NOW = datetime(2026, 11, 23, 8, 0, tzinfo=LONDON)
 """A Monday morning in term: the kit's default "now" (before the default visit starts)."""
@@ -69,6 +71,12 @@ def staff(id: str, name: str, *roles: str, mobile: str | None = "07700 900000", 
                               "home_visit_trained": True}
     person.update(extra)
     return person
+
+
+def staff_directory(people: Mapping[str, Iterable[Mapping[str, Any]]]) -> Directory:
+    """The staff directory of each school's people, written as :func:`staff` writes them."""
+    return Directory({school: {p["id"]: StaffMember.model_validate(p) for p in group}
+                      for school, group in people.items()})
 
 
 def base_visit(school: str, *, reason: str, start: datetime | None = None, **fields: Any) -> dict[str, Any]:

@@ -28,24 +28,36 @@ SEED = 1
 PUPILS = 60
 
 
-def _starter(stack: ExitStack, fake_class: type[WondeFake | CpomsFake]) -> Callable[..., RunningServer]:
-    def start(seed: int = SEED, pupils: int | dict[str, int] = PUPILS, **config: Any) -> RunningServer:
-        return stack.enter_context(serve_in_thread(fake_class(seed, pupils, **config)))
+def _starter(fake_class: type[WondeFake | CpomsFake]) -> Iterator[Callable[..., RunningServer]]:
+    """A ``make_*`` factory's body: start fakes of ``fake_class`` on demand, all stopped after the test."""
+    with ExitStack() as stack:
+        def start(seed: int = SEED, pupils: int | dict[str, int] = PUPILS, **config: Any) -> RunningServer:
+            return stack.enter_context(serve_in_thread(fake_class(seed, pupils, **config)))
 
-    return start
+        yield start
+
+
+def _shared(fake_class: type[WondeFake | CpomsFake]) -> Iterator[RunningServer]:
+    """A session's one fake of ``fake_class`` (seed 1, 60 pupils per school), stopped at the end."""
+    with serve_in_thread(fake_class(SEED, PUPILS)) as server:
+        yield server
+
+
+def _as_new(shared: RunningServer) -> RunningServer:
+    """The session's fake, reset to as new for the test."""
+    shared.fake.reset()
+    return shared
 
 
 @pytest.fixture
 def make_wonde_server() -> Iterator[Callable[..., RunningServer]]:
     """Start fake Wonde servers: ``make_wonde_server(seed=1, pupils=60, **WondeConfig fields)``."""
-    with ExitStack() as stack:
-        yield _starter(stack, WondeFake)
+    yield from _starter(WondeFake)
 
 
 @pytest.fixture(scope="session")
 def _shared_wonde_server() -> Iterator[RunningServer]:
-    with serve_in_thread(WondeFake(SEED, PUPILS)) as server:
-        yield server
+    yield from _shared(WondeFake)
 
 
 @pytest.fixture
@@ -54,8 +66,7 @@ def wonde_server(_shared_wonde_server: RunningServer) -> RunningServer:
 
     One server serves the whole session; it is reset (data, config, faults, stats) before each test.
     """
-    _shared_wonde_server.fake.reset()
-    return _shared_wonde_server
+    return _as_new(_shared_wonde_server)
 
 
 @pytest.fixture
@@ -64,14 +75,12 @@ def make_cpoms_server() -> Iterator[Callable[..., RunningServer]]:
 
     Tokens: ``test-token-<school slug>`` for each demo school (``test-token`` is birchwood's).
     """
-    with ExitStack() as stack:
-        yield _starter(stack, CpomsFake)
+    yield from _starter(CpomsFake)
 
 
 @pytest.fixture(scope="session")
 def _shared_cpoms_server() -> Iterator[RunningServer]:
-    with serve_in_thread(CpomsFake(SEED, PUPILS)) as server:
-        yield server
+    yield from _shared(CpomsFake)
 
 
 @pytest.fixture
@@ -80,5 +89,4 @@ def cpoms_server(_shared_cpoms_server: RunningServer) -> RunningServer:
 
     One server serves the whole session; it is reset (incidents, keys, alerts, config, stats) before each test.
     """
-    _shared_cpoms_server.fake.reset()
-    return _shared_cpoms_server
+    return _as_new(_shared_cpoms_server)

@@ -18,48 +18,21 @@ from hv_connector.cli import main
 from hv_connector.store import Store, audit
 from hv_connector.store.migrate import head_revision
 from hv_connector.store.schema import audit as audit_table
+from tests.configkit import POTTON_HEAD, email_notifier, school_table, staff_entry, write_config
 
 WONDE_TOKEN = "test-token-wonde-5c1d"
 CPOMS_TOKEN = "test-token-cpoms-a8e2"
 SMTP_PASSWORD = "test-smtp-password-33"
 SECRETS = (WONDE_TOKEN, CPOMS_TOKEN, SMTP_PASSWORD)
 
-CONFIG = f"""
-[wonde]
-token = "{WONDE_TOKEN}"
-
-[schools.potton]
-name = "Potton Lower School"
-policy = "potton"
-mis_school_id = "A1930499544"
-[schools.potton.cpoms]
-base_url = "https://potton.cpoms.example/api/v1"
-token = "{CPOMS_TOKEN}"
-
-[[staff.potton]]
-id = "pt-head"
-name = "Alex Example"
-roles = ["headteacher"]
-
-[[staff.potton]]
-id = "pt-office"
-name = "Sam Example"
-roles = ["office"]
-
-[watch.notifiers.email]
-host = "smtp.example"
-sender = "hv-connector@potton.example"
-username = "hv-connector@potton.example"
-password = "{SMTP_PASSWORD}"
-"""
+CONFIG = "\n".join([f'[wonde]\ntoken = "{WONDE_TOKEN}"\n', school_table(cpoms_token=CPOMS_TOKEN), POTTON_HEAD,
+                    staff_entry("potton", "pt-office", "Sam Example", "office"),  # someone takes the office's step
+                    email_notifier(SMTP_PASSWORD)])
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    path = tmp_path / "hvc.toml"
-    path.write_text(CONFIG, encoding="utf-8")
-    path.chmod(0o600)
-    return path
+    return write_config(tmp_path / "hvc.toml", CONFIG)
 
 
 def hvc(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -82,15 +55,12 @@ def test_config_check_passes_a_complete_configuration(config: Path, capsys: pyte
 
 
 def test_config_check_names_each_problem_and_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = tmp_path / "hvc.toml"
-    path.write_text(CONFIG.replace(f'token = "{WONDE_TOKEN}"', "") + """
-[schools.oak-hill]
-name = "Oak Hill Primary"
-policy = "oak-hill"
+    path = write_config(tmp_path / "hvc.toml", CONFIG.replace(f'token = "{WONDE_TOKEN}"', ""),
+                        school_table("oak-hill", "Oak Hill Primary", mis_school_id=None), """
 [[staff.oak-hill]]
 id = "oh-1"
 name = "Sam Example"
-""", encoding="utf-8")
+""")
     path.chmod(0o644)
     code, out, err = hvc(capsys, "--config", str(path), "config", "check", "--json")
     assert code == 2

@@ -27,6 +27,7 @@ import watchkit  # type: ignore[import-not-found]
 from hv_connector.cli import main
 from hv_connector.store import Store
 from hv_connector.testing import base_visit
+from tests.configkit import school_table, staff_entry
 
 GOOD_START = '''
 from datetime import date
@@ -78,23 +79,11 @@ EXPECTED_ERROR = {
     "wrong-type": "policy_info answered dict, not PolicyInfo",
 }
 
-OAKFIELD = '''
-[schools.oakfield]
-name = "Oakfield Primary"
-policy = "oakfield"
-
-[[staff.oakfield]]
-id = "oak-office"
-name = "Olu Office"
-roles = ["office"]
-mobile = "07700 900301"
-
-[[staff.oakfield]]
-id = "oak-head"
-name = "Hana Head"
-roles = ["headteacher", "dsl"]
-mobile = "07700 900302"
-'''
+OAKFIELD = "".join([
+    school_table("oakfield", "Oakfield Primary", mis_school_id=None),
+    staff_entry("oakfield", "oak-office", "Olu Office", "office", mobile="07700 900301"),
+    staff_entry("oakfield", "oak-head", "Hana Head", "headteacher", "dsl", mobile="07700 900302"),
+])
 
 
 def install_plugin(site: Path, case: str) -> None:

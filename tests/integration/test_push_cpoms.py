@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from hv_connector.builtin.cpoms_sink import CpomsSink
 from hv_connector.cli import main
-from hv_connector.clients.cpoms import CpomsClient
+from hv_connector.clients.cpoms.client import CpomsClient
 from hv_connector.outbox.push import Pusher
 from hv_connector.read.queries import outbox_rows
 from hv_connector.store import Store

@@ -15,11 +15,11 @@ from unittest.mock import patch
 from sqlalchemy import insert, update
 
 from hv_connector.clock import FixedClock, at_london
-from hv_connector.models import StaffMember, VisitOutcome
+from hv_connector.models import VisitOutcome
 from hv_connector.plugins import Policies, build_plugin_manager
 from hv_connector.store import Store
 from hv_connector.store.schema import outbox, pupil_attendance, pupils, quarantine, sync_runs
-from hv_connector.testing import staff
+from hv_connector.testing import staff, staff_directory
 from hv_connector.visits.directory import Directory
 from hv_connector.visits.service import VisitService
 from hv_connector.watch.escalations import Escalations
@@ -61,8 +61,7 @@ PUPILS = [
 
 
 def directory() -> Directory:
-    return Directory({school: {p["id"]: StaffMember.model_validate(p) for p in people}
-                      for school, people in STAFF.items()})
+    return staff_directory(STAFF)
 
 
 def seed_pupils(store: Store) -> None:

@@ -7,27 +7,13 @@ from pathlib import Path
 import pytest
 
 from hv_connector.cli import main
-
-CONFIG = """
-[database]
-url = "sqlite:///{db}"
-
-[schools.potton]
-name = "Potton Primary School (test)"
-policy = "potton"
-
-[[staff.potton]]
-id = "pt-head"
-name = "Hana Head-Test"
-roles = ["headteacher"]
-"""
+from tests.configkit import POTTON_HEAD, school_table, write_config
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    path = tmp_path / "hvc.toml"
-    path.write_text(CONFIG.format(db=tmp_path / "hvc.db"), encoding="utf-8")
-    return path
+    return write_config(tmp_path / "hvc.toml", f'[database]\nurl = "sqlite:///{tmp_path / "hvc.db"}"\n',
+                        school_table(mis_school_id=None), POTTON_HEAD)
 
 
 @pytest.mark.parametrize(("args", "said"), [

@@ -12,7 +12,8 @@ import pytest
 import respx
 from pydantic import SecretStr
 
-from hv_connector.clients.cpoms import CpomsClient, IncidentRequest, Source, StudentRef
+from hv_connector.clients.cpoms.client import CpomsClient
+from hv_connector.clients.cpoms.payloads import IncidentRequest, Source, StudentRef
 from hv_connector.errors import CpomsRejected, CpomsUnavailable
 
 BASE = "http://cpoms.test/api/v1"

@@ -9,11 +9,7 @@ import pytest
 from hv_connector.errors import PolicyNotFound
 from hv_connector.runtime import Runtime
 from hv_connector.store.migrate import head_revision
-
-
-def write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
+from tests.configkit import POTTON_HEAD, school_table, write_config
 
 
 def test_without_configuration_every_installed_policy_serves_its_own_school() -> None:
@@ -24,22 +20,9 @@ def test_without_configuration_every_installed_policy_serves_its_own_school() ->
 
 
 def test_configured_schools_use_the_plugin_the_settings_name(tmp_path: Path) -> None:
-    path = write(tmp_path / "hvc.toml", """
-[schools.potton]
-name = "Potton Lower School"
-policy = "potton"
-[schools.potton.options]
-evening_from = "17:30"
-
-[schools.oak-hill]
-name = "Oak Hill Primary"
-policy = "oak-hill"
-
-[[staff.potton]]
-id = "pt-head"
-name = "Alex Example"
-roles = ["headteacher"]
-""")
+    path = write_config(tmp_path / "hvc.toml", school_table(), '[schools.potton.options]\nevening_from = "17:30"\n',
+                        school_table("oak-hill", "Oak Hill Primary", mis_school_id=None),
+                        POTTON_HEAD)
     rt = Runtime(config_path=path)
     assert rt.policies.schools() == ["oak-hill", "potton"]
     assert rt.policies.plugin_for("potton")[0] == "potton"
@@ -54,7 +37,7 @@ roles = ["headteacher"]
 
 def test_the_store_is_opened_only_when_asked_for(tmp_path: Path) -> None:
     db = tmp_path / "stores" / "hvc.db"
-    rt = Runtime(config_path=write(tmp_path / "hvc.toml", f'[database]\nurl = "sqlite:///{db}"\n'))
+    rt = Runtime(config_path=write_config(tmp_path / "hvc.toml", f'[database]\nurl = "sqlite:///{db}"\n'))
     assert rt.policies.schools()  # settings read, plugins loaded ...
     assert not db.exists()  # ... and no store opened
     assert rt.store.revision() == head_revision()

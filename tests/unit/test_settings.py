@@ -12,40 +12,18 @@ from hv_connector.config.checks import problems, redacted, secret_values
 from hv_connector.config.loading import config_source, load_settings
 from hv_connector.config.settings import REDACTED, default_config_path
 from hv_connector.errors import ConfigError
+from tests.configkit import POTTON_HEAD, email_notifier, school_table
+from tests.configkit import write_config as write
 
 TOKEN = "test-token-wonde-7f3a"
 CPOMS_TOKEN = "test-token-cpoms-91be"
 
-SCHOOL = f"""
-[wonde]
-token = "{TOKEN}"
-timeout = 12
-
-[schools.potton]
-name = "Potton Lower School"
-policy = "potton"
-mis_school_id = "A1930499544"
-
-[schools.potton.cpoms]
-base_url = "https://potton.cpoms.example/api/v1"
-token = "{CPOMS_TOKEN}"
-
-[schools.potton.options]
-evening_from = "17:30"
-
-[[staff.potton]]
-id = "pt-head"
-name = "Alex Example"
-roles = ["headteacher", "dsl"]
-mobile = "07700 900101"
-"""
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    path.chmod(0o600)
-    return path
+SCHOOL = "\n".join([
+    f'[wonde]\ntoken = "{TOKEN}"\ntimeout = 12\n',
+    school_table(cpoms_token=CPOMS_TOKEN),
+    '[schools.potton.options]\nevening_from = "17:30"\n',
+    POTTON_HEAD,
+])
 
 
 def test_without_a_file_the_defaults_serve_and_the_store_is_in_the_data_directory() -> None:
@@ -179,14 +157,7 @@ def test_an_unknown_school_names_the_configured_ones() -> None:
 
 
 def test_check_names_what_stops_a_school_working(tmp_path: Path) -> None:
-    path = write(tmp_path / "hvc.toml", """
-[schools.potton]
-name = "Potton Lower School"
-policy = "potton"
-mis_school_id = "A1930499544"
-[schools.potton.cpoms]
-base_url = "https://potton.cpoms.example/api/v1"
-
+    path = write(tmp_path / "hvc.toml", school_table(cpoms_token=""), """
 [[staff.hexthorpe]]
 id = "hx-1"
 name = "Sam Example"
@@ -221,13 +192,7 @@ def test_check_names_a_readable_file_that_holds_tokens(tmp_path: Path) -> None:
 
 def test_redacted_settings_hold_no_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HVC_DATABASE__URL", "postgresql+psycopg://hvc:test-db-password@db.example/hvc")
-    path = write(tmp_path / "hvc.toml", SCHOOL + """
-[watch.notifiers.email]
-host = "smtp.example"
-sender = "hv-connector@school.example"
-username = "hv-connector@school.example"
-password = "test-smtp-password"
-""")
+    path = write(tmp_path / "hvc.toml", SCHOOL, email_notifier("test-smtp-password"))
     settings = load_settings(path)
     secrets = set(secret_values(settings))
     assert secrets == {TOKEN, CPOMS_TOKEN, "test-smtp-password", "test-db-password"}
@@ -240,13 +205,7 @@ password = "test-smtp-password"
 
 
 def test_notifiers_hand_on_only_what_was_set(tmp_path: Path) -> None:
-    path = write(tmp_path / "hvc.toml", """
-[watch.notifiers.email]
-host = "smtp.example"
-sender = "hv-connector@school.example"
-username = "hv-connector@school.example"
-password = "test-smtp-password"
-
+    path = write(tmp_path / "hvc.toml", email_notifier("test-smtp-password"), """
 [watch.notifiers.sms-gateway]
 account = "oak-hill"
 """)

@@ -1,10 +1,13 @@
-"""What every dashboard screen shares: one handler that turns a failed worker into a notification."""
+"""What every dashboard screen shares: a handler that turns a failed worker into a notification, and the list layout."""
 
 from __future__ import annotations
 
 from textual import on
+from textual.app import ComposeResult
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
 from hv_connector.errors import HvcError
@@ -21,6 +24,17 @@ class HvcScreen(Screen[None]):
                timeout: float | None = None, markup: bool = False) -> None:
         """Notify as Textual does, but with markup off: messages name pupils and addresses from the MIS."""
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def list_layout(self, *body: Widget) -> ComposeResult:
+        """A list screen's widgets: the header, ``body``, a ``#status`` line (until the first load: "Loading…"), the footer."""
+        yield Header()
+        yield from body
+        yield Static("Loading…", id="status")
+        yield Footer()
+
+    def show_status(self, text: str) -> None:
+        """Put ``text`` in the list screen's ``#status`` line (under the table: counts, what is shown)."""
+        self.query_one("#status", Static).update(text)
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:

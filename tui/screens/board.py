@@ -16,7 +16,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Static
 from textual.worker import get_current_worker
 
 from hv_connector.clock import local
@@ -102,10 +101,7 @@ class BoardScreen(HvcScreen):
         self.rows: dict[str, BoardRow] = {}
 
     def compose(self) -> ComposeResult:
-        yield Header()
-        yield StableTable(COLUMNS, id="board", cursor_type="row")
-        yield Static("Loading…", id="status")
-        yield Footer()
+        yield from self.list_layout(StableTable(COLUMNS, id="board", cursor_type="row"))
 
     def on_mount(self) -> None:
         self.timer = self.set_interval(self.app.board_seconds, self.load)
@@ -130,7 +126,7 @@ class BoardScreen(HvcScreen):
         self.rows = {row.visit_id: row for row in message.rows}
         self.query_one(StableTable).replace_rows([(row.visit_id, row_cells(row, now)) for row in message.rows])
         late = sum(1 for row in message.rows if row.overdue or row.escalation is not None)
-        self.query_one("#status", Static).update(
+        self.show_status(
             f"{len(message.rows)} out, {late} late or escalating · updated {cells.when(now, with_day=False).plain}"
             f" · every {self.app.board_seconds:g}s")
 

@@ -6,7 +6,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Static
 
 from hvc_tui.messages import OutboxLoaded, OutboxRetried
 from hvc_tui.screens.base import HvcScreen
@@ -35,10 +34,7 @@ class OutboxScreen(HvcScreen):
         self.statuses: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
-        yield Header()
-        yield StableTable(COLUMNS, id="outbox", cursor_type="row")
-        yield Static("Loading…", id="status")
-        yield Footer()
+        yield from self.list_layout(StableTable(COLUMNS, id="outbox", cursor_type="row"))
 
     def on_screen_resume(self) -> None:
         self.load()
@@ -60,7 +56,7 @@ class OutboxScreen(HvcScreen):
                                        cells.literal(row.last_error))))
         self.query_one(StableTable).replace_rows(rows)
         parked = sum(1 for row in message.rows if row.status == "parked")
-        self.query_one("#status", Static).update(f"{len(message.rows) - parked} waiting, {parked} parked")
+        self.show_status(f"{len(message.rows) - parked} waiting, {parked} parked")
 
     def action_retry(self) -> None:
         key = self.query_one(StableTable).selected_key

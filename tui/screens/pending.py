@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Input
 from textual.worker import get_current_worker
 
 from hvc_tui.messages import PendingLoaded
@@ -33,11 +33,10 @@ class PendingScreen(HvcScreen):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Header()
-        yield Input(placeholder="Filter: part of a name, address, reason or visit id", id="filter")
-        yield StableTable(COLUMNS, id="pending", cursor_type="row", zebra_stripes=True)
-        yield Static("Loading…", id="status")
-        yield Footer()
+        yield from self.list_layout(
+            Input(placeholder="Filter: part of a name, address, reason or visit id", id="filter"),
+            StableTable(COLUMNS, id="pending", cursor_type="row", zebra_stripes=True),
+        )
 
     def on_screen_resume(self) -> None:
         self.load(self.query_one("#filter", Input).value)
@@ -64,7 +63,7 @@ class PendingScreen(HvcScreen):
         shown = len(message.page.rows)
         more = f" (showing the first {shown}: filter to narrow)" if message.page.total > shown else ""
         matching = f" matching {message.text!r}" if message.text.strip() else ""
-        self.query_one("#status", Static).update(f"{message.page.total} visit(s) waiting{matching}{more}")
+        self.show_status(f"{message.page.total} visit(s) waiting{matching}{more}")
 
     @on(Input.Changed, "#filter")
     def _filter(self, event: Input.Changed) -> None:

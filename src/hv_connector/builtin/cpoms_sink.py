@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from hv_connector import hookimpl
-from hv_connector.clients.cpoms import (
-    CpomsClient,
+from hv_connector.clients.cpoms.client import CpomsClient
+from hv_connector.clients.cpoms.payloads import (
     HomeVisitBlock,
     IncidentAction,
     IncidentRequest,

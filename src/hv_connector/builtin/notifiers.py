@@ -21,7 +21,7 @@ import signal
 import smtplib
 import ssl
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
 from typing import Any, TypeVar
 
@@ -76,8 +76,7 @@ class EmailNotifier:
         self.settings = settings
 
     def addresses(self, notice: Notice) -> list[str]:
-        found = [r.email for r in notice.recipients if r.email]
-        return list(dict.fromkeys([*found, *self.settings.always_to]))
+        return _with_always_to([r.email for r in notice.recipients], self.settings.always_to)
 
     def send(self, notice: Notice, address: str) -> None:
         try:
@@ -165,8 +164,7 @@ class CommandNotifier:
         self.settings = settings
 
     def addresses(self, notice: Notice) -> list[str]:
-        found = [r.mobile for r in notice.recipients if r.mobile]
-        return list(dict.fromkeys([*found, *self.settings.always_to]))
+        return _with_always_to([r.mobile for r in notice.recipients], self.settings.always_to)
 
     def send(self, notice: Notice, address: str) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HVC_")}
@@ -191,6 +189,11 @@ class CommandNotifier:
         if process.returncode != 0:
             reason = (stderr or stdout).strip().splitlines()[-1:] or ["no output"]
             raise NotifierError(f"{argv[0]} exited {process.returncode}: {reason[0][:200]}")
+
+
+def _with_always_to(found: Sequence[str | None], always_to: Sequence[str]) -> list[str]:
+    """The recipients' addresses that are set, then the notifier's ``always_to``, each once, in that order."""
+    return list(dict.fromkeys([*(address for address in found if address), *always_to]))
 
 
 def _kill_group(process: subprocess.Popen[str]) -> None:

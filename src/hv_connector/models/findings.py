@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
 from hv_connector.models.common import Frozen, Severity, Stage
+
+RuleId = Annotated[str, Field(pattern=r"^[a-z0-9-]+\.[a-z0-9-]+$")]
+"""A rule's id: the policy's namespace, a dot, then the rule's own name (``potton.code-word``)."""
 
 
 class Finding(Frozen):
     """One rule's verdict on one visit at one stage."""
 
-    rule_id: str = Field(pattern=r"^[a-z0-9-]+\.[a-z0-9-]+$")
+    rule_id: RuleId
     stage: Stage
     severity: Severity
     message: str = Field(min_length=1)
@@ -24,7 +29,7 @@ class Finding(Frozen):
 class RuleInfo(Frozen):
     """A rule as a policy declares it (``hvc policy show``)."""
 
-    rule_id: str = Field(pattern=r"^[a-z0-9-]+\.[a-z0-9-]+$")
+    rule_id: RuleId
     stage: Stage
     severity: Severity
     summary: str = Field(min_length=1)

@@ -14,10 +14,9 @@ from typing import Any
 from sqlalchemy import insert
 
 from hv_connector.clock import at_london
-from hv_connector.models import StaffMember
 from hv_connector.store import Store
 from hv_connector.store.schema import pupil_attendance, pupils
-from hv_connector.testing import staff
+from hv_connector.testing import staff, staff_directory
 from hv_connector.visits.directory import Directory
 
 NOW = at_london(date(2026, 11, 23), time(8, 0))
@@ -50,8 +49,7 @@ PUPILS = [
 
 def directory() -> Directory:
     """The two schools' staff directories."""
-    return Directory({school: {p["id"]: StaffMember.model_validate(p) for p in people}
-                      for school, people in STAFF.items()})
+    return staff_directory(STAFF)
 
 
 def seed_pupils(store: Store) -> None:

@@ -18,11 +18,11 @@ from typing import Any
 from sqlalchemy import insert
 
 from hv_connector.clock import Clock, at_london
-from hv_connector.models import StaffMember, Visit
+from hv_connector.models import Visit
 from hv_connector.plugins import Policies, build_plugin_manager
 from hv_connector.store import Store
 from hv_connector.store.schema import visit_events, visits
-from hv_connector.testing import base_visit, staff
+from hv_connector.testing import base_visit, staff, staff_directory
 from hv_connector.visits.directory import Directory
 from hv_connector.visits.service import VisitService
 from hv_connector.watch.notify import Notice, Notifier
@@ -43,7 +43,7 @@ STAFF = [
 
 def directory(people: Sequence[dict[str, Any]] = STAFF) -> Directory:
     """Potton's fictional staff directory (``people``, default :data:`STAFF`)."""
-    return Directory({SCHOOL: {p["id"]: StaffMember.model_validate(p) for p in people}})
+    return staff_directory({SCHOOL: people})
 
 
 def policies() -> Policies:

@@ -6,7 +6,7 @@ A check returns ``None`` when the rule holds, or a message telling staff what to
 from __future__ import annotations
 
 from hv_connector.models import PolicyContext, Severity, Stage, Visit
-from hv_connector.rules import RuleBook, overdue_by, staff_away
+from hv_connector.rules import RuleBook, escalation_advice
 from hvc_hexthorpe.policy import COORDINATOR_ROLES, SAFEGUARDING_ROLES, SCHOOL, about_safeguarding, clause
 
 BLOCK, INFO = Severity.BLOCK, Severity.INFO
@@ -89,17 +89,14 @@ def sign_out_reception(visit: Visit, ctx: PolicyContext) -> str | None:
                    "and SLT calls the police where necessary.",
            fields=("expected_return", "returned_at", "check_ins", "escalation_started_at"))
 def escalation(visit: Visit, ctx: PolicyContext) -> str | None:
-    if not staff_away(visit):
-        return None
-    if any(c.concerns or c.code_word_used for c in visit.check_ins):
-        return ("A contact from the visit raised a concern: tell the duty member of SLT now; SLT calls the police "
-                "if needed.")
-    if overdue_by(visit, ctx) is None:
-        return None
-    if visit.escalation_started_at is None:
-        return ("Staff are not back at the agreed time: the admin team phones them on their mobiles now; if there "
-                "is no answer or any worry, tell the duty member of SLT.")
-    return "Staff are still not back: the duty member of SLT decides what to do and calls the police where necessary."
+    return escalation_advice(
+        visit, ctx, concerns_alarm=True,
+        alarm=("A contact from the visit raised a concern: tell the duty member of SLT now; SLT calls the police "
+               "if needed."),
+        overdue=("Staff are not back at the agreed time: the admin team phones them on their mobiles now; if there "
+                 "is no answer or any worry, tell the duty member of SLT."),
+        still_overdue=("Staff are still not back: the duty member of SLT decides what to do and calls the police "
+                       "where necessary."))
 
 
 @book.rule("hexthorpe.cpoms-record", stage=Stage.AFTER, severity=BLOCK, clause=AFTER,

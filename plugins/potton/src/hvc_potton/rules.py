@@ -11,7 +11,7 @@ from datetime import time, timedelta
 
 from hv_connector.clock import local
 from hv_connector.models import PolicyContext, Severity, StaffMember, Stage, Visit
-from hv_connector.rules import RuleBook, Verdict, contact_made, hours_option, overdue_by, reported, staff_away
+from hv_connector.rules import RuleBook, Verdict, contact_made, escalation_advice, hours_option, reported
 from hvc_potton.policy import CHECKIN_AFTER_MINUTES, DEFAULT_SCHOOL_DAY, LEGAL_THRESHOLD, SCHOOL, clause
 
 BLOCK, WARN, INFO = Severity.BLOCK, Severity.WARN, Severity.INFO
@@ -317,17 +317,13 @@ def tutoring_room(visit: Visit, ctx: PolicyContext) -> str | None:
                    "police are called where there is concern for their welfare.",
            fields=("expected_return", "returned_at", "check_ins", "escalation_started_at"))
 def escalation(visit: Visit, ctx: PolicyContext) -> str | None:
-    if not staff_away(visit):
-        return None
-    if any(c.code_word_used for c in visit.check_ins):
-        return "The code word was used: call the police (999) now, then tell the headteacher."
-    if overdue_by(visit, ctx) is None:
-        return None
-    if visit.escalation_started_at is None:
-        return ("Staff are past their expected return: the office phones them now and, if they cannot be "
-                "reached, tells the headteacher at once.")
-    return ("Staff are overdue and the headteacher has been told: follow the headteacher's decision, and call "
-            "the police if there is any concern for their welfare.")
+    return escalation_advice(
+        visit, ctx, concerns_alarm=False,
+        alarm="The code word was used: call the police (999) now, then tell the headteacher.",
+        overdue=("Staff are past their expected return: the office phones them now and, if they cannot be "
+                 "reached, tells the headteacher at once."),
+        still_overdue=("Staff are overdue and the headteacher has been told: follow the headteacher's decision, "
+                       "and call the police if there is any concern for their welfare."))
 
 
 # --- after -------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from hv_connector.clock import local
 from hv_connector.models import EscalationStep, PolicyContext, Severity, Stage, Visit
-from hv_connector.rules import RuleBook, Verdict, overdue_by, staff_away
+from hv_connector.rules import RuleBook, Verdict, alarm_raised, overdue_by, staff_away
 from hvc_washwood_heath.policy import (
     ESCALATION,
     LATEST_START,
@@ -138,7 +138,7 @@ def _step_due(overdue: timedelta) -> EscalationStep:
 def escalation(visit: Visit, ctx: PolicyContext) -> str | None:
     if not staff_away(visit):
         return None
-    if any(c.concerns or c.code_word_used for c in visit.check_ins):
+    if alarm_raised(visit, concerns=True):
         return ("A contact from the visit gave cause for concern: tell the relevant members of SLT now; they call "
                 "the police where necessary.")
     late = overdue_by(visit, ctx)
