@@ -73,10 +73,61 @@ OptionReader = Callable[[PolicyContext], Any]
 """Reads one school option from the context, raising :class:`OptionError` when it is wrong."""
 
 
-@dataclass(frozen=True)
+FINDINGS_KEPT = 64
+"""How many findings a rule keeps, to share between identical answers: every one of most rules'."""
+
+
 class Rule:
-    info: RuleInfo
-    check: Check
+    """One declared rule: its validated info, its check, and the findings it makes when broken."""
+
+    __slots__ = ("check", "info", "_template", "_found")
+
+    def __init__(self, info: RuleInfo, check: Check) -> None:
+        self.info = info
+        self.check = check
+        # Every finding of the rule shares these values, validated once when the rule was declared
+        # (in the model's field order, so a finding built from them is laid out as a validated one).
+        self._template: dict[str, Any] = {"rule_id": info.rule_id, "stage": info.stage, "severity": info.severity,
+                                          "message": "", "clause": info.clause, "fields": info.fields}
+        self._found: dict[object, Finding] = {}
+        """Findings already built, by the answer that made them: a message, or (message, severity, fields)."""
+
+    def finding(self, message: str) -> Finding:
+        """The finding for a broken rule whose check answered ``message``."""
+        return self._finding(message, None, None)
+
+    def verdict_finding(self, verdict: Verdict) -> Finding:
+        """The finding for a broken rule whose check answered ``verdict``."""
+        severity, fields = verdict.severity, verdict.fields
+        if severity is not None and type(severity) is not Severity:
+            severity = Severity(severity)  # as validation would turn "warn" into Severity.WARN
+        if fields is not None and type(fields) is not tuple:
+            fields = tuple(fields)
+        return self._finding(verdict.message, severity, fields)
+
+    def _finding(self, message: str, severity: Severity | None, fields: tuple[str, ...] | None) -> Finding:
+        # Most checks answer one of a few messages (fixed, or naming the school): each one's (frozen) finding is
+        # built once and shared, which a rule checked for every school in turn needs more than one slot for.
+        key = message if severity is None and fields is None else (message, severity, fields)
+        found = self._found.get(key)
+        if found is None:
+            found = self._build(message, severity, fields)
+            if len(self._found) >= FINDINGS_KEPT:  # messages naming a visit's people or times rarely recur
+                self._found.clear()
+            self._found[key] = found
+        return found
+
+    def _build(self, message: str, severity: Severity | None, fields: tuple[str, ...] | None) -> Finding:
+        if not message:  # validation would refuse it; a rule that holds answers None
+            raise PluginContractError(f"rule {self.info.rule_id!r} answered an empty message: return None when "
+                                      "the rule holds, or say what staff should do")
+        values = self._template.copy()
+        values["message"] = message
+        if severity is not None:
+            values["severity"] = severity
+        if fields is not None:
+            values["fields"] = fields
+        return Finding.from_checked(values)
 
 
 class RuleBook:
@@ -153,30 +204,13 @@ class RuleBook:
             result = rule.check(visit, ctx)
             if result is None:
                 continue
-            for verdict in _verdicts(result):
-                out.append(_finding(rule.info, verdict))
+            if isinstance(result, str):  # most broken rules answer just their message
+                out.append(rule.finding(result))
+            elif isinstance(result, Verdict):
+                out.append(rule.verdict_finding(result))
+            else:
+                out.extend(rule.verdict_finding(verdict) for verdict in result)
         return out
-
-
-def _verdicts(result: CheckResult) -> Iterable[Verdict]:
-    if isinstance(result, str):
-        return (Verdict(result),)
-    if isinstance(result, Verdict):
-        return (result,)
-    return tuple(result)  # type: ignore[arg-type]
-
-
-def _finding(info: RuleInfo, verdict: Verdict) -> Finding:
-    # Built without re-validation: the rule's info was validated when declared,
-    # and this runs for every rule on every transition.
-    return Finding.model_construct(
-        rule_id=info.rule_id,
-        stage=info.stage,
-        severity=verdict.severity or info.severity,
-        message=verdict.message,
-        clause=info.clause,
-        fields=verdict.fields if verdict.fields is not None else info.fields,
-    )
 
 
 def staff_away(visit: Visit) -> bool:

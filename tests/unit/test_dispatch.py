@@ -6,7 +6,7 @@ import pytest
 
 from hv_connector import hookimpl
 from hv_connector.errors import PluginContractError, PolicyNotFound, PolicyUnavailable
-from hv_connector.models import PolicyInfo, Reason, Stage, Visit
+from hv_connector.models import Finding, PolicyInfo, Reason, Severity, Stage, Visit
 from hv_connector.plugins import Policies, build_plugin_manager
 from hv_connector.testing import DEFAULT_NOW, base_visit
 
@@ -143,3 +143,55 @@ def test_a_plugin_whose_policy_info_raises_is_set_aside_and_the_others_answer():
     assert [str(x) for x in policies.broken()] == [
         "policy plugin 'spy-a' (school(s) spy-a) is broken: ValueError: bad date in the policy header "
         f"({__file__}, line {NoInfo.policy_info.__code__.co_firstlineno + 2})"]
+
+
+def note(stage, text):
+    return Finding(rule_id="extra.note", stage=stage, severity=Severity.INFO, message=text, clause="Extra §1")
+
+
+class Noter:
+    """A non-policy plugin that adds a note to every school's findings at every stage."""
+
+    @hookimpl
+    def visit_findings(self, visit, stage):  # takes fewer arguments than the hookspec offers, as pluggy allows
+        return [note(stage, f"noted {visit.school}")]
+
+
+class Wrapper:
+    """A non-policy plugin that wraps every school's visit_findings and adds to its answers."""
+
+    @hookimpl(wrapper=True)
+    def visit_findings(self, visit, stage, ctx):
+        answers = yield
+        return [*answers, [note(stage, "wrapped")]]
+
+
+def test_a_plugin_registered_after_the_first_visit_is_asked_about_the_next_and_not_after_it_goes(two_schools):
+    pm, a, _ = two_schools
+    policies = Policies(pm)
+    visit = Visit.model_validate(base_visit("spy-a", reason="attendance"))
+    before = policies.all_findings(visit, DEFAULT_NOW)
+    noter = Noter()
+    pm.register(noter, name="noter")
+    try:
+        added = [f for f in policies.all_findings(visit, DEFAULT_NOW) if f.rule_id == "extra.note"]
+        assert [(f.stage, f.message) for f in added] == [(stage, "noted spy-a") for stage in Stage]
+        assert [f for f in policies.findings(visit, Stage.AFTER, DEFAULT_NOW) if f.rule_id == "extra.note"] == added[-1:]
+    finally:
+        pm.unregister(noter)
+    assert policies.all_findings(visit, DEFAULT_NOW) == before
+    assert a.asked == ["spy-a"] * (3 * len(Stage) + 1)
+
+
+def test_a_wrapper_around_visit_findings_still_wraps_every_stage(two_schools):
+    pm, a, _ = two_schools
+    wrapper = Wrapper()
+    pm.register(wrapper, name="wrapper")
+    try:
+        policies = Policies(pm)
+        visit = Visit.model_validate(base_visit("spy-a", reason="attendance"))
+        wrapped = [f.stage for f in policies.all_findings(visit, DEFAULT_NOW) if f.message == "wrapped"]
+        assert wrapped == list(Stage)
+        assert a.asked == ["spy-a"] * len(Stage)
+    finally:
+        pm.unregister(wrapper)

@@ -6,11 +6,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from hv_connector.clock import LONDON
-from hv_connector.models import Severity, Stage, Visit
+from hv_connector.errors import PluginContractError
+from hv_connector.models import Finding, PolicyContext, Severity, Stage, Visit
 from hv_connector.plugins import Policies, build_plugin_manager
-from hv_connector.testing import staff
+from hv_connector.rules import RuleBook, Verdict
+from hv_connector.testing import DEFAULT_NOW, base_visit, staff
 
 POLICIES = Policies(build_plugin_manager())
 SCHOOLS = POLICIES.schools()
@@ -155,6 +158,66 @@ def test_stage_by_stage_equals_all_stages(school, data, now):
     visit = data.draw(visits(school))
     staged = [f for stage in Stage for f in POLICIES.findings(visit, stage, now)]
     assert staged == POLICIES.all_findings(visit, now)
+
+
+def assert_as_validated(finding: Finding) -> None:
+    """``finding`` is what validating its values builds: equal, field by field of the same type, and frozen."""
+    validated = Finding.model_validate(dict(finding.__dict__))
+    assert finding == validated
+    assert {k: type(v) for k, v in finding.__dict__.items()} == {k: type(v) for k, v in validated.__dict__.items()}
+    assert list(finding.__dict__) == list(validated.__dict__)
+    assert finding.model_fields_set == validated.model_fields_set
+    assert finding.model_dump_json() == validated.model_dump_json()
+    assert hash(finding) == hash(validated)
+    with pytest.raises(ValidationError):
+        finding.message = "changed"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("school", SCHOOLS)
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), now=moments)
+def test_every_finding_of_every_school_is_what_validation_would_build(school, data, now):
+    for finding in POLICIES.all_findings(data.draw(visits(school)), now):
+        assert_as_validated(finding)
+
+
+severities = st.one_of(st.none(), st.sampled_from(list(Severity)), st.sampled_from([s.value for s in Severity]))
+field_paths = st.one_of(st.none(), st.lists(st.sampled_from(["staff", "reason", "risk_assessment.code_word"]), max_size=3),
+                        st.lists(st.sampled_from(["staff", "outcome"]), max_size=2).map(tuple))
+
+
+@settings(max_examples=100, deadline=None)
+@given(message=st.text(min_size=1), severity=severities, fields=field_paths, as_verdict=st.booleans())
+def test_any_answer_a_check_gives_makes_the_finding_validation_would(message, severity, fields, as_verdict):
+    # A check may answer a message, a Verdict, or several; a plugin may give a severity as its text and fields as a list.
+    book = RuleBook("spy")
+    answer = Verdict(message, severity=severity, fields=fields) if as_verdict else message
+
+    @book.rule("spy.rule", stage=Stage.REQUEST, severity=Severity.BLOCK, clause="Spy §1", summary="A rule.",
+               fields=("address",))
+    def check(visit, ctx):
+        return [answer, answer] if as_verdict else answer
+
+    visit = Visit.model_validate(base_visit("spy", reason="attendance"))
+    found = book.findings(visit, Stage.REQUEST, PolicyContext(now=DEFAULT_NOW))
+    expected = Finding(rule_id="spy.rule", stage=Stage.REQUEST, message=message, clause="Spy §1",
+                       severity=(severity if as_verdict and severity is not None else Severity.BLOCK),
+                       fields=(fields if as_verdict and fields is not None else ("address",)))
+    assert found == [expected] * len(found) and len(found) == (2 if as_verdict else 1)
+    for finding in found:
+        assert_as_validated(finding)
+    # Asked again (the finding is shared now): the same answer again.
+    assert book.findings(visit, Stage.REQUEST, PolicyContext(now=DEFAULT_NOW)) == found
+
+
+@pytest.mark.parametrize("answer", ["", Verdict(""), [Verdict("Fine."), Verdict("")]])
+def test_a_check_answering_an_empty_message_is_the_plugins_error_naming_the_rule(answer):
+    book = RuleBook("spy")
+    book.rule("spy.rule", stage=Stage.REQUEST, severity=Severity.WARN, clause="Spy §1", summary="A rule.")(
+        lambda visit, ctx: answer)
+    visit = Visit.model_validate(base_visit("spy", reason="attendance"))
+    with pytest.raises(PluginContractError, match="rule 'spy.rule' answered an empty message: return None"):
+        book.findings(visit, Stage.REQUEST, PolicyContext(now=DEFAULT_NOW))
 
 
 def test_every_school_is_checked():

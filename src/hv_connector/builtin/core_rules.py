@@ -6,6 +6,9 @@ Registered as a plugin like any other. Its ``firstresult`` answers are
 
 from __future__ import annotations
 
+import functools
+from datetime import datetime
+
 from hv_connector import hookimpl
 from hv_connector.models import (
     CheckInPlan,
@@ -15,6 +18,7 @@ from hv_connector.models import (
     FollowUp,
     HazardTemplate,
     PolicyContext,
+    PolicyInfo,
     RiskTemplate,
     RuleInfo,
     Severity,
@@ -97,13 +101,17 @@ def background_read(visit: Visit, ctx: PolicyContext) -> str | None:
 @book.rule("core.policy-review-overdue", stage=Stage.AUTHORISE, severity=WARN, clause=f"{CORE}: policy in date",
            summary="The school's policy is past its own review date.")
 def policy_review_overdue(visit: Visit, ctx: PolicyContext) -> Verdict | str | None:
-    policy = ctx.policy
-    if policy is None:
-        return None
+    return None if ctx.policy is None else _review_note(ctx.policy, ctx.now)
+
+
+# The same for every visit checked at one moment, so each school's note is written once per moment (and, the
+# same object each time, becomes one shared finding) instead of once per visit.
+@functools.lru_cache(maxsize=64)
+def _review_note(policy: PolicyInfo, now: datetime) -> Verdict | str | None:
     if policy.review_by is None:
         return Verdict(f"{policy.policy_name} gives no review date: ask its owner when it is next reviewed.",
                        severity=INFO)
-    if is_past(policy.review_by, ctx.now):
+    if is_past(policy.review_by, now):
         return (f"{policy.policy_name} was due for review by {policy.review_by:%d %B %Y}: "
                 "follow it, and tell its owner it is overdue.")
     return None

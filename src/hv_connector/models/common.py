@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
 
@@ -30,6 +30,26 @@ class Frozen(BaseModel):
     # Each model builds its validator on first use, not at import: a command (`hvc status`) pays only for
     # the models it touches, and about thirty it never does cost more than the rest of its start.
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+    @classmethod
+    def from_checked(cls, values: dict[str, Any]) -> Self:
+        """The object ``values`` describe, already in the form validation gives, without validating them again.
+
+        For the policy engine's own hot path (a finding for every broken rule on
+        every visit, a context for every visit), where every value comes from a
+        validated object: ``values`` holds every field, each of its validated
+        type (a :class:`Severity`, not ``"warn"``; a tuple, not a list), and
+        becomes the object's own, so pass a fresh dict. The result equals what
+        validation builds (a property test holds this for findings). Anything
+        from outside goes through validation instead.
+        """
+        # pydantic's model_construct walks every field's aliases and defaults: most of a finding's cost.
+        built = cls.__new__(cls)
+        object.__setattr__(built, "__dict__", values)
+        object.__setattr__(built, "__pydantic_fields_set__", set(values))
+        object.__setattr__(built, "__pydantic_extra__", None)
+        object.__setattr__(built, "__pydantic_private__", None)
+        return built
 
 
 class Stage(str, Enum):
