@@ -13,8 +13,6 @@ import click
 from hv_connector import __version__
 from hv_connector.cli.lazy import LazyGroup
 from hv_connector.clock import LONDON
-from hv_connector.models import Finding
-from hv_connector.runtime import Runtime
 
 if TYPE_CHECKING:
     from hv_connector.models import Finding
