@@ -179,10 +179,11 @@ class Session:
         return self.service.report(visit_id, outcome, by=self.member.id)
 
     def check_in(self, visit_id: str, *, kind: str, code_word_used: bool, concerns: bool,
-                 note: str = "") -> ActionResult:
-        """A contact with staff who are out; with the code word used, the watch jumps to the emergency step."""
+                 note: str = "", door: Mapping[str, Any] | None = None) -> ActionResult:
+        """A contact with staff who are out, and what they report from the home (``door``: check-in fields);
+        with the code word used, the watch jumps to the emergency step."""
         return self.service.check_in(visit_id, by=self.member.id, kind=kind, code_word_used=code_word_used,
-                                     concerns=concerns, note=note)
+                                     concerns=concerns, note=note, door=door)
 
     def extend(self, visit_id: str, new_return: datetime, note: str = "") -> ActionResult:
         """More time asked for: the expected return moves later (audited)."""

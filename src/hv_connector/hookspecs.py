@@ -110,6 +110,25 @@ def visit_findings(visit: Visit, stage: Stage, ctx: PolicyContext) -> list[Findi
     """
 
 
+@hookspec
+def policy_option_problems(ctx: PolicyContext, config_file: str) -> list[str] | None:
+    """Say what is wrong with the school's configured policy options, one message per option.
+
+    Called by ``hvc config check`` and when ``hvc watch`` starts, so an option
+    the policy cannot read (a misspelt name, ``"4pm"`` for a time of day)
+    refuses to start instead of failing when a visit is checked. Asked of the
+    school's plugin and the core; the lists are concatenated. The options are
+    the school plugin's own (the core reads none), so it reports any it does
+    not read as well as any value it cannot read; each message names the
+    option, the fix and ``config_file``. :class:`~hv_connector.rules.RuleBookPolicy`
+    answers from the options its book declares.
+
+    :param ctx: the school's policy info, reasons and configured options (``[schools.ID.options]``).
+    :param config_file: the settings file actually read, for the messages to name.
+    :returns: a list of messages, empty when every option can be read.
+    """
+
+
 @hookspec(firstresult=True)
 def authoriser_roles(visit: Visit) -> list[str] | None:
     """Name the staff roles that may authorise this visit (and override its blocks).

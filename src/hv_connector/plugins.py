@@ -179,6 +179,7 @@ class Policies:
         self._callers: dict[tuple[str, str], Any] = {}
         self._contexts: dict[str, tuple[PolicyInfo, tuple[Reason, ...]]] = {}
         self._failed: dict[str, str] = dict(pm.failed)
+        self._unreadable: dict[str, str] = {}
         """Plugin name → what went wrong: at import, in ``policy_info``, or when asked (:meth:`ask`)."""
         self._unanswering: list[object] = []
         """Loaded plugins whose ``policy_info`` failed: asked for no school, so they cannot answer for others."""
@@ -365,10 +366,15 @@ class Policies:
             plugin = self.configured.get(school_id) or (self._served[school_id][0] if school_id in self._served else None)
             error = self._failed.get(plugin or "") or describe_failure(exc)
             log.error("school %s's policy could not answer %s (%s): using the core's default", school_id, name, error)
+            self._unreadable[school_id] = error
             if plugin is not None and not isinstance(exc, PolicyNotFound):  # a missing plugin is not a broken one
                 self._failed.setdefault(plugin, error)
             core = self.pm.subset_hook_caller(name, remove_plugins=self._policy_plugins())
             return unreadable_answer(name, core(**kwargs), school_id, error)
+
+    def unreadable(self, school_id: str) -> str | None:
+        """Why ``school_id``'s policy could not answer the watch in this run (so the core's default was used), if it could not."""
+        return self._unreadable.get(school_id)
 
     def _policy_plugins(self) -> list[object]:
         return [plugin for _, plugin, _ in self._served.values()] + self._unanswering

@@ -19,7 +19,18 @@ escalation rule asks: are staff still out, and how late are they?
 :func:`contact_made` asks whether a check-in was made, counting contacts
 as the watch counts them (:data:`CONTACT_KINDS`).
 :func:`time_option` and :func:`hours_option` read a school's configured times
-of day, and name the option when it is wrong.
+of day, and name the option when it is wrong. A plugin declares each option
+it reads with :meth:`RuleBook.option`, so ``hvc config check`` and the watch
+read every configured option up front (the ``policy_option_problems`` hook)
+instead of a visit finding out::
+
+    @book.option("school_day")
+    def school_day(ctx):
+        return hours_option(ctx, "school_day", ("08:45", "15:15"))
+
+:func:`reported` reads what staff said at their latest check-in (parents
+present, minutes waited at the door, animals shut away, gone in), so a
+``during`` rule can answer while they are still out.
 """
 
 from __future__ import annotations
@@ -30,7 +41,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from hv_connector import hookimpl
-from hv_connector.errors import ConfigError, PluginContractError
+from hv_connector.errors import ConfigError, PluginContractError, excerpt
 from hv_connector.models import (
     Finding,
     PolicyContext,
@@ -56,6 +67,8 @@ class Verdict:
 
 CheckResult = None | str | Verdict | Iterable[Verdict]
 Check = Callable[[Visit, PolicyContext], CheckResult]
+OptionReader = Callable[[PolicyContext], Any]
+"""Reads one school option from the context, raising :class:`OptionError` when it is wrong."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +84,7 @@ class RuleBook:
         self.namespace = namespace
         self._rules: list[Rule] = []
         self._by_stage: dict[Stage, list[Rule]] = {stage: [] for stage in Stage}
+        self._options: dict[str, OptionReader] = {}
 
     def rule(
         self,
@@ -96,6 +110,35 @@ class RuleBook:
             return check
 
         return register
+
+    def option(self, name: str) -> Callable[[OptionReader], OptionReader]:
+        """Declare the decorated function as the reader of school option ``name`` (for :meth:`option_problems`)."""
+        if name in self._options:
+            raise PluginContractError(f"option {name!r} is declared twice in {self.namespace!r}")
+
+        def register(reader: OptionReader) -> OptionReader:
+            self._options[name] = reader
+            return reader
+
+        return register
+
+    def option_problems(self, ctx: PolicyContext, config_file: str) -> list[str]:
+        """What is wrong with ``ctx.options`` for this book: options it does not read, values it cannot read.
+
+        Each message names the option, the fix and ``config_file`` (the file the settings were read from).
+        """
+        school = _school(ctx)
+        found = []
+        for name in sorted(set(ctx.options) - set(self._options)):
+            reads = ", ".join(sorted(self._options)) or "none"
+            found.append(f"{school}'s policy reads no option {name!r} (it reads: {reads}): remove it or correct "
+                         f"the spelling under [schools.{school}.options] in {config_file}")
+        for reader in self._options.values():
+            try:
+                reader(ctx)
+            except OptionError as exc:
+                found.append(exc.in_file(config_file))
+        return found
 
     def rules(self) -> list[RuleInfo]:
         """Every rule, in declaration order."""
@@ -199,10 +242,35 @@ def _time_of_day(ctx: PolicyContext, name: str, value: Any, example: str) -> tim
         raise _option_error(ctx, name, value, f"give a time of day, e.g. {example}") from None
 
 
-def _option_error(ctx: PolicyContext, name: str, value: Any, fix: str) -> ConfigError:
-    school = ctx.policy.school_id if ctx.policy else "the school"
-    return ConfigError(f"{school}'s policy option {name} is {value!r}: {fix} under [schools.{school}.options] "
-                       "in hvc.toml")
+class OptionError(ConfigError):
+    """A school's policy option its plugin cannot read. Seen by the IT person (``hvc config check``, the
+    watch starting, or a visit being checked); names the option, the fix and the config file."""
+
+    def __init__(self, school: str, option: str, value: Any, fix: str, config_file: str = "hvc.toml") -> None:
+        self.school, self.option, self.value, self.fix = school, option, value, fix
+        super().__init__(f"{school}'s policy option {option} is {excerpt(value)}: {fix} under "
+                         f"[schools.{school}.options] in {config_file}")
+
+    def in_file(self, config_file: str) -> str:
+        """The message, naming ``config_file`` (the file actually read) instead of ``hvc.toml``."""
+        return str(OptionError(self.school, self.option, self.value, self.fix, config_file))
+
+
+def _school(ctx: PolicyContext) -> str:
+    return ctx.policy.school_id if ctx.policy else "the school"
+
+
+def _option_error(ctx: PolicyContext, name: str, value: Any, fix: str) -> OptionError:
+    return OptionError(_school(ctx), name, value, fix)
+
+
+def reported(visit: Visit, name: str) -> Any:
+    """What staff said about ``name`` at their latest check-in that said anything about it, else ``None``.
+
+    ``name`` is a :class:`~hv_connector.models.CheckIn` field that is ``None`` until reported:
+    ``parents_present``, ``waited_minutes``, ``animals_secured``, ``entered_home``.
+    """
+    return next((said for c in reversed(visit.check_ins) if (said := getattr(c, name)) is not None), None)
 
 
 class RuleBookPolicy:
@@ -247,3 +315,8 @@ class RuleBookPolicy:
     def visit_findings(self, visit: Visit, stage: Stage, ctx: PolicyContext) -> list[Finding]:
         """The book's findings on ``visit`` at ``stage``."""
         return self.book.findings(visit, stage, ctx)
+
+    @hookimpl
+    def policy_option_problems(self, ctx: PolicyContext, config_file: str) -> list[str]:
+        """The book's :meth:`RuleBook.option_problems`: options it does not read, values it cannot read."""
+        return self.book.option_problems(ctx, config_file)

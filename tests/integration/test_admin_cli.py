@@ -41,6 +41,11 @@ id = "pt-head"
 name = "Alex Example"
 roles = ["headteacher"]
 
+[[staff.potton]]
+id = "pt-office"
+name = "Sam Example"
+roles = ["office"]
+
 [watch.notifiers.email]
 host = "smtp.example"
 sender = "hv-connector@potton.example"

@@ -168,7 +168,7 @@ def test_config_check_exits_2_naming_the_broken_plugin(hvc, case: str) -> None: 
 
 def test_status_exits_1_naming_the_broken_plugin(hvc, case: str) -> None:  # type: ignore[no-untyped-def]
     code, out, err = hvc("watch", "--now", watchkit.START.isoformat())
-    assert code == 0, out + err
+    assert code == 1 and "(oakfield) is watched with the core's default chain" in err, out + err
     code, out, _ = hvc("status")
     assert code == 1
     assert "POLICY PLUGIN BROKEN: 'oakfield' (school(s) oakfield)" in out and EXPECTED_ERROR[case] in out
@@ -197,7 +197,8 @@ def test_the_broken_schools_own_visits_are_refused_with_the_plugins_error(hvc, t
 
 def test_the_watch_still_runs_and_raises_the_alarm_for_the_broken_schools_visit(hvc, case: str) -> None:  # type: ignore[no-untyped-def]
     code, out, err = hvc("watch", "--now", (watchkit.START + timedelta(minutes=20)).isoformat(), "--json")
-    assert code == 0, err
+    assert code == 1, err  # the tick ran, and says that one school is watched on the core's chain
+    assert any("(oakfield) is watched with the core's default chain" in f for f in json.loads(out)["failures"])
     fired = {(e["visit_id"], e["kind"], e["step_index"]) for e in json.loads(out)["fired"]}
     assert ("V1", "checkin-missed", 0) in fired  # Potton's own plan, as before
     assert ("O1", "checkin-missed", 0) in fired  # Oakfield: the core's chain, step 1 to the office
@@ -210,7 +211,7 @@ def test_the_watch_still_runs_and_raises_the_alarm_for_the_broken_schools_visit(
 
 def test_a_real_hvc_process_prints_no_traceback(config: Path, site: Path, case: str) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
-    for args, expected in ((["plugins"], 1), (["watch", "--once"], 0), (["config", "check"], 2)):
+    for args, expected in ((["plugins"], 1), (["watch", "--once"], 1), (["config", "check"], 2)):
         result = subprocess.run([sys.executable, "-m", "hv_connector", "--config", str(config), *args],
                                 capture_output=True, text=True, env=env, timeout=120)
         assert result.returncode == expected, result.stderr

@@ -13,6 +13,7 @@ from textual.pilot import Pilot
 from textual.worker import WorkerCancelled, WorkerState
 
 from hvc_tui.app import HvcApp
+from hvc_tui.screens.visit import VisitScreen
 
 
 async def settle(pilot: Pilot) -> None:
@@ -55,6 +56,13 @@ class Run:
     async def press(self, *keys: str) -> None:
         await self.pilot.press(*keys)
         await self.settle()
+
+    async def open_visit(self, visit_id: str) -> VisitScreen:
+        """Open the visit's screen (as Enter on its row does) and wait until it shows the visit."""
+        self.app.open_visit(visit_id)
+        await self.settle()
+        assert isinstance(self.app.screen, VisitScreen)
+        return self.app.screen
 
 
 @asynccontextmanager

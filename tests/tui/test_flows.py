@@ -22,6 +22,7 @@ from hvc_tui.dialogs.check_in import CheckInDialog
 from hvc_tui.dialogs.confirm import ConfirmDialog
 from hvc_tui.dialogs.decision import DecisionDialog
 from hvc_tui.dialogs.extend import ExtendDialog
+from hvc_tui.dialogs.override import OverrideDialog
 from hvc_tui.messages import (
     EscalationActed,
     FindingsPreviewed,
@@ -39,12 +40,6 @@ def _state(world: World, visit_id: str) -> str:
         return conn.execute(select(visits.c.state).where(visits.c.id == visit_id)).scalar_one()
 
 
-async def _open(run, visit_id: str) -> None:
-    run.app.open_visit(visit_id)
-    await run.settle()
-    assert isinstance(run.app.screen, VisitScreen)
-
-
 async def test_authorise_with_the_warning_acknowledged(world: World) -> None:
     visit_id = world.ids["warned"]
     async with dashboard(world) as run:
@@ -52,8 +47,8 @@ async def test_authorise_with_the_warning_acknowledged(world: World) -> None:
         assert isinstance(run.app.screen, VisitScreen) and run.app.screen.visit_id == visit_id
         await run.press("a")
         dialog = run.app.screen
-        assert isinstance(dialog, DecisionDialog) and [f.rule_id for f in dialog.rules] == [REVIEW_WARNING]
-        await run.pilot.press(*"Review in Dec")
+        assert isinstance(dialog, DecisionDialog) and [f.rule_id for f in dialog.warnings] == [REVIEW_WARNING]
+        await run.pilot.press("space", "tab", *"Review in Dec")  # tick the warning, then write the note
         await run.press("ctrl+s")
         acted = run.posted(VisitActed)
     assert [m.result.event for m in acted] == ["authorise"]
@@ -66,12 +61,14 @@ async def test_authorise_with_the_warning_acknowledged(world: World) -> None:
 async def test_override_a_block_needs_a_reason(world: World) -> None:
     visit_id = world.ids["blocked"]
     async with dashboard(world) as run:
-        await _open(run, visit_id)
+        await run.open_visit(visit_id)
         await run.press("v")
-        assert [f.rule_id for f in run.app.screen.rules] == [CODE_WORD_BLOCK]
+        dialog = run.app.screen
+        assert isinstance(dialog, OverrideDialog) and [f.rule_id for f in dialog.blocks] == [CODE_WORD_BLOCK]
+        await run.press("space")  # ticked: its reason box opens
         await run.press("ctrl+s")  # no reason yet: the dialog stays, and says why
-        assert isinstance(run.app.screen, DecisionDialog)
-        assert "required" in str(run.app.screen.query_one("#problem").render())
+        assert run.app.screen is dialog
+        assert "each ticked block needs its own reason" in str(dialog.query_one("#problem").render())
         await run.pilot.press(*"Agreed by phone")
         await run.press("ctrl+s")
         assert isinstance(run.app.screen, VisitScreen)
@@ -84,9 +81,9 @@ async def test_override_a_block_needs_a_reason(world: World) -> None:
 async def test_a_non_authoriser_is_refused_as_the_cli_refuses(world: World) -> None:
     visit_id = world.ids["warned"]
     async with dashboard(world, actor="pt-dsl") as run:
-        await _open(run, visit_id)
+        await run.open_visit(visit_id)
         await run.press("a")
-        await run.press("ctrl+s")
+        await run.press("space", "ctrl+s")
         errors = run.notices("error")
         assert not run.posted(VisitActed)
     assert len(errors) == 1 and "Dev Safeguard (pt-dsl) may not authorise" in errors[0] and "headteacher" in errors[0]
@@ -151,7 +148,7 @@ async def test_a_refused_request_keeps_everything_typed(world: World) -> None:
 async def test_record_a_report_feeds_the_cpoms_record(world: World) -> None:
     visit_id = world.ids["returned"]
     async with dashboard(world) as run:
-        await _open(run, visit_id)
+        await run.open_visit(visit_id)
         await run.press("w")
         form = run.app.screen
         assert isinstance(form, ReportScreen)
@@ -177,7 +174,7 @@ async def test_record_a_report_feeds_the_cpoms_record(world: World) -> None:
 
 async def test_a_report_that_cannot_be_read_keeps_the_form(world: World) -> None:
     async with dashboard(world) as run:
-        await _open(run, world.ids["returned"])
+        await run.open_visit(world.ids["returned"])
         await run.press("w")
         form = run.app.screen
         form.query_one("#arrived_at", Input).value = "ten past"
@@ -194,7 +191,7 @@ async def test_acknowledge_and_advance_an_escalation(world: World) -> None:
         assert run.app.screen.query_one("#board").get_row_at(0)[-1].plain == visit_id  # most urgent first
         await run.press("k")
         await run.pilot.press(*"No answer")
-        await run.press("enter")
+        await run.press("ctrl+s")
         await run.press("e")
         await run.press("y")
         acted = [m.what for m in run.posted(EscalationActed)]
@@ -232,7 +229,7 @@ async def test_mis_text_is_shown_as_written(world: World) -> None:
         pupils = [table.get_row_at(i)[1].plain for i in range(table.row_count)]
         address = table.get_row_at(1)[6].plain
         screen = run.app.export_screenshot()
-        await _open(run, world.ids["blocked"])
+        await run.open_visit(world.ids["blocked"])
         summary = run.app.screen.query_one("#summary").render()
     assert INJECTION in pupils and address.startswith("[link=https://bad.example]")
     assert ">&#160;[bold&#160;red]Test[/]&#160;<" in screen  # the cell, as written, unstyled
@@ -249,6 +246,19 @@ async def test_stand_down_closes_every_open_step(world: World) -> None:
     with world.store.connect() as conn:
         closed = conn.execute(select(escalations.c.closed_at).where(escalations.c.visit_id == visit_id)).scalars().all()
     assert closed and all(moment is not None for moment in closed)
+
+
+async def test_someone_the_step_does_not_name_is_refused_on_the_board_as_the_cli_refuses(world: World) -> None:
+    visit_id = world.ids["overdue"]
+    async with dashboard(world, actor="pt-dsl", mode="board") as run:
+        await run.press("x")
+        await run.press("y")
+        errors = run.notices("error")
+        assert not run.posted(EscalationActed)
+    assert len(errors) == 1 and errors[0].startswith(f"Dev Safeguard (pt-dsl) may not stand down visit {visit_id}")
+    assert "ask " in errors[0]
+    with world.store.connect() as conn:
+        assert None in conn.execute(select(escalations.c.closed_at).where(escalations.c.visit_id == visit_id)).scalars().all()
 
 
 async def test_a_check_in_with_the_code_word_used_jumps_to_the_emergency_step(world: World) -> None:
@@ -277,6 +287,27 @@ async def test_a_check_in_with_the_code_word_used_jumps_to_the_emergency_step(wo
     check_in = [t for t in trail if t.action == "visit.check-in"]
     assert [(t.actor, t.detail["code_word_used"]) for t in check_in] == [("pt-head", True)]
     assert "bluebell" not in str(trail)
+
+
+async def test_a_check_in_from_the_door_brings_potton_s_wait_finding_while_staff_are_out(world: World) -> None:
+    visit_id = world.ids["out"]
+    async with dashboard(world, mode="board") as run:
+        await run.press("down")
+        await run.press("c")
+        dialog = run.app.screen
+        assert isinstance(dialog, CheckInDialog)
+        dialog.query_one("#parents_absent", Checkbox).value = True
+        dialog.query_one("#waited", Input).value = "20"
+        dialog.query_one("#animal_loose", Checkbox).value = True
+        dialog.query_one("#note", Input).focus()
+        await run.pilot.press(*"No answer; dog in the garden")
+        await run.press("enter")
+        assert [m.what for m in run.posted(EscalationActed)] == [f"Check-in on {visit_id} recorded."]
+    standing = world.service.get(visit_id)
+    said = standing.visit.check_ins[-1]
+    assert (said.parents_present, said.waited_minutes, said.animals_secured, said.entered_home) == (False, 20, False, None)
+    findings = {f.rule_id for f in world.service.policies.all_findings(standing.visit, world.clock.now())}
+    assert {"potton.wait-15-minutes", "potton.animals"} <= findings and standing.visit.outcome is None
 
 
 async def test_more_time_moves_the_due_back_time_and_is_audited(world: World) -> None:

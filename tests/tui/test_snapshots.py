@@ -58,3 +58,33 @@ def test_outbox(world: World, snap_compare) -> None:
 
 def test_sync_status(world: World, snap_compare) -> None:
     assert snap_compare(_app(world, "sync"), terminal_size=(120, 40), run_before=settle)
+
+
+def _open_dialog(world: World, key: str, visit: str | None = None):
+    """Open the visit (if given), press ``key`` and wait for the dialog, its text boxes' cursors still."""
+    async def run_before(pilot: Pilot) -> None:
+        await settle(pilot)
+        if visit is not None:
+            pilot.app.open_visit(world.ids[visit])
+            await settle(pilot)
+        await pilot.press(key)
+        await settle(pilot)
+        for field in pilot.app.screen.query("Input"):
+            field.cursor_blink = False
+        await settle(pilot)
+    return run_before
+
+
+def test_authorise_dialog(world: World, snap_compare) -> None:
+    """Nothing ticked; the sign-out block listed with the key that overrides it."""
+    assert snap_compare(_app(world), terminal_size=(80, 24), run_before=_open_dialog(world, "a", "blocked"))
+
+
+def test_override_dialog(world: World, snap_compare) -> None:
+    """The block unticked, its reason box closed until it is ticked."""
+    assert snap_compare(_app(world), terminal_size=(80, 24), run_before=_open_dialog(world, "v", "blocked"))
+
+
+def test_stand_down_question(world: World, snap_compare) -> None:
+    """The question wraps; No has the focus."""
+    assert snap_compare(_app(world, "board"), terminal_size=(80, 24), run_before=_open_dialog(world, "x"))

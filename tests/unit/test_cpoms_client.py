@@ -112,15 +112,28 @@ async def test_refusals_are_not_retried_and_say_why(
         assert caught.value.details == [{"field": "student", "issue": "student_not_found"}]
 
 
-@pytest.mark.parametrize(
+LOST_ANSWERS = pytest.mark.parametrize(
     "failure",
     [error(500, "internal_error"), error(502, "unavailable"), error(503, "unavailable"), error(504, "unavailable"),
-     error(409, "idempotency_key_in_use"), httpx.ReadTimeout("slow"), httpx.ConnectTimeout("no route"),
-     httpx.RemoteProtocolError("Server disconnected without sending a response.")],
-    ids=["500", "502", "503", "504", "409-in-use", "read-timeout", "connect-timeout", "dropped"],
+     httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("Server disconnected without sending a response.")],
+    ids=["500", "502", "503", "504", "read-timeout", "dropped"],
+)
+"""Failures after which CPOMS may have stored the record: the client asks before it sends again."""
+
+
+def by_reference(*found: dict[str, object]) -> dict[str, object]:
+    """The answer to ``GET /incidents?source_system=hv-connector&source_record_id=v-1``."""
+    return {"data": list(found)}
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [error(409, "idempotency_key_in_use"), error(429, "rate_limited"), httpx.ConnectTimeout("no route"),
+     httpx.ConnectError("refused")],
+    ids=["409-in-use", "429", "connect-timeout", "refused"],
 )
 @pytest.mark.parametrize("failures", [1, 2])
-async def test_transient_failures_are_retried_with_the_same_key(
+async def test_failures_before_cpoms_took_the_record_are_retried_with_the_same_key(
     failure: object, failures: int, client: CpomsClient, sleeps: Sleeps, caplog: pytest.LogCaptureFixture
 ) -> None:
     with respx.mock(base_url=BASE) as router:
@@ -134,6 +147,52 @@ async def test_transient_failures_are_retried_with_the_same_key(
     retries = [r for r in caplog.records if "CPOMS retry" in r.getMessage()]
     assert len(retries) == failures == len(sleeps)
     assert all(TOKEN not in r.getMessage() for r in caplog.records)
+
+
+@LOST_ANSWERS
+async def test_after_a_lost_answer_it_asks_by_reference_before_sending_again(failure: object, client: CpomsClient) -> None:
+    with respx.mock(base_url=BASE) as router:
+        post = router.post("/incidents").mock(side_effect=[failure, httpx.Response(201, json=CREATED)])
+        ask = router.get("/incidents", params={"source_system": "hv-connector", "source_record_id": "v-1"}).respond(
+            200, json=by_reference())
+        async with client:
+            result = await client.create_incident(request(), KEY)
+        methods = [c.request.method for c in router.calls]
+    assert (result.id, result.replayed) == (41, False)
+    assert methods == ["POST", "GET", "POST"]  # asked, not there: sent again
+    assert post.call_count == 2 and ask.call_count == 1
+
+
+@LOST_ANSWERS
+async def test_a_record_found_after_a_lost_answer_is_never_posted_again(failure: object, client: CpomsClient) -> None:
+    stored = {**CREATED, "source": {"system": "hv-connector", "record_id": "v-1", "revision": 1}}
+    with respx.mock(base_url=BASE) as router:
+        post = router.post("/incidents").mock(side_effect=[failure, httpx.Response(201, json=CREATED)])
+        router.get("/incidents").respond(200, json=by_reference(stored))
+        async with client:
+            result = await client.create_incident(request(), KEY)
+    assert (result.id, result.replayed) == (41, True)  # already there
+    assert post.call_count == 1
+
+
+async def test_an_earlier_revision_found_by_reference_does_not_count_as_this_one(client: CpomsClient) -> None:
+    first = {**CREATED, "id": 40, "source": {"system": "hv-connector", "record_id": "v-1", "revision": 1}}
+    revised = request().model_copy(update={"source": Source(record_id="v-1", revision=2)})
+    with respx.mock(base_url=BASE) as router:
+        post = router.post("/incidents").mock(side_effect=[httpx.ReadTimeout("slow"), httpx.Response(201, json=CREATED)])
+        router.get("/incidents").respond(200, json=by_reference(first))
+        async with client:
+            result = await client.create_incident(revised, KEY)
+    assert (result.id, result.replayed, post.call_count) == (41, False, 2)
+
+
+async def test_a_failed_look_up_is_asked_again_not_answered_by_a_post(client: CpomsClient) -> None:
+    with respx.mock(base_url=BASE) as router:
+        post = router.post("/incidents").mock(side_effect=[httpx.RemoteProtocolError("dropped")])
+        router.get("/incidents").mock(side_effect=[error(503, "unavailable"), httpx.Response(200, json=by_reference(CREATED))])
+        async with client:
+            result = await client.create_incident(request(), KEY)
+    assert (result.id, result.replayed, post.call_count) == (41, True, 1)
 
 
 async def test_429_waits_as_long_as_retry_after_says(client: CpomsClient, sleeps: Sleeps) -> None:
@@ -176,8 +235,9 @@ async def test_a_retry_after_beyond_the_cap_leaves_the_record_for_a_later_push(s
 async def test_giving_up_says_whether_cpoms_may_have_the_record(
     failure: object, unknown: bool, client: CpomsClient
 ) -> None:
-    with respx.mock(base_url=BASE) as router:
+    with respx.mock(base_url=BASE, assert_all_called=False) as router:
         router.post("/incidents").mock(side_effect=[failure] * 3)
+        router.get("/incidents").respond(200, json=by_reference())
         async with client:
             with pytest.raises(CpomsUnavailable) as caught:
                 await client.create_incident(request(), KEY)
@@ -189,6 +249,7 @@ async def test_an_unknown_outcome_sticks_even_if_a_later_try_was_refused_at_the_
     with respx.mock(base_url=BASE) as router:
         router.post("/incidents").mock(side_effect=[httpx.ReadTimeout("slow"), httpx.ConnectError("refused"),
                                                     httpx.ConnectError("refused")])
+        router.get("/incidents").respond(200, json=by_reference())
         async with client:
             with pytest.raises(CpomsUnavailable) as caught:
                 await client.create_incident(request(), KEY)
@@ -244,6 +305,7 @@ async def test_find_by_reference(respx_mock: respx.MockRouter, client: CpomsClie
 async def test_an_unreadable_answer_is_unavailable_not_a_crash(client: CpomsClient) -> None:
     with respx.mock(base_url=BASE) as router:
         router.post("/incidents").respond(201, text="<html>proxy</html>")
+        router.get("/incidents").respond(200, json=by_reference())
         async with client:
             with pytest.raises(CpomsUnavailable) as caught:
                 await client.create_incident(request(), KEY)

@@ -1,9 +1,10 @@
-"""Record a check-in with staff who are out: how the contact came, the code word, concerns, a note."""
+"""Record a check-in with staff who are out: how the contact came, the code word, concerns, what they report
+from the home (parents not there, minutes waited, an animal loose, going in, an emergency), a note."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import get_args
+from dataclasses import dataclass, field
+from typing import Any, get_args
 
 from rich.text import Text
 from textual import on
@@ -28,6 +29,8 @@ class CheckInEntry:
     code_word_used: bool
     concerns: bool
     note: str
+    door: dict[str, Any] = field(default_factory=dict)
+    """What staff reported from the home, as check-in fields (only what they said)."""
 
 
 class CheckInDialog(ModalScreen[CheckInEntry | None]):
@@ -55,6 +58,12 @@ class CheckInDialog(ModalScreen[CheckInEntry | None]):
                          id="kind", compact=True)
             yield Checkbox("Code word used (staff need help now)", id="code_word_used", compact=True)
             yield Checkbox("Concerns raised", id="concerns", compact=True)
+            yield Checkbox("Parents / carer not there", id="parents_absent", compact=True)
+            yield Input(id="waited", type="integer", placeholder="Minutes waited at the door (optional)",
+                        compact=True)
+            yield Checkbox("A dangerous animal is not shut away", id="animal_loose", compact=True)
+            yield Checkbox("Gone into the home", id="entered_home", compact=True)
+            yield Checkbox("Emergency (e.g. a child alone and at risk)", id="emergency", compact=True)
             yield Input(id="note", placeholder="Note (optional), e.g. staying 20 more minutes", compact=True)
             with Horizontal():
                 yield Button("Record", id="confirm", variant="primary", compact=True)
@@ -76,4 +85,18 @@ class CheckInDialog(ModalScreen[CheckInEntry | None]):
         self.dismiss(CheckInEntry(str(self.query_one("#kind", Select).value),
                                   self.query_one("#code_word_used", Checkbox).value,
                                   self.query_one("#concerns", Checkbox).value,
-                                  self.query_one("#note", Input).value.strip()))
+                                  self.query_one("#note", Input).value.strip(),
+                                  self._door()))
+
+    def _door(self) -> dict[str, Any]:
+        """Only what was ticked or filled in: an unticked box says nothing (not "parents were there")."""
+        def ticked(box: str) -> bool:
+            return self.query_one(f"#{box}", Checkbox).value
+
+        waited = self.query_one("#waited", Input).value.strip().lstrip("+")
+        said: dict[str, Any] = {"parents_present": False if ticked("parents_absent") else None,
+                                "waited_minutes": int(waited) if waited.isdigit() else None,
+                                "animals_secured": False if ticked("animal_loose") else None,
+                                "entered_home": True if ticked("entered_home") else None,
+                                "emergency": True if ticked("emergency") else None}
+        return {name: value for name, value in said.items() if value is not None}

@@ -1,4 +1,4 @@
-"""A yes/no question: ``ModalScreen[bool]``."""
+"""A yes/no question: ``ModalScreen[bool]``. The question wraps; Enter at once answers no."""
 
 from __future__ import annotations
 
@@ -12,17 +12,23 @@ from textual.widgets import Button, Label
 
 
 class ConfirmDialog(ModalScreen[bool]):
-    """Ask ``question``; True for yes."""
+    """Ask ``question`` (plain text: names from the MIS are never read as markup); True for yes.
+
+    "No" has the focus to start, so an Enter pressed to get past the dialog changes nothing.
+    """
 
     DEFAULT_CSS = """
     ConfirmDialog { align: center middle; }
-    ConfirmDialog > Vertical { width: 70; height: auto; border: thick $warning; background: $surface; padding: 1 2; }
+    ConfirmDialog > Vertical { width: 90%; max-width: 70; height: auto; max-height: 90%;
+                               border: thick $warning; background: $surface; padding: 1 2; }
+    ConfirmDialog #question { width: 1fr; }
     ConfirmDialog Horizontal { height: auto; align-horizontal: right; }
     """
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", id="confirm.yes", tooltip="Go ahead"),
         Binding("n,escape", "answer(False)", "No", id="confirm.no", tooltip="Leave things as they are"),
     ]
+    AUTO_FOCUS = "#no"
 
     def __init__(self, question: str) -> None:
         super().__init__()
@@ -30,7 +36,7 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(Text(self.question))
+            yield Label(Text(self.question), id="question")
             with Horizontal():
                 yield Button("Yes", id="yes", variant="warning")
                 yield Button("No", id="no")

@@ -161,7 +161,8 @@ class BoardScreen(HvcScreen):
                         else f"Check-in on {row.visit_id} recorded.")
                 self.act(done, lambda: session.check_in(row.visit_id, kind=entry.kind,
                                                         code_word_used=entry.code_word_used,
-                                                        concerns=entry.concerns, note=entry.note))
+                                                        concerns=entry.concerns, note=entry.note,
+                                                        door=entry.door))
         self.app.push_screen(CheckInDialog(f"Check-in for {row.visit_id} ({row.staff})"), chosen)
 
     def action_extend(self) -> None:

@@ -13,10 +13,11 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
 from hv_connector import humanize
-from hv_connector.errors import InputError
+from hv_connector.models import Finding, Stage
 from hv_connector.read.findings import NO_FINDINGS, findings_by_stage
-from hv_connector.visits.records import ActionResult
+from hv_connector.visits.records import ActionResult, Standing
 from hvc_tui.dialogs.decision import Decision, DecisionDialog
+from hvc_tui.dialogs.override import Override, OverrideDialog
 from hvc_tui.messages import DetailLoaded, VisitActed
 from hvc_tui.screens.base import HvcScreen
 from hvc_tui.screens.report import ReportScreen
@@ -144,7 +145,7 @@ class VisitScreen(HvcScreen):
                 tooltip="Authorise, acknowledging the warnings ticked (the policy's authorisers only)"),
         Binding("d", "decline", "Decline", id="visit.decline", tooltip="Decline the visit, with a reason"),
         Binding("v", "override", "Override", id="visit.override",
-                tooltip="Override standing blocks, with a written reason (authorisers only)"),
+                tooltip="Override standing blocks, each with its own tick and reason (authorisers only)"),
         Binding("k", "acknowledge", "Acknowledge", id="visit.acknowledge",
                 tooltip="Acknowledge standing warnings without authorising yet"),
         Binding("w", "report", "Report", id="visit.report",
@@ -208,8 +209,11 @@ class VisitScreen(HvcScreen):
         self.app.push_screen(dialog, chosen)
 
     def action_authorise(self) -> None:
-        session, warnings = self.app.session, self._standing_warnings()
-        self._ask(DecisionDialog(f"Authorise visit {self.visit_id}", rules=warnings, prompt="Note",
+        session, standing = self.app.session, self._standing()
+        now = standing.blocks(Stage.AUTHORISE) if standing else []
+        later = [f for f in standing.blocks() if f not in now] if standing else []
+        self._ask(DecisionDialog(f"Authorise visit {self.visit_id}", warnings=self._standing_warnings(),
+                                 every_warning=True, blocks=now, later_blocks=later, prompt="Note",
                                  required=False, confirm="Authorise"),
                   lambda d: lambda: session.authorise(self.visit_id, ack=d.rule_ids, note=d.text))
 
@@ -219,29 +223,29 @@ class VisitScreen(HvcScreen):
                   lambda d: lambda: session.decline(self.visit_id, d.text))
 
     def action_override(self) -> None:
-        session = self.app.session
-        blocks = self.detail.standing.blocks() if self.detail and self.detail.standing else []
+        session, standing = self.app.session, self._standing()
+        blocks = standing.blocks() if standing else []
         if not blocks:
             self.notify("No standing blocks to override on this visit.", severity="warning")
             return
 
-        def override_all(d: Decision) -> Callable[[], ActionResult]:
-            def run() -> ActionResult:
-                results = [session.override(self.visit_id, rule_id, d.text) for rule_id in d.rule_ids]
-                if not results:
-                    raise InputError("rule: tick at least one block to override")
-                return results[-1]
-            return run
+        def chosen(overrides: tuple[Override, ...] | None) -> None:
+            if not overrides:
+                return
 
-        self._ask(DecisionDialog(f"Override blocks on visit {self.visit_id}", rules=blocks,
-                                 prompt="Why the block may be overridden", confirm="Override"), override_all)
+            def run() -> ActionResult:
+                # Each override is its own audited act with its own reason, as `hvc visit override` records it.
+                results = [session.override(self.visit_id, o.rule_id, o.reason) for o in overrides]
+                return results[-1]
+            self.act(run)
+        self.app.push_screen(OverrideDialog(f"Override blocks on visit {self.visit_id}", blocks=blocks), chosen)
 
     def action_acknowledge(self) -> None:
         session, warnings = self.app.session, self._standing_warnings()
         if not warnings:
             self.notify("No warnings wait for acknowledgement on this visit.", severity="warning")
             return
-        self._ask(DecisionDialog(f"Acknowledge warnings on visit {self.visit_id}", rules=warnings, prompt="Note",
+        self._ask(DecisionDialog(f"Acknowledge warnings on visit {self.visit_id}", warnings=warnings, prompt="Note",
                                  required=False, confirm="Acknowledge"),
                   lambda d: lambda: session.acknowledge(self.visit_id, d.rule_ids, d.text))
 
@@ -251,5 +255,9 @@ class VisitScreen(HvcScreen):
     def action_reload(self) -> None:
         self.load()
 
-    def _standing_warnings(self) -> list:
-        return self.detail.standing.unacknowledged() if self.detail and self.detail.standing else []
+    def _standing(self) -> Standing | None:
+        return self.detail.standing if self.detail else None
+
+    def _standing_warnings(self) -> list[Finding]:
+        standing = self._standing()
+        return standing.unacknowledged() if standing else []

@@ -158,6 +158,20 @@ def test_an_emergency_found_at_the_door_makes_entering_without_a_parent_no_breac
     kit.assert_no_finding(kit.change(entered, recorded), "st-edwards.no-entry-without-parent")
 
 
+def test_going_in_without_a_parent_reported_at_a_check_in_is_flagged_while_staff_are_there():
+    # §1 General applies while staff are at the home, not only once the report is written.
+    def going_in(**said):
+        return {"at": minutes_after_start(3).isoformat(), "kind": "staff-call", "entered_home": True, **said}
+
+    alone = kit.visit(**OUT, check_ins=[going_in(parents_present=False)])
+    assert alone.outcome is None
+    kit.assert_finding(alone, "st-edwards.no-entry-without-parent")
+    kit.assert_no_finding(kit.visit(**OUT, check_ins=[going_in(parents_present=False, emergency=True)]),
+                          "st-edwards.no-entry-without-parent")
+    kit.assert_no_finding(kit.visit(**OUT, check_ins=[going_in(parents_present=True)]),
+                          "st-edwards.no-entry-without-parent")
+
+
 @pytest.mark.parametrize("missing", ["risk_assessment.contact_interval_minutes",
                                      "risk_assessment.missed_contact_procedure"])
 def test_the_contact_interval_and_missed_report_procedure_are_checked_before_sign_out(missing):
@@ -194,6 +208,24 @@ def test_a_named_delegate_may_sign_off_the_controls():
     PolicyKit(plugin, base=BASE, options={"delegates": "se-lm"}).assert_no_finding(visit, "st-edwards.signed-off")
     # One delegate written as a string names that person, not everyone whose id is part of it.
     PolicyKit(plugin, base=BASE, options={"delegates": "se-lm-2"}).assert_finding(visit, "st-edwards.signed-off")
+
+
+@pytest.mark.parametrize(("options", "problem"), [
+    ({"delegates": ["se-lm"], "school_day": ["08:30", "15:30"]}, None),
+    ({"delegates": 7}, "st-edwards's policy option delegates is 7: give staff directory ids"),
+    ({"school_day": "all day"}, "st-edwards's policy option school_day is 'all day'"),
+    ({"delegate": "se-lm"}, "st-edwards's policy reads no option 'delegate' (it reads: delegates, school_day)"),
+])
+def test_config_check_reads_every_option_up_front_naming_the_file(options, problem):
+    odd = PolicyKit(plugin, base=BASE, options=options)
+    ctx = odd.policies.context(odd.school, odd.now, odd.options)
+    found = [m for answer in odd.policies.hook(odd.school, "policy_option_problems")(
+        ctx=ctx, config_file="/etc/hv-connector/hvc.toml") for m in answer]
+    if problem is None:
+        assert found == []
+    else:
+        assert len(found) == 1 and found[0].startswith(problem), found
+        assert found[0].endswith("under [schools.st-edwards.options] in /etc/hv-connector/hvc.toml"), found
 
 
 @pytest.mark.parametrize(("start", "outside"), [

@@ -92,7 +92,7 @@ class CpomsSink:
         return list(dict.fromkeys(ids))
 
     async def find(self, report: VisitReport) -> Delivery | None:
-        found = await self.client.find_incident(report.record_id)
+        found = await self.client.find_incident(report.record_id, report.revision)
         return None if found is None else Delivery(str(found.id), already_there=True, status=found.status)
 
     async def submit(self, report: VisitReport, idempotency_key: str) -> Delivery:

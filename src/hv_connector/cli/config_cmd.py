@@ -7,10 +7,20 @@ from typing import Any
 import click
 
 from hv_connector.cli.common import cli, emit_json, runtime
-from hv_connector.config.checks import Problem, plugin_problems, problems, redacted
+from hv_connector.config.checks import (
+    Problem,
+    option_problems,
+    plugin_problems,
+    problems,
+    redacted,
+    unreachable_steps,
+)
 from hv_connector.config.loading import ConfigSource, config_source
 from hv_connector.errors import HvcError
+from hv_connector.runtime import Runtime
 from hv_connector.store.engine import parse_database_url
+from hv_connector.watch.drill import drill_visit
+from hv_connector.watch.schedule import VISITING_STAFF
 
 
 @cli.group()
@@ -20,6 +30,17 @@ def config() -> None:
 
 def _source(ctx: click.Context) -> ConfigSource:
     return config_source(runtime(ctx).config_path)
+
+
+def disarming_problems(rt: Runtime) -> list[Problem]:
+    """What would leave a school's rules silently disarmed: policy options its plugin cannot read, and
+    escalation steps nobody in its directory can take (the chain a drill runs). ``hvc watch`` will not
+    start with any of these; an unknown role is refused when the settings load."""
+    file = config_source(rt.config_path).path
+    now = rt.clock.now()
+    return (option_problems(rt.settings, rt.policies, file, now)
+            + unreachable_steps(rt.settings, rt.policies, file, now, chain_visit=drill_visit,
+                                visiting_staff=VISITING_STAFF))
 
 
 def _describe(source: ConfigSource) -> str:
@@ -41,7 +62,7 @@ def config_check(ctx: click.Context, as_json: bool) -> None:
         parse_database_url(settings.database.url)
     except HvcError as exc:
         found.append(Problem("database.url", str(exc)))
-    found += plugin_problems(settings, rt.policies)
+    found += plugin_problems(settings, rt.policies) + disarming_problems(rt)
     if as_json:
         emit_json({
             "config": str(source.path), "origin": source.origin, "found": source.exists,

@@ -12,7 +12,7 @@ from hv_connector import humanize
 from hv_connector.cli.common import cli, emit_json, runtime
 from hv_connector.clock import utc
 from hv_connector.read.queries import SyncRow, outbox_counts, sync_status
-from hv_connector.store.schema import HEARTBEAT, escalations, heartbeats, notifications
+from hv_connector.store.schema import HEARTBEAT, WATCH_PREFIX, escalations, heartbeats, notifications
 
 STATUS_HELP = """Say whether the watch is running, and show the last sync and the outbox backlog.
 
@@ -33,7 +33,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
     stale_after = timedelta(minutes=rt.settings.watch.heartbeat_stale_minutes)
     with rt.store.connect() as conn:
         runs, _held = sync_status(conn, limit=0)
-        report: dict[str, Any] = {"watch": _watch(conn, now, stale_after), "sync": [_sync_json(r) for r in runs],
+        report: dict[str, Any] = {"watch": _watch(conn, now, stale_after), "watches": _alive(conn, now, stale_after),
+                                  "sync": [_sync_json(r) for r in runs],
                                   "outbox": outbox_counts(conn), "escalations": _escalations(conn)}
     report["broken_plugins"] = [{"plugin": b.name, "schools": list(b.schools), "error": b.error}
                                 for b in rt.policies.broken()]
@@ -60,6 +61,15 @@ def _watch(conn: Connection, now: datetime, stale_after: timedelta) -> dict[str,
             "detail": row.detail or {}, "message": message}
 
 
+def _alive(conn: Connection, now: datetime, stale_after: timedelta) -> list[dict[str, Any]]:
+    """Each watch that ticked within ``stale_after``, by its own heartbeat row (a trust may run one per host)."""
+    rows = conn.execute(select(heartbeats.c.name, heartbeats.c.at).where(heartbeats.c.name.startswith(WATCH_PREFIX),
+                                                                        heartbeats.c.at >= now - stale_after)
+                        .order_by(heartbeats.c.name)).all()
+    return [{"name": r.name, "last_tick": utc(r.at).isoformat(), "ago": humanize.duration(now - utc(r.at))}
+            for r in rows]
+
+
 def _sync_json(run: SyncRow) -> dict[str, Any]:
     return {"school": run.school_id, "status": run.status,
             "finished_at": run.finished_at.isoformat() if run.finished_at else None, "message": run.message}
@@ -76,6 +86,8 @@ def _escalations(conn: Connection) -> dict[str, int]:
 
 def _print(report: dict[str, Any], runs: list[SyncRow]) -> None:
     click.echo(f"watch: {report['watch']['message']}")
+    for alive in report["watches"]:
+        click.echo(f"  alive: {alive['name']} (ticked {alive['ago']} ago)")
     for broken in report["broken_plugins"]:
         schools = ", ".join(broken["schools"]) or "no configured school"
         click.echo(f"POLICY PLUGIN BROKEN: {broken['plugin']!r} (school(s) {schools}): {broken['error']} — "

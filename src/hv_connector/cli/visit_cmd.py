@@ -17,7 +17,7 @@ import click
 from hv_connector import humanize
 from hv_connector.cli.common import cli, echo_findings, emit_json, parse_moment, runtime
 from hv_connector.errors import InputError
-from hv_connector.models import Visit
+from hv_connector.models import CheckIn, Visit
 from hv_connector.visits.files import read_document
 from hv_connector.visits.input import parse_outcome
 from hv_connector.visits.lifecycle import State, describe_allowed
@@ -170,7 +170,8 @@ def _echo_visit(record: VisitRecord, roles: list[str]) -> None:
     if v.signed_out_at:
         lines.append(f"Signed out:    {humanize.moment(v.signed_out_at)}")
     for check_in in v.check_ins:
-        flags = "".join((" CODE WORD" if check_in.code_word_used else "", " concerns" if check_in.concerns else ""))
+        flags = "".join((" CODE WORD" if check_in.code_word_used else "", " concerns" if check_in.concerns else "",
+                         *_at_the_door(check_in)))
         lines.append(f"Check-in:      {humanize.moment(check_in.at)} {check_in.kind} by {check_in.by}{flags} {check_in.note}".rstrip())
     if v.returned_at:
         lines.append(f"Returned:      {humanize.moment(v.returned_at)}")
@@ -179,6 +180,17 @@ def _echo_visit(record: VisitRecord, roles: list[str]) -> None:
                      f"{v.outcome.cancellation_reason or v.outcome.discussion or 'no notes'}")
     for line in lines:
         click.echo(line)
+
+
+def _at_the_door(check_in: CheckIn) -> tuple[str, ...]:
+    """What staff reported from the home at a check-in, in a few words each."""
+    said = {"parents_present": {True: "parents in", False: "parents not there"},
+            "animals_secured": {True: "animals shut away", False: "ANIMAL LOOSE"},
+            "entered_home": {True: "went in", False: "did not go in"}}
+    words = [f" {said[name][value]}" for name in said if (value := getattr(check_in, name)) is not None]
+    if check_in.waited_minutes is not None:
+        words.append(f" waited {check_in.waited_minutes} min")
+    return (*words, " EMERGENCY" if check_in.emergency else "")
 
 
 def _event_json(event: VisitEvent) -> dict[str, Any]:
@@ -304,12 +316,29 @@ def visit_sign_out(ctx: click.Context, visit_id: str, by: str, as_json: bool) ->
 @click.option("--code-word-used", is_flag=True, help="Staff used the code word: they need help now.")
 @click.option("--concerns", is_flag=True, help="Staff raised a concern on the call.")
 @click.option("--note", default="", help="What was said (never the code word).")
+@click.option("--parents-present/--parents-absent", "parents_present", default=None,
+              help="Whether a parent or carer is there with the staff.")
+@click.option("--waited", "waited_minutes", type=click.IntRange(min=0, max=24 * 60), metavar="MINUTES",
+              help="Minutes the staff have waited at the door so far.")
+@click.option("--animals-secured/--animals-not-secured", "animals_secured", default=None,
+              help="A potentially dangerous animal is there: shut away, or still loose.")
+@click.option("--entered-home", is_flag=True, default=None, help="The staff have gone into the home.")
+@click.option("--emergency", is_flag=True, default=None,
+              help="An emergency at the home (e.g. a child alone and at risk), e.g. the reason for going in.")
 @_acting
 def visit_check_in(ctx: click.Context, visit_id: str, kind: str, code_word_used: bool, concerns: bool, note: str,
-                   by: str, as_json: bool) -> None:
-    """Record a contact with staff who are out."""
+                   parents_present: bool | None, waited_minutes: int | None, animals_secured: bool | None,
+                   entered_home: bool | None, emergency: bool | None, by: str, as_json: bool) -> None:
+    """Record a contact with staff who are out, and what they report from the home.
+
+    The school's "during" rules read what they report (parents absent, minutes waited, an animal loose,
+    going in, an emergency), so the findings show while the staff are still there.
+    """
     service = _service(ctx)
-    result = service.check_in(visit_id, by=by, kind=kind, code_word_used=code_word_used, concerns=concerns, note=note)
+    door = {"parents_present": parents_present, "waited_minutes": waited_minutes, "animals_secured": animals_secured,
+            "entered_home": entered_home, "emergency": emergency}
+    result = service.check_in(visit_id, by=by, kind=kind, code_word_used=code_word_used, concerns=concerns, note=note,
+                              door=door)
     _report(service, result, as_json, "Checked in")
 
 

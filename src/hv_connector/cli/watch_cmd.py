@@ -9,7 +9,9 @@ from typing import Any
 import click
 
 from hv_connector.cli.common import cli, emit_json, parse_moment, runtime
+from hv_connector.cli.config_cmd import disarming_problems
 from hv_connector.clock import FixedClock
+from hv_connector.errors import ConfigError
 from hv_connector.watch.concerns import concern_pusher
 from hv_connector.watch.daemon import run_daemon
 from hv_connector.watch.drill import DrillStep, run_drill
@@ -57,6 +59,12 @@ def watch(ctx: click.Context, once: bool, drill_school: str | None, code_word: b
     moment = parse_moment(now, "--now")
     if moment is not None:
         rt.clock = FixedClock(moment)
+    # A rule the configuration disarms (an option the policy cannot read, a step nobody can take) would
+    # only show when staff are already overdue: refuse to start, as `hvc config check` does.
+    disarmed = disarming_problems(rt)
+    if disarmed:
+        raise ConfigError("hvc watch will not start until the configuration is fixed (`hvc config check`):\n  "
+                          + "\n  ".join(f"problem: {problem}" for problem in disarmed))
     the_watch = Watch.from_runtime(rt)
     daemon = not (once or moment is not None)
     # Alarms are WARNING lines on stderr (cron's log, journald); the daemon adds an INFO heartbeat per tick.
@@ -81,7 +89,7 @@ def _show_tick(result: TickResult, as_json: bool, *, quiet: bool = False) -> Non
     for visit_id, state in result.moved:
         click.echo(f"moved   visit {visit_id} → {state}")
     for failure in result.failures:
-        click.echo(f"hvc: notifier failed: {failure}", err=True)
+        click.echo(f"hvc: {failure}", err=True)
     click.echo(f"watch {wall(result.at)}: checked {result.checked}, fired {len(result.fired)}, "
                f"closed {result.closed}, delivered {result.delivered}, failures {len(result.failures)}")
 

@@ -8,13 +8,20 @@ replace it behind :class:`hv_connector.outbox.queue.ReportSink`.
 
     CpomsClient.create_incident(request, key)
       ├── 201 (or a replay of one)              → IncidentResult
-      ├── transient: 429 (after Retry-After), 5xx, 409 idempotency_key_in_use,
-      │   connect/read timeouts, a dropped connection
+      ├── safe to send again: 429 (after Retry-After), 409 idempotency_key_in_use,
+      │   a refused connection or a connect timeout (nothing was sent)
       │        → retried (:mod:`hv_connector.clients.retry`: back-off with jitter,
-      │          Retry-After honoured, each retry logged) with the SAME
-      │          Idempotency-Key; then CpomsUnavailable
+      │          Retry-After honoured, each retry logged) with the SAME Idempotency-Key
+      ├── the answer may be lost: 5xx, a read timeout, a dropped connection
+      │        → the next try first asks CPOMS by reference (found: already there);
+      │          it POSTs again only when CPOMS says the record is not there
+      ├── tries used up → CpomsUnavailable
       │          (outcome_unknown=True when a POST may have reached CPOMS)
       └── refusal: 400/401/403/404/409 reused/413/415/422 → CpomsRejected(details)
+
+Asking first, rather than trusting ``Idempotency-Key``: nothing public says CPOMS
+honours the header (``shared/apis/cpoms.md`` §0), and a receiver that ignores it
+stores a second record for every POST whose answer was lost.
 
 One :func:`error_for` maps every non-2xx response to its exception. The token
 travels only in the ``Authorization`` header: it is never logged, and no
@@ -26,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import ssl
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Literal, TypeVar, overload
@@ -96,6 +104,14 @@ class ErrorBody(_In):
     request_id: str | None = None
 
 
+class SourceIn(_In):
+    """Our reference on an incident CPOMS returns."""
+
+    system: str | None = None
+    record_id: str | None = None
+    revision: int | None = None
+
+
 class Alert(_In):
     staff_email: str
     category_names: list[str] = []
@@ -110,8 +126,11 @@ class IncidentResult(_In):
     category_ids: list[int] = []
     created_at: datetime | None = None
     alerts: list[Alert] = []
+    source: SourceIn | None = None
+    """Our reference, as CPOMS stored it (lookups by reference return it)."""
     replayed: bool = False
-    """True when CPOMS replayed an earlier answer for the same Idempotency-Key (it was already there)."""
+    """True when the record was already there: CPOMS replayed an earlier answer for the same Idempotency-Key,
+    or we found it by reference after an answer was lost."""
 
 
 # --- payloads out (extra="forbid": we send exactly the contract) ------------------------------
@@ -282,6 +301,7 @@ def _transport_error(exc: httpx.TransportError, method: str, school_id: str) -> 
 # --- the client ------------------------------------------------------------------------------
 
 _Model = TypeVar("_Model", bound=BaseModel)
+_Result = TypeVar("_Result")
 
 
 class CpomsClient:
@@ -352,6 +372,10 @@ class CpomsClient:
     async def _request(
         self, method: str, path: str, *, params: dict[str, str] | None = None, json: Any = None, key: str | None = None
     ) -> httpx.Response:
+        return await self._retried(lambda _maybe_landed: self._once(method, path, params=params, json=json, key=key))
+
+    async def _retried(self, once: Callable[[bool], Awaitable[_Result]]) -> _Result:
+        """Run ``once`` until it answers or the tries run out; it is told whether an earlier try may have landed."""
         unknown = False
         tries = retrying(remote="CPOMS", school=self.school_id, attempts=self._attempts, transient=is_transient,
                          wait=self._backoff, max_retry_after=self._max_retry_after, sleep=self._sleep)
@@ -359,7 +383,7 @@ class CpomsClient:
             async for attempt in tries:
                 with attempt:
                     try:
-                        return await self._once(method, path, params=params, json=json, key=key)
+                        return await once(unknown)
                     except CpomsUnavailable as exc:
                         unknown = unknown or exc.outcome_unknown
                         raise
@@ -456,16 +480,35 @@ class CpomsClient:
                 return rows[0]
         return None
 
-    async def find_incident(self, record_id: str) -> IncidentResult | None:
-        """Our record in CPOMS, found by its reference (``source.record_id``), or ``None``."""
+    async def find_incident(self, record_id: str, revision: int | None = None) -> IncidentResult | None:
+        """Our record in CPOMS, found by its reference (``source.record_id``, and ``revision`` when given), or ``None``."""
+        return await self._retried(lambda _maybe_landed: self._look_up(record_id, revision))
+
+    async def _look_up(self, record_id: str, revision: int | None) -> IncidentResult | None:
+        """One ``GET /incidents`` by reference, with no retries of its own."""
         params = {"source_system": SOURCE_SYSTEM, "source_record_id": record_id}
-        response = await self._request("GET", "/incidents", params=params)
-        rows = self._parse(response, IncidentResult, many=True)
-        return rows[0] if rows else None
+        found = self._parse(await self._once("GET", "/incidents", params=params, json=None, key=None),
+                            IncidentResult, many=True)
+        if revision is not None:
+            found = [i for i in found if i.source is None or i.source.revision == revision]
+        return found[0] if found else None
 
     async def create_incident(self, request: IncidentRequest, idempotency_key: str) -> IncidentResult:
-        """Post one incident; retried with the same key until CPOMS answers or the tries run out."""
-        response = await self._request("POST", "/incidents", json=request.wire(), key=idempotency_key)
-        result = self._parse(response, IncidentResult)
-        replayed = response.headers.get("Idempotent-Replayed", "").lower() == "true"
-        return result.model_copy(update={"replayed": replayed})
+        """Post one incident, asking CPOMS by reference before any POST that follows a possibly lost answer.
+
+        :returns: CPOMS's answer; ``replayed`` is True when the record was already there (a replayed
+            key, or found by reference after a lost answer).
+        """
+        source = request.source
+
+        async def once(maybe_landed: bool) -> IncidentResult:
+            if maybe_landed:  # a failed look-up is this try's failure: the next try asks again
+                found = await self._look_up(source.record_id, source.revision)
+                if found is not None:
+                    return found.model_copy(update={"replayed": True})
+            response = await self._once("POST", "/incidents", params=None, json=request.wire(), key=idempotency_key)
+            replayed = response.headers.get("Idempotent-Replayed", "").lower() == "true"
+            return self._parse(response, IncidentResult).model_copy(update={"replayed": replayed})
+
+        return await self._retried(once)
+

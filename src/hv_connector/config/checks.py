@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import stat
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,9 @@ from pydantic import BaseModel, SecretStr
 
 from hv_connector.config.loading import ConfigSource
 from hv_connector.config.settings import REDACTED, Settings, masked_url, url_password
-from hv_connector.errors import PolicyNotFound, PolicyUnavailable
-from hv_connector.plugins import Policies
+from hv_connector.errors import PolicyError, PolicyNotFound, PolicyUnavailable
+from hv_connector.models import EscalationStep, Visit
+from hv_connector.plugins import Policies, describe_failure
 
 
 def redacted(settings: Settings) -> dict[str, Any]:
@@ -134,6 +136,61 @@ def plugin_problems(settings: Settings, policies: Policies) -> list[Problem]:
         except PolicyNotFound as exc:
             found.append(Problem(f"schools.{school.id}.policy", str(exc)))
     return found
+
+
+def option_problems(settings: Settings, policies: Policies, config_file: Path, now: datetime) -> list[Problem]:
+    """One problem per policy option a school's plugin cannot read (``policy_option_problems``), naming the file.
+
+    A school whose plugin is missing or broken is skipped: :func:`plugin_problems` names it.
+    """
+    found: list[Problem] = []
+    for school in _answering(settings, policies):
+        try:
+            ctx = policies.context(school, now, settings.school(school).options)
+        except PolicyError:
+            continue  # its broken plugin is named by plugin_problems
+        try:
+            answers = policies.hook(school, "policy_option_problems")(ctx=ctx, config_file=str(config_file))
+        except Exception as exc:  # the plugin's own bug: name it rather than stop every other check
+            found.append(Problem(f"schools.{school}.options", f"the policy could not check its options: "
+                                                               f"{describe_failure(exc)}"))
+            continue
+        found += [Problem(f"schools.{school}.options", message) for answer in answers for message in answer]
+    return found
+
+
+def unreachable_steps(settings: Settings, policies: Policies, config_file: Path, now: datetime, *,
+                      chain_visit: Callable[[str, datetime], Visit], visiting_staff: str) -> list[Problem]:
+    """One problem per escalation step whose roles nobody in the school's directory holds.
+
+    The chain is the one the watch would run for ``chain_visit(school, now)`` (the drill's visit);
+    ``visiting_staff`` is the role that reaches the staff out on the visit, who are always there.
+    """
+    found: list[Problem] = []
+    for school in _answering(settings, policies):
+        held = {role for member in settings.staff.get(school, []) for role in member.roles} | {visiting_staff}
+        chain: list[EscalationStep] = policies.ask(school, "escalation_chain", visit=chain_visit(school, now))
+        for number, step in enumerate(chain, 1):
+            if held.isdisjoint(step.who):
+                found.append(Problem(
+                    f"staff.{school}",
+                    f"step {number} of {school}'s escalation chain ({step.action}) reaches "
+                    f"{', '.join(step.who)}, and nobody in [[staff.{school}]] holds that role: give the person "
+                    f"who takes this step the role {step.who[0]!r} in {config_file}",
+                ))
+    return found
+
+
+def _answering(settings: Settings, policies: Policies) -> list[str]:
+    """The configured schools whose policy plugin is installed and answering."""
+    schools = []
+    for school in settings.schools:
+        try:
+            policies.plugin_for(school.id)
+        except PolicyError:
+            continue
+        schools.append(school.id)
+    return schools
 
 
 SECRET_KEYS = frozenset({"token", "password"})

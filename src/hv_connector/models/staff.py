@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from difflib import get_close_matches
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -34,7 +35,10 @@ class StaffMember(Frozen):
     def _known_roles(cls, roles: tuple[str, ...]) -> tuple[str, ...]:
         unknown = sorted(set(roles) - ROLES)
         if unknown:
-            raise ValueError(f"unknown role(s) {', '.join(unknown)}; known roles: {', '.join(sorted(ROLES))}")
+            # A misspelt role ("ofice") would leave that person off every escalation step: say which was meant.
+            meant = [f"{role} (did you mean {close[0]}?)" if (close := get_close_matches(role, sorted(ROLES), n=1)) else role
+                     for role in unknown]
+            raise ValueError(f"unknown role(s) {', '.join(meant)}; known roles: {', '.join(sorted(ROLES))}")
         return roles
 
     def has_any(self, roles: Iterable[str]) -> bool:

@@ -131,6 +131,14 @@ class CheckIn(Frozen):
     concerns: bool = False
     emergency: bool = False
     """An emergency showed itself at the home (e.g. a child found alone and at risk), reported as it happened."""
+    parents_present: bool | None = None
+    """Whether a parent or carer is there with the staff (``False``: nobody answered, or they went in alone)."""
+    waited_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
+    """How long the staff have waited at the door so far."""
+    animals_secured: bool | None = None
+    """A potentially dangerous animal is at the home: ``False`` while it is loose, ``True`` once shut away."""
+    entered_home: bool | None = None
+    """The staff have gone into the home."""
     note: str = ""
 
 

@@ -15,8 +15,10 @@
               CpomsUnavailable → pending again, next try after a back-off
 
 Exactly once rests on three things together: the stable idempotency key
-(CPOMS replays, never duplicates, a key it has seen), asking by reference
-before sending a record whose earlier try may have landed, and the claim
+(a receiver that honours it replays, never duplicates, a key it has seen),
+asking by reference before sending a record whose earlier try may have landed
+(across pushes here; within one push the CPOMS client does the same before
+each retry, as nothing public says CPOMS honours the key), and the claim
 (``status='sending'`` with a lease in ``next_attempt_at``, taken by an
 ``UPDATE … WHERE status=…`` that only one pusher can win, on SQLite and
 PostgreSQL alike), so two pushers never send one record at the same time.

@@ -14,11 +14,12 @@ when); opening one that is behind is a :class:`~hv_connector.errors.StoreError`.
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from platformdirs import user_data_dir
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -29,11 +30,24 @@ from sqlalchemy.pool import StaticPool
 from hv_connector.errors import InputError, StoreError, excerpt
 from hv_connector.store.heads import current_revision, head_revision
 
+log = logging.getLogger("hv_connector.store")
+
 APP_NAME = "hv-connector"
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 """How long a writer waits for another process's write to finish before giving up."""
 
 _WRITE = "hvc_write"
+RETRYABLE_SQLSTATES = ("40001", "40P01")
+"""PostgreSQL's serialization failure and deadlock: the transaction rolled back whole, so it is safe to try again."""
+TRANSACTION_ATTEMPTS = 3
+"""How many times :meth:`Store.retrying` runs a transaction that a serialization failure or deadlock rolled back."""
+
+T = TypeVar("T")
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether ``exc`` rolled its whole transaction back for a reason that running it again can cure."""
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
 def default_database_path() -> Path:
@@ -167,6 +181,23 @@ class Store:
             conn.execution_options(**{_WRITE: True})
             with conn.begin():
                 yield conn
+
+    def retrying(self, work: Callable[[Connection], T], *, what: str = "a transaction") -> T:
+        """Run ``work`` in one write transaction, again (logged) if a deadlock or serialization failure rolled it back.
+
+        ``work`` must start from nothing each time: whatever it gathered in an
+        attempt that rolled back is gone.
+        """
+        for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+            try:
+                with self.begin() as conn:
+                    return work(conn)
+            except DBAPIError as exc:
+                if attempt == TRANSACTION_ATTEMPTS or not is_retryable(exc):
+                    raise
+                log.warning("%s was rolled back (%s); trying again (%d of %d)", what,
+                            type(exc.orig).__name__, attempt + 1, TRANSACTION_ATTEMPTS)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:

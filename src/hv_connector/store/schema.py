@@ -321,6 +321,8 @@ escalations = Table(
     Column("who", Json),
     Column("message", Text),
     Column("episode", String),
+    Column("stood_down_by", String),
+    Column("escalated_by", String),
     UniqueConstraint("key"),
 )
 """One row per fired event; the unique ``key`` is what makes an event fire once.
@@ -328,7 +330,11 @@ escalations = Table(
 ``who`` (roles reached) and ``message`` (what they read: never the code word)
 are written by the watch (revision 0002) so the board and retries show exactly
 what was sent. ``kind``, ``step_index`` and ``episode`` (revision 0003; ``NULL``
-for a reminder) say what the event is, so nothing reads it back out of ``key``."""
+for a reminder) say what the event is, so nothing reads it back out of ``key``.
+``stood_down_by`` (revision 0004) is the staff id of the person who said staff
+are safe (the event closed at ``closed_at``), and ``escalated_by`` the one who
+fired this step early; the watch acts on these columns, never on ``note``, which
+is only what people typed."""
 
 watch_queue = Table(
     "watch_queue",
@@ -349,9 +355,15 @@ notifications = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text),
     Column("sent_at", UTCDateTime),
+    Column("claimed_by", String),
+    Column("lease_until", UTCDateTime),
     Index(None, "status"),
 )
-"""One row per notifier and address an escalation went to; the watch retries ``pending``/``retrying`` rows."""
+"""One row per notifier and address an escalation went to; the watch retries ``pending``/``retrying`` rows.
+
+A watch claims a row (``status`` ``sending``, ``claimed_by`` ``watch:<host>:<pid>``,
+``lease_until``; revision 0004) just before it sends it, and records ``sent``
+right after, so a crash leaves at most that one message to be sent again."""
 
 heartbeats = Table(
     "heartbeats",
@@ -361,4 +373,8 @@ heartbeats = Table(
     Column("detail", Json),
 )
 HEARTBEAT = "watch"
-"""The :data:`heartbeats` row the watch writes each tick; here so ``hvc status`` reads it without the watch's imports."""
+"""The :data:`heartbeats` row the watch writes each tick; here so ``hvc status`` reads it without the watch's imports.
+
+It is shared by every watch on the store (it holds the cursor of changes read)."""
+WATCH_PREFIX = "watch:"
+"""Each running watch also beats in its own row, ``watch:<host>:<pid>``, so ``hvc status`` can list each one alive."""

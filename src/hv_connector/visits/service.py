@@ -36,7 +36,7 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
 from hv_connector.clock import Clock
-from hv_connector.errors import InputError, PolicyUnavailable, RefusedError, excerpt
+from hv_connector.errors import InputError, PolicyNotFound, PolicyUnavailable, RefusedError, excerpt
 from hv_connector.humanize import WATCH, time_on_day
 from hv_connector.models import (
     Finding,
@@ -53,6 +53,7 @@ from hv_connector.outbox import queue as outbox
 from hv_connector.plugins import Policies
 from hv_connector.read.queries import attendance_percentage
 from hv_connector.store import Store, audit
+from hv_connector.store.engine import is_retryable
 from hv_connector.store.schema import (
     acknowledgements,
     overrides,
@@ -93,8 +94,6 @@ GATED_BEFORE_LEAVING = (Action.AUTHORISE, Action.DECLINE, Action.OVERRIDE, Actio
 """Actions that look at every finding up to sign-out: everything that must be settled before staff leave."""
 
 _MAX_ATTEMPTS = 3
-_RETRYABLE_SQLSTATES = ("40001", "40P01")
-"""PostgreSQL's serialization failure and deadlock: the transaction rolled back whole, so it is safe to try again."""
 
 
 # --- what the service needs to know about schools ------------------------------------------------
@@ -208,6 +207,15 @@ class VisitService:
     def authoriser_roles(self, visit: Visit) -> builtins.list[str]:
         """The roles the school's policy lets authorise ``visit`` (and override its blocks)."""
         return list(self.policies.ask(visit.school, "authoriser_roles", visit=visit) or [])
+
+    def refuse_code_word(self, conn: Connection, visit_id: str, texts: Mapping[str, str]) -> None:
+        """Refuse ``texts`` (field name → text) that spell out the code word of ``visit_id``, as every note is refused.
+
+        For notes written outside the lifecycle (an escalation's acknowledgement or stand-down): the
+        word is read from ``visits.code_word`` on ``conn`` and never leaves this call.
+        """
+        word = conn.execute(select(visits.c.code_word).where(visits.c.id == visit_id)).scalar_one_or_none()
+        _refuse_code_word(word, texts)
 
     def reveal_code_word(self, visit_id: str, *, by: str) -> str | None:
         """The visit's code word, for the office or an authoriser only; the showing is audited (the word is not)."""
@@ -325,15 +333,22 @@ class VisitService:
                          change=lambda visit, now: _with(visit, signed_out_at=now))
 
     def check_in(self, visit_id: str, *, by: str, kind: str = "staff-call", code_word_used: bool = False,
-                 concerns: bool = False, note: str = "") -> ActionResult:
-        """Record a contact with staff who are out (anyone in the school's directory may take one)."""
+                 concerns: bool = False, note: str = "", door: Mapping[str, Any] | None = None) -> ActionResult:
+        """Record a contact with staff who are out (anyone in the school's directory may take one).
+
+        ``door`` is what staff report from the home, as :class:`~hv_connector.models.CheckIn` fields
+        (``parents_present``, ``waited_minutes``, ``animals_secured``, ``entered_home``, ``emergency``):
+        the policy's "during" rules read it, so their findings come while staff are still out.
+        """
+        said = {name: value for name, value in (door or {}).items() if value is not None}
+
         def change(visit: Visit, now: datetime) -> Visit:
-            check_in = parse_check_in({"at": now, "kind": kind, "by": by, "code_word_used": code_word_used,
+            check_in = parse_check_in({**said, "at": now, "kind": kind, "by": by, "code_word_used": code_word_used,
                                        "concerns": concerns, "note": note})
             return _with(visit, check_ins=(*visit.check_ins, check_in))
 
         return self._act(visit_id, Action.CHECK_IN, by, change=change, note=note or None,
-                         detail={"kind": kind, "code_word_used": code_word_used, "concerns": concerns})
+                         detail={"kind": kind, "code_word_used": code_word_used, "concerns": concerns, **said})
 
     def extend(self, visit_id: str, new_return: datetime, *, by: str, note: str = "") -> ActionResult:
         """Move the expected return later (more time asked for); an overdue visit is out again."""
@@ -426,7 +441,7 @@ class VisitService:
             except _Conflict:
                 continue
             except DBAPIError as exc:
-                if getattr(exc.orig, "sqlstate", None) not in _RETRYABLE_SQLSTATES:
+                if not is_retryable(exc):
                     raise
         raise RefusedError(f"visit {visit_id} kept changing while you acted: look at it again (`hvc visit show {visit_id}`)")
 
@@ -439,7 +454,7 @@ class VisitService:
                                                             requester=requester)
         now = self.clock.now()
         visit = change(record.visit, now)
-        _refuse_code_word(visit, {"note": note or "", **(_outcome_texts(visit) if action is Action.REPORT else {})})
+        _refuse_code_word(_code_word(visit), {"note": note or "", **(_outcome_texts(visit) if action is Action.REPORT else {})})
         stage = STAGES[action]
         if action in GATED_BEFORE_LEAVING:
             findings = self._judge(visit, member, now, Stage.SIGN_OUT)
@@ -465,14 +480,14 @@ class VisitService:
         return ActionResult(after, findings, action.value)
 
     def _findings_upto(self, visit: Visit, school: str, now: datetime, stage: Stage, by: str) -> builtins.list[Finding]:
-        """The findings recorded with an action; none when the watch moves a visit whose school's policy is broken.
+        """The findings recorded with an action; none when the watch moves a visit whose school's policy is unreadable.
 
-        The watch must still mark staff overdue or escalated when their school's plugin is broken; a person
-        acting for that school is refused with the plugin's error.
+        The watch must still mark staff overdue or escalated when their school's plugin is broken or missing; a
+        person acting for that school is refused with the plugin's error.
         """
         try:
             return self.policies.all_findings(visit, now, self._options(school), upto=stage)
-        except PolicyUnavailable:
+        except (PolicyUnavailable, PolicyNotFound):
             if by != WATCH:
                 raise
             return []
@@ -640,10 +655,14 @@ def _outcome_texts(visit: Visit) -> dict[str, str]:
     return texts
 
 
-def _refuse_code_word(visit: Visit, texts: Mapping[str, str]) -> None:
-    """Refuse free text that spells out the visit's code word: notes and reports reach logs, the audit
-    trail and CPOMS, where the word must never appear. Nothing is written when refused."""
-    word = _code_word(visit)
+def _refuse_code_word(word: str | None, texts: Mapping[str, str]) -> None:
+    """Refuse free text that spells out the code word ``word``: notes and reports reach logs, the audit
+    trail and CPOMS, where the word must never appear. Call it before writing, so nothing is written when refused.
+
+    :param word: the visit's code word (``visits.code_word``), or ``None`` when it has none.
+    :param texts: field name → the text typed in it; the refusal names the field.
+    :raises InputError: when any text holds the word as a whole word, in any case.
+    """
     if not word or not word.strip():
         return
     pattern = re.compile(rf"(?<!\w){re.escape(word.strip())}(?!\w)", re.IGNORECASE)

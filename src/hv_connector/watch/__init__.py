@@ -11,11 +11,13 @@
 - :mod:`.concerns` — pushing safeguarding concerns to CPOMS between ticks.
 - :mod:`.escalations` — what people do with an alarm: acknowledge, escalate
   now, stand down; listing open escalations; the live board.
+- :mod:`.delivery` — sending notifications: each claimed, sent, recorded
+  as sent, one at a time; a lane per notifier, so a slow one slows nobody.
 - :mod:`.notify` — the notifier interface and loading the configured ones.
 - :mod:`.drill` — a rehearsal of a school's chain that notifies nobody.
 
 The watch moves visits through :mod:`hv_connector.visits` and pushes concerns
 through :mod:`hv_connector.outbox`. Inside, arrows point down: ``daemon``,
-``concerns``, ``escalations`` and ``drill`` → ``tick`` → ``store`` and
-``notify`` → ``schedule`` (an import-linter contract keeps it so).
+``concerns``, ``escalations`` and ``drill`` → ``tick`` → ``delivery`` →
+``store`` and ``notify`` → ``schedule`` (an import-linter contract keeps it so).
 """

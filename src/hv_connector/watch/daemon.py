@@ -37,7 +37,7 @@ def run_daemon(the_watch: Watch, interval: float, push_concerns: Callable[[], No
         started = _time.monotonic()
         wait = interval
         try:
-            on_tick(the_watch.tick())
+            on_tick(the_watch.tick(background=True))  # sends run in their own lanes; the next tick never waits
             if push_concerns is not None:
                 push_concerns()
             wait -= _time.monotonic() - started
@@ -47,6 +47,8 @@ def run_daemon(the_watch: Watch, interval: float, push_concerns: Callable[[], No
         except Exception:  # the watch must outlive a bad tick (the database restarting, a plugin bug)
             log.exception("watch tick failed; trying again in %s seconds", interval)
         _wait_pushing_concerns(stop, max(MIN_WAIT_SECONDS, wait), push_concerns)
+    # Let the messages in flight finish (each within its notifier's timeout), so stopping repeats none.
+    the_watch.courier.wait()
     log.info("watch stopped")
 
 

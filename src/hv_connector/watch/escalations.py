@@ -8,9 +8,14 @@
   The visiting staff cannot acknowledge their own alarm (someone may be
   making them).
 * :meth:`Escalations.escalate_now` — fire the chain's next step at once; its
-  own time limit runs from now.
+  own time limit runs from now. The visiting staff may call for help this way.
 * :meth:`Escalations.stand_down` — staff are safe: every open event of the
   visit is closed. The visiting staff cannot stand down their own alarm.
+
+Only the people the school's policy names act on an alarm: the roles the chain
+gives the step (for a stand-down, the most senior step open) and the
+authorisers. Anyone else is refused with who may, by role and by name. Notes
+refuse the visit's code word, as every note does, before anything is written.
 
 Every action is written to the audit log in the same transaction as the change.
 """
@@ -31,6 +36,7 @@ from hv_connector.store import audit
 from hv_connector.store.schema import escalations, visits
 from hv_connector.visits.lifecycle import OUT, State
 from hv_connector.watch.schedule import (
+    VISITING_STAFF,
     Assessment,
     back_at,
     next_check_in,
@@ -40,7 +46,6 @@ from hv_connector.watch.schedule import (
     wall,
 )
 from hv_connector.watch.store import (
-    STOOD_DOWN,
     WatchedVisit,
     enqueue_now,
     load_fired,
@@ -162,7 +167,9 @@ class Escalations:
         with self.watch.store.begin() as conn:
             event = self._load(conn, escalation_id)
             target = self._visit(conn, event.visit_id)
+            self.watch.service.refuse_code_word(conn, target.id, {"note": note})
             person = self._person(target, by, "acknowledge")
+            self._may_act(target, person, event, f"acknowledge escalation {escalation_id}")
             if event.acknowledged_by is not None:
                 raise RefusedError(f"escalation {escalation_id} was already acknowledged by "
                                    f"{event.acknowledged_by_name} at {wall(event.acknowledged_at or now)}"
@@ -188,7 +195,8 @@ class Escalations:
             event = self._load(conn, escalation_id)
             target = self._visit(conn, event.visit_id)
             fired = load_fired(conn, [target.id])[target.id]
-        self._person(target, by, "escalate", allow_visiting=True)
+        person = self._person(target, by, "escalate", allow_visiting=True)
+        self._may_act(target, person, event, f"escalate visit {target.id}", visiting_may=True)
         plan, chain = self.watch.plan_and_chain(target.school, target.visit)
         step = next_step(target.visit, plan, chain, fired, now)
         if step is None:
@@ -211,15 +219,20 @@ class Escalations:
         now = utc(self.watch.clock.now())
         with self.watch.store.begin() as conn:
             target = self._visit(conn, visit_id)
+            self.watch.service.refuse_code_word(conn, visit_id, {"note": note})
             person = self._person(target, by, "stand down")
+            reached = self._step_reached(conn, visit_id)
+            if reached is not None:
+                self._may_act(target, person, reached, f"stand down visit {visit_id}")
             open_ids = conn.execute(select(escalations.c.id).where(
                 escalations.c.visit_id == visit_id, escalations.c.closed_at.is_(None))
                 .order_by(escalations.c.id)).scalars().all()
             if not open_ids:
                 raise RefusedError(f"visit {visit_id} has no open escalation to stand down")
-            reason = f"{STOOD_DOWN}{person.name} at {wall(now)}" + (f": {note.strip()}" if note.strip() else "")
+            # The fact is ``stood_down_by``; the note is only words for people to read.
+            words = f"stood down by {person.name} at {wall(now)}" + (f": {note.strip()}" if note.strip() else "")
             conn.execute(update(escalations).where(escalations.c.id.in_(open_ids))
-                         .values(closed_at=now, note=reason))
+                         .values(closed_at=now, stood_down_by=by, note=words))
             audit.append(conn, actor=by, action="escalation.stand-down", school_id=target.school, visit_id=visit_id,
                          at=now, detail={"escalations": list(open_ids), "note": note.strip(), "by_name": person.name})
             enqueue_now(conn, visit_id, now)
@@ -237,6 +250,32 @@ class Escalations:
             raise RefusedError(f"{person.name} is on visit {target.id} and cannot {doing} their own alarm: "
                                "someone at school must do it")
         return person
+
+    def _may_act(self, target: WatchedVisit, person: StaffMember, step: EscalationView, doing: str, *,
+                 visiting_may: bool = False) -> None:
+        """Refuse ``person`` unless the chain names one of their roles for ``step``, or they may authorise the visit."""
+        visiting = {s.id for s in target.visit.staff}
+        if visiting_may and person.id in visiting:
+            return
+        roles = list(dict.fromkeys([*(r for r in step.who if r != VISITING_STAFF),
+                                    *self.watch.service.authoriser_roles(target.visit)]))
+        if person.has_any(roles):
+            return
+        names = [m.name for m in self.watch.staff.get(target.school, {}).values()
+                 if m.has_any(roles) and m.id not in visiting]
+        raise RefusedError(
+            f"{person.name} ({person.id}) may not {doing}: {target.school}'s policy lets only "
+            f"{' or '.join(roles) or 'nobody'} act on step {step.step_index + 1} ({step.kind}); "
+            f"ask {', '.join(names) if names else 'the school to name someone with one of those roles'}"
+        )
+
+    def _step_reached(self, conn: Connection, visit_id: str) -> EscalationView | None:
+        """The most senior open step of the visit (a reminder only when nothing else is open)."""
+        rows = conn.execute(select(escalations).where(escalations.c.visit_id == visit_id,
+                                                      escalations.c.closed_at.is_(None))).mappings()
+        views = [self._view(row) for row in rows]
+        steps = [v for v in views if v.kind != "checkin-reminder"] or views
+        return max(steps, key=lambda v: (v.step_index, v.id), default=None)
 
     def _visit(self, conn: Connection, visit_id: str) -> WatchedVisit:
         found = load_visits(conn, [visit_id])

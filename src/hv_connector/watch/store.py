@@ -26,8 +26,6 @@ from hv_connector.store import audit
 from hv_connector.store.schema import escalations, visits, watch_queue
 from hv_connector.watch.schedule import Fired
 
-STOOD_DOWN = "stood down by "
-"""How a stand-down's note begins: the schedule tells a person's all-clear from the watch's own closing."""
 ACTOR = WATCH
 """Who the audit log says acted: the same actor the lifecycle records for the watch's moves."""
 
@@ -56,10 +54,11 @@ def load_fired(conn: Connection, visit_ids: Sequence[str]) -> dict[str, dict[str
     found: dict[str, dict[str, Fired]] = {vid: {} for vid in visit_ids}
     rows = conn.execute(select(escalations.c.visit_id, escalations.c.key, escalations.c.kind,
                                escalations.c.step_index, escalations.c.episode, escalations.c.due_at,
-                               escalations.c.closed_at, escalations.c.note)
+                               escalations.c.closed_at, escalations.c.stood_down_by)
                         .where(escalations.c.visit_id.in_(visit_ids)))
     for r in rows:
-        stood_down = r.closed_at is not None and (r.note or "").startswith(STOOD_DOWN)
+        # Who stood it down is a column: nothing typed into a note can make the watch think staff are safe.
+        stood_down = r.closed_at is not None and r.stood_down_by is not None
         found[r.visit_id][r.key] = Fired(r.key, r.kind, r.step_index, r.episode, r.due_at, r.closed_at, stood_down)
     return found
 
@@ -89,8 +88,9 @@ def enqueue(conn: Connection, due: Sequence[tuple[str, datetime]]) -> None:
 
 def reschedule(conn: Connection, next_looks: Mapping[str, datetime | None]) -> None:
     """Set when the watch next looks at each visit; ``None``: never again (until the visit changes)."""
-    drop = [visit_id for visit_id, at in next_looks.items() if at is None]
-    keep = [{"visit_id": visit_id, "due_at": at} for visit_id, at in next_looks.items() if at is not None]
+    ordered = sorted(next_looks.items())  # one lock order for every watch (PostgreSQL deadlocks otherwise)
+    drop = [visit_id for visit_id, at in ordered if at is None]
+    keep = [{"visit_id": visit_id, "due_at": at} for visit_id, at in ordered if at is not None]
     if drop:
         conn.execute(delete(watch_queue).where(watch_queue.c.visit_id.in_(drop)))
     if keep:

@@ -13,14 +13,18 @@ One :meth:`Watch.tick` does, in order:
 3. **Move the visit on first** (overdue, escalated) through the lifecycle
    (audited). A crash after this leaves a ``visit_events`` row, so the visit is
    looked at again on the next tick.
-4. **Record, then notify.** In one transaction: insert each event into
+4. **Record, then notify.** In one transaction (run again if PostgreSQL rolls
+   it back for a deadlock or serialization failure): insert each event into
    ``escalations`` (its unique key makes it fire once, even across crashes and
    two watches at once), one ``notifications`` row per notifier and address,
    the audit entries, the closures, and the visit's next look in the queue.
-   Only then are notifiers called; a failure is retried on later ticks and
-   never stops the watch. The escalation is on the board either way.
+   Only then are notifiers called, through :mod:`.delivery`: each message is
+   claimed, sent and recorded as sent on its own, so a crash repeats at most
+   the one in flight; a failure is retried on later ticks and never stops the
+   watch. The escalation is on the board either way.
 5. **Heartbeat.** ``heartbeats['watch']`` records the tick, so ``hvc status``
-   can say when the watch has stopped (a stopped watch is itself an alarm).
+   can say when the watch has stopped (a stopped watch is itself an alarm);
+   each watch also beats in its own row, ``watch:<host>:<pid>``.
 
 ``hvc watch --once`` (cron) and ``hvc watch`` (a daemon) run the same tick;
 the schedule depends on state only, so they fire the same events.
@@ -35,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection, and_, func, or_, select
 
 from hv_connector.clock import Clock
 from hv_connector.errors import RefusedError
@@ -54,6 +58,7 @@ from hv_connector.store.schema import (
 )
 from hv_connector.visits.lifecycle import OUT, WATCHED, State
 from hv_connector.visits.service import VisitService
+from hv_connector.watch.delivery import Courier, Delivered
 from hv_connector.watch.notify import Notice, Notifier, Recipient, load_notifiers
 from hv_connector.watch.schedule import (
     VISITING_STAFF,
@@ -78,8 +83,6 @@ from hv_connector.watch.store import (
 
 log = logging.getLogger("hv_connector.watch")
 
-MAX_ATTEMPTS = 5
-"""A notification is tried on this many ticks before it is reported as failed."""
 BATCH = 500
 """Visits looked at per transaction batch."""
 RETRY_BROKEN = timedelta(minutes=1)
@@ -137,6 +140,7 @@ class Watch:
                  staff: Mapping[str, Mapping[str, StaffMember]], notifiers: Sequence[Notifier], clock: Clock) -> None:
         self.store, self.policies, self.service = store, policies, service
         self.staff, self.notifiers, self.clock = staff, list(notifiers), clock
+        self.courier = Courier(store, self.notifiers, clock)
 
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> Watch:
@@ -171,18 +175,27 @@ class Watch:
 
     # --- one tick ------------------------------------------------------------------------------
 
-    def tick(self, now: datetime | None = None) -> TickResult:
-        """Fire what is due at ``now`` (default: the clock), deliver what is undelivered, beat the heart."""
+    def tick(self, now: datetime | None = None, *, background: bool = False) -> TickResult:
+        """Fire what is due at ``now`` (default: the clock), deliver what is undelivered, beat the heart.
+
+        :param background: start sending and return without waiting for it (the daemon: a slow
+            notifier must not hold up the next tick); what was sent in the background since the
+            last tick is counted in this one. By default the tick waits for every send (cron).
+        """
         started = _time.perf_counter()
         now = utc(now or self.clock.now())
         result = TickResult(at=now)
+        self._count(result, self.courier.drain())
         cursor = self._queue_changes(now)
         while True:
             due = self._due(now)
             if not due:
                 break
             self._look_at(due, now, result)
-        self.deliver(result)
+        if background:
+            self.courier.start()
+        else:
+            self.deliver(result)
         result.seconds = _time.perf_counter() - started
         self._beat(now, cursor, result)
         return result
@@ -206,14 +219,14 @@ class Watch:
             top = conn.execute(select(func.max(visit_events.c.id))).scalar_one_or_none() or 0
             if cursor is None:
                 ids = conn.execute(select(visits.c.id).where(visits.c.state.in_([s.value for s in WATCHED]))).scalars().all()
-                enqueue(conn, [(vid, now) for vid in ids])
+                enqueue(conn, [(vid, now) for vid in sorted(ids)])
                 return {"cursor": top, "gaps": {}}
             wanted = or_(and_(visit_events.c.id > cursor, visit_events.c.id <= top),
                          visit_events.c.id.in_([int(g) for g in gaps]))
             rows = conn.execute(select(visit_events.c.id, visit_events.c.visit_id, visit_events.c.actor)
                                 .where(wanted)).all()
             # The watch's own moves are left out: a visit it moved is already queued for its next event.
-            enqueue(conn, [(vid, now) for vid in {r.visit_id for r in rows if r.actor != ACTOR}])
+            enqueue(conn, [(vid, now) for vid in sorted({r.visit_id for r in rows if r.actor != ACTOR})])
         seen = {r.id for r in rows}
         since = now.isoformat()
         missing = {str(i): since for i in range(cursor + 1, top + 1) if i not in seen}
@@ -246,13 +259,22 @@ class Watch:
                                        f"{type(exc).__name__}: {exc}; retrying every minute — watch it by hand")
                 work.append((row, None, now + RETRY_BROKEN))
                 continue
+            unreadable = self.policies.unreadable(row.school)
+            if unreadable is not None:
+                result.failures.append(f"visit {row.id} ({row.school}) is watched with the core's default chain: "
+                                       f"its policy could not be read ({unreadable})")
             if row.state in OUT and not self.move(row, assessment, fired[row.id], result):
                 # The visit changed under us: look again on the next tick, with its new state.
                 work.append((row, None, now + timedelta(microseconds=1)))
                 continue
             work.append((row, assessment, None))
-        next_looks: dict[str, datetime | None] = {}
-        with self.store.begin() as conn:
+        # Rows are written in visit order, so two watches recording the same visits on PostgreSQL take
+        # their locks in the same order and queue behind each other instead of deadlocking.
+        work.sort(key=lambda item: item[0].id)
+
+        def write(conn: Connection) -> TickResult:
+            recorded = TickResult(at=now)  # afresh on each attempt: a rolled-back one recorded nothing
+            next_looks: dict[str, datetime | None] = {}
             for row, assessed, retry_at in work:
                 if retry_at is not None:
                     next_looks[row.id] = retry_at
@@ -260,12 +282,17 @@ class Watch:
                     self._close_all(conn, row, now, f"visit {row.state}")
                     next_looks[row.id] = None
                 else:
-                    for event in assessed.events:
-                        self.record(conn, row.school, row.visit, event, now, result)
+                    for event in assessed.events:  # the schedule's order: the same for every watch
+                        self.record(conn, row.school, row.visit, event, now, recorded)
                     for closure in assessed.closures:
-                        result.closed += close(conn, row, closure.key, closure.reason, now)
+                        recorded.closed += close(conn, row, closure.key, closure.reason, now)
                     next_looks[row.id] = assessed.next_due
             reschedule(conn, next_looks)
+            return recorded
+
+        recorded = self.store.retrying(write, what="recording the watch's events")
+        result.fired.extend(recorded.fired)
+        result.closed += recorded.closed
 
     def move(self, row: WatchedVisit, assessment: Assessment, fired: Mapping[str, Fired], result: TickResult) -> bool:
         """Bring the visit's state up to what its open events say (overdue, escalated), before recording them."""
@@ -297,6 +324,7 @@ class Watch:
                 visit_id=event.visit_id, kind=event.kind, step_index=event.step_index, episode=event.episode, key=event.key,
                 due_at=event.due_at, fired_at=now, school_id=school, who=list(event.who), message=event.text,
                 closed_at=now if reminder else None, note="reminder sent" if reminder else None,
+                escalated_by=None if actor == ACTOR else actor,
             ).on_conflict_do_nothing(index_elements=["key"]).returning(escalations.c.id)
         ).scalar_one_or_none()
         if inserted is None:
@@ -330,53 +358,22 @@ class Watch:
     # --- delivery ------------------------------------------------------------------------------
 
     def deliver(self, result: TickResult) -> None:
-        """Send every pending or retrying notification; record each outcome."""
-        by_name = {n.name: n for n in self.notifiers}
-        outcomes: list[tuple[int, dict[str, Any]]] = []
-        with self.store.connect() as conn:
-            rows = conn.execute(
-                select(notifications.c.id, notifications.c.notifier, notifications.c.recipient,
-                       notifications.c.attempts, escalations.c.id.label("escalation_id"), escalations.c.key,
-                       escalations.c.school_id,
-                       escalations.c.visit_id, escalations.c.kind, escalations.c.step_index, escalations.c.due_at,
-                       escalations.c.who, escalations.c.message)
-                .join(escalations, escalations.c.id == notifications.c.escalation_id)
-                .where(notifications.c.status.in_(("pending", "retrying")))
-                .order_by(notifications.c.id)
-            ).mappings().all()
-        for row in rows:
-            notifier = by_name.get(row["notifier"])
-            if notifier is None:  # configured out since: say so once, and stop asking
-                outcomes.append((row["id"], {"status": "failed", "last_error": "notifier no longer configured"}))
-                continue
-            notice = Notice(escalation_id=row["escalation_id"], key=row["key"], kind=row["kind"],
-                            school_id=row["school_id"] or "", visit_id=row["visit_id"], step_index=row["step_index"],
-                            due_at=row["due_at"], who=tuple(row["who"] or ()), text=row["message"] or "")
-            attempts = row["attempts"] + 1
-            try:
-                notifier.send(notice, row["recipient"])
-            except Exception as exc:  # noqa: BLE001 - any notifier failure is reported and retried, never fatal
-                status = "failed" if attempts >= MAX_ATTEMPTS else "retrying"
-                error = f"{type(exc).__name__}: {exc}"[:500]
-                result.failures.append(f"{notifier.name} to {row['recipient']} (escalation {row['escalation_id']}): "
-                                       f"{error}" + ("; giving up" if status == "failed" else "; will retry"))
-                log.warning("notifier %s failed for escalation %s (attempt %d): %s", notifier.name,
-                            row["escalation_id"], attempts, error)
-                values: dict[str, Any] = {"status": status, "attempts": attempts, "last_error": error}
-            else:
-                result.delivered += 1
-                values = {"status": "sent", "attempts": attempts, "last_error": None, "sent_at": utc(self.clock.now())}
-            outcomes.append((row["id"], values))
-        # One write for the lot: a crash before it means a notification is sent again, never lost.
-        with self.store.begin() as conn:
-            for notification_id, values in outcomes:
-                conn.execute(update(notifications).where(notifications.c.id == notification_id).values(**values))
+        """Send every claimable notification and wait: each claimed, sent and recorded one at a time."""
+        self._count(result, self.courier.deliver())
+
+    def _count(self, result: TickResult, done: Delivered) -> None:
+        result.delivered += done.sent
+        result.failures.extend(done.failures)
 
     def _beat(self, now: datetime, cursor: dict[str, Any], result: TickResult) -> None:
         detail = {**cursor, "checked": result.checked, "fired": len(result.fired), "closed": result.closed,
                   "delivered": result.delivered, "failures": len(result.failures), "seconds": round(result.seconds, 4)}
         with self.store.begin() as conn:
             upsert(conn, heartbeats, {"name": HEARTBEAT, "at": now, "detail": detail}, ["name"])
+            # Each watch's own row, so `hvc status` lists every watch alive (a trust may run one per host).
+            upsert(conn, heartbeats, {"name": self.courier.owner, "at": now,
+                                      "detail": {k: v for k, v in detail.items() if k not in ("cursor", "gaps")}},
+                   ["name"])
         log.info("watch tick at %s: checked %d, fired %d, closed %d, delivered %d, %d failures", now.isoformat(),
                  result.checked, len(result.fired), result.closed, result.delivered, len(result.failures))
 

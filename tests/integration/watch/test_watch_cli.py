@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -51,7 +53,7 @@ def test_the_office_takes_the_alarm_and_the_others_see_who_did(hvc: Callable[...
     assert "Alex Visitor is on visit V1 and cannot acknowledge their own alarm" in capsys.readouterr().err
     assert hvc("escalation", "ack", "1", "--as", "pt-office", "--note", "phoned, no answer", at=at) == 0
     capsys.readouterr()
-    assert hvc("escalation", "ack", "1", "--as", "pt-dsl", at=at) == 1
+    assert hvc("escalation", "ack", "1", "--as", "pt-head", at=at) == 1
     assert ("escalation 1 was already acknowledged by Ola Office at 10:22 GMT (phoned, no answer)"
             in capsys.readouterr().err)
     assert hvc("escalation", "next", "1", "--as", "pt-office", at=at) == 0
@@ -73,10 +75,13 @@ def test_status_raises_the_alarm_when_the_watch_stops(hvc: Callable[..., int],
     assert hvc("watch", "--now", START.isoformat(), "--json") == 0
     assert json.loads(capsys.readouterr().out)["checked"] == 1
     assert hvc("status", at=START + timedelta(minutes=2)) == 0
-    assert "the watch ticked 2 min ago" in capsys.readouterr().out
+    shown = capsys.readouterr().out
+    assert "the watch ticked 2 min ago" in shown
+    assert f"  alive: watch:{socket.gethostname()}:{os.getpid()} (ticked 2 min ago)" in shown  # each watch by name
     assert hvc("status", "--json", at=START + timedelta(minutes=6)) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["watch"]["running"] is False and "THE WATCH HAS STOPPED" in report["watch"]["message"]
+    assert report["watches"] == []  # nobody alive
 
 
 def test_a_drill_prints_the_chain_and_writes_only_its_audit_entry(hvc: Callable[..., int], sqlite_url: str,

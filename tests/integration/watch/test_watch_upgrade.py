@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from alembic import command
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from hv_connector.clock import LONDON
-from hv_connector.store import Store
+from hv_connector.store import Store, audit
 from hv_connector.store.migrate import alembic_config, head_revision
 from hv_connector.store.schema import escalations, visits
 from hv_connector.watch.store import load_fired
@@ -39,3 +39,25 @@ def test_events_fired_before_the_episode_column_keep_their_episode(store: Store)
         "missed:0@20261123T1045Z/step/1": "missed:0@20261123T1045Z",
         "overdue@20261123T1100Z/exhausted": "overdue@20261123T1100Z",
     }
+
+
+def test_stand_downs_from_before_the_column_are_known_by_their_audit_entry_not_their_note(store: Store) -> None:
+    closed = AT.replace(minute=40)
+    with store.begin() as conn:
+        command.downgrade(alembic_config(conn), "0003")
+        conn.execute(insert(visits).values(id="pt-2026-0008", school_id="potton", state="escalated",
+                                           planned_start=AT, data={}, created_at=AT, updated_at=AT))
+        conn.execute(insert(escalations), [
+            {"visit_id": "pt-2026-0008", "kind": "checkin-missed", "step_index": step, "key": f"pt-2026-0008/m/step/{step}",
+             "episode": "m", "due_at": AT, "closed_at": at, "note": note}
+            for step, at, note in [(0, closed, "stood down by Jo Watts-Test at 11:40 GMT: Alex rang in"),
+                                   (1, AT, "stood down by nobody, phoning")]])  # an acknowledgement's words
+        audit.append(conn, actor="pt-head", action="escalation.stand-down", school_id="potton",
+                     visit_id="pt-2026-0008", at=closed, detail={"escalations": [1]})
+    assert store.upgrade() == head_revision()
+
+    with store.connect() as conn:
+        found = load_fired(conn, ["pt-2026-0008"])["pt-2026-0008"]
+        who = conn.execute(select(escalations.c.stood_down_by).order_by(escalations.c.id)).scalars().all()
+    assert [found[f"pt-2026-0008/m/step/{n}"].stood_down for n in (0, 1)] == [True, False]
+    assert who == ["pt-head", None]

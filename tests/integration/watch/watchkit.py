@@ -41,9 +41,9 @@ STAFF = [
 ]
 
 
-def directory() -> Directory:
-    """Potton's fictional staff directory."""
-    return Directory({SCHOOL: {p["id"]: StaffMember.model_validate(p) for p in STAFF}})
+def directory(people: Sequence[dict[str, Any]] = STAFF) -> Directory:
+    """Potton's fictional staff directory (``people``, default :data:`STAFF`)."""
+    return Directory({SCHOOL: {p["id"]: StaffMember.model_validate(p) for p in people}})
 
 
 def policies() -> Policies:
@@ -83,16 +83,16 @@ def add_visits(store: Store, documents: Iterable[Visit], *, state: str = "signed
             conn.execute(insert(visit_events), events[chunk:chunk + 500])
 
 
-def write_config(tmp_path: Path, database_url: str) -> Path:
-    """hvc.toml for Potton with its fictional directory (the tests' and the trials' configuration)."""
-    people = "\n".join(
+def write_config(tmp_path: Path, database_url: str, people: Sequence[dict[str, Any]] = STAFF) -> Path:
+    """hvc.toml for Potton with its fictional directory, ``people`` (the tests' and the trials' configuration)."""
+    entries = "\n".join(
         f'[[staff.potton]]\nid = "{p["id"]}"\nname = "{p["name"]}"\nroles = {json.dumps(p["roles"])}\n'
         f'mobile = "{p["mobile"]}"\n' + (f'email = "{p["email"]}"\n' if p.get("email") else "")
-        for p in STAFF
+        for p in people
     )
     path = tmp_path / "hvc.toml"
     path.write_text(f'[database]\nurl = "{database_url}"\n\n[schools.potton]\nname = "Potton Primary School"\n'
-                    f'policy = "potton"\n\n{people}')
+                    f'policy = "potton"\n\n{entries}')
     return path
 
 
@@ -116,12 +116,12 @@ class Recorder:
 
 
 def make_watch(store: Store, clock: Clock, *, notifiers: Sequence[Notifier] | None = None,
-               known: Policies | None = None) -> Watch:
-    """A watch over ``store`` with Potton's directory, the installed policies and the lifecycle service."""
+               known: Policies | None = None, people: Directory | None = None) -> Watch:
+    """A watch over ``store`` with Potton's directory (or ``people``), the installed policies and the lifecycle service."""
     from hv_connector.builtin.notifiers import LogNotifier, StoreNotifier
 
     chosen = list(notifiers) if notifiers is not None else [StoreNotifier(), LogNotifier()]
     known = known or policies()
-    people = directory()
+    people = people or directory()
     service = VisitService(store=store, policies=known, directory=people, clock=clock)
     return Watch(store=store, policies=known, service=service, staff=people.staff, notifiers=chosen, clock=clock)

@@ -5,6 +5,8 @@ A check returns ``None`` when the rule holds, or a message telling staff what to
 
 from __future__ import annotations
 
+from datetime import time
+
 from hv_connector.clock import local
 from hv_connector.models import PolicyContext, Severity, Stage, Visit
 from hv_connector.rules import RuleBook, Verdict, time_option
@@ -122,13 +124,19 @@ def line_manager_informed(visit: Visit, ctx: PolicyContext) -> str | None:
     return "Tell your line manager the address, the reason for the visit and roughly when you will be back."
 
 
+@book.option("evening_from")
+def evening_from(ctx: PolicyContext) -> time:
+    """When the evening starts on the London clock (``evening_from`` option, default 17:00)."""
+    return time_option(ctx, "evening_from", "17:00")
+
+
 @book.rule("birchwood.no-evening-visits", stage=Stage.AUTHORISE, severity=WARN,
            clause=clause("Action to take if you are threatened"),
            summary="No evening home visits (strongly recommended): none that runs past 17:00 by default "
                    "(option evening_from).",
            fields=("planned_start", "expected_return"))
 def no_evening_visits(visit: Visit, ctx: PolicyContext) -> str | None:
-    evening = time_option(ctx, "evening_from", "17:00")
+    evening = evening_from(ctx)
     start = local(visit.planned_start)
     end = local(visit.expected_return or visit.planned_start)
     if end.date() == start.date() and start.time() < evening and end.time() <= evening:

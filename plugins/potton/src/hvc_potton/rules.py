@@ -11,7 +11,7 @@ from datetime import time, timedelta
 
 from hv_connector.clock import local
 from hv_connector.models import PolicyContext, Severity, StaffMember, Stage, Visit
-from hv_connector.rules import RuleBook, Verdict, contact_made, hours_option, overdue_by, staff_away
+from hv_connector.rules import RuleBook, Verdict, contact_made, hours_option, overdue_by, reported, staff_away
 from hvc_potton.policy import CHECKIN_AFTER_MINUTES, DEFAULT_SCHOOL_DAY, LEGAL_THRESHOLD, SCHOOL, clause
 
 BLOCK, WARN, INFO = Severity.BLOCK, Severity.WARN, Severity.INFO
@@ -46,6 +46,7 @@ def _is_head(person: StaffMember | None) -> bool:
     return person is not None and "headteacher" in person.roles
 
 
+@book.option("school_day")
 def school_day(ctx: PolicyContext) -> tuple[time, time]:
     """The configured school day (``school_day`` option: two ``"HH:MM"`` times)."""
     return hours_option(ctx, "school_day", DEFAULT_SCHOOL_DAY)
@@ -220,14 +221,20 @@ def vehicle_details(visit: Visit, ctx: PolicyContext) -> str | None:
 @book.rule("potton.wait-15-minutes", stage=Stage.DURING, severity=BLOCK, clause=HOME_VISITS,
            summary="If the parents are not there at the arranged time, staff wait no more than 15 minutes and "
                    "then cancel the visit.",
-           fields=("outcome.parents_present_on_arrival", "outcome.waited_minutes", "outcome.cancelled"))
+           fields=("outcome.parents_present_on_arrival", "outcome.waited_minutes", "outcome.cancelled",
+                   "check_ins"))
 def wait_15_minutes(visit: Visit, ctx: PolicyContext) -> str | None:
     outcome = visit.outcome
-    if outcome is None or outcome.parents_present_on_arrival is not False:
-        return None
-    waited = outcome.waited_minutes
-    if waited is None and outcome.arrived_at is not None and not (outcome.cancelled or outcome.entered_home):
-        waited = int((ctx.now - outcome.arrived_at).total_seconds() // 60)
+    if outcome is None:  # staff still out: §3 applies to what they report at the door
+        if reported(visit, "parents_present") is not False:
+            return None
+        waited = reported(visit, "waited_minutes")
+    else:
+        if outcome.parents_present_on_arrival is not False:
+            return None
+        waited = outcome.waited_minutes
+        if waited is None and outcome.arrived_at is not None and not (outcome.cancelled or outcome.entered_home):
+            waited = int((ctx.now - outcome.arrived_at).total_seconds() // 60)
     if waited is None or waited <= MAX_WAIT_MINUTES:
         return None
     return (f"The parents were not there and the wait has reached {waited} minutes: wait no more than "
@@ -250,10 +257,13 @@ def cancel_if_unsafe(visit: Visit, ctx: PolicyContext) -> str | None:
 @book.rule("potton.animals", stage=Stage.DURING, severity=BLOCK, clause=HOME_VISITS,
            summary="Potentially dangerous animals are kept in another room or outside during the visit; if the "
                    "family cannot do this, the visit is cancelled.",
-           fields=("outcome.dangerous_animals_present", "outcome.animals_secured", "outcome.cancelled"))
+           fields=("outcome.dangerous_animals_present", "outcome.animals_secured", "outcome.cancelled", "check_ins"))
 def animals(visit: Visit, ctx: PolicyContext) -> str | None:
     outcome = visit.outcome
-    if outcome is None or not outcome.dangerous_animals_present or outcome.animals_secured or outcome.cancelled:
+    if outcome is None:  # staff still out: §3 applies to an animal they report loose
+        if reported(visit, "animals_secured") is not False:
+            return None
+    elif not outcome.dangerous_animals_present or outcome.animals_secured or outcome.cancelled:
         return None
     return ("Ask the family to shut the animals in another room or put them outside for the visit; if they "
             "will not or cannot, cancel the visit.")

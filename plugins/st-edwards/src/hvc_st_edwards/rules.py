@@ -8,11 +8,11 @@ plugin README says where.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 from hv_connector.clock import local
 from hv_connector.models import PolicyContext, Severity, StaffMember, Stage, Visit
-from hv_connector.rules import RuleBook, Verdict, hours_option
+from hv_connector.rules import OptionError, RuleBook, Verdict, hours_option, reported
 from hvc_st_edwards.policy import ALTERNATIVES, MANAGER_ROLES, SCHOOL, SCHOOL_HOURS, SIGN_OFF_ROLES, TOPICS, clause
 
 BLOCK, WARN = Severity.BLOCK, Severity.WARN
@@ -25,19 +25,33 @@ RISK_MANAGEMENT = clause("§6 Risk Management")
 REVIEW = clause("§8 Monitoring and Review")
 
 
+@book.option("delegates")
+def delegates(ctx: PolicyContext) -> tuple[str, ...]:
+    """Directory ids of the people the headteacher delegated risk sign-off to (``delegates`` option)."""
+    named = ctx.option("delegates", ())
+    if isinstance(named, str):  # one delegate, written without a list
+        named = (named,)
+    if not isinstance(named, (list, tuple)) or not all(isinstance(n, str) for n in named):
+        raise OptionError(SCHOOL, "delegates", named, 'give staff directory ids, e.g. ["se-lm"]')
+    return tuple(named)
+
+
+@book.option("school_day")
+def school_day(ctx: PolicyContext) -> tuple[time, time]:
+    """The configured school day (``school_day`` option: two ``"HH:MM"`` times)."""
+    return hours_option(ctx, "school_day", SCHOOL_HOURS)
+
+
 def signs_off(person: StaffMember | None, ctx: PolicyContext) -> bool:
     """The headteacher, the designated person, or someone the headteacher named (``delegates`` option)."""
     if person is None:
         return False
-    delegates = ctx.option("delegates", ())
-    if isinstance(delegates, str):  # one delegate, written without a list
-        delegates = (delegates,)
-    return person.has_any(SIGN_OFF_ROLES) or person.id in delegates
+    return person.has_any(SIGN_OFF_ROLES) or person.id in delegates(ctx)
 
 
 def out_of_school_hours(visit: Visit, ctx: PolicyContext) -> bool:
     """Whether the meeting runs, even in part, outside the London school day or at a weekend."""
-    first, last = hours_option(ctx, "school_day", SCHOOL_HOURS)
+    first, last = school_day(ctx)
     begins = local(visit.planned_start)
     ends = local(visit.expected_return or visit.planned_start)
     in_hours = begins.weekday() < 5 and begins.date() == ends.date() and first <= begins.time() and ends.time() <= last
@@ -197,7 +211,10 @@ def regular_contact(visit: Visit, ctx: PolicyContext) -> list[Verdict] | None:
                    "check_ins"))
 def no_entry_without_parent(visit: Visit, ctx: PolicyContext) -> str | None:
     outcome = visit.outcome
-    if outcome is None or not outcome.entered_home or outcome.parent_present_inside is not False:
+    # §1 applies while staff are there: before the report, to what they said at their check-ins.
+    entered = reported(visit, "entered_home") if outcome is None else outcome.entered_home
+    parent_in = reported(visit, "parents_present") if outcome is None else outcome.parent_present_inside
+    if not entered or parent_in is not False:
         return None
     if emergency_met(visit):
         return None
