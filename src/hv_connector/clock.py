@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -41,6 +41,13 @@ class FixedClock:
     def set(self, moment: datetime) -> None:
         """Jump to ``moment``."""
         self._now = moment
+
+
+def utc(moment: datetime) -> datetime:
+    """``moment`` as an aware UTC datetime (arithmetic on it is absolute time)."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: every time in hv-connector is timezone-aware")
+    return moment.astimezone(UTC)
 
 
 def local(moment: datetime) -> datetime:

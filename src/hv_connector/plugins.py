@@ -48,11 +48,13 @@ from hv_connector.models import (
 
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "hv_connector.builtin.core_rules",
-    "hv_connector.builtin.notifiers",
-    "hv_connector.builtin.cpoms_sink",
-    "hv_connector.builtin.wonde_adapter",
+    "hv_connector.builtin.extensions",
 )
-"""Modules registered as plugins before any external one, each under its own name."""
+"""Modules registered as plugins before any external one, each under its own name.
+
+Kept cheap to import: plugins load on every command that asks a policy (``hvc status`` too), so the
+built-in adapter, sink and notifiers are imported only when their hooks are called.
+"""
 
 WATCH_QUESTIONS: dict[str, str] = {
     "checkin_plan": "a CheckInPlan",

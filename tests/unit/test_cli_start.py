@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,12 @@ from hv_connector.cli.lazy import load
 
 HEAVY = ("httpx", "textual", "alembic", "tenacity", "hvc_tui", "pydantic_settings", "hv_connector.runtime")
 """What a fast ``hvc --version`` must not import (besides the command modules)."""
+
+STATUS_HEAVY = ("httpx", "textual", "alembic", "tenacity", "smtplib", "hvc_tui", "hv_connector.clients.cpoms",
+                "hv_connector.clients.wonde.client", "hv_connector.outbox.queue", "hv_connector.outbox.report",
+                "hv_connector.watch.schedule")
+"""What ``hvc status``, run by cron every few minutes, must not import: no HTTP client, dashboard, migrations or
+e-mail, and none of the outbox or watch machinery it only reads the tables of."""
 
 _LOADED = """
 import json, sys
@@ -61,3 +68,15 @@ def test_the_table_names_each_command_and_its_own_short_help(name: str) -> None:
 def test_a_command_runs_once_its_module_loads(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["policy", "--help"]) == 0
     assert "check a visit against them" in capsys.readouterr().out
+
+
+def test_status_loads_every_policy_plugin_but_no_client_dashboard_or_migrations(tmp_path: Path) -> None:
+    config = tmp_path / "hvc.toml"
+    store = tmp_path / "hvc.db"
+    config.write_text(f'[database]\nurl = "sqlite:///{store}"\n', encoding="utf-8")
+    config.chmod(0o600)
+    assert main(["--config", str(config), "db", "upgrade"]) == 0
+    code, modules = loaded_by("--config", str(config), "status")
+    assert code == 1  # the watch never ran
+    assert {"hvc_potton", "hvc_st_edwards"} <= modules  # broken plugins are reported, so every plugin loads
+    assert not [name for name in STATUS_HEAVY if name in modules]

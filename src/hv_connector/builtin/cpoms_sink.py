@@ -1,6 +1,6 @@
 """The built-in ``cpoms`` report sink: visit reports to CPOMS over the HTTP contract.
 
-Registered through the ``report_sinks`` hook like any other sink; a school
+Registered through the ``report_sinks`` hook (by :mod:`hv_connector.builtin.extensions`) like any other sink; a school
 that needs a different one (a real CPOMS partner adapter, another safeguarding
 system) installs a plugin registering its own name and sets ``sink`` in its
 ``[schools.ID.cpoms]`` settings.
@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hv_connector import hookimpl
 from hv_connector.clients.cpoms.client import CpomsClient
 from hv_connector.clients.cpoms.payloads import (
     HomeVisitBlock,
@@ -26,7 +25,7 @@ from hv_connector.config.messages import setting_fix
 from hv_connector.config.settings import SchoolSettings, Settings
 from hv_connector.errors import ConfigError, CpomsRejected
 from hv_connector.outbox.report import Person, VisitReport
-from hv_connector.outbox.sinks import Delivery, ReportSinkFactory
+from hv_connector.outbox.sinks import Delivery
 
 
 def _staff(people: tuple[Person, ...] | list[Person]) -> list[StaffRef]:
@@ -121,9 +120,3 @@ def cpoms_sink(settings: Settings, school: SchoolSettings) -> CpomsSink:
                          token_setting=f"`token` under [schools.{school.id}.cpoms]",
                          per_second=cpoms.requests_per_second)
     return CpomsSink(client, cpoms.category_map)
-
-
-@hookimpl
-def report_sinks() -> dict[str, ReportSinkFactory]:
-    """The built-in ``cpoms`` sink."""
-    return {"cpoms": cpoms_sink}

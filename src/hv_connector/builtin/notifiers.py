@@ -1,6 +1,6 @@
 """The built-in notifiers: the store (the board), the log, SMTP e-mail and "run this command".
 
-Registered like any plugin through the ``notifiers`` hook. Each factory is
+Registered through the ``notifiers`` hook (by :mod:`hv_connector.builtin.extensions`). Each factory is
 called as ``factory(settings, options)``, where ``options`` is the notifier's
 table in the settings (e.g. ``[watch.notifiers.email]``), checked against
 its settings model (:class:`~hv_connector.config.settings.EmailNotifierSettings`,
@@ -27,7 +27,6 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from hv_connector import hookimpl
 from hv_connector.config.messages import setting_fix
 from hv_connector.config.settings import REDACTED, CommandNotifierSettings, EmailNotifierSettings
 from hv_connector.errors import ConfigError, NotifierError
@@ -237,11 +236,10 @@ def _command(settings: Any, options: Mapping[str, Any]) -> Notifier:
     return CommandNotifier(_section(CommandNotifierSettings, options, "command"))
 
 
-@hookimpl
-def notifiers() -> dict[str, NotifierFactory]:
-    return {
-        "store": lambda settings, options: StoreNotifier(),
-        "log": lambda settings, options: LogNotifier(),
-        "email": _email,
-        "command": _command,
-    }
+FACTORIES: dict[str, NotifierFactory] = {
+    "store": lambda settings, options: StoreNotifier(),
+    "log": lambda settings, options: LogNotifier(),
+    "email": _email,
+    "command": _command,
+}
+"""The built-in notifiers by name, as the ``notifiers`` hook registers them (:mod:`hv_connector.builtin.extensions`)."""

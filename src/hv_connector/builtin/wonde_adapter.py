@@ -1,6 +1,6 @@
 """The built-in Wonde MIS adapter: Wonde's payloads in, normalised pupil records out.
 
-Registered through the ``mis_adapters`` hook under the name ``wonde``, as any
+Registered through the ``mis_adapters`` hook (by :mod:`hv_connector.builtin.extensions`) under the name ``wonde``, as any
 other adapter would be. Every school of one run shares one
 :class:`~hv_connector.clients.wonde.client.WondeClient` (the token is the app's, so
 its rate limit and concurrency bound cover all schools at once).
@@ -16,12 +16,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import ValidationError
 
-from hv_connector import hookimpl
 from hv_connector.clients.wonde.client import WondeClient
 from hv_connector.clients.wonde.payloads import (
     Contact,
@@ -44,9 +43,6 @@ from hv_connector.sync.records import (
     Rejected,
     SenRecord,
 )
-
-if TYPE_CHECKING:
-    from hv_connector.sync.pipeline import MisAdapterFactory
 
 STUDENTS = "students"
 DELETIONS = "deletions"
@@ -324,9 +320,3 @@ class WondeConnections:
         if self._users == 0 and self._client is not None:
             client, self._client = self._client, None
             await client.aclose()
-
-
-@hookimpl
-def mis_adapters() -> dict[str, MisAdapterFactory]:
-    """Register the Wonde adapter as ``wonde`` (a fresh factory per run, so schools share one client)."""
-    return {"wonde": WondeConnections()}

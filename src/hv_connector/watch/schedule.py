@@ -33,10 +33,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from hv_connector import humanize
+from hv_connector.clock import utc as utc  # defined with the clock; the watch modules import it from here
 from hv_connector.models import CheckIn, CheckInPlan, CheckInStep, EscalationStep, Visit
 from hv_connector.rules import CONTACT_KINDS
 from hv_connector.visits.lifecycle import State
@@ -146,13 +147,6 @@ class _Plan:
 
     reminders: list[tuple[str, datetime, datetime, CheckInStep]] = field(default_factory=list)
     triggers: list[_Trigger] = field(default_factory=list)
-
-
-def utc(moment: datetime) -> datetime:
-    """``moment`` as an aware UTC datetime (arithmetic on it is absolute time)."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime: every time in hv-connector is timezone-aware")
-    return moment.astimezone(UTC)
 
 
 def stamp(moment: datetime) -> str:
