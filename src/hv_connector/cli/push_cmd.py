@@ -18,6 +18,7 @@ from hv_connector.outbox.push import DEFAULT_LEASE, Outcome, Pusher
 from hv_connector.outbox.sinks import open_sinks
 from hv_connector.plugins import merged_registry
 from hv_connector.read.queries import outbox_rows
+from hv_connector.store.rows import OUTBOX_STATUSES
 from hv_connector.visits.files import read_document
 
 PUSH_HELP = """Send the outbox's due records to CPOMS: concerns first, then routine reports, oldest first.
@@ -107,7 +108,7 @@ def outbox_group() -> None:
     """List, show and retry the records waiting for (or refused by) CPOMS."""
 
 
-STATUSES = click.Choice(outbox.STATUSES)
+STATUSES = click.Choice(OUTBOX_STATUSES)
 
 
 @outbox_group.command("list")

@@ -17,9 +17,10 @@ from sqlalchemy import and_, or_, select, update
 
 from hv_connector.clients.retry import Backoff
 from hv_connector.errors import CpomsRejected, CpomsUnavailable, HvcError
-from hv_connector.outbox.queue import CONCERN, OutboxRecord, record_from_row
+from hv_connector.outbox.queue import OutboxRecord, record_from_row
 from hv_connector.outbox.sinks import ReportSink, SinkFor
 from hv_connector.store import Store, audit
+from hv_connector.store.rows import CONCERN
 from hv_connector.store.schema import outbox
 
 log = logging.getLogger("hv_connector.outbox")

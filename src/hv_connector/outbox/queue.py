@@ -30,10 +30,10 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Any
 
+from pydantic import Field
 from sqlalchemy import Connection, insert, select, update
 
 from hv_connector.errors import InputError, RefusedError
@@ -41,12 +41,10 @@ from hv_connector.models import ReportKind, Visit
 from hv_connector.outbox.report import AUTHORISED, Decision, VisitReport, build_reports, revise
 from hv_connector.plugins import Policies
 from hv_connector.store import Store, audit
+from hv_connector.store.rows import CONCERN, ROUTINE, OutboxEntry
 from hv_connector.store.schema import acknowledgements, outbox, overrides, staff, visit_events
 
 log = logging.getLogger("hv_connector.outbox")
-
-CONCERN, ROUTINE = 0, 1
-"""Outbox priorities: a safeguarding concern goes before every routine report."""
 
 
 # --- the sink interface ------------------------------------------------------------------------
@@ -145,32 +143,10 @@ def _dsl_emails(conn: Connection, school_id: str) -> list[str]:
 
 # --- reading records ---------------------------------------------------------------------------
 
-Status = Literal["pending", "sending", "sent", "parked"]
-"""Where an outbox record is in its delivery (a different list from a visit's states)."""
-
-STATUSES: tuple[Status, ...] = get_args(Status)
-"""Every value ``outbox.status`` may hold, in delivery order."""
-
-
-@dataclass(frozen=True)
-class OutboxRecord:
+class OutboxRecord(OutboxEntry):
     """One outbox row with its payload, as ``hvc outbox show`` and a retry see it (lists read :mod:`hv_connector.read.queries`)."""
 
-    id: int
-    school_id: str
-    visit_id: str | None
-    kind: str
-    priority: int
-    idempotency_key: str
-    status: Status
-    attempts: int
-    next_attempt_at: datetime | None
-    last_error: str | None
-    cpoms_id: str | None
-    alert_dsl: bool
-    created_at: datetime
-    sent_at: datetime | None
-    payload: dict[str, Any] = field(repr=False)
+    payload: dict[str, Any] = Field(repr=False)
 
     @property
     def report(self) -> VisitReport:
@@ -178,13 +154,13 @@ class OutboxRecord:
 
     def summary(self) -> dict[str, Any]:
         """The row without its payload, as JSON-ready values."""
-        data = {k: v for k, v in self.__dict__.items() if k != "payload"}
+        data = self.model_dump(exclude={"payload"})
         return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in data.items()}
 
 
 def record_from_row(row: Any) -> OutboxRecord:
     """The outbox record in an ``outbox`` row."""
-    return OutboxRecord(**{name: row._mapping[name] for name in OutboxRecord.__dataclass_fields__})
+    return OutboxRecord.model_validate({name: row._mapping[name] for name in OutboxRecord.model_fields})
 
 
 def get_record(conn: Connection, outbox_id: int) -> OutboxRecord:

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, and_, func, or_, select
 
 from hv_connector.models import Finding, Severity
 from hv_connector.models.common import Frozen
+from hv_connector.store.rows import OutboxEntry
 from hv_connector.store.schema import (
     outbox,
     pupil_attendance,
@@ -66,32 +67,11 @@ WAITING = ("pending", "sending", "parked")
 """Outbox statuses of records not yet in CPOMS."""
 
 
-class OutboxRow(Frozen):
+class OutboxRow(OutboxEntry):
     """One CPOMS outbox record without its payload, as ``hvc outbox list`` and the dashboard show it."""
 
-    id: int
-    school_id: str
-    visit_id: str | None
-    kind: str
-    priority: int
-    idempotency_key: str
-    status: str
-    attempts: int
-    next_attempt_at: datetime | None
-    """The next try (pending), or when a push's claim lapses (sending)."""
-    last_error: str | None
-    """CPOMS's reason for parking the record, or the last failure."""
-    cpoms_id: str | None
-    alert_dsl: bool
-    created_at: datetime
-    sent_at: datetime | None
     pupil_name: str
     """The pupil the report is about, as the report names them."""
-
-    @property
-    def concern(self) -> bool:
-        """A safeguarding concern: delivered before every routine record."""
-        return self.priority == 0
 
 
 class SyncRow(Frozen):

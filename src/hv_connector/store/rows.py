@@ -1,0 +1,43 @@
+"""The shape of an ``outbox`` row, shared by the queue that writes and sends records and the reads that list them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal, get_args
+
+from hv_connector.models.common import Frozen
+
+OutboxStatus = Literal["pending", "sending", "sent", "parked"]
+"""Where an outbox record is in its delivery (a different list from a visit's states)."""
+
+OUTBOX_STATUSES: tuple[OutboxStatus, ...] = get_args(OutboxStatus)
+"""Every value ``outbox.status`` may hold, in delivery order."""
+
+CONCERN, ROUTINE = 0, 1
+"""Outbox priorities: a safeguarding concern goes before every routine record."""
+
+
+class OutboxEntry(Frozen):
+    """One outbox record's columns but its payload: what a list shows and a push or a retry reads first."""
+
+    id: int
+    school_id: str
+    visit_id: str | None
+    kind: str
+    priority: int
+    idempotency_key: str
+    status: OutboxStatus
+    attempts: int
+    next_attempt_at: datetime | None
+    """The next try (pending), or when a push's claim lapses (sending)."""
+    last_error: str | None
+    """CPOMS's reason for parking the record, or the last failure."""
+    cpoms_id: str | None
+    alert_dsl: bool
+    created_at: datetime
+    sent_at: datetime | None
+
+    @property
+    def concern(self) -> bool:
+        """A safeguarding concern: delivered before every routine record."""
+        return self.priority == CONCERN
