@@ -1,1 +1,1 @@
-"""Modal dialogs: decisions with a reason, and yes/no confirmations."""
+"""Modal dialogs: forms (check-in, more time, decisions with a reason, overrides) on one base, and yes/no confirmations."""

@@ -6,15 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Select
+from textual.widgets import Button, Checkbox, Input, Select
 
 from hv_connector.models.visit import CheckInKind
+from hvc_tui.dialogs.form import FormDialog
 
 KIND_LABELS = {"staff-call": "Staff phoned in", "office-call": "Office phoned staff", "arrived": "Arrived at the home",
                "left-home": "Left the home", "home-safe": "Home safe", "interruption": "Interrupted / cut short"}
@@ -33,7 +31,7 @@ class CheckInEntry:
     """What staff reported from the home, as check-in fields (only what they said)."""
 
 
-class CheckInDialog(ModalScreen[CheckInEntry | None]):
+class CheckInDialog(FormDialog[CheckInEntry | None]):
     """Ask how the contact went. The code word box says only "code word used": never the word itself."""
 
     DEFAULT_CSS = """
@@ -48,36 +46,24 @@ class CheckInDialog(ModalScreen[CheckInEntry | None]):
     ]
 
     def __init__(self, title: str, kind: str = "staff-call") -> None:
-        super().__init__()
-        self.heading, self.kind = title, kind
+        super().__init__(title, confirm="Record")
+        self.kind = kind
 
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(Text(self.heading, style="bold"))
-            yield Select([(KIND_LABELS[k], k) for k in get_args(CheckInKind)], value=self.kind, allow_blank=False,
-                         id="kind", compact=True)
-            yield Checkbox("Code word used (staff need help now)", id="code_word_used", compact=True)
-            yield Checkbox("Concerns raised", id="concerns", compact=True)
-            yield Checkbox("Parents / carer not there", id="parents_absent", compact=True)
-            yield Input(id="waited", type="integer", placeholder="Minutes waited at the door (optional)",
-                        compact=True)
-            yield Checkbox("A dangerous animal is not shut away", id="animal_loose", compact=True)
-            yield Checkbox("Gone into the home", id="entered_home", compact=True)
-            yield Checkbox("Emergency (e.g. a child alone and at risk)", id="emergency", compact=True)
-            yield Input(id="note", placeholder="Note (optional), e.g. staying 20 more minutes", compact=True)
-            with Horizontal():
-                yield Button("Record", id="confirm", variant="primary", compact=True)
-                yield Button("Cancel", id="cancel", compact=True)
+    def fields(self) -> ComposeResult:
+        yield Select([(KIND_LABELS[k], k) for k in get_args(CheckInKind)], value=self.kind, allow_blank=False,
+                     id="kind", compact=True)
+        yield Checkbox("Code word used (staff need help now)", id="code_word_used", compact=True)
+        yield Checkbox("Concerns raised", id="concerns", compact=True)
+        yield Checkbox("Parents / carer not there", id="parents_absent", compact=True)
+        yield Input(id="waited", type="integer", placeholder="Minutes waited at the door (optional)",
+                    compact=True)
+        yield Checkbox("A dangerous animal is not shut away", id="animal_loose", compact=True)
+        yield Checkbox("Gone into the home", id="entered_home", compact=True)
+        yield Checkbox("Emergency (e.g. a child alone and at risk)", id="emergency", compact=True)
+        yield Input(id="note", placeholder="Note (optional), e.g. staying 20 more minutes", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#note", Input).focus()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    @on(Button.Pressed, "#cancel")
-    def _cancelled(self) -> None:
-        self.dismiss(None)
 
     @on(Input.Submitted, "#note")
     @on(Button.Pressed, "#confirm")

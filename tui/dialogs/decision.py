@@ -17,11 +17,11 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.containers import VerticalScroll
 from textual.widgets import Button, Input, Label
 
 from hv_connector.models import Finding
+from hvc_tui.dialogs.form import FormDialog
 from hvc_tui.dialogs.rules import Tick, about, one_per_rule
 
 OVERRIDE_HINT = "press v on the visit to override it"
@@ -36,7 +36,7 @@ class Decision:
     text: str
 
 
-class DecisionDialog(ModalScreen[Decision | None]):
+class DecisionDialog(FormDialog[Decision | None]):
     """Ask for a decision's reason or note, and a tick for each warning it acknowledges.
 
     :param title: what is being decided, e.g. "Authorise visit v-123".
@@ -69,23 +69,18 @@ class DecisionDialog(ModalScreen[Decision | None]):
     def __init__(self, title: str, *, warnings: Sequence[Finding] = (), every_warning: bool = False,
                  blocks: Sequence[Finding] = (), later_blocks: Sequence[Finding] = (), prompt: str = "Reason",
                  required: bool = True, confirm: str = "Confirm") -> None:
-        super().__init__()
-        self.heading, self.prompt, self.required, self.confirm_label = title, prompt, required, confirm
+        super().__init__(title, confirm=confirm)
+        self.prompt, self.required = prompt, required
         self.warnings, self.every_warning = one_per_rule(warnings), every_warning
         self.blocks, self.later_blocks = one_per_rule(blocks), one_per_rule(later_blocks)
 
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(Text(self.heading, style="bold"))
-            if self.warnings or self.blocks or self.later_blocks:
-                with VerticalScroll(id="rules"):
-                    yield from self._rules()
-            yield Label(self.prompt + (" (required)" if self.required else " (optional)"), classes="heading")
-            yield Input(id="text", placeholder=self.prompt, compact=True)
-            yield Label("", id="problem")
-            with Horizontal():
-                yield Button(self.confirm_label, id="confirm", variant="primary", compact=True)
-                yield Button("Cancel", id="cancel", compact=True)
+    def fields(self) -> ComposeResult:
+        if self.warnings or self.blocks or self.later_blocks:
+            with VerticalScroll(id="rules"):
+                yield from self._rules()
+        yield Label(self.prompt + (" (required)" if self.required else " (optional)"), classes="heading")
+        yield Input(id="text", placeholder=self.prompt, compact=True)
+        yield Label("", id="problem")
 
     def _rules(self) -> ComposeResult:
         if self.warnings:
@@ -103,13 +98,6 @@ class DecisionDialog(ModalScreen[Decision | None]):
     def on_mount(self) -> None:
         ticks = self.query(Tick)
         (ticks.first() if ticks else self.query_one("#text", Input)).focus()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    @on(Button.Pressed, "#cancel")
-    def _cancelled(self) -> None:
-        self.dismiss(None)
 
     @on(Button.Pressed, "#confirm")
     def action_confirm(self) -> None:

@@ -9,11 +9,10 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
 from hv_connector.errors import InputError
+from hvc_tui.dialogs.form import FormDialog
 from hvc_tui.forms import parse_time
 
 
@@ -25,7 +24,7 @@ class Extension:
     note: str
 
 
-class ExtendDialog(ModalScreen[Extension | None]):
+class ExtendDialog(FormDialog[Extension | None]):
     """Ask for the new expected return, offered as ``suggested`` (``HH:MM`` on ``day``, or a full date)."""
 
     DEFAULT_CSS = """
@@ -41,29 +40,17 @@ class ExtendDialog(ModalScreen[Extension | None]):
     ]
 
     def __init__(self, title: str, suggested: str, day: date) -> None:
-        super().__init__()
-        self.heading, self.suggested, self.day = title, suggested, day
+        super().__init__(title, confirm="Extend")
+        self.suggested, self.day = suggested, day
 
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(Text(self.heading, style="bold"))
-            yield Label("Back by (HH:MM or YYYY-MM-DD HH:MM)")
-            yield Input(self.suggested, id="until", compact=True)
-            yield Input(id="note", placeholder="Why (optional), e.g. parent arrived late", compact=True)
-            yield Label("", id="problem")
-            with Horizontal():
-                yield Button("Extend", id="confirm", variant="primary", compact=True)
-                yield Button("Cancel", id="cancel", compact=True)
+    def fields(self) -> ComposeResult:
+        yield Label("Back by (HH:MM or YYYY-MM-DD HH:MM)")
+        yield Input(self.suggested, id="until", compact=True)
+        yield Input(id="note", placeholder="Why (optional), e.g. parent arrived late", compact=True)
+        yield Label("", id="problem")
 
     def on_mount(self) -> None:
         self.query_one("#until", Input).focus()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    @on(Button.Pressed, "#cancel")
-    def _cancelled(self) -> None:
-        self.dismiss(None)
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#confirm")

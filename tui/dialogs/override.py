@@ -10,15 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.containers import VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label
 
 from hv_connector.models import Finding
 from hvc_tui.dialogs.decision import DecisionDialog
+from hvc_tui.dialogs.form import FormDialog
 from hvc_tui.dialogs.rules import Tick, about, one_per_rule
 
 
@@ -30,7 +29,7 @@ class Override:
     reason: str
 
 
-class OverrideDialog(ModalScreen[tuple[Override, ...] | None]):
+class OverrideDialog(FormDialog[tuple[Override, ...] | None]):
     """Ask which blocks to override, and why each one.
 
     :param title: what is being decided, e.g. "Override blocks on visit v-123".
@@ -51,24 +50,19 @@ class OverrideDialog(ModalScreen[tuple[Override, ...] | None]):
     BINDINGS = DecisionDialog.BINDINGS  # the same keys mean the same in every decision dialog
 
     def __init__(self, title: str, *, blocks: Sequence[Finding]) -> None:
-        super().__init__()
-        self.heading, self.blocks = title, one_per_rule(blocks)
+        super().__init__(title, confirm="Override")
+        self.blocks = one_per_rule(blocks)
         self.reasons = {f.rule_id: Input(placeholder=f"Why {f.rule_id} may be overridden", disabled=True,
                                          compact=True, classes="reason") for f in self.blocks}
 
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(Text(self.heading, style="bold"))
-            yield Label("Tick each block you override (Space ticks) and write its own reason", classes="heading")
-            with VerticalScroll(id="blocks"):
-                for finding in self.blocks:
-                    yield Tick(finding)
-                    yield Label(about(finding), classes="about")
-                    yield self.reasons[finding.rule_id]
-            yield Label("", id="problem")
-            with Horizontal():
-                yield Button("Override", id="confirm", variant="primary", compact=True)
-                yield Button("Cancel", id="cancel", compact=True)
+    def fields(self) -> ComposeResult:
+        yield Label("Tick each block you override (Space ticks) and write its own reason", classes="heading")
+        with VerticalScroll(id="blocks"):
+            for finding in self.blocks:
+                yield Tick(finding)
+                yield Label(about(finding), classes="about")
+                yield self.reasons[finding.rule_id]
+        yield Label("", id="problem")
 
     def on_mount(self) -> None:
         ticks = self.query(Tick)
@@ -83,13 +77,6 @@ class OverrideDialog(ModalScreen[tuple[Override, ...] | None]):
         reason.disabled = not event.value
         if event.value:
             reason.focus()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    @on(Button.Pressed, "#cancel")
-    def _cancelled(self) -> None:
-        self.dismiss(None)
 
     @on(Button.Pressed, "#confirm")
     def action_confirm(self) -> None:
