@@ -1,9 +1,11 @@
-"""What every dashboard screen shares: a handler that turns a failed worker into a notification, and the list layout."""
+"""What every dashboard screen shares: a handler that turns a failed worker into a notification, the list layout,
+and the reload and back keys."""
 
 from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widget import Widget
@@ -11,6 +13,16 @@ from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
 from hv_connector.errors import HvcError
+
+
+def reload_key(screen: str, tooltip: str) -> Binding:
+    """F5 on ``screen``: read what it shows again now (the same key on every screen that reads the store)."""
+    return Binding("f5", "reload", "Reload", id=f"{screen}.reload", tooltip=tooltip)
+
+
+def back_key(screen: str, tooltip: str) -> Binding:
+    """Escape on ``screen``: back to the screen under it (the same key on every screen opened over another)."""
+    return Binding("escape", "app.pop_screen", "Back", id=f"{screen}.back", tooltip=tooltip)
 
 
 class HvcScreen(Screen[None]):

@@ -27,7 +27,7 @@ from hvc_tui.dialogs.decision import Decision, DecisionDialog
 from hvc_tui.dialogs.extend import ExtendDialog, Extension
 from hvc_tui.forms import show_time
 from hvc_tui.messages import BoardLoaded, EscalationActed
-from hvc_tui.screens.base import HvcScreen
+from hvc_tui.screens.base import HvcScreen, reload_key
 from hvc_tui.widgets import cells
 from hvc_tui.widgets.stable_table import StableTable
 
@@ -93,7 +93,7 @@ class BoardScreen(HvcScreen):
         Binding("x", "stand_down", "Stand down", id="board.stand_down",
                 tooltip="Staff are safe: stand the watch down for the highlighted visit"),
         Binding("o", "open", "Open", id="board.open", tooltip="Show the highlighted visit's detail"),
-        Binding("f5", "reload", "Reload", id="board.reload", tooltip="Read the board again now"),
+        reload_key("board", "Read the board again now"),
     ]
 
     def __init__(self) -> None:

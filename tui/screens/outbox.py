@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 
 from hvc_tui.messages import OutboxLoaded, OutboxRetried
-from hvc_tui.screens.base import HvcScreen
+from hvc_tui.screens.base import HvcScreen, reload_key
 from hvc_tui.widgets import cells
 from hvc_tui.widgets.stable_table import StableTable
 
@@ -26,7 +26,7 @@ class OutboxScreen(HvcScreen):
     BINDINGS = [
         Binding("t", "retry", "Retry", id="outbox.retry",
                 tooltip="Put the highlighted parked record back in the queue for the next push"),
-        Binding("f5", "reload", "Reload", id="outbox.reload", tooltip="Read the outbox again"),
+        reload_key("outbox", "Read the outbox again"),
     ]
 
     def __init__(self) -> None:

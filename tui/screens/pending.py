@@ -9,7 +9,7 @@ from textual.widgets import DataTable, Input
 from textual.worker import get_current_worker
 
 from hvc_tui.messages import PendingLoaded
-from hvc_tui.screens.base import HvcScreen
+from hvc_tui.screens.base import HvcScreen, reload_key
 from hvc_tui.widgets import cells
 from hvc_tui.widgets.stable_table import StableTable
 
@@ -29,7 +29,7 @@ class PendingScreen(HvcScreen):
                 tooltip="Show the highlighted visit: findings by stage, briefing, risk assessment, audit trail"),
         Binding("slash", "filter", "Filter", id="pending.filter",
                 tooltip="Type part of a pupil's name, an address, a reason or a visit id"),
-        Binding("f5", "reload", "Reload", id="pending.reload", tooltip="Read the pending visits again"),
+        reload_key("pending", "Read the pending visits again"),
     ]
 
     def compose(self) -> ComposeResult:

@@ -15,7 +15,7 @@ from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Text
 from hv_connector.visits.input import parse_outcome
 from hvc_tui.forms import lines, parse_people, parse_time
 from hvc_tui.messages import DetailLoaded, VisitActed
-from hvc_tui.screens.base import HvcScreen
+from hvc_tui.screens.base import HvcScreen, back_key
 
 FLAGS = (("child_seen", "Child seen"), ("child_spoken_to", "Child spoken to"),
          ("child_seen_alone", "Child seen alone"), ("entered_home", "Entered the home"),
@@ -33,7 +33,7 @@ class ReportScreen(HvcScreen):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save report", id="report.save",
                 tooltip="Record the report; its CPOMS record goes to the outbox"),
-        Binding("escape", "app.pop_screen", "Back", id="report.back", tooltip="Leave the form (nothing is saved)"),
+        back_key("report", "Leave the form (nothing is saved)"),
     ]
 
     def __init__(self, visit_id: str) -> None:

@@ -32,7 +32,7 @@ from hv_connector.models import Finding
 from hv_connector.read import queries
 from hvc_tui.forms import parse_time, show_time
 from hvc_tui.messages import ChoicesLoaded, FindingsPreviewed, PupilsFound, VisitActed
-from hvc_tui.screens.base import HvcScreen
+from hvc_tui.screens.base import HvcScreen, back_key
 from hvc_tui.session import FormChoices
 from hvc_tui.widgets import cells
 from hvc_tui.widgets.visit_details import VisitDetails
@@ -69,7 +69,7 @@ class RequestScreen(HvcScreen):
     BINDINGS = [
         Binding("ctrl+s", "save", "Send request", id="request.save",
                 tooltip="Ask for the visit: it goes to the authorisers' pending list"),
-        Binding("escape", "app.pop_screen", "Back", id="request.back", tooltip="Leave the form (nothing is sent)"),
+        back_key("request", "Leave the form (nothing is sent)"),
     ]
 
     def __init__(self) -> None:

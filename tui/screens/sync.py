@@ -5,11 +5,10 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.widgets import Footer, Header, Label
 
 from hvc_tui.messages import SyncLoaded
-from hvc_tui.screens.base import HvcScreen
+from hvc_tui.screens.base import HvcScreen, reload_key
 from hvc_tui.widgets import cells
 from hvc_tui.widgets.stable_table import StableTable
 
@@ -24,7 +23,7 @@ class SyncScreen(HvcScreen):
     CSS_PATH = "sync.tcss"
     AUTO_FOCUS = "#runs"
     TITLE = "MIS sync"
-    BINDINGS = [Binding("f5", "reload", "Reload", id="sync.reload", tooltip="Read the sync status again")]
+    BINDINGS = [reload_key("sync", "Read the sync status again")]
 
     def compose(self) -> ComposeResult:
         yield Header()

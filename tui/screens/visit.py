@@ -19,7 +19,7 @@ from hv_connector.visits.records import ActionResult, Standing
 from hvc_tui.dialogs.decision import Decision, DecisionDialog
 from hvc_tui.dialogs.override import Override, OverrideDialog
 from hvc_tui.messages import DetailLoaded, VisitActed
-from hvc_tui.screens.base import HvcScreen
+from hvc_tui.screens.base import HvcScreen, back_key, reload_key
 from hvc_tui.screens.report import ReportScreen
 from hvc_tui.session import VisitDetail
 from hvc_tui.widgets import cells
@@ -140,7 +140,7 @@ class VisitScreen(HvcScreen):
     CSS_PATH = "visit.tcss"
     TITLE = "Visit"
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="visit.back", tooltip="Back to the list"),
+        back_key("visit", "Back to the list"),
         Binding("a", "authorise", "Authorise", id="visit.authorise",
                 tooltip="Authorise, acknowledging the warnings ticked (the policy's authorisers only)"),
         Binding("d", "decline", "Decline", id="visit.decline", tooltip="Decline the visit, with a reason"),
@@ -150,7 +150,7 @@ class VisitScreen(HvcScreen):
                 tooltip="Acknowledge standing warnings without authorising yet"),
         Binding("w", "report", "Report", id="visit.report",
                 tooltip="Write the report after the visit (arrival, who was present, the child's words …)"),
-        Binding("f5", "reload", "Reload", id="visit.reload", tooltip="Read the visit again"),
+        reload_key("visit", "Read the visit again"),
     ]
 
     def __init__(self, visit_id: str) -> None:
