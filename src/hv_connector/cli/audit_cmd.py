@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from hv_connector import humanize
-from hv_connector.cli.common import cli, emit_json, runtime
+from hv_connector.cli.common import cli, emit_json, json_option, runtime
 from hv_connector.errors import InputError
 from hv_connector.store import audit
 
@@ -16,7 +16,7 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option("Print the result as JSON.")
 @click.pass_context
 def audit_verify(ctx: click.Context, as_json: bool) -> None:
     """Check every entry's hash chain; exit 1 naming the first broken entry."""
@@ -40,7 +40,7 @@ def audit_verify(ctx: click.Context, as_json: bool) -> None:
 
 @audit_group.command("show")
 @click.argument("visit_id")
-@click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON.")
+@json_option("Print the entries as JSON.")
 @click.pass_context
 def audit_show(ctx: click.Context, visit_id: str, as_json: bool) -> None:
     """Print VISIT_ID's history from the audit log: who did what, when, and the state after."""

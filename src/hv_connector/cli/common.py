@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from hv_connector import __version__
 from hv_connector.cli.lazy import LazyGroup
 from hv_connector.clock import LONDON
+
+FC = TypeVar("FC", bound=Callable[..., Any])
 
 if TYPE_CHECKING:
     from hv_connector.models import Finding
@@ -55,6 +57,11 @@ def runtime(ctx: click.Context) -> Runtime:
         root.call_on_close(root.obj["runtime"].close)
     rt: Runtime = root.obj["runtime"]
     return rt
+
+
+def json_option(help: str) -> Callable[[FC], FC]:
+    """The ``--json`` flag, passed on as ``as_json``: the command prints its result with :func:`emit_json`."""
+    return click.option("--json", "as_json", is_flag=True, help=help)
 
 
 def emit_json(data: Any) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from hv_connector.cli.common import cli, emit_json, runtime
+from hv_connector.cli.common import cli, emit_json, json_option, runtime
 from hv_connector.config.checks import (
     Problem,
     option_problems,
@@ -50,7 +50,7 @@ def _describe(source: ConfigSource) -> str:
 
 
 @config.command("check")
-@click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
+@json_option("Print the problems as JSON.")
 @click.pass_context
 def config_check(ctx: click.Context, as_json: bool) -> None:
     """Validate the settings and the schools' policy plugins; exit 2 naming each problem and its fix."""
@@ -79,7 +79,7 @@ def config_check(ctx: click.Context, as_json: bool) -> None:
 
 
 @config.command("show")
-@click.option("--json", "as_json", is_flag=True, help="Print the settings as JSON.")
+@json_option("Print the settings as JSON.")
 @click.pass_context
 def config_show(ctx: click.Context, as_json: bool) -> None:
     """Print the effective settings (file, environment and defaults merged), every secret as **********."""

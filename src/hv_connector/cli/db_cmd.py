@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from hv_connector.cli.common import cli, emit_json, runtime
+from hv_connector.cli.common import cli, emit_json, json_option, runtime
 from hv_connector.store import Store
 from hv_connector.store.engine import create_store_engine, parse_database_url
 from hv_connector.store.migrate import head_revision, upgrade_sql
@@ -21,7 +21,7 @@ def _unchecked_store(ctx: click.Context) -> Store:
 
 
 @db.command("upgrade")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option("Print the result as JSON.")
 @click.option("--sql", "as_sql", is_flag=True,
               help="Print the SQL instead of running it, for a DBA to review and run (nothing is changed).")
 @click.option("--from", "start", metavar="REV", help="With --sql: the revision the database is at (`hvc db status`).")
@@ -43,7 +43,7 @@ def db_upgrade(ctx: click.Context, as_json: bool, as_sql: bool, start: str | Non
 
 
 @db.command("status")
-@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@json_option("Print the status as JSON.")
 @click.pass_context
 def db_status(ctx: click.Context, as_json: bool) -> None:
     """Show the store's location and schema revision; exit 1 if it needs `hvc db upgrade`."""

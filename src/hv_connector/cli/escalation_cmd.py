@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
-from hv_connector.cli.common import cli, emit_json, runtime
+from hv_connector.cli.common import cli, emit_json, json_option, runtime
 from hv_connector.watch.escalations import Escalations, EscalationView
 from hv_connector.watch.schedule import wall
 from hv_connector.watch.tick import Watch
@@ -33,7 +33,7 @@ def escalation() -> None:
 @escalation.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Include closed events and reminders.")
 @click.option("--visit", "visit_id", help="Only this visit's events.")
-@click.option("--json", "as_json", is_flag=True, help="Print the events as JSON.")
+@json_option("Print the events as JSON.")
 @click.pass_context
 def escalation_list(ctx: click.Context, show_all: bool, visit_id: str | None, as_json: bool) -> None:
     """List open escalation events (who acknowledged each, and when)."""
@@ -52,7 +52,7 @@ def escalation_list(ctx: click.Context, show_all: bool, visit_id: str | None, as
 @click.argument("escalation_id", type=int)
 @_as_option
 @click.option("--note", default="", help='What you did, e.g. "phoned, no answer".')
-@click.option("--json", "as_json", is_flag=True, help="Print the event as JSON.")
+@json_option("Print the event as JSON.")
 @click.pass_context
 def escalation_ack(ctx: click.Context, escalation_id: int, by: str, note: str, as_json: bool) -> None:
     """Take an alarm: the first acknowledgement wins and the others see who took it."""
@@ -63,7 +63,7 @@ def escalation_ack(ctx: click.Context, escalation_id: int, by: str, note: str, a
 @escalation.command("next")
 @click.argument("escalation_id", type=int)
 @_as_option
-@click.option("--json", "as_json", is_flag=True, help="Print the new event as JSON.")
+@json_option("Print the new event as JSON.")
 @click.pass_context
 def escalation_next(ctx: click.Context, escalation_id: int, by: str, as_json: bool) -> None:
     """Escalate now: fire the chain's next step without waiting for its time limit."""
@@ -75,7 +75,7 @@ def escalation_next(ctx: click.Context, escalation_id: int, by: str, as_json: bo
 @click.argument("visit_id")
 @_as_option
 @click.option("--note", default="", help='How you know staff are safe, e.g. "spoke to Alex, on her way back".')
-@click.option("--json", "as_json", is_flag=True, help="Print the closed events as JSON.")
+@json_option("Print the closed events as JSON.")
 @click.pass_context
 def escalation_stand_down(ctx: click.Context, visit_id: str, by: str, note: str, as_json: bool) -> None:
     """Staff are safe: close every open escalation of VISIT_ID."""

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from hv_connector import __version__
-from hv_connector.cli.common import cli, emit_json, runtime
+from hv_connector.cli.common import cli, emit_json, json_option, runtime
 from hv_connector.cli.scaffold import new_plugin
 from hv_connector.models import Visit
 from hv_connector.plugins import Policies, plugin_distribution, plugin_version
@@ -16,7 +16,7 @@ from hv_connector.testing import base_visit, check_contract
 
 
 @cli.group(invoke_without_command=True)
-@click.option("--json", "as_json", is_flag=True, help="Print the plugins as JSON.")
+@json_option("Print the plugins as JSON.")
 @click.pass_context
 def plugins(ctx: click.Context, as_json: bool) -> None:
     """List loaded plugins: name, version, the school they serve, their hooks and rule ids.

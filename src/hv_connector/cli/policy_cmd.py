@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from hv_connector import humanize
-from hv_connector.cli.common import cli, echo_findings, emit_json, parse_moment, runtime
+from hv_connector.cli.common import cli, echo_findings, emit_json, json_option, parse_moment, runtime
 from hv_connector.models import RuleInfo, Severity, Stage, counts
 from hv_connector.visits.files import load_visit
 
@@ -21,7 +21,7 @@ def policy() -> None:
 
 @policy.command("show")
 @click.argument("school")
-@click.option("--json", "as_json", is_flag=True, help="Print the rules as JSON.")
+@json_option("Print the rules as JSON.")
 @click.pass_context
 def policy_show(ctx: click.Context, school: str, as_json: bool) -> None:
     """List the rules SCHOOL's policy (and the core) applies, stage by stage."""
@@ -60,7 +60,7 @@ def _echo_rule(rule: RuleInfo) -> None:
 @click.option("--all-stages", is_flag=True,
               help="Check every stage, including those the visit has not reached (e.g. the report).")
 @click.option("--at", "at", help="Check as of this time (ISO; default now).")
-@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@json_option("Print the findings as JSON.")
 @click.pass_context
 def policy_check(ctx: click.Context, visit_file: Path, stage: str | None, all_stages: bool, at: str | None,
                  as_json: bool) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from hv_connector import humanize
-from hv_connector.cli.common import cli, emit_json, runtime
+from hv_connector.cli.common import cli, emit_json, json_option, runtime
 from hv_connector.errors import InputError
 from hv_connector.outbox import queue as outbox
 from hv_connector.outbox.push import DEFAULT_LEASE, Outcome, Pusher
@@ -75,7 +75,7 @@ class _Progress:
               help="Records in flight at once; each school's token also keeps to its requests_per_second.")
 @click.option("--lease", type=click.FloatRange(0.1), default=DEFAULT_LEASE.total_seconds(), show_default=True,
               help="Seconds a claimed record is held before another push may take it over.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@json_option("Print the summary as JSON.")
 @click.pass_context
 def push(ctx: click.Context, school: str | None, concerns_only: bool, ignore_backoff: bool, concurrency: int,
          lease: float, as_json: bool) -> None:
@@ -114,7 +114,7 @@ STATUSES = click.Choice(OUTBOX_STATUSES)
 @outbox_group.command("list")
 @click.option("--status", type=STATUSES, help="Only records in this status.")
 @click.option("--school", help="Only this school's records.")
-@click.option("--json", "as_json", is_flag=True, help="Print the records as JSON.")
+@json_option("Print the records as JSON.")
 @click.pass_context
 def outbox_list(ctx: click.Context, status: str | None, school: str | None, as_json: bool) -> None:
     """List outbox records: parked first, then concerns, oldest first. Parked records show CPOMS's reason."""
@@ -139,7 +139,7 @@ def outbox_list(ctx: click.Context, status: str | None, school: str | None, as_j
 
 @outbox_group.command("show")
 @click.argument("outbox_id", type=int)
-@click.option("--json", "as_json", is_flag=True, help="Print the record and its report as JSON.")
+@json_option("Print the record and its report as JSON.")
 @click.pass_context
 def outbox_show(ctx: click.Context, outbox_id: int, as_json: bool) -> None:
     """Show one record: its status, CPOMS's reason if parked, and the report as CPOMS will get it."""
@@ -166,7 +166,7 @@ def outbox_show(ctx: click.Context, outbox_id: int, as_json: bool) -> None:
 @click.option("--as", "actor", required=True, help="Your staff id (the retry is audited).")
 @click.option("--fixed", "fixed", type=click.Path(path_type=Path, dir_okay=False),
               help="A corrected report (JSON: the `payload` of `hvc outbox show ID --json`, edited).")
-@click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
+@json_option("Print the record as JSON.")
 @click.pass_context
 def outbox_retry(ctx: click.Context, outbox_id: int, actor: str, fixed: Path | None, as_json: bool) -> None:
     """Put parked record ID back in the queue (after fixing the cause); the next `hvc push` sends it."""

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from hv_connector import humanize
-from hv_connector.cli.common import cli, emit_json, runtime
+from hv_connector.cli.common import cli, emit_json, json_option, runtime
 from hv_connector.config.messages import setting_fix
 from hv_connector.config.settings import SchoolSettings, Settings
 from hv_connector.errors import ConfigError
@@ -40,7 +40,7 @@ LOG_EVERY_PAGES = 20
 @click.option("--school", "school_ids", multiple=True, metavar="ID", help="Sync only this school (repeatable).")
 @click.option("--full", is_flag=True,
               help="Ignore the cursors and fetch everything; pupils the MIS no longer lists are archived.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@json_option("Print the summary as JSON.")
 @click.pass_context
 def sync(ctx: click.Context, school_ids: tuple[str, ...], full: bool, as_json: bool) -> None:
     """Sync pupil background (contacts, medical, SEN, attendance) from each school's MIS."""
@@ -155,7 +155,7 @@ def _print_summary(results: list[SchoolResult]) -> None:
 
 
 @sync.command("status")
-@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@json_option("Print the status as JSON.")
 @click.pass_context
 def sync_status(ctx: click.Context, as_json: bool) -> None:
     """Show the last sync of each school and the records waiting in quarantine."""
@@ -195,7 +195,7 @@ def pupil() -> None:
 @pupil.command("show")
 @click.argument("pupil_id")
 @click.option("--school", "school_id", metavar="ID", help="The pupil's school (when the id is in several).")
-@click.option("--json", "as_json", is_flag=True, help="Print the briefing as JSON.")
+@json_option("Print the briefing as JSON.")
 @click.pass_context
 def pupil_show(ctx: click.Context, pupil_id: str, school_id: str | None, as_json: bool) -> None:
     """Show the briefing for PUPIL_ID (MIS id or UPN): what staff must read before a visit."""

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from hv_connector import humanize
-from hv_connector.cli.common import cli, echo_findings, emit_json, parse_moment, runtime
+from hv_connector.cli.common import cli, echo_findings, emit_json, json_option, parse_moment, runtime
 from hv_connector.errors import InputError
 from hv_connector.models import CheckIn, Visit
 from hv_connector.visits.files import read_document
@@ -40,7 +40,7 @@ def _as_option(func: Any) -> Any:
 
 
 def _json_option(func: Any) -> Any:
-    return click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(func)
+    return json_option("Print the result as JSON.")(func)
 
 
 def _acting(func: Any) -> Any:

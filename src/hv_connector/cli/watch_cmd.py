@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from hv_connector.cli.common import cli, emit_json, parse_moment, runtime
+from hv_connector.cli.common import cli, emit_json, json_option, parse_moment, runtime
 from hv_connector.cli.config_cmd import disarming_problems
 from hv_connector.clock import FixedClock
 from hv_connector.errors import ConfigError
@@ -46,7 +46,7 @@ Exit codes: 0 done (--once: every notification went out); 1 some notification fa
 @click.option("--as", "by", default="", metavar="STAFF_ID", help="With --drill: who runs the drill (for the audit log).")
 @click.option("--now", "now", metavar="TIME",
               help="TESTS AND TRIALS ONLY: tick as if it were TIME (implies --once). Never use it for real.")
-@click.option("--json", "as_json", is_flag=True, help="Print the tick's (or the drill's) result as JSON.")
+@json_option("Print the tick's (or the drill's) result as JSON.")
 @click.pass_context
 def watch(ctx: click.Context, once: bool, drill_school: str | None, code_word: bool, at: str | None, by: str,
           now: str | None, as_json: bool) -> None:
