@@ -34,12 +34,7 @@ class CheckInEntry:
 class CheckInDialog(FormDialog[CheckInEntry | None]):
     """Ask how the contact went. The code word box says only "code word used": never the word itself."""
 
-    DEFAULT_CSS = """
-    CheckInDialog { align: center middle; }
-    CheckInDialog > Vertical { width: 90%; max-width: 80; height: auto; max-height: 100%;
-                               border: thick $accent; background: $surface; padding: 0 1; }
-    CheckInDialog Horizontal { height: auto; align-horizontal: right; }
-    """
+    DEFAULT_CSS = "CheckInDialog > Vertical { max-width: 80; max-height: 100%; }"
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="check_in.cancel", tooltip="Close without recording a check-in"),
         Binding("ctrl+s", "confirm", "Record", id="check_in.confirm", tooltip="Record the check-in (audited)"),

@@ -51,15 +51,12 @@ class DecisionDialog(FormDialog[Decision | None]):
     """
 
     DEFAULT_CSS = """
-    DecisionDialog { align: center middle; }
-    DecisionDialog > Vertical { width: 90%; max-width: 110; height: auto; max-height: 90%;
-                                border: thick $accent; background: $surface; padding: 0 1; }
+    DecisionDialog > Vertical { max-width: 110; max-height: 90%; }
     DecisionDialog #rules { height: auto; max-height: 14; }
     DecisionDialog .about { width: 1fr; padding-left: 4; }
     DecisionDialog .block { width: 1fr; }
     DecisionDialog .heading { text-style: bold; margin-top: 1; }
-    DecisionDialog #problem { width: 1fr; color: $error; }
-    DecisionDialog Horizontal { height: auto; align-horizontal: right; }
+    DecisionDialog #problem { width: 1fr; }
     """
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel", tooltip="Close without deciding anything"),

@@ -27,13 +27,7 @@ class Extension:
 class ExtendDialog(FormDialog[Extension | None]):
     """Ask for the new expected return, offered as ``suggested`` (``HH:MM`` on ``day``, or a full date)."""
 
-    DEFAULT_CSS = """
-    ExtendDialog { align: center middle; }
-    ExtendDialog > Vertical { width: 90%; max-width: 80; height: auto; max-height: 100%;
-                              border: thick $accent; background: $surface; padding: 0 1; }
-    ExtendDialog #problem { color: $error; }
-    ExtendDialog Horizontal { height: auto; align-horizontal: right; }
-    """
+    DEFAULT_CSS = "ExtendDialog > Vertical { max-width: 80; max-height: 100%; }"
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="extend.cancel", tooltip="Close, keeping the expected return"),
         Binding("ctrl+s", "confirm", "Extend", id="extend.confirm", tooltip="Move the expected return (audited)"),

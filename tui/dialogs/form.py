@@ -24,6 +24,14 @@ class FormDialog(ModalScreen[ResultT]):
     :param confirm: the confirm button's label.
     """
 
+    # The frame composed below; each dialog sets its own max-width and max-height on ``> Vertical``.
+    DEFAULT_CSS = """
+    FormDialog { align: center middle; }
+    FormDialog > Vertical { width: 90%; height: auto; border: thick $accent; background: $surface; padding: 0 1; }
+    FormDialog #problem { color: $error; }
+    FormDialog Horizontal { height: auto; align-horizontal: right; }
+    """
+
     def __init__(self, title: str, *, confirm: str = "Confirm") -> None:
         super().__init__()
         self.heading, self.confirm_label = title, confirm

@@ -37,15 +37,12 @@ class OverrideDialog(FormDialog[tuple[Override, ...] | None]):
     """
 
     DEFAULT_CSS = """
-    OverrideDialog { align: center middle; }
-    OverrideDialog > Vertical { width: 90%; max-width: 110; height: auto; max-height: 90%;
-                                border: thick $accent; background: $surface; padding: 0 1; }
+    OverrideDialog > Vertical { max-width: 110; max-height: 90%; }
     OverrideDialog #blocks { height: auto; max-height: 16; }
     OverrideDialog .about { width: 1fr; padding-left: 4; }
     OverrideDialog .reason { margin-left: 4; width: 1fr; }
     OverrideDialog .heading { text-style: bold; margin-top: 1; }
-    OverrideDialog #problem { width: 1fr; color: $error; }
-    OverrideDialog Horizontal { height: auto; align-horizontal: right; }
+    OverrideDialog #problem { width: 1fr; }
     """
     BINDINGS = DecisionDialog.BINDINGS  # the same keys mean the same in every decision dialog
 
