@@ -17,9 +17,11 @@ HEAVY = ("httpx", "textual", "alembic", "tenacity", "hvc_tui", "pydantic_setting
 
 STATUS_HEAVY = ("httpx", "textual", "alembic", "tenacity", "smtplib", "hvc_tui", "hv_connector.clients.cpoms",
                 "hv_connector.clients.wonde.client", "hv_connector.outbox.queue", "hv_connector.outbox.report",
-                "hv_connector.watch.schedule")
+                "hv_connector.watch.schedule", "pydantic_settings", "platformdirs", "difflib")
 """What ``hvc status``, run by cron every few minutes, must not import: no HTTP client, dashboard, migrations or
-e-mail, and none of the outbox or watch machinery it only reads the tables of."""
+e-mail, none of the outbox or watch machinery it only reads the tables of, no settings library (the settings load
+with our own reader), and nothing that only finds default paths (the config names the file and the store) or
+suggests a spelling for a wrong value."""
 
 _LOADED = """
 import json, sys

@@ -7,11 +7,13 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
+from hv_connector.config.environment import deep_merge, environment_values
 from hv_connector.config.messages import describe_errors
-from hv_connector.config.settings import CONFIG_ENV, Settings, default_config_path, reading_file
+from hv_connector.config.settings import CONFIG_ENV, ENV_PREFIX, Settings, default_config_path
 from hv_connector.errors import ConfigError
 
 
@@ -47,22 +49,24 @@ def load_settings(path: Path | str | None = None) -> Settings:
     source = config_source(path)
     if source.origin != "default" and not source.exists:
         raise ConfigError(f"config file {source.path} (from {source.origin}) does not exist: create it or fix the path")
-    if source.exists:
-        try:
-            raw = source.path.read_bytes()
-        except OSError as exc:
-            raise ConfigError(f"cannot read config file {source.path}: {exc.strerror}; check its permissions") from None
-        try:
-            tomllib.loads(_toml_text(raw, source.path))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config file {source.path} is not valid TOML ({exc}); fix that line") from None
-    token = reading_file.set(source.path if source.exists else None)
+    values = deep_merge(_file_values(source.path) if source.exists else {},
+                        environment_values(Settings, os.environ, ENV_PREFIX))
     try:
-        return Settings()
+        return Settings.model_validate(values)
     except ValidationError as exc:
         raise ConfigError(describe_errors(exc, source.path)) from None
-    finally:
-        reading_file.reset(token)
+
+
+def _file_values(path: Path) -> dict[str, Any]:
+    """The settings file's tables, as TOML reads them."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}; check its permissions") from None
+    try:
+        return tomllib.loads(_toml_text(raw, path))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML ({exc}); fix that line") from None
 
 
 def _toml_text(raw: bytes, path: Path) -> str:

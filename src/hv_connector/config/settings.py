@@ -20,12 +20,10 @@ source to parse them was most of what building these models cost every
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from platformdirs import user_config_dir
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -36,10 +34,10 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from hv_connector.config.environment import deep_merge
 from hv_connector.errors import ConfigError, excerpt
 from hv_connector.models import StaffMember
 from hv_connector.store.engine import APP_NAME, default_database_url
@@ -51,11 +49,11 @@ REDACTED = "**********"
 MAX_VISIT_HOURS = 8.0
 """The core default for ``max_visit_hours``: a school day's worth of visit."""
 
-reading_file: ContextVar[Path | None] = ContextVar("hvc_config_file", default=None)
-
 
 def default_config_path() -> Path:
     """``hvc.toml`` in the platform's user config directory."""
+    from platformdirs import user_config_dir  # only when no file is named: --config and HVC_CONFIG skip its import
+
     return Path(user_config_dir(APP_NAME)) / CONFIG_FILE_NAME
 
 
@@ -234,15 +232,14 @@ class WatchSettings(Section):
     """How escalations reach people (the dashboard and the log always do)."""
 
 
-class Settings(BaseSettings):
-    """Everything an installation is configured with."""
+class Settings(BaseModel):
+    """Everything an installation is configured with.
 
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX,
-        env_nested_delimiter="__",
-        extra="forbid",
-        validate_default=True,
-    )
+    :func:`~hv_connector.config.loading.load_settings` reads them from the environment and the file;
+    built directly (in tests), the model holds just what it is given.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
 
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     """Where the store lives."""
@@ -271,7 +268,7 @@ class Settings(BaseSettings):
                              f"not {type(value[bad]).__name__}")
         merged: dict[str, Any] = {}
         for key in sorted(value, key=lambda k: "_" in k):  # underscored (environment) keys last: they win
-            merged[key.replace("_", "-")] = _deep_merge(merged.get(key.replace("_", "-"), {}), value[key] or {})
+            merged[key.replace("_", "-")] = deep_merge(merged.get(key.replace("_", "-"), {}), value[key] or {})
         return [{"id": key, **entry} for key, entry in merged.items()]
 
     @model_validator(mode="after")
@@ -281,21 +278,6 @@ class Settings(BaseSettings):
         if twice:
             raise ValueError(f"school id(s) {', '.join(twice)} are configured twice; keep one [schools.ID] each")
         return self
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        path = reading_file.get()
-        if path is not None:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
-        return tuple(sources)
 
     def school(self, school_id: str) -> SchoolSettings:
         """The configured school ``school_id``, or a :class:`ConfigError` naming the configured ones."""
@@ -310,26 +292,6 @@ class Settings(BaseSettings):
     def staff_of(self, school_id: str) -> dict[str, StaffMember]:
         """``school_id``'s staff directory, by staff id."""
         return {member.id: member for member in self.staff.get(school_id, [])}
-
-
-def _deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in over.items():
-        both = isinstance(value, Mapping) and isinstance(merged.get(key), Mapping)
-        merged[key] = _deep_merge(merged[key], value) if both else value
-    return merged
-
-
-# --- loading ---------------------------------------------------------------------------------------
-
-
-# --- messages that name the setting and the fix ----------------------------------------------------
-
-
-# --- showing settings safely -----------------------------------------------------------------------
-
-
-# --- config check ----------------------------------------------------------------------------------
 
 
 def masked_url(url: str) -> str:

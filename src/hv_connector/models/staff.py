@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from difflib import get_close_matches
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -35,6 +34,8 @@ class StaffMember(Frozen):
     def _known_roles(cls, roles: tuple[str, ...]) -> tuple[str, ...]:
         unknown = sorted(set(roles) - ROLES)
         if unknown:
+            from difflib import get_close_matches  # only for a wrong role: every run that loads staff skips it
+
             # A misspelt role ("ofice") would leave that person off every escalation step: say which was meant.
             meant = [f"{role} (did you mean {close[0]}?)" if (close := get_close_matches(role, sorted(ROLES), n=1)) else role
                      for role in unknown]

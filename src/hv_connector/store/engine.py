@@ -21,7 +21,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from platformdirs import user_data_dir
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
@@ -52,6 +51,8 @@ def is_retryable(exc: BaseException) -> bool:
 
 def default_database_path() -> Path:
     """Where the embedded SQLite store lives: ``hvc.db`` in the platform's user data directory."""
+    from platformdirs import user_data_dir  # only when no store is configured: cron's runs name theirs
+
     return Path(user_data_dir(APP_NAME)) / "hvc.db"
 
 
