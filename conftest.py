@@ -6,11 +6,14 @@ import os
 
 import pytest
 
+KEPT = ("HVC_TEST_DATABASE_URL", "HVC_TRIAL_SEED")
+"""What the developer may still set: the PostgreSQL to test against, and the seed that replays a trial."""
+
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
-        if name.startswith("HVC_") and name != "HVC_TEST_DATABASE_URL":
+        if name.startswith("HVC_") and name not in KEPT:
             monkeypatch.delenv(name)
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
