@@ -303,6 +303,9 @@ async def test_a_check_in_from_the_door_brings_potton_s_wait_finding_while_staff
         await run.pilot.press(*"No answer; dog in the garden")
         await run.press("enter")
         assert [m.what for m in run.posted(EscalationActed)] == [f"Check-in on {visit_id} recorded."]
+        # The board says at once what the report breaks, while staff are still at the door.
+        [shown] = run.notices("warning")
+        assert "potton.wait-15-minutes" in shown and "potton.animals" in shown
     standing = world.service.get(visit_id)
     said = standing.visit.check_ins[-1]
     assert (said.parents_present, said.waited_minutes, said.animals_secured, said.entered_home) == (False, 20, False, None)

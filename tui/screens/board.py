@@ -19,6 +19,7 @@ from textual.binding import Binding
 from textual.worker import get_current_worker
 
 from hv_connector.clock import local
+from hv_connector.models import Severity, Stage
 from hv_connector.visits.lifecycle import State
 from hv_connector.watch.escalations import BoardRow
 from hvc_tui.dialogs.check_in import CheckInDialog, CheckInEntry
@@ -142,7 +143,12 @@ class BoardScreen(HvcScreen):
 
     @on(EscalationActed)
     def _acted(self, message: EscalationActed) -> None:
-        self.notify(message.what, title="Recorded")
+        # What staff reported from the home may break the policy now (a long wait, an animal loose):
+        # say so here, while they are still there, not only in the report afterwards.
+        live = [f for f in getattr(message.detail, "findings", ())
+                if f.stage is Stage.DURING and f.severity is not Severity.INFO]
+        lines = [message.what, *(f"{f.severity.value.upper()} {f.rule_id}: {f.message}" for f in live)]
+        self.notify("\n".join(lines), title="Recorded", severity="warning" if live else "information", markup=False)
         self.load()
 
     def action_check_in(self) -> None:
