@@ -8,7 +8,7 @@ import threading
 import time as _time
 from collections.abc import Callable
 
-from hv_connector.watch.schedule import utc
+from hv_connector.clock import utc
 from hv_connector.watch.tick import TickResult, Watch
 
 log = logging.getLogger("hv_connector.watch")

@@ -33,11 +33,10 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 
-from hv_connector.clock import Clock
+from hv_connector.clock import Clock, utc
 from hv_connector.store import Store
 from hv_connector.store.schema import WATCH_PREFIX, escalations, notifications
 from hv_connector.watch.notify import Notice, Notifier
-from hv_connector.watch.schedule import utc
 
 log = logging.getLogger("hv_connector.watch")
 

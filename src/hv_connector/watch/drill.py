@@ -14,10 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from hv_connector.clock import utc
 from hv_connector.models import CheckIn, PupilRef, StaffMember, Visit
 from hv_connector.store import audit
 from hv_connector.watch.notify import Recipient
-from hv_connector.watch.schedule import DueEvent, Fired, assess, utc, wall
+from hv_connector.watch.schedule import DueEvent, Fired, assess, wall
 from hv_connector.watch.store import ACTOR
 from hv_connector.watch.tick import Watch
 

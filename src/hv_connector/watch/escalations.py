@@ -29,7 +29,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, RowMapping, select, update
 
-from hv_connector.clock import local
+from hv_connector.clock import local, utc
 from hv_connector.errors import InputError, RefusedError
 from hv_connector.models import StaffMember
 from hv_connector.store import audit
@@ -42,7 +42,6 @@ from hv_connector.watch.schedule import (
     next_check_in,
     next_step,
     staff_names,
-    utc,
     wall,
 )
 from hv_connector.watch.store import (

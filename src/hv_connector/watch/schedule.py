@@ -37,7 +37,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from hv_connector import humanize
-from hv_connector.clock import utc as utc  # defined with the clock; the watch modules import it from here
+from hv_connector.clock import utc
 from hv_connector.models import CheckIn, CheckInPlan, CheckInStep, EscalationStep, Visit
 from hv_connector.rules import CONTACT_KINDS
 from hv_connector.visits.lifecycle import State

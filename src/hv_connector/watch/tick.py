@@ -41,7 +41,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select
 
-from hv_connector.clock import Clock
+from hv_connector.clock import Clock, utc
 from hv_connector.errors import RefusedError
 from hv_connector.models import CheckInPlan, EscalationStep, StaffMember, Visit
 from hv_connector.plugins import Policies
@@ -67,7 +67,6 @@ from hv_connector.watch.schedule import (
     Fired,
     assess,
     state_for,
-    utc,
 )
 from hv_connector.watch.store import (
     ACTOR,
