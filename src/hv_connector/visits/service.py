@@ -632,7 +632,8 @@ class VisitService:
                 pupil_attendance.c.period == "3m")
         ).one_or_none()
         percent = attendance_percentage(attendance.attended, attendance.possible) if attendance else None
-        return PupilRef(name=name, mis_id=mis_id, upn=row["upn"], attendance_3m=percent), row["address_text"]
+        return PupilRef(name=name, mis_id=mis_id, native_id=row["native_id"], upn=row["upn"],
+                        date_of_birth=row["date_of_birth"], attendance_3m=percent), row["address_text"]
 
 
 # --- rows ↔ models ------------------------------------------------------------------------------
