@@ -613,9 +613,11 @@ class VisitService:
         mis_id = pupil_id(document)
         row = None
         if mis_id is not None:
-            row = conn.execute(
-                select(pupils).where(pupils.c.school_id == school, pupils.c.mis_id == mis_id)
-            ).mappings().one_or_none()
+            # Our key, or the MIS feed's id now (a pupil re-linked after the school changed MIS).
+            row = conn.execute(select(pupils).where(
+                pupils.c.school_id == school, (pupils.c.mis_id == mis_id) | (pupils.c.source_id == mis_id)
+            ).order_by(pupils.c.mis_id != mis_id)).mappings().first()
+            mis_id = row["mis_id"] if row is not None else mis_id
         if row is None:
             if document.get("new_family"):
                 return new_family_pupil(document), None
