@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from hv_connector.builtin.wonde_adapter import deletion_item, student_item, withheld_sections
 from hv_connector.clients.wonde.payloads import Permission
+from hv_connector.read.briefing import pupil_briefing
 from hv_connector.store import Store
 from hv_connector.store.schema import pupils, quarantine
 from hv_connector.sync.pipeline import SchoolResult
@@ -258,3 +259,21 @@ def test_every_record_of_a_page_is_either_stored_or_quarantined(memory_store: St
     assert stored == len(good_ids)
     assert result.quarantined == len(bad)
     assert held >= 1 if bad else held == 0
+
+
+def test_a_section_that_comes_unreadable_keeps_the_last_whole_rows(memory_store: Store) -> None:
+    school_id = f"keep-{next(SCHOOLS)}"
+    now = datetime(2026, 11, 23, 9, tzinfo=timezone.utc)
+    with memory_store.begin() as conn:
+        write_pupils(conn, school_id, [read(wonde_student())], SchoolResult(school_id, now), now)
+    changed = wonde_student(medical_conditions={"data": [{"id": "M1", "notes": 42}]}, medical_notes={"data": []},
+                            sen_needs={"data": []}, updated_at=php("2026-11-22 08:00:00"))
+    with memory_store.begin() as conn:
+        write_pupils(conn, school_id, [read(changed)], SchoolResult(school_id, now), now)
+    with memory_store.connect() as conn:
+        briefing = pupil_briefing(conn, school_id, "A1000000001")
+    # Medical came in a new shape: the last whole read stays, marked; SEN came whole (now none): replaced.
+    assert [m.description for m in briefing.medical] == ["Asthma — Blue inhaler in class.",
+                                                         "Dog at the property — ring first."]
+    assert briefing.gaps == {"medical": "unreadable"} and "last sync that could" in briefing.incomplete("medical")
+    assert [s.need for s in briefing.sen] == ["SEN support (K)"]

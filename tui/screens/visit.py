@@ -103,6 +103,9 @@ def briefing_text(detail: VisitDetail) -> Text:
         text.append(f"{heading}\n", style="bold underline")
         for row in rows or [brief.missing(section, "none recorded")]:
             text.append(f"  {row}\n")
+        warning = brief.incomplete(section) if rows else None
+        if warning:
+            text.append(f"  ({warning})\n", style="yellow")
     text.append("Attendance\n", style="bold underline")
     for label, att in (("MIS summary", brief.attendance_summary), ("last 3 months", brief.attendance_3m)):
         text.append(f"  {label}: " + (f"{att.percentage}% ({att.unauthorised} unauthorised sessions)\n"

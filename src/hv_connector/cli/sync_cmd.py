@@ -214,6 +214,12 @@ def pupil_show(ctx: click.Context, pupil_id: str, school_id: str | None, as_json
         click.echo(line)
 
 
+def _incomplete(b: PupilBriefing, section: str, shown: bool) -> Iterator[str]:
+    warning = b.incomplete(section) if shown else None
+    if warning:
+        yield f"  (note: {warning})"
+
+
 def briefing_lines(b: PupilBriefing) -> Iterator[str]:
     """The briefing as plain text lines (MIS text printed as written)."""
     born = f", born {humanize.day(b.date_of_birth)}" if b.date_of_birth else ", date of birth not in the MIS"
@@ -236,6 +242,7 @@ def briefing_lines(b: PupilBriefing) -> Iterator[str]:
     yield "Alerts and orders from the MIS:" if b.alerts else f"Alerts and orders from the MIS: {b.missing('alerts', 'none')}"
     for alert in b.alerts:
         yield f"  ! {alert.kind}: {alert.text}"
+    yield from _incomplete(b, "alerts", bool(b.alerts))
     yield not_from_mis()
     yield "Contacts (parental responsibility first):" if b.contacts else f"Contacts: {b.missing('contacts', 'none in the MIS')}"
     for c in b.contacts:
@@ -244,14 +251,13 @@ def briefing_lines(b: PupilBriefing) -> Iterator[str]:
         flags += [f for f, on in (("NO CONTACT", c.no_contact), ("court order", c.court_order)) if on]
         phones = ", ".join(c.phones) or "no phone number"
         yield f"  {c.name} — {c.relationship or 'relationship not recorded'} [{'; '.join(flags)}]: {phones}"
+    yield from _incomplete(b, "contacts", bool(b.contacts))
     for section, label, rows in (("medical", "Medical", [f"{m.kind}: {m.description}" for m in b.medical]),
                                  ("sen", "SEN", [s.need + (f" — {s.provision}" if s.provision else "") for s in b.sen])):
         nothing = "nothing recorded" if section == "medical" else "none recorded"
         yield f"{label}:" if rows else f"{label}: {b.missing(section, nothing)}"
         yield from (f"  {row}" for row in rows)
-        warning = b.incomplete(section) if rows else None
-        if warning:
-            yield f"  (some of it {warning})"
+        yield from _incomplete(b, section, bool(rows))
     figures = [("MIS summary, period not stated", b.attendance_summary), ("this term", b.attendance_term),
                ("last three months", b.attendance_3m)]
     for label, figure in figures:

@@ -47,8 +47,9 @@ NOT_IN_ANY_FEED = ("court-order terms", "no-contact orders", "child in need", "y
 
 GAP_TEXT = {
     "withheld": "withheld: the school has not shared this with hv-connector",
-    "unreadable": "could not be read from the MIS feed (its shape changed) — check the MIS",
-    "not-sent": "not sent by the MIS feed",
+    "unreadable": "could not be read from the MIS feed (its shape changed); what shows is from the last sync that "
+                  "could — check the MIS",
+    "not-sent": "not sent by the MIS feed; what shows is from the last sync that sent it",
 }
 """How each :data:`~hv_connector.sync.records.Gap` reads in the briefing."""
 
@@ -144,8 +145,9 @@ class PupilBriefing(Frozen):
         return GAP_TEXT.get(gap, gap) if gap else nothing
 
     def incomplete(self, section: str) -> str | None:
-        """A warning when a section has rows but is incomplete (an item could not be read), else ``None``."""
-        return GAP_TEXT["unreadable"] if self.gaps.get(section) == "unreadable" else None
+        """A warning when a section has rows that may be out of date (the last sync could not read it whole)."""
+        gap = self.gaps.get(section)
+        return GAP_TEXT[gap] if gap in ("unreadable", "not-sent") else None
 
 
 def flag(value: bool | None, yes: str, no: str) -> str:

@@ -45,6 +45,11 @@ REPORTED_REJECTS = 50
 """Bad records listed by name in one school's summary; the rest are counted (all are in quarantine)."""
 
 CHILD_TABLES = (pupil_contacts, pupil_medical, pupil_sen, pupil_alerts, pupil_attendance)
+SECTION_OF_TABLE = {pupil_contacts.name: "contacts", pupil_medical.name: "medical", pupil_sen.name: "sen",
+                    pupil_alerts.name: "alerts", pupil_attendance.name: "attendance"}
+"""The briefing section (:data:`~hv_connector.sync.records.SECTIONS`) each child table holds."""
+HALF_READ = frozenset({"unreadable", "not-sent"})
+"""Gaps that leave a stored pupil's rows of that section as they were: nothing half-read replaces them."""
 
 
 def read_cursors(store: Store, school_id: str) -> dict[str, datetime | None]:
@@ -146,10 +151,16 @@ def write_pupils(conn: Connection, school_id: str, batch: Sequence[Any] | PageRo
     # Asked again because of the cursor's overlap, but unchanged in the MIS: rewritten, not counted.
     result.updated += sum(1 for row in old if _changed(existing[row["mis_id"]], row))
     for table in CHILD_TABLES:
-        if existing:  # a page of new pupils has nothing to replace
-            conn.execute(delete(table).where(table.c.school_id == school_id, table.c.pupil_mis_id.in_(ids)))
-        if page.children.get(table.name):
-            conn.execute(insert(table), page.children[table.name])
+        section = SECTION_OF_TABLE.get(table.name)
+        # A stored pupil whose section came unreadable or not at all keeps its last whole rows of it.
+        kept = {row["mis_id"] for row in page.pupils
+                if row["mis_id"] in existing and (row.get("gaps") or {}).get(section) in HALF_READ}
+        replaced = [key for key in ids if key not in kept]
+        if existing and replaced:  # a page of new pupils has nothing to replace
+            conn.execute(delete(table).where(table.c.school_id == school_id, table.c.pupil_mis_id.in_(replaced)))
+        rows = [row for row in page.children.get(table.name, ()) if row["pupil_mis_id"] not in kept]
+        if rows:
+            conn.execute(insert(table), rows)
     conn.execute(update(quarantine)
                  .where(quarantine.c.school_id == school_id, quarantine.c.record_id.in_(sources),
                         quarantine.c.resolved_at.is_(None))
