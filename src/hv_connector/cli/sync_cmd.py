@@ -190,7 +190,7 @@ def sync_status(ctx: click.Context, as_json: bool) -> None:
 
 @cli.group()
 def pupil() -> None:
-    """Read what the store holds about a pupil."""
+    """Read what the store holds about a pupil; keep the school's restrictions on them."""
 
 
 pupil.add_command(restrict)
