@@ -407,11 +407,18 @@ class WondeAdapter:
 
     async def pupils(self, since: datetime | None) -> AsyncIterator[list[PupilItem]]:
         assert self._client is not None, "use the adapter inside `async with`"
-        withheld = withheld_sections(await self._client.permissions(self.wonde_school_id))
+        # The school's granted scopes are asked for alongside the first page, not before it.
+        granted = asyncio.ensure_future(self._client.permissions(self.wonde_school_id))
         today = self._connections.today()
-        read = functools.partial(student_item, today=today, withheld=withheld)
-        async for page in self._client.students(self.wonde_school_id, since=since):
-            yield await asyncio.to_thread(_each, read, page.records)
+        try:
+            async for page in self._client.students(self.wonde_school_id, since=since):
+                read = functools.partial(student_item, today=today, withheld=withheld_sections(await granted))
+                yield await asyncio.to_thread(_each, read, page.records)
+        finally:
+            if not granted.done():
+                granted.cancel()
+            elif not granted.cancelled():
+                granted.exception()  # retrieved, so asyncio does not warn about it
 
     async def departures(self, since: datetime | None) -> AsyncIterator[list[DepartureItem]]:
         assert self._client is not None, "use the adapter inside `async with`"
