@@ -110,7 +110,7 @@ async def naive_sync(server: RunningServer, wonde_id: str, rate: float) -> int:
                 body = await client.get(url, params, school=wonde_id)
                 for record in body["data"]:
                     model.model_validate(record)
-                link = body["meta"]["pagination"]
+                link = body.get("meta", {}).get("pagination", {})  # no meta when all fits on one page
                 url, params = (link["next"] if link.get("more") else None), None
         return client.requests
 

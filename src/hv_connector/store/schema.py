@@ -78,6 +78,10 @@ pupils = Table(
     Column("school_id", String, primary_key=True),
     Column("mis_id", String, primary_key=True),
     Column("upn", String),
+    Column("source_id", String),
+    Column("native_id", String),
+    Column("upi", String),
+    Column("gaps", Json),
     Column("forename", String),
     Column("surname", String),
     Column("display_name", String),
@@ -91,7 +95,15 @@ pupils = Table(
     Column("archived_at", UTCDateTime),
     Index(None, "school_id", "surname"),
     Index(None, "school_id", "address_text"),
+    Index(None, "school_id", "source_id"),
+    Index(None, "school_id", "upn"),
+    Index(None, "school_id", "upi"),
 )
+"""``mis_id`` is our key for the pupil (visits point at it): the feed's record id when the pupil was first
+synced, and never changed. ``source_id`` is the feed's record id now (Wonde's ``A…`` id, new when a school
+changes MIS; the pupil is then re-linked by UPI or UPN, revision 0005), ``native_id`` the MIS's own id,
+``upi`` Wonde's person id and ``upn`` the DfE number. ``gaps`` says which sections were withheld or
+unreadable (:data:`hv_connector.sync.records.Gap`)."""
 
 pupil_contacts = Table(
     "pupil_contacts",
@@ -101,11 +113,11 @@ pupil_contacts = Table(
     Column("contact_mis_id", String, primary_key=True),
     Column("name", String),
     Column("relationship", String),
-    Column("parental_responsibility", Boolean, nullable=False, default=False),
+    Column("parental_responsibility", Boolean),
     Column("priority", Integer),
-    Column("lives_with_pupil", Boolean, nullable=False, default=False),
-    Column("no_contact", Boolean, nullable=False, default=False),
-    Column("court_order", Boolean, nullable=False, default=False),
+    Column("lives_with_pupil", Boolean),
+    Column("no_contact", Boolean),
+    Column("court_order", Boolean),
     Column("phones", Json),
     Column("email", String),
     Column("address_text", String),
@@ -129,6 +141,25 @@ pupil_medical = _pupil_detail("pupil_medical", "kind", "description")
 pupil_sen = _pupil_detail("pupil_sen", "need", "provision")
 pupil_alerts = _pupil_detail("pupil_alerts", "kind", "text")
 """Court orders, no-contact orders and other alerts."""
+
+pupil_restrictions = Table(
+    "pupil_restrictions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _school_id(),
+    Column("pupil_mis_id", String, nullable=False),
+    Column("kind", String, nullable=False),
+    Column("person", String),
+    Column("text", Text, nullable=False),
+    Column("added_by", String, nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
+    Column("removed_by", String),
+    Column("removed_at", UTCDateTime),
+    Index(None, "school_id", "pupil_mis_id"),
+)
+"""The school's own restrictions on a pupil (no-contact orders, court-order terms), which no MIS feed
+carries: entered by the DSL team (``hvc pupil restrict``), audited, never touched by sync. Removing one
+sets ``removed_at``; the row stays."""
 
 pupil_attendance = Table(
     "pupil_attendance",
