@@ -45,24 +45,21 @@ visit_events = Table(
     Column("note", Text),
 )
 
-acknowledgements = Table(
-    "acknowledgements",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("visit_id", String, ForeignKey("visits.id"), nullable=False, index=True),
-    Column("rule_id", String, nullable=False),
-    Column("by", String, nullable=False),
-    Column("at", UTCDateTime, nullable=False),
-    Column("note", Text),
-)
+def _rule_decision(name: str, words: Column[str]) -> Table:
+    """Staff's decision on one rule's finding for a visit: which rule, who, when, and ``words`` (what they wrote)."""
+    return Table(
+        name,
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("visit_id", String, ForeignKey("visits.id"), nullable=False, index=True),
+        Column("rule_id", String, nullable=False),
+        Column("by", String, nullable=False),
+        Column("at", UTCDateTime, nullable=False),
+        words,
+    )
 
-overrides = Table(
-    "overrides",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("visit_id", String, ForeignKey("visits.id"), nullable=False, index=True),
-    Column("rule_id", String, nullable=False),
-    Column("by", String, nullable=False),
-    Column("at", UTCDateTime, nullable=False),
-    Column("reason", Text, nullable=False),
-)
+
+acknowledgements = _rule_decision("acknowledgements", Column("note", Text))
+"""Warnings an authoriser acknowledged."""
+overrides = _rule_decision("overrides", Column("reason", Text, nullable=False))
+"""Blocks an authoriser overrode, each with its reason."""
