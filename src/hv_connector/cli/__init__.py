@@ -15,6 +15,7 @@ import click
 from hv_connector import __version__
 from hv_connector.cli.common import cli
 from hv_connector.cli.lazy import LazyCommand
+from hv_connector.cli.startup import hold_collector
 from hv_connector.errors import HvcError
 
 COMMANDS: dict[str, LazyCommand] = {
@@ -75,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
+    """The ``hvc`` console script: :func:`main` in a process of its own, with a fast start (:mod:`.startup`)."""
+    hold_collector()
     sys.exit(main())
 
 

@@ -228,7 +228,8 @@ class Visit(Frozen):
     """The visit is part of a statutory child-protection process."""
     emergency: bool = False
     """An emergency or immediate concern (e.g. no contact and a welfare worry)."""
-    family: FamilyKnowledge = FamilyKnowledge()
+    family: FamilyKnowledge = Field(default_factory=FamilyKnowledge)
+    # A factory, not an instance: making one at import would build the model's validator on every start.
     parents_informed: bool = False
     parent_agreement: bool = False
     parents_not_responding: bool = False
