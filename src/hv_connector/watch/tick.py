@@ -13,8 +13,9 @@ One :meth:`Watch.tick` does, in order:
 3. **Move the visit on first** (overdue, escalated) through the lifecycle
    (audited). A crash after this leaves a ``visit_events`` row, so the visit is
    looked at again on the next tick.
-4. **Record, then notify.** In one transaction (run again if PostgreSQL rolls
-   it back for a deadlock or serialization failure): insert each event into
+4. **Record, then notify.** In one transaction (run again, logged, if it is
+   rolled back by a deadlock, a serialization failure or a lost connection,
+   as every write of the tick and of :mod:`.delivery` is): insert each event into
    ``escalations`` (its unique key makes it fire once, even across crashes and
    two watches at once), one ``notifications`` row per notifier and address,
    the audit entries, the closures, and the visit's next look in the queue.
@@ -212,20 +213,26 @@ class Watch:
         after a higher one, so missing ids are looked for again on each tick for
         :data:`GAP_PATIENCE` (SQLite has one writer at a time and never leaves them).
         """
-        with self.store.begin() as conn:
+        def read_and_queue(conn: Connection) -> tuple[dict[str, Any], list[Any], int]:
             beat = conn.execute(select(heartbeats.c.detail).where(heartbeats.c.name == HEARTBEAT)).scalar_one_or_none()
-            cursor, gaps = (beat or {}).get("cursor"), dict((beat or {}).get("gaps") or {})
+            beat = beat or {}
             top = conn.execute(select(func.max(visit_events.c.id))).scalar_one_or_none() or 0
-            if cursor is None:
+            if beat.get("cursor") is None:
                 ids = conn.execute(select(visits.c.id).where(visits.c.state.in_([s.value for s in WATCHED]))).scalars().all()
                 enqueue(conn, [(vid, now) for vid in sorted(ids)])
-                return {"cursor": top, "gaps": {}}
-            wanted = or_(and_(visit_events.c.id > cursor, visit_events.c.id <= top),
-                         visit_events.c.id.in_([int(g) for g in gaps]))
+                return beat, [], top
+            wanted = or_(and_(visit_events.c.id > beat["cursor"], visit_events.c.id <= top),
+                         visit_events.c.id.in_([int(g) for g in beat.get("gaps") or {}]))
             rows = conn.execute(select(visit_events.c.id, visit_events.c.visit_id, visit_events.c.actor)
                                 .where(wanted)).all()
             # The watch's own moves are left out: a visit it moved is already queued for its next event.
             enqueue(conn, [(vid, now) for vid in sorted({r.visit_id for r in rows if r.actor != ACTOR})])
+            return beat, list(rows), top
+
+        beat, rows, top = self.store.retrying(read_and_queue, what="queueing the visits that changed")
+        cursor, gaps = beat.get("cursor"), dict(beat.get("gaps") or {})
+        if cursor is None:
+            return {"cursor": top, "gaps": {}}
         seen = {r.id for r in rows}
         since = now.isoformat()
         missing = {str(i): since for i in range(cursor + 1, top + 1) if i not in seen}
@@ -367,12 +374,15 @@ class Watch:
     def _beat(self, now: datetime, cursor: dict[str, Any], result: TickResult) -> None:
         detail = {**cursor, "checked": result.checked, "fired": len(result.fired), "closed": result.closed,
                   "delivered": result.delivered, "failures": len(result.failures), "seconds": round(result.seconds, 4)}
-        with self.store.begin() as conn:
+
+        def beat(conn: Connection) -> None:
             upsert(conn, heartbeats, {"name": HEARTBEAT, "at": now, "detail": detail}, ["name"])
             # Each watch's own row, so `hvc status` lists every watch alive (a trust may run one per host).
             upsert(conn, heartbeats, {"name": self.courier.owner, "at": now,
                                       "detail": {k: v for k, v in detail.items() if k not in ("cursor", "gaps")}},
                    ["name"])
+
+        self.store.retrying(beat, what="the watch's heartbeat")
         log.info("watch tick at %s: checked %d, fired %d, closed %d, delivered %d, %d failures", now.isoformat(),
                  result.checked, len(result.fired), result.closed, result.delivered, len(result.failures))
 
