@@ -10,7 +10,7 @@ recording it — until 100 have died that way. The fake CPOMS ignores idempotenc
 throughout (nothing public says CPOMS honours them: shared/apis/cpoms.md §0),
 so only asking CPOMS first keeps a record whose answer was lost from arriving
 twice; then one clean push runs. The
-killed pushes are forked from one pre-imported interpreter (push_forker.py),
+killed pushes are forked from one pre-imported interpreter (forker.py),
 so the trial spends its time pushing, not importing; the final push is a
 fresh ``python -m hv_connector push``. Every record must be in CPOMS
 exactly once, and nothing may be left pending, sending or parked.
@@ -47,11 +47,11 @@ PUSHERS = 5
 NEW_EACH_TIME = 6
 LEASE = "0.5"
 PUSH = ["push", "--lease", LEASE, "--concurrency", "2"]
-FORKER = Path(__file__).with_name("push_forker.py")
+FORKER = Path(__file__).with_name("forker.py")
 
 
 class Forker:
-    """A push_forker.py process: runs ``hvc push`` children and kills each at a random moment."""
+    """A forker.py process: runs ``hvc push`` children and kills each at a random moment."""
 
     def __init__(self, config: Path) -> None:
         env = {**os.environ, "HVC_CONFIG": str(config), "PYTHONUNBUFFERED": "1"}
