@@ -127,17 +127,18 @@ def make_watch(store: Store, clock: Clock, *, notifiers: Sequence[Notifier] | No
     return Watch(store=store, policies=known, service=service, staff=people.staff, notifiers=chosen, clock=clock)
 
 
-GATEWAY_SCRIPT = ('echo "$HVC_NOTIFY_VISIT|$HVC_NOTIFY_KIND|$HVC_NOTIFY_TO|$(printf %s "$HVC_NOTIFY_TEXT" | cksum)"'
+GATEWAY_SCRIPT = ('echo "{stamp}$HVC_NOTIFY_VISIT|$HVC_NOTIFY_KIND|$HVC_NOTIFY_TO|$(printf %s "$HVC_NOTIFY_TEXT" | cksum)"'
                   ' >> {log}')
 """A fake SMS gateway: one line for each message handed to it (visit, kind, number, the text's checksum)."""
 
 
-def add_gateway(config: Path, log: Path, *, timeout: float = 10) -> None:
+def add_gateway(config: Path, log: Path, *, timeout: float = 10, stamped: bool = False) -> None:
     """Send every alarm through the command notifier to :data:`GATEWAY_SCRIPT`, which logs each message to ``log``.
 
     What leaves the system is what the trials count: a message the gateway was handed twice is in ``log`` twice.
+    ``stamped`` starts each line with the Unix time it was handed over, then ``|``.
     """
-    argv = ["sh", "-c", GATEWAY_SCRIPT.format(log=log)]
+    argv = ["sh", "-c", GATEWAY_SCRIPT.format(log=log, stamp="$(date +%s.%N)|" if stamped else "")]
     with config.open("a") as toml:
         toml.write(f"\n[watch.notifiers.command]\nargv = {json.dumps(argv)}\ntimeout = {timeout}\n")
 
