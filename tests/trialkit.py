@@ -17,9 +17,9 @@ FORKER = Path(__file__).parent / "integration" / "forker.py"
 class Forker:
     """A forker.py process with ``HVC_CONFIG`` set to ``config``: start, kill and reap ``hvc`` children."""
 
-    def __init__(self, config: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, config: Path) -> None:
         environ = {k: v for k, v in os.environ.items() if not k.startswith("HVC_")}
-        environ.update(env or {}, HVC_CONFIG=str(config), PYTHONUNBUFFERED="1")
+        environ.update(HVC_CONFIG=str(config), PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen([sys.executable, str(FORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True, env=environ)
         assert json.loads(self._line()) == {"ready": True}
