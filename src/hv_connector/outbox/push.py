@@ -28,6 +28,8 @@ log = logging.getLogger("hv_connector.outbox")
 
 DEFAULT_LEASE = timedelta(minutes=5)
 """How long a claimed record is held before another pusher may take it over (and ask CPOMS first)."""
+LEASE_SHARE = 0.8
+"""A push gives up on a record (until the next try, which asks CPOMS first) once this share of its lease has gone."""
 
 
 ACTOR = "hvc push"
@@ -187,9 +189,9 @@ class Pusher:
         gate = asyncio.Semaphore(self.concurrency)
         tasks: list[asyncio.Task[None]] = []
 
-        async def deliver(record: OutboxRecord, attempt: int) -> None:
+        async def deliver(record: OutboxRecord, attempt: int, deadline: float) -> None:
             try:
-                settled.append(await self._deliver(sinks[record.school_id], record, attempt))
+                settled.append(await self._deliver(sinks[record.school_id], record, attempt, deadline))
             finally:
                 gate.release()
 
@@ -200,10 +202,14 @@ class Pusher:
 
         flushing = asyncio.create_task(flusher())
         try:
+            loop = asyncio.get_running_loop()
             for start in range(0, len(records), self.concurrency):
-                for record, attempt in self._claim(records[start:start + self.concurrency]):
+                claimed = self._claim(records[start:start + self.concurrency])
+                # Stop trying a record before its claim lapses: once it has, another pusher may send it too.
+                deadline = loop.time() + self.lease.total_seconds() * LEASE_SHARE
+                for record, attempt in claimed:
                     await gate.acquire()
-                    tasks.append(asyncio.create_task(deliver(record, attempt)))
+                    tasks.append(asyncio.create_task(deliver(record, attempt, deadline)))
             await asyncio.gather(*tasks)
         finally:
             flushing.cancel()
@@ -252,12 +258,17 @@ class Pusher:
 
     # -- one record --
 
-    async def _deliver(self, sink: ReportSink, record: OutboxRecord, attempt: int) -> _Settlement:
+    async def _deliver(self, sink: ReportSink, record: OutboxRecord, attempt: int, deadline: float) -> _Settlement:
         report = record.report
         where = f"outbox record {record.id} ({record.school_id}, {record.kind})"
         try:
-            found = await sink.find(report) if attempt > 1 else None
-            delivery = found or await sink.submit(report, record.idempotency_key)
+            async with asyncio.timeout_at(deadline):
+                found = await sink.find(report) if attempt > 1 else None
+                delivery = found or await sink.submit(report, record.idempotency_key)
+        except TimeoutError:
+            return self._waiting(record, attempt, where, "CPOMS did not answer before this push's claim on the record "
+                                 f"ran out ({self.lease.total_seconds():g} s lease); the next try asks CPOMS first",
+                                 None)
         except CpomsRejected as exc:
             reason = str(exc)
             return _Settlement(record, attempt, {"status": "parked", "last_error": reason, "next_attempt_at": None},

@@ -21,7 +21,9 @@ asking by reference before sending a record whose earlier try may have landed
 each retry, as nothing public says CPOMS honours the key), and the claim
 (``status='sending'`` with a lease in ``next_attempt_at``, taken by an
 ``UPDATE … WHERE status=…`` that only one pusher can win, on SQLite and
-PostgreSQL alike), so two pushers never send one record at the same time.
+PostgreSQL alike), so two pushers never send one record at the same time: a
+pusher stops trying a record before its lease runs out, and leaves it to the
+next try, which asks first.
 A pusher killed mid-send leaves its claim to expire; the next push asks CPOMS.
 """
 

@@ -39,14 +39,23 @@ _WRITE = "hvc_write"
 RETRYABLE_SQLSTATES = ("40001", "40P01")
 """PostgreSQL's serialization failure and deadlock: the transaction rolled back whole, so it is safe to try again."""
 TRANSACTION_ATTEMPTS = 3
-"""How many times :meth:`Store.retrying` runs a transaction that a serialization failure or deadlock rolled back."""
+"""How many times :meth:`Store.retrying` runs a transaction that a serialization failure, a deadlock or a lost
+connection rolled back."""
 
 T = TypeVar("T")
 
 
 def is_retryable(exc: BaseException) -> bool:
-    """Whether ``exc`` rolled its whole transaction back for a reason that running it again can cure."""
-    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+    """Whether ``exc`` rolled its whole transaction back for a reason that running it again can cure.
+
+    A serialization failure or deadlock, or the connection lost (the server restarted, a DBA ended the
+    session, the network dropped): SQLAlchemy then discards the connection, and the next attempt opens a
+    new one. A connection lost during COMMIT leaves it unknown whether the commit happened, so work run
+    through :meth:`Store.retrying` must be safe to run again after it did.
+    """
+    if not isinstance(exc, DBAPIError):
+        return False
+    return exc.connection_invalidated or getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
 def default_database_path() -> Path:
@@ -184,10 +193,11 @@ class Store:
                 yield conn
 
     def retrying(self, work: Callable[[Connection], T], *, what: str = "a transaction") -> T:
-        """Run ``work`` in one write transaction, again (logged) if a deadlock or serialization failure rolled it back.
+        """Run ``work`` in one write transaction, again (logged) if :func:`is_retryable` says running it again cures it.
 
         ``work`` must start from nothing each time: whatever it gathered in an
-        attempt that rolled back is gone.
+        attempt that rolled back is gone. It must also be safe to run again
+        after a commit whose answer was lost with the connection.
         """
         for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
             try:
@@ -196,8 +206,9 @@ class Store:
             except DBAPIError as exc:
                 if attempt == TRANSACTION_ATTEMPTS or not is_retryable(exc):
                     raise
-                log.warning("%s was rolled back (%s); trying again (%d of %d)", what,
-                            type(exc.orig).__name__, attempt + 1, TRANSACTION_ATTEMPTS)
+                why = "the connection to the store was lost" if exc.connection_invalidated else type(exc.orig).__name__
+                log.warning("%s was rolled back (%s); trying again (%d of %d)", what, why, attempt + 1,
+                            TRANSACTION_ATTEMPTS)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     @contextmanager

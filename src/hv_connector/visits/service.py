@@ -366,17 +366,20 @@ class VisitService:
         return self._act(visit_id, Action.EXTEND, by, keeper=True, change=change, note=note or None,
                          detail={"expected_return": new_return})
 
-    def mark_overdue(self, visit_id: str) -> ActionResult:
-        """The watch: the visit is past its expected return (and the plan's grace)."""
-        return self._act(visit_id, Action.MARK_OVERDUE, WATCH)
+    def mark_overdue(self, visit_id: str, *, conn: Connection | None = None) -> ActionResult:
+        """The watch: the visit is past its expected return (and the plan's grace).
 
-    def mark_escalated(self, visit_id: str, *, note: str = "") -> ActionResult:
-        """The watch: the school's escalation chain has started for this visit."""
+        :param conn: act in this transaction (the watch moves a tick's visits in one), not one of its own.
+        """
+        return self._act(visit_id, Action.MARK_OVERDUE, WATCH, conn=conn)
+
+    def mark_escalated(self, visit_id: str, *, note: str = "", conn: Connection | None = None) -> ActionResult:
+        """The watch: the school's escalation chain has started for this visit (``conn``: as :meth:`mark_overdue`)."""
 
         def change(visit: Visit, now: datetime) -> Visit:
             return visit if visit.escalation_started_at else _with(visit, escalation_started_at=now)
 
-        return self._act(visit_id, Action.MARK_ESCALATED, WATCH, change=change, note=note or None)
+        return self._act(visit_id, Action.MARK_ESCALATED, WATCH, change=change, note=note or None, conn=conn)
 
     def return_(self, visit_id: str, *, by: str, at: datetime | None = None) -> ActionResult:
         """Staff are back (or safe home): the watch stands down for this visit."""
@@ -432,7 +435,15 @@ class VisitService:
         authoriser: bool = False,
         keeper: bool = False,
         requester: bool = False,
+        conn: Connection | None = None,
     ) -> ActionResult:
+        if conn is not None:  # the caller's transaction: a visit changed under it is refused, not tried again
+            try:
+                return self._act_once(conn, visit_id, action, by, change, gate, extra, note, dict(detail or {}),
+                                      authoriser=authoriser, keeper=keeper, requester=requester)
+            except _Conflict:
+                raise RefusedError(f"visit {visit_id} changed while it was being {action.past}: "
+                                   "look at it again") from None
         for _ in range(_MAX_ATTEMPTS):
             try:
                 with self.store.begin() as conn:

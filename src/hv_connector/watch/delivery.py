@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Connection, and_, or_, select, update
 
 from hv_connector.clock import Clock, utc
 from hv_connector.store import Store
@@ -184,7 +184,8 @@ class Courier:
     def _claim(self, notification_id: int) -> dict[str, Any] | None:
         """Take the row if nobody holds it; what to send, or ``None`` when another watch has it (or it is done)."""
         now = _lease_clock()
-        with self.store.begin() as conn:
+
+        def claim(conn: Connection) -> dict[str, Any] | None:
             owners = conn.execute(select(notifications.c.claimed_by).where(
                 notifications.c.id == notification_id, notifications.c.status == "sending")).scalars().all()
             dead = dead_claims([o for o in owners if o], self.owner)
@@ -203,6 +204,8 @@ class Courier:
                        escalations.c.who, escalations.c.message)
                 .join(escalations, escalations.c.id == notifications.c.escalation_id)
                 .where(notifications.c.id == notification_id)).mappings().one())
+
+        return self.store.retrying(claim, what=f"claiming notification {notification_id}")
 
     def _send(self, notifier: Notifier, row: dict[str, Any], done: Delivered) -> None:
         notice = Notice(escalation_id=row["escalation_id"], key=row["key"], kind=row["kind"],
@@ -223,15 +226,13 @@ class Courier:
             done.sent += 1
             values = {"status": "sent", "last_error": None, "sent_at": utc(self.clock.now())}
         # Recorded at once, on its own: a crash from here on repeats nothing.
-        with self.store.begin() as conn:
-            conn.execute(update(notifications).where(notifications.c.id == row["id"],
-                                                     notifications.c.claimed_by == self.owner)
-                         .values(claimed_by=None, lease_until=None, **values))
+        self.store.retrying(lambda conn: conn.execute(
+            update(notifications).where(notifications.c.id == row["id"], notifications.c.claimed_by == self.owner)
+            .values(claimed_by=None, lease_until=None, **values)), what=f"recording notification {row['id']}")
 
     def _retire_unconfigured(self) -> None:
         """Rows for a notifier configured out since: say so once, and stop asking."""
         names = [n.name for n in self.notifiers]
-        with self.store.begin() as conn:
-            conn.execute(update(notifications).where(notifications.c.status.in_(RETRY_SOON),
-                                                     notifications.c.notifier.not_in(names))
-                         .values(status="failed", last_error="notifier no longer configured"))
+        self.store.retrying(lambda conn: conn.execute(
+            update(notifications).where(notifications.c.status.in_(RETRY_SOON), notifications.c.notifier.not_in(names))
+            .values(status="failed", last_error="notifier no longer configured")), what="retiring unconfigured notifiers")

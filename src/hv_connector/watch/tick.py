@@ -10,11 +10,13 @@ One :meth:`Watch.tick` does, in order:
    (an index range), so a tick costs what is due, not what is stored. For each
    visit, :func:`hv_connector.watch.schedule.assess` says, from state alone, which
    events are due, which open ones no longer apply, and when to look again.
-3. **Move the visit on first** (overdue, escalated) through the lifecycle
-   (audited). A crash after this leaves a ``visit_events`` row, so the visit is
-   looked at again on the next tick.
-4. **Record, then notify.** In one transaction (run again if PostgreSQL rolls
-   it back for a deadlock or serialization failure): insert each event into
+3. **Move the visit on** (overdue, escalated) through the lifecycle
+   (audited), in the same transaction as its events: a batch of visits, moves
+   and events, is written together or not at all.
+4. **Record, then notify.** In one transaction (run again, logged, if it is
+   rolled back by a deadlock, a serialization failure or a lost connection,
+   as every write of the tick and of :mod:`.delivery` is): move each visit,
+   insert each event into
    ``escalations`` (its unique key makes it fire once, even across crashes and
    two watches at once), one ``notifications`` row per notifier and address,
    the audit entries, the closures, and the visit's next look in the queue.
@@ -212,20 +214,26 @@ class Watch:
         after a higher one, so missing ids are looked for again on each tick for
         :data:`GAP_PATIENCE` (SQLite has one writer at a time and never leaves them).
         """
-        with self.store.begin() as conn:
+        def read_and_queue(conn: Connection) -> tuple[dict[str, Any], list[Any], int]:
             beat = conn.execute(select(heartbeats.c.detail).where(heartbeats.c.name == HEARTBEAT)).scalar_one_or_none()
-            cursor, gaps = (beat or {}).get("cursor"), dict((beat or {}).get("gaps") or {})
+            beat = beat or {}
             top = conn.execute(select(func.max(visit_events.c.id))).scalar_one_or_none() or 0
-            if cursor is None:
+            if beat.get("cursor") is None:
                 ids = conn.execute(select(visits.c.id).where(visits.c.state.in_([s.value for s in WATCHED]))).scalars().all()
                 enqueue(conn, [(vid, now) for vid in sorted(ids)])
-                return {"cursor": top, "gaps": {}}
-            wanted = or_(and_(visit_events.c.id > cursor, visit_events.c.id <= top),
-                         visit_events.c.id.in_([int(g) for g in gaps]))
+                return beat, [], top
+            wanted = or_(and_(visit_events.c.id > beat["cursor"], visit_events.c.id <= top),
+                         visit_events.c.id.in_([int(g) for g in beat.get("gaps") or {}]))
             rows = conn.execute(select(visit_events.c.id, visit_events.c.visit_id, visit_events.c.actor)
                                 .where(wanted)).all()
             # The watch's own moves are left out: a visit it moved is already queued for its next event.
             enqueue(conn, [(vid, now) for vid in sorted({r.visit_id for r in rows if r.actor != ACTOR})])
+            return beat, list(rows), top
+
+        beat, rows, top = self.store.retrying(read_and_queue, what="queueing the visits that changed")
+        cursor, gaps = beat.get("cursor"), dict(beat.get("gaps") or {})
+        if cursor is None:
+            return {"cursor": top, "gaps": {}}
         seen = {r.id for r in rows}
         since = now.isoformat()
         missing = {str(i): since for i in range(cursor + 1, top + 1) if i not in seen}
@@ -240,7 +248,7 @@ class Watch:
             return load_visits(conn, ids)
 
     def _look_at(self, rows: Sequence[WatchedVisit], now: datetime, result: TickResult) -> None:
-        """Assess a batch of visits, move each on (its own audited transaction), then record them in one."""
+        """Assess a batch of visits, then move each on and record its events, all in one transaction."""
         with self.store.connect() as conn:
             fired = load_fired(conn, [row.id for row in rows])
         work: list[tuple[WatchedVisit, Assessment | None, datetime | None]] = []
@@ -262,16 +270,16 @@ class Watch:
             if unreadable is not None:
                 result.failures.append(f"visit {row.id} ({row.school}) is watched with the core's default chain: "
                                        f"its policy could not be read ({unreadable})")
-            if row.state in OUT and not self.move(row, assessment, fired[row.id], result):
-                # The visit changed under us: look again on the next tick, with its new state.
-                work.append((row, None, now + timedelta(microseconds=1)))
-                continue
             work.append((row, assessment, None))
         # Rows are written in visit order, so two watches recording the same visits on PostgreSQL take
         # their locks in the same order and queue behind each other instead of deadlocking.
         work.sort(key=lambda item: item[0].id)
 
         def write(conn: Connection) -> TickResult:
+            with audit.batched(conn):  # the batch's moves and events: one read and write of the audit chain's tip
+                return write_batch(conn)
+
+        def write_batch(conn: Connection) -> TickResult:
             recorded = TickResult(at=now)  # afresh on each attempt: a rolled-back one recorded nothing
             next_looks: dict[str, datetime | None] = {}
             for row, assessed, retry_at in work:
@@ -280,6 +288,9 @@ class Watch:
                 elif assessed is None:
                     self._close_all(conn, row, now, f"visit {row.state}")
                     next_looks[row.id] = None
+                elif row.state in OUT and not self.move(row, assessed, fired[row.id], recorded, conn=conn):
+                    # The visit changed under us: look again on the next tick, with its new state.
+                    next_looks[row.id] = now + timedelta(microseconds=1)
                 else:
                     for event in assessed.events:  # the schedule's order: the same for every watch
                         self.record(conn, row.school, row.visit, event, now, recorded)
@@ -291,10 +302,15 @@ class Watch:
 
         recorded = self.store.retrying(write, what="recording the watch's events")
         result.fired.extend(recorded.fired)
+        result.moved.extend(recorded.moved)
         result.closed += recorded.closed
 
-    def move(self, row: WatchedVisit, assessment: Assessment, fired: Mapping[str, Fired], result: TickResult) -> bool:
-        """Bring the visit's state up to what its open events say (overdue, escalated), before recording them."""
+    def move(self, row: WatchedVisit, assessment: Assessment, fired: Mapping[str, Fired], result: TickResult,
+             conn: Connection | None = None) -> bool:
+        """Bring the visit's state up to what its open events say (overdue, escalated), before recording them.
+
+        :param conn: move it in this transaction (the tick records a batch of visits, moves and events, in one).
+        """
         closing = {c.key for c in assessment.closures}
         still_open = [f for f in fired.values() if f.closed_at is None and f.key not in closing]
         reached = [state_for(f.kind, f.step_index) for f in still_open]
@@ -304,9 +320,9 @@ class Watch:
             return True
         try:
             if target is State.OVERDUE:
-                self.service.mark_overdue(row.id)
+                self.service.mark_overdue(row.id, conn=conn)
             else:
-                self.service.mark_escalated(row.id, note="escalation chain running")
+                self.service.mark_escalated(row.id, note="escalation chain running", conn=conn)
         except RefusedError as exc:
             log.info("visit %s moved on before the watch could mark it: %s", row.id, exc)
             return False
@@ -367,12 +383,15 @@ class Watch:
     def _beat(self, now: datetime, cursor: dict[str, Any], result: TickResult) -> None:
         detail = {**cursor, "checked": result.checked, "fired": len(result.fired), "closed": result.closed,
                   "delivered": result.delivered, "failures": len(result.failures), "seconds": round(result.seconds, 4)}
-        with self.store.begin() as conn:
+
+        def beat(conn: Connection) -> None:
             upsert(conn, heartbeats, {"name": HEARTBEAT, "at": now, "detail": detail}, ["name"])
             # Each watch's own row, so `hvc status` lists every watch alive (a trust may run one per host).
             upsert(conn, heartbeats, {"name": self.courier.owner, "at": now,
                                       "detail": {k: v for k, v in detail.items() if k not in ("cursor", "gaps")}},
                    ["name"])
+
+        self.store.retrying(beat, what="the watch's heartbeat")
         log.info("watch tick at %s: checked %d, fired %d, closed %d, delivered %d, %d failures", now.isoformat(),
                  result.checked, len(result.fired), result.closed, result.delivered, len(result.failures))
 

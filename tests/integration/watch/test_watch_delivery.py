@@ -118,7 +118,9 @@ def test_a_hanging_gateway_holds_up_neither_the_next_tick_nor_the_other_notifier
         ticking.join(25)  # shorter than one hanging send: a tick that waited for the gateway is not done yet
         assert done, "the tick waited for the hanging gateway"
         assert [(e.kind, e.step_index) for e in done[0].fired] == [("checkin-missed", 1)] * 20  # type: ignore[attr-defined]
-        texts = statuses(store, "sms")
+        deadline = time.monotonic() + 25  # the sms lane claims its first text once the tick's write is done
+        while (texts := statuses(store, "sms"))["sending"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert texts["sending"] == 1 and texts["sent"] == 0 and sum(texts.values()) == 40  # one in flight, none lost
         deadline = time.monotonic() + 25  # the board's lane finishes while the gateway still hangs
         while statuses(store, "store") != {"sent": 40} and time.monotonic() < deadline:

@@ -1,26 +1,38 @@
-"""Trial: ``hvc watch`` as a real process, SIGKILLed at random moments and restarted, misses nothing and repeats nothing.
+"""Trials: the watch SIGKILLed a hundred times, and two or three watches at once, on SQLite and on PostgreSQL.
 
-100 visits are out with their returns falling overdue across half an hour.
-The watch runs as ``hvc watch --now T`` (a test-only option: the clock shows
-T) at a series of moments; at each, it may be killed with SIGKILL in the
-middle of its tick — once it has written a random number of the rows that
-tick writes (visits moved, events recorded, notifications sent) — and is then
-restarted at the same moment until a run completes. At the end, every visit's
-events are exactly those the pure schedule says are due, each recorded once,
-in step order, each notified once.
+What is counted is what leaves the system: each message the command notifier
+hands to a fake SMS gateway, which logs it (``watchkit.add_gateway``). Each
+trial prints its seed; ``HVC_TRIAL_SEED=<seed>`` replays it.
+
+- **Killed.** 40 visits are out with their returns falling overdue across
+  half an hour. ``hvc watch --now T`` (a test-only option: the clock shows T)
+  runs at a series of moments; at each, it is killed with SIGKILL again and
+  again, each time once it has written a few more of the rows that tick writes
+  (visits moved, events recorded, messages sent), until the trial has its 100
+  kills; then it runs to the end at that moment. Every visit's events must be
+  exactly those the pure schedule says are due, each recorded once, in step
+  order, every message handed over, and no more duplicates than kills (at most
+  the message in flight at each kill).
+- **Many at once.** Two or three ``hvc watch`` daemons on one store, their
+  clocks running in real time through a window in which 40 visits' steps fall
+  due: no step missed, no message handed over twice, no crash.
+
+The watches are forked from one pre-imported interpreter (``tests/integration/forker.py``), so the trials spend
+their time watching, not importing.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
-import sqlite3
-import subprocess
+import socket
 import sys
 import time
-from contextlib import closing
-from datetime import timedelta
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -28,106 +40,242 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from watchkit import START, add_visits, policies, visit_document, write_config
+from watchkit import START, add_gateway, add_visits, gateway_lines, policies, visit_document, write_config
 
+from hv_connector.models import Visit
 from hv_connector.store import Store, audit
-from hv_connector.store.schema import escalations, notifications, visits
+from hv_connector.store.schema import WATCH_PREFIX, escalations, heartbeats, notifications, visit_events, visits
 from hv_connector.watch.schedule import Fired, assess
+from tests.trialkit import Forker, trial_seed
 
-HVC = str(Path(sys.executable).with_name("hvc"))
-VISITS = 100
+pytestmark = pytest.mark.slow
+
+VISITS = 40
+KILLS = 100
 MOMENTS = [START + timedelta(minutes=m) for m in (56, 75, 95, 115, 140)]
 """From the first reminders (10:55) to after the last chain runs out (about 12:20)."""
-KILL_CHANCE = (0.8, 0.3)
-"""How likely the first run at a moment is killed, and its restart: a kill costs a whole start-up, so few, all mid-tick."""
+ROWS_PER_KILL = (1, 6)
+"""A kill comes once the watch has written between this many more rows: all through a tick's work."""
+CALLED = [{"at": (START + timedelta(minutes=9)).isoformat(), "kind": "office-call"}]
+"""The 10-minute office call, made: these visits only escalate when overdue."""
 
 
-def trial_visits() -> list:
-    """Potton visits whose 10-minute office call was made, due back between 11:00 and 11:30."""
-    return [visit_document(f"T{n:03d}", back=timedelta(minutes=60 + 5 * (n % 7)),
-                           check_ins=[{"at": (START + timedelta(minutes=9)).isoformat(), "kind": "office-call"}])
-            for n in range(VISITS)]
-
-
-def expected(documents: list, moments: list) -> tuple[dict[str, dict[str, object]], list[int]]:
-    """visit id → key → due time, from the pure schedule ticked at the same moments; and events per moment."""
+def expected(documents: Sequence[Visit], moments: Sequence[datetime]) -> dict[str, set[str]]:
+    """visit id → keys of the events due, from the pure schedule ticked at ``moments`` (each until nothing more)."""
     known = policies()
-    result: dict[str, dict[str, object]] = {}
-    per_moment = [0] * len(moments)
+    result: dict[str, set[str]] = {}
     for visit in documents:
+        assert visit.id is not None
         plan = known.ask("potton", "checkin_plan", visit=visit)
         chain = known.ask("potton", "escalation_chain", visit=visit)
         fired: dict[str, Fired] = {}
-        for n, moment in enumerate(moments):
-            for event in assess(visit, plan, chain, fired, moment).events:
-                fired[event.key] = Fired.of(event)
-                per_moment[n] += 1
-        result[visit.id] = {k: f.due_at for k, f in fired.items()}
-    return result, per_moment
+        for moment in moments:
+            while events := assess(visit, plan, chain, fired, moment).events:
+                fired.update((event.key, Fired.of(event)) for event in events)
+        result[visit.id] = set(fired)
+    return result
 
 
-def written(db: Path) -> int:
-    """Rows the watch has written so far: visits moved, events recorded, notifications sent."""
-    with closing(sqlite3.connect(db, timeout=30)) as conn:
-        return conn.execute("SELECT (SELECT count(*) FROM visit_events) + (SELECT count(*) FROM escalations)"
-                            " + (SELECT count(*) FROM notifications WHERE status = 'sent')").fetchone()[0]
-
-
-def run_until_done(config: Path, db: Path, moment, rows: int, rng: random.Random, log: list[str]) -> None:
-    """Run one tick at ``moment``; kill it mid-tick (or not), and restart until a run completes.
-
-    ``rows`` is about what the tick writes; a kill comes once a random number of them are written.
-    """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HVC_")}
-    for attempt in range(12):
-        proc = subprocess.Popen([HVC, "--config", str(config), "watch", "--now", moment.isoformat()],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True)
-        if attempt < len(KILL_CHANCE) and rng.random() < KILL_CHANCE[attempt]:
-            start, target = written(db), rng.randint(1, max(1, rows))
-            while proc.poll() is None and written(db) - start < target:
-                time.sleep(0.005)
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGKILL)
-                proc.wait()
-                log.append(f"{moment:%H:%M} killed on attempt {attempt + 1}, {written(db) - start} rows in")
-                continue
-        _, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
-        return
-    raise AssertionError(f"the watch never completed a tick at {moment}")
-
-
-@pytest.mark.slow
-def test_killed_and_restarted_the_watch_fires_every_step_once_in_order(tmp_path: Path, sqlite_url: str) -> None:
-    seed = int(os.environ.get("HVC_TRIAL_SEED", time.time_ns() % 10_000))
-    rng = random.Random(seed)
-    config = write_config(tmp_path, sqlite_url)
-    store = Store.open(sqlite_url, upgrade=True)
-    documents = trial_visits()
-    add_visits(store, documents)
-    want, per_moment = expected(documents, MOMENTS)
-    kills: list[str] = []
-    db = Path(sqlite_url.removeprefix("sqlite:///"))
-    for moment, events in zip(MOMENTS, per_moment, strict=True):
-        run_until_done(config, db, moment, 3 * events, rng, kills)  # each event: its row and two notifications
-
+def recorded(store: Store) -> dict[str, set[str]]:
+    """visit id → keys of the events the watch recorded."""
     with store.connect() as conn:
-        rows = conn.execute(select(escalations).order_by(escalations.c.id)).mappings().all()
-        per_escalation = dict(conn.execute(select(notifications.c.escalation_id, func.count())
-                                           .where(notifications.c.status == "sent")
-                                           .group_by(notifications.c.escalation_id)).all())
+        rows = conn.execute(select(escalations.c.visit_id, escalations.c.key)).all()
+    found: dict[str, set[str]] = {}
+    for visit_id, key in rows:
+        found.setdefault(visit_id, set()).add(key)
+    return found
+
+
+def written(store: Store) -> int:
+    """Rows the watch has written so far: visits moved, events recorded, messages sent."""
+    with store.connect() as conn:
+        return int(conn.execute(select(
+            select(func.count()).select_from(visit_events).scalar_subquery()
+            + select(func.count()).select_from(escalations).scalar_subquery()
+            + select(func.count()).select_from(notifications).where(notifications.c.status == "sent")
+            .scalar_subquery())).scalar_one())
+
+
+def sent_everything(store: Store, log: Path, kills: int, note: str) -> None:
+    """Every message recorded was handed to the gateway, none more than once per kill, none left to send."""
+    with store.connect() as conn:
+        statuses = dict(conn.execute(select(notifications.c.status, func.count())
+                                     .where(notifications.c.notifier == "command")
+                                     .group_by(notifications.c.status)).all())
+    handed = Counter(gateway_lines(log))
+    duplicates = sum(handed.values()) - len(handed)
+    print(f"{note}: {len(handed)} messages, {duplicates} handed over twice")
+    assert statuses == {"sent": len(handed)}, f"{note}: {statuses}"  # nothing left unsent, nothing extra
+    assert duplicates <= kills, f"{note}: {duplicates} duplicates: {[m for m, n in handed.items() if n > 1]}"
+
+
+def test_a_watch_killed_a_hundred_times_misses_no_step_and_repeats_at_most_the_message_in_flight(
+        store: Store, database_url: str, tmp_path: Path) -> None:
+    seed = trial_seed()
+    rng = random.Random(seed)
+    log = tmp_path / "gateway.log"
+    config = write_config(tmp_path, database_url)
+    add_gateway(config, log)
+    documents = [visit_document(f"T{n:03d}", back=timedelta(minutes=60 + 5 * (n % 7)), check_ins=CALLED)
+                 for n in range(VISITS)]
+    add_visits(store, documents)
+    forker = Forker(config)
+    output = tmp_path / "watch.out"
+    kills = 0
+    try:
+        for n, moment in enumerate(MOMENTS):
+            args = ["watch", "--now", moment.isoformat()]
+            while kills < KILLS * (n + 1) // len(MOMENTS):  # the kills spread over the moments
+                target = written(store) + rng.randint(*ROWS_PER_KILL)
+                pid = forker.start(args, output)
+                while (ended := forker.poll(pid)) is None and written(store) < target:
+                    time.sleep(0.002)
+                if ended is not None:
+                    assert ended["code"] == 0, output.read_text()[-2000:]
+                    break  # the tick finished first: this moment's work is done
+                os.kill(pid, signal.SIGKILL)
+                assert forker.reap(pid)["killed"]
+                kills += 1
+            last = forker.reap(forker.start(args, output))
+            assert last["code"] == 0, output.read_text()[-2000:]
+    finally:
+        forker.close()
+
+    note = f"seed {seed}, {kills} kills on {store.dialect}"
+    assert kills == KILLS, note
+    assert recorded(store) == expected(documents, MOMENTS), note  # every event due, none missed, none extra
+    with store.connect() as conn:
+        steps = conn.execute(select(escalations.c.visit_id, escalations.c.step_index).order_by(escalations.c.id)
+                             .where(escalations.c.kind != "checkin-reminder")).all()
         states = set(conn.execute(select(visits.c.state)).scalars())
         broken = audit.verify(conn)
-    store.close()
-    got: dict[str, dict[str, object]] = {}
-    steps: dict[str, list[int]] = {}
-    for row in rows:
-        got.setdefault(row["visit_id"], {})[row["key"]] = row["due_at"]
-        if row["kind"] != "checkin-reminder":
-            steps.setdefault(row["visit_id"], []).append(row["step_index"])
-    note = f"seed {seed}; {len(kills)} kills: {kills}"
-    assert got == want, note  # every event due, none missed, none extra
-    assert all(s == [0, 1, 2, 3] for s in steps.values()) and len(steps) == VISITS, note  # once each, in order
-    assert set(per_escalation.values()) == {2} and len(per_escalation) == len(rows), note  # store + log, once
+    in_order: dict[str, list[int]] = {}
+    for visit_id, step in steps:
+        in_order.setdefault(visit_id, []).append(step)
+    assert all(s == [0, 1, 2, 3] for s in in_order.values()) and len(in_order) == VISITS, note  # in order
     assert states == {"escalated"} and broken is None, note
-    assert kills, note  # the trial did kill the watch, each time in the middle of a tick
+    sent_everything(store, log, kills, note)
+
+
+AT_ONCE = 40
+"""Visits whose steps fall due while the watches run, one step of each visit's chain (1st, 2nd, 3rd, all alerted)."""
+OFFSETS = [timedelta(minutes=m) for m in (10, 20, 35, 50)]
+"""After the expected return: when Potton's chain reaches step 1, 2, 3 and everyone (office call made)."""
+SPREAD = timedelta(seconds=0.06)
+"""Between one visit's step falling due and the next's: 40 visits over 2.4 s."""
+TICK = "0.3"
+"""The daemons' tick interval, seconds."""
+T0 = START + timedelta(hours=2)
+"""12:00: the first of the steps falls due."""
+
+
+def falling_due() -> list[Visit]:
+    """AT_ONCE visits, each with one step falling due at T0 + n × SPREAD (the earlier steps already due)."""
+    return [visit_document(f"M{n:02d}", back=T0 - START - OFFSETS[n % len(OFFSETS)] + n * SPREAD, check_ins=CALLED)
+            for n in range(AT_ONCE)]
+
+
+class Watches:
+    """``hvc watch`` daemons forked from one interpreter, their clocks running in real time from just before T0."""
+
+    def __init__(self, store: Store, database_url: str, tmp_path: Path, count: int) -> None:
+        self.store, self.tmp_path, self.log = store, tmp_path, tmp_path / "gateway.log"
+        config = write_config(tmp_path, database_url)
+        add_gateway(config, self.log)
+        self.forker = Forker(config)
+        self.env = {"HVC_CLOCK_START": f"{(T0 - timedelta(seconds=1)).isoformat()}@{time.time():.3f}",
+                    "HVC_WATCH__TICK_SECONDS": TICK}
+        self.pids = [self.forker.start(["watch"], self.output(i), self.env) for i in range(count)]
+        self.ended: set[int] = set()
+
+    def output(self, index: int) -> Path:
+        return self.tmp_path / f"watch{index}.out"
+
+    def hvc(self, *args: str) -> str:
+        """Run ``hvc ARGS`` on the watches' clock; its output."""
+        out = self.tmp_path / "hvc.out"
+        out.unlink(missing_ok=True)
+        self.forker.reap(self.forker.start(list(args), out, self.env))
+        return out.read_text()
+
+    def stop(self, index: int, sig: signal.Signals = signal.SIGTERM) -> dict[str, object]:
+        """Send ``sig`` to watch ``index`` and wait for it to end: how it ended."""
+        os.kill(self.pids[index], sig)
+        self.ended.add(self.pids[index])
+        return self.forker.reap(self.pids[index])
+
+    def close(self) -> None:
+        for pid in set(self.pids) - self.ended:
+            os.kill(pid, signal.SIGKILL)
+            self.forker.reap(pid)
+        self.forker.close()
+
+    def beating(self) -> int:
+        """How many watches have ticked."""
+        with self.store.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(heartbeats)
+                                    .where(heartbeats.c.name.startswith(WATCH_PREFIX))).scalar_one())
+
+    def wait_for_beats(self, count: int) -> None:
+        """Wait (up to a minute) until ``count`` watches have ticked."""
+        deadline = time.monotonic() + 60
+        while self.beating() < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def last_tick(self) -> datetime:
+        """The latest moment any watch ticked at: every step due by then must have fired."""
+        with self.store.connect() as conn:
+            return conn.execute(select(func.max(heartbeats.c.at)).where(heartbeats.c.name.startswith(WATCH_PREFIX))
+                                ).scalar_one()
+
+
+def no_crash(watches: Watches, index: int, ended: dict[str, object], note: str) -> None:
+    text = watches.output(index).read_text()
+    assert ended["code"] == 0 and "Traceback" not in text and "tick failed" not in text, f"{note}: {text[-3000:]}"
+
+
+@pytest.mark.parametrize("count", [2, 3])
+def test_two_or_three_watches_at_once_miss_no_step_and_send_no_message_twice(
+        store: Store, database_url: str, tmp_path: Path, count: int) -> None:
+    documents = falling_due()
+    add_visits(store, documents)
+    watches = Watches(store, database_url, tmp_path, count)
+    try:
+        time.sleep(AT_ONCE * SPREAD.total_seconds() + 1.5)  # every step falls due, and a tick or two more
+        ended = [watches.stop(i) for i in range(count)]
+    finally:
+        watches.close()
+    note = f"{count} watches on {store.dialect}"
+    for index, end in enumerate(ended):
+        no_crash(watches, index, end, note)
+    assert recorded(store) == expected(documents, [T0 - timedelta(seconds=1), watches.last_tick()]), note
+    sent_everything(store, watches.log, 0, note)  # no message handed over twice
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_three_watches_on_one_postgresql_share_the_work_and_carry_on_when_one_is_killed(
+        store: Store, database_url: str, tmp_path: Path) -> None:
+    documents = falling_due()
+    add_visits(store, documents)
+    watches = Watches(store, database_url, tmp_path, 3)
+    try:
+        watches.wait_for_beats(3)
+        status = json.loads(watches.hvc("status", "--json"))
+        killed = watches.stop(0, signal.SIGKILL)  # its host died: mid-tick, or mid-send
+        time.sleep(AT_ONCE * SPREAD.total_seconds())
+        ended = [watches.stop(i) for i in (1, 2)]
+    finally:
+        watches.close()
+    note = "3 watches on postgresql, one killed"
+    assert sorted(w["name"] for w in status["watches"]) == sorted(f"{WATCH_PREFIX}{socket.gethostname()}:{pid}"
+                                                                  for pid in watches.pids)  # `hvc status`: each alive
+    assert killed["killed"]
+    for index, end in zip((1, 2), ended, strict=True):
+        no_crash(watches, index, end, note)
+    # The steps falling due after the kill were all recorded and sent, by the other two.
+    assert recorded(store) == expected(documents, [T0 - timedelta(seconds=1), watches.last_tick()]), note
+    with store.connect() as conn:
+        workers = set(conn.execute(select(heartbeats.c.name).where(heartbeats.c.name.startswith(WATCH_PREFIX)))
+                      .scalars())
+    assert len(workers) == 3, note
+    sent_everything(store, watches.log, 1, note)  # at most the one message the killed watch had in flight

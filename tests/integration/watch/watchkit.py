@@ -125,3 +125,24 @@ def make_watch(store: Store, clock: Clock, *, notifiers: Sequence[Notifier] | No
     people = people or directory()
     service = VisitService(store=store, policies=known, directory=people, clock=clock)
     return Watch(store=store, policies=known, service=service, staff=people.staff, notifiers=chosen, clock=clock)
+
+
+GATEWAY_SCRIPT = ('echo "{stamp}$HVC_NOTIFY_VISIT|$HVC_NOTIFY_KIND|$HVC_NOTIFY_TO|$(printf %s "$HVC_NOTIFY_TEXT" | cksum)"'
+                  ' >> {log}')
+"""A fake SMS gateway: one line for each message handed to it (visit, kind, number, the text's checksum)."""
+
+
+def add_gateway(config: Path, log: Path, *, timeout: float = 10, stamped: bool = False) -> None:
+    """Send every alarm through the command notifier to :data:`GATEWAY_SCRIPT`, which logs each message to ``log``.
+
+    What leaves the system is what the trials count: a message the gateway was handed twice is in ``log`` twice.
+    ``stamped`` starts each line with the Unix time it was handed over, then ``|``.
+    """
+    argv = ["sh", "-c", GATEWAY_SCRIPT.format(log=log, stamp="$(date +%s.%N)|" if stamped else "")]
+    with config.open("a") as toml:
+        toml.write(f"\n[watch.notifiers.command]\nargv = {json.dumps(argv)}\ntimeout = {timeout}\n")
+
+
+def gateway_lines(log: Path) -> list[str]:
+    """The messages the fake gateway was handed so far, one line each."""
+    return log.read_text().splitlines() if log.exists() else []
