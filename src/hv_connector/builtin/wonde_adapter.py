@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 import httpx
 from pydantic import ValidationError
 
+from hv_connector.builtin.wonde_register import register_pages
 from hv_connector.clients.wonde.client import WondeClient
 from hv_connector.clients.wonde.payloads import (
     Contact,
@@ -31,6 +32,7 @@ from hv_connector.clients.wonde.payloads import (
     Student,
 )
 from hv_connector.errors import ConfigError
+from hv_connector.sync.attendance import MarkItem
 from hv_connector.sync.records import (
     AlertRecord,
     AttendanceRecord,
@@ -272,6 +274,11 @@ class WondeAdapter:
         assert self._client is not None, "use the adapter inside `async with`"
         async for page in self._client.deletions(self.wonde_school_id, since=since):
             yield await asyncio.to_thread(_each, deletion_item, page.records)
+
+    def session_marks(self, first: date, last: date, since: datetime | None) -> AsyncIterator[list[MarkItem]]:
+        """The register's marks (see :mod:`hv_connector.builtin.wonde_register`)."""
+        assert self._client is not None, "use the adapter inside `async with`"
+        return register_pages(self._client, self.wonde_school_id, first, last, since)
 
 
 def _each(parse: Callable[[Any], T], records: list[Any]) -> list[T]:

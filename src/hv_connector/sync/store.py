@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hv_connector.store import Store
 from hv_connector.store.schema import (
@@ -24,11 +26,13 @@ from hv_connector.store.schema import (
     pupil_contacts,
     pupil_medical,
     pupil_sen,
+    pupil_session_marks,
     pupils,
     quarantine,
     sync_cursors,
     sync_runs,
 )
+from hv_connector.sync.attendance import MARK_DAYS, MARKS, MarkDays, SessionMark
 from hv_connector.sync.records import Departure, PupilRecord, Rejected
 
 if TYPE_CHECKING:
@@ -63,12 +67,18 @@ def write_school(
 ) -> None:
     """Apply a school's spooled batches, cursors and run record in one transaction (all or nothing)."""
     now = result.started_at
+    days: MarkDays | None = None
     with store.begin() as conn:
         for kind, batch in spool.read():
             if kind == PUPILS:
                 write_pupils(conn, school_id, batch, result, now)
             elif kind == DEPARTURES:
                 apply_departures(conn, school_id, batch, result, now)
+            elif kind == MARK_DAYS:
+                days = batch
+                clear_marks(conn, school_id, batch)
+            elif kind == MARKS and days is not None:
+                write_marks(conn, school_id, batch, days, result, now)
         if full:
             result.archived += archive_unseen(conn, school_id, now)
         for resource, after in cursors.items():
@@ -178,6 +188,30 @@ def apply_departures(conn: Connection, school_id: str, batch: Sequence[Any], res
         elif item.kind == "contact" and not item.restored:
             conn.execute(delete(pupil_contacts).where(pupil_contacts.c.school_id == school_id,
                                                       pupil_contacts.c.contact_mis_id == item.mis_id))
+
+
+def clear_marks(conn: Connection, school_id: str, days: MarkDays) -> None:
+    """Drop the school's marks no figure reads any more and, when the walk replaces them, those it covered."""
+    day = pupil_session_marks.c.day
+    conn.execute(delete(pupil_session_marks).where(pupil_session_marks.c.school_id == school_id,
+                                                   day <= days.last if days.replace else day < days.first))
+
+
+def write_marks(conn: Connection, school_id: str, batch: Sequence[Any], days: MarkDays, result: SchoolResult,
+                now: datetime) -> None:
+    """Write one page of session marks over the ones stored (the last one the MIS gave for a session wins)."""
+    quarantine_records(conn, school_id, [item for item in batch if isinstance(item, Rejected)], result, now)
+    rows = {(m.pupil_mis_id, m.day, m.session): m for m in batch
+            if isinstance(m, SessionMark) and days.first <= m.day <= days.last}
+    if not rows:
+        return
+    dialect_insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = dialect_insert(pupil_session_marks)
+    conn.execute(
+        statement.on_conflict_do_update(index_elements=["school_id", "pupil_mis_id", "day", "session"],
+                                        set_={"code": statement.excluded.code, "meaning": statement.excluded.meaning}),
+        [{"school_id": school_id, "pupil_mis_id": m.pupil_mis_id, "day": m.day, "session": m.session,
+          "code": m.code, "meaning": m.meaning} for m in rows.values()])
 
 
 def archive_unseen(conn: Connection, school_id: str, now: datetime) -> int:
