@@ -7,15 +7,18 @@ The parameters that limit marks to a range of days are unverified in Wonde, so t
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from hv_connector.builtin.wonde_adapter import WondeConnections
 from hv_connector.builtin.wonde_register import register_pages
+from hv_connector.cli import main
 from hv_connector.clients.wonde.client import WondeClient
 from hv_connector.clock import LONDON, FixedClock
 from hv_connector.config.settings import Settings
@@ -23,6 +26,7 @@ from hv_connector.store import Store
 from hv_connector.store.schema import pupil_session_marks
 from hv_connector.sync.attendance import SessionMark
 from hv_connector.sync.pipeline import sync_school
+from hvc_fixtures import config as toml_config
 from hvc_fixtures import data
 from hvc_fixtures.serve import RunningServer
 from hvc_fixtures.wonde_attendance import DAY_FILTERS, mark_code, school_days
@@ -123,3 +127,28 @@ def test_marks_older_than_any_figure_reads_are_dropped(wonde: RunningServer, sto
     with store.connect() as conn:
         first = conn.execute(select(pupil_session_marks.c.day).order_by(pupil_session_marks.c.day)).first()
     assert first is not None and first.day >= date(2026, 9, 1)
+
+
+def test_pupil_show_gives_the_figures_from_the_register_and_says_when_there_is_none(
+        wonde: RunningServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    toml_config.write_config(tmp_path / "hvc.toml", toml_config.schools_config(
+        database=tmp_path / "hvc.db", wonde=wonde, token="test-token", wonde_options={"requests_per_second": 1000},
+        schools=["potton"], school_options=lambda sch: {}))
+    monkeypatch.setenv("HVC_CLOCK_START", "2026-11-23T18:00")
+    assert main(["--config", str(tmp_path / "hvc.toml"), "sync"]) == 0
+    capsys.readouterr()
+    low = data.Dataset(1, SIZE).id(data.STUDENT, POTTON, data.LOW_ATTENDANCE_PUPIL)
+    assert main(["--config", str(tmp_path / "hvc.toml"), "pupil", "show", low, "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)["attendance"]
+    assert figures["as_of"] == "2026-11-23" and figures["year_from"] == "2026-09-01"
+    assert figures["last_3_months"]["attendance"] < 70 and figures["persistent_absence"]
+    assert main(["--config", str(tmp_path / "hvc.toml"), "pupil", "show", low]) == 0
+    text = capsys.readouterr().out
+    assert "Attendance from the register, as of 23 Nov 2026:" in text
+    assert "School year since 1 September:" in text and "ABSENCE" in text and "Last 3 months:" in text
+
+    with Store.open(f"sqlite:///{tmp_path}/hvc.db").begin() as conn:
+        conn.execute(delete(pupil_session_marks).where(pupil_session_marks.c.pupil_mis_id == low))
+    assert main(["--config", str(tmp_path / "hvc.toml"), "pupil", "show", low]) == 0
+    assert "Register: not available from the MIS" in capsys.readouterr().out

@@ -24,6 +24,7 @@ from hv_connector.config.messages import setting_fix
 from hv_connector.config.settings import SchoolSettings, Settings
 from hv_connector.errors import ConfigError
 from hv_connector.plugins import merged_registry
+from hv_connector.read.attendance import figure_lines
 from hv_connector.read.briefing import PupilBriefing, find_pupil, pupil_briefing
 from hv_connector.read.queries import sync_status as read_sync_status
 from hv_connector.runtime import Runtime
@@ -202,7 +203,7 @@ def pupil_show(ctx: click.Context, pupil_id: str, school_id: str | None, as_json
     rt = runtime(ctx)
     with rt.store.connect() as conn:
         school, mis_id = find_pupil(conn, pupil_id, school_id)
-        briefing = pupil_briefing(conn, school, mis_id)
+        briefing = pupil_briefing(conn, school, mis_id, rt.clock.now().date())
     if as_json:
         emit_json(briefing.model_dump(mode="json"))
         return
@@ -242,6 +243,9 @@ def briefing_lines(b: PupilBriefing) -> Iterator[str]:
         else:
             yield (f"Attendance {label}: {figure.percentage}% ({figure.attended} of {figure.possible} sessions; "
                    f"{figure.authorised} authorised, {figure.unauthorised} unauthorised absences)")
+    yield f"Attendance from the register, as of {humanize.day(b.attendance.as_of)}:" if b.attendance else "Attendance:"
+    for line, warn in figure_lines(b.attendance):
+        yield f"  {'! ' if warn else ''}{line}"
     yield "Earlier visits at this address:" if b.earlier_visits else "Earlier visits at this address: none"
     for v in b.earlier_visits:
         who = "this pupil" if v.same_pupil else f"pupil {v.pupil_mis_id or 'not recorded'}"
