@@ -64,3 +64,21 @@ VALUES = st.none() | st.integers() | st.text(max_size=12) | st.just({"data": {"i
 def test_any_record_becomes_a_mark_a_rejection_or_nothing_never_an_error(raw: dict[str, Any]) -> None:
     item = mark_item(raw, CODES, FIRST, LAST)
     assert item is None or isinstance(item, SessionMark | Rejected)
+
+
+@given(st.sampled_from(["A1400000001", "", 7]), st.sampled_from(["2026-11-17 00:00:00.000000", "2026-11-17", "17/11/2026"]),
+       st.sampled_from(["AM", "PM", "am", None]), st.sampled_from(["A9000000001", "A9999999999", None]),
+       st.sampled_from([{"date": "2026-11-17 09:00:05.000000", "timezone_type": 3, "timezone": "UTC"},
+                        {"date": "2026-11-17 09:00:05.000000", "timezone_type": 3, "timezone": "Europe/London"},
+                        None]))
+def test_the_quick_reading_of_a_usual_mark_agrees_with_full_validation(
+        student: Any, day: str, session: Any, code_id: Any, stamp: Any) -> None:
+    raw = mark(student=student, date={"date": day, "timezone_type": 3, "timezone": "Europe/London"},
+               session=session, attendance_code_id=code_id, updated_at=stamp)
+    quick = mark_item(raw, CODES, FIRST, LAST)
+    related = {**raw, "student": {"data": {"id": student}}}  # the pupil as a relation: not the usual shape, validated
+    validated = mark_item(related, CODES, FIRST, LAST)
+    if isinstance(quick, Rejected):
+        assert isinstance(validated, Rejected)
+    else:
+        assert quick == validated

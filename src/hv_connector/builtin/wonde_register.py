@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any
 
 from pydantic import ValidationError
@@ -37,6 +37,9 @@ _SESSION_WORDS = {"AM": "AM", "A": "AM", "MORNING": "AM", "PM": "PM", "P": "PM",
 
 def mark_item(raw: Any, codes: CodeBook, first: date, last: date) -> MarkItem | None:
     """One raw mark as a :class:`SessionMark`, the reason it cannot be one, or ``None`` outside the days asked."""
+    plain = _plain_mark(raw, codes)
+    if plain is not None:
+        return plain if first <= plain.day <= last else None
     try:
         mark = SessionMarkPayload.model_validate(raw)
         session = _SESSION_WORDS.get(mark.session.strip().upper())
@@ -55,6 +58,29 @@ def mark_item(raw: Any, codes: CodeBook, first: date, last: date) -> MarkItem | 
     found = codes.get(mark.attendance_code_id or "")
     code, meaning = found if found else ((mark.code or "?").strip() or "?", meaning_of(mark.code))
     return SessionMark(mark.student, mark.date, session, code, meaning, mark.updated_at)
+
+
+def _plain_mark(raw: Any, codes: CodeBook) -> SessionMark | None:
+    """The mark read without pydantic when it has exactly the usual shape (a school year is millions of marks);
+    ``None`` for anything else, which :func:`mark_item` then validates in full."""
+    if type(raw) is not dict:
+        return None
+    student, when, session, code_id, stamp = (raw.get("student"), raw.get("date"), raw.get("session"),
+                                              raw.get("attendance_code_id"), raw.get("updated_at"))
+    if not (type(student) is str and student and type(when) is dict and type(code_id) is str
+            and code_id in codes and session in SESSIONS and type(stamp) is dict
+            and stamp.get("timezone") == "UTC" and raw.get("code") is None):
+        return None
+    day_text, stamp_text = when.get("date"), stamp.get("date")
+    if type(day_text) is not str or type(stamp_text) is not str:
+        return None
+    try:
+        day = date.fromisoformat(day_text[:10])
+        updated = datetime.fromisoformat(stamp_text).replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    code, meaning = codes[code_id]
+    return SessionMark(student, day, session, code, meaning, updated)
 
 
 def _rejected(raw: Any, reason: str) -> Rejected:

@@ -239,7 +239,7 @@ async def walk_marks(adapter: RegisterSource, spool: Spool, seen: CursorTracker,
         for mark in marks:
             if isinstance(mark, SessionMark):
                 seen.saw(mark.updated_at)
-        spool.write(MARKS, marks)
+        spool.write(MARKS, sync_store.mark_rows(marks))
 
 
 def _fail(result: SchoolResult, message: str, adapter: MisAdapter) -> None:

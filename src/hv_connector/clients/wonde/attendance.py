@@ -39,7 +39,7 @@ class SessionMarkPayload(Payload):
     """One AM or PM register mark for one pupil."""
 
     id: str | None = None
-    student: RelatedId = Field(validation_alias=AliasChoices("student", "student_id"))
+    student: RelatedId = Field(min_length=1, validation_alias=AliasChoices("student", "student_id"))
     date: WondeDate
     session: str = Field(min_length=1)
     attendance_code_id: RelatedId | None = Field(default=None,
