@@ -152,3 +152,13 @@ def test_pupil_show_gives_the_figures_from_the_register_and_says_when_there_is_n
         conn.execute(delete(pupil_session_marks).where(pupil_session_marks.c.pupil_mis_id == low))
     assert main(["--config", str(tmp_path / "hvc.toml"), "pupil", "show", low]) == 0
     assert "Register: not available from the MIS" in capsys.readouterr().out
+
+
+def test_a_school_that_withholds_its_register_still_syncs_its_pupils_and_says_so(wonde: RunningServer,
+                                                                                 store: Store) -> None:
+    assert _sync(wonde, store, date(2026, 11, 23), full=True).ok
+    wonde.fake.inject(status=403, path="/attendance/session", count=None)
+    result = _sync(wonde, store, date(2026, 11, 23), full=False)
+    assert result.ok and "has not shared its register" in result.message
+    with store.connect() as conn:
+        assert conn.execute(select(pupil_session_marks.c.day)).first() is None  # no stale figures left behind

@@ -147,7 +147,7 @@ def _print_summary(results: list[SchoolResult]) -> None:
         click.echo(f"{r.school_id:<16} {r.status:<7} {r.added:>7} {r.updated:>7} {r.archived:>8} "
                    f"{r.quarantined:>11} {r.requests:>8} {r.seconds:>7.1f}")
     for r in results:
-        if not r.ok:
+        if r.message:  # why a school failed, or what a school that synced did not share
             click.echo(f"  {r.school_id}: {r.message}")
         for q in r.rejected:
             click.echo(f"  {r.school_id}: quarantined {q.resource} {q.record_id or '(no id)'}: {q.reason}")

@@ -11,6 +11,9 @@ into the same spool, so they are written in the school's one transaction.
 - An incremental sync asks for the same days but only marks changed since its cursor (the newest
   change it saw, less an overlap), and writes them over the old ones.
 - Every sync drops marks older than any figure reads.
+
+An MIS whose marks carry no change time leaves the cursor empty, so every sync is a full one:
+correct, and as costly as a first sync.
 """
 
 from __future__ import annotations
@@ -52,6 +55,10 @@ class MarkDays(NamedTuple):
     first: date
     last: date
     replace: bool
+
+
+NO_REGISTER = MarkDays(date.min, date.max, replace=True)
+"""Every day, replaced by nothing: the school has withdrawn its register."""
 
 
 @runtime_checkable
