@@ -18,7 +18,7 @@ from hv_connector.clock import FixedClock, at_london
 from hv_connector.models import VisitOutcome
 from hv_connector.plugins import Policies, build_plugin_manager
 from hv_connector.store import Store
-from hv_connector.store.schema import outbox, pupil_session_marks, pupils, quarantine, sync_runs
+from hv_connector.store.schema import outbox, pupil_attendance, pupil_session_marks, pupils, quarantine, sync_runs
 from hv_connector.testing import staff, staff_directory
 from hv_connector.visits.directory import Directory
 from hv_connector.visits.service import VisitService
@@ -71,6 +71,8 @@ def seed_pupils(store: Store) -> None:
             conn.execute(insert(pupils).values(school_id="potton", mis_id=mis_id, upn=f"U{mis_id}",
                                                forename=forename, surname=surname, display_name=display,
                                                address_text=address, year_group="7"))
+            conn.execute(insert(pupil_attendance).values(school_id="potton", pupil_mis_id=mis_id, period="3m",
+                                                         possible=100, attended=88, authorised=4, unauthorised=8))
             conn.execute(insert(pupil_session_marks), mark_rows("potton", mis_id, 88, 100, NOW.date()))
 
 
