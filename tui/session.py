@@ -125,7 +125,7 @@ class Session:
             briefing = None
             if pupil.mis_id and pupil.known_in_mis:
                 try:
-                    briefing = pupil_briefing(conn, record.school, pupil.mis_id)
+                    briefing = pupil_briefing(conn, record.school, pupil.mis_id, self.now.date())
                 except InputError:
                     briefing = None  # the pupil has gone from the synced data; the visit still shows
             trail = audit.history(conn, visit_id)
@@ -134,7 +134,7 @@ class Session:
 
     def find_pupils(self, school_id: str, text: str) -> list[queries.PupilHit]:
         with self.store.connect() as conn:
-            return queries.find_pupils(conn, school_id, text)
+            return queries.find_pupils(conn, school_id, text, as_of=self.now.date())
 
     def form_choices(self, school_id: str) -> FormChoices:
         """The school's reasons, staff directory and risk-assessment template (for a draft visit)."""

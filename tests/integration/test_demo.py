@@ -1,9 +1,14 @@
 """`hvc demo` sets up a world a safeguarding lead can explore: visits in every state, reports in CPOMS."""
 
+import json
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
+from hvc_fixtures.data import LOW_ATTENDANCE_PUPIL, STUDENT, Dataset
+from hvc_fixtures.data import school as data_school
 from hvc_fixtures.demo import demo_world
 
 
@@ -41,3 +46,15 @@ def test_reports_reach_cpoms_and_an_unmatched_family_is_parked_with_a_reason(wor
 
 def test_the_markup_named_pupil_is_synced_as_text(world):
     assert rows(world, "select count(*) from pupils where forename = '[bold red]Test[/]'") == [(5,)]
+
+
+def test_the_register_is_synced_for_the_school_year_so_the_briefing_has_figures(world):
+    [(pupils, first, last)] = rows(world, "select count(distinct pupil_mis_id), min(day), max(day) "
+                                          "from pupil_session_marks")
+    assert pupils == 5 * 60 and first == "2026-09-03" and last == "2026-11-20"
+    low = Dataset(1, 60).id(STUDENT, data_school("potton"), LOW_ATTENDANCE_PUPIL)
+    shown = subprocess.run([sys.executable, "-m", "hv_connector", "pupil", "show", low, "--json"], env=world.env,
+                           capture_output=True, text=True, check=True)
+    figures = json.loads(shown.stdout)["attendance"]
+    assert figures["as_of"] == "2026-11-23" and figures["last_3_months"]["attendance"] < 70
+    assert figures["persistent_absence"]

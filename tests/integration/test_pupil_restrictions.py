@@ -17,6 +17,9 @@ from hv_connector.store.schema import pupils
 from hv_connector.sync.records import ContactRecord
 from hv_connector.visits import restrictions
 
+AS_OF = date(2026, 11, 20)
+"""The day the briefing is read: attendance figures run to it."""
+
 AT = datetime(2026, 11, 23, 9, tzinfo=timezone.utc)
 DSL = StaffMember(id="pt-dsl-1", name="Dee Example", roles=("dsl", "slt"))
 OFFICE = StaffMember(id="pt-office-1", name="Jo Example", roles=("office",))
@@ -30,7 +33,7 @@ def test_the_dsl_team_keeps_restrictions_audited_and_the_briefing_shows_them(sto
     added = restrictions.add(store, "potton", "A1", kind="no-contact", person="Alex Example (father)",
                              text="Court order: no contact with the pupil.", by=DSL, at=AT)
     with store.connect() as conn:
-        briefing = pupil_briefing(conn, "potton", "A1")
+        briefing = pupil_briefing(conn, "potton", "A1", AS_OF)
         trail = conn.execute(select(audit_log.c.actor, audit_log.c.action, audit_log.c.detail)).all()
     assert [(r.kind, r.person, r.added_by) for r in briefing.restrictions] == [
         ("no-contact", "Alex Example (father)", "pt-dsl-1")]
@@ -41,7 +44,7 @@ def test_the_dsl_team_keeps_restrictions_audited_and_the_briefing_shows_them(sto
                for line in lines)
     restrictions.remove(store, "potton", added.id, reason="Order discharged", by=DSL, at=AT)
     with store.connect() as conn:
-        assert pupil_briefing(conn, "potton", "A1").restrictions == ()
+        assert pupil_briefing(conn, "potton", "A1", AS_OF).restrictions == ()
         actions = [a for (a,) in conn.execute(select(audit_log.c.action).order_by(audit_log.c.seq))]
         assert actions == ["pupil.restriction.add", "pupil.restriction.remove"]
         assert audit.inspect(conn) is None  # the chain holds

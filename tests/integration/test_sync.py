@@ -61,12 +61,14 @@ def test_a_full_sync_stores_every_pupil_of_every_school(tmp_path: Path, wonde_se
                                                          hvc: Callable[..., tuple[int, str, str]]) -> None:
     write_config(tmp_path, wonde_server)
     code, out, err = hvc("sync")
-    assert code == 0, err
+    assert code == 0, out + err
     assert counts_by_school(store_of(tmp_path)) == {slug: 60 for slug in SLUGS}
     assert "potton" in out and " 60 " in out
     stats = wonde_server.fake.stats.snapshot()
+    marks = stats["by_resource"].pop("attendance")  # session marks: as many pages as the days a figure reads
     # includes: one page per school; the school's granted scopes once per school
-    assert stats["by_resource"] == {"students": 5, "deletions": 5, "permissions": 5}
+    assert stats["by_resource"] == {"students": 5, "deletions": 5, "attendance-codes": 5, "permissions": 5}
+    assert marks >= 5
 
 
 def test_an_incremental_sync_with_no_changes_asks_once_per_resource_per_school(
@@ -77,8 +79,9 @@ def test_an_incremental_sync_with_no_changes_asks_once_per_resource_per_school(
     code, out, _ = hvc("sync", "--json")
     assert code == 0
     stats = wonde_server.control.stats()
-    assert stats["by_school"] == {sch.wonde_id: 3 for sch in SCHOOLS}
-    assert stats["by_resource"] == {"students": 5, "deletions": 5, "permissions": 5}
+    assert stats["by_school"] == {sch.wonde_id: 5 for sch in SCHOOLS}
+    assert stats["by_resource"] == {"students": 5, "deletions": 5, "attendance": 5, "attendance-codes": 5,
+                                    "permissions": 5}
     assert all(row["added"] == row["updated"] == 0 for row in json.loads(out))
 
 

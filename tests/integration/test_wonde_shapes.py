@@ -27,6 +27,9 @@ from hv_connector.sync.records import PupilRecord
 from hvc_fixtures import data
 from hvc_fixtures.serve import RunningServer
 
+AS_OF = date(2026, 11, 20)
+"""The day the briefing is read: attendance figures run to it."""
+
 TODAY = date(2026, 11, 23)
 CLOCK = FixedClock(datetime(2026, 11, 23, 9, tzinfo=timezone.utc))
 COURT_ORDER_PUPIL = data.COURT_ORDER_BLOCK * data.BLOCK  # pupil 12: an open child protection plan, a court order
@@ -167,7 +170,7 @@ def test_a_school_that_changes_mis_keeps_every_pupils_visits(wonde_server: Runni
     assert result.ok and (result.added, result.archived) == (0, 0)
     with store.connect() as conn:
         rows = conn.execute(select(pupils).where(pupils.c.school_id == SCHOOL)).mappings().all()
-        briefing = pupil_briefing(conn, SCHOOL, pupil.id)
+        briefing = pupil_briefing(conn, SCHOOL, pupil.id, AS_OF)
     assert len(rows) == 60 and all(r["archived_at"] is None for r in rows)
     assert all(r["source_id"] != r["mis_id"] for r in rows)  # every pupil re-linked, none re-added
     assert briefing.native_id == f"M1-{pupil.mis_id}" and briefing.upn == pupil.upn

@@ -18,13 +18,14 @@ from hv_connector.clock import FixedClock, at_london
 from hv_connector.models import VisitOutcome
 from hv_connector.plugins import Policies, build_plugin_manager
 from hv_connector.store import Store
-from hv_connector.store.schema import outbox, pupil_attendance, pupils, quarantine, sync_runs
+from hv_connector.store.schema import outbox, pupil_attendance, pupil_session_marks, pupils, quarantine, sync_runs
 from hv_connector.testing import staff, staff_directory
 from hv_connector.visits.directory import Directory
 from hv_connector.visits.service import VisitService
 from hv_connector.watch.escalations import Escalations
 from hv_connector.watch.tick import Watch
 from hvc_tui.session import Session
+from tests.markkit import mark_rows
 
 NOW = at_london(date(2026, 11, 23), time(8, 0))
 """When the visits are asked for; the world's clock then moves to :data:`BOARD_NOW`."""
@@ -72,6 +73,7 @@ def seed_pupils(store: Store) -> None:
                                                address_text=address, year_group="7"))
             conn.execute(insert(pupil_attendance).values(school_id="potton", pupil_mis_id=mis_id, period="3m",
                                                          possible=100, attended=88, authorised=4, unauthorised=8))
+            conn.execute(insert(pupil_session_marks), mark_rows("potton", mis_id, 88, 100, NOW.date()))
 
 
 def request(pupil: str = "A1000000001", start: datetime = START, **fields: Any) -> dict[str, Any]:

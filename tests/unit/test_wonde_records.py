@@ -189,6 +189,9 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
     max_leaves=20,
 )
+
+AS_OF = date(2026, 11, 20)
+"""The day the briefing is read: attendance figures run to it."""
 FIELDS = ["id", "forename", "surname", "upn", "date_of_birth", "updated_at", "contact_details", "contacts",
           "medical_conditions", "medical_notes", "sen_needs", "attendance_summary", "extended_details",
           "education_details", "child_protection_plan_date_ranges", "in_care_date_ranges"]
@@ -271,7 +274,7 @@ def test_a_section_that_comes_unreadable_keeps_the_last_whole_rows(memory_store:
     with memory_store.begin() as conn:
         write_pupils(conn, school_id, [read(changed)], SchoolResult(school_id, now), now)
     with memory_store.connect() as conn:
-        briefing = pupil_briefing(conn, school_id, "A1000000001")
+        briefing = pupil_briefing(conn, school_id, "A1000000001", AS_OF)
     # Medical came in a new shape: the last whole read stays, marked; SEN came whole (now none): replaced.
     assert [m.description for m in briefing.medical] == ["Asthma — Blue inhaler in class.",
                                                          "Dog at the property — ring first."]

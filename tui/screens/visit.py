@@ -14,6 +14,7 @@ from textual.widgets import Footer, Header, Static
 
 from hv_connector import humanize
 from hv_connector.models import Finding, Stage
+from hv_connector.read.attendance import figure_lines
 from hv_connector.read.briefing import flag, not_from_mis
 from hv_connector.read.findings import NO_FINDINGS, findings_by_stage
 from hv_connector.visits.records import ActionResult, Standing
@@ -107,10 +108,13 @@ def briefing_text(detail: VisitDetail) -> Text:
         if warning:
             text.append(f"  ({warning})\n", style="yellow")
     text.append("Attendance\n", style="bold underline")
-    for label, att in (("MIS summary", brief.attendance_summary), ("last 3 months", brief.attendance_3m)):
+    for label, att in (("MIS summary", brief.attendance_summary),):
         text.append(f"  {label}: " + (f"{att.percentage}% ({att.unauthorised} unauthorised sessions)\n"
                                       if att and att.percentage is not None
                                       else f"{brief.missing('attendance', '—')}\n"))
+    text.append("Attendance from the register\n", style="bold underline")
+    for line, warn in figure_lines(brief.attendance):
+        text.append(f"  {line}\n", style="bold yellow" if warn else "")
     text.append("Earlier visits at this address\n", style="bold underline")
     earlier = [v for v in brief.earlier_visits if v.visit_id != detail.record.id]
     if not earlier:

@@ -166,6 +166,7 @@ CASES = [
     ("potton.attendance-agreements", "info", {"outcome": {"discussion": "Mornings are hard."}},
      {"outcome": {"discussion": "Mornings are hard.", "agreements": ["Breakfast club from Monday"]}}, None),
     ("potton.attendance-below-70", "warn", {"pupil.attendance_3m": 69.5}, {"pupil.attendance_3m": 70.0}, None),
+    ("potton.attendance-below-70", "warn", {"pupil.attendance_3m": None}, {"pupil.attendance_3m": 70.0}, None),
 ]
 
 
@@ -272,6 +273,15 @@ def test_attendance_below_70_percent_is_referred_to_the_authorities():
     assert any("local authority" in t for t in follow_up_texts(pupil={"name": "P", "attendance_3m": 64.0}, outcome={}))
     assert not any("local authority" in t for t in follow_up_texts(pupil={"name": "P", "attendance_3m": 71.0},
                                                                    outcome={}))
+
+
+def test_attendance_that_is_not_available_is_a_warning_that_it_cannot_be_checked_never_a_pass():
+    for pupil, why in (({"name": "P", "attendance_3m": None}, "has not shared the pupil's register"),
+                       ({"name": "P", "known_in_mis": False}, "not in the MIS data")):
+        [finding] = [f for f in kit.findings(kit.visit(pupil=pupil), Stage.AFTER)
+                     if f.rule_id == "potton.attendance-below-70"]
+        assert finding.severity.value == "warn"
+        assert "cannot be checked" in finding.message and why in finding.message
 
 
 def test_a_safety_cancellation_goes_to_the_headteacher_in_writing():

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import TypeAdapter, ValidationError
 
+from hv_connector.builtin.wonde_register import register_pages
 from hv_connector.clients.wonde.client import WondeClient
 from hv_connector.clients.wonde.payloads import (
     MISSING,
@@ -43,6 +44,7 @@ from hv_connector.clients.wonde.payloads import (
 )
 from hv_connector.clock import LONDON, clock_from_environment
 from hv_connector.errors import ConfigError
+from hv_connector.sync.attendance import MarkItem
 from hv_connector.sync.records import (
     AlertRecord,
     AttendanceRecord,
@@ -424,6 +426,11 @@ class WondeAdapter:
         assert self._client is not None, "use the adapter inside `async with`"
         async for page in self._client.deletions(self.wonde_school_id, since=since):
             yield await asyncio.to_thread(_each, deletion_item, page.records)
+
+    def session_marks(self, first: date, last: date, since: datetime | None) -> AsyncIterator[list[MarkItem]]:
+        """The register's marks (see :mod:`hv_connector.builtin.wonde_register`)."""
+        assert self._client is not None, "use the adapter inside `async with`"
+        return register_pages(self._client, self.wonde_school_id, first, last, since)
 
 
 def _each(parse: Callable[[Any], T], records: list[Any]) -> list[T]:

@@ -25,6 +25,7 @@ from hv_connector.config.messages import setting_fix
 from hv_connector.config.settings import SchoolSettings, Settings
 from hv_connector.errors import ConfigError
 from hv_connector.plugins import merged_registry
+from hv_connector.read.attendance import figure_lines
 from hv_connector.read.briefing import PupilBriefing, find_pupil, flag, not_from_mis, pupil_briefing
 from hv_connector.read.queries import sync_status as read_sync_status
 from hv_connector.runtime import Runtime
@@ -147,7 +148,7 @@ def _print_summary(results: list[SchoolResult]) -> None:
         click.echo(f"{r.school_id:<16} {r.status:<7} {r.added:>7} {r.updated:>7} {r.archived:>8} "
                    f"{r.quarantined:>11} {r.requests:>8} {r.seconds:>7.1f}")
     for r in results:
-        if not r.ok:
+        if r.message:  # why a school failed, or what a school that synced did not share
             click.echo(f"  {r.school_id}: {r.message}")
         for q in r.rejected:
             click.echo(f"  {r.school_id}: quarantined {q.resource} {q.record_id or '(no id)'}: {q.reason}")
@@ -206,7 +207,7 @@ def pupil_show(ctx: click.Context, pupil_id: str, school_id: str | None, as_json
     rt = runtime(ctx)
     with rt.store.connect() as conn:
         school, mis_id = find_pupil(conn, pupil_id, school_id)
-        briefing = pupil_briefing(conn, school, mis_id)
+        briefing = pupil_briefing(conn, school, mis_id, rt.clock.now().date())
     if as_json:
         emit_json(briefing.model_dump(mode="json"))
         return
@@ -262,11 +263,14 @@ def briefing_lines(b: PupilBriefing) -> Iterator[str]:
                ("last three months", b.attendance_3m)]
     for label, figure in figures:
         if figure is None:
-            if label != "this term":  # no MIS feed we read gives a term figure: not worth a line of its own
+            if figure is b.attendance_summary:  # term and 3-month figures come from the register, below
                 yield f"Attendance ({label}): {b.missing('attendance', 'not in the MIS')}"
         else:
             yield (f"Attendance ({label}): {figure.percentage}% ({figure.attended} of {figure.possible} sessions; "
                    f"{figure.authorised} authorised, {figure.unauthorised} unauthorised absences)")
+    yield f"Attendance from the register, as of {humanize.day(b.attendance.as_of)}:" if b.attendance else "Attendance:"
+    for line, warn in figure_lines(b.attendance):
+        yield f"  {'! ' if warn else ''}{line}"
     yield "Earlier visits at this address:" if b.earlier_visits else "Earlier visits at this address: none"
     for v in b.earlier_visits:
         who = "this pupil" if v.same_pupil else f"pupil {v.pupil_mis_id or 'not recorded'}"

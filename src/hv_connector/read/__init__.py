@@ -3,6 +3,7 @@
 - :mod:`.queries` — lists and counts of visits, findings, outbox rows and
   sync runs, as small frozen rows.
 - :mod:`.briefing` — the pupil briefing staff read before they knock.
+- :mod:`.attendance` — attendance figures from the stored session marks.
 
 Nothing here writes; both front ends read through it so they never disagree.
 """

@@ -3,8 +3,8 @@
 This is what the ``core.background-read`` rule refers to. :func:`pupil_briefing`
 gathers, from the synced MIS data and the visits table: who has parental
 responsibility and how to reach them, alerts and orders (no-contact, court
-orders, child-protection plans), medical needs, SEN, attendance this term and
-over the last three months, and earlier visits at the same address with how
+orders, child-protection plans), medical needs, SEN, attendance (the MIS's
+summary, and figures from the register's session marks the DfE way), and earlier visits at the same address with how
 they went. The dashboard renders the same model; ``hvc pupil show`` prints it.
 
 Everything here is text from the MIS: render it literally, never as markup.
@@ -18,8 +18,10 @@ from typing import Any
 from pydantic import computed_field
 from sqlalchemy import Connection, select
 
+from hv_connector.attendance.figures import AttendanceFigures
 from hv_connector.errors import InputError
 from hv_connector.models.common import Frozen
+from hv_connector.read.attendance import pupil_figures
 from hv_connector.read.queries import attendance_percentage
 from hv_connector.store.schema import (
     pupil_alerts,
@@ -129,6 +131,8 @@ class PupilBriefing(Frozen):
     attendance_term: Attendance | None = None
     attendance_3m: Attendance | None = None
     other_attendance: tuple[Attendance, ...] = ()
+    attendance: AttendanceFigures | None = None
+    """Figures from the register's session marks, the DfE way (``None``: the school has not shared its register)."""
     earlier_visits: tuple[EarlierVisit, ...] = ()
 
     @property
@@ -181,8 +185,8 @@ def find_pupil(conn: Connection, pupil_id: str, school_id: str | None = None) ->
     return found[0]
 
 
-def pupil_briefing(conn: Connection, school_id: str, mis_id: str) -> PupilBriefing:
-    """Assemble the briefing for pupil ``mis_id`` of ``school_id`` from the store.
+def pupil_briefing(conn: Connection, school_id: str, mis_id: str, as_of: date) -> PupilBriefing:
+    """Assemble the briefing for pupil ``mis_id`` of ``school_id`` from the store, with attendance as of ``as_of``.
 
     :raises InputError: the pupil is not in the store.
     """
@@ -218,6 +222,7 @@ def pupil_briefing(conn: Connection, school_id: str, mis_id: str) -> PupilBriefi
         attendance_term=by_period.get("term"),
         attendance_3m=by_period.get("3m"),
         other_attendance=tuple(a for p, a in by_period.items() if p not in ("summary", "term", "3m")),
+        attendance=pupil_figures(conn, school_id, mis_id, as_of),
         earlier_visits=earlier_visits(conn, school_id, pupil.address_text, mis_id),
     )
 

@@ -20,16 +20,17 @@ literally, never as markup.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select
 
 from hv_connector.models import Finding, Severity
 from hv_connector.models.common import Frozen
+from hv_connector.read.attendance import attendance_3m
 from hv_connector.store.rows import OutboxEntry
 from hv_connector.store.tables.outbox import outbox
-from hv_connector.store.tables.people import pupil_attendance, pupils
+from hv_connector.store.tables.people import pupils
 from hv_connector.store.tables.sync import quarantine, sync_runs
 from hv_connector.store.tables.visits import visit_events, visits
 
@@ -108,6 +109,7 @@ class PupilHit(Frozen):
     year_group: str | None
     address: str | None
     attendance_3m: float | None
+    """Attendance over the last 3 months from the register (``None``: not available)."""
 
 
 def attendance_percentage(attended: int, possible: int | None) -> float | None:
@@ -234,24 +236,20 @@ def sync_status(conn: Connection, *, schools: Sequence[str] | None = None,
     return last, [QuarantineRow.model_validate(dict(r._mapping)) for r in conn.execute(held)]
 
 
-def find_pupils(conn: Connection, school_id: str, text: str, *, limit: int = 20) -> list[PupilHit]:
-    """Pupils on roll at ``school_id`` whose name holds ``text`` (any case), by surname."""
+def find_pupils(conn: Connection, school_id: str, text: str, *, as_of: date, limit: int = 20) -> list[PupilHit]:
+    """Pupils on roll at ``school_id`` whose name holds ``text`` (any case), by surname, with attendance as of ``as_of``."""
     needle = text.strip().lower()
     if not needle:
         return []
     pattern = _like(needle)
     name = func.coalesce(pupils.c.display_name, pupils.c.forename + " " + pupils.c.surname)
     rows = conn.execute(
-        select(pupils.c.mis_id, pupils.c.upn, pupils.c.year_group, pupils.c.address_text, name.label("name"),
-               pupil_attendance.c.possible, pupil_attendance.c.attended)
-        .select_from(pupils.outerjoin(pupil_attendance, and_(
-            pupil_attendance.c.school_id == pupils.c.school_id, pupil_attendance.c.pupil_mis_id == pupils.c.mis_id,
-            pupil_attendance.c.period == "3m")))
+        select(pupils.c.mis_id, pupils.c.upn, pupils.c.year_group, pupils.c.address_text, name.label("name"))
         .where(pupils.c.school_id == school_id, pupils.c.archived_at.is_(None),
                or_(func.lower(name).like(pattern, escape="\\"),
                    func.lower(pupils.c.surname).like(pattern, escape="\\")))
         .order_by(pupils.c.surname, pupils.c.forename, pupils.c.mis_id).limit(limit)
     ).all()
     return [PupilHit(school_id=school_id, mis_id=r.mis_id, name=r.name or r.mis_id, upn=r.upn, year_group=r.year_group,
-                     address=r.address_text,
-                     attendance_3m=attendance_percentage(r.attended, r.possible)) for r in rows]
+                     address=r.address_text, attendance_3m=attendance_3m(conn, school_id, r.mis_id, as_of))
+            for r in rows]

@@ -24,6 +24,7 @@ from hv_connector.store.tables.people import (
     pupil_medical,
     pupil_restrictions,
     pupil_sen,
+    pupil_session_marks,
     pupils,
     schools,
     staff,
@@ -35,6 +36,6 @@ from hv_connector.store.tables.watch import HEARTBEAT, WATCH_PREFIX, escalations
 __all__ = [
     "HEARTBEAT", "NAMING_CONVENTION", "WATCH_PREFIX", "acknowledgements", "audit", "audit_tip", "escalations",
     "heartbeats", "metadata", "notifications", "outbox", "overrides", "pupil_alerts", "pupil_attendance",
-    "pupil_contacts", "pupil_medical", "pupil_restrictions", "pupil_sen", "pupils", "quarantine", "schools", "staff", "sync_cursors",
-    "sync_runs", "visit_events", "visits", "watch_queue",
+    "pupil_contacts", "pupil_medical", "pupil_restrictions", "pupil_sen", "pupil_session_marks", "pupils",
+    "quarantine", "schools", "staff", "sync_cursors", "sync_runs", "visit_events", "visits", "watch_queue",
 ]

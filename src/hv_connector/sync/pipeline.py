@@ -26,13 +26,14 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any, Literal, Protocol, Self, TypeAlias
 
 from hv_connector.clock import Clock
-from hv_connector.errors import HvcError
+from hv_connector.errors import HvcError, MisAuthError
 from hv_connector.store import Store
 from hv_connector.sync import store as sync_store
+from hv_connector.sync.attendance import MARK_DAYS, MARKS, NO_REGISTER, RegisterSource, SessionMark, mark_days
 from hv_connector.sync.records import Departure, DepartureItem, PupilItem, PupilRecord, Rejected
 from hv_connector.sync.store import DEPARTURES, PUPILS
 
@@ -205,9 +206,15 @@ async def sync_school(
                         departures_seen.saw(leaver.at)
                 spool.write(DEPARTURES, leavers)
                 on_progress(Progress(school, records, adapter.requests))
+            marks_seen = CursorTracker(cursors.get(MARKS))
+            if isinstance(adapter, RegisterSource):
+                await walk_marks(adapter, spool, marks_seen, clock.now().date(), result)
+                on_progress(Progress(school, records, adapter.requests))
             result.requests = adapter.requests
         new_cursors = {PUPILS: pupils_seen.next_cursor(result.started_at),
                        DEPARTURES: departures_seen.next_cursor(result.started_at)}
+        if isinstance(adapter, RegisterSource):
+            new_cursors[MARKS] = marks_seen.next_cursor(result.started_at)
         async with write_lock:
             await asyncio.to_thread(sync_store.write_school, store, school, spool, result, new_cursors, full=full)
     except HvcError as exc:
@@ -222,6 +229,30 @@ async def sync_school(
         await asyncio.to_thread(_record_failure, store, result)
     on_progress(Progress(school, result.added + result.updated, result.requests, done=True, failed=not result.ok))
     return result
+
+
+async def walk_marks(adapter: RegisterSource, spool: Spool, seen: CursorTracker, today: date,
+                     result: SchoolResult) -> None:
+    """Spool the register's marks for the days a figure reads (see :mod:`hv_connector.sync.attendance`).
+
+    A school that lets us read its pupils but refuses its register has not granted the attendance scope: its
+    pupils still sync, its stored marks are dropped (old figures must not pass for current ones), and the run
+    says so.
+    """
+    days = mark_days(today, seen.previous)
+    spool.write(MARK_DAYS, days)
+    try:
+        async for marks in adapter.session_marks(days.first, days.last, seen.previous):
+            for mark in marks:
+                if isinstance(mark, SessionMark):
+                    seen.saw(mark.updated_at)
+            spool.write(MARKS, sync_store.mark_rows(marks))
+    except MisAuthError as exc:
+        spool.write(MARK_DAYS, NO_REGISTER)
+        seen.previous = seen.newest = None
+        result.message = (f"the school has not shared its register ({exc}); attendance figures are not available "
+                          "until it grants the attendance scope")
+        log.warning("sync %s: %s", result.school_id, result.message)
 
 
 def _fail(result: SchoolResult, message: str, adapter: MisAdapter) -> None:

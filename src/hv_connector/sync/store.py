@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select, update
@@ -25,11 +25,13 @@ from hv_connector.store.schema import (
     pupil_contacts,
     pupil_medical,
     pupil_sen,
+    pupil_session_marks,
     pupils,
     quarantine,
     sync_cursors,
     sync_runs,
 )
+from hv_connector.sync.attendance import MARK_DAYS, MARKS, MarkDays, SessionMark
 from hv_connector.sync.records import Departure, PupilRecord, Rejected
 
 if TYPE_CHECKING:
@@ -71,12 +73,18 @@ def write_school(
 ) -> None:
     """Apply a school's spooled batches, cursors and run record in one transaction (all or nothing)."""
     now = result.started_at
+    days: MarkDays | None = None
     with store.begin() as conn:
         for kind, batch in spool.read():
             if kind == PUPILS:
                 write_pupils(conn, school_id, batch, result, now)
             elif kind == DEPARTURES:
                 apply_departures(conn, school_id, batch, result, now)
+            elif kind == MARK_DAYS:
+                days = batch
+                clear_marks(conn, school_id, batch)
+            elif kind == MARKS and days is not None:
+                write_marks(conn, school_id, batch, days, result, now)
         if full:
             result.archived += archive_unseen(conn, school_id, now)
         for resource, after in cursors.items():
@@ -237,6 +245,52 @@ def apply_departures(conn: Connection, school_id: str, batch: Sequence[Any], res
         elif item.kind == "contact" and not item.restored:
             conn.execute(delete(pupil_contacts).where(pupil_contacts.c.school_id == school_id,
                                                       pupil_contacts.c.contact_mis_id == item.mis_id))
+
+
+def clear_marks(conn: Connection, school_id: str, days: MarkDays) -> None:
+    """Drop the school's marks no figure reads any more and, when the walk replaces them, those it covered."""
+    day = pupil_session_marks.c.day
+    conn.execute(delete(pupil_session_marks).where(pupil_session_marks.c.school_id == school_id,
+                                                   day <= days.last if days.replace else day < days.first))
+
+
+@dataclass
+class MarkRows:
+    """One page of session marks as compact rows to spool: ``(pupil, day ordinal, session, code, meaning)``."""
+
+    rows: list[tuple[str, int, str, str, str]] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+def mark_rows(batch: Sequence[Any]) -> MarkRows:
+    """A page of :class:`SessionMark` and :class:`Rejected` items as :class:`MarkRows`."""
+    return MarkRows(rows=[(m.pupil_mis_id, m.day.toordinal(), m.session, m.code, m.meaning)
+                          for m in batch if isinstance(m, SessionMark)],
+                    rejected=[item for item in batch if isinstance(item, Rejected)])
+
+
+_UPSERT_MARK = (
+    f"INSERT INTO {pupil_session_marks.name} (school_id, pupil_mis_id, day, session, code, meaning) "
+    "VALUES ({0}, {0}, {0}, {0}, {0}, {0}) ON CONFLICT (school_id, pupil_mis_id, day, session) "
+    "DO UPDATE SET code = excluded.code, meaning = excluded.meaning"
+)
+"""SQLite (3.24+) and PostgreSQL share this upsert. Marks are the one write of millions of rows a year, so they go
+to the driver as plain tuples: SQLAlchemy's per-row parameter handling was half the cost of writing them."""
+
+
+def write_marks(conn: Connection, school_id: str, page: MarkRows, days: MarkDays, result: SchoolResult,
+                now: datetime) -> None:
+    """Write one page of session marks over the ones stored (the last one the MIS gave for a session wins)."""
+    quarantine_records(conn, school_id, page.rejected, result, now)
+    first, last = days.first.toordinal(), days.last.toordinal()
+    kept = {(pupil, day, session): (code, meaning) for pupil, day, session, code, meaning in page.rows
+            if first <= day <= last}
+    if not kept:
+        return
+    sqlite = conn.dialect.name == "sqlite"
+    rows = [(school_id, pupil, date.fromordinal(day).isoformat() if sqlite else date.fromordinal(day), session,
+             code, meaning) for (pupil, day, session), (code, meaning) in kept.items()]
+    conn.exec_driver_sql(_UPSERT_MARK.format("?" if conn.dialect.paramstyle == "qmark" else "%s"), rows)
 
 
 def archive_unseen(conn: Connection, school_id: str, now: datetime) -> int:

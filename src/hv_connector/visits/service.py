@@ -51,13 +51,12 @@ from hv_connector.models import (
 )
 from hv_connector.outbox import queue as outbox
 from hv_connector.plugins import Policies
-from hv_connector.read.queries import attendance_percentage
+from hv_connector.read.attendance import attendance_3m
 from hv_connector.store import Store, audit
 from hv_connector.store.engine import is_retryable
 from hv_connector.store.schema import (
     acknowledgements,
     overrides,
-    pupil_attendance,
     pupils,
     visit_events,
     visits,
@@ -639,12 +638,7 @@ class VisitService:
                 "check the id (`hvc pupil show`), or mark the visit new_family for a family not yet in the MIS"
             )
         name = row["display_name"] or " ".join(p for p in (row["forename"], row["surname"]) if p) or mis_id
-        attendance = conn.execute(
-            select(pupil_attendance.c.possible, pupil_attendance.c.attended).where(
-                pupil_attendance.c.school_id == school, pupil_attendance.c.pupil_mis_id == mis_id,
-                pupil_attendance.c.period == "3m")
-        ).one_or_none()
-        percent = attendance_percentage(attendance.attended, attendance.possible) if attendance else None
+        percent = attendance_3m(conn, school, row["mis_id"], self.clock.now().date())
         return PupilRef(name=name, mis_id=mis_id, native_id=row["native_id"], upn=row["upn"],
                         date_of_birth=row["date_of_birth"], attendance_3m=percent), row["address_text"]
 

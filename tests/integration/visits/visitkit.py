@@ -15,9 +15,10 @@ from sqlalchemy import insert
 
 from hv_connector.clock import at_london
 from hv_connector.store import Store
-from hv_connector.store.schema import pupil_attendance, pupils
+from hv_connector.store.schema import pupil_session_marks, pupils
 from hv_connector.testing import staff, staff_directory
 from hv_connector.visits.directory import Directory
+from tests.markkit import mark_rows
 
 NOW = at_london(date(2026, 11, 23), time(8, 0))
 START = at_london(date(2026, 11, 23), time(10, 0))
@@ -53,14 +54,13 @@ def directory() -> Directory:
 
 
 def seed_pupils(store: Store) -> None:
-    """The fictional pupils and their three-month attendance."""
+    """The fictional pupils and their register: ``attended`` of ``possible`` sessions up to today."""
     with store.begin() as conn:
         for school, mis_id, forename, surname, address, attended, possible in PUPILS:
             conn.execute(insert(pupils).values(
                 school_id=school, mis_id=mis_id, upn=f"U{mis_id}", forename=forename, surname=surname,
                 display_name=f"{forename} {surname}", address_text=address))
-            conn.execute(insert(pupil_attendance).values(
-                school_id=school, pupil_mis_id=mis_id, period="3m", possible=possible, attended=attended))
+            conn.execute(insert(pupil_session_marks), mark_rows(school, mis_id, attended, possible, NOW.date()))
 
 
 def iso(moment: datetime) -> str:

@@ -360,11 +360,17 @@ def attendance_agreements(visit: Visit, ctx: PolicyContext) -> str | None:
 
 @book.rule("potton.attendance-below-70", stage=Stage.AFTER, severity=WARN, clause=ATTENDANCE,
            summary="Attendance below 70% over three months is reported to the authorities so legal proceedings "
-                   "can be considered.",
+                   "can be considered; when the figure is not available, the rule says it cannot check.",
            fields=("pupil.attendance_3m",))
 def attendance_below_70(visit: Visit, ctx: PolicyContext) -> str | None:
     attendance = visit.pupil.attendance_3m
-    if attendance is None or attendance >= LEGAL_THRESHOLD:
+    if attendance is None:
+        # Unknown is not "above 70%": the duty in §7 cannot be checked, and the person closing the visit must know.
+        where = ("this pupil is not in the MIS data" if not visit.pupil.known_in_mis
+                 else "the MIS has not shared the pupil's register (session marks)")
+        return (f"Attendance over the last three months cannot be checked: {where}. Ask the attendance officer "
+                f"whether it is below {LEGAL_THRESHOLD:.0f}%, and if so notify the local authority.")
+    if attendance >= LEGAL_THRESHOLD:
         return None
     return (f"Attendance over the last three months is {attendance:.0f}%, below {LEGAL_THRESHOLD:.0f}%: notify "
             "the local authority so that legal proceedings can be considered.")

@@ -3,6 +3,7 @@
 - :mod:`.payloads` — Wonde's records as pydantic models (unknown fields ignored, PHP dates read).
 - :mod:`.errors` — the one map from a Wonde response to an :mod:`hv_connector.errors` class.
 - :mod:`.client` — :class:`~.client.WondeClient`: one app token, paged lists, paced retries.
+- :mod:`.attendance` — the register: session marks and attendance codes.
 
 One :class:`~.client.WondeClient` serves every school the token reaches (the token is
 the app's, not the school's), so its request-rate limiter and concurrency

@@ -133,3 +133,18 @@ pupil_attendance = Table(
     Column("authorised", Integer, nullable=False, default=0),
     Column("unauthorised", Integer, nullable=False, default=0),
 )
+
+pupil_session_marks = Table(
+    "pupil_session_marks",
+    metadata,
+    Column("school_id", String, primary_key=True),
+    Column("pupil_mis_id", String, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("session", String(2), primary_key=True),
+    Column("code", String, nullable=False),
+    Column("meaning", String, nullable=False),
+    Index(None, "school_id", "day"),
+)
+"""One row per AM/PM register mark (revision 0006): the code as the register shows it and its statistical
+meaning (:class:`hv_connector.attendance.codes.Meaning`), read when the mark was synced. The sync replaces a
+school's marks over a range of days at a time, so a mark corrected in the MIS is corrected here."""
