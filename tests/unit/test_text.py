@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 import unicodedata
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hv_connector.text import guard_line_output, is_control, neutralise
+from hv_connector.text import NeutralisingFilter, guard_line_output, is_control, json_output, neutralise
 
 BIDI = {"\u061c", "\u200e", "\u200f", *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A))}
 
@@ -57,3 +60,23 @@ def test_output_guard_keeps_only_line_breaks(text: str) -> None:
 ])
 def test_hostile_names_are_shown_not_obeyed(hostile: str, shown: str) -> None:
     assert neutralise(hostile) == shown
+
+
+@given(st.recursive(st.none() | st.text() | st.integers(), lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner)))
+def test_json_output_is_the_same_data_and_inert(data: object) -> None:
+    document = json_output(json.dumps(data, indent=2, ensure_ascii=False))
+    assert json.loads(document) == data
+    assert not any(dangerous(c) for c in document if c != "\n")
+
+
+def test_a_log_line_cannot_act_on_the_terminal_or_forge_a_line() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(NeutralisingFilter())
+    log = logging.getLogger("hvc-test-hostile")
+    log.addHandler(handler)
+    try:
+        log.warning("sync %s: pupil %s quarantined", "potton", "Eve\x1b[2J\nFORGED hvc: all well")
+    finally:
+        log.removeHandler(handler)
+    assert stream.getvalue() == "sync potton: pupil Eve\\x1b[2J\\x0aFORGED hvc: all well quarantined\n"

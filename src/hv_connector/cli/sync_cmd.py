@@ -20,6 +20,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from hv_connector import humanize
 from hv_connector.cli.common import cli, emit_json, json_option, runtime
+from hv_connector.cli.terminal import guard_logging, unguarded
 from hv_connector.config.messages import setting_fix
 from hv_connector.config.settings import SchoolSettings, Settings
 from hv_connector.errors import ConfigError
@@ -29,6 +30,7 @@ from hv_connector.read.queries import sync_status as read_sync_status
 from hv_connector.runtime import Runtime
 from hv_connector.sync.pipeline import MisAdapter, MisAdapterFactory, SchoolResult, sync_schools
 from hv_connector.sync.pipeline import Progress as SyncProgress
+from hv_connector.text import neutralise
 
 log = logging.getLogger("hv_connector.sync.pipeline")
 
@@ -91,6 +93,7 @@ def _reporting(terminal: bool, school_ids: list[str]) -> Iterator[Callable[[Sync
     if not terminal:
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                             format="%(asctime)s %(levelname)s %(message)s")
+        guard_logging()
         log.setLevel(logging.INFO)
         pages: dict[str, int] = {}
 
@@ -104,8 +107,9 @@ def _reporting(terminal: bool, school_ids: list[str]) -> Iterator[Callable[[Sync
 
         yield on_line
         return
-    console = Console(stderr=True)
+    console = Console(file=unguarded(sys.stderr))  # the bar's own escape sequences; log lines are filtered
     logging.basicConfig(level=logging.WARNING, format="%(message)s", handlers=[_console_handler(console)])
+    guard_logging()
     with Progress(SpinnerColumn(), TextColumn("{task.description:<16}"), BarColumn(),
                   TextColumn("{task.fields[records]:>7} records  {task.fields[requests]:>5} requests"),
                   TimeElapsedColumn(), console=console, transient=False) as progress:
@@ -207,11 +211,11 @@ def pupil_show(ctx: click.Context, pupil_id: str, school_id: str | None, as_json
         emit_json(briefing.model_dump(mode="json"))
         return
     for line in briefing_lines(briefing):
-        click.echo(line)
+        click.echo(neutralise(line))  # each line one line, whatever the MIS text in it holds
 
 
 def briefing_lines(b: PupilBriefing) -> Iterator[str]:
-    """The briefing as plain text lines (MIS text printed as written)."""
+    """The briefing as plain text lines (MIS text as written; the caller neutralises each line)."""
     born = f", born {humanize.day(b.date_of_birth)}" if b.date_of_birth else ""
     year = f", year {b.year_group}" if b.year_group else ""
     yield f"{b.display_name} ({b.school_id}, {b.mis_id}{', UPN ' + b.upn if b.upn else ''}{born}{year})"

@@ -29,7 +29,7 @@ from hv_connector.store.schema import (
     sync_cursors,
     sync_runs,
 )
-from hv_connector.sync.records import Departure, PupilRecord, Rejected
+from hv_connector.sync.records import Departure, PupilRecord, Rejected, overlong
 
 if TYPE_CHECKING:
     from hv_connector.sync.pipeline import SchoolResult, Spool
@@ -88,11 +88,19 @@ class PageRows:
 
 
 def page_rows(school_id: str, batch: Sequence[Any], now: datetime) -> PageRows:
-    """Turn a batch of records into rows; a pupil listed twice on a page keeps its last record."""
+    """Turn a batch of records into rows; a pupil listed twice on a page keeps its last record.
+
+    A pupil with a field past its length limit is quarantined with the reason, whichever adapter sent it.
+    """
     good = {item.mis_id: item for item in batch if isinstance(item, PupilRecord)}
+    rejected = [item for item in batch if isinstance(item, Rejected)]
+    for mis_id, record in list(good.items()):
+        reason = overlong(record)
+        if reason is not None:
+            rejected.append(Rejected(resource=PUPILS, record_id=mis_id, reason=reason))
+            del good[mis_id]
     page = PageRows(pupils=[_pupil_row(school_id, record, now) for record in good.values()],
-                    children={table.name: [] for table in CHILD_TABLES},
-                    rejected=[item for item in batch if isinstance(item, Rejected)])
+                    children={table.name: [] for table in CHILD_TABLES}, rejected=rejected)
     for record in good.values():
         key = {"school_id": school_id, "pupil_mis_id": record.mis_id}
         # The keys are (pupil, contact) and (pupil, period): an MIS listing one twice keeps the first.
