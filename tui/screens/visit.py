@@ -38,7 +38,7 @@ def summary_text(detail: VisitDetail) -> Text:
                          ("Asked by", visit.requested_by.name if visit.requested_by else "—"),
                          ("Authorisers", " or ".join(detail.authoriser_roles) or "—")):
         text.append(f"{label:>12}: ", style="dim")
-        text.append(f"{value}\n")
+        text.append(f"{cells.plain(value)}\n")
     return text
 
 
@@ -69,9 +69,10 @@ def briefing_text(detail: VisitDetail) -> Text:
     if brief is None:
         text.append("No MIS briefing: the pupil is not in the synced data (a new family, or left).\n", style="yellow")
         return text
-    text.append(f"{brief.display_name}", style="bold")
-    text.append(f"  UPN {brief.upn or '—'}  year {brief.year_group or '—'}  DOB {brief.date_of_birth or '—'}\n")
-    text.append(f"  {brief.address_text or '—'}\n")
+    text.append(cells.plain(brief.display_name), style="bold")
+    text.append(cells.plain(f"  UPN {brief.upn or '—'}  year {brief.year_group or '—'}  DOB {brief.date_of_birth or '—'}")
+                + "\n")
+    text.append(f"  {cells.plain(brief.address_text or '—')}\n")
     text.append(f"  MIS data synced {humanize.moment(brief.synced_at)}\n", style="dim")
     text.append("Contacts\n", style="bold underline")
     for contact in brief.contacts:
@@ -79,19 +80,19 @@ def briefing_text(detail: VisitDetail) -> Text:
                                   ("lives with pupil", contact.lives_with_pupil)) if on_]
         style = "bold red" if contact.no_contact or contact.court_order else ""
         text.append("  ⛔ NO CONTACT " if contact.no_contact else "  ", style=style)
-        text.append(f"{contact.name} ({contact.relationship or '—'})", style=style)
-        text.append(f"  {', '.join(flags)}  {' '.join(contact.phones) or 'no phone'}\n")
+        text.append(cells.plain(f"{contact.name} ({contact.relationship or '—'})"), style=style)
+        text.append(cells.plain(f"  {', '.join(flags)}  {' '.join(contact.phones) or 'no phone'}") + "\n")
     if brief.alerts:
         text.append("Alerts and orders\n", style="bold underline")
         for alert in brief.alerts:
-            text.append(f"  ▲ {alert.kind}: ", style="bold yellow")
-            text.append(f"{alert.text}\n")
+            text.append(f"  ▲ {cells.plain(alert.kind)}: ", style="bold yellow")
+            text.append(f"{cells.plain(alert.text)}\n")
     for heading, rows in (("Medical", [f"{m.kind}: {m.description}" for m in brief.medical]),
                           ("SEN", [f"{s.need}" + (f" — {s.provision}" if s.provision else "") for s in brief.sen])):
         if rows:
             text.append(f"{heading}\n", style="bold underline")
             for row in rows:
-                text.append(f"  {row}\n")
+                text.append(f"  {cells.plain(row)}\n")
     text.append("Attendance\n", style="bold underline")
     for label, att in (("this term", brief.attendance_term), ("last 3 months", brief.attendance_3m)):
         text.append(f"  {label}: " + (f"{att.percentage}% ({att.unauthorised} unauthorised sessions)\n"
@@ -102,7 +103,7 @@ def briefing_text(detail: VisitDetail) -> Text:
         text.append("  none\n")
     for visit in earlier:
         text.append(f"  {humanize.moment(visit.planned_start)}  {visit.state}  ", style="bold red" if visit.concern else "")
-        text.append(f"{visit.outcome}\n", style="bold red" if visit.concern else "")
+        text.append(f"{cells.plain(visit.outcome)}\n", style="bold red" if visit.concern else "")
     return text
 
 
