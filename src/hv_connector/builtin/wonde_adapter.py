@@ -30,7 +30,9 @@ from hv_connector.clients.wonde.payloads import (
     SenNeed,
     Student,
 )
+from hv_connector.config.checks import Problem
 from hv_connector.errors import ConfigError
+from hv_connector.sync.cursors import TimeCursor
 from hv_connector.sync.records import (
     AlertRecord,
     AttendanceRecord,
@@ -43,6 +45,7 @@ from hv_connector.sync.records import (
     Rejected,
     SenRecord,
 )
+from hv_connector.sync.store import DEPARTURES, PUPILS
 
 STUDENTS = "students"
 DELETIONS = "deletions"
@@ -251,6 +254,7 @@ class WondeAdapter:
         self.wonde_school_id = wonde_school_id
         self._connections = connections
         self._client: WondeClient | None = None
+        self._cursors: dict[str, TimeCursor] = {}
 
     @property
     def requests(self) -> int:
@@ -263,15 +267,29 @@ class WondeAdapter:
     async def __aexit__(self, *exc_info: object) -> None:
         await self._connections.release()
 
-    async def pupils(self, since: datetime | None) -> AsyncIterator[list[PupilItem]]:
+    async def pupils(self, since: str | None) -> AsyncIterator[list[PupilItem]]:
         assert self._client is not None, "use the adapter inside `async with`"
-        async for page in self._client.students(self.wonde_school_id, since=since):
-            yield await asyncio.to_thread(_each, student_item, page.records)
+        cursor = self._cursors[PUPILS] = TimeCursor(since)
+        async for page in self._client.students(self.wonde_school_id, since=cursor.since):
+            items = await asyncio.to_thread(_each, student_item, page.records)
+            for item in items:
+                if isinstance(item, PupilRecord):
+                    cursor.saw(item.mis_updated_at)
+            yield items
 
-    async def departures(self, since: datetime | None) -> AsyncIterator[list[DepartureItem]]:
+    async def departures(self, since: str | None) -> AsyncIterator[list[DepartureItem]]:
         assert self._client is not None, "use the adapter inside `async with`"
-        async for page in self._client.deletions(self.wonde_school_id, since=since):
-            yield await asyncio.to_thread(_each, deletion_item, page.records)
+        cursor = self._cursors[DEPARTURES] = TimeCursor(since)
+        async for page in self._client.deletions(self.wonde_school_id, since=cursor.since):
+            items = await asyncio.to_thread(_each, deletion_item, page.records)
+            for item in items:
+                if isinstance(item, Departure):
+                    cursor.saw(item.at)
+            yield items
+
+    def next_cursor(self, resource: str, started_at: datetime) -> str | None:
+        """The newest ``updated_at`` (or deletion time) seen, less an overlap: Wonde filters by time."""
+        return self._cursors[resource].next(started_at)
 
 
 def _each(parse: Callable[[Any], T], records: list[Any]) -> list[T]:
@@ -293,13 +311,22 @@ class WondeConnections:
         self._users = 0
 
     def __call__(self, settings: Any, school: Any) -> WondeAdapter:
-        if settings.wonde.token is None:
-            raise ConfigError("HVC_WONDE__TOKEN is not set: export it or add `token` under [wonde] in hvc.toml")
-        if not school.mis_school_id:
-            raise ConfigError(f"school {school.id} has no Wonde school id: add `mis_school_id` under "
-                              f"[schools.{school.id}] in hvc.toml")
+        for problem in self.settings_problems(settings, school, "hvc.toml"):
+            raise ConfigError(problem.message)
         self._settings = settings
         return WondeAdapter(self, school.id, school.mis_school_id)
+
+    def settings_problems(self, settings: Any, school: Any, config_file: str) -> list[Problem]:
+        """The installation's Wonde token, and the school's Wonde id (``mis_school_id``)."""
+        found = []
+        if settings.wonde.token is None:
+            found.append(Problem("wonde.token", f"HVC_WONDE__TOKEN is not set: export it or add `token` under "
+                                                f"[wonde] in {config_file}"))
+        if not school.mis_school_id:
+            found.append(Problem(f"schools.{school.id}.mis_school_id",
+                                 f"school {school.id} has no Wonde school id: add `mis_school_id` under "
+                                 f"[schools.{school.id}] in {config_file}"))
+        return found
 
     async def open(self) -> WondeClient:
         if self._client is None:

@@ -21,7 +21,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from hv_connector import humanize
 from hv_connector.cli.common import cli, emit_json, json_option, runtime
 from hv_connector.cli.terminal import guard_logging, unguarded
-from hv_connector.config.messages import setting_fix
+from hv_connector.config.checks import missing_adapter
 from hv_connector.config.settings import SchoolSettings, Settings
 from hv_connector.errors import ConfigError
 from hv_connector.plugins import merged_registry
@@ -50,7 +50,7 @@ def sync(ctx: click.Context, school_ids: tuple[str, ...], full: bool, as_json: b
         return
     rt = runtime(ctx)
     adapters = build_adapters(rt, school_ids)
-    with _reporting(sys.stderr.isatty() and not as_json, [a.school_id for a in adapters]) as on_progress:
+    with _reporting(sys.stderr.isatty() and not as_json, [adapter.school_id for _, adapter in adapters]) as on_progress:
         results = asyncio.run(sync_schools(rt.store, adapters, full=full, clock=rt.clock, on_progress=on_progress))
     if as_json:
         emit_json([_result_json(r) for r in results])
@@ -63,27 +63,27 @@ def sync(ctx: click.Context, school_ids: tuple[str, ...], full: bool, as_json: b
         ctx.exit(1)
 
 
-def build_adapters(rt: Runtime, school_ids: Sequence[str]) -> list[MisAdapter]:
-    """One adapter per school to sync (the ones named, or every school with an MIS id); bad config raises."""
+def build_adapters(rt: Runtime, school_ids: Sequence[str]) -> list[tuple[str, MisAdapter]]:
+    """``(adapter name, adapter)`` per school to sync (the ones named, or every school set up to sync); bad config
+    raises."""
     settings = rt.settings
     if school_ids:
         schools = [settings.school(school_id) for school_id in dict.fromkeys(school_ids)]
     else:
-        schools = [school for school in settings.schools if school.mis_school_id]
+        schools = [school for school in settings.schools if school.syncs]
     if not schools:
         raise ConfigError("no school is set up to sync: add [schools.ID] with `mis_school_id` (the school's "
-                          "Wonde id) to hvc.toml")
+                          "Wonde id), or with `mis` naming another MIS adapter and its [schools.ID.mis_options], "
+                          "to hvc.toml")
     registry = merged_registry(rt.pm, "mis_adapters")
-    return [_adapter(registry, settings, school) for school in schools]
+    return [(school.mis, _adapter(registry, settings, school)) for school in schools]
 
 
 def _adapter(registry: Mapping[str, MisAdapterFactory], settings: Settings, school: SchoolSettings) -> MisAdapter:
     """The adapter the school's ``mis`` setting names; an adapter no plugin registers is a config error."""
     factory = registry.get(school.mis)
     if factory is None:
-        raise ConfigError(f"school {school.id} asks for the MIS adapter {school.mis!r}, which no installed plugin "
-                          f"registers (installed: {', '.join(sorted(registry)) or 'none'}): "
-                          f"{setting_fix(['schools', school.id, 'mis'])}, or install the plugin that provides it")
+        raise ConfigError(missing_adapter(school, registry))
     return factory(settings, school)
 
 
@@ -167,7 +167,7 @@ def sync_status(ctx: click.Context, as_json: bool) -> None:
     with rt.store.connect() as conn:
         runs, held = read_sync_status(conn)
     synced = {run.school_id for run in runs}
-    never = [s.id for s in rt.settings.schools if s.mis_school_id and s.id not in synced]
+    never = [s.id for s in rt.settings.schools if s.syncs and s.id not in synced]
     if as_json:
         emit_json({"schools": [run.model_dump(mode="json") for run in runs], "never_synced": never,
                    "quarantine": [item.model_dump(mode="json") for item in held]})

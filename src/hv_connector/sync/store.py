@@ -44,12 +44,12 @@ REPORTED_REJECTS = 50
 CHILD_TABLES = (pupil_contacts, pupil_medical, pupil_sen, pupil_alerts, pupil_attendance)
 
 
-def read_cursors(store: Store, school_id: str) -> dict[str, datetime | None]:
-    """The school's cursors by resource name (absent: never synced)."""
+def read_cursors(store: Store, school_id: str, adapter: str) -> dict[str, str | None]:
+    """The school's cursors by resource name, as ``adapter`` left them (absent: never synced through it)."""
     with store.connect() as conn:
-        rows = conn.execute(select(sync_cursors.c.resource, sync_cursors.c.updated_after)
-                            .where(sync_cursors.c.school_id == school_id))
-        return {resource: after for resource, after in rows}
+        rows = conn.execute(select(sync_cursors.c.resource, sync_cursors.c.position)
+                            .where(sync_cursors.c.school_id == school_id, sync_cursors.c.adapter == adapter))
+        return {resource: position for resource, position in rows}
 
 
 def write_school(
@@ -57,7 +57,8 @@ def write_school(
     school_id: str,
     spool: Spool,
     result: SchoolResult,
-    cursors: dict[str, datetime | None],
+    cursors: dict[str, str | None],
+    adapter: str,
     *,
     full: bool,
 ) -> None:
@@ -71,8 +72,8 @@ def write_school(
                 apply_departures(conn, school_id, batch, result, now)
         if full:
             result.archived += archive_unseen(conn, school_id, now)
-        for resource, after in cursors.items():
-            save_cursor(conn, school_id, resource, after, now)
+        for resource, position in cursors.items():
+            save_cursor(conn, school_id, resource, position, adapter, now)
         result.seconds = result.elapsed()
         insert_run(conn, result)
 
@@ -220,12 +221,13 @@ def quarantine_records(conn: Connection, school_id: str, rejected: Sequence[Reje
             result.rejected.append(item)
 
 
-def save_cursor(conn: Connection, school_id: str, resource: str, after: datetime | None, now: datetime) -> None:
-    """Move one cursor (inside the transaction that wrote what it covers)."""
+def save_cursor(conn: Connection, school_id: str, resource: str, position: str | None, adapter: str,
+                now: datetime) -> None:
+    """Move one cursor (inside the transaction that wrote what it covers); ``position`` is the adapter's own."""
     here = and_(sync_cursors.c.school_id == school_id, sync_cursors.c.resource == resource)
-    if not conn.execute(update(sync_cursors).where(here).values(updated_after=after, last_run_at=now)).rowcount:
-        conn.execute(insert(sync_cursors).values(school_id=school_id, resource=resource, updated_after=after,
-                                                 last_run_at=now))
+    values = {"position": position, "adapter": adapter, "last_run_at": now}
+    if not conn.execute(update(sync_cursors).where(here).values(**values)).rowcount:
+        conn.execute(insert(sync_cursors).values(school_id=school_id, resource=resource, **values))
 
 
 def insert_run(conn: Connection, result: SchoolResult) -> None:
