@@ -29,7 +29,7 @@ from hv_connector.store.schema import (
     sync_cursors,
     sync_runs,
 )
-from hv_connector.sync.records import Departure, PupilRecord, Rejected, overlong
+from hv_connector.sync.records import ContactRecord, Departure, PupilRecord, Rejected, overlong
 
 if TYPE_CHECKING:
     from hv_connector.sync.pipeline import SchoolResult, Spool
@@ -105,14 +105,19 @@ def page_rows(school_id: str, batch: Sequence[Any], now: datetime) -> PageRows:
     for record in good.values():
         key = {"school_id": school_id, "pupil_mis_id": record.mis_id}
         # The keys are (pupil, contact) and (pupil, period): an MIS listing one twice keeps the first.
-        page.children[pupil_contacts.name].extend(
-            {**key, **c.model_dump(exclude={"mis_id"}), "contact_mis_id": c.mis_id, "phones": list(c.phones)}
-            for c in _first_by(record.contacts, "mis_id"))
+        # A record's fields are its validated values (``__dict__``): copied as they are, not dumped again.
+        page.children[pupil_contacts.name].extend(_contact_row(key, c) for c in _first_by(record.contacts, "mis_id"))
         for table, items in ((pupil_medical, record.medical), (pupil_sen, record.sen),
                              (pupil_alerts, record.alerts),
                              (pupil_attendance, _first_by(record.attendance, "period"))):
-            page.children[table.name].extend({**key, **item.model_dump()} for item in items)
+            page.children[table.name].extend({**key, **item.__dict__} for item in items)
     return page
+
+
+def _contact_row(key: dict[str, str], contact: ContactRecord) -> dict[str, Any]:
+    row = {**key, **contact.__dict__, "contact_mis_id": contact.mis_id, "phones": list(contact.phones)}
+    del row["mis_id"]
+    return row
 
 
 def write_pupils(conn: Connection, school_id: str, batch: Sequence[Any] | PageRows, result: SchoolResult,
