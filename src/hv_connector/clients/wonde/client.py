@@ -8,6 +8,7 @@ connections) are retried with capped exponential back-off and jitter, honouring 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
@@ -241,10 +242,16 @@ def decode_json(content: bytes) -> Any:
     reads (a lone surrogate escape in one name, a number too big for a float) goes to :mod:`json`, so it stays
     one record's problem, quarantined by the adapter, instead of failing the school's whole page.
     """
+    paused = gc.isenabled()
+    if paused:  # a page's dicts and lists hold no cycles: tens of thousands of them need no collector passes
+        gc.disable()
     try:
         return orjson.loads(content)
     except orjson.JSONDecodeError:
         return json.loads(content)
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _origin(url: str) -> str:
