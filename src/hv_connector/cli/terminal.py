@@ -12,7 +12,9 @@ are how the commands end their own lines. Log handlers get a
 escapes line breaks inside a message too.
 
 Only our own progress bars write escape sequences on purpose: they write to
-:func:`unguarded` ``sys.stderr``.
+:func:`unguarded` ``sys.stderr``. (When the output is not a terminal, click
+itself drops colour sequences before they reach the guard; MIS text is
+neutralised before click sees it, so there too it shows, never vanishes.)
 """
 
 from __future__ import annotations
