@@ -8,7 +8,7 @@ so a client that overran it would be answered 429 — the count is printed.
 
 (a) ``hvc sync`` over 5 schools × 2,000 pupils against a competent sequential
     client: one request at a time, every include in the same request, 200 to a
-    page, each school's students and deletions walked in turn, every student
+    page, each school's permissions, students and deletions read in turn, every student
     decoded and validated, under the same rate limit. It writes nothing, which
     favours it. Both wait on the rate limit, so the sync cannot be much faster:
     the figure shows what overlapping pages and schools buys.
@@ -114,6 +114,7 @@ async def sequential_sync(server: RunningServer, rate: float, transport: Recordi
     async with WondeClient(server.banner["tokens"][0], base_url=server.api, requests_per_second=rate,
                            concurrency=1, per_page=200, transport=transport) as client:
         for school in SCHOOLS:
+            await client.permissions(school.wonde_id)  # the scopes the school granted, as the sync asks
             for resource, include in (("students", ",".join(STUDENT_INCLUDES)), ("deletions", "")):
                 url: str | None = f"schools/{school.wonde_id}/{resource}"
                 params: dict[str, Any] | None = {"per_page": 200, **({"include": include} if include else {})}

@@ -31,6 +31,8 @@ def _walk(http: httpx.Client, path: str, **params: Any) -> tuple[list[dict[str, 
         response.raise_for_status()
         body = response.json()
         records += body["data"]
+        if "meta" not in body:  # everything fitted on one page: Wonde sends no meta then
+            return records, metas
         metas.append(body["meta"]["pagination"])
         if not body["meta"]["pagination"]["more"]:
             return records, metas
@@ -108,27 +110,47 @@ def test_cursor_mode_is_stable_while_page_mode_drifts(wonde_server: RunningServe
     assert "cursor" in params and "page" not in params
 
 
-def test_includes_nest_relations_in_data_wrappers(client: httpx.Client) -> None:
+def test_includes_nest_relations_in_data_wrappers_in_the_documented_shapes(client: httpx.Client) -> None:
     include = (
         "contacts,contacts.contact_details,contact_details,extended_details,education_details,"
-        "medical_conditions,medical_notes,sen_needs,attendance_summary,year"
+        "medical_conditions,medical_conditions.notes,medical_notes,sen_needs,attendance_summary,year,"
+        "child_protection_plan_date_ranges,in_care_date_ranges"
     )
     pupils = client.get(f"/schools/{BIRCHWOOD}/students", params={"include": include, "per_page": 20}).json()["data"]
     markup = pupils[0]
     assert markup["forename"] == "[bold red]Test[/]"
     assert markup["date_of_birth"]["timezone_type"] == 3
     datetime.strptime(markup["updated_at"]["date"], "%Y-%m-%d %H:%M:%S.%f")
+    assert {"id", "mis_id", "upi"} <= set(markup) and not {"upn", "is_leaver", "form_group"} & set(markup)
     contact = markup["contacts"]["data"][0]
-    assert set(contact["relationship"]) >= {"relationship", "parental_responsibility", "priority", "court_order"}
+    assert set(contact["relationship"]) == {"relationship", "parental_responsibility", "priority",
+                                            "lives_with_pupil", "bill_payer", "email_bills"}
+    assert "notes" not in contact
     assert set(contact["contact_details"]["data"]["addresses"]) == {"home", "work", "postal"}
     assert markup["contact_details"]["data"]["addresses"]["home"]["postcode"].startswith("XB")
-    assert markup["education_details"]["data"]["upn"] == markup["upn"]
-    barred = [c for p in pupils for c in p["contacts"]["data"] if c["relationship"]["no_contact"]]
-    assert barred and all(c["relationship"]["court_order"] for c in barred)
-    assert any(p["medical_conditions"]["data"] for p in pupils)
-    assert any(p["sen_needs"]["data"] for p in pupils)
-    assert any(a["percentage"] < 70 for p in pupils for a in p["attendance_summary"]["data"])
+    assert len(markup["education_details"]["data"]["upn"]) == 13
+    extended = {k for p in pupils for k in p["extended_details"]["data"]}
+    assert not extended & {"child_protection_plan", "child_in_need", "young_carer", "pupil_premium"}
+    assert any(p["child_protection_plan_date_ranges"]["data"] for p in pupils)
+    assert all(isinstance(p["in_care_date_ranges"]["data"], list) for p in pupils)
+    conditions = [c for p in pupils for c in p["medical_conditions"]["data"]]
+    assert conditions and all(isinstance(c["notes"]["data"], list) for c in conditions)
+    needs = [n for p in pupils for n in p["sen_needs"]["data"]]
+    assert needs and all("rank" in n and n["sen_category"]["data"]["name"] for n in needs)
+    summaries = [p["attendance_summary"]["data"] for p in pupils]
+    assert all(isinstance(a, dict) and {"possible_marks", "present_marks"} <= set(a) for a in summaries)
+    assert any(a["present_marks"] < 0.7 * a["possible_marks"] for a in summaries)
     assert pupils[1]["year"]["data"]["name"].startswith("Year")
+
+
+def test_permissions_list_the_scopes_the_school_granted(wonde_server: RunningServer, client: httpx.Client) -> None:
+    def identities() -> set[str]:
+        body = client.get(f"/meta/schools/{BIRCHWOOD}/permissions").json()
+        return {p["identity"] for p in body["data"]}
+
+    assert "medical.read" in identities()
+    wonde_server.fake.configure(denied_scopes=["medical"])
+    assert "medical.read" not in identities()
 
 
 def test_unknown_include_is_a_422(client: httpx.Client) -> None:
@@ -176,7 +198,7 @@ def test_changes_show_up_in_updated_after_and_deletions(wonde_server: RunningSer
     deletions = client.get(f"{path}/deletions").json()["data"]
     assert [d["id"] for d in deletions] == changed["deleted"]
     assert deletions[0]["type"] == "student" and deletions[0]["restored_at"] is None
-    assert deletions[0]["created_at"]["timezone_type"] == 3
+    assert deletions[0]["deleted_at"]["timezone_type"] == 3 and set(deletions[0]) == {"type", "id", "mis_id", "deleted_at", "restored_at"}
     assert client.get(f"{path}/deletions", params={"type": "contact"}).json()["data"] == []
     assert client.get(f"{path}/students", params={"updated_after": "yesterday"}).status_code == 422
 

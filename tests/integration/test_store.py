@@ -143,7 +143,7 @@ def test_a_sync_cursor_stored_as_a_time_becomes_the_wonde_adapters_text_and_back
 
     after = datetime(2026, 11, 20, 7, 30, 5, 120000, tzinfo=timezone.utc)
     with store.begin() as conn:
-        command.downgrade(alembic_config(conn), "0004")
+        command.downgrade(alembic_config(conn), "0005")
         conn.execute(text("INSERT INTO sync_cursors (school_id, resource, updated_after) VALUES "
                           "('potton', 'pupils', :after), ('potton', 'departures', NULL)"),
                      {"after": after if conn.dialect.name == "postgresql" else "2026-11-20 07:30:05.120000"})
@@ -153,7 +153,7 @@ def test_a_sync_cursor_stored_as_a_time_becomes_the_wonde_adapters_text_and_back
     assert rows == {"pupils": ("wonde", rows["pupils"][1]), "departures": ("wonde", None)}
     assert TimeCursor(rows["pupils"][1]).since == after
     with store.begin() as conn:
-        command.downgrade(alembic_config(conn), "0004")
+        command.downgrade(alembic_config(conn), "0005")
     with store.connect() as conn:
         back = conn.execute(text("SELECT updated_after FROM sync_cursors WHERE resource = 'pupils'")).scalar_one()
     assert str(back).startswith("2026-11-20 07:30:05.12")

@@ -65,7 +65,8 @@ def test_a_full_sync_stores_every_pupil_of_every_school(tmp_path: Path, wonde_se
     assert counts_by_school(store_of(tmp_path)) == {slug: 60 for slug in SLUGS}
     assert "potton" in out and " 60 " in out
     stats = wonde_server.fake.stats.snapshot()
-    assert stats["by_resource"] == {"students": 5, "deletions": 5}  # includes: one page per school
+    # includes: one page per school; the school's granted scopes once per school
+    assert stats["by_resource"] == {"students": 5, "deletions": 5, "permissions": 5}
 
 
 def test_an_incremental_sync_with_no_changes_asks_once_per_resource_per_school(
@@ -76,8 +77,8 @@ def test_an_incremental_sync_with_no_changes_asks_once_per_resource_per_school(
     code, out, _ = hvc("sync", "--json")
     assert code == 0
     stats = wonde_server.control.stats()
-    assert stats["by_school"] == {sch.wonde_id: 2 for sch in SCHOOLS}
-    assert stats["by_resource"] == {"students": 5, "deletions": 5}
+    assert stats["by_school"] == {sch.wonde_id: 3 for sch in SCHOOLS}
+    assert stats["by_resource"] == {"students": 5, "deletions": 5, "permissions": 5}
     assert all(row["added"] == row["updated"] == 0 for row in json.loads(out))
 
 
@@ -220,13 +221,15 @@ def test_pupil_show_gives_the_briefing_with_earlier_visits_at_the_address(
     assert code == 0
     briefing = json.loads(out)
     assert briefing["display_name"] == f"{pupil.forename} {pupil.surname}"
-    assert briefing["alerts"][0]["kind"] == "no-contact"
+    assert (briefing["upn"], briefing["native_id"], briefing["upi"]) == (pupil.upn, pupil.mis_id, pupil.upi)
+    assert briefing["alerts"][0]["kind"] == "child-protection-plan"  # from the date-range include
     assert all(c["parental_responsibility"] for c in briefing["contacts"][:2])
-    assert briefing["attendance_term"]["possible"] > 0 and briefing["attendance_3m"]["possible"] > 0
+    assert briefing["attendance_summary"]["possible"] > 0 and briefing["gaps"] == {}
     [visit] = briefing["earlier_visits"]
     assert visit["same_pupil"] and "Father seen at the address" in visit["outcome"] and visit["concern"]
     code, text, _ = hvc("pupil", "show", pupil.id)
-    assert "NO CONTACT" in text and "Earlier visits at this address:" in text
+    assert "Court-order terms, no-contact orders, child in need, young carer: not available from the MIS" in text
+    assert "Earlier visits at this address:" in text
 
 
 def store_address(tmp_path: Path, mis_id: str) -> str:

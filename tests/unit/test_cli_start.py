@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hv_connector.cli import COMMANDS, main
+from hv_connector.cli import COMMANDS, main, startup
 from hv_connector.cli.lazy import load
 
 HEAVY = ("httpx", "textual", "alembic", "tenacity", "hvc_tui", "pydantic_settings", "hv_connector.runtime")
@@ -82,3 +83,15 @@ def test_status_loads_every_policy_plugin_but_no_client_dashboard_or_migrations(
     assert code == 1  # the watch never ran
     assert {"hvc_potton", "hvc_st_edwards"} <= modules  # broken plugins are reported, so every plugin loads
     assert not [name for name in STATUS_HEAVY if name in modules]
+
+
+def test_the_console_scripts_collector_runs_again_once_its_command_loads() -> None:
+    # A long-running `hvc watch` or dashboard must collect its garbage: the start-up's pause ends with the load.
+    startup.hold_collector()
+    try:
+        assert not gc.isenabled()
+        assert main(["plugins", "--help"]) == 0
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()

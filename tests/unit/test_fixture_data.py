@@ -98,7 +98,9 @@ def test_the_court_order_sits_with_pupil_twelve_and_their_family() -> None:
     barred = [c for c in pupil.contacts if c.relationship.no_contact]
     assert len(barred) == 1
     assert not barred[0].relationship.lives_with_pupil
-    assert pupil.extended["child_protection_plan"] is True
+    [(start, end)] = pupil.child_protection_plans  # a date range, as Wonde sends it; open
+    assert end is None and start < data.ACADEMIC_YEAR_START
+    assert "child_protection_plan" not in pupil.extended  # not a key of Wonde's extended_details
 
 
 def test_siblings_across_schools_share_an_address_and_the_same_contacts() -> None:

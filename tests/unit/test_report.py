@@ -90,3 +90,14 @@ def test_the_code_word_never_reaches_the_record(policies: Policies, kind: str) -
 def test_asking_for_a_concern_still_writes_the_visit_record(policies: Policies) -> None:
     kinds = [r.kind for r in build_reports(visit(concerns="Ada seemed withdrawn."), "concern", policies)]
     assert kinds == ["concern", "home-visit"]
+
+
+def test_the_record_names_the_pupil_by_upn_the_mis_s_own_id_and_birthday_never_the_feed_id(
+        policies: Policies) -> None:
+    base = visit()
+    pupil = base.pupil.model_copy(update={"mis_id": "A1749191433", "native_id": "9919", "upn": "X000000000011",
+                                          "date_of_birth": date(2010, 2, 11)})
+    [report] = build_reports(base.model_copy(update={"pupil": pupil}), "home-visit", policies)
+    assert (report.upn, report.mis_id, report.date_of_birth) == ("X000000000011", "9919", date(2010, 2, 11))
+    assert "UPN X000000000011, MIS id 9919, born" in report.description
+    assert "A1749191433" not in json.dumps(report.model_dump(mode="json"))

@@ -3,7 +3,10 @@ and the reload and back keys."""
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from textual import on
+from textual._context import NoActiveAppError
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
@@ -31,6 +34,14 @@ class HvcScreen(Screen[None]):
     Our own errors (:class:`~hv_connector.errors.HvcError`) carry a message for the person acting
     (a refusal by the policy, a field that is wrong) and show as it is; anything else shows its type too.
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Every screen's stylesheet is read with the app's (HvcApp.CSS_PATH), so this screen is styled as it mounts.
+        # Say so: otherwise the first visit to a mode restyles every widget of the app twice (Textual's _init_mode
+        # and switch_mode each call refresh_css for a screen that was never styled), for nothing.
+        with suppress(NoActiveAppError):
+            self._css_update_count = self.app._css_update_count
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:

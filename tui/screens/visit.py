@@ -14,6 +14,7 @@ from textual.widgets import Footer, Header, Static
 
 from hv_connector import humanize
 from hv_connector.models import Finding, Stage
+from hv_connector.read.briefing import flag, not_from_mis
 from hv_connector.read.findings import NO_FINDINGS, findings_by_stage
 from hv_connector.visits.records import ActionResult, Standing
 from hvc_tui.dialogs.decision import Decision, DecisionDialog
@@ -70,33 +71,46 @@ def briefing_text(detail: VisitDetail) -> Text:
         text.append("No MIS briefing: the pupil is not in the synced data (a new family, or left).\n", style="yellow")
         return text
     text.append(cells.plain(brief.display_name), style="bold")
-    text.append(cells.plain(f"  UPN {brief.upn or '—'}  year {brief.year_group or '—'}  DOB {brief.date_of_birth or '—'}")
-                + "\n")
-    text.append(f"  {cells.plain(brief.address_text or '—')}\n")
+    text.append(cells.plain(f"  UPN {brief.upn or '—'}  MIS id {brief.native_id or '—'}  year {brief.year_group or '—'}  "
+                            f"DOB {brief.date_of_birth or '—'}") + "\n")
+    text.append(f"  {cells.plain(brief.address_text or brief.missing('address', '—'))}\n")
     text.append(f"  MIS data synced {humanize.moment(brief.synced_at)}\n", style="dim")
+    if brief.restrictions:
+        text.append("The school's restrictions\n", style="bold underline")
+        for r in brief.restrictions:
+            text.append(cells.plain(f"  ⛔ {r.kind}{' — ' + r.person if r.person else ''}: "), style="bold red")
+            text.append(f"{cells.plain(r.text)}\n")
     text.append("Contacts\n", style="bold underline")
+    if not brief.contacts:
+        text.append(f"  {brief.missing('contacts', 'none in the MIS')}\n")
     for contact in brief.contacts:
-        flags = [w for w, on_ in (("parental responsibility", contact.parental_responsibility),
-                                  ("lives with pupil", contact.lives_with_pupil)) if on_]
+        flags = [flag(contact.parental_responsibility, "parental responsibility", "no parental responsibility"),
+                 flag(contact.lives_with_pupil, "lives with pupil", "lives elsewhere")]
         style = "bold red" if contact.no_contact or contact.court_order else ""
         text.append("  ⛔ NO CONTACT " if contact.no_contact else "  ", style=style)
         text.append(cells.plain(f"{contact.name} ({contact.relationship or '—'})"), style=style)
         text.append(cells.plain(f"  {', '.join(flags)}  {' '.join(contact.phones) or 'no phone'}") + "\n")
-    if brief.alerts:
-        text.append("Alerts and orders\n", style="bold underline")
-        for alert in brief.alerts:
-            text.append(f"  ▲ {cells.plain(alert.kind)}: ", style="bold yellow")
-            text.append(f"{cells.plain(alert.text)}\n")
-    for heading, rows in (("Medical", [f"{m.kind}: {m.description}" for m in brief.medical]),
-                          ("SEN", [f"{s.need}" + (f" — {s.provision}" if s.provision else "") for s in brief.sen])):
-        if rows:
-            text.append(f"{heading}\n", style="bold underline")
-            for row in rows:
-                text.append(f"  {cells.plain(row)}\n")
+    text.append("Alerts and orders\n", style="bold underline")
+    for alert in brief.alerts:
+        text.append(f"  ▲ {cells.plain(alert.kind)}: ", style="bold yellow")
+        text.append(f"{cells.plain(alert.text)}\n")
+    if not brief.alerts:
+        text.append(f"  from the MIS: {brief.missing('alerts', 'none')}\n")
+    text.append(f"  {not_from_mis()}\n", style="yellow")
+    for section, heading, rows in (
+            ("medical", "Medical", [f"{m.kind}: {m.description}" for m in brief.medical]),
+            ("sen", "SEN", [f"{s.need}" + (f" — {s.provision}" if s.provision else "") for s in brief.sen])):
+        text.append(f"{heading}\n", style="bold underline")
+        for row in rows or [brief.missing(section, "none recorded")]:
+            text.append(f"  {cells.plain(row)}\n")
+        warning = brief.incomplete(section) if rows else None
+        if warning:
+            text.append(f"  ({warning})\n", style="yellow")
     text.append("Attendance\n", style="bold underline")
-    for label, att in (("this term", brief.attendance_term), ("last 3 months", brief.attendance_3m)):
+    for label, att in (("MIS summary", brief.attendance_summary), ("last 3 months", brief.attendance_3m)):
         text.append(f"  {label}: " + (f"{att.percentage}% ({att.unauthorised} unauthorised sessions)\n"
-                                      if att and att.percentage is not None else "—\n"))
+                                      if att and att.percentage is not None
+                                      else f"{brief.missing('attendance', '—')}\n"))
     text.append("Earlier visits at this address\n", style="bold underline")
     earlier = [v for v in brief.earlier_visits if v.visit_id != detail.record.id]
     if not earlier:

@@ -49,9 +49,9 @@ def incident_request(report: VisitReport, category_ids: list[int]) -> IncidentRe
         )
     return IncidentRequest(
         kind="concern" if report.kind == "concern" else "home_visit",
-        # CPOMS matches a UPN first; our MIS id is the MIS adapter's own id (Wonde's), which CPOMS may not
-        # share, and a reference naming both fails when either does not match. Send the MIS id only
-        # when there is no UPN.
+        # CPOMS matches a UPN first, and a reference naming both fails when either does not match: send the
+        # MIS's own id (never the MIS feed's record id) only when there is no UPN. Name and date of birth
+        # are in the description, for a person matching by hand.
         student=StudentRef(upn=report.upn) if report.upn else StudentRef(mis_id=report.mis_id),
         category_ids=category_ids,
         occurred_at=report.occurred_at,

@@ -14,22 +14,34 @@ raise, whatever the MIS sends.
 from __future__ import annotations
 
 import asyncio
+import functools
+import os
+import re
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 import httpx
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from hv_connector.clients.wonde.client import WondeClient
 from hv_connector.clients.wonde.payloads import (
+    MISSING,
+    AttendanceSummary,
     Contact,
+    ContactDetails,
+    DateRange,
     Deletion,
+    EducationDetails,
     MedicalCondition,
     MedicalNote,
+    Permission,
     SenNeed,
     Student,
+    parse_flag,
+    unwrap,
 )
+from hv_connector.clock import LONDON, clock_from_environment
 from hv_connector.config.checks import Problem
 from hv_connector.errors import ConfigError
 from hv_connector.sync.cursors import TimeCursor
@@ -39,6 +51,7 @@ from hv_connector.sync.records import (
     ContactRecord,
     Departure,
     DepartureItem,
+    Gap,
     MedicalRecord,
     PupilItem,
     PupilRecord,
@@ -50,16 +63,28 @@ from hv_connector.sync.store import DEPARTURES, PUPILS
 STUDENTS = "students"
 DELETIONS = "deletions"
 
-EXTENDED_ALERTS: dict[str, tuple[str, str]] = {
-    "child_protection_plan": ("child-protection-plan", "Child protection plan in place: speak to the DSL first."),
-    "in_lea_care": ("looked-after", "Looked-after child (in local-authority care): the social worker may need "
-                                    "to know of the visit."),
-    "child_in_need": ("child-in-need", "Child in need plan."),
-    "young_carer": ("young-carer", "Young carer."),
-}
-"""Wonde extended-details flags that staff must see before a visit, as alert kind and text."""
+NOT_IN_FEED = "not available from the MIS — check with the DSL"
+"""What the briefing says of what Wonde cannot carry: court-order terms, no-contact orders, child in need,
+young carer."""
 
-_YES = {"y", "yes", "true", "1"}
+SEN_STATUS = {"K": "SEN support (K)", "E": "Education, health and care plan (E)"}
+"""``extended_details.sen_status`` codes that mean a need (``N`` is none)."""
+
+SECTION_OF: dict[str, str] = {
+    "contact_details": "address", "contacts": "contacts", "medical_conditions": "medical",
+    "medical_notes": "medical", "sen_needs": "sen", "attendance_summary": "attendance",
+    "extended_details": "alerts", "child_protection_plan_date_ranges": "alerts", "in_care_date_ranges": "alerts",
+    "education_details": "education",
+}
+"""Each include the adapter reads → the briefing section a gap in it leaves unknown."""
+
+SCOPE_WORDS: dict[str, tuple[str, ...]] = {
+    "medical": ("medical",),
+    "sen": ("sen", "special educational"),
+    "contacts": ("contact",),
+    "attendance": ("attendance",),
+}
+"""Words that name a section in Wonde's permission scopes (``identity``, ``name`` or ``group``)."""
 
 T = TypeVar("T")
 
@@ -67,15 +92,33 @@ T = TypeVar("T")
 # --- one record: raw JSON → normalised record or Rejected -------------------------------------------
 
 
-def student_item(raw: Any) -> PupilItem:
-    """A pupil record from one raw ``students`` record, or the reason it cannot be one."""
+def student_item(raw: Any, today: date | None = None, withheld: frozenset[str] = frozenset()) -> PupilItem:
+    """A pupil record from one raw ``students`` record, or the reason it cannot be one.
+
+    :param today: the day that decides which date ranges (child-protection plan, care) are current.
+    :param withheld: sections the school has not granted (from :func:`withheld_sections`).
+    """
     try:
-        return pupil_record(Student.model_validate(raw))
+        return pupil_record(Student.model_validate(raw), today or london_today(), withheld)
     except ValidationError as exc:
         return Rejected(resource=STUDENTS, record_id=_raw_id(raw), reason=_reason(exc), payload=_payload(raw))
     except (ValueError, TypeError, OverflowError) as exc:
         return Rejected(resource=STUDENTS, record_id=_raw_id(raw), reason=str(exc) or type(exc).__name__,
                         payload=_payload(raw))
+
+
+def london_today() -> date:
+    """Today in London by the run's clock (``HVC_CLOCK_START`` moves it, as for every command)."""
+    return clock_from_environment(dict(os.environ)).now().astimezone(LONDON).date()
+
+
+def withheld_sections(permissions: list[Permission] | None) -> frozenset[str]:
+    """Sections whose scope the school has not approved; nothing when the permissions are unknown."""
+    if not permissions:
+        return frozenset()
+    granted = [p.words() for p in permissions if p.approved is not False]
+    return frozenset(section for section, words in SCOPE_WORDS.items()
+                     if not any(re.search(rf"\b{w}s?\b", text) for text in granted for w in words))
 
 
 def deletion_item(raw: Any) -> DepartureItem:
@@ -115,33 +158,119 @@ def _reason(exc: ValidationError) -> str:
     return "; ".join(parts) + more
 
 
-def pupil_record(student: Student) -> PupilRecord:
-    """Normalise a validated Wonde student; a pupil with no name at all is refused."""
+class _Relations:
+    """A student's includes read one by one: a missing, withheld or unreadable one leaves a gap, never an error."""
+
+    def __init__(self, student: Student, withheld: frozenset[str]) -> None:
+        self.student = student
+        self.gaps: dict[str, Gap] = dict.fromkeys(sorted(withheld), "withheld")
+
+    def _gap(self, name: str, gap: Gap) -> None:
+        section = SECTION_OF[name]
+        if self.gaps.get(section) != "withheld":
+            self.gaps[section] = gap
+
+    def one(self, name: str, model: type[T]) -> T | None:
+        """A one-to-one include (``{"data": {...}}``) as ``model``, or ``None`` with its gap noted."""
+        raw = self.student.relation(name)
+        if raw is MISSING:
+            self._gap(name, "not-sent")
+            return None
+        value = unwrap(raw)
+        if value is None:
+            if not (isinstance(raw, dict) and "data" in raw):  # the scope's field nulled (§2), not an empty one
+                self._gap(name, "withheld")
+            return None
+        try:
+            read: T = _validator(model).validate_python(value)
+            return read
+        except (ValidationError, ValueError, TypeError, OverflowError):
+            self._gap(name, "unreadable")
+            return None
+
+    def many(self, name: str, model: type[T]) -> list[T]:
+        """A one-to-many include, item by item: the readable ones, with a gap noted if any was not."""
+        raw = self.student.relation(name)
+        if raw is MISSING:
+            self._gap(name, "not-sent")
+            return []
+        if raw is None:
+            self._gap(name, "withheld")
+            return []
+        items = unwrap(raw)
+        if items is None:
+            return []
+        if isinstance(items, dict):  # one item where a list was expected
+            items = [items]
+        if not isinstance(items, list):
+            self._gap(name, "unreadable")
+            return []
+        adapter = _validator(model)
+        read = []
+        for item in items:
+            try:
+                read.append(adapter.validate_python(item))
+            except (ValidationError, ValueError, TypeError, OverflowError):
+                self._gap(name, "unreadable")
+        return read
+
+
+_VALIDATORS: dict[Any, TypeAdapter[Any]] = {}
+
+
+def _validator(model: type[T]) -> TypeAdapter[T]:
+    """One validator per model, built on first use (building one costs far more than using it)."""
+    found = _VALIDATORS.get(model)
+    if found is None:
+        found = _VALIDATORS[model] = TypeAdapter(model)
+    return found
+
+
+def pupil_record(student: Student, today: date, withheld: frozenset[str] = frozenset()) -> PupilRecord:
+    """Normalise a validated Wonde student; a pupil with no name at all is refused.
+
+    Each include is read on its own (:class:`_Relations`): one whose shape changed leaves that section
+    marked in ``gaps``, and the rest of the pupil is kept.
+    """
     forename = _clean(student.forename) or _clean(student.legal_forename)
     surname = _clean(student.surname) or _clean(student.legal_surname)
     display = " ".join(p for p in (forename, surname) if p)
     if not display:
         raise ValueError("the record has no name (forename and surname are empty, or their scope is not granted)")
-    details = student.contact_details
+    rel = _Relations(student, withheld)
+    details = rel.one("contact_details", ContactDetails)
     home = details.addresses.home if details and details.addresses else None
-    contacts = tuple(contact_record(c) for c in student.contacts)
+    education = rel.one("education_details", EducationDetails)
+    year = unwrap(student.relation("year"))  # not asked for by the sync; read when a feed sends it
+    extended = rel.one("extended_details", dict) or {}
+    contacts = tuple(contact_record(c) for c in rel.many("contacts", Contact)) if "contacts" not in withheld else ()
+    medical = () if "medical" in withheld else tuple(_medical(rel.many("medical_conditions", MedicalCondition),
+                                                             rel.many("medical_notes", MedicalNote)))
+    sen = () if "sen" in withheld else tuple(_sen(rel.many("sen_needs", SenNeed), extended))
+    summary = None if "attendance" in withheld else rel.one("attendance_summary", AttendanceSummary)
+    plans = rel.many("child_protection_plan_date_ranges", DateRange)
+    care = rel.many("in_care_date_ranges", DateRange)
+    attendance = _attendance(summary) if summary else None
     return PupilRecord(
         mis_id=student.id,
-        upn=_clean(student.upn),
+        native_id=_clean(student.mis_id),
+        upi=_clean(student.upi),
+        upn=_clean(education.upn if education else None) or _clean(student.upn),
         forename=forename,
         surname=surname,
         display_name=display,
         date_of_birth=student.date_of_birth,
-        year_group=_year_group(student),
+        year_group=_year_group(year, education),
         address=(home.lines() or None) if home else None,
         address_text=home.text() if home else None,
         phones=details.phones.numbers() if details and details.phones else (),
         mis_updated_at=student.updated_at,
         contacts=contacts,
-        medical=tuple(_medical(student.medical_conditions, student.medical_notes)),
-        sen=tuple(_sen(n) for n in student.sen_needs if _sen_name(n)),
-        alerts=tuple(_alerts(student, contacts)),
-        attendance=tuple(a for a in (_attendance(s) for s in student.attendance_summary) if a),
+        medical=medical,
+        sen=sen,
+        alerts=tuple(_alerts(contacts, extended, plans, care, today)),
+        attendance=(attendance,) if attendance else (),
+        gaps=rel.gaps,
     )
 
 
@@ -156,11 +285,10 @@ def contact_record(contact: Contact) -> ContactRecord:
         mis_id=contact.id,
         name=name,
         relationship=_clean(rel.relationship) if rel else None,
-        parental_responsibility=bool(rel and rel.parental_responsibility),
+        parental_responsibility=rel.parental_responsibility if rel else None,
         priority=rel.priority if rel else None,
-        lives_with_pupil=bool(rel and rel.lives_with_pupil),
-        no_contact=bool(rel and rel.no_contact),
-        court_order=bool(rel and rel.court_order),
+        lives_with_pupil=rel.lives_with_pupil if rel else None,
+        court_order=rel.court_order if rel else None,
         phones=details.phones.numbers() if details and details.phones else (),
         email=details.emails.first() if details and details.emails else None,
         address_text=home.text() if home else None,
@@ -171,75 +299,89 @@ def _clean(text: str | None) -> str | None:
     return text.strip() or None if text else None
 
 
-def _year_group(student: Student) -> str | None:
-    for source, keys in ((student.year, ("name", "code")),
-                         (student.education_details, ("current_nc_year", "nc_year", "year_group", "year"))):
-        for key in keys:
-            value = (source or {}).get(key)
-            if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
-                return str(value).strip()
+def _year_group(year: Any, education: EducationDetails | None) -> str | None:
+    year = year if isinstance(year, dict) else {}
+    for value in (year.get("name"), year.get("code"), education and education.current_nc_year):
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
+            return str(value).strip()
     return None
 
 
 def _medical(conditions: list[MedicalCondition], notes: list[MedicalNote]) -> Iterator[MedicalRecord]:
     for condition in conditions:
         title = _clean(condition.name) or _clean(condition.description)
-        detail = _clean(condition.notes) or (_clean(condition.description) if condition.name else None)
-        text = " — ".join(p for p in (title, detail) if p)
+        said = [n for n in (_clean(note.note) for note in condition.notes) if n]
+        if not said and condition.name:
+            said = [d for d in (_clean(condition.description),) if d]
+        text = " — ".join(p for p in (title, "; ".join(said)) if p)
         if text:
             yield MedicalRecord(kind="condition", description=text)
     for note in notes:
-        said = _clean(note.text) or _clean(note.note) or _clean(note.description)
-        if said:
-            yield MedicalRecord(kind="note", description=said)
+        said_note = " — ".join(p for p in (_clean(note.title), _clean(note.note)) if p)
+        if said_note:
+            yield MedicalRecord(kind="note", description=said_note)
 
 
-def _sen_name(need: SenNeed) -> str | None:
-    return _clean(need.description) or _clean(need.need) or _clean(need.type)
+def _sen(needs: list[SenNeed], extended: dict[str, Any]) -> Iterator[SenRecord]:
+    ranked = sorted(needs, key=lambda n: (n.rank is None, n.rank or 0))
+    named = False
+    for need in ranked:
+        category = need.sen_category
+        name = (category and _clean(category.name)) or _clean(need.description) or _clean(need.type)
+        if not name:
+            continue
+        code = (category and _clean(category.code)) or _clean(need.type)
+        rank = f"rank {need.rank}: " if need.rank is not None else ""
+        named = True
+        yield SenRecord(need=rank + (f"{name} ({code})" if code and code != name else name),
+                        provision=_clean(need.provision))
+    status = extended.get("sen_status")
+    if isinstance(status, str) and status.strip().upper() in SEN_STATUS and not named:
+        yield SenRecord(need=SEN_STATUS[status.strip().upper()], provision="needs not itemised in the MIS feed")
+    elif isinstance(status, str) and status.strip().upper() == "E" and named:
+        yield SenRecord(need=SEN_STATUS["E"])
 
 
-def _sen(need: SenNeed) -> SenRecord:
-    code = _clean(need.type) or _clean(need.need)
-    name = _sen_name(need) or ""
-    return SenRecord(need=f"{name} ({code})" if code and code != name else name, provision=_clean(need.provision))
+def _day(value: date | None) -> str:
+    return value.strftime("%-d %B %Y") if value else "a date not recorded"
 
 
-def _alerts(student: Student, contacts: tuple[ContactRecord, ...]) -> Iterator[AlertRecord]:
+def _alerts(contacts: tuple[ContactRecord, ...], extended: dict[str, Any], plans: list[DateRange],
+            care: list[DateRange], today: date) -> Iterator[AlertRecord]:
     for contact in contacts:
-        who = f"{contact.name} ({contact.relationship or 'contact'})"
-        if contact.no_contact:
-            order = " under a court order" if contact.court_order else ""
-            yield AlertRecord(kind="no-contact", text=f"{who} must have no contact with the pupil{order}.")
-        elif contact.court_order:
-            yield AlertRecord(kind="court-order", text=f"A court order concerns {who}: read its terms before "
-                                                       "the visit.")
-    extended = student.extended_details or {}
-    for key, (kind, text) in EXTENDED_ALERTS.items():
-        value = extended.get(key)
-        if value is True or (isinstance(value, str) and value.strip().lower() in _YES):
-            yield AlertRecord(kind=kind, text=text)
+        if contact.court_order:
+            who = f"{contact.name} ({contact.relationship or 'contact'})"
+            yield AlertRecord(kind="court-order", text=f"A court order concerns {who}; its terms are {NOT_IN_FEED}.")
+    current = [r for r in plans if r.covers(today)]
+    if current:
+        yield AlertRecord(kind="child-protection-plan",
+                          text=f"Child protection plan since {_day(current[0].start_date)}: speak to the DSL first.")
+    elif plans:
+        ended = max((r.end_date for r in plans if r.end_date), default=None)
+        yield AlertRecord(kind="child-protection-plan-ended",
+                          text=f"A child protection plan ended {_day(ended)}.")
+    if any(r.covers(today) for r in care) or parse_flag_or_none(extended.get("in_lea_care")):
+        yield AlertRecord(kind="looked-after", text="Looked-after child (in local-authority care): the social "
+                                                    "worker may need to know of the visit.")
 
 
-def period_key(name: str | None, days: int | None) -> str:
-    """``term`` or ``3m`` for the two periods the briefing shows; another period keeps its own name."""
-    label = (name or "").lower()
-    if "term" in label:
-        return "term"
-    if "month" in label or (days is not None and 80 <= days <= 100):
-        return "3m"
-    return (name or "period").strip()[:40] or "period"
+def parse_flag_or_none(value: Any) -> bool | None:
+    """A yes/no value of ``extended_details``, or ``None`` when it is missing or not a flag."""
+    try:
+        return parse_flag(value)
+    except ValueError:
+        return None
 
 
-def _attendance(summary: Any) -> AttendanceRecord | None:
-    if summary.possible is None or summary.attended is None:
+def _attendance(summary: AttendanceSummary) -> AttendanceRecord | None:
+    if summary.possible is None or summary.present is None:
         return None  # scope not granted
-    days = (summary.end_date - summary.start_date).days if summary.start_date and summary.end_date else None
     return AttendanceRecord(
-        period=period_key(summary.period, days),
-        possible=summary.possible,
-        attended=summary.attended,
-        authorised=summary.authorised or 0,
-        unauthorised=summary.unauthorised or 0,
+        period="summary",
+        possible=max(0, summary.possible),
+        attended=max(0, summary.present + (summary.approved_activity or 0)),
+        authorised=max(0, summary.authorised or 0),
+        unauthorised=max(0, summary.unauthorised or 0),
     )
 
 
@@ -270,12 +412,22 @@ class WondeAdapter:
     async def pupils(self, since: str | None) -> AsyncIterator[list[PupilItem]]:
         assert self._client is not None, "use the adapter inside `async with`"
         cursor = self._cursors[PUPILS] = TimeCursor(since)
-        async for page in self._client.students(self.wonde_school_id, since=cursor.since):
-            items = await asyncio.to_thread(_each, student_item, page.records)
-            for item in items:
-                if isinstance(item, PupilRecord):
-                    cursor.saw(item.mis_updated_at)
-            yield items
+        # The school's granted scopes are asked for alongside the first page, not before it.
+        granted = asyncio.ensure_future(self._client.permissions(self.wonde_school_id))
+        today = self._connections.today()
+        try:
+            async for page in self._client.students(self.wonde_school_id, since=cursor.since):
+                read = functools.partial(student_item, today=today, withheld=withheld_sections(await granted))
+                items = await asyncio.to_thread(_each, read, page.records)
+                for item in items:
+                    if isinstance(item, PupilRecord):
+                        cursor.saw(item.mis_updated_at)
+                yield items
+        finally:
+            if not granted.done():
+                granted.cancel()
+            elif not granted.cancelled():
+                granted.exception()  # retrieved, so asyncio does not warn about it
 
     async def departures(self, since: str | None) -> AsyncIterator[list[DepartureItem]]:
         assert self._client is not None, "use the adapter inside `async with`"
@@ -304,8 +456,11 @@ class WondeConnections:
     school's adapter is entered and closes when the last one leaves.
     """
 
-    def __init__(self, make_client: Callable[..., WondeClient] = WondeClient) -> None:
+    def __init__(self, make_client: Callable[..., WondeClient] = WondeClient,
+                 today: Callable[[], date] = london_today) -> None:
         self._make_client = make_client
+        self.today = today
+        """The day that decides which plans and care ranges are current (tests and the demo fix it)."""
         self._settings: Any = None
         self._client: WondeClient | None = None
         self._users = 0

@@ -15,6 +15,7 @@ import click
 from hv_connector import __version__
 from hv_connector.cli.common import cli
 from hv_connector.cli.lazy import LazyCommand
+from hv_connector.cli.startup import hold_collector
 from hv_connector.cli.terminal import guarded_output
 from hv_connector.errors import HvcError
 
@@ -37,7 +38,8 @@ COMMANDS: dict[str, LazyCommand] = {
                            "List loaded plugins: name, version, the school they serve, their hooks and rule ids."),
     "policy": LazyCommand("hv_connector.cli.policy_cmd:policy",
                           "Show a school's policy rules, or check a visit against them."),
-    "pupil": LazyCommand("hv_connector.cli.sync_cmd:pupil", "Read what the store holds about a pupil."),
+    "pupil": LazyCommand("hv_connector.cli.sync_cmd:pupil",
+                         "Read what the store holds about a pupil; keep the school's restrictions on them."),
     "push": LazyCommand("hv_connector.cli.push_cmd:push",
                         "Send the outbox's due records to CPOMS: concerns first, then routine reports, oldest first."),
     "status": LazyCommand("hv_connector.cli.status_cmd:status",
@@ -84,6 +86,8 @@ def _main(argv: list[str] | None) -> int:
 
 
 def run() -> None:
+    """The ``hvc`` console script: :func:`main` in a process of its own, with a fast start (:mod:`.startup`)."""
+    hold_collector()
     sys.exit(main())
 
 

@@ -14,6 +14,8 @@ from typing import Any, NamedTuple
 
 import click
 
+from hv_connector.cli.startup import release_collector
+
 
 class LazyCommand(NamedTuple):
     """Where a command lives and what ``hvc --help`` says about it before it is imported."""
@@ -40,6 +42,7 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands and cmd_name in self.lazy_commands:
             self.add_command(load(self.lazy_commands[cmd_name].target), cmd_name)
+        release_collector()  # the command's modules are loaded: the start-up is over (hv_connector.cli.startup)
         return self.commands.get(cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

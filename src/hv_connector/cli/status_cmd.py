@@ -12,7 +12,7 @@ from hv_connector import humanize
 from hv_connector.cli.common import cli, emit_json, runtime
 from hv_connector.clock import utc
 from hv_connector.read.queries import SyncRow, outbox_counts, sync_status
-from hv_connector.store.schema import HEARTBEAT, WATCH_PREFIX, escalations, heartbeats, notifications
+from hv_connector.store.tables.watch import HEARTBEAT, WATCH_PREFIX, escalations, heartbeats, notifications
 
 STATUS_HELP = """Say whether the watch is running, and show the last sync and the outbox backlog.
 

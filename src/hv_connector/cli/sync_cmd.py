@@ -21,12 +21,13 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from hv_connector import humanize
 from hv_connector.cli.common import cli, emit_json, json_option, runtime
+from hv_connector.cli.restrict_cmd import restrict
 from hv_connector.cli.terminal import guard_logging, unguarded
 from hv_connector.config.checks import missing_adapter
 from hv_connector.config.settings import SchoolSettings, Settings
 from hv_connector.errors import ConfigError
 from hv_connector.plugins import merged_registry
-from hv_connector.read.briefing import PupilBriefing, find_pupil, pupil_briefing
+from hv_connector.read.briefing import PupilBriefing, find_pupil, flag, not_from_mis, pupil_briefing
 from hv_connector.read.queries import sync_status as read_sync_status
 from hv_connector.runtime import Runtime
 from hv_connector.sync.pipeline import MisAdapter, MisAdapterFactory, SchoolResult, sync_schools
@@ -197,7 +198,10 @@ def sync_status(ctx: click.Context, as_json: bool) -> None:
 
 @cli.group()
 def pupil() -> None:
-    """Read what the store holds about a pupil."""
+    """Read what the store holds about a pupil; keep the school's restrictions on them."""
+
+
+pupil.add_command(restrict)
 
 
 @pupil.command("show")
@@ -218,37 +222,58 @@ def pupil_show(ctx: click.Context, pupil_id: str, school_id: str | None, as_json
         click.echo(neutralise(line))  # each line one line, whatever the MIS text in it holds
 
 
+def _incomplete(b: PupilBriefing, section: str, shown: bool) -> Iterator[str]:
+    warning = b.incomplete(section) if shown else None
+    if warning:
+        yield f"  (note: {warning})"
+
+
 def briefing_lines(b: PupilBriefing) -> Iterator[str]:
     """The briefing as plain text lines (MIS text as written; the caller neutralises each line)."""
-    born = f", born {humanize.day(b.date_of_birth)}" if b.date_of_birth else ""
+    born = f", born {humanize.day(b.date_of_birth)}" if b.date_of_birth else ", date of birth not in the MIS"
     year = f", year {b.year_group}" if b.year_group else ""
-    yield f"{b.display_name} ({b.school_id}, {b.mis_id}{', UPN ' + b.upn if b.upn else ''}{born}{year})"
+    yield f"{b.display_name} ({b.school_id}, {b.mis_id}{born}{year})"
+    ids = [f"{k} {v}" for k, v in (("UPN", b.upn), ("MIS id", b.native_id), ("UPI", b.upi),
+                                   ("MIS feed id", b.source_id if b.source_id != b.mis_id else None)) if v]
+    yield "Ids: " + ("; ".join(ids) if ids else "none from the MIS") + ("" if b.upn else " (no UPN: " +
+                                                                       b.missing("education", "none in the MIS") + ")")
     if b.archived_at:
         yield f"LEFT THE SCHOOL: archived {humanize.day(b.archived_at)}"
-    yield f"Address: {b.address_text or 'not in the MIS'}"
+    yield f"Address: {b.address_text or b.missing('address', 'not in the MIS')}"
     if b.synced_at:
         yield f"MIS data as of {humanize.moment(b.synced_at)}"
     yield ""
-    yield "Alerts and orders:" if b.alerts else "Alerts and orders: none recorded"
+    yield ("The school's restrictions (entered by the DSL team):" if b.restrictions
+           else "The school's restrictions: none entered (`hvc pupil restrict add`)")
+    for r in b.restrictions:
+        yield f"  !! {r.kind}{' — ' + r.person if r.person else ''}: {r.text} (#{r.id}, {r.added_by}, {humanize.day(r.added_at)})"
+    yield "Alerts and orders from the MIS:" if b.alerts else f"Alerts and orders from the MIS: {b.missing('alerts', 'none')}"
     for alert in b.alerts:
         yield f"  ! {alert.kind}: {alert.text}"
-    yield "Contacts (parental responsibility first):" if b.contacts else "Contacts: none in the MIS"
+    yield from _incomplete(b, "alerts", bool(b.alerts))
+    yield not_from_mis()
+    yield "Contacts (parental responsibility first):" if b.contacts else f"Contacts: {b.missing('contacts', 'none in the MIS')}"
     for c in b.contacts:
-        flags = [f for f, on in (("PR", c.parental_responsibility), ("lives with pupil", c.lives_with_pupil),
-                                 ("NO CONTACT", c.no_contact), ("court order", c.court_order)) if on]
+        flags = [flag(c.parental_responsibility, "PR", "no PR"),
+                 flag(c.lives_with_pupil, "lives with pupil", "does not live with pupil")]
+        flags += [f for f, on in (("NO CONTACT", c.no_contact), ("court order", c.court_order)) if on]
         phones = ", ".join(c.phones) or "no phone number"
-        yield f"  {c.name} — {c.relationship or 'relationship not recorded'} [{'; '.join(flags) or 'no PR'}]: {phones}"
-    yield "Medical:" if b.medical else "Medical: nothing recorded"
-    for m in b.medical:
-        yield f"  {m.kind}: {m.description}"
-    yield "SEN:" if b.sen else "SEN: none recorded"
-    for s in b.sen:
-        yield f"  {s.need}" + (f" — {s.provision}" if s.provision else "")
-    for label, figure in (("this term", b.attendance_term), ("last three months", b.attendance_3m)):
+        yield f"  {c.name} — {c.relationship or 'relationship not recorded'} [{'; '.join(flags)}]: {phones}"
+    yield from _incomplete(b, "contacts", bool(b.contacts))
+    for section, label, rows in (("medical", "Medical", [f"{m.kind}: {m.description}" for m in b.medical]),
+                                 ("sen", "SEN", [s.need + (f" — {s.provision}" if s.provision else "") for s in b.sen])):
+        nothing = "nothing recorded" if section == "medical" else "none recorded"
+        yield f"{label}:" if rows else f"{label}: {b.missing(section, nothing)}"
+        yield from (f"  {row}" for row in rows)
+        yield from _incomplete(b, section, bool(rows))
+    figures = [("MIS summary, period not stated", b.attendance_summary), ("this term", b.attendance_term),
+               ("last three months", b.attendance_3m)]
+    for label, figure in figures:
         if figure is None:
-            yield f"Attendance {label}: not in the MIS"
+            if label != "this term":  # no MIS feed we read gives a term figure: not worth a line of its own
+                yield f"Attendance ({label}): {b.missing('attendance', 'not in the MIS')}"
         else:
-            yield (f"Attendance {label}: {figure.percentage}% ({figure.attended} of {figure.possible} sessions; "
+            yield (f"Attendance ({label}): {figure.percentage}% ({figure.attended} of {figure.possible} sessions; "
                    f"{figure.authorised} authorised, {figure.unauthorised} unauthorised absences)")
     yield "Earlier visits at this address:" if b.earlier_visits else "Earlier visits at this address: none"
     for v in b.earlier_visits:

@@ -12,12 +12,17 @@ RuleId = Annotated[str, Field(pattern=r"^[a-z0-9-]+\.[a-z0-9-]+$")]
 """A rule's id: the policy's namespace, a dot, then the rule's own name (``potton.code-word``)."""
 
 
-class Finding(Frozen):
-    """One rule's verdict on one visit at one stage."""
+class RuleFacts(Frozen):
+    """What a rule is, as a policy declares it and as each of its findings repeats it."""
 
     rule_id: RuleId
     stage: Stage
     severity: Severity
+
+
+class Finding(RuleFacts):
+    """One rule's verdict on one visit at one stage."""
+
     message: str = Field(min_length=1)
     """Plain words that tell staff what to do."""
     clause: str = Field(min_length=1)
@@ -26,12 +31,9 @@ class Finding(Frozen):
     """The visit fields the finding concerns (dotted paths)."""
 
 
-class RuleInfo(Frozen):
+class RuleInfo(RuleFacts):
     """A rule as a policy declares it (``hvc policy show``)."""
 
-    rule_id: RuleId
-    stage: Stage
-    severity: Severity
     summary: str = Field(min_length=1)
     clause: str = Field(min_length=1)
     fields: tuple[str, ...] = ()

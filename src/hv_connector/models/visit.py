@@ -12,7 +12,7 @@ shows it on request to the office or the authoriser do.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, SerializationInfo, field_serializer, model_validator
@@ -29,7 +29,11 @@ class PupilRef(Frozen):
 
     name: str = Field(min_length=1)
     mis_id: str | None = None
+    """Our key for the pupil in the store (the MIS feed's record id when first synced)."""
+    native_id: str | None = None
+    """The MIS's own id for the pupil (Wonde's ``mis_id``): what CPOMS-style systems match on, with the UPN."""
     upn: str | None = None
+    date_of_birth: date | None = None
     known_in_mis: bool = True
     """False when the pupil is not (yet) in the synced MIS data."""
     attendance_3m: float | None = Field(default=None, ge=0, le=100)
@@ -224,7 +228,8 @@ class Visit(Frozen):
     """The visit is part of a statutory child-protection process."""
     emergency: bool = False
     """An emergency or immediate concern (e.g. no contact and a welfare worry)."""
-    family: FamilyKnowledge = FamilyKnowledge()
+    family: FamilyKnowledge = Field(default_factory=FamilyKnowledge)
+    # A factory, not an instance: making one at import would build the model's validator on every start.
     parents_informed: bool = False
     parent_agreement: bool = False
     parents_not_responding: bool = False

@@ -73,6 +73,8 @@ class VisitReport(Frozen):
     pupil_name: str
     upn: str | None = None
     mis_id: str | None = None
+    """The MIS's own id for the pupil (never the MIS feed's record id, which CPOMS does not know)."""
+    date_of_birth: date | None = None
     categories: tuple[str, ...] = Field(min_length=1, max_length=3)
     """Category names from the school's policy plugin, most specific first."""
     occurred_at: AwareDatetime
@@ -172,7 +174,8 @@ def _build(
         school=visit.school,
         pupil_name=visit.pupil.name,
         upn=visit.pupil.upn,
-        mis_id=visit.pupil.mis_id,
+        mis_id=visit.pupil.native_id,
+        date_of_birth=visit.pupil.date_of_birth,
         categories=tuple(policies.ask(visit.school, "cpoms_categories", visit=visit, kind=kind) or ()),
         occurred_at=occurred,
         reason=_reason_text(visit, policies),
@@ -352,7 +355,8 @@ def _people(people: Iterable[Person]) -> str:
 def render(report: VisitReport) -> str:
     """The whole record as a fixed plain-text block (London times), for CPOMS's free-text description."""
     title = "SAFEGUARDING CONCERN raised on a home visit" if report.kind == "concern" else "Home visit record"
-    ids = ", ".join(f"{k} {v}" for k, v in (("UPN", report.upn), ("MIS id", report.mis_id)) if v)
+    born = humanize.day(report.date_of_birth) if report.date_of_birth else None
+    ids = ", ".join(f"{k} {v}" for k, v in (("UPN", report.upn), ("MIS id", report.mis_id), ("born", born)) if v)
     lines = [
         f"{title} — {report.pupil_name}" + (f" ({ids})" if ids else ""),
         f"When: {humanize.moment(report.occurred_at, missing=NOT_RECORDED)} (UK time)",

@@ -26,6 +26,7 @@ from hv_connector.store.schema import (
     pupil_attendance,
     pupil_contacts,
     pupil_medical,
+    pupil_restrictions,
     pupil_sen,
     pupils,
     visits,
@@ -37,6 +38,24 @@ EARLIER_VISITS = 20
 
 ORDER_ALERTS = frozenset({"no-contact", "court-order"})
 
+NOT_SHARED = "not shared by the school"
+"""What a flag the MIS left empty (null) reads as: unknown, never "no"."""
+
+NOT_FROM_MIS = "not available from the MIS — check with the DSL"
+NOT_IN_ANY_FEED = ("court-order terms", "no-contact orders", "child in need", "young carer")
+"""What no MIS feed we read carries: the briefing says so rather than imply "none"."""
+
+GAP_TEXT = {
+    "withheld": "withheld: the school has not shared this with hv-connector",
+    "unreadable": "could not be read from the MIS feed (its shape changed); what shows is from the last sync that "
+                  "could — check the MIS",
+    "not-sent": "not sent by the MIS feed; what shows is from the last sync that sent it",
+}
+"""How each :data:`~hv_connector.sync.records.Gap` reads in the briefing."""
+
+RESTRICTION_KINDS = ("no-contact", "court-order", "other")
+"""Kinds of the school's own restrictions (``hvc pupil restrict add --kind``)."""
+
 
 class Attendance(AttendanceRecord):
     """Sessions over one period, with the percentage staff look for."""
@@ -46,6 +65,17 @@ class Attendance(AttendanceRecord):
     def percentage(self) -> float | None:
         """Sessions attended as a percentage of those possible, to one decimal place."""
         return attendance_percentage(self.attended, self.possible)
+
+
+class Restriction(Frozen):
+    """A restriction the school keeps itself (a no-contact order, a court order's terms), entered by the DSL team."""
+
+    id: int
+    kind: str
+    person: str | None = None
+    text: str
+    added_by: str
+    added_at: datetime
 
 
 class EarlierVisit(Frozen):
@@ -68,8 +98,14 @@ class PupilBriefing(Frozen):
 
     school_id: str
     mis_id: str
+    """Our key for the pupil (``hvc pupil show`` and visits use it)."""
     display_name: str
     upn: str | None = None
+    native_id: str | None = None
+    """The MIS's own id."""
+    source_id: str | None = None
+    """The MIS feed's record id now (Wonde's id)."""
+    upi: str | None = None
     date_of_birth: date | None = None
     year_group: str | None = None
     address_text: str | None = None
@@ -80,10 +116,16 @@ class PupilBriefing(Frozen):
     """Set when the pupil has left the school (the MIS deleted them)."""
     contacts: tuple[ContactRecord, ...] = ()
     """Every contact: parental responsibility first, then by priority (``no_contact`` marks an order)."""
+    restrictions: tuple[Restriction, ...] = ()
+    """The school's own list (no-contact orders, court-order terms), which no MIS feed carries."""
     alerts: tuple[AlertRecord, ...] = ()
     """Orders first (no-contact, court orders), then other alerts."""
+    gaps: dict[str, str] = {}
+    """Section → why the MIS data for it is missing (``withheld``, ``unreadable``, ``not-sent``)."""
     medical: tuple[MedicalRecord, ...] = ()
     sen: tuple[SenRecord, ...] = ()
+    attendance_summary: Attendance | None = None
+    """The MIS's own attendance summary (its period is not stated)."""
     attendance_term: Attendance | None = None
     attendance_3m: Attendance | None = None
     other_attendance: tuple[Attendance, ...] = ()
@@ -97,14 +139,35 @@ class PupilBriefing(Frozen):
     def orders(self) -> tuple[AlertRecord, ...]:
         return tuple(a for a in self.alerts if a.kind in ORDER_ALERTS)
 
+    def missing(self, section: str, nothing: str) -> str:
+        """Why a section shows nothing: its gap, in words, or ``nothing`` when the MIS said there is none."""
+        gap = self.gaps.get(section)
+        return GAP_TEXT.get(gap, gap) if gap else nothing
+
+    def incomplete(self, section: str) -> str | None:
+        """A warning when a section has rows that may be out of date (the last sync could not read it whole)."""
+        gap = self.gaps.get(section)
+        return GAP_TEXT[gap] if gap in ("unreadable", "not-sent") else None
+
+
+def flag(value: bool | None, yes: str, no: str) -> str:
+    """A contact's flag in words: ``yes``, ``no``, or "… not shared by the school" when the MIS left it empty."""
+    return yes if value else no if value is False else f"{yes}: {NOT_SHARED}"
+
+
+def not_from_mis() -> str:
+    """The line that says what the MIS cannot tell staff."""
+    return f"{', '.join(NOT_IN_ANY_FEED).capitalize()}: {NOT_FROM_MIS}"
+
 
 def find_pupil(conn: Connection, pupil_id: str, school_id: str | None = None) -> tuple[str, str]:
-    """``(school_id, mis_id)`` of the pupil whose MIS id or UPN is ``pupil_id``.
+    """``(school_id, mis_id)`` of the pupil whose id (ours, the MIS's own, or the feed's) or UPN is ``pupil_id``.
 
     :raises InputError: no such pupil, or the id matches pupils in more than one school.
     """
     query = select(pupils.c.school_id, pupils.c.mis_id).where(
-        (pupils.c.mis_id == pupil_id) | (pupils.c.upn == pupil_id))
+        (pupils.c.mis_id == pupil_id) | (pupils.c.upn == pupil_id) | (pupils.c.source_id == pupil_id)
+        | (pupils.c.native_id == pupil_id))
     if school_id:
         query = query.where(pupils.c.school_id == school_id)
     found = sorted({(row.school_id, row.mis_id) for row in conn.execute(query)})
@@ -135,6 +198,11 @@ def pupil_briefing(conn: Connection, school_id: str, mis_id: str) -> PupilBriefi
         mis_id=mis_id,
         display_name=pupil.display_name or mis_id,
         upn=pupil.upn,
+        native_id=pupil.native_id,
+        source_id=pupil.source_id,
+        upi=pupil.upi,
+        gaps=dict(pupil.gaps or {}),
+        restrictions=restrictions(conn, school_id, mis_id),
         date_of_birth=pupil.date_of_birth,
         year_group=pupil.year_group,
         address_text=pupil.address_text,
@@ -146,11 +214,22 @@ def pupil_briefing(conn: Connection, school_id: str, mis_id: str) -> PupilBriefi
                             key=lambda a: a.kind not in ORDER_ALERTS)),
         medical=tuple(MedicalRecord(**r) for r in _rows(conn, pupil_medical, key, "kind", "description")),
         sen=tuple(SenRecord(**r) for r in _rows(conn, pupil_sen, key, "need", "provision")),
+        attendance_summary=by_period.get("summary"),
         attendance_term=by_period.get("term"),
         attendance_3m=by_period.get("3m"),
-        other_attendance=tuple(a for p, a in by_period.items() if p not in ("term", "3m")),
+        other_attendance=tuple(a for p, a in by_period.items() if p not in ("summary", "term", "3m")),
         earlier_visits=earlier_visits(conn, school_id, pupil.address_text, mis_id),
     )
+
+
+def restrictions(conn: Connection, school_id: str, mis_id: str) -> tuple[Restriction, ...]:
+    """The school's standing restrictions on a pupil (removed ones left out), oldest first."""
+    table = pupil_restrictions
+    rows = conn.execute(select(table.c.id, table.c.kind, table.c.person, table.c.text, table.c.added_by,
+                               table.c.added_at)
+                        .where(table.c.school_id == school_id, table.c.pupil_mis_id == mis_id,
+                               table.c.removed_at.is_(None)).order_by(table.c.id))
+    return tuple(Restriction(**row._mapping) for row in rows)
 
 
 def _rows(conn: Connection, table: Any, key: tuple[str, str], *columns: str) -> list[dict[str, Any]]:

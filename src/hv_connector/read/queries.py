@@ -28,15 +28,10 @@ from sqlalchemy import Connection, and_, func, or_, select
 from hv_connector.models import Finding, Severity
 from hv_connector.models.common import Frozen
 from hv_connector.store.rows import OutboxEntry
-from hv_connector.store.schema import (
-    outbox,
-    pupil_attendance,
-    pupils,
-    quarantine,
-    sync_runs,
-    visit_events,
-    visits,
-)
+from hv_connector.store.tables.outbox import outbox
+from hv_connector.store.tables.people import pupil_attendance, pupils
+from hv_connector.store.tables.sync import quarantine, sync_runs
+from hv_connector.store.tables.visits import visit_events, visits
 
 PAGE = 50
 """Rows a list reads at most: a screen never holds more than a lead can scan."""

@@ -1,4 +1,5 @@
-"""The store: SQLAlchemy Core tables (:mod:`.schema`), opening and upgrading (:mod:`.engine`, :mod:`.migrate`).
+"""The store: SQLAlchemy Core tables (:mod:`.tables`, one module per pipeline, all gathered in :mod:`.schema`),
+opening and upgrading (:mod:`.engine`, :mod:`.migrate`).
 
 ``Store.open(url)`` gives a :class:`~hv_connector.store.engine.Store`; its
 ``begin()`` is a write transaction and ``connect()`` a read.

@@ -50,11 +50,13 @@ class ContactRecord(Frozen):
     mis_id: MisId
     name: Name
     relationship: Name | None = None
-    parental_responsibility: bool = False
+    parental_responsibility: bool | None = None
+    """``None``: the school has not shared it (unknown, never "no"); the same for every flag here."""
     priority: int | None = None
-    lives_with_pupil: bool = False
-    no_contact: bool = False
-    court_order: bool = False
+    lives_with_pupil: bool | None = None
+    no_contact: bool | None = None
+    """Only an MIS feed that carries no-contact orders sets this (Wonde does not)."""
+    court_order: bool | None = None
     phones: tuple[Short, ...] = ()
     email: Name | None = None
     address_text: AddressText | None = None
@@ -79,17 +81,32 @@ class AlertRecord(Frozen):
 
 class AttendanceRecord(Frozen):
     period: Short
-    """``term`` (this term to date) or ``3m`` (the last three months), or the MIS's own name."""
+    """``summary`` (the MIS's own summary, period not stated), ``term``, ``3m``, or the MIS's own name."""
     possible: int = Field(ge=0)
     attended: int = Field(ge=0)
     authorised: int = Field(ge=0)
     unauthorised: int = Field(ge=0)
 
 
+Gap = Literal["withheld", "unreadable", "not-sent"]
+"""Why a section of a pupil's background is missing: the school did not grant it, the feed sent a shape
+that could not be read, or the feed did not send it at all. A section without a gap was read whole."""
+
+SECTIONS = ("address", "contacts", "medical", "sen", "attendance", "alerts", "education")
+"""The sections of a pupil's background a gap can name."""
+
+
 class PupilRecord(Frozen):
-    """One pupil and their background, as the store keeps it."""
+    """One pupil and their background, as the store keeps it.
+
+    Identifiers are kept apart: ``mis_id`` is the feed's record id (Wonde's ``A…`` id, which changes when
+    the school changes MIS), ``native_id`` the MIS's own id (what CPOMS-style systems match on, with the
+    UPN), ``upi`` a person id that survives re-enrolment, and ``upn`` the DfE's unique pupil number.
+    """
 
     mis_id: MisId
+    native_id: Short | None = None
+    upi: Short | None = None
     upn: Short | None = None
     forename: Name | None = None
     surname: Name | None = None
@@ -105,6 +122,8 @@ class PupilRecord(Frozen):
     sen: tuple[SenRecord, ...] = ()
     alerts: tuple[AlertRecord, ...] = ()
     attendance: tuple[AttendanceRecord, ...] = ()
+    gaps: dict[str, Gap] = {}
+    """Section (of :data:`SECTIONS`) → why it is missing or incomplete; see :data:`Gap`."""
 
 
 class Departure(Frozen):

@@ -10,6 +10,7 @@ good), the cursors move and the ``sync_runs`` row is written — all or none.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,6 +35,8 @@ from hv_connector.sync.records import ContactRecord, Departure, PupilRecord, Rej
 if TYPE_CHECKING:
     from hv_connector.sync.pipeline import SchoolResult, Spool
 
+log = logging.getLogger(__name__)
+
 PUPILS = "pupils"
 DEPARTURES = "departures"
 """Cursor names (``sync_cursors.resource``) and spool batch kinds: the pupils walk and the departures feed."""
@@ -42,6 +45,11 @@ REPORTED_REJECTS = 50
 """Bad records listed by name in one school's summary; the rest are counted (all are in quarantine)."""
 
 CHILD_TABLES = (pupil_contacts, pupil_medical, pupil_sen, pupil_alerts, pupil_attendance)
+SECTION_OF_TABLE = {pupil_contacts.name: "contacts", pupil_medical.name: "medical", pupil_sen.name: "sen",
+                    pupil_alerts.name: "alerts", pupil_attendance.name: "attendance"}
+"""The briefing section (:data:`~hv_connector.sync.records.SECTIONS`) each child table holds."""
+HALF_READ = frozenset({"unreadable", "not-sent"})
+"""Gaps that leave a stored pupil's rows of that section as they were: nothing half-read replaces them."""
 
 
 def read_cursors(store: Store, school_id: str, adapter: str) -> dict[str, str | None]:
@@ -122,14 +130,25 @@ def _contact_row(key: dict[str, str], contact: ContactRecord) -> dict[str, Any]:
 
 def write_pupils(conn: Connection, school_id: str, batch: Sequence[Any] | PageRows, result: SchoolResult,
                  now: datetime) -> None:
-    """Upsert one page of pupils with their background; quarantine the page's bad records."""
+    """Upsert one page of pupils with their background; quarantine the page's bad records.
+
+    A record is matched to the pupil it updates by the feed's id, else (a school that changed MIS, a pupil
+    re-enrolled) by UPI or UPN: the pupil keeps our key, and with it every visit made about them.
+    """
     page = batch if isinstance(batch, PageRows) else page_rows(school_id, batch, now)
     quarantine_records(conn, school_id, page.rejected, result, now)
     if not page.pupils:
         return
+    sources = [row["source_id"] for row in page.pupils]
+    keys = link_pupils(conn, school_id, page.pupils)
+    for row in page.pupils:
+        row["mis_id"] = keys.get(row["source_id"], row["source_id"])
+    for rows in page.children.values():
+        for child in rows:
+            child["pupil_mis_id"] = keys.get(child["pupil_mis_id"], child["pupil_mis_id"])
     ids = [row["mis_id"] for row in page.pupils]
     existing = {row.mis_id: row for row in conn.execute(
-        select(pupils.c.mis_id, pupils.c.mis_updated_at, pupils.c.archived_at)
+        select(pupils.c.mis_id, pupils.c.source_id, pupils.c.mis_updated_at, pupils.c.archived_at)
         .where(pupils.c.school_id == school_id, pupils.c.mis_id.in_(ids)))}
     new = [row for row in page.pupils if row["mis_id"] not in existing]
     old = [{**row, "_school": school_id, "_mis": row["mis_id"]} for row in page.pupils if row["mis_id"] in existing]
@@ -138,32 +157,72 @@ def write_pupils(conn: Connection, school_id: str, batch: Sequence[Any] | PageRo
     if old:
         conn.execute(update(pupils).where(pupils.c.school_id == bindparam("_school"),
                                           pupils.c.mis_id == bindparam("_mis")), old)
+    relinked = [row for row in old if existing[row["mis_id"]].source_id != row["source_id"]]
+    if relinked:
+        log.warning("school %s: %d pupil(s) came back under new MIS ids and were re-linked by UPI or UPN, "
+                    "keeping their visits", school_id, len(relinked))
     result.added += len(new)
     # Asked again because of the cursor's overlap, but unchanged in the MIS: rewritten, not counted.
     result.updated += sum(1 for row in old if _changed(existing[row["mis_id"]], row))
     for table in CHILD_TABLES:
-        if existing:  # a page of new pupils has nothing to replace
-            conn.execute(delete(table).where(table.c.school_id == school_id, table.c.pupil_mis_id.in_(ids)))
-        if page.children.get(table.name):
-            conn.execute(insert(table), page.children[table.name])
+        section = SECTION_OF_TABLE.get(table.name)
+        # A stored pupil whose section came unreadable or not at all keeps its last whole rows of it.
+        kept = {row["mis_id"] for row in page.pupils
+                if row["mis_id"] in existing and (row.get("gaps") or {}).get(section) in HALF_READ}
+        replaced = [key for key in ids if key not in kept]
+        if existing and replaced:  # a page of new pupils has nothing to replace
+            conn.execute(delete(table).where(table.c.school_id == school_id, table.c.pupil_mis_id.in_(replaced)))
+        rows = [row for row in page.children.get(table.name, ()) if row["pupil_mis_id"] not in kept]
+        if rows:
+            conn.execute(insert(table), rows)
     conn.execute(update(quarantine)
-                 .where(quarantine.c.school_id == school_id, quarantine.c.record_id.in_(ids),
+                 .where(quarantine.c.school_id == school_id, quarantine.c.record_id.in_(sources),
                         quarantine.c.resolved_at.is_(None))
                  .values(resolved_at=now))
 
 
+def link_pupils(conn: Connection, school_id: str, rows: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """The feed id of each incoming pupil row → our key for a pupil already stored, where there is one.
+
+    Matched by the feed's id; failing that by UPI (kept when a pupil is re-enrolled), then by UPN (kept
+    when the school changes MIS, which gives every pupil new ids) — only where exactly one stored pupil
+    matches and that pupil is not on this page under its own id.
+    """
+    sources = [row["source_id"] for row in rows]
+    keys = {r.source_id: r.mis_id for r in conn.execute(
+        select(pupils.c.source_id, pupils.c.mis_id)
+        .where(pupils.c.school_id == school_id, pupils.c.source_id.in_(sources)))}
+    taken = set(keys.values())
+    for column in ("upi", "upn"):
+        strangers = [row for row in rows if row["source_id"] not in keys and row.get(column)]
+        if not strangers:
+            continue
+        found: dict[str, set[str]] = {}
+        for r in conn.execute(select(pupils.c.mis_id, pupils.c[column])
+                              .where(pupils.c.school_id == school_id,
+                                     pupils.c[column].in_({row[column] for row in strangers}))):
+            found.setdefault(r[1], set()).add(r.mis_id)
+        for row in strangers:
+            match = found.get(row[column], set()) - taken
+            if len(match) == 1 and len(found[row[column]]) == 1:
+                keys[row["source_id"]] = key = match.pop()
+                taken.add(key)
+    return keys
+
+
 def _changed(before: Any, row: dict[str, Any]) -> bool:
     return (before.archived_at is not None or row["mis_updated_at"] is None
-            or before.mis_updated_at != row["mis_updated_at"])
+            or before.mis_updated_at != row["mis_updated_at"] or before.source_id != row["source_id"])
 
 
 def _pupil_row(school_id: str, record: PupilRecord, now: datetime) -> dict[str, Any]:
     return {
-        "school_id": school_id, "mis_id": record.mis_id, "upn": record.upn, "forename": record.forename,
+        "school_id": school_id, "mis_id": record.mis_id, "source_id": record.mis_id, "native_id": record.native_id,
+        "upi": record.upi, "upn": record.upn, "forename": record.forename,
         "surname": record.surname, "display_name": record.display_name, "date_of_birth": record.date_of_birth,
         "year_group": record.year_group, "address": record.address, "address_text": record.address_text,
         "phones": list(record.phones), "mis_updated_at": record.mis_updated_at, "synced_at": now,
-        "archived_at": None,
+        "archived_at": None, "gaps": dict(record.gaps) or None,
     }
 
 
@@ -182,7 +241,7 @@ def apply_departures(conn: Connection, school_id: str, batch: Sequence[Any], res
         if not isinstance(item, Departure):
             continue
         if item.kind == "pupil":
-            here = and_(pupils.c.school_id == school_id, pupils.c.mis_id == item.mis_id)
+            here = and_(pupils.c.school_id == school_id, pupils.c.source_id == item.mis_id)
             if item.restored:
                 conn.execute(update(pupils).where(here, pupils.c.archived_at.is_not(None)).values(archived_at=None))
             else:
@@ -219,7 +278,7 @@ def quarantine_records(conn: Connection, school_id: str, rejected: Sequence[Reje
                 payload=item.payload, first_seen_at=now, last_seen_at=now))
         if item.record_id is not None:
             # Seen, though unreadable: a --full run must not take it for a pupil who left.
-            conn.execute(update(pupils).where(pupils.c.school_id == school_id, pupils.c.mis_id == item.record_id)
+            conn.execute(update(pupils).where(pupils.c.school_id == school_id, pupils.c.source_id == item.record_id)
                          .values(synced_at=now))
         result.quarantined += 1
         if len(result.rejected) < REPORTED_REJECTS:

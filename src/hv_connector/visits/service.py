@@ -613,9 +613,11 @@ class VisitService:
         mis_id = pupil_id(document)
         row = None
         if mis_id is not None:
-            row = conn.execute(
-                select(pupils).where(pupils.c.school_id == school, pupils.c.mis_id == mis_id)
-            ).mappings().one_or_none()
+            # Our key, or the MIS feed's id now (a pupil re-linked after the school changed MIS).
+            row = conn.execute(select(pupils).where(
+                pupils.c.school_id == school, (pupils.c.mis_id == mis_id) | (pupils.c.source_id == mis_id)
+            ).order_by(pupils.c.mis_id != mis_id)).mappings().first()
+            mis_id = row["mis_id"] if row is not None else mis_id
         if row is None:
             if document.get("new_family"):
                 return new_family_pupil(document), None
@@ -632,7 +634,8 @@ class VisitService:
                 pupil_attendance.c.period == "3m")
         ).one_or_none()
         percent = attendance_percentage(attendance.attended, attendance.possible) if attendance else None
-        return PupilRef(name=name, mis_id=mis_id, upn=row["upn"], attendance_3m=percent), row["address_text"]
+        return PupilRef(name=name, mis_id=mis_id, native_id=row["native_id"], upn=row["upn"],
+                        date_of_birth=row["date_of_birth"], attendance_3m=percent), row["address_text"]
 
 
 # --- rows ↔ models ------------------------------------------------------------------------------

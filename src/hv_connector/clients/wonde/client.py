@@ -24,7 +24,7 @@ from hv_connector import __version__
 from hv_connector.clients.ratelimit import RateLimiter
 from hv_connector.clients.retry import Sleep, Wait, describe, retrying
 from hv_connector.clients.wonde.errors import error_for, is_transient
-from hv_connector.clients.wonde.payloads import Page
+from hv_connector.clients.wonde.payloads import Page, Permission
 from hv_connector.errors import MisError, MisUnavailable
 
 DEFAULT_BASE_URL = "https://api.wonde.com/v1.0/"
@@ -36,11 +36,14 @@ STUDENT_INCLUDES: tuple[str, ...] = (
     "contacts",
     "contacts.contact_details",
     "medical_conditions",
+    "medical_conditions.notes",
     "medical_notes",
     "sen_needs",
     "attendance_summary",
     "extended_details",
     "education_details",
+    "child_protection_plan_date_ranges",
+    "in_care_date_ranges",
 )
 """Everything a pupil briefing needs, fetched with the pupil in one request per page."""
 
@@ -184,14 +187,17 @@ class WondeClient:
             first["updated_after"] = since.astimezone(timezone.utc).strftime(QUERY_TIME_FORMAT)
         url = f"schools/{quote(school, safe='')}/{resource}"
         pending: asyncio.Future[Any] | None = asyncio.ensure_future(self.get(url, first, school=school))
+        asked: dict[str, Any] | None = first
         seen: set[str] = set()
         try:
             while pending is not None:
                 page = _page(await pending, school, resource)
                 pending = None
+                if lacking(page.records, include):
+                    page = await self._ask_again(url, asked, include, school, resource)
                 link = page.meta.pagination
                 if link.more and link.next:
-                    url = self._follow(link.next, school)
+                    url, asked = self._follow(link.next, school, include), None
                     if url in seen:
                         raise MisError(f"Wonde sent school {school}'s {resource} round in a loop at {url}; "
                                        "sync stopped")
@@ -206,14 +212,39 @@ class WondeClient:
                 if pending.done() and not pending.cancelled():
                     pending.exception()  # retrieved, so asyncio does not warn about it
 
-    def _follow(self, link: str, school: str) -> str:
-        absolute = str(httpx.URL(self.base_url).join(link))
-        if _origin(absolute) != self._origin:
+    async def _ask_again(self, url: str, params: dict[str, Any] | None, include: Sequence[str], school: str,
+                         resource: str) -> Page:
+        """A page that lacked includes asked for, asked for once more with them; refused if still lacking.
+
+        The school's sync then fails before anything of it is written, so no pupil loses rows that were
+        simply not sent."""
+        again = dict(params) if params is not None else None
+        target = url
+        if again is not None:
+            again["include"] = ",".join(include)
+        else:
+            target = str(httpx.URL(url).copy_set_param("include", ",".join(include)))
+        page = _page(await self.get(target, again, school=school), school, resource)
+        missing = lacking(page.records, include)
+        if missing:
             raise MisError(
-                f"Wonde's next page for school {school} points at another host ({_origin(absolute)}); "
+                f"Wonde's {resource} page for school {school} lacks {', '.join(missing)}, asked for with "
+                f"include= (also when asked again): nothing of school {school} was written. The next sync "
+                "tries again; if it keeps failing, ask Wonde whether the school's feed serves them"
+            )
+        return page
+
+    def _follow(self, link: str, school: str, include: Sequence[str] = ()) -> str:
+        """The absolute ``next`` URL, on the Wonde host only, with the includes put back if it dropped them."""
+        absolute = httpx.URL(self.base_url).join(link)
+        if _origin(str(absolute)) != self._origin:
+            raise MisError(
+                f"Wonde's next page for school {school} points at another host ({_origin(str(absolute))}); "
                 "not followed, because the token would go with it. Check [wonde] base_url"
             )
-        return absolute
+        if include and "include" not in absolute.params:
+            absolute = absolute.copy_set_param("include", ",".join(include))
+        return str(absolute)
 
     def students(
         self, school: str, *, since: datetime | None = None, include: Sequence[str] = STUDENT_INCLUDES
@@ -224,6 +255,27 @@ class WondeClient:
     def deletions(self, school: str, *, since: datetime | None = None) -> AsyncIterator[Page]:
         """The school's deletions feed: records that left the MIS since ``since``."""
         return self.pages(school, "deletions", since=since, params=CURSOR_PAGING)
+
+    async def permissions(self, school: str) -> list[Permission] | None:
+        """The data scopes the school granted the app (``/meta/schools/{id}/permissions``).
+
+        ``None`` when Wonde does not say (the endpoint fails or answers nothing readable): the sync then
+        cannot tell "withheld" from "none" by scope, only by fields that come back null.
+        """
+        try:
+            body = await self.get(f"meta/schools/{quote(school, safe='')}/permissions", school=school)
+        except MisError:
+            return None
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list):
+            return None
+        read = []
+        for item in data:
+            try:
+                read.append(Permission.model_validate(item))
+            except ValueError:
+                continue
+        return read or None
 
     async def school(self, school: str) -> dict[str, Any]:
         """One school as Wonde describes it (fails with :class:`MisAuthError` if it has not approved us)."""
@@ -257,6 +309,32 @@ def decode_json(content: bytes) -> Any:
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def lacking(records: list[Any], include: Sequence[str]) -> list[str]:
+    """The includes asked for that some record of a page does not carry (an include's key absent; a null
+    value is a scope not granted, and counts as carried).
+
+    A record without even its own ``id`` and ``updated_at`` is broken whole: it is left to the caller to
+    quarantine, not counted against the page."""
+    missing = []
+    for name in include:
+        top, _, nested = name.partition(".")
+        for record in records:
+            if not isinstance(record, dict) or not {"id", "updated_at"} <= record.keys():
+                continue
+            if top not in record:
+                missing.append(name)
+                break
+            if nested and any(isinstance(item, dict) and nested not in item for item in _items(record[top])):
+                missing.append(name)
+                break
+    return missing
+
+
+def _items(relation: Any) -> list[Any]:
+    data = relation.get("data") if isinstance(relation, dict) else None
+    return data if isinstance(data, list) else [data] if isinstance(data, dict) else []
 
 
 def _page(body: Any, school: str, resource: str) -> Page:

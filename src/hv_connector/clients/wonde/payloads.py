@@ -67,7 +67,7 @@ WondeTime = Annotated[datetime | None, BeforeValidator(parse_time)]
 WondeDate = Annotated[date | None, BeforeValidator(parse_date)]
 
 
-def _unwrap(value: Any) -> Any:
+def unwrap(value: Any) -> Any:
     """An included relation arrives as ``{"data": ...}``; a missing scope gives ``null``."""
     if isinstance(value, dict) and set(value) <= {"data", "meta"}:
         return value.get("data")
@@ -75,14 +75,14 @@ def _unwrap(value: Any) -> Any:
 
 
 def _unwrap_many(value: Any) -> Any:
-    value = _unwrap(value)
+    value = unwrap(value)
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
 
 
 Many = BeforeValidator(_unwrap_many)
-One = BeforeValidator(_unwrap)
+One = BeforeValidator(unwrap)
 
 
 Text = str | None
@@ -160,23 +160,49 @@ class ContactDetails(Payload):
 def _relationship(value: Any) -> Any:
     if isinstance(value, str):
         return {"relationship": value}
-    return _unwrap(value)
+    return unwrap(value)
+
+
+_TRUE = frozenset({"y", "yes", "t", "true", "1"})
+_FALSE = frozenset({"n", "no", "f", "false", "0"})
+
+
+def parse_flag(value: Any) -> bool | None:
+    """A yes/no flag as an MIS sends it (``true``, ``"Y"``, ``"T"``, ``1``…); ``None`` or ``""`` is *unknown*."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if not word:
+            return None
+        if word in _TRUE or word in _FALSE:
+            return word in _TRUE
+    raise ValueError(f"not a yes/no flag: {str(value)[:20]!r}")
+
+
+Flag = Annotated[bool | None, BeforeValidator(parse_flag)]
+"""``None`` means the school has not shared it: unknown, never "no"."""
 
 
 class Relationship(Payload):
-    """How a contact stands to the pupil (arrives as an object, or as plain text from some MIS)."""
+    """How a contact stands to the pupil (an object, or plain text from some MIS). Any flag may be null."""
 
     relationship: Text = None
-    parental_responsibility: bool | None = None
+    parental_responsibility: Flag = None
     priority: int | None = None
-    lives_with_pupil: bool | None = None
-    court_order: bool | None = None
-    no_contact: bool | None = None
+    lives_with_pupil: Flag = None
+    bill_payer: Flag = None
+    email_bills: Flag = None
+    court_order: Flag = None
+    """Seen in some MIS only: absent is unknown. Wonde never carries an order's terms."""
 
 
 class Contact(Payload):
     id: str = Field(min_length=1)
     mis_id: Text = None
+    upi: Text = None
     title: Text = None
     forename: Text = None
     surname: Text = None
@@ -184,54 +210,94 @@ class Contact(Payload):
     contact_details: Annotated[ContactDetails | None, One] = None
 
 
-class MedicalCondition(Payload):
-    id: Text = None
-    name: Text = None
-    type: Text = None
-    description: Text = None
-    notes: Text = None
+def _note_list(value: Any) -> Any:
+    """``notes`` of a condition: a relation ``{"data": [...]}`` (Wonde), or plain text (older shapes)."""
+    if isinstance(value, str):
+        return [{"note": value}]
+    return _unwrap_many(value)
 
 
 class MedicalNote(Payload):
     id: Text = None
-    text: Text = None
-    note: Text = None
+    title: Text = None
+    note: Text = Field(default=None, validation_alias=AliasChoices("note", "text", "notes", "description"))
+
+
+class MedicalCondition(Payload):
+    id: Text = None
+    name: Text = None
     description: Text = None
+    notes: Annotated[list[MedicalNote], BeforeValidator(_note_list)] = []
+
+
+class SenCategory(Payload):
+    code: Text = None
+    name: Text = Field(default=None, validation_alias=AliasChoices("name", "description"))
 
 
 class SenNeed(Payload):
+    """A special educational need: ``rank`` and a nested ``sen_category`` (older shapes: ``type`` and text)."""
+
     id: Text = None
+    rank: int | None = Field(default=None, validation_alias=AliasChoices("rank", "ranking"))
+    sen_category: Annotated[SenCategory | None, One] = None
     type: Text = None
-    need: Text = None
     description: Text = Field(default=None, validation_alias=AliasChoices("description", "type_description"))
     provision: Text = None
-    rank: int | None = None
 
 
 class AttendanceSummary(Payload):
-    """Sessions over one period; Wonde's field names are unverified, so the common spellings are read."""
+    """Wonde's one attendance summary per pupil (its period is not stated), in marks."""
 
-    period: Text = Field(default=None, validation_alias=AliasChoices("period", "name", "type"))
+    possible: int | None = Field(default=None, validation_alias=AliasChoices("possible_marks", "possible"))
+    present: int | None = Field(default=None, validation_alias=AliasChoices("present_marks", "present"))
+    approved_activity: int | None = Field(
+        default=None, validation_alias=AliasChoices("approved_educational_activity_marks", "aea_marks"))
+    authorised: int | None = Field(
+        default=None, validation_alias=AliasChoices("authorised_absence_marks", "authorised_absences"))
+    unauthorised: int | None = Field(
+        default=None, validation_alias=AliasChoices("unauthorised_absence_marks", "unauthorised_absences"))
+
+
+class DateRange(Payload):
+    """One range of a ``*_date_ranges`` include; ``end_date`` is null while it is open."""
+
     start_date: WondeDate = None
     end_date: WondeDate = None
-    possible: int | None = Field(default=None, validation_alias=AliasChoices("possible", "possible_sessions"))
-    attended: int | None = Field(
-        default=None, validation_alias=AliasChoices("attended", "attended_sessions", "present"))
-    authorised: int | None = Field(
-        default=None,
-        validation_alias=AliasChoices("authorised", "authorised_absence", "authorised_absence_sessions"))
-    unauthorised: int | None = Field(
-        default=None,
-        validation_alias=AliasChoices("unauthorised", "unauthorised_absence", "unauthorised_absence_sessions"))
+
+    def covers(self, day: date) -> bool:
+        return (self.start_date is None or self.start_date <= day) and (self.end_date is None or day <= self.end_date)
+
+
+class EducationDetails(Payload):
+    admission_number: Text = None
+    upn: Text = None
+    local_upn: Text = None
+    former_upn: Text = None
+    current_nc_year: Text = None
+    admission_date: WondeDate = None
+    leaving_date: WondeDate = None
+
+
+RELATIONS: tuple[str, ...] = (
+    "contact_details", "contacts", "medical_conditions", "medical_notes", "sen_needs", "attendance_summary",
+    "extended_details", "education_details", "child_protection_plan_date_ranges", "in_care_date_ranges", "year",
+)
+"""The includes :class:`Student` keeps raw, for the adapter to read one by one (a bad one never sinks the pupil)."""
 
 
 class Student(Payload):
-    """A pupil with the includes of :data:`STUDENT_INCLUDES`; fields without a granted scope are ``None``."""
+    """A pupil's own fields; its includes (:data:`RELATIONS`) stay raw JSON, read one by one by the adapter.
+
+    ``id`` is Wonde's id (changes when the school changes MIS), ``mis_id`` the MIS's own id and ``upi``
+    Wonde's person id that survives re-enrolment. The UPN comes in ``education_details``.
+    """
 
     id: str = Field(min_length=1)
     mis_id: Text = None
     upi: Text = None
     upn: Text = None
+    """Not sent by Wonde at the top level; read only as a fallback for other feeds."""
     title: Text = None
     # Wonde sends an ungranted field as null, never leaves it out: a record without its names is broken.
     forename: Annotated[str | None, Strict()]
@@ -241,15 +307,16 @@ class Student(Payload):
     middle_names: Text = None
     date_of_birth: WondeDate = None
     updated_at: WondeTime = None
-    year: Annotated[dict[str, Any] | None, One] = None
-    contact_details: Annotated[ContactDetails | None, One] = None
-    contacts: Annotated[list[Contact], Many] = []
-    medical_conditions: Annotated[list[MedicalCondition], Many] = []
-    medical_notes: Annotated[list[MedicalNote], Many] = []
-    sen_needs: Annotated[list[SenNeed], Many] = []
-    attendance_summary: Annotated[list[AttendanceSummary], Many] = []
-    extended_details: Annotated[dict[str, Any] | None, One] = None
-    education_details: Annotated[dict[str, Any] | None, One] = None
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
+
+    def relation(self, name: str) -> Any:
+        """An include as sent (``{"data": ...}``), or ``MISSING`` when the record does not carry it."""
+        extra = self.model_extra or {}
+        return extra.get(name, MISSING)
+
+
+MISSING: Any = object()
+"""What :meth:`Student.relation` returns for an include the record does not carry at all."""
 
 
 class Deletion(Payload):
@@ -266,6 +333,19 @@ class Deletion(Payload):
     @property
     def at(self) -> datetime | None:
         return self.deleted_at or self.updated_at or self.created_at
+
+
+class Permission(Payload):
+    """One data scope of ``/meta/schools/{id}/permissions``: what the school granted the app."""
+
+    identity: Text = None
+    name: Text = None
+    group: Text = None
+    parent: Text = None
+    approved: Flag = None
+
+    def words(self) -> str:
+        return " ".join(p for p in (self.identity, self.name, self.group, self.parent) if p).lower()
 
 
 class Pagination(Payload):

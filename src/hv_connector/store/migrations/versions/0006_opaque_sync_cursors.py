@@ -1,7 +1,7 @@
 """Sync cursors opaque to the core: the adapter's own text (a time, a revision number …) and the adapter's name.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 
 """
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from alembic import op
 
 from hv_connector.store.types import UTCDateTime
 
-revision: str = '0005'
-down_revision: str | Sequence[str] | None = '0004'
+revision: str = '0006'
+down_revision: str | Sequence[str] | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,65 @@
+"""Visits and what happens to them: events, acknowledged warnings, overridden blocks."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text
+
+from hv_connector.store.tables import metadata, school_id_column
+from hv_connector.store.types import Json, UTCDateTime
+
+visits = Table(
+    "visits",
+    metadata,
+    Column("id", String, primary_key=True),
+    school_id_column(),
+    Column("pupil_mis_id", String),
+    Column("state", String, nullable=False),
+    Column("planned_start", UTCDateTime, nullable=False),
+    Column("expected_return", UTCDateTime),
+    Column("address_text", String),
+    Column("reason", String),
+    Column("staff_ids", Json, nullable=False, default=list),
+    Column("data", Json, nullable=False),
+    Column("code_word", String),
+    Column("version", Integer, nullable=False, default=1),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "school_id", "state"),
+    Index(None, "state", "expected_return"),
+    Index(None, "school_id", "address_text"),
+)
+"""``data`` is the Visit model dumped WITHOUT the code word, which lives in ``code_word`` alone."""
+
+visit_events = Table(
+    "visit_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("visit_id", String, ForeignKey("visits.id"), nullable=False, index=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String),
+    Column("event", String, nullable=False),
+    Column("from_state", String),
+    Column("to_state", String),
+    Column("stage", String),
+    Column("findings", Json),
+    Column("note", Text),
+)
+
+def _rule_decision(name: str, words: Column[str]) -> Table:
+    """Staff's decision on one rule's finding for a visit: which rule, who, when, and ``words`` (what they wrote)."""
+    return Table(
+        name,
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("visit_id", String, ForeignKey("visits.id"), nullable=False, index=True),
+        Column("rule_id", String, nullable=False),
+        Column("by", String, nullable=False),
+        Column("at", UTCDateTime, nullable=False),
+        words,
+    )
+
+
+acknowledgements = _rule_decision("acknowledgements", Column("note", Text))
+"""Warnings an authoriser acknowledged."""
+overrides = _rule_decision("overrides", Column("reason", Text, nullable=False))
+"""Blocks an authoriser overrode, each with its reason."""
