@@ -4,12 +4,13 @@ screen and the forms pushed on top, a help screen and a command palette that rea
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
 from pathlib import Path
 
 from textual.app import App
 from textual.binding import Binding
+from textual.filter import LineFilter
 from textual.screen import Screen
 from textual.worker import WorkerCancelled, WorkerFailed
 
@@ -18,6 +19,7 @@ from hvc_tui.dialogs.check_in import CheckInDialog
 from hvc_tui.dialogs.confirm import ConfirmDialog
 from hvc_tui.dialogs.decision import DecisionDialog
 from hvc_tui.dialogs.extend import ExtendDialog
+from hvc_tui.filters import ShowControls
 from hvc_tui.screens.board import BoardScreen
 from hvc_tui.screens.help import HelpScreen
 from hvc_tui.screens.outbox import OutboxScreen
@@ -42,6 +44,9 @@ STYLED_SCREENS: tuple[type[Screen[None]], ...] = (
 def screen_stylesheets(screens: Iterable[type[Screen[None]]]) -> list[Path]:
     """Each screen's ``CSS_PATH``, resolved beside its module as Textual resolves it."""
     return [(Path(inspect.getfile(screen)).parent / str(screen.CSS_PATH)).resolve() for screen in screens]
+
+
+SHOW_CONTROLS = ShowControls()
 
 
 class HvcApp(App[None]):
@@ -77,6 +82,10 @@ class HvcApp(App[None]):
         self.session = session
         self.board_seconds = board_seconds
         self.first_mode = mode
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, then :class:`~hvc_tui.filters.ShowControls`: no text sends the terminal a control."""
+        return [*super().get_line_filters(), SHOW_CONTROLS]
 
     def on_mount(self) -> None:
         member = self.session.member

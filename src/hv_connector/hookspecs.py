@@ -216,12 +216,25 @@ def follow_ups(visit: Visit) -> list[FollowUp] | None:
 def mis_adapters() -> dict[str, MisAdapterFactory] | None:
     """Register MIS adapters by name (``wonde`` is built in).
 
-    Called when ``hvc sync`` starts. Every plugin is asked; the mappings are
-    merged, and a name registered twice is a plugin contract error. Each
-    factory is called as ``factory(settings, school)`` and returns an adapter
-    with the :class:`hv_connector.sync.pipeline.MisAdapter` interface.
+    Called when ``hvc sync`` starts and by ``hvc config check``. Every plugin
+    is asked; the mappings are merged, and a name registered twice is a
+    plugin contract error. A school uses the adapter its ``mis`` setting
+    names. Each factory (:class:`~hv_connector.sync.pipeline.MisAdapterFactory`) answers two calls:
 
-    :returns: a mapping of adapter name to :data:`~hv_connector.sync.pipeline.MisAdapterFactory`.
+    - ``factory.settings_problems(settings, school, config_file)``: what the
+      adapter lacks to sync ``school`` (a list of
+      :class:`~hv_connector.config.checks.Problem`, empty when all is set).
+      ``hvc config check`` asks it of every school that syncs, so the core
+      demands no setting of any adapter: Wonde's asks for ``[wonde] token``
+      and ``mis_school_id``; another reads its own per-school section,
+      ``[schools.ID.mis_options]`` (values under secret names are
+      :class:`~pydantic.SecretStr`, redacted by ``hvc config show``).
+    - ``factory(settings, school)``: the school's adapter, with the
+      :class:`~hv_connector.sync.pipeline.MisAdapter` interface. Its sync
+      cursors are its own text (a time, a revision number): the core stores
+      them and hands them back, and never reads them.
+
+    :returns: a mapping of adapter name to :class:`~hv_connector.sync.pipeline.MisAdapterFactory`.
     """
 
 

@@ -132,3 +132,29 @@ def test_the_migrations_build_exactly_the_tables_in_schema_py(store: Store) -> N
     with store.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), metadata)
     assert differences == [], "schema.py and the migrations disagree: add a revision for the change"
+
+
+def test_a_sync_cursor_stored_as_a_time_becomes_the_wonde_adapters_text_and_back(store: Store) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from hv_connector.store.migrate import alembic_config
+    from hv_connector.sync.cursors import TimeCursor
+
+    after = datetime(2026, 11, 20, 7, 30, 5, 120000, tzinfo=timezone.utc)
+    with store.begin() as conn:
+        command.downgrade(alembic_config(conn), "0005")
+        conn.execute(text("INSERT INTO sync_cursors (school_id, resource, updated_after) VALUES "
+                          "('potton', 'pupils', :after), ('potton', 'departures', NULL)"),
+                     {"after": after if conn.dialect.name == "postgresql" else "2026-11-20 07:30:05.120000"})
+    store.upgrade()
+    with store.connect() as conn:
+        rows = {r.resource: (r.adapter, r.position) for r in conn.execute(text("SELECT * FROM sync_cursors"))}
+    assert rows == {"pupils": ("wonde", rows["pupils"][1]), "departures": ("wonde", None)}
+    assert TimeCursor(rows["pupils"][1]).since == after
+    with store.begin() as conn:
+        command.downgrade(alembic_config(conn), "0005")
+    with store.connect() as conn:
+        back = conn.execute(text("SELECT updated_after FROM sync_cursors WHERE resource = 'pupils'")).scalar_one()
+    assert str(back).startswith("2026-11-20 07:30:05.12")
+    store.upgrade()

@@ -86,7 +86,7 @@ def _sync(server: RunningServer, store: Store, today: date, *, full: bool) -> An
                         schools=[{"id": "potton", "name": "Potton", "policy": "potton", "mis_school_id": POTTON.wonde_id}])
     adapter = WondeConnections()(settings, settings.school("potton"))
     clock = FixedClock(datetime(today.year, today.month, today.day, 18, 0, tzinfo=LONDON))
-    return asyncio.run(sync_school(store, adapter, full=full, clock=clock, write_lock=asyncio.Lock()))
+    return asyncio.run(sync_school(store, adapter, adapter_name="wonde", full=full, clock=clock, write_lock=asyncio.Lock()))
 
 
 def _stored(store: Store, pupil: str, day: date) -> dict[str, str]:

@@ -58,7 +58,7 @@ def walk(server: RunningServer, per_page: int = 200) -> dict[str, PupilRecord]:
 
 def sync(server: RunningServer, store: Store, *, full: bool = False) -> Any:
     factory, settings, school = connections(server, per_page=25)
-    [result] = asyncio.run(sync_schools(store, [factory(settings, school)], full=full, clock=CLOCK))
+    [result] = asyncio.run(sync_schools(store, [("wonde", factory(settings, school))], full=full, clock=CLOCK))
     return result
 
 

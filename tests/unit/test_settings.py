@@ -164,8 +164,6 @@ name = "Sam Example"
 """)
     found = [str(p) for p in problems(load_settings(path), config_source(path))]
     assert found == [
-        "wonde.token: HVC_WONDE__TOKEN is not set: export it or add `token` under [wonde] in hvc.toml "
-        "(school(s) potton sync from Wonde)",
         "schools.potton.cpoms.token: school potton's CPOMS token is not set: add `token` under "
         "[schools.potton.cpoms] in hvc.toml",
         "staff.potton: school potton has no staff directory, so nobody can request or authorise its visits: "
@@ -214,3 +212,24 @@ account = "oak-hill"
     assert set(configured["email"]) == {"host", "sender", "username", "password"}
     assert configured["email"]["password"].get_secret_value() == "test-smtp-password"
     assert configured["sms-gateway"] == {"account": "oak-hill"}
+
+
+def test_an_adapters_own_section_keeps_its_secrets_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HVC_SCHOOLS__POTTON__MIS_OPTIONS__CLIENT_SECRET", "test-client-secret-9")
+    path = write(tmp_path / "hvc.toml", school_table(mis_school_id=None), """
+mis = "arbor"
+[schools.potton.mis_options]
+url = "https://potton.arbor.example/rest-v2"
+username = "hvc"
+password = "test-arbor-password-3"
+[schools.potton.mis_options.digest]
+api_key = "test-api-key-7"
+""")
+    settings = load_settings(path)
+    [school] = settings.schools
+    assert school.syncs and school.mis_options["username"] == "hvc"
+    assert school.mis_options["password"].get_secret_value() == "test-arbor-password-3"
+    assert set(secret_values(settings)) == {"test-arbor-password-3", "test-api-key-7", "test-client-secret-9"}
+    shown = json.dumps(redacted(settings))
+    assert not [s for s in secret_values(settings) if s in shown] and '"url": "https://potton.arbor.example' in shown
+    assert redacted(settings)["schools"]["potton"]["mis_options"]["digest"] == {"api_key": REDACTED}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime, timezone
 
@@ -10,7 +11,7 @@ import pytest
 import respx
 from tenacity import wait_none
 
-from hv_connector.clients.wonde.client import STUDENT_INCLUDES, WondeClient
+from hv_connector.clients.wonde.client import STUDENT_INCLUDES, WondeClient, decode_json
 from hv_connector.clients.wonde.payloads import MISSING, Contact, Deletion, Student
 from hv_connector.errors import MisAuthError, MisError, MisUnavailable
 
@@ -238,3 +239,18 @@ async def test_a_wonde_that_cannot_be_reached_names_the_setting_to_check() -> No
         async with client(attempts=2) as wonde:
             await collect(wonde)
     assert route.call_count == 2
+
+
+@pytest.mark.parametrize("body", [
+    b'{"data": [{"id": "A1", "surname": "Ex\\u00e9mple \\ud83d\\ude00"}]}',
+    b'{"data": [{"id": "A1", "surname": "lone \\ud800 surrogate"}]}',
+    b'{"data": [{"id": "A1", "big": 1e400}]}',
+    '{"data": [{"id": "A1", "surname": "Ex\u00e9mple"}]}'.encode("utf-16"),
+])
+def test_pages_decode_exactly_as_the_json_module_reads_them(body: bytes) -> None:
+    assert repr(decode_json(body)) == repr(json.loads(body))
+
+
+def test_a_body_that_is_not_json_is_refused_as_json_refuses_it() -> None:
+    with pytest.raises(json.JSONDecodeError):
+        decode_json(b"<html>captive portal</html>")

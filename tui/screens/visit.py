@@ -40,7 +40,7 @@ def summary_text(detail: VisitDetail) -> Text:
                          ("Asked by", visit.requested_by.name if visit.requested_by else "—"),
                          ("Authorisers", " or ".join(detail.authoriser_roles) or "—")):
         text.append(f"{label:>12}: ", style="dim")
-        text.append(f"{value}\n")
+        text.append(f"{cells.plain(value)}\n")
     return text
 
 
@@ -71,16 +71,16 @@ def briefing_text(detail: VisitDetail) -> Text:
     if brief is None:
         text.append("No MIS briefing: the pupil is not in the synced data (a new family, or left).\n", style="yellow")
         return text
-    text.append(f"{brief.display_name}", style="bold")
-    text.append(f"  UPN {brief.upn or '—'}  MIS id {brief.native_id or '—'}  year {brief.year_group or '—'}  "
-                f"DOB {brief.date_of_birth or '—'}\n")
-    text.append(f"  {brief.address_text or brief.missing('address', '—')}\n")
+    text.append(cells.plain(brief.display_name), style="bold")
+    text.append(cells.plain(f"  UPN {brief.upn or '—'}  MIS id {brief.native_id or '—'}  year {brief.year_group or '—'}  "
+                            f"DOB {brief.date_of_birth or '—'}") + "\n")
+    text.append(f"  {cells.plain(brief.address_text or brief.missing('address', '—'))}\n")
     text.append(f"  MIS data synced {humanize.moment(brief.synced_at)}\n", style="dim")
     if brief.restrictions:
         text.append("The school's restrictions\n", style="bold underline")
         for r in brief.restrictions:
-            text.append(f"  ⛔ {r.kind}{' — ' + r.person if r.person else ''}: ", style="bold red")
-            text.append(f"{r.text}\n")
+            text.append(cells.plain(f"  ⛔ {r.kind}{' — ' + r.person if r.person else ''}: "), style="bold red")
+            text.append(f"{cells.plain(r.text)}\n")
     text.append("Contacts\n", style="bold underline")
     if not brief.contacts:
         text.append(f"  {brief.missing('contacts', 'none in the MIS')}\n")
@@ -89,12 +89,12 @@ def briefing_text(detail: VisitDetail) -> Text:
                  flag(contact.lives_with_pupil, "lives with pupil", "lives elsewhere")]
         style = "bold red" if contact.no_contact or contact.court_order else ""
         text.append("  ⛔ NO CONTACT " if contact.no_contact else "  ", style=style)
-        text.append(f"{contact.name} ({contact.relationship or '—'})", style=style)
-        text.append(f"  {', '.join(flags)}  {' '.join(contact.phones) or 'no phone'}\n")
+        text.append(cells.plain(f"{contact.name} ({contact.relationship or '—'})"), style=style)
+        text.append(cells.plain(f"  {', '.join(flags)}  {' '.join(contact.phones) or 'no phone'}") + "\n")
     text.append("Alerts and orders\n", style="bold underline")
     for alert in brief.alerts:
-        text.append(f"  ▲ {alert.kind}: ", style="bold yellow")
-        text.append(f"{alert.text}\n")
+        text.append(f"  ▲ {cells.plain(alert.kind)}: ", style="bold yellow")
+        text.append(f"{cells.plain(alert.text)}\n")
     if not brief.alerts:
         text.append(f"  from the MIS: {brief.missing('alerts', 'none')}\n")
     text.append(f"  {not_from_mis()}\n", style="yellow")
@@ -103,7 +103,7 @@ def briefing_text(detail: VisitDetail) -> Text:
             ("sen", "SEN", [f"{s.need}" + (f" — {s.provision}" if s.provision else "") for s in brief.sen])):
         text.append(f"{heading}\n", style="bold underline")
         for row in rows or [brief.missing(section, "none recorded")]:
-            text.append(f"  {row}\n")
+            text.append(f"  {cells.plain(row)}\n")
         warning = brief.incomplete(section) if rows else None
         if warning:
             text.append(f"  ({warning})\n", style="yellow")
@@ -121,7 +121,7 @@ def briefing_text(detail: VisitDetail) -> Text:
         text.append("  none\n")
     for visit in earlier:
         text.append(f"  {humanize.moment(visit.planned_start)}  {visit.state}  ", style="bold red" if visit.concern else "")
-        text.append(f"{visit.outcome}\n", style="bold red" if visit.concern else "")
+        text.append(f"{cells.plain(visit.outcome)}\n", style="bold red" if visit.concern else "")
     return text
 
 

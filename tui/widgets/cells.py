@@ -2,7 +2,10 @@
 
 ``DataTable`` reads a plain ``str`` cell as console markup, so a pupil called
 ``[bold red]Test[/]`` would turn red and lose its brackets. Every value that
-came from the MIS or from staff goes through :func:`literal`.
+came from the MIS or from staff goes through :func:`literal` (a cell) or
+:func:`plain` (a piece of a longer text), which also show its control
+characters as visible escapes (``ESC`` as ``\\x1b``), so the layout measures the
+text as it will show.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from datetime import datetime
 from rich.text import Text
 
 from hv_connector import humanize
+from hv_connector.text import neutralise
 from hv_connector.visits.lifecycle import State
 
 _S = State
@@ -38,10 +42,15 @@ SEVERITY_LOOK: dict[str, tuple[str, str]] = {
 
 
 def literal(value: object, style: str = "") -> Text:
-    """``value`` as text exactly as written (never markup); ``—`` for nothing."""
+    """``value`` as text exactly as written (never markup, control characters shown); ``—`` for nothing."""
     if value is None or value == "":
         return Text("—", style="dim")
-    return Text(str(value), style=style)
+    return Text(plain(value), style=style)
+
+
+def plain(value: object) -> str:
+    """``value`` as one line of plain text: control characters (a newline too) as visible escapes."""
+    return neutralise(str(value))
 
 
 def when(moment: datetime | None, *, with_day: bool = True) -> Text:

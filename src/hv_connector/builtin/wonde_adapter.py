@@ -43,8 +43,10 @@ from hv_connector.clients.wonde.payloads import (
     unwrap,
 )
 from hv_connector.clock import LONDON, clock_from_environment
+from hv_connector.config.checks import Problem
 from hv_connector.errors import ConfigError
-from hv_connector.sync.attendance import MarkItem
+from hv_connector.sync.attendance import MARKS, MarkItem, SessionMark
+from hv_connector.sync.cursors import TimeCursor
 from hv_connector.sync.records import (
     AlertRecord,
     AttendanceRecord,
@@ -58,6 +60,7 @@ from hv_connector.sync.records import (
     Rejected,
     SenRecord,
 )
+from hv_connector.sync.store import DEPARTURES, PUPILS
 
 STUDENTS = "students"
 DELETIONS = "deletions"
@@ -395,6 +398,7 @@ class WondeAdapter:
         self.wonde_school_id = wonde_school_id
         self._connections = connections
         self._client: WondeClient | None = None
+        self._cursors: dict[str, TimeCursor] = {}
 
     @property
     def requests(self) -> int:
@@ -407,30 +411,49 @@ class WondeAdapter:
     async def __aexit__(self, *exc_info: object) -> None:
         await self._connections.release()
 
-    async def pupils(self, since: datetime | None) -> AsyncIterator[list[PupilItem]]:
+    async def pupils(self, since: str | None) -> AsyncIterator[list[PupilItem]]:
         assert self._client is not None, "use the adapter inside `async with`"
+        cursor = self._cursors[PUPILS] = TimeCursor(since)
         # The school's granted scopes are asked for alongside the first page, not before it.
         granted = asyncio.ensure_future(self._client.permissions(self.wonde_school_id))
         today = self._connections.today()
         try:
-            async for page in self._client.students(self.wonde_school_id, since=since):
+            async for page in self._client.students(self.wonde_school_id, since=cursor.since):
                 read = functools.partial(student_item, today=today, withheld=withheld_sections(await granted))
-                yield await asyncio.to_thread(_each, read, page.records)
+                items = await asyncio.to_thread(_each, read, page.records)
+                for item in items:
+                    if isinstance(item, PupilRecord):
+                        cursor.saw(item.mis_updated_at)
+                yield items
         finally:
             if not granted.done():
                 granted.cancel()
             elif not granted.cancelled():
                 granted.exception()  # retrieved, so asyncio does not warn about it
 
-    async def departures(self, since: datetime | None) -> AsyncIterator[list[DepartureItem]]:
+    async def departures(self, since: str | None) -> AsyncIterator[list[DepartureItem]]:
         assert self._client is not None, "use the adapter inside `async with`"
-        async for page in self._client.deletions(self.wonde_school_id, since=since):
-            yield await asyncio.to_thread(_each, deletion_item, page.records)
+        cursor = self._cursors[DEPARTURES] = TimeCursor(since)
+        async for page in self._client.deletions(self.wonde_school_id, since=cursor.since):
+            items = await asyncio.to_thread(_each, deletion_item, page.records)
+            for item in items:
+                if isinstance(item, Departure):
+                    cursor.saw(item.at)
+            yield items
 
-    def session_marks(self, first: date, last: date, since: datetime | None) -> AsyncIterator[list[MarkItem]]:
-        """The register's marks (see :mod:`hv_connector.builtin.wonde_register`)."""
+    def next_cursor(self, resource: str, started_at: datetime) -> str | None:
+        """The newest ``updated_at`` (or deletion time) seen, less an overlap: Wonde filters by time."""
+        return self._cursors[resource].next(started_at)
+
+    async def session_marks(self, first: date, last: date, cursor: str | None) -> AsyncIterator[list[MarkItem]]:
+        """The register's marks (see :mod:`hv_connector.builtin.wonde_register`), changed after the cursor's time."""
         assert self._client is not None, "use the adapter inside `async with`"
-        return register_pages(self._client, self.wonde_school_id, first, last, since)
+        seen = self._cursors[MARKS] = TimeCursor(cursor)
+        async for marks in register_pages(self._client, self.wonde_school_id, first, last, seen.since):
+            for mark in marks:
+                if isinstance(mark, SessionMark):
+                    seen.saw(mark.updated_at)
+            yield marks
 
 
 def _each(parse: Callable[[Any], T], records: list[Any]) -> list[T]:
@@ -455,13 +478,22 @@ class WondeConnections:
         self._users = 0
 
     def __call__(self, settings: Any, school: Any) -> WondeAdapter:
-        if settings.wonde.token is None:
-            raise ConfigError("HVC_WONDE__TOKEN is not set: export it or add `token` under [wonde] in hvc.toml")
-        if not school.mis_school_id:
-            raise ConfigError(f"school {school.id} has no Wonde school id: add `mis_school_id` under "
-                              f"[schools.{school.id}] in hvc.toml")
+        for problem in self.settings_problems(settings, school, "hvc.toml"):
+            raise ConfigError(problem.message)
         self._settings = settings
         return WondeAdapter(self, school.id, school.mis_school_id)
+
+    def settings_problems(self, settings: Any, school: Any, config_file: str) -> list[Problem]:
+        """The installation's Wonde token, and the school's Wonde id (``mis_school_id``)."""
+        found = []
+        if settings.wonde.token is None:
+            found.append(Problem("wonde.token", f"HVC_WONDE__TOKEN is not set: export it or add `token` under "
+                                                f"[wonde] in {config_file}"))
+        if not school.mis_school_id:
+            found.append(Problem(f"schools.{school.id}.mis_school_id",
+                                 f"school {school.id} has no Wonde school id: add `mis_school_id` under "
+                                 f"[schools.{school.id}] in {config_file}"))
+        return found
 
     async def open(self) -> WondeClient:
         if self._client is None:

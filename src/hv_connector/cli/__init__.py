@@ -16,6 +16,7 @@ from hv_connector import __version__
 from hv_connector.cli.common import cli
 from hv_connector.cli.lazy import LazyCommand
 from hv_connector.cli.startup import hold_collector
+from hv_connector.cli.terminal import guarded_output
 from hv_connector.errors import HvcError
 
 COMMANDS: dict[str, LazyCommand] = {
@@ -57,7 +58,16 @@ cli.lazy_commands.update(COMMANDS)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``hvc``; turn our errors into a message and an exit code, never a traceback."""
+    """Run ``hvc``; turn our errors into a message and an exit code, never a traceback.
+
+    Everything it prints goes through :func:`~hv_connector.cli.terminal.guarded_output`: control
+    characters in the text (a pupil's name from the MIS) are shown, never obeyed by the terminal.
+    """
+    with guarded_output():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         # Without standalone mode click returns (not raises) the code a command exits with.
         code = cli.main(args=argv, prog_name="hvc", standalone_mode=False)

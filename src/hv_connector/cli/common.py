@@ -13,6 +13,7 @@ import click
 from hv_connector import __version__
 from hv_connector.cli.lazy import LazyGroup
 from hv_connector.clock import LONDON
+from hv_connector.text import json_output
 
 FC = TypeVar("FC", bound=Callable[..., Any])
 
@@ -65,8 +66,8 @@ def json_option(help: str) -> Callable[[FC], FC]:
 
 
 def emit_json(data: Any) -> None:
-    """Print ``data`` as indented JSON for scripts."""
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    """Print ``data`` as indented JSON for scripts (control characters in it as ``\\uXXXX`` escapes)."""
+    click.echo(json_output(json.dumps(data, indent=2, ensure_ascii=False, default=str)))
 
 
 def parse_moment(value: str | None, option: str) -> datetime | None:

@@ -9,6 +9,7 @@ import click
 from hv_connector.cli.common import cli, emit_json, json_option, runtime
 from hv_connector.config.checks import (
     Problem,
+    mis_problems,
     option_problems,
     plugin_problems,
     problems,
@@ -17,6 +18,7 @@ from hv_connector.config.checks import (
 )
 from hv_connector.config.loading import ConfigSource, config_source
 from hv_connector.errors import HvcError
+from hv_connector.plugins import merged_registry
 from hv_connector.runtime import Runtime
 from hv_connector.store.engine import parse_database_url
 from hv_connector.watch.drill import drill_visit
@@ -53,7 +55,8 @@ def _describe(source: ConfigSource) -> str:
 @json_option("Print the problems as JSON.")
 @click.pass_context
 def config_check(ctx: click.Context, as_json: bool) -> None:
-    """Validate the settings and the schools' policy plugins; exit 2 naming each problem and its fix."""
+    """Validate the settings, the schools' policy plugins and what their MIS adapters need; exit 2 naming each
+    problem and its fix."""
     rt = runtime(ctx)
     source = _source(ctx)
     settings = rt.settings  # a malformed file or value is a ConfigError: exit 2 with every setting named
@@ -62,6 +65,7 @@ def config_check(ctx: click.Context, as_json: bool) -> None:
         parse_database_url(settings.database.url)
     except HvcError as exc:
         found.append(Problem("database.url", str(exc)))
+    found += mis_problems(settings, merged_registry(rt.pm, "mis_adapters"), source.path.name)
     found += plugin_problems(settings, rt.policies) + disarming_problems(rt)
     if as_json:
         emit_json({

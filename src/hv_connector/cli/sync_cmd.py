@@ -8,6 +8,7 @@ synced, 1 some failed (the others are still written), 2 bad configuration.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -21,7 +22,8 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from hv_connector import humanize
 from hv_connector.cli.common import cli, emit_json, json_option, runtime
 from hv_connector.cli.restrict_cmd import restrict
-from hv_connector.config.messages import setting_fix
+from hv_connector.cli.terminal import guard_logging, unguarded
+from hv_connector.config.checks import missing_adapter
 from hv_connector.config.settings import SchoolSettings, Settings
 from hv_connector.errors import ConfigError
 from hv_connector.plugins import merged_registry
@@ -31,6 +33,7 @@ from hv_connector.read.queries import sync_status as read_sync_status
 from hv_connector.runtime import Runtime
 from hv_connector.sync.pipeline import MisAdapter, MisAdapterFactory, SchoolResult, sync_schools
 from hv_connector.sync.pipeline import Progress as SyncProgress
+from hv_connector.text import neutralise
 
 log = logging.getLogger("hv_connector.sync.pipeline")
 
@@ -50,7 +53,10 @@ def sync(ctx: click.Context, school_ids: tuple[str, ...], full: bool, as_json: b
         return
     rt = runtime(ctx)
     adapters = build_adapters(rt, school_ids)
-    with _reporting(sys.stderr.isatty() and not as_json, [a.school_id for a in adapters]) as on_progress:
+    # What the run has loaded so far (modules, plugins, model schemas) lives as long as the process: out of the
+    # cyclic collector's way, which the many objects of each page would otherwise make walk it again and again.
+    gc.freeze()
+    with _reporting(sys.stderr.isatty() and not as_json, [adapter.school_id for _, adapter in adapters]) as on_progress:
         results = asyncio.run(sync_schools(rt.store, adapters, full=full, clock=rt.clock, on_progress=on_progress))
     if as_json:
         emit_json([_result_json(r) for r in results])
@@ -63,27 +69,27 @@ def sync(ctx: click.Context, school_ids: tuple[str, ...], full: bool, as_json: b
         ctx.exit(1)
 
 
-def build_adapters(rt: Runtime, school_ids: Sequence[str]) -> list[MisAdapter]:
-    """One adapter per school to sync (the ones named, or every school with an MIS id); bad config raises."""
+def build_adapters(rt: Runtime, school_ids: Sequence[str]) -> list[tuple[str, MisAdapter]]:
+    """``(adapter name, adapter)`` per school to sync (the ones named, or every school set up to sync); bad config
+    raises."""
     settings = rt.settings
     if school_ids:
         schools = [settings.school(school_id) for school_id in dict.fromkeys(school_ids)]
     else:
-        schools = [school for school in settings.schools if school.mis_school_id]
+        schools = [school for school in settings.schools if school.syncs]
     if not schools:
         raise ConfigError("no school is set up to sync: add [schools.ID] with `mis_school_id` (the school's "
-                          "Wonde id) to hvc.toml")
+                          "Wonde id), or with `mis` naming another MIS adapter and its [schools.ID.mis_options], "
+                          "to hvc.toml")
     registry = merged_registry(rt.pm, "mis_adapters")
-    return [_adapter(registry, settings, school) for school in schools]
+    return [(school.mis, _adapter(registry, settings, school)) for school in schools]
 
 
 def _adapter(registry: Mapping[str, MisAdapterFactory], settings: Settings, school: SchoolSettings) -> MisAdapter:
     """The adapter the school's ``mis`` setting names; an adapter no plugin registers is a config error."""
     factory = registry.get(school.mis)
     if factory is None:
-        raise ConfigError(f"school {school.id} asks for the MIS adapter {school.mis!r}, which no installed plugin "
-                          f"registers (installed: {', '.join(sorted(registry)) or 'none'}): "
-                          f"{setting_fix(['schools', school.id, 'mis'])}, or install the plugin that provides it")
+        raise ConfigError(missing_adapter(school, registry))
     return factory(settings, school)
 
 
@@ -93,6 +99,7 @@ def _reporting(terminal: bool, school_ids: list[str]) -> Iterator[Callable[[Sync
     if not terminal:
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                             format="%(asctime)s %(levelname)s %(message)s")
+        guard_logging()
         log.setLevel(logging.INFO)
         pages: dict[str, int] = {}
 
@@ -106,8 +113,9 @@ def _reporting(terminal: bool, school_ids: list[str]) -> Iterator[Callable[[Sync
 
         yield on_line
         return
-    console = Console(stderr=True)
+    console = Console(file=unguarded(sys.stderr))  # the bar's own escape sequences; log lines are filtered
     logging.basicConfig(level=logging.WARNING, format="%(message)s", handlers=[_console_handler(console)])
+    guard_logging()
     with Progress(SpinnerColumn(), TextColumn("{task.description:<16}"), BarColumn(),
                   TextColumn("{task.fields[records]:>7} records  {task.fields[requests]:>5} requests"),
                   TimeElapsedColumn(), console=console, transient=False) as progress:
@@ -165,7 +173,7 @@ def sync_status(ctx: click.Context, as_json: bool) -> None:
     with rt.store.connect() as conn:
         runs, held = read_sync_status(conn)
     synced = {run.school_id for run in runs}
-    never = [s.id for s in rt.settings.schools if s.mis_school_id and s.id not in synced]
+    never = [s.id for s in rt.settings.schools if s.syncs and s.id not in synced]
     if as_json:
         emit_json({"schools": [run.model_dump(mode="json") for run in runs], "never_synced": never,
                    "quarantine": [item.model_dump(mode="json") for item in held]})
@@ -212,7 +220,7 @@ def pupil_show(ctx: click.Context, pupil_id: str, school_id: str | None, as_json
         emit_json(briefing.model_dump(mode="json"))
         return
     for line in briefing_lines(briefing):
-        click.echo(line)
+        click.echo(neutralise(line))  # each line one line, whatever the MIS text in it holds
 
 
 def _incomplete(b: PupilBriefing, section: str, shown: bool) -> Iterator[str]:
@@ -222,7 +230,7 @@ def _incomplete(b: PupilBriefing, section: str, shown: bool) -> Iterator[str]:
 
 
 def briefing_lines(b: PupilBriefing) -> Iterator[str]:
-    """The briefing as plain text lines (MIS text printed as written)."""
+    """The briefing as plain text lines (MIS text as written; the caller neutralises each line)."""
     born = f", born {humanize.day(b.date_of_birth)}" if b.date_of_birth else ", date of birth not in the MIS"
     year = f", year {b.year_group}" if b.year_group else ""
     yield f"{b.display_name} ({b.school_id}, {b.mis_id}{born}{year})"

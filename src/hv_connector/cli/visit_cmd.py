@@ -18,6 +18,7 @@ from hv_connector import humanize
 from hv_connector.cli.common import cli, echo_findings, emit_json, json_option, parse_moment, runtime
 from hv_connector.errors import InputError
 from hv_connector.models import CheckIn, Visit
+from hv_connector.text import neutralise
 from hv_connector.visits.files import read_document
 from hv_connector.visits.input import parse_outcome
 from hv_connector.visits.lifecycle import State, describe_allowed
@@ -104,8 +105,9 @@ def visit_list(ctx: click.Context, school: str | None, state: str | None, by: st
         return
     for r in records:
         staff = ", ".join(m.name for m in r.visit.staff) or "no staff named"
-        click.echo(f"{r.id}  {r.state.value:<10}  {humanize.moment(r.visit.planned_start)}  {r.school:<14}  "
-                   f"{r.visit.pupil.name} — {r.visit.reason} — {staff}")
+        # One line per visit, whatever a name holds: a newline in it shows as \x0a.
+        click.echo(neutralise(f"{r.id}  {r.state.value:<10}  {humanize.moment(r.visit.planned_start)}  {r.school:<14}  "
+                              f"{r.visit.pupil.name} — {r.visit.reason} — {staff}"))
 
 
 @visit.command("show")
@@ -179,7 +181,7 @@ def _echo_visit(record: VisitRecord, roles: list[str]) -> None:
         lines.append(f"Outcome:       child seen: {v.outcome.child_seen}; "
                      f"{v.outcome.cancellation_reason or v.outcome.discussion or 'no notes'}")
     for line in lines:
-        click.echo(line)
+        click.echo(neutralise(line))
 
 
 def _at_the_door(check_in: CheckIn) -> tuple[str, ...]:

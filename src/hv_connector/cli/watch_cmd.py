@@ -10,6 +10,7 @@ import click
 
 from hv_connector.cli.common import cli, emit_json, json_option, parse_moment, runtime
 from hv_connector.cli.config_cmd import disarming_problems
+from hv_connector.cli.terminal import guard_logging
 from hv_connector.clock import FixedClock
 from hv_connector.errors import ConfigError
 from hv_connector.watch.concerns import concern_pusher
@@ -69,6 +70,7 @@ def watch(ctx: click.Context, once: bool, drill_school: str | None, code_word: b
     daemon = not (once or moment is not None)
     # Alarms are WARNING lines on stderr (cron's log, journald); the daemon adds an INFO heartbeat per tick.
     logging.basicConfig(level=logging.INFO if daemon else logging.WARNING, format=LOG_FORMAT, stream=sys.stderr)
+    guard_logging()
     if not daemon:
         result = the_watch.tick()
         _show_tick(result, as_json)

@@ -8,15 +8,19 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, SecretStr
 
 from hv_connector.config.loading import ConfigSource
-from hv_connector.config.settings import REDACTED, Settings, masked_url, url_password
+from hv_connector.config.messages import setting_fix
+from hv_connector.config.settings import REDACTED, SchoolSettings, Settings, is_secret_name, masked_url, url_password
 from hv_connector.errors import PolicyError, PolicyNotFound, PolicyUnavailable
 from hv_connector.models import EscalationStep, Visit
 from hv_connector.plugins import Policies, describe_failure
+
+if TYPE_CHECKING:
+    from hv_connector.sync.pipeline import MisAdapterFactory
 
 
 def redacted(settings: Settings) -> dict[str, Any]:
@@ -75,7 +79,8 @@ class Problem:
 
 
 def problems(settings: Settings, source: ConfigSource) -> list[Problem]:
-    """What stops the configured schools from syncing, pushing or being watched. Plugins are checked by the CLI."""
+    """What stops the configured schools from syncing, pushing or being watched. Plugins (policies and MIS
+    adapters, :func:`mis_problems`) are checked by the CLI."""
     found: list[Problem] = []
     file = source.path.name
     if not settings.schools:
@@ -84,13 +89,6 @@ def problems(settings: Settings, source: ConfigSource) -> list[Problem]:
             "schools",
             f"no school is configured: add a [schools.ID] table with `name` and `policy` {where}; "
             "see \"Configure for a school\" in the README",
-        ))
-    syncing = [s.id for s in settings.schools if s.mis_school_id]
-    if syncing and settings.wonde.token is None:
-        found.append(Problem(
-            "wonde.token",
-            f"HVC_WONDE__TOKEN is not set: export it or add `token` under [wonde] in {file} "
-            f"(school(s) {', '.join(syncing)} sync from Wonde)",
         ))
     for school in settings.schools:
         if school.cpoms is not None and school.cpoms.token is None:
@@ -121,6 +119,30 @@ def problems(settings: Settings, source: ConfigSource) -> list[Problem]:
             f"{source.path} holds tokens but others can read it: run `chmod 600 {source.path}`",
         ))
     return found
+
+
+def mis_problems(settings: Settings, adapters: Mapping[str, MisAdapterFactory], config_file: str) -> list[Problem]:
+    """What each syncing school's MIS adapter says it lacks (its ``settings_problems``), or that no installed
+    plugin registers the adapter the school names. The same problem for several schools is listed once."""
+    schools_by_problem: dict[Problem, list[str]] = {}
+    for school in (s for s in settings.schools if s.syncs):
+        factory = adapters.get(school.mis)
+        if factory is None:
+            found = [Problem(f"schools.{school.id}.mis", missing_adapter(school, adapters))]
+        else:
+            found = factory.settings_problems(settings, school, config_file)
+        for problem in found:
+            schools_by_problem.setdefault(problem, []).append(school.id)
+    return [problem if len(ids) == 1 and problem.setting.startswith(f"schools.{ids[0]}.")
+            else Problem(problem.setting, f"{problem.message} (school(s) {', '.join(ids)} sync through it)")
+            for problem, ids in schools_by_problem.items()]
+
+
+def missing_adapter(school: SchoolSettings, adapters: Mapping[str, Any]) -> str:
+    """Why ``school``'s ``mis`` names no adapter, and what to do."""
+    return (f"school {school.id} asks for the MIS adapter {school.mis!r}, which no installed plugin registers "
+            f"(installed: {', '.join(sorted(adapters)) or 'none'}): {setting_fix(['schools', school.id, 'mis'])}, "
+            "or install the plugin that provides it")
 
 
 def plugin_problems(settings: Settings, policies: Policies) -> list[Problem]:
@@ -193,13 +215,10 @@ def _answering(settings: Settings, policies: Policies) -> list[str]:
     return schools
 
 
-SECRET_KEYS = frozenset({"token", "password"})
-
-
 def _file_holds_secrets(path: Path) -> bool:
     def walk(value: Any) -> bool:
         if isinstance(value, dict):
-            return any((k in SECRET_KEYS and v) or walk(v) for k, v in value.items())
+            return any((is_secret_name(k) and v) or walk(v) for k, v in value.items())
         return isinstance(value, list) and any(walk(v) for v in value)
 
     return walk(tomllib.loads(path.read_text(encoding="utf-8")))

@@ -130,7 +130,12 @@ class SchoolSettings(Section):
     """The MIS adapter ``hvc sync`` uses for this school: a name registered by an ``mis_adapters`` plugin
     (``wonde`` is built in)."""
     mis_school_id: str | None = None
-    """The school's id in its MIS, e.g. in Wonde (needed for ``hvc sync``)."""
+    """The school's id in its MIS, e.g. in Wonde (Wonde's adapter needs it for ``hvc sync``)."""
+    mis_options: dict[str, Any] = {}
+    """The MIS adapter's own settings for this school (``[schools.ID.mis_options]``): what the adapter named
+    in ``mis`` reads, and checks in ``hvc config check`` (a folder, a URL, a user name …). A value whose key
+    names a secret (a key containing ``token``, ``password``, ``secret`` or ``key``) is kept as a secret:
+    shown as ``**********`` and never logged. Wonde's adapter needs none."""
     cpoms: CpomsSettings | None = None
     """The school's CPOMS connection (needed for ``hvc push``)."""
     max_visit_hours: float = Field(default=MAX_VISIT_HOURS, gt=0, le=24)
@@ -138,6 +143,33 @@ class SchoolSettings(Section):
     raises "not back" only after the expected return, so this bounds how long staff can be out unwatched."""
     options: dict[str, Any] = {}
     """Options the policy's rules read, e.g. ``evening_from = "17:30"``."""
+
+    @field_validator("mis_options")
+    @classmethod
+    def _secrets_kept_secret(cls, options: dict[str, Any]) -> dict[str, Any]:
+        return _secret_values(options)
+
+    @property
+    def syncs(self) -> bool:
+        """Whether ``hvc sync`` (with no ``--school``) syncs this school: it has an MIS id, or names its adapter
+        or the adapter's settings."""
+        return bool(self.mis_school_id or self.mis_options) or "mis" in self.model_fields_set
+
+
+SECRET_WORDS = ("token", "password", "secret", "key")
+"""A setting whose name contains one of these holds a secret (in a section the core does not model)."""
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a setting called ``name`` holds a secret (``api_key``, ``client_secret``, ``token`` …)."""
+    return any(word in name.lower() for word in SECRET_WORDS)
+
+
+def _secret_values(table: Mapping[str, Any]) -> dict[str, Any]:
+    """``table`` with each text value under a secret's name made a :class:`SecretStr`, nested tables too."""
+    return {key: SecretStr(value) if isinstance(value, str) and is_secret_name(key)
+            else _secret_values(value) if isinstance(value, Mapping) else value
+            for key, value in table.items()}
 
 
 class EmailNotifierSettings(Section):

@@ -65,14 +65,16 @@ NO_REGISTER = MarkDays(date.min, date.max, replace=True)
 class RegisterSource(Protocol):
     """An MIS adapter that can read session marks (the register)."""
 
-    def session_marks(self, first: date, last: date, since: datetime | None) -> AsyncIterator[Sequence[MarkItem]]:
-        """Marks for days ``first`` to ``last`` (inclusive), changed since ``since`` (``None``: all of them).
+    def session_marks(self, first: date, last: date, cursor: str | None) -> AsyncIterator[Sequence[MarkItem]]:
+        """Marks for days ``first`` to ``last`` (inclusive), changed since the adapter's own ``cursor``
+        (``None``: all of them); the sync then asks ``next_cursor(MARKS, …)`` as for the other resources.
 
         An adapter may yield marks outside the days asked for; the sync keeps only those inside.
         """
         ...
 
 
-def mark_days(today: date, since: datetime | None) -> MarkDays:
-    """The days a sync on ``today`` asks for: all a figure reads; replaced when the walk is not incremental."""
-    return MarkDays(earliest_needed(today), today, replace=since is None)
+def mark_days(today: date, cursor: str | None) -> MarkDays:
+    """The days a sync on ``today`` asks for: all a figure reads; replaced when the walk is not incremental
+    (no ``cursor`` to start from)."""
+    return MarkDays(earliest_needed(today), today, replace=cursor is None)

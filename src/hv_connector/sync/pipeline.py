@@ -26,33 +26,33 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import IO, TYPE_CHECKING, Any, Literal, Protocol, Self, TypeAlias
+from datetime import date, datetime
+from typing import IO, TYPE_CHECKING, Any, Literal, Protocol, Self
 
 from hv_connector.clock import Clock
 from hv_connector.errors import HvcError, MisAuthError
 from hv_connector.store import Store
 from hv_connector.sync import store as sync_store
-from hv_connector.sync.attendance import MARK_DAYS, MARKS, NO_REGISTER, RegisterSource, SessionMark, mark_days
-from hv_connector.sync.records import Departure, DepartureItem, PupilItem, PupilRecord, Rejected
+from hv_connector.sync.attendance import MARK_DAYS, MARKS, NO_REGISTER, RegisterSource, mark_days
+from hv_connector.sync.records import DepartureItem, PupilItem, Rejected
 from hv_connector.sync.store import DEPARTURES, PUPILS
 
 if TYPE_CHECKING:
+    from hv_connector.config.checks import Problem
     from hv_connector.config.settings import SchoolSettings, Settings
 
 log = logging.getLogger(__name__)
-
-CURSOR_OVERLAP = timedelta(minutes=5)
-"""The next run asks again for what changed in the last minutes of this one: records edited while we
-paged, and any skew between our clock and the MIS's, are picked up rather than missed."""
-
 
 class MisAdapter(Protocol):
     """One school's MIS, as normalised records. Factories registered by ``mis_adapters`` return these.
 
     Used as ``async with adapter:``. Each walk yields one batch per page; a
     batch may mix good records and :class:`Rejected` ones. ``since`` is the
-    cursor (``None``: everything).
+    cursor the adapter gave at the end of the last complete walk
+    (:meth:`next_cursor`), or ``None`` for everything. Cursors are the
+    adapter's own: the core stores them as text and never reads them, so a
+    time (:class:`~hv_connector.sync.cursors.TimeCursor`), a revision number
+    or a file's checksum all serve.
     """
 
     school_id: str
@@ -67,17 +67,48 @@ class MisAdapter(Protocol):
 
     async def __aexit__(self, *exc_info: object) -> None: ...
 
-    def pupils(self, since: datetime | None) -> AsyncIterator[Sequence[PupilItem]]:
-        """The pupils changed since ``since``, with their background."""
+    def pupils(self, since: str | None) -> AsyncIterator[Sequence[PupilItem]]:
+        """The pupils changed since the cursor ``since``, with their background."""
         ...
 
-    def departures(self, since: datetime | None) -> AsyncIterator[Sequence[DepartureItem]]:
-        """Records deleted (or restored) since ``since``."""
+    def departures(self, since: str | None) -> AsyncIterator[Sequence[DepartureItem]]:
+        """Records deleted (or restored) since the cursor ``since``."""
+        ...
+
+    def next_cursor(self, resource: str, started_at: datetime) -> str | None:
+        """Where the next run of ``resource`` (``pupils`` or ``departures``) should start, once its walk is complete.
+
+        Called after both walks finished; the answer is stored in the same
+        transaction as what the walk read. ``None`` means "from the beginning".
+
+        :param resource: :data:`~hv_connector.sync.store.PUPILS` or :data:`~hv_connector.sync.store.DEPARTURES`.
+        :param started_at: when this run started, by the core's clock (a time cursor must not pass it).
+        """
         ...
 
 
-MisAdapterFactory: TypeAlias = "Callable[[Settings, SchoolSettings], MisAdapter]"
-"""What ``mis_adapters`` registers under a name: ``factory(settings, school)`` builds one school's adapter."""
+class MisAdapterFactory(Protocol):
+    """What ``mis_adapters`` registers under a name: builds one school's adapter and says what it needs."""
+
+    def __call__(self, settings: Settings, school: SchoolSettings) -> MisAdapter:
+        """Build ``school``'s adapter; a setting it cannot do without is a :class:`~hv_connector.errors.ConfigError`."""
+        ...
+
+    def settings_problems(self, settings: Settings, school: SchoolSettings, config_file: str) -> list[Problem]:
+        """Say what the adapter lacks to sync ``school``, one problem per setting, each naming its fix.
+
+        Called by ``hvc config check`` for every school set up to sync
+        through this adapter (and by the adapter itself before it builds one).
+        The adapter reads what it needs: an installation-wide section
+        (``[wonde]``), the school's ``mis_school_id`` or its own per-school
+        section, ``[schools.ID.mis_options]``. The core demands nothing of an adapter's settings.
+
+        :param settings: every setting.
+        :param school: the school to sync.
+        :param config_file: the settings file actually read, for the messages to name.
+        :returns: the problems; empty when the adapter has what it needs.
+        """
+        ...
 
 
 # --- results ---------------------------------------------------------------------------------------
@@ -148,28 +179,6 @@ class Spool:
         self._file.close()
 
 
-# --- cursors -----------------------------------------------------------------------------------
-
-
-class CursorTracker:
-    """The newest change seen in a walk, turned into the cursor the next run starts from."""
-
-    def __init__(self, previous: datetime | None) -> None:
-        self.previous = previous
-        self.newest: datetime | None = None
-
-    def saw(self, moment: datetime | None) -> None:
-        if moment is not None and (self.newest is None or moment > self.newest):
-            self.newest = moment
-
-    def next_cursor(self, started_at: datetime) -> datetime | None:
-        """Never later than the run's start (less the overlap), never earlier than the previous cursor."""
-        if self.newest is None:
-            return self.previous
-        candidate = min(self.newest, started_at - CURSOR_OVERLAP)
-        return max(candidate, self.previous) if self.previous else candidate
-
-
 # --- one school ------------------------------------------------------------------------------------
 
 
@@ -177,46 +186,43 @@ async def sync_school(
     store: Store,
     adapter: MisAdapter,
     *,
+    adapter_name: str,
     full: bool,
     clock: Clock,
     write_lock: asyncio.Lock,
     on_progress: Callable[[Progress], None] = lambda p: None,
 ) -> SchoolResult:
-    """Walk one school's MIS into a spool, then write it in one transaction. Never raises for the MIS."""
+    """Walk one school's MIS into a spool, then write it in one transaction. Never raises for the MIS.
+
+    ``adapter_name`` is kept with the cursors: a school that moves to another adapter starts from the beginning
+    rather than hand the new adapter a cursor it never gave.
+    """
     school = adapter.school_id
     result = SchoolResult(school, clock.now())
     spool = Spool()
     try:
-        cursors = {} if full else sync_store.read_cursors(store, school)
-        pupils_seen = CursorTracker(cursors.get(PUPILS))
-        departures_seen = CursorTracker(cursors.get(DEPARTURES))
+        cursors = {} if full else sync_store.read_cursors(store, school, adapter_name)
         records = 0
         async with adapter:
-            async for batch in adapter.pupils(pupils_seen.previous):
-                for item in batch:
-                    if isinstance(item, PupilRecord):
-                        pupils_seen.saw(item.mis_updated_at)
+            async for batch in adapter.pupils(cursors.get(PUPILS)):
                 # Rows built off the event loop, whose timers pace the requests of every school.
                 await asyncio.to_thread(spool.write_pupils, school, batch, result.started_at)
                 records += len(batch)
                 on_progress(Progress(school, records, adapter.requests))
-            async for leavers in adapter.departures(departures_seen.previous):
-                for leaver in leavers:
-                    if isinstance(leaver, Departure):
-                        departures_seen.saw(leaver.at)
+            async for leavers in adapter.departures(cursors.get(DEPARTURES)):
                 spool.write(DEPARTURES, leavers)
                 on_progress(Progress(school, records, adapter.requests))
-            marks_seen = CursorTracker(cursors.get(MARKS))
+            register = isinstance(adapter, RegisterSource) and await walk_marks(
+                adapter, spool, cursors.get(MARKS), clock.now().date(), result)
             if isinstance(adapter, RegisterSource):
-                await walk_marks(adapter, spool, marks_seen, clock.now().date(), result)
                 on_progress(Progress(school, records, adapter.requests))
             result.requests = adapter.requests
-        new_cursors = {PUPILS: pupils_seen.next_cursor(result.started_at),
-                       DEPARTURES: departures_seen.next_cursor(result.started_at)}
-        if isinstance(adapter, RegisterSource):
-            new_cursors[MARKS] = marks_seen.next_cursor(result.started_at)
+            new_cursors = {resource: adapter.next_cursor(resource, result.started_at) for resource in (PUPILS, DEPARTURES)}
+            if isinstance(adapter, RegisterSource):  # a refused register starts again from the beginning
+                new_cursors[MARKS] = adapter.next_cursor(MARKS, result.started_at) if register else None
         async with write_lock:
-            await asyncio.to_thread(sync_store.write_school, store, school, spool, result, new_cursors, full=full)
+            await asyncio.to_thread(sync_store.write_school, store, school, spool, result, new_cursors,
+                                    adapter_name, full=full)
     except HvcError as exc:
         _fail(result, str(exc), adapter)
     except Exception as exc:  # a bug or a broken adapter must not stop the other schools
@@ -231,28 +237,26 @@ async def sync_school(
     return result
 
 
-async def walk_marks(adapter: RegisterSource, spool: Spool, seen: CursorTracker, today: date,
-                     result: SchoolResult) -> None:
+async def walk_marks(adapter: RegisterSource, spool: Spool, cursor: str | None, today: date,
+                     result: SchoolResult) -> bool:
     """Spool the register's marks for the days a figure reads (see :mod:`hv_connector.sync.attendance`).
 
     A school that lets us read its pupils but refuses its register has not granted the attendance scope: its
-    pupils still sync, its stored marks are dropped (old figures must not pass for current ones), and the run
-    says so.
+    pupils still sync, its stored marks are dropped (old figures must not pass for current ones), the run
+    says so, and this returns False.
     """
-    days = mark_days(today, seen.previous)
+    days = mark_days(today, cursor)
     spool.write(MARK_DAYS, days)
     try:
-        async for marks in adapter.session_marks(days.first, days.last, seen.previous):
-            for mark in marks:
-                if isinstance(mark, SessionMark):
-                    seen.saw(mark.updated_at)
+        async for marks in adapter.session_marks(days.first, days.last, cursor):
             spool.write(MARKS, sync_store.mark_rows(marks))
     except MisAuthError as exc:
         spool.write(MARK_DAYS, NO_REGISTER)
-        seen.previous = seen.newest = None
         result.message = (f"the school has not shared its register ({exc}); attendance figures are not available "
                           "until it grants the attendance scope")
         log.warning("sync %s: %s", result.school_id, result.message)
+        return False
+    return True
 
 
 def _fail(result: SchoolResult, message: str, adapter: MisAdapter) -> None:
@@ -274,15 +278,16 @@ def _record_failure(store: Store, result: SchoolResult) -> None:
 
 async def sync_schools(
     store: Store,
-    adapters: Sequence[MisAdapter],
+    adapters: Sequence[tuple[str, MisAdapter]],
     *,
     full: bool = False,
     clock: Clock,
     on_progress: Callable[[Progress], None] = lambda p: None,
 ) -> list[SchoolResult]:
-    """Sync every school concurrently; results come back in the order of ``adapters``."""
+    """Sync every school concurrently (``(adapter name, adapter)`` pairs); results come back in their order."""
     write_lock = asyncio.Lock()
     return list(await asyncio.gather(*(
-        sync_school(store, adapter, full=full, clock=clock, write_lock=write_lock, on_progress=on_progress)
-        for adapter in adapters
+        sync_school(store, adapter, adapter_name=name, full=full, clock=clock, write_lock=write_lock,
+                    on_progress=on_progress)
+        for name, adapter in adapters
     )))

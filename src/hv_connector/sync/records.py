@@ -3,24 +3,53 @@
 Adapters turn their MIS's own payloads into these (validating as they go);
 the sync and the store never see an MIS's shapes, so a second adapter
 (Groupcall Xporter, Arbor …) only has to produce the same records.
+
+Every text field is MIS text, so it is *data*: control characters are shown
+as visible escapes (:func:`hv_connector.text.neutralise`) as the record is
+built, whichever adapter builds it. Each text field also has a length limit
+(:class:`Limit`); :func:`overlong` names the first field past its limit, and
+the sync quarantines that pupil with the reason rather than store (and later
+print) a name of a megabyte. The limits are checked at the sync, not here, so
+what an older version stored still reads back.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from functools import cache
+from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import AwareDatetime, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
 from hv_connector.models.common import Frozen
+from hv_connector.text import neutralise
+
+
+@dataclass(frozen=True)
+class Limit:
+    """The longest a text field may be, in characters, before the sync quarantines its record."""
+
+    chars: int
+
+
+ID_CHARS, NAME_CHARS, SHORT_CHARS, ADDRESS_CHARS, NOTE_CHARS = 100, 100, 60, 500, 2000
+"""Limits by kind of field: far above any real value, far below what would flood a screen."""
+
+MisId = Annotated[str, Field(min_length=1), AfterValidator(neutralise), Limit(ID_CHARS)]
+Name = Annotated[str, AfterValidator(neutralise), Limit(NAME_CHARS)]
+Short = Annotated[str, AfterValidator(neutralise), Limit(SHORT_CHARS)]
+AddressText = Annotated[str, AfterValidator(neutralise), Limit(ADDRESS_CHARS)]
+Note = Annotated[str, AfterValidator(neutralise), Limit(NOTE_CHARS)]
 
 
 class ContactRecord(Frozen):
     """A contact of one pupil, with how they stand to the pupil."""
 
-    mis_id: str = Field(min_length=1)
-    name: str
-    relationship: str | None = None
+    mis_id: MisId
+    name: Name
+    relationship: Name | None = None
     parental_responsibility: bool | None = None
     """``None``: the school has not shared it (unknown, never "no"); the same for every flag here."""
     priority: int | None = None
@@ -28,30 +57,30 @@ class ContactRecord(Frozen):
     no_contact: bool | None = None
     """Only an MIS feed that carries no-contact orders sets this (Wonde does not)."""
     court_order: bool | None = None
-    phones: tuple[str, ...] = ()
-    email: str | None = None
-    address_text: str | None = None
+    phones: tuple[Short, ...] = ()
+    email: Name | None = None
+    address_text: AddressText | None = None
 
 
 class MedicalRecord(Frozen):
-    kind: str
+    kind: Short
     """``condition`` or ``note``."""
-    description: str
+    description: Note
 
 
 class SenRecord(Frozen):
-    need: str
-    provision: str | None = None
+    need: Note
+    provision: Note | None = None
 
 
 class AlertRecord(Frozen):
-    kind: str
+    kind: Short
     """``no-contact``, ``court-order``, ``child-protection-plan``, ``looked-after`` …"""
-    text: str
+    text: Note
 
 
 class AttendanceRecord(Frozen):
-    period: str
+    period: Short
     """``summary`` (the MIS's own summary, period not stated), ``term``, ``3m``, or the MIS's own name."""
     possible: int = Field(ge=0)
     attended: int = Field(ge=0)
@@ -75,18 +104,18 @@ class PupilRecord(Frozen):
     UPN), ``upi`` a person id that survives re-enrolment, and ``upn`` the DfE's unique pupil number.
     """
 
-    mis_id: str = Field(min_length=1)
-    native_id: str | None = None
-    upi: str | None = None
-    upn: str | None = None
-    forename: str | None = None
-    surname: str | None = None
-    display_name: str = Field(min_length=1)
+    mis_id: MisId
+    native_id: Short | None = None
+    upi: Short | None = None
+    upn: Short | None = None
+    forename: Name | None = None
+    surname: Name | None = None
+    display_name: Annotated[str, Field(min_length=1), AfterValidator(neutralise), Limit(2 * NAME_CHARS + 1)]
     date_of_birth: date | None = None
-    year_group: str | None = None
-    address: dict[str, str] | None = None
-    address_text: str | None = None
-    phones: tuple[str, ...] = ()
+    year_group: Short | None = None
+    address: dict[Short, AddressText] | None = None
+    address_text: AddressText | None = None
+    phones: tuple[Short, ...] = ()
     mis_updated_at: AwareDatetime | None = None
     contacts: tuple[ContactRecord, ...] = ()
     medical: tuple[MedicalRecord, ...] = ()
@@ -100,7 +129,7 @@ class PupilRecord(Frozen):
 class Departure(Frozen):
     """A record the MIS deleted: a pupil who left is archived, a contact is removed from their pupils."""
 
-    mis_id: str = Field(min_length=1)
+    mis_id: MisId
     kind: Literal["pupil", "contact", "other"]
     restored: bool = False
     """The MIS brought the record back (a pupil who re-joined)."""
@@ -111,9 +140,55 @@ class Rejected(Frozen):
     """A record that failed validation: it goes to quarantine, the rest of the run goes on."""
 
     resource: str
-    record_id: str | None = None
-    reason: str
+    record_id: Annotated[str, AfterValidator(neutralise)] | None = None
+    reason: Annotated[str, AfterValidator(neutralise)]
     payload: Any = None
+
+
+def overlong(record: BaseModel) -> str | None:
+    """Why ``record`` is refused for a field past its :class:`Limit` (the first one found), or ``None``."""
+    return next(_overlong(record, ""), None)
+
+
+def _overlong(record: BaseModel, path: str) -> Iterator[str]:
+    for name, limit in _limits(type(record)).items():
+        value = getattr(record, name)
+        for where, item in _items(f"{path}{name}", value):
+            if isinstance(item, BaseModel):
+                yield from _overlong(item, f"{where}.")
+            elif limit is not None and isinstance(item, str) and len(item) > limit:
+                yield (f"{where} is {len(item):,} characters long, over the limit of {limit:,}: the record is kept "
+                       "out of the store until it is corrected in the MIS")
+
+
+@cache
+def _limits(model: type[BaseModel]) -> dict[str, int | None]:
+    """Field name → its :class:`Limit` (of the text itself, each item, or each value of a mapping)."""
+    return {name: _limit_in(info.metadata) or _limit_of(info.annotation) for name, info in model.model_fields.items()}
+
+
+def _limit_in(metadata: Iterable[Any]) -> int | None:
+    return next((m.chars for m in metadata if isinstance(m, Limit)), None)
+
+
+def _limit_of(annotation: Any) -> int | None:
+    args = get_args(annotation)
+    if get_origin(annotation) is Annotated:
+        return _limit_in(args[1:]) or _limit_of(args[0])
+    if get_origin(annotation) is dict:
+        return _limit_of(args[1])
+    return next((limit for limit in map(_limit_of, args) if limit), None)
+
+
+def _items(path: str, value: Any) -> Iterator[tuple[str, Any]]:
+    if isinstance(value, tuple):
+        for i, item in enumerate(value):
+            yield f"{path}[{i}]", item
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield f"{path}.{key}", item
+    else:
+        yield path, value
 
 
 PupilItem = PupilRecord | Rejected

@@ -32,7 +32,7 @@ from hv_connector.store.schema import (
     sync_runs,
 )
 from hv_connector.sync.attendance import MARK_DAYS, MARKS, MarkDays, SessionMark
-from hv_connector.sync.records import Departure, PupilRecord, Rejected
+from hv_connector.sync.records import ContactRecord, Departure, PupilRecord, Rejected, overlong
 
 if TYPE_CHECKING:
     from hv_connector.sync.pipeline import SchoolResult, Spool
@@ -54,12 +54,12 @@ HALF_READ = frozenset({"unreadable", "not-sent"})
 """Gaps that leave a stored pupil's rows of that section as they were: nothing half-read replaces them."""
 
 
-def read_cursors(store: Store, school_id: str) -> dict[str, datetime | None]:
-    """The school's cursors by resource name (absent: never synced)."""
+def read_cursors(store: Store, school_id: str, adapter: str) -> dict[str, str | None]:
+    """The school's cursors by resource name, as ``adapter`` left them (absent: never synced through it)."""
     with store.connect() as conn:
-        rows = conn.execute(select(sync_cursors.c.resource, sync_cursors.c.updated_after)
-                            .where(sync_cursors.c.school_id == school_id))
-        return {resource: after for resource, after in rows}
+        rows = conn.execute(select(sync_cursors.c.resource, sync_cursors.c.position)
+                            .where(sync_cursors.c.school_id == school_id, sync_cursors.c.adapter == adapter))
+        return {resource: position for resource, position in rows}
 
 
 def write_school(
@@ -67,7 +67,8 @@ def write_school(
     school_id: str,
     spool: Spool,
     result: SchoolResult,
-    cursors: dict[str, datetime | None],
+    cursors: dict[str, str | None],
+    adapter: str,
     *,
     full: bool,
 ) -> None:
@@ -87,8 +88,8 @@ def write_school(
                 write_marks(conn, school_id, batch, days, result, now)
         if full:
             result.archived += archive_unseen(conn, school_id, now)
-        for resource, after in cursors.items():
-            save_cursor(conn, school_id, resource, after, now)
+        for resource, position in cursors.items():
+            save_cursor(conn, school_id, resource, position, adapter, now)
         result.seconds = result.elapsed()
         insert_run(conn, result)
 
@@ -104,22 +105,35 @@ class PageRows:
 
 
 def page_rows(school_id: str, batch: Sequence[Any], now: datetime) -> PageRows:
-    """Turn a batch of records into rows; a pupil listed twice on a page keeps its last record."""
+    """Turn a batch of records into rows; a pupil listed twice on a page keeps its last record.
+
+    A pupil with a field past its length limit is quarantined with the reason, whichever adapter sent it.
+    """
     good = {item.mis_id: item for item in batch if isinstance(item, PupilRecord)}
+    rejected = [item for item in batch if isinstance(item, Rejected)]
+    for mis_id, record in list(good.items()):
+        reason = overlong(record)
+        if reason is not None:
+            rejected.append(Rejected(resource=PUPILS, record_id=mis_id, reason=reason))
+            del good[mis_id]
     page = PageRows(pupils=[_pupil_row(school_id, record, now) for record in good.values()],
-                    children={table.name: [] for table in CHILD_TABLES},
-                    rejected=[item for item in batch if isinstance(item, Rejected)])
+                    children={table.name: [] for table in CHILD_TABLES}, rejected=rejected)
     for record in good.values():
         key = {"school_id": school_id, "pupil_mis_id": record.mis_id}
         # The keys are (pupil, contact) and (pupil, period): an MIS listing one twice keeps the first.
-        page.children[pupil_contacts.name].extend(
-            {**key, **c.model_dump(exclude={"mis_id"}), "contact_mis_id": c.mis_id, "phones": list(c.phones)}
-            for c in _first_by(record.contacts, "mis_id"))
+        # A record's fields are its validated values (``__dict__``): copied as they are, not dumped again.
+        page.children[pupil_contacts.name].extend(_contact_row(key, c) for c in _first_by(record.contacts, "mis_id"))
         for table, items in ((pupil_medical, record.medical), (pupil_sen, record.sen),
                              (pupil_alerts, record.alerts),
                              (pupil_attendance, _first_by(record.attendance, "period"))):
-            page.children[table.name].extend({**key, **item.model_dump()} for item in items)
+            page.children[table.name].extend({**key, **item.__dict__} for item in items)
     return page
+
+
+def _contact_row(key: dict[str, str], contact: ContactRecord) -> dict[str, Any]:
+    row = {**key, **contact.__dict__, "contact_mis_id": contact.mis_id, "phones": list(contact.phones)}
+    del row["mis_id"]
+    return row
 
 
 def write_pupils(conn: Connection, school_id: str, batch: Sequence[Any] | PageRows, result: SchoolResult,
@@ -325,12 +339,13 @@ def quarantine_records(conn: Connection, school_id: str, rejected: Sequence[Reje
             result.rejected.append(item)
 
 
-def save_cursor(conn: Connection, school_id: str, resource: str, after: datetime | None, now: datetime) -> None:
-    """Move one cursor (inside the transaction that wrote what it covers)."""
+def save_cursor(conn: Connection, school_id: str, resource: str, position: str | None, adapter: str,
+                now: datetime) -> None:
+    """Move one cursor (inside the transaction that wrote what it covers); ``position`` is the adapter's own."""
     here = and_(sync_cursors.c.school_id == school_id, sync_cursors.c.resource == resource)
-    if not conn.execute(update(sync_cursors).where(here).values(updated_after=after, last_run_at=now)).rowcount:
-        conn.execute(insert(sync_cursors).values(school_id=school_id, resource=resource, updated_after=after,
-                                                 last_run_at=now))
+    values = {"position": position, "adapter": adapter, "last_run_at": now}
+    if not conn.execute(update(sync_cursors).where(here).values(**values)).rowcount:
+        conn.execute(insert(sync_cursors).values(school_id=school_id, resource=resource, **values))
 
 
 def insert_run(conn: Connection, result: SchoolResult) -> None:

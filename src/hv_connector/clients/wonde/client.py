@@ -8,6 +8,7 @@ connections) are retried with capped exponential back-off and jitter, honouring 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
@@ -16,6 +17,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
+import orjson
 from pydantic import SecretStr
 
 from hv_connector import __version__
@@ -153,7 +155,8 @@ class WondeClient:
         if error is not None:
             raise error
         try:
-            return await asyncio.to_thread(response.json)  # a big page off the loop, whose timers pace requests
+            # A big page off the loop, whose timers pace requests.
+            return await asyncio.to_thread(decode_json, response.content)
         except (json.JSONDecodeError, UnicodeDecodeError):
             kind = response.headers.get("content-type", "no content type")
             raise MisError(
@@ -281,6 +284,26 @@ class WondeClient:
         if not isinstance(data, dict):
             raise MisError(f"Wonde's answer for school {school} has no school in it")
         return data
+
+
+def decode_json(content: bytes) -> Any:
+    """A response body's JSON, as :func:`json.loads` reads it (a :class:`json.JSONDecodeError` or
+    :class:`UnicodeDecodeError` if it is none).
+
+    orjson decodes it first: a few times faster on pages of megabytes. What orjson refuses and :mod:`json`
+    reads (a lone surrogate escape in one name, a number too big for a float) goes to :mod:`json`, so it stays
+    one record's problem, quarantined by the adapter, instead of failing the school's whole page.
+    """
+    paused = gc.isenabled()
+    if paused:  # a page's dicts and lists hold no cycles: tens of thousands of them need no collector passes
+        gc.disable()
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return json.loads(content)
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _origin(url: str) -> str:

@@ -145,6 +145,6 @@ pupil_session_marks = Table(
     Column("meaning", String, nullable=False),
     Index(None, "school_id", "day"),
 )
-"""One row per AM/PM register mark (revision 0006): the code as the register shows it and its statistical
+"""One row per AM/PM register mark (revision 0007): the code as the register shows it and its statistical
 meaning (:class:`hv_connector.attendance.codes.Meaning`), read when the mark was synced. The sync replaces a
 school's marks over a range of days at a time, so a mark corrected in the MIS is corrected here."""

@@ -12,9 +12,12 @@ sync_cursors = Table(
     metadata,
     Column("school_id", String, primary_key=True),
     Column("resource", String, primary_key=True),
-    Column("updated_after", UTCDateTime),
+    Column("adapter", String),
+    Column("position", String),
     Column("last_run_at", UTCDateTime),
 )
+"""Where each school's next sync of a resource starts: ``position`` is the MIS adapter's own cursor (a time, a
+revision number …), opaque to the core, and ``adapter`` the adapter that gave it."""
 
 sync_runs = Table(
     "sync_runs",

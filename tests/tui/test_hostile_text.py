@@ -1,0 +1,63 @@
+"""A pupil whose MIS text holds terminal control sequences, on the dashboard: the screen shows the
+escapes as text (``\\x1b``) and not one raw ESC from the data reaches what the terminal is sent."""
+
+from __future__ import annotations
+
+from dashkit import World, request
+from pilotkit import Run, dashboard
+from rich.text import Text
+from sqlalchemy import insert
+from textual.widgets import Static
+
+from hv_connector.store.schema import pupil_alerts, pupil_contacts, pupils
+
+HOSTILE = "Smith\x1b[2J\x1b[31m\x1b]8;;https://evil.example/\x1b\\link\x1b]8;;\x1b\\\x1b[8m\nForged\u202e"
+MIS_ID = "A1000000666"
+
+
+def seed_hostile_visit(world: World) -> str:
+    """A pupil stored raw (as before the sync neutralised) with a hostile contact and order, and a visit for them."""
+    key = {"school_id": "potton", "pupil_mis_id": MIS_ID}
+    with world.store.begin() as conn:
+        conn.execute(insert(pupils).values(school_id="potton", mis_id=MIS_ID, upn="UHOSTILE", forename="Eve",
+                                           surname=HOSTILE, display_name=f"Eve {HOSTILE}",
+                                           address_text="6 Example Road\x1b[8m, Potton"))
+        conn.execute(insert(pupil_contacts).values(**key, contact_mis_id="C666", name="Mal\x1b[2Jlory",
+                                                   relationship="Father", parental_responsibility=True))
+        conn.execute(insert(pupil_alerts).values(**key, kind="court-order", text="Terms\x1b[8m hidden"))
+    return world.service.request(request(MIS_ID), by="pt-v1").record.id
+
+
+def terminal_output(run: Run) -> str:
+    """Everything the app would send the terminal to draw the whole screen now."""
+    update = run.app.screen._compositor.render_update(full=True)
+    return update.render_segments(run.app.console)
+
+
+def screen_text(run: Run) -> str:
+    return "\n".join(strip.text for strip in run.app.screen._compositor.render_strips())
+
+
+def assert_inert(run: Run) -> None:
+    sent = terminal_output(run)
+    for raw in ("\x1b[2J", "\x1b[31m", "\x1b[8m", "\x1b]8;;https://evil.example", "\u202e"):
+        assert raw not in sent
+    assert "Eve Smith\\x1b[2J\\x1b[31m" in screen_text(run)  # the pending list cuts long names to fit
+
+
+async def test_hostile_mis_text_shows_as_escapes_on_the_pending_list_and_the_visit(world: World) -> None:
+    visit_id = seed_hostile_visit(world)
+    async with dashboard(world, size=(200, 50)) as run:
+        assert_inert(run)
+        await run.open_visit(visit_id)
+        assert_inert(run)
+        shown = screen_text(run)
+        assert "\\x1b[8m\\x0aForged\\u202e" in shown and "Mal\\x1b[2Jlory" in shown and "Terms\\x1b[8m hidden" in shown
+        assert "6 Example Road\\x1b[8m, Potton" in shown
+
+
+async def test_text_that_reaches_the_screen_another_way_is_caught_by_the_line_filter(world: World) -> None:
+    async with dashboard(world) as run:
+        await run.app.screen.mount(Static(Text("Plugin says \x1b[2J\x1b[31mhello")))  # nothing neutralised this
+        await run.settle()
+        assert "\x1b[2J" not in terminal_output(run) and "Plugin says \\x1b[2J\\x1b[31mhello" in screen_text(run)
