@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from hvc_fixtures.cpoms_server import CATEGORIES
 from hvc_fixtures.data import Dataset
 from hvc_fixtures.serve import RunningServer
 from tests.cpomskit import demo_visit, kit_policies, queue, write_config
+from tests.ptykit import run_in_pty
 
 SEED, PUPILS = 1, 60
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
@@ -214,3 +216,11 @@ def test_a_school_without_cpoms_settings_is_bad_config_naming_the_setting(
     code, _out, err = hvc(capsys, "push")
     assert code == 2
     assert "set `token` under [schools.birchwood.cpoms] in hvc.toml" in err
+
+
+def test_the_push_bar_draws_on_a_terminal_and_shows_no_escape_as_text(store: Store, config: Path) -> None:
+    queue(store, kit_policies("birchwood"), [finished(1), finished(2)], NOW)
+    shown = run_in_pty("push", env={**os.environ, "TERM": "xterm-256color"})
+    assert b"Pushing to CPOMS" in shown and b"\r" in shown  # a bar redrawn in place, as a terminal shows it
+    assert b"\\x1b" not in shown and b"\\x0d" not in shown  # its own sequences are not escaped into text
+    assert shown.strip().endswith(b"sent 2, already there 0, parked 0, waiting 0")

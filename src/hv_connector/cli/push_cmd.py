@@ -12,6 +12,7 @@ import click
 
 from hv_connector import humanize
 from hv_connector.cli.common import cli, emit_json, json_option, runtime
+from hv_connector.cli.terminal import unguarded
 from hv_connector.errors import InputError
 from hv_connector.outbox import queue as outbox
 from hv_connector.outbox.push import DEFAULT_LEASE, Outcome, Pusher
@@ -47,7 +48,9 @@ class _Progress:
 
     def __init__(self, total: int) -> None:
         self.tty = sys.stdout.isatty()
-        self.bar = click.progressbar(length=total, label="Pushing to CPOMS") if self.tty and total else None
+        # The bar's own escape sequences go past the output guard; the records' text never reaches the bar.
+        self.bar = (click.progressbar(length=total, label="Pushing to CPOMS", file=unguarded(sys.stdout))
+                    if self.tty and total else None)
         if self.bar is not None:
             self.bar.__enter__()
         elif not self.tty:

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import pty
-import subprocess
-import sys
 from pathlib import Path
 
 from sqlalchemy import insert
@@ -19,6 +16,7 @@ from visitkit import potton_request  # type: ignore[import-not-found]
 
 from hv_connector.store import Store
 from hv_connector.store.schema import pupil_alerts, pupil_contacts, pupils
+from tests.ptykit import run_in_pty
 
 CLEAR_AND_RED = "\x1b[2J\x1b[31m"
 LINK = "\x1b]8;;https://evil.example/\x1b\\click me\x1b]8;;\x1b\\"
@@ -38,26 +36,6 @@ def seed_hostile_pupil(url: str) -> None:
             **key, contact_mis_id="C666", name=f"Mal{CLEAR_AND_RED}lory", relationship=f"Father{LINK}",
             parental_responsibility=True, phones=[f"07700 900666{HIDE}"]))
         conn.execute(insert(pupil_alerts).values(**key, kind="court-order", text=f"Order{HIDE} terms hidden\nFAKE: none"))
-
-
-def run_in_pty(*args: str, env: dict[str, str]) -> bytes:
-    """``hvc ARGS`` with a terminal for its stdout and stderr: every byte the terminal would get."""
-    leader, follower = pty.openpty()
-    process = subprocess.Popen([sys.executable, "-m", "hv_connector", *args], stdin=subprocess.DEVNULL,
-                               stdout=follower, stderr=follower, env=env)
-    os.close(follower)
-    received = b""
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # the other end closed: the process has gone
-            break
-        if not chunk:
-            break
-        received += chunk
-    os.close(leader)
-    assert process.wait(timeout=30) == 0, received.decode(errors="replace")
-    return received
 
 
 def test_hostile_names_reach_a_real_terminal_as_visible_text(hvc, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
