@@ -21,6 +21,7 @@ visits = Table(
     Column("staff_ids", Json, nullable=False, default=list),
     Column("data", Json, nullable=False),
     Column("code_word", String),
+    Column("timetable", Json),
     Column("version", Integer, nullable=False, default=1),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
@@ -28,7 +29,11 @@ visits = Table(
     Index(None, "state", "expected_return"),
     Index(None, "school_id", "address_text"),
 )
-"""``data`` is the Visit model dumped WITHOUT the code word, which lives in ``code_word`` alone."""
+"""``data`` is the Visit model dumped WITHOUT the code word, which lives in ``code_word`` alone.
+
+``timetable`` (revision 0006) is what the watch reads of a visit it looks after: its times, check-ins and
+staff, and the plan and chain its school's policy gave (see :mod:`hv_connector.visits.timetable`); ``NULL``
+before the visit is signed out, and for a visit the watch must still work out from ``data``."""
 
 visit_events = Table(
     "visit_events",

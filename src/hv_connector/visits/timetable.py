@@ -1,0 +1,125 @@
+"""What the watch reads of a visit that is out, stored compact beside it: its times, contacts, staff, plan and chain.
+
+The watch looks at every visit out on each tick that something may fall due,
+and it needs a handful of fields, not the whole document. So whenever the
+lifecycle writes a visit the watch looks after, it also writes
+``visits.timetable`` (revision 0006): the times the schedule works from, the
+check-ins made (when, what kind, whether with the code word), the visiting
+staff, and the check-in plan and escalation chain the school's policy gave
+for the visit then (what staff were told when they went out). Reading it costs
+a small JSON object and no policy call.
+
+A visit written before the column existed, or while its school's policy could
+not be read, has none: the watch works it out from the whole visit and, when
+the policy answered, stores it (:func:`ask`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from hv_connector.models import CheckInPlan, EscalationStep, StaffMember, Visit
+from hv_connector.plugins import Policies
+
+_STAFF_FIELDS = ("id", "name", "roles", "mobile", "email")
+"""What the watch needs of each visiting member of staff: who, and how to reach them."""
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A check-in as the schedule reads it."""
+
+    at: datetime
+    kind: str
+    code_word_used: bool
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The check-in plan and escalation chain a school's policy gave for one visit."""
+
+    plan: CheckInPlan
+    chain: tuple[EscalationStep, ...]
+
+
+@dataclass(frozen=True)
+class Timetable:
+    """A visit as the watch reads it (the fields the schedule and the notices use), and its policy."""
+
+    id: str
+    school: str
+    planned_start: datetime
+    expected_return: datetime | None
+    signed_out_at: datetime | None
+    returned_at: datetime | None
+    returning_to_school: bool
+    check_ins: tuple[Contact, ...]
+    staff: tuple[StaffMember, ...]
+    policy: Policy
+
+
+def _moment(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _stamp(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def stored(visit: Visit, plan: CheckInPlan, chain: Sequence[EscalationStep]) -> dict[str, Any]:
+    """The ``timetable`` column for ``visit`` given ``plan`` and ``chain`` (plain JSON, never the code word)."""
+    return {
+        "signed_out_at": _stamp(visit.signed_out_at),
+        "returned_at": _stamp(visit.returned_at),
+        "returning_to_school": visit.returning_to_school,
+        "check_ins": [[c.at.isoformat(), c.kind, c.code_word_used] for c in visit.check_ins],
+        "staff": [{k: getattr(s, k) for k in _STAFF_FIELDS} for s in visit.staff],
+        # As text: visits given the same answer share one parsed plan and chain (see :class:`Reader`).
+        "policy": json.dumps({"plan": plan.model_dump(mode="json"),
+                              "chain": [s.model_dump(mode="json") for s in chain]}, sort_keys=True),
+    }
+
+
+def ask(policies: Policies, visit: Visit) -> tuple[dict[str, Any], bool]:
+    """The ``timetable`` column for ``visit``, asking its school's policy, and whether the policy itself answered.
+
+    When it could not be read, the column holds the core's default plan and chain
+    with the alarm (:mod:`hv_connector.fallback`): use it, but store it not, so the
+    watch asks again each time and a mended plugin is used as soon as it is back.
+    """
+    plan = policies.ask(visit.school, "checkin_plan", visit=visit)
+    chain = policies.ask(visit.school, "escalation_chain", visit=visit)
+    return stored(visit, plan, chain), policies.unreadable(visit.school) is None
+
+
+class Reader:
+    """Turns stored ``timetable`` columns into :class:`Timetable` objects, parsing each distinct policy once."""
+
+    def __init__(self) -> None:
+        self._policies: dict[str, Policy] = {}
+
+    def policy(self, text: str) -> Policy:
+        """The plan and chain stored as ``text``."""
+        found = self._policies.get(text)
+        if found is None:
+            answer = json.loads(text)
+            found = Policy(CheckInPlan.model_validate(answer["plan"]),
+                           tuple(EscalationStep.model_validate(s) for s in answer["chain"]))
+            self._policies[text] = found
+        return found
+
+    def read(self, visit_id: str, school: str, planned_start: datetime, expected_return: datetime | None,
+             column: Mapping[str, Any]) -> Timetable:
+        """The timetable of visit ``visit_id`` from its row's columns."""
+        return Timetable(
+            id=visit_id, school=school, planned_start=planned_start, expected_return=expected_return,
+            signed_out_at=_moment(column["signed_out_at"]), returned_at=_moment(column["returned_at"]),
+            returning_to_school=column["returning_to_school"],
+            check_ins=tuple(Contact(datetime.fromisoformat(at), kind, used) for at, kind, used in column["check_ins"]),
+            staff=tuple(StaffMember.model_construct(**{**s, "roles": tuple(s["roles"])}) for s in column["staff"]),
+            policy=self.policy(column["policy"]),
+        )
