@@ -34,11 +34,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, Protocol
 
 from hv_connector import humanize
 from hv_connector.clock import utc
-from hv_connector.models import CheckIn, CheckInPlan, CheckInStep, EscalationStep, Visit
+from hv_connector.models import CheckInPlan, CheckInStep, EscalationStep, StaffMember
 from hv_connector.rules import CONTACT_KINDS
 from hv_connector.visits.lifecycle import State
 
@@ -50,6 +50,39 @@ EXHAUSTED_AFTER_MINUTES = 15
 
 VISITING_STAFF = "visiting-staff"
 """The role name plans use for the staff out on the visit."""
+
+
+class Contact(Protocol):
+    """A check-in, as the schedule reads it."""
+
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def code_word_used(self) -> bool: ...
+
+
+class Timed(Protocol):
+    """A visit, as the schedule reads it: a :class:`~hv_connector.models.Visit`, or the watch's
+    :class:`~hv_connector.visits.timetable.Timetable` of one (its handful of fields, without the document)."""
+
+    @property
+    def id(self) -> str | None: ...
+    @property
+    def planned_start(self) -> datetime: ...
+    @property
+    def expected_return(self) -> datetime | None: ...
+    @property
+    def signed_out_at(self) -> datetime | None: ...
+    @property
+    def returned_at(self) -> datetime | None: ...
+    @property
+    def returning_to_school(self) -> bool: ...
+    @property
+    def check_ins(self) -> Sequence[Contact]: ...
+    @property
+    def staff(self) -> Sequence[StaffMember]: ...
 
 
 @dataclass(frozen=True)
@@ -159,7 +192,7 @@ def wall(moment: datetime) -> str:
     return humanize.time_of_day(moment, zone=True)
 
 
-def staff_names(visit: Visit) -> str:
+def staff_names(visit: Timed) -> str:
     """The visiting staff as one phrase: ``Alex Visitor and Sam Second``."""
     names = [s.name for s in visit.staff] or ["the visiting staff"]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
@@ -178,7 +211,7 @@ def chain_roles(chain: Iterable[EscalationStep]) -> tuple[str, ...]:
 # --- the plan ---------------------------------------------------------------------------------
 
 
-def _anchor(visit: Visit, step: CheckInStep) -> datetime | None:
+def _anchor(visit: Timed, step: CheckInStep) -> datetime | None:
     anchors = {
         "sign-out": visit.signed_out_at,
         "planned-start": visit.planned_start,
@@ -190,14 +223,14 @@ def _anchor(visit: Visit, step: CheckInStep) -> datetime | None:
     return None if moment is None else utc(moment)
 
 
-def _last_contact(visit: Visit) -> datetime | None:
+def _last_contact(visit: Timed) -> datetime | None:
     moments = [utc(c.at) for c in visit.check_ins if not c.code_word_used]
     if visit.signed_out_at is not None:
         moments.append(utc(visit.signed_out_at))
     return max(moments, default=None)
 
 
-def back_at(visit: Visit, plan: CheckInPlan) -> datetime | None:
+def back_at(visit: Timed, plan: CheckInPlan) -> datetime | None:
     """When staff were back: signed back in, or (staff going straight home) the call that ends their visit.
 
     That call is "home safe", or — for staff not returning to school whose plan
@@ -211,7 +244,7 @@ def back_at(visit: Visit, plan: CheckInPlan) -> datetime | None:
     return min((utc(c.at) for c in visit.check_ins if c.kind in ends and not c.code_word_used), default=None)
 
 
-def _resolve_plan(visit: Visit, plan: CheckInPlan) -> _Plan:
+def _resolve_plan(visit: Timed, plan: CheckInPlan) -> _Plan:
     """Due times of the plan's steps, matched greedily against the check-ins made."""
     resolved = _Plan()
     if visit.signed_out_at is None:
@@ -248,7 +281,7 @@ def _resolve_plan(visit: Visit, plan: CheckInPlan) -> _Plan:
     return resolved
 
 
-def _meet(step: CheckInStep, contacts: Sequence[CheckIn], used: set[int], since: datetime) -> bool:
+def _meet(step: CheckInStep, contacts: Sequence[Contact], used: set[int], since: datetime) -> bool:
     """Whether an unused matching check-in made at or after ``since`` meets ``step`` (and use it)."""
     kinds = CONTACT_KINDS[step.kind]
     for position, check_in in enumerate(contacts):
@@ -304,7 +337,7 @@ def _candidates(visit_id: str, triggers: Sequence[_Trigger], fired: Mapping[str,
     return [t for t in triggers if t.at <= now and not closed(t)]
 
 
-def _steps(visit: Visit, trigger: _Trigger, chain: Sequence[EscalationStep],
+def _steps(visit: Timed, trigger: _Trigger, chain: Sequence[EscalationStep],
            fired: Mapping[str, Fired]) -> list[DueEvent]:
     """Every step of the episode with its due time, in order (fired ones included)."""
     vid = visit.id or ""
@@ -330,7 +363,7 @@ def _steps(visit: Visit, trigger: _Trigger, chain: Sequence[EscalationStep],
     return events
 
 
-def _step_text(visit: Visit, trigger: _Trigger, chain: Sequence[EscalationStep], index: int) -> str:
+def _step_text(visit: Timed, trigger: _Trigger, chain: Sequence[EscalationStep], index: int) -> str:
     who = staff_names(visit)
     action = chain[index].action
     if trigger.kind == "code-word":
@@ -341,12 +374,12 @@ def _step_text(visit: Visit, trigger: _Trigger, chain: Sequence[EscalationStep],
     return f"{situation}. Step {index + 1} of {len(chain)}: {action}"
 
 
-def _exhausted_text(visit: Visit, chain: Sequence[EscalationStep]) -> str:
+def _exhausted_text(visit: Timed, chain: Sequence[EscalationStep]) -> str:
     return (f"Every step of the chain has been taken for {staff_names(visit)} and nobody has stood it down: "
             f"everyone on the chain ({', '.join(chain_roles(chain))}) act now. Last step: {chain[-1].action}")
 
 
-def _reminder(visit: Visit, label: str, at: datetime, due: datetime, step: CheckInStep) -> DueEvent:
+def _reminder(visit: Timed, label: str, at: datetime, due: datetime, step: CheckInStep) -> DueEvent:
     vid = visit.id or ""
     text = f"Reminder for {staff_names(visit)}: {step.description} Due at {wall(due)}."
     return DueEvent(f"{vid}/remind/{label}", vid, "checkin-reminder", 0, at, step.who, text)
@@ -355,7 +388,7 @@ def _reminder(visit: Visit, label: str, at: datetime, due: datetime, step: Check
 # --- the whole picture ------------------------------------------------------------------------
 
 
-def assess(visit: Visit, plan: CheckInPlan, chain: Sequence[EscalationStep],
+def assess(visit: Timed, plan: CheckInPlan, chain: Sequence[EscalationStep],
            fired: Mapping[str, Fired], now: datetime) -> Assessment:
     """What is due on ``visit`` at ``now``, what no longer applies, and when to look again.
 
@@ -404,7 +437,7 @@ def assess(visit: Visit, plan: CheckInPlan, chain: Sequence[EscalationStep],
     return Assessment(tuple(events), tuple(closures), min(upcoming, default=None))
 
 
-def _why_closed(visit: Visit, plan: CheckInPlan, triggers: Sequence[_Trigger], episode: str) -> str:
+def _why_closed(visit: Timed, plan: CheckInPlan, triggers: Sequence[_Trigger], episode: str) -> str:
     back = back_at(visit, plan)
     if back is not None:
         return f"staff back at {wall(back)}"
@@ -415,13 +448,13 @@ def _why_closed(visit: Visit, plan: CheckInPlan, triggers: Sequence[_Trigger], e
     return "check-in received"
 
 
-def due_events(visit: Visit, plan: CheckInPlan, chain: Sequence[EscalationStep],
+def due_events(visit: Timed, plan: CheckInPlan, chain: Sequence[EscalationStep],
                fired: Mapping[str, Fired], now: datetime) -> list[DueEvent]:
     """The events due on ``visit`` at ``now``, oldest first (see :func:`assess`)."""
     return list(assess(visit, plan, chain, fired, now).events)
 
 
-def next_step(visit: Visit, plan: CheckInPlan, chain: Sequence[EscalationStep],
+def next_step(visit: Timed, plan: CheckInPlan, chain: Sequence[EscalationStep],
               fired: Mapping[str, Fired], now: datetime) -> DueEvent | None:
     """The running episode's next unfired step, due ``now`` (for "escalate now"), or ``None``."""
     now = utc(now)
@@ -441,7 +474,7 @@ def next_step(visit: Visit, plan: CheckInPlan, chain: Sequence[EscalationStep],
                     event.episode, event.emergency)
 
 
-def next_check_in(visit: Visit, plan: CheckInPlan) -> tuple[datetime, str] | None:
+def next_check_in(visit: Timed, plan: CheckInPlan) -> tuple[datetime, str] | None:
     """The earliest check-in of the plan not yet made (due time, what it is), for the live board."""
     pending = [(due, step.description) for _, _, due, step in _resolve_plan(visit, plan).reminders]
     return min(pending, default=None)
