@@ -4,10 +4,11 @@ The watch looks at every visit out on each tick that something may fall due,
 and it needs a handful of fields, not the whole document. So whenever the
 lifecycle writes a visit the watch looks after, it also writes
 ``visits.timetable`` (revision 0006): the times the schedule works from, the
-check-ins made (when, what kind, whether with the code word), the visiting
-staff, and the check-in plan and escalation chain the school's policy gave
-for the visit then (what staff were told when they went out). Reading it costs
-a small JSON object and no policy call.
+check-ins made (when, what kind, whether with the code word) and the visiting
+staff; and ``visits.timetable_policy``: the check-in plan and escalation chain
+the school's policy gave for the visit then (what staff were told when they
+went out), as JSON text. Reading them costs a small JSON object and no policy
+call: visits given the same plan and chain share one parsed copy.
 
 A visit written before the column existed, or while its school's policy could
 not be read, has none: the watch works it out from the whole visit and, when
@@ -71,21 +72,26 @@ def _stamp(moment: datetime | None) -> str | None:
 
 
 def stored(visit: Visit, plan: CheckInPlan, chain: Sequence[EscalationStep]) -> dict[str, Any]:
-    """The ``timetable`` column for ``visit`` given ``plan`` and ``chain`` (plain JSON, never the code word)."""
+    """The ``timetable`` and ``timetable_policy`` columns for ``visit`` given ``plan`` and ``chain`` (never the code word)."""
     return {
-        "signed_out_at": _stamp(visit.signed_out_at),
-        "returned_at": _stamp(visit.returned_at),
-        "returning_to_school": visit.returning_to_school,
-        "check_ins": [[c.at.isoformat(), c.kind, c.code_word_used] for c in visit.check_ins],
-        "staff": [{k: getattr(s, k) for k in _STAFF_FIELDS} for s in visit.staff],
-        # As text: visits given the same answer share one parsed plan and chain (see :class:`Reader`).
-        "policy": json.dumps({"plan": plan.model_dump(mode="json"),
-                              "chain": [s.model_dump(mode="json") for s in chain]}, sort_keys=True),
+        "timetable": {
+            "signed_out_at": _stamp(visit.signed_out_at),
+            "returned_at": _stamp(visit.returned_at),
+            "returning_to_school": visit.returning_to_school,
+            "check_ins": [[c.at.isoformat(), c.kind, c.code_word_used] for c in visit.check_ins],
+            "staff": [{k: getattr(s, k) for k in _STAFF_FIELDS} for s in visit.staff],
+        },
+        "timetable_policy": json.dumps({"plan": plan.model_dump(mode="json"),
+                                        "chain": [s.model_dump(mode="json") for s in chain]}, sort_keys=True),
     }
 
 
+EMPTY: dict[str, Any] = {"timetable": None, "timetable_policy": None}
+"""The columns of a visit the watch does not look after, or must work out afresh."""
+
+
 def ask(policies: Policies, visit: Visit) -> tuple[dict[str, Any], bool]:
-    """The ``timetable`` column for ``visit``, asking its school's policy, and whether the policy itself answered.
+    """The columns for ``visit`` (see :func:`stored`), asking its school's policy, and whether the policy itself answered.
 
     When it could not be read, the column holds the core's default plan and chain
     with the alarm (:mod:`hv_connector.fallback`): use it, but store it not, so the
@@ -97,10 +103,15 @@ def ask(policies: Policies, visit: Visit) -> tuple[dict[str, Any], bool]:
 
 
 class Reader:
-    """Turns stored ``timetable`` columns into :class:`Timetable` objects, parsing each distinct policy once."""
+    """Turns stored ``timetable`` columns into :class:`Timetable` objects, parsing each distinct policy once.
+
+    The same staff go on many visits, and many visits share a plan and chain: each distinct one is
+    made once and shared (they are frozen).
+    """
 
     def __init__(self) -> None:
         self._policies: dict[str, Policy] = {}
+        self._staff: dict[tuple[Any, ...], StaffMember] = {}
 
     def policy(self, text: str) -> Policy:
         """The plan and chain stored as ``text``."""
@@ -112,14 +123,23 @@ class Reader:
             self._policies[text] = found
         return found
 
+    def member(self, fields: Mapping[str, Any]) -> StaffMember:
+        """The member of staff stored as ``fields``."""
+        key = (fields["id"], fields["name"], tuple(fields["roles"]), fields["mobile"], fields["email"])
+        found = self._staff.get(key)
+        if found is None:  # as read from the store, already checked: not validated again
+            found = self._staff[key] = StaffMember.model_construct(id=key[0], name=key[1], roles=key[2], mobile=key[3],
+                                                                   email=key[4])
+        return found
+
     def read(self, visit_id: str, school: str, planned_start: datetime, expected_return: datetime | None,
-             column: Mapping[str, Any]) -> Timetable:
-        """The timetable of visit ``visit_id`` from its row's columns."""
+             column: Mapping[str, Any], policy: str) -> Timetable:
+        """The timetable of visit ``visit_id`` from its row's columns (``column``: ``timetable``; ``policy``: ``timetable_policy``)."""
         return Timetable(
             id=visit_id, school=school, planned_start=planned_start, expected_return=expected_return,
             signed_out_at=_moment(column["signed_out_at"]), returned_at=_moment(column["returned_at"]),
             returning_to_school=column["returning_to_school"],
             check_ins=tuple(Contact(datetime.fromisoformat(at), kind, used) for at, kind, used in column["check_ins"]),
-            staff=tuple(StaffMember.model_construct(**{**s, "roles": tuple(s["roles"])}) for s in column["staff"]),
-            policy=self.policy(column["policy"]),
+            staff=tuple(self.member(fields) for fields in column["staff"]),
+            policy=self.policy(policy),
         )

@@ -89,7 +89,7 @@ from hv_connector.watch.store import (
 
 log = logging.getLogger("hv_connector.watch")
 
-BATCH = 500
+BATCH = 1000
 """Visits looked at per transaction batch."""
 RETRY_BROKEN = timedelta(minutes=1)
 """How soon a visit whose policy raised is looked at again (and reported again)."""
@@ -267,11 +267,11 @@ class Watch:
         with self.store.connect() as conn:
             whole = load_visits(conn, sorted(missing))
         for row in whole:
-            column, answered = timetable.ask(self.policies, row.visit)
+            columns, answered = timetable.ask(self.policies, row.visit)
             found[row.id] = self.reader.read(row.id, row.school, row.visit.planned_start, row.visit.expected_return,
-                                             column)
+                                             columns["timetable"], columns["timetable_policy"])
             if answered:
-                to_store.append((row.id, missing[row.id], column))
+                to_store.append((row.id, missing[row.id], columns))
             else:
                 defaulted.add(row.id)
         return found, defaulted, to_store
@@ -333,7 +333,7 @@ class Watch:
                         ready.append((row, assessed))
                     else:  # the visit changed under us: look again on the next tick, with its new state
                         next_looks[row.id] = now + timedelta(microseconds=1)
-            moved = set(self.service.mark_overdue_many(conn, [(row.id, row.school, row.version) for row, _ in overdue]))
+            moved = set(self.service.mark_overdue_many(conn, [(row.id, row.school) for row, _ in overdue]))
             for row, assessed in overdue:
                 if row.id in moved:
                     recorded.moved.append((row.id, State.OVERDUE.value))

@@ -75,13 +75,13 @@ def add_visits(store: Store, documents: Iterable[Visit], *, state: str = "signed
     known = policies() if timetables and state in WATCHED else None
     for visit in documents:
         assert visit.id is not None
-        column, answered = timetable.ask(known, visit) if known is not None else (None, False)
+        columns, answered = timetable.ask(known, visit) if known is not None else (timetable.EMPTY, False)
         rows.append({
             "id": visit.id, "school_id": visit.school, "pupil_mis_id": visit.pupil.mis_id, "state": state,
             "planned_start": visit.planned_start, "expected_return": visit.expected_return,
             "address_text": visit.address, "reason": visit.reason, "staff_ids": [s.id for s in visit.staff],
             "data": visit.model_dump(mode="json"), "code_word": "bluebell", "version": 1,
-            "timetable": column if answered else None,
+            **(columns if answered else timetable.EMPTY),
             "created_at": visit.planned_start - timedelta(days=1), "updated_at": visit.signed_out_at or visit.planned_start,
         })
         events.append({"visit_id": visit.id, "at": visit.signed_out_at or visit.planned_start, "actor": "pt-office",

@@ -22,6 +22,7 @@ visits = Table(
     Column("data", Json, nullable=False),
     Column("code_word", String),
     Column("timetable", Json),
+    Column("timetable_policy", Text),
     Column("version", Integer, nullable=False, default=1),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
@@ -32,8 +33,9 @@ visits = Table(
 """``data`` is the Visit model dumped WITHOUT the code word, which lives in ``code_word`` alone.
 
 ``timetable`` (revision 0006) is what the watch reads of a visit it looks after: its times, check-ins and
-staff, and the plan and chain its school's policy gave (see :mod:`hv_connector.visits.timetable`); ``NULL``
-before the visit is signed out, and for a visit the watch must still work out from ``data``."""
+staff; ``timetable_policy`` the plan and chain its school's policy gave, as JSON text (see
+:mod:`hv_connector.visits.timetable`). Both ``NULL`` before the visit is signed out, and for a visit the
+watch must still work out from ``data``."""
 
 visit_events = Table(
     "visit_events",
