@@ -3,12 +3,13 @@
 The watch looks at every visit out on each tick that something may fall due,
 and it needs a handful of fields, not the whole document. So whenever the
 lifecycle writes a visit the watch looks after, it also writes
-``visits.timetable`` (revision 0006): the times the schedule works from, the
-check-ins made (when, what kind, whether with the code word) and the visiting
-staff; and ``visits.timetable_policy``: the check-in plan and escalation chain
-the school's policy gave for the visit then (what staff were told when they
-went out), as JSON text. Reading them costs a small JSON object and no policy
-call: visits given the same plan and chain share one parsed copy.
+``visits.timetable`` (revision 0006): the times the schedule works from and
+the check-ins made (when, what kind, whether with the code word); and
+``visits.timetable_shared``, as JSON text: the check-in plan and escalation
+chain the school's policy gave for the visit then (what staff were told when
+they went out) and the visiting staff (who, and how to reach them). Reading
+them costs a small JSON object and no policy call: the many visits given the
+same plan and chain by the same staff share one parsed copy.
 
 A visit written before the column existed, or while its school's policy could
 not be read, has none: the watch works it out from the whole visit and, when
@@ -40,16 +41,17 @@ class Contact:
 
 
 @dataclass(frozen=True)
-class Policy:
-    """The check-in plan and escalation chain a school's policy gave for one visit."""
+class Shared:
+    """What many visits have alike: the plan and chain their school's policy gave, and the visiting staff."""
 
     plan: CheckInPlan
     chain: tuple[EscalationStep, ...]
+    staff: tuple[StaffMember, ...]
 
 
 @dataclass(frozen=True)
 class Timetable:
-    """A visit as the watch reads it (the fields the schedule and the notices use), and its policy."""
+    """A visit as the watch reads it (the fields the schedule and the notices use), with its plan and chain."""
 
     id: str
     school: str
@@ -59,8 +61,22 @@ class Timetable:
     returned_at: datetime | None
     returning_to_school: bool
     check_ins: tuple[Contact, ...]
-    staff: tuple[StaffMember, ...]
-    policy: Policy
+    shared: Shared
+
+    @property
+    def staff(self) -> tuple[StaffMember, ...]:
+        """The visiting staff."""
+        return self.shared.staff
+
+    @property
+    def plan(self) -> CheckInPlan:
+        """The check-in plan the school's policy gave."""
+        return self.shared.plan
+
+    @property
+    def chain(self) -> tuple[EscalationStep, ...]:
+        """The escalation chain the school's policy gave."""
+        return self.shared.chain
 
 
 def _moment(text: str | None) -> datetime | None:
@@ -72,30 +88,31 @@ def _stamp(moment: datetime | None) -> str | None:
 
 
 def stored(visit: Visit, plan: CheckInPlan, chain: Sequence[EscalationStep]) -> dict[str, Any]:
-    """The ``timetable`` and ``timetable_policy`` columns for ``visit`` given ``plan`` and ``chain`` (never the code word)."""
+    """The ``timetable`` and ``timetable_shared`` columns for ``visit`` given ``plan`` and ``chain`` (never the code word)."""
     return {
         "timetable": {
             "signed_out_at": _stamp(visit.signed_out_at),
             "returned_at": _stamp(visit.returned_at),
             "returning_to_school": visit.returning_to_school,
             "check_ins": [[c.at.isoformat(), c.kind, c.code_word_used] for c in visit.check_ins],
-            "staff": [{k: getattr(s, k) for k in _STAFF_FIELDS} for s in visit.staff],
         },
-        "timetable_policy": json.dumps({"plan": plan.model_dump(mode="json"),
-                                        "chain": [s.model_dump(mode="json") for s in chain]}, sort_keys=True),
+        "timetable_shared": json.dumps({
+            "plan": plan.model_dump(mode="json"), "chain": [s.model_dump(mode="json") for s in chain],
+            "staff": [{k: getattr(s, k) for k in _STAFF_FIELDS} for s in visit.staff],
+        }, sort_keys=True),
     }
 
 
-EMPTY: dict[str, Any] = {"timetable": None, "timetable_policy": None}
+EMPTY: dict[str, Any] = {"timetable": None, "timetable_shared": None}
 """The columns of a visit the watch does not look after, or must work out afresh."""
 
 
 def ask(policies: Policies, visit: Visit) -> tuple[dict[str, Any], bool]:
     """The columns for ``visit`` (see :func:`stored`), asking its school's policy, and whether the policy itself answered.
 
-    When it could not be read, the column holds the core's default plan and chain
-    with the alarm (:mod:`hv_connector.fallback`): use it, but store it not, so the
-    watch asks again each time and a mended plugin is used as soon as it is back.
+    When it could not be read, the columns hold the core's default plan and chain
+    with the alarm (:mod:`hv_connector.fallback`): use them, but store them not, so
+    the watch asks again each time and a mended plugin is used as soon as it is back.
     """
     plan = policies.ask(visit.school, "checkin_plan", visit=visit)
     chain = policies.ask(visit.school, "escalation_chain", visit=visit)
@@ -103,43 +120,30 @@ def ask(policies: Policies, visit: Visit) -> tuple[dict[str, Any], bool]:
 
 
 class Reader:
-    """Turns stored ``timetable`` columns into :class:`Timetable` objects, parsing each distinct policy once.
-
-    The same staff go on many visits, and many visits share a plan and chain: each distinct one is
-    made once and shared (they are frozen).
-    """
+    """Turns stored columns into :class:`Timetable` objects, parsing each distinct ``timetable_shared`` once (they are frozen)."""
 
     def __init__(self) -> None:
-        self._policies: dict[str, Policy] = {}
-        self._staff: dict[tuple[Any, ...], StaffMember] = {}
+        self._shared: dict[str, Shared] = {}
 
-    def policy(self, text: str) -> Policy:
-        """The plan and chain stored as ``text``."""
-        found = self._policies.get(text)
+    def shared(self, text: str) -> Shared:
+        """The plan, chain and staff stored as ``text``."""
+        found = self._shared.get(text)
         if found is None:
             answer = json.loads(text)
-            found = Policy(CheckInPlan.model_validate(answer["plan"]),
-                           tuple(EscalationStep.model_validate(s) for s in answer["chain"]))
-            self._policies[text] = found
-        return found
-
-    def member(self, fields: Mapping[str, Any]) -> StaffMember:
-        """The member of staff stored as ``fields``."""
-        key = (fields["id"], fields["name"], tuple(fields["roles"]), fields["mobile"], fields["email"])
-        found = self._staff.get(key)
-        if found is None:  # as read from the store, already checked: not validated again
-            found = self._staff[key] = StaffMember.model_construct(id=key[0], name=key[1], roles=key[2], mobile=key[3],
-                                                                   email=key[4])
+            # As read from the store, the staff were checked when the visit was written: not validated again.
+            staff = tuple(StaffMember.model_construct(**{**fields, "roles": tuple(fields["roles"])})
+                          for fields in answer["staff"])
+            found = self._shared[text] = Shared(CheckInPlan.model_validate(answer["plan"]),
+                                                tuple(EscalationStep.model_validate(s) for s in answer["chain"]), staff)
         return found
 
     def read(self, visit_id: str, school: str, planned_start: datetime, expected_return: datetime | None,
-             column: Mapping[str, Any], policy: str) -> Timetable:
-        """The timetable of visit ``visit_id`` from its row's columns (``column``: ``timetable``; ``policy``: ``timetable_policy``)."""
+             column: Mapping[str, Any], shared: str) -> Timetable:
+        """The timetable of visit ``visit_id`` from its row's columns (``column``: ``timetable``; ``shared``: ``timetable_shared``)."""
         return Timetable(
             id=visit_id, school=school, planned_start=planned_start, expected_return=expected_return,
             signed_out_at=_moment(column["signed_out_at"]), returned_at=_moment(column["returned_at"]),
             returning_to_school=column["returning_to_school"],
             check_ins=tuple(Contact(datetime.fromisoformat(at), kind, used) for at, kind, used in column["check_ins"]),
-            staff=tuple(self.member(fields) for fields in column["staff"]),
-            policy=self.policy(policy),
+            shared=self.shared(shared),
         )

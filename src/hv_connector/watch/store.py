@@ -67,12 +67,12 @@ def load_timetables(conn: Connection, ids: Sequence[str], reader: Reader) -> lis
     """The visits with ``ids``, reading their stored timetables (a handful of columns), never their documents."""
     rows = conn.execute(select(visits.c.id, visits.c.school_id, visits.c.state, visits.c.version,
                                visits.c.planned_start, visits.c.expected_return, visits.c.timetable,
-                               visits.c.timetable_policy)
+                               visits.c.timetable_shared)
                         .where(visits.c.id.in_(ids))).all()
     return [TimedVisit(r.id, r.school_id, r.state, r.version,
-                       None if r.timetable is None or r.timetable_policy is None else
+                       None if r.timetable is None or r.timetable_shared is None else
                        reader.read(r.id, r.school_id, r.planned_start, r.expected_return, r.timetable,
-                                   r.timetable_policy))
+                                   r.timetable_shared))
             for r in rows]
 
 
@@ -80,9 +80,9 @@ def store_timetables(conn: Connection, found: Sequence[tuple[str, int, dict[str,
     """Store the timetables the watch worked out, (visit id, the version it read, columns), unless the visit changed since."""
     if found:
         conn.execute(update(visits).where(visits.c.id == bindparam("visit_id"), visits.c.version == bindparam("seen"))
-                     .values(timetable=bindparam("times", type_=Json), timetable_policy=bindparam("policy")),
+                     .values(timetable=bindparam("times", type_=Json), timetable_shared=bindparam("shared")),
                      [{"visit_id": visit_id, "seen": version, "times": columns["timetable"],
-                       "policy": columns["timetable_policy"]} for visit_id, version, columns in found])
+                       "shared": columns["timetable_shared"]} for visit_id, version, columns in found])
 
 
 def load_fired(conn: Connection, visit_ids: Sequence[str]) -> dict[str, dict[str, Fired]]:

@@ -269,7 +269,7 @@ class Watch:
         for row in whole:
             columns, answered = timetable.ask(self.policies, row.visit)
             found[row.id] = self.reader.read(row.id, row.school, row.visit.planned_start, row.visit.expected_return,
-                                             columns["timetable"], columns["timetable_policy"])
+                                             columns["timetable"], columns["timetable_shared"])
             if answered:
                 to_store.append((row.id, missing[row.id], columns))
             else:
@@ -292,7 +292,7 @@ class Watch:
                 continue
             try:
                 table = timetables[row.id]
-                assessment = assess(table, table.policy.plan, table.policy.chain, fired[row.id], now)
+                assessment = assess(table, table.plan, table.chain, fired[row.id], now)
             except Exception as exc:
                 log.exception("cannot work out what is due for visit %s", row.id)
                 result.failures.append(f"visit {row.id} ({row.school}) could not be checked: "

@@ -22,8 +22,8 @@ from hv_connector.watch.store import load_timetables
 
 def columns(store: Store, visit_id: str) -> tuple[object, object]:
     with store.connect() as conn:
-        row = conn.execute(select(visits.c.timetable, visits.c.timetable_policy).where(visits.c.id == visit_id)).one()
-    return row.timetable, row.timetable_policy
+        row = conn.execute(select(visits.c.timetable, visits.c.timetable_shared).where(visits.c.id == visit_id)).one()
+    return row.timetable, row.timetable_shared
 
 
 def test_a_visit_signed_out_before_the_upgrade_is_worked_out_once_stored_and_escalates_alike(store: Store) -> None:
@@ -38,7 +38,7 @@ def test_a_visit_signed_out_before_the_upgrade_is_worked_out_once_stored_and_esc
     assert columns(store, "V2") == columns(store, "V1")  # stored: the next tick reads it, not the document
     with store.connect() as conn:
         read = load_timetables(conn, ["V2"], Reader())[0].timetable
-    assert read is not None and [s.id for s in read.staff] == ["s1", "s2"] and read.policy.chain[0].who == ("office",)
+    assert read is not None and [s.id for s in read.staff] == ["s1", "s2"] and read.chain[0].who == ("office",)
 
 
 def test_a_check_in_reaches_the_timetable_and_a_finished_visit_has_none(store: Store) -> None:

@@ -22,7 +22,7 @@ visits = Table(
     Column("data", Json, nullable=False),
     Column("code_word", String),
     Column("timetable", Json),
-    Column("timetable_policy", Text),
+    Column("timetable_shared", Text),
     Column("version", Integer, nullable=False, default=1),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
@@ -32,8 +32,8 @@ visits = Table(
 )
 """``data`` is the Visit model dumped WITHOUT the code word, which lives in ``code_word`` alone.
 
-``timetable`` (revision 0006) is what the watch reads of a visit it looks after: its times, check-ins and
-staff; ``timetable_policy`` the plan and chain its school's policy gave, as JSON text (see
+``timetable`` (revision 0006) is what the watch reads of a visit it looks after: its times and check-ins;
+``timetable_shared``, as JSON text, the plan and chain its school's policy gave and the visiting staff (see
 :mod:`hv_connector.visits.timetable`). Both ``NULL`` before the visit is signed out, and for a visit the
 watch must still work out from ``data``."""
 

@@ -1,4 +1,4 @@
-"""What the watch reads of a visit out, compact: ``visits.timetable`` and ``visits.timetable_policy``.
+"""What the watch reads of a visit out, compact: ``visits.timetable`` and ``visits.timetable_shared``.
 
 Revision ID: 0006
 Revises: 0005
@@ -23,11 +23,11 @@ def upgrade() -> None:
     """Upgrade schema."""
     with op.batch_alter_table('visits') as batch:
         batch.add_column(sa.Column('timetable', Json, nullable=True))
-        batch.add_column(sa.Column('timetable_policy', sa.Text(), nullable=True))
+        batch.add_column(sa.Column('timetable_shared', sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
     """Downgrade schema."""
     with op.batch_alter_table('visits') as batch:
-        batch.drop_column('timetable_policy')
+        batch.drop_column('timetable_shared')
         batch.drop_column('timetable')
