@@ -7,12 +7,18 @@ One :meth:`Watch.tick` does, in order:
    heartbeat) go into ``watch_queue`` to be looked at now. The first tick ever
    queues every visit that is out.
 2. **Look at what is due.** Only queue rows with ``due_at <= now`` are read
-   (an index range), so a tick costs what is due, not what is stored. For each
-   visit, :func:`hv_connector.watch.schedule.assess` says, from state alone, which
-   events are due, which open ones no longer apply, and when to look again.
-3. **Move the visit on** (overdue, escalated) through the lifecycle
-   (audited), in the same transaction as its events: a batch of visits, moves
-   and events, is written together or not at all.
+   (an index range), so a tick costs what is due, not what is stored. Of each
+   visit only its timetable is read (:mod:`hv_connector.visits.timetable`: its
+   times, check-ins and staff, and the plan and chain its policy gave when it
+   was written), never the whole document, and the policy is not asked again;
+   a visit with none stored (signed out before revision 0006) has it worked out
+   once and stored. :func:`hv_connector.watch.schedule.assess` says, from
+   state alone, which events are due, which open ones no longer apply, and when
+   to look again.
+3. **Move the visits on** (overdue, escalated) through the lifecycle
+   (audited), in the same transaction as their events: a batch of visits,
+   moves and events, is written together or not at all, a few statements for
+   the whole batch (a batch marked overdue at once, its events inserted at once).
 4. **Record, then notify.** In one transaction (run again, logged, if it is
    rolled back by a deadlock, a serialization failure or a lost connection,
    as every write of the tick and of :mod:`.delivery` is): move each visit,
