@@ -22,7 +22,7 @@ from hv_connector.text import neutralise
 from hv_connector.visits.files import read_document
 from hv_connector.visits.input import parse_outcome
 from hv_connector.visits.lifecycle import State, describe_allowed
-from hv_connector.visits.records import ActionResult, VisitEvent, VisitRecord
+from hv_connector.visits.records import ActionResult, VisitEvent, VisitRecord, last_judged
 from hv_connector.visits.service import VisitService
 
 STATES = [s.value for s in State]
@@ -128,7 +128,7 @@ def visit_show(ctx: click.Context, visit_id: str, by: str | None, reveal_code_wo
     # Before staff leave, what still stands matters; after, what the policy said at the last step.
     before_leaving = record.state in (State.REQUESTED, State.AUTHORISED)
     standing = service.standing(visit_id) if before_leaving else replace(service.decisions(visit_id),
-                                                                          findings=events[-1].findings)
+                                                                          findings=last_judged(events))
     roles = service.authoriser_roles(record.visit)
     if as_json:
         emit_json({"visit": visit_json(record), "authoriser_roles": roles,

@@ -165,10 +165,11 @@ def pending(conn: Connection, *, schools: Sequence[str] | None = None, text: str
 
 
 def latest_tallies(conn: Connection, visit_ids: Sequence[str]) -> dict[str, dict[str, int]]:
-    """Visit id → ``{"blocks", "warns", "infos"}`` from the visit's latest findings."""
+    """Visit id → ``{"blocks", "warns", "infos"}`` from the visit's latest findings (of an event the policy judged)."""
     if not visit_ids:
         return {}
-    latest = (select(func.max(visit_events.c.id)).where(visit_events.c.visit_id.in_(list(visit_ids)))
+    latest = (select(func.max(visit_events.c.id)).where(visit_events.c.visit_id.in_(list(visit_ids)),
+                                                         visit_events.c.findings.is_not(None))
               .group_by(visit_events.c.visit_id))
     found: dict[str, dict[str, int]] = {}
     for row in conn.execute(select(visit_events.c.visit_id, visit_events.c.findings)
@@ -181,8 +182,9 @@ def latest_tallies(conn: Connection, visit_ids: Sequence[str]) -> dict[str, dict
 
 
 def latest_findings(conn: Connection, visit_id: str) -> list[Finding]:
-    """The findings stored with the visit's latest event."""
-    stored = conn.execute(select(visit_events.c.findings).where(visit_events.c.visit_id == visit_id)
+    """The findings stored with the visit's latest event the policy judged (the watch's overdue marks are not)."""
+    stored = conn.execute(select(visit_events.c.findings).where(visit_events.c.visit_id == visit_id,
+                                                                visit_events.c.findings.is_not(None))
                           .order_by(visit_events.c.id.desc()).limit(1)).scalar_one_or_none()
     return [Finding.model_validate(f) for f in stored or ()]
 

@@ -11,6 +11,8 @@ overdue → escalated → reported → closed; or cancelled / aborted.
 - :mod:`.input` — reading what people type or file (a visit request, a
   report, check-ins) into models.
 - :mod:`.files` — loading a visit document from a JSON file.
+- :mod:`.timetable` — what the watch reads of a visit out (times, check-ins,
+  staff, the plan and chain its policy gave), written with the visit.
 
 The watch and the CLI call into this package; it calls the outbox to enqueue
 reports, and the store.

@@ -5,6 +5,7 @@ Also the readers that build them from ``visits``, ``visit_events``, ``overrides`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -43,6 +44,13 @@ class VisitEvent:
     stage: Stage | None
     findings: list[Finding]
     note: str | None
+    judged: bool = True
+    """Whether the policy was asked with this event (the watch marking a visit overdue does not ask it)."""
+
+
+def last_judged(events: Sequence[VisitEvent]) -> list[Finding]:
+    """The findings stored with the latest of ``events`` the policy judged (none when it judged none)."""
+    return next((event.findings for event in reversed(events) if event.judged), [])
 
 
 @dataclass(frozen=True)
@@ -108,6 +116,7 @@ def read_events(conn: Connection, visit_id: str) -> list[VisitEvent]:
             to_state=State(row["to_state"]) if row["to_state"] else None,
             stage=Stage(row["stage"]) if row["stage"] else None,
             findings=[Finding.model_validate(f) for f in row["findings"] or []], note=row["note"],
+            judged=row["findings"] is not None,
         )
         for row in rows
     ]

@@ -61,6 +61,7 @@ from hv_connector.store.schema import (
     visit_events,
     visits,
 )
+from hv_connector.visits import timetable
 from hv_connector.visits.directory import OFFICE_ROLES, Directory
 from hv_connector.visits.files import check_plain
 from hv_connector.visits.input import (
@@ -73,7 +74,7 @@ from hv_connector.visits.input import (
     pupil_id,
     resolve_member,
 )
-from hv_connector.visits.lifecycle import FINISHING, STAGES, Action, State, next_state
+from hv_connector.visits.lifecycle import FINISHING, STAGES, WATCHED, Action, State, next_state
 from hv_connector.visits.records import (
     ActionResult,
     Decision,
@@ -372,6 +373,42 @@ class VisitService:
         """
         return self._act(visit_id, Action.MARK_OVERDUE, WATCH, conn=conn)
 
+    def mark_overdue_many(self, conn: Connection, moves: Sequence[tuple[str, str]]) -> builtins.list[str]:
+        """The watch: mark a tick's visits overdue at once, in its transaction ``conn``: a few statements for all.
+
+        :param moves: (visit id, school) of each signed-out visit now overdue.
+        :returns: the ids moved, in id order; a visit no longer signed out (returned, extended into
+            overdue and back, cancelled…) is left alone, as :meth:`mark_overdue` refuses it.
+
+        The documents are neither read nor written and the policy is not asked again: being overdue
+        changes nothing the policy was asked about when staff went out, so the events store no findings
+        (``NULL``: the visit's findings stay those of its last action).
+        """
+        if not moves:
+            return []
+        now = self.clock.now()
+        schools = dict(moves)
+        wanted = (visits.c.id.in_(sorted(schools)), visits.c.state == State.SIGNED_OUT.value)
+        if conn.dialect.name == "postgresql":  # SQLite has one writer at a time, and no row locks
+            # Lock the rows in id order first, so two watches moving the same visits queue, not deadlock.
+            conn.execute(select(visits.c.id).where(*wanted).order_by(visits.c.id).with_for_update())
+        done = sorted(conn.execute(update(visits).where(*wanted)
+                                   .values(state=State.OVERDUE.value, version=visits.c.version + 1, updated_at=now)
+                                   .returning(visits.c.id)).scalars())
+        if not done:
+            return []
+        conn.execute(insert(visit_events), [
+            {"visit_id": visit_id, "at": now, "actor": WATCH, "event": Action.MARK_OVERDUE.value,
+             "from_state": State.SIGNED_OUT.value, "to_state": State.OVERDUE.value,
+             "stage": STAGES[Action.MARK_OVERDUE].value} for visit_id in done])  # findings left NULL: not judged
+        by_name = {school: self.directory.name(school, WATCH) for school in set(schools.values())}
+        for visit_id in done:
+            school = schools[visit_id]
+            audit.append(conn, actor=WATCH, action=f"visit.{Action.MARK_OVERDUE.value}", school_id=school,
+                         visit_id=visit_id, state=State.OVERDUE.value, at=now,
+                         detail={"from": State.SIGNED_OUT.value, "findings": None, "by_name": by_name[school]})
+        return done
+
     def mark_escalated(self, visit_id: str, *, note: str = "", conn: Connection | None = None) -> ActionResult:
         """The watch: the school's escalation chain has started for this visit (``conn``: as :meth:`mark_overdue`)."""
 
@@ -473,11 +510,16 @@ class VisitService:
         if gate is not None:
             gate(conn, record, findings)
         after = VisitRecord(record.id, record.school, target, record.version + 1, visit, record.created_at, now)
+        # While the watch looks after the visit, what it reads is written with it (the policy asked afresh).
+        watched = timetable.EMPTY
+        if target in WATCHED:
+            columns, answered = timetable.ask(self.policies, visit)
+            watched = columns if answered else timetable.EMPTY
         changed = conn.execute(
             update(visits)
             .where(visits.c.id == visit_id, visits.c.version == record.version)
             .values(state=target.value, version=after.version, updated_at=now, code_word=_code_word(visit),
-                    **_columns(visit))
+                    **watched, **_columns(visit))
         ).rowcount
         if changed != 1:
             raise _Conflict()

@@ -79,7 +79,7 @@ def simulate(watch: Watch, school: str, start: datetime, *, code_word: bool = Fa
         result = assess(visit, plan, chain, fired, now)
         for event in result.events:
             fired[event.key] = Fired.of(event)
-            steps.append(DrillStep(now, event, watch.recipients(school, visit, event.who)))
+            steps.append(DrillStep(now, event, watch.recipients(school, visit.staff, event.who)))
         for closure in result.closures:
             fired[closure.key] = fired[closure.key].closed(now)
         if result.next_due is None:

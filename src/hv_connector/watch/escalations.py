@@ -202,7 +202,7 @@ class Escalations:
             raise RefusedError(f"visit {target.id} has no running escalation with a step left to take; "
                                "`hvc escalation list` shows what is open")
         result = TickResult(at=now)
-        if target.state in OUT and not self.watch.move(target, Assessment(events=(step,)), fired, result):
+        if not self.watch.move(target.id, target.state, Assessment(events=(step,)), fired, result):
             raise RefusedError(f"visit {target.id} changed while you acted: look at it again")
         with self.watch.store.begin() as conn:
             new_id = self.watch.record(conn, target.school, target.visit, step, now, result, actor=by,

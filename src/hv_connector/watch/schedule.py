@@ -34,11 +34,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, Protocol
 
 from hv_connector import humanize
 from hv_connector.clock import utc
-from hv_connector.models import CheckIn, CheckInPlan, CheckInStep, EscalationStep, Visit
+from hv_connector.models import CheckInPlan, CheckInStep, EscalationStep, StaffMember
 from hv_connector.rules import CONTACT_KINDS
 from hv_connector.visits.lifecycle import State
 
@@ -50,6 +50,39 @@ EXHAUSTED_AFTER_MINUTES = 15
 
 VISITING_STAFF = "visiting-staff"
 """The role name plans use for the staff out on the visit."""
+
+
+class Contact(Protocol):
+    """A check-in, as the schedule reads it."""
+
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def code_word_used(self) -> bool: ...
+
+
+class Timed(Protocol):
+    """A visit, as the schedule reads it: a :class:`~hv_connector.models.Visit`, or the watch's
+    :class:`~hv_connector.visits.timetable.Timetable` of one (its handful of fields, without the document)."""
+
+    @property
+    def id(self) -> str | None: ...
+    @property
+    def planned_start(self) -> datetime: ...
+    @property
+    def expected_return(self) -> datetime | None: ...
+    @property
+    def signed_out_at(self) -> datetime | None: ...
+    @property
+    def returned_at(self) -> datetime | None: ...
+    @property
+    def returning_to_school(self) -> bool: ...
+    @property
+    def check_ins(self) -> Sequence[Contact]: ...
+    @property
+    def staff(self) -> Sequence[StaffMember]: ...
 
 
 @dataclass(frozen=True)
@@ -138,7 +171,19 @@ class _Trigger:
     episode: str
     kind: TriggerKind
     at: datetime
-    what: str
+    subject: str = ""
+    """What was missed (a check-in step's description; empty for an overdue return or a code word)."""
+    subject_due: datetime | None = None
+    """When it was due (the check-in, or the expected return)."""
+
+    @property
+    def what(self) -> str:
+        """What was missed, and when it was due, as people read it (worked out only for an event that fires)."""
+        if self.subject_due is None:
+            return ""
+        if self.kind == "overdue":
+            return f"due back {wall(self.subject_due)}"
+        return f"{self.subject} (due {wall(self.subject_due)})"
 
 
 @dataclass
@@ -150,8 +195,9 @@ class _Plan:
 
 
 def stamp(moment: datetime) -> str:
-    """A compact UTC stamp for event keys: ``20261123T1110Z``."""
-    return utc(moment).strftime("%Y%m%dT%H%M%SZ")
+    """A compact UTC stamp for event keys: ``20261123T111000Z``."""
+    m = utc(moment)  # formatted by hand: strftime costs more than the rest of a key
+    return f"{m.year:04d}{m.month:02d}{m.day:02d}T{m.hour:02d}{m.minute:02d}{m.second:02d}Z"
 
 
 def wall(moment: datetime) -> str:
@@ -159,7 +205,7 @@ def wall(moment: datetime) -> str:
     return humanize.time_of_day(moment, zone=True)
 
 
-def staff_names(visit: Visit) -> str:
+def staff_names(visit: Timed) -> str:
     """The visiting staff as one phrase: ``Alex Visitor and Sam Second``."""
     names = [s.name for s in visit.staff] or ["the visiting staff"]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
@@ -178,7 +224,7 @@ def chain_roles(chain: Iterable[EscalationStep]) -> tuple[str, ...]:
 # --- the plan ---------------------------------------------------------------------------------
 
 
-def _anchor(visit: Visit, step: CheckInStep) -> datetime | None:
+def _anchor(visit: Timed, step: CheckInStep) -> datetime | None:
     anchors = {
         "sign-out": visit.signed_out_at,
         "planned-start": visit.planned_start,
@@ -190,14 +236,14 @@ def _anchor(visit: Visit, step: CheckInStep) -> datetime | None:
     return None if moment is None else utc(moment)
 
 
-def _last_contact(visit: Visit) -> datetime | None:
+def _last_contact(visit: Timed) -> datetime | None:
     moments = [utc(c.at) for c in visit.check_ins if not c.code_word_used]
     if visit.signed_out_at is not None:
         moments.append(utc(visit.signed_out_at))
     return max(moments, default=None)
 
 
-def back_at(visit: Visit, plan: CheckInPlan) -> datetime | None:
+def back_at(visit: Timed, plan: CheckInPlan) -> datetime | None:
     """When staff were back: signed back in, or (staff going straight home) the call that ends their visit.
 
     That call is "home safe", or — for staff not returning to school whose plan
@@ -211,7 +257,7 @@ def back_at(visit: Visit, plan: CheckInPlan) -> datetime | None:
     return min((utc(c.at) for c in visit.check_ins if c.kind in ends and not c.code_word_used), default=None)
 
 
-def _resolve_plan(visit: Visit, plan: CheckInPlan) -> _Plan:
+def _resolve_plan(visit: Timed, plan: CheckInPlan) -> _Plan:
     """Due times of the plan's steps, matched greedily against the check-ins made."""
     resolved = _Plan()
     if visit.signed_out_at is None:
@@ -234,21 +280,20 @@ def _resolve_plan(visit: Visit, plan: CheckInPlan) -> _Plan:
             continue
         label = f"{index}@{stamp(due)}"
         resolved.reminders.append((label, due - timedelta(minutes=step.reminder_minutes), due, step))
-        resolved.triggers.append(_Trigger(f"missed:{label}", "checkin-missed", due + grace,
-                                          f"{step.description} (due {wall(due)})"))
+        resolved.triggers.append(_Trigger(f"missed:{label}", "checkin-missed", due + grace, step.description, due))
         window_start = max(window_start, due)
     if not returned and visit.expected_return is not None:
         expected = utc(visit.expected_return)
-        overdue = _Trigger(f"overdue@{stamp(expected)}", "overdue", expected + grace, f"due back {wall(expected)}")
+        overdue = _Trigger(f"overdue@{stamp(expected)}", "overdue", expected + grace, subject_due=expected)
         # Once staff are overdue, that one alarm covers any contact missed from then on: one chain, not two.
         resolved.triggers = [t for t in resolved.triggers if t.at < overdue.at] + [overdue]
     for check_in in visit.check_ins:
         if check_in.code_word_used and not returned:
-            resolved.triggers.append(_Trigger(f"code@{stamp(check_in.at)}", "code-word", utc(check_in.at), ""))
+            resolved.triggers.append(_Trigger(f"code@{stamp(check_in.at)}", "code-word", utc(check_in.at)))
     return resolved
 
 
-def _meet(step: CheckInStep, contacts: Sequence[CheckIn], used: set[int], since: datetime) -> bool:
+def _meet(step: CheckInStep, contacts: Sequence[Contact], used: set[int], since: datetime) -> bool:
     """Whether an unused matching check-in made at or after ``since`` meets ``step`` (and use it)."""
     kinds = CONTACT_KINDS[step.kind]
     for position, check_in in enumerate(contacts):
@@ -304,33 +349,49 @@ def _candidates(visit_id: str, triggers: Sequence[_Trigger], fired: Mapping[str,
     return [t for t in triggers if t.at <= now and not closed(t)]
 
 
-def _steps(visit: Visit, trigger: _Trigger, chain: Sequence[EscalationStep],
-           fired: Mapping[str, Fired]) -> list[DueEvent]:
-    """Every step of the episode with its due time, in order (fired ones included)."""
-    vid = visit.id or ""
+@dataclass(frozen=True)
+class _Step:
+    """A step of an episode, or its chain-exhausted alert (``index == len(chain)``): its key and due time only."""
+
+    key: str
+    index: int
+    due_at: datetime
+
+
+def _steps(visit_id: str, trigger: _Trigger, chain: Sequence[EscalationStep], fired: Mapping[str, Fired]) -> list[_Step]:
+    """Every step of the episode with its due time, in order (fired ones included); see :func:`_event`."""
     start = emergency_index(chain) if trigger.kind == "code-word" else 0
-    events: list[DueEvent] = []
+    steps: list[_Step] = []
     due = trigger.at
     for index in range(start, len(chain)):
-        key = step_key(vid, trigger.episode, index)
+        key = step_key(visit_id, trigger.episode, index)
         if key in fired:
             due = utc(fired[key].due_at)
-        step = chain[index]
-        kind: EventKind = "code-word" if trigger.kind == "code-word" and index == start else trigger.kind
-        events.append(DueEvent(key, vid, kind, index, due, step.who,
-                               _step_text(visit, trigger, chain, index), trigger.episode, step.emergency))
-        due = due + timedelta(minutes=step.wait_minutes)
+        steps.append(_Step(key, index, due))
+        due = due + timedelta(minutes=chain[index].wait_minutes)
     last_wait = chain[-1].wait_minutes or EXHAUSTED_AFTER_MINUTES
-    exhausted_at = events[-1].due_at + timedelta(minutes=last_wait)
-    key = exhausted_key(vid, trigger.episode)
+    exhausted_at = steps[-1].due_at + timedelta(minutes=last_wait)
+    key = exhausted_key(visit_id, trigger.episode)
     if key in fired:
         exhausted_at = utc(fired[key].due_at)
-    events.append(DueEvent(key, vid, "chain-exhausted", len(chain), exhausted_at, chain_roles(chain),
-                           _exhausted_text(visit, chain), trigger.episode, True))
-    return events
+    steps.append(_Step(key, len(chain), exhausted_at))
+    return steps
 
 
-def _step_text(visit: Visit, trigger: _Trigger, chain: Sequence[EscalationStep], index: int) -> str:
+def _event(visit: Timed, trigger: _Trigger, chain: Sequence[EscalationStep], step: _Step) -> DueEvent:
+    """The event of ``step``, with what the people reached read (worked out only for an event that fires)."""
+    vid = visit.id or ""
+    if step.index == len(chain):
+        return DueEvent(step.key, vid, "chain-exhausted", step.index, step.due_at, chain_roles(chain),
+                        _exhausted_text(visit, chain), trigger.episode, True)
+    start = emergency_index(chain) if trigger.kind == "code-word" else 0
+    kind: EventKind = "code-word" if trigger.kind == "code-word" and step.index == start else trigger.kind
+    link = chain[step.index]
+    return DueEvent(step.key, vid, kind, step.index, step.due_at, link.who,
+                    _step_text(visit, trigger, chain, step.index), trigger.episode, link.emergency)
+
+
+def _step_text(visit: Timed, trigger: _Trigger, chain: Sequence[EscalationStep], index: int) -> str:
     who = staff_names(visit)
     action = chain[index].action
     if trigger.kind == "code-word":
@@ -341,21 +402,25 @@ def _step_text(visit: Visit, trigger: _Trigger, chain: Sequence[EscalationStep],
     return f"{situation}. Step {index + 1} of {len(chain)}: {action}"
 
 
-def _exhausted_text(visit: Visit, chain: Sequence[EscalationStep]) -> str:
+def _exhausted_text(visit: Timed, chain: Sequence[EscalationStep]) -> str:
     return (f"Every step of the chain has been taken for {staff_names(visit)} and nobody has stood it down: "
             f"everyone on the chain ({', '.join(chain_roles(chain))}) act now. Last step: {chain[-1].action}")
 
 
-def _reminder(visit: Visit, label: str, at: datetime, due: datetime, step: CheckInStep) -> DueEvent:
+def _reminder_key(visit_id: str, label: str) -> str:
+    return f"{visit_id}/remind/{label}"
+
+
+def _reminder(visit: Timed, label: str, at: datetime, due: datetime, step: CheckInStep) -> DueEvent:
     vid = visit.id or ""
     text = f"Reminder for {staff_names(visit)}: {step.description} Due at {wall(due)}."
-    return DueEvent(f"{vid}/remind/{label}", vid, "checkin-reminder", 0, at, step.who, text)
+    return DueEvent(_reminder_key(vid, label), vid, "checkin-reminder", 0, at, step.who, text)
 
 
 # --- the whole picture ------------------------------------------------------------------------
 
 
-def assess(visit: Visit, plan: CheckInPlan, chain: Sequence[EscalationStep],
+def assess(visit: Timed, plan: CheckInPlan, chain: Sequence[EscalationStep],
            fired: Mapping[str, Fired], now: datetime) -> Assessment:
     """What is due on ``visit`` at ``now``, what no longer applies, and when to look again.
 
@@ -374,11 +439,10 @@ def assess(visit: Visit, plan: CheckInPlan, chain: Sequence[EscalationStep],
     upcoming: list[datetime] = []
 
     for label, at, due, step in resolved.reminders:
-        reminder = _reminder(visit, label, at, due, step)
-        if reminder.key in fired or now >= due + timedelta(minutes=plan.grace_minutes):
+        if _reminder_key(vid, label) in fired or now >= due + timedelta(minutes=plan.grace_minutes):
             continue  # sent already, or too late to remind: the missed check-in takes over
         if at <= now:
-            events.append(reminder)
+            events.append(_reminder(visit, label, at, due, step))
         else:
             upcoming.append(at)
 
@@ -387,13 +451,13 @@ def assess(visit: Visit, plan: CheckInPlan, chain: Sequence[EscalationStep],
     upcoming += [t.at for t in resolved.triggers if t.at > now]
     active = _choose(vid, candidates, fired, length)
     if active is not None:
-        for event in _steps(visit, active, chain, fired):
-            if event.key in fired:
+        for planned in _steps(vid, active, chain, fired):
+            if planned.key in fired:
                 continue
-            if event.due_at <= now:
-                events.append(event)
+            if planned.due_at <= now:
+                events.append(_event(visit, active, chain, planned))
             else:
-                upcoming.append(event.due_at)
+                upcoming.append(planned.due_at)
                 break
 
     live = {t.episode for t in candidates if t is active}
@@ -404,7 +468,7 @@ def assess(visit: Visit, plan: CheckInPlan, chain: Sequence[EscalationStep],
     return Assessment(tuple(events), tuple(closures), min(upcoming, default=None))
 
 
-def _why_closed(visit: Visit, plan: CheckInPlan, triggers: Sequence[_Trigger], episode: str) -> str:
+def _why_closed(visit: Timed, plan: CheckInPlan, triggers: Sequence[_Trigger], episode: str) -> str:
     back = back_at(visit, plan)
     if back is not None:
         return f"staff back at {wall(back)}"
@@ -415,13 +479,13 @@ def _why_closed(visit: Visit, plan: CheckInPlan, triggers: Sequence[_Trigger], e
     return "check-in received"
 
 
-def due_events(visit: Visit, plan: CheckInPlan, chain: Sequence[EscalationStep],
+def due_events(visit: Timed, plan: CheckInPlan, chain: Sequence[EscalationStep],
                fired: Mapping[str, Fired], now: datetime) -> list[DueEvent]:
     """The events due on ``visit`` at ``now``, oldest first (see :func:`assess`)."""
     return list(assess(visit, plan, chain, fired, now).events)
 
 
-def next_step(visit: Visit, plan: CheckInPlan, chain: Sequence[EscalationStep],
+def next_step(visit: Timed, plan: CheckInPlan, chain: Sequence[EscalationStep],
               fired: Mapping[str, Fired], now: datetime) -> DueEvent | None:
     """The running episode's next unfired step, due ``now`` (for "escalate now"), or ``None``."""
     now = utc(now)
@@ -433,15 +497,15 @@ def next_step(visit: Visit, plan: CheckInPlan, chain: Sequence[EscalationStep],
     active = _choose(vid, running, fired, length)
     if active is None:
         return None
-    pending = [e for e in _steps(visit, active, chain, fired) if e.key not in fired]
+    pending = [step for step in _steps(vid, active, chain, fired) if step.key not in fired]
     if not pending:
         return None
-    event = pending[0]
+    event = _event(visit, active, chain, pending[0])
     return DueEvent(event.key, event.visit_id, event.kind, event.step_index, now, event.who, event.text,
                     event.episode, event.emergency)
 
 
-def next_check_in(visit: Visit, plan: CheckInPlan) -> tuple[datetime, str] | None:
+def next_check_in(visit: Timed, plan: CheckInPlan) -> tuple[datetime, str] | None:
     """The earliest check-in of the plan not yet made (due time, what it is), for the live board."""
     pending = [(due, step.description) for _, _, due, step in _resolve_plan(visit, plan).reminders]
     return min(pending, default=None)

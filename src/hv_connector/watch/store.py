@@ -1,6 +1,7 @@
 """The watch's tables, as the tick and people acting on its events read and write them.
 
-- ``visits``: the visits the watch looks after (:func:`load_visits`).
+- ``visits``: the visits the watch looks after: their timetables (:func:`load_timetables`,
+  :func:`store_timetables`) for the tick, whole (:func:`load_visits`) for people acting.
 - ``escalations``: the events fired (:func:`load_fired`, :func:`close`).
 - ``watch_queue``: when to look at each visit next (:func:`enqueue`,
   :func:`reschedule`).
@@ -17,13 +18,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hv_connector.humanize import WATCH
 from hv_connector.models import Visit
 from hv_connector.store import audit
 from hv_connector.store.schema import escalations, visits, watch_queue
+from hv_connector.store.types import Json
+from hv_connector.visits.timetable import Reader, Timetable
 from hv_connector.watch.schedule import Fired
 
 ACTOR = WATCH
@@ -47,6 +50,39 @@ def load_visits(conn: Connection, ids: Sequence[str]) -> list[WatchedVisit]:
                         .where(visits.c.id.in_(ids))).mappings().all()
     return [WatchedVisit(r["id"], r["school_id"], r["state"], Visit.model_validate(r["data"]), r["address_text"])
             for r in rows]
+
+
+@dataclass(frozen=True)
+class TimedVisit:
+    """A visit as the tick reads it: id, school, state, version and its timetable (``None``: not stored)."""
+
+    id: str
+    school: str
+    state: str
+    version: int
+    timetable: Timetable | None
+
+
+def load_timetables(conn: Connection, ids: Sequence[str], reader: Reader) -> list[TimedVisit]:
+    """The visits with ``ids``, reading their stored timetables (a handful of columns), never their documents."""
+    rows = conn.execute(select(visits.c.id, visits.c.school_id, visits.c.state, visits.c.version,
+                               visits.c.planned_start, visits.c.expected_return, visits.c.timetable,
+                               visits.c.timetable_shared)
+                        .where(visits.c.id.in_(ids))).all()
+    return [TimedVisit(r.id, r.school_id, r.state, r.version,
+                       None if r.timetable is None or r.timetable_shared is None else
+                       reader.read(r.id, r.school_id, r.planned_start, r.expected_return, r.timetable,
+                                   r.timetable_shared))
+            for r in rows]
+
+
+def store_timetables(conn: Connection, found: Sequence[tuple[str, int, dict[str, Any]]]) -> None:
+    """Store the timetables the watch worked out, (visit id, the version it read, columns), unless the visit changed since."""
+    if found:
+        conn.execute(update(visits).where(visits.c.id == bindparam("visit_id"), visits.c.version == bindparam("seen"))
+                     .values(timetable=bindparam("times", type_=Json), timetable_shared=bindparam("shared")),
+                     [{"visit_id": visit_id, "seen": version, "times": columns["timetable"],
+                       "shared": columns["timetable_shared"]} for visit_id, version, columns in found])
 
 
 def load_fired(conn: Connection, visit_ids: Sequence[str]) -> dict[str, dict[str, Fired]]:
@@ -99,7 +135,7 @@ def reschedule(conn: Connection, next_looks: Mapping[str, datetime | None]) -> N
                                                      set_={"due_at": statement.excluded.due_at}), keep)
 
 
-def close(conn: Connection, row: WatchedVisit, key: str, reason: str, now: datetime) -> int:
+def close(conn: Connection, row: WatchedVisit | TimedVisit, key: str, reason: str, now: datetime) -> int:
     """Close the open event ``key`` of ``row`` with ``reason`` (audited); how many rows closed (0 or 1)."""
     closed = conn.execute(update(escalations).where(escalations.c.key == key, escalations.c.closed_at.is_(None))
                           .values(closed_at=now, note=func.coalesce(escalations.c.note, reason))).rowcount

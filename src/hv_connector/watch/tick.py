@@ -7,12 +7,18 @@ One :meth:`Watch.tick` does, in order:
    heartbeat) go into ``watch_queue`` to be looked at now. The first tick ever
    queues every visit that is out.
 2. **Look at what is due.** Only queue rows with ``due_at <= now`` are read
-   (an index range), so a tick costs what is due, not what is stored. For each
-   visit, :func:`hv_connector.watch.schedule.assess` says, from state alone, which
-   events are due, which open ones no longer apply, and when to look again.
-3. **Move the visit on** (overdue, escalated) through the lifecycle
-   (audited), in the same transaction as its events: a batch of visits, moves
-   and events, is written together or not at all.
+   (an index range), so a tick costs what is due, not what is stored. Of each
+   visit only its timetable is read (:mod:`hv_connector.visits.timetable`: its
+   times, check-ins and staff, and the plan and chain its policy gave when it
+   was written), never the whole document, and the policy is not asked again;
+   a visit with none stored (signed out before revision 0006) has it worked out
+   once and stored. :func:`hv_connector.watch.schedule.assess` says, from
+   state alone, which events are due, which open ones no longer apply, and when
+   to look again.
+3. **Move the visits on** (overdue, escalated) through the lifecycle
+   (audited), in the same transaction as their events: a batch of visits,
+   moves and events, is written together or not at all, a few statements for
+   the whole batch (a batch marked overdue at once, its events inserted at once).
 4. **Record, then notify.** In one transaction (run again, logged, if it is
    rolled back by a deadlock, a serialization failure or a lost connection,
    as every write of the tick and of :mod:`.delivery` is): move each visit,
@@ -58,8 +64,10 @@ from hv_connector.store.schema import (
     visits,
     watch_queue,
 )
+from hv_connector.visits import timetable
 from hv_connector.visits.lifecycle import OUT, WATCHED, State
 from hv_connector.visits.service import VisitService
+from hv_connector.visits.timetable import Reader, Timetable
 from hv_connector.watch.delivery import Courier, Delivered
 from hv_connector.watch.notify import Notice, Notifier, Recipient, load_notifiers
 from hv_connector.watch.schedule import (
@@ -67,24 +75,27 @@ from hv_connector.watch.schedule import (
     Assessment,
     DueEvent,
     Fired,
+    Timed,
     assess,
     state_for,
 )
 from hv_connector.watch.store import (
     ACTOR,
-    WatchedVisit,
+    TimedVisit,
     close,
     enqueue,
     insert,
     load_fired,
+    load_timetables,
     load_visits,
     reschedule,
+    store_timetables,
     upsert,
 )
 
 log = logging.getLogger("hv_connector.watch")
 
-BATCH = 500
+BATCH = 1000
 """Visits looked at per transaction batch."""
 RETRY_BROKEN = timedelta(minutes=1)
 """How soon a visit whose policy raised is looked at again (and reported again)."""
@@ -142,6 +153,7 @@ class Watch:
         self.store, self.policies, self.service = store, policies, service
         self.staff, self.notifiers, self.clock = staff, list(notifiers), clock
         self.courier = Courier(store, self.notifiers, clock)
+        self.reader = Reader()
 
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> Watch:
@@ -164,11 +176,11 @@ class Watch:
         chain = self.policies.ask(school, "escalation_chain", visit=visit)
         return plan, list(chain)
 
-    def recipients(self, school: str, visit: Visit, who: Sequence[str]) -> tuple[Recipient, ...]:
-        """The people ``who`` (roles) reaches: named staff from the directory, and the visiting staff."""
+    def recipients(self, school: str, staff: Sequence[StaffMember], who: Sequence[str]) -> tuple[Recipient, ...]:
+        """The people ``who`` (roles) reaches: named staff from the directory, and the visiting ``staff``."""
         people: dict[str, Recipient] = {}
         for role in who:  # in the chain's order: the office before the headteacher
-            members = visit.staff if role == VISITING_STAFF else [
+            members = staff if role == VISITING_STAFF else [
                 m for m in self.staff.get(school, {}).values() if role in m.roles]
             for member in members:
                 people.setdefault(member.id, _recipient(member))
@@ -241,35 +253,61 @@ class Watch:
                         if int(g) not in seen and now - datetime.fromisoformat(at) < GAP_PATIENCE})
         return {"cursor": max(top, cursor), "gaps": missing}
 
-    def _due(self, now: datetime) -> list[WatchedVisit]:
+    def _due(self, now: datetime) -> list[TimedVisit]:
         with self.store.connect() as conn:
             ids = conn.execute(select(watch_queue.c.visit_id).where(watch_queue.c.due_at <= now)
                                .order_by(watch_queue.c.due_at).limit(BATCH)).scalars().all()
-            return load_visits(conn, ids)
+            return load_timetables(conn, ids, self.reader)
 
-    def _look_at(self, rows: Sequence[WatchedVisit], now: datetime, result: TickResult) -> None:
-        """Assess a batch of visits, then move each on and record its events, all in one transaction."""
+    def _work_out(self, rows: Sequence[TimedVisit]) -> tuple[dict[str, Timetable], set[str], list[tuple[str, int, dict[str, Any]]]]:
+        """Each watched visit's timetable: stored, or worked out from its whole visit (and stored, if its policy answered).
+
+        Also the visits watched with the core's default plan and chain (their policy could not be read).
+        """
+        found = {row.id: row.timetable for row in rows if row.timetable is not None}
+        missing = {row.id: row.version for row in rows if row.timetable is None and row.state in WATCHED}
+        defaulted: set[str] = set()
+        to_store: list[tuple[str, int, dict[str, Any]]] = []
+        if not missing:
+            return found, defaulted, to_store
+        with self.store.connect() as conn:
+            whole = load_visits(conn, sorted(missing))
+        for row in whole:
+            columns, answered = timetable.ask(self.policies, row.visit)
+            found[row.id] = self.reader.read(row.id, row.school, row.visit.planned_start, row.visit.expected_return,
+                                             columns["timetable"], columns["timetable_shared"])
+            if answered:
+                to_store.append((row.id, missing[row.id], columns))
+            else:
+                defaulted.add(row.id)
+        return found, defaulted, to_store
+
+    def _look_at(self, rows: Sequence[TimedVisit], now: datetime, result: TickResult) -> None:
+        """Assess a batch of visits, then move them on and record their events, all in one transaction.
+
+        Reading, moving and recording take a few statements for the whole batch, not a few per visit.
+        """
         with self.store.connect() as conn:
             fired = load_fired(conn, [row.id for row in rows])
-        work: list[tuple[WatchedVisit, Assessment | None, datetime | None]] = []
+        timetables, defaulted, to_store = self._work_out(rows)
+        work: list[tuple[TimedVisit, Assessment | None, datetime | None]] = []
         for row in rows:
             result.checked += 1
             if row.state not in WATCHED:
                 work.append((row, None, None))
                 continue
             try:
-                plan, chain = self.plan_and_chain(row.school, row.visit)
-                assessment = assess(row.visit, plan, chain, fired[row.id], now)
+                table = timetables[row.id]
+                assessment = assess(table, table.plan, table.chain, fired[row.id], now)
             except Exception as exc:
                 log.exception("cannot work out what is due for visit %s", row.id)
                 result.failures.append(f"visit {row.id} ({row.school}) could not be checked: "
                                        f"{type(exc).__name__}: {exc}; retrying every minute — watch it by hand")
                 work.append((row, None, now + RETRY_BROKEN))
                 continue
-            unreadable = self.policies.unreadable(row.school)
-            if unreadable is not None:
+            if row.id in defaulted:
                 result.failures.append(f"visit {row.id} ({row.school}) is watched with the core's default chain: "
-                                       f"its policy could not be read ({unreadable})")
+                                       f"its policy could not be read ({self.policies.unreadable(row.school)})")
             work.append((row, assessment, None))
         # Rows are written in visit order, so two watches recording the same visits on PostgreSQL take
         # their locks in the same order and queue behind each other instead of deadlocking.
@@ -282,21 +320,41 @@ class Watch:
         def write_batch(conn: Connection) -> TickResult:
             recorded = TickResult(at=now)  # afresh on each attempt: a rolled-back one recorded nothing
             next_looks: dict[str, datetime | None] = {}
+            store_timetables(conn, to_store)
+            ready: list[tuple[TimedVisit, Assessment]] = []
+            overdue: list[tuple[TimedVisit, Assessment]] = []
             for row, assessed, retry_at in work:
                 if retry_at is not None:
                     next_looks[row.id] = retry_at
                 elif assessed is None:
                     self._close_all(conn, row, now, f"visit {row.state}")
                     next_looks[row.id] = None
-                elif row.state in OUT and not self.move(row, assessed, fired[row.id], recorded, conn=conn):
-                    # The visit changed under us: look again on the next tick, with its new state.
-                    next_looks[row.id] = now + timedelta(microseconds=1)
                 else:
-                    for event in assessed.events:  # the schedule's order: the same for every watch
-                        self.record(conn, row.school, row.visit, event, now, recorded)
-                    for closure in assessed.closures:
-                        recorded.closed += close(conn, row, closure.key, closure.reason, now)
-                    next_looks[row.id] = assessed.next_due
+                    target = self.target(row.state, assessed, fired[row.id])
+                    if target is None:
+                        ready.append((row, assessed))
+                    elif target is State.OVERDUE:
+                        overdue.append((row, assessed))
+                    elif self._move(row.id, target, recorded, conn):
+                        ready.append((row, assessed))
+                    else:  # the visit changed under us: look again on the next tick, with its new state
+                        next_looks[row.id] = now + timedelta(microseconds=1)
+            moved = set(self.service.mark_overdue_many(conn, [(row.id, row.school) for row, _ in overdue]))
+            for row, assessed in overdue:
+                if row.id in moved:
+                    recorded.moved.append((row.id, State.OVERDUE.value))
+                    ready.append((row, assessed))
+                else:
+                    log.info("visit %s moved on before the watch could mark it overdue", row.id)
+                    next_looks[row.id] = now + timedelta(microseconds=1)
+            ready.sort(key=lambda item: item[0].id)
+            # The schedule's order within each visit: the same for every watch.
+            self.record_all(conn, [(row.school, timetables[row.id].staff, event)
+                                   for row, assessed in ready for event in assessed.events], now, recorded)
+            for row, assessed in ready:
+                for closure in assessed.closures:
+                    recorded.closed += close(conn, row, closure.key, closure.reason, now)
+                next_looks[row.id] = assessed.next_due
             reschedule(conn, next_looks)
             return recorded
 
@@ -305,66 +363,98 @@ class Watch:
         result.moved.extend(recorded.moved)
         result.closed += recorded.closed
 
-    def move(self, row: WatchedVisit, assessment: Assessment, fired: Mapping[str, Fired], result: TickResult,
-             conn: Connection | None = None) -> bool:
-        """Bring the visit's state up to what its open events say (overdue, escalated), before recording them.
-
-        :param conn: move it in this transaction (the tick records a batch of visits, moves and events, in one).
-        """
+    @staticmethod
+    def target(state: str, assessment: Assessment, fired: Mapping[str, Fired]) -> State | None:
+        """Where the visit's open events put it (overdue, escalated), if further on than ``state``; else ``None``."""
+        if state not in OUT:
+            return None
         closing = {c.key for c in assessment.closures}
         still_open = [f for f in fired.values() if f.closed_at is None and f.key not in closing]
         reached = [state_for(f.kind, f.step_index) for f in still_open]
         reached += [state_for(e.kind, e.step_index) for e in assessment.events]
         target = max(reached, key=OUT.index, default=State.SIGNED_OUT)
-        if OUT.index(target) <= OUT.index(State(row.state)):
-            return True
+        return target if OUT.index(target) > OUT.index(State(state)) else None
+
+    def move(self, visit_id: str, state: str, assessment: Assessment, fired: Mapping[str, Fired],
+             result: TickResult) -> bool:
+        """Bring one visit's state up to what its open events say (overdue, escalated), before recording them.
+
+        ``False`` when the visit moved on before the watch could mark it.
+        """
+        target = self.target(state, assessment, fired)
+        return target is None or self._move(visit_id, target, result)
+
+    def _move(self, visit_id: str, target: State, result: TickResult, conn: Connection | None = None) -> bool:
+        """Move the visit to ``target`` through the lifecycle (in ``conn``, when given); ``False`` if it changed first."""
         try:
             if target is State.OVERDUE:
-                self.service.mark_overdue(row.id, conn=conn)
+                self.service.mark_overdue(visit_id, conn=conn)
             else:
-                self.service.mark_escalated(row.id, note="escalation chain running", conn=conn)
+                self.service.mark_escalated(visit_id, note="escalation chain running", conn=conn)
         except RefusedError as exc:
-            log.info("visit %s moved on before the watch could mark it: %s", row.id, exc)
+            log.info("visit %s moved on before the watch could mark it: %s", visit_id, exc)
             return False
-        result.moved.append((row.id, target.value))
+        result.moved.append((visit_id, target.value))
         return True
 
-    def record(self, conn: Connection, school: str, visit: Visit, event: DueEvent, now: datetime,
+    def record(self, conn: Connection, school: str, visit: Timed, event: DueEvent, now: datetime,
                result: TickResult | None = None, *, actor: str = ACTOR,
                action: str = "escalation.fired") -> int | None:
         """Insert ``event`` (once: its key is unique) with a notification row per notifier and address."""
-        reminder = event.kind == "checkin-reminder"  # a reminder is sent, not acknowledged: closed at once
-        inserted: int | None = conn.execute(
-            insert(conn, escalations).values(
-                visit_id=event.visit_id, kind=event.kind, step_index=event.step_index, episode=event.episode, key=event.key,
-                due_at=event.due_at, fired_at=now, school_id=school, who=list(event.who), message=event.text,
-                closed_at=now if reminder else None, note="reminder sent" if reminder else None,
-                escalated_by=None if actor == ACTOR else actor,
-            ).on_conflict_do_nothing(index_elements=["key"]).returning(escalations.c.id)
-        ).scalar_one_or_none()
-        if inserted is None:
-            return None  # another watch fired it first
-        notice = Notice(escalation_id=inserted, key=event.key, kind=event.kind, school_id=school,
-                        visit_id=event.visit_id, step_index=event.step_index, due_at=event.due_at, who=event.who,
-                        text=event.text, recipients=self.recipients(school, visit, event.who))
-        rows = [{"escalation_id": inserted, "notifier": n.name, "recipient": a, "status": "pending", "attempts": 0}
-                for n in self.notifiers for a in n.addresses(notice)]
-        reached = {r["notifier"] for r in rows}
-        rows += [{"escalation_id": inserted, "notifier": n.name, "recipient": None, "status": "unreachable",
-                  "attempts": 0, "last_error": "nobody on this step has an address for it"}
-                 for n in self.notifiers if n.name not in reached]
-        if rows:
-            conn.execute(notifications.insert(), rows)
-        if not reminder:  # the chain's steps are decisions on record; a reminder is only a nudge
-            audit.append(conn, actor=actor, action=action, school_id=school, visit_id=event.visit_id,
-                         at=now, detail={"escalation_id": inserted, "key": event.key, "kind": event.kind,
-                                         "step": event.step_index, "who": list(event.who)})
-        if result is not None:
-            result.fired.append(FiredEvent(inserted, event.key, event.kind, event.visit_id, event.step_index,
-                                           event.due_at))
-        return inserted
+        return self.record_all(conn, [(school, visit.staff, event)], now, result, actor=actor, action=action)[0]
 
-    def _close_all(self, conn: Connection, row: WatchedVisit, now: datetime, reason: str) -> None:
+    def record_all(self, conn: Connection, due: Sequence[tuple[str, Sequence[StaffMember], DueEvent]], now: datetime,
+                   result: TickResult | None = None, *, actor: str = ACTOR,
+                   action: str = "escalation.fired") -> list[int | None]:
+        """Insert each event (school, visiting staff, event) — once: its key is unique — with its notifications.
+
+        One statement for the events, one for their notifications, and their audit entries; the new
+        events' ids in ``due``'s order (``None`` for one another watch fired first).
+        """
+        if not due:
+            return []
+        rows = []
+        for school, _, event in due:
+            reminder = event.kind == "checkin-reminder"  # a reminder is sent, not acknowledged: closed at once
+            rows.append({
+                "visit_id": event.visit_id, "kind": event.kind, "step_index": event.step_index, "episode": event.episode,
+                "key": event.key, "due_at": event.due_at, "fired_at": now, "school_id": school, "who": list(event.who),
+                "message": event.text, "closed_at": now if reminder else None, "note": "reminder sent" if reminder else None,
+                "escalated_by": None if actor == ACTOR else actor,
+            })
+        statement = (insert(conn, escalations).on_conflict_do_nothing(index_elements=["key"])
+                     .returning(escalations.c.key, escalations.c.id))
+        inserted: dict[str, int] = {key: new_id for key, new_id in conn.execute(statement, rows).all()}
+        messages: list[dict[str, Any]] = []
+        for school, staff, event in due:
+            new_id = inserted.get(event.key)
+            if new_id is None:
+                continue  # another watch fired it first
+            notice = Notice(escalation_id=new_id, key=event.key, kind=event.kind, school_id=school,
+                            visit_id=event.visit_id, step_index=event.step_index, due_at=event.due_at, who=event.who,
+                            text=event.text, recipients=self.recipients(school, staff, event.who))
+            reached = []
+            for notifier in self.notifiers:
+                addresses = notifier.addresses(notice)
+                messages += [{"escalation_id": new_id, "notifier": notifier.name, "recipient": a, "status": "pending",
+                              "attempts": 0, "last_error": None} for a in addresses]
+                if addresses:
+                    reached.append(notifier.name)
+            messages += [{"escalation_id": new_id, "notifier": n.name, "recipient": None, "status": "unreachable",
+                          "attempts": 0, "last_error": "nobody on this step has an address for it"}
+                         for n in self.notifiers if n.name not in reached]
+            if event.kind != "checkin-reminder":  # the chain's steps are decisions on record; a reminder is only a nudge
+                audit.append(conn, actor=actor, action=action, school_id=school, visit_id=event.visit_id,
+                             at=now, detail={"escalation_id": new_id, "key": event.key, "kind": event.kind,
+                                             "step": event.step_index, "who": list(event.who)})
+            if result is not None:
+                result.fired.append(FiredEvent(new_id, event.key, event.kind, event.visit_id, event.step_index,
+                                               event.due_at))
+        if messages:
+            conn.execute(notifications.insert(), messages)
+        return [inserted.get(event.key) for _, _, event in due]
+
+    def _close_all(self, conn: Connection, row: TimedVisit, now: datetime, reason: str) -> None:
         keys = conn.execute(select(escalations.c.key).where(escalations.c.visit_id == row.id,
                                                               escalations.c.closed_at.is_(None))).scalars().all()
         for key in keys:

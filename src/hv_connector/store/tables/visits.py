@@ -21,6 +21,8 @@ visits = Table(
     Column("staff_ids", Json, nullable=False, default=list),
     Column("data", Json, nullable=False),
     Column("code_word", String),
+    Column("timetable", Json),
+    Column("timetable_shared", Text),
     Column("version", Integer, nullable=False, default=1),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
@@ -28,7 +30,12 @@ visits = Table(
     Index(None, "state", "expected_return"),
     Index(None, "school_id", "address_text"),
 )
-"""``data`` is the Visit model dumped WITHOUT the code word, which lives in ``code_word`` alone."""
+"""``data`` is the Visit model dumped WITHOUT the code word, which lives in ``code_word`` alone.
+
+``timetable`` (revision 0006) is what the watch reads of a visit it looks after: its times and check-ins;
+``timetable_shared``, as JSON text, the plan and chain its school's policy gave and the visiting staff (see
+:mod:`hv_connector.visits.timetable`). Both ``NULL`` before the visit is signed out, and for a visit the
+watch must still work out from ``data``."""
 
 visit_events = Table(
     "visit_events",
