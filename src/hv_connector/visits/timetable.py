@@ -3,7 +3,7 @@
 The watch looks at every visit out on each tick that something may fall due,
 and it needs a handful of fields, not the whole document. So whenever the
 lifecycle writes a visit the watch looks after, it also writes
-``visits.timetable`` (revision 0006): the times the schedule works from and
+``visits.timetable`` (revision 0008): the times the schedule works from and
 the check-ins made (when, what kind, whether with the code word); and
 ``visits.timetable_shared``, as JSON text: the check-in plan and escalation
 chain the school's policy gave for the visit then (what staff were told when

@@ -11,7 +11,7 @@ One :meth:`Watch.tick` does, in order:
    visit only its timetable is read (:mod:`hv_connector.visits.timetable`: its
    times, check-ins and staff, and the plan and chain its policy gave when it
    was written), never the whole document, and the policy is not asked again;
-   a visit with none stored (signed out before revision 0006) has it worked out
+   a visit with none stored (signed out before revision 0008) has it worked out
    once and stored. :func:`hv_connector.watch.schedule.assess` says, from
    state alone, which events are due, which open ones no longer apply, and when
    to look again.

@@ -28,7 +28,7 @@ def columns(store: Store, visit_id: str) -> tuple[object, object]:
 
 def test_a_visit_signed_out_before_the_upgrade_is_worked_out_once_stored_and_escalates_alike(store: Store) -> None:
     add_visits(store, [visit_document("V1")])
-    add_visits(store, [visit_document("V2")], timetables=False)  # as revision 0006 found it
+    add_visits(store, [visit_document("V2")], timetables=False)  # as revision 0008 found it
     assert columns(store, "V2") == (None, None)
     watch = make_watch(store, FixedClock(START + timedelta(minutes=75)))  # office call missed, and not back at 11:00
     result = watch.tick()

@@ -69,7 +69,7 @@ def add_visits(store: Store, documents: Iterable[Visit], *, state: str = "signed
     """Write ``documents`` as visits in ``state``, each with the event that put it there.
 
     A visit the watch looks after gets its timetable as sign-out writes it, unless ``timetables`` is false
-    (a visit signed out before revision 0006).
+    (a visit signed out before revision 0008).
     """
     rows, events = [], []
     known = policies() if timetables and state in WATCHED else None

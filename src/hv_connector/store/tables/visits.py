@@ -32,7 +32,7 @@ visits = Table(
 )
 """``data`` is the Visit model dumped WITHOUT the code word, which lives in ``code_word`` alone.
 
-``timetable`` (revision 0006) is what the watch reads of a visit it looks after: its times and check-ins;
+``timetable`` (revision 0008) is what the watch reads of a visit it looks after: its times and check-ins;
 ``timetable_shared``, as JSON text, the plan and chain its school's policy gave and the visiting staff (see
 :mod:`hv_connector.visits.timetable`). Both ``NULL`` before the visit is signed out, and for a visit the
 watch must still work out from ``data``."""

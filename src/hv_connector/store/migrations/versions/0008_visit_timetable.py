@@ -1,7 +1,7 @@
 """What the watch reads of a visit out, compact: ``visits.timetable`` and ``visits.timetable_shared``.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 
 Visits already out keep ``NULL``: the watch works theirs out once from the
 whole visit and stores it.
@@ -13,8 +13,8 @@ from alembic import op
 
 from hv_connector.store.types import Json
 
-revision: str = '0006'
-down_revision: str | Sequence[str] | None = '0005'
+revision: str = '0008'
+down_revision: str | Sequence[str] | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
