@@ -65,6 +65,16 @@ def json_option(help: str) -> Callable[[FC], FC]:
     return click.option("--json", "as_json", is_flag=True, help=help)
 
 
+PUPIL_SCHOOL_HELP = "The pupil's school (when the id is in several)."
+
+
+def pupil_argument(func: FC) -> FC:
+    """``PUPIL_ID`` and ``--school ID``, passed on as ``pupil_id`` and ``school_id``: the command resolves them
+    with :func:`~hv_connector.read.briefing.find_pupil`."""
+    with_school = click.option("--school", "school_id", metavar="ID", help=PUPIL_SCHOOL_HELP)(func)
+    return click.argument("pupil_id")(with_school)
+
+
 def emit_json(data: Any) -> None:
     """Print ``data`` as indented JSON for scripts (control characters in it as ``\\uXXXX`` escapes)."""
     click.echo(json_output(json.dumps(data, indent=2, ensure_ascii=False, default=str)))

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from hv_connector import humanize
-from hv_connector.cli.common import cli, emit_json, json_option, runtime
+from hv_connector.cli.common import cli, emit_json, json_option, pupil_argument, runtime
 from hv_connector.cli.restrict_cmd import restrict
 from hv_connector.cli.terminal import guard_logging, unguarded
 from hv_connector.config.checks import missing_adapter
@@ -206,8 +206,7 @@ pupil.add_command(restrict)
 
 
 @pupil.command("show")
-@click.argument("pupil_id")
-@click.option("--school", "school_id", metavar="ID", help="The pupil's school (when the id is in several).")
+@pupil_argument
 @json_option("Print the briefing as JSON.")
 @click.pass_context
 def pupil_show(ctx: click.Context, pupil_id: str, school_id: str | None, as_json: bool) -> None:
