@@ -1,9 +1,10 @@
 """What every dashboard screen shares: a handler that turns a failed worker into a notification, the list layout,
-and the reload and back keys."""
+the keys built from a table, and the reload and back keys; what every list screen shares: its table."""
 
 from __future__ import annotations
 
 from contextlib import suppress
+from typing import Any, ClassVar
 
 from textual import on
 from textual._context import NoActiveAppError
@@ -16,6 +17,12 @@ from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
 from hv_connector.errors import HvcError
+from hvc_tui.widgets.stable_table import Column, StableTable
+
+
+def keys(screen: str, *rows: tuple[str, str, str, str]) -> list[Binding]:
+    """``screen``'s own keys from (key, action, label, tooltip) rows, each with the id ``screen.action``."""
+    return [Binding(key, action, label, id=f"{screen}.{action}", tooltip=tooltip) for key, action, label, tooltip in rows]
 
 
 def reload_key(screen: str, tooltip: str) -> Binding:
@@ -71,3 +78,32 @@ class HvcScreen(Screen[None]):
             self.log.error(f"worker {event.worker.name} failed: {error!r}")
             self.notify(f"{type(error).__name__}: {error}", title="Something went wrong", severity="error",
                         timeout=12)
+
+
+class ListScreen(HvcScreen):
+    """A screen of one table of rows (``COLUMNS``) over a status line: the table's id is the screen's ``list_id``,
+    the table has the focus as the screen opens, and ``<list_id>.tcss`` styles the screen.
+
+    A subclass names itself in its class line: ``class OutboxScreen(ListScreen, list_id="outbox")``.
+    """
+
+    LIST_ID: ClassVar[str]
+    COLUMNS: ClassVar[tuple[Column, ...]]
+
+    def __init_subclass__(cls, *, list_id: str, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.LIST_ID = list_id
+        cls.CSS_PATH = f"{list_id}.tcss"
+        cls.AUTO_FOCUS = f"#{list_id}"
+
+    def list_table(self, **options: Any) -> StableTable:
+        """The screen's table (``options`` as :class:`~textual.widgets.DataTable` takes them), rows picked whole."""
+        return StableTable(self.COLUMNS, id=self.LIST_ID, cursor_type="row", **options)
+
+    def compose(self) -> ComposeResult:
+        yield from self.list_layout(self.list_table())
+
+    @property
+    def selected_key(self) -> str | None:
+        """The key of the highlighted row (``None`` on an empty table)."""
+        return self.query_one(StableTable).selected_key

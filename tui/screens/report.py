@@ -8,14 +8,13 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, TextArea
 
 from hv_connector.visits.input import parse_outcome
 from hvc_tui.forms import lines, parse_people, parse_time
 from hvc_tui.messages import DetailLoaded, VisitActed
-from hvc_tui.screens.base import HvcScreen, back_key
+from hvc_tui.screens.base import HvcScreen, back_key, keys
 
 FLAGS = (("child_seen", "Child seen"), ("child_spoken_to", "Child spoken to"),
          ("child_seen_alone", "Child seen alone"), ("entered_home", "Entered the home"),
@@ -31,8 +30,7 @@ class ReportScreen(HvcScreen):
     CSS_PATH = "report.tcss"
     TITLE = "Report form"
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save report", id="report.save",
-                tooltip="Record the report; its CPOMS record goes to the outbox"),
+        *keys("report", ("ctrl+s", "save", "Save report", "Record the report; its CPOMS record goes to the outbox")),
         back_key("report", "Leave the form (nothing is saved)"),
     ]
 
