@@ -1,12 +1,15 @@
 """What every dashboard screen shares: a handler that turns a failed worker into a notification, the list layout,
-the keys built from a table, and the reload and back keys; what every list screen shares: its table."""
+the keys built from a table, and the reload and back keys.
+
+Two bases build on :class:`HvcScreen`: :class:`ListScreen` (one table of rows) and :class:`VisitDetailScreen`
+(one visit's detail, read in a worker)."""
 
 from __future__ import annotations
 
 from contextlib import suppress
 from typing import Any, ClassVar
 
-from textual import on
+from textual import on, work
 from textual._context import NoActiveAppError
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,6 +20,7 @@ from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
 from hv_connector.errors import HvcError
+from hvc_tui.messages import DetailLoaded
 from hvc_tui.widgets.stable_table import Column, StableTable
 
 
@@ -107,3 +111,20 @@ class ListScreen(HvcScreen):
     def selected_key(self) -> str | None:
         """The key of the highlighted row (``None`` on an empty table)."""
         return self.query_one(StableTable).selected_key
+
+
+class VisitDetailScreen(HvcScreen):
+    """A screen about one visit, ``visit_id`` (its sub-title): as it mounts, and on each ``load``, it reads the
+    visit's detail in a worker; the subclass shows it on :class:`~hvc_tui.messages.DetailLoaded`."""
+
+    def __init__(self, visit_id: str) -> None:
+        super().__init__()
+        self.visit_id = visit_id
+
+    def on_mount(self) -> None:
+        self.sub_title = self.visit_id
+        self.load()
+
+    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
+    def load(self) -> None:
+        self.post_message(DetailLoaded(self.app.session.detail(self.visit_id)))

@@ -20,7 +20,7 @@ from hv_connector.visits.records import ActionResult, Standing
 from hvc_tui.dialogs.decision import Decision, DecisionDialog
 from hvc_tui.dialogs.override import Override, OverrideDialog
 from hvc_tui.messages import DetailLoaded, VisitActed
-from hvc_tui.screens.base import HvcScreen, back_key, keys, reload_key
+from hvc_tui.screens.base import VisitDetailScreen, back_key, keys, reload_key
 from hvc_tui.screens.report import ReportScreen
 from hvc_tui.session import VisitDetail
 from hvc_tui.widgets import cells
@@ -152,7 +152,7 @@ def trail_text(detail: VisitDetail) -> Text:
     return text
 
 
-class VisitScreen(HvcScreen):
+class VisitScreen(VisitDetailScreen):
     """A visit's detail and the authoriser's decisions on it."""
 
     CSS_PATH = "visit.tcss"
@@ -170,11 +170,8 @@ class VisitScreen(HvcScreen):
                "Write the report after the visit (arrival, who was present, the child's words …)")),
         reload_key("visit", "Read the visit again"),
     ]
-
-    def __init__(self, visit_id: str) -> None:
-        super().__init__()
-        self.visit_id = visit_id
-        self.detail: VisitDetail | None = None
+    detail: VisitDetail | None = None
+    """The visit as last read."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -186,16 +183,10 @@ class VisitScreen(HvcScreen):
             yield Static(id="trail", classes="section")
         yield Footer()
 
-    def on_mount(self) -> None:
-        self.sub_title = self.visit_id
+    def on_mount(self) -> None:  # then VisitDetailScreen's: Textual calls each class's handler
         for section, title in (("findings", "Findings by stage"), ("briefing", "Pupil briefing"),
                                ("risk", "Risk assessment"), ("trail", "Audit trail")):
             self.query_one(f"#{section}", Static).border_title = title
-        self.load()
-
-    @work(thread=True, exclusive=True, group="visit", exit_on_error=False)
-    def load(self) -> None:
-        self.post_message(DetailLoaded(self.app.session.detail(self.visit_id)))
 
     @on(DetailLoaded)
     def _show(self, message: DetailLoaded) -> None:
