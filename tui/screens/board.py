@@ -19,7 +19,7 @@ from textual.worker import get_current_worker
 from hv_connector.clock import local
 from hv_connector.models import Severity, Stage
 from hv_connector.visits.lifecycle import State
-from hv_connector.watch.escalations import BoardRow
+from hv_connector.watch.escalations import BoardRow, EscalationView
 from hvc_tui.dialogs.check_in import CheckInDialog, CheckInEntry
 from hvc_tui.dialogs.confirm import ConfirmDialog
 from hvc_tui.dialogs.decision import Decision, DecisionDialog
@@ -128,6 +128,14 @@ class BoardScreen(ListScreen, list_id="board"):
         key = self.selected_key
         return self.rows.get(key) if key else None
 
+    def _escalated(self, none_open: str) -> tuple[BoardRow, EscalationView] | None:
+        """The highlighted visit and its open escalation step; with none, say ``none_open`` and give ``None``."""
+        row = self._selected()
+        if row is None or row.escalation is None:
+            self.notify(none_open, severity="warning")
+            return None
+        return row, row.escalation
+
     @work(thread=True, exclusive=True, group="board-action", exit_on_error=False)
     def act(self, what: str, call: Callable[[], Any]) -> None:
         self.post_message(EscalationActed(what, call()))
@@ -183,11 +191,10 @@ class BoardScreen(ListScreen, list_id="board"):
                       lambda: session.return_(row.visit_id))
 
     def action_acknowledge(self) -> None:
-        row = self._selected()
-        if row is None or row.escalation is None:
-            self.notify("The highlighted visit has no open escalation step to acknowledge.", severity="warning")
+        escalated = self._escalated("The highlighted visit has no open escalation step to acknowledge.")
+        if escalated is None:
             return
-        session, step = self.app.session, row.escalation
+        (row, step), session = escalated, self.app.session
 
         def chosen(decision: Decision | None) -> None:
             if decision is not None:
@@ -199,11 +206,10 @@ class BoardScreen(ListScreen, list_id="board"):
                                             confirm="Acknowledge"), chosen)
 
     def action_escalate(self) -> None:
-        row = self._selected()
-        if row is None or row.escalation is None:
-            self.notify("The highlighted visit has no running escalation to take further.", severity="warning")
+        escalated = self._escalated("The highlighted visit has no running escalation to take further.")
+        if escalated is None:
             return
-        session, step = self.app.session, row.escalation
+        (row, step), session = escalated, self.app.session
         self._confirm(f"Escalate {row.visit_id} ({row.staff}) to the next step now?",
                       f"Next step fired on {row.visit_id}.", lambda: session.escalate_now(step.id))
 
