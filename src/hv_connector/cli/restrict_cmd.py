@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from hv_connector import humanize
-from hv_connector.cli.common import PUPIL_SCHOOL_HELP, emit_json, json_option, pupil_argument, runtime
+from hv_connector.cli.common import PUPIL_SCHOOL_HELP, emit_json, json_option, pupil_argument, read_pupil, runtime
 from hv_connector.errors import InputError, excerpt
 from hv_connector.models import StaffMember
 from hv_connector.read.briefing import RESTRICTION_KINDS, find_pupil, restrictions
@@ -58,10 +58,7 @@ def restrict_add(ctx: click.Context, pupil_id: str, kind: str, text: str, person
 @click.pass_context
 def restrict_list(ctx: click.Context, pupil_id: str, school_id: str | None, as_json: bool) -> None:
     """The standing restrictions on PUPIL_ID."""
-    rt = runtime(ctx)
-    with rt.store.connect() as conn:
-        school, mis_id = find_pupil(conn, pupil_id, school_id)
-        standing = restrictions(conn, school, mis_id)
+    school, mis_id, standing = read_pupil(ctx, pupil_id, school_id, restrictions)
     if as_json:
         emit_json([r.model_dump(mode="json") for r in standing])
         return
