@@ -28,65 +28,48 @@ SEED = 1
 PUPILS = 60
 
 
-def _starter(fake_class: type[WondeFake | CpomsFake]) -> Iterator[Callable[..., RunningServer]]:
-    """A ``make_*`` factory's body: start fakes of ``fake_class`` on demand, all stopped after the test."""
-    with ExitStack() as stack:
-        def start(seed: int = SEED, pupils: int | dict[str, int] = PUPILS, **config: Any) -> RunningServer:
-            return stack.enter_context(serve_in_thread(fake_class(seed, pupils, **config)))
+def _fake_fixtures(service: str, fake_class: type[WondeFake | CpomsFake], make_doc: str, doc: str) -> tuple[Any, ...]:
+    """The fixtures of one fake: ``make_<service>_server`` (start fresh ones on demand, all stopped after the test),
+    ``_shared_<service>_server`` (the session's one, seed 1, 60 pupils per school) and ``<service>_server``
+    (that one, reset to as new for the test)."""
 
-        yield start
+    def make() -> Iterator[Callable[..., RunningServer]]:
+        with ExitStack() as stack:
+            def start(seed: int = SEED, pupils: int | dict[str, int] = PUPILS, **config: Any) -> RunningServer:
+                return stack.enter_context(serve_in_thread(fake_class(seed, pupils, **config)))
 
+            yield start
 
-def _shared(fake_class: type[WondeFake | CpomsFake]) -> Iterator[RunningServer]:
-    """A session's one fake of ``fake_class`` (seed 1, 60 pupils per school), stopped at the end."""
-    with serve_in_thread(fake_class(SEED, PUPILS)) as server:
-        yield server
+    def shared() -> Iterator[RunningServer]:
+        with serve_in_thread(fake_class(SEED, PUPILS)) as server:
+            yield server
 
+    def as_new(request: pytest.FixtureRequest) -> RunningServer:
+        server: RunningServer = request.getfixturevalue(f"_shared_{service}_server")
+        server.fake.reset()
+        return server
 
-def _as_new(shared: RunningServer) -> RunningServer:
-    """The session's fake, reset to as new for the test."""
-    shared.fake.reset()
-    return shared
-
-
-@pytest.fixture
-def make_wonde_server() -> Iterator[Callable[..., RunningServer]]:
-    """Start fake Wonde servers: ``make_wonde_server(seed=1, pupils=60, **WondeConfig fields)``."""
-    yield from _starter(WondeFake)
-
-
-@pytest.fixture(scope="session")
-def _shared_wonde_server() -> Iterator[RunningServer]:
-    yield from _shared(WondeFake)
+    make.__doc__, as_new.__doc__ = make_doc, doc
+    return (pytest.fixture(name=f"make_{service}_server")(make),
+            pytest.fixture(name=f"_shared_{service}_server", scope="session")(shared),
+            pytest.fixture(name=f"{service}_server")(as_new))
 
 
-@pytest.fixture
-def wonde_server(_shared_wonde_server: RunningServer) -> RunningServer:
+make_wonde_server, _shared_wonde_server, wonde_server = _fake_fixtures(
+    "wonde", WondeFake,
+    "Start fake Wonde servers: ``make_wonde_server(seed=1, pupils=60, **WondeConfig fields)``.",
     """A fake Wonde (seed 1, 60 pupils per school, token ``test-token``) on loopback, as new.
 
     One server serves the whole session; it is reset (data, config, faults, stats) before each test.
-    """
-    return _as_new(_shared_wonde_server)
+    """)
 
-
-@pytest.fixture
-def make_cpoms_server() -> Iterator[Callable[..., RunningServer]]:
+make_cpoms_server, _shared_cpoms_server, cpoms_server = _fake_fixtures(
+    "cpoms", CpomsFake,
     """Start fake CPOMS servers: ``make_cpoms_server(seed=1, pupils=60, state_file=None, **CpomsConfig fields)``.
 
     Tokens: ``test-token-<school slug>`` for each demo school (``test-token`` is birchwood's).
-    """
-    yield from _starter(CpomsFake)
-
-
-@pytest.fixture(scope="session")
-def _shared_cpoms_server() -> Iterator[RunningServer]:
-    yield from _shared(CpomsFake)
-
-
-@pytest.fixture
-def cpoms_server(_shared_cpoms_server: RunningServer) -> RunningServer:
+    """,
     """A fake CPOMS (seed 1, 60 pupils per school, 60 requests/min per token) on loopback, as new.
 
     One server serves the whole session; it is reset (incidents, keys, alerts, config, stats) before each test.
-    """
-    return _as_new(_shared_cpoms_server)
+    """)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from dashkit import World
 from textual.message import Message
 from textual.notifications import Notify
 from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import TextArea
 from textual.worker import WorkerCancelled, WorkerState
 
 from hvc_tui.app import HvcApp
@@ -31,6 +34,20 @@ async def settle(pilot: Pilot) -> None:
         if not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in pilot.app.workers):
             return
     raise AssertionError("the dashboard's workers never settled")
+
+
+def fill(screen: Screen[object], fields: Mapping[str, str | bool]) -> None:
+    """Leave ``fields`` (id: value) filled in on ``screen`` as a person would: a text area's text, any other
+    field's value (a tick, a typed text, a choice)."""
+    for field_id, value in fields.items():
+        widget = screen.query_one(f"#{field_id}")
+        if isinstance(widget, TextArea):
+            widget.text = str(value)
+        else:
+            widget.value = value
+
+
+Opened = TypeVar("Opened", bound=Screen[object])
 
 
 @dataclass
@@ -56,6 +73,13 @@ class Run:
     async def press(self, *keys: str) -> None:
         await self.pilot.press(*keys)
         await self.settle()
+
+    async def opens(self, key: str, kind: type[Opened]) -> Opened:
+        """Press ``key`` and give the screen or dialog it opens, which must be a ``kind``."""
+        await self.press(key)
+        screen = self.app.screen
+        assert isinstance(screen, kind), f"{key} opened {type(screen).__name__}, not {kind.__name__}"
+        return screen
 
     async def open_visit(self, visit_id: str) -> VisitScreen:
         """Open the visit's screen (as Enter on its row does) and wait until it shows the visit."""

@@ -99,8 +99,7 @@ async def test_authorising_with_a_warning_unticked_is_refused_in_the_dialog(worl
     visit_id = _two_warnings(world)
     async with dashboard(world) as run:
         await run.open_visit(visit_id)
-        await run.press("a")
-        dialog = run.app.screen
+        dialog = await run.opens("a", DecisionDialog)
         await run.press("space", "ctrl+s")  # only the first warning ticked
         assert run.app.screen is dialog
         assert _problem(run) == (f"Tick each warning to acknowledge it: {REVIEW_WARNING} is not ticked yet.")
@@ -115,9 +114,7 @@ async def test_the_authorise_dialog_lists_the_blocks_that_stand_and_the_key_that
     visit_id = _two_blocks(world)
     async with dashboard(world) as run:
         await run.open_visit(visit_id)
-        await run.press("a")
-        dialog = run.app.screen
-        assert isinstance(dialog, DecisionDialog)
+        dialog = await run.opens("a", DecisionDialog)
         listed = " ".join(str(label.render()) for label in dialog.query_one("#rules").query(Label))
         await run.press("space", "ctrl+s")
         assert run.app.screen is dialog and not run.notices("error")
@@ -132,17 +129,14 @@ async def test_each_block_is_overridden_by_its_own_tick_and_its_own_reason(world
     visit_id = _two_blocks(world)
     async with dashboard(world) as run:
         await run.open_visit(visit_id)
-        await run.press("v")
-        dialog = run.app.screen
-        assert isinstance(dialog, OverrideDialog)
+        dialog = await run.opens("v", OverrideDialog)
         reasons = list(dialog.query(".reason").results(Input))
         assert [r.disabled for r in reasons] == [True, True]  # a reason box opens with its tick
         await run.press("space")
         await run.pilot.press(*"Assessed by phone")
         await run.press("ctrl+s")  # the code-word block is not ticked: only the first is overridden
         assert [m.result.event for m in run.posted(VisitActed)] == ["override"]
-        await run.press("v")
-        dialog = run.app.screen
+        dialog = await run.opens("v", OverrideDialog)
         assert [f.rule_id for f in dialog.blocks] == [CODE_WORD_BLOCK]
         await run.press("space", "ctrl+s")  # ticked, but no reason: refused in the dialog
         assert run.app.screen is dialog

@@ -4,9 +4,9 @@ what the person is told, and what the screens post."""
 from __future__ import annotations
 
 from dashkit import CODE_WORD_BLOCK, INJECTION, REVIEW_WARNING, World
-from pilotkit import dashboard
+from pilotkit import dashboard, fill
 from sqlalchemy import select
-from textual.widgets import Checkbox, Collapsible, Input, OptionList, Select, SelectionList, TextArea
+from textual.widgets import Checkbox, Collapsible, Input, OptionList, SelectionList, TextArea
 from textual.widgets._collapsible import CollapsibleTitle
 
 from hv_connector.store.schema import (
@@ -45,9 +45,8 @@ async def test_authorise_with_the_warning_acknowledged(world: World) -> None:
     async with dashboard(world) as run:
         await run.press("enter")  # the first pending row: the soonest, lowest id
         assert isinstance(run.app.screen, VisitScreen) and run.app.screen.visit_id == visit_id
-        await run.press("a")
-        dialog = run.app.screen
-        assert isinstance(dialog, DecisionDialog) and [f.rule_id for f in dialog.warnings] == [REVIEW_WARNING]
+        dialog = await run.opens("a", DecisionDialog)
+        assert [f.rule_id for f in dialog.warnings] == [REVIEW_WARNING]
         await run.pilot.press("space", "tab", *"Review in Dec")  # tick the warning, then write the note
         await run.press("ctrl+s")
         acted = run.posted(VisitActed)
@@ -62,9 +61,8 @@ async def test_override_a_block_needs_a_reason(world: World) -> None:
     visit_id = world.ids["blocked"]
     async with dashboard(world) as run:
         await run.open_visit(visit_id)
-        await run.press("v")
-        dialog = run.app.screen
-        assert isinstance(dialog, OverrideDialog) and [f.rule_id for f in dialog.blocks] == [CODE_WORD_BLOCK]
+        dialog = await run.opens("v", OverrideDialog)
+        assert [f.rule_id for f in dialog.blocks] == [CODE_WORD_BLOCK]
         await run.press("space")  # ticked: its reason box opens
         await run.press("ctrl+s")  # no reason yet: the dialog stays, and says why
         assert run.app.screen is dialog
@@ -92,22 +90,17 @@ async def test_a_non_authoriser_is_refused_as_the_cli_refuses(world: World) -> N
 
 async def _fill_request(run) -> RequestScreen:
     """Open the request form and fill its main fields for Zoë D'Arcy, found by typing part of her name."""
-    await run.press("n")
-    form = run.app.screen
-    assert isinstance(form, RequestScreen)
+    form = await run.opens("n", RequestScreen)
     form.query_one("#pupil-search", Input).focus()
     await run.pilot.press(*"zoë")
     await run.settle()
     assert [h.mis_id for h in run.posted(PupilsFound)[-1].hits] == ["A1000000002"]
     form.query_one("#pupil-hits", OptionList).focus()
     await run.press("down", "enter")
-    form.query_one("#reason", Select).value = "persistent-absence"
-    form.query_one("#purpose", Input).value = "Agree an attendance plan"
+    fill(form, {"reason": "persistent-absence", "purpose": "Agree an attendance plan"})
     for staff_id in ("pt-v1", "pt-v2"):
         form.query_one("#staff", SelectionList).select(staff_id)
-    for flag in ("parents_informed", "parent_agreement", "logged_with_office"):
-        form.query_one(f"#{flag}", Checkbox).value = True
-    form.query_one("#code_word", Input).value = "bluebell"
+    fill(form, {"parents_informed": True, "parent_agreement": True, "logged_with_office": True, "code_word": "bluebell"})
     await run.settle()
     return form
 
@@ -130,8 +123,7 @@ async def test_request_a_visit_through_the_form(world: World) -> None:
 
 async def test_a_refused_request_keeps_everything_typed(world: World) -> None:
     async with dashboard(world) as run:
-        await run.press("n")
-        form = run.app.screen
+        form = await run.opens("n", RequestScreen)
         form.query_one("#purpose", Input).value = "Agree an attendance plan"
         form.query_one("#code_word", Input).value = "bluebell"
         await run.press("ctrl+s")  # no reason, no pupil
@@ -149,16 +141,12 @@ async def test_record_a_report_feeds_the_cpoms_record(world: World) -> None:
     visit_id = world.ids["returned"]
     async with dashboard(world) as run:
         await run.open_visit(visit_id)
-        await run.press("w")
-        form = run.app.screen
-        assert isinstance(form, ReportScreen)
-        form.query_one("#arrived_at", Input).value = "10:05"
-        form.query_one("#departed_at", Input).value = "10:40"
-        form.query_one("#present", Input).value = "Ann Example (mother); Bo Example (brother)"
-        form.query_one("#child_seen", Checkbox).value = True
-        form.query_one("#child_words", TextArea).text = "I want to come back on Monday."
-        form.query_one("#agreements", TextArea).text = "Mum brings her in on Monday\nWeekly call on Fridays"
-        form.query_one("#action_points", TextArea).text = "Office to call on Friday"
+        form = await run.opens("w", ReportScreen)
+        fill(form, {"arrived_at": "10:05", "departed_at": "10:40",
+                    "present": "Ann Example (mother); Bo Example (brother)", "child_seen": True,
+                    "child_words": "I want to come back on Monday.",
+                    "agreements": "Mum brings her in on Monday\nWeekly call on Fridays",
+                    "action_points": "Office to call on Friday"})
         await run.press("ctrl+s")
         acted = run.posted(VisitActed)
         assert isinstance(run.app.screen, VisitScreen)
@@ -175,8 +163,7 @@ async def test_record_a_report_feeds_the_cpoms_record(world: World) -> None:
 async def test_a_report_that_cannot_be_read_keeps_the_form(world: World) -> None:
     async with dashboard(world) as run:
         await run.open_visit(world.ids["returned"])
-        await run.press("w")
-        form = run.app.screen
+        form = await run.opens("w", ReportScreen)
         form.query_one("#arrived_at", Input).value = "ten past"
         form.query_one("#child_words", TextArea).text = "Hello"
         await run.press("ctrl+s")
@@ -267,9 +254,7 @@ async def test_a_check_in_with_the_code_word_used_jumps_to_the_emergency_step(wo
         table = run.app.screen.query_one("#board")
         await run.press("down")
         assert table.selected_key == visit_id and table.get_row_at(1)[4].plain == "—"  # no step yet
-        await run.press("c")
-        dialog = run.app.screen
-        assert isinstance(dialog, CheckInDialog)
+        dialog = await run.opens("c", CheckInDialog)
         dialog.query_one("#code_word_used", Checkbox).value = True
         await run.pilot.press(*"From the car")
         await run.press("enter")
@@ -293,12 +278,8 @@ async def test_a_check_in_from_the_door_brings_potton_s_wait_finding_while_staff
     visit_id = world.ids["out"]
     async with dashboard(world, mode="board") as run:
         await run.press("down")
-        await run.press("c")
-        dialog = run.app.screen
-        assert isinstance(dialog, CheckInDialog)
-        dialog.query_one("#parents_absent", Checkbox).value = True
-        dialog.query_one("#waited", Input).value = "20"
-        dialog.query_one("#animal_loose", Checkbox).value = True
+        dialog = await run.opens("c", CheckInDialog)
+        fill(dialog, {"parents_absent": True, "waited": "20", "animal_loose": True})
         dialog.query_one("#note", Input).focus()
         await run.pilot.press(*"No answer; dog in the garden")
         await run.press("enter")
@@ -318,9 +299,7 @@ async def test_more_time_moves_the_due_back_time_and_is_audited(world: World) ->
     async with dashboard(world, mode="board") as run:
         table = run.app.screen.query_one("#board")
         assert table.selected_key == visit_id and "OVERDUE" in table.get_row_at(0)[0].plain
-        await run.press("m")
-        dialog = run.app.screen
-        assert isinstance(dialog, ExtendDialog)
+        dialog = await run.opens("m", ExtendDialog)
         assert dialog.query_one("#until", Input).value == "2026-11-23 10:06"  # now + 30 minutes offered
         dialog.query_one("#until", Input).value = "nine"
         await run.press("ctrl+s")  # a time it cannot read: the dialog stays and says why
@@ -378,16 +357,11 @@ async def test_the_further_details_reach_the_visit_and_its_findings(world: World
         assert "potton.parent-agreement" not in _findings(run)  # the findings followed the new field
         for section_id in ("more-hours", "more-travel", "more-family", "more-risk"):
             await _open_section(run, form, section_id)
-        for part, value in (("make", "Ford"), ("model", "Fiesta"), ("registration", "AB12 CDE"), ("colour", "blue")):
-            form.query_one(f"#vehicle-{part}", Input).value = value
-        form.query_one("#planned_with", Select).value = "pt-dsl"
-        form.query_one("#alt-video-call", Input).value = "No internet at home"
-        form.query_one("#welfare_contact", Select).value = "pt-office"
-        form.query_one("#referral-service", Input).value = "Early Help"
-        form.query_one("#referral-coordinated", Checkbox).value = True
-        form.query_one("#risk-signed_off_by", Select).value = "pt-head"
-        form.query_one("#contact_interval_minutes", Input).value = "20"
-        form.query_one("#missed_contact_procedure", Input).value = "Office rings twice, then the head"
+        fill(form, {"vehicle-make": "Ford", "vehicle-model": "Fiesta", "vehicle-registration": "AB12 CDE",
+                    "vehicle-colour": "blue", "planned_with": "pt-dsl", "alt-video-call": "No internet at home",
+                    "welfare_contact": "pt-office", "referral-service": "Early Help", "referral-coordinated": True,
+                    "risk-signed_off_by": "pt-head", "contact_interval_minutes": "20",
+                    "missed_contact_procedure": "Office rings twice, then the head"})
         await run.press("ctrl+s")
         acted = run.posted(VisitActed)
     visit = acted[0].result.record.visit

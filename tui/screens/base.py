@@ -1,11 +1,15 @@
 """What every dashboard screen shares: a handler that turns a failed worker into a notification, the list layout,
-and the reload and back keys."""
+the keys built from a table, and the reload and back keys.
+
+Two bases build on :class:`HvcScreen`: :class:`ListScreen` (one table of rows) and :class:`VisitDetailScreen`
+(one visit's detail, read in a worker)."""
 
 from __future__ import annotations
 
 from contextlib import suppress
+from typing import Any, ClassVar
 
-from textual import on
+from textual import on, work
 from textual._context import NoActiveAppError
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,6 +20,13 @@ from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
 from hv_connector.errors import HvcError
+from hvc_tui.messages import DetailLoaded
+from hvc_tui.widgets.stable_table import Column, StableTable
+
+
+def keys(screen: str, *rows: tuple[str, str, str, str]) -> list[Binding]:
+    """``screen``'s own keys from (key, action, label, tooltip) rows, each with the id ``screen.action``."""
+    return [Binding(key, action, label, id=f"{screen}.{action}", tooltip=tooltip) for key, action, label, tooltip in rows]
 
 
 def reload_key(screen: str, tooltip: str) -> Binding:
@@ -71,3 +82,49 @@ class HvcScreen(Screen[None]):
             self.log.error(f"worker {event.worker.name} failed: {error!r}")
             self.notify(f"{type(error).__name__}: {error}", title="Something went wrong", severity="error",
                         timeout=12)
+
+
+class ListScreen(HvcScreen):
+    """A screen of one table of rows (``COLUMNS``) over a status line: the table's id is the screen's ``list_id``,
+    the table has the focus as the screen opens, and ``<list_id>.tcss`` styles the screen.
+
+    A subclass names itself in its class line: ``class OutboxScreen(ListScreen, list_id="outbox")``.
+    """
+
+    LIST_ID: ClassVar[str]
+    COLUMNS: ClassVar[tuple[Column, ...]]
+
+    def __init_subclass__(cls, *, list_id: str, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.LIST_ID = list_id
+        cls.CSS_PATH = f"{list_id}.tcss"
+        cls.AUTO_FOCUS = f"#{list_id}"
+
+    def list_table(self, **options: Any) -> StableTable:
+        """The screen's table (``options`` as :class:`~textual.widgets.DataTable` takes them), rows picked whole."""
+        return StableTable(self.COLUMNS, id=self.LIST_ID, cursor_type="row", **options)
+
+    def compose(self) -> ComposeResult:
+        yield from self.list_layout(self.list_table())
+
+    @property
+    def selected_key(self) -> str | None:
+        """The key of the highlighted row (``None`` on an empty table)."""
+        return self.query_one(StableTable).selected_key
+
+
+class VisitDetailScreen(HvcScreen):
+    """A screen about one visit, ``visit_id`` (its sub-title): as it mounts, and on each ``load``, it reads the
+    visit's detail in a worker; the subclass shows it on :class:`~hvc_tui.messages.DetailLoaded`."""
+
+    def __init__(self, visit_id: str) -> None:
+        super().__init__()
+        self.visit_id = visit_id
+
+    def on_mount(self) -> None:
+        self.sub_title = self.visit_id
+        self.load()
+
+    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
+    def load(self) -> None:
+        self.post_message(DetailLoaded(self.app.session.detail(self.visit_id)))

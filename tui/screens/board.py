@@ -14,21 +14,19 @@ from typing import Any
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.worker import get_current_worker
 
 from hv_connector.clock import local
 from hv_connector.models import Severity, Stage
 from hv_connector.visits.lifecycle import State
-from hv_connector.watch.escalations import BoardRow
+from hv_connector.watch.escalations import BoardRow, EscalationView
 from hvc_tui.dialogs.check_in import CheckInDialog, CheckInEntry
 from hvc_tui.dialogs.confirm import ConfirmDialog
 from hvc_tui.dialogs.decision import Decision, DecisionDialog
 from hvc_tui.dialogs.extend import ExtendDialog, Extension
 from hvc_tui.forms import show_time
 from hvc_tui.messages import BoardLoaded, EscalationActed
-from hvc_tui.screens.base import HvcScreen, reload_key
+from hvc_tui.screens.base import ListScreen, keys, reload_key
 from hvc_tui.widgets import cells
 from hvc_tui.widgets.stable_table import StableTable
 
@@ -74,35 +72,28 @@ def row_cells(row: BoardRow, now: datetime) -> tuple[Text, ...]:
             cells.when(row.planned_start, with_day=False), cells.literal(row.visit_id))
 
 
-class BoardScreen(HvcScreen):
+class BoardScreen(ListScreen, list_id="board"):
     """Visits that are out, escalated first, refreshed on a timer."""
 
-    CSS_PATH = "board.tcss"
-    AUTO_FOCUS = "#board"
     TITLE = "Live board"
+    COLUMNS = COLUMNS
     BINDINGS = [
-        Binding("c", "check_in", "Check-in", id="board.check_in",
-                tooltip="Record a contact with the highlighted visit's staff (code word used, concerns, a note)"),
-        Binding("m", "extend", "More time", id="board.extend",
-                tooltip="Staff asked for more time: move the expected return later (audited)"),
-        Binding("r", "return", "Staff back", id="board.return",
-                tooltip="Staff are back: the visit leaves the board and the watch stands down"),
-        Binding("k", "acknowledge", "Acknowledge", id="board.acknowledge",
-                tooltip="Take the highlighted escalation step (\"phoned, no answer\"): the first to take it wins"),
-        Binding("e", "escalate", "Escalate now", id="board.escalate",
-                tooltip="Fire the chain's next step now instead of waiting for its time limit"),
-        Binding("x", "stand_down", "Stand down", id="board.stand_down",
-                tooltip="Staff are safe: stand the watch down for the highlighted visit"),
-        Binding("o", "open", "Open", id="board.open", tooltip="Show the highlighted visit's detail"),
+        *keys("board",
+              ("c", "check_in", "Check-in",
+               "Record a contact with the highlighted visit's staff (code word used, concerns, a note)"),
+              ("m", "extend", "More time", "Staff asked for more time: move the expected return later (audited)"),
+              ("r", "return", "Staff back", "Staff are back: the visit leaves the board and the watch stands down"),
+              ("k", "acknowledge", "Acknowledge",
+               "Take the highlighted escalation step (\"phoned, no answer\"): the first to take it wins"),
+              ("e", "escalate", "Escalate now", "Fire the chain's next step now instead of waiting for its time limit"),
+              ("x", "stand_down", "Stand down", "Staff are safe: stand the watch down for the highlighted visit"),
+              ("o", "open", "Open", "Show the highlighted visit's detail")),
         reload_key("board", "Read the board again now"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.rows: dict[str, BoardRow] = {}
-
-    def compose(self) -> ComposeResult:
-        yield from self.list_layout(StableTable(COLUMNS, id="board", cursor_type="row"))
 
     def on_mount(self) -> None:
         self.timer = self.set_interval(self.app.board_seconds, self.load)
@@ -134,8 +125,16 @@ class BoardScreen(HvcScreen):
     # --- acting on the highlighted visit -----------------------------------------------------------
 
     def _selected(self) -> BoardRow | None:
-        key = self.query_one(StableTable).selected_key
+        key = self.selected_key
         return self.rows.get(key) if key else None
+
+    def _escalated(self, none_open: str) -> tuple[BoardRow, EscalationView] | None:
+        """The highlighted visit and its open escalation step; with none, say ``none_open`` and give ``None``."""
+        row = self._selected()
+        if row is None or row.escalation is None:
+            self.notify(none_open, severity="warning")
+            return None
+        return row, row.escalation
 
     @work(thread=True, exclusive=True, group="board-action", exit_on_error=False)
     def act(self, what: str, call: Callable[[], Any]) -> None:
@@ -192,11 +191,10 @@ class BoardScreen(HvcScreen):
                       lambda: session.return_(row.visit_id))
 
     def action_acknowledge(self) -> None:
-        row = self._selected()
-        if row is None or row.escalation is None:
-            self.notify("The highlighted visit has no open escalation step to acknowledge.", severity="warning")
+        escalated = self._escalated("The highlighted visit has no open escalation step to acknowledge.")
+        if escalated is None:
             return
-        session, step = self.app.session, row.escalation
+        (row, step), session = escalated, self.app.session
 
         def chosen(decision: Decision | None) -> None:
             if decision is not None:
@@ -208,11 +206,10 @@ class BoardScreen(HvcScreen):
                                             confirm="Acknowledge"), chosen)
 
     def action_escalate(self) -> None:
-        row = self._selected()
-        if row is None or row.escalation is None:
-            self.notify("The highlighted visit has no running escalation to take further.", severity="warning")
+        escalated = self._escalated("The highlighted visit has no running escalation to take further.")
+        if escalated is None:
             return
-        session, step = self.app.session, row.escalation
+        (row, step), session = escalated, self.app.session
         self._confirm(f"Escalate {row.visit_id} ({row.staff}) to the next step now?",
                       f"Next step fired on {row.visit_id}.", lambda: session.escalate_now(step.id))
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
-from textual.binding import Binding
 
 from hvc_tui.messages import OutboxLoaded, OutboxRetried
-from hvc_tui.screens.base import HvcScreen, reload_key
+from hvc_tui.screens.base import ListScreen, keys, reload_key
 from hvc_tui.widgets import cells
 from hvc_tui.widgets.stable_table import StableTable
 
@@ -17,24 +15,19 @@ COLUMNS = (("Status", None), ("Kind", None), ("Visit", None), ("School", None), 
 STATUS = {"parked": ("✖ parked", "bold red"), "pending": ("… waiting", "yellow"), "sending": ("→ sending", "cyan")}
 
 
-class OutboxScreen(HvcScreen):
+class OutboxScreen(ListScreen, list_id="outbox"):
     """Records not yet in CPOMS: parked first, then concerns, oldest first."""
 
-    CSS_PATH = "outbox.tcss"
-    AUTO_FOCUS = "#outbox"
     TITLE = "CPOMS outbox"
+    COLUMNS = COLUMNS
     BINDINGS = [
-        Binding("t", "retry", "Retry", id="outbox.retry",
-                tooltip="Put the highlighted parked record back in the queue for the next push"),
+        *keys("outbox", ("t", "retry", "Retry", "Put the highlighted parked record back in the queue for the next push")),
         reload_key("outbox", "Read the outbox again"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.statuses: dict[str, str] = {}
-
-    def compose(self) -> ComposeResult:
-        yield from self.list_layout(StableTable(COLUMNS, id="outbox", cursor_type="row"))
 
     def on_screen_resume(self) -> None:
         self.load()
@@ -59,7 +52,7 @@ class OutboxScreen(HvcScreen):
         self.show_status(f"{len(message.rows) - parked} waiting, {parked} parked")
 
     def action_retry(self) -> None:
-        key = self.query_one(StableTable).selected_key
+        key = self.selected_key
         if key is None:
             return
         if self.statuses.get(key) != "parked":

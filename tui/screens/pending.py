@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.widgets import DataTable, Input
 from textual.worker import get_current_worker
 
 from hvc_tui.messages import PendingLoaded
-from hvc_tui.screens.base import HvcScreen, reload_key
+from hvc_tui.screens.base import ListScreen, keys, reload_key
 from hvc_tui.widgets import cells
 from hvc_tui.widgets.stable_table import StableTable
 
@@ -18,24 +17,22 @@ COLUMNS = (("Starts", None), ("Pupil", 28), ("Blocks", None), ("Warns", None), (
 """Labels and width limits: long MIS text is cut to fit; the visit screen shows all of it."""
 
 
-class PendingScreen(HvcScreen):
+class PendingScreen(ListScreen, list_id="pending"):
     """Visits in ``requested``: emergencies first, then soonest start; type to filter."""
 
-    CSS_PATH = "pending.tcss"
-    AUTO_FOCUS = "#pending"
     TITLE = "Pending review"
+    COLUMNS = COLUMNS
     BINDINGS = [
-        Binding("o", "open", "Open", id="pending.open",
-                tooltip="Show the highlighted visit: findings by stage, briefing, risk assessment, audit trail"),
-        Binding("slash", "filter", "Filter", id="pending.filter",
-                tooltip="Type part of a pupil's name, an address, a reason or a visit id"),
+        *keys("pending",
+              ("o", "open", "Open", "Show the highlighted visit: findings by stage, briefing, risk assessment, audit trail"),
+              ("slash", "filter", "Filter", "Type part of a pupil's name, an address, a reason or a visit id")),
         reload_key("pending", "Read the pending visits again"),
     ]
 
     def compose(self) -> ComposeResult:
         yield from self.list_layout(
             Input(placeholder="Filter: part of a name, address, reason or visit id", id="filter"),
-            StableTable(COLUMNS, id="pending", cursor_type="row", zebra_stripes=True),
+            self.list_table(zebra_stripes=True),
         )
 
     def on_screen_resume(self) -> None:
@@ -78,7 +75,7 @@ class PendingScreen(HvcScreen):
         self.action_open()
 
     def action_open(self) -> None:
-        key = self.query_one(StableTable).selected_key
+        key = self.selected_key
         if key is not None:
             self.app.open_visit(key)
 

@@ -3,19 +3,19 @@ what was agreed, concerns and actions. Saving records the report and writes the 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, TextArea
 
 from hv_connector.visits.input import parse_outcome
 from hvc_tui.forms import lines, parse_people, parse_time
 from hvc_tui.messages import DetailLoaded, VisitActed
-from hvc_tui.screens.base import HvcScreen, back_key
+from hvc_tui.screens.base import VisitDetailScreen, back_key, keys
 
 FLAGS = (("child_seen", "Child seen"), ("child_spoken_to", "Child spoken to"),
          ("child_seen_alone", "Child seen alone"), ("entered_home", "Entered the home"),
@@ -25,21 +25,17 @@ TEXTS = (("child_words", "The child's words"), ("discussion", "What was discusse
          ("action_points", "Actions (one per line)"))
 
 
-class ReportScreen(HvcScreen):
+class ReportScreen(VisitDetailScreen):
     """The report form for one visit; nothing typed is lost if saving fails."""
 
     CSS_PATH = "report.tcss"
     TITLE = "Report form"
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save report", id="report.save",
-                tooltip="Record the report; its CPOMS record goes to the outbox"),
+        *keys("report", ("ctrl+s", "save", "Save report", "Record the report; its CPOMS record goes to the outbox")),
         back_key("report", "Leave the form (nothing is saved)"),
     ]
-
-    def __init__(self, visit_id: str) -> None:
-        super().__init__()
-        self.visit_id = visit_id
-        self.day = None
+    day: date | None = None
+    """The visit's planned day, once its detail is read: times typed without a day are on it."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -60,14 +56,6 @@ class ReportScreen(HvcScreen):
                 yield TextArea(id=name, classes="text")
             yield Button("Save report", id="save", variant="primary")
         yield Footer()
-
-    def on_mount(self) -> None:
-        self.sub_title = self.visit_id
-        self.load()
-
-    @work(thread=True, exclusive=True, group="report", exit_on_error=False)
-    def load(self) -> None:
-        self.post_message(DetailLoaded(self.app.session.detail(self.visit_id)))
 
     @on(DetailLoaded)
     def _loaded(self, message: DetailLoaded) -> None:

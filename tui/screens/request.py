@@ -10,7 +10,6 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import (
     Button,
@@ -32,7 +31,7 @@ from hv_connector.models import Finding
 from hv_connector.read import queries
 from hvc_tui.forms import parse_time, show_time
 from hvc_tui.messages import ChoicesLoaded, FindingsPreviewed, PupilsFound, VisitActed
-from hvc_tui.screens.base import HvcScreen, back_key
+from hvc_tui.screens.base import HvcScreen, back_key, keys
 from hvc_tui.session import FormChoices
 from hvc_tui.widgets import cells
 from hvc_tui.widgets.visit_details import VisitDetails
@@ -67,8 +66,7 @@ class RequestScreen(HvcScreen):
     TITLE = "Request a visit"
     AUTO_FOCUS = "#pupil-search"
     BINDINGS = [
-        Binding("ctrl+s", "save", "Send request", id="request.save",
-                tooltip="Ask for the visit: it goes to the authorisers' pending list"),
+        *keys("request", ("ctrl+s", "save", "Send request", "Ask for the visit: it goes to the authorisers' pending list")),
         back_key("request", "Leave the form (nothing is sent)"),
     ]
 

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
@@ -21,7 +20,7 @@ from hv_connector.visits.records import ActionResult, Standing
 from hvc_tui.dialogs.decision import Decision, DecisionDialog
 from hvc_tui.dialogs.override import Override, OverrideDialog
 from hvc_tui.messages import DetailLoaded, VisitActed
-from hvc_tui.screens.base import HvcScreen, back_key, reload_key
+from hvc_tui.screens.base import VisitDetailScreen, back_key, keys, reload_key
 from hvc_tui.screens.report import ReportScreen
 from hvc_tui.session import VisitDetail
 from hvc_tui.widgets import cells
@@ -153,29 +152,26 @@ def trail_text(detail: VisitDetail) -> Text:
     return text
 
 
-class VisitScreen(HvcScreen):
+class VisitScreen(VisitDetailScreen):
     """A visit's detail and the authoriser's decisions on it."""
 
     CSS_PATH = "visit.tcss"
     TITLE = "Visit"
     BINDINGS = [
         back_key("visit", "Back to the list"),
-        Binding("a", "authorise", "Authorise", id="visit.authorise",
-                tooltip="Authorise, acknowledging the warnings ticked (the policy's authorisers only)"),
-        Binding("d", "decline", "Decline", id="visit.decline", tooltip="Decline the visit, with a reason"),
-        Binding("v", "override", "Override", id="visit.override",
-                tooltip="Override standing blocks, each with its own tick and reason (authorisers only)"),
-        Binding("k", "acknowledge", "Acknowledge", id="visit.acknowledge",
-                tooltip="Acknowledge standing warnings without authorising yet"),
-        Binding("w", "report", "Report", id="visit.report",
-                tooltip="Write the report after the visit (arrival, who was present, the child's words …)"),
+        *keys("visit",
+              ("a", "authorise", "Authorise",
+               "Authorise, acknowledging the warnings ticked (the policy's authorisers only)"),
+              ("d", "decline", "Decline", "Decline the visit, with a reason"),
+              ("v", "override", "Override",
+               "Override standing blocks, each with its own tick and reason (authorisers only)"),
+              ("k", "acknowledge", "Acknowledge", "Acknowledge standing warnings without authorising yet"),
+              ("w", "report", "Report",
+               "Write the report after the visit (arrival, who was present, the child's words …)")),
         reload_key("visit", "Read the visit again"),
     ]
-
-    def __init__(self, visit_id: str) -> None:
-        super().__init__()
-        self.visit_id = visit_id
-        self.detail: VisitDetail | None = None
+    detail: VisitDetail | None = None
+    """The visit as last read."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -187,16 +183,10 @@ class VisitScreen(HvcScreen):
             yield Static(id="trail", classes="section")
         yield Footer()
 
-    def on_mount(self) -> None:
-        self.sub_title = self.visit_id
+    def on_mount(self) -> None:  # then VisitDetailScreen's: Textual calls each class's handler
         for section, title in (("findings", "Findings by stage"), ("briefing", "Pupil briefing"),
                                ("risk", "Risk assessment"), ("trail", "Audit trail")):
             self.query_one(f"#{section}", Static).border_title = title
-        self.load()
-
-    @work(thread=True, exclusive=True, group="visit", exit_on_error=False)
-    def load(self) -> None:
-        self.post_message(DetailLoaded(self.app.session.detail(self.visit_id)))
 
     @on(DetailLoaded)
     def _show(self, message: DetailLoaded) -> None:

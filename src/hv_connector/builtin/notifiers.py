@@ -21,16 +21,16 @@ import signal
 import smtplib
 import ssl
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from email.message import EmailMessage
-from typing import Any, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from hv_connector.config.messages import setting_fix
 from hv_connector.config.settings import REDACTED, CommandNotifierSettings, EmailNotifierSettings
 from hv_connector.errors import ConfigError, NotifierError
-from hv_connector.watch.notify import Notice, Notifier, NotifierFactory
+from hv_connector.watch.notify import Notice, Notifier, NotifierFactory, Recipient
 
 log = logging.getLogger("hv_connector.watch.alerts")
 
@@ -60,7 +60,32 @@ class LogNotifier:
                     notice.kind, notice.text, ", ".join(notice.who))
 
 
-class EmailNotifier:
+class _Table(Protocol):
+    """A notifier's settings table: the addresses it always reaches besides the recipients."""
+
+    @property
+    def always_to(self) -> list[str]: ...
+
+
+_TableT = TypeVar("_TableT", bound=_Table)
+
+
+class _Addressing(Generic[_TableT]):
+    """A notifier set up from its settings table: it reaches each recipient at their address of its kind
+    (:meth:`_address`), then the table's ``always_to``; each address once, in that order."""
+
+    def __init__(self, settings: _TableT) -> None:
+        self.settings = settings
+
+    def addresses(self, notice: Notice) -> list[str]:
+        found = [self._address(r) for r in notice.recipients]
+        return list(dict.fromkeys([*(address for address in found if address), *self.settings.always_to]))
+
+    def _address(self, recipient: Recipient) -> str | None:
+        raise NotImplementedError
+
+
+class EmailNotifier(_Addressing[EmailNotifierSettings]):
     """Plain-text e-mail over SMTP, one message per recipient with an address in the directory.
 
     Connects with STARTTLS, implicit TLS or none (``tls``), logs in when
@@ -71,11 +96,8 @@ class EmailNotifier:
 
     name = "email"
 
-    def __init__(self, settings: EmailNotifierSettings) -> None:
-        self.settings = settings
-
-    def addresses(self, notice: Notice) -> list[str]:
-        return _with_always_to([r.email for r in notice.recipients], self.settings.always_to)
+    def _address(self, recipient: Recipient) -> str | None:
+        return recipient.email
 
     def send(self, notice: Notice, address: str) -> None:
         try:
@@ -145,7 +167,7 @@ class EmailNotifier:
         return text.replace(password, REDACTED) if password else text
 
 
-class CommandNotifier:
+class CommandNotifier(_Addressing[CommandNotifierSettings]):
     """Run a command for each mobile number reached (a school's SMS gateway CLI, a paging script).
 
     ``{to}`` in an ``argv`` item is replaced by the number. The message is on
@@ -159,11 +181,8 @@ class CommandNotifier:
 
     name = "command"
 
-    def __init__(self, settings: CommandNotifierSettings) -> None:
-        self.settings = settings
-
-    def addresses(self, notice: Notice) -> list[str]:
-        return _with_always_to([r.mobile for r in notice.recipients], self.settings.always_to)
+    def _address(self, recipient: Recipient) -> str | None:
+        return recipient.mobile
 
     def send(self, notice: Notice, address: str) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HVC_")}
@@ -188,11 +207,6 @@ class CommandNotifier:
         if process.returncode != 0:
             reason = (stderr or stdout).strip().splitlines()[-1:] or ["no output"]
             raise NotifierError(f"{argv[0]} exited {process.returncode}: {reason[0][:200]}")
-
-
-def _with_always_to(found: Sequence[str | None], always_to: Sequence[str]) -> list[str]:
-    """The recipients' addresses that are set, then the notifier's ``always_to``, each once, in that order."""
-    return list(dict.fromkeys([*(address for address in found if address), *always_to]))
 
 
 def _kill_group(process: subprocess.Popen[str]) -> None:

@@ -16,8 +16,11 @@ from hv_connector.clock import LONDON
 from hv_connector.text import json_output
 
 FC = TypeVar("FC", bound=Callable[..., Any])
+T = TypeVar("T")
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from hv_connector.models import Finding
     from hv_connector.runtime import Runtime
     from hv_connector.visits.records import Standing
@@ -63,6 +66,27 @@ def runtime(ctx: click.Context) -> Runtime:
 def json_option(help: str) -> Callable[[FC], FC]:
     """The ``--json`` flag, passed on as ``as_json``: the command prints its result with :func:`emit_json`."""
     return click.option("--json", "as_json", is_flag=True, help=help)
+
+
+PUPIL_SCHOOL_HELP = "The pupil's school (when the id is in several)."
+
+
+def pupil_argument(func: FC) -> FC:
+    """``PUPIL_ID`` and ``--school ID``, passed on as ``pupil_id`` and ``school_id``: the command resolves them
+    with :func:`~hv_connector.read.briefing.find_pupil`."""
+    with_school = click.option("--school", "school_id", metavar="ID", help=PUPIL_SCHOOL_HELP)(func)
+    return click.argument("pupil_id")(with_school)
+
+
+def read_pupil(ctx: click.Context, pupil_id: str, school_id: str | None,
+               read: Callable[[Connection, str, str], T]) -> tuple[str, str, T]:
+    """The pupil :func:`pupil_argument` names, as ``(school, mis_id)``, and what ``read(conn, school, mis_id)``
+    gives, read in the same connection to the store."""
+    from hv_connector.read.briefing import find_pupil  # the read layer loads pydantic models: only when asked
+
+    with runtime(ctx).store.connect() as conn:
+        school, mis_id = find_pupil(conn, pupil_id, school_id)
+        return school, mis_id, read(conn, school, mis_id)
 
 
 def emit_json(data: Any) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -20,9 +20,16 @@ def _escalations(ctx: click.Context) -> Escalations:
 _Command = TypeVar("_Command", bound=Callable[..., Any])
 
 
-def _as_option(func: _Command) -> _Command:
-    return click.option("--as", "by", required=True, metavar="STAFF_ID",
-                        help="Act as this member of staff (their id in the school's directory).")(func)
+def _acting(json_help: str, note_help: str | None = None) -> Callable[[_Command], _Command]:
+    """The options of a command that acts on the watch: ``--as`` (passed on as ``by``), ``--note`` when
+    ``note_help`` is given, ``--json``; the callback takes the click context first."""
+    def decorate(func: _Command) -> _Command:
+        command = json_option(json_help)(click.pass_context(func))
+        if note_help is not None:
+            command = click.option("--note", default="", help=note_help)(command)
+        return cast(_Command, click.option("--as", "by", required=True, metavar="STAFF_ID",
+                                           help="Act as this member of staff (their id in the school's directory).")(command))
+    return decorate
 
 
 @cli.group("escalation")
@@ -50,10 +57,7 @@ def escalation_list(ctx: click.Context, show_all: bool, visit_id: str | None, as
 
 @escalation.command("ack")
 @click.argument("escalation_id", type=int)
-@_as_option
-@click.option("--note", default="", help='What you did, e.g. "phoned, no answer".')
-@json_option("Print the event as JSON.")
-@click.pass_context
+@_acting("Print the event as JSON.", note_help='What you did, e.g. "phoned, no answer".')
 def escalation_ack(ctx: click.Context, escalation_id: int, by: str, note: str, as_json: bool) -> None:
     """Take an alarm: the first acknowledgement wins and the others see who took it."""
     event = _escalations(ctx).ack(escalation_id, by=by, note=note)
@@ -62,9 +66,7 @@ def escalation_ack(ctx: click.Context, escalation_id: int, by: str, note: str, a
 
 @escalation.command("next")
 @click.argument("escalation_id", type=int)
-@_as_option
-@json_option("Print the new event as JSON.")
-@click.pass_context
+@_acting("Print the new event as JSON.")
 def escalation_next(ctx: click.Context, escalation_id: int, by: str, as_json: bool) -> None:
     """Escalate now: fire the chain's next step without waiting for its time limit."""
     event = _escalations(ctx).escalate_now(escalation_id, by=by)
@@ -73,10 +75,7 @@ def escalation_next(ctx: click.Context, escalation_id: int, by: str, as_json: bo
 
 @escalation.command("stand-down")
 @click.argument("visit_id")
-@_as_option
-@click.option("--note", default="", help='How you know staff are safe, e.g. "spoke to Alex, on her way back".')
-@json_option("Print the closed events as JSON.")
-@click.pass_context
+@_acting("Print the closed events as JSON.", note_help='How you know staff are safe, e.g. "spoke to Alex, on her way back".')
 def escalation_stand_down(ctx: click.Context, visit_id: str, by: str, note: str, as_json: bool) -> None:
     """Staff are safe: close every open escalation of VISIT_ID."""
     closed = _escalations(ctx).stand_down(visit_id, by=by, note=note)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from hv_connector import humanize
-from hv_connector.cli.common import emit_json, json_option, runtime
+from hv_connector.cli.common import PUPIL_SCHOOL_HELP, emit_json, json_option, pupil_argument, read_pupil, runtime
 from hv_connector.errors import InputError, excerpt
 from hv_connector.models import StaffMember
 from hv_connector.read.briefing import RESTRICTION_KINDS, find_pupil, restrictions
@@ -34,7 +34,7 @@ def restrict() -> None:
 @click.option("--kind", type=click.Choice(RESTRICTION_KINDS), required=True, help="What sort of restriction.")
 @click.option("--text", required=True, help="What staff must do, e.g. the court order's terms.")
 @click.option("--person", help="Who it concerns, e.g. 'Sean Example (father)'.")
-@click.option("--school", "school_id", metavar="ID", help="The pupil's school (when the id is in several).")
+@click.option("--school", "school_id", metavar="ID", help=PUPIL_SCHOOL_HELP)
 @click.option("--as", "by", required=True, metavar="STAFF_ID", help="A DSL or deputy DSL (their directory id).")
 @json_option("Print the restriction as JSON.")
 @click.pass_context
@@ -53,16 +53,12 @@ def restrict_add(ctx: click.Context, pupil_id: str, kind: str, text: str, person
 
 
 @restrict.command("list")
-@click.argument("pupil_id")
-@click.option("--school", "school_id", metavar="ID", help="The pupil's school (when the id is in several).")
+@pupil_argument
 @json_option("Print the restrictions as JSON.")
 @click.pass_context
 def restrict_list(ctx: click.Context, pupil_id: str, school_id: str | None, as_json: bool) -> None:
     """The standing restrictions on PUPIL_ID."""
-    rt = runtime(ctx)
-    with rt.store.connect() as conn:
-        school, mis_id = find_pupil(conn, pupil_id, school_id)
-        standing = restrictions(conn, school, mis_id)
+    school, mis_id, standing = read_pupil(ctx, pupil_id, school_id, restrictions)
     if as_json:
         emit_json([r.model_dump(mode="json") for r in standing])
         return

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from hv_connector import humanize
-from hv_connector.cli.common import cli, emit_json, json_option, runtime
+from hv_connector.cli.common import cli, emit_json, json_option, pupil_argument, read_pupil, runtime
 from hv_connector.cli.restrict_cmd import restrict
 from hv_connector.cli.terminal import guard_logging, unguarded
 from hv_connector.config.checks import missing_adapter
@@ -28,7 +28,7 @@ from hv_connector.config.settings import SchoolSettings, Settings
 from hv_connector.errors import ConfigError
 from hv_connector.plugins import merged_registry
 from hv_connector.read.attendance import figure_lines
-from hv_connector.read.briefing import PupilBriefing, find_pupil, flag, not_from_mis, pupil_briefing
+from hv_connector.read.briefing import PupilBriefing, flag, not_from_mis, pupil_briefing
 from hv_connector.read.queries import sync_status as read_sync_status
 from hv_connector.runtime import Runtime
 from hv_connector.sync.pipeline import MisAdapter, MisAdapterFactory, SchoolResult, sync_schools
@@ -206,16 +206,14 @@ pupil.add_command(restrict)
 
 
 @pupil.command("show")
-@click.argument("pupil_id")
-@click.option("--school", "school_id", metavar="ID", help="The pupil's school (when the id is in several).")
+@pupil_argument
 @json_option("Print the briefing as JSON.")
 @click.pass_context
 def pupil_show(ctx: click.Context, pupil_id: str, school_id: str | None, as_json: bool) -> None:
     """Show the briefing for PUPIL_ID (MIS id or UPN): what staff must read before a visit."""
-    rt = runtime(ctx)
-    with rt.store.connect() as conn:
-        school, mis_id = find_pupil(conn, pupil_id, school_id)
-        briefing = pupil_briefing(conn, school, mis_id, rt.clock.now().date())
+    today = runtime(ctx).clock.now().date()
+    *_, briefing = read_pupil(ctx, pupil_id, school_id, lambda conn, school, mis_id: pupil_briefing(
+        conn, school, mis_id, today))
     if as_json:
         emit_json(briefing.model_dump(mode="json"))
         return
