@@ -153,6 +153,8 @@ def overlong(record: BaseModel) -> str | None:
 def _overlong(record: BaseModel, path: str) -> Iterator[str]:
     for name, limit in _limits(type(record)).items():
         value = getattr(record, name)
+        if value is None or type(value) is str and (limit is None or len(value) <= limit):
+            continue  # the common case, checked without building a path
         for where, item in _items(f"{path}{name}", value):
             if isinstance(item, BaseModel):
                 yield from _overlong(item, f"{where}.")
@@ -163,8 +165,17 @@ def _overlong(record: BaseModel, path: str) -> Iterator[str]:
 
 @cache
 def _limits(model: type[BaseModel]) -> dict[str, int | None]:
-    """Field name → its :class:`Limit` (of the text itself, each item, or each value of a mapping)."""
-    return {name: _limit_in(info.metadata) or _limit_of(info.annotation) for name, info in model.model_fields.items()}
+    """Field name → its :class:`Limit` (of the text itself, each item, or each value of a mapping), for the
+    fields that have one or can hold records of their own (flags, numbers and dates are never walked)."""
+    limits = {name: _limit_in(info.metadata) or _limit_of(info.annotation) for name, info in model.model_fields.items()}
+    return {name: limit for name, limit in limits.items()
+            if limit is not None or _holds_records(model.model_fields[name].annotation)}
+
+
+def _holds_records(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return any(_holds_records(arg) for arg in get_args(annotation))
 
 
 def _limit_in(metadata: Iterable[Any]) -> int | None:
