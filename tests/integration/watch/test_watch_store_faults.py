@@ -27,11 +27,18 @@ from hv_connector.store import Store
 
 
 def end_backend(store: Store, pid: int) -> None:
-    """End the server process ``pid`` from another session, and wait until it is gone."""
-    admin = create_engine(make_url(str(store.engine.url)).render_as_string(hide_password=False))
+    """End the server process ``pid`` from another session, and wait until it is gone.
+
+    Each check is its own transaction (autocommit): within one transaction PostgreSQL answers
+    ``pg_stat_activity`` from a snapshot, and a backend seen once would be seen for ever.
+    """
+    admin = create_engine(make_url(str(store.engine.url)).render_as_string(hide_password=False),
+                          isolation_level="AUTOCOMMIT")
+    deadline = time.monotonic() + 30
     with admin.connect() as conn:
         conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
         while conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}).scalar():
+            assert time.monotonic() < deadline, f"backend {pid} still there 30 s after pg_terminate_backend"
             time.sleep(0.01)
     admin.dispose()
 
