@@ -12,12 +12,15 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: install test trials demo bench lint clean
 
-# uv resolves and installs in a fraction of pip's time; pip only fetches uv.
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
+
+# uv resolves and installs in a fraction of pip's time; pip only fetches uv (also into a
+# .venv made before uv was used, which has python but no uv).
+$(BIN)/uv: $(BIN)/python
 	$(BIN)/pip install --quiet uv
 
-$(STAMP): $(BIN)/python pyproject.toml setup.py $(PLUGINS)
+$(STAMP): $(BIN)/uv pyproject.toml setup.py $(PLUGINS)
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[test]" $(foreach p,$(dir $(PLUGINS)),-e ./$(p))
 	touch $(STAMP)
 
