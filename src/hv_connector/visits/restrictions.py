@@ -24,7 +24,7 @@ MAX_TEXT = 2000
 
 
 def _check(member: StaffMember, school_id: str) -> None:
-    if not DSL_TEAM & set(member.roles):
+    if not member.has_any(DSL_TEAM):
         raise RefusedError(f"only the DSL team ({', '.join(sorted(DSL_TEAM))}) may change {school_id}'s restrictions; "
                            f"{member.id} has roles {', '.join(member.roles) or 'none'}: ask the DSL")
 
