@@ -10,7 +10,7 @@ import pytest
 
 from hv_connector.config.checks import problems, redacted, secret_values
 from hv_connector.config.loading import config_source, load_settings
-from hv_connector.config.settings import REDACTED, default_config_path
+from hv_connector.config.settings import REDACTED, default_config_path, is_secret_name
 from hv_connector.errors import ConfigError
 from tests.configkit import POTTON_HEAD, email_notifier, school_table
 from tests.configkit import write_config as write
@@ -233,3 +233,11 @@ api_key = "test-api-key-7"
     shown = json.dumps(redacted(settings))
     assert not [s for s in secret_values(settings) if s in shown] and '"url": "https://potton.arbor.example' in shown
     assert redacted(settings)["schools"]["potton"]["mis_options"]["digest"] == {"api_key": REDACTED}
+
+
+@pytest.mark.parametrize(("name", "secret"), [
+    ("api_key", True), ("client_secret", True), ("token", True), ("smtp-password", True), ("Secret", True),
+    ("key_stage", False), ("token_file", False), ("keyboard_layout", False), ("passwords_expire_days", False),
+])
+def test_a_setting_is_secret_by_the_last_word_of_its_name(name: str, secret: bool) -> None:
+    assert is_secret_name(name) is secret

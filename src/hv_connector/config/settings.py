@@ -19,6 +19,7 @@ source to parse them was most of what building these models cost every
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -157,12 +158,12 @@ class SchoolSettings(Section):
 
 
 SECRET_WORDS = ("token", "password", "secret", "key")
-"""A setting whose name contains one of these holds a secret (in a section the core does not model)."""
+"""A setting whose name ends in one of these words holds a secret (in a section the core does not model)."""
 
 
 def is_secret_name(name: str) -> bool:
     """Whether a setting called ``name`` holds a secret (``api_key``, ``client_secret``, ``token`` …)."""
-    return any(word in name.lower() for word in SECRET_WORDS)
+    return re.split(r"[_\-. ]", name.lower())[-1] in SECRET_WORDS
 
 
 def _secret_values(table: Mapping[str, Any]) -> dict[str, Any]:
