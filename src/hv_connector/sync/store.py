@@ -318,25 +318,42 @@ def archive_unseen(conn: Connection, school_id: str, now: datetime) -> int:
 
 def quarantine_records(conn: Connection, school_id: str, rejected: Sequence[Rejected], result: SchoolResult,
                        now: datetime) -> None:
-    """Keep each bad record in quarantine (one open row per record, its last sighting updated)."""
+    """Keep each bad record in quarantine (one open row per record, its last sighting updated).
+
+    A record is known by its resource and id (by its reason when it has no id). A page's records take one
+    query to find their open rows and one each to update, insert and mark the pupils seen, however many
+    are bad (a feed whose shape changed can reject every record of every page)."""
+    if not rejected:
+        return
+    latest: dict[tuple[str, str | None, str | None], Rejected] = {}
     for item in rejected:
-        same = and_(quarantine.c.school_id == school_id, quarantine.c.resource == item.resource,
-                    quarantine.c.resolved_at.is_(None),
-                    quarantine.c.record_id == item.record_id if item.record_id is not None
-                    else and_(quarantine.c.record_id.is_(None), quarantine.c.reason == item.reason))
-        seen = conn.execute(update(quarantine).where(same)
-                            .values(last_seen_at=now, reason=item.reason, payload=item.payload))
-        if not seen.rowcount:
-            conn.execute(insert(quarantine).values(
-                school_id=school_id, resource=item.resource, record_id=item.record_id, reason=item.reason,
-                payload=item.payload, first_seen_at=now, last_seen_at=now))
-        if item.record_id is not None:
-            # Seen, though unreadable: a --full run must not take it for a pupil who left.
-            conn.execute(update(pupils).where(pupils.c.school_id == school_id, pupils.c.source_id == item.record_id)
-                         .values(synced_at=now))
-        result.quarantined += 1
-        if len(result.rejected) < REPORTED_REJECTS:
-            result.rejected.append(item)
+        latest[(item.resource, item.record_id, None if item.record_id is not None else item.reason)] = item
+    ids = {key[1] for key in latest if key[1] is not None}
+    reasons = {key[2] for key in latest if key[1] is None}
+    q = quarantine.c
+    open_rows = conn.execute(select(q.id, q.resource, q.record_id, q.reason).where(
+        q.school_id == school_id, q.resolved_at.is_(None),
+        or_(q.record_id.in_(ids), and_(q.record_id.is_(None), q.reason.in_(reasons)))))
+    rows_of: dict[tuple[str, str | None, str | None], list[int]] = {}
+    for row in open_rows:
+        key = (row.resource, row.record_id, None if row.record_id is not None else row.reason)
+        if key in latest:
+            rows_of.setdefault(key, []).append(row.id)
+    seen = [{"_id": row_id, "last_seen_at": now, "reason": item.reason, "payload": item.payload}
+            for key, item in latest.items() for row_id in rows_of.get(key, ())]
+    if seen:
+        conn.execute(update(quarantine).where(q.id == bindparam("_id")), seen)
+    new = [{"school_id": school_id, "resource": item.resource, "record_id": item.record_id, "reason": item.reason,
+            "payload": item.payload, "first_seen_at": now, "last_seen_at": now}
+           for key, item in latest.items() if key not in rows_of]
+    if new:
+        conn.execute(insert(quarantine), new)
+    if ids:
+        # Seen, though unreadable: a --full run must not take it for a pupil who left.
+        conn.execute(update(pupils).where(pupils.c.school_id == school_id, pupils.c.source_id.in_(ids))
+                     .values(synced_at=now))
+    result.quarantined += len(rejected)
+    result.rejected.extend(rejected[:max(0, REPORTED_REJECTS - len(result.rejected))])
 
 
 def save_cursor(conn: Connection, school_id: str, resource: str, position: str | None, adapter: str,
