@@ -6,15 +6,19 @@ import os
 import stat
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import event, insert, inspect, select
 
 from hv_connector.clock import LONDON
 from hv_connector.errors import StoreError
 from hv_connector.store import Store
 from hv_connector.store.migrate import head_revision
-from hv_connector.store.schema import metadata, visits
+from hv_connector.store.schema import metadata, quarantine, visits
+from hv_connector.sync.pipeline import SchoolResult
+from hv_connector.sync.records import Rejected
+from hv_connector.sync.store import REPORTED_REJECTS, quarantine_records
 
 pytestmark = pytest.mark.filterwarnings("error::sqlalchemy.exc.SAWarning")
 
@@ -158,3 +162,29 @@ def test_a_sync_cursor_stored_as_a_time_becomes_the_wonde_adapters_text_and_back
         back = conn.execute(text("SELECT updated_after FROM sync_cursors WHERE resource = 'pupils'")).scalar_one()
     assert str(back).startswith("2026-11-20 07:30:05.12")
     store.upgrade()
+
+
+def test_a_page_of_bad_records_goes_to_quarantine_in_a_fixed_number_of_queries(store: Store) -> None:
+    now = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
+    page = [Rejected(resource="students", record_id=f"A{n}", reason="bad", payload={"n": n}) for n in range(80)]
+    page += [Rejected(resource="students", record_id="A0", reason="worse", payload={"n": "again"}),
+             Rejected(resource="students", reason="no id"), Rejected(resource="contacts", record_id="A1", reason="c")]
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        for _ in ("first sighting", "seen again"):
+            result = SchoolResult(school_id="potton", started_at=now)
+            with store.begin() as conn:
+                quarantine_records(conn, "potton", page, result, now)
+            assert result.quarantined == len(page) and len(result.rejected) == REPORTED_REJECTS
+    finally:
+        event.remove(store.engine, "before_cursor_execute", count)
+    assert len([s for s in statements if "quarantine" in s or "pupils" in s]) <= 8  # 4 a page, whatever its size
+    with store.connect() as conn:
+        rows = conn.execute(select(quarantine.c.resource, quarantine.c.record_id, quarantine.c.reason)).all()
+    assert len(rows) == 82  # one open row per record: 80 students (A0 once), one without an id, one contact
+    assert ("students", "A0", "worse") in rows and ("contacts", "A1", "c") in rows
