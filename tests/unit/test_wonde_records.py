@@ -281,3 +281,10 @@ def test_a_section_that_comes_unreadable_keeps_the_last_whole_rows(memory_store:
                                                          "Dog at the property — ring first."]
     assert briefing.gaps == {"medical": "unreadable"} and "last sync that could" in briefing.incomplete("medical")
     assert [s.need for s in briefing.sen] == ["SEN support (K)"]
+
+
+def test_the_summarys_other_spellings_of_its_marks_are_read_alike() -> None:
+    """wonde.md §0 names only ``possible_marks``, ``present_marks`` and "absence marks": each alias reads the same."""
+    spelt = {"possible": 110, "present": 95, "aea_marks": 4, "authorised_absences": 6, "unauthorised_absences": 5}
+    [summary] = read(wonde_student(attendance_summary={"data": spelt})).attendance
+    assert (summary.possible, summary.attended, summary.authorised, summary.unauthorised) == (110, 99, 6, 5)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hv_connector.builtin.wonde_register import mark_item
+from hv_connector.builtin.wonde_register import code_book, mark_item
+from hv_connector.clients.wonde.payloads import Page
 from hv_connector.sync.attendance import SessionMark
 from hv_connector.sync.records import Rejected
 
@@ -82,3 +86,35 @@ def test_the_quick_reading_of_a_usual_mark_agrees_with_full_validation(
         assert isinstance(validated, Rejected)
     else:
         assert quick == validated
+
+
+def test_the_other_spellings_of_a_marks_pupil_code_and_session_are_read_alike() -> None:
+    """wonde.md §0 names a mark's ``date``, AM/PM and ``attendance_code_id`` only: each alias reads the same."""
+    for session in ("AM", "a", "Morning"):
+        raw = mark(student=..., student_id="A1400000001", attendance_code_id=...,
+                   attendance_code={"data": {"id": "A9000000001"}}, session=session)
+        assert mark_item(raw, CODES, FIRST, LAST) == SessionMark(
+            "A1400000001", date(2026, 11, 17), "AM", "N", "unauthorised", None)
+    assert isinstance(item := mark_item(mark(session="afternoon"), CODES, FIRST, LAST), SessionMark)
+    assert item.session == "PM"
+
+
+@pytest.mark.parametrize("field", ["statistical_meaning", "meaning", "type", "category"])
+def test_a_schools_own_code_takes_its_meaning_from_any_spelling_of_the_field(field: str) -> None:
+    record = {"id": "A9000000003", "code": "#", "description": "Planned closure", field: "ATTENDANCE_NOT_REQUIRED"}
+    assert asyncio.run(code_book(_Codes([record]), "A1")) == {"A9000000003": ("#", "not-possible")}
+
+
+def test_a_code_without_a_meaning_field_reads_its_description_and_a_national_code_its_dfe_meaning() -> None:
+    records = [{"id": "A1", "code": "@", "description": "Unauthorised: other"}, {"id": "A2", "code": "I"}]
+    assert asyncio.run(code_book(_Codes(records), "A1")) == {"A1": ("@", "unauthorised"), "A2": ("I", "authorised")}
+
+
+class _Codes:
+    """A client whose one page of ``attendance-codes`` is ``records``."""
+
+    def __init__(self, records: list[dict[str, Any]]) -> None:
+        self.records = records
+
+    async def pages(self, school: str, resource: str) -> AsyncIterator[Page]:
+        yield Page(data=self.records)
