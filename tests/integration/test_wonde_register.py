@@ -1,7 +1,8 @@
 """Session marks from the fake Wonde, through the real client, adapter, sync and store.
 
 The parameters that limit marks to a range of days are unverified in Wonde, so the fake's
-``session_day_filters`` switch is run through every setting: the marks stored must be the same.
+``session_day_filters`` switch is run through every setting: the marks stored must be the same; so is
+``register_shape`` (how a mark names its pupil and code).
 """
 
 from __future__ import annotations
@@ -62,6 +63,13 @@ def test_marks_for_the_days_asked_whatever_day_filters_wonde_honours(wonde: Runn
     day = school_days().index(FIRST)
     mine = {m.session: m for m in marks if m.pupil_mis_id == pupil and m.day == FIRST}
     assert mine["AM"].code == mark_code(1, POTTON, data.LOW_ATTENDANCE_PUPIL, day, 0)
+
+
+def test_marks_whose_pupil_and_code_come_as_relations_read_the_same(wonde: RunningServer) -> None:
+    as_ids, _ = asyncio.run(_marks(wonde, ("start_date", "end_date")))
+    wonde.fake.configure(register_shape="relations")
+    as_relations, _ = asyncio.run(_marks(wonde, ("start_date", "end_date")))
+    assert as_relations == as_ids and len(as_ids) == 5 * SIZE * 2
 
 
 def test_matching_day_filters_fetch_only_those_days(wonde: RunningServer) -> None:
