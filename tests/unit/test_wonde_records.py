@@ -120,6 +120,15 @@ def test_scopes_the_school_did_not_grant_are_withheld_even_when_the_lists_come_b
     assert pupil.medical == () and pupil.gaps == {"medical": "withheld"}
 
 
+def test_data_that_arrived_is_kept_when_the_permissions_seem_to_withhold_it() -> None:
+    # The scopes are read by their wording; a wording we guessed wrong must not make a pupil look clean.
+    granted = read(wonde_student())
+    pupil = read(wonde_student(), withheld=frozenset({"medical", "contacts"}))
+    assert granted.medical and pupil.medical == granted.medical
+    assert granted.contacts and pupil.contacts == granted.contacts
+    assert "medical" not in pupil.gaps and "contacts" not in pupil.gaps
+
+
 def test_permissions_name_the_sections_granted() -> None:
     granted = [Permission(identity="students.read"), Permission(identity="contacts.read"),
                Permission(identity="students.contact_details.read"), Permission(name="Special educational needs"),

@@ -165,7 +165,8 @@ class _Relations:
 
     def __init__(self, student: Student, withheld: frozenset[str]) -> None:
         self.student = student
-        self.gaps: dict[str, Gap] = dict.fromkeys(sorted(withheld), "withheld")
+        self.withheld = withheld
+        self.gaps: dict[str, Gap] = {}
 
     def _gap(self, name: str, gap: Gap) -> None:
         section = SECTION_OF[name]
@@ -217,6 +218,15 @@ class _Relations:
         return read
 
 
+    def settled(self, arrived: dict[str, bool]) -> dict[str, Gap]:
+        """The gaps, a section the school's granted scopes seem to withhold marked so only if none of it
+        ``arrived``: the scopes are read by their wording, and data that came is never thrown away on a guess."""
+        for section in sorted(self.withheld):
+            if not arrived.get(section):
+                self.gaps[section] = "withheld"
+        return dict(sorted(self.gaps.items()))
+
+
 _VALIDATORS: dict[Any, TypeAdapter[Any]] = {}
 
 
@@ -245,11 +255,11 @@ def pupil_record(student: Student, today: date, withheld: frozenset[str] = froze
     education = rel.one("education_details", EducationDetails)
     year = unwrap(student.relation("year"))  # not asked for by the sync; read when a feed sends it
     extended = rel.one("extended_details", dict) or {}
-    contacts = tuple(contact_record(c) for c in rel.many("contacts", Contact)) if "contacts" not in withheld else ()
-    medical = () if "medical" in withheld else tuple(_medical(rel.many("medical_conditions", MedicalCondition),
-                                                             rel.many("medical_notes", MedicalNote)))
-    sen = () if "sen" in withheld else tuple(_sen(rel.many("sen_needs", SenNeed), extended))
-    summary = None if "attendance" in withheld else rel.one("attendance_summary", AttendanceSummary)
+    contacts = tuple(contact_record(c) for c in rel.many("contacts", Contact))
+    medical = tuple(_medical(rel.many("medical_conditions", MedicalCondition), rel.many("medical_notes", MedicalNote)))
+    # The SEN status in extended_details stands in for needs only when the SEN scope is granted.
+    sen = tuple(_sen(rel.many("sen_needs", SenNeed), {} if "sen" in withheld else extended))
+    summary = rel.one("attendance_summary", AttendanceSummary)
     plans = rel.many("child_protection_plan_date_ranges", DateRange)
     care = rel.many("in_care_date_ranges", DateRange)
     attendance = _attendance(summary) if summary else None
@@ -272,7 +282,8 @@ def pupil_record(student: Student, today: date, withheld: frozenset[str] = froze
         sen=sen,
         alerts=tuple(_alerts(contacts, extended, plans, care, today)),
         attendance=(attendance,) if attendance else (),
-        gaps=rel.gaps,
+        gaps=rel.settled({"contacts": bool(contacts), "medical": bool(medical), "sen": bool(sen),
+                          "attendance": summary is not None}),
     )
 
 
