@@ -4,7 +4,7 @@ escapes as text (``\\x1b``) and not one raw ESC from the data reaches what the t
 from __future__ import annotations
 
 from dashkit import World, request
-from pilotkit import Run, dashboard
+from pilotkit import Run, dashboard, fill
 from rich.text import Text
 from sqlalchemy import insert
 from textual.widgets import Static
@@ -61,3 +61,10 @@ async def test_text_that_reaches_the_screen_another_way_is_caught_by_the_line_fi
         await run.app.screen.mount(Static(Text("Plugin says \x1b[2J\x1b[31mhello")))  # nothing neutralised this
         await run.settle()
         assert "\x1b[2J" not in terminal_output(run) and "Plugin says \\x1b[2J\\x1b[31mhello" in screen_text(run)
+
+
+async def test_the_status_line_shows_a_typed_filter_as_written_never_as_markup(world: World) -> None:
+    async with dashboard(world) as run:
+        fill(run.app.screen, {"filter": "[red]Eve[/red] [/nobody]"})
+        await run.settle()
+        assert "matching '[red]Eve[/red] [/nobody]'" in str(run.app.screen.query_one("#status", Static).render())

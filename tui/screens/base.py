@@ -9,6 +9,7 @@ from __future__ import annotations
 from contextlib import suppress
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual._context import NoActiveAppError
 from textual.app import ComposeResult
@@ -67,8 +68,9 @@ class HvcScreen(Screen[None]):
         yield Footer()
 
     def show_status(self, text: str) -> None:
-        """Put ``text`` in the list screen's ``#status`` line (under the table: counts, what is shown)."""
-        self.query_one("#status", Static).update(text)
+        """Put ``text`` in the list screen's ``#status`` line (under the table: counts, what is shown), as written:
+        it may quote a typed filter or a name, never read as markup."""
+        self.query_one("#status", Static).update(Text(text))
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
