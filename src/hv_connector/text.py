@@ -68,7 +68,7 @@ def is_control(char: str) -> bool:
 
 
 class NeutralisingFilter(logging.Filter):
-    """A handler filter that neutralises each record's message, its arguments merged in.
+    """A handler filter that neutralises each record's message, its arguments merged in, and its traceback.
 
     Added to every handler ``hvc`` sets up, so a pupil's name in a log line can neither act on the
     terminal that tails the log nor forge a line of its own (a newline shows as ``\\x0a``).
@@ -79,4 +79,11 @@ class NeutralisingFilter(logging.Filter):
         safe = neutralise(message)
         if safe is not message:
             record.msg, record.args = safe, None
+        if record.exc_info and not record.exc_text:
+            # The traceback ends with the exception's own text (a CPOMS answer, a notifier's error): formatted
+            # here, so every formatter reuses it, with its control characters shown (its line breaks are its layout).
+            record.exc_text = guard_line_output(_FORMATTER.formatException(record.exc_info))
         return True
+
+
+_FORMATTER = logging.Formatter()

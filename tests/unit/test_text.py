@@ -80,3 +80,22 @@ def test_a_log_line_cannot_act_on_the_terminal_or_forge_a_line() -> None:
     finally:
         log.removeHandler(handler)
     assert stream.getvalue() == "sync potton: pupil Eve\\x1b[2J\\x0aFORGED hvc: all well quarantined\n"
+
+
+def test_a_logged_traceback_shows_the_exceptions_control_characters() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(NeutralisingFilter())
+    log = logging.getLogger("hvc-test-hostile-traceback")
+    log.addHandler(handler)
+    try:
+        try:
+            raise RuntimeError("CPOMS says \x1b[2J\x1b]8;;https://evil.example/\x1b\\")
+        except RuntimeError:
+            log.exception("push of school %s failed", "potton")
+    finally:
+        log.removeHandler(handler)
+    written = stream.getvalue()
+    assert "\x1b" not in written
+    assert written.startswith("push of school potton failed\nTraceback")
+    assert "RuntimeError: CPOMS says \\x1b[2J\\x1b]8;;https://evil.example/\\x1b\\\n" in written
