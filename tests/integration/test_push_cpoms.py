@@ -224,3 +224,29 @@ def test_the_push_bar_draws_on_a_terminal_and_shows_no_escape_as_text(store: Sto
     assert b"Pushing to CPOMS" in shown and b"\r" in shown  # a bar redrawn in place, as a terminal shows it
     assert b"\\x1b" not in shown and b"\\x0d" not in shown  # its own sequences are not escaped into text
     assert shown.strip().endswith(b"sent 2, already there 0, parked 0, waiting 0")
+
+
+def test_hvc_push_logs_through_the_neutralising_filter(
+    store: Store, config: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])  # as outside pytest: no handler until the command sets one up
+    monkeypatch.setattr(root, "level", root.level)
+    queue(store, kit_policies("birchwood"), [finished(1)], NOW)
+
+    def hostile_due(*_args: object, **_kwargs: object) -> list[object]:
+        logging.getLogger("hv_connector.outbox").error("cannot push school %s: %s", "birchwood",
+                                                       "CPOMS says no\n2026-11-20 all records sent")
+        return []
+    monkeypatch.setattr(Pusher, "due", hostile_due)
+    monkeypatch.setattr(Pusher, "run", lambda *_a, **_k: asyncio.sleep(0, result=_EmptySummary()))
+    _code, _out, err = hvc(capsys, "push")
+    assert "cannot push school birchwood: CPOMS says no\\x0a2026-11-20 all records sent\n" in err
+
+
+class _EmptySummary:
+    config_errors: list[str] = []
+    exit_code = 0
+
+    def count(self, _result: str) -> int:
+        return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -12,7 +13,7 @@ import click
 
 from hv_connector import humanize
 from hv_connector.cli.common import cli, emit_json, json_option, runtime
-from hv_connector.cli.terminal import unguarded
+from hv_connector.cli.terminal import guard_logging, unguarded
 from hv_connector.errors import InputError
 from hv_connector.outbox import queue as outbox
 from hv_connector.outbox.push import DEFAULT_LEASE, Outcome, Pusher
@@ -85,6 +86,9 @@ def push(ctx: click.Context, school: str | None, concerns_only: bool, ignore_bac
     rt = runtime(ctx)
     if school is not None:
         rt.school(school)
+    # A school that cannot be pushed, a sink that fails: WARNING lines on stderr (cron's log), as they were
+    # through Python's last-resort handler, now through one with the neutralising filter.
+    guard_logging(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     sink_for = open_sinks(rt.settings, merged_registry(rt.pm, "report_sinks"), rt.settings.schools)
     pusher = Pusher(rt.store, sink_for, now=rt.clock.now, concurrency=concurrency,
                            lease=timedelta(seconds=lease))

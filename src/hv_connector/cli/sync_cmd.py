@@ -97,9 +97,7 @@ def _adapter(registry: Mapping[str, MisAdapterFactory], settings: Settings, scho
 def _reporting(terminal: bool, school_ids: list[str]) -> Iterator[Callable[[SyncProgress], None]]:
     """A progress bar per school in a terminal; otherwise timestamped log lines (for cron's mail)."""
     if not terminal:
-        logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
-                            format="%(asctime)s %(levelname)s %(message)s")
-        guard_logging()
+        guard_logging(level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s")
         log.setLevel(logging.INFO)
         pages: dict[str, int] = {}
 
@@ -114,8 +112,7 @@ def _reporting(terminal: bool, school_ids: list[str]) -> Iterator[Callable[[Sync
         yield on_line
         return
     console = Console(file=unguarded(sys.stderr))  # the bar's own escape sequences; log lines are filtered
-    logging.basicConfig(level=logging.WARNING, format="%(message)s", handlers=[_console_handler(console)])
-    guard_logging()
+    guard_logging(level=logging.WARNING, format="%(message)s", handlers=[_console_handler(console)])
     with Progress(SpinnerColumn(), TextColumn("{task.description:<16}"), BarColumn(),
                   TextColumn("{task.fields[records]:>7} records  {task.fields[requests]:>5} requests"),
                   TimeElapsedColumn(), console=console, transient=False) as progress:

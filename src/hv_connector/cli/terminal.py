@@ -8,7 +8,8 @@ before it is stored; this is the second line, for everything printed:
 four characters ``\\x1b`` whatever the command and wherever the text came
 from (a record stored by an older version included). Line breaks pass: they
 are how the commands end their own lines. Log handlers get a
-:class:`~hv_connector.text.NeutralisingFilter` (:func:`guard_logging`), which
+:class:`~hv_connector.text.NeutralisingFilter` (:func:`guard_logging`, which each command that logs
+sets its logging up with), which
 escapes line breaks inside a message too.
 
 Only our own progress bars write escape sequences on purpose: they write to
@@ -24,7 +25,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TextIO
+from typing import Any, TextIO
 
 from hv_connector.text import NeutralisingFilter, guard_line_output
 
@@ -81,8 +82,13 @@ def unguarded(stream: TextIO) -> TextIO:
     return stream.inner if isinstance(stream, GuardedStream) else stream
 
 
-def guard_logging() -> None:
-    """Give every handler of the root logger the filter that neutralises messages."""
+def guard_logging(**basic_config: Any) -> None:
+    """Set logging up as :func:`logging.basicConfig` does with ``basic_config`` (nothing if it is set up
+    already), then give every handler of the root logger the filter that neutralises messages.
+
+    Every command that logs calls it: a command that did not would log through Python's last-resort
+    handler, which has no filter."""
+    logging.basicConfig(**basic_config)
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, NeutralisingFilter) for f in handler.filters):
             handler.addFilter(NeutralisingFilter())

@@ -69,8 +69,7 @@ def watch(ctx: click.Context, once: bool, drill_school: str | None, code_word: b
     the_watch = Watch.from_runtime(rt)
     daemon = not (once or moment is not None)
     # Alarms are WARNING lines on stderr (cron's log, journald); the daemon adds an INFO heartbeat per tick.
-    logging.basicConfig(level=logging.INFO if daemon else logging.WARNING, format=LOG_FORMAT, stream=sys.stderr)
-    guard_logging()
+    guard_logging(level=logging.INFO if daemon else logging.WARNING, format=LOG_FORMAT, stream=sys.stderr)
     if not daemon:
         result = the_watch.tick()
         _show_tick(result, as_json)
