@@ -3,6 +3,8 @@ escapes as text (``\\x1b``) and not one raw ESC from the data reaches what the t
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from dashkit import World, request
 from pilotkit import Run, dashboard, fill
 from rich.text import Text
@@ -10,6 +12,8 @@ from sqlalchemy import insert
 from textual.widgets import Static
 
 from hv_connector.store.schema import pupil_alerts, pupil_contacts, pupils
+from hv_connector.watch.escalations import BoardRow, EscalationView
+from hvc_tui.screens.board import escalation_cell
 
 HOSTILE = "Smith\x1b[2J\x1b[31m\x1b]8;;https://evil.example/\x1b\\link\x1b]8;;\x1b\\\x1b[8m\nForged\u202e"
 MIS_ID = "A1000000666"
@@ -68,3 +72,15 @@ async def test_the_status_line_shows_a_typed_filter_as_written_never_as_markup(w
         fill(run.app.screen, {"filter": "[red]Eve[/red] [/nobody]"})
         await run.settle()
         assert "matching '[red]Eve[/red] [/nobody]'" in str(run.app.screen.query_one("#status", Static).render())
+
+
+def test_an_escalation_note_shows_on_the_board_as_one_line_of_escapes() -> None:
+    when = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+    step = EscalationView(id=1, visit_id="v-1", school_id="potton", kind="call", step_index=0, due_at=when,
+                          fired_at=when, who=(), message="call", acknowledged_by="pt-head",
+                          acknowledged_by_name="Head\x1b[8m", acknowledged_at=when,
+                          note="phoned\nstep 2 ✔ all safe", closed_at=None)
+    row = BoardRow(visit_id="v-1", school_id="potton", state="signed_out", staff="A", address=None,
+                   planned_start=when, expected_return=None, next_check_in=None, next_check_in_what=None,
+                   overdue=False, escalation=step, open_escalations=1)
+    assert escalation_cell(row).plain == "step 1 ✔ Head\\x1b[8m: phoned\\x0astep 2 ✔ all safe"

@@ -52,9 +52,9 @@ def escalation_cell(row: BoardRow) -> Text:
         return cells.literal(None)
     text = Text(f"step {step.step_index + 1} ", style="bold")
     if step.acknowledged_by:
-        text.append(f"✔ {step.acknowledged_by_name}: {step.note or 'taken'}", style="green")
+        text.append(f"✔ {cells.plain(step.acknowledged_by_name)}: {cells.plain(step.note or 'taken')}", style="green")
     else:
-        text.append(f"‼ {step.message or step.kind}", style="bold red")
+        text.append(f"‼ {cells.plain(step.message or step.kind)}", style="bold red")
     return text
 
 

@@ -57,10 +57,10 @@ def findings_text(detail: VisitDetail) -> Text:
             text.append("  ")
             text.append_text(cells.severity(finding.severity.value))
             text.append(f" {finding.rule_id}", style="bold")
-            text.append(f" — {finding.message}\n")
-            text.append(f"      {finding.clause}\n", style="italic dim")
+            text.append(f" — {cells.plain(finding.message)}\n")
+            text.append(f"      {cells.plain(finding.clause)}\n", style="italic dim")
             if line.decision:
-                text.append(f"      ✔ {line.decision}\n", style="green")
+                text.append(f"      ✔ {cells.plain(line.decision)}\n", style="green")
     return text
 
 
