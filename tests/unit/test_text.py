@@ -6,6 +6,8 @@ import io
 import json
 import logging
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from hypothesis import given
@@ -69,32 +71,32 @@ def test_json_output_is_the_same_data_and_inert(data: object) -> None:
     assert not any(dangerous(c) for c in document if c != "\n")
 
 
-def test_a_log_line_cannot_act_on_the_terminal_or_forge_a_line() -> None:
+@contextmanager
+def filtered_log() -> Iterator[tuple[logging.Logger, io.StringIO]]:
+    """A logger whose one handler has the neutralising filter, and what that handler writes."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.addFilter(NeutralisingFilter())
     log = logging.getLogger("hvc-test-hostile")
     log.addHandler(handler)
     try:
-        log.warning("sync %s: pupil %s quarantined", "potton", "Eve\x1b[2J\nFORGED hvc: all well")
+        yield log, stream
     finally:
         log.removeHandler(handler)
+
+
+def test_a_log_line_cannot_act_on_the_terminal_or_forge_a_line() -> None:
+    with filtered_log() as (log, stream):
+        log.warning("sync %s: pupil %s quarantined", "potton", "Eve\x1b[2J\nFORGED hvc: all well")
     assert stream.getvalue() == "sync potton: pupil Eve\\x1b[2J\\x0aFORGED hvc: all well quarantined\n"
 
 
 def test_a_logged_traceback_shows_the_exceptions_control_characters() -> None:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.addFilter(NeutralisingFilter())
-    log = logging.getLogger("hvc-test-hostile-traceback")
-    log.addHandler(handler)
-    try:
+    with filtered_log() as (log, stream):
         try:
             raise RuntimeError("CPOMS says \x1b[2J\x1b]8;;https://evil.example/\x1b\\")
         except RuntimeError:
             log.exception("push of school %s failed", "potton")
-    finally:
-        log.removeHandler(handler)
     written = stream.getvalue()
     assert "\x1b" not in written
     assert written.startswith("push of school potton failed\nTraceback")
