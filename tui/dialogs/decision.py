@@ -102,7 +102,7 @@ class DecisionDialog(FormDialog[Decision | None]):
         ticked = tuple(t.finding.rule_id for t in self.query(Tick) if t.value)
         problem = self._problem(ticked, text)
         if problem:
-            self.query_one("#problem", Label).update(problem)
+            self.query_one("#problem", Label).update(Text(problem))
             return
         self.dismiss(Decision(ticked, text))
 

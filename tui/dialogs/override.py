@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -85,6 +86,6 @@ class OverrideDialog(FormDialog[tuple[Override, ...] | None]):
         elif missing := [o.rule_id for o in chosen if not o.reason]:
             problem = f"Write why {', '.join(missing)} may be overridden: each ticked block needs its own reason."
         if problem:
-            self.query_one("#problem", Label).update(problem)
+            self.query_one("#problem", Label).update(Text(problem))
             return
         self.dismiss(chosen)
