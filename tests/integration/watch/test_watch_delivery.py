@@ -171,18 +171,17 @@ def test_two_watches_at_once_send_each_message_once_and_neither_crashes(store: S
 
 
 @pytest.mark.slow
-def test_a_watch_killed_mid_send_repeats_at_most_the_message_in_flight(tmp_path: Path, sqlite_url: str) -> None:
+def test_a_watch_killed_mid_send_repeats_at_most_the_message_in_flight(tmp_path: Path, store: Store,
+                                                                       database_url: str) -> None:
     seed = int(os.environ.get("HVC_TRIAL_SEED", time.time_ns() % 10_000))
     rng = random.Random(seed)
     sent_log = tmp_path / "gateway.log"
     # The fake gateway logs each message handed to it, then takes a moment to answer: a kill lands mid-send.
     script = f'echo "$HVC_NOTIFY_VISIT $HVC_NOTIFY_KIND $HVC_NOTIFY_TO" >> {sent_log}; sleep 0.3'
-    config = write_config(tmp_path, sqlite_url)
+    config = write_config(tmp_path, database_url)
     with config.open("a") as toml:
         toml.write(f"\n[watch.notifiers.command]\nargv = {json.dumps(['sh', '-c', script])}\ntimeout = 10\n")
-    store = Store.open(sqlite_url, upgrade=True)
     add_visits(store, [visit_document(f"K{n:02d}") for n in range(10)])
-    store.close()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HVC_")}
     moment = (START + timedelta(minutes=20)).isoformat()  # 10 missed office calls: 10 texts to the office
 
