@@ -114,9 +114,15 @@ def ask(policies: Policies, visit: Visit) -> tuple[dict[str, Any], bool]:
     with the alarm (:mod:`hv_connector.fallback`): use them, but store them not, so
     the watch asks again each time and a mended plugin is used as soon as it is back.
     """
-    plan = policies.ask(visit.school, "checkin_plan", visit=visit)
-    chain = policies.ask(visit.school, "escalation_chain", visit=visit)
+    plan, chain = plan_and_chain(policies, visit.school, visit)
     return stored(visit, plan, chain), policies.unreadable(visit.school) is None
+
+
+def plan_and_chain(policies: Policies, school: str, visit: Visit) -> tuple[CheckInPlan, list[EscalationStep]]:
+    """The check-in plan and escalation chain ``school``'s policy gives ``visit``."""
+    plan = policies.ask(school, "checkin_plan", visit=visit)
+    chain = policies.ask(school, "escalation_chain", visit=visit)
+    return plan, list(chain)
 
 
 class Reader:

@@ -172,9 +172,7 @@ class Watch:
 
     def plan_and_chain(self, school: str, visit: Visit) -> tuple[CheckInPlan, list[EscalationStep]]:
         """The school's check-in plan and escalation chain for ``visit``."""
-        plan = self.policies.ask(school, "checkin_plan", visit=visit)
-        chain = self.policies.ask(school, "escalation_chain", visit=visit)
-        return plan, list(chain)
+        return timetable.plan_and_chain(self.policies, school, visit)
 
     def recipients(self, school: str, staff: Sequence[StaffMember], who: Sequence[str]) -> tuple[Recipient, ...]:
         """The people ``who`` (roles) reaches: named staff from the directory, and the visiting ``staff``."""
