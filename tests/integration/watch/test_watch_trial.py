@@ -134,7 +134,10 @@ def test_a_watch_killed_a_hundred_times_misses_no_step_and_repeats_at_most_the_m
                     assert ended["code"] == 0, output.read_text()[-2000:]
                     break  # the tick finished first: this moment's work is done
                 os.kill(pid, signal.SIGKILL)
-                assert forker.reap(pid)["killed"]
+                reaped = forker.reap(pid)
+                if not reaped["killed"]:  # it ended between the poll and the kill: as if it finished first
+                    assert reaped["code"] == 0, output.read_text()[-2000:]
+                    break
                 kills += 1
             last = forker.reap(forker.start(args, output))
             assert last["code"] == 0, output.read_text()[-2000:]
