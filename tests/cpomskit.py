@@ -101,7 +101,7 @@ def write_config(path: Path, database_url: str, api: str, tokens: dict[str, str]
     lines = ["[database]", f'url = "{database_url}"', ""]
     for school_id, token in tokens.items():
         lines += [f"[schools.{school_id}]", f'name = "{school_id.title()}"', f'policy = "{school_id}"', "",
-                  f"[schools.{school_id}.cpoms]", f'base_url = "{api}"', f'token = "{token}"']
+                  f"[schools.{school_id}.sink]", 'name = "cpoms-api"', f'base_url = "{api}"', f'token = "{token}"']
         if per_second:
             lines.append(f"requests_per_second = {per_second}")
         lines.append("")

@@ -128,11 +128,11 @@ def test_a_category_the_school_lacks_is_parked_with_how_to_map_it(
     code, out, _err = hvc(capsys, "push")
     assert code == 1
     _code, listed, _err = hvc(capsys, "outbox", "list")
-    assert "no CPOMS category named 'Home Visit'" in listed and "[schools.birchwood.cpoms.category_map]" in listed
+    assert "no CPOMS category named 'Home Visit'" in listed and "[schools.birchwood.sink.category_map]" in listed
     assert server.fake.stats.by_path.get("POST /api/v1/incidents") is None  # refused before sending
 
     with path.open("a") as handle:
-        handle.write('[schools.birchwood.cpoms.category_map]\n"Home Visit" = "Welfare Visit"\n'
+        handle.write('[schools.birchwood.sink.category_map]\n"Home Visit" = "Welfare Visit"\n'
                      '[[staff.birchwood]]\nid = "it-1"\nname = "I. T."\nroles = ["admin"]\n')
     assert hvc(capsys, "outbox", "retry", str(outbox_id), "--as", "it-1")[0] == 0
     assert hvc(capsys, "push")[0] == 0
@@ -215,7 +215,7 @@ def test_a_school_without_cpoms_settings_is_bad_config_naming_the_setting(
     queue(store, kit_policies("birchwood"), [finished(1)], NOW)
     code, _out, err = hvc(capsys, "push")
     assert code == 2
-    assert "set `token` under [schools.birchwood.cpoms] in hvc.toml" in err
+    assert "set `token` under [schools.birchwood.sink] in hvc.toml" in err
 
 
 def test_the_push_bar_draws_on_a_terminal_and_shows_no_escape_as_text(store: Store, config: Path) -> None:

@@ -124,17 +124,25 @@ def _recorded_decisions(conn: Connection, visit: Visit) -> list[Decision]:
     """
     names = dict(conn.execute(select(staff.c.id, staff.c.name).where(staff.c.school_id == visit.school)).all())
     decided = [
-        (r.at, Decision(what=_DECIDED_EVENTS[r.event], by=names.get(r.actor, r.actor or ""), at=r.at,
+        (r.at, Decision(what=_DECIDED_EVENTS[r.event], by=_by_name(names, r.actor), at=r.at,
                         reason=r.note or ""))
         for r in conn.execute(select(visit_events).where(
             visit_events.c.visit_id == visit.id, visit_events.c.event.in_(_DECIDED_EVENTS)))
     ]
     for table, what, why in ((acknowledgements, "Warning {} acknowledged", "note"),
                              (overrides, "Policy rule {} overridden", "reason")):
-        decided += [(r.at, Decision(what=what.format(r.rule_id), by=names.get(r.by, r.by), at=r.at,
+        decided += [(r.at, Decision(what=what.format(r.rule_id), by=_by_name(names, r.by), at=r.at,
                                     reason=getattr(r, why) or ""))
                     for r in conn.execute(select(table).where(table.c.visit_id == visit.id))]
     return [decision for _at, decision in sorted(decided, key=lambda pair: pair[0])]
+
+
+UNNAMED = "someone not in the school's staff directory"
+"""Who took a decision whose staff id the directory no longer has: a report names people, never ids."""
+
+
+def _by_name(names: Mapping[str, str], staff_id: str | None) -> str:
+    return names.get(staff_id or "", UNNAMED) if staff_id else ""
 
 
 def _dsl_emails(conn: Connection, school_id: str) -> list[str]:
