@@ -10,11 +10,11 @@ from hv_connector.cli.common import cli, emit_json, json_option, runtime
 from hv_connector.config.checks import (
     Problem,
     mis_problems,
-    sink_problems,
     option_problems,
     plugin_problems,
     problems,
     redacted,
+    sink_problems,
     unreachable_steps,
 )
 from hv_connector.config.loading import ConfigSource, config_source

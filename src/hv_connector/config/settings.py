@@ -132,6 +132,14 @@ class SinkSettings(BaseModel):
     def _secrets_kept_secret(cls, data: Any) -> Any:
         return _secret_values(data) if isinstance(data, Mapping) else data
 
+    @field_validator("school_day")
+    @classmethod
+    def _day_runs_forwards(cls, value: str) -> str:
+        opens, closes = value.split("-")
+        if not "00:00" <= opens < closes <= "23:59":
+            raise ValueError(f"must be opening-closing times in one day, e.g. 08:00-17:00, not {value!r}")
+        return value
+
     def options(self) -> dict[str, Any]:
         """The sink's own settings: every key but the core's (secrets stay :class:`SecretStr`)."""
         return dict(self.model_extra or {})

@@ -62,7 +62,7 @@ class PushSummary:
 
     @property
     def exit_code(self) -> int:
-        """0 all delivered (or written for entry by hand); 1 something waits or was parked by this push; 2 a school's sink is misconfigured."""
+        """0 all delivered (or written for entry); 1 something waits or was parked by this push; 2 a sink is misconfigured."""
         if self.config_errors:
             return 2
         return 1 if any(o.result in ("waiting", "parked") for o in self.outcomes) else 0
