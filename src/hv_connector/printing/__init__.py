@@ -8,7 +8,7 @@ the same shape laid out for a briefing pack. The ``typst`` wheel is imported onl
 
 from hv_connector.printing.document import Block, Document, Items, Paragraph, Rows, Section, Table
 from hv_connector.printing.files import write_private
-from hv_connector.printing.render import render, template_names
+from hv_connector.printing.render import page_count, render, template_names
 
-__all__ = ["Block", "Document", "Items", "Paragraph", "Rows", "Section", "Table", "render", "template_names",
+__all__ = ["Block", "Document", "Items", "Paragraph", "Rows", "Section", "Table", "page_count", "render", "template_names",
            "write_private"]

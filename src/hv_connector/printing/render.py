@@ -71,6 +71,11 @@ def render(template_name: str, data: Mapping[str, Any]) -> bytes:
                      "shorten the text that holds them")
 
 
+def page_count(pdf: bytes) -> int:
+    """How many pages a PDF from :func:`render` has (its page objects are written uncompressed)."""
+    return len(re.findall(rb"/Type\s*/Page\b", pdf))
+
+
 def _replaced(value: Any, text: re.Pattern[str]) -> Any:
     """``value`` with every match of ``text`` inside its strings written as code points."""
     if isinstance(value, str):
