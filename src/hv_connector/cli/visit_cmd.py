@@ -445,8 +445,7 @@ def _printed(printout: Printout, what: str, as_json: bool, keep: str) -> None:
     if as_json:
         emit_json({"visit": printout.visit_id, "file": str(printout.path), "pages": printout.pages})
         return
-    pages = f"{printout.pages} page{'s' if printout.pages != 1 else ''}"
-    click.echo(f"Wrote {what} of visit {printout.visit_id} ({pages}) to {printout.path}")
+    click.echo(f"Wrote {what} of visit {printout.visit_id} ({printout.size}) to {printout.path}")
     click.echo(f"It holds personal data: only you can read the file; {keep}.")
 
 

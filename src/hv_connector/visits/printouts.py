@@ -44,6 +44,11 @@ class Printout:
     path: Path
     pages: int
 
+    @property
+    def size(self) -> str:
+        """``1 page``, ``2 pages``."""
+        return f"{self.pages} page{'' if self.pages == 1 else 's'}"
+
 
 class Printouts:
     """A visit's printouts, over the visit service (its store, policies, directory and clock)."""
