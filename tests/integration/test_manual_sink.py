@@ -14,6 +14,7 @@ from hv_connector.models import Visit
 from hv_connector.outbox.queue import get_record
 from hv_connector.store import Store, audit
 from tests.cpomskit import demo_visit, kit_policies, queue
+from tests.pdfkit import pdf_text
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 CODE_WORD = "bluebell"  # base_visit's risk assessment
@@ -59,8 +60,13 @@ def test_push_writes_the_concern_first_as_a_private_paste_block_with_everything_
     assert code == 0 and "written for entry 2" in out
     assert stat.S_IMODE(records.stat().st_mode) == 0o700
     files = sorted(records.iterdir())
-    assert [f.name for f in files] == ["v-1-concern-r1.txt", "v-1-r1.txt"]
+    assert [f.name for f in files] == ["v-1-concern-r1.pdf", "v-1-concern-r1.txt", "v-1-r1.pdf", "v-1-r1.txt"]
     assert {stat.S_IMODE(f.stat().st_mode) for f in files} == {0o600}
+    printed = pdf_text((records / "v-1-concern-r1.pdf").read_bytes())
+    for expected in ("SAFEGUARDING CONCERN", "Child Protection, Home Visit", "A123456789012", "MIS-4471",
+                     "04 May 2016", "Alex Visitor", "Jo Authoriser", "Bruise on the left arm."):
+        assert expected in printed
+    assert CODE_WORD not in printed
 
     block = (records / "v-1-concern-r1.txt").read_text(encoding="utf-8")
     assert block.startswith("SAFEGUARDING CONCERN — enter in CPOMS first: Test Pupil\n")

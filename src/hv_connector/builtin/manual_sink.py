@@ -19,11 +19,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from hv_connector.config.settings import SchoolSettings, Settings
-from hv_connector.errors import SinkUnavailable
+from hv_connector.errors import PrintError, SinkUnavailable
 from hv_connector.outbox.entry import paste_block
+from hv_connector.outbox.printed import record_document
 from hv_connector.outbox.report import VisitReport
 from hv_connector.outbox.sinks import Delivery, sink_options
-from hv_connector.store.engine import APP_NAME, create_private_file
+from hv_connector.store.engine import APP_NAME
 
 
 class ManualSinkSettings(BaseModel):
@@ -76,16 +77,18 @@ class ManualSink:
 
     async def find(self, report: VisitReport) -> Delivery | None:
         text, pdf = self.paths(report)
-        return Delivery(str(text), already_there=True, awaiting_entry=True) if text.exists() else None
+        return Delivery(str(text), already_there=True, awaiting_entry=True) if text.exists() and pdf.exists() else None
 
     async def submit(self, report: VisitReport, idempotency_key: str) -> Delivery:
+        from hv_connector.printing import render, write_private  # the typst wheel loads only when a record is printed
+
         text, pdf = self.paths(report)
         try:
-            create_private_file(text)
-            os.chmod(text, 0o600)
-            text.write_text(paste_block(report), encoding="utf-8")
-        except OSError as exc:
-            raise SinkUnavailable(f"cannot write {text.name} in {self.folder}: {exc.strerror or exc}") from exc
+            # The PDF first: find() takes the paste block's presence to mean both are there.
+            write_private(pdf, render("document", record_document([report]).model_dump()))
+            write_private(text, paste_block(report).encode())
+        except PrintError as exc:
+            raise SinkUnavailable(f"cannot write record {report.record_id} for entry: {exc}") from exc
         return Delivery(str(text), awaiting_entry=True)
 
 

@@ -1,14 +1,11 @@
 """A record as a person enters it in CPOMS by hand: the fields CPOMS asks for, then the whole record, uncut.
 
-The manual sink writes this as a plain-text paste block and as a PDF, and
-``hvc outbox show`` prints the paste block. Both come from :func:`entry_rows`
-and :func:`~hv_connector.outbox.report.render`, so they always say the same.
-Like the report they are built from, they never hold the code word.
+The manual sink writes this paste block beside the record's PDF
+(:func:`hv_connector.outbox.printed.record_document`), and ``hvc outbox show``
+prints it. Like the report it is built from, it never holds the code word.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from hv_connector import humanize
 from hv_connector.outbox.report import NOT_RECORDED, VisitReport, render
@@ -45,17 +42,3 @@ def paste_block(report: VisitReport) -> str:
     lines += [f"{label + ':':<{width + 1}} {value}" for label, value in entry_rows(report)]
     lines += ["", "--- paste from here into the incident's text ---", render(report), "--- to here ---"]
     return "\n".join(lines) + "\n"
-
-
-def document(report: VisitReport) -> dict[str, Any]:
-    """The record as the data of ``hv_connector.printing``'s generic ``document`` template."""
-    return {
-        "title": title(report),
-        "subtitle": "For the DSL team to enter in CPOMS, then confirm with its record number",
-        "notice": PERSONAL_DATA,
-        "sections": [
-            {"heading": "The fields to fill in", "blocks": [{"kind": "rows", "rows": entry_rows(report)}]},
-            {"heading": "The incident's text", "blocks": [{"kind": "paragraph", "text": line}
-                                                          for line in render(report).splitlines() if line.strip()]},
-        ],
-    }
