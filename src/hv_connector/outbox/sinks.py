@@ -94,6 +94,6 @@ def sink_options(model: type[Options], school: SchoolSettings) -> Options:
         return model.model_validate(school.sink.options())
     except ValidationError as exc:
         wrong = "; ".join(f"`{'.'.join(str(p) for p in e['loc'])}` {e['msg'].lower()}" for e in exc.errors())
-        raise ConfigError(f"school {school.id!r}'s {school.sink.name} sink: {wrong}: fix it under "
+        raise ConfigError(f"the {school.sink.name} sink of school {school.id!r}: {wrong}: fix it under "
                           f"[schools.{school.id}.sink] in hvc.toml") from None
 
