@@ -109,6 +109,13 @@ class OutboxRetried(Message):
 
 
 @dataclass
+class OutboxConfirmed(Message):
+    """A record written for the DSL team was confirmed as entered in CPOMS: it is done."""
+
+    record: OutboxRecord
+
+
+@dataclass
 class EscalationActed(Message):
     """Something was done on the live board: a check-in, more time, staff back, or an escalation step
     acknowledged, advanced or stood down."""

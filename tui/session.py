@@ -214,6 +214,10 @@ class Session:
     def retry(self, outbox_id: int) -> outbox.OutboxRecord:
         return outbox.retry(self.store, outbox_id, actor=self.member.id, now=self.now)
 
+    def confirm_entered(self, outbox_id: int, ref: str) -> outbox.OutboxRecord:
+        """The DSL team entered record ``outbox_id`` in CPOMS as ``ref`` (audited, as the person at the dashboard)."""
+        return outbox.confirm(self.store, outbox_id, ref=ref, by=self.member, now=self.now)
+
 
 def _find_member(service: VisitService, actor: str) -> tuple[StaffMember, str]:
     """The directory entry for ``actor`` and their school; :class:`ConfigError` when nobody has that id."""

@@ -7,10 +7,11 @@ import stat
 
 from dashkit import CODE_WORD_BLOCK, INJECTION, REVIEW_WARNING, World
 from pilotkit import dashboard, fill
-from sqlalchemy import select
+from sqlalchemy import select, update
 from textual.widgets import Checkbox, Collapsible, Input, OptionList, SelectionList, TextArea
 from textual.widgets._collapsible import CollapsibleTitle
 
+from hv_connector.store import audit as audit_log
 from hv_connector.store.schema import (
     acknowledgements,
     audit,
@@ -28,6 +29,7 @@ from hvc_tui.dialogs.override import OverrideDialog
 from hvc_tui.messages import (
     EscalationActed,
     FindingsPreviewed,
+    OutboxConfirmed,
     OutboxRetried,
     Printed,
     PupilsFound,
@@ -200,6 +202,23 @@ async def test_retry_a_parked_record(world: World) -> None:
     with world.store.connect() as conn:
         assert conn.execute(select(outbox.c.status).where(outbox.c.visit_id == world.ids["reported"])
                             ).scalars().all() == ["pending"]
+
+
+async def test_confirm_a_record_entered_in_cpoms_by_hand(world: World) -> None:
+    with world.store.begin() as conn:
+        conn.execute(update(outbox).where(outbox.c.visit_id == world.ids["reported"]).values(
+            status="awaiting-entry", last_error=None))
+    async with dashboard(world, actor="pt-dsl", mode="outbox") as run:
+        await run.press("c")
+        await run.pilot.press(*"10422")
+        await run.press("ctrl+s")
+        confirmed = run.posted(OutboxConfirmed)
+    assert [(m.record.visit_id, m.record.cpoms_id) for m in confirmed] == [(world.ids["reported"], "10422")]
+    with world.store.connect() as conn:
+        assert conn.execute(select(outbox.c.status).where(outbox.c.visit_id == world.ids["reported"])
+                            ).scalars().all() == ["sent"]
+        [entry] = [e for e in audit_log.history(conn, world.ids["reported"]) if e.action == "outbox.confirmed"]
+    assert (entry.actor, entry.detail["confirmed_by"]) == ("pt-dsl", "Dev Safeguard")
 
 
 async def test_the_board_keeps_the_selected_row_when_it_refreshes(world: World) -> None:
