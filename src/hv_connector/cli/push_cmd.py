@@ -65,7 +65,8 @@ class _Progress:
         if self.bar is not None:
             self.bar.update(1)
             return
-        remote = f" → CPOMS {item.remote_id}" if item.remote_id else ""
+        remote = "" if not item.remote_id else f" → {item.remote_id}" if item.result == "written" else (
+            f" → CPOMS {item.remote_id}")
         why = f": {item.message}" if item.message else ""
         click.echo(f"{item.result:<13} #{item.outbox_id} {item.school_id} {item.kind}{remote}{why}")
 
