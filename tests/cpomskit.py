@@ -13,7 +13,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from hv_connector import hookimpl
+from hv_connector.cli import main
 from hv_connector.clock import LONDON
 from hv_connector.models import FollowUp, PolicyInfo, Reason, ReportKind, Visit
 from hv_connector.outbox.queue import enqueue_visit_report
@@ -83,6 +86,13 @@ def demo_visit(dataset: Dataset | None, slug: str, index: int, *, visit_id: str,
         **outcome,
     }
     return Visit.model_validate(data)
+
+
+def hvc(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run ``hvc ARGS`` in this process: (exit code, stdout, stderr)."""
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 def queue(store: Store, policies: Policies, visits: list[Visit], now: datetime,

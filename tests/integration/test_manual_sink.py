@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from hv_connector.cli import main
 from hv_connector.models import Visit
 from hv_connector.outbox.queue import get_record
 from hv_connector.store import Store, audit
-from tests.cpomskit import demo_visit, kit_policies, queue
+from tests.cpomskit import demo_visit, hvc, kit_policies, queue
 from tests.pdfkit import pdf_text
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
@@ -38,12 +37,6 @@ def records(tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) ->
     config.chmod(0o600)
     monkeypatch.setenv("HVC_CONFIG", str(config))
     return folder
-
-
-def hvc(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def concern_visit(visit_id: str = "v-1", **outcome: object) -> Visit:
