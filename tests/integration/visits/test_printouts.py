@@ -30,7 +30,7 @@ def test_the_briefing_pack_holds_what_staff_need_and_never_the_code_word(hvc, tm
     out = tmp_path / "packs" / "pack.pdf"
     code, printed, err = hvc("visit", "pack", visit_id, "--as", "pt-v1", "--out", str(out), "--json")
     assert code == 0, err
-    assert json.loads(printed) == {"visit": visit_id, "file": str(out), "pages": json.loads(printed)["pages"]}
+    assert json.loads(printed) == {"visit": visit_id, "file": str(out.absolute()), "pages": json.loads(printed)["pages"]}
     pdf = out.read_bytes()
     pages = pdf_pages(pdf)
     assert 1 <= len(pages) <= 3
