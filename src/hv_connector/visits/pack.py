@@ -89,10 +89,10 @@ def _briefing(b: PupilBriefing | None, visit_id: str) -> list[Section]:
         ("Address", b.address_text or b.missing("address", "not in the MIS")),
         ("MIS data as of", humanize.moment(b.synced_at, missing="never synced")),
     ])])
-    contacts = [Table(columns=["Contact", "Relationship", "Responsibility", "Lives with pupil", "Phone"], rows=[
+    contacts = [Table(columns=["Contact", "Relationship", "Responsibility", "Lives with pupil", "How to reach them"], rows=[
         [("NO CONTACT: " if c.no_contact else "") + c.name + (" (court order)" if c.court_order else ""),
          c.relationship or "not recorded", flag(c.parental_responsibility, "yes", "no"),
-         flag(c.lives_with_pupil, "yes", "no"), ", ".join(c.phones) or "no phone number"]
+         flag(c.lives_with_pupil, "yes", "no"), ", ".join((*c.phones, *([c.email] if c.email else []))) or "no number"]
         for c in b.contacts])] if b.contacts else [Paragraph(text=b.missing("contacts", "None in the MIS."))]
     restrictions = [f"{r.kind}{' — ' + r.person if r.person else ''}: {r.text}" for r in b.restrictions]
     alerts = [f"{a.kind}: {a.text}" for a in b.alerts]
