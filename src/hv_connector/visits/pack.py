@@ -22,6 +22,8 @@ from hv_connector.visits.records import VisitRecord
 NOTICE = ("PERSONAL DATA about a child and family. For the staff on this visit only: keep it with you, "
           "never leave it in the car, and destroy it (shred) after the visit.")
 CODE_WORD = "The code word is not printed: it is agreed in person with the office before you leave."
+EARLIER_IN_PACK = 5
+"""Earlier visits at the address the pack lists, newest first (the rest are on the dashboard), to keep it to three pages."""
 ANCHORS = {"sign-out": "after signing out", "planned-start": "after the planned start",
            "expected-return": "after the expected return", "interval": "", "returned": "after returning"}
 """How each check-in step's anchor reads after its minutes."""
@@ -87,10 +89,10 @@ def _briefing(b: PupilBriefing | None, visit_id: str) -> list[Section]:
         ("Address", b.address_text or b.missing("address", "not in the MIS")),
         ("MIS data as of", humanize.moment(b.synced_at, missing="never synced")),
     ])])
-    contacts = [Table(columns=["Contact", "Relationship", "Responsibility", "Lives with pupil", "Phone"], rows=[
+    contacts = [Table(columns=["Contact", "Relationship", "Responsibility", "Lives with pupil", "How to reach them"], rows=[
         [("NO CONTACT: " if c.no_contact else "") + c.name + (" (court order)" if c.court_order else ""),
          c.relationship or "not recorded", flag(c.parental_responsibility, "yes", "no"),
-         flag(c.lives_with_pupil, "yes", "no"), ", ".join(c.phones) or "no phone number"]
+         flag(c.lives_with_pupil, "yes", "no"), ", ".join((*c.phones, *([c.email] if c.email else []))) or "no number"]
         for c in b.contacts])] if b.contacts else [Paragraph(text=b.missing("contacts", "None in the MIS."))]
     restrictions = [f"{r.kind}{' — ' + r.person if r.person else ''}: {r.text}" for r in b.restrictions]
     alerts = [f"{a.kind}: {a.text}" for a in b.alerts]
@@ -106,10 +108,12 @@ def _briefing(b: PupilBriefing | None, visit_id: str) -> list[Section]:
     ])
     attendance = Section(heading="Attendance", blocks=[Items(items=[line for line, _ in figure_lines(b.attendance)])])
     earlier = [v for v in b.earlier_visits if v.visit_id != visit_id]
+    more = len(earlier) - EARLIER_IN_PACK
     history = Section(heading="Earlier visits at this address", blocks=[
         Table(columns=["When", "State", "Pupil", "How it went"], rows=[
             [humanize.day(v.planned_start), v.state, "this pupil" if v.same_pupil else "another pupil", v.outcome]
-            for v in earlier]) if earlier else Paragraph(text="None."),
+            for v in earlier[:EARLIER_IN_PACK]]) if earlier else Paragraph(text="None."),
+        *([Paragraph(text=f"And {more} earlier: the visit screen on the dashboard lists them.")] if more > 0 else []),
     ])
     return [pupil, Section(heading="Contacts (parental responsibility first)", blocks=contacts), warnings, needs,
             attendance, history]

@@ -109,6 +109,7 @@ class Printouts:
     def _write(self, record: VisitRecord, template: str, document: Document, path: Path, by: str,
                action: str) -> Printout:
         pdf = render(template, document.model_dump())
+        path = path.absolute()  # the audit log says where, whatever folder the command ran in
         write_private(path, pdf)
         with self.service.store.begin() as conn:
             audit.append(conn, actor=by, action=action, school_id=record.school, visit_id=record.id,

@@ -30,7 +30,7 @@ def test_the_briefing_pack_holds_what_staff_need_and_never_the_code_word(hvc, tm
     out = tmp_path / "packs" / "pack.pdf"
     code, printed, err = hvc("visit", "pack", visit_id, "--as", "pt-v1", "--out", str(out), "--json")
     assert code == 0, err
-    assert json.loads(printed) == {"visit": visit_id, "file": str(out), "pages": json.loads(printed)["pages"]}
+    assert json.loads(printed) == {"visit": visit_id, "file": str(out.absolute()), "pages": json.loads(printed)["pages"]}
     pdf = out.read_bytes()
     pages = pdf_pages(pdf)
     assert 1 <= len(pages) <= 3
@@ -94,3 +94,17 @@ def test_a_finished_visit_exports_its_record(hvc, tmp_path: Path) -> None:  # ty
     assert out.read_bytes() == first  # the same record prints to the same bytes
     code, listed, _ = hvc("audit", "show", visit_id, "--json")
     assert [e["actor"] for e in json.loads(listed) if e["action"] == "visit.record-exported"] == ["pt-dsl", "pt-dsl"]
+
+
+def test_a_long_history_at_the_address_keeps_the_pack_to_three_pages(hvc, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    for day in range(1, 9):
+        path = tmp_path / "earlier.json"
+        path.write_text(json.dumps(potton_request(planned_start=f"2026-12-{day:02d}T10:00:00+00:00",
+                                                  expected_return=f"2026-12-{day:02d}T11:00:00+00:00")))
+        assert hvc("visit", "request", "--file", str(path), "--as", "pt-v1")[0] == 0
+    visit_id = _authorised(hvc, tmp_path)
+    out = tmp_path / "pack.pdf"
+    assert hvc("visit", "pack", visit_id, "--as", "pt-v1", "--out", str(out))[0] == 0
+    pdf = out.read_bytes()
+    assert len(pdf_pages(pdf)) <= 3
+    assert "And 3 earlier: the visit screen on the dashboard lists them." in pdf_text(pdf)
