@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from hv_connector.cli.acting import acting_option
 from hv_connector.cli.common import cli, runtime
 from hv_connector.errors import ConfigError
 from hv_connector.visits.service import VisitService
@@ -18,8 +19,8 @@ MODES = ("pending", "board", "outbox", "sync")
 
 
 @cli.command("dashboard")
-@click.option("--as", "by", envvar="HVC_DASHBOARD_AS", metavar="STAFF_ID",
-              help="Act as this member of staff (their directory id); or set HVC_DASHBOARD_AS.")
+@acting_option(required=False, envvar="HVC_DASHBOARD_AS",
+               help="Act as this member of staff (default: you, known by your SSH key or login); or set HVC_DASHBOARD_AS.")
 @click.option("--school", "schools", multiple=True, metavar="ID",
               help="Show this school (repeat for more); default: the school of the person acting.")
 @click.option("--open", "mode", type=click.Choice(MODES), default="pending", show_default=True,
