@@ -29,7 +29,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "dashboard": LazyCommand("hv_connector.cli.dashboard_cmd:dashboard",
                              "Review, authorise and watch visits in a terminal dashboard "
                              "(keys: ? for help, Ctrl+P for commands)."),
-    "db": LazyCommand("hv_connector.cli.db_cmd:db", "The store: upgrade its schema, or show its revision."),
+    "db": LazyCommand("hv_connector.cli.db_cmd:db", "The store: upgrade its schema, show its revision, back it up, restore it."),
     "demo": LazyCommand("hv_connector.cli.demo_cmd:demo",
                         "Start fake Wonde and CPOMS servers, sync five fictional schools, seed visits in every "
                         "state, run the watch and open the dashboard."),
