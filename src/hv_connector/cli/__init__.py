@@ -23,6 +23,8 @@ from hv_connector.errors import HvcError
 COMMANDS: dict[str, LazyCommand] = {
     "access": LazyCommand("hv_connector.cli.access_cmd:access",
                           "Who you are signed in as; the service account's SSH keys for staff."),
+    "alarm": LazyCommand("hv_connector.cli.alarm_cmd:alarm",
+                         "Tell the DSLs and office that a scheduled job failed, through the configured notifiers."),
     "audit": LazyCommand("hv_connector.cli.audit_cmd:audit_group", "The tamper-evident audit log."),
     "config": LazyCommand("hv_connector.cli.config_cmd:config",
                           "Check or show the settings (hvc.toml and HVC_* variables)."),

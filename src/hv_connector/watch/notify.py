@@ -36,6 +36,7 @@ _SUBJECTS = {
     "overdue": "Home visit: staff not back",
     "code-word": "Priority call-back requested",
     "chain-exhausted": "Home visit: every step taken, act now",
+    "watch-stopped": "hv-connector alarm: the watch may have stopped",
 }
 
 
