@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from hv_connector.cli.acting import acting_option
+from hv_connector.cli.acting import acting_option, require_school
 from hv_connector.cli.common import cli, runtime
 from hv_connector.errors import ConfigError
 from hv_connector.visits.service import VisitService
@@ -34,6 +34,8 @@ def dashboard(ctx: click.Context, by: str | None, schools: tuple[str, ...], mode
     if not by:
         raise ConfigError("name who is using the dashboard: hvc dashboard --as STAFF_ID (or set HVC_DASHBOARD_AS); "
                           "`hvc config show` lists the staff directory")
+    for school in schools:
+        require_school(ctx, school, f"school {school}'s dashboard")
     from hvc_tui.app import HvcApp
     from hvc_tui.session import Session
 
