@@ -15,8 +15,10 @@ from hv_connector.cli.terminal import guard_logging
 @click.argument("unit")
 @click.pass_context
 def alarm(ctx: click.Context, unit: str) -> None:
-    """Alarm the DSLs, office managers and admins that UNIT failed (systemd's OnFailure= runs it); exit 1 and
-    log at CRITICAL when a notifier could not deliver it."""
+    """Tell the DSLs and office that a scheduled job failed, through the configured notifiers.
+
+    UNIT is what failed (systemd's OnFailure= passes it); DSLs, office managers and admins are told. Exits 1,
+    logging at CRITICAL, when a notifier could not deliver it."""
     from hv_connector.visits.directory import Directory
     from hv_connector.watch.alarm import alarm_notice, raise_alarm
     from hv_connector.watch.notify import load_notifiers
