@@ -37,7 +37,11 @@ def _service(ctx: click.Context) -> VisitService:
 
 
 def _in_my_school(ctx: click.Context, _param: click.Parameter, visit_id: str) -> str:
-    require_school(ctx, _service(ctx).get(visit_id).school, f"visit {visit_id}")
+    try:
+        school = _service(ctx).get(visit_id).school
+    except InputError:
+        return visit_id  # no such visit: the command says so, after checking its own options
+    require_school(ctx, school, f"visit {visit_id}")
     return visit_id
 
 
