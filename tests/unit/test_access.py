@@ -65,3 +65,5 @@ def test_what_is_typed_over_ssh_becomes_the_command_and_nothing_opens_the_dashbo
     assert forced_argv(forced, {}) == [*forced, "dashboard"]
     with pytest.raises(AccessRefused, match="start with a command"):
         forced_argv(forced, {"SSH_ORIGINAL_COMMAND": "--ssh-key SHA256:other visit list"})
+    with pytest.raises(AccessRefused, match="'db' is for whoever runs the server"):
+        forced_argv(forced, {"SSH_ORIGINAL_COMMAND": "db restore old.db --yes"})

@@ -19,6 +19,11 @@ from hv_connector.config.settings import AccessSettings
 from hv_connector.errors import AccessRefused, excerpt
 from hv_connector.visits.directory import Directory
 
+STAFF_COMMANDS = frozenset({"access", "audit", "dashboard", "escalation", "outbox", "policy", "pupil", "status",
+                            "visit"})
+"""What a key's forced command runs: the staff's work. Sync, push, the watch, the store and the settings are
+the service account's and the IT person's, never reached through a staff key."""
+
 ADMIN_ROLE = "admin"
 """A directory role whose holders may act for others."""
 
@@ -95,4 +100,7 @@ def forced_argv(argv: list[str], environ: Mapping[str, str]) -> list[str]:
         typed = typed[1:]
     if typed and typed[0].startswith("-") and typed[0] not in ("--help", "--version"):
         raise AccessRefused(f"over SSH, start with a command (e.g. `ssh hvc@server visit list`), not {excerpt(typed[0])}")
+    if typed and not typed[0].startswith("-") and typed[0] not in STAFF_COMMANDS:
+        raise AccessRefused(f"over SSH staff run {', '.join(sorted(STAFF_COMMANDS))}; {excerpt(typed[0])} is for "
+                            "whoever runs the server, on the server itself")
     return [*argv, *(typed or ["dashboard"])]
