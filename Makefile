@@ -2,6 +2,8 @@
 #   make demo   set everything up and open the demo
 #   make test   set everything up and run the tests
 #   make trials the kill-at-random trials (.ci/run runs them after make test)
+#   make dist   wheels of the core and each plugin in dist/, for deploy/install
+#   make sshd   Debian's openssh-server, for the tests that sign in over SSH (apt, as root)
 PYTHON ?= python3
 # pytest workers: the project's machines have 2 cores
 JOBS   ?= 2
@@ -10,7 +12,7 @@ BIN    := $(VENV)/bin
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
 STAMP  := $(VENV)/.installed
 
-.PHONY: install system-packages test trials demo bench lint clean
+.PHONY: install system-packages test trials demo bench lint clean dist sshd
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,5 +56,15 @@ demo: $(STAMP)
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
+# One wheel for the core (with the dashboard) and one per school plugin: deploy/install installs them all.
+dist: $(BIN)/uv
+	rm -rf dist
+	$(BIN)/uv build --quiet --wheel --out-dir dist .
+	for p in $(dir $(PLUGINS)); do $(BIN)/uv build --quiet --wheel --out-dir dist $$p || exit 1; done
+
+# The tests start their own sshd on a loopback port (never the machine's); it comes from openssh-server.
+sshd:
+	@test -x /usr/sbin/sshd || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server)
+
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info plugins/*/*.egg-info
+	rm -rf $(VENV) build dist *.egg-info src/*.egg-info plugins/*/*.egg-info

@@ -1,7 +1,10 @@
-"""Keep the developer's machine out of every test: no HVC_* variables, config and data under tmp_path."""
+"""Keep the developer's machine out of every test: no HVC_* variables (but one: the tests act for others),
+config and data under tmp_path."""
 
 from __future__ import annotations
 
+import getpass
+import json
 import os
 
 import pytest
@@ -19,3 +22,6 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    # The tests act for anyone with --as, as the service account's scheduled jobs do ([access] act_for_others);
+    # the tests of who acts (tests/integration/access) take it away.
+    monkeypatch.setenv("HVC_ACCESS__ACT_FOR_OTHERS", json.dumps([getpass.getuser()]))

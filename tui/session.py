@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from hv_connector.errors import ConfigError, HvcError, InputError
+from hv_connector.errors import AccessRefused, ConfigError, HvcError, InputError
 from hv_connector.models import (
     Finding,
     PupilRef,
@@ -118,6 +118,9 @@ class Session:
     def detail(self, visit_id: str) -> VisitDetail:
         """The visit, its findings now (stored ones once it is out), briefing and audit trail."""
         record = self.service.get(visit_id)
+        if record.school not in self.schools:
+            raise AccessRefused(f"visit {visit_id} belongs to {record.school}, not to the schools this dashboard "
+                                f"shows ({', '.join(self.schools)})")
         before_leaving = record.state.value in ("requested", "authorised")
         standing = self.service.standing(visit_id) if before_leaving else None
         with self.store.connect() as conn:

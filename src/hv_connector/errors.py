@@ -14,6 +14,7 @@ and exits 2 for bad input or configuration, 1 for a refusal by policy or state.
      │    ├── PolicyUnavailable the school's plugin is installed but broken (exit 2)
      │    └── PluginContractError  a plugin answers a hook wrongly (exit 2)
      ├── RefusedError           the policy or the visit's state refuses (exit 1)
+     │    └── AccessRefused     the person signed in may not act as someone else or in that school
      ├── StoreError             the database cannot be opened or upgraded (exit 2)
      ├── MisError               the MIS (Wonde) failed
      │    ├── MisAuthError      the token is wrong or the school revoked approval
@@ -85,6 +86,11 @@ class RefusedError(HvcError):
     """The school's policy or the visit's state refuses the action. Seen by the staff member acting."""
 
     exit_code = 1
+
+
+class AccessRefused(RefusedError):
+    """The person signed in (by SSH key or OS login) may not act as whom they named, or in that school.
+    Seen by the staff member acting."""
 
 
 class StoreError(HvcError):

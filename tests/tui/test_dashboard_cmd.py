@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 
 import pytest
@@ -25,3 +26,15 @@ def test_the_dashboard_needs_a_known_person_and_school(config: Path, args: list[
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--config", str(config), "dashboard", *args]) == 2
     assert said in capsys.readouterr().err
+
+
+def test_the_dashboard_refuses_another_schools_board_to_the_person_signed_in(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    signed_in = POTTON_HEAD + f'logins = ["{getpass.getuser()}"]\n'
+    config = write_config(tmp_path / "hvc.toml", f'[database]\nurl = "sqlite:///{tmp_path / "hvc.db"}"\n',
+                          school_table(mis_school_id=None), school_table("birchwood", "Birchwood", mis_school_id=None),
+                          signed_in)
+    monkeypatch.delenv("HVC_ACCESS__ACT_FOR_OTHERS")
+    assert main(["--config", str(config), "dashboard", "--school", "birchwood"]) == 1
+    assert ("school birchwood's dashboard belongs to birchwood, and Alex Example works in potton only"
+            in capsys.readouterr().err)

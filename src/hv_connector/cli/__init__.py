@@ -8,6 +8,7 @@ gets a line in :data:`COMMANDS`.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -20,13 +21,17 @@ from hv_connector.cli.terminal import guarded_output
 from hv_connector.errors import HvcError
 
 COMMANDS: dict[str, LazyCommand] = {
+    "access": LazyCommand("hv_connector.cli.access_cmd:access",
+                          "Who you are signed in as; the service account's SSH keys for staff."),
+    "alarm": LazyCommand("hv_connector.cli.alarm_cmd:alarm",
+                         "Tell the DSLs and office that a scheduled job failed, through the configured notifiers."),
     "audit": LazyCommand("hv_connector.cli.audit_cmd:audit_group", "The tamper-evident audit log."),
     "config": LazyCommand("hv_connector.cli.config_cmd:config",
                           "Check or show the settings (hvc.toml and HVC_* variables)."),
     "dashboard": LazyCommand("hv_connector.cli.dashboard_cmd:dashboard",
                              "Review, authorise and watch visits in a terminal dashboard "
                              "(keys: ? for help, Ctrl+P for commands)."),
-    "db": LazyCommand("hv_connector.cli.db_cmd:db", "The store: upgrade its schema, or show its revision."),
+    "db": LazyCommand("hv_connector.cli.db_cmd:db", "The store: upgrade its schema, show its revision, back it up, restore it."),
     "demo": LazyCommand("hv_connector.cli.demo_cmd:demo",
                         "Start fake Wonde and CPOMS servers, sync five fictional schools, seed visits in every "
                         "state, run the watch and open the dashboard."),
@@ -69,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     try:
+        argv = sys.argv[1:] if argv is None else argv
+        if "--ssh-key" in argv:
+            from hv_connector.access.identity import forced_argv  # only an SSH forced command needs it
+
+            argv = forced_argv(argv, os.environ)
         # Without standalone mode click returns (not raises) the code a command exits with.
         code = cli.main(args=argv, prog_name="hvc", standalone_mode=False)
     except HvcError as exc:

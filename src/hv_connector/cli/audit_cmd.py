@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from hv_connector import humanize
+from hv_connector.cli.acting import require_school
 from hv_connector.cli.common import cli, emit_json, json_option, runtime
 from hv_connector.errors import InputError
 from hv_connector.store import audit
@@ -48,6 +49,7 @@ def audit_show(ctx: click.Context, visit_id: str, as_json: bool) -> None:
         entries = audit.history(conn, visit_id)
     if not entries:
         raise InputError(f"no audit entries for visit {visit_id!r}: check the id with `hvc visit list`")
+    require_school(ctx, str(entries[0].school_id), f"visit {visit_id}")
     if as_json:
         emit_json([entry.as_json() for entry in entries])
         return

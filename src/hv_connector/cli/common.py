@@ -43,10 +43,13 @@ Exit codes, for scripts and schedulers:
     "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
     help="Settings file to read instead of hvc.toml in the config directory (or set HVC_CONFIG).",
 )
+@click.option("--ssh-key", "ssh_key", metavar="FINGERPRINT", hidden=True,
+              help="Set by the service account's authorized_keys (`hvc access authorized-keys`): who signed in.")
 @click.pass_context
-def cli(ctx: click.Context, config_path: Path | None) -> None:
+def cli(ctx: click.Context, config_path: Path | None, ssh_key: str | None) -> None:
     ctx.ensure_object(dict)
     ctx.obj["config_path"] = config_path
+    ctx.obj["ssh_key"] = ssh_key
 
 
 def runtime(ctx: click.Context) -> Runtime:
@@ -82,10 +85,12 @@ def read_pupil(ctx: click.Context, pupil_id: str, school_id: str | None,
                read: Callable[[Connection, str, str], T]) -> tuple[str, str, T]:
     """The pupil :func:`pupil_argument` names, as ``(school, mis_id)``, and what ``read(conn, school, mis_id)``
     gives, read in the same connection to the store."""
+    from hv_connector.cli.acting import require_school  # a module that imports this one
     from hv_connector.read.briefing import find_pupil  # the read layer loads pydantic models: only when asked
 
     with runtime(ctx).store.connect() as conn:
         school, mis_id = find_pupil(conn, pupil_id, school_id)
+        require_school(ctx, school, f"pupil {pupil_id}")
         return school, mis_id, read(conn, school, mis_id)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from hv_connector.cli.acting import acting_option, require_school
 from hv_connector.cli.common import cli, runtime
 from hv_connector.errors import ConfigError
 from hv_connector.visits.service import VisitService
@@ -18,8 +19,8 @@ MODES = ("pending", "board", "outbox", "sync")
 
 
 @cli.command("dashboard")
-@click.option("--as", "by", envvar="HVC_DASHBOARD_AS", metavar="STAFF_ID",
-              help="Act as this member of staff (their directory id); or set HVC_DASHBOARD_AS.")
+@acting_option(required=False, envvar="HVC_DASHBOARD_AS",
+               help="Act as this member of staff (default: you, known by your SSH key or login); or set HVC_DASHBOARD_AS.")
 @click.option("--school", "schools", multiple=True, metavar="ID",
               help="Show this school (repeat for more); default: the school of the person acting.")
 @click.option("--open", "mode", type=click.Choice(MODES), default="pending", show_default=True,
@@ -33,6 +34,8 @@ def dashboard(ctx: click.Context, by: str | None, schools: tuple[str, ...], mode
     if not by:
         raise ConfigError("name who is using the dashboard: hvc dashboard --as STAFF_ID (or set HVC_DASHBOARD_AS); "
                           "`hvc config show` lists the staff directory")
+    for school in schools:
+        require_school(ctx, school, f"school {school}'s dashboard")
     from hvc_tui.app import HvcApp
     from hvc_tui.session import Session
 

@@ -1,18 +1,25 @@
-"""``hvc db``: bring the store's schema up to date, or say where it stands."""
+"""``hvc db``: bring the store's schema up to date, say where it stands, back it up and restore it."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from hv_connector.cli.common import cli, emit_json, json_option, runtime
+from hv_connector.errors import StoreError
 from hv_connector.store import Store
-from hv_connector.store.engine import create_store_engine, parse_database_url
+from hv_connector.store.engine import create_store_engine, parse_database_url, sqlite_path
 from hv_connector.store.migrate import head_revision, upgrade_sql
+
+if TYPE_CHECKING:
+    from hv_connector.store.backup import Checked
 
 
 @cli.group()
 def db() -> None:
-    """The store: upgrade its schema, or show its revision."""
+    """The store: upgrade its schema, show its revision, back it up, restore it."""
 
 
 def _unchecked_store(ctx: click.Context) -> Store:
@@ -58,3 +65,55 @@ def db_status(ctx: click.Context, as_json: bool) -> None:
             click.echo("Run `hvc db upgrade`.")
     if current != head:
         ctx.exit(1)
+
+
+def _store_file(ctx: click.Context) -> Path:
+    """The SQLite file of the configured store; a :class:`StoreError` saying how for PostgreSQL."""
+    from hv_connector.store.backup import POSTGRES_HOW
+
+    path = sqlite_path(parse_database_url(runtime(ctx).settings.database.url))
+    if path is None:
+        raise StoreError(POSTGRES_HOW)
+    return path
+
+
+def _held(checked: Checked) -> str:
+    chain = "intact" if checked.broken_at is None else f"BROKEN at entry {checked.broken_at}"
+    return f"{checked.visits} visit(s), {checked.entries} audit entries, audit chain {chain}"
+
+
+@db.command("backup")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="The file to write (default: backups/hvc-<UTC time>.db beside the store). Never overwritten.")
+@click.option("--keep-days", type=click.IntRange(min=1), metavar="DAYS",
+              help="Then delete backups in the same folder older than DAYS.")
+@click.pass_context
+def db_backup(ctx: click.Context, out: Path | None, keep_days: int | None) -> None:
+    """Copy the live SQLite store to a file only its owner can read (writers carry on); exit 1 if the copy's
+    audit chain is broken. For PostgreSQL, say how (pg_dump)."""
+    from hv_connector.store.backup import backup, default_backup, prune
+
+    store_file = _store_file(ctx)
+    target = out or default_backup(store_file, runtime(ctx).clock.now())
+    checked = backup(store_file, target)
+    click.echo(f"Backed up the store to {target}: {_held(checked)}.")
+    if keep_days is not None:
+        for old in prune(target.parent, keep_days):
+            click.echo(f"Deleted {old} (older than {keep_days} days).")
+    if checked.broken_at is not None:
+        ctx.exit(1)
+
+
+@db.command("restore")
+@click.argument("backup_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace the store without asking (stop hvc-watch first).")
+@click.pass_context
+def db_restore(ctx: click.Context, backup_file: Path, yes: bool) -> None:
+    """Replace the SQLite store with BACKUP_FILE once its audit chain checks (stop the watch and timers first)."""
+    from hv_connector.store.backup import restore
+
+    store_file = _store_file(ctx)
+    if not yes:
+        click.confirm(f"Replace the store at {store_file} with {backup_file}?", abort=True)
+    checked = restore(backup_file, store_file)
+    click.echo(f"Restored {backup_file} to {store_file}: {_held(checked)}.")

@@ -7,6 +7,7 @@ from typing import Any, TypeVar, cast
 
 import click
 
+from hv_connector.cli.acting import acting_option, require_school, visible_schools
 from hv_connector.cli.common import cli, emit_json, json_option, runtime
 from hv_connector.watch.escalations import Escalations, EscalationView
 from hv_connector.watch.schedule import wall
@@ -20,6 +21,10 @@ def _escalations(ctx: click.Context) -> Escalations:
 _Command = TypeVar("_Command", bound=Callable[..., Any])
 
 
+def _in_my_school(ctx: click.Context, escalation_id: int) -> None:
+    require_school(ctx, _escalations(ctx).get(escalation_id).school_id, f"escalation {escalation_id}")
+
+
 def _acting(json_help: str, note_help: str | None = None) -> Callable[[_Command], _Command]:
     """The options of a command that acts on the watch: ``--as`` (passed on as ``by``), ``--note`` when
     ``note_help`` is given, ``--json``; the callback takes the click context first."""
@@ -27,8 +32,7 @@ def _acting(json_help: str, note_help: str | None = None) -> Callable[[_Command]
         command = json_option(json_help)(click.pass_context(func))
         if note_help is not None:
             command = click.option("--note", default="", help=note_help)(command)
-        return cast(_Command, click.option("--as", "by", required=True, metavar="STAFF_ID",
-                                           help="Act as this member of staff (their id in the school's directory).")(command))
+        return cast(_Command, acting_option()(command))
     return decorate
 
 
@@ -44,7 +48,9 @@ def escalation() -> None:
 @click.pass_context
 def escalation_list(ctx: click.Context, show_all: bool, visit_id: str | None, as_json: bool) -> None:
     """List open escalation events (who acknowledged each, and when)."""
-    events = _escalations(ctx).list(open_only=not show_all, visit_id=visit_id)
+    mine = visible_schools(ctx)
+    events = [event for event in _escalations(ctx).list(open_only=not show_all, visit_id=visit_id)
+              if mine is None or event.school_id in mine]
     if as_json:
         emit_json([e.as_json() for e in events])
         return
@@ -60,6 +66,7 @@ def escalation_list(ctx: click.Context, show_all: bool, visit_id: str | None, as
 @_acting("Print the event as JSON.", note_help='What you did, e.g. "phoned, no answer".')
 def escalation_ack(ctx: click.Context, escalation_id: int, by: str, note: str, as_json: bool) -> None:
     """Take an alarm: the first acknowledgement wins and the others see who took it."""
+    _in_my_school(ctx, escalation_id)
     event = _escalations(ctx).ack(escalation_id, by=by, note=note)
     _result(event, as_json, f"acknowledged escalation {escalation_id}")
 
@@ -69,6 +76,7 @@ def escalation_ack(ctx: click.Context, escalation_id: int, by: str, note: str, a
 @_acting("Print the new event as JSON.")
 def escalation_next(ctx: click.Context, escalation_id: int, by: str, as_json: bool) -> None:
     """Escalate now: fire the chain's next step without waiting for its time limit."""
+    _in_my_school(ctx, escalation_id)
     event = _escalations(ctx).escalate_now(escalation_id, by=by)
     _result(event, as_json, f"escalated: step {event.step_index + 1} fired as escalation {event.id}")
 
@@ -78,6 +86,8 @@ def escalation_next(ctx: click.Context, escalation_id: int, by: str, as_json: bo
 @_acting("Print the closed events as JSON.", note_help='How you know staff are safe, e.g. "spoke to Alex, on her way back".')
 def escalation_stand_down(ctx: click.Context, visit_id: str, by: str, note: str, as_json: bool) -> None:
     """Staff are safe: close every open escalation of VISIT_ID."""
+    for event in _escalations(ctx).list(open_only=False, visit_id=visit_id)[:1]:
+        require_school(ctx, event.school_id, f"visit {visit_id}'s alarms")
     closed = _escalations(ctx).stand_down(visit_id, by=by, note=note)
     if as_json:
         emit_json([e.as_json() for e in closed])

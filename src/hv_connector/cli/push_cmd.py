@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from hv_connector import humanize
+from hv_connector.cli.acting import acting_option, require_school, visible_schools
 from hv_connector.cli.common import cli, emit_json, json_option, runtime
 from hv_connector.cli.terminal import guard_logging, unguarded
 from hv_connector.errors import InputError
@@ -131,8 +132,11 @@ STATUSES = click.Choice(OUTBOX_STATUSES)
 @click.pass_context
 def outbox_list(ctx: click.Context, status: str | None, school: str | None, as_json: bool) -> None:
     """List outbox records: parked first, then concerns, oldest first. Parked records show the receiver's reason."""
+    if school is not None:
+        require_school(ctx, school, f"school {school}'s outbox")
     with runtime(ctx).store.connect() as conn:
-        records = outbox_rows(conn, statuses=[status] if status else None, schools=[school] if school else None)
+        records = outbox_rows(conn, statuses=[status] if status else None,
+                              schools=[school] if school else visible_schools(ctx))
     if as_json:
         emit_json([r.model_dump(mode="json") for r in records])
         return
@@ -163,6 +167,7 @@ def outbox_show(ctx: click.Context, outbox_id: int, as_json: bool) -> None:
     incident's text), never cut; an API sink's copy is cut at its limit only with a line saying so."""
     with runtime(ctx).store.connect() as conn:
         record = outbox.get_record(conn, outbox_id)
+    require_school(ctx, record.school_id, f"outbox record #{outbox_id}")
     if as_json:
         emit_json({**record.summary(), "payload": record.payload})
         return
@@ -182,7 +187,7 @@ def outbox_show(ctx: click.Context, outbox_id: int, as_json: bool) -> None:
 @outbox_group.command("confirm")
 @click.argument("outbox_id", type=int)
 @click.option("--ref", required=True, help="The record number CPOMS gave the incident you entered.")
-@click.option("--as", "actor", required=True, help="Your staff id: a member of the DSL team (the confirmation is audited).")
+@acting_option("actor", help="Who confirms (default: you): a member of the DSL team (the confirmation is audited).")
 @json_option("Print the record as JSON.")
 @click.pass_context
 def outbox_confirm(ctx: click.Context, outbox_id: int, ref: str, actor: str, as_json: bool) -> None:
@@ -190,6 +195,7 @@ def outbox_confirm(ctx: click.Context, outbox_id: int, ref: str, actor: str, as_
     rt = runtime(ctx)
     with rt.store.connect() as conn:
         school = outbox.get_record(conn, outbox_id).school_id
+    require_school(ctx, school, f"outbox record #{outbox_id}")
     member = rt.staff(school).get(actor)
     if member is None:
         raise InputError(f"--as {actor!r} is not in school {school!r}'s staff directory ([[staff.{school}]] in hvc.toml)")
@@ -202,7 +208,7 @@ def outbox_confirm(ctx: click.Context, outbox_id: int, ref: str, actor: str, as_
 
 @outbox_group.command("retry")
 @click.argument("outbox_id", type=int)
-@click.option("--as", "actor", required=True, help="Your staff id (the retry is audited).")
+@acting_option("actor", help="Who retries (default: you; the retry is audited).")
 @click.option("--fixed", "fixed", type=click.Path(path_type=Path, dir_okay=False),
               help="A corrected report (JSON: the `payload` of `hvc outbox show ID --json`, edited).")
 @json_option("Print the record as JSON.")
@@ -213,6 +219,7 @@ def outbox_retry(ctx: click.Context, outbox_id: int, actor: str, fixed: Path | N
     payload = _read_fixed(fixed) if fixed is not None else None
     with rt.store.connect() as conn:
         school = outbox.get_record(conn, outbox_id).school_id
+    require_school(ctx, school, f"outbox record #{outbox_id}")
     if actor not in rt.staff(school):
         raise InputError(f"--as {actor!r} is not in school {school!r}'s staff directory ([[staff.{school}]] in hvc.toml)")
     record = outbox.retry(rt.store, outbox_id, actor=actor, now=rt.clock.now(), fixed_payload=payload)

@@ -9,10 +9,11 @@ from __future__ import annotations
 import click
 
 from hv_connector import humanize
+from hv_connector.cli.acting import acting_option
 from hv_connector.cli.common import PUPIL_SCHOOL_HELP, emit_json, json_option, pupil_argument, read_pupil, runtime
 from hv_connector.errors import InputError, excerpt
 from hv_connector.models import StaffMember
-from hv_connector.read.briefing import RESTRICTION_KINDS, find_pupil, restrictions
+from hv_connector.read.briefing import RESTRICTION_KINDS, restrictions
 from hv_connector.runtime import Runtime
 from hv_connector.visits import restrictions as kept
 
@@ -35,15 +36,14 @@ def restrict() -> None:
 @click.option("--text", required=True, help="What staff must do, e.g. the court order's terms.")
 @click.option("--person", help="Who it concerns, e.g. 'Sean Example (father)'.")
 @click.option("--school", "school_id", metavar="ID", help=PUPIL_SCHOOL_HELP)
-@click.option("--as", "by", required=True, metavar="STAFF_ID", help="A DSL or deputy DSL (their directory id).")
+@acting_option(help="A DSL or deputy DSL (default: you).")
 @json_option("Print the restriction as JSON.")
 @click.pass_context
 def restrict_add(ctx: click.Context, pupil_id: str, kind: str, text: str, person: str | None,
                  school_id: str | None, by: str, as_json: bool) -> None:
     """Record a restriction on PUPIL_ID (our id, the MIS id or the UPN); it is audited and shown in the briefing."""
     rt = runtime(ctx)
-    with rt.store.connect() as conn:
-        school, mis_id = find_pupil(conn, pupil_id, school_id)
+    school, mis_id, _ = read_pupil(ctx, pupil_id, school_id, lambda *_: None)
     added = kept.add(rt.store, school, mis_id, kind=kind, text=text, person=person, by=_member(rt, school, by),
                      at=rt.clock.now())
     if as_json:
@@ -73,7 +73,7 @@ def restrict_list(ctx: click.Context, pupil_id: str, school_id: str | None, as_j
 @click.argument("restriction_id", type=int)
 @click.option("--school", "school_id", required=True, metavar="ID", help="The school the restriction belongs to.")
 @click.option("--reason", required=True, help="Why it no longer applies (goes in the audit log).")
-@click.option("--as", "by", required=True, metavar="STAFF_ID", help="A DSL or deputy DSL (their directory id).")
+@acting_option(help="A DSL or deputy DSL (default: you).")
 @click.pass_context
 def restrict_remove(ctx: click.Context, restriction_id: int, school_id: str, reason: str, by: str) -> None:
     """Lift restriction RESTRICTION_ID (the record and its history stay in the audit log)."""

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from hv_connector import humanize
+from hv_connector.cli.acting import acting_option, require_school
 from hv_connector.cli.common import cli, echo_findings, emit_json, json_option, parse_moment, runtime
 from hv_connector.errors import InputError
 from hv_connector.models import CheckIn, Visit
@@ -36,9 +37,21 @@ def _service(ctx: click.Context) -> VisitService:
     return VisitService.from_runtime(runtime(ctx))
 
 
+def _in_my_school(ctx: click.Context, _param: click.Parameter, visit_id: str) -> str:
+    try:
+        school = _service(ctx).get(visit_id).school
+    except InputError:
+        return visit_id  # no such visit: the command says so, after checking its own options
+    require_school(ctx, school, f"visit {visit_id}")
+    return visit_id
+
+
+_visit_argument = click.argument("visit_id", callback=_in_my_school)
+"""``VISIT_ID``: refused unless the visit is in a school of the person signed in (or they act for others)."""
+
+
 def _as_option(func: Any) -> Any:
-    return click.option("--as", "by", required=True, metavar="STAFF_ID",
-                        help="Act as this member of staff (their id in the school's directory).")(func)
+    return acting_option()(func)
 
 
 def _json_option(func: Any) -> Any:
@@ -92,11 +105,13 @@ def visit() -> None:
 @visit.command("list")
 @click.option("--school", help="Only this school's visits.")
 @click.option("--state", type=click.Choice(STATES), help="Only visits in this state.")
-@click.option("--as", "by", metavar="STAFF_ID", help="Who is looking: only their school's visits.")
+@acting_option(required=False, help="Who is looking: only their school's visits (default: you).")
 @_json_option
 @click.pass_context
 def visit_list(ctx: click.Context, school: str | None, state: str | None, by: str | None, as_json: bool) -> None:
     """List visits, soonest first (never with a code word)."""
+    if school is not None:
+        require_school(ctx, school, f"school {school}'s visits")
     records = _service(ctx).list(school=school, state=state, by=by)
     if as_json:
         emit_json([visit_json(r) for r in records])
@@ -112,8 +127,8 @@ def visit_list(ctx: click.Context, school: str | None, state: str | None, by: st
 
 
 @visit.command("show")
-@click.argument("visit_id")
-@click.option("--as", "by", metavar="STAFF_ID", help="Who is looking (needed with --reveal-code-word).")
+@_visit_argument
+@acting_option(required=False, help="Who is looking (default: you; needed with --reveal-code-word).")
 @click.option("--reveal-code-word", is_flag=True,
               help="Show the code word (the office and the visit's authorisers only; the showing is audited).")
 @_json_option
@@ -256,7 +271,7 @@ def visit_request(ctx: click.Context, file: Path | None, school: str | None, pup
 
 
 @visit.command("authorise")
-@click.argument("visit_id")
+@_visit_argument
 @click.option("--ack", "acks", multiple=True, metavar="RULE_ID", help="Acknowledge this warning as you authorise.")
 @click.option("--note", default="", help="A note for the record.")
 @_acting
@@ -268,7 +283,7 @@ def visit_authorise(ctx: click.Context, visit_id: str, acks: tuple[str, ...], no
 
 
 @visit.command("decline")
-@click.argument("visit_id")
+@_visit_argument
 @click.option("--reason", required=True, help="Why the visit is declined.")
 @_acting
 def visit_decline(ctx: click.Context, visit_id: str, reason: str, by: str, as_json: bool) -> None:
@@ -278,7 +293,7 @@ def visit_decline(ctx: click.Context, visit_id: str, reason: str, by: str, as_js
 
 
 @visit.command("override")
-@click.argument("visit_id")
+@_visit_argument
 @click.argument("rule_id")
 @click.option("--reason", required=True, help="Why this block may be overridden (kept in the audit log).")
 @_acting
@@ -289,7 +304,7 @@ def visit_override(ctx: click.Context, visit_id: str, rule_id: str, reason: str,
 
 
 @visit.command("ack")
-@click.argument("visit_id")
+@_visit_argument
 @click.argument("rule_ids", nargs=-1, required=True)
 @click.option("--note", default="", help="A note for the record.")
 @_acting
@@ -304,7 +319,7 @@ def visit_ack(ctx: click.Context, visit_id: str, rule_ids: tuple[str, ...], note
 
 
 @visit.command("sign-out")
-@click.argument("visit_id")
+@_visit_argument
 @_acting
 def visit_sign_out(ctx: click.Context, visit_id: str, by: str, as_json: bool) -> None:
     """Sign the visiting staff out (refused while a block stands or a warning is unacknowledged)."""
@@ -313,7 +328,7 @@ def visit_sign_out(ctx: click.Context, visit_id: str, by: str, as_json: bool) ->
 
 
 @visit.command("check-in")
-@click.argument("visit_id")
+@_visit_argument
 @click.option("--kind", type=click.Choice(CHECK_IN_KINDS), default="staff-call", show_default=True,
               help="What kind of contact it was.")
 @click.option("--code-word-used", is_flag=True, help="Staff used the code word: they need help now.")
@@ -346,7 +361,7 @@ def visit_check_in(ctx: click.Context, visit_id: str, kind: str, code_word_used:
 
 
 @visit.command("extend")
-@click.argument("visit_id")
+@_visit_argument
 @click.option("--until", help="The new expected return (ISO).")
 @click.option("--minutes", type=click.IntRange(min=1, max=MAX_MINUTES),
               help="Move the expected return this many minutes later.")
@@ -367,7 +382,7 @@ def visit_extend(ctx: click.Context, visit_id: str, until: str | None, minutes: 
 
 
 @visit.command("return")
-@click.argument("visit_id")
+@_visit_argument
 @click.option("--at", "at", help="When they got back (ISO; default now).")
 @_acting
 def visit_return(ctx: click.Context, visit_id: str, at: str | None, by: str, as_json: bool) -> None:
@@ -377,7 +392,7 @@ def visit_return(ctx: click.Context, visit_id: str, at: str | None, by: str, as_
 
 
 @visit.command("report")
-@click.argument("visit_id")
+@_visit_argument
 @click.option("--file", "file", type=click.Path(path_type=Path), help="The outcome as JSON (see the README).")
 @click.option("--arrived", help="When you arrived (ISO).")
 @click.option("--departed", help="When you left (ISO).")
@@ -413,7 +428,7 @@ def visit_report(ctx: click.Context, visit_id: str, file: Path | None, arrived: 
 
 
 @visit.command("close")
-@click.argument("visit_id")
+@_visit_argument
 @click.option("--note", default="", help="A note for the record (e.g. follow-ups done).")
 @_acting
 def visit_close(ctx: click.Context, visit_id: str, note: str, by: str, as_json: bool) -> None:
@@ -424,7 +439,7 @@ def visit_close(ctx: click.Context, visit_id: str, note: str, by: str, as_json: 
 
 def _ending(name: str, verb: str, summary: str) -> None:
     @visit.command(name, help=summary)
-    @click.argument("visit_id")
+    @_visit_argument
     @click.option("--reason", required=True, help="Why (kept in the record and sent to CPOMS).")
     @click.option("--for-safety", is_flag=True, help="It was for a safety reason (recorded on the outcome for the policy's checks).")
     @_acting
@@ -444,7 +459,7 @@ _ending("abort", "Aborted", "Stop a visit part way, with a reason; its CPOMS rec
 def _printing(name: str, summary: str, what: str, keep: str) -> None:
     """``hvc visit NAME ID [--out FILE] --as STAFF_ID``: print ``what`` with :class:`Printouts`' method ``name``."""
     @visit.command(name, help=summary)
-    @click.argument("visit_id")
+    @_visit_argument
     @click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
                   help="Write the PDF here (default: printouts/ in hv-connector's data folder, readable by you alone).")
     @_acting

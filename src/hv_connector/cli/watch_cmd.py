@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from hv_connector.cli.acting import acting_option
 from hv_connector.cli.common import cli, emit_json, json_option, parse_moment, runtime
 from hv_connector.cli.config_cmd import disarming_problems
 from hv_connector.cli.terminal import guard_logging
@@ -44,18 +45,18 @@ Exit codes: 0 done (--once: every notification went out); 1 some notification fa
 @click.option("--drill", "drill_school", metavar="SCHOOL", help="Run SCHOOL's chain on a simulated clock and print it.")
 @click.option("--code-word", is_flag=True, help="With --drill: the staff use the code word 10 minutes in.")
 @click.option("--at", "at", metavar="TIME", help="With --drill: the simulated sign-out time (default now).")
-@click.option("--as", "by", default="", metavar="STAFF_ID", help="With --drill: who runs the drill (for the audit log).")
+@acting_option(required=False, help="With --drill: who runs the drill (for the audit log; default: you).")
 @click.option("--now", "now", metavar="TIME",
               help="TESTS AND TRIALS ONLY: tick as if it were TIME (implies --once). Never use it for real.")
 @json_option("Print the tick's (or the drill's) result as JSON.")
 @click.pass_context
-def watch(ctx: click.Context, once: bool, drill_school: str | None, code_word: bool, at: str | None, by: str,
+def watch(ctx: click.Context, once: bool, drill_school: str | None, code_word: bool, at: str | None, by: str | None,
           now: str | None, as_json: bool) -> None:
     rt = runtime(ctx)
     if drill_school is not None:
         rt.school(drill_school)
         start = parse_moment(at, "--at") or rt.clock.now()
-        _show_drill(run_drill(Watch.from_runtime(rt), drill_school, start, by=by, code_word=code_word), as_json)
+        _show_drill(run_drill(Watch.from_runtime(rt), drill_school, start, by=by or "", code_word=code_word), as_json)
         return
     moment = parse_moment(now, "--now")
     if moment is not None:

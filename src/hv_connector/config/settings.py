@@ -308,6 +308,16 @@ class WatchSettings(Section):
     """How escalations reach people (the dashboard and the log always do)."""
 
 
+class AccessSettings(Section):
+    """``[access]``: who may name someone else with ``--as``."""
+
+    service_account: str = "hvc"
+    """The OS account the services run as and staff sign in to over SSH (``deploy/install`` creates it)."""
+    act_for_others: list[str] = ["hvc"]
+    """OS logins or staff ids that may act as anyone with ``--as`` (the service account's scheduled jobs; the
+    demo; the tests). Everyone else acts as themselves; a directory entry with the ``admin`` role may too."""
+
+
 class Settings(BaseModel):
     """Everything an installation is configured with.
 
@@ -327,6 +337,8 @@ class Settings(BaseModel):
     """Each school's staff directory: ``[[staff.ID]]`` entries with id, name, roles, mobile, DBS and training."""
     watch: WatchSettings = Field(default_factory=WatchSettings)
     """The lone-worker watch and its notifiers."""
+    access: AccessSettings = Field(default_factory=AccessSettings)
+    """Who acts: staff are known by their SSH key or OS login; who may name someone else."""
 
     @field_validator("schools", mode="before")
     @classmethod

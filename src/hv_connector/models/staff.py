@@ -28,6 +28,11 @@ class StaffMember(Frozen):
     """Date of the last child-protection training."""
     home_visit_trained: bool = False
     """Specifically trained in home visiting (e.g. an education welfare officer)."""
+    logins: tuple[str, ...] = ()
+    """The person's own OS login(s) on the server: running ``hvc`` as one of them acts as this person."""
+    ssh_keys: tuple[str, ...] = ()
+    """The person's SSH public keys (``ssh-ed25519 AAAA… comment``): signing in to the service account with one
+    acts as this person (``hvc access authorized-keys``)."""
 
     @field_validator("roles")
     @classmethod

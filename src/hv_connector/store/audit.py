@@ -93,6 +93,20 @@ def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
     return hashlib.sha256((prev_hash + canonical_json(body)).encode("utf-8")).hexdigest()
 
 
+_process: dict[str, str] = {}
+"""How the person this process acts for was identified (``identified_by``), once :func:`identified_by` is called."""
+
+
+@contextmanager
+def identified_by(via: str) -> Iterator[None]:
+    """Record ``via`` (``ssh-key SHA256:…``, ``login alice``) in every entry appended inside the block."""
+    _process["identified_by"] = via
+    try:
+        yield
+    finally:
+        _process.pop("identified_by", None)
+
+
 def append(
     conn: Connection,
     *,
@@ -124,7 +138,7 @@ def append(
         "action": action,
         "state": state,
         # Stored as it will read back, so the hash recomputes identically on every backend.
-        "detail": json.loads(canonical_json(detail or {})),
+        "detail": json.loads(canonical_json({**(detail or {}), **_process})),
     }
     pending: list[dict[str, Any]] | None = conn.info.get(_BATCH)
     if pending is not None:

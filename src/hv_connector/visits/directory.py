@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from hv_connector.config.settings import MAX_VISIT_HOURS, Settings
-from hv_connector.errors import InputError, excerpt
+from hv_connector.errors import AccessRefused, InputError, excerpt
 from hv_connector.humanize import person
 from hv_connector.models import StaffMember
 
@@ -55,6 +55,17 @@ class Directory:
             raise InputError(f"--as: {excerpt(staff_id)} is not in any school's staff directory; use a directory id "
                              "(`hvc config show` lists them)")
         return schools
+
+    def require_school(self, staff_id: str, school_id: str, what: str) -> None:
+        """Refuse ``what`` (e.g. "visit v-1") unless ``school_id`` is one of the schools naming ``staff_id``.
+
+        :raises AccessRefused: it is another school's: the message names the person's schools.
+        """
+        schools = self.schools_of(staff_id)
+        if school_id not in schools:
+            raise AccessRefused(f"{what} belongs to {school_id}, and {self.name(schools[0], staff_id)} works in "
+                                f"{', '.join(schools)} only; ask someone at {school_id}, or have your directory "
+                                f"entry added to {school_id}'s staff")
 
     def name(self, school_id: str, staff_id: str) -> str:
         """"Jo Smith" for a directory id, "the watch" for the watch, or the id itself when the person has left."""

@@ -37,6 +37,7 @@ _SUBJECTS = {
     "code-word": "Priority call-back requested",
     "chain-exhausted": "Home visit: every step taken, act now",
     "entry-unconfirmed": "Safeguarding concern not yet entered in CPOMS",
+    "watch-stopped": "hv-connector alarm: the watch may have stopped",
 }
 
 

@@ -1,0 +1,101 @@
+"""Who acts is known, not claimed: the signed-in person acts as themselves and sees only their own school.
+
+Bea Lead (bw-dsl) signs in by her OS login (the login running the tests); Potton's visit, pupil, outbox
+record and alarm are another school's, and every command refuses them with a clear message.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from pathlib import Path
+
+import pytest
+from visitkit import REVIEW_WARNING, birchwood_request, potton_request  # type: ignore[import-not-found]
+
+LATE = "2026-11-23T13:00"
+"""Two hours after the Potton visit was due back: the watch raises its alarm."""
+
+REFUSED = "belongs to potton, and Bea Lead works in birchwood only"
+
+
+@pytest.fixture
+def potton(hvc, tmp_path: Path) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """A Potton visit out past its return (with its alarm) and a reported one (with its outbox record)."""
+    ids = {}
+    for name in ("late", "reported"):
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(potton_request()), encoding="utf-8")
+        code, out, err = hvc("visit", "request", "--file", str(path), "--as", "pt-v1", "--json")
+        assert code == 0, err
+        ids[name] = json.loads(out)["visit"]["id"]
+        assert hvc("visit", "authorise", ids[name], "--as", "pt-head", "--ack", REVIEW_WARNING)[0] == 0
+        assert hvc("visit", "sign-out", ids[name], "--as", "pt-v1")[0] == 0
+    assert hvc("visit", "return", ids["reported"], "--as", "pt-v1")[0] == 0
+    code, _, err = hvc("visit", "report", ids["reported"], "--as", "pt-v1", "--child-seen", "--spoken-to",
+                       "--discussion", "Plan agreed.")
+    assert code == 0, err
+    hvc("watch", "--now", LATE)
+    ids["escalation"] = str(json.loads(hvc("escalation", "list", "--json")[1])[0]["id"])
+    ids["outbox"] = str(json.loads(hvc("outbox", "list", "--json")[1])[0]["id"])
+    return ids
+
+
+@pytest.fixture
+def as_bea(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From here on the tests run as Bea Lead: her directory entry names the login running them."""
+    config = Path(os.environ["HVC_CONFIG"])
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('id = "bw-dsl"', f'id = "bw-dsl"\nlogins = ["{getpass.getuser()}"]'),
+                      encoding="utf-8")
+    monkeypatch.delenv("HVC_ACCESS__ACT_FOR_OTHERS")
+
+
+def test_whoami_names_the_person_the_login_belongs_to(hvc, as_bea) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = hvc("access", "whoami")
+    assert code == 0
+    assert f"You are Bea Lead (bw-dsl), known by login {getpass.getuser()}." in out
+    assert "Schools: birchwood." in out and "You act only as yourself." in out
+
+
+def test_naming_someone_else_with_as_is_refused(hvc, potton, as_bea) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = hvc("visit", "list", "--as", "bw-slt")
+    assert code == 1
+    assert "--as 'bw-slt': you are signed in as Bea Lead (bw-dsl), known by login" in err and "leave out --as" in err
+
+
+def test_the_audit_log_records_who_acted_and_how_they_were_known(hvc, tmp_path: Path, as_bea) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(birchwood_request()), encoding="utf-8")
+    code, out, err = hvc("visit", "request", "--file", str(path), "--json")
+    assert code == 0, err
+    code, out, _ = hvc("audit", "show", json.loads(out)["visit"]["id"], "--json")
+    entry = json.loads(out)[0]
+    assert (entry["actor"], entry["detail"]["identified_by"]) == ("bw-dsl", f"login {getpass.getuser()}")
+
+
+@pytest.mark.parametrize("args", [
+    ("visit", "show", "{late}"),
+    ("audit", "show", "{late}"),
+    ("visit", "sign-out", "{late}"),
+    ("visit", "return", "{late}"),
+    ("visit", "list", "--school", "potton"),
+    ("pupil", "show", "A1000000001"),
+    ("outbox", "show", "{outbox}"),
+    ("outbox", "retry", "{outbox}"),
+    ("outbox", "list", "--school", "potton"),
+    ("escalation", "ack", "{escalation}"),
+    ("escalation", "next", "{escalation}"),
+    ("escalation", "stand-down", "{late}"),
+])
+def test_another_schools_records_are_refused(hvc, potton, as_bea, args) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = hvc(*(arg.format(**potton) for arg in args))
+    assert (code, out) == (1, ""), err
+    assert REFUSED in err and "Traceback" not in err
+
+
+def test_lists_show_only_the_persons_own_school(hvc, potton, as_bea) -> None:  # type: ignore[no-untyped-def]
+    assert json.loads(hvc("visit", "list", "--json")[1]) == []
+    assert json.loads(hvc("outbox", "list", "--json")[1]) == []
+    assert json.loads(hvc("escalation", "list", "--json")[1]) == []
