@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from hv_connector import hookimpl
 from hv_connector.models import (
+    AttendanceTrigger,
     CheckInPlan,
     CheckInStep,
     EscalationStep,
@@ -27,6 +28,7 @@ from hvc_potton.policy import (
     RISK_TEMPLATE,
 )
 from hvc_potton.rules import book
+from hvc_potton.triggers import TRIGGERS
 
 __all__ = ["Policy", "plugin"]
 
@@ -41,6 +43,11 @@ class Policy(RuleBookPolicy):
     """The reasons for a visit listed in §3."""
     risk_template = RISK_TEMPLATE
     """The headteacher's home-visit risk assessment, with lone working and a code word (§4)."""
+
+    @hookimpl
+    def attendance_triggers(self) -> list[AttendanceTrigger]:
+        """Potton's triggers: unexplained absence, attendance at risk, agreements not kept (§3, §7) and the 70% line."""
+        return list(TRIGGERS)
 
     @hookimpl
     def authoriser_roles(self, visit: Visit) -> list[str]:
