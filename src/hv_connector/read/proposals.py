@@ -88,9 +88,10 @@ def list_proposals(conn: Connection, schools: Sequence[str], *, status: str = "o
     """The proposals of ``schools`` in ``status``: most urgent first, pupils with a recent visit after the rest of
     their urgency, then the longest waiting."""
     query = (_with_pupils().where(proposals.c.school_id.in_(list(schools)), proposals.c.status == status)
-             .order_by(proposals.c.urgency, proposals.c.recent_visit.is_not(None), proposals.c.first_met_at,
-                       proposals.c.id))
-    return [_row(row) for row in conn.execute(query).mappings()]
+             .order_by(proposals.c.urgency, proposals.c.first_met_at, proposals.c.id))
+    rows = [_row(row) for row in conn.execute(query).mappings()]
+    # A JSON null is not SQL NULL on every backend, so the recently visited are put after the rest here.
+    return sorted(rows, key=lambda r: (r.trigger.urgency.rank, r.recent_visit is not None))
 
 
 def get_proposal(conn: Connection, proposal_id: str) -> ProposalRow | None:
