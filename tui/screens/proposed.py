@@ -22,8 +22,8 @@ from hvc_tui.screens.base import ListScreen, keys, reload_key
 from hvc_tui.widgets import cells
 from hvc_tui.widgets.stable_table import StableTable
 
-COLUMNS = (("Urgency", None), ("Pupil", 28), ("School", None), ("Proposes", None), ("Trigger", 44),
-           ("Figure", 30), ("Weeks", None), ("Since", None), ("Visit already", 30))
+COLUMNS = (("Urgency", None), ("Pupil", 24), ("School", None), ("Proposes", None), ("Trigger", 32),
+           ("Figure", 24), ("Weeks", None), ("Since", None), ("Visit already", 40))
 URGENCY = {"urgent": ("‼ urgent", "bold red"), "soon": ("! soon", "yellow"), "routine": ("routine", "")}
 
 
