@@ -21,7 +21,7 @@ SPARK_WEEKS = 10
 
 RECENT_DAYS = 28
 """Days read for the runs of absent days and the last 4 weeks' unauthorised sessions (a longer run reads as 4 weeks)."""
-_ABSENT = {Meaning.AUTHORISED: 1, Meaning.UNAUTHORISED: 2}
+_ABSENT: dict[str, int] = {Meaning.AUTHORISED: 1, Meaning.UNAUTHORISED: 2}
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ def met_triggers(triggers: Iterable[AttendanceTrigger], measures: PupilMeasures)
 def with_thresholds(triggers: Sequence[AttendanceTrigger], options: Mapping[str, object]) -> list[AttendanceTrigger]:
     """``triggers`` with the thresholds a school sets under ``[schools.ID.triggers]`` (unreadable values ignored:
     :func:`threshold_problems` reports them)."""
-    return [trigger.with_threshold(float(value)) if trigger.option and _number(value := options.get(trigger.option))
+    return [trigger.with_threshold(value) if (value := _threshold(options.get(trigger.option or ""))) is not None
             else trigger for trigger in triggers]
 
 
@@ -141,11 +141,14 @@ def threshold_problems(triggers: Sequence[AttendanceTrigger], options: Mapping[s
         if name not in known:
             problems.append((name, f"no trigger of this school reads it; the thresholds it can set are: "
                                    f"{', '.join(sorted(known)) or 'none'}"))
-        elif not _number(value):
+        elif _threshold(value) is None:
             problems.append((name, f"must be a number of at least 0 for {known[name].title!r} "
                                    f"(default {known[name].threshold:g}), not {value!r}"))
     return problems
 
 
-def _number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+def _threshold(value: object) -> float | None:
+    """``value`` as a threshold: a number of at least 0 (not a bool, which TOML would allow), else ``None``."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    return None

@@ -60,7 +60,8 @@ def refresh_school(conn: Connection, school_id: str, triggers: Sequence[Attendan
     recent = _recent_visits(conn, school_id, now - timedelta(days=recent_visit_days))
     active = conn.execute(select(proposals.c.id, proposals.c.pupil_mis_id, proposals.c.trigger_id, proposals.c.status)
                           .where(proposals.c.school_id == school_id, proposals.c.met_until.is_(None))).all()
-    kept, ended = [], []
+    kept: list[Any] = []
+    ended: list[Any] = []
     for row in active:
         (kept if (row.pupil_mis_id, row.trigger_id) in met else ended).append(row)
     _keep(conn, kept, met, recent, now)
