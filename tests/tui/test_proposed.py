@@ -22,12 +22,18 @@ def refresh(world: World) -> int:
     return done.opened
 
 
+async def worklist(run) -> ProposedScreen:  # type: ignore[no-untyped-def]
+    """Press 6 and give the Proposed screen, read."""
+    await run.press("6")
+    screen = run.app.screen
+    assert isinstance(screen, ProposedScreen) and run.posted(ProposalsLoaded)
+    return screen
+
+
 async def test_key_6_lists_every_open_proposal_most_urgent_first_with_its_figures(world: World) -> None:
     opened = refresh(world)
     async with dashboard(world) as run:
-        await run.press("6")
-        screen = run.app.screen
-        assert isinstance(screen, ProposedScreen) and run.posted(ProposalsLoaded)
+        screen = await worklist(run)
         table = screen.query_one(StableTable)
         assert opened > 0 and table.row_count == opened
         ranks = [screen.rows[str(key.value)].trigger.urgency.rank for key in table.rows]
@@ -40,9 +46,7 @@ async def test_key_6_lists_every_open_proposal_most_urgent_first_with_its_figure
 async def test_accepting_requests_a_visit_through_the_normal_path_and_is_audited(world: World) -> None:
     refresh(world)
     async with dashboard(world) as run:
-        await run.press("6")
-        screen = run.app.screen
-        assert isinstance(screen, ProposedScreen)
+        screen = await worklist(run)
         first = next(r for r in screen.rows.values() if r.trigger.proposes.value == "visit")
         screen.query_one(StableTable).move_cursor(row=list(screen.rows).index(first.id))
         await run.opens("a", ConfirmDialog)
@@ -58,9 +62,7 @@ async def test_accepting_requests_a_visit_through_the_normal_path_and_is_audited
 async def test_dismissing_asks_for_a_reason_and_keeps_it(world: World) -> None:
     refresh(world)
     async with dashboard(world) as run:
-        await run.press("6")
-        screen = run.app.screen
-        assert isinstance(screen, ProposedScreen)
+        screen = await worklist(run)
         key = screen.selected_key
         dialog = await run.opens("d", DecisionDialog)
         fill(dialog, {"text": "Family moved; CME referral made"})
