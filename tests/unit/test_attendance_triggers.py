@@ -110,3 +110,25 @@ def test_a_school_s_threshold_option_changes_its_trigger_and_a_bad_one_is_named(
     problems = dict(threshold_problems(CORE_TRIGGERS, {"missing_day": 2, "persistent_absence_percent": "ten"}))
     assert "missing_days" in problems["missing_day"]
     assert "number" in problems["persistent_absence_percent"]
+
+
+def test_every_school_s_triggers_are_its_own_and_the_core_s_each_citing_where_it_comes_from() -> None:
+    from hv_connector.plugins import Policies, build_plugin_manager
+
+    policies = Policies(build_plugin_manager())
+    for school in policies.schools():
+        triggers = policies.triggers(school)
+        assert {t.id for t in CORE_TRIGGERS} <= {t.id for t in triggers}
+        own = [t for t in triggers if not t.id.startswith("core.")]
+        assert all(t.id.startswith(f"{school}.") and "policy —" in t.clause for t in own), school
+        reasons = {r.code for r in policies.reasons(school)}
+        assert all(t.reason in reasons for t in own if t.reason), school
+
+
+def test_potton_proposes_notifying_the_local_authority_below_70_percent_not_a_visit() -> None:
+    from hv_connector.models import Proposes
+    from hv_connector.plugins import Policies, build_plugin_manager
+
+    below = {t.id: t for t in Policies(build_plugin_manager()).triggers("potton")}["potton.below-70"]
+    assert below.proposes is Proposes.NOTIFY_LOCAL_AUTHORITY and below.below and below.threshold == 70
+    assert below.deciders == ("headteacher",)

@@ -18,7 +18,7 @@ from hv_connector.visits.service import VisitService
 
 @cli.group()
 def propose() -> None:
-    """Visits proposed from attendance by each school's triggers: the DSL team's worklist."""
+    """Visits proposed from attendance by each school's triggers: list, accept, dismiss."""
 
 
 def _schools(rt: Runtime, school: str | None) -> list[str]:
