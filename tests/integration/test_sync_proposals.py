@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -9,9 +10,14 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
+from hv_connector.builtin.wonde_adapter import WondeConnections
 from hv_connector.cli import main
-from hv_connector.clock import LONDON
+from hv_connector.clock import LONDON, FixedClock
+from hv_connector.config.settings import Settings
+from hv_connector.store.schema import pupils
+from hv_connector.sync.pipeline import sync_school
 from hvc_fixtures import config as toml_config
 from hvc_fixtures.data import STUDENT, UNEXPLAINED_RUN_PUPIL, Dataset, school
 from hvc_fixtures.serve import RunningServer
@@ -66,3 +72,18 @@ def test_config_check_names_a_threshold_no_trigger_reads_and_one_that_is_not_a_n
     assert code == 2
     assert "schools.potton.triggers.missing_day" in out + err and "missing_days" in out + err
     assert "schools.potton.triggers.legal_threshold_percent" in out + err
+
+
+def test_what_runs_after_the_write_failing_is_said_and_the_sync_still_stands(wonde_server, store) -> None:
+    settings = Settings(wonde={"token": "test-token", "base_url": wonde_server.api, "requests_per_second": 1000},
+                        schools=[{"id": "potton", "name": "Potton", "policy": "potton", "mis_school_id": school("potton").wonde_id}])
+    adapter = WondeConnections()(settings, settings.school("potton"))
+
+    def broken(school_id: str) -> str:
+        raise RuntimeError(f"no refresh for {school_id}")
+
+    result = asyncio.run(sync_school(store, adapter, adapter_name="wonde", full=True, clock=FixedClock(MONDAY),
+                                     write_lock=asyncio.Lock(), after_write=broken))
+    assert result.ok and "not refreshed after the sync" in result.after and "hvc propose refresh" in result.after
+    with store.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(pupils)).scalar() == 60
