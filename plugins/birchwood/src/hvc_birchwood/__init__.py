@@ -17,9 +17,8 @@ from hv_connector.models import (
     Visit,
 )
 from hv_connector.rules import RuleBookPolicy
-from hvc_birchwood.policy import AUTHORISER_ROLES, POLICY, REASONS, RISK_TEMPLATE
+from hvc_birchwood.policy import AUTHORISER_ROLES, POLICY, REASONS, RISK_TEMPLATE, TRIGGERS
 from hvc_birchwood.rules import book
-from hvc_birchwood.triggers import TRIGGERS
 
 __all__ = ["Policy", "plugin"]
 

@@ -24,10 +24,10 @@ from hvc_hexthorpe.policy import (
     REASONS,
     RISK_TEMPLATE,
     SAFEGUARDING_ROLES,
+    TRIGGERS,
     about_safeguarding,
 )
 from hvc_hexthorpe.rules import book
-from hvc_hexthorpe.triggers import TRIGGERS
 
 __all__ = ["Policy", "plugin"]
 

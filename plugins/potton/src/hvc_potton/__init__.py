@@ -26,9 +26,9 @@ from hvc_potton.policy import (
     POLICY,
     REASONS,
     RISK_TEMPLATE,
+    TRIGGERS,
 )
 from hvc_potton.rules import book
-from hvc_potton.triggers import TRIGGERS
 
 __all__ = ["Policy", "plugin"]
 

@@ -24,10 +24,10 @@ from hvc_washwood_heath.policy import (
     POLICY,
     REASONS,
     RISK_TEMPLATE,
+    TRIGGERS,
     out_of_hours,
 )
 from hvc_washwood_heath.rules import book
-from hvc_washwood_heath.triggers import TRIGGERS
 
 __all__ = ["Policy", "plugin"]
 
