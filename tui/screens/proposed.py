@@ -8,6 +8,7 @@ so an empty list never passes for "nobody needs a visit".
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 from rich.text import Text
 from textual import on, work
@@ -114,12 +115,18 @@ class ProposedScreen(ListScreen, list_id="proposed"):
         self.load()
 
 
+@lru_cache(maxsize=256)
+def _shared(value: str | None) -> Text:
+    """A cell every row with this value shares (schools, trigger titles, no visit): made once, not once a row."""
+    return cells.literal(value)
+
+
 def _cells(row: ProposalRow) -> tuple[Text, ...]:
     words, style = URGENCY[row.trigger.urgency.value]
     proposes = "visit" if row.trigger.proposes.value == "visit" else "notify LA"
     value = row.measure_value
     figure = "—" if value is None else f"{value:g} ({'<' if row.trigger.below else '≥'} {row.trigger.threshold:g})"
-    return (Text(words, style=style), cells.literal(row.pupil_name), cells.literal(row.school_id),
-            Text(proposes, style="" if proposes == "visit" else "bold magenta"), cells.literal(row.trigger.title),
+    return (Text(words, style=style), cells.literal(row.pupil_name), _shared(row.school_id),
+            Text(proposes, style="" if proposes == "visit" else "bold magenta"), _shared(row.trigger.title),
             Text(figure), Text(row.sparkline(), style="cyan"), cells.when(row.first_met_at),
-            cells.literal(row.visited_line() or None))
+            _shared(row.visited_line() or None))

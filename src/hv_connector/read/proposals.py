@@ -86,18 +86,19 @@ class SchoolLine(Frozen):
 
 def list_proposals(conn: Connection, schools: Sequence[str], *, status: str = "open") -> list[ProposalRow]:
     """The proposals of ``schools`` in ``status``: most urgent first, pupils with a recent visit after the rest of
-    their urgency, then the longest waiting."""
-    query = (_with_pupils().where(proposals.c.school_id.in_(list(schools)), proposals.c.status == status)
-             .order_by(proposals.c.urgency, proposals.c.first_met_at, proposals.c.id))
-    rows = [_row(row) for row in conn.execute(query).mappings()]
+    their urgency, then the longest waiting, then by pupil and trigger (the same order every time)."""
+    query = _with_pupils().where(proposals.c.school_id.in_(list(schools)), proposals.c.status == status)
+    triggers: dict[str, AttendanceTrigger] = {}
+    rows = [_row(row, triggers) for row in conn.execute(query).mappings()]
     # A JSON null is not SQL NULL on every backend, so the recently visited are put after the rest here.
-    return sorted(rows, key=lambda r: (r.trigger.urgency.rank, r.recent_visit is not None))
+    return sorted(rows, key=lambda r: (r.trigger.urgency.rank, r.recent_visit is not None, r.first_met_at,
+                                       r.pupil_name, r.trigger.id))
 
 
 def get_proposal(conn: Connection, proposal_id: str) -> ProposalRow | None:
     """The proposal with ``proposal_id``, whatever its status, or ``None``."""
     row = conn.execute(_with_pupils().where(proposals.c.id == proposal_id)).mappings().first()
-    return _row(row) if row else None
+    return _row(row, {}) if row else None
 
 
 def _with_pupils() -> Select[Any]:
@@ -106,11 +107,15 @@ def _with_pupils() -> Select[Any]:
                   isouter=True))
 
 
-def _row(row: Any) -> ProposalRow:
+def _row(row: Any, triggers: dict[str, AttendanceTrigger]) -> ProposalRow:
+    """The proposal as read; ``triggers`` holds each distinct trigger already read (thousands of rows share a few)."""
+    key = repr(row["trigger"])
+    trigger = triggers.get(key) or triggers.setdefault(key, AttendanceTrigger.model_validate(row["trigger"]))
     name = row["display_name"] or " ".join(p for p in (row["forename"], row["surname"]) if p) or row["pupil_mis_id"]
-    return ProposalRow(
+    # Built without validating again: the store's own rows, written from validated models (thousands on a screen).
+    return ProposalRow.model_construct(
         id=row["id"], school_id=row["school_id"], pupil_mis_id=row["pupil_mis_id"], pupil_name=name,
-        trigger=AttendanceTrigger.model_validate(row["trigger"]), figures=row["figures"] or {},
+        trigger=trigger, figures=row["figures"] or {},
         first_met_at=row["first_met_at"], status=row["status"], recent_visit=row["recent_visit"],
         decided_by=row["decided_by"], note=row["note"], visit_id=row["visit_id"], closed_reason=row["closed_reason"])
 
