@@ -1,4 +1,4 @@
-"""The dashboard app: four screens as modes (pending review, live board, outbox, sync), the visit
+"""The dashboard app: five screens as modes (pending review, live board, outbox, sync, proposed visits), the visit
 screen and the forms pushed on top, a help screen and a command palette that reaches them all."""
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from hvc_tui.screens.board import BoardScreen
 from hvc_tui.screens.help import HelpScreen
 from hvc_tui.screens.outbox import OutboxScreen
 from hvc_tui.screens.pending import PendingScreen
+from hvc_tui.screens.proposed import ProposedScreen
 from hvc_tui.screens.report import ReportScreen
 from hvc_tui.screens.request import RequestScreen
 from hvc_tui.screens.sync import SyncScreen
@@ -36,7 +37,7 @@ BROKEN_PLUGIN_SECONDS = 24 * 60 * 60.0
 """A broken policy plugin stays on screen all day: its schools' visits are checked by nobody's policy."""
 
 STYLED_SCREENS: tuple[type[Screen[None]], ...] = (
-    PendingScreen, BoardScreen, OutboxScreen, SyncScreen, VisitScreen, RequestScreen, ReportScreen, HelpScreen,
+    PendingScreen, BoardScreen, OutboxScreen, SyncScreen, ProposedScreen, VisitScreen, RequestScreen, ReportScreen, HelpScreen,
 )
 """The screens with a ``.tcss`` of their own."""
 
@@ -54,14 +55,15 @@ class HvcApp(App[None]):
 
     :param session: who is acting and on which schools; every read and action goes through it.
     :param board_seconds: the live board's refresh interval.
-    :param mode: the screen to open on (``pending``, ``board``, ``outbox`` or ``sync``).
+    :param mode: the screen to open on (``pending``, ``board``, ``outbox``, ``sync`` or ``proposed``).
     """
 
     TITLE = "hv-connector"
     # Every screen's stylesheet, read once here: Textual reads a screen's CSS_PATH when the screen is first
     # shown, then re-parses every stylesheet and restyles every widget, 1-2 s per screen in the tests.
     CSS_PATH = ["app.tcss", *screen_stylesheets(STYLED_SCREENS)]
-    MODES = {"pending": PendingScreen, "board": BoardScreen, "outbox": OutboxScreen, "sync": SyncScreen}
+    MODES = {"pending": PendingScreen, "board": BoardScreen, "outbox": OutboxScreen, "sync": SyncScreen,
+             "proposed": ProposedScreen}
     COMMANDS = App.COMMANDS | {DashboardCommands}
     BINDINGS = [
         Binding("1", "switch_mode('pending')", "Pending", id="app.pending",
@@ -72,6 +74,8 @@ class HvcApp(App[None]):
                 tooltip="CPOMS records waiting to go, and those CPOMS refused"),
         Binding("4", "switch_mode('sync')", "Sync", id="app.sync",
                 tooltip="The last MIS sync of each school, and its quarantine"),
+        Binding("6", "switch_mode('proposed')", "Proposed", id="app.proposed",
+                tooltip="Visits proposed from attendance by the school's triggers, most urgent first"),
         Binding("n", "request", "Request", id="app.request", tooltip="Ask for a new visit with the form"),
         Binding("question_mark", "help", "Help", key_display="?", id="app.help", tooltip="Every key, screen by screen"),
         Binding("q,ctrl+q", "quit", "Quit", key_display="q", id="app.quit", tooltip="Leave the dashboard"),

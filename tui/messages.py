@@ -13,11 +13,12 @@ from typing import Any
 from textual.message import Message
 
 from hv_connector.outbox.queue import OutboxRecord
+from hv_connector.proposals.decide import Decision
 from hv_connector.read import queries
 from hv_connector.visits.printouts import Printout
 from hv_connector.visits.records import ActionResult
 from hv_connector.watch.escalations import BoardRow
-from hvc_tui.session import FormChoices, Preview, VisitDetail
+from hvc_tui.session import FormChoices, Preview, Proposals, VisitDetail
 
 
 @dataclass
@@ -54,6 +55,20 @@ class SyncLoaded(Message):
 
     runs: list[queries.SyncRow]
     quarantine: list[queries.QuarantineRow]
+
+
+@dataclass
+class ProposalsLoaded(Message):
+    """The open proposals and each school's last evaluation."""
+
+    proposals: Proposals
+
+
+@dataclass
+class ProposalDecided(Message):
+    """A proposal accepted or dismissed (with the visit requested, when one was)."""
+
+    decision: Decision
 
 
 @dataclass

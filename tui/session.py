@@ -25,8 +25,10 @@ from hv_connector.models import (
     VisitOutcome,
 )
 from hv_connector.outbox import queue as outbox
+from hv_connector.proposals.decide import Decision, ProposalDesk
 from hv_connector.read import queries
 from hv_connector.read.briefing import PupilBriefing, pupil_briefing
+from hv_connector.read.proposals import ProposalRow, SchoolLine, list_proposals, school_lines
 from hv_connector.store import audit
 from hv_connector.store.audit import AuditEntry
 from hv_connector.visits.input import build_request
@@ -59,6 +61,14 @@ class FormChoices:
     reasons: list[Reason]
     staff: list[StaffMember]
     template: RiskTemplate
+
+
+@dataclass(frozen=True)
+class Proposals:
+    """The proposals worklist: the open proposals, and why a school has none to show (if it is not "nobody")."""
+
+    rows: list[ProposalRow]
+    schools: list[SchoolLine]
 
 
 @dataclass(frozen=True)
@@ -114,6 +124,11 @@ class Session:
     def sync_status(self) -> tuple[list[queries.SyncRow], list[queries.QuarantineRow]]:
         with self.store.connect() as conn:
             return queries.sync_status(conn, schools=self.schools, limit=queries.PAGE)
+
+    def proposals(self) -> Proposals:
+        """The open proposals of the schools shown, most urgent first, and each school's last evaluation."""
+        with self.store.connect() as conn:
+            return Proposals(list_proposals(conn, self.schools), school_lines(conn, self.schools))
 
     def detail(self, visit_id: str) -> VisitDetail:
         """The visit, its findings now (stored ones once it is out), briefing and audit trail."""
@@ -213,6 +228,12 @@ class Session:
     def export(self, visit_id: str) -> Printout:
         """Export the finished visit's record to PDF, as ``hvc visit export`` does (audited)."""
         return Printouts(self.service).export(visit_id, by=self.member.id)
+    def accept_proposal(self, proposal_id: str) -> Decision:
+        """Accept as the acting member: the visit request (or the referral) the proposal's trigger proposes."""
+        return ProposalDesk(self.service).accept(proposal_id, by=self.member.id)
+
+    def dismiss_proposal(self, proposal_id: str, reason: str) -> Decision:
+        return ProposalDesk(self.service).dismiss(proposal_id, by=self.member.id, reason=reason)
 
     def retry(self, outbox_id: int) -> outbox.OutboxRecord:
         return outbox.retry(self.store, outbox_id, actor=self.member.id, now=self.now)

@@ -30,6 +30,7 @@ from hv_connector import PROJECT
 # (and httpx) here would slow every start.
 if TYPE_CHECKING:
     from hv_connector.models import (
+        AttendanceTrigger,
         CheckInPlan,
         EscalationStep,
         Finding,
@@ -206,6 +207,21 @@ def follow_ups(visit: Visit) -> list[FollowUp] | None:
 
     :param visit: the visit with its outcome recorded.
     :returns: a list of :class:`~hv_connector.models.FollowUp`.
+    """
+
+
+@hookspec
+def attendance_triggers() -> list[AttendanceTrigger] | None:
+    """Declare what in the school's attendance should propose a visit (or another action), with its clause.
+
+    Called after each sync of the school (and by ``hvc propose refresh``) to turn the register into the DSL
+    team's worklist, by ``hvc propose triggers`` and by ``hvc config check``, which checks the school's
+    ``[schools.ID.triggers]`` thresholds against the ``option`` each trigger names. Asked of the school's
+    plugin and the core (whose DfE triggers are ``trylast``); the lists are concatenated, school first, and a
+    school's trigger with the id of a core one replaces it. A trigger is data: the core reads every measure
+    of every pupil in one pass and compares each trigger's threshold.
+
+    :returns: a list of :class:`~hv_connector.models.AttendanceTrigger`.
     """
 
 

@@ -35,6 +35,7 @@ from hv_connector.errors import HvcError, PluginContractError, PolicyError, Poli
 from hv_connector.fallback import unreadable_answer
 from hv_connector.models import (
     STAGE_ORDER,
+    AttendanceTrigger,
     CheckInPlan,
     EscalationStep,
     Finding,
@@ -326,6 +327,16 @@ class Policies:
         """The context rules see for ``school_id`` at ``now``."""
         info, reasons = self._policy(school_id)
         return PolicyContext.from_checked({"now": now, "policy": info, "reasons": reasons, "options": dict(options or {})})
+
+    def triggers(self, school_id: str) -> list[AttendanceTrigger]:
+        """The school's attendance triggers, its own first; one of its own replaces the core's of the same id."""
+        found: dict[str, AttendanceTrigger] = {}
+        for answer in self.hook(school_id, "attendance_triggers")():
+            if not isinstance(answer, list) or not all(isinstance(t, AttendanceTrigger) for t in answer):
+                raise PluginContractError(f"attendance_triggers answered {answer!r:.80}, not a list of AttendanceTrigger")
+            for trigger in answer:
+                found.setdefault(trigger.id, trigger)
+        return list(found.values())
 
     def rules(self, school_id: str) -> list[RuleInfo]:
         """Every rule that applies to the school: its own, then the core's."""

@@ -281,6 +281,14 @@ def check_contract(policies: Policies, school: str, sample: Visit) -> None:
     for answer in policies.ask(school, "follow_ups", visit=sample):
         if not all(isinstance(f, FollowUp) for f in answer):
             fail("follow_ups must return FollowUp objects")
+    codes = {r.code for r in reasons}
+    for trigger in policies.triggers(school):  # a wrong type is refused by triggers() itself
+        if not trigger.id.startswith(("core.", school + ".")):
+            fail(f"attendance trigger id {trigger.id!r} is not namespaced with {school + '.'!r}")
+        if trigger.reason is not None and trigger.reason not in codes:
+            fail(f"attendance trigger {trigger.id!r} proposes reason {trigger.reason!r}, not one of visit_reasons")
+        if not trigger.deciders or not set(trigger.deciders) <= ROLES:
+            fail(f"attendance trigger {trigger.id!r} must name known roles to decide it, got {trigger.deciders!r}")
 
 
 def installed_policies() -> Policies:

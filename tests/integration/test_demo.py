@@ -61,3 +61,14 @@ def test_the_register_is_synced_for_the_school_year_so_the_briefing_has_figures(
     figures = json.loads(shown.stdout)["attendance"]
     assert figures["as_of"] == "2026-11-23" and figures["last_3_months"]["attendance"] < 70
     assert figures["persistent_absence"]
+
+
+def test_the_worklist_holds_proposals_of_every_kind_some_beside_a_recent_visit(world):
+    kinds = {trigger for (trigger,) in rows(world, "select distinct trigger_id from proposals where status = 'open'")}
+    assert {"core.missing-education", "core.persistent-absence", "core.severe-absence", "core.unauthorised-sessions",
+            "potton.unexplained-absence", "potton.agreement-not-kept", "potton.below-70", "hexthorpe.no-reason-given",
+            "hexthorpe.refusing", "washwood-heath.refusing", "birchwood.refusing"} <= kinds
+    assert rows(world, "select count(*) from proposals where recent_visit is not null and recent_visit != 'null'")[0][0]
+    shown = subprocess.run([sys.executable, "-m", "hv_connector", "propose", "list", "--school", "potton"],
+                           env=world.env, capture_output=True, text=True, check=True).stdout
+    assert "potton.below-70" in shown and "notify the local authority" in shown

@@ -88,3 +88,13 @@ def test_override_dialog(world: World, snap_compare) -> None:
 def test_stand_down_question(world: World, snap_compare) -> None:
     """The question wraps; No has the focus."""
     assert snap_compare(_app(world, "board"), terminal_size=(80, 24), run_before=_open_dialog(world, "x"))
+
+
+def test_proposed_visits(world: World, snap_compare) -> None:
+    """Potton's attendance against its triggers: the worklist, the highlighted proposal's figures and clause."""
+    from hv_connector.proposals.refresh import refresh_school
+
+    with world.store.begin() as conn:
+        refresh_school(conn, "potton", world.service.policies.triggers("potton"), now=world.clock.now(),
+                       recent_visit_days=14)
+    assert snap_compare(_app(world, "proposed"), terminal_size=(120, 40), run_before=settle)

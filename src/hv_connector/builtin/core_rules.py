@@ -11,18 +11,21 @@ from datetime import datetime
 
 from hv_connector import hookimpl
 from hv_connector.models import (
+    AttendanceTrigger,
     CheckInPlan,
     CheckInStep,
     EscalationStep,
     Finding,
     FollowUp,
     HazardTemplate,
+    Measure,
     PolicyContext,
     PolicyInfo,
     RiskTemplate,
     RuleInfo,
     Severity,
     Stage,
+    Urgency,
     Visit,
 )
 from hv_connector.models.policy import ReportKind, is_past
@@ -208,3 +211,31 @@ def follow_ups(visit: Visit) -> list[FollowUp]:
     if outcome is not None and outcome.cp_concern:
         return [FollowUp(text="The DSL reviews the concern raised on this visit today.", who=("dsl",), due_days=0)]
     return []
+
+
+DFE_ATTENDANCE = "DfE Working together to improve school attendance (August 2024)"
+
+CORE_TRIGGERS: tuple[AttendanceTrigger, ...] = (
+    AttendanceTrigger(
+        id="core.missing-education", title="Absent with no reason accepted, several days running",
+        clause=f"{DFE_ATTENDANCE}: children missing education (absence with no contact)",
+        measure=Measure.DAYS_ABSENT_UNEXPLAINED, threshold=3, option="missing_days", urgency=Urgency.URGENT),
+    AttendanceTrigger(
+        id="core.severe-absence", title="Severe absence (50% or more this school year)",
+        clause=f"{DFE_ATTENDANCE}: severe absence", measure=Measure.ABSENCE_YEAR, threshold=50,
+        option="severe_absence_percent", urgency=Urgency.SOON),
+    AttendanceTrigger(
+        id="core.unauthorised-sessions", title="Unauthorised absence: 10 sessions in 10 school weeks",
+        clause=f"{DFE_ATTENDANCE}: national framework for penalty notices (10 sessions in 10 school weeks)",
+        measure=Measure.UNAUTHORISED_10_WEEKS, threshold=10, option="unauthorised_sessions", urgency=Urgency.SOON),
+    AttendanceTrigger(
+        id="core.persistent-absence", title="Persistent absence (10% or more this school year)",
+        clause=f"{DFE_ATTENDANCE}: persistent absence", measure=Measure.ABSENCE_YEAR, threshold=10,
+        option="persistent_absence_percent"),
+)
+"""The national triggers every school has; a school's plugin may replace one by declaring a trigger with its id."""
+
+
+@hookimpl(trylast=True)
+def attendance_triggers() -> list[AttendanceTrigger]:
+    return list(CORE_TRIGGERS)

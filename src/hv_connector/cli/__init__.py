@@ -43,6 +43,8 @@ COMMANDS: dict[str, LazyCommand] = {
                            "List loaded plugins: name, version, the school they serve, their hooks and rule ids."),
     "policy": LazyCommand("hv_connector.cli.policy_cmd:policy",
                           "Show a school's policy rules, or check a visit against them."),
+    "propose": LazyCommand("hv_connector.cli.propose_cmd:propose",
+                           "Visits proposed from attendance by each school's triggers: list, accept, dismiss."),
     "pupil": LazyCommand("hv_connector.cli.sync_cmd:pupil",
                          "Read what the store holds about a pupil; keep the school's restrictions on them."),
     "push": LazyCommand("hv_connector.cli.push_cmd:push",

@@ -15,6 +15,7 @@ from hv_connector.config.checks import (
     problems,
     redacted,
     sink_problems,
+    trigger_problems,
     unreachable_steps,
 )
 from hv_connector.config.loading import ConfigSource, config_source
@@ -37,12 +38,13 @@ def _source(ctx: click.Context) -> ConfigSource:
 
 
 def disarming_problems(rt: Runtime) -> list[Problem]:
-    """What would leave a school's rules silently disarmed: policy options its plugin cannot read, and
+    """What would leave a school's rules silently disarmed: policy options its plugin cannot read, attendance
+    trigger thresholds that name no trigger or are no number, and
     escalation steps nobody in its directory can take (the chain a drill runs). ``hvc watch`` will not
     start with any of these; an unknown role is refused when the settings load."""
     file = config_source(rt.config_path).path
     now = rt.clock.now()
-    return (option_problems(rt.settings, rt.policies, file, now)
+    return (option_problems(rt.settings, rt.policies, file, now) + trigger_problems(rt.settings, rt.policies, file)
             + unreachable_steps(rt.settings, rt.policies, file, now, chain_visit=drill_visit,
                                 visiting_staff=VISITING_STAFF))
 

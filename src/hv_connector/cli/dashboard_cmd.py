@@ -15,7 +15,7 @@ from hv_connector.visits.service import VisitService
 from hv_connector.watch.escalations import Escalations
 from hv_connector.watch.tick import Watch
 
-MODES = ("pending", "board", "outbox", "sync")
+MODES = ("pending", "board", "outbox", "sync", "proposed")
 
 
 @cli.command("dashboard")

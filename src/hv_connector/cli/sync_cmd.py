@@ -27,6 +27,7 @@ from hv_connector.config.checks import missing_adapter
 from hv_connector.config.settings import SchoolSettings, Settings
 from hv_connector.errors import ConfigError
 from hv_connector.plugins import merged_registry
+from hv_connector.proposals.refresh import proposals_line, refresh
 from hv_connector.read.attendance import figure_lines
 from hv_connector.read.briefing import PupilBriefing, flag, not_from_mis, pupil_briefing
 from hv_connector.read.queries import sync_status as read_sync_status
@@ -57,7 +58,8 @@ def sync(ctx: click.Context, school_ids: tuple[str, ...], full: bool, as_json: b
     # cyclic collector's way, which the many objects of each page would otherwise make walk it again and again.
     gc.freeze()
     with _reporting(sys.stderr.isatty() and not as_json, [adapter.school_id for _, adapter in adapters]) as on_progress:
-        results = asyncio.run(sync_schools(rt.store, adapters, full=full, clock=rt.clock, on_progress=on_progress))
+        results = asyncio.run(sync_schools(rt.store, adapters, full=full, clock=rt.clock, on_progress=on_progress,
+                                           after_write=lambda school: proposals_line(refresh(rt.store, rt, school))))
     if as_json:
         emit_json([_result_json(r) for r in results])
     else:
@@ -140,7 +142,7 @@ def _result_json(result: SchoolResult) -> dict[str, Any]:
     return {
         "school": result.school_id, "status": result.status, "added": result.added, "updated": result.updated,
         "archived": result.archived, "quarantined": result.quarantined, "requests": result.requests,
-        "seconds": round(result.seconds, 2), "message": result.message or None,
+        "seconds": round(result.seconds, 2), "message": result.message or None, "proposals": result.after or None,
         "quarantine": [{"resource": q.resource, "record_id": q.record_id, "reason": q.reason}
                        for q in result.rejected],
     }
@@ -155,6 +157,8 @@ def _print_summary(results: list[SchoolResult]) -> None:
     for r in results:
         if r.message:  # why a school failed, or what a school that synced did not share
             click.echo(f"  {r.school_id}: {r.message}")
+        if r.after:
+            click.echo(f"  {r.school_id}: proposals: {r.after}")
         for q in r.rejected:
             click.echo(f"  {r.school_id}: quarantined {q.resource} {q.record_id or '(no id)'}: {q.reason}")
         if r.quarantined > len(r.rejected):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, SecretStr
 
+from hv_connector.attendance.triggers import threshold_problems
 from hv_connector.config.loading import ConfigSource
 from hv_connector.config.messages import setting_fix
 from hv_connector.config.settings import REDACTED, SchoolSettings, Settings, is_secret_name, masked_url, url_password
@@ -188,6 +189,27 @@ def option_problems(settings: Settings, policies: Policies, config_file: Path, n
                                                                f"{describe_failure(exc)}"))
             continue
         found += [Problem(f"schools.{school}.options", message) for answer in answers for message in answer]
+    return found
+
+
+def trigger_problems(settings: Settings, policies: Policies, config_file: Path) -> list[Problem]:
+    """One problem per ``[schools.ID.triggers]`` threshold that names no trigger of the school or is not a number.
+
+    A school whose plugin is missing or broken is skipped: :func:`plugin_problems` names it.
+    """
+    found: list[Problem] = []
+    for school in _answering(settings, policies):
+        options = settings.school(school).triggers
+        if not options:
+            continue
+        try:
+            triggers = policies.triggers(school)
+        except Exception as exc:  # the plugin's own bug: name it rather than stop every other check
+            found.append(Problem(f"schools.{school}.triggers",
+                                 f"the policy could not list its attendance triggers: {describe_failure(exc)}"))
+            continue
+        found += [Problem(f"schools.{school}.triggers.{name}", f"{message}; fix it in {config_file}")
+                  for name, message in threshold_problems(triggers, options)]
     return found
 
 

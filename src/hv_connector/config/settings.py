@@ -172,6 +172,13 @@ class SchoolSettings(Section):
     raises "not back" only after the expected return, so this bounds how long staff can be out unwatched."""
     options: dict[str, Any] = {}
     """Options the policy's rules read, e.g. ``evening_from = "17:30"``."""
+    triggers: dict[str, Any] = {}
+    """Thresholds of the school's attendance triggers (``[schools.ID.triggers]``), by the option name each trigger
+    gives (``hvc propose triggers`` lists them), e.g. ``persistent_absence_percent = 12`` or ``missing_days = 2``.
+    ``hvc config check`` refuses a name no trigger reads and a value that is not a number."""
+    recent_visit_days: int = Field(default=14, ge=0, le=365)
+    """A pupil with a visit planned in the last this many days (or still to come) is shown on the proposals list
+    as visited, beside the proposal, rather than proposed as if nobody had been."""
 
     @model_validator(mode="before")
     @classmethod

@@ -24,6 +24,7 @@ from hv_connector.models.policy import (
     ReportKind,
     RiskTemplate,
 )
+from hv_connector.models.proposals import DECIDERS, AttendanceTrigger, Measure, Proposes, Urgency, concern_and_refusal
 from hv_connector.models.staff import StaffMember
 from hv_connector.models.visit import (
     Alternative,
@@ -40,6 +41,7 @@ from hv_connector.models.visit import (
 )
 
 __all__ = [
+    "DECIDERS", "AttendanceTrigger", "Measure", "Proposes", "Urgency", "concern_and_refusal",
     "FIRST_YEAR", "LAST_YEAR", "ROLES", "STAGE_ORDER", "Alternative", "CheckIn", "CheckInPlan", "CheckInStep", "EscalationStep",
     "ExternalReferral", "FamilyKnowledge", "Finding", "FollowUp", "Frozen", "Hazard", "HazardTemplate",
     "Moment", "PersonPresent", "PolicyContext", "PolicyInfo", "PupilRef", "Reason", "ReportKind", "RiskAssessment",

@@ -128,6 +128,8 @@ class SchoolResult:
     requests: int = 0
     seconds: float = 0.0
     message: str = ""
+    after: str = ""
+    """What ran after the school's data was written (the proposals' refresh), in one line."""
     rejected: list[Rejected] = field(default_factory=list)
     began: float = field(default_factory=time.perf_counter)
 
@@ -191,11 +193,13 @@ async def sync_school(
     clock: Clock,
     write_lock: asyncio.Lock,
     on_progress: Callable[[Progress], None] = lambda p: None,
+    after_write: AfterWrite | None = None,
 ) -> SchoolResult:
     """Walk one school's MIS into a spool, then write it in one transaction. Never raises for the MIS.
 
     ``adapter_name`` is kept with the cursors: a school that moves to another adapter starts from the beginning
-    rather than hand the new adapter a cursor it never gave.
+    rather than hand the new adapter a cursor it never gave. ``after_write`` runs once the school's data is
+    committed, still holding the write lock (the proposals' refresh, which reads what was just written).
     """
     school = adapter.school_id
     result = SchoolResult(school, clock.now())
@@ -223,6 +227,8 @@ async def sync_school(
         async with write_lock:
             await asyncio.to_thread(sync_store.write_school, store, school, spool, result, new_cursors,
                                     adapter_name, full=full)
+            if after_write is not None:
+                await asyncio.to_thread(_run_after_write, after_write, result)
     except HvcError as exc:
         _fail(result, str(exc), adapter)
     except Exception as exc:  # a bug or a broken adapter must not stop the other schools
@@ -259,6 +265,19 @@ async def walk_marks(adapter: RegisterSource, spool: Spool, cursor: str | None, 
     return True
 
 
+AfterWrite = Callable[[str], str]
+"""Called with a school's id once its sync is committed; answers a line for the summary. Runs in a worker thread."""
+
+
+def _run_after_write(after_write: AfterWrite, result: SchoolResult) -> None:
+    """Run ``after_write``; its failure is logged and said in the summary, and the sync it follows still stands."""
+    try:
+        result.after = after_write(result.school_id)
+    except Exception as exc:  # the school's data is committed: a failed refresh must not undo or hide that
+        log.exception("sync %s: what runs after the sync failed", result.school_id)
+        result.after = f"not refreshed after the sync ({type(exc).__name__}: {exc}); run `hvc propose refresh`"
+
+
 def _fail(result: SchoolResult, message: str, adapter: MisAdapter) -> None:
     result.status, result.message = "failed", message
     result.added = result.updated = result.archived = result.quarantined = 0
@@ -283,11 +302,15 @@ async def sync_schools(
     full: bool = False,
     clock: Clock,
     on_progress: Callable[[Progress], None] = lambda p: None,
+    after_write: AfterWrite | None = None,
 ) -> list[SchoolResult]:
-    """Sync every school concurrently (``(adapter name, adapter)`` pairs); results come back in their order."""
+    """Sync every school concurrently (``(adapter name, adapter)`` pairs); results come back in their order.
+
+    :param after_write: run for each school once its data is committed (see :func:`sync_school`).
+    """
     write_lock = asyncio.Lock()
     return list(await asyncio.gather(*(
         sync_school(store, adapter, adapter_name=name, full=full, clock=clock, write_lock=write_lock,
-                    on_progress=on_progress)
+                    on_progress=on_progress, after_write=after_write)
         for name, adapter in adapters
     )))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from hv_connector import hookimpl
 from hv_connector.models import (
+    AttendanceTrigger,
     CheckInPlan,
     CheckInStep,
     EscalationStep,
@@ -16,7 +17,7 @@ from hv_connector.models import (
     Visit,
 )
 from hv_connector.rules import RuleBookPolicy
-from hvc_birchwood.policy import AUTHORISER_ROLES, POLICY, REASONS, RISK_TEMPLATE
+from hvc_birchwood.policy import AUTHORISER_ROLES, POLICY, REASONS, RISK_TEMPLATE, TRIGGERS
 from hvc_birchwood.rules import book
 
 __all__ = ["Policy", "plugin"]
@@ -32,6 +33,11 @@ class Policy(RuleBookPolicy):
     """The eleven reasons for a home visit the policy lists."""
     risk_template = RISK_TEMPLATE
     """Appendix 1's hazards, controls and ratings, with the safe word."""
+
+    @hookimpl
+    def attendance_triggers(self) -> list[AttendanceTrigger]:
+        """Attendance issues or concerns, or a student refusing to come in."""
+        return list(TRIGGERS)
 
     @hookimpl
     def authoriser_roles(self, visit: Visit) -> list[str]:

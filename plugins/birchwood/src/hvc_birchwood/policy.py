@@ -1,4 +1,5 @@
-"""What Birchwood's policy document says, as data: identity, reasons, the Appendix 1 risk assessment.
+"""What Birchwood's policy document says, as data: identity, reasons, the Appendix 1 risk assessment,
+the attendance that proposes a visit.
 
 The rules (``rules.py``) and the hook answers (``__init__.py``) read from here,
 so each fact of the document is written down once.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from hv_connector.models import HazardTemplate, PolicyInfo, Reason, RiskTemplate
+from hv_connector.models import AttendanceTrigger, HazardTemplate, PolicyInfo, Reason, RiskTemplate, concern_and_refusal
 
 SCHOOL = "birchwood"
 
@@ -117,3 +118,8 @@ RISK_TEMPLATE = RiskTemplate(
 )
 
 HAZARD_NAMES: tuple[str, ...] = tuple(h.hazard for h in RISK_TEMPLATE.hazards)
+
+
+TRIGGERS: tuple[AttendanceTrigger, ...] = concern_and_refusal(
+    SCHOOL, clause("Reasons for home visits"), concern_reason="attendance", refusal_reason="refusing-school",
+    deciders=(*AUTHORISER_ROLES, "attendance-officer"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from hv_connector import hookimpl
 from hv_connector.models import (
+    AttendanceTrigger,
     CheckInPlan,
     CheckInStep,
     EscalationStep,
@@ -23,6 +24,7 @@ from hvc_hexthorpe.policy import (
     REASONS,
     RISK_TEMPLATE,
     SAFEGUARDING_ROLES,
+    TRIGGERS,
     about_safeguarding,
 )
 from hvc_hexthorpe.rules import book
@@ -42,6 +44,11 @@ class Policy(RuleBookPolicy):
     """The five circumstances the policy gives for a home visit."""
     risk_template = RISK_TEMPLATE
     """The risks the policy's procedures guard against (it has no template of its own)."""
+
+    @hookimpl
+    def attendance_triggers(self) -> list[AttendanceTrigger]:
+        """Absence with no reason given (daily visits, directed by the PFLO), attendance that is a concern, refusal."""
+        return list(TRIGGERS)
 
     @hookimpl
     def authoriser_roles(self, visit: Visit) -> list[str]:

@@ -1,4 +1,5 @@
-"""What Hexthorpe's policy document says, as data: identity, reasons, roles and the risks it names.
+"""What Hexthorpe's policy document says, as data: identity, reasons, roles, the risks it names and
+the attendance that proposes a visit.
 
 The rules (``rules.py``) and the hook answers (``__init__.py``) read from here.
 """
@@ -7,7 +8,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from hv_connector.models import HazardTemplate, PolicyInfo, Reason, RiskTemplate, Visit
+from hv_connector.models import (
+    AttendanceTrigger,
+    HazardTemplate,
+    Measure,
+    PolicyInfo,
+    Reason,
+    RiskTemplate,
+    Urgency,
+    Visit,
+    concern_and_refusal,
+)
 
 SCHOOL = "hexthorpe"
 
@@ -80,4 +91,18 @@ RISK_TEMPLATE = RiskTemplate(
     ),
     requires_code_word=False,
     sign_off_roles=("pflo", *SAFEGUARDING_ROLES),
+)
+
+
+DECIDERS = (*COORDINATOR_ROLES, *SAFEGUARDING_ROLES, "dsl")
+"""Visits are planned through the PFLO, who directs the daily attendance visits ("Procedures"), with the DSL and SLT."""
+
+TRIGGERS: tuple[AttendanceTrigger, ...] = (
+    AttendanceTrigger(
+        id="hexthorpe.no-reason-given", title="Absent and no reason for the absence has been given",
+        clause=clause("The reasons for a home visit; Procedures (attendance visits may be daily)"),
+        measure=Measure.DAYS_ABSENT_UNEXPLAINED, threshold=1, option="no_reason_days", reason="unexplained-absence",
+        urgency=Urgency.URGENT, deciders=DECIDERS),
+    *concern_and_refusal("hexthorpe", clause("The reasons for a home visit"), concern_reason="attendance",
+                         refusal_reason="attendance", deciders=DECIDERS),
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from hv_connector import hookimpl
 from hv_connector.models import (
+    AttendanceTrigger,
     CheckInPlan,
     CheckInStep,
     EscalationStep,
@@ -25,6 +26,7 @@ from hvc_potton.policy import (
     POLICY,
     REASONS,
     RISK_TEMPLATE,
+    TRIGGERS,
 )
 from hvc_potton.rules import book
 
@@ -41,6 +43,11 @@ class Policy(RuleBookPolicy):
     """The reasons for a visit listed in §3."""
     risk_template = RISK_TEMPLATE
     """The headteacher's home-visit risk assessment, with lone working and a code word (§4)."""
+
+    @hookimpl
+    def attendance_triggers(self) -> list[AttendanceTrigger]:
+        """Potton's triggers: unexplained absence, attendance at risk, agreements not kept (§3, §7) and the 70% line."""
+        return list(TRIGGERS)
 
     @hookimpl
     def authoriser_roles(self, visit: Visit) -> list[str]:

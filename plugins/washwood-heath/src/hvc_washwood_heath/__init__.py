@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from hv_connector import hookimpl
 from hv_connector.models import (
+    AttendanceTrigger,
     CheckInPlan,
     CheckInStep,
     EscalationStep,
@@ -23,6 +24,7 @@ from hvc_washwood_heath.policy import (
     POLICY,
     REASONS,
     RISK_TEMPLATE,
+    TRIGGERS,
     out_of_hours,
 )
 from hvc_washwood_heath.rules import book
@@ -47,6 +49,11 @@ class Policy(RuleBookPolicy):
     """The policy's five circumstances for a home visit, the last being a referral from another service."""
     risk_template = RISK_TEMPLATE
     """The hazards and precautions of the policy's "Employees safety" section."""
+
+    @hookimpl
+    def attendance_triggers(self) -> list[AttendanceTrigger]:
+        """Attendance that is a concern, or a student refusing to come in."""
+        return list(TRIGGERS)
 
     @hookimpl
     def authoriser_roles(self, visit: Visit) -> list[str]:

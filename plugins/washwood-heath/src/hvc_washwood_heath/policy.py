@@ -1,4 +1,5 @@
-"""What Washwood Heath's policy document says, as data: identity, reasons, hours, roles, chain, risks.
+"""What Washwood Heath's policy document says, as data: identity, reasons, hours, roles, chain, risks,
+the attendance that proposes a visit.
 
 The rules (``rules.py``) and the hook answers (``__init__.py``) read from here.
 """
@@ -8,7 +9,16 @@ from __future__ import annotations
 from datetime import time
 
 from hv_connector.clock import local
-from hv_connector.models import EscalationStep, HazardTemplate, PolicyInfo, Reason, RiskTemplate, Visit
+from hv_connector.models import (
+    AttendanceTrigger,
+    EscalationStep,
+    HazardTemplate,
+    PolicyInfo,
+    Reason,
+    RiskTemplate,
+    Visit,
+    concern_and_refusal,
+)
 
 SCHOOL = "washwood-heath"
 
@@ -109,3 +119,7 @@ RISK_TEMPLATE = RiskTemplate(
     requires_code_word=False,
     sign_off_roles=(*LINE_MANAGER_ROLES, *LEADERSHIP_ROLES),
 )
+
+
+TRIGGERS: tuple[AttendanceTrigger, ...] = concern_and_refusal(
+    SCHOOL, clause("Reasons for a home visit"), concern_reason="attendance", refusal_reason="attendance")
