@@ -102,6 +102,11 @@ class Session:
         with self.store.connect() as conn:
             return queries.pending(conn, schools=self.schools, text=text)
 
+    def visits(self, states: Sequence[str], *, newest_first: bool = False) -> list[queries.VisitRow]:
+        """The first page of the shown schools' visits in ``states``."""
+        with self.store.connect() as conn:
+            return queries.visit_rows(conn, states, schools=self.schools, newest_first=newest_first)
+
     def board(self) -> list[BoardRow]:
         """Visits out now in the schools shown, most urgent first."""
         return [row for row in self.escalations.board() if row.school_id in self.schools]
@@ -177,6 +182,19 @@ class Session:
 
     def report(self, visit_id: str, outcome: VisitOutcome) -> ActionResult:
         return self.service.report(visit_id, outcome, by=self.member.id)
+
+    def sign_out(self, visit_id: str) -> ActionResult:
+        """Staff are leaving for the home: the watch looks after the visit from now."""
+        return self.service.sign_out(visit_id, by=self.member.id)
+
+    def cancel(self, visit_id: str, reason: str) -> ActionResult:
+        return self.service.cancel(visit_id, by=self.member.id, reason=reason)
+
+    def abort(self, visit_id: str, reason: str) -> ActionResult:
+        return self.service.abort(visit_id, by=self.member.id, reason=reason)
+
+    def close(self, visit_id: str, note: str = "") -> ActionResult:
+        return self.service.close(visit_id, by=self.member.id, note=note)
 
     def check_in(self, visit_id: str, *, kind: str, code_word_used: bool, concerns: bool,
                  note: str = "", door: Mapping[str, Any] | None = None) -> ActionResult:

@@ -58,9 +58,9 @@ class PendingScreen(ListScreen, list_id="pending"):
             )) for row in message.page.rows
         ])
         shown = len(message.page.rows)
-        more = f" (showing the first {shown}: filter to narrow)" if message.page.total > shown else ""
+        more = f" (the first {shown} shown, more wait: filter to narrow)" if message.page.more else ""
         matching = f" matching {message.text!r}" if message.text.strip() else ""
-        self.show_status(f"{message.page.total} visit(s) waiting{matching}{more}")
+        self.show_status(f"{shown}{'+' if message.page.more else ''} visit(s) waiting{matching}{more}")
 
     @on(Input.Changed, "#filter")
     def _filter(self, event: Input.Changed) -> None:
