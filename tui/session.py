@@ -111,9 +111,16 @@ class Session:
         """Visits out now in the schools shown, most urgent first."""
         return [row for row in self.escalations.board() if row.school_id in self.schools]
 
-    def outbox(self) -> list[queries.OutboxRow]:
+    def outbox(self, *, sent: bool = False) -> list[queries.OutboxRow]:
+        """Records not yet in CPOMS (parked first), or with ``sent`` the latest records CPOMS took."""
         with self.store.connect() as conn:
-            return queries.outbox_rows(conn, statuses=queries.WAITING, schools=self.schools, limit=queries.PAGE)
+            return queries.outbox_rows(conn, statuses=("sent",) if sent else queries.WAITING, schools=self.schools,
+                                       limit=queries.PAGE, newest_first=sent)
+
+    def outbox_record(self, outbox_id: int) -> outbox.OutboxRecord:
+        """One outbox record with the report it carries."""
+        with self.store.connect() as conn:
+            return outbox.get_record(conn, outbox_id)
 
     def sync_status(self) -> tuple[list[queries.SyncRow], list[queries.QuarantineRow]]:
         with self.store.connect() as conn:
@@ -144,10 +151,17 @@ class Session:
     def form_choices(self, school_id: str) -> FormChoices:
         """The school's reasons, staff directory and risk-assessment template (for a draft visit)."""
         policies = self.service.policies
-        draft = Visit(school=school_id, pupil=PupilRef(name="(draft)"), planned_start=self.now + timedelta(hours=1))
-        template = policies.ask(school_id, "risk_assessment_template", visit=draft) or RiskTemplate()
+        template = policies.ask(school_id, "risk_assessment_template", visit=self._draft(school_id)) or RiskTemplate()
         staff = sorted(self.service.directory.staff.get(school_id, {}).values(), key=lambda m: m.name)
         return FormChoices(school_id, policies.reasons(school_id), staff, template)
+
+    def may_authorise(self) -> bool:
+        """Whether the person acting holds a role their school's policy lets authorise a visit."""
+        return bool(set(self.member.roles) & set(self.service.authoriser_roles(self._draft(self.school_id))))
+
+    def _draft(self, school_id: str) -> Visit:
+        """A visit being drafted in ``school_id``, for what the policy says before anything is typed."""
+        return Visit(school=school_id, pupil=PupilRef(name="(draft)"), planned_start=self.now + timedelta(hours=1))
 
     def preview(self, document: Mapping[str, Any], pupil: queries.PupilHit | None) -> Preview:
         """The request-stage findings the form would get now; a problem when a field is not usable yet."""

@@ -17,10 +17,11 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Checkbox, Footer, Header, Input, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from hv_connector.errors import HvcError
+from hvc_tui.dialogs.confirm import ConfirmDialog
 from hvc_tui.messages import DetailLoaded
 from hvc_tui.widgets.stable_table import Column, StableTable
 
@@ -33,6 +34,11 @@ def keys(screen: str, *rows: tuple[str, str, str, str]) -> list[Binding]:
 def reload_key(screen: str, tooltip: str) -> Binding:
     """F5 on ``screen``: read what it shows again now (the same key on every screen that reads the store)."""
     return Binding("f5", "reload", "Reload", id=f"{screen}.reload", tooltip=tooltip)
+
+
+def leave_key(screen: str, tooltip: str) -> Binding:
+    """Escape on a form: back to the screen under it, asking first when something has been typed."""
+    return Binding("escape", "leave", "Back", id=f"{screen}.back", tooltip=tooltip)
 
 
 def back_key(screen: str, tooltip: str) -> Binding:
@@ -59,6 +65,24 @@ class HvcScreen(Screen[None]):
                timeout: float | None = None, markup: bool = False) -> None:
         """Notify as Textual does, but with markup off: messages name pupils and addresses from the MIS."""
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def typed(self) -> bool:
+        """Whether anything has been typed or ticked in the screen's fields."""
+        return (any(field.value.strip() for field in self.query(Input))
+                or any(area.text.strip() for area in self.query(TextArea))
+                or any(box.value for box in self.query(Checkbox)))
+
+    def action_leave(self) -> None:
+        """Leave the form (:func:`leave_key`): at once when nothing is typed, else once the person says so."""
+        if not self.typed():
+            self.dismiss()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.dismiss()
+        self.app.push_screen(ConfirmDialog("Leave the form? What you typed here is not saved and will be lost."),
+                             answered)
 
     def list_layout(self, *body: Widget) -> ComposeResult:
         """A list screen's widgets: the header, ``body``, a ``#status`` line (until the first load: "Loading…"), the footer."""

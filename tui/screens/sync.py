@@ -14,6 +14,7 @@ from hvc_tui.widgets.stable_table import StableTable
 
 RUN_COLUMNS = (("School", None), ("Status", None), ("Finished", None), ("Added", None), ("Updated", None),
                ("Archived", None), ("Quarantined", None), ("Message", 50))
+NO_QUARANTINE = "No records in quarantine: the MIS's last syncs sent nothing that could not be used."
 QUARANTINE_COLUMNS = (("School", None), ("Resource", None), ("Record", 24), ("Last seen", None), ("Reason", 60))
 
 
@@ -31,6 +32,7 @@ class SyncScreen(HvcScreen):
         yield StableTable(RUN_COLUMNS, id="runs", cursor_type="row")
         yield Label("Quarantine: records the MIS sent that could not be used", classes="heading")
         yield StableTable(QUARANTINE_COLUMNS, id="quarantine", cursor_type="row")
+        yield Label(NO_QUARANTINE, id="no-quarantine")
         yield Footer()
 
     def on_screen_resume(self) -> None:
@@ -55,6 +57,8 @@ class SyncScreen(HvcScreen):
             (str(row.id), (cells.literal(row.school_id), cells.literal(row.resource), cells.literal(row.record_id),
                            cells.when(row.last_seen_at), cells.literal(row.reason)))
             for row in message.quarantine])
+        self.query_one("#quarantine").display = bool(message.quarantine)
+        self.query_one("#no-quarantine").display = not message.quarantine
 
     def action_reload(self) -> None:
         self.load()

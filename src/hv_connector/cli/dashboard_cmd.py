@@ -14,7 +14,7 @@ from hv_connector.visits.service import VisitService
 from hv_connector.watch.escalations import Escalations
 from hv_connector.watch.tick import Watch
 
-MODES = ("pending", "board", "outbox", "sync")
+MODES = ("pending", "board", "outbox", "sync", "visits")
 
 
 @cli.command("dashboard")
@@ -22,19 +22,23 @@ MODES = ("pending", "board", "outbox", "sync")
               help="Act as this member of staff (their directory id); or set HVC_DASHBOARD_AS.")
 @click.option("--school", "schools", multiple=True, metavar="ID",
               help="Show this school (repeat for more); default: the school of the person acting.")
-@click.option("--open", "mode", type=click.Choice(MODES), default="pending", show_default=True,
-              help="The screen to open on.")
+@click.option("--open", "mode", type=click.Choice(MODES),
+              help="The screen to open on (default: pending for those who authorise, board for everyone else).")
 @click.option("--refresh", type=click.FloatRange(min=0.5), default=5.0, show_default=True,
               help="Seconds between live-board refreshes.")
+@click.option("--quit-stops", metavar="TEXT",
+              help="What quitting also stops (the demo names its watch and servers): Ctrl+Q asks first, saying so.")
 @click.pass_context
-def dashboard(ctx: click.Context, by: str | None, schools: tuple[str, ...], mode: str, refresh: float) -> None:
+def dashboard(ctx: click.Context, by: str | None, schools: tuple[str, ...], mode: str | None, refresh: float,
+              quit_stops: str | None) -> None:
     """Review, authorise and watch visits in a terminal dashboard (keys: ? for help, Ctrl+P for commands)."""
     rt = runtime(ctx)
     if not by:
         raise ConfigError("name who is using the dashboard: hvc dashboard --as STAFF_ID (or set HVC_DASHBOARD_AS); "
                           "`hvc config show` lists the staff directory")
+    from hvc_tui import remembered
     from hvc_tui.app import HvcApp
     from hvc_tui.session import Session
 
     session = Session(VisitService.from_runtime(rt), Escalations(Watch.from_runtime(rt)), by, schools or None)
-    HvcApp(session, board_seconds=refresh, mode=mode).run()
+    HvcApp(session, board_seconds=refresh, mode=mode, remember=remembered.default_path(), quit_stops=quit_stops).run()

@@ -226,8 +226,9 @@ def latest_findings(conn: Connection, visit_id: str) -> list[Finding]:
 
 
 def outbox_rows(conn: Connection, *, statuses: Sequence[str] | None = None, schools: Sequence[str] | None = None,
-                limit: int | None = None) -> list[OutboxRow]:
-    """Outbox records without their payloads: parked first (someone must look), then concerns, oldest first.
+                limit: int | None = None, newest_first: bool = False) -> list[OutboxRow]:
+    """Outbox records without their payloads: parked first (someone must look), then concerns, oldest first
+    (``newest_first``: the latest written first, as a list of sent records reads).
 
     :param statuses: only records in these statuses (``None``: all; :data:`WAITING`: not yet in CPOMS).
     :param schools: only these schools' records (``None``: every school).
@@ -240,9 +241,9 @@ def outbox_rows(conn: Connection, *, statuses: Sequence[str] | None = None, scho
         where.append(outbox.c.school_id.in_(list(schools)))
     columns = [outbox.c[name] for name in OutboxRow.model_fields if name != "pupil_name"]
     pupil_name = func.coalesce(outbox.c.payload["pupil_name"].as_string(), "(no name)").label("pupil_name")
-    parked_first = outbox.c.status != "parked"
-    rows = conn.execute(select(*columns, pupil_name).where(*where)
-                        .order_by(parked_first, outbox.c.priority, outbox.c.created_at, outbox.c.id).limit(limit))
+    order = ((outbox.c.created_at.desc(), outbox.c.id.desc()) if newest_first else
+             (outbox.c.status != "parked", outbox.c.priority, outbox.c.created_at, outbox.c.id))
+    rows = conn.execute(select(*columns, pupil_name).where(*where).order_by(*order).limit(limit))
     return [OutboxRow.model_validate(dict(r._mapping)) for r in rows]
 
 
