@@ -30,6 +30,7 @@ from hv_connector.read.briefing import PupilBriefing, pupil_briefing
 from hv_connector.store import audit
 from hv_connector.store.audit import AuditEntry
 from hv_connector.visits.input import build_request
+from hv_connector.visits.lifecycle import OUT
 from hv_connector.visits.records import ActionResult, Standing, VisitRecord
 from hv_connector.visits.service import VisitService
 from hv_connector.watch.escalations import BoardRow, Escalations, EscalationView
@@ -106,6 +107,13 @@ class Session:
         """The first page of the shown schools' visits in ``states``."""
         with self.store.connect() as conn:
             return queries.visit_rows(conn, states, schools=self.schools, newest_first=newest_first)
+
+    def already_out(self, visit_id: str) -> list[str]:
+        """A sentence for each of the visit's staff who is out on another visit now."""
+        record = self.service.get(visit_id)
+        with self.store.connect() as conn:
+            out = queries.out_on(conn, [m.id for m in record.visit.staff], [s.value for s in OUT])
+        return [f"{m.name} is already out on {', '.join(out[m.id])}." for m in record.visit.staff if m.id in out]
 
     def board(self) -> list[BoardRow]:
         """Visits out now in the schools shown, most urgent first."""

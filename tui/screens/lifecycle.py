@@ -94,15 +94,22 @@ class LifecycleScreen(HvcScreen):
         return target[0]
 
     def action_sign_out(self) -> None:
-        visit_id, session = self._target(Action.SIGN_OUT), self.app.session
-        if visit_id is None:
-            return
+        visit_id = self._target(Action.SIGN_OUT)
+        if visit_id is not None:
+            self.ask_sign_out(visit_id)
+
+    @work(thread=True, exclusive=True, group="visit-action", exit_on_error=False)
+    def ask_sign_out(self, visit_id: str) -> None:
+        """Ask before signing out, saying which of the visit's staff are out on another visit already."""
+        session = self.app.session
+        busy = session.already_out(visit_id)
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self.act(lambda: session.sign_out(visit_id))
-        self.app.push_screen(ConfirmDialog(f"Sign out visit {visit_id} now? Its staff are leaving for the home, "
-                                           "and the watch will expect their check-ins from now."), answered)
+        question = " ".join([f"Sign out visit {visit_id} now? Its staff are leaving for the home, and the watch will "
+                             "expect their check-ins from now.", *(f"⚠ {line}" for line in busy)])
+        self.app.call_from_thread(self.app.push_screen, ConfirmDialog(question), answered)
 
     def action_cancel(self) -> None:
         visit_id, session = self._target(Action.CANCEL), self.app.session

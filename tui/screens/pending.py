@@ -25,7 +25,8 @@ class PendingScreen(ListScreen, list_id="pending"):
     BINDINGS = [
         *keys("pending",
               ("o", "open", "Open", "Show the highlighted visit: findings by stage, briefing, risk assessment, audit trail"),
-              ("slash", "filter", "Filter", "Type part of a pupil's name, an address, a reason or a visit id")),
+              ("slash", "filter", "Filter", "Type part of a pupil's name, an address, a reason or a visit id"),
+              ("escape", "clear", "Clear filter", "Empty the filter and go back to the list")),
         reload_key("pending", "Read the pending visits again"),
     ]
 
@@ -81,6 +82,10 @@ class PendingScreen(ListScreen, list_id="pending"):
 
     def action_filter(self) -> None:
         self.query_one("#filter", Input).focus()
+
+    def action_clear(self) -> None:
+        self.query_one("#filter", Input).value = ""
+        self.query_one(StableTable).focus()
 
     def action_reload(self) -> None:
         self.load(self.query_one("#filter", Input).value)

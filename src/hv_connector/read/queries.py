@@ -200,6 +200,16 @@ def visit_rows(conn: Connection, states: Sequence[str], *, schools: Sequence[str
                      staff_ids=tuple(row.staff_ids or ())) for row in rows]
 
 
+def out_on(conn: Connection, staff_ids: Sequence[str], states: Sequence[str]) -> dict[str, list[str]]:
+    """Staff id → the visits in ``states`` (those out) that each of ``staff_ids`` is on."""
+    wanted, found = set(staff_ids), dict[str, list[str]]()
+    for row in conn.execute(select(visits.c.id, visits.c.staff_ids).where(visits.c.state.in_(list(states)))
+                            .order_by(visits.c.id)):
+        for staff_id in wanted.intersection(row.staff_ids or ()):
+            found.setdefault(staff_id, []).append(row.id)
+    return found
+
+
 def latest_tallies(conn: Connection, visit_ids: Sequence[str]) -> dict[str, dict[str, int]]:
     """Visit id → ``{"blocks", "warns", "infos"}`` from the visit's latest findings (of an event the policy judged)."""
     if not visit_ids:

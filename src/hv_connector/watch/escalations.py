@@ -99,9 +99,20 @@ class BoardRow:
     escalation: EscalationView | None
     """The latest open escalation event, if any (its step, who acknowledged it)."""
     open_escalations: int
+    pupil: str = ""
+    """The pupil visited, as the visit names them."""
+    staff_ids: tuple[str, ...] = ()
+    phones: str = ""
+    """Each visiting member of staff with their mobile: ``Ash Visitor 07700 900305, Sky Second (no mobile)``."""
+    signed_out_at: datetime | None = None
+    last_contact: datetime | None = None
+    """Sign-out or the latest check-in."""
+    last_contact_how: str | None = None
+    """How that contact came: ``signed out`` or the check-in's kind (``staff-call``, ``arrived`` …)."""
 
     def as_json(self) -> dict[str, object]:
-        return {**self.__dict__, "escalation": self.escalation.as_json() if self.escalation else None}
+        return {**self.__dict__, "staff_ids": list(self.staff_ids),
+                "escalation": self.escalation.as_json() if self.escalation else None}
 
 
 class Escalations:
@@ -150,12 +161,20 @@ class Escalations:
         back = row.visit.expected_return
         done = back_at(row.visit, plan) is not None  # went straight home and said so: not overdue
         chain_events = [e for e in open_events if e.kind != "checkin-reminder"]
+        visit = row.visit
+        last = max(visit.check_ins, key=lambda c: utc(c.at), default=None)
+        if last is None or (visit.signed_out_at is not None and utc(visit.signed_out_at) > utc(last.at)):
+            contact, how = visit.signed_out_at, "signed out" if visit.signed_out_at else None
+        else:
+            contact, how = last.at, last.kind + (" (code word)" if last.code_word_used else "")
         return BoardRow(
             visit_id=row.id, school_id=row.school, state=row.state, staff=staff_names(row.visit),
             address=row.address, planned_start=row.visit.planned_start, expected_return=back,
             next_check_in=upcoming[0] if upcoming else None, next_check_in_what=upcoming[1] if upcoming else None,
             overdue=not done and back is not None and now > utc(back), escalation=chain_events[-1] if chain_events else None,
-            open_escalations=len(open_events),
+            open_escalations=len(open_events), pupil=visit.pupil.name, staff_ids=tuple(m.id for m in visit.staff),
+            phones=", ".join(f"{m.name} {m.mobile or '(no mobile)'}" for m in visit.staff),
+            signed_out_at=visit.signed_out_at, last_contact=contact, last_contact_how=how,
         )
 
     # --- acting ------------------------------------------------------------------------------------
