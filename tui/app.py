@@ -24,6 +24,7 @@ from hvc_tui.dialogs.extend import ExtendDialog
 from hvc_tui.filters import ShowControls
 from hvc_tui.screens.board import BoardScreen
 from hvc_tui.screens.help import HelpScreen
+from hvc_tui.screens.lifecycle import LifecycleScreen
 from hvc_tui.screens.outbox import OutboxScreen
 from hvc_tui.screens.outbox_record import OutboxRecordScreen
 from hvc_tui.screens.pending import PendingScreen
@@ -171,7 +172,8 @@ class HvcApp(App[None]):
     def action_help(self) -> None:
         groups = [("Everywhere", list(self.BINDINGS))]
         groups += [(screen.TITLE or screen.__name__, list(screen.BINDINGS))
-                   for screen in (*self.MODES.values(), VisitScreen, RequestScreen, ReportScreen)]
+                   for screen in (*self.MODES.values(), LifecycleScreen, VisitScreen, OutboxRecordScreen, RequestScreen,
+                                  ReportScreen)]
         groups += [("Dialogs", [*DecisionDialog.BINDINGS, *CheckInDialog.BINDINGS, *ExtendDialog.BINDINGS,
                                    *ConfirmDialog.BINDINGS])]
         self.push_screen(HelpScreen(groups))

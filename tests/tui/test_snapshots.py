@@ -1,4 +1,4 @@
-"""Pictures of the main screens at 120×40 and 80×24, on the seeded world with its clock fixed at 09:36.
+"""Pictures of every screen at 80×24 and 160×50, on the seeded world with its clock fixed at 09:36.
 
 Update them (after looking at the differences) with ``pytest tests/tui/test_snapshots.py --snapshot-update``.
 """
@@ -12,7 +12,7 @@ from textual.pilot import Pilot
 
 from hvc_tui.app import HvcApp
 
-SIZES = [pytest.param((120, 40), id="120x40"), pytest.param((80, 24), id="80x24")]
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 50), id="160x50")]
 
 
 def _app(world: World, mode: str = "pending") -> HvcApp:
@@ -52,12 +52,54 @@ def test_request_form(world: World, size: tuple[int, int], snap_compare) -> None
     assert snap_compare(_app(world), terminal_size=size, run_before=open_form)
 
 
-def test_outbox(world: World, snap_compare) -> None:
-    assert snap_compare(_app(world, "outbox"), terminal_size=(120, 40), run_before=settle)
+@pytest.mark.parametrize("size", SIZES)
+def test_visits(world: World, size: tuple[int, int], snap_compare) -> None:
+    assert snap_compare(_app(world, "visits"), terminal_size=size, run_before=settle)
 
 
-def test_sync_status(world: World, snap_compare) -> None:
-    assert snap_compare(_app(world, "sync"), terminal_size=(120, 40), run_before=settle)
+@pytest.mark.parametrize("size", SIZES)
+def test_outbox(world: World, size: tuple[int, int], snap_compare) -> None:
+    assert snap_compare(_app(world, "outbox"), terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_outbox_record(world: World, size: tuple[int, int], snap_compare) -> None:
+    async def open_record(pilot: Pilot) -> None:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(_app(world, "outbox"), terminal_size=size, run_before=open_record)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_sync_status(world: World, size: tuple[int, int], snap_compare) -> None:
+    assert snap_compare(_app(world, "sync"), terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_report_form(world: World, size: tuple[int, int], snap_compare) -> None:
+    async def open_form(pilot: Pilot) -> None:
+        await settle(pilot)
+        pilot.app.open_visit(world.ids["returned"])
+        await settle(pilot)
+        await pilot.press("w")
+        await settle(pilot)
+        for field in pilot.app.screen.query("Input"):
+            field.cursor_blink = False
+        await settle(pilot)
+
+    assert snap_compare(_app(world), terminal_size=size, run_before=open_form)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help(world: World, size: tuple[int, int], snap_compare) -> None:
+    async def open_help(pilot: Pilot) -> None:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+
+    assert snap_compare(_app(world), terminal_size=size, run_before=open_help)
 
 
 def _open_dialog(world: World, key: str, visit: str | None = None):

@@ -42,6 +42,7 @@ def offered(action: Action, state: State) -> bool:
 class LifecycleScreen(HvcScreen):
     """A screen acting on one visit at a time (:meth:`visit_target`): sign out, cancel, abort, report, close."""
 
+    TITLE = "A visit, by its state (visits list and visit screen)"
     BINDINGS = keys(
         "lifecycle",
         ("s", "sign_out", "Sign out", "Staff are leaving for the home now: the watch looks after them from now"),

@@ -1,0 +1,116 @@
+"""The outbox, sync and board screens can be read, and the app remembers and asks as a person expects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dashkit import World
+from pilotkit import dashboard
+from sqlalchemy import update
+
+from hv_connector.store.schema import quarantine
+from hvc_tui import remembered
+from hvc_tui.app import HvcApp
+from hvc_tui.dialogs.confirm import ConfirmDialog
+from hvc_tui.screens.board import BoardScreen
+from hvc_tui.screens.outbox_record import OutboxRecordScreen
+from hvc_tui.screens.pending import PendingScreen
+from hvc_tui.widgets.stable_table import StableTable
+
+
+def board_row(screen: BoardScreen, visit_id: str) -> list[str]:
+    table = screen.query_one(StableTable)
+    return [cell.plain for cell in table.get_row(visit_id)]
+
+
+async def test_enter_on_a_parked_record_shows_cpoms_whole_reason_and_the_text_sent(world: World) -> None:
+    async with dashboard(world, mode="outbox") as run:
+        await run.press("enter")
+        screen = run.app.screen
+        assert isinstance(screen, OutboxRecordScreen)
+        reason = str(screen.query_one("#reason").render())
+        sent = str(screen.query_one("#sent").render())
+    assert reason == "422: category 'Home visit' is not known [sic]"  # whole, brackets and all
+    assert sent.startswith("Home visit record — Amira Example")
+
+
+async def test_retry_asks_first_saying_what_will_happen(world: World) -> None:
+    async with dashboard(world, mode="outbox") as run:
+        await run.press("t")
+        dialog = run.app.screen
+        assert isinstance(dialog, ConfirmDialog)
+        await run.press("n")
+        assert run.notices() == []
+        await run.press("t", "y")
+        notices = run.notices()
+    assert "the next push sends it" in dialog.question
+    assert any("is waiting again" in n for n in notices)
+
+
+async def test_sent_records_can_be_listed(world: World) -> None:
+    async with dashboard(world, mode="outbox") as run:
+        waiting = list(run.app.screen.query_one(StableTable).rows)
+        await run.press("a")
+        status = str(run.app.screen.query_one("#status").render())
+        sent = list(run.app.screen.query_one(StableTable).rows)
+    assert waiting and sent == []
+    assert "record(s) CPOMS took" in status
+
+
+async def test_the_sync_screen_says_when_nothing_is_in_quarantine(world: World) -> None:
+    with world.store.begin() as conn:
+        conn.execute(update(quarantine).values(resolved_at=world.clock.now()))
+    async with dashboard(world, mode="sync") as run:
+        said = run.app.screen.query_one("#no-quarantine")
+        table = run.app.screen.query_one("#quarantine")
+        assert said.display and not table.display
+    assert "No records in quarantine" in str(said.render())
+
+
+async def test_the_board_says_who_is_out_how_to_reach_them_and_when_they_were_last_heard_from(world: World) -> None:
+    async with dashboard(world, mode="board") as run:
+        screen = run.app.screen
+        assert isinstance(screen, BoardScreen)
+        out = board_row(screen, world.ids["out"])
+        overdue = board_row(screen, world.ids["overdue"])
+        status = str(screen.query_one("#status").render())
+    assert out[1] == "Noa 🦊 Emoji"
+    assert "Ash Visitor 07700 900305" in out[2] and "Sky Second 07700 900306" in out[2]
+    assert out[5].endswith("signed out")
+    assert overdue[5].endswith("office-call")
+    # The world's two visitors are out on two visits at once: flagged on the row and in the status line.
+    assert out[2].startswith(f"⚠ also out on {world.ids['overdue']}")
+    assert "staff out on two visits at once" in status
+
+
+async def test_office_staff_open_on_the_board(world: World) -> None:
+    async with dashboard(world, actor="pt-office", mode=None) as run:
+        office = type(run.app.screen)
+    async with dashboard(world, actor="pt-head", mode=None) as run:
+        head = type(run.app.screen)
+    assert (office, head) == (BoardScreen, PendingScreen)
+
+
+async def test_quitting_asks_first_when_it_stops_the_demo(world: World) -> None:
+    app = HvcApp(world.session(), board_seconds=3600, quit_stops="the demo")
+    async with app.run_test() as pilot:
+        await pilot.press("q")  # not a quit key: a slip of the finger leaves the dashboard open
+        await pilot.press("ctrl+q")
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "also stops the demo" in app.screen.question
+        await pilot.press("n")
+        assert app.is_running
+        await pilot.press("ctrl+q", "y")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_the_chosen_theme_is_remembered(world: World, tmp_path: Path) -> None:
+    state = tmp_path / "state" / "dashboard.json"
+    first = HvcApp(world.session(), board_seconds=3600, remember=state)
+    async with first.run_test() as pilot:
+        first.theme = "nord"
+        await pilot.pause()
+    again = HvcApp(world.session(), board_seconds=3600, remember=state)
+    assert remembered.read(state).theme == "nord"
+    assert again.theme == "nord"
