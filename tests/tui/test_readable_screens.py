@@ -79,8 +79,8 @@ async def test_the_board_says_who_is_out_how_to_reach_them_and_when_they_were_la
     assert out[5].endswith("signed out")
     assert overdue[5].endswith("office-call")
     # The world's two visitors are out on two visits at once: flagged on the row and in the status line.
-    assert out[2].startswith(f"⚠ also out on {world.ids['overdue']}")
-    assert "staff out on two visits at once" in status
+    assert out[2].startswith("⚠ ") and overdue[2].startswith("⚠ ")
+    assert f"⚠ Ash Visitor out on {world.ids['overdue']} and {world.ids['out']} at once" in status
 
 
 async def test_office_staff_open_on_the_board(world: World) -> None:

@@ -38,9 +38,7 @@ is on the visit screen."""
 
 
 def status_cell(row: BoardRow, now: datetime) -> Text:
-    """The state with its symbol, and how late (never colour alone); an escalation stood down says so."""
-    if row.state == State.ESCALATED and row.escalation is None:
-        return Text("✔ stood down", style="green")
+    """The state with its symbol, and how late (never colour alone)."""
     text = cells.state(row.state)
     if row.overdue and row.expected_return is not None:
         if row.state == State.SIGNED_OUT:
@@ -77,9 +75,10 @@ def contact_cell(row: BoardRow) -> Text:
 
 
 def staff_cell(row: BoardRow, elsewhere: dict[str, list[str]]) -> Text:
-    """The staff with their mobiles; ``⚠`` and the other visit when one of them is out on two at once."""
-    others = sorted({v for s in row.staff_ids for v in elsewhere.get(s, ()) if v != row.visit_id})
-    text = Text(f"⚠ also out on {', '.join(others)}: ", style="bold yellow") if others else Text()
+    """The staff with their mobiles, after a ``⚠`` when one of them is out on another visit too (the status line
+    says which)."""
+    twice = any(staff_id in elsewhere for staff_id in row.staff_ids)
+    text = Text("⚠ ", style="bold yellow") if twice else Text()
     text.append(cells.plain(row.phones or row.staff))
     return text
 
@@ -148,7 +147,9 @@ class BoardScreen(ListScreen, list_id="board"):
         self.query_one(StableTable).replace_rows([(row.visit_id, row_cells(row, now, elsewhere))
                                                   for row in message.rows])
         late = sum(1 for row in message.rows if row.overdue or row.escalation is not None)
-        twice = f" · ⚠ {len(elsewhere)} staff out on two visits at once" if elsewhere else ""
+        directory = self.app.session.service.directory
+        twice = "".join(f" · ⚠ {directory.names(self.rows[ids[0]].school_id).get(staff_id, staff_id)} out on "
+                        f"{' and '.join(ids)} at once" for staff_id, ids in elsewhere.items())
         self.show_status(
             f"{len(message.rows)} out, {late} late or escalating{twice} · updated "
             f"{cells.when(now, with_day=False).plain} · every {self.app.board_seconds:g}s")
