@@ -27,17 +27,19 @@ def look(cell: Text) -> Look:
 
 
 def fit(natural: Sequence[int], limits: Sequence[int | None], labels: Sequence[str], room: int) -> list[int]:
-    """Column widths: each at most its limit, and the limited ones shrunk alike (never below
-    :data:`NARROWEST` or their label) until the row fits in ``room`` cells; the others keep their width."""
+    """Column widths: each at most its limit; then, until the row fits in ``room`` cells, the limited columns
+    shrunk from the right (the columns come in order of what matters most), never below :data:`NARROWEST` or
+    their label; the others keep their width."""
     widths = [min(n, limit) if limit else n for n, limit in zip(natural, limits, strict=True)]
     excess = sum(widths) - room
-    floors = [max(NARROWEST, len(label)) if limit else width
-              for width, limit, label in zip(widths, limits, labels, strict=True)]
-    give = [max(0, w - f) for w, f in zip(widths, floors, strict=True)]
-    if excess <= 0 or not sum(give):
-        return widths
-    share = min(1.0, excess / sum(give))
-    return [w - int(g * share + 0.999) for w, g in zip(widths, give, strict=True)]
+    for index in reversed(range(len(widths))):
+        if excess <= 0:
+            break
+        if limits[index]:
+            give = min(excess, max(0, widths[index] - max(NARROWEST, len(labels[index]))))
+            widths[index] -= give
+            excess -= give
+    return widths
 
 
 class StableTable(DataTable[Text]):
