@@ -64,12 +64,7 @@ def test_outbox(world: World, size: tuple[int, int], snap_compare) -> None:
 
 @pytest.mark.parametrize("size", SIZES)
 def test_outbox_record(world: World, size: tuple[int, int], snap_compare) -> None:
-    async def open_record(pilot: Pilot) -> None:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-
-    assert snap_compare(_app(world, "outbox"), terminal_size=size, run_before=open_record)
+    assert snap_compare(_app(world, "outbox"), terminal_size=size, run_before=_open_with(world, "enter"))
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -79,31 +74,16 @@ def test_sync_status(world: World, size: tuple[int, int], snap_compare) -> None:
 
 @pytest.mark.parametrize("size", SIZES)
 def test_report_form(world: World, size: tuple[int, int], snap_compare) -> None:
-    async def open_form(pilot: Pilot) -> None:
-        await settle(pilot)
-        pilot.app.open_visit(world.ids["returned"])
-        await settle(pilot)
-        await pilot.press("w")
-        await settle(pilot)
-        for field in pilot.app.screen.query("Input"):
-            field.cursor_blink = False
-        await settle(pilot)
-
-    assert snap_compare(_app(world), terminal_size=size, run_before=open_form)
+    assert snap_compare(_app(world), terminal_size=size, run_before=_open_with(world, "w", "returned"))
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_help(world: World, size: tuple[int, int], snap_compare) -> None:
-    async def open_help(pilot: Pilot) -> None:
-        await settle(pilot)
-        await pilot.press("question_mark")
-        await settle(pilot)
-
-    assert snap_compare(_app(world), terminal_size=size, run_before=open_help)
+    assert snap_compare(_app(world), terminal_size=size, run_before=_open_with(world, "question_mark"))
 
 
-def _open_dialog(world: World, key: str, visit: str | None = None):
-    """Open the visit (if given), press ``key`` and wait for the dialog, its text boxes' cursors still."""
+def _open_with(world: World, key: str, visit: str | None = None):
+    """Open the visit (if given), press ``key`` and wait for what it opens, its text boxes' cursors still."""
     async def run_before(pilot: Pilot) -> None:
         await settle(pilot)
         if visit is not None:
@@ -119,14 +99,14 @@ def _open_dialog(world: World, key: str, visit: str | None = None):
 
 def test_authorise_dialog(world: World, snap_compare) -> None:
     """Nothing ticked; the sign-out block listed with the key that overrides it."""
-    assert snap_compare(_app(world), terminal_size=(80, 24), run_before=_open_dialog(world, "a", "blocked"))
+    assert snap_compare(_app(world), terminal_size=(80, 24), run_before=_open_with(world, "a", "blocked"))
 
 
 def test_override_dialog(world: World, snap_compare) -> None:
     """The block unticked, its reason box closed until it is ticked."""
-    assert snap_compare(_app(world), terminal_size=(80, 24), run_before=_open_dialog(world, "v", "blocked"))
+    assert snap_compare(_app(world), terminal_size=(80, 24), run_before=_open_with(world, "v", "blocked"))
 
 
 def test_stand_down_question(world: World, snap_compare) -> None:
     """The question wraps; No has the focus."""
-    assert snap_compare(_app(world, "board"), terminal_size=(80, 24), run_before=_open_dialog(world, "x"))
+    assert snap_compare(_app(world, "board"), terminal_size=(80, 24), run_before=_open_with(world, "x"))

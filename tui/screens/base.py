@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Checkbox, Footer, Header, Input, Static, TextArea
+from textual.widgets import Checkbox, DataTable, Footer, Header, Input, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from hv_connector.errors import HvcError
@@ -137,6 +137,20 @@ class ListScreen(HvcScreen):
     def selected_key(self) -> str | None:
         """The key of the highlighted row (``None`` on an empty table)."""
         return self.query_one(StableTable).selected_key
+
+    @on(DataTable.RowSelected)
+    def _row_chosen(self) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        """Enter (or ``o``) on a row: :meth:`open_row` with its key."""
+        key = self.selected_key
+        if key is not None:
+            self.open_row(key)
+
+    def open_row(self, key: str) -> None:
+        """Show the row ``key`` whole: by default the rows are visits, and this opens the visit's screen."""
+        self.app.open_visit(key)
 
 
 class VisitDetailScreen(HvcScreen):

@@ -259,10 +259,5 @@ class BoardScreen(ListScreen, list_id="board"):
                 self.act(done, call)
         self.app.push_screen(ConfirmDialog(question), answered)
 
-    def action_open(self) -> None:
-        row = self._selected()
-        if row is not None:
-            self.app.open_visit(row.visit_id)
-
     def action_reload(self) -> None:
         self.load()

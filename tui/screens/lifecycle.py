@@ -113,18 +113,20 @@ class LifecycleScreen(HvcScreen):
         self.app.call_from_thread(self.app.push_screen, ConfirmDialog(question), answered)
 
     def action_cancel(self) -> None:
-        visit_id, session = self._target(Action.CANCEL), self.app.session
-        if visit_id is not None:
-            self.ask(DecisionDialog(f"Cancel visit {visit_id}: it will not happen, and CPOMS is told why",
-                                    prompt="Why it is cancelled", confirm="Cancel visit"),
-                     lambda d: lambda: session.cancel(visit_id, d.text))
+        self._finish_early(Action.CANCEL, "it will not happen", "Why it is cancelled")
 
     def action_abort(self) -> None:
-        visit_id, session = self._target(Action.ABORT), self.app.session
-        if visit_id is not None:
-            self.ask(DecisionDialog(f"Abort visit {visit_id}: it stops part way, and CPOMS is told why",
-                                    prompt="Why it stopped", confirm="Abort visit"),
-                     lambda d: lambda: session.abort(visit_id, d.text))
+        self._finish_early(Action.ABORT, "it stops part way", "Why it stopped")
+
+    def _finish_early(self, action: Action, meaning: str, prompt: str) -> None:
+        """Cancel or abort the visit with the reason asked for; CPOMS is sent the reason."""
+        visit_id, session = self._target(action), self.app.session
+        if visit_id is None:
+            return
+        call = session.cancel if action is Action.CANCEL else session.abort
+        self.ask(DecisionDialog(f"{action.value.capitalize()} visit {visit_id}: {meaning}, and CPOMS is told why",
+                                prompt=prompt, confirm=f"{action.value.capitalize()} visit"),
+                 lambda d: lambda: call(visit_id, d.text))
 
     def action_close(self) -> None:
         visit_id, session = self._target(Action.CLOSE), self.app.session

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual import on, work
-from textual.widgets import DataTable
 
 from hvc_tui.dialogs.confirm import ConfirmDialog
 from hvc_tui.messages import OutboxLoaded, OutboxRetried
@@ -67,14 +66,8 @@ class OutboxScreen(ListScreen, list_id="outbox"):
         self.show_status(f"{len(message.rows) - parked} waiting, {parked} parked · Enter: a record whole · "
                          "a: the records sent")
 
-    @on(DataTable.RowSelected)
-    def _selected(self) -> None:
-        self.action_open()
-
-    def action_open(self) -> None:
-        key = self.selected_key
-        if key is not None:
-            self.app.push_screen(OutboxRecordScreen(int(key)))
+    def open_row(self, key: str) -> None:
+        self.app.push_screen(OutboxRecordScreen(int(key)))
 
     def action_sent(self) -> None:
         self.sent = not self.sent

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 from textual.worker import get_current_worker
 
 from hvc_tui.messages import PendingLoaded
@@ -70,15 +70,6 @@ class PendingScreen(ListScreen, list_id="pending"):
     @on(Input.Submitted, "#filter")
     def _to_table(self) -> None:
         self.query_one(StableTable).focus()
-
-    @on(DataTable.RowSelected)
-    def _selected(self) -> None:
-        self.action_open()
-
-    def action_open(self) -> None:
-        key = self.selected_key
-        if key is not None:
-            self.app.open_visit(key)
 
     def action_filter(self) -> None:
         self.query_one("#filter", Input).focus()

@@ -101,15 +101,6 @@ class VisitsScreen(LifecycleScreen, ListScreen, list_id="visits"):
     def _highlighted(self) -> None:
         self.refresh_bindings()
 
-    @on(DataTable.RowSelected)
-    def _selected(self) -> None:
-        self.action_open()
-
-    def action_open(self) -> None:
-        key = self.selected_key
-        if key is not None:
-            self.app.open_visit(key)
-
     def action_filter(self) -> None:
         self.query_one("#state", Select).focus()
 
