@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from dashkit import World
-from pilotkit import dashboard
+from pilotkit import dashboard, settle
 from sqlalchemy import update
+from textual.widgets._toast import Toast
 
 from hv_connector.store.schema import quarantine
 from hvc_tui import remembered
@@ -114,3 +115,19 @@ async def test_the_chosen_theme_is_remembered(world: World, tmp_path: Path) -> N
     again = HvcApp(world.session(), board_seconds=3600, remember=state)
     assert remembered.read(state).theme == "nord"
     assert again.theme == "nord"
+
+
+async def test_a_toast_stays_with_the_screen_that_raised_it(world: World) -> None:
+    app = HvcApp(world.session(), board_seconds=3600, mode="board")
+    async with app.run_test(notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "k")  # the visit out has no escalation step to acknowledge: a warning says so
+        await settle(pilot)
+        warned = list(app.screen.query(Toast))
+        await pilot.press("3")
+        await settle(pilot)
+        on_outbox = list(app.screen.query(Toast))
+        await pilot.press("2")
+        await settle(pilot)
+        back = list(app.screen.query(Toast))
+    assert len(warned) == 1 and on_outbox == [] and back == []

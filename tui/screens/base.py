@@ -10,12 +10,12 @@ from contextlib import suppress
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual._context import NoActiveAppError
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.notifications import SeverityLevel
-from textual.screen import Screen
+from textual.notifications import Notification, Notify, SeverityLevel
+from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Checkbox, DataTable, Footer, Header, Input, Static, TextArea
 from textual.worker import Worker, WorkerState
@@ -60,11 +60,34 @@ class HvcScreen(Screen[None]):
         # and switch_mode each call refresh_css for a screen that was never styled), for nothing.
         with suppress(NoActiveAppError):
             self._css_update_count = self.app._css_update_count
+        self.toasts: list[Notification] = []
+        """The toasts this screen raised."""
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
-        """Notify as Textual does, but with markup off: messages name pupils and addresses from the MIS."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        """Notify as Textual does, but with markup off (messages name pupils and addresses from the MIS), and
+        for this screen only: the toast goes when the person leaves the screen."""
+        toast = Notification(message, title, severity, self.app.NOTIFICATION_TIMEOUT if timeout is None else timeout,
+                             markup=markup)
+        self.toasts.append(toast)
+        self.app.post_message(Notify(toast))
+
+    @on(events.ScreenSuspend)
+    def _take_toasts_away(self) -> None:
+        """Another screen takes this one's place (a dialog over it does not): its toasts go with it."""
+        if isinstance(self.app.screen, ModalScreen):
+            return
+        shown = self.app._notifications  # Textual keeps no public way to withdraw one toast
+        for toast in self.toasts:
+            if toast in shown:
+                self.app._unnotify(toast)
+        self.toasts.clear()
+
+    def dismiss_saying(self, message: str, *, title: str, severity: SeverityLevel = "information") -> None:
+        """Close this screen and say ``message`` on the screen it goes back to, where the toast belongs."""
+        below = self.app.screen_stack[-2]
+        self.dismiss()
+        below.notify(message, title=title, severity=severity)
 
     def typed(self) -> bool:
         """Whether anything has been typed or ticked in the screen's fields."""

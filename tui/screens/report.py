@@ -62,9 +62,8 @@ class ReportScreen(VisitDetailScreen):
     def _loaded(self, message: DetailLoaded) -> None:
         record = message.detail.record
         if record.state is not State.RETURNED:
-            self.notify(f"Visit {record.id} is {record.state.value}: a report is written once its staff are back "
-                        "(returned).", title="No report yet", severity="warning")
-            self.dismiss()
+            self.dismiss_saying(f"Visit {record.id} is {record.state.value}: a report is written once its staff are "
+                                "back (returned).", title="No report yet", severity="warning")
             return
         visit = record.visit
         self.day = visit.planned_start.date()
@@ -96,6 +95,5 @@ class ReportScreen(VisitDetailScreen):
 
     @on(VisitActed)
     def _saved(self, message: VisitActed) -> None:
-        self.notify(f"Report on {message.result.record.id} recorded; its CPOMS record is in the outbox.",
-                    title="Report saved")
-        self.dismiss()
+        self.dismiss_saying(f"Report on {message.result.record.id} recorded; its CPOMS record is in the outbox.",
+                            title="Report saved")

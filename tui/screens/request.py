@@ -255,6 +255,5 @@ class RequestScreen(HvcScreen):
     @on(VisitActed)
     def _sent(self, message: VisitActed) -> None:
         result = message.result
-        self.notify(f"Visit {result.record.id} requested for {result.record.visit.pupil.name}: "
-                    f"{len(result.findings)} finding(s) for the authorisers.", title="Request sent")
-        self.dismiss()
+        self.dismiss_saying(f"Visit {result.record.id} requested for {result.record.visit.pupil.name}: "
+                            f"{len(result.findings)} finding(s) for the authorisers.", title="Request sent")
