@@ -8,12 +8,12 @@ them only from a worker thread, never from the UI thread. Actions go through
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hv_connector.errors import ConfigError, HvcError, InputError
+from hv_connector.errors import ConfigError, HvcError, InputError, RefusedError
 from hv_connector.models import (
     Finding,
     PupilRef,
@@ -34,6 +34,9 @@ from hv_connector.visits.lifecycle import OUT
 from hv_connector.visits.records import ActionResult, Standing, VisitRecord
 from hv_connector.visits.service import VisitService
 from hv_connector.watch.escalations import BoardRow, Escalations, EscalationView
+
+if TYPE_CHECKING:
+    from hv_connector.sync.pipeline import SchoolResult
 
 
 @dataclass(frozen=True)
@@ -76,12 +79,16 @@ class Session:
     :param actor: the directory id of the person using the dashboard.
     :param escalations: the watch's events (acknowledge, escalate now, stand down) and the live board.
     :param schools: the schools shown (default: the actor's own school).
+    :param sync: runs the MIS sync of the schools given and returns each one's result (``None``: the dashboard
+        cannot sync, e.g. with no MIS set up).
     """
 
     def __init__(self, service: VisitService, escalations: Escalations, actor: str,
-                 schools: Sequence[str] | None = None) -> None:
+                 schools: Sequence[str] | None = None,
+                 sync: Callable[[Sequence[str]], Sequence[SchoolResult]] | None = None) -> None:
         self.service = service
         self.escalations = escalations
+        self._sync = sync
         self.member, self.school_id = _find_member(service, actor)
         self.schools = list(schools) if schools else [self.school_id]
         unknown = sorted(set(self.schools) - set(service.directory.schools()))
@@ -162,6 +169,18 @@ class Session:
         template = policies.ask(school_id, "risk_assessment_template", visit=self._draft(school_id)) or RiskTemplate()
         staff = sorted(self.service.directory.staff.get(school_id, {}).values(), key=lambda m: m.name)
         return FormChoices(school_id, policies.reasons(school_id), staff, template)
+
+    @property
+    def may_sync(self) -> bool:
+        """Whether the person acting may sync the MIS now: a sync is set up and they may authorise visits."""
+        return self._sync is not None and self.may_authorise()
+
+    def sync_now(self) -> Sequence[SchoolResult]:
+        """Sync the schools shown from their MIS now, as ``hvc sync`` does."""
+        if self._sync is None or not self.may_authorise():
+            raise RefusedError(f"{self.member.name} cannot sync the MIS from the dashboard: those who may authorise "
+                               "visits can, where a sync is set up (or run `hvc sync`)")
+        return self._sync(self.schools)
 
     def may_authorise(self) -> bool:
         """Whether the person acting holds a role their school's policy lets authorise a visit."""

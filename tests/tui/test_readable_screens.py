@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from dashkit import World
 from pilotkit import dashboard, settle
 from sqlalchemy import update
+from textual.notifications import Notify
 from textual.widgets._toast import Toast
 
 from hv_connector.store.schema import quarantine
+from hv_connector.sync.pipeline import SchoolResult
 from hvc_tui import remembered
 from hvc_tui.app import HvcApp
 from hvc_tui.dialogs.confirm import ConfirmDialog
 from hvc_tui.screens.board import BoardScreen
 from hvc_tui.screens.outbox_record import OutboxRecordScreen
 from hvc_tui.screens.pending import PendingScreen
+from hvc_tui.session import Session
 from hvc_tui.widgets.stable_table import StableTable
 
 
@@ -131,3 +135,26 @@ async def test_a_toast_stays_with_the_screen_that_raised_it(world: World) -> Non
         await settle(pilot)
         back = list(app.screen.query(Toast))
     assert len(warned) == 1 and on_outbox == [] and back == []
+
+
+async def test_sync_now_is_offered_to_those_who_may_sync_and_says_how_it_went(world: World) -> None:
+    asked: list[list[str]] = []
+
+    def sync(schools: Sequence[str]) -> list[SchoolResult]:  # stands in for the MIS sync `hvc sync` runs
+        asked.append(list(schools))
+        return [SchoolResult(school_id=school, started_at=world.clock.now(), added=3) for school in schools]
+
+    offered, said = {}, []
+    for actor, sync_set_up in (("pt-head", None), ("pt-office", sync), ("pt-head", sync)):
+        session = Session(world.service, world.escalations, actor, sync=sync_set_up)
+        app = HvcApp(session, board_seconds=3600, mode="sync")
+        async with app.run_test(message_hook=lambda m: isinstance(m, Notify) and said.append(m.notification.message)) \
+                as pilot:
+            await settle(pilot)
+            offered[actor, sync_set_up is not None] = any(
+                active.binding.action == "sync_now" for active in app.screen.active_bindings.values())
+            await pilot.press("s")
+            await settle(pilot)
+    assert offered == {("pt-head", False): False, ("pt-office", True): False, ("pt-head", True): True}
+    assert asked == [["potton"]]
+    assert "potton ok: 3 added, 0 updated, 0 quarantined" in said

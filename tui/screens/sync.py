@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.widgets import Footer, Header, Label
 
 from hvc_tui.messages import SyncLoaded
-from hvc_tui.screens.base import HvcScreen, reload_key
+from hvc_tui.screens.base import HvcScreen, keys, reload_key
 from hvc_tui.widgets import cells
 from hvc_tui.widgets.stable_table import StableTable
 
@@ -24,7 +24,11 @@ class SyncScreen(HvcScreen):
     CSS_PATH = "sync.tcss"
     AUTO_FOCUS = "#runs"
     TITLE = "MIS sync"
-    BINDINGS = [reload_key("sync", "Read the sync status again")]
+    BINDINGS = [
+        *keys("sync", ("s", "sync_now", "Sync now",
+                       "Sync the schools shown from their MIS now, as `hvc sync` does (those who may authorise)")),
+        reload_key("sync", "Read the sync status again"),
+    ]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -59,6 +63,21 @@ class SyncScreen(HvcScreen):
             for row in message.quarantine])
         self.query_one("#quarantine").display = bool(message.quarantine)
         self.query_one("#no-quarantine").display = not message.quarantine
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Offer "sync now" only to those who may sync."""
+        return action != "sync_now" or self.app.session.may_sync
+
+    @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
+    def action_sync_now(self) -> None:
+        """Sync now; say how each school went, then show the new status."""
+        results = self.app.session.sync_now()
+        said = "; ".join(f"{r.school_id} {r.status}: {r.added} added, {r.updated} updated, {r.quarantined} quarantined"
+                         + (f" ({r.message})" if r.message else "") for r in results)
+        failed = any(r.status != "ok" for r in results)
+        self.app.call_from_thread(self.notify, said or "No school to sync.", title="MIS sync",
+                                  severity="error" if failed else "information")
+        self.post_message(SyncLoaded(*self.app.session.sync_status()))
 
     def action_reload(self) -> None:
         self.load()

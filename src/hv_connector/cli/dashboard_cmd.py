@@ -6,6 +6,9 @@ core never imports Textual (the import-linter contract in pyproject.toml).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import click
 
 from hv_connector.cli.common import cli, runtime
@@ -13,6 +16,9 @@ from hv_connector.errors import ConfigError
 from hv_connector.visits.service import VisitService
 from hv_connector.watch.escalations import Escalations
 from hv_connector.watch.tick import Watch
+
+if TYPE_CHECKING:
+    from hv_connector.sync.pipeline import SchoolResult
 
 MODES = ("pending", "board", "outbox", "sync", "visits")
 
@@ -40,5 +46,15 @@ def dashboard(ctx: click.Context, by: str | None, schools: tuple[str, ...], mode
     from hvc_tui.app import HvcApp
     from hvc_tui.session import Session
 
-    session = Session(VisitService.from_runtime(rt), Escalations(Watch.from_runtime(rt)), by, schools or None)
+    def sync_now(chosen: Sequence[str]) -> list[SchoolResult]:
+        """``hvc sync`` of the ``chosen`` schools, for the dashboard's "sync now"."""
+        import asyncio
+
+        from hv_connector.cli.sync_cmd import build_adapters
+        from hv_connector.sync.pipeline import sync_schools
+
+        return asyncio.run(sync_schools(rt.store, build_adapters(rt, chosen), clock=rt.clock))
+
+    session = Session(VisitService.from_runtime(rt), Escalations(Watch.from_runtime(rt)), by, schools or None,
+                      sync=sync_now)
     HvcApp(session, board_seconds=refresh, mode=mode, remember=remembered.default_path(), quit_stops=quit_stops).run()
