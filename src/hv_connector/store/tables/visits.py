@@ -24,7 +24,7 @@ visits = Table(
     Column("timetable", Json),
     Column("timetable_shared", Text),
     Column("pupil_name", String),
-    Column("emergency", Boolean, nullable=False, server_default=false(), default=False),
+    Column("emergency", Boolean, nullable=False, server_default=false()),
     Column("version", Integer, nullable=False, default=1),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),

@@ -26,17 +26,18 @@ BACKFILL = {
 
 def upgrade() -> None:
     """Upgrade schema."""
-    with op.batch_alter_table('visits') as batch:
-        batch.add_column(sa.Column('pupil_name', sa.String(), nullable=True))
-        batch.add_column(sa.Column('emergency', sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch.create_index(batch.f('ix_visits_state_emergency_planned_start_id'),
-                           ['state', 'emergency', 'planned_start', 'id'], unique=False)
+    # Plain ALTER TABLE ADD COLUMN on both backends: SQLite's batch mode would copy the table, which its foreign keys
+    # (visit_events → visits) refuse once there are visits.
+    op.add_column('visits', sa.Column('pupil_name', sa.String(), nullable=True))
+    op.add_column('visits', sa.Column('emergency', sa.Boolean(), nullable=False, server_default=sa.false()))
     op.execute(BACKFILL[op.get_bind().dialect.name])
+    op.create_index(op.f('ix_visits_state_emergency_planned_start_id'), 'visits',
+                    ['state', 'emergency', 'planned_start', 'id'], unique=False)
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    op.drop_index(op.f('ix_visits_state_emergency_planned_start_id'), table_name='visits')
     with op.batch_alter_table('visits') as batch:
-        batch.drop_index(batch.f('ix_visits_state_emergency_planned_start_id'))
         batch.drop_column('emergency')
         batch.drop_column('pupil_name')
