@@ -126,3 +126,15 @@ async def test_escape_clears_the_pending_filter(world: World) -> None:
         await run.press("escape")
         assert run.app.screen.query_one("#filter", Input).value == ""
         assert len(listed(run)) == 2
+
+
+async def test_escape_on_the_request_form_asks_only_once_something_is_typed(world: World) -> None:
+    async with dashboard(world) as run:
+        await run.press("n")
+        await run.press("escape")  # only what the form filled in itself: it just closes
+        closed_at_once = isinstance(run.app.screen, PendingScreen)
+        await run.press("n")
+        run.app.screen.query_one("#purpose", Input).value = "Talk about attendance"
+        await run.press("escape")
+        asked = isinstance(run.app.screen, ConfirmDialog)
+    assert closed_at_once and asked

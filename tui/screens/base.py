@@ -62,6 +62,8 @@ class HvcScreen(Screen[None]):
             self._css_update_count = self.app._css_update_count
         self.toasts: list[Notification] = []
         """The toasts this screen raised."""
+        self.untouched: list[object] | None = None
+        """A form's fields as it opened (:meth:`mark_untouched`); ``None``: not a form."""
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -89,11 +91,18 @@ class HvcScreen(Screen[None]):
         self.dismiss()
         below.notify(message, title=title, severity=severity)
 
+    def fields(self) -> list[object]:
+        """What the screen's fields hold now: each text box's text and each tick."""
+        return [*(field.value for field in self.query(Input)), *(area.text for area in self.query(TextArea)),
+                *(box.value for box in self.query(Checkbox))]
+
+    def mark_untouched(self) -> None:
+        """Take the fields as they stand (empty, or filled in for the person) as nothing typed yet."""
+        self.untouched = self.fields()
+
     def typed(self) -> bool:
-        """Whether anything has been typed or ticked in the screen's fields."""
-        return (any(field.value.strip() for field in self.query(Input))
-                or any(area.text.strip() for area in self.query(TextArea))
-                or any(box.value for box in self.query(Checkbox)))
+        """Whether anything has been typed or ticked since :meth:`mark_untouched`."""
+        return self.untouched is not None and self.fields() != self.untouched
 
     def action_leave(self) -> None:
         """Leave the form (:func:`leave_key`): at once when nothing is typed, else once the person says so."""

@@ -58,6 +58,9 @@ class ReportScreen(VisitDetailScreen):
             yield Button("Save report", id="save", variant="primary")
         yield Footer()
 
+    def on_mount(self) -> None:  # then VisitDetailScreen's: Textual calls each class's handler
+        self.mark_untouched()
+
     @on(DetailLoaded)
     def _loaded(self, message: DetailLoaded) -> None:
         record = message.detail.record
