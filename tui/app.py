@@ -1,4 +1,4 @@
-"""The dashboard app: five screens as modes (pending review, live board, outbox, sync, proposed visits), the visit
+"""The dashboard app: six screens as modes (pending review, live board, outbox, sync, visits, proposed visits), the visit
 screen and the forms pushed on top, a help screen and a command palette that reaches them all."""
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ from textual.app import App
 from textual.binding import Binding
 from textual.filter import LineFilter
 from textual.screen import Screen
+from textual.theme import Theme
 from textual.worker import WorkerCancelled, WorkerFailed
 
+from hvc_tui import remembered
 from hvc_tui.commands import DashboardCommands
 from hvc_tui.dialogs.check_in import CheckInDialog
 from hvc_tui.dialogs.confirm import ConfirmDialog
@@ -22,13 +24,16 @@ from hvc_tui.dialogs.extend import ExtendDialog
 from hvc_tui.filters import ShowControls
 from hvc_tui.screens.board import BoardScreen
 from hvc_tui.screens.help import HelpScreen
+from hvc_tui.screens.lifecycle import LifecycleScreen
 from hvc_tui.screens.outbox import OutboxScreen
+from hvc_tui.screens.outbox_record import OutboxRecordScreen
 from hvc_tui.screens.pending import PendingScreen
 from hvc_tui.screens.proposed import ProposedScreen
 from hvc_tui.screens.report import ReportScreen
 from hvc_tui.screens.request import RequestScreen
 from hvc_tui.screens.sync import SyncScreen
 from hvc_tui.screens.visit import VisitScreen
+from hvc_tui.screens.visits import VisitsScreen
 from hvc_tui.session import Session
 
 BOARD_SECONDS = 5.0
@@ -37,7 +42,8 @@ BROKEN_PLUGIN_SECONDS = 24 * 60 * 60.0
 """A broken policy plugin stays on screen all day: its schools' visits are checked by nobody's policy."""
 
 STYLED_SCREENS: tuple[type[Screen[None]], ...] = (
-    PendingScreen, BoardScreen, OutboxScreen, SyncScreen, ProposedScreen, VisitScreen, RequestScreen, ReportScreen, HelpScreen,
+    PendingScreen, BoardScreen, OutboxScreen, SyncScreen, VisitsScreen, ProposedScreen, VisitScreen, OutboxRecordScreen,
+    RequestScreen, ReportScreen, HelpScreen,
 )
 """The screens with a ``.tcss`` of their own."""
 
@@ -55,7 +61,8 @@ class HvcApp(App[None]):
 
     :param session: who is acting and on which schools; every read and action goes through it.
     :param board_seconds: the live board's refresh interval.
-    :param mode: the screen to open on (``pending``, ``board``, ``outbox``, ``sync`` or ``proposed``).
+    :param mode: the screen to open on (``pending``, ``board``, ``outbox``, ``sync``, ``visits`` or ``proposed``); by
+        default the pending review for those who may authorise, the live board for everyone else (the office).
     """
 
     TITLE = "hv-connector"
@@ -63,29 +70,41 @@ class HvcApp(App[None]):
     # shown, then re-parses every stylesheet and restyles every widget, 1-2 s per screen in the tests.
     CSS_PATH = ["app.tcss", *screen_stylesheets(STYLED_SCREENS)]
     MODES = {"pending": PendingScreen, "board": BoardScreen, "outbox": OutboxScreen, "sync": SyncScreen,
-             "proposed": ProposedScreen}
+             "visits": VisitsScreen, "proposed": ProposedScreen}
     COMMANDS = App.COMMANDS | {DashboardCommands}
     BINDINGS = [
-        Binding("1", "switch_mode('pending')", "Pending", id="app.pending",
+        Binding("1", "go('pending')", "Pending", id="app.pending",
                 tooltip="Visits waiting for a decision, most urgent first"),
-        Binding("2", "switch_mode('board')", "Board", id="app.board",
+        Binding("2", "go('board')", "Board", id="app.board",
                 tooltip="Who is out now, who is late, and the escalation chain"),
-        Binding("3", "switch_mode('outbox')", "Outbox", id="app.outbox",
+        Binding("3", "go('outbox')", "Outbox", id="app.outbox",
                 tooltip="CPOMS records waiting to go, and those CPOMS refused"),
-        Binding("4", "switch_mode('sync')", "Sync", id="app.sync",
+        Binding("4", "go('sync')", "Sync", id="app.sync",
                 tooltip="The last MIS sync of each school, and its quarantine"),
-        Binding("6", "switch_mode('proposed')", "Proposed", id="app.proposed",
+        Binding("5", "go('visits')", "Visits", id="app.visits",
+                tooltip="Every visit by its state, with what each state allows (sign out, report, close …)"),
+        Binding("6", "go('proposed')", "Proposed", id="app.proposed",
                 tooltip="Visits proposed from attendance by the school's triggers, most urgent first"),
         Binding("n", "request", "Request", id="app.request", tooltip="Ask for a new visit with the form"),
         Binding("question_mark", "help", "Help", key_display="?", id="app.help", tooltip="Every key, screen by screen"),
-        Binding("q,ctrl+q", "quit", "Quit", key_display="q", id="app.quit", tooltip="Leave the dashboard"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit",
+                tooltip="Leave the dashboard (asks first when leaving stops work the dashboard started)"),
     ]
 
-    def __init__(self, session: Session, *, board_seconds: float = BOARD_SECONDS, mode: str = "pending") -> None:
+    def __init__(self, session: Session, *, board_seconds: float = BOARD_SECONDS, mode: str | None = None,
+                 remember: Path | None = None, quit_stops: str | None = None) -> None:
         super().__init__()
         self.session = session
         self.board_seconds = board_seconds
-        self.first_mode = mode
+        self.first_mode = mode or ("pending" if session.may_authorise() else "board")
+        self.remember = remember
+        """The file the chosen theme is kept in (``None``: nothing is remembered)."""
+        self.quit_stops = quit_stops
+        """What quitting also stops (the demo's watch and servers), said before quitting."""
+        if remember is not None:
+            theme = remembered.read(remember).theme
+            if theme in self.available_themes:
+                self.theme = theme
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters, then :class:`~hvc_tui.filters.ShowControls`: no text sends the terminal a control."""
@@ -96,6 +115,32 @@ class HvcApp(App[None]):
         self.sub_title = f"{member.name} ({', '.join(member.roles)}) · {', '.join(self.session.schools)}"
         self.switch_mode(self.first_mode)
         self.show_broken_plugins()
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+
+    def _remember_theme(self, theme: Theme) -> None:
+        if self.remember is None:
+            return
+        try:
+            remembered.write(self.remember, remembered.Remembered(theme=theme.name))
+        except OSError as exc:
+            self.notify(f"The theme could not be remembered for next time ({exc}).", severity="warning", markup=False)
+
+    async def action_go(self, mode: str) -> None:
+        """To ``mode``'s screen itself, not a visit or form opened over it."""
+        await self.switch_mode(mode)
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+
+    async def action_quit(self) -> None:
+        """Quit; first ask when quitting also stops :attr:`quit_stops`."""
+        if self.quit_stops is None:
+            self.exit()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+        self.push_screen(ConfirmDialog(f"Quit the dashboard? Quitting also stops {self.quit_stops}."), answered)
 
     def show_broken_plugins(self) -> None:
         """A banner for each broken policy plugin: its schools, its error, and that the other schools are fine."""
@@ -130,7 +175,8 @@ class HvcApp(App[None]):
     def action_help(self) -> None:
         groups = [("Everywhere", list(self.BINDINGS))]
         groups += [(screen.TITLE or screen.__name__, list(screen.BINDINGS))
-                   for screen in (*self.MODES.values(), VisitScreen, RequestScreen, ReportScreen)]
+                   for screen in (*self.MODES.values(), LifecycleScreen, VisitScreen, OutboxRecordScreen, RequestScreen,
+                                  ReportScreen)]
         groups += [("Dialogs", [*DecisionDialog.BINDINGS, *CheckInDialog.BINDINGS, *ExtendDialog.BINDINGS,
                                    *ConfirmDialog.BINDINGS])]
         self.push_screen(HelpScreen(groups))

@@ -33,6 +33,17 @@ class PendingLoaded(Message):
 
 
 @dataclass
+class VisitsLoaded(Message):
+    """The visits in the states of the filter ``chosen``."""
+
+    rows: list[queries.VisitRow]
+    chosen: str
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, VisitsLoaded)  # only the newest choice's rows are worth painting
+
+
+@dataclass
 class BoardLoaded(Message):
     """The visits that are out, as of one board tick."""
 
@@ -44,9 +55,17 @@ class BoardLoaded(Message):
 
 @dataclass
 class OutboxLoaded(Message):
-    """Records waiting for or refused by CPOMS."""
+    """Records waiting for or refused by CPOMS (``sent``: records CPOMS took)."""
 
     rows: list[queries.OutboxRow]
+    sent: bool = False
+
+
+@dataclass
+class OutboxRecordLoaded(Message):
+    """One outbox record with its report."""
+
+    record: OutboxRecord
 
 
 @dataclass

@@ -8,12 +8,12 @@ them only from a worker thread, never from the UI thread. Actions go through
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hv_connector.errors import AccessRefused, ConfigError, HvcError, InputError
+from hv_connector.errors import AccessRefused, ConfigError, HvcError, InputError, RefusedError
 from hv_connector.models import (
     Finding,
     PupilRef,
@@ -33,9 +33,13 @@ from hv_connector.store import audit
 from hv_connector.store.audit import AuditEntry
 from hv_connector.visits.input import build_request
 from hv_connector.visits.printouts import Printout, Printouts
+from hv_connector.visits.lifecycle import OUT
 from hv_connector.visits.records import ActionResult, Standing, VisitRecord
 from hv_connector.visits.service import VisitService
 from hv_connector.watch.escalations import BoardRow, Escalations, EscalationView
+
+if TYPE_CHECKING:
+    from hv_connector.sync.pipeline import SchoolResult
 
 
 @dataclass(frozen=True)
@@ -86,12 +90,16 @@ class Session:
     :param actor: the directory id of the person using the dashboard.
     :param escalations: the watch's events (acknowledge, escalate now, stand down) and the live board.
     :param schools: the schools shown (default: the actor's own school).
+    :param sync: runs the MIS sync of the schools given and returns each one's result (``None``: the dashboard
+        cannot sync, e.g. with no MIS set up).
     """
 
     def __init__(self, service: VisitService, escalations: Escalations, actor: str,
-                 schools: Sequence[str] | None = None) -> None:
+                 schools: Sequence[str] | None = None,
+                 sync: Callable[[Sequence[str]], Sequence[SchoolResult]] | None = None) -> None:
         self.service = service
         self.escalations = escalations
+        self._sync = sync
         self.member, self.school_id = _find_member(service, actor)
         self.schools = list(schools) if schools else [self.school_id]
         unknown = sorted(set(self.schools) - set(service.directory.schools()))
@@ -113,13 +121,32 @@ class Session:
         with self.store.connect() as conn:
             return queries.pending(conn, schools=self.schools, text=text)
 
+    def visits(self, states: Sequence[str], *, newest_first: bool = False) -> list[queries.VisitRow]:
+        """The first page of the shown schools' visits in ``states``."""
+        with self.store.connect() as conn:
+            return queries.visit_rows(conn, states, schools=self.schools, newest_first=newest_first)
+
+    def already_out(self, visit_id: str) -> list[str]:
+        """A sentence for each of the visit's staff who is out on another visit now."""
+        record = self.service.get(visit_id)
+        with self.store.connect() as conn:
+            out = queries.out_on(conn, [m.id for m in record.visit.staff], [s.value for s in OUT])
+        return [f"{m.name} is already out on {', '.join(out[m.id])}." for m in record.visit.staff if m.id in out]
+
     def board(self) -> list[BoardRow]:
         """Visits out now in the schools shown, most urgent first."""
         return [row for row in self.escalations.board() if row.school_id in self.schools]
 
-    def outbox(self) -> list[queries.OutboxRow]:
+    def outbox(self, *, sent: bool = False) -> list[queries.OutboxRow]:
+        """Records not yet in CPOMS (parked first), or with ``sent`` the latest records CPOMS took."""
         with self.store.connect() as conn:
-            return queries.outbox_rows(conn, statuses=queries.WAITING, schools=self.schools, limit=queries.PAGE)
+            return queries.outbox_rows(conn, statuses=("sent",) if sent else queries.WAITING, schools=self.schools,
+                                       limit=queries.PAGE, newest_first=sent)
+
+    def outbox_record(self, outbox_id: int) -> outbox.OutboxRecord:
+        """One outbox record with the report it carries."""
+        with self.store.connect() as conn:
+            return outbox.get_record(conn, outbox_id)
 
     def sync_status(self) -> tuple[list[queries.SyncRow], list[queries.QuarantineRow]]:
         with self.store.connect() as conn:
@@ -158,10 +185,29 @@ class Session:
     def form_choices(self, school_id: str) -> FormChoices:
         """The school's reasons, staff directory and risk-assessment template (for a draft visit)."""
         policies = self.service.policies
-        draft = Visit(school=school_id, pupil=PupilRef(name="(draft)"), planned_start=self.now + timedelta(hours=1))
-        template = policies.ask(school_id, "risk_assessment_template", visit=draft) or RiskTemplate()
+        template = policies.ask(school_id, "risk_assessment_template", visit=self._draft(school_id)) or RiskTemplate()
         staff = sorted(self.service.directory.staff.get(school_id, {}).values(), key=lambda m: m.name)
         return FormChoices(school_id, policies.reasons(school_id), staff, template)
+
+    @property
+    def may_sync(self) -> bool:
+        """Whether the person acting may sync the MIS now: a sync is set up and they may authorise visits."""
+        return self._sync is not None and self.may_authorise()
+
+    def sync_now(self) -> Sequence[SchoolResult]:
+        """Sync the schools shown from their MIS now, as ``hvc sync`` does."""
+        if self._sync is None or not self.may_authorise():
+            raise RefusedError(f"{self.member.name} cannot sync the MIS from the dashboard: those who may authorise "
+                               "visits can, where a sync is set up (or run `hvc sync`)")
+        return self._sync(self.schools)
+
+    def may_authorise(self) -> bool:
+        """Whether the person acting holds a role their school's policy lets authorise a visit."""
+        return bool(set(self.member.roles) & set(self.service.authoriser_roles(self._draft(self.school_id))))
+
+    def _draft(self, school_id: str) -> Visit:
+        """A visit being drafted in ``school_id``, for what the policy says before anything is typed."""
+        return Visit(school=school_id, pupil=PupilRef(name="(draft)"), planned_start=self.now + timedelta(hours=1))
 
     def preview(self, document: Mapping[str, Any], pupil: queries.PupilHit | None) -> Preview:
         """The request-stage findings the form would get now; a problem when a field is not usable yet."""
@@ -196,6 +242,19 @@ class Session:
 
     def report(self, visit_id: str, outcome: VisitOutcome) -> ActionResult:
         return self.service.report(visit_id, outcome, by=self.member.id)
+
+    def sign_out(self, visit_id: str) -> ActionResult:
+        """Staff are leaving for the home: the watch looks after the visit from now."""
+        return self.service.sign_out(visit_id, by=self.member.id)
+
+    def cancel(self, visit_id: str, reason: str) -> ActionResult:
+        return self.service.cancel(visit_id, by=self.member.id, reason=reason)
+
+    def abort(self, visit_id: str, reason: str) -> ActionResult:
+        return self.service.abort(visit_id, by=self.member.id, reason=reason)
+
+    def close(self, visit_id: str, note: str = "") -> ActionResult:
+        return self.service.close(visit_id, by=self.member.id, note=note)
 
     def check_in(self, visit_id: str, *, kind: str, code_word_used: bool, concerns: bool,
                  note: str = "", door: Mapping[str, Any] | None = None) -> ActionResult:

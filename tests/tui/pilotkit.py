@@ -90,7 +90,7 @@ class Run:
 
 
 @asynccontextmanager
-async def dashboard(world: World, *, actor: str = "pt-head", mode: str = "pending",
+async def dashboard(world: World, *, actor: str = "pt-head", mode: str | None = "pending",
                     size: tuple[int, int] = (120, 40)) -> AsyncIterator[Run]:
     app = HvcApp(world.session(actor), board_seconds=3600, mode=mode)
     messages: list[Message] = []

@@ -196,7 +196,7 @@ async def test_acknowledge_and_advance_an_escalation(world: World) -> None:
 
 async def test_retry_a_parked_record(world: World) -> None:
     async with dashboard(world, mode="outbox") as run:
-        await run.press("t")
+        await run.press("t", "y")
         retried = run.posted(OutboxRetried)
     assert [m.record.visit_id for m in retried] == [world.ids["reported"]]
     with world.store.connect() as conn:
@@ -251,7 +251,8 @@ async def test_stand_down_closes_every_open_step(world: World) -> None:
         await run.press("x")
         await run.press("y")
         assert [m.what for m in run.posted(EscalationActed)] == [f"Stood down: {visit_id} staff safe."]
-        assert run.app.screen.query_one("#board").get_row_at(0)[4].plain == "—"  # no open step on the board
+        row = run.app.screen.query_one("#board").get_row_at(0)
+        assert row[6].plain == "—" and "ESCALATED" not in row[0].plain  # no open step, no "ESCALATED" left
     with world.store.connect() as conn:
         closed = conn.execute(select(escalations.c.closed_at).where(escalations.c.visit_id == visit_id)).scalars().all()
     assert closed and all(moment is not None for moment in closed)
@@ -275,7 +276,7 @@ async def test_a_check_in_with_the_code_word_used_jumps_to_the_emergency_step(wo
     async with dashboard(world, mode="board") as run:
         table = run.app.screen.query_one("#board")
         await run.press("down")
-        assert table.selected_key == visit_id and table.get_row_at(1)[4].plain == "—"  # no step yet
+        assert table.selected_key == visit_id and table.get_row_at(1)[6].plain == "—"  # no step yet
         dialog = await run.opens("c", CheckInDialog)
         dialog.query_one("#code_word_used", Checkbox).value = True
         await run.pilot.press(*"From the car")
@@ -285,7 +286,7 @@ async def test_a_check_in_with_the_code_word_used_jumps_to_the_emergency_step(wo
         world.escalations.watch.tick()  # the watch (hvc watch) notices the check-in
         await run.press("f5")
         assert table.get_row_at(0)[-1].plain == visit_id  # now the most urgent visit on the board
-        escalation = table.get_row_at(0)[4].plain
+        escalation = table.get_row_at(0)[6].plain
     with world.store.connect() as conn:
         kinds = conn.execute(select(escalations.c.kind).where(escalations.c.visit_id == visit_id)).scalars().all()
         trail = conn.execute(select(audit.c.action, audit.c.actor, audit.c.detail)
@@ -331,7 +332,7 @@ async def test_more_time_moves_the_due_back_time_and_is_audited(world: World) ->
         await run.press("ctrl+s")
         assert [m.what for m in run.posted(EscalationActed)] == [f"{visit_id} now due back 2026-11-23 10:15."]
         row = next(i for i in range(table.row_count) if table.get_row_at(i)[-1].plain == visit_id)
-        assert table.get_row_at(row)[2].plain == "10:15" and "OVERDUE" not in table.get_row_at(row)[0].plain
+        assert table.get_row_at(row)[3].plain == "10:15" and "OVERDUE" not in table.get_row_at(row)[0].plain
     with world.store.connect() as conn:
         entry = conn.execute(select(audit.c.actor, audit.c.detail).where(
             audit.c.visit_id == visit_id, audit.c.action == "visit.extend")).one()

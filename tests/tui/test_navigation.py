@@ -15,14 +15,16 @@ from hvc_tui.dialogs.decision import DecisionDialog
 from hvc_tui.dialogs.extend import ExtendDialog
 from hvc_tui.screens.board import BoardScreen
 from hvc_tui.screens.help import HelpScreen
+from hvc_tui.screens.lifecycle import LifecycleScreen
 from hvc_tui.screens.outbox import OutboxScreen
+from hvc_tui.screens.outbox_record import OutboxRecordScreen
 from hvc_tui.screens.report import ReportScreen
 from hvc_tui.screens.request import RequestScreen
 from hvc_tui.screens.sync import SyncScreen
 from hvc_tui.screens.visit import VisitScreen
 
-OWNERS = (HvcApp, *HvcApp.MODES.values(), VisitScreen, RequestScreen, ReportScreen, CheckInDialog, ExtendDialog,
-          HelpScreen, DecisionDialog, ConfirmDialog)
+OWNERS = (HvcApp, *HvcApp.MODES.values(), LifecycleScreen, VisitScreen, OutboxRecordScreen, RequestScreen,
+          ReportScreen, CheckInDialog, ExtendDialog, HelpScreen, DecisionDialog, ConfirmDialog)
 
 
 def test_every_binding_has_an_id_and_a_tooltip() -> None:
@@ -40,8 +42,9 @@ async def test_the_command_palette_reaches_another_screen_and_its_action(world: 
         await run.pilot.press(*"CPOMS outbox: Retry")
         await run.settle()
         await run.press("enter")
+        assert isinstance(run.app.screen, ConfirmDialog)  # a retry asks first, from the palette too
+        await run.press("y")
         assert isinstance(run.app.screen, OutboxScreen)
-        await run.settle()
         notices = run.notices("information")
     assert any("is waiting again" in n for n in notices)  # the parked record was retried from the palette
 

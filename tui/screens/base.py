@@ -10,17 +10,18 @@ from contextlib import suppress
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual._context import NoActiveAppError
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.notifications import SeverityLevel
-from textual.screen import Screen
+from textual.notifications import Notification, Notify, SeverityLevel
+from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Checkbox, DataTable, Footer, Header, Input, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from hv_connector.errors import HvcError
+from hvc_tui.dialogs.confirm import ConfirmDialog
 from hvc_tui.messages import DetailLoaded
 from hvc_tui.widgets.stable_table import Column, StableTable
 
@@ -33,6 +34,11 @@ def keys(screen: str, *rows: tuple[str, str, str, str]) -> list[Binding]:
 def reload_key(screen: str, tooltip: str) -> Binding:
     """F5 on ``screen``: read what it shows again now (the same key on every screen that reads the store)."""
     return Binding("f5", "reload", "Reload", id=f"{screen}.reload", tooltip=tooltip)
+
+
+def leave_key(screen: str, tooltip: str) -> Binding:
+    """Escape on a form: back to the screen under it, asking first when something has been typed."""
+    return Binding("escape", "leave", "Back", id=f"{screen}.back", tooltip=tooltip)
 
 
 def back_key(screen: str, tooltip: str) -> Binding:
@@ -54,11 +60,61 @@ class HvcScreen(Screen[None]):
         # and switch_mode each call refresh_css for a screen that was never styled), for nothing.
         with suppress(NoActiveAppError):
             self._css_update_count = self.app._css_update_count
+        self.toasts: list[Notification] = []
+        """The toasts this screen raised."""
+        self.untouched: list[object] | None = None
+        """A form's fields as it opened (:meth:`mark_untouched`); ``None``: not a form."""
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
-        """Notify as Textual does, but with markup off: messages name pupils and addresses from the MIS."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        """Notify as Textual does, but with markup off (messages name pupils and addresses from the MIS), and
+        for this screen only: the toast goes when the person leaves the screen."""
+        toast = Notification(message, title, severity, self.app.NOTIFICATION_TIMEOUT if timeout is None else timeout,
+                             markup=markup)
+        self.toasts.append(toast)
+        self.app.post_message(Notify(toast))
+
+    @on(events.ScreenSuspend)
+    def _take_toasts_away(self) -> None:
+        """Another screen takes this one's place (a dialog over it does not): its toasts go with it."""
+        if isinstance(self.app.screen, ModalScreen):
+            return
+        shown = self.app._notifications  # Textual keeps no public way to withdraw one toast
+        for toast in self.toasts:
+            if toast in shown:
+                self.app._unnotify(toast)
+        self.toasts.clear()
+
+    def dismiss_saying(self, message: str, *, title: str, severity: SeverityLevel = "information") -> None:
+        """Close this screen and say ``message`` on the screen it goes back to, where the toast belongs."""
+        below = self.app.screen_stack[-2]
+        self.dismiss()
+        below.notify(message, title=title, severity=severity)
+
+    def fields(self) -> list[object]:
+        """What the screen's fields hold now: each text box's text and each tick."""
+        return [*(field.value for field in self.query(Input)), *(area.text for area in self.query(TextArea)),
+                *(box.value for box in self.query(Checkbox))]
+
+    def mark_untouched(self) -> None:
+        """Take the fields as they stand (empty, or filled in for the person) as nothing typed yet."""
+        self.untouched = self.fields()
+
+    def typed(self) -> bool:
+        """Whether anything has been typed or ticked since :meth:`mark_untouched`."""
+        return self.untouched is not None and self.fields() != self.untouched
+
+    def action_leave(self) -> None:
+        """Leave the form (:func:`leave_key`): at once when nothing is typed, else once the person says so."""
+        if not self.typed():
+            self.dismiss()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.dismiss()
+        self.app.push_screen(ConfirmDialog("Leave the form? What you typed here is not saved and will be lost."),
+                             answered)
 
     def list_layout(self, *body: Widget) -> ComposeResult:
         """A list screen's widgets: the header, ``body``, a ``#status`` line (until the first load: "Loading…"), the footer."""
@@ -113,6 +169,20 @@ class ListScreen(HvcScreen):
     def selected_key(self) -> str | None:
         """The key of the highlighted row (``None`` on an empty table)."""
         return self.query_one(StableTable).selected_key
+
+    @on(DataTable.RowSelected)
+    def _row_chosen(self) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        """Enter (or ``o``) on a row: :meth:`open_row` with its key."""
+        key = self.selected_key
+        if key is not None:
+            self.open_row(key)
+
+    def open_row(self, key: str) -> None:
+        """Show the row ``key`` whole: by default the rows are visits, and this opens the visit's screen."""
+        self.app.open_visit(key)
 
 
 class VisitDetailScreen(HvcScreen):

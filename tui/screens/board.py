@@ -31,9 +31,10 @@ from hvc_tui.widgets import cells
 from hvc_tui.widgets.stable_table import StableTable
 
 COLUMNS: tuple[tuple[str, int | None], ...] = (
-    ("Status", None), ("Staff out", 24), ("Due back", None), ("Next check-in", 13), ("Escalation", 36),
-    ("Where", 28), ("Started", None), ("Visit", None))
-"""Column labels and widths: long texts are cut to fit; the whole of each is on the visit screen."""
+    ("Status", None), ("Pupil", 18), ("Staff and mobiles", 34), ("Due back", None), ("Next check-in", 13),
+    ("Last contact", 22), ("Escalation: what to do", 44), ("Out at", None), ("Where", 28), ("Visit", None))
+"""Column labels and widths, what answers "is everyone safe?" first: long texts are cut to fit; the whole of each
+is on the visit screen."""
 
 
 def status_cell(row: BoardRow, now: datetime) -> Text:
@@ -66,10 +67,36 @@ def check_in_cell(row: BoardRow, now: datetime) -> Text:
                 style="bold yellow" if due else "")
 
 
-def row_cells(row: BoardRow, now: datetime) -> tuple[Text, ...]:
-    return (status_cell(row, now), cells.literal(row.staff), cells.when(row.expected_return, with_day=False),
-            check_in_cell(row, now), escalation_cell(row), cells.literal(row.address),
-            cells.when(row.planned_start, with_day=False), cells.literal(row.visit_id))
+def contact_cell(row: BoardRow) -> Text:
+    """When staff were last heard from, and how."""
+    if row.last_contact is None:
+        return cells.literal(None)
+    return Text(f"{cells.when(row.last_contact, with_day=False).plain} {cells.plain(row.last_contact_how or '')}")
+
+
+def staff_cell(row: BoardRow, elsewhere: dict[str, list[str]]) -> Text:
+    """The staff with their mobiles, after a ``⚠`` when one of them is out on another visit too (the status line
+    says which)."""
+    twice = any(staff_id in elsewhere for staff_id in row.staff_ids)
+    text = Text("⚠ ", style="bold yellow") if twice else Text()
+    text.append(cells.plain(row.phones or row.staff))
+    return text
+
+
+def out_elsewhere(rows: list[BoardRow]) -> dict[str, list[str]]:
+    """Staff id → the visits they are out on, for those out on more than one."""
+    out: dict[str, list[str]] = {}
+    for row in rows:
+        for staff_id in row.staff_ids:
+            out.setdefault(staff_id, []).append(row.visit_id)
+    return {staff_id: ids for staff_id, ids in out.items() if len(ids) > 1}
+
+
+def row_cells(row: BoardRow, now: datetime, elsewhere: dict[str, list[str]]) -> tuple[Text, ...]:
+    return (status_cell(row, now), cells.literal(row.pupil), staff_cell(row, elsewhere),
+            cells.when(row.expected_return, with_day=False), check_in_cell(row, now), contact_cell(row),
+            escalation_cell(row), cells.when(row.signed_out_at, with_day=False), cells.literal(row.address),
+            cells.literal(row.visit_id))
 
 
 class BoardScreen(ListScreen, list_id="board"):
@@ -116,11 +143,16 @@ class BoardScreen(ListScreen, list_id="board"):
     def _show(self, message: BoardLoaded) -> None:
         now = self.app.session.now
         self.rows = {row.visit_id: row for row in message.rows}
-        self.query_one(StableTable).replace_rows([(row.visit_id, row_cells(row, now)) for row in message.rows])
+        elsewhere = out_elsewhere(message.rows)
+        self.query_one(StableTable).replace_rows([(row.visit_id, row_cells(row, now, elsewhere))
+                                                  for row in message.rows])
         late = sum(1 for row in message.rows if row.overdue or row.escalation is not None)
+        directory = self.app.session.service.directory
+        twice = "".join(f" · ⚠ {directory.names(self.rows[ids[0]].school_id).get(staff_id, staff_id)} out on "
+                        f"{' and '.join(ids)} at once" for staff_id, ids in elsewhere.items())
         self.show_status(
-            f"{len(message.rows)} out, {late} late or escalating · updated {cells.when(now, with_day=False).plain}"
-            f" · every {self.app.board_seconds:g}s")
+            f"{len(message.rows)} out, {late} late or escalating{twice} · updated "
+            f"{cells.when(now, with_day=False).plain} · every {self.app.board_seconds:g}s")
 
     # --- acting on the highlighted visit -----------------------------------------------------------
 
@@ -226,11 +258,6 @@ class BoardScreen(ListScreen, list_id="board"):
             if yes:
                 self.act(done, call)
         self.app.push_screen(ConfirmDialog(question), answered)
-
-    def action_open(self) -> None:
-        row = self._selected()
-        if row is not None:
-            self.app.open_visit(row.visit_id)
 
     def action_reload(self) -> None:
         self.load()

@@ -1,44 +1,54 @@
-"""The outbox: records waiting to go, records to enter in CPOMS by hand (with confirm), and refused ones (with retry)."""
+"""The outbox: records waiting to go, records to enter in CPOMS by hand (with confirm), records the receiver refused
+(parked, with retry), and the records it took on request; Enter opens a record whole."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual import on, work
 
+from hvc_tui.dialogs.confirm import ConfirmDialog
 from hvc_tui.dialogs.decision import Decision, DecisionDialog
 from hvc_tui.messages import OutboxConfirmed, OutboxLoaded, OutboxRetried
 from hvc_tui.screens.base import ListScreen, keys, reload_key
+from hvc_tui.screens.outbox_record import OutboxRecordScreen
 from hvc_tui.widgets import cells
 from hvc_tui.widgets.stable_table import StableTable
 
 COLUMNS = (("Status", None), ("Kind", None), ("Visit", None), ("School", None), ("Tries", None), ("Next try", None),
            ("Written", None), ("CPOMS said", 60))
 STATUS = {"parked": ("✖ parked", "bold red"), "pending": ("… waiting", "yellow"), "sending": ("→ sending", "cyan"),
-          "awaiting-entry": ("✎ to enter", "bold magenta")}
+          "awaiting-entry": ("✎ to enter", "bold magenta"), "sent": ("✔ sent", "green")}
 
 
 class OutboxScreen(ListScreen, list_id="outbox"):
-    """Records not yet in CPOMS: parked first, then concerns, oldest first."""
+    """Records not yet in CPOMS: parked first, then concerns, oldest first; or the latest records sent."""
 
     TITLE = "CPOMS outbox"
     COLUMNS = COLUMNS
     BINDINGS = [
-        *keys("outbox", ("t", "retry", "Retry", "Put the highlighted parked record back in the queue for the next push"),
+        *keys("outbox",
+              ("o", "open", "Open", "The highlighted record whole: the receiver's full reason and the text sent"),
+              ("t", "retry", "Retry", "Put the highlighted parked record back in the queue for the next push"),
               ("c", "confirm_entry", "Confirm entered",
-               "Record the CPOMS number of the highlighted record you entered by hand: only then is it done")),
+               "Record the CPOMS number of the highlighted record you entered by hand: only then is it done"),
+              ("a", "sent", "Sent/waiting", "Switch between the records waiting and the latest records CPOMS took"),
+              ("escape", "waiting", "Waiting", "Back to the records waiting")),
         reload_key("outbox", "Read the outbox again"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.statuses: dict[str, str] = {}
+        self.sent = False
+        """Listing the records sent (else those waiting)."""
 
     def on_screen_resume(self) -> None:
         self.load()
 
     @work(thread=True, exclusive=True, group="outbox", exit_on_error=False)
     def load(self) -> None:
-        self.post_message(OutboxLoaded(self.app.session.outbox()))
+        sent = self.sent
+        self.post_message(OutboxLoaded(self.app.session.outbox(sent=sent), sent))
 
     @on(OutboxLoaded)
     def _show(self, message: OutboxLoaded) -> None:
@@ -52,9 +62,24 @@ class OutboxScreen(ListScreen, list_id="outbox"):
                                        cells.when(row.next_attempt_at), cells.when(row.created_at),
                                        cells.literal(row.last_error))))
         self.query_one(StableTable).replace_rows(rows)
+        if message.sent:
+            self.show_status(f"the latest {len(message.rows)} record(s) CPOMS took, newest first · a: the records waiting")
+            return
         parked = sum(1 for row in message.rows if row.status == "parked")
         to_enter = sum(1 for row in message.rows if row.status == "awaiting-entry")
-        self.show_status(f"{len(message.rows) - parked - to_enter} waiting, {to_enter} to enter in CPOMS, {parked} parked")
+        self.show_status(f"{len(message.rows) - parked - to_enter} waiting, {to_enter} to enter in CPOMS, {parked} parked"
+                         " · Enter: a record whole · a: the records sent")
+
+    def open_row(self, key: str) -> None:
+        self.app.push_screen(OutboxRecordScreen(int(key)))
+
+    def action_sent(self) -> None:
+        self.sent = not self.sent
+        self.load()
+
+    def action_waiting(self) -> None:
+        if self.sent:
+            self.action_sent()
 
     def action_retry(self) -> None:
         key = self.selected_key
@@ -64,7 +89,15 @@ class OutboxScreen(ListScreen, list_id="outbox"):
             self.notify("Only a parked record can be retried; waiting ones go with the next push.",
                         severity="warning")
             return
-        self.retry(int(key))
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.retry(int(key))
+        self.app.push_screen(ConfirmDialog(
+            f"Send record {key} to CPOMS again? It goes back in the queue as a new revision of the same report, "
+            "unchanged, and the next push sends it. If CPOMS refused it for something in the report, it will "
+            "refuse it again: correct it first with "
+            f"`hvc outbox retry {key} --fixed FILE`."), answered)
 
     @work(thread=True, exclusive=True, group="outbox-retry", exit_on_error=False)
     def retry(self, outbox_id: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 from textual.worker import get_current_worker
 
 from hvc_tui.messages import PendingLoaded
@@ -25,7 +25,8 @@ class PendingScreen(ListScreen, list_id="pending"):
     BINDINGS = [
         *keys("pending",
               ("o", "open", "Open", "Show the highlighted visit: findings by stage, briefing, risk assessment, audit trail"),
-              ("slash", "filter", "Filter", "Type part of a pupil's name, an address, a reason or a visit id")),
+              ("slash", "filter", "Filter", "Type part of a pupil's name, an address, a reason or a visit id"),
+              ("escape", "clear", "Clear filter", "Empty the filter and go back to the list")),
         reload_key("pending", "Read the pending visits again"),
     ]
 
@@ -58,9 +59,9 @@ class PendingScreen(ListScreen, list_id="pending"):
             )) for row in message.page.rows
         ])
         shown = len(message.page.rows)
-        more = f" (showing the first {shown}: filter to narrow)" if message.page.total > shown else ""
+        more = f" (the first {shown} shown, more wait: filter to narrow)" if message.page.more else ""
         matching = f" matching {message.text!r}" if message.text.strip() else ""
-        self.show_status(f"{message.page.total} visit(s) waiting{matching}{more}")
+        self.show_status(f"{shown}{'+' if message.page.more else ''} visit(s) waiting{matching}{more}")
 
     @on(Input.Changed, "#filter")
     def _filter(self, event: Input.Changed) -> None:
@@ -70,17 +71,12 @@ class PendingScreen(ListScreen, list_id="pending"):
     def _to_table(self) -> None:
         self.query_one(StableTable).focus()
 
-    @on(DataTable.RowSelected)
-    def _selected(self) -> None:
-        self.action_open()
-
-    def action_open(self) -> None:
-        key = self.selected_key
-        if key is not None:
-            self.app.open_visit(key)
-
     def action_filter(self) -> None:
         self.query_one("#filter", Input).focus()
+
+    def action_clear(self) -> None:
+        self.query_one("#filter", Input).value = ""
+        self.query_one(StableTable).focus()
 
     def action_reload(self) -> None:
         self.load(self.query_one("#filter", Input).value)

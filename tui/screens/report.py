@@ -13,9 +13,10 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, TextArea
 
 from hv_connector.visits.input import parse_outcome
+from hv_connector.visits.lifecycle import State
 from hvc_tui.forms import lines, parse_people, parse_time
 from hvc_tui.messages import DetailLoaded, VisitActed
-from hvc_tui.screens.base import VisitDetailScreen, back_key, keys
+from hvc_tui.screens.base import VisitDetailScreen, keys, leave_key
 
 FLAGS = (("child_seen", "Child seen"), ("child_spoken_to", "Child spoken to"),
          ("child_seen_alone", "Child seen alone"), ("entered_home", "Entered the home"),
@@ -32,7 +33,7 @@ class ReportScreen(VisitDetailScreen):
     TITLE = "Report form"
     BINDINGS = [
         *keys("report", ("ctrl+s", "save", "Save report", "Record the report; its CPOMS record goes to the outbox")),
-        back_key("report", "Leave the form (nothing is saved)"),
+        leave_key("report", "Leave the form (nothing is saved; asks first when something is typed)"),
     ]
     day: date | None = None
     """The visit's planned day, once its detail is read: times typed without a day are on it."""
@@ -57,9 +58,17 @@ class ReportScreen(VisitDetailScreen):
             yield Button("Save report", id="save", variant="primary")
         yield Footer()
 
+    def on_mount(self) -> None:  # then VisitDetailScreen's: Textual calls each class's handler
+        self.mark_untouched()
+
     @on(DetailLoaded)
     def _loaded(self, message: DetailLoaded) -> None:
-        visit = message.detail.record.visit
+        record = message.detail.record
+        if record.state is not State.RETURNED:
+            self.dismiss_saying(f"Visit {record.id} is {record.state.value}: a report is written once its staff are "
+                                "back (returned).", title="No report yet", severity="warning")
+            return
+        visit = record.visit
         self.day = visit.planned_start.date()
         self.query_one("#heading", Label).update(Text(
             f"Report on visit {self.visit_id}: {visit.pupil.name}, {visit.address or 'no address'}", style="bold"))
@@ -89,6 +98,5 @@ class ReportScreen(VisitDetailScreen):
 
     @on(VisitActed)
     def _saved(self, message: VisitActed) -> None:
-        self.notify(f"Report on {message.result.record.id} recorded; its CPOMS record is in the outbox.",
-                    title="Report saved")
-        self.dismiss()
+        self.dismiss_saying(f"Report on {message.result.record.id} recorded; its CPOMS record is in the outbox.",
+                            title="Report saved")

@@ -31,7 +31,7 @@ from hv_connector.models import Finding
 from hv_connector.read import queries
 from hvc_tui.forms import parse_time, show_time
 from hvc_tui.messages import ChoicesLoaded, FindingsPreviewed, PupilsFound, VisitActed
-from hvc_tui.screens.base import HvcScreen, back_key, keys
+from hvc_tui.screens.base import HvcScreen, keys, leave_key
 from hvc_tui.session import FormChoices
 from hvc_tui.widgets import cells
 from hvc_tui.widgets.visit_details import VisitDetails
@@ -67,7 +67,7 @@ class RequestScreen(HvcScreen):
     AUTO_FOCUS = "#pupil-search"
     BINDINGS = [
         *keys("request", ("ctrl+s", "save", "Send request", "Ask for the visit: it goes to the authorisers' pending list")),
-        back_key("request", "Leave the form (nothing is sent)"),
+        leave_key("request", "Leave the form (nothing is sent; asks first when something is typed)"),
     ]
 
     def __init__(self) -> None:
@@ -152,6 +152,7 @@ class RequestScreen(HvcScreen):
         self.query_one(VisitDetails).set_staff(choices.staff, self.app.session.member.id)
         self.choices = choices
         self.query_one("#code_word", Input).display = choices.template.requires_code_word
+        self.mark_untouched()  # the school's template, filled in for the person, is not typed by them
         self.preview()
 
     @on(Select.Changed, "#school")
@@ -255,6 +256,5 @@ class RequestScreen(HvcScreen):
     @on(VisitActed)
     def _sent(self, message: VisitActed) -> None:
         result = message.result
-        self.notify(f"Visit {result.record.id} requested for {result.record.visit.pupil.name}: "
-                    f"{len(result.findings)} finding(s) for the authorisers.", title="Request sent")
-        self.dismiss()
+        self.dismiss_saying(f"Visit {result.record.id} requested for {result.record.visit.pupil.name}: "
+                            f"{len(result.findings)} finding(s) for the authorisers.", title="Request sent")

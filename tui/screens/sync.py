@@ -8,12 +8,13 @@ from textual.app import ComposeResult
 from textual.widgets import Footer, Header, Label
 
 from hvc_tui.messages import SyncLoaded
-from hvc_tui.screens.base import HvcScreen, reload_key
+from hvc_tui.screens.base import HvcScreen, keys, reload_key
 from hvc_tui.widgets import cells
 from hvc_tui.widgets.stable_table import StableTable
 
 RUN_COLUMNS = (("School", None), ("Status", None), ("Finished", None), ("Added", None), ("Updated", None),
                ("Archived", None), ("Quarantined", None), ("Message", 50))
+NO_QUARANTINE = "No records in quarantine: the MIS's last syncs sent nothing that could not be used."
 QUARANTINE_COLUMNS = (("School", None), ("Resource", None), ("Record", 24), ("Last seen", None), ("Reason", 60))
 
 
@@ -23,7 +24,11 @@ class SyncScreen(HvcScreen):
     CSS_PATH = "sync.tcss"
     AUTO_FOCUS = "#runs"
     TITLE = "MIS sync"
-    BINDINGS = [reload_key("sync", "Read the sync status again")]
+    BINDINGS = [
+        *keys("sync", ("s", "sync_now", "Sync now",
+                       "Sync the schools shown from their MIS now, as `hvc sync` does (those who may authorise)")),
+        reload_key("sync", "Read the sync status again"),
+    ]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -31,6 +36,7 @@ class SyncScreen(HvcScreen):
         yield StableTable(RUN_COLUMNS, id="runs", cursor_type="row")
         yield Label("Quarantine: records the MIS sent that could not be used", classes="heading")
         yield StableTable(QUARANTINE_COLUMNS, id="quarantine", cursor_type="row")
+        yield Label(NO_QUARANTINE, id="no-quarantine")
         yield Footer()
 
     def on_screen_resume(self) -> None:
@@ -55,6 +61,23 @@ class SyncScreen(HvcScreen):
             (str(row.id), (cells.literal(row.school_id), cells.literal(row.resource), cells.literal(row.record_id),
                            cells.when(row.last_seen_at), cells.literal(row.reason)))
             for row in message.quarantine])
+        self.query_one("#quarantine").display = bool(message.quarantine)
+        self.query_one("#no-quarantine").display = not message.quarantine
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Offer "sync now" only to those who may sync."""
+        return action != "sync_now" or self.app.session.may_sync
+
+    @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
+    def action_sync_now(self) -> None:
+        """Sync now; say how each school went, then show the new status."""
+        results = self.app.session.sync_now()
+        said = "; ".join(f"{r.school_id} {r.status}: {r.added} added, {r.updated} updated, {r.quarantined} quarantined"
+                         + (f" ({r.message})" if r.message else "") for r in results)
+        failed = any(r.status != "ok" for r in results)
+        self.app.call_from_thread(self.notify, said or "No school to sync.", title="MIS sync",
+                                  severity="error" if failed else "information")
+        self.post_message(SyncLoaded(*self.app.session.sync_status()))
 
     def action_reload(self) -> None:
         self.load()

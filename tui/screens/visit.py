@@ -3,10 +3,8 @@ the audit trail; and the decisions an authoriser takes on it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
@@ -16,13 +14,14 @@ from hv_connector.models import Finding, Stage
 from hv_connector.read.attendance import figure_lines
 from hv_connector.read.briefing import flag, not_from_mis
 from hv_connector.read.findings import NO_FINDINGS, findings_by_stage
-from hv_connector.visits.printouts import Printout
+from hv_connector.visits.lifecycle import State
+from hv_connector.visits.printouts import NOT_PACKED, RECORDED, Printout
 from hv_connector.visits.records import ActionResult, Standing
-from hvc_tui.dialogs.decision import Decision, DecisionDialog
+from hvc_tui.dialogs.decision import DecisionDialog
 from hvc_tui.dialogs.override import Override, OverrideDialog
-from hvc_tui.messages import DetailLoaded, Printed, VisitActed
+from hvc_tui.messages import DetailLoaded, Printed
 from hvc_tui.screens.base import VisitDetailScreen, back_key, keys, reload_key
-from hvc_tui.screens.report import ReportScreen
+from hvc_tui.screens.lifecycle import LifecycleScreen
 from hvc_tui.session import VisitDetail
 from hvc_tui.widgets import cells
 
@@ -153,8 +152,8 @@ def trail_text(detail: VisitDetail) -> Text:
     return text
 
 
-class VisitScreen(VisitDetailScreen):
-    """A visit's detail and the authoriser's decisions on it."""
+class VisitScreen(LifecycleScreen, VisitDetailScreen):
+    """A visit's detail and the decisions its state allows (the footer shows only those)."""
 
     CSS_PATH = "visit.tcss"
     TITLE = "Visit"
@@ -167,8 +166,6 @@ class VisitScreen(VisitDetailScreen):
               ("v", "override", "Override",
                "Override standing blocks, each with its own tick and reason (authorisers only)"),
               ("k", "acknowledge", "Acknowledge", "Acknowledge standing warnings without authorising yet"),
-              ("w", "report", "Report",
-               "Write the report after the visit (arrival, who was present, the child's words …)"),
               ("p", "pack", "Pack", "Print the briefing pack to a PDF only you can read (audited; never the code word)"),
               ("x", "export", "Export", "Export the finished visit's record to a PDF only you can read (audited)")),
         reload_key("visit", "Read the visit again"),
@@ -199,39 +196,34 @@ class VisitScreen(VisitDetailScreen):
             text = render(detail)
             text.rstrip()
             self.query_one(f"#{section}", Static).update(text)
+        self.refresh_bindings()  # the footer offers what the visit's state allows
+
+    def visit_target(self) -> tuple[str, State] | None:
+        return (self.visit_id, self.detail.record.state) if self.detail else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The pack while the visit may be gone on, the record once it has one; the lifecycle's keys by state."""
+        if action in ("pack", "export"):
+            target = self.visit_target()
+            if target is None:
+                return False
+            return target[1] not in NOT_PACKED if action == "pack" else target[1] in RECORDED
+        return super().check_action(action, parameters)
 
     # --- decisions ------------------------------------------------------------------------------
-
-    @work(thread=True, exclusive=True, group="visit-action", exit_on_error=False)
-    def act(self, call: Callable[[], ActionResult]) -> None:
-        """Run one lifecycle action; the result (or the refusal) comes back as a message."""
-        self.post_message(VisitActed(call()))
-
-    @on(VisitActed)
-    def _acted(self, message: VisitActed) -> None:
-        result = message.result
-        self.notify(f"Visit {result.record.id}: {result.event} done; it is now {result.record.state.value}.",
-                    title="Recorded")
-        self.load()
-
-    def _ask(self, dialog: DecisionDialog, then: Callable[[Decision], Callable[[], ActionResult]]) -> None:
-        def chosen(decision: Decision | None) -> None:
-            if decision is not None:
-                self.act(then(decision))
-        self.app.push_screen(dialog, chosen)
 
     def action_authorise(self) -> None:
         session, standing = self.app.session, self._standing()
         now = standing.blocks(Stage.AUTHORISE) if standing else []
         later = [f for f in standing.blocks() if f not in now] if standing else []
-        self._ask(DecisionDialog(f"Authorise visit {self.visit_id}", warnings=self._standing_warnings(),
+        self.ask(DecisionDialog(f"Authorise visit {self.visit_id}", warnings=self._standing_warnings(),
                                  every_warning=True, blocks=now, later_blocks=later, prompt="Note",
                                  required=False, confirm="Authorise"),
                   lambda d: lambda: session.authorise(self.visit_id, ack=d.rule_ids, note=d.text))
 
     def action_decline(self) -> None:
         session = self.app.session
-        self._ask(DecisionDialog(f"Decline visit {self.visit_id}", confirm="Decline"),
+        self.ask(DecisionDialog(f"Decline visit {self.visit_id}", confirm="Decline"),
                   lambda d: lambda: session.decline(self.visit_id, d.text))
 
     def action_override(self) -> None:
@@ -257,12 +249,9 @@ class VisitScreen(VisitDetailScreen):
         if not warnings:
             self.notify("No warnings wait for acknowledgement on this visit.", severity="warning")
             return
-        self._ask(DecisionDialog(f"Acknowledge warnings on visit {self.visit_id}", warnings=warnings, prompt="Note",
+        self.ask(DecisionDialog(f"Acknowledge warnings on visit {self.visit_id}", warnings=warnings, prompt="Note",
                                  required=False, confirm="Acknowledge"),
                   lambda d: lambda: session.acknowledge(self.visit_id, d.rule_ids, d.text))
-
-    def action_report(self) -> None:
-        self.app.push_screen(ReportScreen(self.visit_id))
 
     def action_reload(self) -> None:
         self.load()

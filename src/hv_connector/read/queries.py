@@ -53,10 +53,23 @@ class PendingRow(Frozen):
 
 
 class PendingPage(Frozen):
-    """The first :data:`PAGE` pending visits that match, and how many match in all."""
+    """The first :data:`PAGE` pending visits that match, and whether more match (they are not counted)."""
 
     rows: tuple[PendingRow, ...]
-    total: int
+    more: bool
+
+
+class VisitRow(Frozen):
+    """One visit as the visits list shows it: read from the visit's columns, never its whole document."""
+
+    visit_id: str
+    school_id: str
+    state: str
+    pupil_name: str
+    reason: str
+    planned_start: datetime
+    expected_return: datetime | None
+    staff_ids: tuple[str, ...]
 
 
 WAITING = ("pending", "sending", "awaiting-entry", "parked")
@@ -119,7 +132,7 @@ def attendance_percentage(attended: int, possible: int | None) -> float | None:
 
 def _pupil_name() -> Any:
     """The pupil's MIS display name, else the name stored with the visit (a new family)."""
-    return func.coalesce(pupils.c.display_name, visits.c.data["pupil"]["name"].as_string())
+    return func.coalesce(pupils.c.display_name, visits.c.pupil_name)
 
 
 def _with_pupil(query: Any) -> Any:
@@ -136,9 +149,12 @@ def pending(conn: Connection, *, schools: Sequence[str] | None = None, text: str
             limit: int = PAGE) -> PendingPage:
     """Visits in ``requested``, emergencies first, then soonest start, filtered by ``text``.
 
+    Read in the order of the ``(state, emergency, planned_start, id)`` index, emergencies then the rest,
+    stopping one row past ``limit``: a keystroke costs the same with fifty visits as with fifty thousand.
+
     :param schools: only these schools (``None``: every school).
     :param text: part of the pupil's name, the address, the reason or the visit id (any case).
-    :param limit: rows to read at most; ``total`` still counts every match.
+    :param limit: rows to read at most; ``more`` says whether others match.
     """
     where = [visits.c.state == "requested"]
     if schools is not None:
@@ -148,20 +164,50 @@ def pending(conn: Connection, *, schools: Sequence[str] | None = None, text: str
         pattern = _like(needle)
         where.append(or_(*(func.lower(column).like(pattern, escape="\\") for column in
                            (_pupil_name(), visits.c.address_text, visits.c.reason, visits.c.id))))
-    emergency = func.coalesce(visits.c.data["emergency"].as_boolean(), False)
     query = _with_pupil(select(visits.c.id, visits.c.school_id, visits.c.reason, visits.c.address_text,
-                               visits.c.planned_start, emergency.label("emergency"),
-                               _pupil_name().label("pupil_name")))
-    rows = conn.execute(query.where(*where).order_by(emergency.desc(), visits.c.planned_start, visits.c.id)
-                        .limit(limit)).all()
-    total = conn.execute(_with_pupil(select(func.count())).where(*where)).scalar_one() if needle or len(rows) == limit \
-        else len(rows)
-    tallies = latest_tallies(conn, [row.id for row in rows])
-    return PendingPage(total=total, rows=tuple(
+                               visits.c.planned_start, visits.c.emergency, _pupil_name().label("pupil_name")))
+    rows: list[Any] = []
+    for emergency in (True, False):
+        if len(rows) > limit:
+            break
+        rows += conn.execute(query.where(*where, visits.c.emergency.is_(emergency))
+                             .order_by(visits.c.planned_start, visits.c.id).limit(limit + 1 - len(rows))).all()
+    page = rows[:limit]
+    tallies = latest_tallies(conn, [row.id for row in page])
+    return PendingPage(more=len(rows) > limit, rows=tuple(
         PendingRow(visit_id=row.id, school_id=row.school_id, pupil_name=row.pupil_name or "(no name)",
                    reason=row.reason or "", address=row.address_text or "", planned_start=row.planned_start,
                    emergency=bool(row.emergency), **tallies.get(row.id, {}))
-        for row in rows))
+        for row in page))
+
+
+def visit_rows(conn: Connection, states: Sequence[str], *, schools: Sequence[str] | None = None,
+               newest_first: bool = False, limit: int = PAGE) -> list[VisitRow]:
+    """Visits in ``states``, soonest planned start first (``newest_first``: latest first), at most ``limit``.
+
+    :param schools: only these schools (``None``: every school).
+    """
+    where = [visits.c.state.in_(list(states))]
+    if schools is not None:
+        where.append(visits.c.school_id.in_(list(schools)))
+    order = (visits.c.planned_start.desc(), visits.c.id.desc()) if newest_first else (visits.c.planned_start, visits.c.id)
+    rows = conn.execute(_with_pupil(select(visits.c.id, visits.c.school_id, visits.c.state, visits.c.reason,
+                                           visits.c.planned_start, visits.c.expected_return, visits.c.staff_ids,
+                                           _pupil_name().label("pupil_name")))
+                        .where(*where).order_by(*order).limit(limit))
+    return [VisitRow(visit_id=row.id, school_id=row.school_id, state=row.state, pupil_name=row.pupil_name or "(no name)",
+                     reason=row.reason or "", planned_start=row.planned_start, expected_return=row.expected_return,
+                     staff_ids=tuple(row.staff_ids or ())) for row in rows]
+
+
+def out_on(conn: Connection, staff_ids: Sequence[str], states: Sequence[str]) -> dict[str, list[str]]:
+    """Staff id → the visits in ``states`` (those out) that each of ``staff_ids`` is on."""
+    wanted, found = set(staff_ids), dict[str, list[str]]()
+    for row in conn.execute(select(visits.c.id, visits.c.staff_ids).where(visits.c.state.in_(list(states)))
+                            .order_by(visits.c.id)):
+        for staff_id in wanted.intersection(row.staff_ids or ()):
+            found.setdefault(staff_id, []).append(row.id)
+    return found
 
 
 def latest_tallies(conn: Connection, visit_ids: Sequence[str]) -> dict[str, dict[str, int]]:
@@ -190,8 +236,9 @@ def latest_findings(conn: Connection, visit_id: str) -> list[Finding]:
 
 
 def outbox_rows(conn: Connection, *, statuses: Sequence[str] | None = None, schools: Sequence[str] | None = None,
-                limit: int | None = None) -> list[OutboxRow]:
-    """Outbox records without their payloads: parked first (someone must look), then concerns, oldest first.
+                limit: int | None = None, newest_first: bool = False) -> list[OutboxRow]:
+    """Outbox records without their payloads: parked first (someone must look), then concerns, oldest first
+    (``newest_first``: the latest written first, as a list of sent records reads).
 
     :param statuses: only records in these statuses (``None``: all; :data:`WAITING`: not yet in CPOMS).
     :param schools: only these schools' records (``None``: every school).
@@ -204,9 +251,9 @@ def outbox_rows(conn: Connection, *, statuses: Sequence[str] | None = None, scho
         where.append(outbox.c.school_id.in_(list(schools)))
     columns = [outbox.c[name] for name in OutboxRow.model_fields if name != "pupil_name"]
     pupil_name = func.coalesce(outbox.c.payload["pupil_name"].as_string(), "(no name)").label("pupil_name")
-    parked_first = outbox.c.status != "parked"
-    rows = conn.execute(select(*columns, pupil_name).where(*where)
-                        .order_by(parked_first, outbox.c.priority, outbox.c.created_at, outbox.c.id).limit(limit))
+    order = ((outbox.c.created_at.desc(), outbox.c.id.desc()) if newest_first else
+             (outbox.c.status != "parked", outbox.c.priority, outbox.c.created_at, outbox.c.id))
+    rows = conn.execute(select(*columns, pupil_name).where(*where).order_by(*order).limit(limit))
     return [OutboxRow.model_validate(dict(r._mapping)) for r in rows]
 
 

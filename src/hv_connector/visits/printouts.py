@@ -27,6 +27,8 @@ from hv_connector.visits.timetable import plan_and_chain
 
 NOT_PACKED = (State.REQUESTED, State.DECLINED)
 """States whose visit has no pack yet: nobody may go on it."""
+RECORDED = (State.REPORTED, State.CLOSED, State.CANCELLED, State.ABORTED)
+"""States whose visit has left a record to export."""
 
 
 def default_folder() -> Path:

@@ -731,6 +731,8 @@ def _columns(visit: Visit) -> dict[str, Any]:
         data["risk_assessment"]["code_word"] = None
     return {
         "pupil_mis_id": visit.pupil.mis_id,
+        "pupil_name": visit.pupil.name,
+        "emergency": visit.emergency,
         "planned_start": visit.planned_start,
         "expected_return": visit.expected_return,
         "address_text": visit.address,

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import Connection, RowMapping, select, update
@@ -35,6 +35,7 @@ from hv_connector.models import StaffMember
 from hv_connector.store import audit
 from hv_connector.store.schema import escalations, visits
 from hv_connector.visits.lifecycle import OUT, State
+from hv_connector.visits.timetable import Timetable
 from hv_connector.watch.schedule import (
     VISITING_STAFF,
     Assessment,
@@ -48,6 +49,7 @@ from hv_connector.watch.store import (
     WatchedVisit,
     enqueue_now,
     load_fired,
+    load_timetables,
     load_visits,
 )
 from hv_connector.watch.tick import TickResult, Watch
@@ -99,9 +101,20 @@ class BoardRow:
     escalation: EscalationView | None
     """The latest open escalation event, if any (its step, who acknowledged it)."""
     open_escalations: int
+    pupil: str = ""
+    """The pupil visited, as the visit names them."""
+    staff_ids: tuple[str, ...] = ()
+    phones: str = ""
+    """Each visiting member of staff with their mobile: ``Ash Visitor 07700 900305, Sky Second (no mobile)``."""
+    signed_out_at: datetime | None = None
+    last_contact: datetime | None = None
+    """Sign-out or the latest check-in."""
+    last_contact_how: str | None = None
+    """How that contact came: ``signed out`` or the check-in's kind (``staff-call``, ``arrived`` …)."""
 
     def as_json(self) -> dict[str, object]:
-        return {**self.__dict__, "escalation": self.escalation.as_json() if self.escalation else None}
+        return {**self.__dict__, "staff_ids": list(self.staff_ids),
+                "escalation": self.escalation.as_json() if self.escalation else None}
 
 
 class Escalations:
@@ -109,6 +122,9 @@ class Escalations:
 
     def __init__(self, watch: Watch) -> None:
         self.watch = watch
+        self._seen: dict[str, tuple[int, BoardRow, datetime | None]] = {}
+        """Visit id → (the version the board last read, its row then, when its staff were back if they said so):
+        a refresh reads again only the visits changed since."""
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -128,35 +144,39 @@ class Escalations:
             return self._load(conn, escalation_id)
 
     def board(self, now: datetime | None = None, *, school: str | None = None) -> builtins.list[BoardRow]:
-        """Every visit out now (signed out, overdue, escalated), most urgent first."""
+        """Every visit out now (signed out, overdue, escalated), most urgent first.
+
+        Read from the visits' columns and stored timetables, as the watch reads them (a visit with none is worked
+        out from its whole document), and only for visits changed since the last refresh; the visits out are one
+        subquery, never a list of their ids.
+        """
         now = utc(now or self.watch.clock.now())
-        query = select(visits.c.id).where(visits.c.state.in_([s.value for s in OUT]))
+        out = select(visits.c.id).where(visits.c.state.in_([s.value for s in OUT]))
         if school is not None:
-            query = query.where(visits.c.school_id == school)
+            out = out.where(visits.c.school_id == school)
         with self.watch.store.connect() as conn:
-            out = load_visits(conn, conn.execute(query).scalars().all())
-            events = conn.execute(select(escalations).where(escalations.c.visit_id.in_([v.id for v in out]),
+            versions = dict(conn.execute(select(visits.c.id, visits.c.version).where(visits.c.id.in_(out))).all())
+            changed = [visit_id for visit_id, version in versions.items()
+                       if self._seen.get(visit_id, (None,))[0] != version]
+            if changed:
+                timed = load_timetables(conn, changed, self.watch.reader)
+                about = {r.id: r for r in conn.execute(select(visits.c.id, visits.c.address_text, visits.c.pupil_name)
+                                                       .where(visits.c.id.in_(changed)))}
+            events = conn.execute(select(escalations).where(escalations.c.visit_id.in_(out),
                                                             escalations.c.closed_at.is_(None))
                                   .order_by(escalations.c.id)).mappings().all()
+        seen = {visit_id: self._seen[visit_id] for visit_id in versions if visit_id not in changed}
+        if changed:
+            timetables = self.watch.timetables(timed)
+            for v in timed:
+                seen[v.id] = (v.version, *_board_row(v.state, timetables[v.id], about[v.id].address_text,
+                                                     about[v.id].pupil_name))
+        self._seen = seen
         open_by_visit: dict[str, list[EscalationView]] = {}
         for row in events:
             open_by_visit.setdefault(row["visit_id"], []).append(self._view(row))
-        rows = [self._board_row(v, open_by_visit.get(v.id, []), now) for v in out]
+        rows = [_as_now(row, back, open_by_visit.get(visit_id, []), now) for visit_id, (_, row, back) in seen.items()]
         return sorted(rows, key=_urgency)
-
-    def _board_row(self, row: WatchedVisit, open_events: Sequence[EscalationView], now: datetime) -> BoardRow:
-        plan, _ = self.watch.plan_and_chain(row.school, row.visit)
-        upcoming = next_check_in(row.visit, plan)
-        back = row.visit.expected_return
-        done = back_at(row.visit, plan) is not None  # went straight home and said so: not overdue
-        chain_events = [e for e in open_events if e.kind != "checkin-reminder"]
-        return BoardRow(
-            visit_id=row.id, school_id=row.school, state=row.state, staff=staff_names(row.visit),
-            address=row.address, planned_start=row.visit.planned_start, expected_return=back,
-            next_check_in=upcoming[0] if upcoming else None, next_check_in_what=upcoming[1] if upcoming else None,
-            overdue=not done and back is not None and now > utc(back), escalation=chain_events[-1] if chain_events else None,
-            open_escalations=len(open_events),
-        )
 
     # --- acting ------------------------------------------------------------------------------------
 
@@ -298,6 +318,34 @@ class Escalations:
             acknowledged_by=by, acknowledged_by_name=member.name if member else by,
             acknowledged_at=row["acknowledged_at"], note=row["note"], closed_at=row["closed_at"],
         )
+
+
+def _board_row(state: str, visit: Timetable, address: str | None, pupil: str | None) -> tuple[BoardRow, datetime | None]:
+    """One visit out as the board shows it, from its timetable, before the clock and its escalation events are
+    applied (:func:`_as_now`); and when its staff were back, if they said so."""
+    upcoming = next_check_in(visit, visit.plan)
+    last = max(visit.check_ins, key=lambda c: utc(c.at), default=None)
+    if last is None or (visit.signed_out_at is not None and utc(visit.signed_out_at) > utc(last.at)):
+        contact, how = visit.signed_out_at, "signed out" if visit.signed_out_at else None
+    else:
+        contact, how = last.at, last.kind + (" (code word)" if last.code_word_used else "")
+    row = BoardRow(
+        visit_id=visit.id, school_id=visit.school, state=state, staff=staff_names(visit), address=address,
+        planned_start=visit.planned_start, expected_return=visit.expected_return,
+        next_check_in=upcoming[0] if upcoming else None, next_check_in_what=upcoming[1] if upcoming else None,
+        overdue=False, escalation=None, open_escalations=0, pupil=pupil or "", staff_ids=tuple(m.id for m in visit.staff),
+        phones=", ".join(f"{m.name} {m.mobile or '(no mobile)'}" for m in visit.staff),
+        signed_out_at=visit.signed_out_at, last_contact=contact, last_contact_how=how,
+    )
+    return row, back_at(visit, visit.plan)
+
+
+def _as_now(row: BoardRow, back: datetime | None, open_events: Sequence[EscalationView], now: datetime) -> BoardRow:
+    """``row`` at ``now``: overdue unless its staff said they were back, with its latest open chain step."""
+    chain_events = [e for e in open_events if e.kind != "checkin-reminder"]
+    due = row.expected_return
+    return replace(row, overdue=back is None and due is not None and now > utc(due),
+                   escalation=chain_events[-1] if chain_events else None, open_escalations=len(open_events))
 
 
 def _urgency(row: BoardRow) -> tuple[int, datetime]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, select, update
+from sqlalchemy import Connection, Select, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hv_connector.humanize import WATCH
@@ -63,8 +63,9 @@ class TimedVisit:
     timetable: Timetable | None
 
 
-def load_timetables(conn: Connection, ids: Sequence[str], reader: Reader) -> list[TimedVisit]:
-    """The visits with ``ids``, reading their stored timetables (a handful of columns), never their documents."""
+def load_timetables(conn: Connection, ids: Sequence[str] | Select[tuple[str]], reader: Reader) -> list[TimedVisit]:
+    """The visits with ``ids`` (or those a query of ids selects), reading their stored timetables (a handful of
+    columns), never their documents."""
     rows = conn.execute(select(visits.c.id, visits.c.school_id, visits.c.state, visits.c.version,
                                visits.c.planned_start, visits.c.expected_return, visits.c.timetable,
                                visits.c.timetable_shared)

@@ -265,6 +265,10 @@ class Watch:
                                .order_by(watch_queue.c.due_at).limit(BATCH)).scalars().all()
             return load_timetables(conn, ids, self.reader)
 
+    def timetables(self, rows: Sequence[TimedVisit]) -> dict[str, Timetable]:
+        """Visit id → the timetable of each of ``rows``: stored, or worked out from its whole visit (not stored)."""
+        return self._work_out(rows)[0]
+
     def _work_out(self, rows: Sequence[TimedVisit]) -> tuple[dict[str, Timetable], set[str], list[tuple[str, int, dict[str, Any]]]]:
         """Each watched visit's timetable: stored, or worked out from its whole visit (and stored, if its policy answered).
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, false
 
 from hv_connector.store.tables import metadata, school_id_column
 from hv_connector.store.types import Json, UTCDateTime
@@ -23,19 +23,25 @@ visits = Table(
     Column("code_word", String),
     Column("timetable", Json),
     Column("timetable_shared", Text),
+    Column("pupil_name", String),
+    Column("emergency", Boolean, nullable=False, server_default=false()),
     Column("version", Integer, nullable=False, default=1),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Index(None, "school_id", "state"),
     Index(None, "state", "expected_return"),
     Index(None, "school_id", "address_text"),
+    Index(None, "state", "emergency", "planned_start", "id"),
 )
 """``data`` is the Visit model dumped WITHOUT the code word, which lives in ``code_word`` alone.
 
 ``timetable`` (revision 0008) is what the watch reads of a visit it looks after: its times and check-ins;
 ``timetable_shared``, as JSON text, the plan and chain its school's policy gave and the visiting staff (see
 :mod:`hv_connector.visits.timetable`). Both ``NULL`` before the visit is signed out, and for a visit the
-watch must still work out from ``data``."""
+watch must still work out from ``data``.
+
+``pupil_name`` and ``emergency`` (revision 0010) are the visit's own pupil name and emergency flag, kept beside
+``data`` so the pending list filters and sorts on columns, in the order of its index."""
 
 visit_events = Table(
     "visit_events",

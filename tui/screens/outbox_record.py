@@ -1,0 +1,73 @@
+"""One CPOMS outbox record: where it is in its delivery, CPOMS's whole reason when it refused it, and the text
+that was (or will be) sent."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Footer, Header, Static
+
+from hv_connector import humanize
+from hv_connector.outbox.queue import OutboxRecord
+from hv_connector.outbox.report import render
+from hvc_tui.messages import OutboxRecordLoaded
+from hvc_tui.screens.base import HvcScreen, back_key, reload_key
+from hvc_tui.widgets import cells
+
+
+def record_text(record: OutboxRecord) -> Text:
+    """The record's facts, one per line; text from CPOMS and the MIS as written."""
+    text = Text()
+    for label, value in (("Record", str(record.id)), ("Status", record.status), ("Kind", record.kind),
+                         ("Concern", "yes" if record.concern else "no"), ("Visit", record.visit_id or "—"),
+                         ("School", record.school_id), ("Tries", str(record.attempts)),
+                         ("Written", humanize.moment(record.created_at)),
+                         ("Next try", humanize.moment(record.next_attempt_at)),
+                         ("Sent", humanize.moment(record.sent_at)), ("CPOMS id", record.cpoms_id or "—")):
+        text.append(f"{label:>10}: ", style="dim")
+        text.append(f"{cells.plain(value)}\n")
+    return text
+
+
+class OutboxRecordScreen(HvcScreen):
+    """The record ``outbox_id`` (its sub-title), read in a worker as it opens."""
+
+    CSS_PATH = "outbox_record.tcss"
+    TITLE = "Outbox record"
+    BINDINGS = [back_key("outbox-record", "Back to the outbox"),
+                reload_key("outbox-record", "Read the record again")]
+
+    def __init__(self, outbox_id: int) -> None:
+        super().__init__()
+        self.outbox_id = outbox_id
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="body"):
+            yield Static("Loading…", id="facts")
+            yield Static(id="reason", classes="section")
+            yield Static(id="sent", classes="section")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = str(self.outbox_id)
+        self.query_one("#reason", Static).border_title = "What CPOMS said"
+        self.query_one("#sent", Static).border_title = "The text sent to CPOMS"
+        self.load()
+
+    @work(thread=True, exclusive=True, group="outbox-record", exit_on_error=False)
+    def load(self) -> None:
+        self.post_message(OutboxRecordLoaded(self.app.session.outbox_record(self.outbox_id)))
+
+    @on(OutboxRecordLoaded)
+    def _show(self, message: OutboxRecordLoaded) -> None:
+        record = message.record
+        self.query_one("#facts", Static).update(record_text(record))
+        # Both texts whole, every line: CPOMS's reason and the report may run to many lines.
+        self.query_one("#reason", Static).update(Text(record.last_error or "Nothing: CPOMS has not refused it."))
+        self.query_one("#sent", Static).update(Text(render(record.report)))
+
+    def action_reload(self) -> None:
+        self.load()
