@@ -21,7 +21,8 @@ and exits 2 for bad input or configuration, 1 for a refusal by policy or state.
      ├── CpomsError             CPOMS failed
      │    ├── CpomsRejected     CPOMS refused the record: parked, never retried
      │    └── CpomsUnavailable  outage, timeout, rate limit: retried
-     └── NotifierError          a notifier could not deliver one message: retried
+     ├── NotifierError          a notifier could not deliver one message: retried
+     └── Interrupted            Ctrl-C (SIGINT) stopped the command (exit 130)
 """
 
 from __future__ import annotations
@@ -137,3 +138,16 @@ class NotifierError(HvcError):
     """
 
     exit_code = 1
+
+
+class Interrupted(HvcError):
+    """Ctrl-C (SIGINT) stopped a command. Seen by whoever pressed it: one line, exit 130 as shells expect.
+
+    A command that stops cleanly on SIGINT (the watch daemon finishing its tick) raises it itself; any
+    other command meets it where Python's ``KeyboardInterrupt`` reaches the ``hvc`` group.
+    """
+
+    exit_code = 130
+
+    def __init__(self, message: str = "stopped by Ctrl-C") -> None:
+        super().__init__(message)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from typing import Any
 
@@ -12,7 +13,7 @@ from hv_connector.cli.common import cli, emit_json, json_option, parse_moment, r
 from hv_connector.cli.config_cmd import disarming_problems
 from hv_connector.cli.terminal import guard_logging
 from hv_connector.clock import FixedClock
-from hv_connector.errors import ConfigError
+from hv_connector.errors import ConfigError, Interrupted
 from hv_connector.watch.concerns import concern_pusher
 from hv_connector.watch.daemon import run_daemon
 from hv_connector.watch.drill import DrillStep, run_drill
@@ -74,8 +75,11 @@ def watch(ctx: click.Context, once: bool, drill_school: str | None, code_word: b
         result = the_watch.tick()
         _show_tick(result, as_json)
         ctx.exit(1 if result.failures else 0)
-    run_daemon(the_watch, rt.settings.watch.tick_seconds, concern_pusher(rt),
-               on_tick=lambda r: _show_tick(r, as_json, quiet=True))
+    stopped_by = run_daemon(the_watch, rt.settings.watch.tick_seconds, concern_pusher(rt),
+                            on_tick=lambda r: _show_tick(r, as_json, quiet=True))
+    if stopped_by == signal.SIGINT:
+        raise Interrupted("stopped by Ctrl-C after finishing its tick; nobody is watching staff who are out "
+                          "until it starts again")
 
 
 def _show_tick(result: TickResult, as_json: bool, *, quiet: bool = False) -> None:
