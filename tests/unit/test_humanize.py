@@ -46,3 +46,7 @@ def test_a_person_is_named_and_someone_who_left_keeps_their_id() -> None:
     assert humanize.person(humanize.WATCH, names) == "the watch"
     assert humanize.person("gone-1", names) == "gone-1"
     assert humanize.person(None, names) == "—"
+
+
+def test_a_flag_reads_yes_or_no_and_an_unknown_one_says_so() -> None:
+    assert [humanize.yes_no(v) for v in (True, False, None)] == ["yes", "no", "not recorded"]

@@ -140,7 +140,7 @@ def visit_show(ctx: click.Context, visit_id: str, by: str | None, reveal_code_wo
                    "events": [_event_json(e) for e in events],
                    **({"code_word": word} if reveal_code_word else {})})
         return
-    _echo_visit(record, roles)
+    _echo_visit(record, roles, service.directory.names(record.school))
     if reveal_code_word:
         click.echo(f"Code word:     {word or '(none agreed)'}")
     click.echo("\nWhere it stands before staff leave:" if before_leaving else f"\nAt the last step ({events[-1].event}):")
@@ -154,7 +154,7 @@ def visit_show(ctx: click.Context, visit_id: str, by: str | None, reveal_code_wo
     click.echo(describe_allowed(record.state).capitalize())
 
 
-def _echo_visit(record: VisitRecord, roles: list[str]) -> None:
+def _echo_visit(record: VisitRecord, roles: list[str], names: dict[str, str]) -> None:
     v = record.visit
     risk = v.risk_assessment
     lines = [
@@ -174,11 +174,12 @@ def _echo_visit(record: VisitRecord, roles: list[str]) -> None:
     for check_in in v.check_ins:
         flags = "".join((" CODE WORD" if check_in.code_word_used else "", " concerns" if check_in.concerns else "",
                          *_at_the_door(check_in)))
-        lines.append(f"Check-in:      {humanize.moment(check_in.at)} {check_in.kind} by {check_in.by}{flags} {check_in.note}".rstrip())
+        lines.append(f"Check-in:      {humanize.moment(check_in.at)} {check_in.kind} by {humanize.person(check_in.by, names)}"
+                     f"{flags} {check_in.note}".rstrip())
     if v.returned_at:
         lines.append(f"Returned:      {humanize.moment(v.returned_at)}")
     if v.outcome:
-        lines.append(f"Outcome:       child seen: {v.outcome.child_seen}; "
+        lines.append(f"Outcome:       child seen: {humanize.yes_no(v.outcome.child_seen)}; "
                      f"{v.outcome.cancellation_reason or v.outcome.discussion or 'no notes'}")
     for line in lines:
         click.echo(neutralise(line))

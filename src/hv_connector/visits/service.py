@@ -528,7 +528,8 @@ class VisitService:
         self._record_event(conn, after, action.value, record.state, stage, findings, by, now, note, detail)
         if target in FINISHING:
             kind = report_kind(visit, target, self.policies.reasons(record.school))
-            outbox.enqueue_visit_report(conn, self.policies, visit, kind, now=now, actor=by)
+            outbox.enqueue_visit_report(conn, self.policies, visit, kind, now=now, actor=by,
+                                        names=self.directory.names(visit.school))
         return ActionResult(after, findings, action.value)
 
     def _findings_upto(self, visit: Visit, school: str, now: datetime, stage: Stage, by: str) -> builtins.list[Finding]:

@@ -48,6 +48,14 @@ def test_a_visit_from_request_to_report_on_the_command_line(hvc, tmp_path: Path)
     code, out, _ = hvc("visit", "show", visit_id)
     assert code == 0 and "request → requested  by Alex Visitor" in out and "report → reported  by Alex Visitor" in out
     assert "Code word:     agreed (hidden)" in out and "bluebell" not in out
+    assert "child seen: yes" in out and "True" not in out
+    assert "office-call by Alex Visitor" in out  # the check-in's maker by name, not pt-v1
+    code, out, _ = hvc("outbox", "show", "1")  # the CPOMS text names who decided, not their staff ids
+    assert code == 0 and "Visit authorised by Jo Watts-Test" in out
+    assert f"Warning {REVIEW_WARNING} acknowledged by Jo Watts-Test" in out and "pt-head" not in out
+    code, out, _ = hvc("audit", "show", visit_id)
+    assert code == 0 and f"Jo Watts-Test authorised the visit, acknowledging {REVIEW_WARNING}." in out
+    assert "Alex Visitor wrote the visit's report: child seen: yes; child protection concern: no." in out
     code, out, _ = hvc("visit", "close", visit_id, "--as", "pt-head", "--note", "Follow-up call made.")
     assert code == 0 and "is closed" in out and "Closed is final" in out
 
