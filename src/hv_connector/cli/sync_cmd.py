@@ -208,13 +208,14 @@ pupil.add_command(restrict)
 @click.pass_context
 def pupil_show(ctx: click.Context, pupil_id: str, school_id: str | None, as_json: bool) -> None:
     """Show the briefing for PUPIL_ID (MIS id or UPN): what staff must read before a visit."""
-    today = runtime(ctx).clock.now().date()
-    *_, briefing = read_pupil(ctx, pupil_id, school_id, lambda conn, school, mis_id: pupil_briefing(
+    rt = runtime(ctx)
+    today = rt.clock.now().date()
+    school, _, briefing = read_pupil(ctx, pupil_id, school_id, lambda conn, school, mis_id: pupil_briefing(
         conn, school, mis_id, today))
     if as_json:
         emit_json(briefing.model_dump(mode="json"))
         return
-    for line in briefing_lines(briefing):
+    for line in briefing_lines(briefing, rt.staff_names(school)):
         click.echo(neutralise(line))  # each line one line, whatever the MIS text in it holds
 
 
@@ -224,8 +225,11 @@ def _incomplete(b: PupilBriefing, section: str, shown: bool) -> Iterator[str]:
         yield f"  (note: {warning})"
 
 
-def briefing_lines(b: PupilBriefing) -> Iterator[str]:
-    """The briefing as plain text lines (MIS text as written; the caller neutralises each line)."""
+def briefing_lines(b: PupilBriefing, names: Mapping[str, str] | None = None) -> Iterator[str]:
+    """The briefing as plain text lines (MIS text as written; the caller neutralises each line).
+
+    :param names: staff id → name in the pupil's school, to say who entered each restriction.
+    """
     born = f", born {humanize.day(b.date_of_birth)}" if b.date_of_birth else ", date of birth not in the MIS"
     year = f", year {b.year_group}" if b.year_group else ""
     yield f"{b.display_name} ({b.school_id}, {b.mis_id}{born}{year})"
@@ -242,7 +246,7 @@ def briefing_lines(b: PupilBriefing) -> Iterator[str]:
     yield ("The school's restrictions (entered by the DSL team):" if b.restrictions
            else "The school's restrictions: none entered (`hvc pupil restrict add`)")
     for r in b.restrictions:
-        yield f"  !! {r.kind}{' — ' + r.person if r.person else ''}: {r.text} (#{r.id}, {r.added_by}, {humanize.day(r.added_at)})"
+        yield f"  !! {r.kind}{' — ' + r.person if r.person else ''}: {r.text} (#{r.id}, {humanize.person(r.added_by, names or {})}, {humanize.day(r.added_at)})"
     yield "Alerts and orders from the MIS:" if b.alerts else f"Alerts and orders from the MIS: {b.missing('alerts', 'none')}"
     for alert in b.alerts:
         yield f"  ! {alert.kind}: {alert.text}"
