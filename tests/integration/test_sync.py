@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -64,6 +65,8 @@ def test_a_full_sync_stores_every_pupil_of_every_school(tmp_path: Path, wonde_se
     assert code == 0, out + err
     assert counts_by_school(store_of(tmp_path)) == {slug: 60 for slug in SLUGS}
     assert "potton" in out and " 60 " in out
+    stamp = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ")  # not a terminal: cron's log, every line timed
+    assert all(stamp.match(line) for line in (out + err).splitlines()), out + err
     stats = wonde_server.fake.stats.snapshot()
     marks = stats["by_resource"].pop("attendance")  # session marks: as many pages as the days a figure reads
     # includes: one page per school; the school's granted scopes once per school

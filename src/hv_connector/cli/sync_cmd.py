@@ -22,7 +22,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from hv_connector import humanize
 from hv_connector.cli.common import cli, emit_json, json_option, pupil_argument, read_pupil, runtime
 from hv_connector.cli.restrict_cmd import restrict
-from hv_connector.cli.terminal import guard_logging, unguarded
+from hv_connector.cli.terminal import LOG_FORMAT, guard_logging, log_echo, unguarded
 from hv_connector.config.checks import missing_adapter
 from hv_connector.config.settings import SchoolSettings, Settings
 from hv_connector.errors import ConfigError
@@ -64,8 +64,8 @@ def sync(ctx: click.Context, school_ids: tuple[str, ...], full: bool, as_json: b
         _print_summary(results)
     failed = [r.school_id for r in results if not r.ok]
     if failed:
-        click.echo(f"hvc: {len(failed)} of {len(results)} schools failed to sync ({', '.join(failed)}); "
-                   "the others are synced. See the messages above.", err=True)
+        log_echo(f"hvc: {len(failed)} of {len(results)} schools failed to sync ({', '.join(failed)}); "
+                 "the others are synced. See the messages above.", err=True)
         ctx.exit(1)
 
 
@@ -97,7 +97,7 @@ def _adapter(registry: Mapping[str, MisAdapterFactory], settings: Settings, scho
 def _reporting(terminal: bool, school_ids: list[str]) -> Iterator[Callable[[SyncProgress], None]]:
     """A progress bar per school in a terminal; otherwise timestamped log lines (for cron's mail)."""
     if not terminal:
-        guard_logging(level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s")
+        guard_logging(level=logging.WARNING, stream=sys.stderr, format=LOG_FORMAT)
         log.setLevel(logging.INFO)
         pages: dict[str, int] = {}
 
@@ -147,18 +147,18 @@ def _result_json(result: SchoolResult) -> dict[str, Any]:
 
 
 def _print_summary(results: list[SchoolResult]) -> None:
-    click.echo(f"{'school':<16} {'status':<7} {'added':>7} {'updated':>7} {'archived':>8} {'quarantined':>11} "
-               f"{'requests':>8} {'seconds':>7}")
+    log_echo(f"{'school':<16} {'status':<7} {'added':>7} {'updated':>7} {'archived':>8} {'quarantined':>11} "
+             f"{'requests':>8} {'seconds':>7}")
     for r in results:
-        click.echo(f"{r.school_id:<16} {r.status:<7} {r.added:>7} {r.updated:>7} {r.archived:>8} "
-                   f"{r.quarantined:>11} {r.requests:>8} {r.seconds:>7.1f}")
+        log_echo(f"{r.school_id:<16} {r.status:<7} {r.added:>7} {r.updated:>7} {r.archived:>8} "
+                 f"{r.quarantined:>11} {r.requests:>8} {r.seconds:>7.1f}")
     for r in results:
         if r.message:  # why a school failed, or what a school that synced did not share
-            click.echo(f"  {r.school_id}: {r.message}")
+            log_echo(f"  {r.school_id}: {r.message}")
         for q in r.rejected:
-            click.echo(f"  {r.school_id}: quarantined {q.resource} {q.record_id or '(no id)'}: {q.reason}")
+            log_echo(f"  {r.school_id}: quarantined {q.resource} {q.record_id or '(no id)'}: {q.reason}")
         if r.quarantined > len(r.rejected):
-            click.echo(f"  {r.school_id}: … and {r.quarantined - len(r.rejected)} more (`hvc sync status`)")
+            log_echo(f"  {r.school_id}: … and {r.quarantined - len(r.rejected)} more (`hvc sync status`)")
 
 
 @sync.command("status")

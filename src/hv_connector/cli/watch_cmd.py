@@ -11,7 +11,7 @@ import click
 
 from hv_connector.cli.common import cli, emit_json, json_option, parse_moment, runtime
 from hv_connector.cli.config_cmd import disarming_problems
-from hv_connector.cli.terminal import guard_logging
+from hv_connector.cli.terminal import LOG_FORMAT, guard_logging, log_echo
 from hv_connector.clock import FixedClock
 from hv_connector.errors import ConfigError, Interrupted
 from hv_connector.watch.concerns import concern_pusher
@@ -19,8 +19,6 @@ from hv_connector.watch.daemon import run_daemon
 from hv_connector.watch.drill import DrillStep, run_drill
 from hv_connector.watch.schedule import wall
 from hv_connector.watch.tick import TickResult, Watch
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 WATCH_HELP = """Watch staff who are out: check-in reminders, overdue returns, the school's escalation chain.
 
@@ -90,13 +88,13 @@ def _show_tick(result: TickResult, as_json: bool, *, quiet: bool = False) -> Non
         return
     for event in result.fired:
         step = "" if event.kind == "checkin-reminder" else f" step {event.step_index + 1}"
-        click.echo(f"fired   #{event.id} visit {event.visit_id} {event.kind}{step} (due {wall(event.due_at)})")
+        log_echo(f"fired   #{event.id} visit {event.visit_id} {event.kind}{step} (due {wall(event.due_at)})")
     for visit_id, state in result.moved:
-        click.echo(f"moved   visit {visit_id} → {state}")
+        log_echo(f"moved   visit {visit_id} → {state}")
     for failure in result.failures:
-        click.echo(f"hvc: {failure}", err=True)
-    click.echo(f"watch {wall(result.at)}: checked {result.checked}, fired {len(result.fired)}, "
-               f"closed {result.closed}, delivered {result.delivered}, failures {len(result.failures)}")
+        log_echo(f"hvc: {failure}", err=True)
+    log_echo(f"watch {wall(result.at)}: checked {result.checked}, fired {len(result.fired)}, "
+             f"closed {result.closed}, delivered {result.delivered}, failures {len(result.failures)}")
 
 
 def _show_drill(steps: list[DrillStep], as_json: bool) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -97,6 +98,8 @@ def test_sigterm_stops_the_daemon_cleanly_after_its_tick(tmp_path: Path, sqlite_
     assert "Traceback" not in daemon.stderr
     assert "INFO hv_connector.watch: watch tick at 2026-11-23T10:25" in daemon.stderr  # the heartbeat, one line a tick
     assert daemon.stderr.rstrip().endswith("INFO hv_connector.watch: watch stopped")
+    stamp = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ")  # journald or a log file: every line timed
+    assert all(stamp.match(line) for line in (daemon.stdout + daemon.stderr).splitlines())
 
 
 def test_ctrl_c_ends_the_watch_with_exit_130_and_one_line_saying_nobody_is_watching(tmp_path: Path,
