@@ -28,6 +28,8 @@ from hv_connector.visits.service import VisitService
 STATES = [s.value for s in State]
 MAX_MINUTES = 24 * 60
 """No visit lasts a day (each school's ``max_visit_hours`` is at most 24): a larger --minutes is a typo."""
+DECIDING = {"authorise", "ack", "override"}
+"""The events whose output shows what was acknowledged or overridden; the later ones leave it out."""
 CHECK_IN_KINDS = ["office-call", "staff-call", "arrived", "left-home", "home-safe", "interruption"]
 
 
@@ -76,8 +78,20 @@ def _report(service: VisitService, result: ActionResult, as_json: bool, message:
     record = result.record
     click.echo(f"{message} — visit {record.id} ({_summary(record.visit)}) is {record.state.value}.")
     decided = service.decisions(record.id)
-    echo_findings(result.findings, replace(decided, findings=result.findings), service.directory.names(record.school))
+    findings = result.findings
+    if result.event not in DECIDING:  # a warning acknowledged (a block overridden) earlier is not news now
+        settled = {d.rule_id for d in (*decided.acknowledgements, *decided.overrides)}
+        findings = [f for f in findings if f.rule_id not in settled]
+        if len(findings) < len(result.findings):
+            click.echo(f"({_settled(len(result.findings) - len(findings))} acknowledged or overridden earlier: "
+                       f"`hvc visit show {record.id}` lists them)")
+    if findings or len(findings) == len(result.findings):
+        echo_findings(findings, replace(decided, findings=findings), service.directory.names(record.school))
     click.echo(describe_allowed(record.state).capitalize())
+
+
+def _settled(count: int) -> str:
+    return f"{count} finding{'' if count == 1 else 's'}"
 
 
 # --- reading ----------------------------------------------------------------------------------

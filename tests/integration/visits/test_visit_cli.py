@@ -39,6 +39,8 @@ def test_a_visit_from_request_to_report_on_the_command_line(hvc, tmp_path: Path)
     for args in (("sign-out",), ("check-in", "--kind", "office-call", "--note", "All well."), ("return",)):
         code, out, err = hvc("visit", args[0], visit_id, *args[1:], "--as", "pt-v1")
         assert code == 0, err
+        assert REVIEW_WARNING not in out  # acknowledged at authorisation: not reprinted by every later step
+        assert f"(1 finding acknowledged or overridden earlier: `hvc visit show {visit_id}` lists them)" in out
     code, out, _ = hvc("visit", "report", visit_id, "--as", "pt-v1", "--child-seen", "--spoken-to",
                        "--discussion", "Attendance plan agreed.", "--action", "Call mum on Friday.", "--json")
     assert code == 0 and json.loads(out)["visit"]["state"] == "reported"
