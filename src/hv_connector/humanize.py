@@ -3,11 +3,11 @@
 The CLI, the dashboard, the CPOMS report and the service's messages all call
 these, so a time reads the same wherever it is shown:
 
-- :func:`moment` — ``Mon 23 Nov 2026 10:00``: the one way to write a date and a time;
+- :func:`moment` — ``Mon 23 Nov 2026 10:00``: the one way to write a date and a time, in a table or
+  inside a sentence (``already authorised by Jo Smith at Mon 23 Nov 2026 10:00``);
 - :func:`time_of_day` — ``10:00`` (or ``10:00 GMT``): where the day goes without saying (the live board,
   an escalation's message);
-- :func:`day` — ``23 Nov 2026``: a date alone (a birthday, a follow-up);
-- :func:`time_on_day` — ``10:00 on 23 Nov``: a time inside a sentence;
+- :func:`day` — ``23 Nov 2026``: a date alone (a birthday, a follow-up, a date in the MIS);
 - :func:`duration` — ``1 h 5 min``, ``12 min``, ``4.2 s``;
 - :func:`person` — ``Jo Smith`` for a staff id;
 - :func:`yes_no` — ``yes`` or ``no`` for a flag (``not recorded`` when nobody said).
@@ -47,11 +47,6 @@ def time_of_day(value: datetime | None, *, zone: bool = False, missing: str = NO
     if value is None:
         return missing
     return local(value).strftime("%H:%M %Z" if zone else "%H:%M")
-
-
-def time_on_day(value: datetime) -> str:
-    """``10:00 on 23 Nov``: a time inside a sentence (``already authorised by Jo Smith at …``)."""
-    return f"{local(value):%H:%M on %d %b}"
 
 
 def day(value: date | datetime | None, *, missing: str = NOTHING) -> str:

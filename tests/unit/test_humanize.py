@@ -27,7 +27,6 @@ def test_a_missing_time_says_so() -> None:
 def test_times_and_days_alone() -> None:
     assert humanize.time_of_day(SUMMER) == "10:00"
     assert humanize.time_of_day(SUMMER, zone=True) == "10:00 BST"
-    assert humanize.time_on_day(WINTER) == "10:00 on 23 Nov"
     assert humanize.day(date(2015, 3, 9)) == "09 Mar 2015"
     assert humanize.day(datetime(2026, 6, 30, 23, 30, tzinfo=UTC)) == "01 Jul 2026"  # already July in London
 

@@ -246,7 +246,8 @@ def briefing_lines(b: PupilBriefing, names: Mapping[str, str] | None = None) -> 
     yield ("The school's restrictions (entered by the DSL team):" if b.restrictions
            else "The school's restrictions: none entered (`hvc pupil restrict add`)")
     for r in b.restrictions:
-        yield f"  !! {r.kind}{' — ' + r.person if r.person else ''}: {r.text} (#{r.id}, {humanize.person(r.added_by, names or {})}, {humanize.day(r.added_at)})"
+        by = humanize.person(r.added_by, names or {})
+        yield f"  !! {r.kind}{' — ' + r.person if r.person else ''}: {r.text} (#{r.id}, {by}, {humanize.day(r.added_at)})"
     yield "Alerts and orders from the MIS:" if b.alerts else f"Alerts and orders from the MIS: {b.missing('alerts', 'none')}"
     for alert in b.alerts:
         yield f"  ! {alert.kind}: {alert.text}"

@@ -137,4 +137,4 @@ def test_two_processes_authorising_at_once_one_wins_and_the_other_is_told_who(
     assert len(winners) == 1, results
     loser_code, _, loser_err = next(r for r in results if r[0] != 0)
     assert loser_code == 1
-    assert f"Visit {visit_id} was already authorised by {names[winners[0]]} at 08:00 on 23 Nov" in loser_err
+    assert f"Visit {visit_id} was already authorised by {names[winners[0]]} at Mon 23 Nov 2026 08:00" in loser_err
