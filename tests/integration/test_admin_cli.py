@@ -89,6 +89,7 @@ def test_config_show_redacts_every_secret(config: Path, capsys: pytest.CaptureFi
     assert "wonde.token = **********" in out
     assert "schools.potton.cpoms.token = **********" in out
     assert "watch.notifiers.email.password = **********" in out
+    assert "staff.potton[1].home_visit_trained = no" in out and "True" not in out and "False" not in out
     code, as_json, err2 = hvc(capsys, "--config", str(config), "config", "show", "--json")
     shown = json.loads(as_json)
     assert shown["schools"]["potton"]["cpoms"]["token"] == "**********"
