@@ -34,6 +34,7 @@ Exit codes, for scripts and schedulers:
   0  done
   1  refused by the policy or the visit's state, or some schools/records failed
   2  bad input or configuration (the message names the setting or field)
+  130  stopped by Ctrl-C (one line says so; the watch finishes its tick first)
 """
 
 
