@@ -25,7 +25,8 @@ and exits 2 for bad input or configuration, 1 for a refusal by policy or state.
      │         └── SinkOutcomeUnknown  the answer was lost: the record may have arrived, so the next
      │                                  try asks the receiver by reference before sending again
      ├── NotifierError          a notifier could not deliver one message: retried
-     └── PrintError             a PDF could not be made or written (exit 2)
+     ├── PrintError             a PDF could not be made or written (exit 2)
+     └── Interrupted            Ctrl-C (SIGINT) stopped the command (exit 130)
 """
 
 from __future__ import annotations
@@ -176,3 +177,16 @@ class PrintError(HvcError):
     Seen by whoever asked for the PDF (``hvc visit pack``, the dashboard); the message says which
     template or file, and what to do.
     """
+
+
+class Interrupted(HvcError):
+    """Ctrl-C (SIGINT) stopped a command. Seen by whoever pressed it: one line, exit 130 as shells expect.
+
+    A command that stops cleanly on SIGINT (the watch daemon finishing its tick) raises it itself; any
+    other command meets it where Python's ``KeyboardInterrupt`` reaches the ``hvc`` group.
+    """
+
+    exit_code = 130
+
+    def __init__(self, message: str = "stopped by Ctrl-C") -> None:
+        super().__init__(message)

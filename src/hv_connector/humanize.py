@@ -3,13 +3,14 @@
 The CLI, the dashboard, the CPOMS report and the service's messages all call
 these, so a time reads the same wherever it is shown:
 
-- :func:`moment` — ``Mon 23 Nov 2026 10:00``: the one way to write a date and a time;
+- :func:`moment` — ``Mon 23 Nov 2026 10:00``: the one way to write a date and a time, in a table or
+  inside a sentence (``already authorised by Jo Smith at Mon 23 Nov 2026 10:00``);
 - :func:`time_of_day` — ``10:00`` (or ``10:00 GMT``): where the day goes without saying (the live board,
   an escalation's message);
-- :func:`day` — ``23 Nov 2026``: a date alone (a birthday, a follow-up);
-- :func:`time_on_day` — ``10:00 on 23 Nov``: a time inside a sentence;
+- :func:`day` — ``23 Nov 2026``: a date alone (a birthday, a follow-up, a date in the MIS);
 - :func:`duration` — ``1 h 5 min``, ``12 min``, ``4.2 s``;
-- :func:`person` — ``Jo Smith`` for a staff id.
+- :func:`person` — ``Jo Smith`` for a staff id;
+- :func:`yes_no` — ``yes`` or ``no`` for a flag (``not recorded`` when nobody said).
 
 Every time is shown on the London wall clock (:func:`~hv_connector.clock.local`).
 """
@@ -27,7 +28,10 @@ NOTHING = "—"
 WATCH = "system:watch"
 """The actor the watch acts as when the clock moves a visit on."""
 
-SYSTEM_ACTORS = {WATCH: "the watch"}
+PUSH = "hvc push"
+"""The actor the pusher acts as when CPOMS answers."""
+
+SYSTEM_ACTORS = {WATCH: "the watch", PUSH: "the CPOMS push"}
 """Actors that are not people, as a sentence names them."""
 
 
@@ -43,11 +47,6 @@ def time_of_day(value: datetime | None, *, zone: bool = False, missing: str = NO
     if value is None:
         return missing
     return local(value).strftime("%H:%M %Z" if zone else "%H:%M")
-
-
-def time_on_day(value: datetime) -> str:
-    """``10:00 on 23 Nov``: a time inside a sentence (``already authorised by Jo Smith at …``)."""
-    return f"{local(value):%H:%M on %d %b}"
 
 
 def day(value: date | datetime | None, *, missing: str = NOTHING) -> str:
@@ -84,3 +83,10 @@ def person(staff_id: str | None, names: Mapping[str, str], *, missing: str = NOT
     if not staff_id:
         return missing
     return SYSTEM_ACTORS.get(staff_id) or names.get(staff_id) or staff_id
+
+
+def yes_no(value: bool | None, *, missing: str = "not recorded") -> str:
+    """``yes`` or ``no`` for a flag a person reads (never ``True``/``False``); ``missing`` when it is unknown."""
+    if value is None:
+        return missing
+    return "yes" if value else "no"

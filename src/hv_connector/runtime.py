@@ -74,6 +74,10 @@ class Runtime:
         """``school_id``'s staff directory, by staff id."""
         return self.settings.staff_of(school_id)
 
+    def staff_names(self, school_id: str) -> dict[str, str]:
+        """Staff id → name in ``school_id``'s directory, for :func:`hv_connector.humanize.person`."""
+        return {staff_id: member.name for staff_id, member in self.staff(school_id).items()}
+
     def close(self) -> None:
         """Close the store if this runtime opened it."""
         if self._store is None and "store" in self.__dict__:

@@ -80,7 +80,7 @@ def test_the_public_payloads_make_the_pupil_record_the_briefing_needs(pages: lis
     assert (father.parental_responsibility, father.lives_with_pupil) == (None, None)  # not shared, not "no"
     assert mother.phones == ("07700 900555",)
     assert [a.kind for a in tam.alerts] == ["child-protection-plan"]  # care ended in 2020: no alert
-    assert "since 2 March 2026" in tam.alerts[0].text
+    assert "since 02 Mar 2026" in tam.alerts[0].text
     assert [s.need for s in tam.sen] == ["rank 1: Speech, language and communication needs (SLCN)",
                                          "rank 2: Social, emotional and mental health (SEMH)"]
     assert [m.description for m in tam.medical] == ["Asthma — Inhaler kept in the school office."]

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -63,7 +64,8 @@ def run_and_kill(args: list[str], after: int, delay: float) -> bool:
         lines = [output.readline()]
         while len(lines) <= after and lines[-1]:
             lines.append(output.readline())
-        working = lines[0].startswith("pushing") and not lines[0].startswith("pushing 0 ")
+        first = re.sub(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ", "", lines[0])  # a log line's time stamp
+        working = first.startswith("pushing") and not first.startswith("pushing 0 ")
         if working and lines[-1]:
             time.sleep(delay)
             with contextlib.suppress(ProcessLookupError):

@@ -89,6 +89,7 @@ def test_config_show_redacts_every_secret(config: Path, capsys: pytest.CaptureFi
     assert "wonde.token = **********" in out
     assert "schools.potton.sink.token = **********" in out
     assert "watch.notifiers.email.password = **********" in out
+    assert "staff.potton[1].home_visit_trained = no" in out and "True" not in out and "False" not in out
     code, as_json, err2 = hvc(capsys, "--config", str(config), "config", "show", "--json")
     shown = json.loads(as_json)
     assert shown["schools"]["potton"]["sink"]["token"] == "**********"
@@ -167,18 +168,23 @@ def audited(store: Store, monkeypatch: pytest.MonkeyPatch) -> Store:
     at = datetime(2026, 11, 23, 9, 15, tzinfo=timezone.utc)
     with store.begin() as conn:
         audit.append(conn, actor="pt-office", action="visit.request", school_id="potton", visit_id="v-1",
-                     state="requested", detail={"reason": "attendance"}, at=at)
+                     state="requested", at=at, detail={
+                         "reason": "attendance", "from": None, "staff": ["pt-office", "pt-head"],
+                         "planned_start": "2026-11-23T10:00:00+00:00", "expected_return": "2026-11-23T11:00:00+00:00"})
         audit.append(conn, actor="pt-head", action="visit.authorise", school_id="potton", visit_id="v-1",
-                     state="authorised", detail={}, at=at)
+                     state="authorised", detail={"from": "requested", "acknowledged": ["core.policy-review-overdue"]},
+                     at=at)
         audit.append(conn, actor="pt-office", action="visit.request", school_id="potton", visit_id="v-2",
                      state="requested", detail={}, at=at)
+        audit.append(conn, actor="pt-head", action="visit.report", school_id="potton", visit_id="v-1",
+                     state="reported", detail={"from": "authorised", "child_seen": True, "cp_concern": False}, at=at)
     return store
 
 
 def test_audit_verify_passes_an_intact_log_and_names_a_broken_entry(audited: Store,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = hvc(capsys, "audit", "verify")
-    assert code == 0 and "The audit log is intact: 3 entries" in out
+    assert code == 0 and "The audit log is intact: 4 entries" in out
     with audited.begin() as conn:
         conn.execute(update(audit_table).where(audit_table.c.seq == 2).values(actor="pt-office"))
     code, out, _ = hvc(capsys, "audit", "verify")
@@ -188,15 +194,21 @@ def test_audit_verify_passes_an_intact_log_and_names_a_broken_entry(audited: Sto
     assert code == 1 and json.loads(out)["first_broken"]["seq"] == 2
 
 
-def test_audit_show_prints_one_visits_history_in_london_time(audited: Store, capsys: pytest.CaptureFixture[str]) -> None:
+def test_audit_show_tells_one_visits_history_in_sentences_naming_people_in_london_time(
+        audited: Store, config: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HVC_CONFIG", str(config))  # the staff directory: pt-office is Sam, pt-head is Alex
     code, out, _ = hvc(capsys, "audit", "show", "v-1")
     assert code == 0
     assert out.splitlines() == [
-        "#1  Mon 23 Nov 2026 09:15:00  pt-office  visit.request → requested",
-        "      reason: attendance",
-        "#2  Mon 23 Nov 2026 09:15:00  pt-head  visit.authorise → authorised",
+        "Mon 23 Nov 2026 09:15  Sam Example asked for a visit to the pupil (attendance), "
+        "Mon 23 Nov 2026 10:00–11:00 with Sam Example and Alex Example. Now requested.  (#1)",
+        "Mon 23 Nov 2026 09:15  Alex Example authorised the visit, acknowledging core.policy-review-overdue. "
+        "Now authorised.  (#2)",
+        "Mon 23 Nov 2026 09:15  Alex Example wrote the visit's report: child seen: yes; "
+        "child protection concern: no. Now reported.  (#4)",
     ]
+    assert "True" not in out and "False" not in out and "{" not in out
     code, out, _ = hvc(capsys, "audit", "show", "v-1", "--json")
-    assert [e["action"] for e in json.loads(out)] == ["visit.request", "visit.authorise"]
+    assert [e["action"] for e in json.loads(out)] == ["visit.request", "visit.authorise", "visit.report"]
     code, _, err = hvc(capsys, "audit", "show", "v-404")
     assert code == 2 and "no audit entries for visit 'v-404'" in err

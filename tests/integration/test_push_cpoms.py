@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -61,7 +62,8 @@ def test_hvc_push_delivers_reports_and_the_concern_alerts_the_dsl(
     queue(store, policies, [finished(1), finished(2, cp_concern=True, concerns="Bruise on the arm.")], NOW)
     code, out, _err = hvc(capsys, "push")
     assert code == 0
-    assert out.strip().splitlines()[-1] == "sent 3, already there 0, written for entry 0, parked 0, waiting 0"
+    assert out.strip().splitlines()[-1].endswith(" sent 3, already there 0, written for entry 0, parked 0, waiting 0")
+    assert all(re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ", line) for line in out.splitlines())  # for cron's log
     incidents = cpoms_server.fake.incidents
     assert [(i["kind"], i["source"]["record_id"]) for i in incidents] == [
         ("concern", "v-2/concern"), ("home_visit", "v-1"), ("home_visit", "v-2")]
@@ -78,7 +80,8 @@ def test_hvc_push_delivers_reports_and_the_concern_alerts_the_dsl(
 
     code, out, _err = hvc(capsys, "outbox", "list", "--json")
     assert {r["status"] for r in json.loads(out)} == {"sent"}
-    assert hvc(capsys, "push")[1].strip().splitlines()[-1] == "sent 0, already there 0, written for entry 0, parked 0, waiting 0"
+    assert hvc(capsys, "push")[1].strip().splitlines()[-1].endswith(
+        " sent 0, already there 0, written for entry 0, parked 0, waiting 0")
     assert len(cpoms_server.fake.incidents) == 3
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -64,6 +65,8 @@ def test_a_full_sync_stores_every_pupil_of_every_school(tmp_path: Path, wonde_se
     assert code == 0, out + err
     assert counts_by_school(store_of(tmp_path)) == {slug: 60 for slug in SLUGS}
     assert "potton" in out and " 60 " in out
+    stamp = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ")  # not a terminal: cron's log, every line timed
+    assert all(stamp.match(line) for line in (out + err).splitlines()), out + err
     stats = wonde_server.fake.stats.snapshot()
     marks = stats["by_resource"].pop("attendance")  # session marks: as many pages as the days a figure reads
     # includes: one page per school; the school's granted scopes once per school
@@ -279,3 +282,24 @@ def test_a_run_killed_at_any_moment_leaves_each_school_as_before_or_complete(
     finished = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
     assert finished.returncode == 0, finished.stderr
     assert school_state(store_of(tmp_path)) == {slug: (size, True) for slug in SLUGS}
+
+
+def test_ctrl_c_during_a_sync_ends_it_with_exit_130_and_one_line(
+        tmp_path: Path, make_wonde_server: Callable[..., RunningServer]) -> None:
+    server = make_wonde_server(latency_ms=60_000)  # every request hangs: Ctrl-C lands mid-request
+    config = write_config(tmp_path, server, schools=["potton"])
+    sync = subprocess.Popen([sys.executable, "-m", "hv_connector", "--config", str(config), "sync"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "hvc.db").exists() and time.monotonic() < deadline:  # the store opens first
+            time.sleep(0.1)
+        time.sleep(0.5)  # then the first request goes out, and hangs
+        sync.send_signal(signal.SIGINT)
+        out, err = sync.communicate(timeout=60)
+    finally:
+        if sync.poll() is None:
+            sync.kill()
+    assert sync.returncode == 130, err
+    assert "Traceback" not in err + out and "KeyboardInterrupt" not in err
+    assert err.strip().splitlines()[-1] == "hvc: stopped by Ctrl-C"

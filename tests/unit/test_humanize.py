@@ -27,7 +27,6 @@ def test_a_missing_time_says_so() -> None:
 def test_times_and_days_alone() -> None:
     assert humanize.time_of_day(SUMMER) == "10:00"
     assert humanize.time_of_day(SUMMER, zone=True) == "10:00 BST"
-    assert humanize.time_on_day(WINTER) == "10:00 on 23 Nov"
     assert humanize.day(date(2015, 3, 9)) == "09 Mar 2015"
     assert humanize.day(datetime(2026, 6, 30, 23, 30, tzinfo=UTC)) == "01 Jul 2026"  # already July in London
 
@@ -46,3 +45,7 @@ def test_a_person_is_named_and_someone_who_left_keeps_their_id() -> None:
     assert humanize.person(humanize.WATCH, names) == "the watch"
     assert humanize.person("gone-1", names) == "gone-1"
     assert humanize.person(None, names) == "—"
+
+
+def test_a_flag_reads_yes_or_no_and_an_unknown_one_says_so() -> None:
+    assert [humanize.yes_no(v) for v in (True, False, None)] == ["yes", "no", "not recorded"]

@@ -81,7 +81,7 @@ def test_a_student_becomes_a_pupil_with_the_background_the_briefing_needs() -> N
     assert father.parental_responsibility is None and father.lives_with_pupil is None  # not shared: unknown
     assert father.phones == ()
     assert [a.kind for a in pupil.alerts] == ["child-protection-plan"]
-    assert "since 1 June 2026" in pupil.alerts[0].text
+    assert "since 01 Jun 2026" in pupil.alerts[0].text
     assert [m.kind for m in pupil.medical] == ["condition", "note"]
     assert pupil.medical[0].description == "Asthma — Blue inhaler in class."
     assert pupil.sen[0].need == "rank 1: Speech, language and communication (SLCN)"

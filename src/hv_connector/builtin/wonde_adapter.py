@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import TypeAdapter, ValidationError
 
+from hv_connector import humanize
 from hv_connector.builtin.wonde_register import register_pages
 from hv_connector.clients.wonde.client import WondeClient
 from hv_connector.clients.wonde.payloads import (
@@ -356,7 +357,7 @@ def _sen(needs: list[SenNeed], extended: dict[str, Any]) -> Iterator[SenRecord]:
 
 
 def _day(value: date | None) -> str:
-    return value.strftime("%-d %B %Y") if value else "a date not recorded"
+    return humanize.day(value, missing="a date not recorded")
 
 
 def _alerts(contacts: tuple[ContactRecord, ...], extended: dict[str, Any], plans: list[DateRange],

@@ -18,7 +18,7 @@ from hv_connector.cli.common import cli
 from hv_connector.cli.lazy import LazyCommand
 from hv_connector.cli.startup import hold_collector
 from hv_connector.cli.terminal import guarded_output
-from hv_connector.errors import HvcError
+from hv_connector.errors import HvcError, Interrupted
 
 COMMANDS: dict[str, LazyCommand] = {
     "access": LazyCommand("hv_connector.cli.access_cmd:access",
@@ -83,9 +83,10 @@ def _main(argv: list[str] | None) -> int:
             argv = forced_argv(argv, os.environ)
         # Without standalone mode click returns (not raises) the code a command exits with.
         code = cli.main(args=argv, prog_name="hvc", standalone_mode=False)
+    except KeyboardInterrupt:  # before a command runs (reading the arguments); inside one, RootGroup says it
+        return _main_failed(Interrupted())
     except HvcError as exc:
-        click.echo(f"hvc: {exc}", err=True)
-        return exc.exit_code
+        return _main_failed(exc)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.Abort:
@@ -95,6 +96,11 @@ def _main(argv: list[str] | None) -> int:
         exc.show()
         return 2
     return code if isinstance(code, int) else 0
+
+
+def _main_failed(exc: HvcError) -> int:
+    click.echo(f"hvc: {exc}", err=True)
+    return exc.exit_code
 
 
 def run() -> None:

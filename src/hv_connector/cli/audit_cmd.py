@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from hv_connector import humanize
 from hv_connector.cli.acting import require_school
 from hv_connector.cli.common import cli, emit_json, json_option, runtime
 from hv_connector.errors import InputError
 from hv_connector.store import audit
+from hv_connector.text import neutralise
 
 
 @cli.group("audit")
@@ -44,17 +44,21 @@ def audit_verify(ctx: click.Context, as_json: bool) -> None:
 @json_option("Print the entries as JSON.")
 @click.pass_context
 def audit_show(ctx: click.Context, visit_id: str, as_json: bool) -> None:
-    """Print VISIT_ID's history from the audit log: who did what, when, and the state after."""
-    with runtime(ctx).store.connect() as conn:
+    """Print VISIT_ID's history from the audit log: who did what to it, when and why, one sentence a line."""
+    from hv_connector.read.history import history_lines  # the read layer loads pydantic models: only when asked
+    from hv_connector.read.queries import visit_pupil_name
+    from hv_connector.visits.directory import Directory
+
+    rt = runtime(ctx)
+    with rt.store.connect() as conn:
         entries = audit.history(conn, visit_id)
+        pupil = visit_pupil_name(conn, visit_id)
     if not entries:
         raise InputError(f"no audit entries for visit {visit_id!r}: check the id with `hvc visit list`")
     require_school(ctx, str(entries[0].school_id), f"visit {visit_id}")
     if as_json:
         emit_json([entry.as_json() for entry in entries])
         return
-    for entry in entries:
-        state = f" → {entry.state}" if entry.state else ""
-        click.echo(f"#{entry.seq}  {humanize.moment(entry.at, seconds=True)}  {entry.actor}  {entry.action}{state}")
-        for key, value in sorted(entry.detail.items()):
-            click.echo(f"      {key}: {value}")
+    names = Directory.from_settings(rt.settings).names(entries[0].school_id or "")
+    for line in history_lines(entries, names, pupil):
+        click.echo(neutralise(line))

@@ -13,6 +13,7 @@ import click
 from hv_connector import __version__
 from hv_connector.cli.lazy import LazyGroup
 from hv_connector.clock import LONDON
+from hv_connector.errors import Interrupted
 from hv_connector.text import json_output
 
 FC = TypeVar("FC", bound=Callable[..., Any])
@@ -33,11 +34,25 @@ Exit codes, for scripts and schedulers:
   0  done
   1  refused by the policy or the visit's state, or some schools/records failed
   2  bad input or configuration (the message names the setting or field)
+  130  stopped by Ctrl-C (one line says so; the watch finishes its tick first)
 """
 
 
+class RootGroup(LazyGroup):
+    """The ``hvc`` group: Ctrl-C anywhere in a command ends it as :class:`~hv_connector.errors.Interrupted`.
+
+    Click would print an empty line and raise ``Abort``; ``hvc`` prints one line and exits 130.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Interrupted() from None
+
+
 # Commands join this group lazily: hv_connector.cli lists them (see :mod:`hv_connector.cli.lazy`).
-@click.group(cls=LazyGroup, help=HELP)
+@click.group(cls=RootGroup, help=HELP)
 @click.version_option(__version__, prog_name="hvc")
 @click.option(
     "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from hv_connector import humanize
 from hv_connector.cli.common import cli, emit_json, json_option, runtime
 from hv_connector.config.checks import (
     Problem,
@@ -107,4 +108,4 @@ def _flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
         return [pair for k, v in value.items() for pair in _flatten(v, f"{prefix}.{k}" if prefix else k)]
     if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
         return [pair for i, v in enumerate(value, 1) for pair in _flatten(v, f"{prefix}[{i}]")]
-    return [(prefix, "(none)" if value is None else value)]
+    return [(prefix, "(none)" if value is None else humanize.yes_no(value) if isinstance(value, bool) else value)]

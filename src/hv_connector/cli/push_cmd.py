@@ -14,7 +14,7 @@ import click
 from hv_connector import humanize
 from hv_connector.cli.acting import acting_option, require_school, visible_schools
 from hv_connector.cli.common import cli, emit_json, json_option, runtime
-from hv_connector.cli.terminal import guard_logging, unguarded
+from hv_connector.cli.terminal import LOG_FORMAT, guard_logging, log_echo, unguarded
 from hv_connector.errors import InputError
 from hv_connector.outbox import queue as outbox
 from hv_connector.outbox.entry import paste_block
@@ -60,7 +60,7 @@ class _Progress:
         if self.bar is not None:
             self.bar.__enter__()
         elif not self.tty:
-            click.echo(f"pushing {total} due record(s) to CPOMS")
+            log_echo(f"pushing {total} due record(s) to CPOMS")
 
     def __call__(self, item: Outcome) -> None:
         if self.bar is not None:
@@ -69,7 +69,7 @@ class _Progress:
         remote = "" if not item.remote_id else f" → {item.remote_id}" if item.result == "written" else (
             f" → CPOMS {item.remote_id}")
         why = f": {item.message}" if item.message else ""
-        click.echo(f"{item.result:<13} #{item.outbox_id} {item.school_id} {item.kind}{remote}{why}")
+        log_echo(f"{item.result:<13} #{item.outbox_id} {item.school_id} {item.kind}{remote}{why}")
 
     def close(self) -> None:
         if self.bar is not None:
@@ -94,7 +94,7 @@ def push(ctx: click.Context, school: str | None, concerns_only: bool, ignore_bac
         rt.school(school)
     # A school that cannot be pushed, a sink that fails: WARNING lines on stderr (cron's log), as they were
     # through Python's last-resort handler, now through one with the neutralising filter.
-    guard_logging(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+    guard_logging(level=logging.WARNING, format=LOG_FORMAT, stream=sys.stderr)
     sink_for = open_sinks(rt.settings, merged_registry(rt.pm, "report_sinks"), rt.settings.schools)
     pusher = Pusher(rt.store, sink_for, now=rt.clock.now, concurrency=concurrency,
                            lease=timedelta(seconds=lease))
@@ -110,10 +110,10 @@ def push(ctx: click.Context, school: str | None, concerns_only: bool, ignore_bac
         emit_json(summary.as_json())
     else:
         for problem in summary.config_errors:
-            click.echo(f"hvc: {problem}", err=True)
-        click.echo(f"sent {summary.count('sent')}, already there {summary.count('already-there')}, "
-                   f"written for entry {summary.count('written')}, parked {summary.count('parked')}, "
-                   f"waiting {summary.count('waiting')}")
+            log_echo(f"hvc: {problem}", err=True)
+        log_echo(f"sent {summary.count('sent')}, already there {summary.count('already-there')}, "
+                 f"written for entry {summary.count('written')}, parked {summary.count('parked')}, "
+                 f"waiting {summary.count('waiting')}")
     ctx.exit(summary.exit_code)
 
 

@@ -66,7 +66,8 @@ def restrict_list(ctx: click.Context, pupil_id: str, school_id: str | None, as_j
         click.echo(f"No restrictions on {mis_id} ({school}).")
     for r in standing:
         who = f" — {r.person}" if r.person else ""
-        click.echo(f"#{r.id} {r.kind}{who}: {r.text} (by {r.added_by}, {humanize.moment(r.added_at)})")
+        by = humanize.person(r.added_by, runtime(ctx).staff_names(school))
+        click.echo(f"#{r.id} {r.kind}{who}: {r.text} (by {by}, {humanize.moment(r.added_at)})")
 
 
 @restrict.command("remove")

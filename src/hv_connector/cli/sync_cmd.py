@@ -22,7 +22,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from hv_connector import humanize
 from hv_connector.cli.common import cli, emit_json, json_option, pupil_argument, read_pupil, runtime
 from hv_connector.cli.restrict_cmd import restrict
-from hv_connector.cli.terminal import guard_logging, unguarded
+from hv_connector.cli.terminal import LOG_FORMAT, guard_logging, log_echo, unguarded
 from hv_connector.config.checks import missing_adapter
 from hv_connector.config.settings import SchoolSettings, Settings
 from hv_connector.errors import ConfigError
@@ -66,8 +66,8 @@ def sync(ctx: click.Context, school_ids: tuple[str, ...], full: bool, as_json: b
         _print_summary(results)
     failed = [r.school_id for r in results if not r.ok]
     if failed:
-        click.echo(f"hvc: {len(failed)} of {len(results)} schools failed to sync ({', '.join(failed)}); "
-                   "the others are synced. See the messages above.", err=True)
+        log_echo(f"hvc: {len(failed)} of {len(results)} schools failed to sync ({', '.join(failed)}); "
+                 "the others are synced. See the messages above.", err=True)
         ctx.exit(1)
 
 
@@ -99,7 +99,7 @@ def _adapter(registry: Mapping[str, MisAdapterFactory], settings: Settings, scho
 def _reporting(terminal: bool, school_ids: list[str]) -> Iterator[Callable[[SyncProgress], None]]:
     """A progress bar per school in a terminal; otherwise timestamped log lines (for cron's mail)."""
     if not terminal:
-        guard_logging(level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s")
+        guard_logging(level=logging.WARNING, stream=sys.stderr, format=LOG_FORMAT)
         log.setLevel(logging.INFO)
         pages: dict[str, int] = {}
 
@@ -149,20 +149,20 @@ def _result_json(result: SchoolResult) -> dict[str, Any]:
 
 
 def _print_summary(results: list[SchoolResult]) -> None:
-    click.echo(f"{'school':<16} {'status':<7} {'added':>7} {'updated':>7} {'archived':>8} {'quarantined':>11} "
-               f"{'requests':>8} {'seconds':>7}")
+    log_echo(f"{'school':<16} {'status':<7} {'added':>7} {'updated':>7} {'archived':>8} {'quarantined':>11} "
+             f"{'requests':>8} {'seconds':>7}")
     for r in results:
-        click.echo(f"{r.school_id:<16} {r.status:<7} {r.added:>7} {r.updated:>7} {r.archived:>8} "
-                   f"{r.quarantined:>11} {r.requests:>8} {r.seconds:>7.1f}")
+        log_echo(f"{r.school_id:<16} {r.status:<7} {r.added:>7} {r.updated:>7} {r.archived:>8} "
+                 f"{r.quarantined:>11} {r.requests:>8} {r.seconds:>7.1f}")
     for r in results:
         if r.message:  # why a school failed, or what a school that synced did not share
-            click.echo(f"  {r.school_id}: {r.message}")
+            log_echo(f"  {r.school_id}: {r.message}")
         if r.after:
-            click.echo(f"  {r.school_id}: proposals: {r.after}")
+            log_echo(f"  {r.school_id}: proposals: {r.after}")
         for q in r.rejected:
-            click.echo(f"  {r.school_id}: quarantined {q.resource} {q.record_id or '(no id)'}: {q.reason}")
+            log_echo(f"  {r.school_id}: quarantined {q.resource} {q.record_id or '(no id)'}: {q.reason}")
         if r.quarantined > len(r.rejected):
-            click.echo(f"  {r.school_id}: … and {r.quarantined - len(r.rejected)} more (`hvc sync status`)")
+            log_echo(f"  {r.school_id}: … and {r.quarantined - len(r.rejected)} more (`hvc sync status`)")
 
 
 @sync.command("status")
@@ -212,13 +212,14 @@ pupil.add_command(restrict)
 @click.pass_context
 def pupil_show(ctx: click.Context, pupil_id: str, school_id: str | None, as_json: bool) -> None:
     """Show the briefing for PUPIL_ID (MIS id or UPN): what staff must read before a visit."""
-    today = runtime(ctx).clock.now().date()
-    *_, briefing = read_pupil(ctx, pupil_id, school_id, lambda conn, school, mis_id: pupil_briefing(
+    rt = runtime(ctx)
+    today = rt.clock.now().date()
+    school, _, briefing = read_pupil(ctx, pupil_id, school_id, lambda conn, school, mis_id: pupil_briefing(
         conn, school, mis_id, today))
     if as_json:
         emit_json(briefing.model_dump(mode="json"))
         return
-    for line in briefing_lines(briefing):
+    for line in briefing_lines(briefing, rt.staff_names(school)):
         click.echo(neutralise(line))  # each line one line, whatever the MIS text in it holds
 
 
@@ -228,8 +229,11 @@ def _incomplete(b: PupilBriefing, section: str, shown: bool) -> Iterator[str]:
         yield f"  (note: {warning})"
 
 
-def briefing_lines(b: PupilBriefing) -> Iterator[str]:
-    """The briefing as plain text lines (MIS text as written; the caller neutralises each line)."""
+def briefing_lines(b: PupilBriefing, names: Mapping[str, str] | None = None) -> Iterator[str]:
+    """The briefing as plain text lines (MIS text as written; the caller neutralises each line).
+
+    :param names: staff id → name in the pupil's school, to say who entered each restriction.
+    """
     born = f", born {humanize.day(b.date_of_birth)}" if b.date_of_birth else ", date of birth not in the MIS"
     year = f", year {b.year_group}" if b.year_group else ""
     yield f"{b.display_name} ({b.school_id}, {b.mis_id}{born}{year})"
@@ -246,7 +250,8 @@ def briefing_lines(b: PupilBriefing) -> Iterator[str]:
     yield ("The school's restrictions (entered by the DSL team):" if b.restrictions
            else "The school's restrictions: none entered (`hvc pupil restrict add`)")
     for r in b.restrictions:
-        yield f"  !! {r.kind}{' — ' + r.person if r.person else ''}: {r.text} (#{r.id}, {r.added_by}, {humanize.day(r.added_at)})"
+        by = humanize.person(r.added_by, names or {})
+        yield f"  !! {r.kind}{' — ' + r.person if r.person else ''}: {r.text} (#{r.id}, {by}, {humanize.day(r.added_at)})"
     yield "Alerts and orders from the MIS:" if b.alerts else f"Alerts and orders from the MIS: {b.missing('alerts', 'none')}"
     for alert in b.alerts:
         yield f"  ! {alert.kind}: {alert.text}"

@@ -12,6 +12,10 @@ are how the commands end their own lines. Log handlers get a
 sets its logging up with), which
 escapes line breaks inside a message too.
 
+What ``hvc sync``, ``hvc push`` and ``hvc watch`` write for a log (cron's file,
+journald) is timestamped line by line: their log records through
+:data:`LOG_FORMAT`, their own lines through :func:`log_echo`, in one format.
+
 Only our own progress bars write escape sequences on purpose: they write to
 :func:`unguarded` ``sys.stderr``. (When the output is not a terminal, click
 itself drops colour sequences before they reach the guard; MIS text is
@@ -23,11 +27,19 @@ from __future__ import annotations
 import io
 import logging
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
+import click
+
 from hv_connector.text import NeutralisingFilter, guard_line_output
+
+LOG_TIME = "%Y-%m-%d %H:%M:%S"
+"""How a log line's time is written (the machine's local time, as cron and journald stamp theirs)."""
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+"""A log record's line: time, level, where it came from, the message."""
 
 
 class GuardedStream(io.TextIOBase):
@@ -88,7 +100,14 @@ def guard_logging(**basic_config: Any) -> None:
 
     Every command that logs calls it: a command that did not would log through Python's last-resort
     handler, which has no filter."""
-    logging.basicConfig(**basic_config)
+    logging.basicConfig(**({"datefmt": LOG_TIME} | basic_config))
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, NeutralisingFilter) for f in handler.filters):
             handler.addFilter(NeutralisingFilter())
+
+
+def log_echo(text: str, *, err: bool = False) -> None:
+    """Print a line of ``hvc sync``/``push``/``watch`` output: timestamped as :data:`LOG_TIME` when it goes
+    to a log (the stream is not a terminal), as it is for a person watching."""
+    stream = sys.stderr if err else sys.stdout
+    click.echo(text if stream.isatty() else f"{time.strftime(LOG_TIME)} {text}", err=err)

@@ -30,6 +30,8 @@ from hv_connector.visits.service import VisitService
 STATES = [s.value for s in State]
 MAX_MINUTES = 24 * 60
 """No visit lasts a day (each school's ``max_visit_hours`` is at most 24): a larger --minutes is a typo."""
+DECIDING = {"authorise", "ack", "override"}
+"""The events whose output shows what was acknowledged or overridden; the later ones leave it out."""
 CHECK_IN_KINDS = ["office-call", "staff-call", "arrived", "left-home", "home-safe", "interruption"]
 
 
@@ -90,8 +92,20 @@ def _report(service: VisitService, result: ActionResult, as_json: bool, message:
     record = result.record
     click.echo(f"{message} — visit {record.id} ({_summary(record.visit)}) is {record.state.value}.")
     decided = service.decisions(record.id)
-    echo_findings(result.findings, replace(decided, findings=result.findings), service.directory.names(record.school))
+    findings = result.findings
+    if result.event not in DECIDING:  # a warning acknowledged (a block overridden) earlier is not news now
+        settled = {d.rule_id for d in (*decided.acknowledgements, *decided.overrides)}
+        findings = [f for f in findings if f.rule_id not in settled]
+        if len(findings) < len(result.findings):
+            click.echo(f"({_settled(len(result.findings) - len(findings))} acknowledged or overridden earlier: "
+                       f"`hvc visit show {record.id}` lists them)")
+    if findings or len(findings) == len(result.findings):
+        echo_findings(findings, replace(decided, findings=findings), service.directory.names(record.school))
     click.echo(describe_allowed(record.state).capitalize())
+
+
+def _settled(count: int) -> str:
+    return f"{count} finding{'' if count == 1 else 's'}"
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -156,7 +170,7 @@ def visit_show(ctx: click.Context, visit_id: str, by: str | None, reveal_code_wo
                    "events": [_event_json(e) for e in events],
                    **({"code_word": word} if reveal_code_word else {})})
         return
-    _echo_visit(record, roles)
+    _echo_visit(record, roles, service.directory.names(record.school))
     if reveal_code_word:
         click.echo(f"Code word:     {word or '(none agreed)'}")
     click.echo("\nWhere it stands before staff leave:" if before_leaving else f"\nAt the last step ({events[-1].event}):")
@@ -170,7 +184,7 @@ def visit_show(ctx: click.Context, visit_id: str, by: str | None, reveal_code_wo
     click.echo(describe_allowed(record.state).capitalize())
 
 
-def _echo_visit(record: VisitRecord, roles: list[str]) -> None:
+def _echo_visit(record: VisitRecord, roles: list[str], names: dict[str, str]) -> None:
     v = record.visit
     risk = v.risk_assessment
     lines = [
@@ -190,11 +204,12 @@ def _echo_visit(record: VisitRecord, roles: list[str]) -> None:
     for check_in in v.check_ins:
         flags = "".join((" CODE WORD" if check_in.code_word_used else "", " concerns" if check_in.concerns else "",
                          *_at_the_door(check_in)))
-        lines.append(f"Check-in:      {humanize.moment(check_in.at)} {check_in.kind} by {check_in.by}{flags} {check_in.note}".rstrip())
+        lines.append(f"Check-in:      {humanize.moment(check_in.at)} {check_in.kind} by {humanize.person(check_in.by, names)}"
+                     f"{flags} {check_in.note}".rstrip())
     if v.returned_at:
         lines.append(f"Returned:      {humanize.moment(v.returned_at)}")
     if v.outcome:
-        lines.append(f"Outcome:       child seen: {v.outcome.child_seen}; "
+        lines.append(f"Outcome:       child seen: {humanize.yes_no(v.outcome.child_seen)}; "
                      f"{v.outcome.cancellation_reason or v.outcome.discussion or 'no notes'}")
     for line in lines:
         click.echo(neutralise(line))

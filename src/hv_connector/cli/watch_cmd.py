@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from typing import Any
 
@@ -11,16 +12,14 @@ import click
 from hv_connector.cli.acting import acting_option
 from hv_connector.cli.common import cli, emit_json, json_option, parse_moment, runtime
 from hv_connector.cli.config_cmd import disarming_problems
-from hv_connector.cli.terminal import guard_logging
+from hv_connector.cli.terminal import LOG_FORMAT, guard_logging, log_echo
 from hv_connector.clock import FixedClock
-from hv_connector.errors import ConfigError
+from hv_connector.errors import ConfigError, Interrupted
 from hv_connector.watch.concerns import concern_pusher
 from hv_connector.watch.daemon import run_daemon
 from hv_connector.watch.drill import DrillStep, run_drill
 from hv_connector.watch.schedule import wall
 from hv_connector.watch.tick import TickResult, Watch
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 WATCH_HELP = """Watch staff who are out: check-in reminders, overdue returns, the school's escalation chain.
 
@@ -75,8 +74,11 @@ def watch(ctx: click.Context, once: bool, drill_school: str | None, code_word: b
         result = the_watch.tick()
         _show_tick(result, as_json)
         ctx.exit(1 if result.failures else 0)
-    run_daemon(the_watch, rt.settings.watch.tick_seconds, concern_pusher(rt),
-               on_tick=lambda r: _show_tick(r, as_json, quiet=True))
+    stopped_by = run_daemon(the_watch, rt.settings.watch.tick_seconds, concern_pusher(rt),
+                            on_tick=lambda r: _show_tick(r, as_json, quiet=True))
+    if stopped_by == signal.SIGINT:
+        raise Interrupted("stopped by Ctrl-C after finishing its tick; nobody is watching staff who are out "
+                          "until it starts again")
 
 
 def _show_tick(result: TickResult, as_json: bool, *, quiet: bool = False) -> None:
@@ -87,13 +89,13 @@ def _show_tick(result: TickResult, as_json: bool, *, quiet: bool = False) -> Non
         return
     for event in result.fired:
         step = "" if event.kind == "checkin-reminder" else f" step {event.step_index + 1}"
-        click.echo(f"fired   #{event.id} visit {event.visit_id} {event.kind}{step} (due {wall(event.due_at)})")
+        log_echo(f"fired   #{event.id} visit {event.visit_id} {event.kind}{step} (due {wall(event.due_at)})")
     for visit_id, state in result.moved:
-        click.echo(f"moved   visit {visit_id} → {state}")
+        log_echo(f"moved   visit {visit_id} → {state}")
     for failure in result.failures:
-        click.echo(f"hvc: {failure}", err=True)
-    click.echo(f"watch {wall(result.at)}: checked {result.checked}, fired {len(result.fired)}, "
-               f"closed {result.closed}, delivered {result.delivered}, failures {len(result.failures)}")
+        log_echo(f"hvc: {failure}", err=True)
+    log_echo(f"watch {wall(result.at)}: checked {result.checked}, fired {len(result.fired)}, "
+             f"closed {result.closed}, delivered {result.delivered}, failures {len(result.failures)}")
 
 
 def _show_drill(steps: list[DrillStep], as_json: bool) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import and_, or_, select, update
 
 from hv_connector.clients.retry import Backoff
 from hv_connector.errors import HvcError, SinkOutcomeUnknown, SinkRefused, SinkUnavailable
+from hv_connector.humanize import PUSH
 from hv_connector.outbox.queue import OutboxRecord, record_from_row
 from hv_connector.outbox.sinks import Delivery, ReportSink, SinkFor
 from hv_connector.store import Store, audit
@@ -32,7 +33,7 @@ LEASE_SHARE = 0.8
 """A push gives up on a record (until the next try, which asks CPOMS first) once this share of its lease has gone."""
 
 
-ACTOR = "hvc push"
+ACTOR = PUSH
 
 
 Result = Literal["sent", "already-there", "written", "parked", "waiting"]

@@ -71,6 +71,7 @@ def enqueue_visit_report(
     now: datetime,
     actor: str = "hv-connector",
     revision: int = 1,
+    names: Mapping[str, str] | None = None,
 ) -> list[int]:
     """Write the finished visit's CPOMS record(s) to the outbox, in the caller's transaction.
 
@@ -86,11 +87,13 @@ def enqueue_visit_report(
     :param now: when the visit finished (the record is due at once).
     :param actor: who finished it, for the audit log.
     :param revision: bump to send a corrected record for the same visit.
+    :param names: staff id → name from the school's directory, so the record names who decided (over the
+        names the store holds; an id nobody can name is written as it is).
     :returns: the outbox ids of the visit's records, concern first.
     """
     reports = build_reports(
         visit, kind, policies, revision=revision,
-        decisions=_recorded_decisions(conn, visit), dsl_emails=_dsl_emails(conn, visit.school),
+        decisions=_recorded_decisions(conn, visit, names or {}), dsl_emails=_dsl_emails(conn, visit.school),
     )
     ids: list[int] = []
     for report in reports:
@@ -118,13 +121,14 @@ _DECIDED_EVENTS = {"authorise": AUTHORISED, "extend": "Return time extended"}
 """Lifecycle events that are decisions, and how the report names them (the event's note is the reason)."""
 
 
-def _recorded_decisions(conn: Connection, visit: Visit) -> list[Decision]:
+def _recorded_decisions(conn: Connection, visit: Visit, directory: Mapping[str, str]) -> list[Decision]:
     """The decisions on record for the visit, by whom (named) and why, in the order they were taken.
 
     Authorisation and extensions (with their notes), warnings acknowledged and
     rules overridden; the report adds the cancellation from the outcome.
     """
-    names = dict(conn.execute(select(staff.c.id, staff.c.name).where(staff.c.school_id == visit.school)).all())
+    names = {**dict(conn.execute(select(staff.c.id, staff.c.name).where(staff.c.school_id == visit.school)).all()),
+             **directory}
     decided = [
         (r.at, Decision(what=_DECIDED_EVENTS[r.event], by=_by_name(names, r.actor), at=r.at,
                         reason=r.note or ""))

@@ -347,7 +347,7 @@ NOT_RECORDED = "not recorded"
 
 
 def _yes_no(value: bool | None) -> str:
-    return {True: "yes", False: "no", None: NOT_RECORDED}[value]
+    return humanize.yes_no(value, missing=NOT_RECORDED)
 
 
 def _people(people: Iterable[Person]) -> str:

@@ -11,6 +11,7 @@ as with fifty thousand:
   are in each status;
 - :func:`sync_status` — the last run per school and the open quarantine;
 - :func:`find_pupils` — pupils whose name holds what was typed;
+- :func:`visit_pupil_name` — whom a visit is for, for a sentence about it;
 - :func:`attendance_percentage` — the one way a pupil's attendance becomes a percentage.
 
 Everything here is text from the MIS or from staff: the dashboard shows it
@@ -302,3 +303,9 @@ def find_pupils(conn: Connection, school_id: str, text: str, *, as_of: date, lim
     return [PupilHit(school_id=school_id, mis_id=r.mis_id, name=r.name or r.mis_id, upn=r.upn, year_group=r.year_group,
                      address=r.address_text, attendance_3m=attendance_3m(conn, school_id, r.mis_id, as_of))
             for r in rows]
+
+
+def visit_pupil_name(conn: Connection, visit_id: str) -> str | None:
+    """The name of the pupil ``visit_id`` is for (``None``: no such visit in the store)."""
+    name: str | None = conn.execute(_with_pupil(select(_pupil_name())).where(visits.c.id == visit_id)).scalar()
+    return name

@@ -37,7 +37,7 @@ from sqlalchemy.exc import DBAPIError
 
 from hv_connector.clock import Clock
 from hv_connector.errors import InputError, PolicyNotFound, PolicyUnavailable, RefusedError, excerpt
-from hv_connector.humanize import WATCH, time_on_day
+from hv_connector.humanize import WATCH, moment
 from hv_connector.models import (
     Finding,
     PupilRef,
@@ -357,7 +357,7 @@ class VisitService:
             if new_return.tzinfo is None:
                 raise InputError("--until: give a time with a timezone")
             if new_return <= now or (visit.expected_return and new_return <= visit.expected_return):
-                raise InputError(f"--until: {time_on_day(new_return)} is not later than now and the current expected return")
+                raise InputError(f"--until: {moment(new_return)} is not later than now and the current expected return")
             # Measured from when staff actually left, so a late sign-out does not eat into the time allowed.
             check_length(visit.signed_out_at or visit.planned_start, new_return,
                          self.directory.longest_visit(visit.school), "--until")
@@ -528,7 +528,8 @@ class VisitService:
         self._record_event(conn, after, action.value, record.state, stage, findings, by, now, note, detail)
         if target in FINISHING:
             kind = report_kind(visit, target, self.policies.reasons(record.school))
-            outbox.enqueue_visit_report(conn, self.policies, visit, kind, now=now, actor=by)
+            outbox.enqueue_visit_report(conn, self.policies, visit, kind, now=now, actor=by,
+                                        names=self.directory.names(visit.school))
         return ActionResult(after, findings, action.value)
 
     def _findings_upto(self, visit: Visit, school: str, now: datetime, stage: Stage, by: str) -> builtins.list[Finding]:
@@ -643,7 +644,7 @@ class VisitService:
         ).one_or_none()
         if row is None:
             return ""
-        return f"by {self.directory.name(record.school, row.actor)} at {time_on_day(row.at)}"
+        return f"by {self.directory.name(record.school, row.actor)} at {moment(row.at)}"
 
     def _known_school(self, school: Any) -> str:
         known = self.directory.schools()

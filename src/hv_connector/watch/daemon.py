@@ -21,17 +21,26 @@ CONCERN_POLL_SECONDS = 0.5
 
 def run_daemon(the_watch: Watch, interval: float, push_concerns: Callable[[], None] | None = None, *,
                on_tick: Callable[[TickResult], None] = lambda _r: None,
-               stop: threading.Event | None = None) -> None:
+               stop: threading.Event | None = None) -> int | None:
     """Tick until SIGTERM/SIGINT (or ``stop``), finishing the tick in hand.
+
+    :returns: the signal that stopped it (``None`` when ``stop`` was set), so Ctrl-C can end ``hvc watch``
+        with exit 130 while SIGTERM, a service manager's stop, ends it with 0.
 
     The daemon wakes every ``interval`` seconds (to notice new sign-outs and
     check-ins), or sooner when the queue says an event falls due before then,
     so an event fires when it falls due, not up to a tick later.
     """
     stop = stop or threading.Event()
+    stopped_by: list[int] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stopped_by.append(signum)
+        stop.set()
+
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda _signum, _frame: stop.set())
+            signal.signal(sig, on_signal)
     log.info("watch started: a tick every %s seconds", interval)
     while not stop.is_set():
         started = _time.monotonic()
@@ -50,6 +59,7 @@ def run_daemon(the_watch: Watch, interval: float, push_concerns: Callable[[], No
     # Let the messages in flight finish (each within its notifier's timeout), so stopping repeats none.
     the_watch.courier.wait()
     log.info("watch stopped")
+    return stopped_by[0] if stopped_by else None
 
 
 def _wait_pushing_concerns(stop: threading.Event, seconds: float, push_concerns: Callable[[], None] | None) -> None:

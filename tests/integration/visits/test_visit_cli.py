@@ -39,6 +39,8 @@ def test_a_visit_from_request_to_report_on_the_command_line(hvc, tmp_path: Path)
     for args in (("sign-out",), ("check-in", "--kind", "office-call", "--note", "All well."), ("return",)):
         code, out, err = hvc("visit", args[0], visit_id, *args[1:], "--as", "pt-v1")
         assert code == 0, err
+        assert REVIEW_WARNING not in out  # acknowledged at authorisation: not reprinted by every later step
+        assert f"(1 finding acknowledged or overridden earlier: `hvc visit show {visit_id}` lists them)" in out
     code, out, _ = hvc("visit", "report", visit_id, "--as", "pt-v1", "--child-seen", "--spoken-to",
                        "--discussion", "Attendance plan agreed.", "--action", "Call mum on Friday.", "--json")
     assert code == 0 and json.loads(out)["visit"]["state"] == "reported"
@@ -48,6 +50,14 @@ def test_a_visit_from_request_to_report_on_the_command_line(hvc, tmp_path: Path)
     code, out, _ = hvc("visit", "show", visit_id)
     assert code == 0 and "request → requested  by Alex Visitor" in out and "report → reported  by Alex Visitor" in out
     assert "Code word:     agreed (hidden)" in out and "bluebell" not in out
+    assert "child seen: yes" in out and "True" not in out
+    assert "office-call by Alex Visitor" in out  # the check-in's maker by name, not pt-v1
+    code, out, _ = hvc("outbox", "show", "1")  # the CPOMS text names who decided, not their staff ids
+    assert code == 0 and "Visit authorised by Jo Watts-Test" in out
+    assert f"Warning {REVIEW_WARNING} acknowledged by Jo Watts-Test" in out and "pt-head" not in out
+    code, out, _ = hvc("audit", "show", visit_id)
+    assert code == 0 and f"Jo Watts-Test authorised the visit, acknowledging {REVIEW_WARNING}." in out
+    assert "Alex Visitor wrote the visit's report: child seen: yes; child protection concern: no." in out
     code, out, _ = hvc("visit", "close", visit_id, "--as", "pt-head", "--note", "Follow-up call made.")
     assert code == 0 and "is closed" in out and "Closed is final" in out
 
@@ -127,4 +137,4 @@ def test_two_processes_authorising_at_once_one_wins_and_the_other_is_told_who(
     assert len(winners) == 1, results
     loser_code, _, loser_err = next(r for r in results if r[0] != 0)
     assert loser_code == 1
-    assert f"Visit {visit_id} was already authorised by {names[winners[0]]} at 08:00 on 23 Nov" in loser_err
+    assert f"Visit {visit_id} was already authorised by {names[winners[0]]} at Mon 23 Nov 2026 08:00" in loser_err

@@ -122,11 +122,11 @@ def test_acknowledging_only_what_is_a_warning(service: VisitService) -> None:
 
 def test_an_illegal_step_says_the_state_who_put_it_there_and_what_is_allowed(service: VisitService) -> None:
     visit_id = service.request(potton_request(), by="pt-v1").record.id
-    with pytest.raises(RefusedError, match=f"Visit {visit_id} is requested by Alex Visitor at 08:00 on 23 Nov, "
+    with pytest.raises(RefusedError, match=f"Visit {visit_id} is requested by Alex Visitor at Mon 23 Nov 2026 08:00, "
                                            "so it cannot be signed out; allowed now: authorise, decline"):
         service.sign_out(visit_id, by="pt-v1")
     service.authorise(visit_id, by="pt-head", ack=[REVIEW_WARNING])
-    with pytest.raises(RefusedError, match="already authorised by Jo Watts-Test at 08:00 on 23 Nov"):
+    with pytest.raises(RefusedError, match="already authorised by Jo Watts-Test at Mon 23 Nov 2026 08:00"):
         service.authorise(visit_id, by="pt-head")
 
 
@@ -242,7 +242,7 @@ def test_an_update_lost_between_read_and_write_is_retried_and_refused_naming_the
         visit_id = plain.request(birchwood_request(), by="bw-pastoral").record.id
         clock = InterruptingClock(NOW, lambda: plain.authorise(visit_id, by="bw-slt"))
         racing = VisitService(store=store, policies=policies, directory=directory(), clock=clock)
-        with pytest.raises(RefusedError, match=f"Visit {visit_id} was already authorised by Ben Senior at 08:00"):
+        with pytest.raises(RefusedError, match=f"Visit {visit_id} was already authorised by Ben Senior at Mon 23 Nov 2026 08:00"):
             racing.authorise(visit_id, by="bw-dsl")
         assert plain.get(visit_id).visit.authorised_by.name == "Ben Senior"
         assert [e.actor for e in plain.events(visit_id)] == ["bw-pastoral", "bw-slt"]

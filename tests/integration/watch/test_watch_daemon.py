@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -63,15 +64,17 @@ def test_the_daemon_and_a_cron_tick_fire_the_same_events(store: Store, tmp_path:
     cron_store.close()
 
 
-def test_sigterm_stops_the_daemon_cleanly_after_its_tick(tmp_path: Path, sqlite_url: str) -> None:
+def stop_daemon_after_first_tick(tmp_path: Path, sqlite_url: str,
+                                 sig: signal.Signals) -> subprocess.CompletedProcess[str]:
+    """Start ``hvc watch`` as its own process, wait for its first heartbeat, send ``sig``, and wait for it."""
     config = write_config(tmp_path, sqlite_url)
     store = Store.open(sqlite_url, upgrade=True)
     add_visits(store, [visit_document("A")])
     env = {k: v for k, v in os.environ.items() if not k.startswith("HVC_")}
     env.update(HVC_CLOCK_START=f"{(START + timedelta(minutes=25)).isoformat()}@{time.time()}",
                HVC_WATCH__TICK_SECONDS="0.5")
-    daemon = subprocess.Popen([str(Path(sys.executable).with_name("hvc")), "--config", str(config), "watch"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    args = [str(Path(sys.executable).with_name("hvc")), "--config", str(config), "watch"]
+    daemon = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
@@ -79,14 +82,30 @@ def test_sigterm_stops_the_daemon_cleanly_after_its_tick(tmp_path: Path, sqlite_
                 if conn.execute(select(heartbeats.c.at)).first() is not None:
                     break
             time.sleep(0.2)
-        daemon.send_signal(signal.SIGTERM)
+        daemon.send_signal(sig)
         out, err = daemon.communicate(timeout=60)
     finally:
         if daemon.poll() is None:
             daemon.kill()
-    assert daemon.returncode == 0, err
-    assert "fired   #1 visit A checkin-missed step 1 (due 10:20 GMT)" in out
-    assert "Traceback" not in err
-    assert "INFO hv_connector.watch: watch tick at 2026-11-23T10:25" in err  # the heartbeat, one line a tick
-    assert err.rstrip().endswith("INFO hv_connector.watch: watch stopped")
-    store.close()
+        store.close()
+    return subprocess.CompletedProcess(args, daemon.returncode, out, err)
+
+
+def test_sigterm_stops_the_daemon_cleanly_after_its_tick(tmp_path: Path, sqlite_url: str) -> None:
+    daemon = stop_daemon_after_first_tick(tmp_path, sqlite_url, signal.SIGTERM)
+    assert daemon.returncode == 0, daemon.stderr
+    assert "fired   #1 visit A checkin-missed step 1 (due 10:20 GMT)" in daemon.stdout
+    assert "Traceback" not in daemon.stderr
+    assert "INFO hv_connector.watch: watch tick at 2026-11-23T10:25" in daemon.stderr  # the heartbeat, one line a tick
+    assert daemon.stderr.rstrip().endswith("INFO hv_connector.watch: watch stopped")
+    stamp = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ")  # journald or a log file: every line timed
+    assert all(stamp.match(line) for line in (daemon.stdout + daemon.stderr).splitlines())
+
+
+def test_ctrl_c_ends_the_watch_with_exit_130_and_one_line_saying_nobody_is_watching(tmp_path: Path,
+                                                                                     sqlite_url: str) -> None:
+    daemon = stop_daemon_after_first_tick(tmp_path, sqlite_url, signal.SIGINT)
+    assert daemon.returncode == 130, daemon.stderr
+    assert "Traceback" not in daemon.stderr and "KeyboardInterrupt" not in daemon.stderr
+    last = daemon.stderr.rstrip().splitlines()[-1]
+    assert last.startswith("hvc: stopped by Ctrl-C") and "nobody is watching" in last
