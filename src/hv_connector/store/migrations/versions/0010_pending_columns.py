@@ -1,7 +1,7 @@
 """The pending list's facts as columns: ``visits.pupil_name``, ``visits.emergency`` and an index in the list's order.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 
 The pending review sorted and filtered on ``json_extract`` of every visit's
 document; with these columns and the index it reads the first page in order.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0010'
-down_revision: str | Sequence[str] | None = '0008'
+down_revision: str | Sequence[str] | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
