@@ -32,8 +32,8 @@ from hv_connector.read.proposals import ProposalRow, SchoolLine, list_proposals,
 from hv_connector.store import audit
 from hv_connector.store.audit import AuditEntry
 from hv_connector.visits.input import build_request
-from hv_connector.visits.printouts import Printout, Printouts
 from hv_connector.visits.lifecycle import OUT
+from hv_connector.visits.printouts import Printout, Printouts
 from hv_connector.visits.records import ActionResult, Standing, VisitRecord
 from hv_connector.visits.service import VisitService
 from hv_connector.watch.escalations import BoardRow, Escalations, EscalationView
