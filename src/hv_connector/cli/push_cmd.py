@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from hv_connector import humanize
-from hv_connector.cli.common import cli, emit_json, json_option, runtime
+from hv_connector.cli.common import cli, emit_json, json_option, log_access, runtime
 from hv_connector.cli.terminal import guard_logging, unguarded
 from hv_connector.errors import InputError
 from hv_connector.outbox import queue as outbox
@@ -20,6 +20,7 @@ from hv_connector.outbox.push import DEFAULT_LEASE, Outcome, Pusher
 from hv_connector.outbox.sinks import open_sinks
 from hv_connector.plugins import merged_registry
 from hv_connector.read.queries import outbox_rows
+from hv_connector.store.access import Seen
 from hv_connector.store.rows import OUTBOX_STATUSES
 from hv_connector.visits.files import read_document
 
@@ -127,6 +128,7 @@ def outbox_list(ctx: click.Context, status: str | None, school: str | None, as_j
     """List outbox records: parked first, then concerns, oldest first. Parked records show CPOMS's reason."""
     with runtime(ctx).store.connect() as conn:
         records = outbox_rows(conn, statuses=[status] if status else None, schools=[school] if school else None)
+    log_access(ctx, "hvc outbox list", [Seen("outbox", str(r.id), r.school_id) for r in records])
     if as_json:
         emit_json([r.model_dump(mode="json") for r in records])
         return
@@ -152,6 +154,7 @@ def outbox_show(ctx: click.Context, outbox_id: int, as_json: bool) -> None:
     """Show one record: its status, CPOMS's reason if parked, and the report as CPOMS will get it."""
     with runtime(ctx).store.connect() as conn:
         record = outbox.get_record(conn, outbox_id)
+    log_access(ctx, "hvc outbox show", [Seen("outbox", str(record.id), record.school_id)])
     if as_json:
         emit_json({**record.summary(), "payload": record.payload})
         return
