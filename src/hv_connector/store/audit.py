@@ -263,7 +263,8 @@ def seal(conn: Connection, *, actor: str, at: datetime) -> int:
         raise StoreError(f"the audit log is broken at entry {broken.seq} ({broken.problem}): nothing sealed; "
                          "run `hvc audit verify` and tell the DSL")
     unsealed = record_hashes.unrecorded(conn, list(recorded))
-    schools = dict(conn.execute(select(visits.c.id, visits.c.school_id).where(visits.c.id.in_(unsealed))).tuples())
+    schools = {row.id: row.school_id
+               for row in conn.execute(select(visits.c.id, visits.c.school_id).where(visits.c.id.in_(unsealed)))}
     with batched(conn):
         for visit_id in unsealed:
             append(conn, actor=actor, action="audit.seal", school_id=schools[visit_id], visit_id=visit_id, at=at)

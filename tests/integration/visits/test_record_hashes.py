@@ -1,0 +1,106 @@
+"""The audit log proves the records: a tamper trial edits, deletes and forges rows of every kind and
+``hvc audit verify`` names each one; ``--expect`` pins the chain to a tip kept elsewhere."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Table, delete, insert, select, update
+from visitkit import potton_request  # type: ignore[import-not-found]
+
+from hv_connector.store import Store
+from hv_connector.store.schema import acknowledgements, audit_tip, outbox, visit_events, visits
+
+Hvc = Callable[..., tuple[int, str, str]]
+
+
+def _reported_visit(hvc: Hvc, tmp_path: Path) -> str:
+    path = tmp_path / "visit.json"
+    path.write_text(json.dumps(potton_request()), encoding="utf-8")
+    code, out, _ = hvc("visit", "request", "--file", str(path), "--as", "pt-v1", "--json")
+    visit_id: str = json.loads(out)["visit"]["id"]
+    rule = json.loads(out)["findings"][0]["rule_id"]
+    assert hvc("visit", "authorise", visit_id, "--as", "pt-head", "--ack", rule)[0] == 0
+    for args in (("sign-out",), ("check-in", "--kind", "office-call", "--note", "All well."), ("return",)):
+        assert hvc("visit", args[0], visit_id, *args[1:], "--as", "pt-v1")[0] == 0
+    assert hvc("visit", "report", visit_id, "--as", "pt-v1", "--child-seen", "--spoken-to",
+               "--discussion", "Attendance plan agreed.", "--action", "Call mum on Friday.")[0] == 0
+    return visit_id
+
+
+def _store() -> Store:
+    url = os.environ["HVC_CONFIG"].removesuffix("hvc.toml") + "hvc.db"
+    return Store.open(f"sqlite:///{url}")
+
+
+def _first(conn: Any, table: Table, visit_id: str) -> Any:
+    return conn.execute(select(table).where(table.c.visit_id == visit_id).order_by(table.c.id)).mappings().first()
+
+
+TAMPERS: dict[str, tuple[Callable[[Any, str], None], str]] = {
+    "visit address edited": (lambda c, v: c.execute(update(visits).where(visits.c.id == v).values(
+        address_text="1 Somewhere Else")), "visit "),
+    "visit state forged": (lambda c, v: c.execute(update(visits).where(visits.c.id == v).values(state="closed")),
+                           "visit "),
+    "event deleted": (lambda c, v: c.execute(delete(visit_events).where(
+        visit_events.c.id == _first(c, visit_events, v)["id"])), "event "),
+    "event note edited": (lambda c, v: c.execute(update(visit_events).where(visit_events.c.visit_id == v).values(
+        note="nothing to see")), "event "),
+    "event forged": (lambda c, v: c.execute(insert(visit_events).values(
+        {**{k: x for k, x in _first(c, visit_events, v).items() if k != "id"}, "event": "cancel"})), "event "),
+    "outbox payload edited": (lambda c, v: c.execute(update(outbox).where(outbox.c.visit_id == v).values(
+        payload={"description": "A different report."})), "outbox "),
+    "outbox record deleted": (lambda c, v: c.execute(delete(outbox).where(outbox.c.visit_id == v)), "outbox "),
+    "acknowledgement re-attributed": (lambda c, v: c.execute(update(acknowledgements).where(
+        acknowledgements.c.visit_id == v).values(by="pt-v1")), "acknowledgement "),
+}
+
+
+@pytest.mark.parametrize("tamper", sorted(TAMPERS))
+def test_every_tampered_record_is_named(hvc: Hvc, tmp_path: Path, tamper: str) -> None:
+    visit_id = _reported_visit(hvc, tmp_path)
+    code, out, _ = hvc("audit", "verify")
+    assert code == 0 and "intact and so are the records" in out
+    change, named = TAMPERS[tamper]
+    with _store() as store, store.begin() as conn:
+        change(conn, visit_id)
+    code, out, _ = hvc("audit", "verify", "--json")
+    found = json.loads(out)
+    assert code == 1 and found["first_broken"] is None
+    assert [p["record"] for p in found["records"] if p["visit_id"] == visit_id and p["record"].startswith(named)]
+
+
+def test_a_forged_visit_is_named_until_sealed(hvc: Hvc, tmp_path: Path) -> None:
+    visit_id = _reported_visit(hvc, tmp_path)
+    with _store() as store, store.begin() as conn:
+        row = conn.execute(select(visits).where(visits.c.id == visit_id)).mappings().one()
+        conn.execute(insert(visits).values({**row, "id": "pt-forged"}))
+    code, out, _ = hvc("audit", "verify")
+    assert code == 1 and "pt-forged" in out and "hvc audit seal" in out
+    assert hvc("audit", "seal", "--as", "pt-dsl")[0] == 0
+    assert hvc("audit", "verify")[0] == 0
+
+
+def test_verify_checks_the_chain_against_a_tip_kept_elsewhere(hvc: Hvc, tmp_path: Path) -> None:
+    _reported_visit(hvc, tmp_path)
+    code, out, _ = hvc("audit", "anchor")
+    kept = out.split("hash ")[-1].strip()
+    assert code == 0 and len(kept) == 64
+    assert hvc("audit", "verify", "--expect", kept)[0] == 0
+    code, out, _ = hvc("audit", "verify", "--expect", "f" * 64)
+    assert code == 1 and "expected tip hash is not in this chain" in out
+
+
+def test_a_missing_tip_row_is_a_clear_message(hvc: Hvc, tmp_path: Path) -> None:
+    _reported_visit(hvc, tmp_path)
+    with _store() as store, store.begin() as conn:
+        conn.execute(delete(audit_tip))
+    code, out, err = hvc("audit", "verify")
+    assert code == 1 and "tip record (table audit_tip) is missing" in out and "Traceback" not in out + err
+    code, _, err = hvc("audit", "anchor")
+    assert code == 2 and "restore it from a backup" in err
