@@ -27,7 +27,8 @@ from hv_connector.models import (
 from hv_connector.outbox import queue as outbox
 from hv_connector.read import queries
 from hv_connector.read.briefing import PupilBriefing, pupil_briefing
-from hv_connector.store import audit
+from hv_connector.store import access, audit
+from hv_connector.store.access import Seen
 from hv_connector.store.audit import AuditEntry
 from hv_connector.visits.input import build_request
 from hv_connector.visits.records import ActionResult, Standing, VisitRecord
@@ -100,15 +101,27 @@ class Session:
 
     def pending(self, text: str = "") -> queries.PendingPage:
         with self.store.connect() as conn:
-            return queries.pending(conn, schools=self.schools, text=text)
+            page = queries.pending(conn, schools=self.schools, text=text)
+        self._shown("pending", [Seen("visit", row.visit_id, row.school_id) for row in page.rows])
+        return page
 
     def board(self) -> list[BoardRow]:
         """Visits out now in the schools shown, most urgent first."""
-        return [row for row in self.escalations.board() if row.school_id in self.schools]
+        rows = [row for row in self.escalations.board() if row.school_id in self.schools]
+        self._shown("board", [Seen("visit", row.visit_id, row.school_id) for row in rows])
+        return rows
 
     def outbox(self) -> list[queries.OutboxRow]:
         with self.store.connect() as conn:
-            return queries.outbox_rows(conn, statuses=queries.WAITING, schools=self.schools, limit=queries.PAGE)
+            rows = queries.outbox_rows(conn, statuses=queries.WAITING, schools=self.schools, limit=queries.PAGE)
+        self._shown("outbox", [Seen("outbox", str(row.id), row.school_id) for row in rows])
+        return rows
+
+    def _shown(self, screen: str, seen: list[Seen]) -> None:
+        """Record in the access log, in one statement, that the screen showed ``seen`` to the acting person."""
+        if seen:
+            with self.store.begin() as conn:
+                access.record(conn, access.reader(f"dashboard: {screen}", self.member.id), seen, self.now)
 
     def sync_status(self) -> tuple[list[queries.SyncRow], list[queries.QuarantineRow]]:
         with self.store.connect() as conn:
@@ -129,6 +142,10 @@ class Session:
                 except InputError:
                     briefing = None  # the pupil has gone from the synced data; the visit still shows
             trail = audit.history(conn, visit_id)
+        shown = [Seen("visit", visit_id, record.school)]
+        if briefing is not None:
+            shown.append(Seen("pupil", briefing.mis_id, record.school, briefing.mis_id))
+        self._shown("visit", shown)
         return VisitDetail(record, findings, standing, briefing, trail, self.service.authoriser_roles(record.visit),
                            self.service.directory.names(record.school))
 

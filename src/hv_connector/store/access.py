@@ -75,7 +75,7 @@ def record(conn: Connection, who: Reader, seen: Iterable[Seen], at: datetime) ->
 
 
 def for_pupil(conn: Connection, school_id: str, mis_id: str) -> list[Access]:
-    """Every access to the pupil, their visits and those visits' outbox records, oldest first."""
+    """Every access to the pupil, their visits and those visits' outbox records, in the order written."""
     their_visits = select(visits.c.id).where(visits.c.school_id == school_id, visits.c.pupil_mis_id == mis_id)
     their_outbox = select(cast(outbox.c.id, String)).where(outbox.c.visit_id.in_(their_visits))
     about = or_(
@@ -83,5 +83,5 @@ def for_pupil(conn: Connection, school_id: str, mis_id: str) -> list[Access]:
         and_(access_log.c.kind == "visit", access_log.c.record_id.in_(their_visits)),
         and_(access_log.c.kind == "outbox", access_log.c.record_id.in_(their_outbox)),
     )
-    rows = conn.execute(select(access_log).where(about).order_by(access_log.c.at, access_log.c.id)).mappings()
+    rows = conn.execute(select(access_log).where(about).order_by(access_log.c.id)).mappings()
     return [Access(r["at"], r["actor"], r["origin"], r["via"], r["kind"], r["record_id"], r["school_id"]) for r in rows]
