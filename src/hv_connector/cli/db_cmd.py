@@ -58,3 +58,17 @@ def db_status(ctx: click.Context, as_json: bool) -> None:
             click.echo("Run `hvc db upgrade`.")
     if current != head:
         ctx.exit(1)
+
+
+@db.command("rotate-key")
+@click.pass_context
+def db_rotate_key(ctx: click.Context) -> None:
+    """Re-encrypt every code word under a new key (code-word.key beside hvc.toml); the old one is kept as .old."""
+    from hv_connector.config.loading import config_source
+    from hv_connector.visits.codewords import CodeWords  # cryptography: only for this command
+
+    rt = runtime(ctx)
+    words = CodeWords.beside(config_source(rt.config_path).path)
+    count = words.rotate(rt.store)
+    click.echo(f"Re-encrypted {count} code word(s) with a new key in {words.key_path}.")
+    click.echo(f"Delete {words.key_path.name}.old once a backup of the store taken from now on exists.")
