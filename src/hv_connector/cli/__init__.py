@@ -32,6 +32,8 @@ COMMANDS: dict[str, LazyCommand] = {
                         "state, run the watch and open the dashboard."),
     "escalation": LazyCommand("hv_connector.cli.escalation_cmd:escalation",
                               "Act on the watch's alarms: acknowledge, escalate now, stand down (staff safe), list."),
+    "export": LazyCommand("hv_connector.cli.export_cmd:export",
+                          "Export what the store holds about a pupil, for a subject-access request."),
     "outbox": LazyCommand("hv_connector.cli.push_cmd:outbox_group",
                           "List, show and retry the records waiting for (or refused by) CPOMS."),
     "plugins": LazyCommand("hv_connector.cli.plugins_cmd:plugins",

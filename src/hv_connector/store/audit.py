@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, insert, select, update
+from sqlalchemy import ColumnElement, Connection, RowMapping, insert, select, update
 
 from hv_connector.errors import StoreError
 from hv_connector.store import records as record_hashes
@@ -280,7 +280,11 @@ def erase_details(conn: Connection, seqs: Sequence[int], *, at: datetime) -> int
     return conn.execute(update(audit).where(*erasable).values(detail={}, erased_at=at)).rowcount
 
 
+def entries(conn: Connection, *where: ColumnElement[bool]) -> list[AuditEntry]:
+    """The entries matching ``where``, oldest first."""
+    return [_entry(row) for row in conn.execute(select(audit).where(*where).order_by(audit.c.seq)).mappings()]
+
+
 def history(conn: Connection, visit_id: str) -> list[AuditEntry]:
     """Every entry about ``visit_id``, oldest first."""
-    rows = conn.execute(select(audit).where(audit.c.visit_id == visit_id).order_by(audit.c.seq)).mappings()
-    return [_entry(row) for row in rows]
+    return entries(conn, audit.c.visit_id == visit_id)

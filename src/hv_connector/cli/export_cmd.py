@@ -1,0 +1,51 @@
+"""``hvc export``: what the store holds about a pupil, for a subject-access request."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from hv_connector.cli.common import PUPIL_SCHOOL_HELP, cli, log_access, runtime
+from hv_connector.read.briefing import find_pupil
+from hv_connector.read.subject_access import gather, text_lines
+from hv_connector.store import access, audit
+from hv_connector.store.files import private_dir, write_private
+
+
+@cli.group()
+def export() -> None:
+    """Export what the store holds about a person (subject access)."""
+
+
+@export.command("pupil")
+@click.argument("pupil_id")
+@click.option("--school", "school_id", metavar="ID", help=PUPIL_SCHOOL_HELP)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The folder to write to (made owner-only, 0700; the files are 0600).")
+@click.option("--as", "by", metavar="STAFF_ID", help="Who prepares the export (default: your login), for the audit log.")
+@click.pass_context
+def export_pupil(ctx: click.Context, pupil_id: str, school_id: str | None, out_dir: Path, by: str | None) -> None:
+    """Write everything held about PUPIL_ID (MIS data, visits, reports, audit entries, access log) as JSON and text.
+
+    For a person to review: withhold what would likely cause serious harm before anything is sent.
+    """
+    rt = runtime(ctx)
+    with rt.store.connect() as conn:
+        school, mis_id = find_pupil(conn, pupil_id, school_id)
+        held = gather(conn, school, mis_id)
+    folder = private_dir(out_dir)
+    stem = f"subject-access-{school}-{mis_id}"
+    written = [
+        write_private(folder / f"{stem}.json", json.dumps(held, indent=2, ensure_ascii=False, default=str).encode()),
+        write_private(folder / f"{stem}.txt", "\n".join(text_lines(held)).encode()),
+    ]
+    actor = access.reader("hvc export pupil", by).actor
+    with rt.store.begin() as conn:
+        audit.append(conn, actor=actor, action="pupil.export", school_id=school, at=rt.clock.now(),
+                     detail={"pupil": mis_id, "files": [path.name for path in written], "visits": len(held["visits"])})
+    log_access(ctx, "hvc export pupil", [access.Seen("pupil", mis_id, school, mis_id)], by)
+    for path in written:
+        click.echo(f"Wrote {path}")
+    click.echo("Review it before sending: a subject-access request must be answered within one month.")
