@@ -44,6 +44,8 @@ COMMANDS: dict[str, LazyCommand] = {
                          "Read what the store holds about a pupil; keep the school's restrictions on them."),
     "push": LazyCommand("hv_connector.cli.push_cmd:push",
                         "Send the outbox's due records to CPOMS: concerns first, then routine reports, oldest first."),
+    "retention": LazyCommand("hv_connector.cli.retention_cmd:retention",
+                             "Apply the school's retention schedule (nightly); hold records that must be kept."),
     "status": LazyCommand("hv_connector.cli.status_cmd:status",
                           "Say whether the watch is running, and show the last sync and the outbox backlog."),
     "sync": LazyCommand("hv_connector.cli.sync_cmd:sync",
