@@ -21,7 +21,8 @@ and exits 2 for bad input or configuration, 1 for a refusal by policy or state.
      ├── CpomsError             CPOMS failed
      │    ├── CpomsRejected     CPOMS refused the record: parked, never retried
      │    └── CpomsUnavailable  outage, timeout, rate limit: retried
-     └── NotifierError          a notifier could not deliver one message: retried
+     ├── NotifierError          a notifier could not deliver one message: retried
+     └── PrintError             a PDF could not be made or written (exit 2)
 """
 
 from __future__ import annotations
@@ -137,3 +138,11 @@ class NotifierError(HvcError):
     """
 
     exit_code = 1
+
+
+class PrintError(HvcError):
+    """A document could not be made into a PDF, or the PDF could not be written.
+
+    Seen by whoever asked for the PDF (``hvc visit pack``, the dashboard); the message says which
+    template or file, and what to do.
+    """

@@ -3,6 +3,8 @@ what the person is told, and what the screens post."""
 
 from __future__ import annotations
 
+import stat
+
 from dashkit import CODE_WORD_BLOCK, INJECTION, REVIEW_WARNING, World
 from pilotkit import dashboard, fill
 from sqlalchemy import select
@@ -27,6 +29,7 @@ from hvc_tui.messages import (
     EscalationActed,
     FindingsPreviewed,
     OutboxRetried,
+    Printed,
     PupilsFound,
     VisitActed,
 )
@@ -390,3 +393,27 @@ async def test_a_detail_that_cannot_be_read_is_named_and_kept(world: World) -> N
         assert form.query_one("#contact_interval_minutes", Input).value == "ten"
         errors = run.notices("error")
     assert len(errors) == 1 and errors[0].startswith("risk_assessment.contact_interval_minutes:")
+
+
+async def test_print_the_briefing_pack_and_export_the_record_from_the_visit_screen(world: World) -> None:
+    async with dashboard(world) as run:
+        await run.open_visit(world.ids["out"])
+        await run.press("p")
+        await run.open_visit(world.ids["returned"])
+        await run.press("x")  # not reported yet: no record to export
+        refused = run.notices("error")
+        await run.open_visit(world.ids["reported"])
+        await run.press("x")
+        printed = run.posted(Printed)
+        told = run.notices()
+    assert [(m.what, m.printout.visit_id) for m in printed] == [("briefing pack", world.ids["out"]),
+                                                                ("record", world.ids["reported"])]
+    for message in printed:
+        path = message.printout.path
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600 and path.read_bytes().startswith(b"%PDF")
+        assert any(str(path) in notice and "It holds personal data" in notice for notice in told)
+    assert len(refused) == 1 and "its record is made when it is reported" in refused[0]
+    with world.store.connect() as conn:
+        actions = conn.execute(select(audit.c.actor, audit.c.action).where(
+            audit.c.action.in_(("visit.pack-printed", "visit.record-exported")))).all()
+    assert sorted(actions) == [("pt-head", "visit.pack-printed"), ("pt-head", "visit.record-exported")]

@@ -23,6 +23,7 @@ from hv_connector.text import neutralise
 from hv_connector.visits.files import read_document
 from hv_connector.visits.input import parse_outcome
 from hv_connector.visits.lifecycle import State, describe_allowed
+from hv_connector.visits.printouts import Printout, Printouts
 from hv_connector.visits.records import ActionResult, VisitEvent, VisitRecord, last_judged
 from hv_connector.visits.service import VisitService
 
@@ -438,3 +439,28 @@ def _ending(name: str, verb: str, summary: str) -> None:
 
 _ending("cancel", "Cancelled", "Cancel a visit, with a reason; its CPOMS record goes to the outbox.")
 _ending("abort", "Aborted", "Stop a visit part way, with a reason; its CPOMS record goes to the outbox.")
+
+
+# --- PDFs ------------------------------------------------------------------------------------------------
+
+
+def _printing(name: str, summary: str, what: str, keep: str) -> None:
+    """``hvc visit NAME ID [--out FILE] --as STAFF_ID``: print ``what`` with :class:`Printouts`' method ``name``."""
+    @visit.command(name, help=summary)
+    @click.argument("visit_id")
+    @click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
+                  help="Write the PDF here (default: printouts/ in hv-connector's data folder, readable by you alone).")
+    @_acting
+    def command(ctx: click.Context, visit_id: str, out: Path | None, by: str, as_json: bool) -> None:
+        printout: Printout = getattr(Printouts(_service(ctx)), name)(visit_id, by=by, out=out)
+        if as_json:
+            emit_json({"visit": printout.visit_id, "file": str(printout.path), "pages": printout.pages})
+            return
+        click.echo(f"Wrote {what} of visit {printout.visit_id} ({printout.size}) to {printout.path}")
+        click.echo(f"It holds personal data: only you can read the file; {keep}.")
+
+
+_printing("pack", "Print the briefing pack staff take on an authorised visit (PDF, audited; never the code word).",
+          "the briefing pack", "print it, and destroy the paper after the visit")
+_printing("export", "Export a finished visit's record (as sent to the safeguarding record) to PDF (audited).",
+          "the record", "keep it where only the safeguarding team can read it")

@@ -173,6 +173,17 @@ def get_record(conn: Connection, outbox_id: int) -> OutboxRecord:
     return record_from_row(row)
 
 
+def visit_records(conn: Connection, visit_id: str) -> list[VisitReport]:
+    """The records a finished visit left in the outbox, latest revision of each, the concern first."""
+    rows = conn.execute(select(outbox.c.payload).where(outbox.c.visit_id == visit_id)
+                        .order_by(outbox.c.priority, outbox.c.id)).scalars()
+    latest: dict[str, VisitReport] = {}
+    for report in (VisitReport.model_validate(payload) for payload in rows):
+        if report.record_id not in latest or report.revision > latest[report.record_id].revision:
+            latest[report.record_id] = report
+    return list(latest.values())
+
+
 def retry(
     store: Store, outbox_id: int, *, actor: str, now: datetime, fixed_payload: Mapping[str, Any] | None = None
 ) -> OutboxRecord:
