@@ -8,10 +8,11 @@ from pathlib import Path
 import click
 
 from hv_connector.cli.common import PUPIL_SCHOOL_HELP, cli, log_access, runtime
+from hv_connector.printing import render, write_private
 from hv_connector.read.briefing import find_pupil
-from hv_connector.read.subject_access import gather, text_lines
+from hv_connector.read.subject_access import document, gather, text_lines
 from hv_connector.store import access, audit
-from hv_connector.store.files import private_dir, write_private
+from hv_connector.store.files import private_dir
 
 
 @cli.group()
@@ -27,7 +28,7 @@ def export() -> None:
 @click.option("--as", "by", metavar="STAFF_ID", help="Who prepares the export (default: your login), for the audit log.")
 @click.pass_context
 def export_pupil(ctx: click.Context, pupil_id: str, school_id: str | None, out_dir: Path, by: str | None) -> None:
-    """Write everything held about PUPIL_ID (MIS data, visits, reports, audit entries, access log) as JSON and text.
+    """Write everything held about PUPIL_ID (MIS data, visits, reports, audit entries, access log) as JSON, text and PDF.
 
     For a person to review: withhold what would likely cause serious harm before anything is sent.
     """
@@ -35,12 +36,16 @@ def export_pupil(ctx: click.Context, pupil_id: str, school_id: str | None, out_d
     with rt.store.connect() as conn:
         school, mis_id = find_pupil(conn, pupil_id, school_id)
         held = gather(conn, school, mis_id)
-    folder = private_dir(out_dir)
-    stem = f"subject-access-{school}-{mis_id}"
-    written = [
-        write_private(folder / f"{stem}.json", json.dumps(held, indent=2, ensure_ascii=False, default=str).encode()),
-        write_private(folder / f"{stem}.txt", "\n".join(text_lines(held)).encode()),
-    ]
+    folder, doc = private_dir(out_dir), document(held)
+    stem = folder / f"subject-access-{school}-{mis_id}"
+    files = {
+        stem.with_suffix(".json"): json.dumps(held, indent=2, ensure_ascii=False, default=str).encode(),
+        stem.with_suffix(".txt"): "\n".join(text_lines(doc)).encode(),
+        stem.with_suffix(".pdf"): render("document", doc.model_dump()),
+    }
+    for path, content in files.items():
+        write_private(path, content)
+    written = list(files)
     actor = access.reader("hvc export pupil", by).actor
     with rt.store.begin() as conn:
         audit.append(conn, actor=actor, action="pupil.export", school_id=school, at=rt.clock.now(),

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, or_, select
 
+from hv_connector.printing.document import Block, Document, Paragraph, Rows, Section
 from hv_connector.store import access
 from hv_connector.store.audit import AuditEntry, entries
 from hv_connector.store.schema import (
@@ -73,30 +74,38 @@ def _plain(row: Any) -> dict[str, Any]:
     return {key: value for key, value in row.items() if key not in HIDDEN}
 
 
-def text_lines(held: dict[str, Any]) -> Iterator[str]:
-    """``held`` as a plain-text document a person can read through: one heading per section."""
+def document(held: dict[str, Any]) -> Document:
+    """``held`` as a document a person can read through (printed to PDF, or as text): one section per part."""
     pupil = held["pupil"]
-    yield f"Subject-access export: {pupil.get('display_name') or pupil['mis_id']} ({held['school']})"
-    yield "Prepared for a person to review; withhold what would likely cause serious harm before sending."
-    yield from _section("Pupil (from the MIS)", [pupil])
-    for name, _ in _MIS:
-        yield from _section(name.capitalize(), held[name])
+    sections = [_section("Pupil (from the MIS)", [pupil])]
+    sections += [_section(name.capitalize(), held[name]) for name, _ in _MIS]
     for visit in held["visits"]:
-        yield from _section(f"Visit {visit['id']}", [{k: v for k, v in visit.items() if k not in dict(_ABOUT_VISIT)}])
-        for name, _ in _ABOUT_VISIT:
-            yield from _section(f"Visit {visit['id']}: {name}", visit[name])
-    yield from _section("Audit log entries", held["audit"])
-    yield from _section("Who was shown this record (access log)", held["access_log"])
+        sections.append(_section(f"Visit {visit['id']}", [{k: v for k, v in visit.items() if k not in dict(_ABOUT_VISIT)}]))
+        sections += [_section(f"Visit {visit['id']}: {name}", visit[name]) for name, _ in _ABOUT_VISIT]
+    sections.append(_section("Audit log entries", held["audit"]))
+    sections.append(_section("Who was shown this record (access log)", held["access_log"]))
+    return Document(title=f"Subject-access export: {pupil.get('display_name') or pupil['mis_id']}",
+                    subtitle=f"{held['school']}, pupil {pupil['mis_id']}",
+                    notice="Personal data. Prepared for a person to review: withhold what would likely cause serious "
+                           "harm before sending.",
+                    sections=sections)
 
 
-def _section(title: str, rows: list[dict[str, Any]]) -> Iterator[str]:
-    yield ""
-    yield title
-    yield "=" * len(title)
-    if not rows:
-        yield "(none held)"
-    for row in rows:
-        for key, value in row.items():
-            if value not in (None, "", [], {}):
-                yield f"  {key}: {value}"
-        yield ""
+def text_lines(doc: Document) -> Iterator[str]:
+    """The document as plain text: the title, then each section under an underlined heading."""
+    yield doc.title
+    yield from (line for line in (doc.subtitle, doc.notice) if line)
+    for section in doc.sections:
+        yield from ("", section.heading, "=" * len(section.heading))
+        for block in section.blocks:
+            if isinstance(block, Rows):
+                yield from (f"  {key}: {value}" for key, value in block.rows)
+                yield ""
+            elif isinstance(block, Paragraph):
+                yield block.text
+
+
+def _section(title: str, rows: list[dict[str, Any]]) -> Section:
+    blocks: list[Block] = [Rows(rows=[(key, str(value)) for key, value in row.items() if value not in (None, "", [], {})])
+                           for row in rows]
+    return Section(heading=title, blocks=blocks or [Paragraph(text="(none held)")])

@@ -1,4 +1,4 @@
-"""Files that can hold personal data (the store, logs, exports, PDFs): owner-only, or refused with the fix.
+"""Files that can hold personal data (the store, logs, exports): owner-only, or refused with the fix.
 
 A file is made 0600 and its folder 0700 before anything is written to it. A file that already exists
 (restored from a backup, touched by an installer) is tightened; one hv-connector may not change (owned by
@@ -34,20 +34,15 @@ def tighten(path: Path) -> None:
         _tighten(path, FILE_MODE)
 
 
-def open_private(path: Path, mode: str = "wb") -> BinaryIO:
-    """Open ``path`` for binary writing (``wb`` or ``ab``) as a 0600 file in a 0700 folder made if missing."""
+def open_log(path: Path) -> BinaryIO:
+    """Open the log ``path`` for appending, as a 0600 file (tightened if it exists) in a 0700 folder made if missing.
+
+    Whole documents (exports, PDFs) are written with :func:`hv_connector.printing.write_private`, atomically.
+    """
     private_dir(path.parent)
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "ab" else os.O_TRUNC)
-    fd = os.open(path, flags, FILE_MODE)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
     _tighten(path, FILE_MODE)
-    return os.fdopen(fd, mode)
-
-
-def write_private(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` as a 0600 file in a 0700 folder (made if missing); the path."""
-    with open_private(path) as out:
-        out.write(data)
-    return path
+    return os.fdopen(fd, "ab")
 
 
 def _tighten(path: Path, wanted: int) -> None:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from visitkit import potton_request  # type: ignore[import-not-found]
 
+from hv_connector.printing import page_count
+
 Hvc = Callable[..., tuple[int, str, str]]
 
 
@@ -49,6 +51,8 @@ def test_a_subject_access_export_holds_everything_about_the_pupil_and_is_audited
     assert [a["actor"] for a in held["access_log"]] == ["pt-head"]
     text = (tmp_path / "sar" / "subject-access-potton-A1000000001.txt").read_text()
     assert f"Visit {visit_id}" in text and "bluebell" not in text and "bluebell" not in json.dumps(held)
+    pdf = (tmp_path / "sar" / "subject-access-potton-A1000000001.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and page_count(pdf) >= 2
     assert {oct(p.stat().st_mode & 0o777) for p in (tmp_path / "sar").iterdir()} == {"0o600"}
     assert oct((tmp_path / "sar").stat().st_mode & 0o777) == "0o700"
 
