@@ -72,14 +72,16 @@ def _report(broken: audit.ChainBreak | None, problems: list[records.RecordProble
 def audit_anchor(ctx: click.Context, mail: bool) -> None:
     """Print the chain's tip (seq and hash) to keep outside the store; check it later with `verify --expect`."""
     rt = runtime(ctx)
+    now = rt.clock.now()
     with rt.store.connect() as conn:
         entries, tip_hash = audit.tip(conn)
-    line = f"hv-connector audit tip at {humanize.moment(rt.clock.now(), seconds=True)}: entry {entries}, hash {tip_hash}"
+    line = f"hv-connector audit tip at {humanize.moment(now, seconds=True)}: entry {entries}, hash {tip_hash}"
     click.echo(line)
     if mail:
         from hv_connector.watch.anchor import mail_anchor  # SMTP and the notifiers: only when asked
 
-        for address in mail_anchor(rt, line):
+        for address in mail_anchor(rt, f"{line}\n\nCheck the log against it with: hvc audit verify --expect {tip_hash}",
+                                   now):
             click.echo(f"Sent to {address}.")
 
 

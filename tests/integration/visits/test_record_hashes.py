@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from collections.abc import Callable
+from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +106,41 @@ def test_a_missing_tip_row_is_a_clear_message(hvc: Hvc, tmp_path: Path) -> None:
     assert code == 1 and "tip record (table audit_tip) is missing" in out and "Traceback" not in out + err
     code, _, err = hvc("audit", "anchor")
     assert code == 2 and "restore it from a backup" in err
+
+
+class _Mailbox:
+    def __init__(self) -> None:
+        self.received: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.received.append(envelope)
+        return "250 OK"
+
+
+def test_anchor_mails_the_tip_to_the_configured_address(hvc: Hvc, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiosmtpd.controller import Controller
+
+    _reported_visit(hvc, tmp_path)
+    code, _, err = hvc("audit", "anchor", "--mail")
+    assert code == 2 and "anchor_to" in err
+    with socket.socket() as probe:  # aiosmtpd's controller needs its port up front
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    mailbox = _Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        for name, value in (("AUDIT__ANCHOR_TO", '["dpo@potton.example"]'), ("WATCH__NOTIFIERS__EMAIL__HOST", "127.0.0.1"),
+                            ("WATCH__NOTIFIERS__EMAIL__PORT", str(port)), ("WATCH__NOTIFIERS__EMAIL__TLS", "none"),
+                            ("WATCH__NOTIFIERS__EMAIL__SENDER", "hvc@potton.example")):
+            monkeypatch.setenv(f"HVC_{name}", value)
+        code, out, err = hvc("audit", "anchor", "--mail")
+    finally:
+        controller.stop()
+    assert code == 0, err
+    tip = out.splitlines()[0].split("hash ")[-1]
+    assert "Sent to dpo@potton.example." in out
+    [mail] = mailbox.received
+    body = message_from_bytes(mail.content, policy=policy.default).get_content()  # type: ignore[attr-defined]
+    assert mail.rcpt_tos == ["dpo@potton.example"] and f"--expect {tip}" in body
