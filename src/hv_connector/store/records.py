@@ -19,24 +19,26 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import ColumnElement, Connection, Table, select
 
 from hv_connector.store.hashing import digest
 from hv_connector.store.schema import acknowledgements, escalations, outbox, overrides, visit_events, visits
 
-RECORD_KINDS: tuple[tuple[str, Table, str, tuple[str, ...]], ...] = (
+RECORD_KINDS: tuple[tuple[str, Table, str, tuple[str, ...], ColumnElement[bool] | None], ...] = (
     ("visit", visits, "id", ("id", "school_id", "pupil_mis_id", "state", "planned_start", "expected_return",
-                             "address_text", "reason", "staff_ids", "data")),
+                             "address_text", "reason", "staff_ids", "data"), None),
     ("event", visit_events, "visit_id", ("id", "visit_id", "at", "actor", "event", "from_state", "to_state",
-                                         "stage", "findings", "note")),
-    ("acknowledgement", acknowledgements, "visit_id", ("id", "visit_id", "rule_id", "by", "at", "note")),
-    ("override", overrides, "visit_id", ("id", "visit_id", "rule_id", "by", "at", "reason")),
+                                         "stage", "findings", "note"), None),
+    ("acknowledgement", acknowledgements, "visit_id", ("id", "visit_id", "rule_id", "by", "at", "note"), None),
+    ("override", overrides, "visit_id", ("id", "visit_id", "rule_id", "by", "at", "reason"), None),
     ("outbox", outbox, "visit_id", ("id", "school_id", "visit_id", "kind", "priority", "payload",
-                                    "idempotency_key", "alert_dsl")),
+                                    "idempotency_key", "alert_dsl"), None),
     ("escalation", escalations, "visit_id", ("id", "visit_id", "kind", "key", "acknowledged_by",
-                                             "acknowledged_at", "note", "stood_down_by", "escalated_by")),
+                                             "acknowledged_at", "note", "stood_down_by", "escalated_by"),
+     escalations.c.kind != "checkin-reminder"),
 )
-"""What is hashed: (name, table, the column naming the visit, the columns that matter)."""
+"""What is hashed: (name, table, the column naming the visit, the columns that matter, which rows). A check-in
+reminder is a nudge the watch sends, not a decision, and has no audit entry of its own: it is left out."""
 
 _CHUNK = 500
 
@@ -61,8 +63,9 @@ def snapshot(conn: Connection, visit_ids: Iterable[str]) -> dict[str, dict[str, 
     found: dict[str, dict[str, str]] = {visit_id: {} for visit_id in wanted}
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start:start + _CHUNK]
-        for name, table, owner, columns in RECORD_KINDS:
-            rows = conn.execute(select(*(table.c[c] for c in columns)).where(table.c[owner].in_(chunk))).mappings()
+        for name, table, owner, columns, which in RECORD_KINDS:
+            query = select(*(table.c[c] for c in columns)).where(table.c[owner].in_(chunk))
+            rows = conn.execute(query if which is None else query.where(which)).mappings()
             for row in rows:
                 found[row[owner]][f"{name} {row['id']}"] = digest(dict(row))
     return found
