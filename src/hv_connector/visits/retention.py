@@ -78,9 +78,13 @@ def place_hold(conn: Connection, *, school_id: str, kind: str, record_id: str, r
     """Hold a pupil or visit against every schedule (audited); the hold's id."""
     if not reason.strip():
         raise InputError("--reason: say why the record is held (e.g. it may concern an allegation of abuse)")
-    hold_id = int(conn.execute(insert(retention_holds).values(school_id=school_id, kind=kind, record_id=record_id,
-                                                              reason=reason, placed_by=by, placed_at=at))
-                  .inserted_primary_key[0])
+    table, key = (visits, visits.c.id) if kind == "visit" else (pupils, pupils.c.mis_id)
+    if conn.execute(select(key).where(table.c.school_id == school_id, key == record_id)).first() is None:
+        raise InputError(f"no {kind} {record_id!r} in school {school_id!r}: check the id "
+                         f"(`hvc {'visit list' if kind == 'visit' else 'pupil show'}`)")
+    placed = conn.execute(insert(retention_holds).values(school_id=school_id, kind=kind, record_id=record_id,
+                                                         reason=reason, placed_by=by, placed_at=at))
+    hold_id = int(placed.inserted_primary_key[0]) if placed.inserted_primary_key else 0
     audit.append(conn, actor=by, action="retention.hold", school_id=school_id,
                  visit_id=record_id if kind == "visit" else None, at=at,
                  detail={"hold": hold_id, "kind": kind, "record": record_id, "reason": reason})

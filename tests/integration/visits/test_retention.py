@@ -21,6 +21,8 @@ def test_a_retention_run_removes_what_is_due_keeps_what_is_held_and_the_log_veri
                        "--reason", "May concern an allegation: keep until the LADO says otherwise.")
     assert code == 0 and "no retention run will remove it" in out
 
+    code, _, err = hvc("retention", "hold", "visit", "pt-nope", "--school", "potton", "--as", "pt-dsl", "--reason", "x")
+    assert code == 2 and "no visit 'pt-nope' in school 'potton'" in err
     code, out, _ = hvc("retention", "run", "--dry-run", "--json")
     assert code == 0 and [d["record_id"] for d in json.loads(out)["due"]] == [due]
     assert hvc("visit", "show", due)[0] == 0  # a dry run changes nothing
