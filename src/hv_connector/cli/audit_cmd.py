@@ -58,8 +58,8 @@ def _report(broken: audit.ChainBreak | None, problems: list[records.RecordProble
     if anchored is False:
         click.echo("The expected tip hash is not in this chain: the log was rewritten or replaced since it was kept.")
     if not problems and not unsealed and anchored is not False:
-        click.echo(f"The audit log is intact and so are the records it describes: {entries} entries, "
-                   f"tip hash {tip_hash}.")
+        click.echo(f"The audit log is intact: {entries} entries, tip hash {tip_hash}; the records it describes "
+                   "match it.")
         if anchored is None:
             click.echo("Keep the tip hash somewhere else (`hvc audit anchor --mail`) to pin the log as it is today.")
     else:

@@ -17,7 +17,7 @@ from hv_connector.store.files import private_dir
 
 @cli.group()
 def export() -> None:
-    """Export what the store holds about a person (subject access)."""
+    """Export what the store holds about a pupil, for a subject-access request."""
 
 
 @export.command("pupil")

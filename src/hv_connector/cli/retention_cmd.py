@@ -11,7 +11,7 @@ from hv_connector.visits import retention as schedule
 
 @cli.group()
 def retention() -> None:
-    """Remove what the retention schedule says must go ([retention] in hvc.toml); hold what must stay."""
+    """Apply the school's retention schedule (nightly); hold records that must be kept."""
 
 
 @retention.command("run")
