@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Table, delete, insert, select, update
-from visitkit import potton_request  # type: ignore[import-not-found]
+from visitkit import REVIEW_WARNING, potton_request  # type: ignore[import-not-found]
 
-from hv_connector.store import Store
+from hv_connector.store import Store, audit, records
 from hv_connector.store.schema import acknowledgements, audit_tip, outbox, visit_events, visits
+from hv_connector.visits.service import VisitService
 
 Hvc = Callable[..., tuple[int, str, str]]
 
@@ -58,6 +59,8 @@ TAMPERS: dict[str, tuple[Callable[[Any, str], None], str]] = {
     "outbox payload edited": (lambda c, v: c.execute(update(outbox).where(outbox.c.visit_id == v).values(
         payload={"description": "A different report."})), "outbox "),
     "outbox record deleted": (lambda c, v: c.execute(delete(outbox).where(outbox.c.visit_id == v)), "outbox "),
+    "events reordered": (lambda c, v: c.execute(update(visit_events).where(visit_events.c.visit_id == v).values(
+        at=_first(c, visit_events, v)["at"])), "event "),
     "acknowledgement re-attributed": (lambda c, v: c.execute(update(acknowledgements).where(
         acknowledgements.c.visit_id == v).values(by="pt-v1")), "acknowledgement "),
 }
@@ -144,3 +147,20 @@ def test_anchor_mails_the_tip_to_the_configured_address(hvc: Hvc, tmp_path: Path
     [mail] = mailbox.received
     body = message_from_bytes(mail.content, policy=policy.default).get_content()  # type: ignore[attr-defined]
     assert mail.rcpt_tos == ["dpo@potton.example"] and f"--expect {tip}" in body
+
+
+def _record_problems(store: Store) -> list[records.RecordProblem]:
+    recorded: dict[str, dict[str, str]] = {}
+    with store.connect() as conn:
+        assert audit.inspect(conn, records=recorded) is None
+        return records.compare(recorded, records.snapshot(conn, recorded))
+
+
+def test_record_hashes_verify_on_sqlite_and_postgresql(service: VisitService) -> None:
+    visit_id = service.request(potton_request(), by="pt-v1").record.id
+    service.authorise(visit_id, by="pt-head", ack=[REVIEW_WARNING])
+    assert _record_problems(service.store) == []
+    with service.store.begin() as conn:
+        conn.execute(update(visits).where(visits.c.id == visit_id).values(state="reported"))
+    assert [str(p) for p in _record_problems(service.store)] == [
+        f"visit {visit_id} (visit {visit_id}): edited since its last audit entry"]
