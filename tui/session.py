@@ -29,7 +29,8 @@ from hv_connector.proposals.decide import Decision, ProposalDesk
 from hv_connector.read import queries
 from hv_connector.read.briefing import PupilBriefing, pupil_briefing
 from hv_connector.read.proposals import ProposalRow, SchoolLine, list_proposals, school_lines
-from hv_connector.store import audit
+from hv_connector.store import access, audit
+from hv_connector.store.access import Seen
 from hv_connector.store.audit import AuditEntry
 from hv_connector.visits.input import build_request
 from hv_connector.visits.lifecycle import OUT
@@ -119,12 +120,16 @@ class Session:
 
     def pending(self, text: str = "") -> queries.PendingPage:
         with self.store.connect() as conn:
-            return queries.pending(conn, schools=self.schools, text=text)
+            page = queries.pending(conn, schools=self.schools, text=text)
+        self._shown("pending", [Seen("visit", row.visit_id, row.school_id) for row in page.rows])
+        return page
 
     def visits(self, states: Sequence[str], *, newest_first: bool = False) -> list[queries.VisitRow]:
         """The first page of the shown schools' visits in ``states``."""
         with self.store.connect() as conn:
-            return queries.visit_rows(conn, states, schools=self.schools, newest_first=newest_first)
+            rows = queries.visit_rows(conn, states, schools=self.schools, newest_first=newest_first)
+        self._shown("visits", [Seen("visit", row.visit_id, row.school_id) for row in rows])
+        return rows
 
     def already_out(self, visit_id: str) -> list[str]:
         """A sentence for each of the visit's staff who is out on another visit now."""
@@ -135,18 +140,30 @@ class Session:
 
     def board(self) -> list[BoardRow]:
         """Visits out now in the schools shown, most urgent first."""
-        return [row for row in self.escalations.board() if row.school_id in self.schools]
+        rows = [row for row in self.escalations.board() if row.school_id in self.schools]
+        self._shown("board", [Seen("visit", row.visit_id, row.school_id) for row in rows])
+        return rows
 
     def outbox(self, *, sent: bool = False) -> list[queries.OutboxRow]:
         """Records not yet in CPOMS (parked first), or with ``sent`` the latest records CPOMS took."""
         with self.store.connect() as conn:
-            return queries.outbox_rows(conn, statuses=("sent",) if sent else queries.WAITING, schools=self.schools,
+            rows = queries.outbox_rows(conn, statuses=("sent",) if sent else queries.WAITING, schools=self.schools,
                                        limit=queries.PAGE, newest_first=sent)
+        self._shown("outbox", [Seen("outbox", str(row.id), row.school_id) for row in rows])
+        return rows
 
     def outbox_record(self, outbox_id: int) -> outbox.OutboxRecord:
         """One outbox record with the report it carries."""
         with self.store.connect() as conn:
-            return outbox.get_record(conn, outbox_id)
+            record = outbox.get_record(conn, outbox_id)
+        self._shown("outbox record", [Seen("outbox", str(record.id), record.school_id)])
+        return record
+
+    def _shown(self, screen: str, seen: list[Seen]) -> None:
+        """Record in the access log, in one statement, that the screen showed ``seen`` to the acting person."""
+        if seen:
+            with self.store.begin() as conn:
+                access.record(conn, access.reader(f"dashboard: {screen}", self.member.id), seen, self.now)
 
     def sync_status(self) -> tuple[list[queries.SyncRow], list[queries.QuarantineRow]]:
         with self.store.connect() as conn:
@@ -155,7 +172,11 @@ class Session:
     def proposals(self) -> Proposals:
         """The open proposals of the schools shown, most urgent first, and each school's last evaluation."""
         with self.store.connect() as conn:
-            return Proposals(list_proposals(conn, self.schools), school_lines(conn, self.schools))
+            found = Proposals(list_proposals(conn, self.schools), school_lines(conn, self.schools))
+        # A proposal shows the pupil's attendance: the pupil's record, as far as who looked is concerned.
+        self._shown("proposed", [Seen("pupil", row.pupil_mis_id, row.school_id, row.pupil_mis_id)
+                                 for row in found.rows])
+        return found
 
     def detail(self, visit_id: str) -> VisitDetail:
         """The visit, its findings now (stored ones once it is out), briefing and audit trail."""
@@ -175,6 +196,10 @@ class Session:
                 except InputError:
                     briefing = None  # the pupil has gone from the synced data; the visit still shows
             trail = audit.history(conn, visit_id)
+        shown = [Seen("visit", visit_id, record.school)]
+        if briefing is not None:
+            shown.append(Seen("pupil", briefing.mis_id, record.school, briefing.mis_id))
+        self._shown("visit", shown)
         return VisitDetail(record, findings, standing, briefing, trail, self.service.authoriser_roles(record.visit),
                            self.service.directory.names(record.school))
 

@@ -15,6 +15,7 @@ from dashkit import World, attach, make_world  # noqa: E402
 
 from hv_connector.plugins import Policies, build_plugin_manager  # noqa: E402
 from hv_connector.store import Store  # noqa: E402
+from hv_connector.visits.codewords import KEY_FILE  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -39,6 +40,7 @@ def world(tmp_path: Path, seeded: tuple[Path, dict[str, str]], policies: Policie
     """Visits in every state the screens show, on this test's own copy of the store; the clock at 09:36."""
     path, ids = seeded
     shutil.copy(path, tmp_path / "hvc.db")
+    shutil.copy(path.with_name(KEY_FILE), tmp_path / KEY_FILE)  # the code words' key goes with the store
     store = Store.open(f"sqlite:///{tmp_path / 'hvc.db'}")
     try:
         yield attach(store, dict(ids), policies)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
@@ -20,6 +21,7 @@ from hv_connector.plugins import Policies, build_plugin_manager
 from hv_connector.store import Store
 from hv_connector.store.schema import outbox, pupil_attendance, pupil_session_marks, pupils, quarantine, sync_runs
 from hv_connector.testing import staff, staff_directory
+from hv_connector.visits.codewords import CodeWords
 from hv_connector.visits.directory import Directory
 from hv_connector.visits.service import VisitService
 from hv_connector.watch.escalations import Escalations
@@ -115,8 +117,10 @@ def attach(store: Store, ids: dict[str, str], policies: Policies | None = None,
            now: datetime = BOARD_NOW) -> World:
     """The world on a store already seeded (e.g. a copy of one :func:`make_world` wrote), its clock at ``now``."""
     clock = FixedClock(now)
+    # The code word key beside the store's file, so a copy of both (conftest's ``world``) opens its code words.
     service = VisitService(store=store, policies=policies or Policies(build_plugin_manager()),
-                           directory=directory(), clock=clock)
+                           directory=directory(), clock=clock,
+                           code_words=CodeWords.beside(Path(str(store.engine.url.database))))
     return World(store, clock, service, ids)
 
 

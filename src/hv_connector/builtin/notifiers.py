@@ -115,7 +115,8 @@ class EmailNotifier(_Addressing[EmailNotifierSettings]):
         message["From"] = self.settings.sender
         message["To"] = address
         message["Subject"] = notice.subject
-        message.set_content(f"{notice.text}\n\nSee the live board in hv-connector (visit {notice.visit_id}).\n")
+        board = f"\n\nSee the live board in hv-connector (visit {notice.visit_id}).\n" if notice.visit_id else "\n"
+        message.set_content(f"{notice.text}{board}")
         return message
 
     def _connect(self) -> smtplib.SMTP:

@@ -1,13 +1,14 @@
-"""``hvc audit``: prove the audit log is whole, and show one visit's history."""
+"""``hvc audit``: prove the audit log and the records it describes, pin its tip, and say who read a pupil's record."""
 
 from __future__ import annotations
 
 import click
 
-from hv_connector.cli.acting import require_school
-from hv_connector.cli.common import cli, emit_json, json_option, runtime
+from hv_connector import humanize
+from hv_connector.cli.acting import acting_option, require_school
+from hv_connector.cli.common import PUPIL_SCHOOL_HELP, cli, emit_json, json_option, read_pupil, runtime
 from hv_connector.errors import InputError
-from hv_connector.store import audit
+from hv_connector.store import access, audit, records
 from hv_connector.text import neutralise
 
 
@@ -17,26 +18,84 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
+@click.option("--expect", "expected", metavar="HASH",
+              help="A tip hash kept elsewhere (from `hvc audit anchor`): fail unless the chain still leads to it.")
 @json_option("Print the result as JSON.")
 @click.pass_context
-def audit_verify(ctx: click.Context, as_json: bool) -> None:
-    """Check every entry's hash chain; exit 1 naming the first broken entry."""
+def audit_verify(ctx: click.Context, expected: str | None, as_json: bool) -> None:
+    """Check every entry's hash chain and re-hash the records it describes; exit 1 naming what is wrong."""
+    recorded: dict[str, dict[str, str]] = {}
     with runtime(ctx).store.connect() as conn:
-        broken = audit.inspect(conn)
-        entries, tip_hash = audit.tip(conn)
+        broken = audit.inspect(conn, records=recorded)
+        problems = records.compare(recorded, records.snapshot(conn, recorded)) if broken is None else []
+        unsealed = records.unrecorded(conn, list(recorded)) if broken is None else []
+        entries, tip_hash = (0, "") if broken is not None else audit.tip(conn)
+        anchored = None if expected is None or broken is not None else audit.has_hash(conn, expected.strip().lower())
+    ok = broken is None and not problems and not unsealed and anchored in (None, True)
     if as_json:
         emit_json({
-            "ok": broken is None, "entries": entries, "tip_hash": tip_hash,
+            "ok": ok, "entries": entries, "tip_hash": tip_hash,
             "first_broken": None if broken is None else {"seq": broken.seq, "problem": broken.problem},
+            "records": [{"visit_id": p.visit_id, "record": p.record, "problem": p.problem} for p in problems],
+            "unsealed_visits": unsealed, "expected_tip_found": anchored,
         })
-    elif broken is None:
-        click.echo(f"The audit log is intact: {entries} entries, tip hash {tip_hash}.")
-        click.echo("Keep the tip hash somewhere else (a ticket, an e-mail) to pin the log as it is today.")
     else:
+        _report(broken, problems, unsealed, anchored, entries, tip_hash)
+    if not ok:
+        ctx.exit(1)
+
+
+def _report(broken: audit.ChainBreak | None, problems: list[records.RecordProblem], unsealed: list[str],
+            anchored: bool | None, entries: int, tip_hash: str) -> None:
+    if broken is not None:
         click.echo(f"The audit log is broken at entry {broken.seq}: {broken.problem}.")
         click.echo("Entries from there on cannot be trusted; keep a copy of the database and tell the DSL.")
-    if broken is not None:
-        ctx.exit(1)
+        return
+    for problem in problems:
+        click.echo(f"Record changed outside hv-connector: {problem}.")
+    if unsealed:
+        click.echo(f"{len(unsealed)} visit(s) have no record hashes in the audit log "
+                   f"({', '.join(unsealed[:10])}{' …' if len(unsealed) > 10 else ''}): forged, or last audited "
+                   "before this version; once you have checked them, run `hvc audit seal`.")
+    if anchored is False:
+        click.echo("The expected tip hash is not in this chain: the log was rewritten or replaced since it was kept.")
+    if not problems and not unsealed and anchored is not False:
+        click.echo(f"The audit log is intact: {entries} entries, tip hash {tip_hash}; the records it describes "
+                   "match it.")
+        if anchored is None:
+            click.echo("Keep the tip hash somewhere else (`hvc audit anchor --mail`) to pin the log as it is today.")
+    else:
+        click.echo("Keep a copy of the database and tell the DSL.")
+
+
+@audit_group.command("anchor")
+@click.option("--mail", is_flag=True, help="Also e-mail it to the addresses in `anchor_to` under [audit].")
+@click.pass_context
+def audit_anchor(ctx: click.Context, mail: bool) -> None:
+    """Print the chain's tip (seq and hash) to keep outside the store; check it later with `verify --expect`."""
+    rt = runtime(ctx)
+    now = rt.clock.now()
+    with rt.store.connect() as conn:
+        entries, tip_hash = audit.tip(conn)
+    line = f"hv-connector audit tip at {humanize.moment(now, seconds=True)}: entry {entries}, hash {tip_hash}"
+    click.echo(line)
+    if mail:
+        from hv_connector.watch.anchor import mail_anchor  # SMTP and the notifiers: only when asked
+
+        for address in mail_anchor(rt, f"{line}\n\nCheck the log against it with: hvc audit verify --expect {tip_hash}",
+                                   now):
+            click.echo(f"Sent to {address}.")
+
+
+@audit_group.command("seal")
+@acting_option(help="Who checked the visits and seals them (default: you).")
+@click.pass_context
+def audit_seal(ctx: click.Context, by: str) -> None:
+    """Record in the audit log the current state of every visit it has no record hashes for."""
+    rt = runtime(ctx)
+    with rt.store.begin() as conn:
+        sealed = audit.seal(conn, actor=by, at=rt.clock.now())
+    click.echo(f"Sealed {sealed} visit(s)." if sealed else "Every visit already has record hashes.")
 
 
 @audit_group.command("show")
@@ -62,3 +121,21 @@ def audit_show(ctx: click.Context, visit_id: str, as_json: bool) -> None:
     names = Directory.from_settings(rt.settings).names(entries[0].school_id or "")
     for line in history_lines(entries, names, pupil):
         click.echo(neutralise(line))
+
+
+@audit_group.command("access")
+@click.option("--pupil", "pupil_id", required=True, metavar="ID", help="The pupil (MIS id or UPN).")
+@click.option("--school", "school_id", metavar="ID", help=PUPIL_SCHOOL_HELP)
+@json_option("Print the entries as JSON.")
+@click.pass_context
+def audit_access(ctx: click.Context, pupil_id: str, school_id: str | None, as_json: bool) -> None:
+    """Who has looked at the pupil's record: their background, their visits and those visits' outbox records."""
+    school, mis_id, seen = read_pupil(ctx, pupil_id, school_id, access.for_pupil)
+    if as_json:
+        emit_json([{**entry.__dict__, "at": entry.at.isoformat()} for entry in seen])
+        return
+    if not seen:
+        click.echo(f"Nobody has been shown pupil {mis_id} ({school}) since the access log began.")
+    for entry in seen:
+        click.echo(f"{humanize.moment(entry.at, seconds=True)}  {entry.actor:<14}  {entry.via:<22}  "
+                   f"{entry.kind} {entry.record_id}  ({entry.origin})")

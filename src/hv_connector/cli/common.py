@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from hv_connector.models import Finding
     from hv_connector.runtime import Runtime
+    from hv_connector.store.access import Seen
     from hv_connector.visits.records import Standing
 
 
@@ -107,6 +108,18 @@ def read_pupil(ctx: click.Context, pupil_id: str, school_id: str | None,
         school, mis_id = find_pupil(conn, pupil_id, school_id)
         require_school(ctx, school, f"pupil {pupil_id}")
         return school, mis_id, read(conn, school, mis_id)
+
+
+def log_access(ctx: click.Context, via: str, seen: Iterable[Seen], by: str | None = None) -> None:
+    """Record in the access log that ``by`` (default: the person signed in, else the OS login) was shown ``seen``
+    through ``via`` (one statement)."""
+    from hv_connector.cli.acting import identity  # a module that imports this one
+    from hv_connector.store import access
+
+    by = by or identity(ctx).staff_id
+    rt = runtime(ctx)
+    with rt.store.begin() as conn:
+        access.record(conn, access.reader(via, by), seen, rt.clock.now())
 
 
 def emit_json(data: Any) -> None:

@@ -117,3 +117,17 @@ def db_restore(ctx: click.Context, backup_file: Path, yes: bool) -> None:
         click.confirm(f"Replace the store at {store_file} with {backup_file}?", abort=True)
     checked = restore(backup_file, store_file)
     click.echo(f"Restored {backup_file} to {store_file}: {_held(checked)}.")
+
+
+@db.command("rotate-key")
+@click.pass_context
+def db_rotate_key(ctx: click.Context) -> None:
+    """Re-encrypt every code word under a new key (code-word.key beside hvc.toml); the old one is kept as .old."""
+    from hv_connector.config.loading import config_source
+    from hv_connector.visits.codewords import CodeWords  # cryptography: only for this command
+
+    rt = runtime(ctx)
+    words = CodeWords.beside(config_source(rt.config_path).path)
+    count = words.rotate(rt.store)
+    click.echo(f"Re-encrypted {count} code word(s) with a new key in {words.key_path}.")
+    click.echo(f"Delete {words.key_path.name}.old once a backup of the store taken from now on exists.")

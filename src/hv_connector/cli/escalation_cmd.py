@@ -8,7 +8,8 @@ from typing import Any, TypeVar, cast
 import click
 
 from hv_connector.cli.acting import acting_option, require_school, visible_schools
-from hv_connector.cli.common import cli, emit_json, json_option, runtime
+from hv_connector.cli.common import cli, emit_json, json_option, log_access, runtime
+from hv_connector.store.access import Seen
 from hv_connector.watch.escalations import Escalations, EscalationView
 from hv_connector.watch.schedule import wall
 from hv_connector.watch.tick import Watch
@@ -51,6 +52,7 @@ def escalation_list(ctx: click.Context, show_all: bool, visit_id: str | None, as
     mine = visible_schools(ctx)
     events = [event for event in _escalations(ctx).list(open_only=not show_all, visit_id=visit_id)
               if mine is None or event.school_id in mine]
+    log_access(ctx, "hvc escalation list", [Seen("visit", e.visit_id, e.school_id) for e in events])
     if as_json:
         emit_json([e.as_json() for e in events])
         return

@@ -7,12 +7,14 @@ from typing import Any
 import click
 
 from hv_connector import humanize
-from hv_connector.cli.common import cli, echo_findings, emit_json, json_option, runtime
+from hv_connector.cli.acting import acting_option, require_school, visible_schools
+from hv_connector.cli.common import cli, echo_findings, emit_json, json_option, log_access, runtime
 from hv_connector.proposals.decide import Decision, ProposalDesk
 from hv_connector.proposals.refresh import proposals_line, refresh
 from hv_connector.proposals.triggers import school_triggers
-from hv_connector.read.proposals import ProposalRow, list_proposals, school_lines
+from hv_connector.read.proposals import ProposalRow, get_proposal, list_proposals, school_lines
 from hv_connector.runtime import Runtime
+from hv_connector.store.access import Seen
 from hv_connector.visits.service import VisitService
 
 
@@ -21,8 +23,13 @@ def propose() -> None:
     """Visits proposed from attendance by each school's triggers: list, accept, dismiss."""
 
 
-def _schools(rt: Runtime, school: str | None) -> list[str]:
-    return [rt.school(school).id] if school else [s.id for s in rt.settings.schools]
+def _schools(ctx: click.Context, rt: Runtime, school: str | None) -> list[str]:
+    """``school`` (refused unless the person signed in works there), else every school they may read."""
+    if school:
+        require_school(ctx, rt.school(school).id, f"school {school}'s proposals")
+        return [rt.school(school).id]
+    mine = visible_schools(ctx)
+    return [s.id for s in rt.settings.schools if mine is None or s.id in mine]
 
 
 def proposal_json(row: ProposalRow) -> dict[str, Any]:
@@ -38,10 +45,11 @@ def propose_list(ctx: click.Context, school: str | None, as_json: bool) -> None:
     """The open proposals, most urgent first, with the figures behind each; a school whose attendance is not
     available says so instead of showing nobody."""
     rt = runtime(ctx)
-    schools = _schools(rt, school)
+    schools = _schools(ctx, rt, school)
     with rt.store.connect() as conn:
         rows = list_proposals(conn, schools)
         lines = school_lines(conn, schools)
+    log_access(ctx, "hvc propose list", [Seen("pupil", r.pupil_mis_id, r.school_id, r.pupil_mis_id) for r in rows])
     if as_json:
         emit_json({"proposals": [proposal_json(r) for r in rows],
                    "schools": [{**line.model_dump(mode="json"), "problem": line.problem()} for line in lines]})
@@ -62,7 +70,12 @@ def propose_list(ctx: click.Context, school: str | None, as_json: bool) -> None:
             click.echo(f"    already: {row.visited_line()}")
 
 
-def _desk(ctx: click.Context) -> ProposalDesk:
+def _desk(ctx: click.Context, proposal_id: str) -> ProposalDesk:
+    """The desk that decides proposals, once the proposal is known to be in the signed-in person's school."""
+    with runtime(ctx).store.connect() as conn:
+        proposal = get_proposal(conn, proposal_id)
+    if proposal is not None:  # an unknown id is left for the desk to report
+        require_school(ctx, proposal.school_id, f"proposal {proposal_id}")
     return ProposalDesk(VisitService.from_runtime(runtime(ctx)))
 
 
@@ -84,24 +97,24 @@ def _echo_decision(decision: Decision, as_json: bool) -> None:
 
 @propose.command("accept")
 @click.argument("proposal_id")
-@click.option("--as", "by", required=True, metavar="STAFF_ID", help="Who decides (a role the trigger names).")
+@acting_option(help="Who decides (default: you): a role the trigger names.")
 @json_option("Print the decision as JSON.")
 @click.pass_context
 def propose_accept(ctx: click.Context, proposal_id: str, by: str, as_json: bool) -> None:
     """Accept a proposal: request the visit it proposes (pre-filled from the pupil and the trigger), or record that
     the local authority will be notified. Audited."""
-    _echo_decision(_desk(ctx).accept(proposal_id, by=by), as_json)
+    _echo_decision(_desk(ctx, proposal_id).accept(proposal_id, by=by), as_json)
 
 
 @propose.command("dismiss")
 @click.argument("proposal_id")
 @click.option("--reason", required=True, help="Why no visit is needed (kept with the decision and audited).")
-@click.option("--as", "by", required=True, metavar="STAFF_ID", help="Who decides (a role the trigger names).")
+@acting_option(help="Who decides (default: you): a role the trigger names.")
 @json_option("Print the decision as JSON.")
 @click.pass_context
 def propose_dismiss(ctx: click.Context, proposal_id: str, reason: str, by: str, as_json: bool) -> None:
     """Dismiss a proposal with a reason. Audited."""
-    _echo_decision(_desk(ctx).dismiss(proposal_id, by=by, reason=reason), as_json)
+    _echo_decision(_desk(ctx, proposal_id).dismiss(proposal_id, by=by, reason=reason), as_json)
 
 
 @propose.command("triggers")
@@ -111,7 +124,7 @@ def propose_dismiss(ctx: click.Context, proposal_id: str, reason: str, by: str, 
 def propose_triggers(ctx: click.Context, school: str | None, as_json: bool) -> None:
     """Each school's attendance triggers at its configured thresholds, with their clause and option name."""
     rt = runtime(ctx)
-    found = {s: school_triggers(rt, s) for s in _schools(rt, school)}
+    found = {s: school_triggers(rt, s) for s in _schools(ctx, rt, school)}
     if as_json:
         emit_json({s: [t.model_dump(mode="json") for t in triggers] for s, triggers in found.items()})
         return

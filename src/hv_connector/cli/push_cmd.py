@@ -13,7 +13,7 @@ import click
 
 from hv_connector import humanize
 from hv_connector.cli.acting import acting_option, require_school, visible_schools
-from hv_connector.cli.common import cli, emit_json, json_option, runtime
+from hv_connector.cli.common import cli, emit_json, json_option, log_access, runtime
 from hv_connector.cli.terminal import LOG_FORMAT, guard_logging, log_echo, unguarded
 from hv_connector.errors import InputError
 from hv_connector.outbox import queue as outbox
@@ -22,6 +22,7 @@ from hv_connector.outbox.push import DEFAULT_LEASE, Outcome, Pusher
 from hv_connector.outbox.sinks import open_sinks
 from hv_connector.plugins import merged_registry
 from hv_connector.read.queries import outbox_rows
+from hv_connector.store.access import Seen
 from hv_connector.store.rows import OUTBOX_STATUSES
 from hv_connector.visits.files import read_document
 
@@ -137,6 +138,7 @@ def outbox_list(ctx: click.Context, status: str | None, school: str | None, as_j
     with runtime(ctx).store.connect() as conn:
         records = outbox_rows(conn, statuses=[status] if status else None,
                               schools=[school] if school else visible_schools(ctx))
+    log_access(ctx, "hvc outbox list", [Seen("outbox", str(r.id), r.school_id) for r in records])
     if as_json:
         emit_json([r.model_dump(mode="json") for r in records])
         return
@@ -168,6 +170,7 @@ def outbox_show(ctx: click.Context, outbox_id: int, as_json: bool) -> None:
     with runtime(ctx).store.connect() as conn:
         record = outbox.get_record(conn, outbox_id)
     require_school(ctx, record.school_id, f"outbox record #{outbox_id}")
+    log_access(ctx, "hvc outbox show", [Seen("outbox", str(record.id), record.school_id)])
     if as_json:
         emit_json({**record.summary(), "payload": record.payload})
         return

@@ -10,11 +10,20 @@ import click
 
 from hv_connector import humanize
 from hv_connector.cli.acting import acting_option
-from hv_connector.cli.common import PUPIL_SCHOOL_HELP, emit_json, json_option, pupil_argument, read_pupil, runtime
+from hv_connector.cli.common import (
+    PUPIL_SCHOOL_HELP,
+    emit_json,
+    json_option,
+    log_access,
+    pupil_argument,
+    read_pupil,
+    runtime,
+)
 from hv_connector.errors import InputError, excerpt
 from hv_connector.models import StaffMember
 from hv_connector.read.briefing import RESTRICTION_KINDS, restrictions
 from hv_connector.runtime import Runtime
+from hv_connector.store.access import Seen
 from hv_connector.visits import restrictions as kept
 
 
@@ -59,6 +68,7 @@ def restrict_add(ctx: click.Context, pupil_id: str, kind: str, text: str, person
 def restrict_list(ctx: click.Context, pupil_id: str, school_id: str | None, as_json: bool) -> None:
     """The standing restrictions on PUPIL_ID."""
     school, mis_id, standing = read_pupil(ctx, pupil_id, school_id, restrictions)
+    log_access(ctx, "hvc pupil restrict list", [Seen("pupil", mis_id, school, mis_id)])
     if as_json:
         emit_json([r.model_dump(mode="json") for r in standing])
         return

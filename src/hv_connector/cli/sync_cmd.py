@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from hv_connector import humanize
-from hv_connector.cli.common import cli, emit_json, json_option, pupil_argument, read_pupil, runtime
+from hv_connector.cli.common import cli, emit_json, json_option, log_access, pupil_argument, read_pupil, runtime
 from hv_connector.cli.restrict_cmd import restrict
 from hv_connector.cli.terminal import LOG_FORMAT, guard_logging, log_echo, unguarded
 from hv_connector.config.checks import missing_adapter
@@ -32,6 +32,7 @@ from hv_connector.read.attendance import figure_lines
 from hv_connector.read.briefing import PupilBriefing, flag, not_from_mis, pupil_briefing
 from hv_connector.read.queries import sync_status as read_sync_status
 from hv_connector.runtime import Runtime
+from hv_connector.store.access import Seen
 from hv_connector.sync.pipeline import MisAdapter, MisAdapterFactory, SchoolResult, sync_schools
 from hv_connector.sync.pipeline import Progress as SyncProgress
 from hv_connector.text import neutralise
@@ -214,8 +215,9 @@ def pupil_show(ctx: click.Context, pupil_id: str, school_id: str | None, as_json
     """Show the briefing for PUPIL_ID (MIS id or UPN): what staff must read before a visit."""
     rt = runtime(ctx)
     today = rt.clock.now().date()
-    school, _, briefing = read_pupil(ctx, pupil_id, school_id, lambda conn, school, mis_id: pupil_briefing(
+    school, mis_id, briefing = read_pupil(ctx, pupil_id, school_id, lambda conn, school, mis_id: pupil_briefing(
         conn, school, mis_id, today))
+    log_access(ctx, "hvc pupil show", [Seen("pupil", mis_id, school, mis_id)])
     if as_json:
         emit_json(briefing.model_dump(mode="json"))
         return

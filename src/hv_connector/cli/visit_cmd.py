@@ -16,9 +16,10 @@ import click
 
 from hv_connector import humanize
 from hv_connector.cli.acting import acting_option, require_school
-from hv_connector.cli.common import cli, echo_findings, emit_json, json_option, parse_moment, runtime
+from hv_connector.cli.common import cli, echo_findings, emit_json, json_option, log_access, parse_moment, runtime
 from hv_connector.errors import InputError
 from hv_connector.models import CheckIn, Visit
+from hv_connector.store.access import Seen
 from hv_connector.text import neutralise
 from hv_connector.visits.files import read_document
 from hv_connector.visits.input import parse_outcome
@@ -127,6 +128,7 @@ def visit_list(ctx: click.Context, school: str | None, state: str | None, by: st
     if school is not None:
         require_school(ctx, school, f"school {school}'s visits")
     records = _service(ctx).list(school=school, state=state, by=by)
+    log_access(ctx, "hvc visit list", [Seen("visit", r.id, r.school) for r in records], by)
     if as_json:
         emit_json([visit_json(r) for r in records])
         return
@@ -154,6 +156,7 @@ def visit_show(ctx: click.Context, visit_id: str, by: str | None, reveal_code_wo
     if reveal_code_word and by is None:
         raise InputError("--as: say who you are to see the code word (the office or an authoriser)")
     word = service.reveal_code_word(visit_id, by=by) if reveal_code_word and by else None
+    log_access(ctx, "hvc visit show", [Seen("visit", record.id, record.school)], by)
     events = service.events(visit_id)
     # Before staff leave, what still stands matters; after, what the policy said at the last step.
     before_leaving = record.state in (State.REQUESTED, State.AUTHORISED)

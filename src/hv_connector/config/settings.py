@@ -304,6 +304,32 @@ class NotifiersSettings(BaseModel):
         return chosen
 
 
+class RetentionSettings(Section):
+    """How long records are kept: the school's schedule, applied nightly by ``hvc retention run``.
+
+    The defaults follow the IRMS Information Management Toolkit for Schools and the DfE data protection
+    toolkit for schools; a record under a hold (``hvc retention hold``) is kept whatever they say.
+    """
+
+    child_protection_years: int = Field(default=25, ge=1, le=120)
+    """A visit that concerned safeguarding (a concern raised, a safeguarding or child-protection visit) is kept
+    until the pupil's date of birth plus this many years, then removed (review it first: hold what must stay)."""
+    routine_visit_years: int = Field(default=6, ge=0, le=120)
+    """A finished visit with no concern is kept this many years after it finished."""
+    leaver_data_years: int = Field(default=1, ge=0, le=120)
+    """A pupil who left (archived by sync) keeps contacts, medical needs, SEN, alerts and attendance this long;
+    the MIS and the pupil file, transferred to the new school, are the records that last."""
+    quarantine_days: int = Field(default=30, ge=0, le=3650)
+    """A quarantined MIS record (kept only to fix a sync problem) is removed this many days after it was resolved."""
+
+
+class AuditSettings(Section):
+    """The audit log's anchor: where ``hvc audit anchor --mail`` sends the chain's tip for keeping."""
+
+    anchor_to: list[str] = []
+    """E-mail addresses (the DPO, a governor) sent the tip, through the ``[watch.notifiers.email]`` relay."""
+
+
 class WatchSettings(Section):
     """``[watch]``: the lone-worker watch."""
 
@@ -346,6 +372,10 @@ class Settings(BaseModel):
     """The lone-worker watch and its notifiers."""
     access: AccessSettings = Field(default_factory=AccessSettings)
     """Who acts: staff are known by their SSH key or OS login; who may name someone else."""
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    """How long records are kept (``[retention]``)."""
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+    """The audit log's anchor (``[audit]``)."""
 
     @field_validator("schools", mode="before")
     @classmethod

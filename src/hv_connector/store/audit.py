@@ -13,24 +13,34 @@ writes them together at its end). Writing updates the tip first, which locks it
 (a row lock on PostgreSQL, the database's write lock on SQLite), so concurrent
 writers queue and the chain stays a line. Keep audited transactions short: they serialise on the tip.
 
+Since revision 0012 an entry also carries ``detail_hash``, and the chain covers that instead of the
+detail, so a retention run can erase a detail (:func:`erase_details`) and leave a tombstone that still
+verifies; and ``records``, the hash of each record about its visit as the transaction leaves it
+(:mod:`hv_connector.store.records`), so ``hvc audit verify`` proves the visits, events, outbox payloads
+and escalation decisions as well as the log.
+
 What the chain cannot show on its own: someone with write access who rewrites
-every row from the tampered one onwards *and* the tip. Record the tip hash
-printed by ``hvc audit verify`` somewhere else (a ticket, an e-mail) to pin it.
+every row from the tampered one onwards *and* the tip. Keep the tip hash
+``hvc audit anchor`` prints (or e-mails) somewhere else, and check against it
+with ``hvc audit verify --expect HASH``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, insert, select, update
+from sqlalchemy import ColumnElement, Connection, RowMapping, insert, select, update
 
-from hv_connector.store.schema import audit, audit_tip
+from hv_connector.errors import StoreError
+from hv_connector.store import records as record_hashes
+from hv_connector.store.hashing import canonical_json, digest
+from hv_connector.store.schema import audit, audit_tip, visits
 
 GENESIS_HASH = "0" * 64
 """The ``prev_hash`` of the first entry."""
@@ -54,10 +64,14 @@ class AuditEntry:
     detail: dict[str, Any]
     prev_hash: str
     hash: str
+    detail_hash: str | None = None
+    records: dict[str, str] | None = None
+    erased_at: datetime | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The entry as plain JSON values (times in ISO form, UTC)."""
-        return {**self.__dict__, "at": self.at.isoformat()}
+        erased = None if self.erased_at is None else self.erased_at.isoformat()
+        return {**self.__dict__, "at": self.at.isoformat(), "erased_at": erased}
 
 
 @dataclass(frozen=True)
@@ -70,26 +84,26 @@ class ChainBreak:
     """What is wrong, in words an inspector can follow."""
 
 
-def _json_default(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat() if value.tzinfo else value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"audit detail values must be JSON (or dates); got {type(value).__name__}")
-
-
-def canonical_json(value: Any) -> str:
-    """The one JSON text of ``value`` that hashing uses: sorted keys, no spaces, UTF-8."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default)
-
-
 def _utc_iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
+_CHAINED = ("seq", "at", "school_id", "visit_id", "actor", "action", "state")
+
+
 def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
-    """The hash of an entry with ``fields`` (every column but the hashes) chained on ``prev_hash``."""
-    body = {**fields, "at": _utc_iso(fields["at"])}
+    """The hash of an entry with ``fields`` (its columns; the hashes are ignored) chained on ``prev_hash``.
+
+    An entry with a ``detail_hash`` (revision 0012 on) is chained on that rather than its detail, and on its
+    ``records`` when it has them; an older entry is chained on its detail, as it was written.
+    """
+    body = {key: fields[key] for key in _CHAINED} | {"at": _utc_iso(fields["at"])}
+    if fields.get("detail_hash") is None:
+        body["detail"] = fields["detail"]
+    else:
+        body["detail_hash"] = fields["detail_hash"]
+    if fields.get("records") is not None:
+        body["records"] = fields["records"]
     return hashlib.sha256((prev_hash + canonical_json(body)).encode("utf-8")).hexdigest()
 
 
@@ -140,6 +154,7 @@ def append(
         # Stored as it will read back, so the hash recomputes identically on every backend.
         "detail": json.loads(canonical_json({**(detail or {}), **_process})),
     }
+    fields["detail_hash"] = digest(fields["detail"])
     pending: list[dict[str, Any]] | None = conn.info.get(_BATCH)
     if pending is not None:
         pending.append(fields)
@@ -175,9 +190,13 @@ def _write(conn: Connection, entries: list[dict[str, Any]]) -> None:
     # a transaction not begun by Store.begin), so no other writer can read the same tip until this one commits.
     conn.execute(update(audit_tip).where(audit_tip.c.id == _TIP_ID).values(seq=audit_tip.c.seq + len(entries)))
     tip = conn.execute(select(audit_tip.c.seq, audit_tip.c.hash).where(audit_tip.c.id == _TIP_ID)).one()
+    described = {fields["visit_id"]: index for index, fields in enumerate(entries) if fields["visit_id"]}
+    states = record_hashes.snapshot(conn, described)
     prev_hash, rows = tip.hash, []
-    for seq, fields in enumerate(entries, start=tip.seq - len(entries) + 1):
-        chained = {**fields, "seq": seq}
+    for index, (seq, fields) in enumerate(enumerate(entries, start=tip.seq - len(entries) + 1)):
+        # The last entry about each visit in the batch carries its records as the transaction leaves them.
+        records = states[fields["visit_id"]] if described.get(fields["visit_id"]) == index else None
+        chained = {**fields, "seq": seq, "records": records}
         digest = entry_hash(prev_hash, chained)
         rows.append({**chained, "prev_hash": prev_hash, "hash": digest})
         prev_hash = digest
@@ -189,8 +208,12 @@ def _entry(row: RowMapping) -> AuditEntry:
     return AuditEntry(**{column: row[column] for column in AuditEntry.__dataclass_fields__})
 
 
-def inspect(conn: Connection) -> ChainBreak | None:
-    """Walk the whole chain; the first break found, or ``None`` when every entry verifies."""
+def inspect(conn: Connection, *, records: dict[str, dict[str, str]] | None = None) -> ChainBreak | None:
+    """Walk the whole chain; the first break found, or ``None`` when every entry verifies.
+
+    :param records: when given, filled with each visit's latest record snapshot (visit id → record → hash),
+        for :func:`~hv_connector.store.records.compare` (one walk of the log for both checks).
+    """
     expected_seq, prev_hash = 1, GENESIS_HASH
     rows = conn.execution_options(yield_per=1000).execute(select(audit).order_by(audit.c.seq)).mappings()
     for row in rows:
@@ -201,14 +224,18 @@ def inspect(conn: Connection) -> ChainBreak | None:
             return ChainBreak(expected_seq, f"entry {expected_seq} is missing (the next one is {entry.seq})")
         if entry.prev_hash != prev_hash:
             return ChainBreak(entry.seq, "it does not chain on the entry before it (an entry was removed or moved)")
-        fields = {k: v for k, v in entry.__dict__.items() if k not in ("prev_hash", "hash")}
-        if entry_hash(prev_hash, fields) != entry.hash:
+        if entry_hash(prev_hash, entry.__dict__) != entry.hash:
             return ChainBreak(entry.seq, "its contents do not match its hash (the row was edited)")
+        if entry.detail_hash is not None and entry.erased_at is None and digest(entry.detail) != entry.detail_hash:
+            return ChainBreak(entry.seq, "its detail does not match its hash (the row was edited)")
+        if records is not None and entry.records is not None and entry.visit_id is not None:
+            records[entry.visit_id] = entry.records
         expected_seq, prev_hash = expected_seq + 1, entry.hash
     last = conn.execute(select(audit_tip.c.seq, audit_tip.c.hash).where(audit_tip.c.id == _TIP_ID)).one_or_none()
     last_seq = expected_seq - 1
     if last is None:
-        return ChainBreak(last_seq + 1, "the chain's tip record is missing")
+        return ChainBreak(last_seq + 1, "the chain's tip record (table audit_tip) is missing: restore it from a "
+                                        "backup, and check the log against a tip kept elsewhere with --expect")
     if last.seq > last_seq:
         return ChainBreak(last_seq + 1, f"the log ends at entry {last_seq} but had {last.seq} entries (cut short)")
     if last.seq < last_seq or last.hash != prev_hash:
@@ -223,12 +250,55 @@ def verify(conn: Connection) -> int | None:
 
 
 def tip(conn: Connection) -> tuple[int, str]:
-    """The last seq and its hash: record the hash elsewhere to pin the log as it is now."""
-    row = conn.execute(select(audit_tip.c.seq, audit_tip.c.hash).where(audit_tip.c.id == _TIP_ID)).one()
+    """The last seq and its hash: keep the hash elsewhere (``hvc audit anchor``) to pin the log as it is now.
+
+    :raises StoreError: the tip record is missing.
+    """
+    row = conn.execute(select(audit_tip.c.seq, audit_tip.c.hash).where(audit_tip.c.id == _TIP_ID)).one_or_none()
+    if row is None:
+        raise StoreError("the audit log's tip record (table audit_tip) is missing: restore it from a backup, then "
+                         "run `hvc audit verify --expect HASH` with a tip hash kept elsewhere")
     return row.seq, row.hash
+
+
+def has_hash(conn: Connection, expected: str) -> bool:
+    """Whether an entry has the hash ``expected``: a tip kept elsewhere is still in the chain (which may have grown)."""
+    return conn.execute(select(audit.c.seq).where(audit.c.hash == expected).limit(1)).first() is not None
+
+
+def seal(conn: Connection, *, actor: str, at: datetime) -> int:
+    """Append an ``audit.seal`` entry for each visit no entry has record hashes for; how many were sealed.
+
+    :raises StoreError: the chain is broken (sealing would vouch for records a broken log cannot).
+    """
+    recorded: dict[str, dict[str, str]] = {}
+    broken = inspect(conn, records=recorded)
+    if broken is not None:
+        raise StoreError(f"the audit log is broken at entry {broken.seq} ({broken.problem}): nothing sealed; "
+                         "run `hvc audit verify` and tell the DSL")
+    unsealed = record_hashes.unrecorded(conn, list(recorded))
+    schools = {row.id: row.school_id
+               for row in conn.execute(select(visits.c.id, visits.c.school_id).where(visits.c.id.in_(unsealed)))}
+    with batched(conn):
+        for visit_id in unsealed:
+            append(conn, actor=actor, action="audit.seal", school_id=schools[visit_id], visit_id=visit_id, at=at)
+    return len(unsealed)
+
+
+def erase_details(conn: Connection, seqs: Sequence[int], *, at: datetime) -> int:
+    """Remove the detail (personal data) of the entries ``seqs`` written since revision 0012; the chain still verifies.
+
+    Entries written before have their detail in the chain, and keep it. Returns how many were erased.
+    """
+    erasable = (audit.c.seq.in_(seqs), audit.c.detail_hash.is_not(None), audit.c.erased_at.is_(None))
+    return conn.execute(update(audit).where(*erasable).values(detail={}, erased_at=at)).rowcount
+
+
+def entries(conn: Connection, *where: ColumnElement[bool]) -> list[AuditEntry]:
+    """The entries matching ``where``, oldest first."""
+    return [_entry(row) for row in conn.execute(select(audit).where(*where).order_by(audit.c.seq)).mappings()]
 
 
 def history(conn: Connection, visit_id: str) -> list[AuditEntry]:
     """Every entry about ``visit_id``, oldest first."""
-    rows = conn.execute(select(audit).where(audit.c.visit_id == visit_id).order_by(audit.c.seq)).mappings()
-    return [_entry(row) for row in rows]
+    return entries(conn, audit.c.visit_id == visit_id)

@@ -27,6 +27,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import StaticPool
 
 from hv_connector.errors import InputError, StoreError, excerpt
+from hv_connector.store.files import tighten
 from hv_connector.store.heads import current_revision, head_revision
 
 log = logging.getLogger("hv_connector.store")
@@ -78,16 +79,20 @@ def sqlite_path(url: URL) -> Path | None:
 
 
 def create_private_file(path: Path) -> None:
-    """Create ``path`` (and its folder) readable and writable by the owner only, if it does not exist.
+    """Create ``path`` (and its folder) readable and writable by the owner only; tighten it if it exists.
 
     The file exists with mode 0600 before SQLite opens it, so there is no
     moment when another user could read it; SQLite gives its ``-wal`` and
-    ``-shm`` files the same mode as the database file.
+    ``-shm`` files the same mode as the database file. A store that already
+    exists (restored from a backup, touched by an installer) is made 0600
+    too, or refused with the ``chmod`` that fixes it.
     """
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
+        for file in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+            tighten(file)
         return
     os.close(fd)
     os.chmod(path, 0o600)  # whatever the umask said

@@ -29,15 +29,17 @@ from hv_connector.store.tables.people import (
     schools,
     staff,
 )
+from hv_connector.store.tables.privacy import access_log, retention_holds
 from hv_connector.store.tables.proposals import proposal_runs, proposals
 from hv_connector.store.tables.sync import quarantine, sync_cursors, sync_runs
 from hv_connector.store.tables.visits import acknowledgements, overrides, visit_events, visits
 from hv_connector.store.tables.watch import HEARTBEAT, WATCH_PREFIX, escalations, heartbeats, notifications, watch_queue
 
 __all__ = [
-    "HEARTBEAT", "NAMING_CONVENTION", "WATCH_PREFIX", "acknowledgements", "audit", "audit_tip", "escalations",
+    "HEARTBEAT", "NAMING_CONVENTION", "WATCH_PREFIX", "access_log", "acknowledgements", "audit", "audit_tip", "escalations",
     "heartbeats", "metadata", "notifications", "outbox", "overrides", "pupil_alerts", "pupil_attendance",
     "proposal_runs", "proposals", "pupil_contacts", "pupil_medical", "pupil_restrictions", "pupil_sen",
     "pupil_session_marks", "pupils",
-    "quarantine", "schools", "staff", "sync_cursors", "sync_runs", "visit_events", "visits", "watch_queue",
+    "quarantine", "retention_holds", "schools", "staff", "sync_cursors", "sync_runs", "visit_events", "visits",
+    "watch_queue",
 ]

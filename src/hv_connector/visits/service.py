@@ -18,7 +18,7 @@ When two people act at once, one update wins; the other's transaction rolls
 back, the action is tried again on the fresh row, and the state check tells
 them who got there first ("already authorised by Jo Smith at 10:02").
 
-The code word lives in ``visits.code_word`` only: never in ``visits.data``,
+The code word lives in ``visits.code_word`` only, encrypted (:mod:`.codewords`): never in ``visits.data``,
 the audit detail, an event note or a printed visit. :meth:`VisitService.reveal_code_word`
 shows it to the office or an authoriser, and audits that it did.
 """
@@ -36,6 +36,7 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
 from hv_connector.clock import Clock
+from hv_connector.config.loading import config_source
 from hv_connector.errors import InputError, PolicyNotFound, PolicyUnavailable, RefusedError, excerpt
 from hv_connector.humanize import WATCH, moment
 from hv_connector.models import (
@@ -62,6 +63,7 @@ from hv_connector.store.schema import (
     visits,
 )
 from hv_connector.visits import timetable
+from hv_connector.visits.codewords import CodeWords
 from hv_connector.visits.directory import OFFICE_ROLES, Directory
 from hv_connector.visits.files import check_plain
 from hv_connector.visits.input import (
@@ -146,17 +148,19 @@ class VisitService:
     :param clock: what time it is (a :class:`~hv_connector.clock.FixedClock` in tests).
     """
 
-    def __init__(self, *, store: Store, policies: Policies, directory: Directory, clock: Clock) -> None:
+    def __init__(self, *, store: Store, policies: Policies, directory: Directory, clock: Clock,
+                 code_words: CodeWords | None = None) -> None:
         self.store = store
         self.policies = policies
         self.directory = directory
         self.clock = clock
+        self.code_words = code_words or CodeWords.beside(config_source().path)
 
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> VisitService:
         """The service on a run's store, policies, configured staff and clock."""
         return cls(store=runtime.store, policies=runtime.policies, directory=Directory.from_settings(runtime.settings),
-                   clock=runtime.clock)
+                   clock=runtime.clock, code_words=CodeWords.beside(config_source(runtime.config_path).path))
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -215,7 +219,7 @@ class VisitService:
         word is read from ``visits.code_word`` on ``conn`` and never leaves this call.
         """
         word = conn.execute(select(visits.c.code_word).where(visits.c.id == visit_id)).scalar_one_or_none()
-        _refuse_code_word(word, texts)
+        _refuse_code_word(self.code_words.open(word), texts)
 
     def reveal_code_word(self, visit_id: str, *, by: str) -> str | None:
         """The visit's code word, for the office or an authoriser only; the showing is audited (the word is not)."""
@@ -227,7 +231,7 @@ class VisitService:
                     f"{member.name} ({member.id}) may not see the code word of visit {visit_id}: "
                     "only the office and the visit's authorisers may"
                 )
-            word: str | None = conn.execute(select(visits.c.code_word).where(visits.c.id == visit_id)).scalar_one()
+            word = self.code_words.open(conn.execute(select(visits.c.code_word).where(visits.c.id == visit_id)).scalar_one())
             audit.append(conn, actor=member.id, action="visit.code-word-shown", school_id=record.school,
                          visit_id=visit_id, state=record.state.value, detail={"shown_to": member.name},
                          at=self.clock.now())
@@ -257,7 +261,7 @@ class VisitService:
             findings = self._judge(visit, requester, now, Stage.SIGN_OUT)
             conn.execute(insert(visits).values(
                 id=visit_id, school_id=school, state=State.REQUESTED.value, version=1, created_at=now,
-                updated_at=now, code_word=_code_word(visit), **_columns(visit),
+                updated_at=now, code_word=self.code_words.seal(_code_word(visit)), **_columns(visit),
             ))
             record = VisitRecord(visit_id, school, State.REQUESTED, 1, visit, now, now)
             self._record_event(conn, record, "request", None, Stage.REQUEST, findings, requester.id, now, None,
@@ -501,7 +505,8 @@ class VisitService:
                                                             requester=requester)
         now = self.clock.now()
         visit = change(record.visit, now)
-        _refuse_code_word(_code_word(visit), {"note": note or "", **(_outcome_texts(visit) if action is Action.REPORT else {})})
+        texts = {"note": note or "", **(_outcome_texts(visit) if action is Action.REPORT else {})}
+        _refuse_code_word(self.code_words.open(_code_word(visit)), texts)
         stage = STAGES[action]
         if action in GATED_BEFORE_LEAVING:
             findings = self._judge(visit, member, now, Stage.SIGN_OUT)
@@ -518,7 +523,7 @@ class VisitService:
         changed = conn.execute(
             update(visits)
             .where(visits.c.id == visit_id, visits.c.version == record.version)
-            .values(state=target.value, version=after.version, updated_at=now, code_word=_code_word(visit),
+            .values(state=target.value, version=after.version, updated_at=now, code_word=self.code_words.seal(_code_word(visit)),
                     **watched, **_columns(visit))
         ).rowcount
         if changed != 1:

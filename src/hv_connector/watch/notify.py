@@ -38,6 +38,7 @@ _SUBJECTS = {
     "chain-exhausted": "Home visit: every step taken, act now",
     "entry-unconfirmed": "Safeguarding concern not yet entered in CPOMS",
     "watch-stopped": "hv-connector alarm: the watch may have stopped",
+    "audit-anchor": "hv-connector audit log tip: keep this e-mail",
 }
 
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -20,7 +20,7 @@ from watchkit import START, add_visits, visit_document, write_config
 
 from hv_connector.cli import main
 from hv_connector.store import Store
-from hv_connector.store.schema import audit
+from hv_connector.store.schema import audit, escalations
 
 
 @pytest.fixture
@@ -46,6 +46,7 @@ def hvc(config: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
 
 def test_the_office_takes_the_alarm_and_the_others_see_who_did(hvc: Callable[..., int],
                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    assert hvc("audit", "seal", "--as", "pt-head") == 0  # the kit writes V1 straight into the store
     assert hvc("watch", "--now", (START + timedelta(minutes=20)).isoformat()) == 0
     assert "fired   #1 visit V1 checkin-missed step 1 (due 10:20 GMT)" in capsys.readouterr().out
     at = START + timedelta(minutes=22)
@@ -66,6 +67,7 @@ def test_the_office_takes_the_alarm_and_the_others_see_who_did(hvc: Callable[...
     assert "2 escalation(s) closed" in capsys.readouterr().out
     assert hvc("escalation", "list") == 0
     assert capsys.readouterr().out.strip() == "No open escalations."
+    assert hvc("audit", "verify") == 0, capsys.readouterr().out  # every decision above is vouched for by the log
 
 
 def test_status_raises_the_alarm_when_the_watch_stops(hvc: Callable[..., int],
@@ -104,6 +106,7 @@ def test_a_drill_prints_the_chain_and_writes_only_its_audit_entry(hvc: Callable[
 def test_a_code_word_check_in_from_the_office_reaches_the_emergency_step_quietly(
         hvc: Callable[..., int], capsys: pytest.CaptureFixture[str]) -> None:
     at = START + timedelta(minutes=12)
+    assert hvc("audit", "seal", "--as", "pt-head") == 0
     assert hvc("visit", "check-in", "V1", "--as", "pt-office", "--kind", "staff-call", "--code-word-used", at=at) == 0
     capsys.readouterr()
     assert hvc("watch", "--now", (at + timedelta(seconds=30)).isoformat()) == 0
@@ -120,3 +123,17 @@ def test_a_code_word_check_in_from_the_office_reaches_the_emergency_step_quietly
     assert hvc("escalation", "list", "--json") == 0
     # "All fine" may be said under duress: only a stand-down or staff back closes a code word alarm.
     assert [e["kind"] for e in json.loads(capsys.readouterr().out)] == ["code-word"]
+    assert hvc("audit", "verify") == 0, capsys.readouterr().out  # reminders included: none is taken for a forgery
+
+
+def test_verify_names_an_alarm_acknowledgement_edited_behind_the_logs_back(
+        hvc: Callable[..., int], sqlite_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert hvc("audit", "seal", "--as", "pt-head") == 0
+    assert hvc("watch", "--now", (START + timedelta(minutes=20)).isoformat()) == 0
+    assert hvc("escalation", "ack", "1", "--as", "pt-office", at=START + timedelta(minutes=22)) == 0
+    capsys.readouterr()
+    with Store.open(sqlite_url) as store, store.begin() as conn:
+        conn.execute(update(escalations).where(escalations.c.id == 1).values(acknowledged_by="pt-head"))
+    assert hvc("audit", "verify") == 1
+    assert "Record changed outside hv-connector: escalation 1 (visit V1): edited since its last audit entry" in (
+        capsys.readouterr().out)

@@ -10,6 +10,7 @@ from sqlalchemy import insert, select
 from hv_connector.clock import LONDON
 from hv_connector.store import Store, audit
 from hv_connector.store.migrate import alembic_config, head_revision
+from hv_connector.store.schema import audit as audit_table
 from hv_connector.store.schema import escalations, visits
 from hv_connector.watch.store import load_fired
 
@@ -52,8 +53,11 @@ def test_stand_downs_from_before_the_column_are_known_by_their_audit_entry_not_t
              "episode": "m", "due_at": AT, "closed_at": at, "note": note}
             for step, at, note in [(0, closed, "stood down by Jo Watts-Test at 11:40 GMT: Alex rang in"),
                                    (1, AT, "stood down by nobody, phoning")]])  # an acknowledgement's words
-        audit.append(conn, actor="pt-head", action="escalation.stand-down", school_id="potton",
-                     visit_id="pt-2026-0008", at=closed, detail={"escalations": [1]})
+        # As that revision's code wrote it (append writes today's columns: record hashes, the detail's hash).
+        entry = {"seq": 1, "at": closed, "school_id": "potton", "visit_id": "pt-2026-0008", "actor": "pt-head",
+                 "action": "escalation.stand-down", "state": None, "detail": {"escalations": [1]}}
+        conn.execute(insert(audit_table).values(**entry, prev_hash=audit.GENESIS_HASH,
+                                                hash=audit.entry_hash(audit.GENESIS_HASH, entry)))
     assert store.upgrade() == head_revision()
 
     with store.connect() as conn:

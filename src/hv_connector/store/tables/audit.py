@@ -20,9 +20,17 @@ audit = Table(
     Column("detail", Json, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("detail_hash", String(64)),
+    Column("records", Json),
+    Column("erased_at", UTCDateTime),
     Index(None, "visit_id", "seq"),
 )
-"""Append only through :func:`hv_connector.store.audit.append`; ``seq`` runs 1, 2, 3… with no gaps."""
+"""Append only through :func:`hv_connector.store.audit.append`; ``seq`` runs 1, 2, 3… with no gaps.
+
+Revision 0012: ``detail_hash`` is the hash of ``detail``, and the chain covers it instead of the detail
+itself, so a retention run can erase the detail (``erased_at``) and the chain still verifies;
+``records`` is the hash of each record the entry describes, as it stood when the entry was written
+(:mod:`hv_connector.store.records`). Both are ``NULL`` on entries written before 0012."""
 
 audit_tip = Table(
     "audit_tip",

@@ -1,0 +1,109 @@
+"""The code word at rest: encrypted (Fernet) with a key kept outside the store, opened only when needed.
+
+The key is ``code-word.key`` beside the settings file (the config directory), created 0600 the first
+time a code word is stored; a copy of the store alone (a backup, a stolen laptop's database) holds no code
+word in clear. The word is opened only to show it to the office or an authoriser (audited) and to refuse
+a note that spells it out. ``hvc db rotate-key`` re-encrypts every code word under a new key.
+
+A visit stored before encryption keeps its word in clear until ``hvc db rotate-key`` runs: it still opens.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import select, update
+
+from hv_connector.errors import StoreError
+from hv_connector.store import Store
+from hv_connector.store.files import tighten
+from hv_connector.store.schema import visits
+
+KEY_FILE = "code-word.key"
+_TOKEN_PREFIX = "gAAAAA"
+"""How every Fernet token begins (version byte 0x80, then the time): a word stored in clear does not."""
+
+
+@dataclass(frozen=True)
+class CodeWords:
+    """Seal and open code words with the key in ``key_path`` (made, 0600, on the first seal)."""
+
+    key_path: Path
+
+    @classmethod
+    def beside(cls, config_file: Path) -> CodeWords:
+        """The key in the folder of the settings file ``config_file``."""
+        return cls(config_file.parent / KEY_FILE)
+
+    def seal(self, word: str | None) -> str | None:
+        """``word`` encrypted for storing (a word already sealed with this key is kept as it is)."""
+        if word is None or self._is_sealed(word):
+            return word
+        return self._fernet(create=True).encrypt(word.encode("utf-8")).decode("ascii")
+
+    def open(self, stored: str | None) -> str | None:
+        """The word in clear from its stored form.
+
+        :raises StoreError: the key is missing or is not the one the word was sealed with.
+        """
+        if stored is None or not stored.startswith(_TOKEN_PREFIX):
+            return stored
+        try:
+            return self._fernet(create=False).decrypt(stored.encode("ascii")).decode("utf-8")
+        except InvalidToken:
+            raise StoreError(f"the code word key {self.key_path} does not open this store's code words: restore the "
+                             "key that was in use from a backup (or set HVC_CONFIG to the settings file beside it)") from None
+
+    def rotate(self, store: Store) -> int:
+        """Re-encrypt every code word (and seal any still in clear) under a new key; how many were re-encrypted.
+
+        The new key is written beside the old one first and takes its place only once the rows are written;
+        the old key stays as ``code-word.key.old`` until you delete it (after the next backup).
+        """
+        fresh = Fernet.generate_key()
+        staged = self.key_path.with_name(f"{KEY_FILE}.new")
+        _create_key(staged, fresh)
+        with store.begin() as conn:
+            sealed = [(row.id, row.code_word) for row in conn.execute(select(visits.c.id, visits.c.code_word)
+                                                                      .where(visits.c.code_word.is_not(None)))]
+            for visit_id, stored in sealed:
+                word = self.open(stored) or ""
+                conn.execute(update(visits).where(visits.c.id == visit_id)
+                             .values(code_word=Fernet(fresh).encrypt(word.encode("utf-8")).decode("ascii")))
+        if self.key_path.exists():
+            os.replace(self.key_path, self.key_path.with_name(f"{KEY_FILE}.old"))
+        os.replace(staged, self.key_path)
+        return len(sealed)
+
+    def _is_sealed(self, word: str) -> bool:
+        if not word.startswith(_TOKEN_PREFIX) or not self.key_path.exists():
+            return False
+        try:
+            self._fernet(create=False).decrypt(word.encode("ascii"))
+        except InvalidToken:
+            return False
+        return True
+
+    def _fernet(self, *, create: bool) -> Fernet:
+        if not self.key_path.exists():
+            if not create:
+                raise StoreError(f"the code word key {self.key_path} is missing: restore it from a backup (without it "
+                                 "no stored code word can be shown)")
+            _create_key(self.key_path, Fernet.generate_key())
+        tighten(self.key_path)
+        return Fernet(self.key_path.read_bytes().strip())
+
+
+def _create_key(path: Path, key: bytes) -> None:
+    """Write ``key`` to a new 0600 file ``path`` (its folder made 0700 if missing, left as it is if not)."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as exc:
+        raise StoreError(f"cannot create the code word key {path} ({exc.strerror}): create it as the user hv-connector "
+                         f"runs as with `hvc db rotate-key`, or let that user write to {path.parent}") from None
+    with os.fdopen(fd, "wb") as out:
+        out.write(key)

@@ -1,0 +1,42 @@
+"""Retention: ``hvc retention run`` removes what the schedule says, never what is held, leaves tombstones, and
+the audit log still verifies; ``--dry-run`` changes nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from test_record_hashes import _reported_visit  # type: ignore[import-not-found]
+
+Hvc = Callable[..., tuple[int, str, str]]
+
+
+def test_a_retention_run_removes_what_is_due_keeps_what_is_held_and_the_log_verifies(
+        hvc: Hvc, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HVC_RETENTION__ROUTINE_VISIT_YEARS", "0")  # every routine finished visit is due today
+    due, held = _reported_visit(hvc, tmp_path), _reported_visit(hvc, tmp_path)
+    code, out, _ = hvc("retention", "hold", "visit", held, "--school", "potton", "--as", "pt-dsl",
+                       "--reason", "May concern an allegation: keep until the LADO says otherwise.")
+    assert code == 0 and "no retention run will remove it" in out
+
+    code, _, err = hvc("retention", "hold", "visit", "pt-nope", "--school", "potton", "--as", "pt-dsl", "--reason", "x")
+    assert code == 2 and "no visit 'pt-nope' in school 'potton'" in err
+    code, out, _ = hvc("retention", "run", "--dry-run", "--json")
+    assert code == 0 and [d["record_id"] for d in json.loads(out)["due"]] == [due]
+    assert hvc("visit", "show", due)[0] == 0  # a dry run changes nothing
+
+    code, out, _ = hvc("retention", "run")
+    assert code == 0 and f"removed  visit       potton          {due}" in out
+    assert hvc("visit", "show", due)[0] == 2 and hvc("visit", "show", held)[0] == 0
+    code, out, _ = hvc("audit", "verify")
+    assert code == 0 and "intact" in out
+    trail = json.loads(hvc("audit", "show", due, "--json")[1])
+    assert trail[-1]["action"] == "retention.erase" and trail[-1]["detail"]["entries_erased"] == len(trail) - 1
+    assert all(entry["detail"] == {} and entry["erased_at"] for entry in trail[:-1])
+
+    code, out, _ = hvc("retention", "holds")
+    assert held in out and "LADO" in out
+    assert hvc("retention", "release", "1", "--as", "pt-dsl")[0] == 0
+    assert [d["record_id"] for d in json.loads(hvc("retention", "run", "--dry-run", "--json")[1])["due"]] == [held]
