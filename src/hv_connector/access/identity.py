@@ -19,8 +19,8 @@ from hv_connector.config.settings import AccessSettings
 from hv_connector.errors import AccessRefused, excerpt
 from hv_connector.visits.directory import Directory
 
-STAFF_COMMANDS = frozenset({"access", "audit", "dashboard", "escalation", "outbox", "policy", "pupil", "status",
-                            "visit"})
+STAFF_COMMANDS = frozenset({"access", "audit", "dashboard", "escalation", "export", "outbox", "policy", "propose",
+                            "pupil", "retention", "status", "visit"})
 """What a key's forced command runs: the staff's work. Sync, push, the watch, the store and the settings are
 the service account's and the IT person's, never reached through a staff key."""
 

@@ -143,5 +143,5 @@ def propose_triggers(ctx: click.Context, school: str | None, as_json: bool) -> N
 def propose_refresh(ctx: click.Context, school: str | None) -> None:
     """Check the stored attendance against the triggers now, as every sync does at its end."""
     rt = runtime(ctx)
-    for school_id in _schools(rt, school):
+    for school_id in _schools(ctx, rt, school):
         click.echo(f"{school_id}: {proposals_line(refresh(rt.store, rt, school_id))}")

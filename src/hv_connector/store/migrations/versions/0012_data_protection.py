@@ -1,7 +1,7 @@
 """Data protection: the access log, retention holds, and audit entries that hash their records.
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0010
 
 Entries already in the audit log keep ``NULL`` in the new columns and verify as before;
 ``hvc audit seal`` records the current state of the records they describe.
@@ -14,7 +14,7 @@ from alembic import op
 from hv_connector.store.types import Json, UTCDateTime
 
 revision: str = '0012'
-down_revision: str | Sequence[str] | None = '0008'
+down_revision: str | Sequence[str] | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
