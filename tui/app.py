@@ -22,6 +22,7 @@ from hvc_tui.dialogs.confirm import ConfirmDialog
 from hvc_tui.dialogs.decision import DecisionDialog
 from hvc_tui.dialogs.extend import ExtendDialog
 from hvc_tui.filters import ShowControls
+from hvc_tui.screens.base import LEAVE_FORM, HvcScreen
 from hvc_tui.screens.board import BoardScreen
 from hvc_tui.screens.help import HelpScreen
 from hvc_tui.screens.lifecycle import LifecycleScreen
@@ -126,7 +127,18 @@ class HvcApp(App[None]):
             self.notify(f"The theme could not be remembered for next time ({exc}).", severity="warning", markup=False)
 
     async def action_go(self, mode: str) -> None:
-        """To ``mode``'s screen itself, not a visit or form opened over it."""
+        """To ``mode``'s screen itself, not a visit or form opened over it; first ask when a form on the way has
+        something typed in it (as Escape on the form does)."""
+        if not any(isinstance(screen, HvcScreen) and screen.typed() for screen in self.screen_stack):
+            await self._go(mode)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.call_later(self._go, mode)
+        self.push_screen(ConfirmDialog(LEAVE_FORM), answered)
+
+    async def _go(self, mode: str) -> None:
         await self.switch_mode(mode)
         while len(self.screen_stack) > 1:
             await self.pop_screen()

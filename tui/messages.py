@@ -124,6 +124,8 @@ class VisitActed(Message):
     """A lifecycle action went through (and is in the audit log)."""
 
     result: ActionResult
+    busy: tuple[str, ...] = ()
+    """A sentence for each of the visit's staff already out on another visit (said when it is requested)."""
 
 
 @dataclass

@@ -9,8 +9,10 @@ from textual.widgets import Input, Select
 from hv_connector.visits.lifecycle import State
 from hvc_tui.dialogs.confirm import ConfirmDialog
 from hvc_tui.dialogs.decision import DecisionDialog
+from hvc_tui.screens.board import BoardScreen
 from hvc_tui.screens.pending import PendingScreen
 from hvc_tui.screens.report import ReportScreen
+from hvc_tui.screens.request import RequestScreen
 from hvc_tui.screens.visit import VisitScreen
 from hvc_tui.screens.visits import VisitsScreen
 from hvc_tui.widgets.stable_table import StableTable
@@ -138,3 +140,20 @@ async def test_escape_on_the_request_form_asks_only_once_something_is_typed(worl
         await run.press("escape")
         asked = isinstance(run.app.screen, ConfirmDialog)
     assert closed_at_once and asked
+
+
+async def test_a_screen_key_on_a_form_with_text_asks_before_leaving_it(world: World) -> None:
+    async with dashboard(world) as run:
+        form = await run.opens("n", RequestScreen)
+        form.query_one("#purpose", Input).value = "Talk about attendance"
+        form.query_one("#save").focus()  # a text box takes "2" as text; on the Save button it is the screen's key
+        await run.press("2")
+        asked = isinstance(run.app.screen, ConfirmDialog)
+        await run.press("n")  # no: stay on the form, the text kept
+        kept = run.app.screen is form and form.query_one("#purpose", Input).value == "Talk about attendance"
+        await run.press("2")
+        await run.press("y")
+        left = isinstance(run.app.screen, BoardScreen)
+    assert asked
+    assert kept
+    assert left

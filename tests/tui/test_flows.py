@@ -118,7 +118,11 @@ async def test_request_a_visit_through_the_form(world: World) -> None:
         assert run.posted(FindingsPreviewed)[-1].preview.problem is None
         await run.press("ctrl+s")
         acted = run.posted(VisitActed)
+        warned = run.notices("warning")
     assert len(acted) == 1
+    # Ash and Sky are out on other visits of the world: the request goes in, and the person is told at once.
+    assert any("Ash Visitor is already out on" in line for line in acted[0].busy)
+    assert len(warned) == 1 and "Request sent" not in warned[0] and "Ash Visitor is already out on" in warned[0]
     record = acted[0].result.record
     assert (record.state.value, record.visit.pupil.mis_id, record.visit.reason) == (
         "requested", "A1000000002", "persistent-absence")

@@ -36,6 +36,10 @@ def reload_key(screen: str, tooltip: str) -> Binding:
     return Binding("f5", "reload", "Reload", id=f"{screen}.reload", tooltip=tooltip)
 
 
+LEAVE_FORM = "Leave the form? What you typed here is not saved and will be lost."
+"""Asked before a form with something typed in it closes (Escape, or a screen's number key)."""
+
+
 def leave_key(screen: str, tooltip: str) -> Binding:
     """Escape on a form: back to the screen under it, asking first when something has been typed."""
     return Binding("escape", "leave", "Back", id=f"{screen}.back", tooltip=tooltip)
@@ -113,8 +117,7 @@ class HvcScreen(Screen[None]):
         def answered(yes: bool | None) -> None:
             if yes:
                 self.dismiss()
-        self.app.push_screen(ConfirmDialog("Leave the form? What you typed here is not saved and will be lost."),
-                             answered)
+        self.app.push_screen(ConfirmDialog(LEAVE_FORM), answered)
 
     def list_layout(self, *body: Widget) -> ComposeResult:
         """A list screen's widgets: the header, ``body``, a ``#status`` line (until the first load: "Loading…"), the footer."""

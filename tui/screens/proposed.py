@@ -14,6 +14,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
+from textual.worker import get_current_worker
 
 from hv_connector.read.proposals import ProposalRow
 from hvc_tui.dialogs.confirm import ConfirmDialog
@@ -52,7 +53,9 @@ class ProposedScreen(ListScreen, list_id="proposed"):
 
     @work(thread=True, exclusive=True, group="proposed", exit_on_error=False)
     def load(self) -> None:
-        self.post_message(ProposalsLoaded(self.app.session.proposals()))
+        found = self.app.session.proposals()
+        if not get_current_worker().is_cancelled:  # a newer read (after a decision) has started: it has the truth
+            self.post_message(ProposalsLoaded(found))
 
     @on(ProposalsLoaded)
     def _show(self, message: ProposalsLoaded) -> None:

@@ -251,10 +251,13 @@ class RequestScreen(HvcScreen):
     @work(thread=True, exclusive=True, group="request-save", exit_on_error=False)
     def send(self) -> None:
         document = self.app.call_from_thread(self.document)
-        self.post_message(VisitActed(self.app.session.request(document)))
+        session = self.app.session
+        result = session.request(document)
+        self.post_message(VisitActed(result, tuple(session.already_out(result.record.id))))
 
     @on(VisitActed)
     def _sent(self, message: VisitActed) -> None:
         result = message.result
-        self.dismiss_saying(f"Visit {result.record.id} requested for {result.record.visit.pupil.name}: "
-                            f"{len(result.findings)} finding(s) for the authorisers.", title="Request sent")
+        said = " ".join([f"Visit {result.record.id} requested for {result.record.visit.pupil.name}: "
+                         f"{len(result.findings)} finding(s) for the authorisers.", *(f"⚠ {line}" for line in message.busy)])
+        self.dismiss_saying(said, title="Request sent", severity="warning" if message.busy else "information")
