@@ -84,6 +84,16 @@ class CpomsSink:
     async def __aexit__(self, *exc: Any) -> None:
         await self.client.__aexit__(*exc)
 
+    @property
+    def requests_per_second(self) -> float | None:
+        """The school's token's rate (the push keeps rate × latency records in flight: :mod:`hv_connector.outbox.pacing`)."""
+        return self.client.requests_per_second
+
+    @property
+    def latency(self) -> float | None:
+        """Seconds this school's CPOMS took to answer lately."""
+        return self.client.latency
+
     async def category_ids(self, names: tuple[str, ...]) -> list[int]:
         """The school's CPOMS ids for the policy's category names: mapped in config (to a name or an id), else by name."""
         mapped = [self.category_map.get(name, name) for name in names]

@@ -32,6 +32,10 @@ class ReportSink(Protocol):
     :class:`~hv_connector.errors.CpomsUnavailable` for anything worth trying
     again (the record waits). Register a factory ``factory(settings, school)``
     through the ``report_sinks`` hook.
+
+    A sink with a rate limit may also say how fast it may go: ``requests_per_second`` and ``latency``
+    (its receiver's recent answer time), from which the push sizes how many of its records are in
+    flight (:mod:`hv_connector.outbox.pacing`).
     """
 
     async def __aenter__(self) -> ReportSink: ...

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import ssl
+import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Literal, TypeVar, overload
@@ -19,6 +20,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 
 from hv_connector.clients.cpoms.errors import error_for, is_transient, transport_error
 from hv_connector.clients.cpoms.payloads import SOURCE_SYSTEM, Category, IncidentRequest, IncidentResult, Student
+from hv_connector.clients.latency import Latency
 from hv_connector.clients.ratelimit import RateLimiter
 from hv_connector.clients.retry import Backoff, Sleep, retrying
 from hv_connector.errors import CpomsRejected, CpomsUnavailable
@@ -75,7 +77,9 @@ class CpomsClient:
         self._attempts = attempts
         self._backoff = Backoff(initial=min_wait, cap=max_wait)
         self._max_retry_after = max_retry_after
+        self.requests_per_second = per_second
         self._limiter = RateLimiter(per_second or 0)
+        self._latency = Latency()
         self._sleep = sleep
         self._transport = transport
         self._http: httpx.AsyncClient | None = None
@@ -83,6 +87,11 @@ class CpomsClient:
         self._categories_lock = asyncio.Lock()
         self.statuses: dict[int, int] = {}
         """How many responses of each HTTP status this client saw (the bench counts 429s)."""
+
+    @property
+    def latency(self) -> float | None:
+        """Seconds CPOMS took to answer lately (a moving average; ``None`` before its first answer)."""
+        return self._latency.seconds
 
     async def __aenter__(self) -> CpomsClient:
         self._http = httpx.AsyncClient(
@@ -136,10 +145,12 @@ class CpomsClient:
         headers = {"Authorization": f"Bearer {self._token.get_secret_value()}"}
         if key is not None:
             headers["Idempotency-Key"] = key
+        sent = time.monotonic()
         try:
             response = await self._http.request(method, path, params=params, json=json, headers=headers)
         except httpx.TransportError as exc:
             raise transport_error(exc, method, self.school_id) from None
+        self._latency.observe(time.monotonic() - sent)
         self.statuses[response.status_code] = self.statuses.get(response.status_code, 0) + 1
         if response.is_success:
             return response
