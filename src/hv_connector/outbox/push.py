@@ -6,6 +6,7 @@ The claim, the ask-first lookup and the settlement are described in :mod:`hv_con
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from contextlib import AsyncExitStack
@@ -191,6 +192,15 @@ class Pusher:
             for priority in sorted({r.priority for r in deliverable}):
                 await self._deliver_all([r for r in deliverable if r.priority == priority], sinks, summary)
         return summary
+
+    async def open_each(self, schools: list[str]) -> None:
+        """Open and close each school's sink once, so the first record pushed does not wait for what opening
+        one loads the first time (certificates, imports): the watch does this at start, for its first concern.
+        A school whose sink cannot be opened is left to the push, which says why."""
+        for school_id in schools:
+            with contextlib.suppress(HvcError):
+                async with self.sink_for(school_id):
+                    pass
 
     async def _open(self, stack: AsyncExitStack, school_id: str, summary: PushSummary) -> ReportSink | None:
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import importlib
 import ssl
 import time
 from collections.abc import Awaitable, Callable
@@ -95,6 +96,9 @@ class CpomsClient:
         return self._latency.seconds
 
     async def __aenter__(self) -> CpomsClient:
+        # httpx loads anyio's asyncio backend on its first request (~0.2 s of imports): load it on opening,
+        # so a watch that opens its sinks at start (Pusher.open_each) sends its first concern without it.
+        importlib.import_module("anyio._backends._asyncio")
         self._http = httpx.AsyncClient(
             base_url=self._base_url,
             timeout=self._timeout,
