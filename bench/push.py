@@ -49,15 +49,14 @@ from hv_connector.cli.push_cmd import push as push_command  # noqa: E402
 from hv_connector.config.loading import load_settings  # noqa: E402
 from hv_connector.outbox.push import Pusher, PushSummary  # noqa: E402
 from hv_connector.outbox.queue import enqueue_visit_report  # noqa: E402
-from hv_connector.outbox.report import VisitReport  # noqa: E402
-from hv_connector.outbox.sinks import Delivery, SinkFor, open_sinks  # noqa: E402
+from hv_connector.outbox.sinks import SinkFor, open_sinks  # noqa: E402
 from hv_connector.plugins import build_plugin_manager, merged_registry  # noqa: E402
 from hv_connector.store import Store  # noqa: E402
 from hv_connector.watch.daemon import CONCERN_POLL_SECONDS  # noqa: E402
 from hvc_fixtures.data import SCHOOLS as DEMO_SCHOOLS  # noqa: E402
 from hvc_fixtures.data import Dataset  # noqa: E402
 from hvc_fixtures.serve import RunningServer, serve_in_subprocess  # noqa: E402
-from tests.cpomskit import demo_visit, kit_policies, write_config  # noqa: E402
+from tests.cpomskit import AnswersAtOnce, demo_visit, kit_policies, write_config  # noqa: E402
 
 REPORTS = 1000
 SCHOOL_COUNT = 20
@@ -116,22 +115,6 @@ def server_pid() -> int:
     return int(child)
 
 
-class AtOnce:
-    """A sink that answers at once, so a push through it costs only the outbox's own work."""
-
-    async def __aenter__(self) -> AtOnce:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-    async def find(self, report: VisitReport) -> Delivery | None:
-        return None
-
-    async def submit(self, report: VisitReport, idempotency_key: str) -> Delivery:
-        return Delivery(report.record_id)
-
-
 def timed_push(store: Store, sink_for: SinkFor, **options: Any) -> tuple[float, float, PushSummary]:
     """Push everything due: (wall seconds, this process's CPU seconds, summary)."""
     pusher = Pusher(store, sink_for, now=lambda: datetime.now(timezone.utc), **options)
@@ -165,10 +148,10 @@ def push_run(server: RunningServer, workdir: Path, filled: Path, name: str, late
 
 
 def pusher_cpu(workdir: Path, filled: Path) -> float:
-    """CPU seconds per record of a push through :class:`AtOnce`: claims, results and scheduling, no HTTP."""
+    """CPU seconds per record of a push through :class:`AnswersAtOnce`: claims, results and scheduling, no HTTP."""
     shutil.copy(filled, workdir / "at-once.db")
     with Store.open(f"sqlite:///{workdir / 'at-once.db'}") as store:
-        wall, cpu, summary = timed_push(store, lambda _school: AtOnce())
+        wall, cpu, summary = timed_push(store, lambda _school: AnswersAtOnce())
     if summary.count("sent") != REPORTS:
         raise SystemExit(f"at-once: sent {summary.count('sent')} of {REPORTS}")
     print(f"{'at-once sink':>16}: {REPORTS} reports in {wall:5.2f} s, CPU {cpu / REPORTS * 1000:.2f} ms per record")

@@ -12,7 +12,7 @@ from hv_connector.outbox.queue import enqueue_visit_report
 from hv_connector.outbox.report import VisitReport
 from hv_connector.outbox.sinks import Delivery
 from hv_connector.store import Store
-from tests.cpomskit import demo_visit, kit_policies
+from tests.cpomskit import AnswersAtOnce, demo_visit, kit_policies
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 
@@ -24,7 +24,7 @@ class InFlight:
         self.now = self.most = 0
 
 
-class Receiver:
+class Receiver(AnswersAtOnce):
     """A school's sink that says how fast it may go and how slowly it answers, and counts records in flight."""
 
     def __init__(self, requests_per_second: float | None, latency: float | None,
@@ -32,15 +32,6 @@ class Receiver:
         self.requests_per_second, self.latency = requests_per_second, latency
         self.counted = counted or InFlight()
         self.received: list[str] = []
-
-    async def __aenter__(self) -> Receiver:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-    async def find(self, report: VisitReport) -> Delivery | None:
-        return None
 
     async def submit(self, report: VisitReport, idempotency_key: str) -> Delivery:
         self.counted.now += 1
