@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test trials demo bench lint clean
+.PHONY: install system-packages test trials demo bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,13 @@ $(STAMP): $(BIN)/uv pyproject.toml setup.py $(PLUGINS)
 
 install: $(STAMP)
 
+# The one system package, for the tests only: pdftotext and pdftoppm (poppler-utils) read the PDFs
+# we print the way their readers do. Printing itself needs nothing but the typst wheel.
+system-packages:
+	@command -v pdftotext >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y --no-install-recommends poppler-utils; \
+	  else sudo apt-get install -y --no-install-recommends poppler-utils; fi; }
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tui fixtures tests bench plugins conftest.py setup.py
 	$(BIN)/mypy
@@ -33,7 +40,7 @@ lint: $(STAMP)
 
 # The trials (tests marked `slow`: real processes killed at random, many
 # times) run on their own so `make test` stays under five minutes on two cores.
-test: lint
+test: lint system-packages
 	$(BIN)/pytest -q -n $(JOBS) -m "not slow" $(PYTEST_ARGS)
 
 trials: $(STAMP)

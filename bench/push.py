@@ -23,12 +23,17 @@ prints:
 (c) the time from a concern being written to its arrival in CPOMS while
     ``hvc watch`` runs as a daemon (the real process, its ticks and its
     concern polls every ``CONCERN_POLL_SECONDS`` between them) — target ≤ 1 s;
-(d) the manual sink's PDFs: not measured while this branch has no manual sink.
+(d) the manual sink (the default: a PDF and a paste block per record, for the
+    DSL team): 1,000 records pushed through it, CPU per record as a ratio to
+    rendering the record's paste block — target ≤ 20× — and the push's peak
+    memory for 1,000 records vs 100 — target ≤ 1.3× (each in a fresh process,
+    the peak reset once its outbox is filled).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import statistics
@@ -45,13 +50,16 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from hv_connector.builtin.manual_sink import ManualSink  # noqa: E402
 from hv_connector.cli.push_cmd import push as push_command  # noqa: E402
 from hv_connector.config.loading import load_settings  # noqa: E402
+from hv_connector.outbox.entry import paste_block  # noqa: E402
 from hv_connector.outbox.push import Pusher, PushSummary  # noqa: E402
-from hv_connector.outbox.queue import enqueue_visit_report  # noqa: E402
+from hv_connector.outbox.queue import enqueue_visit_report, record_from_row  # noqa: E402
 from hv_connector.outbox.sinks import SinkFor, open_sinks  # noqa: E402
 from hv_connector.plugins import build_plugin_manager, merged_registry  # noqa: E402
 from hv_connector.store import Store  # noqa: E402
+from hv_connector.store.schema import outbox  # noqa: E402
 from hv_connector.watch.daemon import CONCERN_POLL_SECONDS  # noqa: E402
 from hvc_fixtures.data import SCHOOLS as DEMO_SCHOOLS  # noqa: E402
 from hvc_fixtures.data import Dataset  # noqa: E402
@@ -71,6 +79,7 @@ SEED = 1
 WATCH_TICK = 2.0
 CONCERNS = 5
 BARE_REQUESTS = 1000
+MANUAL_COUNTS = (100, REPORTS)
 
 SCHOOL_IDS = [f"trust-{n:02d}" for n in range(1, SCHOOL_COUNT + 1)]
 TOKENS = {school: f"bench-token-{school}" for school in SCHOOL_IDS}
@@ -88,15 +97,15 @@ def fresh_fake(server: RunningServer, latency_ms: float) -> None:
     server.control.configure(tokens={TOKENS[s]: SLUG[s] for s in SCHOOL_IDS}, latency_ms=latency_ms)
 
 
-def filled_outbox(workdir: Path) -> Path:
-    """A store holding REPORTS finished visits, interleaved across the schools as they would finish (copied per run)."""
+def filled_outbox(workdir: Path, count: int = REPORTS) -> Path:
+    """A store holding ``count`` finished visits, interleaved across the schools as they would finish (copied per run)."""
     path = workdir / "filled.db"
     policies = kit_policies(*SCHOOL_IDS)
     now = datetime.now(timezone.utc)
     with Store.open(f"sqlite:///{path}") as store:
-        for batch in range(0, REPORTS, 100):
+        for batch in range(0, count, 100):
             with store.begin() as conn:
-                for n in range(batch, batch + 100):
+                for n in range(batch, min(count, batch + 100)):
                     school = SCHOOL_IDS[n % SCHOOL_COUNT]
                     visit = demo_visit(DATASET, SLUG[school], n % PUPILS, visit_id=f"visit-{n}", school=school)
                     enqueue_visit_report(conn, policies, visit, "home-visit", now=now, actor="bench")
@@ -181,6 +190,40 @@ def bare_httpx_cpu(server: RunningServer) -> float:
     return cpu
 
 
+def manual_push(count: int) -> dict[str, float]:
+    """In a fresh process: ``count`` records through the manual sink; CPU per record, its text's, and peak memory."""
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        url = f"sqlite:///{filled_outbox(workdir, count)}"
+        with Store.open(url) as store:
+            Path("/proc/self/clear_refs").write_text("5")  # the peak from here on: the push's own
+            _wall, cpu, summary = timed_push(store, lambda school: ManualSink(workdir / "records" / school))
+            peak = next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
+                        if line.startswith("VmHWM:"))
+            if summary.count("written") != count:
+                raise SystemExit(f"manual: wrote {summary.count('written')} of {count}")
+            with store.connect() as conn:
+                reports = [record_from_row(row).report for row in conn.execute(outbox.select())]
+        started = time.process_time()
+        for report in reports:
+            paste_block(report)
+        text = time.process_time() - started
+    return {"pdf": cpu / count, "text": text / count, "peak_kib": peak}
+
+
+def manual_sink_runs() -> dict[int, dict[str, float]]:
+    """:func:`manual_push` for each of MANUAL_COUNTS, each in its own process (so its peak memory is its own)."""
+    runs: dict[int, dict[str, float]] = {}
+    for count in MANUAL_COUNTS:
+        done = subprocess.run([sys.executable, __file__, "--manual", str(count)], capture_output=True, text=True,
+                              check=True)
+        runs[count] = json.loads(done.stdout.splitlines()[-1])
+        print(f"{f'manual {count}':>16}: {runs[count]['pdf'] * 1000:.1f} ms CPU per record (PDF and paste block), "
+              f"{runs[count]['text'] * 1000:.2f} ms to render its paste block alone; peak "
+              f"{runs[count]['peak_kib'] / 1024:.0f} MiB")
+    return runs
+
+
 def concern_latency(server: RunningServer, workdir: Path) -> list[float]:
     """Write concerns while ``hvc watch`` runs; seconds from each write to its arrival in CPOMS."""
     fresh_fake(server, LATENCIES_MS[0])
@@ -223,6 +266,9 @@ def cli_default_concurrency() -> Any:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--manual"]:
+        print(json.dumps(manual_push(int(sys.argv[2]))))
+        return
     if cli_default_concurrency() is not None:
         raise SystemExit("`hvc push --concurrency` has a default again: measure that default here")
     args = ["--seed", str(SEED), "--pupils", str(PUPILS), "--rate-per-minute", str(RATE * 60)]
@@ -240,6 +286,7 @@ def main() -> None:
         own = pusher_cpu(workdir, filled)
         bare = bare_httpx_cpu(server)
         latencies = concern_latency(server, workdir)
+    manual = manual_sink_runs()
     fast = runs[f"default {LATENCIES_MS[0]} ms"]
     print(f"push_process_cpu_per_record: {fast['cpu'] / REPORTS * 1000:.2f} ms over HTTP = "
           f"{fast['cpu'] / REPORTS / bare:.1f}x a bare httpx request ({bare * 1000:.2f} ms, this run); "
@@ -252,8 +299,11 @@ def main() -> None:
     print(f"pusher_cpu_per_record: {own * 1000:.2f} ms (target <= 1 ms; claims, results, scheduling; sink answers at once)")
     print(f"concern_latency_max: {max(latencies):.2f} s (median {statistics.median(latencies):.2f} s; "
           f"target <= 1 s; polls every {CONCERN_POLL_SECONDS:g} s)")
-    print("manual_sink_pdf_cost_vs_text: not measured: this branch has no manual sink yet (issue #15 point 2)")
-    print("manual_sink_peak_memory_1000_vs_100: not measured: this branch has no manual sink yet (issue #15 point 2)")
+    most, fewest = manual[MANUAL_COUNTS[-1]], manual[MANUAL_COUNTS[0]]
+    print(f"manual_sink_pdf_cost_vs_text: {most['pdf'] / most['text']:.1f}x (target <= 20x; "
+          f"{most['pdf'] * 1000:.1f} ms vs {most['text'] * 1000:.2f} ms per record, {MANUAL_COUNTS[-1]} records)")
+    print(f"manual_sink_peak_memory_{MANUAL_COUNTS[-1]}_vs_{MANUAL_COUNTS[0]}: "
+          f"{most['peak_kib'] / fewest['peak_kib']:.2f}x (target <= 1.3x)")
 
 
 if __name__ == "__main__":

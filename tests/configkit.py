@@ -30,12 +30,12 @@ def school_table(school_id: str = "potton", name: str = "Potton Lower School", *
                  mis_school_id: str | None = MIS_SCHOOL_ID, cpoms_token: str | None = None) -> str:
     """``[schools.ID]`` using the policy plugin of the same id, synced from ``mis_school_id`` (``None``: no sync).
 
-    With ``cpoms_token`` it has a ``[schools.ID.cpoms]`` connection too (an empty token leaves ``token`` out).
+    With ``cpoms_token`` its sink is ``cpoms-api`` (an empty token leaves ``token`` out); else the default, ``manual``.
     """
     text = f'\n[schools.{school_id}]\nname = "{name}"\npolicy = "{school_id}"\n'
     text += f'mis_school_id = "{mis_school_id}"\n' if mis_school_id else ""
     if cpoms_token is not None:
-        text += f'[schools.{school_id}.cpoms]\nbase_url = "https://{school_id}.cpoms.example/api/v1"\n'
+        text += f'[schools.{school_id}.sink]\nname = "cpoms-api"\nbase_url = "https://{school_id}.cpoms.example/api/v1"\n'
         text += f'token = "{cpoms_token}"\n' if cpoms_token else ""
     return text
 

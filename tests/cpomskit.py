@@ -13,7 +13,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from hv_connector import hookimpl
+from hv_connector.cli import main
 from hv_connector.clock import LONDON
 from hv_connector.models import FollowUp, PolicyInfo, Reason, ReportKind, Visit
 from hv_connector.outbox.queue import enqueue_visit_report
@@ -104,6 +107,13 @@ def demo_visit(dataset: Dataset | None, slug: str, index: int, *, visit_id: str,
     return Visit.model_validate(data)
 
 
+def hvc(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run ``hvc ARGS`` in this process: (exit code, stdout, stderr)."""
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 def queue(store: Store, policies: Policies, visits: list[Visit], now: datetime,
           kind: ReportKind = "home-visit") -> list[int]:
     """Finish ``visits`` into the outbox, one transaction each (as the lifecycle does)."""
@@ -120,7 +130,7 @@ def write_config(path: Path, database_url: str, api: str, tokens: dict[str, str]
     lines = ["[database]", f'url = "{database_url}"', ""]
     for school_id, token in tokens.items():
         lines += [f"[schools.{school_id}]", f'name = "{school_id.title()}"', f'policy = "{school_id}"', "",
-                  f"[schools.{school_id}.cpoms]", f'base_url = "{api}"', f'token = "{token}"']
+                  f"[schools.{school_id}.sink]", 'name = "cpoms-api"', f'base_url = "{api}"', f'token = "{token}"']
         if per_second:
             lines.append(f"requests_per_second = {per_second}")
         lines.append("")

@@ -14,6 +14,7 @@ from textual.message import Message
 
 from hv_connector.outbox.queue import OutboxRecord
 from hv_connector.read import queries
+from hv_connector.visits.printouts import Printout
 from hv_connector.visits.records import ActionResult
 from hv_connector.watch.escalations import BoardRow
 from hvc_tui.session import FormChoices, Preview, VisitDetail
@@ -92,8 +93,24 @@ class VisitActed(Message):
 
 
 @dataclass
+class Printed(Message):
+    """A PDF of a visit was written (and the printing is in the audit log)."""
+
+    printout: Printout
+    what: str
+    """What was printed, in words: "briefing pack", "record"."""
+
+
+@dataclass
 class OutboxRetried(Message):
     """A parked record is back in the queue."""
+
+    record: OutboxRecord
+
+
+@dataclass
+class OutboxConfirmed(Message):
+    """A record written for the DSL team was confirmed as entered in CPOMS: it is done."""
 
     record: OutboxRecord
 

@@ -30,6 +30,7 @@ from hv_connector.read.briefing import PupilBriefing, pupil_briefing
 from hv_connector.store import audit
 from hv_connector.store.audit import AuditEntry
 from hv_connector.visits.input import build_request
+from hv_connector.visits.printouts import Printout, Printouts
 from hv_connector.visits.records import ActionResult, Standing, VisitRecord
 from hv_connector.visits.service import VisitService
 from hv_connector.watch.escalations import BoardRow, Escalations, EscalationView
@@ -202,8 +203,20 @@ class Session:
     def stand_down(self, visit_id: str, note: str = "") -> list[EscalationView]:
         return self.escalations.stand_down(visit_id, by=self.member.id, note=note)
 
+    def pack(self, visit_id: str) -> Printout:
+        """Print the visit's briefing pack to the printouts folder, as ``hvc visit pack`` does (audited)."""
+        return Printouts(self.service).pack(visit_id, by=self.member.id)
+
+    def export(self, visit_id: str) -> Printout:
+        """Export the finished visit's record to PDF, as ``hvc visit export`` does (audited)."""
+        return Printouts(self.service).export(visit_id, by=self.member.id)
+
     def retry(self, outbox_id: int) -> outbox.OutboxRecord:
         return outbox.retry(self.store, outbox_id, actor=self.member.id, now=self.now)
+
+    def confirm_entered(self, outbox_id: int, ref: str) -> outbox.OutboxRecord:
+        """The DSL team entered record ``outbox_id`` in CPOMS as ``ref`` (audited, as the person at the dashboard)."""
+        return outbox.confirm(self.store, outbox_id, ref=ref, by=self.member, now=self.now)
 
 
 def _find_member(service: VisitService, actor: str) -> tuple[StaffMember, str]:

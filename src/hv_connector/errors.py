@@ -18,10 +18,13 @@ and exits 2 for bad input or configuration, 1 for a refusal by policy or state.
      ├── MisError               the MIS (Wonde) failed
      │    ├── MisAuthError      the token is wrong or the school revoked approval
      │    └── MisUnavailable    outage, rate limit, school inactive: retried
-     ├── CpomsError             CPOMS failed
-     │    ├── CpomsRejected     CPOMS refused the record: parked, never retried
-     │    └── CpomsUnavailable  outage, timeout, rate limit: retried
-     └── NotifierError          a notifier could not deliver one message: retried
+     ├── SinkError              a school's report sink could not take a record (it stays in the outbox)
+     │    ├── SinkRefused       the receiver refused it: parked with the receiver's reason, never retried as is
+     │    └── SinkUnavailable   outage, timeout, rate limit: the record waits and is retried
+     │         └── SinkOutcomeUnknown  the answer was lost: the record may have arrived, so the next
+     │                                  try asks the receiver by reference before sending again
+     ├── NotifierError          a notifier could not deliver one message: retried
+     └── PrintError             a PDF could not be made or written (exit 2)
 """
 
 from __future__ import annotations
@@ -106,27 +109,49 @@ class MisUnavailable(MisError):
         self.retry_after = retry_after
 
 
-class CpomsError(HvcError):
-    """CPOMS failed to take a record; the record stays in the outbox."""
+class SinkError(HvcError):
+    """A school's report sink (CPOMS, another safeguarding system, a plugin's) could not take a record.
+
+    Raised by sinks; the push catches it and the record stays in the outbox. Seen in ``hvc push``'s lines,
+    ``hvc outbox list`` and the dashboard's outbox, so the message says what the receiver said and what to do.
+    A sink's own errors (the CPOMS client's) subclass these, so the core needs no sink's names.
+    """
 
     exit_code = 1
 
 
-class CpomsRejected(CpomsError):
-    """CPOMS refused the record (4xx): it is parked with CPOMS's reason and never retried as is."""
+class SinkRefused(SinkError):
+    """The receiver refused the record: it is parked with the receiver's reason and never resent as is.
+
+    :param details: the receiver's own per-field reasons, kept with the parked record.
+    """
 
     def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
         self.details = details or []
 
 
-class CpomsUnavailable(CpomsError):
-    """CPOMS is down, slow or rate-limiting, or the answer was lost: retried with back-off."""
+class SinkUnavailable(SinkError):
+    """The receiver is down, slow or rate-limiting: the record waits (at least ``retry_after`` seconds) and is retried.
+
+    ``outcome_unknown`` is true when the record may have arrived (see :class:`SinkOutcomeUnknown`).
+    """
 
     def __init__(self, message: str, retry_after: float | None = None, outcome_unknown: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.outcome_unknown = outcome_unknown
+
+
+class SinkOutcomeUnknown(SinkUnavailable):
+    """The answer was lost after the record went out (a timeout, a dropped connection, a 5xx).
+
+    The record waits like an unavailable one, and its next try asks the receiver by reference
+    (``sink.find``) before sending it again, so it never arrives twice.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message, retry_after, outcome_unknown=True)
 
 
 class NotifierError(HvcError):
@@ -137,3 +162,11 @@ class NotifierError(HvcError):
     """
 
     exit_code = 1
+
+
+class PrintError(HvcError):
+    """A document could not be made into a PDF, or the PDF could not be written.
+
+    Seen by whoever asked for the PDF (``hvc visit pack``, the dashboard); the message says which
+    template or file, and what to do.
+    """

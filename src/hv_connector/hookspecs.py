@@ -240,12 +240,23 @@ def mis_adapters() -> dict[str, MisAdapterFactory] | None:
 
 @hookspec
 def report_sinks() -> dict[str, ReportSinkFactory] | None:
-    """Register report sinks by name (``cpoms`` is built in).
+    """Register report sinks by name: where a school's finished records and concerns go.
 
-    Called when ``hvc push`` (or the watch) delivers the outbox. Every plugin
-    is asked; the mappings are merged. Each factory is called as
-    ``factory(settings, school)`` and returns a sink with the
-    :class:`hv_connector.outbox.sinks.ReportSink` interface.
+    ``manual`` (the default: paste block and PDF for the DSL team to enter
+    in CPOMS, done when they confirm) and ``cpoms-api`` are built in; a
+    MyConcern or Safeguard sink is a plugin registering its own name. A
+    school picks one with ``name`` under ``[schools.ID.sink]``; the table's
+    other keys are the sink's own settings, which its factory reads with
+    :func:`hv_connector.outbox.sinks.sink_options` into its own model.
+
+    Called when ``hvc push`` (or the watch, for concerns) delivers the
+    outbox, and by ``hvc config check``. Every plugin is asked; the mappings
+    are merged. Each factory is called as ``factory(settings, school)`` and
+    returns a sink with the :class:`hv_connector.outbox.sinks.ReportSink`
+    interface, raising only the core's generic sink errors
+    (:class:`~hv_connector.errors.SinkRefused`,
+    :class:`~hv_connector.errors.SinkUnavailable`,
+    :class:`~hv_connector.errors.SinkOutcomeUnknown`).
 
     :returns: a mapping of sink name to :data:`~hv_connector.outbox.sinks.ReportSinkFactory`.
     """

@@ -87,11 +87,11 @@ def test_config_show_redacts_every_secret(config: Path, capsys: pytest.CaptureFi
     code, out, err = hvc(capsys, "--config", str(config), "config", "show")
     assert code == 0
     assert "wonde.token = **********" in out
-    assert "schools.potton.cpoms.token = **********" in out
+    assert "schools.potton.sink.token = **********" in out
     assert "watch.notifiers.email.password = **********" in out
     code, as_json, err2 = hvc(capsys, "--config", str(config), "config", "show", "--json")
     shown = json.loads(as_json)
-    assert shown["schools"]["potton"]["cpoms"]["token"] == "**********"
+    assert shown["schools"]["potton"]["sink"]["token"] == "**********"
     assert_no_secret(out, err, as_json, err2)
 
 

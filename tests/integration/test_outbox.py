@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import insert, select, update
 
-from hv_connector.errors import ConfigError, CpomsRejected, CpomsUnavailable, RefusedError
+from hv_connector.errors import ConfigError, RefusedError, SinkOutcomeUnknown, SinkRefused, SinkUnavailable
 from hv_connector.models import Visit
 from hv_connector.outbox.push import Pusher
 from hv_connector.outbox.queue import enqueue_visit_report, get_record, idempotency_key, retry
@@ -174,7 +174,7 @@ def push_failing(store: Store, policies: Policies, failure: BaseException):
 
 
 def test_a_refused_record_is_parked_with_the_reason_and_can_be_retried(store: Store, policies: Policies) -> None:
-    refusal = CpomsRejected("CPOMS refused the record (422 student_not_found): no such pupil")
+    refusal = SinkRefused("CPOMS refused the record (422 student_not_found): no such pupil")
     remote, summary, parked = push_failing(store, policies, refusal)
     outbox_id = parked.id
     assert (summary.count("parked"), summary.exit_code) == (1, 1)
@@ -210,7 +210,7 @@ def test_retry_takes_a_corrected_report_and_refuses_what_is_not_parked(store: St
 
 
 def test_an_outage_leaves_the_record_waiting_with_a_back_off(store: Store, policies: Policies) -> None:
-    remote, summary, waiting = push_failing(store, policies, CpomsUnavailable("CPOMS is unavailable (503)"))
+    remote, summary, waiting = push_failing(store, policies, SinkUnavailable("CPOMS is unavailable (503)"))
     assert (summary.count("waiting"), summary.exit_code) == (1, 1)
     assert waiting.status == "pending" and waiting.next_attempt_at == NOW + timedelta(seconds=30)
     assert push(store, remote).outcomes == []  # not due yet
@@ -221,7 +221,7 @@ def test_an_outage_leaves_the_record_waiting_with_a_back_off(store: Store, polic
 def test_an_answer_lost_after_cpoms_stored_it_is_found_not_sent_twice(store: Store, policies: Policies) -> None:
     queue(store, policies, visit("v-1"))
     remote = Remote()
-    remote.script = [CpomsUnavailable("dropped", outcome_unknown=True)]
+    remote.script = [SinkOutcomeUnknown("dropped")]
     push(store, remote)
     summary = push(store, remote, [NOW + timedelta(minutes=5)])
     assert summary.count("already-there") == 1

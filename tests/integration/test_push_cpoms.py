@@ -13,7 +13,6 @@ import pytest
 from pydantic import SecretStr
 
 from hv_connector.builtin.cpoms_sink import CpomsSink
-from hv_connector.cli import main
 from hv_connector.clients.cpoms.client import CpomsClient
 from hv_connector.outbox.push import Pusher
 from hv_connector.read.queries import outbox_rows
@@ -21,7 +20,7 @@ from hv_connector.store import Store
 from hvc_fixtures.cpoms_server import CATEGORIES
 from hvc_fixtures.data import Dataset
 from hvc_fixtures.serve import RunningServer
-from tests.cpomskit import demo_visit, kit_policies, queue, write_config
+from tests.cpomskit import demo_visit, hvc, kit_policies, queue, write_config
 from tests.ptykit import run_in_pty
 
 SEED, PUPILS = 1, 60
@@ -43,12 +42,6 @@ def config(tmp_path: Path, sqlite_url: str, cpoms_server: RunningServer, monkeyp
     return path
 
 
-def hvc(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def finished(n: int, **outcome: object):
     return demo_visit(DATASET, "birchwood", n, visit_id=f"v-{n}", **outcome)
 
@@ -68,7 +61,7 @@ def test_hvc_push_delivers_reports_and_the_concern_alerts_the_dsl(
     queue(store, policies, [finished(1), finished(2, cp_concern=True, concerns="Bruise on the arm.")], NOW)
     code, out, _err = hvc(capsys, "push")
     assert code == 0
-    assert out.strip().splitlines()[-1] == "sent 3, already there 0, parked 0, waiting 0"
+    assert out.strip().splitlines()[-1] == "sent 3, already there 0, written for entry 0, parked 0, waiting 0"
     incidents = cpoms_server.fake.incidents
     assert [(i["kind"], i["source"]["record_id"]) for i in incidents] == [
         ("concern", "v-2/concern"), ("home_visit", "v-1"), ("home_visit", "v-2")]
@@ -85,7 +78,7 @@ def test_hvc_push_delivers_reports_and_the_concern_alerts_the_dsl(
 
     code, out, _err = hvc(capsys, "outbox", "list", "--json")
     assert {r["status"] for r in json.loads(out)} == {"sent"}
-    assert hvc(capsys, "push")[1].strip().splitlines()[-1] == "sent 0, already there 0, parked 0, waiting 0"
+    assert hvc(capsys, "push")[1].strip().splitlines()[-1] == "sent 0, already there 0, written for entry 0, parked 0, waiting 0"
     assert len(cpoms_server.fake.incidents) == 3
 
 
@@ -128,11 +121,11 @@ def test_a_category_the_school_lacks_is_parked_with_how_to_map_it(
     code, out, _err = hvc(capsys, "push")
     assert code == 1
     _code, listed, _err = hvc(capsys, "outbox", "list")
-    assert "no CPOMS category named 'Home Visit'" in listed and "[schools.birchwood.cpoms.category_map]" in listed
+    assert "no CPOMS category named 'Home Visit'" in listed and "[schools.birchwood.sink.category_map]" in listed
     assert server.fake.stats.by_path.get("POST /api/v1/incidents") is None  # refused before sending
 
     with path.open("a") as handle:
-        handle.write('[schools.birchwood.cpoms.category_map]\n"Home Visit" = "Welfare Visit"\n'
+        handle.write('[schools.birchwood.sink.category_map]\n"Home Visit" = "Welfare Visit"\n'
                      '[[staff.birchwood]]\nid = "it-1"\nname = "I. T."\nroles = ["admin"]\n')
     assert hvc(capsys, "outbox", "retry", str(outbox_id), "--as", "it-1")[0] == 0
     assert hvc(capsys, "push")[0] == 0
@@ -215,7 +208,7 @@ def test_a_school_without_cpoms_settings_is_bad_config_naming_the_setting(
     queue(store, kit_policies("birchwood"), [finished(1)], NOW)
     code, _out, err = hvc(capsys, "push")
     assert code == 2
-    assert "set `token` under [schools.birchwood.cpoms] in hvc.toml" in err
+    assert "set `token` under [schools.birchwood.sink] in hvc.toml" in err
 
 
 def test_the_push_bar_draws_on_a_terminal_and_shows_no_escape_as_text(store: Store, config: Path) -> None:
@@ -223,7 +216,7 @@ def test_the_push_bar_draws_on_a_terminal_and_shows_no_escape_as_text(store: Sto
     shown = run_in_pty("push", env={**os.environ, "TERM": "xterm-256color"})
     assert b"Pushing to CPOMS" in shown and b"\r" in shown  # a bar redrawn in place, as a terminal shows it
     assert b"\\x1b" not in shown and b"\\x0d" not in shown  # its own sequences are not escaped into text
-    assert shown.strip().endswith(b"sent 2, already there 0, parked 0, waiting 0")
+    assert shown.strip().endswith(b"sent 2, already there 0, written for entry 0, parked 0, waiting 0")
 
 
 def test_hvc_push_logs_through_the_neutralising_filter(

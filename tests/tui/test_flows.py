@@ -3,12 +3,15 @@ what the person is told, and what the screens post."""
 
 from __future__ import annotations
 
+import stat
+
 from dashkit import CODE_WORD_BLOCK, INJECTION, REVIEW_WARNING, World
 from pilotkit import dashboard, fill
-from sqlalchemy import select
+from sqlalchemy import select, update
 from textual.widgets import Checkbox, Collapsible, Input, OptionList, SelectionList, TextArea
 from textual.widgets._collapsible import CollapsibleTitle
 
+from hv_connector.store import audit as audit_log
 from hv_connector.store.schema import (
     acknowledgements,
     audit,
@@ -26,7 +29,9 @@ from hvc_tui.dialogs.override import OverrideDialog
 from hvc_tui.messages import (
     EscalationActed,
     FindingsPreviewed,
+    OutboxConfirmed,
     OutboxRetried,
+    Printed,
     PupilsFound,
     VisitActed,
 )
@@ -197,6 +202,23 @@ async def test_retry_a_parked_record(world: World) -> None:
     with world.store.connect() as conn:
         assert conn.execute(select(outbox.c.status).where(outbox.c.visit_id == world.ids["reported"])
                             ).scalars().all() == ["pending"]
+
+
+async def test_confirm_a_record_entered_in_cpoms_by_hand(world: World) -> None:
+    with world.store.begin() as conn:
+        conn.execute(update(outbox).where(outbox.c.visit_id == world.ids["reported"]).values(
+            status="awaiting-entry", last_error=None))
+    async with dashboard(world, actor="pt-dsl", mode="outbox") as run:
+        await run.press("c")
+        await run.pilot.press(*"10422")
+        await run.press("ctrl+s")
+        confirmed = run.posted(OutboxConfirmed)
+    assert [(m.record.visit_id, m.record.cpoms_id) for m in confirmed] == [(world.ids["reported"], "10422")]
+    with world.store.connect() as conn:
+        assert conn.execute(select(outbox.c.status).where(outbox.c.visit_id == world.ids["reported"])
+                            ).scalars().all() == ["sent"]
+        [entry] = [e for e in audit_log.history(conn, world.ids["reported"]) if e.action == "outbox.confirmed"]
+    assert (entry.actor, entry.detail["confirmed_by"]) == ("pt-dsl", "Dev Safeguard")
 
 
 async def test_the_board_keeps_the_selected_row_when_it_refreshes(world: World) -> None:
@@ -390,3 +412,27 @@ async def test_a_detail_that_cannot_be_read_is_named_and_kept(world: World) -> N
         assert form.query_one("#contact_interval_minutes", Input).value == "ten"
         errors = run.notices("error")
     assert len(errors) == 1 and errors[0].startswith("risk_assessment.contact_interval_minutes:")
+
+
+async def test_print_the_briefing_pack_and_export_the_record_from_the_visit_screen(world: World) -> None:
+    async with dashboard(world) as run:
+        await run.open_visit(world.ids["out"])
+        await run.press("p")
+        await run.open_visit(world.ids["returned"])
+        await run.press("x")  # not reported yet: no record to export
+        refused = run.notices("error")
+        await run.open_visit(world.ids["reported"])
+        await run.press("x")
+        printed = run.posted(Printed)
+        told = run.notices()
+    assert [(m.what, m.printout.visit_id) for m in printed] == [("briefing pack", world.ids["out"]),
+                                                                ("record", world.ids["reported"])]
+    for message in printed:
+        path = message.printout.path
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600 and path.read_bytes().startswith(b"%PDF")
+        assert any(str(path) in notice and "It holds personal data" in notice for notice in told)
+    assert len(refused) == 1 and "its record is made when it is reported" in refused[0]
+    with world.store.connect() as conn:
+        actions = conn.execute(select(audit.c.actor, audit.c.action).where(
+            audit.c.action.in_(("visit.pack-printed", "visit.record-exported")))).all()
+    assert sorted(actions) == [("pt-head", "visit.pack-printed"), ("pt-head", "visit.record-exported")]

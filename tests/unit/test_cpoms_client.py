@@ -13,8 +13,8 @@ import respx
 from pydantic import SecretStr
 
 from hv_connector.clients.cpoms.client import CpomsClient
+from hv_connector.clients.cpoms.errors import CpomsRejected, CpomsUnavailable
 from hv_connector.clients.cpoms.payloads import IncidentRequest, Source, StudentRef
-from hv_connector.errors import CpomsRejected, CpomsUnavailable
 
 BASE = "http://cpoms.test/api/v1"
 TOKEN = "tok-SECRET-bw-0001"

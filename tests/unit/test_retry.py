@@ -9,8 +9,8 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
+from hv_connector.clients.cpoms.errors import CpomsRejected, CpomsUnavailable
 from hv_connector.clients.retry import Backoff, describe, parse_retry_after, retry_after, retrying
-from hv_connector.errors import CpomsRejected, CpomsUnavailable
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 

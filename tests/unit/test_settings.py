@@ -40,7 +40,7 @@ def test_the_file_in_the_config_directory_is_read() -> None:
     assert default_config_path().is_relative_to(os.environ["XDG_CONFIG_HOME"])
     school = settings.school("potton")
     assert (school.name, school.policy, school.options) == ("Potton Lower School", "potton", {"evening_from": "17:30"})
-    assert school.cpoms.token.get_secret_value() == CPOMS_TOKEN
+    assert (school.sink.name, school.sink.options()["token"].get_secret_value()) == ("cpoms-api", CPOMS_TOKEN)
     assert settings.staff_of("potton")["pt-head"].roles == ("headteacher", "dsl")
     assert settings.wonde.timeout == 12
 
@@ -48,24 +48,24 @@ def test_the_file_in_the_config_directory_is_read() -> None:
 def test_environment_beats_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
     write(default_config_path(), SCHOOL)
     monkeypatch.setenv("HVC_WONDE__TIMEOUT", "3.5")
-    monkeypatch.setenv("HVC_SCHOOLS__POTTON__CPOMS__TOKEN", "test-token-from-env")
+    monkeypatch.setenv("HVC_SCHOOLS__POTTON__SINK__TOKEN", "test-token-from-env")
     monkeypatch.setenv("HVC_DATABASE__URL", "postgresql+psycopg://hvc@db.example:5432/hvc")
     settings = load_settings()
     assert settings.wonde.timeout == 3.5
     assert settings.wonde.token.get_secret_value() == TOKEN  # untouched by the environment
-    assert settings.school("potton").cpoms.token.get_secret_value() == "test-token-from-env"
+    assert settings.school("potton").sink.options()["token"].get_secret_value() == "test-token-from-env"
     assert settings.school("potton").name == "Potton Lower School"
     assert settings.database.url == "postgresql+psycopg://hvc@db.example:5432/hvc"
 
 
 def test_an_environment_name_reaches_a_hyphenated_school(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HVC_SCHOOLS__ST_EDWARDS__CPOMS__TOKEN", "test-token-from-env")
+    monkeypatch.setenv("HVC_SCHOOLS__ST_EDWARDS__SINK__TOKEN", "test-token-from-env")
     path = write(tmp_path / "hvc.toml", SCHOOL.replace("potton", "st-edwards"))
     settings = load_settings(path)
     assert [s.id for s in settings.schools] == ["st-edwards"]
-    cpoms = settings.school("st-edwards").cpoms
-    assert cpoms.token.get_secret_value() == "test-token-from-env"
-    assert cpoms.base_url == "https://st-edwards.cpoms.example/api/v1"
+    sink = settings.school("st-edwards").sink.options()
+    assert sink["token"].get_secret_value() == "test-token-from-env"
+    assert sink["base_url"] == "https://st-edwards.cpoms.example/api/v1"
 
 
 def test_config_option_beats_hvc_config_which_beats_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -164,8 +164,6 @@ name = "Sam Example"
 """)
     found = [str(p) for p in problems(load_settings(path), config_source(path))]
     assert found == [
-        "schools.potton.cpoms.token: school potton's CPOMS token is not set: add `token` under "
-        "[schools.potton.cpoms] in hvc.toml",
         "staff.potton: school potton has no staff directory, so nobody can request or authorise its visits: "
         "add [[staff.potton]] entries (id, name, roles) to hvc.toml",
         "staff.hexthorpe: staff are listed for school 'hexthorpe', which is not configured: "
@@ -198,7 +196,7 @@ def test_redacted_settings_hold_no_secret(tmp_path: Path, monkeypatch: pytest.Mo
         assert not [s for s in secrets if s in text]
     shown = redacted(settings)
     assert shown["wonde"]["token"] == REDACTED
-    assert shown["schools"]["potton"]["cpoms"]["token"] == REDACTED
+    assert shown["schools"]["potton"]["sink"]["token"] == REDACTED
     assert shown["database"]["url"] == f"postgresql+psycopg://hvc:{REDACTED}@db.example/hvc"
 
 

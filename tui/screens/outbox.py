@@ -1,18 +1,20 @@
-"""The outbox: CPOMS records waiting to go and records CPOMS refused (parked), with retry."""
+"""The outbox: records waiting to go, records to enter in CPOMS by hand (with confirm), and refused ones (with retry)."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual import on, work
 
-from hvc_tui.messages import OutboxLoaded, OutboxRetried
+from hvc_tui.dialogs.decision import Decision, DecisionDialog
+from hvc_tui.messages import OutboxConfirmed, OutboxLoaded, OutboxRetried
 from hvc_tui.screens.base import ListScreen, keys, reload_key
 from hvc_tui.widgets import cells
 from hvc_tui.widgets.stable_table import StableTable
 
 COLUMNS = (("Status", None), ("Kind", None), ("Visit", None), ("School", None), ("Tries", None), ("Next try", None),
            ("Written", None), ("CPOMS said", 60))
-STATUS = {"parked": ("✖ parked", "bold red"), "pending": ("… waiting", "yellow"), "sending": ("→ sending", "cyan")}
+STATUS = {"parked": ("✖ parked", "bold red"), "pending": ("… waiting", "yellow"), "sending": ("→ sending", "cyan"),
+          "awaiting-entry": ("✎ to enter", "bold magenta")}
 
 
 class OutboxScreen(ListScreen, list_id="outbox"):
@@ -21,7 +23,9 @@ class OutboxScreen(ListScreen, list_id="outbox"):
     TITLE = "CPOMS outbox"
     COLUMNS = COLUMNS
     BINDINGS = [
-        *keys("outbox", ("t", "retry", "Retry", "Put the highlighted parked record back in the queue for the next push")),
+        *keys("outbox", ("t", "retry", "Retry", "Put the highlighted parked record back in the queue for the next push"),
+              ("c", "confirm_entry", "Confirm entered",
+               "Record the CPOMS number of the highlighted record you entered by hand: only then is it done")),
         reload_key("outbox", "Read the outbox again"),
     ]
 
@@ -49,7 +53,8 @@ class OutboxScreen(ListScreen, list_id="outbox"):
                                        cells.literal(row.last_error))))
         self.query_one(StableTable).replace_rows(rows)
         parked = sum(1 for row in message.rows if row.status == "parked")
-        self.show_status(f"{len(message.rows) - parked} waiting, {parked} parked")
+        to_enter = sum(1 for row in message.rows if row.status == "awaiting-entry")
+        self.show_status(f"{len(message.rows) - parked - to_enter} waiting, {to_enter} to enter in CPOMS, {parked} parked")
 
     def action_retry(self) -> None:
         key = self.selected_key
@@ -68,6 +73,29 @@ class OutboxScreen(ListScreen, list_id="outbox"):
     @on(OutboxRetried)
     def _retried(self, message: OutboxRetried) -> None:
         self.notify(f"Record {message.record.id} is waiting again (revision with a new key).", title="Retrying")
+        self.load()
+
+    def action_confirm_entry(self) -> None:
+        key = self.selected_key
+        if key is None:
+            return
+        if self.statuses.get(key) != "awaiting-entry":
+            self.notify("Only a record written for entry by hand (✎ to enter) is confirmed here.", severity="warning")
+            return
+
+        def chosen(decision: Decision | None) -> None:
+            if decision is not None:
+                self.confirm_entered(int(key), decision.text)
+        self.app.push_screen(DecisionDialog(f"Record {key} entered in CPOMS", prompt="CPOMS record number",
+                                            required=True, confirm="Confirm entered"), chosen)
+
+    @work(thread=True, exclusive=True, group="outbox-confirm", exit_on_error=False)
+    def confirm_entered(self, outbox_id: int, ref: str) -> None:
+        self.post_message(OutboxConfirmed(self.app.session.confirm_entered(outbox_id, ref)))
+
+    @on(OutboxConfirmed)
+    def _confirmed(self, message: OutboxConfirmed) -> None:
+        self.notify(f"Record {message.record.id} is done: in CPOMS as {message.record.cpoms_id}.", title="Confirmed")
         self.load()
 
     def action_reload(self) -> None:

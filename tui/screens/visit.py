@@ -16,10 +16,11 @@ from hv_connector.models import Finding, Stage
 from hv_connector.read.attendance import figure_lines
 from hv_connector.read.briefing import flag, not_from_mis
 from hv_connector.read.findings import NO_FINDINGS, findings_by_stage
+from hv_connector.visits.printouts import Printout
 from hv_connector.visits.records import ActionResult, Standing
 from hvc_tui.dialogs.decision import Decision, DecisionDialog
 from hvc_tui.dialogs.override import Override, OverrideDialog
-from hvc_tui.messages import DetailLoaded, VisitActed
+from hvc_tui.messages import DetailLoaded, Printed, VisitActed
 from hvc_tui.screens.base import VisitDetailScreen, back_key, keys, reload_key
 from hvc_tui.screens.report import ReportScreen
 from hvc_tui.session import VisitDetail
@@ -167,7 +168,9 @@ class VisitScreen(VisitDetailScreen):
                "Override standing blocks, each with its own tick and reason (authorisers only)"),
               ("k", "acknowledge", "Acknowledge", "Acknowledge standing warnings without authorising yet"),
               ("w", "report", "Report",
-               "Write the report after the visit (arrival, who was present, the child's words …)")),
+               "Write the report after the visit (arrival, who was present, the child's words …)"),
+              ("p", "pack", "Pack", "Print the briefing pack to a PDF only you can read (audited; never the code word)"),
+              ("x", "export", "Export", "Export the finished visit's record to a PDF only you can read (audited)")),
         reload_key("visit", "Read the visit again"),
     ]
     detail: VisitDetail | None = None
@@ -263,6 +266,28 @@ class VisitScreen(VisitDetailScreen):
 
     def action_reload(self) -> None:
         self.load()
+
+    # --- printing -------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="visit-print", exit_on_error=False)
+    def print_pdf(self, what: str, call: Callable[[], Printout]) -> None:
+        """Render and write one PDF off the UI thread; the path comes back as a message."""
+        self.post_message(Printed(call(), what))
+
+    @on(Printed)
+    def _printed(self, message: Printed) -> None:
+        printout = message.printout
+        # The path is shown as text: a folder name could hold [markup].
+        self.notify(f"The {message.what} of visit {printout.visit_id} ({printout.size}) is in "
+                    f"{printout.path}. It holds personal data.", title="Printed", markup=False, timeout=15)
+
+    def action_pack(self) -> None:
+        session = self.app.session
+        self.print_pdf("briefing pack", lambda: session.pack(self.visit_id))
+
+    def action_export(self) -> None:
+        session = self.app.session
+        self.print_pdf("record", lambda: session.export(self.visit_id))
 
     def _standing(self) -> Standing | None:
         return self.detail.standing if self.detail else None

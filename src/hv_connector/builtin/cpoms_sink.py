@@ -1,17 +1,22 @@
-"""The built-in ``cpoms`` report sink: visit reports to CPOMS over the HTTP contract.
+"""The built-in ``cpoms-api`` report sink: visit reports to CPOMS over our proposed HTTP contract.
 
-Registered through the ``report_sinks`` hook (by :mod:`hv_connector.builtin.extensions`) like any other sink; a school
-that needs a different one (a real CPOMS partner adapter, another safeguarding
-system) installs a plugin registering its own name and sets ``sink`` in its
-``[schools.ID.cpoms]`` settings.
+No school can use it yet (CPOMS publishes no API; see ../shared/apis/cpoms.md §0): it waits for the day a
+partner agreement exists, with the loopback fake CPOMS as its test double. Registered through the
+``report_sinks`` hook (by :mod:`hv_connector.builtin.extensions`) like any other sink and chosen with
+``name = "cpoms-api"`` under ``[schools.ID.sink]``. The CPOMS client's errors are this sink's own; they
+subclass the core's generic sink errors, and a lost answer becomes a
+:class:`~hv_connector.errors.SinkOutcomeUnknown`. Mapping policy categories to CPOMS's ids belongs here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from hv_connector.clients.cpoms.client import CpomsClient
+from hv_connector.clients.cpoms.errors import CpomsRejected, CpomsUnavailable
 from hv_connector.clients.cpoms.payloads import (
     HomeVisitBlock,
     IncidentAction,
@@ -22,10 +27,27 @@ from hv_connector.clients.cpoms.payloads import (
     StudentRef,
 )
 from hv_connector.config.messages import setting_fix
-from hv_connector.config.settings import SchoolSettings, Settings
-from hv_connector.errors import ConfigError, CpomsRejected
+from hv_connector.config.settings import ApiUrl, SchoolSettings, Settings
+from hv_connector.errors import ConfigError, SinkOutcomeUnknown
 from hv_connector.outbox.report import Person, VisitReport
-from hv_connector.outbox.sinks import Delivery
+from hv_connector.outbox.sinks import Delivery, sink_options
+
+T = TypeVar("T")
+
+
+class CpomsApiSettings(BaseModel):
+    """``[schools.ID.sink]`` with ``name = "cpoms-api"``: one school's CPOMS connection."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: ApiUrl
+    """The school's CPOMS API root, e.g. ``https://oakhill.cpoms.example/api/v1``."""
+    token: SecretStr | None = None
+    """The school's CPOMS API token (each school has its own)."""
+    category_map: dict[str, str | int] = {}
+    """Policy category name → this school's CPOMS category name or id, where they differ."""
+    requests_per_second: float | None = Field(default=None, gt=0)
+    """Stay under this request rate for the school's token (``None``: no client-side limit)."""
 
 
 def _staff(people: tuple[Person, ...] | list[Person]) -> list[StaffRef]:
@@ -109,8 +131,18 @@ class CpomsSink:
         self._ids[names] = list(dict.fromkeys(ids))
         return self._ids[names]
 
+    @staticmethod
+    async def _answer(call: Awaitable[T]) -> T:
+        """``call``'s answer; a lost one (CPOMS may have stored the record) as the core's SinkOutcomeUnknown."""
+        try:
+            return await call
+        except CpomsUnavailable as exc:
+            if exc.outcome_unknown:
+                raise SinkOutcomeUnknown(str(exc), exc.retry_after) from exc
+            raise
+
     async def find(self, report: VisitReport) -> Delivery | None:
-        found = await self.client.find_incident(report.record_id, report.revision)
+        found = await self._answer(self.client.find_incident(report.record_id, report.revision))
         return None if found is None else Delivery(str(found.id), already_there=True, status=found.status)
 
     async def submit(self, report: VisitReport, idempotency_key: str) -> Delivery:
@@ -121,20 +153,17 @@ class CpomsSink:
                 [{"field": "student", "issue": "student_not_identified"}],
             )
         request = incident_request(report, await self.category_ids(report.categories))
-        result = await self.client.create_incident(request, idempotency_key)
+        result = await self._answer(self.client.create_incident(request, idempotency_key))
         return Delivery(str(result.id), already_there=result.replayed, status=result.status)
 
 
-def cpoms_sink(settings: Settings, school: SchoolSettings) -> CpomsSink:
-    """Build a school's sink from its ``[schools.ID.cpoms]`` settings (``base_url``, ``token``, …)."""
-    cpoms = school.cpoms
-    if cpoms is None:
-        raise ConfigError(f"school {school.id!r} has no CPOMS connection: "
-                          f"{setting_fix(['schools', school.id, 'cpoms', 'base_url'])}, and its `token`")
+def cpoms_api_sink(settings: Settings, school: SchoolSettings) -> CpomsSink:
+    """Build a school's sink from its ``[schools.ID.sink]`` settings (``base_url``, ``token``, …)."""
+    cpoms = sink_options(CpomsApiSettings, school)
     if cpoms.token is None or not cpoms.token.get_secret_value():
         raise ConfigError(f"school {school.id!r} has no CPOMS token: "
-                          f"{setting_fix(['schools', school.id, 'cpoms', 'token'])}")
+                          f"{setting_fix(['schools', school.id, 'sink', 'token'])}")
     client = CpomsClient(cpoms.base_url, cpoms.token, school_id=school.id,
-                         token_setting=f"`token` under [schools.{school.id}.cpoms]",
+                         token_setting=f"`token` under [schools.{school.id}.sink]",
                          per_second=cpoms.requests_per_second)
     return CpomsSink(client, cpoms.category_map)

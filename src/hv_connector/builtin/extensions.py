@@ -1,4 +1,4 @@
-"""The built-in extensions: the ``wonde`` MIS adapter, the ``cpoms`` report sink and the notifiers.
+"""The built-in extensions: the ``wonde`` MIS adapter, the ``manual`` and ``cpoms-api`` report sinks and the notifiers.
 
 Registered like any plugin, through the ``mis_adapters``, ``report_sinks`` and
 ``notifiers`` hooks. Each hook imports its implementation only when it is
@@ -29,10 +29,11 @@ def mis_adapters() -> dict[str, MisAdapterFactory]:
 
 @hookimpl
 def report_sinks() -> dict[str, ReportSinkFactory]:
-    """The built-in ``cpoms`` sink."""
-    from hv_connector.builtin.cpoms_sink import cpoms_sink
+    """The built-in sinks: ``manual`` (the default: records written for the DSL team to enter) and ``cpoms-api``."""
+    from hv_connector.builtin.cpoms_sink import cpoms_api_sink
+    from hv_connector.builtin.manual_sink import manual_sink
 
-    return {"cpoms": cpoms_sink}
+    return {"manual": manual_sink, "cpoms-api": cpoms_api_sink}
 
 
 @hookimpl

@@ -14,10 +14,12 @@ from hv_connector.config.checks import (
     plugin_problems,
     problems,
     redacted,
+    sink_problems,
     unreachable_steps,
 )
 from hv_connector.config.loading import ConfigSource, config_source
 from hv_connector.errors import HvcError
+from hv_connector.outbox.sinks import open_sinks
 from hv_connector.plugins import merged_registry
 from hv_connector.runtime import Runtime
 from hv_connector.store.engine import parse_database_url
@@ -66,6 +68,7 @@ def config_check(ctx: click.Context, as_json: bool) -> None:
     except HvcError as exc:
         found.append(Problem("database.url", str(exc)))
     found += mis_problems(settings, merged_registry(rt.pm, "mis_adapters"), source.path.name)
+    found += sink_problems(settings, open_sinks(settings, merged_registry(rt.pm, "report_sinks"), settings.schools))
     found += plugin_problems(settings, rt.policies) + disarming_problems(rt)
     if as_json:
         emit_json({

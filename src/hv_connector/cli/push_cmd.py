@@ -16,6 +16,7 @@ from hv_connector.cli.common import cli, emit_json, json_option, runtime
 from hv_connector.cli.terminal import guard_logging, unguarded
 from hv_connector.errors import InputError
 from hv_connector.outbox import queue as outbox
+from hv_connector.outbox.entry import paste_block
 from hv_connector.outbox.push import DEFAULT_LEASE, Outcome, Pusher
 from hv_connector.outbox.sinks import open_sinks
 from hv_connector.plugins import merged_registry
@@ -23,20 +24,23 @@ from hv_connector.read.queries import outbox_rows
 from hv_connector.store.rows import OUTBOX_STATUSES
 from hv_connector.visits.files import read_document
 
-PUSH_HELP = """Send the outbox's due records to CPOMS: concerns first, then routine reports, oldest first.
+PUSH_HELP = """Send the outbox's due records to each school's sink: concerns first, then routine reports, oldest first.
 
-Each record goes with a stable idempotency key; a record whose earlier try may
-have reached CPOMS (a timeout, a dropped connection, a push that was killed) is
-looked up in CPOMS first, so nothing arrives twice. A record CPOMS refuses is
-PARKED with CPOMS's reason (see `hvc outbox list --status parked`), never dropped:
-fix the cause and run `hvc outbox retry ID`.
+A school on the `manual` sink (the default) gets each record written to its
+private folder as a paste block and a PDF, for the DSL team to enter in CPOMS
+and confirm (`hvc outbox confirm ID --ref N --as STAFF`). A school on an API sink
+(`cpoms-api`, a plugin's) gets each record sent with a stable idempotency key; a
+record whose earlier try may have arrived (a timeout, a dropped connection, a push
+that was killed) is looked up by reference first, so nothing arrives twice. A
+record the receiver refuses is PARKED with its reason (see `hvc outbox list
+--status parked`), never dropped: fix the cause and run `hvc outbox retry ID`.
 
 \b
 Exit codes:
-  0  every due record is in CPOMS (sent now, or already there)
-  1  some record waits (CPOMS down, slow or rate-limiting: the next push retries it)
-     or was parked by this push (CPOMS refused it: someone must look)
-  2  bad configuration (a school's CPOMS url or token is missing; the message names the setting)
+  0  every due record is delivered (sent now, already there, or written for entry)
+  1  some record waits (the receiver is down, slow or rate-limiting: the next push retries it)
+     or was parked by this push (the receiver refused it: someone must look)
+  2  bad configuration (a school's sink setting is missing; the message names the setting)
 
 \b
 Run it from cron every few minutes, e.g.:
@@ -61,7 +65,8 @@ class _Progress:
         if self.bar is not None:
             self.bar.update(1)
             return
-        remote = f" → CPOMS {item.remote_id}" if item.remote_id else ""
+        remote = "" if not item.remote_id else f" → {item.remote_id}" if item.result == "written" else (
+            f" → CPOMS {item.remote_id}")
         why = f": {item.message}" if item.message else ""
         click.echo(f"{item.result:<13} #{item.outbox_id} {item.school_id} {item.kind}{remote}{why}")
 
@@ -76,8 +81,9 @@ class _Progress:
 @click.option("--all", "ignore_backoff", is_flag=True,
               help="Also send records still waiting out a back-off (e.g. once CPOMS is back).")
 @click.option("--concurrency", type=click.IntRange(1, 1024),
-              help="At most this many records in flight at once. Default: for each school, its token's "
-                   "requests_per_second × CPOMS's measured answer time (with headroom).")
+              help="At most this many records in flight at once. Default: for each school, its sink's "
+                   "requests_per_second × the receiver's measured answer time (with headroom); 8 for a sink "
+                   "with no rate (manual).")
 @click.option("--lease", type=click.FloatRange(0.1), default=DEFAULT_LEASE.total_seconds(), show_default=True,
               help="Seconds a claimed record is held before another push may take it over.")
 @json_option("Print the summary as JSON.")
@@ -106,13 +112,14 @@ def push(ctx: click.Context, school: str | None, concerns_only: bool, ignore_bac
         for problem in summary.config_errors:
             click.echo(f"hvc: {problem}", err=True)
         click.echo(f"sent {summary.count('sent')}, already there {summary.count('already-there')}, "
-                   f"parked {summary.count('parked')}, waiting {summary.count('waiting')}")
+                   f"written for entry {summary.count('written')}, parked {summary.count('parked')}, "
+                   f"waiting {summary.count('waiting')}")
     ctx.exit(summary.exit_code)
 
 
 @cli.group("outbox")
 def outbox_group() -> None:
-    """List, show and retry the records waiting for (or refused by) CPOMS."""
+    """List, show, confirm and retry the records waiting for (or refused by) each school's sink."""
 
 
 STATUSES = click.Choice(OUTBOX_STATUSES)
@@ -124,7 +131,7 @@ STATUSES = click.Choice(OUTBOX_STATUSES)
 @json_option("Print the records as JSON.")
 @click.pass_context
 def outbox_list(ctx: click.Context, status: str | None, school: str | None, as_json: bool) -> None:
-    """List outbox records: parked first, then concerns, oldest first. Parked records show CPOMS's reason."""
+    """List outbox records: parked first, then concerns, oldest first. Parked records show the receiver's reason."""
     with runtime(ctx).store.connect() as conn:
         records = outbox_rows(conn, statuses=[status] if status else None, schools=[school] if school else None)
     if as_json:
@@ -138,6 +145,8 @@ def outbox_list(ctx: click.Context, status: str | None, school: str | None, as_j
         state = {"sent": f"sent {humanize.moment(r.sent_at)} as CPOMS {r.cpoms_id}",
                  "pending": f"pending (next try {humanize.moment(r.next_attempt_at)}, {r.attempts} tries)",
                  "sending": f"sending (claimed until {humanize.moment(r.next_attempt_at)})",
+                 "awaiting-entry": f"AWAITING ENTRY in CPOMS (written {humanize.moment(r.created_at)}): "
+                                   f"`hvc outbox confirm {r.id} --ref N --as STAFF`",
                  "parked": "PARKED"}[r.status]
         click.echo(f"#{r.id:<5} {r.school_id:<14} {flag:<10} {r.pupil_name:<24} {state}")
         if r.status in ("parked", "pending") and r.last_error:
@@ -149,7 +158,10 @@ def outbox_list(ctx: click.Context, status: str | None, school: str | None, as_j
 @json_option("Print the record and its report as JSON.")
 @click.pass_context
 def outbox_show(ctx: click.Context, outbox_id: int, as_json: bool) -> None:
-    """Show one record: its status, CPOMS's reason if parked, and the report as CPOMS will get it."""
+    """Show one record: its status, the receiver's reason if parked, and the whole record as a paste block.
+
+    The paste block is what the DSL team enters in CPOMS by hand (the fields CPOMS asks for, then the
+    incident's text), never cut; an API sink's copy is cut at its limit only with a line saying so."""
     with runtime(ctx).store.connect() as conn:
         record = outbox.get_record(conn, outbox_id)
     if as_json:
@@ -158,14 +170,35 @@ def outbox_show(ctx: click.Context, outbox_id: int, as_json: bool) -> None:
     click.echo(f"Outbox record #{record.id}: {record.kind} for school {record.school_id}, visit {record.visit_id}")
     click.echo(f"Status: {record.status}; tries: {record.attempts}; queued {humanize.moment(record.created_at)}"
                + (f"; sent {humanize.moment(record.sent_at)} as CPOMS incident {record.cpoms_id}" if record.sent_at else ""))
+    if record.status == "awaiting-entry":
+        click.echo(f"Enter it in CPOMS, then: hvc outbox confirm {record.id} --ref CPOMS_RECORD_NO --as STAFF")
     if record.alert_dsl:
         click.echo("Alerts the DSL: yes")
     if record.last_error:
         click.echo(f"{'Parked because' if record.status == 'parked' else 'Last error'}: {record.last_error}")
-    report = record.report
-    click.echo(f"Categories: {', '.join(report.categories)}")
     click.echo("")
-    click.echo(report.description)
+    click.echo(paste_block(record.report), nl=False)
+
+
+@outbox_group.command("confirm")
+@click.argument("outbox_id", type=int)
+@click.option("--ref", required=True, help="The record number CPOMS gave the incident you entered.")
+@click.option("--as", "actor", required=True, help="Your staff id: a member of the DSL team (the confirmation is audited).")
+@json_option("Print the record as JSON.")
+@click.pass_context
+def outbox_confirm(ctx: click.Context, outbox_id: int, ref: str, actor: str, as_json: bool) -> None:
+    """Confirm record ID was entered in CPOMS as record REF: only then is a manual record done."""
+    rt = runtime(ctx)
+    with rt.store.connect() as conn:
+        school = outbox.get_record(conn, outbox_id).school_id
+    member = rt.staff(school).get(actor)
+    if member is None:
+        raise InputError(f"--as {actor!r} is not in school {school!r}'s staff directory ([[staff.{school}]] in hvc.toml)")
+    record = outbox.confirm(rt.store, outbox_id, ref=ref, by=member, now=rt.clock.now())
+    if as_json:
+        emit_json(record.summary())
+        return
+    click.echo(f"Outbox record #{record.id} is done: entered in CPOMS as {record.cpoms_id}, confirmed by {member.name}.")
 
 
 @outbox_group.command("retry")

@@ -22,6 +22,7 @@ from hv_connector.text import neutralise
 from hv_connector.visits.files import read_document
 from hv_connector.visits.input import parse_outcome
 from hv_connector.visits.lifecycle import State, describe_allowed
+from hv_connector.visits.printouts import Printout, Printouts
 from hv_connector.visits.records import ActionResult, VisitEvent, VisitRecord, last_judged
 from hv_connector.visits.service import VisitService
 
@@ -435,3 +436,37 @@ def _ending(name: str, verb: str, summary: str) -> None:
 
 _ending("cancel", "Cancelled", "Cancel a visit, with a reason; its CPOMS record goes to the outbox.")
 _ending("abort", "Aborted", "Stop a visit part way, with a reason; its CPOMS record goes to the outbox.")
+
+
+# --- printing --------------------------------------------------------------------------------------
+
+
+def _printed(printout: Printout, what: str, as_json: bool, keep: str) -> None:
+    if as_json:
+        emit_json({"visit": printout.visit_id, "file": str(printout.path), "pages": printout.pages})
+        return
+    click.echo(f"Wrote {what} of visit {printout.visit_id} ({printout.size}) to {printout.path}")
+    click.echo(f"It holds personal data: only you can read the file; {keep}.")
+
+
+_OUT_HELP = "Write the PDF here (default: printouts/ in hv-connector's data folder, readable by you alone)."
+
+
+@visit.command("pack")
+@click.argument("visit_id")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help=_OUT_HELP)
+@_acting
+def visit_pack(ctx: click.Context, visit_id: str, out: Path | None, by: str, as_json: bool) -> None:
+    """Print the briefing pack staff take on an authorised visit (PDF, audited; never the code word)."""
+    printout = Printouts(_service(ctx)).pack(visit_id, by=by, out=out)
+    _printed(printout, "the briefing pack", as_json, "print it, and destroy the paper after the visit")
+
+
+@visit.command("export")
+@click.argument("visit_id")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help=_OUT_HELP)
+@_acting
+def visit_export(ctx: click.Context, visit_id: str, out: Path | None, by: str, as_json: bool) -> None:
+    """Export a finished visit's record (as sent to the safeguarding record) to PDF (audited)."""
+    printout = Printouts(_service(ctx)).export(visit_id, by=by, out=out)
+    _printed(printout, "the record", as_json, "keep it where only the safeguarding team can read it")

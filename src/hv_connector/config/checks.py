@@ -15,7 +15,7 @@ from pydantic import BaseModel, SecretStr
 from hv_connector.config.loading import ConfigSource
 from hv_connector.config.messages import setting_fix
 from hv_connector.config.settings import REDACTED, SchoolSettings, Settings, is_secret_name, masked_url, url_password
-from hv_connector.errors import PolicyError, PolicyNotFound, PolicyUnavailable
+from hv_connector.errors import ConfigError, PolicyError, PolicyNotFound, PolicyUnavailable
 from hv_connector.models import EscalationStep, Visit
 from hv_connector.plugins import Policies, describe_failure
 
@@ -61,6 +61,7 @@ def secret_values(settings: Settings) -> Iterator[str]:
                 yield value.get_secret_value()
         elif isinstance(value, BaseModel):
             stack.extend(getattr(value, name) for name in type(value).model_fields)
+            stack.extend((value.model_extra or {}).values())  # a sink's own settings, e.g. its token
         elif isinstance(value, Mapping):
             stack.extend(value.values())
         elif isinstance(value, (list, tuple)):
@@ -91,11 +92,6 @@ def problems(settings: Settings, source: ConfigSource) -> list[Problem]:
             "see \"Configure for a school\" in the README",
         ))
     for school in settings.schools:
-        if school.cpoms is not None and school.cpoms.token is None:
-            found.append(Problem(
-                f"schools.{school.id}.cpoms.token",
-                f"school {school.id}'s CPOMS token is not set: add `token` under [schools.{school.id}.cpoms] in {file}",
-            ))
         if not settings.staff.get(school.id):
             found.append(Problem(
                 f"staff.{school.id}",
@@ -136,6 +132,20 @@ def mis_problems(settings: Settings, adapters: Mapping[str, MisAdapterFactory], 
     return [problem if len(ids) == 1 and problem.setting.startswith(f"schools.{ids[0]}.")
             else Problem(problem.setting, f"{problem.message} (school(s) {', '.join(ids)} sync through it)")
             for problem, ids in schools_by_problem.items()]
+
+
+def sink_problems(settings: Settings, sink_for: Callable[[str], object]) -> list[Problem]:
+    """What stops each school's report sink from being built (a missing token, an unknown sink), one per school.
+
+    :param sink_for: builds a school's sink (:func:`hv_connector.outbox.sinks.open_sinks`); nothing is opened.
+    """
+    found: list[Problem] = []
+    for school in settings.schools:
+        try:
+            sink_for(school.id)
+        except ConfigError as exc:
+            found.append(Problem(f"schools.{school.id}.sink", str(exc)))
+    return found
 
 
 def missing_adapter(school: SchoolSettings, adapters: Mapping[str, Any]) -> str:

@@ -19,6 +19,7 @@ source to parse them was most of what building these models cost every
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -42,6 +43,8 @@ from hv_connector.config.environment import deep_merge
 from hv_connector.errors import ConfigError, excerpt
 from hv_connector.models import StaffMember
 from hv_connector.store.engine import APP_NAME, default_database_url
+
+log = logging.getLogger("hv_connector.config")
 
 CONFIG_FILE_NAME = "hvc.toml"
 CONFIG_ENV = "HVC_CONFIG"
@@ -105,17 +108,41 @@ class WondeSettings(Section):
     """Seconds to wait for one response before retrying."""
 
 
-class CpomsSettings(Section):
-    """``[schools.ID.cpoms]``: one school's CPOMS connection."""
+class SinkSettings(BaseModel):
+    """``[schools.ID.sink]``: where the school's finished records and concerns go, and that sink's own settings.
 
-    base_url: ApiUrl
-    """The school's CPOMS API root, e.g. ``https://oakhill.cpoms.example/api/v1``."""
-    token: SecretStr | None = None
-    """The school's CPOMS API token (each school has its own)."""
-    category_map: dict[str, str | int] = {}
-    """Policy category name → this school's CPOMS category name or id, where they differ."""
-    requests_per_second: float | None = Field(default=None, gt=0)
-    """Stay under this request rate for the school's token (``None``: no client-side limit)."""
+    ``name`` picks a sink registered through the ``report_sinks`` hook: ``manual`` (the default: each record
+    written as a paste block and a PDF for the DSL team to enter in CPOMS), ``cpoms-api`` (the HTTP client for
+    the proposed CPOMS contract), or a plugin's. Every other key is the sink's own setting, checked by the sink
+    (``hvc config check``); values under a secret's name (``token``, ``api_key`` …) are kept secret.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(default="manual", min_length=1)
+    """The sink's registered name (``hvc plugins`` lists them)."""
+    confirm_within_minutes: int = Field(default=30, ge=1)
+    """For a sink a person completes (``manual``): a concern not confirmed as entered within this many minutes
+    of school hours raises an alarm to the DSL on the watch."""
+    school_day: str = Field(default="08:00-17:00", pattern=r"^\d\d:\d\d-\d\d:\d\d$")
+    """School hours (UK time, Monday to Friday) in which ``confirm_within_minutes`` runs, as ``HH:MM-HH:MM``."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_kept_secret(cls, data: Any) -> Any:
+        return _secret_values(data) if isinstance(data, Mapping) else data
+
+    @field_validator("school_day")
+    @classmethod
+    def _day_runs_forwards(cls, value: str) -> str:
+        opens, closes = value.split("-")
+        if not "00:00" <= opens < closes <= "23:59":
+            raise ValueError(f"must be opening-closing times in one day, e.g. 08:00-17:00, not {value!r}")
+        return value
+
+    def options(self) -> dict[str, Any]:
+        """The sink's own settings: every key but the core's (secrets stay :class:`SecretStr`)."""
+        return dict(self.model_extra or {})
 
 
 class SchoolSettings(Section):
@@ -137,13 +164,28 @@ class SchoolSettings(Section):
     in ``mis`` reads, and checks in ``hvc config check`` (a folder, a URL, a user name …). A value whose key
     names a secret (a key containing ``token``, ``password``, ``secret`` or ``key``) is kept as a secret:
     shown as ``**********`` and never logged. Wonde's adapter needs none."""
-    cpoms: CpomsSettings | None = None
-    """The school's CPOMS connection (needed for ``hvc push``)."""
+    sink: SinkSettings = Field(default_factory=SinkSettings)
+    """Where the school's records go (``[schools.ID.sink]``); the ``manual`` sink when unset."""
     max_visit_hours: float = Field(default=MAX_VISIT_HOURS, gt=0, le=24)
     """The longest a visit may be planned (or extended) to last, start to expected return, in hours. The watch
     raises "not back" only after the expected return, so this bounds how long staff can be out unwatched."""
     options: dict[str, Any] = {}
     """Options the policy's rules read, e.g. ``evening_from = "17:30"``."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cpoms_table_is_the_cpoms_api_sink(cls, data: Any) -> Any:
+        # Until 0.x, [schools.ID.cpoms] was the only sink's settings: read it as the cpoms-api sink, and say so.
+        if not isinstance(data, Mapping) or data.get("cpoms") is None:
+            return data
+        school = data.get("id", "ID")
+        if data.get("sink") is not None:
+            raise ValueError(f"has both [schools.{school}.cpoms] and [schools.{school}.sink]: move the CPOMS settings "
+                             f'under [schools.{school}.sink] with name = "cpoms-api" and remove [schools.{school}.cpoms]')
+        log.warning("[schools.%s.cpoms] is deprecated: rename the table to [schools.%s.sink] and add "
+                    'name = "cpoms-api" (its keys stay the same)', school, school)
+        rest = {key: value for key, value in data.items() if key != "cpoms"}
+        return {**rest, "sink": {"name": "cpoms-api", **data["cpoms"]}}
 
     @field_validator("mis_options")
     @classmethod

@@ -17,12 +17,12 @@ from typing import Any, Literal
 from sqlalchemy import and_, bindparam, func, or_, select, tuple_, update
 
 from hv_connector.clients.retry import Backoff
-from hv_connector.errors import CpomsRejected, CpomsUnavailable, HvcError
+from hv_connector.errors import HvcError, SinkOutcomeUnknown, SinkRefused, SinkUnavailable
 from hv_connector.outbox import pacing
 from hv_connector.outbox.queue import OutboxRecord, record_from_row
-from hv_connector.outbox.sinks import ReportSink, SinkFor
+from hv_connector.outbox.sinks import Delivery, ReportSink, SinkFor
 from hv_connector.store import Store, audit
-from hv_connector.store.rows import CONCERN
+from hv_connector.store.rows import AWAITING_ENTRY, CONCERN
 from hv_connector.store.schema import outbox
 
 log = logging.getLogger("hv_connector.outbox")
@@ -37,7 +37,7 @@ LEASE_SHARE = 0.8
 ACTOR = "hvc push"
 
 
-Result = Literal["sent", "already-there", "parked", "waiting"]
+Result = Literal["sent", "already-there", "written", "parked", "waiting"]
 
 
 @dataclass(frozen=True)
@@ -64,14 +64,14 @@ class PushSummary:
 
     @property
     def exit_code(self) -> int:
-        """0 all delivered; 1 something waits or was parked by this push; 2 a school's CPOMS is misconfigured."""
+        """0 all delivered (or written for entry); 1 something waits or was parked by this push; 2 a sink is misconfigured."""
         if self.config_errors:
             return 2
         return 1 if any(o.result in ("waiting", "parked") for o in self.outcomes) else 0
 
     def as_json(self) -> dict[str, Any]:
         return {
-            **{r: self.count(r) for r in ("sent", "already-there", "parked", "waiting")},
+            **{r: self.count(r) for r in ("sent", "already-there", "written", "parked", "waiting")},
             "config_errors": self.config_errors,
             "records": [o.__dict__ for o in self.outcomes],
         }
@@ -248,7 +248,8 @@ class Pusher:
 
         start = 0
         while start < len(records):
-            batch = records[start:start + pacing.claim_batch(sink)]
+            # Under a cap, claim no more than can start soon: a claimed record waiting for the gate ages its lease.
+            batch = records[start:start + min(pacing.claim_batch(sink), self.concurrency or len(records))]
             start += len(batch)
             claimed = self._claim(batch)
             # Stop trying a record before its claim lapses: once it has, another pusher may send it too.
@@ -319,17 +320,22 @@ class Pusher:
             return self._waiting(record, attempt, where, "CPOMS did not answer before this push's claim on the record "
                                  f"ran out ({self.lease.total_seconds():g} s lease); the next try asks CPOMS first",
                                  None)
-        except CpomsRejected as exc:
+        except SinkRefused as exc:
             reason = str(exc)
             return _Settlement(record, attempt, {"status": "parked", "last_error": reason, "next_attempt_at": None},
                                "outbox.parked", {"reason": reason, "details": exc.details},
                                Outcome(record.id, record.school_id, record.kind, "parked", message=reason),
                                logging.WARNING, f"parked {where}: {reason}")
-        except CpomsUnavailable as exc:
+        except SinkOutcomeUnknown as exc:
+            return self._waiting(record, attempt, where, f"{exc} (it may have arrived: the next try asks the receiver "
+                                 "by reference before sending again)", exc.retry_after)
+        except SinkUnavailable as exc:
             return self._waiting(record, attempt, where, str(exc), exc.retry_after)
         except Exception as exc:  # a bug or an unforeseen failure must not lose the record
             log.exception("%s failed unexpectedly", where)
             return self._waiting(record, attempt, where, f"unexpected {type(exc).__name__}: {exc}", None)
+        if delivery.awaiting_entry:
+            return self._written(record, attempt, where, delivery)
         already = found is not None or delivery.already_there
         values = {"status": "sent", "cpoms_id": delivery.remote_id, "sent_at": self.now(), "last_error": None,
                   "next_attempt_at": None}
@@ -342,6 +348,14 @@ class Pusher:
             logging.INFO,
             f"{where} {'was already in CPOMS' if already else 'sent'} as CPOMS incident {delivery.remote_id}",
         )
+
+    def _written(self, record: OutboxRecord, attempt: int, where: str, delivery: Delivery) -> _Settlement:
+        """A record a person must enter by hand: written (audited), and done only once they confirm it."""
+        values = {"status": AWAITING_ENTRY, "last_error": None, "next_attempt_at": None}
+        return _Settlement(record, attempt, values, "outbox.written", {"written_to": delivery.remote_id},
+                           Outcome(record.id, record.school_id, record.kind, "written", remote_id=delivery.remote_id),
+                           logging.INFO, f"{where} written for entry by hand as {delivery.remote_id}: "
+                           f"`hvc outbox confirm {record.id} --ref N --as STAFF` once it is in CPOMS")
 
     def _waiting(self, record: OutboxRecord, attempt: int, where: str, reason: str,
                  retry_after: float | None) -> _Settlement:

@@ -11,8 +11,10 @@
        ask    a record tried before (timeout, dropped, crash) is looked up in CPOMS
               by its reference first: found → sent, "already there"
        send   sink.submit(report, key) → sent + CPOMS id
-              CpomsRejected   → parked with CPOMS's reason (never dropped; `hvc outbox retry`)
-              CpomsUnavailable → pending again, next try after a back-off
+              SinkRefused     → parked with the receiver's reason (never dropped; `hvc outbox retry`)
+              SinkUnavailable → pending again, next try after a back-off (asks first if the outcome is unknown)
+              awaiting_entry  → awaiting-entry: written for the DSL team to enter by hand (the manual sink)
+    confirm(store, id, ref=, by=)         the DSL team entered it in CPOMS as record N: awaiting-entry → sent
 
 Exactly once rests on three things together: the stable idempotency key
 (a receiver that honours it replays, never duplicates, a key it has seen),
@@ -39,12 +41,12 @@ from pydantic import Field
 from sqlalchemy import Connection, insert, select, update
 
 from hv_connector.errors import InputError, RefusedError
-from hv_connector.models import ReportKind, Visit
+from hv_connector.models import ReportKind, StaffMember, Visit
 from hv_connector.outbox.report import AUTHORISED, Decision, VisitReport, build_reports, revise
 from hv_connector.plugins import Policies
 from hv_connector.store import Store, audit
-from hv_connector.store.rows import CONCERN, ROUTINE, OutboxEntry
-from hv_connector.store.schema import acknowledgements, outbox, overrides, staff, visit_events
+from hv_connector.store.rows import AWAITING_ENTRY, CONCERN, ROUTINE, OutboxEntry
+from hv_connector.store.schema import acknowledgements, escalations, outbox, overrides, staff, visit_events
 
 log = logging.getLogger("hv_connector.outbox")
 
@@ -124,17 +126,25 @@ def _recorded_decisions(conn: Connection, visit: Visit) -> list[Decision]:
     """
     names = dict(conn.execute(select(staff.c.id, staff.c.name).where(staff.c.school_id == visit.school)).all())
     decided = [
-        (r.at, Decision(what=_DECIDED_EVENTS[r.event], by=names.get(r.actor, r.actor or ""), at=r.at,
+        (r.at, Decision(what=_DECIDED_EVENTS[r.event], by=_by_name(names, r.actor), at=r.at,
                         reason=r.note or ""))
         for r in conn.execute(select(visit_events).where(
             visit_events.c.visit_id == visit.id, visit_events.c.event.in_(_DECIDED_EVENTS)))
     ]
     for table, what, why in ((acknowledgements, "Warning {} acknowledged", "note"),
                              (overrides, "Policy rule {} overridden", "reason")):
-        decided += [(r.at, Decision(what=what.format(r.rule_id), by=names.get(r.by, r.by), at=r.at,
+        decided += [(r.at, Decision(what=what.format(r.rule_id), by=_by_name(names, r.by), at=r.at,
                                     reason=getattr(r, why) or ""))
                     for r in conn.execute(select(table).where(table.c.visit_id == visit.id))]
     return [decision for _at, decision in sorted(decided, key=lambda pair: pair[0])]
+
+
+UNNAMED = "someone not in the school's staff directory"
+"""Who took a decision whose staff id the directory no longer has: a report names people, never ids."""
+
+
+def _by_name(names: Mapping[str, str], staff_id: str | None) -> str:
+    return names.get(staff_id or "", UNNAMED) if staff_id else ""
 
 
 def _dsl_emails(conn: Connection, school_id: str) -> list[str]:
@@ -173,6 +183,17 @@ def get_record(conn: Connection, outbox_id: int) -> OutboxRecord:
     return record_from_row(row)
 
 
+def visit_records(conn: Connection, visit_id: str) -> list[VisitReport]:
+    """The records a finished visit left in the outbox, latest revision of each, the concern first."""
+    rows = conn.execute(select(outbox.c.payload).where(outbox.c.visit_id == visit_id)
+                        .order_by(outbox.c.priority, outbox.c.id)).scalars()
+    latest: dict[str, VisitReport] = {}
+    for report in (VisitReport.model_validate(payload) for payload in rows):
+        if report.record_id not in latest or report.revision > latest[report.record_id].revision:
+            latest[report.record_id] = report
+    return list(latest.values())
+
+
 def retry(
     store: Store, outbox_id: int, *, actor: str, now: datetime, fixed_payload: Mapping[str, Any] | None = None
 ) -> OutboxRecord:
@@ -209,6 +230,41 @@ def retry(
         return get_record(conn, outbox_id)
 
 
-# --- pushing -------------------------------------------------------------------------------------
+UNCONFIRMED_ALARM = "entry-unconfirmed:{}"
+"""The watch's alarm key for an outbox record not confirmed as entered (see :mod:`hv_connector.watch.entry`)."""
+
+CONFIRMERS = ("dsl", "deputy-dsl")
+"""Roles that may confirm a record was entered in CPOMS: the DSL team."""
+
+
+def confirm(store: Store, outbox_id: int, *, ref: str, by: StaffMember, now: datetime) -> OutboxRecord:
+    """Record that the DSL team entered record ``outbox_id`` in CPOMS as ``ref``: only now is it done (audited).
+
+    Closes the watch's alarm for it, if one fired. A record not awaiting entry, a member outside the DSL
+    team, or an empty reference is refused, naming what to do.
+    """
+    ref = ref.strip()
+    if not ref or len(ref) > 64 or not ref.isprintable():
+        raise InputError(f"--ref {ref!r} is not a CPOMS record number: give the number CPOMS shows for the "
+                         "new incident (e.g. --ref 10422)")
+    if not set(by.roles) & set(CONFIRMERS):
+        raise RefusedError(f"{by.name} is not on the DSL team ({', '.join(CONFIRMERS)}): only the DSL team confirms "
+                           "a record was entered in CPOMS")
+    with store.begin() as conn:
+        record = get_record(conn, outbox_id)
+        if record.status != AWAITING_ENTRY:
+            raise RefusedError(f"outbox record {outbox_id} is {record.status}, not awaiting entry: only a record "
+                               "written for the DSL team to enter (the manual sink) is confirmed by hand")
+        conn.execute(update(outbox).where(outbox.c.id == outbox_id, outbox.c.status == AWAITING_ENTRY).values(
+            status="sent", cpoms_id=ref, sent_at=now, last_error=None))
+        conn.execute(update(escalations).where(escalations.c.key == UNCONFIRMED_ALARM.format(outbox_id),
+                                               escalations.c.closed_at.is_(None))
+                     .values(closed_at=now, note=f"entered in CPOMS as {ref} (confirmed by {by.name})"))
+        audit.append(conn, actor=by.id, action="outbox.confirmed", school_id=record.school_id,
+                     visit_id=record.visit_id, detail={"outbox_id": outbox_id, "kind": record.kind, "cpoms_ref": ref,
+                                                       "confirmed_by": by.name}, at=now)
+        return get_record(conn, outbox_id)
+
+
 
 

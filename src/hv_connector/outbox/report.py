@@ -110,6 +110,8 @@ class VisitReport(Frozen):
     alert_emails: tuple[str, ...] = ()
     """Who CPOMS should alert (the school's DSLs for a concern); empty lets CPOMS's own rules decide."""
     description: str = Field(min_length=1, max_length=20000)
+    """The record as the receiver's free text: :func:`render`, cut with a note saying so past 20,000 characters
+    (:func:`fitted`). A person entering it by hand gets it whole (:mod:`hv_connector.outbox.entry`)."""
 
 
 def record_id(visit_id: str, kind: ReportKind) -> str:
@@ -212,7 +214,7 @@ def _build(
 def revise(report: VisitReport, revision: int) -> VisitReport:
     """The same report as a new revision (a corrected or retried record), its text re-rendered."""
     revised = report.model_copy(update={"revision": revision})
-    return revised.model_copy(update={"description": render(revised)})
+    return revised.model_copy(update={"description": fitted(render(revised))})
 
 
 # --- the facts, from the visit -------------------------------------------------------------------
@@ -396,4 +398,17 @@ def render(report: VisitReport) -> str:
         lines.append(f"Follow-up on: {humanize.day(report.follow_up_on)}")
     lines.append(f"Outcome: {report.outcome_text}")
     lines.append(f"Recorded by hv-connector from visit {report.record_id.split('/')[0]}, revision {report.revision}.")
-    return "\n".join(lines)[:20000]
+    return "\n".join(lines)
+
+
+DESCRIPTION_LIMIT = 20000
+"""The most text a CPOMS incident's description takes (the proposed contract's limit)."""
+
+
+def fitted(text: str, limit: int = DESCRIPTION_LIMIT) -> str:
+    """``text`` as a receiver that takes at most ``limit`` characters gets it: whole, or cut with a line saying so."""
+    if len(text) <= limit:
+        return text
+    note = (f"\n[CUT: this record is {len(text):,} characters, over the {limit:,} this system takes. The whole record "
+            "is in hv-connector: `hvc outbox show ID` prints it.]")
+    return text[:limit - len(note)] + note

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from hv_connector.errors import ConfigError
 from hv_connector.outbox.report import VisitReport
@@ -21,17 +23,23 @@ class Delivery:
     already_there: bool = False
     status: str = "recorded"
     """The remote system's word for it (CPOMS: ``recorded``, or ``tray`` when awaiting a match)."""
+    awaiting_entry: bool = False
+    """Written out for a person to enter by hand (the manual sink): the record is done only when the DSL team
+    confirms the receiver's record number (``hvc outbox confirm``); ``remote_id`` says where it was written."""
 
 
 class ReportSink(Protocol):
     """Where finished-visit records go: CPOMS by default, any other system by plugin.
 
     A sink is an async context manager, opened once per push for one school.
-    It raises :class:`~hv_connector.errors.CpomsRejected` for a refusal (the
-    record is parked with the message) and
-    :class:`~hv_connector.errors.CpomsUnavailable` for anything worth trying
-    again (the record waits). Register a factory ``factory(settings, school)``
-    through the ``report_sinks`` hook.
+    It raises the core's generic errors, never its own: :class:`~hv_connector.errors.SinkRefused`
+    for a refusal (the record is parked with the receiver's reason),
+    :class:`~hv_connector.errors.SinkUnavailable` for anything worth trying again (the record
+    waits), and :class:`~hv_connector.errors.SinkOutcomeUnknown` when the answer was lost after
+    the record went out (the next try calls :meth:`find` before sending again). A sink whose
+    records a person completes answers a :class:`Delivery` with ``awaiting_entry``. Register a
+    factory ``factory(settings, school)`` through the ``report_sinks`` hook; it reads its own
+    settings from ``school.sink`` with :func:`sink_options`.
 
     A sink with a rate limit may also say how fast it may go: ``requests_per_second`` and ``latency``
     (its receiver's recent answer time), from which the push sizes how many of its records are in
@@ -67,12 +75,29 @@ def open_sinks(settings: Any, registry: Mapping[str, ReportSinkFactory], schools
         if school is None:
             raise ConfigError(f"school {school_id!r} has outbox records but is not configured: add it under "
                               "[schools] in hvc.toml")
-        name = getattr(getattr(school, "cpoms", None), "sink", None) or "cpoms"
+        name = school.sink.name
         factory = registry.get(name)
         if factory is None:
             raise ConfigError(f"school {school_id!r} uses report sink {name!r}, which no installed plugin provides "
-                              f"(installed: {', '.join(sorted(registry)) or 'none'})")
+                              f"(installed: {', '.join(sorted(registry)) or 'none'}): change `name` under "
+                              f"[schools.{school_id}.sink] in hvc.toml, or install the plugin that provides it")
         return factory(settings, school)
 
     return sink_for
+
+
+Options = TypeVar("Options", bound=BaseModel)
+
+
+def sink_options(model: type[Options], school: SchoolSettings) -> Options:
+    """``school``'s ``[schools.ID.sink]`` keys read as the sink's own settings ``model``, or a ConfigError naming each.
+
+    Sinks call this from their factory, so a missing or mistyped setting is named with its table.
+    """
+    try:
+        return model.model_validate(school.sink.options())
+    except ValidationError as exc:
+        wrong = "; ".join(f"`{'.'.join(str(p) for p in e['loc'])}` {e['msg'].lower()}" for e in exc.errors())
+        raise ConfigError(f"the {school.sink.name} sink of school {school.id!r}: {wrong}: fix it under "
+                          f"[schools.{school.id}.sink] in hvc.toml") from None
 

@@ -59,7 +59,7 @@ class PendingPage(Frozen):
     total: int
 
 
-WAITING = ("pending", "sending", "parked")
+WAITING = ("pending", "sending", "awaiting-entry", "parked")
 """Outbox statuses of records not yet in CPOMS."""
 
 

@@ -7,8 +7,13 @@ from typing import Literal, get_args
 
 from hv_connector.models.common import Frozen
 
-OutboxStatus = Literal["pending", "sending", "sent", "parked"]
-"""Where an outbox record is in its delivery (a different list from a visit's states)."""
+OutboxStatus = Literal["pending", "sending", "awaiting-entry", "sent", "parked"]
+"""Where an outbox record is in its delivery (a different list from a visit's states). ``awaiting-entry``: a
+sink that needs a person (the manual sink) has written it out; it is sent once the DSL team confirms its CPOMS
+record number (``hvc outbox confirm``)."""
+
+AWAITING_ENTRY: OutboxStatus = "awaiting-entry"
+"""Written for a person to enter by hand; waiting for their confirmation."""
 
 OUTBOX_STATUSES: tuple[OutboxStatus, ...] = get_args(OutboxStatus)
 """Every value ``outbox.status`` may hold, in delivery order."""

@@ -1,4 +1,4 @@
-"""Safeguarding concerns pushed to CPOMS from the watch, between ticks, so none waits for the next one."""
+"""Safeguarding concerns pushed to each school's sink from the watch, between ticks, so none waits for the next one."""
 
 from __future__ import annotations
 
@@ -15,16 +15,20 @@ log = logging.getLogger("hv_connector.watch")
 
 
 def concern_pusher(rt: Runtime) -> Callable[[], None] | None:
-    """Push due safeguarding concerns to CPOMS (what ``hvc push --concerns-only`` does), if any school has CPOMS."""
-    if not any(school.cpoms for school in rt.settings.schools):
+    """Push due safeguarding concerns to every school's sink (what ``hvc push --concerns-only`` does).
+
+    Every school has a sink (the ``manual`` one when none is set), so ``None`` only when no school is configured.
+    """
+    if not rt.settings.schools:
         return None
     sink_for = open_sinks(rt.settings, merged_registry(rt.pm, "report_sinks"), rt.settings.schools)
     pusher = Pusher(rt.store, sink_for, now=rt.clock.now)
-    asyncio.run(pusher.open_each([school.id for school in rt.settings.schools if school.cpoms]))
+    asyncio.run(pusher.open_each([school.id for school in rt.settings.schools]))
 
     def push() -> None:
         if pusher.due(concerns_only=True, limit=1):
             summary = asyncio.run(pusher.run(concerns_only=True))
-            log.info("pushed concerns: sent %d, waiting %d", summary.count("sent"), summary.count("waiting"))
+            log.info("pushed concerns: sent %d, written for entry %d, waiting %d", summary.count("sent"),
+                     summary.count("written"), summary.count("waiting"))
 
     return push

@@ -36,6 +36,7 @@ _SUBJECTS = {
     "overdue": "Home visit: staff not back",
     "code-word": "Priority call-back requested",
     "chain-exhausted": "Home visit: every step taken, act now",
+    "entry-unconfirmed": "Safeguarding concern not yet entered in CPOMS",
 }
 
 

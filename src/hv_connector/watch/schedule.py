@@ -42,7 +42,7 @@ from hv_connector.models import CheckInPlan, CheckInStep, EscalationStep, StaffM
 from hv_connector.rules import CONTACT_KINDS
 from hv_connector.visits.lifecycle import State
 
-EventKind = Literal["checkin-reminder", "checkin-missed", "overdue", "code-word", "chain-exhausted"]
+EventKind = Literal["checkin-reminder", "checkin-missed", "overdue", "code-word", "chain-exhausted", "entry-unconfirmed"]
 TriggerKind = Literal["checkin-missed", "overdue", "code-word"]
 
 EXHAUSTED_AFTER_MINUTES = 15
@@ -111,9 +111,10 @@ class DueEvent:
 def state_for(kind: EventKind, step_index: int) -> State:
     """Where an open event puts its visit: a reminder leaves it out, a chain's first step makes it overdue.
 
-    A code word, any later step, and the chain running out make it escalated.
+    A code word, any later step, and the chain running out make it escalated. A concern not yet confirmed as
+    entered in CPOMS (:mod:`hv_connector.watch.entry`) is the DSL team's to act on, not the visit's.
     """
-    if kind == "checkin-reminder":
+    if kind in ("checkin-reminder", "entry-unconfirmed"):
         return State.SIGNED_OUT
     if kind in ("code-word", "chain-exhausted") or step_index > 0:
         return State.ESCALATED

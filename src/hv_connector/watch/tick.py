@@ -50,6 +50,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, or_, select
 
 from hv_connector.clock import Clock, utc
+from hv_connector.config.settings import SinkSettings
 from hv_connector.errors import RefusedError
 from hv_connector.models import CheckInPlan, EscalationStep, StaffMember, Visit
 from hv_connector.plugins import Policies
@@ -68,6 +69,7 @@ from hv_connector.visits import timetable
 from hv_connector.visits.lifecycle import OUT, WATCHED, State
 from hv_connector.visits.service import VisitService
 from hv_connector.visits.timetable import Reader, Timetable
+from hv_connector.watch import entry
 from hv_connector.watch.delivery import Courier, Delivered
 from hv_connector.watch.notify import Notice, Notifier, Recipient, load_notifiers
 from hv_connector.watch.schedule import (
@@ -146,11 +148,15 @@ class Watch:
     :param staff: school id → staff id → member: who each role reaches.
     :param notifiers: how events reach people (see :mod:`hv_connector.watch.notify`).
     :param clock: what time it is.
+    :param sinks: school id → its ``[schools.ID.sink]`` settings: how long a concern written for the DSL team
+        may wait to be confirmed as entered (a school not given has the defaults).
     """
 
     def __init__(self, *, store: Store, policies: Policies, service: VisitService,
-                 staff: Mapping[str, Mapping[str, StaffMember]], notifiers: Sequence[Notifier], clock: Clock) -> None:
+                 staff: Mapping[str, Mapping[str, StaffMember]], notifiers: Sequence[Notifier], clock: Clock,
+                 sinks: Mapping[str, SinkSettings] | None = None) -> None:
         self.store, self.policies, self.service = store, policies, service
+        self.sinks = dict(sinks or {})
         self.staff, self.notifiers, self.clock = staff, list(notifiers), clock
         self.courier = Courier(store, self.notifiers, clock)
         self.reader = Reader()
@@ -162,7 +168,8 @@ class Watch:
         notifiers = load_notifiers(runtime.pm, settings, settings.watch.notifiers.configured())
         return cls(store=runtime.store, policies=runtime.policies, service=VisitService.from_runtime(runtime),
                    staff={school.id: runtime.staff(school.id) for school in settings.schools},
-                   notifiers=notifiers, clock=runtime.clock)
+                   notifiers=notifiers, clock=runtime.clock,
+                   sinks={school.id: school.sink for school in settings.schools})
 
     def member(self, school: str, staff_id: str) -> StaffMember | None:
         """``staff_id`` in ``school``'s directory, if there."""
@@ -203,6 +210,7 @@ class Watch:
             if not due:
                 break
             self._look_at(due, now, result)
+        self._alarm_unconfirmed(now, result)
         if background:
             self.courier.start()
         else:
@@ -360,6 +368,16 @@ class Watch:
         result.fired.extend(recorded.fired)
         result.moved.extend(recorded.moved)
         result.closed += recorded.closed
+
+    def _alarm_unconfirmed(self, now: datetime, result: TickResult) -> None:
+        """Fire (once) the alarm for each concern written for the DSL team and not confirmed as entered in time."""
+        def write(conn: Connection) -> TickResult:
+            recorded = TickResult(at=now)  # afresh on each attempt: a rolled-back one recorded nothing
+            self.record_all(conn, [(school, (), event) for school, event in entry.due_alarms(conn, self.sinks, now)],
+                            now, recorded)
+            return recorded
+
+        result.fired.extend(self.store.retrying(write, what="the alarms for concerns not confirmed as entered").fired)
 
     @staticmethod
     def target(state: str, assessment: Assessment, fired: Mapping[str, Fired]) -> State | None:

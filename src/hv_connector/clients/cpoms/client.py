@@ -19,12 +19,11 @@ from typing import Literal, TypeVar, overload
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from hv_connector.clients.cpoms.errors import error_for, is_transient, transport_error
+from hv_connector.clients.cpoms.errors import CpomsRejected, CpomsUnavailable, error_for, is_transient, transport_error
 from hv_connector.clients.cpoms.payloads import SOURCE_SYSTEM, Category, IncidentRequest, IncidentResult, Student
 from hv_connector.clients.latency import Latency
 from hv_connector.clients.ratelimit import RateLimiter
 from hv_connector.clients.retry import Backoff, Sleep, retrying
-from hv_connector.errors import CpomsRejected, CpomsUnavailable
 
 
 @functools.cache
@@ -218,7 +217,7 @@ class CpomsClient:
                 known = ", ".join(sorted(c.name for c in by_name.values() if c.active and c.can_add))
                 raise CpomsRejected(
                     f"school {self.school_id!r} has no CPOMS category named {name!r} (its categories: {known}). "
-                    f"Create it in CPOMS, or map the name under [schools.{self.school_id}.cpoms.category_map] "
+                    f"Create it in CPOMS, or map the name under [schools.{self.school_id}.sink.category_map] "
                     f'in hvc.toml, e.g. "{name}" = "<a name above>"; then `hvc outbox retry ID`',
                     [{"field": "category_ids", "issue": "unknown_category", "name": name}],
                 )

@@ -7,9 +7,21 @@ from pydantic import ValidationError
 
 from hv_connector.clients.cpoms.payloads import ErrorBody
 from hv_connector.clients.retry import retry_after
-from hv_connector.errors import CpomsRejected, CpomsUnavailable
+from hv_connector.errors import SinkRefused, SinkUnavailable
 
 _TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+class CpomsRejected(SinkRefused):
+    """CPOMS refused the record (4xx): the ``cpoms-api`` sink's refusal, parked with CPOMS's reason."""
+
+
+class CpomsUnavailable(SinkUnavailable):
+    """CPOMS is down, slow or rate-limiting, or its answer was lost (``outcome_unknown``): retried with back-off.
+
+    The ``cpoms-api`` sink hands one whose outcome is unknown on as a
+    :class:`~hv_connector.errors.SinkOutcomeUnknown`, so the push asks CPOMS before sending again.
+    """
 
 
 def _error_body(response: httpx.Response) -> ErrorBody:
@@ -67,9 +79,9 @@ _HINTS = {
                          "(`hvc sync`), then `hvc outbox retry ID`",
     "student_ambiguous": "The UPN and MIS id point at different CPOMS pupils: correct the pupil in the MIS, then "
                          "`hvc outbox retry ID`",
-    "unknown_category": "Map the category under [schools.ID.cpoms.category_map] in hvc.toml, then `hvc outbox retry ID`",
+    "unknown_category": "Map the category under [schools.ID.sink.category_map] in hvc.toml, then `hvc outbox retry ID`",
     "category_disabled": "Ask the CPOMS admin to enable the category, or map another under "
-                         "[schools.ID.cpoms.category_map], then `hvc outbox retry ID`",
+                         "[schools.ID.sink.category_map], then `hvc outbox retry ID`",
     "staff_not_found": "A visiting staff member's e-mail is not a CPOMS user: correct it in the staff directory, "
                        "then `hvc outbox retry ID`",
     "default": "Correct the report (`hvc outbox show ID --json`, edit the payload) and "

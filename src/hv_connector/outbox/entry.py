@@ -1,0 +1,44 @@
+"""A record as a person enters it in CPOMS by hand: the fields CPOMS asks for, then the whole record, uncut.
+
+The manual sink writes this paste block beside the record's PDF
+(:func:`hv_connector.outbox.printed.record_document`), and ``hvc outbox show``
+prints it. Like the report it is built from, it never holds the code word.
+"""
+
+from __future__ import annotations
+
+from hv_connector import humanize
+from hv_connector.outbox.report import NOT_RECORDED, VisitReport, render
+
+PERSONAL_DATA = ("Holds personal data about a child: keep it in the DSL team's folder, never e-mail it, "
+                 "and delete it once the record is entered in CPOMS and confirmed.")
+"""Printed at the head of every paste block and on every page of the PDF."""
+
+
+def title(report: VisitReport) -> str:
+    """What the record is, in a line: the heading of the paste block and of the PDF."""
+    what = "SAFEGUARDING CONCERN — enter in CPOMS first" if report.kind == "concern" else "Home visit record"
+    return f"{what}: {report.pupil_name}"
+
+
+def entry_rows(report: VisitReport) -> list[tuple[str, str]]:
+    """The fields CPOMS's "add incident" form asks for, in its order, each with what to put in it."""
+    return [
+        ("Category", " > ".join(report.categories)),
+        ("Date it happened (UK time)", humanize.moment(report.occurred_at, missing=NOT_RECORDED)),
+        ("Pupil", report.pupil_name),
+        ("UPN", report.upn or NOT_RECORDED),
+        ("MIS id", report.mis_id or NOT_RECORDED),
+        ("Date of birth", humanize.day(report.date_of_birth, missing=NOT_RECORDED)),
+        ("Alert", "the DSL team" if report.alert_dsl else "as the category sets"),
+        ("Our reference", f"{report.record_id} (revision {report.revision})"),
+    ]
+
+
+def paste_block(report: VisitReport) -> str:
+    """The record as plain text: the fields to fill in, then the whole record to paste as the incident's text."""
+    width = max(len(label) for label, _ in entry_rows(report))
+    lines = [title(report), PERSONAL_DATA, ""]
+    lines += [f"{label + ':':<{width + 1}} {value}" for label, value in entry_rows(report)]
+    lines += ["", "--- paste from here into the incident's text ---", render(report), "--- to here ---"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,83 @@
+"""A concern written for the DSL team and not confirmed as entered in CPOMS in time raises one alarm on the watch."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from hv_connector.builtin.manual_sink import ManualSink
+from hv_connector.clock import FixedClock, at_london
+from hv_connector.config.settings import SinkSettings
+from hv_connector.models import StaffMember
+from hv_connector.outbox.push import Pusher
+from hv_connector.outbox.queue import confirm, enqueue_visit_report
+from hv_connector.store import Store
+from hv_connector.store.schema import escalations
+from hv_connector.watch.entry import school_deadline
+from tests.integration.watch.watchkit import STAFF, Recorder, add_visits, make_watch, policies, visit_document
+
+WRITTEN = at_london(date(2026, 11, 23), time(10, 30))
+"""The concern is written on a Monday morning, in school hours."""
+DSL_MOBILE = next(p["mobile"] for p in STAFF if p["id"] == "pt-dsl")
+
+
+@pytest.fixture
+def store(sqlite_url: str) -> Store:
+    with Store.open(sqlite_url) as opened:
+        yield opened
+
+
+def written_concern(store: Store, folder: Path) -> int:
+    """A reported Potton visit whose concern the manual sink has written out; the concern's outbox id."""
+    visit = visit_document("v-1", outcome={"cp_concern": True, "concerns": "Bruise on the arm.", "child_seen": True})
+    add_visits(store, [visit], state="reported")
+    with store.begin() as conn:
+        concern, _routine = enqueue_visit_report(conn, policies(), visit, "concern", now=WRITTEN)
+    summary = asyncio.run(Pusher(store, lambda _school: ManualSink(folder), now=lambda: WRITTEN).run())
+    assert summary.count("written") == 2
+    return concern
+
+
+def test_an_unconfirmed_concern_alarms_the_dsl_once_after_thirty_minutes_and_confirming_closes_it(
+        store: Store, tmp_path: Path) -> None:
+    concern = written_concern(store, tmp_path / "records")
+    clock = FixedClock(WRITTEN + timedelta(minutes=29))
+    recorder = Recorder()
+    watch = make_watch(store, clock, notifiers=[recorder])
+
+    assert watch.tick().fired == []
+    clock.advance(timedelta(minutes=2))
+    [alarm] = watch.tick().fired
+    assert (alarm.kind, alarm.visit_id, alarm.due_at) == ("entry-unconfirmed", "v-1", WRITTEN + timedelta(minutes=30))
+    assert (f"entry-unconfirmed:{concern}", "entry-unconfirmed", DSL_MOBILE) in recorder.sent
+    clock.advance(timedelta(hours=1))
+    assert watch.tick().fired == []  # once
+
+    dsl = StaffMember.model_validate(next(p for p in STAFF if p["id"] == "pt-dsl"))
+    confirm(store, concern, ref="10422", by=dsl, now=clock.now())
+    with store.connect() as conn:
+        closed = conn.execute(select(escalations.c.closed_at, escalations.c.note)).one()
+    assert closed.closed_at is not None and closed.note == "entered in CPOMS as 10422 (confirmed by Dee Lead)"
+
+
+def test_a_school_sets_its_own_time_to_confirm(store: Store, tmp_path: Path) -> None:
+    written_concern(store, tmp_path / "records")
+    clock = FixedClock(WRITTEN + timedelta(minutes=11))
+    watch = make_watch(store, clock, notifiers=[Recorder()])
+    watch.sinks = {"potton": SinkSettings(confirm_within_minutes=10)}
+    assert [e.kind for e in watch.tick().fired] == ["entry-unconfirmed"]
+
+
+@pytest.mark.parametrize(("written", "deadline"), [
+    (datetime(2026, 11, 23, 10, 30), datetime(2026, 11, 23, 11, 0)),  # Monday morning
+    (datetime(2026, 11, 20, 16, 50), datetime(2026, 11, 23, 8, 20)),  # Friday 16:50: 10 minutes, then Monday
+    (datetime(2026, 11, 21, 12, 0), datetime(2026, 11, 23, 8, 30)),  # a Saturday: Monday's first half hour
+    (datetime(2026, 11, 23, 6, 0), datetime(2026, 11, 23, 8, 30)),  # before school opens
+])
+def test_the_time_to_confirm_runs_in_school_hours_only(written: datetime, deadline: datetime) -> None:
+    london = written.replace(tzinfo=at_london(written.date(), time(0)).tzinfo)
+    assert school_deadline(london, 30, "08:00-17:00") == at_london(deadline.date(), deadline.time())
