@@ -39,7 +39,10 @@ def test_pending_visits_carry_blocks_and_warnings_for_the_lead_to_review(world):
 
 def test_reports_reach_cpoms_and_an_unmatched_family_is_parked_with_a_reason(world):
     statuses = dict(rows(world, "select status, count(*) from outbox group by status"))
-    assert statuses.get("sent", 0) >= 5
+    # Potton is on the manual sink: its records wait for the DSL team to enter them; the others are in CPOMS.
+    assert statuses.get("sent", 0) >= 4 and statuses.get("awaiting-entry", 0) >= 1
+    written = rows(world, "select school_id from outbox where status = 'awaiting-entry'")
+    assert {school for (school,) in written} == {"potton"}
     parked = rows(world, "select last_error from outbox where status = 'parked'")
     assert parked and all(reason for (reason,) in parked)
 

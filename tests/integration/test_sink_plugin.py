@@ -17,7 +17,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from hv_connector import hookimpl
-from hv_connector.config.checks import redacted, secret_values
+from hv_connector.config.checks import redacted, secret_values, sink_problems
 from hv_connector.config.loading import load_settings
 from hv_connector.config.settings import SchoolSettings, Settings
 from hv_connector.errors import ConfigError, SinkOutcomeUnknown, SinkRefused
@@ -137,6 +137,16 @@ def test_the_plugin_sinks_secret_is_redacted_and_a_wrong_setting_is_named(tmp_pa
     with pytest.raises(ConfigError, match=r"report sink 'myconcern', which no installed plugin provides \(installed: "
                                           r"cpoms-api, manual, safeguard\)"):
         open_sinks(unknown, merged_registry(_with(SafeguardPlugin()), "report_sinks"), unknown.schools)("oak")
+
+
+def test_config_check_names_what_each_school_sink_lacks(tmp_path: Path) -> None:
+    settings = settings_with(tmp_path, 'name = "cpoms-api"\nbase_url = "https://oak.cpoms.example/api/v1"')
+    pm = _with(SafeguardPlugin())
+    [problem] = sink_problems(settings, open_sinks(settings, merged_registry(pm, "report_sinks"), settings.schools))
+    assert str(problem) == ("schools.oak.sink: school 'oak' has no CPOMS token: set `token` under [schools.oak.sink] "
+                            "in hvc.toml")
+    manual = settings_with(tmp_path, 'folder = "/srv/records/oak"')
+    assert sink_problems(manual, open_sinks(manual, merged_registry(pm, "report_sinks"), manual.schools)) == []
 
 
 def test_the_old_cpoms_table_is_read_as_the_cpoms_api_sink_with_a_warning(

@@ -120,7 +120,8 @@ class SinkSettings(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     name: str = Field(default="manual", min_length=1)
-    """The sink's registered name (``hvc plugins`` lists them)."""
+    """The sink's registered name: ``manual``, ``cpoms-api`` or an installed plugin's (an unknown name is refused,
+    listing the installed ones)."""
     confirm_within_minutes: int = Field(default=30, ge=1)
     """For a sink a person completes (``manual``): a concern not confirmed as entered within this many minutes
     of school hours raises an alarm to the DSL on the watch."""
@@ -175,7 +176,7 @@ class SchoolSettings(Section):
     @model_validator(mode="before")
     @classmethod
     def _cpoms_table_is_the_cpoms_api_sink(cls, data: Any) -> Any:
-        # Until 0.x, [schools.ID.cpoms] was the only sink's settings: read it as the cpoms-api sink, and say so.
+        # Earlier releases had one sink, set under [schools.ID.cpoms]: read it as the cpoms-api sink, and say so.
         if not isinstance(data, Mapping) or data.get("cpoms") is None:
             return data
         school = data.get("id", "ID")

@@ -15,8 +15,10 @@ from hv_connector.config.settings import SinkSettings
 from hv_connector.models import StaffMember
 from hv_connector.outbox.push import Pusher
 from hv_connector.outbox.queue import confirm, enqueue_visit_report
+from hv_connector.runtime import Runtime
 from hv_connector.store import Store
 from hv_connector.store.schema import escalations
+from hv_connector.watch.concerns import concern_pusher
 from hv_connector.watch.entry import school_deadline
 from tests.integration.watch.watchkit import STAFF, Recorder, add_visits, make_watch, policies, visit_document
 
@@ -70,6 +72,20 @@ def test_a_school_sets_its_own_time_to_confirm(store: Store, tmp_path: Path) -> 
     watch = make_watch(store, clock, notifiers=[Recorder()])
     watch.sinks = {"potton": SinkSettings(confirm_within_minutes=10)}
     assert [e.kind for e in watch.tick().fired] == ["entry-unconfirmed"]
+
+
+def test_the_watch_writes_a_manual_schools_concern_at_once(store: Store, sqlite_url: str, tmp_path: Path) -> None:
+    folder = tmp_path / "records"
+    config = tmp_path / "hvc.toml"
+    config.write_text(f'[database]\nurl = "{sqlite_url}"\n[schools.potton]\nname = "Potton"\npolicy = "potton"\n'
+                      f'[schools.potton.sink]\nfolder = "{folder}"\n', encoding="utf-8")
+    visit = visit_document("v-9", outcome={"cp_concern": True, "concerns": "Said she is scared.", "child_seen": True})
+    with store.begin() as conn:
+        enqueue_visit_report(conn, policies(), visit, "concern", now=WRITTEN)
+    push = concern_pusher(Runtime(config_path=config))
+    assert push is not None
+    push()
+    assert sorted(f.name for f in folder.iterdir()) == ["v-9-concern-r1.pdf", "v-9-concern-r1.txt"]  # not the routine one
 
 
 @pytest.mark.parametrize(("written", "deadline"), [
