@@ -20,6 +20,8 @@ from hv_connector.cli import main
 from hv_connector.clock import LONDON
 from hv_connector.models import FollowUp, PolicyInfo, Reason, ReportKind, Visit
 from hv_connector.outbox.queue import enqueue_visit_report
+from hv_connector.outbox.report import VisitReport
+from hv_connector.outbox.sinks import Delivery
 from hv_connector.plugins import Policies, build_plugin_manager
 from hv_connector.store import Store
 from hv_connector.testing import base_visit
@@ -51,6 +53,23 @@ class OutboxPolicy:
     @hookimpl
     def follow_ups(self, visit: Visit) -> list[FollowUp]:
         return [FollowUp(text="Phone the family in a week.", who=("pflo",), due_days=7)]
+
+
+class AnswersAtOnce:
+    """A report sink that takes every record at once, without HTTP: what a push costs on its own (the bench),
+    and the base of the tests' sinks that count or script what they receive."""
+
+    async def __aenter__(self) -> AnswersAtOnce:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    async def find(self, report: VisitReport) -> Delivery | None:
+        return None
+
+    async def submit(self, report: VisitReport, idempotency_key: str) -> Delivery:
+        return Delivery(report.record_id)
 
 
 def kit_policies(*school_ids: str) -> Policies:

@@ -230,11 +230,11 @@ def test_hvc_push_logs_through_the_neutralising_filter(
     monkeypatch.setattr(root, "level", root.level)
     queue(store, kit_policies("birchwood"), [finished(1)], NOW)
 
-    def hostile_due(*_args: object, **_kwargs: object) -> list[object]:
+    def hostile_count(*_args: object, **_kwargs: object) -> int:
         logging.getLogger("hv_connector.outbox").error("cannot push school %s: %s", "birchwood",
                                                        "CPOMS says no\n2026-11-20 all records sent")
-        return []
-    monkeypatch.setattr(Pusher, "due", hostile_due)
+        return 0
+    monkeypatch.setattr(Pusher, "count_due", hostile_count)
     monkeypatch.setattr(Pusher, "run", lambda *_a, **_k: asyncio.sleep(0, result=_EmptySummary()))
     _code, _out, err = hvc(capsys, "push")
     assert "cannot push school birchwood: CPOMS says no\\x0a2026-11-20 all records sent\n" in err

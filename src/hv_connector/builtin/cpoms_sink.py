@@ -98,6 +98,7 @@ class CpomsSink:
     def __init__(self, client: CpomsClient, category_map: Mapping[str, str | int] | None = None) -> None:
         self.client = client
         self.category_map = dict(category_map or {})
+        self._ids: dict[tuple[str, ...], list[int]] = {}
 
     async def __aenter__(self) -> CpomsSink:
         await self.client.__aenter__()
@@ -106,12 +107,29 @@ class CpomsSink:
     async def __aexit__(self, *exc: Any) -> None:
         await self.client.__aexit__(*exc)
 
+    @property
+    def requests_per_second(self) -> float | None:
+        """The school's token's rate (the push keeps rate × latency records in flight: :mod:`hv_connector.outbox.pacing`)."""
+        return self.client.requests_per_second
+
+    @property
+    def latency(self) -> float | None:
+        """Seconds this school's CPOMS took to answer lately."""
+        return self.client.latency
+
     async def category_ids(self, names: tuple[str, ...]) -> list[int]:
-        """The school's CPOMS ids for the policy's category names: mapped in config (to a name or an id), else by name."""
+        """The school's CPOMS ids for the policy's category names: mapped in config (to a name or an id), else by name.
+
+        Worked out once per set of names per push (the categories are fetched once per push too).
+        """
+        known = self._ids.get(names)
+        if known is not None:
+            return known
         mapped = [self.category_map.get(name, name) for name in names]
         by_name = iter(await self.client.category_ids([m for m in mapped if isinstance(m, str)]))
         ids = [m if isinstance(m, int) else next(by_name) for m in mapped]
-        return list(dict.fromkeys(ids))
+        self._ids[names] = list(dict.fromkeys(ids))
+        return self._ids[names]
 
     @staticmethod
     async def _answer(call: Awaitable[T]) -> T:

@@ -82,13 +82,15 @@ class _Progress:
 @click.option("--concerns-only", is_flag=True, help="Push only safeguarding concerns (what the watch does).")
 @click.option("--all", "ignore_backoff", is_flag=True,
               help="Also send records still waiting out a back-off (e.g. once CPOMS is back).")
-@click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True,
-              help="Records in flight at once; each school's token also keeps to its requests_per_second.")
+@click.option("--concurrency", type=click.IntRange(1, 1024),
+              help="At most this many records in flight at once. Default: for each school, its sink's "
+                   "requests_per_second × the receiver's measured answer time (with headroom); 8 for a sink "
+                   "with no rate (manual).")
 @click.option("--lease", type=click.FloatRange(0.1), default=DEFAULT_LEASE.total_seconds(), show_default=True,
               help="Seconds a claimed record is held before another push may take it over.")
 @json_option("Print the summary as JSON.")
 @click.pass_context
-def push(ctx: click.Context, school: str | None, concerns_only: bool, ignore_backoff: bool, concurrency: int,
+def push(ctx: click.Context, school: str | None, concerns_only: bool, ignore_backoff: bool, concurrency: int | None,
          lease: float, as_json: bool) -> None:
     rt = runtime(ctx)
     if school is not None:
@@ -97,10 +99,9 @@ def push(ctx: click.Context, school: str | None, concerns_only: bool, ignore_bac
     # through Python's last-resort handler, now through one with the neutralising filter.
     guard_logging(level=logging.WARNING, format=LOG_FORMAT, stream=sys.stderr)
     sink_for = open_sinks(rt.settings, merged_registry(rt.pm, "report_sinks"), rt.settings.schools)
-    pusher = Pusher(rt.store, sink_for, now=rt.clock.now, concurrency=concurrency,
-                           lease=timedelta(seconds=lease))
-    due = pusher.due(school=school, concerns_only=concerns_only, ignore_backoff=ignore_backoff)
-    progress = _Progress(len(due)) if not as_json else None
+    pusher = Pusher(rt.store, sink_for, now=rt.clock.now, concurrency=concurrency, lease=timedelta(seconds=lease))
+    due = pusher.count_due(school=school, concerns_only=concerns_only, ignore_backoff=ignore_backoff)
+    progress = _Progress(due) if not as_json else None
     pusher.on_outcome = progress or (lambda _o: None)
     try:
         summary = asyncio.run(pusher.run(school=school, concerns_only=concerns_only, ignore_backoff=ignore_backoff))

@@ -6,6 +6,7 @@ The claim, the ask-first lookup and the settlement are described in :mod:`hv_con
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from contextlib import AsyncExitStack
@@ -13,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, tuple_, update
 
 from hv_connector.clients.retry import Backoff
 from hv_connector.errors import HvcError, SinkOutcomeUnknown, SinkRefused, SinkUnavailable
 from hv_connector.humanize import PUSH
+from hv_connector.outbox import pacing
 from hv_connector.outbox.queue import OutboxRecord, record_from_row
 from hv_connector.outbox.sinks import Delivery, ReportSink, SinkFor
 from hv_connector.store import Store, audit
@@ -113,18 +115,29 @@ class _Settlement:
     log_message: str
 
 
+def _by_columns(settled: list[_Settlement]) -> dict[tuple[str, ...], list[_Settlement]]:
+    """Results grouped by the columns they write, so each group is one executemany UPDATE."""
+    groups: dict[tuple[str, ...], list[_Settlement]] = {}
+    for item in settled:
+        groups.setdefault(tuple(sorted(item.values)), []).append(item)
+    return groups
+
+
 class Pusher:
     """One push run: claims due records and delivers them through each school's sink.
 
-    Claims and results are written in batches (one transaction for up to
-    ``concurrency`` records), so the store's commits do not pace the push. A
+    Each school's records go in their own lane, oldest first, with as many in
+    flight as its sink's rate and latency call for (:mod:`hv_connector.outbox.pacing`).
+    Claims (one UPDATE per batch) and results (one transaction every
+    :attr:`FLUSH_SECONDS`) are written in batches, so the store does not pace the push. A
     result not yet written when the process dies leaves its record claimed;
     the next push asks CPOMS before sending it again.
 
     :param store: the store.
     :param sink_for: builds a school's sink (see :data:`SinkFor`).
     :param now: the clock.
-    :param concurrency: records in flight at once, across schools (each sink also rate-limits its token).
+    :param concurrency: at most this many records in flight at once, across schools; ``None`` (the
+        default) leaves each school's window to :mod:`hv_connector.outbox.pacing` (its rate × its latency).
     :param lease: how long a claim holds before another pusher may take the record over.
     :param on_outcome: called after each record's result is written (progress bars, log lines).
     """
@@ -138,7 +151,7 @@ class Pusher:
         sink_for: SinkFor,
         *,
         now: Callable[[], datetime],
-        concurrency: int = 8,
+        concurrency: int | None = None,
         lease: timedelta = DEFAULT_LEASE,
         on_outcome: Callable[[Outcome], None] | None = None,
     ) -> None:
@@ -154,6 +167,13 @@ class Pusher:
             query = query.limit(limit)
         with self.store.connect() as conn:
             return [record_from_row(row) for row in conn.execute(query)]
+
+    def count_due(self, *, school: str | None = None, concerns_only: bool = False,
+                  ignore_backoff: bool = False) -> int:
+        """How many records this push would try (one COUNT, for a progress bar)."""
+        query = _due(self.now(), school, concerns_only, ignore_backoff).order_by(None)
+        with self.store.connect() as conn:
+            return conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
 
     async def run(self, *, school: str | None = None, concerns_only: bool = False,
                   ignore_backoff: bool = False, limit: int | None = None) -> PushSummary:
@@ -174,6 +194,15 @@ class Pusher:
                 await self._deliver_all([r for r in deliverable if r.priority == priority], sinks, summary)
         return summary
 
+    async def open_each(self, schools: list[str]) -> None:
+        """Open and close each school's sink once, so the first record pushed does not wait for what opening
+        one loads the first time (certificates, imports): the watch does this at start, for its first concern.
+        A school whose sink cannot be opened is left to the push, which says why."""
+        for school_id in schools:
+            with contextlib.suppress(HvcError):
+                async with self.sink_for(school_id):
+                    pass
+
     async def _open(self, stack: AsyncExitStack, school_id: str, summary: PushSummary) -> ReportSink | None:
         try:
             return await stack.enter_async_context(self.sink_for(school_id))
@@ -185,16 +214,12 @@ class Pusher:
 
     async def _deliver_all(self, records: list[OutboxRecord], sinks: dict[str, ReportSink],
                            summary: PushSummary) -> None:
-        """Claim a batch while the one before is in flight; deliver; write results in batches."""
+        """One lane per school, each keeping its sink's window in flight; results written in batches."""
         settled: list[_Settlement] = []
-        gate = asyncio.Semaphore(self.concurrency)
-        tasks: list[asyncio.Task[None]] = []
-
-        async def deliver(record: OutboxRecord, attempt: int, deadline: float) -> None:
-            try:
-                settled.append(await self._deliver(sinks[record.school_id], record, attempt, deadline))
-            finally:
-                gate.release()
+        gate = asyncio.Semaphore(self.concurrency) if self.concurrency else None
+        lanes: dict[str, list[OutboxRecord]] = {}
+        for record in records:
+            lanes.setdefault(record.school_id, []).append(record)
 
         async def flusher() -> None:
             while True:
@@ -203,36 +228,58 @@ class Pusher:
 
         flushing = asyncio.create_task(flusher())
         try:
-            loop = asyncio.get_running_loop()
-            for start in range(0, len(records), self.concurrency):
-                claimed = self._claim(records[start:start + self.concurrency])
-                # Stop trying a record before its claim lapses: once it has, another pusher may send it too.
-                deadline = loop.time() + self.lease.total_seconds() * LEASE_SHARE
-                for record, attempt in claimed:
-                    await gate.acquire()
-                    tasks.append(asyncio.create_task(deliver(record, attempt, deadline)))
-            await asyncio.gather(*tasks)
+            await asyncio.gather(*(self._lane(sinks[school], queued, gate, settled)
+                                   for school, queued in lanes.items()))
         finally:
             flushing.cancel()
             self._write(settled, summary)
 
+    async def _lane(self, sink: ReportSink, records: list[OutboxRecord], gate: asyncio.Semaphore | None,
+                    settled: list[_Settlement]) -> None:
+        """Deliver one school's records in order, claiming a batch at a time, :func:`pacing.window` in flight."""
+        running: set[asyncio.Task[None]] = set()
+        loop = asyncio.get_running_loop()
+
+        async def deliver(record: OutboxRecord, attempt: int, deadline: float) -> None:
+            try:
+                settled.append(await self._deliver(sink, record, attempt, deadline))
+            finally:
+                if gate is not None:
+                    gate.release()
+
+        start = 0
+        while start < len(records):
+            # Under a cap, claim no more than can start soon: a claimed record waiting for the gate ages its lease.
+            batch = records[start:start + min(pacing.claim_batch(sink), self.concurrency or len(records))]
+            start += len(batch)
+            claimed = self._claim(batch)
+            # Stop trying a record before its claim lapses: once it has, another pusher may send it too.
+            deadline = loop.time() + self.lease.total_seconds() * LEASE_SHARE
+            for record, attempt in claimed:
+                while len(running) >= pacing.window(sink):
+                    _done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                if gate is not None:
+                    await gate.acquire()
+                running.add(asyncio.create_task(deliver(record, attempt, deadline)))
+        await asyncio.gather(*running)
+
     # -- the store: claims and results, a batch per transaction --
 
     def _claim(self, records: list[OutboxRecord]) -> list[tuple[OutboxRecord, int]]:
-        """Take each record that is still pending and due (or whose lease lapsed): (record, attempt number)."""
+        """Take, in one UPDATE, each record still as it was read and due (or whose lease lapsed): (record, attempt)."""
+        if not records:
+            return []
         now = self.now()
         takeable = or_(outbox.c.status == "pending", and_(outbox.c.status == "sending", outbox.c.next_attempt_at <= now))
-        taken: list[tuple[OutboxRecord, int]] = []
+        as_read = tuple_(outbox.c.id, outbox.c.attempts).in_([(r.id, r.attempts) for r in records])
         with self.store.begin() as conn:
-            for record in records:
-                claimed = conn.execute(
-                    update(outbox)
-                    .where(outbox.c.id == record.id, outbox.c.attempts == record.attempts, takeable)
-                    .values(status="sending", attempts=record.attempts + 1, next_attempt_at=now + self.lease)
-                ).rowcount
-                if claimed == 1:  # otherwise another pusher has it
-                    taken.append((record, record.attempts + 1))
-        return taken
+            # Otherwise another pusher has it, or took it and put it back after a try of its own.
+            won = set(conn.execute(
+                update(outbox).where(as_read, takeable)
+                .values(status="sending", attempts=outbox.c.attempts + 1, next_attempt_at=now + self.lease)
+                .returning(outbox.c.id)
+            ).scalars())
+        return [(record, record.attempts + 1) for record in records if record.id in won]
 
     def _write(self, settled: list[_Settlement], summary: PushSummary) -> None:
         """Write the results gathered so far, where our claim still stands, in one transaction."""
@@ -240,18 +287,22 @@ class Pusher:
             return
         batch, settled[:] = list(settled), []
         now = self.now()
-        written: list[_Settlement] = []
         with self.store.begin() as conn:
-            for item in batch:
-                record = item.record
-                mine = (outbox.c.id == record.id, outbox.c.status == "sending", outbox.c.attempts == item.attempt)
-                if conn.execute(update(outbox).where(*mine).values(**item.values)).rowcount != 1:
-                    continue  # another pusher took the record over after our lease lapsed
+            ours = set(conn.execute(select(outbox.c.id).where(
+                tuple_(outbox.c.id, outbox.c.attempts).in_([(i.record.id, i.attempt) for i in batch]),
+                outbox.c.status == "sending").with_for_update()).scalars())
+            # A record not ours any more: another pusher took it over after our lease lapsed.
+            written = [item for item in batch if item.record.id in ours]
+            for values, items in _by_columns(written).items():
+                conn.execute(update(outbox).where(outbox.c.id == bindparam("settled_id")).values(
+                    {column: bindparam(f"settled_{column}") for column in values}),
+                    [{"settled_id": i.record.id, **{f"settled_{c}": v for c, v in i.values.items()}} for i in items])
+            for item in written:
                 if item.action:
+                    record = item.record
                     audit.append(conn, actor=ACTOR, action=item.action, school_id=record.school_id,
                                  visit_id=record.visit_id, detail={"outbox_id": record.id, "kind": record.kind,
                                                                    **item.detail}, at=now)
-                written.append(item)
         for item in written:
             log.log(item.log_level, item.log_message)
             summary.outcomes.append(item.outcome)

@@ -40,6 +40,10 @@ class ReportSink(Protocol):
     records a person completes answers a :class:`Delivery` with ``awaiting_entry``. Register a
     factory ``factory(settings, school)`` through the ``report_sinks`` hook; it reads its own
     settings from ``school.sink`` with :func:`sink_options`.
+
+    A sink with a rate limit may also say how fast it may go: ``requests_per_second`` and ``latency``
+    (its receiver's recent answer time), from which the push sizes how many of its records are in
+    flight (:mod:`hv_connector.outbox.pacing`).
     """
 
     async def __aenter__(self) -> ReportSink: ...

@@ -23,6 +23,7 @@ def concern_pusher(rt: Runtime) -> Callable[[], None] | None:
         return None
     sink_for = open_sinks(rt.settings, merged_registry(rt.pm, "report_sinks"), rt.settings.schools)
     pusher = Pusher(rt.store, sink_for, now=rt.clock.now)
+    asyncio.run(pusher.open_each([school.id for school in rt.settings.schools]))
 
     def push() -> None:
         if pusher.due(concerns_only=True, limit=1):

@@ -15,8 +15,9 @@ log = logging.getLogger("hv_connector.watch")
 
 MIN_WAIT_SECONDS = 0.05
 """The daemon never spins faster than this, whatever the queue says."""
-CONCERN_POLL_SECONDS = 0.5
-"""How often the daemon looks for new safeguarding concerns between ticks."""
+CONCERN_POLL_SECONDS = 0.25
+"""How often the daemon looks for new safeguarding concerns between ticks: a concern reaches CPOMS within a
+second (``bench/push.py``) even when its push takes half of one; each look is one indexed query."""
 
 
 def run_daemon(the_watch: Watch, interval: float, push_concerns: Callable[[], None] | None = None, *,

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import importlib
 import ssl
+import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any, Literal, TypeVar, overload
+from typing import Literal, TypeVar, overload
 
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from hv_connector.clients.cpoms.errors import CpomsRejected, CpomsUnavailable, error_for, is_transient, transport_error
 from hv_connector.clients.cpoms.payloads import SOURCE_SYSTEM, Category, IncidentRequest, IncidentResult, Student
+from hv_connector.clients.latency import Latency
 from hv_connector.clients.ratelimit import RateLimiter
 from hv_connector.clients.retry import Backoff, Sleep, retrying
 
@@ -74,22 +77,34 @@ class CpomsClient:
         self._attempts = attempts
         self._backoff = Backoff(initial=min_wait, cap=max_wait)
         self._max_retry_after = max_retry_after
+        self.requests_per_second = per_second
         self._limiter = RateLimiter(per_second or 0)
+        self._latency = Latency()
         self._sleep = sleep
         self._transport = transport
         self._http: httpx.AsyncClient | None = None
+        self._urls: dict[str, httpx.URL] = {}
         self._categories: list[Category] | None = None
         self._categories_lock = asyncio.Lock()
         self.statuses: dict[int, int] = {}
         """How many responses of each HTTP status this client saw (the bench counts 429s)."""
 
+    @property
+    def latency(self) -> float | None:
+        """Seconds CPOMS took to answer lately (a moving average; ``None`` before its first answer)."""
+        return self._latency.seconds
+
     async def __aenter__(self) -> CpomsClient:
+        # httpx loads anyio's asyncio backend on its first request (~0.2 s of imports): load it on opening,
+        # so a watch that opens its sinks at start (Pusher.open_each) sends its first concern without it.
+        importlib.import_module("anyio._backends._asyncio")
         self._http = httpx.AsyncClient(
             base_url=self._base_url,
             timeout=self._timeout,
             transport=self._transport,
             verify=_tls(),
-            headers={"Accept": "application/json", "User-Agent": "hv-connector"},
+            headers={"Accept": "application/json", "User-Agent": "hv-connector",
+                     "Authorization": f"Bearer {self._token.get_secret_value()}"},
         )
         return self
 
@@ -103,9 +118,9 @@ class CpomsClient:
     # -- requests --
 
     async def _request(
-        self, method: str, path: str, *, params: dict[str, str] | None = None, json: Any = None, key: str | None = None
+        self, method: str, path: str, *, params: dict[str, str] | None = None
     ) -> httpx.Response:
-        return await self._retried(lambda _maybe_landed: self._once(method, path, params=params, json=json, key=key))
+        return await self._retried(lambda _maybe_landed: self._once(method, path, params=params))
 
     async def _retried(self, once: Callable[[bool], Awaitable[_Result]]) -> _Result:
         """Run ``once`` until it answers or the tries run out; it is told whether an earlier try may have landed."""
@@ -127,22 +142,35 @@ class CpomsClient:
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
     async def _once(
-        self, method: str, path: str, *, params: dict[str, str] | None, json: Any, key: str | None
+        self, method: str, path: str, *, params: dict[str, str] | None = None, body: bytes | None = None,
+        key: str | None = None,
     ) -> httpx.Response:
         if self._http is None:
             raise RuntimeError("use CpomsClient inside `async with`")
         await self._limiter.acquire()
-        headers = {"Authorization": f"Bearer {self._token.get_secret_value()}"}
+        headers: dict[str, str] = {}  # the token is among the client's own headers, set once
+        if body is not None:
+            headers["Content-Type"] = "application/json"
         if key is not None:
             headers["Idempotency-Key"] = key
+        sent = time.monotonic()
         try:
-            response = await self._http.request(method, path, params=params, json=json, headers=headers)
+            response = await self._http.request(method, self._url(path), params=params, content=body,
+                                                headers=headers or None)
         except httpx.TransportError as exc:
             raise transport_error(exc, method, self.school_id) from None
+        self._latency.observe(time.monotonic() - sent)
         self.statuses[response.status_code] = self.statuses.get(response.status_code, 0) + 1
         if response.is_success:
             return response
         raise error_for(response, school_id=self.school_id, token_setting=self.token_setting)
+
+    def _url(self, path: str) -> httpx.URL:
+        """The full URL of an API path, parsed once per client (httpx parses a relative one on every request)."""
+        url = self._urls.get(path)
+        if url is None:
+            url = self._urls[path] = httpx.URL(self._base_url + path)
+        return url
 
     @overload
     def _parse(self, response: httpx.Response, model: type[_Model], many: Literal[False] = False) -> _Model: ...
@@ -220,7 +248,7 @@ class CpomsClient:
     async def _look_up(self, record_id: str, revision: int | None) -> IncidentResult | None:
         """One ``GET /incidents`` by reference, with no retries of its own."""
         params = {"source_system": SOURCE_SYSTEM, "source_record_id": record_id}
-        found = self._parse(await self._once("GET", "/incidents", params=params, json=None, key=None),
+        found = self._parse(await self._once("GET", "/incidents", params=params),
                             IncidentResult, many=True)
         if revision is not None:
             found = [i for i in found if i.source is None or i.source.revision == revision]
@@ -232,14 +260,14 @@ class CpomsClient:
         :returns: CPOMS's answer; ``replayed`` is True when the record was already there (a replayed
             key, or found by reference after a lost answer).
         """
-        source = request.source
+        source, body = request.source, request.wire()
 
         async def once(maybe_landed: bool) -> IncidentResult:
             if maybe_landed:  # a failed look-up is this try's failure: the next try asks again
                 found = await self._look_up(source.record_id, source.revision)
                 if found is not None:
                     return found.model_copy(update={"replayed": True})
-            response = await self._once("POST", "/incidents", params=None, json=request.wire(), key=idempotency_key)
+            response = await self._once("POST", "/incidents", body=body, key=idempotency_key)
             replayed = response.headers.get("Idempotent-Replayed", "").lower() == "true"
             return self._parse(response, IncidentResult).model_copy(update={"replayed": replayed})
 
