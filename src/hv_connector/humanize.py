@@ -4,7 +4,8 @@ The CLI, the dashboard, the CPOMS report and the service's messages all call
 these, so a time reads the same wherever it is shown:
 
 - :func:`moment` — ``Mon 23 Nov 2026 10:00``: the one way to write a date and a time, in a table or
-  inside a sentence (``already authorised by Jo Smith at Mon 23 Nov 2026 10:00``);
+  inside a sentence (``already authorised by Jo Smith at Mon 23 Nov 2026 10:00``); where a table's column is
+  too narrow for it, the same words with the year dropped (``Mon 23 Nov 10:00``, ``year=False``);
 - :func:`time_of_day` — ``10:00`` (or ``10:00 GMT``): where the day goes without saying (the live board,
   an escalation's message);
 - :func:`day` — ``23 Nov 2026``: a date alone (a birthday, a follow-up, a date in the MIS);
@@ -35,11 +36,12 @@ SYSTEM_ACTORS = {WATCH: "the watch", PUSH: "the CPOMS push"}
 """Actors that are not people, as a sentence names them."""
 
 
-def moment(value: datetime | None, *, seconds: bool = False, missing: str = NOTHING) -> str:
-    """``value`` on the London wall clock, ``Mon 23 Nov 2026 10:00`` (with ``:05`` seconds when asked)."""
+def moment(value: datetime | None, *, seconds: bool = False, year: bool = True, missing: str = NOTHING) -> str:
+    """``value`` on the London wall clock, ``Mon 23 Nov 2026 10:00`` (with ``:05`` seconds when asked; without
+    the year, ``Mon 23 Nov 10:00``, only where a narrow table column needs the room)."""
     if value is None:
         return missing
-    return local(value).strftime("%a %d %b %Y %H:%M:%S" if seconds else "%a %d %b %Y %H:%M")
+    return local(value).strftime(f"%a %d %b {'%Y ' if year else ''}%H:%M{':%S' if seconds else ''}")
 
 
 def time_of_day(value: datetime | None, *, zone: bool = False, missing: str = NOTHING) -> str:

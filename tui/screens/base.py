@@ -154,6 +154,8 @@ class ListScreen(HvcScreen):
 
     LIST_ID: ClassVar[str]
     COLUMNS: ClassVar[tuple[Column, ...]]
+    WHOLE: ClassVar[frozenset[str]] = frozenset()
+    """The labels of the columns never cut to fit a narrow terminal (the pupil): the others give way first."""
 
     def __init_subclass__(cls, *, list_id: str, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -163,7 +165,7 @@ class ListScreen(HvcScreen):
 
     def list_table(self, **options: Any) -> StableTable:
         """The screen's table (``options`` as :class:`~textual.widgets.DataTable` takes them), rows picked whole."""
-        return StableTable(self.COLUMNS, id=self.LIST_ID, cursor_type="row", **options)
+        return StableTable(self.COLUMNS, self.WHOLE, id=self.LIST_ID, cursor_type="row", **options)
 
     def compose(self) -> ComposeResult:
         yield from self.list_layout(self.list_table())

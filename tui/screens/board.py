@@ -31,10 +31,10 @@ from hvc_tui.widgets import cells
 from hvc_tui.widgets.stable_table import StableTable
 
 COLUMNS: tuple[tuple[str, int | None], ...] = (
-    ("Status", None), ("Pupil", 18), ("Staff and mobiles", 34), ("Due back", None), ("Next check-in", 13),
+    ("Status", None), ("Pupil", None), ("Staff and mobiles", None), ("Due back", None), ("Next check-in", 13),
     ("Last contact", 22), ("Escalation: what to do", 44), ("Out at", None), ("Where", 28), ("Visit", None))
 """Column labels and widths, what answers "is everyone safe?" first: long texts are cut to fit; the whole of each
-is on the visit screen."""
+is on the visit screen. The pupil and the staff are never cut (:data:`BoardScreen.WHOLE`)."""
 
 
 def status_cell(row: BoardRow, now: datetime) -> Text:
@@ -76,11 +76,17 @@ def contact_cell(row: BoardRow) -> Text:
 
 def staff_cell(row: BoardRow, elsewhere: dict[str, list[str]]) -> Text:
     """The staff with their mobiles, after a ``⚠`` when one of them is out on another visit too (the status line
-    says which)."""
+    says which); where the column is too narrow, their names alone, whole (the mobiles are on the visit screen)."""
     twice = any(staff_id in elsewhere for staff_id in row.staff_ids)
-    text = Text("⚠ ", style="bold yellow") if twice else Text()
-    text.append(cells.plain(row.phones or row.staff))
-    return text
+    return _flagged(cells.Shortened(shorter=lambda: _flagged(Text(), row.staff, twice)), row.phones or row.staff, twice)
+
+
+def _flagged(cell: Text, words: str, twice: bool) -> Text:
+    """``cell`` with ``words`` (MIS text, kept literal) appended, after a ``⚠`` when ``twice``."""
+    if twice:
+        cell.append("⚠ ", style="bold yellow")
+    cell.append(cells.plain(words))
+    return cell
 
 
 def out_elsewhere(rows: list[BoardRow]) -> dict[str, list[str]]:
@@ -104,6 +110,7 @@ class BoardScreen(ListScreen, list_id="board"):
 
     TITLE = "Live board"
     COLUMNS = COLUMNS
+    WHOLE = frozenset({"Pupil", "Staff and mobiles"})
     BINDINGS = [
         *keys("board",
               ("c", "check_in", "Check-in",

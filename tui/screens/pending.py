@@ -12,9 +12,10 @@ from hvc_tui.screens.base import ListScreen, keys, reload_key
 from hvc_tui.widgets import cells
 from hvc_tui.widgets.stable_table import StableTable
 
-COLUMNS = (("Starts", None), ("Pupil", 28), ("Blocks", None), ("Warns", None), ("Info", None), ("Reason", 22),
+COLUMNS = (("Starts", None), ("Pupil", None), ("Blocks", None), ("Warns", None), ("Info", None), ("Reason", 22),
            ("Address", 34), ("Visit", None), ("School", None))
-"""Labels and width limits: long MIS text is cut to fit; the visit screen shows all of it."""
+"""Labels and width limits: long MIS text is cut to fit (never the pupil, :attr:`WHOLE`); the visit screen shows all
+of it."""
 
 
 class PendingScreen(ListScreen, list_id="pending"):
@@ -22,6 +23,7 @@ class PendingScreen(ListScreen, list_id="pending"):
 
     TITLE = "Pending review"
     COLUMNS = COLUMNS
+    WHOLE = frozenset({"Pupil"})
     BINDINGS = [
         *keys("pending",
               ("o", "open", "Open", "Show the highlighted visit: findings by stage, briefing, risk assessment, audit trail"),

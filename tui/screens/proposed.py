@@ -24,7 +24,7 @@ from hvc_tui.screens.base import ListScreen, keys, reload_key
 from hvc_tui.widgets import cells
 from hvc_tui.widgets.stable_table import StableTable
 
-COLUMNS = (("Urgency", None), ("Pupil", 24), ("School", None), ("Proposes", None), ("Trigger", 32),
+COLUMNS = (("Urgency", None), ("Pupil", None), ("School", None), ("Proposes", None), ("Trigger", 32),
            ("Figure", 24), ("Weeks", None), ("Since", None), ("Visit already", 40))
 URGENCY = {"urgent": ("‼ urgent", "bold red"), "soon": ("! soon", "yellow"), "routine": ("routine", "")}
 
@@ -34,6 +34,7 @@ class ProposedScreen(ListScreen, list_id="proposed"):
 
     TITLE = "Proposed visits"
     COLUMNS = COLUMNS
+    WHOLE = frozenset({"Pupil"})
     BINDINGS = [
         *keys("proposed",
               ("a", "accept", "Accept", "Request the visit the highlighted proposal suggests (or record the referral)"),

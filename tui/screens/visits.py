@@ -28,9 +28,10 @@ FILTERS: tuple[tuple[str, tuple[State, ...]], ...] = (
 """The state filter's choices: a name and the states it shows."""
 FINISHED = (State.DECLINED, State.REPORTED, State.CLOSED, State.CANCELLED, State.ABORTED)
 """States listed newest first (history); the others soonest first (what happens next)."""
-COLUMNS = (("State", None), ("Starts", None), ("Pupil", 26), ("Staff", 30), ("Back by", None), ("Reason", 20),
+COLUMNS = (("State", None), ("Starts", None), ("Pupil", None), ("Staff", None), ("Back by", None), ("Reason", 20),
            ("Visit", None), ("School", None))
-"""Labels and width limits: long MIS text is cut to fit; the visit screen shows all of it."""
+"""Labels and width limits: long MIS text is cut to fit (never the pupil, :attr:`WHOLE`); the visit screen shows all
+of it."""
 
 
 class VisitsScreen(LifecycleScreen, ListScreen, list_id="visits"):
@@ -38,6 +39,7 @@ class VisitsScreen(LifecycleScreen, ListScreen, list_id="visits"):
 
     TITLE = "Visits"
     COLUMNS = COLUMNS
+    WHOLE = frozenset({"Pupil", "Staff"})
     BINDINGS = [
         *keys("visits",
               ("o", "open", "Open", "Show the highlighted visit: findings, briefing, risk assessment, audit trail"),

@@ -10,6 +10,7 @@ text as it will show.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from rich.text import Text
@@ -53,11 +54,31 @@ def plain(value: object) -> str:
     return neutralise(str(value))
 
 
+class Shortened(Text):
+    """A cell with a compact form for a column too narrow for it, the same facts in fewer cells (a date without its
+    year): made only when a table asks for it (:func:`compact`).
+
+    :param shorter: makes the compact form.
+    """
+
+    def __init__(self, text: str = "", *, shorter: Callable[[], Text], style: str = "") -> None:
+        super().__init__(text, style=style)
+        self.shorter = shorter
+
+
+def compact(cell: Text) -> Text:
+    """``cell`` in its compact form (a :class:`Shortened` cell's), or as it is when it has none."""
+    return cell.shorter() if isinstance(cell, Shortened) else cell
+
+
 def when(moment: datetime | None, *, with_day: bool = True) -> Text:
-    """A time on the London wall clock: ``Mon 23 Nov 2026 10:00`` (or ``10:00``), as :mod:`~hv_connector.humanize` writes it."""
+    """A time on the London wall clock: ``Mon 23 Nov 2026 10:00`` (or ``10:00``), as :mod:`~hv_connector.humanize` writes it;
+    ``Mon 23 Nov 10:00`` in a column too narrow for the year."""
     if moment is None:
         return Text(humanize.NOTHING, style="dim")
-    return Text(humanize.moment(moment) if with_day else humanize.time_of_day(moment))
+    if not with_day:
+        return Text(humanize.time_of_day(moment))
+    return Shortened(humanize.moment(moment), shorter=lambda: Text(humanize.moment(moment, year=False)))
 
 
 def state(value: str) -> Text:
