@@ -70,6 +70,10 @@ class Run:
         """The notifications shown so far with ``severity`` (``error`` for refusals and failures)."""
         return [m.notification.message for m in self.posted(Notify) if m.notification.severity == severity]
 
+    def screen_lines(self) -> list[str]:
+        """The text on the screen now, line by line, as a person sees it."""
+        return [strip.text for strip in self.app.screen._compositor.render_strips()]
+
     async def press(self, *keys: str) -> None:
         await self.pilot.press(*keys)
         await self.settle()

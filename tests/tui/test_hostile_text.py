@@ -38,15 +38,11 @@ def terminal_output(run: Run) -> str:
     return update.render_segments(run.app.console)
 
 
-def screen_text(run: Run) -> str:
-    return "\n".join(strip.text for strip in run.app.screen._compositor.render_strips())
-
-
 def assert_inert(run: Run) -> None:
     sent = terminal_output(run)
     for raw in ("\x1b[2J", "\x1b[31m", "\x1b[8m", "\x1b]8;;https://evil.example", "\u202e"):
         assert raw not in sent
-    assert "Eve Smith\\x1b[2J\\x1b[31m" in screen_text(run)  # the pending list cuts long names to fit
+    assert "Eve Smith\\x1b[2J\\x1b[31m" in "\n".join(run.screen_lines())  # as escapes, on the pending list
 
 
 async def test_hostile_mis_text_shows_as_escapes_on_the_pending_list_and_the_visit(world: World) -> None:
@@ -55,7 +51,7 @@ async def test_hostile_mis_text_shows_as_escapes_on_the_pending_list_and_the_vis
         assert_inert(run)
         await run.open_visit(visit_id)
         assert_inert(run)
-        shown = screen_text(run)
+        shown = "\n".join(run.screen_lines())
         assert "\\x1b[8m\\x0aForged\\u202e" in shown and "Mal\\x1b[2Jlory" in shown and "Terms\\x1b[8m hidden" in shown
         assert "6 Example Road\\x1b[8m, Potton" in shown
 
@@ -64,7 +60,7 @@ async def test_text_that_reaches_the_screen_another_way_is_caught_by_the_line_fi
     async with dashboard(world) as run:
         await run.app.screen.mount(Static(Text("Plugin says \x1b[2J\x1b[31mhello")))  # nothing neutralised this
         await run.settle()
-        assert "\x1b[2J" not in terminal_output(run) and "Plugin says \\x1b[2J\\x1b[31mhello" in screen_text(run)
+        assert "\x1b[2J" not in terminal_output(run) and "Plugin says \\x1b[2J\\x1b[31mhello" in "\n".join(run.screen_lines())
 
 
 async def test_the_status_line_shows_a_typed_filter_as_written_never_as_markup(world: World) -> None:

@@ -16,6 +16,7 @@ def test_a_moment_reads_with_its_day_and_on_the_london_clock() -> None:
     assert humanize.moment(WINTER) == "Mon 23 Nov 2026 10:00"
     assert humanize.moment(SUMMER) == "Wed 01 Jul 2026 10:00"
     assert humanize.moment(WINTER, seconds=True) == "Mon 23 Nov 2026 10:00:05"
+    assert humanize.moment(SUMMER, year=False) == "Wed 01 Jul 10:00"  # a narrow column: the same words, no year
 
 
 def test_a_missing_time_says_so() -> None:
