@@ -224,7 +224,8 @@ def inspect(conn: Connection, *, records: dict[str, dict[str, str]] | None = Non
         ((school, pupil) → (seq, hash)), for :func:`~hv_connector.store.alert_sets.compare`.
     """
     expected_seq, prev_hash = 1, GENESIS_HASH
-    rows = conn.execution_options(yield_per=1000).execute(select(audit).order_by(audit.c.seq)).mappings()
+    # Streamed per statement: options set on the connection would stream (and break) the caller's writes after it.
+    rows = conn.execute(select(audit).order_by(audit.c.seq).execution_options(yield_per=1000)).mappings()
     for row in rows:
         entry = _entry(row)
         if entry.seq < expected_seq:
