@@ -3,9 +3,12 @@ hash, and verify names an alert deleted, edited or forged in SQL since (SQLite, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import delete, func, insert, select, update
 
 from hv_connector.store import Store, alert_sets, audit
@@ -14,7 +17,14 @@ from hv_connector.store.schema import pupil_alerts
 from hv_connector.sync.pipeline import SchoolResult
 from hv_connector.sync.records import AlertRecord, PupilRecord
 from hv_connector.sync.store import write_pupils
+from hvc_fixtures.data import SCHOOLS, STUDENT
+from hvc_fixtures.serve import RunningServer
+from tests.integration import test_sync
+from tests.integration.test_sync import store_of, write_config
 
+Hvc = Callable[..., tuple[int, str, str]]
+hvc = test_sync.hvc
+"""``hvc ARGS`` in-process on ``<tmp>/hvc.toml``: the sync tests' fixture."""
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 COURT = AlertRecord(kind="court-order", text="Father not to have contact (fictional order).")
 PLAN = AlertRecord(kind="child-protection-plan", text="On a plan since September.")
@@ -108,3 +118,46 @@ def test_a_first_sync_writes_one_entry_per_pupil_with_alerts(store: Store) -> No
     with store.connect() as conn:
         written = conn.execute(select(func.count()).select_from(audit_table)).scalar()
     assert written == 20
+
+
+def _with_alerts(tmp_path: Path) -> dict[str, int]:
+    """Potton's pupils with alerts after a sync: MIS id → how many."""
+    with store_of(tmp_path) as store, store.connect() as conn:
+        rows = conn.execute(select(pupil_alerts.c.pupil_mis_id, func.count()).where(pupil_alerts.c.school_id == "potton")
+                            .group_by(pupil_alerts.c.pupil_mis_id))
+        return dict(rows.all())
+
+
+def test_hvc_audit_verify_names_a_court_order_deleted_in_sql(tmp_path: Path, wonde_server: RunningServer,
+                                                              hvc: Hvc) -> None:
+    write_config(tmp_path, wonde_server, schools=["potton"])
+    assert hvc("sync")[0] == 0
+    pupil = sorted(_with_alerts(tmp_path))[0]
+    code, out, _ = hvc("audit", "verify")
+    assert code == 0 and "intact" in out
+    assert hvc("sync")[0] == 0 and hvc("audit", "verify")[0] == 0  # an unchanged resync still verifies
+    with store_of(tmp_path) as store, store.begin() as conn:
+        [seq] = [e.seq for e in audit.entries(conn, audit_table.c.action == alert_sets.ACTION)
+                 if e.detail["pupil"] == pupil]
+        conn.execute(delete(pupil_alerts).where(pupil_alerts.c.pupil_mis_id == pupil))
+    code, out, _ = hvc("audit", "verify")
+    assert code == 1 and f"Pupil {pupil} (potton): alert set changed outside hv-connector since audit entry #{seq}." in out
+
+
+def test_retention_erasing_a_leavers_alerts_keeps_the_log_verifying(tmp_path: Path, wonde_server: RunningServer,
+                                                                    hvc: Hvc, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_config(tmp_path, wonde_server, schools=["potton"])
+    assert hvc("sync")[0] == 0
+    pupil = sorted(_with_alerts(tmp_path))[0]
+    school = SCHOOLS[[s.slug for s in SCHOOLS].index("potton")]
+    index = next(i for i in range(60) if wonde_server.fake.data.id(STUDENT, school, i) == pupil)
+    assert wonde_server.fake.mutate("potton", delete=[index])["deleted"] == [pupil]
+    assert hvc("sync")[0] == 0
+    monkeypatch.setenv("HVC_RETENTION__LEAVER_DATA_YEARS", "0")
+    code, out, _ = hvc("retention", "run")
+    assert code == 0 and pupil in out and pupil not in _with_alerts(tmp_path)
+    code, out, _ = hvc("audit", "verify")
+    assert code == 0 and "intact" in out
+    with store_of(tmp_path) as store, store.connect() as conn:
+        erased = [e for e in audit.entries(conn, audit_table.c.action == alert_sets.ACTION) if e.erased_at]
+    assert len(erased) == 1 and erased[0].detail == {}
