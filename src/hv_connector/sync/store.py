@@ -7,7 +7,7 @@ departures archive pupils (never delete them: visits point at them), bad
 records are quarantined (or their quarantine resolved when they come back
 good), the cursors move and the ``sync_runs`` row is written — all or none.
 Each pupil whose alerts a page changes gets one audit entry carrying the hash of their new alert set
-(:mod:`hv_connector.store.alert_sets`), written with the page.
+(:mod:`hv_connector.store.alert_sets`), all written together at the end of the school's transaction.
 """
 
 from __future__ import annotations
@@ -79,7 +79,8 @@ def write_school(
     """Apply a school's spooled batches, cursors and run record in one transaction (all or nothing)."""
     now = result.started_at
     days: MarkDays | None = None
-    with store.begin() as conn:
+    # Pupils' alert changes are audited as the transaction ends: the audit tip is locked for moments, not the run.
+    with store.begin() as conn, audit.batched(conn):
         for kind, batch in spool.read():
             if kind == PUPILS:
                 write_pupils(conn, school_id, batch, result, now)
