@@ -3,7 +3,7 @@
 #   make test   set everything up and run the tests
 #   make trials the kill-at-random trials (.ci/run runs them after make test)
 #   make dist   wheels of the core and each plugin in dist/, for deploy/install
-#   make sshd   Debian's openssh-server, for the tests that sign in over SSH (apt, as root)
+#   make system-packages  poppler-utils and openssh-server for the tests (apt; make test runs it)
 PYTHON ?= python3
 # pytest workers: the project's machines have 2 cores
 JOBS   ?= 2
@@ -28,14 +28,18 @@ $(STAMP): $(BIN)/uv pyproject.toml setup.py $(PLUGINS)
 
 install: $(STAMP)
 
-# The one system package, for the tests only: pdftotext and pdftoppm (poppler-utils) read the PDFs
-# we print the way their readers do. Printing itself needs nothing but the typst wheel.
-# Where apt cannot run (no root, no sudo, not Debian) it says so and carries on: those tests then skip.
+# The system packages, for the tests only: pdftotext and pdftoppm (poppler-utils) read the PDFs we print
+# the way their readers do; openssh-server and openssh-client give the tests their own sshd on a loopback
+# port (never the machine's), to sign in with a staff key. Printing itself needs nothing but the typst wheel.
+# Where apt cannot run (no root, no sudo, not Debian) it says so and carries on: those tests then skip, naming it.
 system-packages:
-	@command -v pdftotext >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get install -y --no-install-recommends poppler-utils; \
-	  else sudo apt-get install -y --no-install-recommends poppler-utils; fi; } || \
-	  echo "make system-packages: could not install poppler-utils; the tests that read PDFs will skip"
+	@missing=""; command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
+	test -x /usr/sbin/sshd && command -v ssh-keygen >/dev/null || missing="$$missing openssh-server openssh-client"; \
+	if [ -n "$$missing" ]; then \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  { $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; } || \
+	  echo "make system-packages: could not install$$missing; the tests that need them will skip, saying so"; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tui fixtures tests bench plugins conftest.py setup.py
@@ -62,9 +66,8 @@ dist: $(BIN)/uv
 	$(BIN)/uv build --quiet --wheel --out-dir dist .
 	for p in $(dir $(PLUGINS)); do $(BIN)/uv build --quiet --wheel --out-dir dist $$p || exit 1; done
 
-# The tests start their own sshd on a loopback port (never the machine's); it comes from openssh-server.
-sshd:
-	@test -x /usr/sbin/sshd || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server)
+# The tests' own sshd: one of the system packages.
+sshd: system-packages
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info src/*.egg-info plugins/*/*.egg-info

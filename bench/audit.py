@@ -27,7 +27,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]  # bench/dashboard.py's store and Pilot measure; its test kits
 
-from dashboard import build_store, measure  # noqa: E402
+from dashboard import build_store, painted  # noqa: E402
 from sqlalchemy import insert, update  # noqa: E402
 
 from hv_connector.plugins import Policies, build_plugin_manager  # noqa: E402
@@ -43,12 +43,12 @@ START = datetime(2025, 9, 1, 8, 0, tzinfo=timezone.utc)
 
 
 def first_paint(path: Path, policies: Policies, *, logged: bool) -> float:
-    """Seconds to the dashboard's first full paint (``bench/dashboard.py``'s measure), access log on or off."""
+    """Seconds to the dashboard's first full paint (``bench/dashboard.py``'s), access log on or off."""
     shown = Session._shown
     if not logged:
         Session._shown = lambda self, screen, seen: None  # type: ignore[method-assign]
     try:
-        return asyncio.run(measure(path, policies))[0]
+        return asyncio.run(painted(path, policies))
     finally:
         Session._shown = shown  # type: ignore[method-assign]
 

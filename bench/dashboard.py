@@ -132,10 +132,11 @@ def session_on(path: Path, policies: Policies) -> tuple[Store, Session]:
     return store, Session(service, Escalations(watch), lead.id, SCHOOLS)
 
 
-async def first_paint(path: Path) -> None:
-    """In a process of its own: start the dashboard on ``path`` and say :data:`PAINTED` once the pending table is
-    filled and painted."""
-    store, session = session_on(path, Policies(build_plugin_manager()))
+async def painted(path: Path, policies: Policies, *, then: Callable[[], None] = lambda: None) -> float:
+    """Seconds from opening the store on ``path`` to the dashboard's pending table filled and painted (in this
+    process); ``then`` runs at that moment, before the app closes."""
+    started = time.perf_counter()
+    store, session = session_on(path, policies)
     loaded: list[Message] = []
     app = HvcApp(session, board_seconds=3600)
     async with app.run_test(size=(120, 40), message_hook=lambda m: isinstance(m, PendingLoaded) and loaded.append(m)) \
@@ -143,8 +144,16 @@ async def first_paint(path: Path) -> None:
         while not loaded:
             await pilot.pause(0.001)
         await pilot.pause()  # the repaint after the table is filled
-        print(PAINTED, flush=True)
+        seconds = time.perf_counter() - started
+        then()
     store.close()
+    return seconds
+
+
+async def first_paint(path: Path) -> None:
+    """In a process of its own: start the dashboard on ``path`` and say :data:`PAINTED` once the pending table is
+    filled and painted."""
+    await painted(path, Policies(build_plugin_manager()), then=lambda: print(PAINTED, flush=True))
 
 
 def paint_seconds(path: Path) -> float:

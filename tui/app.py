@@ -57,6 +57,10 @@ def screen_stylesheets(screens: Iterable[type[Screen[None]]]) -> list[Path]:
 SHOW_CONTROLS = ShowControls()
 
 
+SCREENS = Binding.Group("Screens", compact=True)
+"""The number keys, one entry in the footer ("123456 Screens"): each is named in the help (?) and the palette."""
+
+
 class HvcApp(App[None]):
     """The safeguarding lead's dashboard, acting as one named member of staff.
 
@@ -75,17 +79,17 @@ class HvcApp(App[None]):
     COMMANDS = App.COMMANDS | {DashboardCommands}
     BINDINGS = [
         Binding("1", "go('pending')", "Pending", id="app.pending",
-                tooltip="Visits waiting for a decision, most urgent first"),
+                tooltip="Visits waiting for a decision, most urgent first", group=SCREENS),
         Binding("2", "go('board')", "Board", id="app.board",
-                tooltip="Who is out now, who is late, and the escalation chain"),
+                tooltip="Who is out now, who is late, and the escalation chain", group=SCREENS),
         Binding("3", "go('outbox')", "Outbox", id="app.outbox",
-                tooltip="CPOMS records waiting to go, and those CPOMS refused"),
+                tooltip="CPOMS records waiting to go, and those CPOMS refused", group=SCREENS),
         Binding("4", "go('sync')", "Sync", id="app.sync",
-                tooltip="The last MIS sync of each school, and its quarantine"),
+                tooltip="The last MIS sync of each school, and its quarantine", group=SCREENS),
         Binding("5", "go('visits')", "Visits", id="app.visits",
-                tooltip="Every visit by its state, with what each state allows (sign out, report, close …)"),
+                tooltip="Every visit by its state, with what each state allows (sign out, report, close …)", group=SCREENS),
         Binding("6", "go('proposed')", "Proposed", id="app.proposed",
-                tooltip="Visits proposed from attendance by the school's triggers, most urgent first"),
+                tooltip="Visits proposed from attendance by the school's triggers, most urgent first", group=SCREENS),
         Binding("n", "request", "Request", id="app.request", tooltip="Ask for a new visit with the form"),
         Binding("question_mark", "help", "Help", key_display="?", id="app.help", tooltip="Every key, screen by screen"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit",

@@ -32,7 +32,10 @@ WATCH = "system:watch"
 PUSH = "hvc push"
 """The actor the pusher acts as when CPOMS answers."""
 
-SYSTEM_ACTORS = {WATCH: "the watch", PUSH: "the CPOMS push"}
+SYNC = "hvc sync"
+"""The actor the MIS sync acts as when it changes a pupil's alerts."""
+
+SYSTEM_ACTORS = {WATCH: "the watch", PUSH: "the CPOMS push", SYNC: "the MIS sync"}
 """Actors that are not people, as a sentence names them."""
 
 

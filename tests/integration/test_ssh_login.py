@@ -35,7 +35,8 @@ def _free_port() -> int:
 def server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     """An sshd on a loopback port that lets Ada's key in to this login, with hvc's forced command; (port, key)."""
     if not SSHD.exists() or shutil.which("ssh") is None or shutil.which("ssh-keygen") is None:
-        pytest.skip("needs Debian's openssh-server (sshd) and openssh-client (ssh, ssh-keygen): run `make sshd`")
+        pytest.skip("needs Debian's openssh-server (sshd) and openssh-client (ssh, ssh-keygen): "
+                    "run `make system-packages` (make test runs it)")
     login = getpass.getuser()
     ada = _keygen(tmp_path / "ada", "ada@laptop")
     _keygen(tmp_path / "eve", "eve@laptop")

@@ -8,7 +8,7 @@ from hv_connector import humanize
 from hv_connector.cli.acting import acting_option, require_school
 from hv_connector.cli.common import PUPIL_SCHOOL_HELP, cli, emit_json, json_option, read_pupil, runtime
 from hv_connector.errors import InputError
-from hv_connector.store import access, audit, records
+from hv_connector.store import access, alert_sets, audit, records
 from hv_connector.text import neutralise
 
 
@@ -25,34 +25,40 @@ def audit_group() -> None:
 def audit_verify(ctx: click.Context, expected: str | None, as_json: bool) -> None:
     """Check every entry's hash chain and re-hash the records it describes; exit 1 naming what is wrong."""
     recorded: dict[str, dict[str, str]] = {}
+    sets: dict[alert_sets.Pupil, tuple[int, str]] = {}
     with runtime(ctx).store.connect() as conn:
-        broken = audit.inspect(conn, records=recorded)
+        broken = audit.inspect(conn, records=recorded, alert_sets=sets)
         problems = records.compare(recorded, records.snapshot(conn, recorded)) if broken is None else []
+        alerts = alert_sets.compare(conn, sets) if broken is None else []
         unsealed = records.unrecorded(conn, list(recorded)) if broken is None else []
         entries, tip_hash = (0, "") if broken is not None else audit.tip(conn)
         anchored = None if expected is None or broken is not None else audit.has_hash(conn, expected.strip().lower())
-    ok = broken is None and not problems and not unsealed and anchored in (None, True)
+    ok = broken is None and not problems and not alerts and not unsealed and anchored in (None, True)
     if as_json:
         emit_json({
             "ok": ok, "entries": entries, "tip_hash": tip_hash,
             "first_broken": None if broken is None else {"seq": broken.seq, "problem": broken.problem},
             "records": [{"visit_id": p.visit_id, "record": p.record, "problem": p.problem} for p in problems],
+            "alert_sets": [{"school_id": p.school_id, "pupil_mis_id": p.pupil_mis_id, "since_entry": p.seq,
+                            "problem": str(p)} for p in alerts],
             "unsealed_visits": unsealed, "expected_tip_found": anchored,
         })
     else:
-        _report(broken, problems, unsealed, anchored, entries, tip_hash)
+        _report(broken, [*problems, *alerts], unsealed, anchored, entries, tip_hash)
     if not ok:
         ctx.exit(1)
 
 
-def _report(broken: audit.ChainBreak | None, problems: list[records.RecordProblem], unsealed: list[str],
+def _report(broken: audit.ChainBreak | None, problems: list[records.RecordProblem | alert_sets.AlertSetProblem],
+            unsealed: list[str],
             anchored: bool | None, entries: int, tip_hash: str) -> None:
     if broken is not None:
         click.echo(f"The audit log is broken at entry {broken.seq}: {broken.problem}.")
         click.echo("Entries from there on cannot be trusted; keep a copy of the database and tell the DSL.")
         return
     for problem in problems:
-        click.echo(f"Record changed outside hv-connector: {problem}.")
+        click.echo(f"Record changed outside hv-connector: {problem}." if isinstance(problem, records.RecordProblem)
+                   else f"{problem}.")
     if unsealed:
         click.echo(f"{len(unsealed)} visit(s) have no record hashes in the audit log "
                    f"({', '.join(unsealed[:10])}{' …' if len(unsealed) > 10 else ''}): forged, or last audited "
@@ -91,11 +97,12 @@ def audit_anchor(ctx: click.Context, mail: bool) -> None:
 @acting_option(help="Who checked the visits and seals them (default: you).")
 @click.pass_context
 def audit_seal(ctx: click.Context, by: str) -> None:
-    """Record in the audit log the current state of every visit it has no record hashes for."""
+    """Record in the audit log the current state of every visit, and pupil's alerts, it has no hashes for."""
     rt = runtime(ctx)
     with rt.store.begin() as conn:
-        sealed = audit.seal(conn, actor=by, at=rt.clock.now())
-    click.echo(f"Sealed {sealed} visit(s)." if sealed else "Every visit already has record hashes.")
+        sealed, pupils = audit.seal(conn, actor=by, at=rt.clock.now())
+    click.echo(f"Sealed {sealed} visit(s) and the alerts of {pupils} pupil(s)." if sealed or pupils
+               else "Every visit and every pupil's alerts already have record hashes.")
 
 
 @audit_group.command("show")

@@ -17,7 +17,8 @@ Since revision 0012 an entry also carries ``detail_hash``, and the chain covers 
 detail, so a retention run can erase a detail (:func:`erase_details`) and leave a tombstone that still
 verifies; and ``records``, the hash of each record about its visit as the transaction leaves it
 (:mod:`hv_connector.store.records`), so ``hvc audit verify`` proves the visits, events, outbox payloads
-and escalation decisions as well as the log.
+and escalation decisions as well as the log; an entry about a pupil's alerts carries the hash of their alert set
+(:mod:`hv_connector.store.alert_sets`).
 
 What the chain cannot show on its own: someone with write access who rewrites
 every row from the tampered one onwards *and* the tip. Keep the tip hash
@@ -38,6 +39,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, RowMapping, insert, select, update
 
 from hv_connector.errors import StoreError
+from hv_connector.store import alert_sets as alert_hashes
 from hv_connector.store import records as record_hashes
 from hv_connector.store.hashing import canonical_json, digest
 from hv_connector.store.schema import audit, audit_tip, visits
@@ -131,6 +133,7 @@ def append(
     state: str | None = None,
     detail: dict[str, Any] | None = None,
     at: datetime | None = None,
+    records: dict[str, str] | None = None,
 ) -> None:
     """Append an entry in the caller's transaction (at the end of a :func:`batched` block, when in one).
 
@@ -141,6 +144,8 @@ def append(
     :param state: the visit's state after the action.
     :param detail: JSON-able facts (dates and datetimes are written in ISO form). Never a code word.
     :param at: when it happened (aware; default now). Pass the run's clock so tests control it.
+    :param records: record hashes the entry vouches for, when it is about no visit (a pupil's alert set:
+        :mod:`hv_connector.store.alert_sets`); an entry about a visit carries that visit's records instead.
     """
     if at is not None and at.tzinfo is None:
         raise ValueError("audit time must be timezone-aware")
@@ -155,6 +160,7 @@ def append(
         "detail": json.loads(canonical_json({**(detail or {}), **_process})),
     }
     fields["detail_hash"] = digest(fields["detail"])
+    fields["records"] = records
     pending: list[dict[str, Any]] | None = conn.info.get(_BATCH)
     if pending is not None:
         pending.append(fields)
@@ -195,7 +201,7 @@ def _write(conn: Connection, entries: list[dict[str, Any]]) -> None:
     prev_hash, rows = tip.hash, []
     for index, (seq, fields) in enumerate(enumerate(entries, start=tip.seq - len(entries) + 1)):
         # The last entry about each visit in the batch carries its records as the transaction leaves them.
-        records = states[fields["visit_id"]] if described.get(fields["visit_id"]) == index else None
+        records = states[fields["visit_id"]] if described.get(fields["visit_id"]) == index else fields["records"]
         chained = {**fields, "seq": seq, "records": records}
         digest = entry_hash(prev_hash, chained)
         rows.append({**chained, "prev_hash": prev_hash, "hash": digest})
@@ -208,14 +214,18 @@ def _entry(row: RowMapping) -> AuditEntry:
     return AuditEntry(**{column: row[column] for column in AuditEntry.__dataclass_fields__})
 
 
-def inspect(conn: Connection, *, records: dict[str, dict[str, str]] | None = None) -> ChainBreak | None:
+def inspect(conn: Connection, *, records: dict[str, dict[str, str]] | None = None,
+            alert_sets: dict[alert_hashes.Pupil, tuple[int, str]] | None = None) -> ChainBreak | None:
     """Walk the whole chain; the first break found, or ``None`` when every entry verifies.
 
     :param records: when given, filled with each visit's latest record snapshot (visit id → record → hash),
         for :func:`~hv_connector.store.records.compare` (one walk of the log for both checks).
+    :param alert_sets: likewise, each pupil's latest alert-set hash and the entry that holds it
+        ((school, pupil) → (seq, hash)), for :func:`~hv_connector.store.alert_sets.compare`.
     """
     expected_seq, prev_hash = 1, GENESIS_HASH
-    rows = conn.execution_options(yield_per=1000).execute(select(audit).order_by(audit.c.seq)).mappings()
+    # Streamed per statement: options set on the connection would stream (and break) the caller's writes after it.
+    rows = conn.execute(select(audit).order_by(audit.c.seq).execution_options(yield_per=1000)).mappings()
     for row in rows:
         entry = _entry(row)
         if entry.seq < expected_seq:
@@ -230,6 +240,9 @@ def inspect(conn: Connection, *, records: dict[str, dict[str, str]] | None = Non
             return ChainBreak(entry.seq, "its detail does not match its hash (the row was edited)")
         if records is not None and entry.records is not None and entry.visit_id is not None:
             records[entry.visit_id] = entry.records
+        if alert_sets is not None and entry.records is not None and entry.visit_id is None:
+            alert_sets.update((pupil, (entry.seq, hashed))
+                              for pupil, hashed in alert_hashes.recorded_in(entry.school_id, entry.records))
         expected_seq, prev_hash = expected_seq + 1, entry.hash
     last = conn.execute(select(audit_tip.c.seq, audit_tip.c.hash).where(audit_tip.c.id == _TIP_ID)).one_or_none()
     last_seq = expected_seq - 1
@@ -266,23 +279,32 @@ def has_hash(conn: Connection, expected: str) -> bool:
     return conn.execute(select(audit.c.seq).where(audit.c.hash == expected).limit(1)).first() is not None
 
 
-def seal(conn: Connection, *, actor: str, at: datetime) -> int:
-    """Append an ``audit.seal`` entry for each visit no entry has record hashes for; how many were sealed.
+def seal(conn: Connection, *, actor: str, at: datetime) -> tuple[int, int]:
+    """Append an ``audit.seal`` entry for each visit no entry has record hashes for, and for each pupil whose alerts
+    no entry has a hash of; how many visits and pupils were sealed.
 
     :raises StoreError: the chain is broken (sealing would vouch for records a broken log cannot).
     """
     recorded: dict[str, dict[str, str]] = {}
-    broken = inspect(conn, records=recorded)
+    sets: dict[alert_hashes.Pupil, tuple[int, str]] = {}
+    broken = inspect(conn, records=recorded, alert_sets=sets)
     if broken is not None:
         raise StoreError(f"the audit log is broken at entry {broken.seq} ({broken.problem}): nothing sealed; "
                          "run `hvc audit verify` and tell the DSL")
     unsealed = record_hashes.unrecorded(conn, list(recorded))
     schools = {row.id: row.school_id
                for row in conn.execute(select(visits.c.id, visits.c.school_id).where(visits.c.id.in_(unsealed)))}
+    pupils: dict[str, list[str]] = {}
+    for school_id, pupil in alert_hashes.unrecorded(conn, sets):
+        pupils.setdefault(school_id, []).append(pupil)
     with batched(conn):
         for visit_id in unsealed:
             append(conn, actor=actor, action="audit.seal", school_id=schools[visit_id], visit_id=visit_id, at=at)
-    return len(unsealed)
+        for school_id, mis_ids in pupils.items():
+            for pupil, hashed in alert_hashes.current(conn, school_id, mis_ids).items():
+                append(conn, actor=actor, action="audit.seal", school_id=school_id, detail={"pupil": pupil}, at=at,
+                       records=alert_hashes.record(pupil, hashed))
+    return len(unsealed), sum(len(mis_ids) for mis_ids in pupils.values())
 
 
 def erase_details(conn: Connection, seqs: Sequence[int], *, at: datetime) -> int:

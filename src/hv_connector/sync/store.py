@@ -6,11 +6,14 @@ again), their contacts, medical needs, SEN, alerts and attendance replaced,
 departures archive pupils (never delete them: visits point at them), bad
 records are quarantined (or their quarantine resolved when they come back
 good), the cursors move and the ``sync_runs`` row is written — all or none.
+Each pupil whose alerts a page changes gets one audit entry carrying the hash of their new alert set
+(:mod:`hv_connector.store.alert_sets`), all written together at the end of the school's transaction.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -18,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select, update
 
-from hv_connector.store import Store
+from hv_connector import humanize
+from hv_connector.store import Store, alert_sets, audit
 from hv_connector.store.schema import (
     pupil_alerts,
     pupil_attendance,
@@ -75,7 +79,8 @@ def write_school(
     """Apply a school's spooled batches, cursors and run record in one transaction (all or nothing)."""
     now = result.started_at
     days: MarkDays | None = None
-    with store.begin() as conn:
+    # Pupils' alert changes are audited as the transaction ends: the audit tip is locked for moments, not the run.
+    with store.begin() as conn, audit.batched(conn):
         for kind, batch in spool.read():
             if kind == PUPILS:
                 write_pupils(conn, school_id, batch, result, now)
@@ -172,6 +177,8 @@ def write_pupils(conn: Connection, school_id: str, batch: Sequence[Any] | PageRo
     result.added += len(new)
     # Asked again because of the cursor's overlap, but unchanged in the MIS: rewritten, not counted.
     result.updated += sum(1 for row in old if _changed(existing[row["mis_id"]], row))
+    alerts_before = alert_sets.held(conn, school_id, existing)
+    alerts_replaced: list[str] = []
     for table in CHILD_TABLES:
         section = SECTION_OF_TABLE.get(table.name)
         # A stored pupil whose section came unreadable or not at all keeps its last whole rows of it.
@@ -183,10 +190,34 @@ def write_pupils(conn: Connection, school_id: str, batch: Sequence[Any] | PageRo
         rows = [row for row in page.children.get(table.name, ()) if row["pupil_mis_id"] not in kept]
         if rows:
             conn.execute(insert(table), rows)
+        if table is pupil_alerts:
+            alerts_replaced = replaced
+    audit_alerts(conn, school_id, alerts_before, alerts_replaced, page.children.get(pupil_alerts.name, ()), now)
     conn.execute(update(quarantine)
                  .where(quarantine.c.school_id == school_id, quarantine.c.record_id.in_(sources),
                         quarantine.c.resolved_at.is_(None))
                  .values(resolved_at=now))
+
+
+def audit_alerts(conn: Connection, school_id: str, before: dict[str, list[alert_sets.Alert]], replaced: Sequence[str],
+                 rows: Iterable[dict[str, Any]], now: datetime) -> None:
+    """One audit entry for each pupil of ``replaced`` whose alerts the page changed, with the hash of the new set.
+
+    The detail counts the alerts added and removed; the alert text is only in the hash.
+    """
+    after: dict[str, list[alert_sets.Alert]] = {pupil: [] for pupil in replaced}
+    for row in rows:
+        if row["pupil_mis_id"] in after:
+            after[row["pupil_mis_id"]].append((row["kind"], row["text"]))
+    with audit.batched(conn):
+        for pupil, alerts in after.items():
+            was, now_held = Counter(before.get(pupil, ())), Counter(alerts)
+            if was == now_held:
+                continue
+            audit.append(conn, actor=humanize.SYNC, action=alert_sets.ACTION, school_id=school_id, at=now,
+                         detail={"pupil": pupil, "alerts": len(alerts), "added": (now_held - was).total(),
+                                 "removed": (was - now_held).total()},
+                         records=alert_sets.record(pupil, alert_sets.set_hash(alerts)))
 
 
 def link_pupils(conn: Connection, school_id: str, rows: Sequence[dict[str, Any]]) -> dict[str, str]:

@@ -6,7 +6,8 @@ changed: ``hvc retention run --dry-run`` prints it); :func:`apply` removes it in
 - a finished visit past its date goes with its events, decisions, outbox records and escalations; its
   audit entries keep their place in the chain with their detail erased (entries from before revision 0012
   hold their detail in the chain and keep it), and a ``retention.erase`` entry is the tombstone;
-- a leaver's contacts, medical needs, SEN, alerts and attendance go, and their address and phones;
+- a leaver's contacts, medical needs, SEN, alerts and attendance go, and their address and phones; the audit
+  entries about their alerts keep their place with their detail erased, and the tombstone vouches for no alerts;
 - a quarantined record goes once resolved long enough.
 
 A hold on a pupil keeps them and all their visits; a hold on a visit keeps that visit. Holds are audited.
@@ -23,7 +24,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from hv_connector.config.settings import RetentionSettings
 from hv_connector.errors import InputError
-from hv_connector.store import audit
+from hv_connector.store import alert_sets, audit
 from hv_connector.store.schema import (
     acknowledgements,
     escalations,
@@ -165,9 +166,7 @@ def apply(conn: Connection, due: list[Due], now: datetime) -> int:
             if item.kind == "visit":
                 erased += _erase_visit(conn, item, now)
             elif item.kind == "leaver":
-                _erase_leaver(conn, item)
-                audit.append(conn, actor=ACTOR, action="retention.erase", school_id=item.school_id, at=now,
-                             detail={"kind": "leaver", "why": item.why})
+                _erase_leaver(conn, item, now)
             else:
                 conn.execute(delete(quarantine).where(quarantine.c.id == int(item.record_id)))
         quarantined = sum(1 for item in due if item.kind == "quarantine")
@@ -193,11 +192,16 @@ def _erase_visit(conn: Connection, item: Due, now: datetime) -> int:
     return erased
 
 
-def _erase_leaver(conn: Connection, item: Due) -> None:
+def _erase_leaver(conn: Connection, item: Due, now: datetime) -> None:
     for table in _LEAVER_TABLES:
         conn.execute(delete(table).where(table.c.school_id == item.school_id, table.c.pupil_mis_id == item.record_id))
     conn.execute(update(pupils).where(pupils.c.school_id == item.school_id, pupils.c.mis_id == item.record_id)
                  .values(address=None, address_text=None, phones=None))
+    erased = audit.erase_details(conn, alert_sets.entries_about(conn, item.school_id, item.record_id), at=now)
+    # The tombstone: its alert-set hash says the pupil's alerts are gone, so verify expects none.
+    audit.append(conn, actor=ACTOR, action="retention.erase", school_id=item.school_id, at=now,
+                 detail={"kind": "leaver", "why": item.why, "entries_erased": erased},
+                 records=alert_sets.record(item.record_id, alert_sets.EMPTY))
 
 
 def _has_background(conn: Connection, school_id: str, mis_id: str) -> bool:
