@@ -22,8 +22,9 @@ $(BIN)/python:
 $(BIN)/uv: $(BIN)/python
 	$(BIN)/pip install --quiet uv
 
+# Byte-compiled at install (uv does it on every core at once), not by the first test of each process.
 $(STAMP): $(BIN)/uv pyproject.toml setup.py $(PLUGINS)
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[test]" $(foreach p,$(dir $(PLUGINS)),-e ./$(p))
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e ".[test]" $(foreach p,$(dir $(PLUGINS)),-e ./$(p))
 	touch $(STAMP)
 
 install: $(STAMP)

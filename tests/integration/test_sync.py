@@ -264,6 +264,7 @@ def school_state(store: Store) -> dict[str, tuple[int, bool]]:
     return {slug: (counts.get(slug, 0), slug in cursors) for slug in SLUGS}
 
 
+@pytest.mark.slow  # a kill-at-random trial: `make trials` runs it, beside the other trials
 def test_a_run_killed_at_any_moment_leaves_each_school_as_before_or_complete(
         tmp_path: Path, make_wonde_server: Callable[..., RunningServer]) -> None:
     size = 250  # two pages a school
