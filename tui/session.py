@@ -169,13 +169,14 @@ class Session:
         with self.store.connect() as conn:
             return queries.sync_status(conn, schools=self.schools, limit=queries.PAGE)
 
-    def proposals(self) -> Proposals:
-        """The open proposals of the schools shown, most urgent first, and each school's last evaluation."""
+    def proposals(self, shown: int | None = None) -> Proposals:
+        """The open proposals of the schools shown, most urgent first, and each school's last evaluation; the first
+        ``shown`` of them (all if ``None``) are the ones put on screen, and logged as read."""
         with self.store.connect() as conn:
             found = Proposals(list_proposals(conn, self.schools), school_lines(conn, self.schools))
         # A proposal shows the pupil's attendance: the pupil's record, as far as who looked is concerned.
         self._shown("proposed", [Seen("pupil", row.pupil_mis_id, row.school_id, row.pupil_mis_id)
-                                 for row in found.rows])
+                                 for row in found.rows[:shown]])
         return found
 
     def detail(self, visit_id: str) -> VisitDetail:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dashkit import World
 from pilotkit import dashboard, fill
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from hv_connector.proposals.refresh import refresh_school
-from hv_connector.store.schema import audit, proposals, pupil_session_marks
+from hv_connector.store.schema import access_log, audit, proposals, pupil_session_marks
 from hvc_tui.dialogs.confirm import ConfirmDialog
 from hvc_tui.dialogs.decision import DecisionDialog
 from hvc_tui.messages import ProposalDecided, ProposalsLoaded
@@ -90,3 +90,21 @@ async def test_a_school_without_attendance_says_why_instead_of_an_empty_list(wor
         await run.press("6")
         status = str(run.app.screen.query_one("#status").render())
     assert "0 open proposals" in status and "potton: no proposals — Register: not available" in status
+
+
+async def test_a_long_worklist_shows_the_most_urgent_and_says_how_many_more(world: World, monkeypatch) -> None:
+    opened = refresh(world)
+    monkeypatch.setattr(ProposedScreen, "PAGE", 2)
+    async with dashboard(world) as run:
+        screen = await worklist(run)
+        table = screen.query_one(StableTable)
+        first, status = table.row_count, str(screen.query_one("#status").render())
+        with world.store.connect() as conn:
+            logged = conn.execute(select(func.count()).select_from(access_log)
+                                  .where(access_log.c.via == "dashboard: proposed")).scalar()
+        await run.press("m")
+        second = table.row_count
+    assert opened > 4
+    assert first == 2 and f"the 2 most urgent of {opened} open proposals shown" in status and "m: 2 more" in status
+    assert logged == 2  # only what was put on screen is logged as read
+    assert second == 4

@@ -38,13 +38,17 @@ class ProposedScreen(ListScreen, list_id="proposed"):
     BINDINGS = [
         *keys("proposed",
               ("a", "accept", "Accept", "Request the visit the highlighted proposal suggests (or record the referral)"),
-              ("d", "dismiss", "Dismiss", "Dismiss the highlighted proposal, with a reason")),
+              ("d", "dismiss", "Dismiss", "Dismiss the highlighted proposal, with a reason"),
+              ("m", "more", "More", "Show the next most urgent proposals as well")),
         reload_key("proposed", "Read the proposals again"),
     ]
+    PAGE = 200
+    """Proposals put on screen at first, and added by each press of ``m``: the most urgent, never a silent cap."""
 
     def __init__(self) -> None:
         super().__init__()
         self.rows: dict[str, ProposalRow] = {}
+        self.limit = self.PAGE
 
     def compose(self) -> ComposeResult:
         yield from self.list_layout(self.list_table(), Static("", id="why"))
@@ -54,18 +58,27 @@ class ProposedScreen(ListScreen, list_id="proposed"):
 
     @work(thread=True, exclusive=True, group="proposed", exit_on_error=False)
     def load(self) -> None:
-        found = self.app.session.proposals()
+        found = self.app.session.proposals(self.limit)
         if not get_current_worker().is_cancelled:  # a newer read (after a decision) has started: it has the truth
             self.post_message(ProposalsLoaded(found))
 
     @on(ProposalsLoaded)
     def _show(self, message: ProposalsLoaded) -> None:
         found = message.proposals
-        self.rows = {row.id: row for row in found.rows}
-        self.query_one(StableTable).replace_rows([(row.id, _cells(row)) for row in found.rows])
+        shown = found.rows[:self.limit]
+        self.rows = {row.id: row for row in shown}
+        self.query_one(StableTable).replace_rows([(row.id, _cells(row)) for row in shown])
         missing = [f"{line.school_id}: no proposals — {line.problem()}" for line in found.schools if line.problem()]
-        self.show_status("\n".join([f"{len(found.rows)} open proposals, all shown, most urgent first", *missing]))
+        count = (f"{len(found.rows)} open proposals, all shown" if len(shown) == len(found.rows) else
+                 f"the {len(shown)} most urgent of {len(found.rows)} open proposals shown · m: {self.PAGE} more")
+        self.show_status("\n".join([f"{count}, most urgent first", *missing]))
         self._explain(self.selected_key)
+
+    def action_more(self) -> None:
+        """Put the next :attr:`PAGE` most urgent proposals on screen too."""
+        if len(self.rows) >= self.limit:
+            self.limit += self.PAGE
+            self.load()
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
