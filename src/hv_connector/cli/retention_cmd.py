@@ -62,9 +62,9 @@ def retention_release(ctx: click.Context, hold_id: int, by: str) -> None:
     """Lift hold HOLD_ID: the schedule applies to the record again."""
     rt = runtime(ctx)
     with rt.store.connect() as conn:
-        held = next((hold for hold in schedule.holds(conn) if hold.id == hold_id), None)
-    if held is not None:  # an unknown id is left for lift_hold to report
-        require_school(ctx, held.school_id, f"hold {hold_id}")
+        school = schedule.hold_school(conn, hold_id)
+    if school is not None:  # an unknown id is left for lift_hold to report
+        require_school(ctx, school, f"hold {hold_id}")
     with rt.store.begin() as conn:
         schedule.lift_hold(conn, hold_id, by=by, at=rt.clock.now())
     click.echo(f"Hold {hold_id} lifted.")

@@ -104,6 +104,13 @@ def lift_hold(conn: Connection, hold_id: int, *, by: str, at: datetime) -> None:
                  detail={"hold": hold_id, "kind": row["kind"], "record": row["record_id"]})
 
 
+def hold_school(conn: Connection, hold_id: int) -> str | None:
+    """The school of hold ``hold_id`` while it is in force (``None``: no such hold in force)."""
+    found: str | None = conn.execute(select(retention_holds.c.school_id).where(
+        retention_holds.c.id == hold_id, retention_holds.c.lifted_at.is_(None))).scalar_one_or_none()
+    return found
+
+
 def holds(conn: Connection) -> list[Hold]:
     """The holds in force, oldest first."""
     rows = conn.execute(select(retention_holds).where(retention_holds.c.lifted_at.is_(None))
