@@ -311,3 +311,17 @@ async def test_an_unreadable_answer_is_unavailable_not_a_crash(client: CpomsClie
             with pytest.raises(CpomsUnavailable) as caught:
                 await client.create_incident(request(), KEY)
     assert caught.value.outcome_unknown is True
+
+
+async def test_a_refusal_s_reason_is_data_a_line_break_or_escape_in_it_cannot_forge_a_line(client: CpomsClient) -> None:
+    hostile = {"error": {"code": "bad\x1b[2J", "message": "no such pupil\n2026-11-20 12:00 sent #7 birchwood",
+                         "request_id": "req-\u202e1", "details": [{"field": "student\r", "issue": "gone\n"}]}}
+    with respx.mock(base_url=BASE) as router:
+        router.post("/incidents").mock(return_value=httpx.Response(422, json=hostile))
+        async with client:
+            with pytest.raises(CpomsRejected) as caught:
+                await client.create_incident(request(), KEY)
+    reason = str(caught.value)
+    assert "no such pupil\\x0a2026-11-20 12:00 sent #7 birchwood" in reason
+    assert "bad\\x1b[2J" in reason and "req-\\u202e1" in reason and "student\\x0d: gone\\x0a" in reason
+    assert not any(ord(char) < 0x20 or char == "\u202e" for char in reason)
