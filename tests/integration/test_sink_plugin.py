@@ -60,7 +60,7 @@ class SafeguardSink:
 
     async def submit(self, report: VisitReport, idempotency_key: str) -> Delivery:
         if report.record_id == "v-refused":
-            raise SinkRefused("Safeguard has no pupil with this UPN: check the pupil in Safeguard, then "
+            raise SinkRefused("Safeguard has no pupil with this UPN\nsent 3: check the pupil in Safeguard, then "
                               "`hvc outbox retry ID`", [{"field": "upn", "issue": "not_found"}])
         self.stored[report.record_id] = f"{self.options.tenant}-{len(self.stored) + 1}"
         if report.record_id == "v-lost" and len(self.stored) == 2:  # the first time only
@@ -114,7 +114,7 @@ def test_a_plugin_sink_is_chosen_by_name_and_its_errors_park_or_wait(store: Stor
     assert {(o.outbox_id, o.result) for o in summary.outcomes} == {(sent, "sent"), (refused, "parked"), (lost, "waiting")}
     with store.connect() as conn:
         parked, waiting = get_record(conn, refused), get_record(conn, lost)
-    assert parked.status == "parked" and "no pupil with this UPN" in (parked.last_error or "")
+    assert parked.status == "parked" and "no pupil with this UPN\\x0asent 3" in (parked.last_error or "")
     assert waiting.status == "pending" and "asks the receiver by reference before sending again" in (waiting.last_error or "")
 
     # The next try asks first, finds the record that did arrive, and does not send it twice.

@@ -25,6 +25,7 @@ from hv_connector.outbox.sinks import Delivery, ReportSink, SinkFor
 from hv_connector.store import Store, audit
 from hv_connector.store.rows import AWAITING_ENTRY, CONCERN
 from hv_connector.store.schema import outbox
+from hv_connector.text import neutralise
 
 log = logging.getLogger("hv_connector.outbox")
 
@@ -322,7 +323,7 @@ class Pusher:
                                  f"ran out ({self.lease.total_seconds():g} s lease); the next try asks CPOMS first",
                                  None)
         except SinkRefused as exc:
-            reason = str(exc)
+            reason = neutralise(str(exc))  # the receiver's words, stored and shown line by line
             return _Settlement(record, attempt, {"status": "parked", "last_error": reason, "next_attempt_at": None},
                                "outbox.parked", {"reason": reason, "details": exc.details},
                                Outcome(record.id, record.school_id, record.kind, "parked", message=reason),
@@ -361,6 +362,7 @@ class Pusher:
     def _waiting(self, record: OutboxRecord, attempt: int, where: str, reason: str,
                  retry_after: float | None) -> _Settlement:
         retry_at = self.now() + backoff(attempt, retry_after)
+        reason = neutralise(reason)
         return _Settlement(record, attempt, {"status": "pending", "last_error": reason, "next_attempt_at": retry_at},
                            "", {}, Outcome(record.id, record.school_id, record.kind, "waiting", message=reason),
                            logging.WARNING, f"{where} waits until {retry_at.isoformat(timespec='seconds')}: {reason}")
