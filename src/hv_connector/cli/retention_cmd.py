@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 
 from hv_connector import humanize
-from hv_connector.cli.acting import acting_option, require_school
+from hv_connector.cli.acting import acting_option, require_school, visible_schools
 from hv_connector.cli.common import cli, emit_json, json_option, runtime
+from hv_connector.errors import AccessRefused
 from hv_connector.visits import retention as schedule
 
 
@@ -20,11 +21,18 @@ def retention() -> None:
 @json_option("Print what goes (or would) as JSON.")
 @click.pass_context
 def retention_run(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
-    """Remove finished visits, leavers' MIS data and resolved quarantine past their dates; tombstones stay in the audit log."""
+    """Remove finished visits, leavers' MIS data and resolved quarantine past their dates; tombstones stay in the audit log.
+
+    The run itself is the server's nightly job; staff signed in as themselves may look with --dry-run, at their
+    own schools' records."""
+    mine = visible_schools(ctx)
+    if mine is not None and not dry_run:
+        raise AccessRefused("retention run: removing records is the server's nightly job (the hvc-retention timer), "
+                            "run by whoever runs the server; see what it would remove from your school with --dry-run")
     rt = runtime(ctx)
     now = rt.clock.now()
     with rt.store.begin() as conn:
-        due = schedule.plan(conn, rt.settings.retention, now)
+        due = [item for item in schedule.plan(conn, rt.settings.retention, now) if mine is None or item.school_id in mine]
         erased = 0 if dry_run else schedule.apply(conn, due, now)
     if as_json:
         emit_json({"dry_run": dry_run, "due": [item.__dict__ for item in due], "audit_details_erased": erased})
@@ -74,9 +82,10 @@ def retention_release(ctx: click.Context, hold_id: int, by: str) -> None:
 @json_option("Print the holds as JSON.")
 @click.pass_context
 def retention_holds(ctx: click.Context, as_json: bool) -> None:
-    """List the holds in force."""
+    """List the holds in force (staff signed in as themselves see their own schools' holds)."""
+    mine = visible_schools(ctx)
     with runtime(ctx).store.connect() as conn:
-        found = schedule.holds(conn)
+        found = [hold for hold in schedule.holds(conn) if mine is None or hold.school_id in mine]
     if as_json:
         emit_json([{**hold.__dict__, "placed_at": hold.placed_at.isoformat()} for hold in found])
         return

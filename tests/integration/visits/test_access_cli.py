@@ -99,3 +99,29 @@ def test_lists_show_only_the_persons_own_school(hvc, potton, as_bea) -> None:  #
     assert json.loads(hvc("visit", "list", "--json")[1]) == []
     assert json.loads(hvc("outbox", "list", "--json")[1]) == []
     assert json.loads(hvc("escalation", "list", "--json")[1]) == []
+
+
+
+@pytest.fixture
+def potton_hold(hvc, potton) -> str:  # type: ignore[no-untyped-def]
+    """A hold on the Potton visit still out, placed by Potton's DSL before Bea signs in."""
+    code, _, err = hvc("retention", "hold", "visit", potton["late"], "--school", "potton", "--as", "pt-dsl",
+                       "--reason", "May concern an allegation: keep until the LADO says otherwise.")
+    assert code == 0, err
+    return potton["late"]
+
+
+def test_retention_shows_staff_only_their_schools_records_and_leaves_the_run_to_the_server(  # type: ignore[no-untyped-def]
+        hvc, potton, potton_hold, as_bea, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HVC_RETENTION__ROUTINE_VISIT_YEARS", "0")  # Potton's reported visit is due today
+    code, out, _ = hvc("retention", "holds")
+    assert (code, out) == (0, "No holds.\n")  # Potton's hold and its reason stay Potton's
+    code, out, _ = hvc("retention", "run", "--dry-run", "--json")
+    assert code == 0 and json.loads(out)["due"] == []
+    code, out, err = hvc("retention", "run")
+    assert (code, out) == (1, "") and "the server's nightly job" in err and "--dry-run" in err
+
+    monkeypatch.setenv("HVC_ACCESS__ACT_FOR_OTHERS", json.dumps([getpass.getuser()]))  # as the server's account
+    assert "LADO" in hvc("retention", "holds")[1]
+    code, out, _ = hvc("retention", "run", "--dry-run", "--json")
+    assert [d["record_id"] for d in json.loads(out)["due"]] == [potton["reported"]]
