@@ -392,7 +392,9 @@ class VisitService:
             return []
         now = self.clock.now()
         schools = dict(moves)
-        wanted = (visits.c.id.in_(sorted(schools)), visits.c.state == State.SIGNED_OUT.value)
+        # `state || ''`: matched on the ids' primary key, checked row by row; with the bare column SQLite walks
+        # the state index through every visit signed out, a cost that grows with the store, not the tick.
+        wanted = (visits.c.id.in_(sorted(schools)), visits.c.state.concat("") == State.SIGNED_OUT.value)
         if conn.dialect.name == "postgresql":  # SQLite has one writer at a time, and no row locks
             # Lock the rows in id order first, so two watches moving the same visits queue, not deadlock.
             conn.execute(select(visits.c.id).where(*wanted).order_by(visits.c.id).with_for_update())
