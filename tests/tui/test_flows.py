@@ -256,7 +256,7 @@ async def test_stand_down_closes_every_open_step(world: World) -> None:
         await run.press("y")
         assert [m.what for m in run.posted(EscalationActed)] == [f"Stood down: {visit_id} staff safe."]
         row = run.app.screen.query_one("#board").get_row_at(0)
-        assert row[6].plain == "—" and "ESCALATED" not in row[0].plain  # no open step, no "ESCALATED" left
+        assert row[5].plain == "—" and "ESCALATED" not in row[0].plain  # no open step, no "ESCALATED" left
     with world.store.connect() as conn:
         closed = conn.execute(select(escalations.c.closed_at).where(escalations.c.visit_id == visit_id)).scalars().all()
     assert closed and all(moment is not None for moment in closed)
@@ -280,7 +280,7 @@ async def test_a_check_in_with_the_code_word_used_jumps_to_the_emergency_step(wo
     async with dashboard(world, mode="board") as run:
         table = run.app.screen.query_one("#board")
         await run.press("down")
-        assert table.selected_key == visit_id and table.get_row_at(1)[6].plain == "—"  # no step yet
+        assert table.selected_key == visit_id and table.get_row_at(1)[5].plain == "—"  # no step yet
         dialog = await run.opens("c", CheckInDialog)
         dialog.query_one("#code_word_used", Checkbox).value = True
         await run.pilot.press(*"From the car")
@@ -290,7 +290,7 @@ async def test_a_check_in_with_the_code_word_used_jumps_to_the_emergency_step(wo
         world.escalations.watch.tick()  # the watch (hvc watch) notices the check-in
         await run.press("f5")
         assert table.get_row_at(0)[-1].plain == visit_id  # now the most urgent visit on the board
-        escalation = table.get_row_at(0)[6].plain
+        escalation = table.get_row_at(0)[5].plain
     with world.store.connect() as conn:
         kinds = conn.execute(select(escalations.c.kind).where(escalations.c.visit_id == visit_id)).scalars().all()
         trail = conn.execute(select(audit.c.action, audit.c.actor, audit.c.detail)

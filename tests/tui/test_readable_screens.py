@@ -79,10 +79,12 @@ async def test_the_board_says_who_is_out_how_to_reach_them_and_when_they_were_la
         out = board_row(screen, world.ids["out"])
         overdue = board_row(screen, world.ids["overdue"])
         status = str(screen.query_one("#status").render())
+        await run.press("down")  # the out visit, under the overdue one
+        detail = str(screen.query_one("#detail").render())
     assert out[1] == "Noa 🦊 Emoji"
-    assert "Ash Visitor 07700 900305" in out[2] and "Sky Second 07700 900306" in out[2]
-    assert out[5].endswith("signed out")
-    assert overdue[5].endswith("office-call")
+    assert "Staff: Ash Visitor 07700 900305, Sky Second 07700 900306" in detail
+    assert out[6].endswith("signed out") and "last contact 08:00 (signed out)" in detail
+    assert overdue[6].endswith("office-call")
     # The world's two visitors are out on two visits at once: flagged on the row and in the status line.
     assert out[2].startswith("⚠ ") and overdue[2].startswith("⚠ ")
     assert f"⚠ Ash Visitor out on {world.ids['overdue']} and {world.ids['out']} at once" in status

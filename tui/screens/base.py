@@ -26,14 +26,17 @@ from hvc_tui.messages import DetailLoaded
 from hvc_tui.widgets.stable_table import Column, StableTable
 
 
-def keys(screen: str, *rows: tuple[str, str, str, str]) -> list[Binding]:
-    """``screen``'s own keys from (key, action, label, tooltip) rows, each with the id ``screen.action``."""
-    return [Binding(key, action, label, id=f"{screen}.{action}", tooltip=tooltip) for key, action, label, tooltip in rows]
+def keys(screen: str, *rows: tuple[str, str, str, str], show: bool = True) -> list[Binding]:
+    """``screen``'s own keys from (key, action, label, tooltip) rows, each with the id ``screen.action``; with
+    ``show`` false, kept out of the footer where room is short (the help and the palette still list them)."""
+    return [Binding(key, action, label, id=f"{screen}.{action}", tooltip=tooltip, show=show)
+            for key, action, label, tooltip in rows]
 
 
-def reload_key(screen: str, tooltip: str) -> Binding:
-    """F5 on ``screen``: read what it shows again now (the same key on every screen that reads the store)."""
-    return Binding("f5", "reload", "Reload", id=f"{screen}.reload", tooltip=tooltip)
+def reload_key(screen: str, tooltip: str, *, show: bool = True) -> Binding:
+    """F5 on ``screen``: read what it shows again now (the same key on every screen that reads the store); ``show``
+    as for :func:`keys`."""
+    return Binding("f5", "reload", "Reload", id=f"{screen}.reload", tooltip=tooltip, show=show)
 
 
 LEAVE_FORM = "Leave the form? What you typed here is not saved and will be lost."
@@ -56,6 +59,9 @@ class HvcScreen(Screen[None]):
     Our own errors (:class:`~hv_connector.errors.HvcError`) carry a message for the person acting
     (a refusal by the policy, a field that is wrong) and show as it is; anything else shows its type too.
     """
+
+    FOOTER: ClassVar[type[Footer]] = Footer
+    """The list layout's footer (:class:`~hvc_tui.widgets.fitted_footer.FittedFooter` for a screen with many keys)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -124,7 +130,7 @@ class HvcScreen(Screen[None]):
         yield Header()
         yield from body
         yield Static("Loading…", id="status")
-        yield Footer()
+        yield self.FOOTER()
 
     def show_status(self, text: str) -> None:
         """Put ``text`` in the list screen's ``#status`` line (under the table: counts, what is shown), as written:

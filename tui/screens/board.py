@@ -3,7 +3,9 @@ school's escalation chain has gone; record a check-in, give more time, mark staf
 step, escalate now, stand down.
 
 It reads the store again every few seconds in a worker (the newest tick wins, ``exclusive``) and
-repaints in place, so the highlighted row and the scroll position stay where the person left them.
+repaints in place, so the highlighted row and the scroll position stay where the person left them. The table keeps
+the facts that fit the terminal; the highlighted visit's facts are whole under it (``#detail``), mobiles and the
+escalation step's words included.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import Any
 
 from rich.text import Text
 from textual import on, work
+from textual.app import ComposeResult
+from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from hv_connector.clock import local
@@ -28,13 +32,18 @@ from hvc_tui.forms import show_time
 from hvc_tui.messages import BoardLoaded, EscalationActed
 from hvc_tui.screens.base import ListScreen, keys, reload_key
 from hvc_tui.widgets import cells
+from hvc_tui.widgets.fitted_footer import FittedFooter
 from hvc_tui.widgets.stable_table import StableTable
 
 COLUMNS: tuple[tuple[str, int | None], ...] = (
-    ("Status", None), ("Pupil", None), ("Staff and mobiles", None), ("Due back", None), ("Next check-in", 13),
-    ("Last contact", 22), ("Escalation: what to do", 44), ("Out at", None), ("Where", 28), ("Visit", None))
-"""Column labels and widths, what answers "is everyone safe?" first: long texts are cut to fit; the whole of each
-is on the visit screen. The pupil and the staff are never cut (:data:`BoardScreen.WHOLE`)."""
+    ("Status", None), ("Pupil", None), ("Staff and mobiles", None), ("Back by", None), ("Next check-in", 13),
+    ("Escalation: what to do", 60), ("Last contact", 22), ("Out at", None), ("Where", 28), ("Visit", None))
+"""Column labels and widths, what answers "is everyone safe?" first: long texts are cut to fit, and the pupil and
+the staff are never cut (:data:`BoardScreen.WHOLE`). The highlighted row's facts are whole under the table."""
+SHORT_LABELS = {"Staff and mobiles": "Staff"}
+"""Over the staff's names alone, where the board is too narrow for their mobiles (they are under the table)."""
+FEWEST = {"Escalation: what to do": 36}
+"""The escalation column is never squeezed below the step and the first words of what it asks."""
 
 
 def status_cell(row: BoardRow, now: datetime) -> Text:
@@ -47,15 +56,27 @@ def status_cell(row: BoardRow, now: datetime) -> Text:
     return text
 
 
+def step_name(row: BoardRow, *, of: bool = False) -> str:
+    """The open escalation step as people count it: ``step 1`` (``step 1 of 3``), or ``all steps`` once every step
+    has been taken and nobody has stood the watch down."""
+    step = row.escalation
+    if step is None:
+        return ""
+    if step.kind == "chain-exhausted":
+        return "all steps"
+    return f"step {step.step_index + 1}" + (f" of {len(row.steps)}" if of and row.steps else "")
+
+
 def escalation_cell(row: BoardRow) -> Text:
+    """The open step and what it asks, or who took it and what they did."""
     step = row.escalation
     if step is None:
         return cells.literal(None)
-    text = Text(f"step {step.step_index + 1} ", style="bold")
+    text = Text(f"{step_name(row)} ", style="bold")
     if step.acknowledged_by:
         text.append(f"✔ {cells.plain(step.acknowledged_by_name)}: {cells.plain(step.note or 'taken')}", style="green")
     else:
-        text.append(f"‼ {cells.plain(step.message or step.kind)}", style="bold red")
+        text.append(f"‼ {cells.plain(row.asks or step.message or step.kind)}", style="bold red")
     return text
 
 
@@ -100,9 +121,51 @@ def out_elsewhere(rows: list[BoardRow]) -> dict[str, list[str]]:
 
 def row_cells(row: BoardRow, now: datetime, elsewhere: dict[str, list[str]]) -> tuple[Text, ...]:
     return (status_cell(row, now), cells.literal(row.pupil), staff_cell(row, elsewhere),
-            cells.when(row.expected_return, with_day=False), check_in_cell(row, now), contact_cell(row),
-            escalation_cell(row), cells.when(row.signed_out_at, with_day=False), cells.literal(row.address),
+            cells.when(row.expected_return, with_day=False), check_in_cell(row, now), escalation_cell(row),
+            contact_cell(row), cells.when(row.signed_out_at, with_day=False), cells.literal(row.address),
             cells.literal(row.visit_id))
+
+
+def detail(row: BoardRow, now: datetime, elsewhere: dict[str, list[str]]) -> Text:
+    """Every fact of ``row``, whole, a line each: the pupil and where; the staff with their mobiles; the open
+    escalation step, whom it reaches and what it asks; the times. Text from outside stays text."""
+    twice = sorted({visit_id for staff_id in row.staff_ids for visit_id in elsewhere.get(staff_id, ())} - {row.visit_id})
+    lines = [
+        Text(f"{cells.plain(row.pupil or '—')} · visit {row.visit_id} · {cells.plain(row.address or 'no address')}",
+             style="bold"),
+        Text(f"Staff: {cells.plain(row.phones or row.staff)}")
+        + (Text(f"  ⚠ also out on {' and '.join(twice)}", style="bold yellow") if twice else Text()),
+        _step_line(row),
+        _times_line(row, now),
+        Text("Next check-in ") + check_in_cell(row, now)
+        + Text(f": {cells.plain(row.next_check_in_what)}" if row.next_check_in_what else ""),
+    ]
+    return Text("\n").join(lines)
+
+
+def _at(moment: datetime | None) -> str:
+    return cells.when(moment, with_day=False).plain
+
+
+def _times_line(row: BoardRow, now: datetime) -> Text:
+    """When the staff went out, were last heard from and how, and are due back (and how late, when they are)."""
+    how = f" ({cells.plain(row.last_contact_how)})" if row.last_contact_how else ""
+    line = Text(f"Out at {_at(row.signed_out_at)} · last contact {_at(row.last_contact)}{how} · "
+                f"due back {_at(row.expected_return)}")
+    return line + Text(" · ") + status_cell(row, now) if row.overdue else line
+
+
+def _step_line(row: BoardRow) -> Text:
+    """The open escalation step: whom it reaches and what it asks; who took it, and their note."""
+    step = row.escalation
+    if step is None:
+        return Text("Escalation: none open", style="green")
+    line = Text(f"Escalation {step_name(row, of=True)}, for {' and '.join(step.who) or 'everyone'}: ", style="bold")
+    line.append(f"‼ {cells.plain(row.asks or step.message or step.kind)}", style="bold red")
+    if step.acknowledged_by:
+        line.append(f"  ✔ taken by {cells.plain(step.acknowledged_by_name)}: {cells.plain(step.note or 'taken')}",
+                    style="green")
+    return line
 
 
 class BoardScreen(ListScreen, list_id="board"):
@@ -115,19 +178,26 @@ class BoardScreen(ListScreen, list_id="board"):
         *keys("board",
               ("c", "check_in", "Check-in",
                "Record a contact with the highlighted visit's staff (code word used, concerns, a note)"),
+              ("k", "acknowledge", "Ack",
+               "Acknowledge the highlighted escalation step (\"phoned, no answer\"): the first to take it wins"),
+              ("x", "stand_down", "Stand down", "Staff are safe: stand the watch down for the highlighted visit"),
               ("m", "extend", "More time", "Staff asked for more time: move the expected return later (audited)"),
               ("r", "return", "Staff back", "Staff are back: the visit leaves the board and the watch stands down"),
-              ("k", "acknowledge", "Acknowledge",
-               "Take the highlighted escalation step (\"phoned, no answer\"): the first to take it wins"),
-              ("e", "escalate", "Escalate now", "Fire the chain's next step now instead of waiting for its time limit"),
-              ("x", "stand_down", "Stand down", "Staff are safe: stand the watch down for the highlighted visit"),
-              ("o", "open", "Open", "Show the highlighted visit's detail")),
-        reload_key("board", "Read the board again now"),
+              ("e", "escalate", "Escalate", "Fire the chain's next step now instead of waiting for its time limit")),
+        *keys("board", ("o", "open", "Open", "Show the highlighted visit's detail (Enter does too)"), show=False),
+        reload_key("board", "Read the board again now (it reads itself every few seconds)", show=False),
     ]
+    """Most used first: where the footer is too narrow for every key, those at the end are left out of it."""
+    FOOTER = FittedFooter
 
     def __init__(self) -> None:
         super().__init__()
         self.rows: dict[str, BoardRow] = {}
+        self.elsewhere: dict[str, list[str]] = {}
+        """Staff id → the visits they are out on, for those out on more than one (:func:`out_elsewhere`)."""
+
+    def compose(self) -> ComposeResult:
+        yield from self.list_layout(self.list_table(short_labels=SHORT_LABELS, fewest=FEWEST), Static("", id="detail"))
 
     def on_mount(self) -> None:
         self.timer = self.set_interval(self.app.board_seconds, self.load)
@@ -150,9 +220,10 @@ class BoardScreen(ListScreen, list_id="board"):
     def _show(self, message: BoardLoaded) -> None:
         now = self.app.session.now
         self.rows = {row.visit_id: row for row in message.rows}
-        elsewhere = out_elsewhere(message.rows)
+        self.elsewhere = elsewhere = out_elsewhere(message.rows)
         self.query_one(StableTable).replace_rows([(row.visit_id, row_cells(row, now, elsewhere))
                                                   for row in message.rows])
+        self._explain(self.selected_key)
         late = sum(1 for row in message.rows if row.overdue or row.escalation is not None)
         directory = self.app.session.service.directory
         twice = "".join(f" · ⚠ {directory.names(self.rows[ids[0]].school_id).get(staff_id, staff_id)} out on "
@@ -160,6 +231,19 @@ class BoardScreen(ListScreen, list_id="board"):
         self.show_status(
             f"{len(message.rows)} out, {late} late or escalating{twice} · updated "
             f"{cells.when(now, with_day=False).plain} · every {self.app.board_seconds:g}s")
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._explain(event.row_key.value if event.row_key else None)
+
+    def _explain(self, key: str | None) -> None:
+        """Show the row ``key``'s facts whole under the table (nothing when no row is highlighted); a board tick
+        that changed nothing in them repaints nothing."""
+        row = self.rows.get(key or "")
+        shown = Text() if row is None else detail(row, self.app.session.now, self.elsewhere)
+        pane = self.query_one("#detail", Static)
+        if shown != pane.content:
+            pane.update(shown)
 
     # --- acting on the highlighted visit -----------------------------------------------------------
 

@@ -3,7 +3,7 @@ sized to the terminal."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from rich.text import Text
@@ -29,41 +29,59 @@ def look(cell: Text) -> Look:
 
 
 def fit(natural: Sequence[int], narrow: Sequence[int], limits: Sequence[int | None], labels: Sequence[str],
-        room: int, whole: Collection[str] = (), padding: int = 2) -> tuple[list[int], list[bool]]:
+        room: int, whole: Collection[str] = (), padding: int = 2,
+        fewest: Mapping[str, int] | None = None) -> tuple[list[int], list[bool]]:
     """Column widths, and which columns show their cells' compact form (:func:`~hvc_tui.widgets.cells.compact`).
 
     Each column is at most its limit; then, until the row fits in ``room`` cells, the columns give way from the
     right (they come in order of what matters most): each takes its compact form if that is narrower (a date
-    without its year), then, if it has a limit, shrinks, never below :data:`NARROWEST` or its label. A column
-    named in ``whole`` (a pupil's name) is never cut: it takes its compact form only when it would otherwise end
-    past the right edge, and what still does not fit goes past that edge, a scroll away.
+    without its year), then, if it has a limit, shrinks, never below :data:`NARROWEST`, its label or its
+    ``fewest``. A column named in ``whole`` (a pupil's name) is never cut.
 
-    :param narrow: each column's width in its compact form (its ``natural`` width when it has none).
+    When the row cannot fit however its columns give way, what does not fit goes past the right edge, a scroll
+    away: every column takes its compact form, those named in ``whole`` too (the staff without their mobiles),
+    and only the columns that can then be on screen shrink, as far as they must. Shrinking the others would
+    bring nothing more on screen, only cut the words of those that are.
+
+    :param narrow: each column's width in its compact form, its label included (its ``natural`` width when it
+        has none).
     :param padding: the cells each column takes besides its width.
+    :param fewest: a column's label → the fewest cells it shrinks to, where its first words matter (what an
+        escalation step asks).
     """
+    floor = [max(NARROWEST, len(label), (fewest or {}).get(label, 0)) for label in labels]
     widths = [n if limit is None or label in whole else min(n, limit)
               for n, limit, label in zip(natural, limits, labels, strict=True)]
-    narrower = [max(n, len(label)) for n, label in zip(narrow, labels, strict=True)]
     shorter = [False] * len(widths)
-    excess = sum(widths) + padding * len(widths) - room
-    for index in reversed(range(len(widths))):
+
+    def least(index: int) -> int:
+        """The fewest cells column ``index`` can give way to."""
+        width = min(widths[index], narrow[index])
+        if labels[index] in whole:
+            return widths[index]
+        return width if limits[index] is None else min(width, floor[index])
+
+    if sum(least(index) + padding for index in range(len(widths))) > room:
+        for index in range(len(widths)):
+            if narrow[index] < widths[index]:
+                widths[index], shorter[index] = narrow[index], True
+    on_screen, edge = 0, 0
+    while on_screen < len(widths) and edge + least(on_screen) + padding <= room:
+        edge += least(on_screen) + padding
+        on_screen += 1
+    excess = sum(widths[:on_screen]) + padding * on_screen - room
+    for index in reversed(range(on_screen)):
         if excess <= 0:
             break
         if labels[index] in whole:
             continue
-        if narrower[index] < widths[index]:
-            excess -= widths[index] - narrower[index]
-            widths[index], shorter[index] = narrower[index], True
+        if narrow[index] < widths[index]:
+            excess -= widths[index] - narrow[index]
+            widths[index], shorter[index] = narrow[index], True
         if limits[index]:
-            give = min(excess, max(0, widths[index] - max(NARROWEST, len(labels[index]))))
+            give = min(excess, max(0, widths[index] - floor[index]))
             widths[index] -= give
             excess -= give
-    edge = 0
-    for index, label in enumerate(labels):
-        edge += widths[index] + padding
-        if label in whole and edge > room and narrower[index] < widths[index]:
-            edge -= widths[index] - narrower[index]
-            widths[index], shorter[index] = narrower[index], True
     return widths, shorter
 
 
@@ -73,12 +91,19 @@ class StableTable(DataTable[Text]):
 
     :param columns: the labels and width limits of the columns, in order of what matters most.
     :param whole: the labels of the columns never cut to fit a narrow terminal (see :func:`fit`).
+    :param short_labels: a column's label → its label over its cells' compact form, when that holds fewer facts
+        (``Staff`` over the staff without their mobiles): a header says what its cells hold.
+    :param fewest: a column's label → the fewest cells it shrinks to (see :func:`fit`).
     """
 
-    def __init__(self, columns: Sequence[Column], whole: Collection[str] = (), **options: Any) -> None:
+    def __init__(self, columns: Sequence[Column], whole: Collection[str] = (),
+                 short_labels: Mapping[str, str] | None = None, fewest: Mapping[str, int] | None = None,
+                 **options: Any) -> None:
         super().__init__(**options)
         self.spec = list(columns)
         self.whole = whole
+        self.short_labels = dict(short_labels or {})
+        self.fewest = dict(fewest or {})
         self.shown: Shown | None = None
         self.rows_shown: list[Row] = []
         self.widths: list[int] = []
@@ -99,9 +124,10 @@ class StableTable(DataTable[Text]):
         room, padding = (self.size.width or self.app.size.width) - 1, 2 * self.cell_padding
         narrow = natural
         if sum(natural) + padding * len(natural) > room:
-            narrow = [max([len(label), *(compact(cells[index]).cell_len for _, cells in rows)])
-                      for index, label in enumerate(labels)]  # measured only when the row does not fit
-        return fit(natural, narrow, limits, labels, room, self.whole, padding)
+            short = [self.short_labels.get(label, label) for label in labels]
+            narrow = [max([len(short[index]), *(compact(cells[index]).cell_len for _, cells in rows)])
+                      for index in range(len(labels))]  # measured only when the row does not fit
+        return fit(natural, narrow, limits, labels, room, self.whole, padding, self.fewest)
 
     def _cells(self, cells: Sequence[Text]) -> Sequence[Text]:
         """``cells`` as shown: in their compact form in the columns that take it."""
@@ -126,8 +152,8 @@ class StableTable(DataTable[Text]):
         # Widths are measured here, once, so no row is ever painted at a stale width, and
         # rebuilding beats updating cell by cell (re-measuring a column per cell is quadratic).
         self.clear(columns=True)
-        for (label, _), width in zip(self.spec, widths, strict=True):
-            self.add_column(label, width=width, key=label)
+        for (label, _), width, short in zip(self.spec, widths, shorter, strict=True):
+            self.add_column(self.short_labels.get(label, label) if short else label, width=width, key=label)
         for key, cells in rows:
             self.add_row(*self._cells(cells), key=key)
         if selected in keys:

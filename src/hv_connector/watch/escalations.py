@@ -111,6 +111,16 @@ class BoardRow:
     """Sign-out or the latest check-in."""
     last_contact_how: str | None = None
     """How that contact came: ``signed out`` or the check-in's kind (``staff-call``, ``arrived`` …)."""
+    steps: tuple[str, ...] = ()
+    """What each step of the visit's escalation chain asks, in order, in the policy's words."""
+
+    @property
+    def asks(self) -> str | None:
+        """What the open escalation step asks of the people it reaches (once every step has been taken: the last
+        step's); ``None`` with no step open."""
+        if self.escalation is None or not self.steps:
+            return None
+        return self.steps[min(self.escalation.step_index, len(self.steps) - 1)]
 
     def as_json(self) -> dict[str, object]:
         return {**self.__dict__, "staff_ids": list(self.staff_ids),
@@ -336,6 +346,7 @@ def _board_row(state: str, visit: Timetable, address: str | None, pupil: str | N
         overdue=False, escalation=None, open_escalations=0, pupil=pupil or "", staff_ids=tuple(m.id for m in visit.staff),
         phones=", ".join(f"{m.name} {m.mobile or '(no mobile)'}" for m in visit.staff),
         signed_out_at=visit.signed_out_at, last_contact=contact, last_contact_how=how,
+        steps=tuple(step.action for step in visit.chain),
     )
     return row, back_at(visit, visit.plan)
 
