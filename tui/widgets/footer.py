@@ -14,12 +14,13 @@ from textual.widgets._footer import FooterKey  # the keys' class: Textual export
 
 
 class Footer(TextualFooter):
-    """Textual's footer, whose keys (but the command palette's) are built with the footer's ``compact`` already set."""
+    """Textual's footer, whose keys are built with their ``compact`` already set."""
 
     def compose(self) -> ComposeResult:
         for widget in super().compose():
-            # The command palette's key is not bound to the footer's setting: it stays compact, as Textual draws it.
-            if isinstance(widget, FooterKey) and not widget.has_class("-command-palette"):
-                widget.set_reactive(FooterKey.compact, self.compact)
-                widget.set_class(self.compact, "-compact", update=False)
+            if isinstance(widget, FooterKey):
+                # The command palette's key is not bound to the footer's setting: it stays compact, as Textual has it.
+                compact = True if widget.has_class("-command-palette") else self.compact
+                widget.set_reactive(FooterKey.compact, compact)
+                widget.set_class(compact, "-compact", update=False)
             yield widget
