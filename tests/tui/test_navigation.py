@@ -6,6 +6,8 @@ import pytest
 from dashkit import World
 from pilotkit import dashboard
 from textual.binding import Binding
+from textual.dom import DOMNode
+from textual.widgets._footer import FooterKey
 
 from hvc_tui.app import HvcApp
 from hvc_tui.commands import DashboardCommands
@@ -83,3 +85,21 @@ async def test_a_first_visit_to_a_screen_restyles_nothing_else(world: World, mon
         await run.press("2")
         assert isinstance(run.app.screen, BoardScreen)
     assert restyles == []
+
+
+async def test_the_footer_s_keys_are_not_restyled_as_they_mount(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The footer builds its keys again whenever the keys on offer change; Textual's own keys restyled themselves
+    # twice each as they mounted (compact by default, then wide), a fifth of the dashboard tests' time.
+    restyled: list[str] = []
+    update_styles = HvcApp.update_styles
+
+    def counted(app: HvcApp, node: DOMNode, animate: bool = True) -> None:
+        if isinstance(node, FooterKey):
+            restyled.append(node.key)
+        update_styles(app, node, animate)
+    monkeypatch.setattr(HvcApp, "update_styles", counted)
+    async with dashboard(world) as run:
+        await run.press("2")  # another screen: its footer is built with that screen's keys
+        await run.open_visit(world.ids["warned"])
+        keys = [key.key for key in run.app.screen.query(FooterKey)]
+    assert "a" in keys and restyled == []

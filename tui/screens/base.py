@@ -17,12 +17,13 @@ from textual.binding import Binding
 from textual.notifications import Notification, Notify, SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
-from textual.widgets import Checkbox, DataTable, Footer, Header, Input, Static, TextArea
+from textual.widgets import Checkbox, DataTable, Header, Input, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from hv_connector.errors import HvcError
 from hvc_tui.dialogs.confirm import ConfirmDialog
 from hvc_tui.messages import DetailLoaded
+from hvc_tui.widgets.footer import Footer
 from hvc_tui.widgets.stable_table import Column, StableTable
 
 

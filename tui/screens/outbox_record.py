@@ -7,7 +7,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from hv_connector import humanize
 from hv_connector.outbox.queue import OutboxRecord
@@ -15,6 +15,7 @@ from hv_connector.outbox.report import render
 from hvc_tui.messages import OutboxRecordLoaded
 from hvc_tui.screens.base import HvcScreen, back_key, reload_key
 from hvc_tui.widgets import cells
+from hvc_tui.widgets.footer import Footer
 
 
 def record_text(record: OutboxRecord) -> Text:

@@ -10,13 +10,14 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, TextArea
+from textual.widgets import Button, Checkbox, Header, Input, Label, TextArea
 
 from hv_connector.visits.input import parse_outcome
 from hv_connector.visits.lifecycle import State
 from hvc_tui.forms import lines, parse_people, parse_time
 from hvc_tui.messages import DetailLoaded, VisitActed
 from hvc_tui.screens.base import VisitDetailScreen, keys, leave_key
+from hvc_tui.widgets.footer import Footer
 
 FLAGS = (("child_seen", "Child seen"), ("child_spoken_to", "Child spoken to"),
          ("child_seen_alone", "Child seen alone"), ("entered_home", "Entered the home"),

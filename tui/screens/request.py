@@ -14,7 +14,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import (
     Button,
     Checkbox,
-    Footer,
     Header,
     Input,
     Label,
@@ -34,6 +33,7 @@ from hvc_tui.messages import ChoicesLoaded, FindingsPreviewed, PupilsFound, Visi
 from hvc_tui.screens.base import HvcScreen, keys, leave_key
 from hvc_tui.session import FormChoices
 from hvc_tui.widgets import cells
+from hvc_tui.widgets.footer import Footer
 from hvc_tui.widgets.visit_details import VisitDetails
 
 FLAGS = (("parents_informed", "Parents informed"), ("parent_agreement", "Parents agreed"),

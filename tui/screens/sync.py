@@ -5,11 +5,12 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.widgets import Footer, Header, Label
+from textual.widgets import Header, Label
 
 from hvc_tui.messages import SyncLoaded
 from hvc_tui.screens.base import HvcScreen, keys, reload_key
 from hvc_tui.widgets import cells
+from hvc_tui.widgets.footer import Footer
 from hvc_tui.widgets.stable_table import StableTable
 
 RUN_COLUMNS = (("School", None), ("Status", None), ("Finished", None), ("Added", None), ("Updated", None),

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from hv_connector import humanize
 from hv_connector.models import Finding, Stage
@@ -26,6 +26,7 @@ from hvc_tui.screens.base import VisitDetailScreen, back_key, keys, reload_key
 from hvc_tui.screens.lifecycle import LifecycleScreen
 from hvc_tui.session import VisitDetail
 from hvc_tui.widgets import cells
+from hvc_tui.widgets.footer import Footer
 
 
 def summary_text(detail: VisitDetail) -> Text:

@@ -154,38 +154,39 @@ class VisitDetails(Vertical):
             for select in within.query("#risk-completed_by").results(Select):
                 select.value = self.me
 
-    def _value(self, field: str, default: Any = None) -> Any:
-        """The field's value; ``default`` when its section was never opened or nothing is chosen."""
-        found = self.query(f"#{field}")
-        if not found:
-            return default
-        value = found.first().value
-        if value is Select.NULL:
-            return None
-        return value.strip() if isinstance(value, str) else value
+    def _values(self) -> dict[str, Any]:
+        """Each field's value by its id, read in one walk of the sections (the form is read at every change):
+        ``None`` where nothing is chosen, text stripped. A section never opened has no fields here."""
+        values: dict[str, Any] = {}
+        for field in self.query("Input, Select, Checkbox").results((Input, Select, Checkbox)):
+            value = field.value
+            if field.id is not None:
+                values[field.id] = None if value is Select.NULL else value.strip() if isinstance(value, str) else value
+        return values
 
     def document(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """(the visit's fields, the risk assessment's fields) as typed; :class:`InputError` names a bad one."""
-        visit: dict[str, Any] = {field: self._value(field) for field, _ in (*PEOPLE, *OUT_OF_HOURS_PEOPLE)}
-        visit.update({field: self._value(field, default) for field, _, default in FLAGS})
-        visit["out_of_hours_reason"] = self._value("out_of_hours_reason", "")
-        visit["travel"] = self._value("travel", Visit.model_fields["travel"].default)
+        typed = self._values()  # a field missing (its section never opened) takes the default given here
+        visit: dict[str, Any] = {field: typed.get(field) for field, _ in (*PEOPLE, *OUT_OF_HOURS_PEOPLE)}
+        visit.update({field: typed.get(field, default) for field, _, default in FLAGS})
+        visit["out_of_hours_reason"] = typed.get("out_of_hours_reason", "")
+        visit["travel"] = typed.get("travel", Visit.model_fields["travel"].default)
         visit["alternatives_considered"] = [{"method": method, "why_not": why} for method in ALTERNATIVES
-                                            if (why := self._value(f"alt-{method}"))]
-        vehicle = {part: self._value(f"vehicle-{part}", "") for part in Vehicle.model_fields}
+                                            if (why := typed.get(f"alt-{method}"))]
+        vehicle = {part: typed.get(f"vehicle-{part}", "") for part in Vehicle.model_fields}
         visit["vehicle"] = vehicle if any(vehicle.values()) else None
-        visit["family"] = {"information": self._value("information", FamilyKnowledge().information),
-                           "notes": self._value("family-notes", ""),
-                           **{field: self._value(f"family-{field}", False) for field, _ in FAMILY_FLAGS}}
-        service = self._value("referral-service")
-        visit["external_referral"] = {"service": service, "coordinated": self._value("referral-coordinated"),
-                                      "risk_plan": self._value("referral-risk_plan")} if service else None
-        risk = {field: self._value(f"risk-{field}") for field, _ in RISK_PEOPLE}
+        visit["family"] = {"information": typed.get("information", FamilyKnowledge().information),
+                           "notes": typed.get("family-notes", ""),
+                           **{field: typed.get(f"family-{field}", False) for field, _ in FAMILY_FLAGS}}
+        service = typed.get("referral-service")
+        visit["external_referral"] = {"service": service, "coordinated": typed.get("referral-coordinated"),
+                                      "risk_plan": typed.get("referral-risk_plan")} if service else None
+        risk = {field: typed.get(f"risk-{field}") for field, _ in RISK_PEOPLE}
         if "more-risk" not in self.built:
             risk["completed_by"] = self.me
-        risk["concerns_mitigated"] = self._value("concerns_mitigated", True)
-        risk["missed_contact_procedure"] = self._value("missed_contact_procedure") or None
-        interval = self._value("contact_interval_minutes")
+        risk["concerns_mitigated"] = typed.get("concerns_mitigated", True)
+        risk["missed_contact_procedure"] = typed.get("missed_contact_procedure") or None
+        interval = typed.get("contact_interval_minutes")
         try:
             risk["contact_interval_minutes"] = int(interval) if interval else None
         except ValueError:
