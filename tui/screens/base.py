@@ -61,9 +61,6 @@ class HvcScreen(Screen[None]):
     (a refusal by the policy, a field that is wrong) and show as it is; anything else shows its type too.
     """
 
-    FOOTER: ClassVar[type[Footer]] = Footer
-    """The list layout's footer (:class:`~hvc_tui.widgets.fitted_footer.FittedFooter` for a screen with many keys)."""
-
     def __init__(self) -> None:
         super().__init__()
         # Every screen's stylesheet is read with the app's (HvcApp.CSS_PATH), so this screen is styled as it mounts.
@@ -131,7 +128,7 @@ class HvcScreen(Screen[None]):
         yield Header()
         yield from body
         yield Static("Loading…", id="status")
-        yield self.FOOTER()
+        yield Footer()
 
     def show_status(self, text: str) -> None:
         """Put ``text`` in the list screen's ``#status`` line (under the table: counts, what is shown), as written:

@@ -32,7 +32,6 @@ from hvc_tui.forms import show_time
 from hvc_tui.messages import BoardLoaded, EscalationActed
 from hvc_tui.screens.base import ListScreen, keys, reload_key
 from hvc_tui.widgets import cells
-from hvc_tui.widgets.fitted_footer import FittedFooter
 from hvc_tui.widgets.stable_table import StableTable
 
 COLUMNS: tuple[tuple[str, int | None], ...] = (
@@ -188,7 +187,6 @@ class BoardScreen(ListScreen, list_id="board"):
         reload_key("board", "Read the board again now (it reads itself every few seconds)", show=False),
     ]
     """Most used first: where the footer is too narrow for every key, those at the end are left out of it."""
-    FOOTER = FittedFooter
 
     def __init__(self) -> None:
         super().__init__()
