@@ -293,9 +293,9 @@ def test_ctrl_c_during_a_sync_ends_it_with_exit_130_and_one_line(
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
-        while not (tmp_path / "hvc.db").exists() and time.monotonic() < deadline:  # the store opens first
-            time.sleep(0.1)
-        time.sleep(0.5)  # then the first request goes out, and hangs
+        while not server.fake.stats.arrived and time.monotonic() < deadline:  # the first request reaches Wonde
+            time.sleep(0.05)
+        assert server.fake.stats.arrived, "the sync sent no request within 60 s"
         sync.send_signal(signal.SIGINT)
         out, err = sync.communicate(timeout=60)
     finally:
