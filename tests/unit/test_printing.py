@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import stat
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -44,6 +48,24 @@ def test_the_same_document_gives_the_same_bytes() -> None:
     data = _document().model_dump()
     assert render("document", data) == render("document", data)
     assert render("document", data) != render("document", _document("Ben Okafor").model_dump())
+
+
+def test_a_document_gives_the_same_bytes_whatever_the_process_printed_before() -> None:
+    data = _document("Cara Mensah", sections=3).model_dump()
+    for name in ("Ben Okafor", "李 Zoë 👨‍👩‍👧", "Ada Okafor"):
+        render("briefing", _document(name, sections=2).model_dump())
+    here = render("document", data)
+    fresh = subprocess.run([sys.executable, "-c", "import json, sys; from hv_connector.printing import render; "
+                            "sys.stdout.buffer.write(render('document', json.loads(sys.argv[1])))", json.dumps(data)],
+                           capture_output=True, check=True).stdout
+    assert here == fresh
+
+
+def test_threads_can_print_at_the_same_time() -> None:
+    documents = [_document(f"Pupil {n}").model_dump() for n in range(6)]
+    with ThreadPoolExecutor(3) as pool:
+        together = list(pool.map(lambda data: render("document", data), documents))
+    assert together == [render("document", data) for data in documents]
 
 
 def test_the_pdf_is_tagged_and_titled() -> None:
