@@ -13,7 +13,7 @@ import pytest
 
 from hv_connector.errors import PrintError
 from hv_connector.printing import Document, Items, Paragraph, Rows, Section, Table, render, write_private
-from tests.pdfkit import pdf_pages, pdf_text
+from tests.pdfkit import pdf_pages, pdf_structure, pdf_text
 
 NOTICE = "Holds personal data: destroy after use"
 
@@ -73,6 +73,13 @@ def test_the_pdf_is_tagged_and_titled() -> None:
     assert b"/StructTreeRoot" in pdf
     assert b"pdfuaid" in pdf  # declares PDF/UA-1
     assert "Record for Ada Okafor".encode("utf-16-be") in pdf or b"Record for Ada Okafor" in pdf
+
+
+def test_a_screen_reader_hears_rows_as_labelled_items_and_a_table_with_its_header(tmp_path: Path) -> None:
+    tags = pdf_structure(render("document", _document().model_dump()), tmp_path)
+    rows = tags.index("L")
+    assert tags[rows + 1:rows + 7] == ["LI", "Lbl", "Span", "LBody", "LI", "Lbl"]  # "Name" then "Year"
+    assert "TH" in tags[tags.index("Table"):]
 
 
 def test_markup_in_the_data_is_printed_as_text() -> None:
