@@ -1,6 +1,6 @@
 """Benchmark ``hvc push``: 1,000 reports to the fake CPOMS at its rate floor, its CPU, and a concern's latency.
 
-Run: ``.venv/bin/python bench/push.py``
+Run: ``.venv/bin/python bench/push.py`` (``--manual-only`` for (d) alone: no fake CPOMS, no watch)
 
 The fake CPOMS runs in its own process with a token bucket of 20 requests/s
 for each school's token. Twenty schools (a trust's worth; each its own token)
@@ -32,6 +32,7 @@ prints:
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -265,9 +266,25 @@ def cli_default_concurrency() -> Any:
     return push_command.make_context("push", []).params["concurrency"]
 
 
+def print_manual(manual: dict[int, dict[str, float]]) -> None:
+    """The manual sink's figures: (d)."""
+    most, fewest = manual[MANUAL_COUNTS[-1]], manual[MANUAL_COUNTS[0]]
+    print(f"manual_sink_pdf_cost_vs_text: {most['pdf'] / most['text']:.1f}x (target <= 20x; "
+          f"{most['pdf'] * 1000:.1f} ms vs {most['text'] * 1000:.2f} ms per record, {MANUAL_COUNTS[-1]} records)")
+    print(f"manual_sink_peak_memory_{MANUAL_COUNTS[-1]}_vs_{MANUAL_COUNTS[0]}: "
+          f"{most['peak_kib'] / fewest['peak_kib']:.2f}x (target <= 1.3x)")
+
+
 def main() -> None:
-    if sys.argv[1:2] == ["--manual"]:
-        print(json.dumps(manual_push(int(sys.argv[2]))))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--manual-only", action="store_true", help="measure (d), the manual sink, alone")
+    parser.add_argument("--manual", type=int, metavar="COUNT", help=argparse.SUPPRESS)  # the child of (d)
+    options = parser.parse_args()
+    if options.manual is not None:
+        print(json.dumps(manual_push(options.manual)))
+        return
+    if options.manual_only:
+        print_manual(manual_sink_runs())
         return
     if cli_default_concurrency() is not None:
         raise SystemExit("`hvc push --concurrency` has a default again: measure that default here")
@@ -299,11 +316,7 @@ def main() -> None:
     print(f"pusher_cpu_per_record: {own * 1000:.2f} ms (target <= 1 ms; claims, results, scheduling; sink answers at once)")
     print(f"concern_latency_max: {max(latencies):.2f} s (median {statistics.median(latencies):.2f} s; "
           f"target <= 1 s; polls every {CONCERN_POLL_SECONDS:g} s)")
-    most, fewest = manual[MANUAL_COUNTS[-1]], manual[MANUAL_COUNTS[0]]
-    print(f"manual_sink_pdf_cost_vs_text: {most['pdf'] / most['text']:.1f}x (target <= 20x; "
-          f"{most['pdf'] * 1000:.1f} ms vs {most['text'] * 1000:.2f} ms per record, {MANUAL_COUNTS[-1]} records)")
-    print(f"manual_sink_peak_memory_{MANUAL_COUNTS[-1]}_vs_{MANUAL_COUNTS[0]}: "
-          f"{most['peak_kib'] / fewest['peak_kib']:.2f}x (target <= 1.3x)")
+    print_manual(manual)
 
 
 if __name__ == "__main__":

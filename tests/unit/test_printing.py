@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import stat
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from hv_connector.errors import PrintError
 from hv_connector.printing import Document, Items, Paragraph, Rows, Section, Table, render, write_private
-from tests.pdfkit import pdf_pages, pdf_text
+from tests.pdfkit import pdf_pages, pdf_structure, pdf_text
 
 NOTICE = "Holds personal data: destroy after use"
 
@@ -46,11 +50,36 @@ def test_the_same_document_gives_the_same_bytes() -> None:
     assert render("document", data) != render("document", _document("Ben Okafor").model_dump())
 
 
+def test_a_document_gives_the_same_bytes_whatever_the_process_printed_before() -> None:
+    data = _document("Cara Mensah", sections=3).model_dump()
+    for name in ("Ben Okafor", "李 Zoë 👨‍👩‍👧", "Ada Okafor"):
+        render("briefing", _document(name, sections=2).model_dump())
+    here = render("document", data)
+    fresh = subprocess.run([sys.executable, "-c", "import json, sys; from hv_connector.printing import render; "
+                            "sys.stdout.buffer.write(render('document', json.loads(sys.argv[1])))", json.dumps(data)],
+                           capture_output=True, check=True).stdout
+    assert here == fresh
+
+
+def test_threads_can_print_at_the_same_time() -> None:
+    documents = [_document(f"Pupil {n}").model_dump() for n in range(6)]
+    with ThreadPoolExecutor(3) as pool:
+        together = list(pool.map(lambda data: render("document", data), documents))
+    assert together == [render("document", data) for data in documents]
+
+
 def test_the_pdf_is_tagged_and_titled() -> None:
     pdf = render("document", _document().model_dump())
     assert b"/StructTreeRoot" in pdf
     assert b"pdfuaid" in pdf  # declares PDF/UA-1
     assert "Record for Ada Okafor".encode("utf-16-be") in pdf or b"Record for Ada Okafor" in pdf
+
+
+def test_a_screen_reader_hears_rows_as_labelled_items_and_a_table_with_its_header(tmp_path: Path) -> None:
+    tags = pdf_structure(render("document", _document().model_dump()), tmp_path)
+    rows = tags.index("L")
+    assert tags[rows + 1:rows + 7] == ["LI", "Lbl", "Span", "LBody", "LI", "Lbl"]  # "Name" then "Year"
+    assert "TH" in tags[tags.index("Table"):]
 
 
 def test_markup_in_the_data_is_printed_as_text() -> None:

@@ -298,12 +298,13 @@ class Pusher:
                 conn.execute(update(outbox).where(outbox.c.id == bindparam("settled_id")).values(
                     {column: bindparam(f"settled_{column}") for column in values}),
                     [{"settled_id": i.record.id, **{f"settled_{c}": v for c, v in i.values.items()}} for i in items])
-            for item in written:
-                if item.action:
-                    record = item.record
-                    audit.append(conn, actor=ACTOR, action=item.action, school_id=record.school_id,
-                                 visit_id=record.visit_id, detail={"outbox_id": record.id, "kind": record.kind,
-                                                                   **item.detail}, at=now)
+            with audit.batched(conn):  # one read of the chain's tip and one snapshot of the records for all
+                for item in written:
+                    if item.action:
+                        record = item.record
+                        audit.append(conn, actor=ACTOR, action=item.action, school_id=record.school_id,
+                                     visit_id=record.visit_id, detail={"outbox_id": record.id, "kind": record.kind,
+                                                                       **item.detail}, at=now)
         for item in written:
             log.log(item.log_level, item.log_message)
             summary.outcomes.append(item.outcome)
