@@ -5,7 +5,7 @@ parameter dict built per row and per column) that costs more than the
 database's own insert. :func:`insert_rows` converts each value with the
 column's own type (the same conversion SQLAlchemy applies: JSON text, UTC
 times, ISO dates on SQLite) and sends one ``executemany``. For the big writes
-only: a sync's pupils and their background.
+only: a sync's pupils and their background, the proposals a refresh opens.
 """
 
 from __future__ import annotations
