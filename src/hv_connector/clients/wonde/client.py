@@ -317,18 +317,13 @@ def lacking(records: list[Any], include: Sequence[str]) -> list[str]:
 
     A record without even its own ``id`` and ``updated_at`` is broken whole: it is left to the caller to
     quarantine, not counted against the page."""
+    whole = [record for record in records if isinstance(record, dict) and "id" in record and "updated_at" in record]
     missing = []
     for name in include:
         top, _, nested = name.partition(".")
-        for record in records:
-            if not isinstance(record, dict) or not {"id", "updated_at"} <= record.keys():
-                continue
-            if top not in record:
-                missing.append(name)
-                break
-            if nested and any(isinstance(item, dict) and nested not in item for item in _items(record[top])):
-                missing.append(name)
-                break
+        if any(top not in record for record in whole) or nested and any(
+                isinstance(item, dict) and nested not in item for record in whole for item in _items(record[top])):
+            missing.append(name)
     return missing
 
 
