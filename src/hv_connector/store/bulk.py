@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Table
 from sqlalchemy.engine import Dialect
 
 Convert = Callable[[Any], Any] | None
+_UNSEEN = object()
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -30,11 +31,17 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     values = itemgetter(*keys) if len(keys) > 1 else lambda row: (row[keys[0]],)
     converted = [i for i, convert in enumerate(converters) if convert is not None]
     if converted:
+        # A value repeated down a column (the run's time in every row, None) is converted once.
+        last: list[Any] = [_UNSEEN] * len(keys)
+        done: list[Any] = [None] * len(keys)
         params: list[Any] = []
         for row in rows:
             value = list(values(row))
             for i in converted:
-                value[i] = converters[i](value[i])  # type: ignore[misc] # only the indexes with a converter
+                item = value[i]
+                if item is not last[i]:
+                    last[i], done[i] = item, converters[i](item)  # type: ignore[misc] # indexes with a converter
+                value[i] = done[i]
             params.append(tuple(value))
     else:
         params = [values(row) for row in rows]
