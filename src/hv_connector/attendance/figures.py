@@ -18,6 +18,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterable
 from datetime import date, timedelta
+from functools import cache
 
 from pydantic import computed_field
 
@@ -109,8 +110,7 @@ def attendance_figures(marks: Iterable[tuple[date, str]], as_of: date) -> Attend
     :param marks: in any order; a meaning is a :class:`~hv_connector.attendance.codes.Meaning` value.
     """
     today = as_of.toordinal()
-    year_from = school_year_start(as_of)
-    starts = (year_from.toordinal(), months_before(as_of, 3).toordinal() + 1, today - 27)
+    year_from, starts = _windows(as_of)
     counts = [[0, 0, 0], [0, 0, 0], [0, 0, 0]]  # per window: possible, authorised, unauthorised
     weeks: dict[int, int] = {}  # school week → unauthorised sessions in it
     unknown = 0
@@ -136,6 +136,14 @@ def attendance_figures(marks: Iterable[tuple[date, str]], as_of: date) -> Attend
         persistent_absence=year.at_least(PERSISTENT_ABSENCE), severe_absence=year.at_least(SEVERE_ABSENCE),
         unauthorised_10_weeks=sum(weeks[w] for w in recent), school_weeks=len(recent), unknown_marks=unknown,
     )
+
+
+@cache
+def _windows(as_of: date) -> tuple[date, tuple[int, int, int]]:
+    """The school year's first day, and the first day (ordinal) of each window: the year, 3 months, 4 weeks
+    (the same for every pupil of a run)."""
+    year_from = school_year_start(as_of)
+    return year_from, (year_from.toordinal(), months_before(as_of, 3).toordinal() + 1, as_of.toordinal() - 27)
 
 
 def _percent(part: int, whole: int) -> float | None:

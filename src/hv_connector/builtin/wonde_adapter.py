@@ -40,6 +40,7 @@ from hv_connector.clients.wonde.payloads import (
     Permission,
     SenNeed,
     Student,
+    address_text,
     parse_flag,
     unwrap,
 )
@@ -253,6 +254,7 @@ def pupil_record(student: Student, today: date, withheld: frozenset[str] = froze
     rel = _Relations(student, withheld)
     details = rel.one("contact_details", ContactDetails)
     home = details.addresses.home if details and details.addresses else None
+    lines = home.lines() if home else {}
     education = rel.one("education_details", EducationDetails)
     year = unwrap(student.relation("year"))  # not asked for by the sync; read when a feed sends it
     extended = rel.one("extended_details", dict) or {}
@@ -274,8 +276,8 @@ def pupil_record(student: Student, today: date, withheld: frozenset[str] = froze
         display_name=display,
         date_of_birth=student.date_of_birth,
         year_group=_year_group(year, education),
-        address=(home.lines() or None) if home else None,
-        address_text=home.text() if home else None,
+        address=lines or None,
+        address_text=address_text(lines),
         phones=details.phones.numbers() if details and details.phones else (),
         mis_updated_at=student.updated_at,
         contacts=contacts,

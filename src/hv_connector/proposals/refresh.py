@@ -24,6 +24,7 @@ from hv_connector.proposals.triggers import school_triggers
 from hv_connector.read.attendance import NOT_AVAILABLE, school_marks
 from hv_connector.runtime import Runtime
 from hv_connector.store import Store, audit
+from hv_connector.store.bulk import insert_rows
 from hv_connector.store.schema import proposal_runs, proposals, pupils, visits
 from hv_connector.visits.lifecycle import State
 
@@ -70,7 +71,7 @@ def refresh_school(conn: Connection, school_id: str, triggers: Sequence[Attendan
     known = {(row.pupil_mis_id, row.trigger_id) for row in kept}
     fresh = [(key, found) for key, found in met.items() if key not in known]
     if fresh:
-        conn.execute(insert(proposals), [_new_row(school_id, key, found, recent, now) for key, found in fresh])
+        insert_rows(conn, proposals, [_new_row(school_id, key, found, recent, now) for key, found in fresh])
     result.opened = len(fresh)
     conn.execute(delete(proposal_runs).where(proposal_runs.c.school_id == school_id))
     conn.execute(insert(proposal_runs).values(school_id=school_id, evaluated_at=now, pupils=result.pupils,

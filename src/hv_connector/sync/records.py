@@ -15,7 +15,7 @@ what an older version stored still reads back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -147,20 +147,28 @@ class Rejected(Frozen):
 
 def overlong(record: BaseModel) -> str | None:
     """Why ``record`` is refused for a field past its :class:`Limit` (the first one found), or ``None``."""
-    return next(_overlong(record, ""), None)
+    found = _overlong(record)
+    if found is None:
+        return None
+    where, length, limit = found
+    return (f"{where} is {length:,} characters long, over the limit of {limit:,}: the record is kept out of the "
+            "store until it is corrected in the MIS")
 
 
-def _overlong(record: BaseModel, path: str) -> Iterator[str]:
+def _overlong(record: BaseModel) -> tuple[str, int, int] | None:
+    """(where, length, limit) of the first text past its limit; the path is only spelt out for that one."""
     for name, limit in _limits(type(record)).items():
         value = getattr(record, name)
         if value is None or type(value) is str and (limit is None or len(value) <= limit):
-            continue  # the common case, checked without building a path
-        for where, item in _items(f"{path}{name}", value):
+            continue  # the common case
+        for key, item in _items(value):
             if isinstance(item, BaseModel):
-                yield from _overlong(item, f"{where}.")
+                inner = _overlong(item)
+                if inner is not None:
+                    return f"{_where(name, key)}.{inner[0]}", inner[1], inner[2]
             elif limit is not None and isinstance(item, str) and len(item) > limit:
-                yield (f"{where} is {len(item):,} characters long, over the limit of {limit:,}: the record is kept "
-                       "out of the store until it is corrected in the MIS")
+                return _where(name, key), len(item), limit
+    return None
 
 
 @cache
@@ -191,15 +199,17 @@ def _limit_of(annotation: Any) -> int | None:
     return next((limit for limit in map(_limit_of, args) if limit), None)
 
 
-def _items(path: str, value: Any) -> Iterator[tuple[str, Any]]:
+def _items(value: Any) -> Iterable[tuple[int | str | None, Any]]:
+    """A field's items with their index (a tuple) or key (a mapping); a single value with ``None``."""
     if isinstance(value, tuple):
-        for i, item in enumerate(value):
-            yield f"{path}[{i}]", item
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield f"{path}.{key}", item
-    else:
-        yield path, value
+        return enumerate(value)
+    if isinstance(value, dict):
+        return value.items()
+    return ((None, value),)
+
+
+def _where(name: str, key: int | str | None) -> str:
+    return name if key is None else f"{name}[{key}]" if isinstance(key, int) else f"{name}.{key}"
 
 
 PupilItem = PupilRecord | Rejected

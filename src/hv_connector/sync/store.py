@@ -23,6 +23,7 @@ from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select,
 
 from hv_connector import humanize
 from hv_connector.store import Store, alert_sets, audit
+from hv_connector.store.bulk import insert_rows, placeholder
 from hv_connector.store.schema import (
     pupil_alerts,
     pupil_attendance,
@@ -165,8 +166,7 @@ def write_pupils(conn: Connection, school_id: str, batch: Sequence[Any] | PageRo
         .where(pupils.c.school_id == school_id, pupils.c.mis_id.in_(ids)))}
     new = [row for row in page.pupils if row["mis_id"] not in existing]
     old = [{**row, "_school": school_id, "_mis": row["mis_id"]} for row in page.pupils if row["mis_id"] in existing]
-    if new:
-        conn.execute(insert(pupils), new)
+    insert_rows(conn, pupils, new)
     if old:
         conn.execute(update(pupils).where(pupils.c.school_id == bindparam("_school"),
                                           pupils.c.mis_id == bindparam("_mis")), old)
@@ -188,8 +188,7 @@ def write_pupils(conn: Connection, school_id: str, batch: Sequence[Any] | PageRo
         if existing and replaced:  # a page of new pupils has nothing to replace
             conn.execute(delete(table).where(table.c.school_id == school_id, table.c.pupil_mis_id.in_(replaced)))
         rows = [row for row in page.children.get(table.name, ()) if row["pupil_mis_id"] not in kept]
-        if rows:
-            conn.execute(insert(table), rows)
+        insert_rows(conn, table, rows)
         if table is pupil_alerts:
             alerts_replaced = replaced
     audit_alerts(conn, school_id, alerts_before, alerts_replaced, page.children.get(pupil_alerts.name, ()), now)
@@ -335,7 +334,7 @@ def write_marks(conn: Connection, school_id: str, page: MarkRows, days: MarkDays
     sqlite = conn.dialect.name == "sqlite"
     rows = [(school_id, pupil, date.fromordinal(day).isoformat() if sqlite else date.fromordinal(day), session,
              code, meaning) for (pupil, day, session), (code, meaning) in kept.items()]
-    conn.exec_driver_sql(_UPSERT_MARK.format("?" if conn.dialect.paramstyle == "qmark" else "%s"), rows)
+    conn.exec_driver_sql(_UPSERT_MARK.format(placeholder(conn.dialect)), rows)
 
 
 def archive_unseen(conn: Connection, school_id: str, now: datetime) -> int:

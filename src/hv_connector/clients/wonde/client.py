@@ -150,13 +150,19 @@ class WondeClient:
         async with self._slots:
             self.requests += 1
             self.requests_by_school[school or ""] += 1
-            response = await self._http.get(url, params=params)
+            async with self._http.stream("GET", url, params=params) as response:
+                if response.is_success:
+                    # The page's bytes are kept here, not in the response: httpx holds a response in a reference
+                    # cycle, so a body kept there would wait for the cyclic collector, a megabyte a page.
+                    content = b"".join([part async for part in response.aiter_bytes()])
+                else:
+                    content = await response.aread()  # an error's body, for its message
         error = error_for(response, school)
         if error is not None:
             raise error
         try:
             # A big page off the loop, whose timers pace requests.
-            return await asyncio.to_thread(decode_json, response.content)
+            return await asyncio.to_thread(decode_json, content)
         except (json.JSONDecodeError, UnicodeDecodeError):
             kind = response.headers.get("content-type", "no content type")
             raise MisError(
@@ -317,18 +323,13 @@ def lacking(records: list[Any], include: Sequence[str]) -> list[str]:
 
     A record without even its own ``id`` and ``updated_at`` is broken whole: it is left to the caller to
     quarantine, not counted against the page."""
+    whole = [record for record in records if isinstance(record, dict) and "id" in record and "updated_at" in record]
     missing = []
     for name in include:
         top, _, nested = name.partition(".")
-        for record in records:
-            if not isinstance(record, dict) or not {"id", "updated_at"} <= record.keys():
-                continue
-            if top not in record:
-                missing.append(name)
-                break
-            if nested and any(isinstance(item, dict) and nested not in item for item in _items(record[top])):
-                missing.append(name)
-                break
+        if any(top not in record for record in whole) or nested and any(
+                isinstance(item, dict) and nested not in item for record in whole for item in _items(record[top])):
+            missing.append(name)
     return missing
 
 

@@ -131,18 +131,26 @@ class Address(Payload):
 
     def lines(self) -> dict[str, str]:
         """The non-empty parts, in address order."""
-        parts = ((name, getattr(self, name)) for name in ADDRESS_PARTS)
-        return {name: value.strip() for name, value in parts if value and value.strip()}
+        fields = self.__dict__
+        found = {}
+        for name in ADDRESS_PARTS:
+            value = fields[name]
+            if value and (value := value.strip()):
+                found[name] = value
+        return found
 
     def text(self) -> str | None:
         """One line for matching visits at the same address: ``12 Elm Road, Town, AB1 2CD``."""
-        parts = self.lines()
-        if not parts:
-            return None
-        first = " ".join(p for p in (parts.get("apartment"), parts.get("house_name"), parts.get("house_number"),
-                                      parts.get("street")) if p)
-        rest = [parts.get(k) for k in ("district", "town", "county", "postcode")]
-        return ", ".join(p for p in (first, *rest) if p)
+        return address_text(self.lines())
+
+
+def address_text(parts: dict[str, str]) -> str | None:
+    """An address's parts (:meth:`Address.lines`) as one line: ``12 Elm Road, Town, AB1 2CD``."""
+    if not parts:
+        return None
+    get = parts.get
+    first = " ".join(p for p in (get("apartment"), get("house_name"), get("house_number"), get("street")) if p)
+    return ", ".join(p for p in (first, get("district"), get("town"), get("county"), get("postcode")) if p)
 
 
 class Addresses(Payload):
