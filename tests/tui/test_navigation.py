@@ -24,6 +24,7 @@ from hvc_tui.screens.report import ReportScreen
 from hvc_tui.screens.request import RequestScreen
 from hvc_tui.screens.sync import SyncScreen
 from hvc_tui.screens.visit import VisitScreen
+from hvc_tui.widgets.footer import Footer
 
 OWNERS = (HvcApp, *HvcApp.MODES.values(), LifecycleScreen, VisitScreen, OutboxRecordScreen, RequestScreen,
           ReportScreen, CheckInDialog, ExtendDialog, HelpScreen, DecisionDialog, ConfirmDialog)
@@ -103,3 +104,23 @@ async def test_the_footer_s_keys_are_not_restyled_as_they_mount(world: World, mo
         await run.open_visit(world.ids["warned"])
         keys = [key.key for key in run.app.screen.query(FooterKey)]
     assert "a" in keys and restyled == []
+
+
+async def test_a_footer_under_another_screen_does_not_keep_the_dashboard_busy(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A footer is fitted once its keys are laid out; the footer of a screen under another is never laid out,
+    # and waiting on it at every refresh kept the app busy for as long as the visit stayed open.
+    fits: list[Footer] = []
+    fit = Footer.fit
+
+    def counted(footer: Footer) -> None:
+        fits.append(footer)
+        fit(footer)
+    monkeypatch.setattr(Footer, "fit", counted)
+    async with dashboard(world) as run:
+        await run.open_visit(world.ids["warned"])
+        fits.clear()
+        for _ in range(20):  # twenty refreshes with the visit open over the pending list
+            run.app.screen.refresh()
+            await run.pilot.pause()
+    assert len(fits) <= Footer.WAITS

@@ -30,9 +30,16 @@ class Footer(TextualFooter):
         super().__init__(*children, **options)
         self.widths: dict[Widget, int] = {}
         """Each key's width as laid out whole, measured once after each compose."""
+        self.waits = 0
+        """Refreshes waited since the last compose for the keys to be laid out (see :data:`WAITS`)."""
+
+    WAITS = 3
+    """How many refreshes :meth:`fit` waits for the keys to be laid out. A footer on a screen that is not shown is
+    never laid out, and waiting on it for ever keeps the app busy; it is fitted when its screen is shown again (the
+    footer is composed anew) or the terminal is resized."""
 
     def compose(self) -> ComposeResult:
-        self.widths = {}
+        self.widths, self.waits = {}, 0
         for widget in super().compose():
             if isinstance(widget, FooterKey):
                 # The command palette's key is not bound to the footer's setting: it stays compact, as Textual has it.
@@ -51,7 +58,9 @@ class Footer(TextualFooter):
             if child not in self.widths and child.display and child.outer_size.width:
                 self.widths[child] = child.outer_size.width
         if any(child not in self.widths for child in self.children):
-            self.call_after_refresh(self.fit)  # not laid out yet
+            if self.waits < self.WAITS:  # not laid out yet
+                self.waits += 1
+                self.call_after_refresh(self.fit)
             return
         units: list[list[Widget]] = []
         palette = 0
