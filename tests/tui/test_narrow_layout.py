@@ -61,3 +61,13 @@ async def test_what_does_not_fit_at_80_columns_is_a_scroll_to_the_right_away(wor
         after = run.screen_lines()
     assert not any("v-0000000001" in line for line in before)
     assert any("v-0000000001" in line for line in after)
+
+
+async def test_back_from_a_visit_at_80_columns_the_list_s_footer_keys_are_whole(world: World) -> None:
+    # The list's footer is rebuilt and fitted again as its screen comes back, not left as it was measured under
+    # the visit (where it is never laid out).
+    async with dashboard(world, size=(80, 24)) as run:
+        await run.open_visit(world.ids["warned"])
+        await run.press("escape")
+        footer = run.screen_lines()[-1]
+    assert "o Open" in footer and "? Help" in footer  # unfitted, the keys run on past the edge: "123456 Scre"
