@@ -24,6 +24,7 @@ from hv_connector.store.schema import pupil_contacts, pupils, quarantine, sync_c
 from hvc_fixtures import config as toml_config
 from hvc_fixtures.data import SCHOOLS
 from hvc_fixtures.serve import RunningServer
+from tests.trialkit import trial_seed
 
 SLUGS = [s.slug for s in SCHOOLS]
 
@@ -266,23 +267,23 @@ def school_state(store: Store) -> dict[str, tuple[int, bool]]:
 
 @pytest.mark.slow  # a kill-at-random trial: `make trials` runs it, beside the other trials
 def test_a_run_killed_at_any_moment_leaves_each_school_as_before_or_complete(
-        tmp_path: Path, make_wonde_server: Callable[..., RunningServer]) -> None:
+        tmp_path: Path, make_wonde_server: Callable[..., RunningServer], store: Store, database_url: str) -> None:
     size = 250  # two pages a school
     server = make_wonde_server(pupils=size, latency_ms=40)
     config = write_config(tmp_path, server)
     command = [sys.executable, "-m", "hv_connector", "--config", str(config), "sync", "--full"]
-    rng = random.Random(5)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HVC_")}
+    rng = random.Random(trial_seed())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HVC_")} | {"HVC_DATABASE__URL": database_url}
     for _ in range(3):
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         time.sleep(rng.uniform(0.8, 2.5))
         process.send_signal(signal.SIGKILL)
         process.wait()
-        for slug, (count, cursor) in school_state(store_of(tmp_path)).items():
+        for slug, (count, cursor) in school_state(store).items():
             assert (count, cursor) in ((0, False), (size, True)), f"{slug} half-written: {count} pupils"
     finished = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
     assert finished.returncode == 0, finished.stderr
-    assert school_state(store_of(tmp_path)) == {slug: (size, True) for slug in SLUGS}
+    assert school_state(store) == {slug: (size, True) for slug in SLUGS}
 
 
 def test_ctrl_c_during_a_sync_ends_it_with_exit_130_and_one_line(
