@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from watchkit import START, Recorder, add_visits, make_watch, visit_document, write_config
+from watchkit import START, Recorder, add_visits, gateway_lines, make_watch, visit_document, write_config
 
 from hv_connector.builtin.notifiers import StoreNotifier
 from hv_connector.clock import FixedClock
@@ -32,6 +32,7 @@ from hv_connector.store import Store
 from hv_connector.store.schema import escalations, notifications
 from hv_connector.watch.escalations import Escalations
 from hv_connector.watch.notify import Notice
+from tests.trialkit import trial_seed
 
 HVC = str(Path(sys.executable).with_name("hvc"))
 
@@ -173,7 +174,7 @@ def test_two_watches_at_once_send_each_message_once_and_neither_crashes(store: S
 @pytest.mark.slow
 def test_a_watch_killed_mid_send_repeats_at_most_the_message_in_flight(tmp_path: Path, store: Store,
                                                                        database_url: str) -> None:
-    seed = int(os.environ.get("HVC_TRIAL_SEED", time.time_ns() % 10_000))
+    seed = trial_seed()
     rng = random.Random(seed)
     sent_log = tmp_path / "gateway.log"
     # The fake gateway logs each message handed to it, then takes a moment to answer: a kill lands mid-send.
@@ -185,15 +186,12 @@ def test_a_watch_killed_mid_send_repeats_at_most_the_message_in_flight(tmp_path:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HVC_")}
     moment = (START + timedelta(minutes=20)).isoformat()  # 10 missed office calls: 10 texts to the office
 
-    def lines() -> list[str]:
-        return sent_log.read_text().splitlines() if sent_log.exists() else []
-
     kills = 0
     for _attempt in range(3):
         proc = subprocess.Popen([HVC, "--config", str(config), "watch", "--now", moment],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True)
-        target = len(lines()) + rng.randint(1, 3)
-        while proc.poll() is None and len(lines()) < target:
+        target = len(gateway_lines(sent_log)) + rng.randint(1, 3)
+        while proc.poll() is None and len(gateway_lines(sent_log)) < target:
             time.sleep(0.01)
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
@@ -202,7 +200,7 @@ def test_a_watch_killed_mid_send_repeats_at_most_the_message_in_flight(tmp_path:
     done = subprocess.run([HVC, "--config", str(config), "watch", "--now", moment], capture_output=True,
                           env=env, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    counted = Counter(lines())
+    counted = Counter(gateway_lines(sent_log))
     note = f"seed {seed}; {kills} kills; {counted}"
     assert set(counted) == {f"K{n:02d} checkin-missed 07700 900104" for n in range(10)}, note  # none missed
     assert sum(counted.values()) - len(counted) <= kills, note  # at most the one in flight per kill
