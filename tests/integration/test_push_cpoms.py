@@ -168,6 +168,18 @@ def test_a_record_that_may_have_landed_is_asked_for_not_sent_again(store: Store,
     assert len(fake.incidents) == 1
 
 
+def test_without_a_lookup_by_reference_a_lost_answer_is_parked_never_sent_twice(
+    store: Store, cpoms_server: RunningServer
+) -> None:
+    queue(store, kit_policies("birchwood"), [finished(1)], NOW)
+    fake = cpoms_server.fake
+    fake.configure(idempotency=False, reference_lookup="absent")  # GET /incidents?source_… answers 404
+    fake.inject(kind="accept_then_drop", path="/incidents", method="POST", count=1)
+    summary = asyncio.run(pusher(store, cpoms_server).run())
+    assert (summary.count("parked"), summary.count("sent")) == (1, 0)
+    assert len(fake.incidents) == 1
+
+
 def test_cpoms_down_leaves_records_waiting_then_they_go(store: Store, cpoms_server: RunningServer) -> None:
     queue(store, kit_policies("birchwood"), [finished(1), finished(2)], NOW)
     cpoms_server.fake.inject(status=503, count=None)
