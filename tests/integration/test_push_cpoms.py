@@ -168,6 +168,31 @@ def test_a_record_that_may_have_landed_is_asked_for_not_sent_again(store: Store,
     assert len(fake.incidents) == 1
 
 
+def test_a_lookup_that_ignores_the_reference_finds_no_other_record(store: Store, cpoms_server: RunningServer) -> None:
+    fake = cpoms_server.fake
+    queue(store, kit_policies("birchwood"), [finished(1)], NOW)
+    assert asyncio.run(pusher(store, cpoms_server).run()).count("sent") == 1
+    queue(store, kit_policies("birchwood"), [finished(2)], NOW)
+    # A receiver whose GET /incidents answers every incident, whatever reference it is asked for.
+    fake.configure(idempotency=False, reference_lookup="unfiltered")
+    fake.inject(kind="drop", path="/incidents", method="POST", count=1)  # v-2's POST never arrives
+    summary = asyncio.run(pusher(store, cpoms_server).run())
+    assert (summary.count("sent"), summary.count("already-there")) == (1, 0)
+    assert sorted(i["source"]["record_id"] for i in fake.incidents) == ["v-1", "v-2"]
+
+
+def test_without_a_lookup_by_reference_a_lost_answer_is_parked_never_sent_twice(
+    store: Store, cpoms_server: RunningServer
+) -> None:
+    queue(store, kit_policies("birchwood"), [finished(1)], NOW)
+    fake = cpoms_server.fake
+    fake.configure(idempotency=False, reference_lookup="absent")  # GET /incidents?source_… answers 404
+    fake.inject(kind="accept_then_drop", path="/incidents", method="POST", count=1)
+    summary = asyncio.run(pusher(store, cpoms_server).run())
+    assert (summary.count("parked"), summary.count("sent")) == (1, 0)
+    assert len(fake.incidents) == 1
+
+
 def test_cpoms_down_leaves_records_waiting_then_they_go(store: Store, cpoms_server: RunningServer) -> None:
     queue(store, kit_policies("birchwood"), [finished(1), finished(2)], NOW)
     cpoms_server.fake.inject(status=503, count=None)

@@ -11,7 +11,6 @@ outbox); a concern not confirmed in time raises an alarm on the watch.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -19,12 +18,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from hv_connector.config.settings import SchoolSettings, Settings
-from hv_connector.errors import PrintError, SinkUnavailable
+from hv_connector.errors import PrintError, SinkUnavailable, StoreError
 from hv_connector.outbox.entry import paste_block
 from hv_connector.outbox.printed import record_document
 from hv_connector.outbox.report import VisitReport
 from hv_connector.outbox.sinks import Delivery, sink_options
 from hv_connector.store.engine import APP_NAME
+from hv_connector.store.files import private_dir
 
 
 class ManualSinkSettings(BaseModel):
@@ -60,10 +60,10 @@ class ManualSink:
 
     async def __aenter__(self) -> ManualSink:
         try:
-            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            os.chmod(self.folder, 0o700)  # the DSL team's folder: whatever the umask or an earlier chmod said
-        except OSError as exc:
-            raise SinkUnavailable(f"cannot use the records folder {self.folder}: {exc.strerror or exc}; set "
+            private_dir(self.folder)  # the DSL team's folder: whatever the umask or an earlier chmod said
+        except (OSError, StoreError) as exc:
+            why = exc.strerror or exc if isinstance(exc, OSError) else exc
+            raise SinkUnavailable(f"cannot use the records folder {self.folder}: {why}; set "
                                   "`folder` under [schools.ID.sink] to a folder the service's user owns") from exc
         return self
 

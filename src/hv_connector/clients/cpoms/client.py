@@ -250,8 +250,10 @@ class CpomsClient:
         params = {"source_system": SOURCE_SYSTEM, "source_record_id": record_id}
         found = self._parse(await self._once("GET", "/incidents", params=params),
                             IncidentResult, many=True)
-        if revision is not None:
-            found = [i for i in found if i.source is None or i.source.revision == revision]
+        # Trust the receiver's filter only as far as the rows say: one naming another record, or another
+        # revision, is not ours (a receiver that ignores the query answers every incident it has).
+        found = [i for i in found if i.source is None or (
+            i.source.record_id in (None, record_id) and (revision is None or i.source.revision == revision))]
         return found[0] if found else None
 
     async def create_incident(self, request: IncidentRequest, idempotency_key: str) -> IncidentResult:
