@@ -141,4 +141,4 @@ def propose_refresh(ctx: click.Context, school: str | None) -> None:
     """Check the stored attendance against the triggers now, as every sync does at its end."""
     rt = runtime(ctx)
     for school_id in _schools(ctx, rt, school):
-        click.echo(f"{school_id}: {proposals_line(refresh(rt.store, rt, school_id))}")
+        click.echo(f"{school_id}: {proposals_line(refresh(rt, school_id))}")
