@@ -12,7 +12,7 @@ from hv_connector.cli.common import cli, echo_findings, emit_json, json_option, 
 from hv_connector.proposals.decide import Decision, ProposalDesk
 from hv_connector.proposals.refresh import proposals_line, refresh
 from hv_connector.proposals.triggers import school_triggers
-from hv_connector.read.proposals import ProposalRow, get_proposal, list_proposals, school_lines
+from hv_connector.read.proposals import ProposalRow, list_proposals, school_lines
 from hv_connector.runtime import Runtime
 from hv_connector.store.access import Seen
 from hv_connector.visits.service import VisitService
@@ -70,13 +70,10 @@ def propose_list(ctx: click.Context, school: str | None, as_json: bool) -> None:
             click.echo(f"    already: {row.visited_line()}")
 
 
-def _desk(ctx: click.Context, proposal_id: str) -> ProposalDesk:
-    """The desk that decides proposals, once the proposal is known to be in the signed-in person's school."""
-    with runtime(ctx).store.connect() as conn:
-        proposal = get_proposal(conn, proposal_id)
-    if proposal is not None:  # an unknown id is left for the desk to report
-        require_school(ctx, proposal.school_id, f"proposal {proposal_id}")
-    return ProposalDesk(VisitService.from_runtime(runtime(ctx)))
+def _desk(ctx: click.Context) -> ProposalDesk:
+    """The desk that decides proposals, refusing one outside the signed-in person's school as it reads it."""
+    return ProposalDesk(VisitService.from_runtime(runtime(ctx)),
+                        guard=lambda proposal: require_school(ctx, proposal.school_id, f"proposal {proposal.id}"))
 
 
 def _echo_decision(decision: Decision, as_json: bool) -> None:
@@ -103,7 +100,7 @@ def _echo_decision(decision: Decision, as_json: bool) -> None:
 def propose_accept(ctx: click.Context, proposal_id: str, by: str, as_json: bool) -> None:
     """Accept a proposal: request the visit it proposes (pre-filled from the pupil and the trigger), or record that
     the local authority will be notified. Audited."""
-    _echo_decision(_desk(ctx, proposal_id).accept(proposal_id, by=by), as_json)
+    _echo_decision(_desk(ctx).accept(proposal_id, by=by), as_json)
 
 
 @propose.command("dismiss")
@@ -114,7 +111,7 @@ def propose_accept(ctx: click.Context, proposal_id: str, by: str, as_json: bool)
 @click.pass_context
 def propose_dismiss(ctx: click.Context, proposal_id: str, reason: str, by: str, as_json: bool) -> None:
     """Dismiss a proposal with a reason. Audited."""
-    _echo_decision(_desk(ctx, proposal_id).dismiss(proposal_id, by=by, reason=reason), as_json)
+    _echo_decision(_desk(ctx).dismiss(proposal_id, by=by, reason=reason), as_json)
 
 
 @propose.command("triggers")
@@ -144,4 +141,4 @@ def propose_refresh(ctx: click.Context, school: str | None) -> None:
     """Check the stored attendance against the triggers now, as every sync does at its end."""
     rt = runtime(ctx)
     for school_id in _schools(ctx, rt, school):
-        click.echo(f"{school_id}: {proposals_line(refresh(rt.store, rt, school_id))}")
+        click.echo(f"{school_id}: {proposals_line(refresh(rt, school_id))}")

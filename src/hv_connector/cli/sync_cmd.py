@@ -58,7 +58,7 @@ def sync(ctx: click.Context, school_ids: tuple[str, ...], full: bool, as_json: b
     with _few_collections(), _reporting(sys.stderr.isatty() and not as_json,
                                         [adapter.school_id for _, adapter in adapters]) as on_progress:
         results = asyncio.run(sync_schools(rt.store, adapters, full=full, clock=rt.clock, on_progress=on_progress,
-                                           after_write=lambda school: proposals_line(refresh(rt.store, rt, school))))
+                                           after_write=lambda school: proposals_line(refresh(rt, school))))
     if as_json:
         emit_json([_result_json(r) for r in results])
     else:

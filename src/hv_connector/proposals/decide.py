@@ -4,6 +4,7 @@ every decision is audited."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -32,10 +33,15 @@ class Decision:
 
 
 class ProposalDesk:
-    """Accept or dismiss proposals, on the visit service's store, policies, directory and clock."""
+    """Accept or dismiss proposals, on the visit service's store, policies, directory and clock.
 
-    def __init__(self, service: VisitService) -> None:
+    :param guard: called with the proposal once it is read, before anything else is checked (the CLI refuses
+        another school's proposal there); it raises to refuse.
+    """
+
+    def __init__(self, service: VisitService, guard: Callable[[ProposalRow], None] | None = None) -> None:
         self.service = service
+        self.guard = guard
 
     def accept(self, proposal_id: str, *, by: str) -> Decision:
         """Accept: request the visit the trigger proposes (pre-filled from the pupil and the trigger), or record that
@@ -74,6 +80,8 @@ class ProposalDesk:
             proposal = get_proposal(conn, proposal_id)
         if proposal is None:
             raise InputError(f"there is no proposal {proposal_id!r}: `hvc propose list` shows the open ones")
+        if self.guard is not None:
+            self.guard(proposal)
         if proposal.status != "open":
             raise RefusedError(f"proposal {proposal_id} is {proposal.status} already"
                                + (f" (by {proposal.decided_by})" if proposal.decided_by else "")

@@ -23,7 +23,7 @@ from hv_connector.models import AttendanceTrigger, Measure
 from hv_connector.proposals.triggers import school_triggers
 from hv_connector.read.attendance import NOT_AVAILABLE, school_marks
 from hv_connector.runtime import Runtime
-from hv_connector.store import Store, audit
+from hv_connector.store import audit
 from hv_connector.store.bulk import insert_rows
 from hv_connector.store.schema import proposal_runs, proposals, pupils, visits
 from hv_connector.visits.lifecycle import State
@@ -167,10 +167,10 @@ def _new_row(school_id: str, key: tuple[str, str], found: tuple[AttendanceTrigge
             "closed_reason": None}
 
 
-def refresh(store: Store, rt: Runtime, school_id: str) -> Refreshed:
+def refresh(rt: Runtime, school_id: str) -> Refreshed:
     """Refresh one configured school's proposals in one transaction, with its triggers and thresholds."""
     triggers = school_triggers(rt, school_id)
-    with store.begin() as conn:
+    with rt.store.begin() as conn:
         return refresh_school(conn, school_id, triggers, now=rt.clock.now(),
                               recent_visit_days=rt.school(school_id).recent_visit_days)
 
