@@ -125,3 +125,18 @@ def test_retention_shows_staff_only_their_schools_records_and_leaves_the_run_to_
     assert "LADO" in hvc("retention", "holds")[1]
     code, out, _ = hvc("retention", "run", "--dry-run", "--json")
     assert [d["record_id"] for d in json.loads(out)["due"]] == [potton["reported"]]
+
+
+@pytest.fixture
+def potton_proposal(hvc) -> str:  # type: ignore[no-untyped-def]
+    """A Potton proposal from a refresh, made before Bea signs in."""
+    assert hvc("propose", "refresh")[0] == 0
+    listed = json.loads(hvc("propose", "list", "--school", "potton", "--json")[1])
+    return str(listed["proposals"][0]["id"])
+
+
+@pytest.mark.parametrize("decision", [("accept",), ("dismiss", "--reason", "Moved away")])
+def test_another_schools_proposal_is_refused_as_it_is_decided(hvc, potton_proposal, as_bea, decision) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = hvc("propose", decision[0], potton_proposal, *decision[1:])
+    assert (code, out) == (1, ""), err
+    assert REFUSED in err and "Traceback" not in err
