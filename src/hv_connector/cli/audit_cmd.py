@@ -144,5 +144,5 @@ def audit_access(ctx: click.Context, pupil_id: str, school_id: str | None, as_js
     if not seen:
         click.echo(f"Nobody has been shown pupil {mis_id} ({school}) since the access log began.")
     for entry in seen:
-        click.echo(f"{humanize.moment(entry.at, seconds=True)}  {entry.actor:<14}  {entry.via:<22}  "
-                   f"{entry.kind} {entry.record_id}  ({entry.origin})")
+        click.echo(neutralise(f"{humanize.moment(entry.at, seconds=True)}  {entry.actor:<14}  {entry.via:<22}  "
+                              f"{entry.kind} {entry.record_id}  ({entry.origin})"))

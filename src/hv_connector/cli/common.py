@@ -14,7 +14,7 @@ from hv_connector import __version__
 from hv_connector.cli.lazy import LazyGroup
 from hv_connector.clock import LONDON
 from hv_connector.errors import Interrupted
-from hv_connector.text import json_output
+from hv_connector.text import json_output, neutralise
 
 FC = TypeVar("FC", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -152,5 +152,6 @@ def echo_findings(findings: list[Finding], standing: Standing | None = None,
         for line in group.lines:
             finding = line.finding
             mark = f"  [{line.decision}]" if line.decision else ""
-            click.echo(f"  {finding.severity.value.upper():<5}  {finding.rule_id}: {finding.message}{mark}")
-            click.echo(f"         ({finding.clause})")
+            # A plugin's message and clause: each line one line, whatever they hold.
+            click.echo(neutralise(f"  {finding.severity.value.upper():<5}  {finding.rule_id}: {finding.message}{mark}"))
+            click.echo(neutralise(f"         ({finding.clause})"))

@@ -10,6 +10,7 @@ import click
 from hv_connector.cli.acting import acting_option, require_school, visible_schools
 from hv_connector.cli.common import cli, emit_json, json_option, log_access, runtime
 from hv_connector.store.access import Seen
+from hv_connector.text import neutralise
 from hv_connector.watch.escalations import Escalations, EscalationView
 from hv_connector.watch.schedule import wall
 from hv_connector.watch.tick import Watch
@@ -109,8 +110,9 @@ def _echo(event: EscalationView) -> None:
     state = "open" if event.open else f"closed {wall(event.closed_at)}" if event.closed_at else "closed"
     taken = (f"acknowledged by {event.acknowledged_by_name} at {wall(event.acknowledged_at)}"
              if event.acknowledged_at else "not acknowledged")
-    click.echo(f"#{event.id:<5} visit {event.visit_id}  {event.kind} step {event.step_index + 1}  "
-               f"fired {wall(event.fired_at or event.due_at)}  → {', '.join(event.who)}  [{state}; {taken}]")
-    click.echo(f"       {event.message}")
+    # The policy's step text, staff names and a typed note: each line one line, whatever they hold.
+    click.echo(neutralise(f"#{event.id:<5} visit {event.visit_id}  {event.kind} step {event.step_index + 1}  "
+                          f"fired {wall(event.fired_at or event.due_at)}  → {', '.join(event.who)}  [{state}; {taken}]"))
+    click.echo(neutralise(f"       {event.message}"))
     if event.note:
-        click.echo(f"       note: {event.note}")
+        click.echo(neutralise(f"       note: {event.note}"))

@@ -24,6 +24,7 @@ from hv_connector.models import StaffMember
 from hv_connector.read.briefing import RESTRICTION_KINDS, restrictions
 from hv_connector.runtime import Runtime
 from hv_connector.store.access import Seen
+from hv_connector.text import neutralise
 from hv_connector.visits import restrictions as kept
 
 
@@ -77,7 +78,7 @@ def restrict_list(ctx: click.Context, pupil_id: str, school_id: str | None, as_j
     for r in standing:
         who = f" — {r.person}" if r.person else ""
         by = humanize.person(r.added_by, runtime(ctx).staff_names(school))
-        click.echo(f"#{r.id} {r.kind}{who}: {r.text} (by {by}, {humanize.moment(r.added_at)})")
+        click.echo(neutralise(f"#{r.id} {r.kind}{who}: {r.text} (by {by}, {humanize.moment(r.added_at)})"))
 
 
 @restrict.command("remove")

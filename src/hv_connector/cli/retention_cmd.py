@@ -8,6 +8,7 @@ from hv_connector import humanize
 from hv_connector.cli.acting import acting_option, require_school, visible_schools
 from hv_connector.cli.common import cli, emit_json, json_option, runtime
 from hv_connector.errors import AccessRefused
+from hv_connector.text import neutralise
 from hv_connector.visits import retention as schedule
 
 
@@ -92,5 +93,5 @@ def retention_holds(ctx: click.Context, as_json: bool) -> None:
     if not found:
         click.echo("No holds.")
     for hold in found:
-        click.echo(f"#{hold.id}  {hold.kind} {hold.record_id} ({hold.school_id})  by {hold.placed_by} "
-                   f"{humanize.moment(hold.placed_at)}: {hold.reason}")
+        click.echo(neutralise(f"#{hold.id}  {hold.kind} {hold.record_id} ({hold.school_id})  by {hold.placed_by} "
+                              f"{humanize.moment(hold.placed_at)}: {hold.reason}"))

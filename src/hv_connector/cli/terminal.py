@@ -34,7 +34,7 @@ from typing import Any, TextIO
 
 import click
 
-from hv_connector.text import NeutralisingFilter, guard_line_output
+from hv_connector.text import NeutralisingFilter, guard_line_output, neutralise
 
 LOG_TIME = "%Y-%m-%d %H:%M:%S"
 """How a log line's time is written (the machine's local time, as cron and journald stamp theirs)."""
@@ -108,6 +108,10 @@ def guard_logging(**basic_config: Any) -> None:
 
 def log_echo(text: str, *, err: bool = False) -> None:
     """Print a line of ``hvc sync``/``push``/``watch`` output: timestamped as :data:`LOG_TIME` when it goes
-    to a log (the stream is not a terminal), as it is for a person watching."""
+    to a log (the stream is not a terminal), as it is for a person watching.
+
+    One line, whatever the text from outside in it holds (a notifier's error, a school's failure):
+    a line break in it shows as ``\\x0a``, as in a log record, and forges no log line of its own."""
     stream = sys.stderr if err else sys.stdout
-    click.echo(text if stream.isatty() else f"{time.strftime(LOG_TIME)} {text}", err=err)
+    line = neutralise(text)
+    click.echo(line if stream.isatty() else f"{time.strftime(LOG_TIME)} {line}", err=err)

@@ -175,15 +175,15 @@ def visit_show(ctx: click.Context, visit_id: str, by: str | None, reveal_code_wo
         return
     _echo_visit(record, roles, service.directory.names(record.school))
     if reveal_code_word:
-        click.echo(f"Code word:     {word or '(none agreed)'}")
+        click.echo(neutralise(f"Code word:     {word or '(none agreed)'}"))
     click.echo("\nWhere it stands before staff leave:" if before_leaving else f"\nAt the last step ({events[-1].event}):")
     echo_findings(standing.findings, standing, service.directory.names(record.school))
     click.echo("\nHistory:")
     for event in events:
         moved = f" → {event.to_state.value}" if event.to_state and event.to_state != event.from_state else ""
         note = f" — {event.note}" if event.note else ""
-        click.echo(f"  {humanize.moment(event.at)}  {event.event}{moved}  by {service.directory.name(record.school, event.actor)}"
-                   f"{note}")
+        click.echo(neutralise(f"  {humanize.moment(event.at)}  {event.event}{moved}  "
+                              f"by {service.directory.name(record.school, event.actor)}{note}"))
     click.echo(describe_allowed(record.state).capitalize())
 
 

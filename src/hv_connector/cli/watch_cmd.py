@@ -15,6 +15,7 @@ from hv_connector.cli.config_cmd import disarming_problems
 from hv_connector.cli.terminal import LOG_FORMAT, guard_logging, log_echo
 from hv_connector.clock import FixedClock
 from hv_connector.errors import ConfigError, Interrupted
+from hv_connector.text import neutralise
 from hv_connector.watch.concerns import concern_pusher
 from hv_connector.watch.daemon import run_daemon
 from hv_connector.watch.drill import DrillStep, run_drill
@@ -105,8 +106,9 @@ def _show_drill(steps: list[DrillStep], as_json: bool) -> None:
     click.echo("DRILL — nothing is sent; this is what the chain would do:")
     for step in steps:
         people = ", ".join(_person(r) for r in step.reaches) or "nobody named in the directory"
-        click.echo(f"{wall(step.at)}  {step.event.kind:<16} → {', '.join(step.event.who)}: {people}")
-        click.echo(f"           {step.event.text}")
+        # Names from the directory, the policy's step text: each line one line, whatever they hold.
+        click.echo(neutralise(f"{wall(step.at)}  {step.event.kind:<16} → {', '.join(step.event.who)}: {people}"))
+        click.echo(neutralise(f"           {step.event.text}"))
 
 
 def _person(recipient: Any) -> str:

@@ -31,6 +31,7 @@ from hv_connector.store.schema import (
     visit_events,
     visits,
 )
+from hv_connector.text import neutralise
 
 HIDDEN = frozenset({"code_word", "timetable", "timetable_shared"})
 """Columns never exported: the code word (a safety secret, not data about the pupil) and the watch's caches."""
@@ -99,7 +100,8 @@ def text_lines(doc: Document) -> Iterator[str]:
         yield from ("", section.heading, "=" * len(section.heading))
         for block in section.blocks:
             if isinstance(block, Rows):
-                yield from (f"  {key}: {value}" for key, value in block.rows)
+                # What is held, as data: a note's line breaks and any control character show as escapes.
+                yield from (f"  {key}: {neutralise(value)}" for key, value in block.rows)
                 yield ""
             elif isinstance(block, Paragraph):
                 yield block.text
