@@ -137,3 +137,15 @@ def test_verify_names_an_alarm_acknowledgement_edited_behind_the_logs_back(
     assert hvc("audit", "verify") == 1
     assert "Record changed outside hv-connector: escalation 1 (visit V1): edited since its last audit entry" in (
         capsys.readouterr().out)
+
+
+def test_a_typed_note_s_line_break_shows_as_data_in_the_escalation_list(hvc: Callable[..., int],
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    assert hvc("watch", "--now", (START + timedelta(minutes=20)).isoformat()) == 0
+    at = START + timedelta(minutes=22)
+    assert hvc("escalation", "ack", "1", "--as", "pt-office", "--note", "phoned\nALL CLEAR, stood down", at=at) == 0
+    capsys.readouterr()
+    assert hvc("escalation", "list") == 0
+    out = capsys.readouterr().out
+    assert "note: phoned\\x0aALL CLEAR, stood down" in out
+    assert not any(line.startswith("ALL CLEAR") for line in out.splitlines())
