@@ -224,7 +224,7 @@ class BoardScreen(ListScreen, list_id="board"):
         self._explain(self.selected_key)
         late = sum(1 for row in message.rows if row.overdue or row.escalation is not None)
         directory = self.app.session.service.directory
-        twice = "".join(f" · ⚠ {directory.names(self.rows[ids[0]].school_id).get(staff_id, staff_id)} out on "
+        twice = "".join(f" · ⚠ {directory.name(self.rows[ids[0]].school_id, staff_id)} out on "
                         f"{' and '.join(ids)} at once" for staff_id, ids in elsewhere.items())
         self.show_status(
             f"{len(message.rows)} out, {late} late or escalating{twice} · updated "

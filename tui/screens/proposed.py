@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
+from hv_connector.proposals.decide import Decision as Decided
 from hv_connector.read.proposals import ProposalRow
 from hvc_tui.dialogs.confirm import ConfirmDialog
 from hvc_tui.dialogs.decision import Decision, DecisionDialog
@@ -117,8 +118,8 @@ class ProposedScreen(ListScreen, list_id="proposed"):
                                             prompt="Why no visit is needed", confirm="Dismiss"), chosen)
 
     @work(thread=True, exclusive=True, group="proposed-decide", exit_on_error=False)
-    def decide(self, act: Callable[[], object]) -> None:
-        self.post_message(ProposalDecided(act()))  # type: ignore[arg-type]
+    def decide(self, act: Callable[[], Decided]) -> None:
+        self.post_message(ProposalDecided(act()))
 
     @on(ProposalDecided)
     def _decided(self, message: ProposalDecided) -> None:

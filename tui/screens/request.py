@@ -82,7 +82,7 @@ class RequestScreen(HvcScreen):
         with Horizontal(id="columns"):
             with VerticalScroll(id="form"):
                 yield Label("School", classes="heading")
-                yield Select([(s, s) for s in session.schools], value=session.schools[0]
+                yield Select([(Text(s), s) for s in session.schools], value=session.schools[0]
                              if session.school_id not in session.schools else session.school_id,
                              allow_blank=False, id="school", compact=True)
                 yield Label("Reason", classes="heading")

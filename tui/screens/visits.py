@@ -78,11 +78,12 @@ class VisitsScreen(LifecycleScreen, ListScreen, list_id="visits"):
     @on(VisitsLoaded)
     def _show(self, message: VisitsLoaded) -> None:
         directory = self.app.session.service.directory
+        names = {school: directory.names(school) for school in {row.school_id for row in message.rows}}
         self.states = {row.visit_id: State(row.state) for row in message.rows}
         self.query_one(StableTable).replace_rows([
             (row.visit_id, (
                 cells.state(row.state), cells.when(row.planned_start), cells.literal(row.pupil_name),
-                cells.literal(", ".join(directory.names(row.school_id).get(s, s) for s in row.staff_ids)),
+                cells.literal(", ".join(names[row.school_id].get(s, s) for s in row.staff_ids)),
                 cells.when(row.expected_return, with_day=False), cells.literal(row.reason),
                 cells.literal(row.visit_id), cells.literal(row.school_id),
             )) for row in message.rows])
