@@ -80,3 +80,13 @@ def test_an_escalation_note_shows_on_the_board_as_one_line_of_escapes() -> None:
                    planned_start=when, expected_return=None, next_check_in=None, next_check_in_what=None,
                    overdue=False, escalation=step, open_escalations=1)
     assert escalation_cell(row).plain == "step 1 ✔ Head\\x1b[8m: phoned\\x0astep 2 ✔ all safe"
+
+
+async def test_a_risk_assessment_s_hazard_and_controls_show_one_line_each(world: World) -> None:
+    risk = {"code_word": "bluebell", "completed_by": "pt-head",
+            "hazards": [{"hazard": "Dog\nH: none", "rating": "M", "controls": ["Ask for it\x1b[8m to be shut away"]}]}
+    visit_id = world.service.request(request(risk_assessment=risk), by="pt-v1").record.id
+    async with dashboard(world, size=(200, 50)) as run:
+        await run.open_visit(visit_id)
+        shown = run.screen_lines()
+    assert any("[M] Dog\\x0aH: none — Ask for it\\x1b[8m to be shut away" in line for line in shown)

@@ -135,13 +135,13 @@ def risk_text(detail: VisitDetail) -> Text:
         return text
     for hazard in risk.hazards:
         text.append(f"  [{hazard.rating or '-'}] ", style={"H": "bold red", "M": "yellow"}.get(hazard.rating or "", ""))
-        text.append(f"{hazard.hazard}")
-        text.append(f" — {'; '.join(hazard.controls) or 'no controls'}\n", style="dim")
-    text.append(f"  Covers: {', '.join(risk.covers) or '—'}\n")
+        text.append(cells.plain(hazard.hazard))
+        text.append(f" — {cells.plain('; '.join(hazard.controls)) or 'no controls'}\n", style="dim")
+    text.append(f"  Covers: {cells.plain(', '.join(risk.covers)) or '—'}\n")
     text.append(f"  Code word agreed: {'yes' if risk.code_word_agreed else 'no'}   "
                 f"Lone working assessed: {'yes' if risk.lone_working else 'no'}\n")
     if risk.completed_by:
-        text.append(f"  Completed by {risk.completed_by.name}\n")
+        text.append(f"  Completed by {cells.plain(risk.completed_by.name)}\n")
     return text
 
 
