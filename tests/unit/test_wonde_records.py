@@ -139,6 +139,12 @@ def test_permissions_name_the_sections_granted() -> None:
     assert withheld_sections(None) == frozenset()  # unknown: nothing is called withheld
 
 
+def test_scopes_named_after_their_includes_count_as_granted() -> None:
+    granted = [Permission(identity="students.medical_conditions.read"), Permission(identity="students.sen_needs"),
+               Permission(identity="contacts"), Permission(identity="students.attendance_summary.read")]
+    assert withheld_sections(granted) == frozenset()
+
+
 def test_sen_status_alone_still_shows_a_need() -> None:
     pupil = read(wonde_student(sen_needs={"data": []}, extended_details={"data": {"sen_status": "E"}}))
     assert [s.need for s in pupil.sen] == ["Education, health and care plan (E)"]

@@ -83,12 +83,13 @@ SECTION_OF: dict[str, str] = {
 """Each include the adapter reads → the briefing section a gap in it leaves unknown."""
 
 SCOPE_WORDS: dict[str, tuple[str, ...]] = {
-    "medical": ("medical",),
-    "sen": ("sen", "special educational"),
+    "medical": ("medical", "medical_condition", "medical_note"),
+    "sen": ("sen", "special educational", "sen_need"),
     "contacts": ("contact",),
-    "attendance": ("attendance",),
+    "attendance": ("attendance", "attendance_summary"),
 }
-"""Words that name a section in Wonde's permission scopes (``identity``, ``name`` or ``group``)."""
+"""Words that name a section in Wonde's permission scopes (``identity``, ``name`` or ``group``). A word is whole:
+``contact_details`` (the pupil's own address) is not the ``contacts`` scope, so the includes' own names are listed."""
 
 T = TypeVar("T")
 

@@ -177,7 +177,8 @@ def outbox_show(ctx: click.Context, outbox_id: int, as_json: bool) -> None:
         return
     click.echo(f"Outbox record #{record.id}: {record.kind} for school {record.school_id}, visit {record.visit_id}")
     click.echo(f"Status: {record.status}; tries: {record.attempts}; queued {humanize.moment(record.created_at)}"
-               + (f"; sent {humanize.moment(record.sent_at)} as CPOMS incident {record.cpoms_id}" if record.sent_at else ""))
+               + (f"; sent {humanize.moment(record.sent_at)}, the receiver's record {record.cpoms_id}"
+                  if record.sent_at else ""))
     if record.status == "awaiting-entry":
         click.echo(f"Enter it in CPOMS, then: hvc outbox confirm {record.id} --ref CPOMS_RECORD_NO --as STAFF")
     if record.alert_dsl:

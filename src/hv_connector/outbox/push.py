@@ -31,9 +31,10 @@ log = logging.getLogger("hv_connector.outbox")
 
 
 DEFAULT_LEASE = timedelta(minutes=5)
-"""How long a claimed record is held before another pusher may take it over (and ask CPOMS first)."""
+"""How long a claimed record is held before another pusher may take it over (and ask the receiver first)."""
 LEASE_SHARE = 0.8
-"""A push gives up on a record (until the next try, which asks CPOMS first) once this share of its lease has gone."""
+"""A push gives up on a record (until the next try, which asks the receiver first) once this share of its lease
+has gone."""
 
 
 ACTOR = PUSH
@@ -132,7 +133,7 @@ class Pusher:
     Claims (one UPDATE per batch) and results (one transaction every
     :attr:`FLUSH_SECONDS`) are written in batches, so the store does not pace the push. A
     result not yet written when the process dies leaves its record claimed;
-    the next push asks CPOMS before sending it again.
+    the next push asks the receiver before sending it again.
 
     :param store: the store.
     :param sink_for: builds a school's sink (see :data:`SinkFor`).
@@ -320,8 +321,8 @@ class Pusher:
                 found = await sink.find(report) if attempt > 1 else None
                 delivery = found or await sink.submit(report, record.idempotency_key)
         except TimeoutError:
-            return self._waiting(record, attempt, where, "CPOMS did not answer before this push's claim on the record "
-                                 f"ran out ({self.lease.total_seconds():g} s lease); the next try asks CPOMS first",
+            return self._waiting(record, attempt, where, "the receiver did not answer before this push's claim on the "
+                                 f"record ran out ({self.lease.total_seconds():g} s lease); the next try asks it first",
                                  None)
         except SinkRefused as exc:
             reason = neutralise(str(exc))  # the receiver's words, stored and shown line by line
@@ -349,7 +350,7 @@ class Pusher:
             Outcome(record.id, record.school_id, record.kind, "already-there" if already else "sent",
                     remote_id=delivery.remote_id),
             logging.INFO,
-            f"{where} {'was already in CPOMS' if already else 'sent'} as CPOMS incident {delivery.remote_id}",
+            f"{where} {'was already with the receiver' if already else 'sent'}, as its record {delivery.remote_id}",
         )
 
     def _written(self, record: OutboxRecord, attempt: int, where: str, delivery: Delivery) -> _Settlement:
