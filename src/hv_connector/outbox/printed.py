@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from hv_connector import humanize
-from hv_connector.outbox.report import NOT_RECORDED, VisitReport, _people, _yes_no
+from hv_connector.outbox.report import NOT_RECORDED, VisitReport, people_named, yes_no
 from hv_connector.printing import Block, Document, Items, Paragraph, Rows, Section, Table
 
 NOTICE = "PERSONAL DATA about a child: keep it where only the safeguarding team can read it."
@@ -31,12 +31,12 @@ def _section(r: VisitReport) -> Section:
         ("Categories", ", ".join(r.categories)),
         ("When", f"{humanize.moment(r.occurred_at)} (UK time)"),
         ("Reason", r.reason), ("Type of visit", r.visit_type.replace("_", " ")),
-        ("Who went", _people(r.visitors)),
+        ("Who went", people_named(r.visitors)),
         ("Arrived", humanize.moment(r.arrived_at, missing=NOT_RECORDED)),
         ("Left", humanize.moment(r.departed_at, missing=NOT_RECORDED)),
-        ("Child seen", f"{_yes_no(r.child_seen)}; alone: {_yes_no(r.child_seen_alone)}; "
-                       f"spoken to: {_yes_no(r.child_spoken_to)}"),
-        ("Persons present", _people(r.persons_present)),
+        ("Child seen", f"{yes_no(r.child_seen)}; alone: {yes_no(r.child_seen_alone)}; "
+                       f"spoken to: {yes_no(r.child_spoken_to)}"),
+        ("Persons present", people_named(r.persons_present)),
     ]
     blocks: list[Block] = [Paragraph(text=r.summary, strong=True), Rows(rows=rows)]
     said = [(label, text.strip()) for label, text in (

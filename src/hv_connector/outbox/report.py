@@ -346,11 +346,13 @@ NOT_RECORDED = "not recorded"
 """What the report says where staff recorded nothing: CPOMS readers must see the gap, not a dash."""
 
 
-def _yes_no(value: bool | None) -> str:
+def yes_no(value: bool | None) -> str:
+    """Yes, no, or :data:`NOT_RECORDED`: the record's answer to a question staff may have left blank."""
     return humanize.yes_no(value, missing=NOT_RECORDED)
 
 
-def _people(people: Iterable[Person]) -> str:
+def people_named(people: Iterable[Person]) -> str:
+    """Each person as "name (role)", in the order given; "none recorded" for nobody."""
     return "; ".join(f"{p.name} ({p.role})" if p.role else p.name for p in people) or "none recorded"
 
 
@@ -364,15 +366,15 @@ def render(report: VisitReport) -> str:
         f"When: {humanize.moment(report.occurred_at, missing=NOT_RECORDED)} (UK time)",
         f"Summary: {report.summary}",
         f"Reason for the visit: {report.reason}",
-        f"Who went: {_people(report.visitors)}",
+        f"Who went: {people_named(report.visitors)}",
         f"Arrived: {humanize.moment(report.arrived_at, missing=NOT_RECORDED)}; "
         f"left: {humanize.moment(report.departed_at, missing=NOT_RECORDED)}",
-        f"Child seen: {_yes_no(report.child_seen)}; seen alone: {_yes_no(report.child_seen_alone)}; "
-        f"spoken to: {_yes_no(report.child_spoken_to)}",
+        f"Child seen: {yes_no(report.child_seen)}; seen alone: {yes_no(report.child_seen_alone)}; "
+        f"spoken to: {yes_no(report.child_spoken_to)}",
     ]
     if report.child_words.strip():
         lines.append(f"The child's own words: \"{report.child_words.strip()}\"")
-    lines.append(f"Persons present: {_people(report.persons_present)}")
+    lines.append(f"Persons present: {people_named(report.persons_present)}")
     for label, text in (("Home conditions", report.home_conditions), ("Discussed", report.discussion)):
         if text.strip():
             lines.append(f"{label}: {text.strip()}")
