@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
 from pathlib import Path
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.filter import LineFilter
@@ -123,12 +124,17 @@ class HvcApp(App[None]):
         self.theme_changed_signal.subscribe(self, self._remember_theme)
 
     def _remember_theme(self, theme: Theme) -> None:
-        if self.remember is None:
-            return
+        if self.remember is not None:
+            self._write_theme(self.remember, theme.name)
+
+    @work(thread=True, group="remember-theme")
+    def _write_theme(self, path: Path, name: str) -> None:
+        """Keep the chosen theme for next time, off the UI thread (a slow home directory must not stall a key)."""
         try:
-            remembered.write(self.remember, remembered.Remembered(theme=theme.name))
+            remembered.write(path, remembered.Remembered(theme=name))
         except OSError as exc:
-            self.notify(f"The theme could not be remembered for next time ({exc}).", severity="warning", markup=False)
+            self.call_from_thread(self.notify, f"The theme could not be remembered for next time ({exc}).",
+                                  severity="warning", markup=False)
 
     async def action_go(self, mode: str) -> None:
         """To ``mode``'s screen itself, not a visit or form opened over it; first ask when a form on the way has

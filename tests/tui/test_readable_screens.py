@@ -115,9 +115,9 @@ async def test_quitting_asks_first_when_it_stops_the_demo(world: World) -> None:
 async def test_the_chosen_theme_is_remembered(world: World, tmp_path: Path) -> None:
     state = tmp_path / "state" / "dashboard.json"
     first = HvcApp(world.session(), board_seconds=3600, remember=state)
-    async with first.run_test() as pilot:
+    async with first.run_test():
         first.theme = "nord"
-        await pilot.pause()
+        await first.workers.wait_for_complete()
     again = HvcApp(world.session(), board_seconds=3600, remember=state)
     assert remembered.read(state).theme == "nord"
     assert again.theme == "nord"
