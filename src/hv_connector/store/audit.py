@@ -197,7 +197,7 @@ def _write(conn: Connection, entries: list[dict[str, Any]]) -> None:
     conn.execute(update(audit_tip).where(audit_tip.c.id == _TIP_ID).values(seq=audit_tip.c.seq + len(entries)))
     tip = conn.execute(select(audit_tip.c.seq, audit_tip.c.hash).where(audit_tip.c.id == _TIP_ID)).one()
     described = {fields["visit_id"]: index for index, fields in enumerate(entries) if fields["visit_id"]}
-    states = record_hashes.snapshot(conn, described)
+    states = record_hashes.stamp(conn, described)
     prev_hash, rows = tip.hash, []
     for index, (seq, fields) in enumerate(enumerate(entries, start=tip.seq - len(entries) + 1)):
         # The last entry about each visit in the batch carries its records as the transaction leaves them.
