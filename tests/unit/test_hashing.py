@@ -55,3 +55,10 @@ def test_values_json_cannot_write_are_refused_alike() -> None:
 
 def test_keys_that_are_not_strings_are_written_as_json_dumps_writes_them() -> None:
     assert canonical_json({2: "b", 1: date(2026, 1, 1)}) == '{"1":"2026-01-01","2":"b"}'
+
+
+@given(values)
+def test_the_text_of_a_value_read_back_from_its_text_is_that_text(value: Any) -> None:
+    """What lets the audit log hash a detail's text rather than the detail read back from it."""
+    text = canonical_json(value)
+    assert canonical_json(json.loads(text)) == text

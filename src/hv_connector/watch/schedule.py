@@ -31,7 +31,7 @@ The pieces:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
@@ -225,15 +225,18 @@ def chain_roles(chain: Iterable[EscalationStep]) -> tuple[str, ...]:
 # --- the plan ---------------------------------------------------------------------------------
 
 
+_ANCHORS: dict[str, Callable[[Timed], datetime | None]] = {
+    "sign-out": lambda visit: visit.signed_out_at,
+    "planned-start": lambda visit: visit.planned_start,
+    "expected-return": lambda visit: visit.expected_return,
+    "returned": lambda visit: visit.returned_at,
+    "interval": lambda visit: _last_contact(visit),
+}
+"""What each kind of anchor is, on a visit (worked out for the step that has it only)."""
+
+
 def _anchor(visit: Timed, step: CheckInStep) -> datetime | None:
-    anchors = {
-        "sign-out": visit.signed_out_at,
-        "planned-start": visit.planned_start,
-        "expected-return": visit.expected_return,
-        "returned": visit.returned_at,
-        "interval": _last_contact(visit),
-    }
-    moment = anchors[step.anchor]
+    moment = _ANCHORS[step.anchor](visit)
     return None if moment is None else utc(moment)
 
 
