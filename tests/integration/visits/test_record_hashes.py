@@ -194,3 +194,11 @@ def test_visit_records_hashed_whole_before_revision_0013_still_verify(service: V
     with service.store.connect() as conn:
         assert audit.history(conn, visit_id)[-1].records[f"visit {visit_id}"].startswith(records.DIGESTED)
     assert _record_problems(service.store) == []
+
+
+def test_a_visit_written_before_its_digest_was_is_hashed_from_its_document(service: VisitService) -> None:
+    visit_id = service.request(potton_request(), by="pt-v1").record.id
+    with service.store.begin() as conn:  # as revision 0013 leaves a visit written before it
+        conn.execute(update(visits).where(visits.c.id == visit_id).values(data_hash=None))
+        audit.append(conn, actor="pt-head", action="visit.note", school_id="potton", visit_id=visit_id)
+    assert _record_problems(service.store) == []
