@@ -17,7 +17,7 @@ Since revision 0013 a visit's own record is hashed with its document's digest
 in place of the document (the hash marked ``2:``): an entry being written
 takes the digest stored beside the document (:func:`stamp`), so a tick that
 audits a thousand visits does not hash a thousand documents again, while
-:func:`snapshot`, for ``hvc audit verify``, hashes each document itself, so an
+:func:`snapshot`, for ``hvc audit verify``, hashes each document itself, so a
 document edited since shows, whatever digest is stored beside it. A visit
 record hashed before (the whole document, unmarked) is compared as it was.
 """
@@ -66,10 +66,6 @@ class RecordProblem:
 
     def __str__(self) -> str:
         return f"{self.record} (visit {self.visit_id}): {self.problem}"
-
-
-DIGESTED = "2:"
-"""How a visit record hashed with its document's digest in place of the document (revision 0013 on) begins."""
 
 
 DIGESTED = "2:"

@@ -521,12 +521,12 @@ def _collector_held() -> Iterator[None]:
     plugins'): some 50 gen-0 and 5 gen-1 passes, and now and then a full one of 50 ms, inside the batch.
     What little the batch leaves in cycles is collected by the first pass after it.
     """
-    held = gc.isenabled()
+    enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        if held:
+        if enabled:
             gc.enable()
 
 
