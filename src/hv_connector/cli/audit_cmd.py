@@ -28,7 +28,7 @@ def audit_verify(ctx: click.Context, expected: str | None, as_json: bool) -> Non
     sets: dict[alert_sets.Pupil, tuple[int, str]] = {}
     with runtime(ctx).store.connect() as conn:
         broken = audit.inspect(conn, records=recorded, alert_sets=sets)
-        problems = records.compare(recorded, records.snapshot(conn, recorded)) if broken is None else []
+        problems = records.compare(recorded, records.snapshot(conn, recorded, recorded=recorded)) if broken is None else []
         alerts = alert_sets.compare(conn, sets) if broken is None else []
         unsealed = records.unrecorded(conn, list(recorded)) if broken is None else []
         entries, tip_hash = (0, "") if broken is not None else audit.tip(conn)

@@ -34,6 +34,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, RowMapping, insert, select, update
@@ -86,6 +87,7 @@ class ChainBreak:
     """What is wrong, in words an inspector can follow."""
 
 
+@lru_cache(maxsize=64)  # a batch's entries share their moment (the watch's tick)
 def _utc_iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
@@ -149,6 +151,9 @@ def append(
     """
     if at is not None and at.tzinfo is None:
         raise ValueError("audit time must be timezone-aware")
+    # Stored as it will read back, so the hash recomputes identically on every backend. Read back, it has the
+    # same canonical text (the text of a value read from canonical text is that text): its hash is the text's.
+    text = canonical_json({**(detail or {}), **_process})
     fields = {
         "at": (at or datetime.now(timezone.utc)).astimezone(timezone.utc),
         "school_id": school_id,
@@ -156,11 +161,10 @@ def append(
         "actor": actor,
         "action": action,
         "state": state,
-        # Stored as it will read back, so the hash recomputes identically on every backend.
-        "detail": json.loads(canonical_json({**(detail or {}), **_process})),
+        "detail": json.loads(text),
+        "detail_hash": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        "records": records,
     }
-    fields["detail_hash"] = digest(fields["detail"])
-    fields["records"] = records
     pending: list[dict[str, Any]] | None = conn.info.get(_BATCH)
     if pending is not None:
         pending.append(fields)
@@ -197,15 +201,14 @@ def _write(conn: Connection, entries: list[dict[str, Any]]) -> None:
     conn.execute(update(audit_tip).where(audit_tip.c.id == _TIP_ID).values(seq=audit_tip.c.seq + len(entries)))
     tip = conn.execute(select(audit_tip.c.seq, audit_tip.c.hash).where(audit_tip.c.id == _TIP_ID)).one()
     described = {fields["visit_id"]: index for index, fields in enumerate(entries) if fields["visit_id"]}
-    states = record_hashes.snapshot(conn, described)
+    states = record_hashes.stamp(conn, described)
     prev_hash, rows = tip.hash, []
     for index, (seq, fields) in enumerate(enumerate(entries, start=tip.seq - len(entries) + 1)):
         # The last entry about each visit in the batch carries its records as the transaction leaves them.
         records = states[fields["visit_id"]] if described.get(fields["visit_id"]) == index else fields["records"]
-        chained = {**fields, "seq": seq, "records": records}
-        digest = entry_hash(prev_hash, chained)
-        rows.append({**chained, "prev_hash": prev_hash, "hash": digest})
-        prev_hash = digest
+        row = {**fields, "seq": seq, "records": records, "prev_hash": prev_hash}
+        row["hash"] = prev_hash = entry_hash(prev_hash, row)
+        rows.append(row)
     conn.execute(insert(audit), rows)
     conn.execute(update(audit_tip).where(audit_tip.c.id == _TIP_ID).values(hash=prev_hash))
 

@@ -55,6 +55,7 @@ from hv_connector.plugins import Policies
 from hv_connector.read.attendance import attendance_3m
 from hv_connector.store import Store, audit
 from hv_connector.store.engine import is_retryable
+from hv_connector.store.hashing import digest
 from hv_connector.store.schema import (
     acknowledgements,
     overrides,
@@ -733,7 +734,7 @@ def _refuse_code_word(word: str | None, texts: Mapping[str, str]) -> None:
 
 
 def _columns(visit: Visit) -> dict[str, Any]:
-    """The visit's indexed columns and its data, with the code word left out of the data."""
+    """The visit's indexed columns and its data, with the code word left out of the data, and the data's digest."""
     data = visit.model_dump(mode="json")
     if data.get("risk_assessment") is not None:
         data["risk_assessment"]["code_word"] = None
@@ -747,6 +748,7 @@ def _columns(visit: Visit) -> dict[str, Any]:
         "reason": visit.reason,
         "staff_ids": [s.id for s in visit.staff],
         "data": data,
+        "data_hash": digest(data),
     }
 
 

@@ -31,9 +31,10 @@ The pieces:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Literal, Protocol
 
 from hv_connector import humanize
@@ -195,6 +196,12 @@ class _Plan:
     triggers: list[_Trigger] = field(default_factory=list)
 
 
+@lru_cache(maxsize=256)
+def _minutes(count: int) -> timedelta:
+    """``count`` minutes (the same few, from plans and chains, for every visit: made once each)."""
+    return timedelta(minutes=count)
+
+
 def stamp(moment: datetime) -> str:
     """A compact UTC stamp for event keys: ``20261123T111000Z``."""
     m = utc(moment)  # formatted by hand: strftime costs more than the rest of a key
@@ -225,15 +232,18 @@ def chain_roles(chain: Iterable[EscalationStep]) -> tuple[str, ...]:
 # --- the plan ---------------------------------------------------------------------------------
 
 
+_ANCHORS: dict[str, Callable[[Timed], datetime | None]] = {
+    "sign-out": lambda visit: visit.signed_out_at,
+    "planned-start": lambda visit: visit.planned_start,
+    "expected-return": lambda visit: visit.expected_return,
+    "returned": lambda visit: visit.returned_at,
+    "interval": lambda visit: _last_contact(visit),
+}
+"""What each kind of anchor is, on a visit (worked out for the step that has it only)."""
+
+
 def _anchor(visit: Timed, step: CheckInStep) -> datetime | None:
-    anchors = {
-        "sign-out": visit.signed_out_at,
-        "planned-start": visit.planned_start,
-        "expected-return": visit.expected_return,
-        "returned": visit.returned_at,
-        "interval": _last_contact(visit),
-    }
-    moment = anchors[step.anchor]
+    moment = _ANCHORS[step.anchor](visit)
     return None if moment is None else utc(moment)
 
 
@@ -263,14 +273,14 @@ def _resolve_plan(visit: Timed, plan: CheckInPlan) -> _Plan:
     resolved = _Plan()
     if visit.signed_out_at is None:
         return resolved
-    grace = timedelta(minutes=plan.grace_minutes)
+    grace = _minutes(plan.grace_minutes)
     returned = back_at(visit, plan) is not None
     timed: list[tuple[datetime, int, CheckInStep]] = []
     for index, step in enumerate(plan.steps):
         anchor = _anchor(visit, step)
         if anchor is None or (returned and step.anchor != "returned"):
             continue
-        timed.append((anchor + timedelta(minutes=step.offset_minutes), index, step))
+        timed.append((anchor + _minutes(step.offset_minutes), index, step))
     timed.sort(key=lambda item: (item[0], item[1]))
     contacts = sorted((c for c in visit.check_ins if not c.code_word_used), key=lambda c: utc(c.at))
     used: set[int] = set()
@@ -280,7 +290,7 @@ def _resolve_plan(visit: Timed, plan: CheckInPlan) -> _Plan:
             window_start = max(window_start, due)
             continue
         label = f"{index}@{stamp(due)}"
-        resolved.reminders.append((label, due - timedelta(minutes=step.reminder_minutes), due, step))
+        resolved.reminders.append((label, due - _minutes(step.reminder_minutes), due, step))
         resolved.triggers.append(_Trigger(f"missed:{label}", "checkin-missed", due + grace, step.description, due))
         window_start = max(window_start, due)
     if not returned and visit.expected_return is not None:
@@ -369,9 +379,9 @@ def _steps(visit_id: str, trigger: _Trigger, chain: Sequence[EscalationStep], fi
         if key in fired:
             due = utc(fired[key].due_at)
         steps.append(_Step(key, index, due))
-        due = due + timedelta(minutes=chain[index].wait_minutes)
+        due = due + _minutes(chain[index].wait_minutes)
     last_wait = chain[-1].wait_minutes or EXHAUSTED_AFTER_MINUTES
-    exhausted_at = steps[-1].due_at + timedelta(minutes=last_wait)
+    exhausted_at = steps[-1].due_at + _minutes(last_wait)
     key = exhausted_key(visit_id, trigger.episode)
     if key in fired:
         exhausted_at = utc(fired[key].due_at)
@@ -440,7 +450,7 @@ def assess(visit: Timed, plan: CheckInPlan, chain: Sequence[EscalationStep],
     upcoming: list[datetime] = []
 
     for label, at, due, step in resolved.reminders:
-        if _reminder_key(vid, label) in fired or now >= due + timedelta(minutes=plan.grace_minutes):
+        if _reminder_key(vid, label) in fired or now >= due + _minutes(plan.grace_minutes):
             continue  # sent already, or too late to remind: the missed check-in takes over
         if at <= now:
             events.append(_reminder(visit, label, at, due, step))

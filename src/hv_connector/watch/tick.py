@@ -40,9 +40,11 @@ the schedule depends on state only, so they fire the same events.
 
 from __future__ import annotations
 
+import gc
 import logging
 import time as _time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -209,7 +211,8 @@ class Watch:
             due = self._due(now)
             if not due:
                 break
-            self._look_at(due, now, result)
+            with _collector_held():
+                self._look_at(due, now, result)
         self._alarm_unconfirmed(now, result)
         if background:
             self.courier.start()
@@ -507,6 +510,24 @@ class Watch:
 
 
 # --- small helpers -------------------------------------------------------------------------------
+
+
+@contextmanager
+def _collector_held() -> Iterator[None]:
+    """Hold Python's cycle collector off in the block (a batch of visits); as it was, after.
+
+    A thousand-visit batch allocates some hundred thousand objects, nearly all freed as they go by their
+    counts; the collector's passes they set off walk what the process holds besides (SQLAlchemy's, the
+    plugins'): some 50 gen-0 and 5 gen-1 passes, and now and then a full one of 50 ms, inside the batch.
+    What little the batch leaves in cycles is collected by the first pass after it.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _recipient(member: StaffMember) -> Recipient:

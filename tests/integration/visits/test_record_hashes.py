@@ -45,11 +45,17 @@ def _first(conn: Any, table: Table, visit_id: str) -> Any:
     return conn.execute(select(table).where(table.c.visit_id == visit_id).order_by(table.c.id)).mappings().first()
 
 
+def _first_visit(conn: Any, visit_id: str) -> Any:
+    return conn.execute(select(visits).where(visits.c.id == visit_id)).mappings().one()
+
+
 TAMPERS: dict[str, tuple[Callable[[Any, str], None], str]] = {
     "visit address edited": (lambda c, v: c.execute(update(visits).where(visits.c.id == v).values(
         address_text="1 Somewhere Else")), "visit "),
     "visit state forged": (lambda c, v: c.execute(update(visits).where(visits.c.id == v).values(state="closed")),
                            "visit "),
+    "visit document edited (its digest left as it was)": (lambda c, v: c.execute(update(visits).where(
+        visits.c.id == v).values(data={**_first_visit(c, v)["data"], "purpose": "Something else"})), "visit "),
     "event deleted": (lambda c, v: c.execute(delete(visit_events).where(
         visit_events.c.id == _first(c, visit_events, v)["id"])), "event "),
     "event note edited": (lambda c, v: c.execute(update(visit_events).where(visit_events.c.visit_id == v).values(
@@ -153,7 +159,7 @@ def _record_problems(store: Store) -> list[records.RecordProblem]:
     recorded: dict[str, dict[str, str]] = {}
     with store.connect() as conn:
         assert audit.inspect(conn, records=recorded) is None
-        return records.compare(recorded, records.snapshot(conn, recorded))
+        return records.compare(recorded, records.snapshot(conn, recorded, recorded=recorded))
 
 
 def test_record_hashes_verify_on_sqlite_and_postgresql(service: VisitService) -> None:
@@ -164,3 +170,35 @@ def test_record_hashes_verify_on_sqlite_and_postgresql(service: VisitService) ->
         conn.execute(update(visits).where(visits.c.id == visit_id).values(state="reported"))
     assert [str(p) for p in _record_problems(service.store)] == [
         f"visit {visit_id} (visit {visit_id}): edited since its last audit entry"]
+
+
+def test_visit_records_hashed_whole_before_revision_0013_still_verify(service: VisitService,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    def whole(conn: Any, visit_ids: Any) -> dict[str, dict[str, str]]:  # as entries were written before 0013
+        ids = list(visit_ids)
+        return records.snapshot(conn, ids, recorded={v: {f"visit {v}": "a hash of the whole document"} for v in ids})
+
+    with monkeypatch.context() as patched:
+        patched.setattr(records, "stamp", whole)
+        visit_id = service.request(potton_request(), by="pt-v1").record.id
+    with service.store.connect() as conn:
+        [entry] = audit.history(conn, visit_id)
+    assert entry.records is not None and not entry.records[f"visit {visit_id}"].startswith(records.DIGESTED)
+    assert _record_problems(service.store) == []
+    with service.store.begin() as conn:
+        conn.execute(update(visits).where(visits.c.id == visit_id).values(
+            data={**_first_visit(conn, visit_id)["data"], "purpose": "Something else"}))
+    assert [str(p) for p in _record_problems(service.store)] == [
+        f"visit {visit_id} (visit {visit_id}): edited since its last audit entry"]
+    service.authorise(visit_id, by="pt-head", ack=[REVIEW_WARNING])  # the next entry hashes it with its digest
+    with service.store.connect() as conn:
+        assert audit.history(conn, visit_id)[-1].records[f"visit {visit_id}"].startswith(records.DIGESTED)
+    assert _record_problems(service.store) == []
+
+
+def test_a_visit_written_before_its_digest_was_is_hashed_from_its_document(service: VisitService) -> None:
+    visit_id = service.request(potton_request(), by="pt-v1").record.id
+    with service.store.begin() as conn:  # as revision 0013 leaves a visit written before it
+        conn.execute(update(visits).where(visits.c.id == visit_id).values(data_hash=None))
+        audit.append(conn, actor="pt-head", action="visit.note", school_id="potton", visit_id=visit_id)
+    assert _record_problems(service.store) == []

@@ -21,6 +21,7 @@ from hv_connector.clock import Clock, at_london
 from hv_connector.models import Visit
 from hv_connector.plugins import Policies, build_plugin_manager
 from hv_connector.store import Store
+from hv_connector.store.hashing import digest
 from hv_connector.store.schema import visit_events, visits
 from hv_connector.testing import base_visit, staff, staff_directory
 from hv_connector.visits import timetable
@@ -69,18 +70,19 @@ def add_visits(store: Store, documents: Iterable[Visit], *, state: str = "signed
     """Write ``documents`` as visits in ``state``, each with the event that put it there.
 
     A visit the watch looks after gets its timetable as sign-out writes it, unless ``timetables`` is false
-    (a visit signed out before revision 0008).
+    (a visit signed out before revision 0008); every visit gets its document's digest, as the lifecycle writes it.
     """
     rows, events = [], []
     known = policies() if timetables and state in WATCHED else None
     for visit in documents:
         assert visit.id is not None
         columns, answered = timetable.ask(known, visit) if known is not None else (timetable.EMPTY, False)
+        data = visit.model_dump(mode="json")
         rows.append({
             "id": visit.id, "school_id": visit.school, "pupil_mis_id": visit.pupil.mis_id, "state": state,
             "planned_start": visit.planned_start, "expected_return": visit.expected_return,
             "address_text": visit.address, "reason": visit.reason, "staff_ids": [s.id for s in visit.staff],
-            "data": visit.model_dump(mode="json"), "code_word": "bluebell", "version": 1,
+            "data": data, "data_hash": digest(data), "code_word": "bluebell", "version": 1,
             **(columns if answered else timetable.EMPTY),
             "created_at": visit.planned_start - timedelta(days=1), "updated_at": visit.signed_out_at or visit.planned_start,
         })

@@ -20,6 +20,7 @@ visits = Table(
     Column("reason", String),
     Column("staff_ids", Json, nullable=False, default=list),
     Column("data", Json, nullable=False),
+    Column("data_hash", String),
     Column("code_word", String),
     Column("timetable", Json),
     Column("timetable_shared", Text),
@@ -39,6 +40,9 @@ visits = Table(
 ``timetable_shared``, as JSON text, the plan and chain its school's policy gave and the visiting staff (see
 :mod:`hv_connector.visits.timetable`). Both ``NULL`` before the visit is signed out, and for a visit the
 watch must still work out from ``data``.
+
+``data_hash`` (revision 0013) is the digest of ``data`` (:func:`hv_connector.store.hashing.digest`), written with it,
+for the audit log's record hashes (:mod:`hv_connector.store.records`); ``NULL`` on a visit written before.
 
 ``pupil_name`` and ``emergency`` (revision 0010) are the visit's own pupil name and emergency flag, kept beside
 ``data`` so the pending list filters and sorts on columns, in the order of its index."""
