@@ -11,6 +11,8 @@ A visit stored before encryption keeps its word in clear until ``hvc db rotate-k
 from __future__ import annotations
 
 import os
+import tempfile
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,7 +67,7 @@ class CodeWords:
         """
         fresh = Fernet.generate_key()
         staged = self.key_path.with_name(f"{KEY_FILE}.new")
-        _create_key(staged, fresh)
+        _create_key(staged, fresh, replace=True)
         with store.begin() as conn:
             sealed = [(row.id, row.code_word) for row in conn.execute(select(visits.c.id, visits.c.code_word)
                                                                       .where(visits.c.code_word.is_not(None)))]
@@ -97,13 +99,29 @@ class CodeWords:
         return Fernet(self.key_path.read_bytes().strip())
 
 
-def _create_key(path: Path, key: bytes) -> None:
-    """Write ``key`` to a new 0600 file ``path`` (its folder made 0700 if missing, left as it is if not)."""
+def _create_key(path: Path, key: bytes, *, replace: bool = False) -> None:
+    """Write ``key`` to a 0600 file ``path`` (its folder made 0700 if missing, left as it is if not), whole or not at all.
+
+    The key is written to a file of its own and then linked into place, so nobody reads half a key. Where
+    ``path`` exists already, it is kept (two processes making the first key at once: the first one's stands,
+    and the other reads it), unless ``replace`` (a staged key of a rotation cut short).
+    """
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd, written = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     except OSError as exc:
         raise StoreError(f"cannot create the code word key {path} ({exc.strerror}): create it as the user hv-connector "
                          f"runs as with `hvc db rotate-key`, or let that user write to {path.parent}") from None
-    with os.fdopen(fd, "wb") as out:
-        out.write(key)
+    try:
+        with os.fdopen(fd, "wb") as out:  # mkstemp's file is 0600 already
+            out.write(key)
+            out.flush()
+            os.fsync(out.fileno())
+        if replace:
+            os.replace(written, path)
+        else:
+            with suppress(FileExistsError):
+                os.link(written, path)
+    finally:
+        with suppress(FileNotFoundError):
+            os.unlink(written)
