@@ -48,6 +48,11 @@ STUDENT_INCLUDES: tuple[str, ...] = (
 )
 """Everything a pupil briefing needs, fetched with the pupil in one request per page."""
 
+INLINE_JSON_BYTES = 128 * 1024
+"""A body up to this size (a page of register marks is about 50 KB) is decoded on the event loop, in well under a
+millisecond: handing it to a worker thread would cost more CPU than decoding it. A bigger one (a page of pupils
+with their includes is about a megabyte) is decoded in a worker thread, so the loop's timers keep time."""
+
 CURSOR_PAGING = {"cursor": "true"}
 """Ask for cursor paging: pages stay stable while the MIS changes mid-walk (numbered pages shift, so a
 record could be skipped). Where cursor mode is not offered the ``next`` links number pages as usual, and
@@ -163,6 +168,8 @@ class WondeClient:
         if error is not None:
             raise error
         try:
+            if len(content) <= INLINE_JSON_BYTES:
+                return decode_json(content)
             # A big page off the loop, whose timers pace requests.
             return await asyncio.to_thread(decode_json, content)
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -331,10 +338,12 @@ def lacking(records: list[Any], include: Sequence[str]) -> list[str]:
     A record without even its own ``id`` and ``updated_at`` is broken whole: it is left to the caller to
     quarantine, not counted against the page."""
     whole = [record for record in records if isinstance(record, dict) and "id" in record and "updated_at" in record]
+    tops = {name.partition(".")[0] for name in include}
+    carried = all(tops <= record.keys() for record in whole)  # the common case, one set test a record
     missing = []
     for name in include:
         top, _, nested = name.partition(".")
-        if any(top not in record for record in whole) or nested and any(
+        if not carried and any(top not in record for record in whole) or nested and any(
                 isinstance(item, dict) and nested not in item for record in whole for item in _items(record[top])):
             missing.append(name)
     return missing
