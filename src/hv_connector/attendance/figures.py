@@ -131,14 +131,17 @@ def attendance_figures(marks: Iterable[tuple[date, str]], as_of: date) -> Attend
                 window[0] += 1
                 if kind:
                     window[kind] += 1
-    year, months, four_weeks = (Rate(possible=p, authorised=a, unauthorised=u)
+    # Every value is a count or a day made here, of its field's type: built without validating them again
+    # (a refresh builds these for every pupil of a school).
+    year, months, four_weeks = (Rate.from_checked({"possible": p, "authorised": a, "unauthorised": u})
                                 for p, a, u in (year_counts, months_counts, weeks_counts))
     recent = sorted(weeks)[-SCHOOL_WEEKS:]
-    return AttendanceFigures(
-        as_of=as_of, year_from=year_from, year=year, last_4_weeks=four_weeks, last_3_months=months,
-        persistent_absence=year.at_least(PERSISTENT_ABSENCE), severe_absence=year.at_least(SEVERE_ABSENCE),
-        unauthorised_10_weeks=sum(weeks[w] for w in recent), school_weeks=len(recent), unknown_marks=unknown,
-    )
+    return AttendanceFigures.from_checked({
+        "as_of": as_of, "year_from": year_from, "year": year, "last_4_weeks": four_weeks, "last_3_months": months,
+        "persistent_absence": year.at_least(PERSISTENT_ABSENCE), "severe_absence": year.at_least(SEVERE_ABSENCE),
+        "unauthorised_10_weeks": sum(weeks[w] for w in recent), "school_weeks": len(recent),
+        "unknown_marks": int(unknown),
+    })
 
 
 @cache
