@@ -44,7 +44,8 @@ def _visible(match: re.Match[str]) -> str:
 
 def neutralise(text: str) -> str:
     """``text`` with every control character shown as a visible escape (``ESC`` becomes ``\\x1b``)."""
-    if _ANY_CONTROL.search(text) is None:  # the common case: nothing to copy
+    # The common case, nothing to copy: printable ASCII (tested in C, no regex) holds no control at all.
+    if text.isascii() and text.isprintable() or _ANY_CONTROL.search(text) is None:
         return text
     return _ANY_CONTROL.sub(_visible, text)
 

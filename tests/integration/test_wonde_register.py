@@ -25,8 +25,9 @@ from hv_connector.clock import LONDON, FixedClock
 from hv_connector.config.settings import Settings
 from hv_connector.store import Store
 from hv_connector.store.schema import pupil_session_marks
-from hv_connector.sync.attendance import SessionMark
-from hv_connector.sync.pipeline import sync_school
+from hv_connector.sync.attendance import MarkDays, SessionMark
+from hv_connector.sync.pipeline import SchoolResult, sync_school
+from hv_connector.sync.store import MarkRows, write_marks
 from hvc_fixtures import config as toml_config
 from hvc_fixtures import data
 from hvc_fixtures.serve import RunningServer
@@ -118,6 +119,19 @@ def test_a_mark_corrected_in_the_mis_is_corrected_by_the_next_incremental_sync(w
     assert result.ok
     assert _stored(store, pupil, date(2026, 11, 18))["AM"] == "N"
     assert wonde.fake.stats.snapshot()["by_resource"]["attendance"] == 1  # only what changed
+
+
+def test_a_session_the_mis_gives_twice_on_a_page_keeps_the_later_mark(store: Store) -> None:
+    result = SchoolResult(POTTON.slug, datetime(2026, 11, 20, 18, tzinfo=LONDON))
+    monday = FIRST.toordinal()
+    page = MarkRows(rows=[("A1", monday, "AM", "N", "unauthorised"), ("A1", monday, "PM", "/", "present"),
+                          ("A1", monday, "AM", "L", "present"), ("A1", monday - 1, "AM", "N", "unauthorised")])
+    with store.begin() as conn:
+        write_marks(conn, POTTON.slug, page, MarkDays(FIRST, LAST, replace=True), result, result.started_at)
+    with store.connect() as conn:
+        rows = conn.execute(select(pupil_session_marks.c.day, pupil_session_marks.c.session, pupil_session_marks.c.code)
+                            .order_by(pupil_session_marks.c.session)).all()
+    assert [tuple(row) for row in rows] == [(FIRST, "AM", "L"), (FIRST, "PM", "/")]  # the Sunday before: not asked
 
 
 def test_a_full_sync_drops_marks_the_mis_no_longer_has(wonde: RunningServer, store: Store) -> None:

@@ -110,8 +110,10 @@ def attendance_figures(marks: Iterable[tuple[date, str]], as_of: date) -> Attend
     :param marks: in any order; a meaning is a :class:`~hv_connector.attendance.codes.Meaning` value.
     """
     today = as_of.toordinal()
-    year_from, starts = _windows(as_of)
-    counts = [[0, 0, 0], [0, 0, 0], [0, 0, 0]]  # per window: possible, authorised, unauthorised
+    year_from, (year_start, months_start, weeks_start) = _windows(as_of)
+    # Per window: possible, authorised, unauthorised (three named lists, not a loop over windows: this runs
+    # for every mark of every pupil).
+    year_counts, months_counts, weeks_counts = [0, 0, 0], [0, 0, 0], [0, 0, 0]
     weeks: dict[int, int] = {}  # school week → unauthorised sessions in it
     unknown = 0
     for day, meaning in marks:
@@ -120,22 +122,26 @@ def attendance_figures(marks: Iterable[tuple[date, str]], as_of: date) -> Attend
             continue
         kind = _KIND.get(meaning, 4)
         if kind >= 3:
-            unknown += kind == 4 and ordinal >= starts[0]
+            unknown += kind == 4 and ordinal >= year_start
             continue
         week = (ordinal - 1) // 7  # day 1 (1 January of year 1) was a Monday
         weeks[week] = weeks.get(week, 0) + (kind == 2)
-        for start, window in zip(starts, counts, strict=True):
+        for start, window in ((year_start, year_counts), (months_start, months_counts), (weeks_start, weeks_counts)):
             if ordinal >= start:
                 window[0] += 1
                 if kind:
                     window[kind] += 1
-    year, months, four_weeks = (Rate(possible=p, authorised=a, unauthorised=u) for p, a, u in counts)
+    # Every value is a count or a day made here, of its field's type: built without validating them again
+    # (a refresh builds these for every pupil of a school).
+    year, months, four_weeks = (Rate.from_checked({"possible": p, "authorised": a, "unauthorised": u})
+                                for p, a, u in (year_counts, months_counts, weeks_counts))
     recent = sorted(weeks)[-SCHOOL_WEEKS:]
-    return AttendanceFigures(
-        as_of=as_of, year_from=year_from, year=year, last_4_weeks=four_weeks, last_3_months=months,
-        persistent_absence=year.at_least(PERSISTENT_ABSENCE), severe_absence=year.at_least(SEVERE_ABSENCE),
-        unauthorised_10_weeks=sum(weeks[w] for w in recent), school_weeks=len(recent), unknown_marks=unknown,
-    )
+    return AttendanceFigures.from_checked({
+        "as_of": as_of, "year_from": year_from, "year": year, "last_4_weeks": four_weeks, "last_3_months": months,
+        "persistent_absence": year.at_least(PERSISTENT_ABSENCE), "severe_absence": year.at_least(SEVERE_ABSENCE),
+        "unauthorised_10_weeks": sum(weeks[w] for w in recent), "school_weeks": len(recent),
+        "unknown_marks": int(unknown),
+    })
 
 
 @cache

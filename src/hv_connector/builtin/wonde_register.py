@@ -32,6 +32,10 @@ from hv_connector.sync.records import Rejected
 CodeBook = Mapping[str, tuple[str, str]]
 """A school's attendance code id → (the code, its meaning)."""
 
+INLINE_MARKS = 250
+"""A page of up to this many marks (Wonde's pages hold 200) is read on the event loop, in about half a millisecond:
+handing it to a worker thread would cost more CPU than reading it. A bigger page is read in a worker thread."""
+
 _SESSION_WORDS = {"AM": "AM", "A": "AM", "MORNING": "AM", "PM": "PM", "P": "PM", "AFTERNOON": "PM"}
 
 
@@ -106,5 +110,7 @@ async def register_pages(
     """The school's marks for days ``first`` to ``last`` (changed since ``since``), a page at a time."""
     codes = await code_book(client, school)
     async for page in session_marks(client, school, first, last, since=since, day_filters=day_filters):
-        # Off the event loop: a page of marks is parsed while other schools' requests keep their pace.
-        yield await asyncio.to_thread(_page_marks, page.records, codes, first, last)
+        if len(page.records) <= INLINE_MARKS:
+            yield _page_marks(page.records, codes, first, last)
+        else:  # off the event loop, so other schools' requests keep their pace
+            yield await asyncio.to_thread(_page_marks, page.records, codes, first, last)

@@ -157,10 +157,11 @@ def overlong(record: BaseModel) -> str | None:
 
 def _overlong(record: BaseModel) -> tuple[str, int, int] | None:
     """(where, length, limit) of the first text past its limit; the path is only spelt out for that one."""
+    fields = record.__dict__
     for name, limit in _limits(type(record)).items():
-        value = getattr(record, name)
-        if value is None or type(value) is str and (limit is None or len(value) <= limit):
-            continue  # the common case
+        value = fields[name]
+        if not value or type(value) is str and (limit is None or len(value) <= limit):
+            continue  # the common case: none, empty, or text within its limit
         for key, item in _items(value):
             if isinstance(item, BaseModel):
                 inner = _overlong(item)

@@ -210,7 +210,10 @@ def audit_alerts(conn: Connection, school_id: str, before: dict[str, list[alert_
             after[row["pupil_mis_id"]].append((row["kind"], row["text"]))
     with audit.batched(conn):
         for pupil, alerts in after.items():
-            was, now_held = Counter(before.get(pupil, ())), Counter(alerts)
+            held = before.get(pupil)
+            if not alerts and not held:
+                continue  # most pupils: no alerts before or after
+            was, now_held = Counter(held or ()), Counter(alerts)
             if was == now_held:
                 continue
             audit.append(conn, actor=humanize.SYNC, action=alert_sets.ACTION, school_id=school_id, at=now,
@@ -327,14 +330,15 @@ def write_marks(conn: Connection, school_id: str, page: MarkRows, days: MarkDays
     """Write one page of session marks over the ones stored (the last one the MIS gave for a session wins)."""
     quarantine_records(conn, school_id, page.rejected, result, now)
     first, last = days.first.toordinal(), days.last.toordinal()
-    kept = {(pupil, day, session): (code, meaning) for pupil, day, session, code, meaning in page.rows
-            if first <= day <= last}
-    if not kept:
-        return
+    # Each day asked for is converted once (a page's marks share a few): ISO text on SQLite, a date on PostgreSQL.
     sqlite = conn.dialect.name == "sqlite"
-    rows = [(school_id, pupil, date.fromordinal(day).isoformat() if sqlite else date.fromordinal(day), session,
-             code, meaning) for (pupil, day, session), (code, meaning) in kept.items()]
-    conn.exec_driver_sql(_UPSERT_MARK.format(placeholder(conn.dialect)), rows)
+    day_of = {day: date.fromordinal(day).isoformat() if sqlite else date.fromordinal(day)
+              for day in {row[1] for row in page.rows} if first <= day <= last}
+    # Upserted one after another in the MIS's order, so a session it gave twice keeps the later mark.
+    rows = [(school_id, pupil, day_of[day], session, code, meaning)
+            for pupil, day, session, code, meaning in page.rows if day in day_of]
+    if rows:
+        conn.exec_driver_sql(_UPSERT_MARK.format(placeholder(conn.dialect)), rows)
 
 
 def archive_unseen(conn: Connection, school_id: str, now: datetime) -> int:

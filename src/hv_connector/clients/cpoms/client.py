@@ -8,9 +8,7 @@ answer that may be lost CPOMS is asked by reference before anything is sent agai
 from __future__ import annotations
 
 import asyncio
-import functools
 import importlib
-import ssl
 import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
@@ -24,13 +22,7 @@ from hv_connector.clients.cpoms.payloads import SOURCE_SYSTEM, Category, Inciden
 from hv_connector.clients.latency import Latency
 from hv_connector.clients.ratelimit import RateLimiter
 from hv_connector.clients.retry import Backoff, Sleep, retrying
-
-
-@functools.cache
-def _tls() -> ssl.SSLContext:
-    """One certificate store for every client (loading it costs tens of milliseconds each time)."""
-    return httpx.create_ssl_context()
-
+from hv_connector.clients.tls import tls_context
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=20.0, pool=30.0)
 """Explicit limits: a CPOMS that does not answer within these is treated as unavailable."""
@@ -102,7 +94,7 @@ class CpomsClient:
             base_url=self._base_url,
             timeout=self._timeout,
             transport=self._transport,
-            verify=_tls(),
+            verify=tls_context(),
             headers={"Accept": "application/json", "User-Agent": "hv-connector",
                      "Authorization": f"Bearer {self._token.get_secret_value()}"},
         )

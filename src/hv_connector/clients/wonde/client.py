@@ -23,6 +23,7 @@ from pydantic import SecretStr
 from hv_connector import __version__
 from hv_connector.clients.ratelimit import RateLimiter
 from hv_connector.clients.retry import Sleep, Wait, describe, retrying
+from hv_connector.clients.tls import tls_context
 from hv_connector.clients.wonde.errors import error_for, is_transient
 from hv_connector.clients.wonde.payloads import Page, Permission
 from hv_connector.errors import MisError, MisUnavailable
@@ -46,6 +47,11 @@ STUDENT_INCLUDES: tuple[str, ...] = (
     "in_care_date_ranges",
 )
 """Everything a pupil briefing needs, fetched with the pupil in one request per page."""
+
+INLINE_JSON_BYTES = 128 * 1024
+"""A body up to this size (a page of register marks is about 50 KB) is decoded on the event loop, in well under a
+millisecond: handing it to a worker thread would cost more CPU than decoding it. A bigger one (a page of pupils
+with their includes is about a megabyte) is decoded in a worker thread, so the loop's timers keep time."""
 
 CURSOR_PAGING = {"cursor": "true"}
 """Ask for cursor paging: pages stay stable while the MIS changes mid-walk (numbered pages shift, so a
@@ -116,6 +122,7 @@ class WondeClient:
             },
             timeout=self._timeout,
             transport=self._transport,
+            verify=tls_context(),
             follow_redirects=False,
         )
         return self
@@ -130,7 +137,7 @@ class WondeClient:
 
     # -- one request ---------------------------------------------------------------------------
 
-    async def get(self, url: str, params: dict[str, Any] | None = None, *, school: str | None = None) -> Any:
+    async def get(self, url: str | httpx.URL, params: dict[str, Any] | None = None, *, school: str | None = None) -> Any:
         """GET ``url`` (relative to the base, or absolute on the Wonde host) and return its JSON, retrying."""
         tries = retrying(remote="Wonde", school=school, attempts=self.attempts, transient=is_transient,
                          wait=self.wait, max_retry_after=self.max_retry_after, sleep=self._sleep)
@@ -143,7 +150,7 @@ class WondeClient:
                 "the next sync will try again"
             ) from None
 
-    async def _get_once(self, url: str, params: dict[str, Any] | None, *, school: str | None) -> Any:
+    async def _get_once(self, url: str | httpx.URL, params: dict[str, Any] | None, *, school: str | None) -> Any:
         if self._http is None:
             raise RuntimeError("use WondeClient inside `async with`")
         await self.limiter.acquire(self._priorities.setdefault(school or "", len(self._priorities)))
@@ -161,6 +168,8 @@ class WondeClient:
         if error is not None:
             raise error
         try:
+            if len(content) <= INLINE_JSON_BYTES:
+                return decode_json(content)
             # A big page off the loop, whose timers pace requests.
             return await asyncio.to_thread(decode_json, content)
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -191,7 +200,7 @@ class WondeClient:
             first["include"] = ",".join(include)
         if since is not None:
             first["updated_after"] = since.astimezone(timezone.utc).strftime(QUERY_TIME_FORMAT)
-        url = f"schools/{quote(school, safe='')}/{resource}"
+        url: str | httpx.URL = f"schools/{quote(school, safe='')}/{resource}"
         pending: asyncio.Future[Any] | None = asyncio.ensure_future(self.get(url, first, school=school))
         asked: dict[str, Any] | None = first
         seen: set[str] = set()
@@ -204,10 +213,10 @@ class WondeClient:
                 link = page.meta.pagination
                 if link.more and link.next:
                     url, asked = self._follow(link.next, school, include), None
-                    if url in seen:
+                    if str(url) in seen:
                         raise MisError(f"Wonde sent school {school}'s {resource} round in a loop at {url}; "
                                        "sync stopped")
-                    seen.add(url)
+                    seen.add(str(url))
                     # Fetch the next page while the caller works on this one.
                     # ``next`` repeats the query; httpx would drop it if params were given.
                     pending = asyncio.ensure_future(self.get(url, None, school=school))
@@ -218,7 +227,7 @@ class WondeClient:
                 if pending.done() and not pending.cancelled():
                     pending.exception()  # retrieved, so asyncio does not warn about it
 
-    async def _ask_again(self, url: str, params: dict[str, Any] | None, include: Sequence[str], school: str,
+    async def _ask_again(self, url: str | httpx.URL, params: dict[str, Any] | None, include: Sequence[str], school: str,
                          resource: str) -> Page:
         """A page that lacked includes asked for, asked for once more with them; refused if still lacking.
 
@@ -240,9 +249,14 @@ class WondeClient:
             )
         return page
 
-    def _follow(self, link: str, school: str, include: Sequence[str] = ()) -> str:
-        """The absolute ``next`` URL, on the Wonde host only, with the includes put back if it dropped them."""
-        absolute = httpx.URL(self.base_url).join(link)
+    def _follow(self, link: str, school: str, include: Sequence[str] = ()) -> httpx.URL:
+        """The absolute ``next`` URL, on the Wonde host only, with the includes put back if it dropped them.
+
+        Parsed once and handed to httpx as a URL, which it does not parse again (a ``next`` link, includes
+        and cursor and all, is long, and there is one a page)."""
+        absolute = httpx.URL(link)
+        if absolute.is_relative_url:
+            absolute = httpx.URL(self.base_url).join(absolute)
         if _origin(str(absolute)) != self._origin:
             raise MisError(
                 f"Wonde's next page for school {school} points at another host ({_origin(str(absolute))}); "
@@ -250,7 +264,7 @@ class WondeClient:
             )
         if include and "include" not in absolute.params:
             absolute = absolute.copy_set_param("include", ",".join(include))
-        return str(absolute)
+        return absolute
 
     def students(
         self, school: str, *, since: datetime | None = None, include: Sequence[str] = STUDENT_INCLUDES
@@ -324,10 +338,12 @@ def lacking(records: list[Any], include: Sequence[str]) -> list[str]:
     A record without even its own ``id`` and ``updated_at`` is broken whole: it is left to the caller to
     quarantine, not counted against the page."""
     whole = [record for record in records if isinstance(record, dict) and "id" in record and "updated_at" in record]
+    tops = {name.partition(".")[0] for name in include}
+    carried = all(tops <= record.keys() for record in whole)  # the common case, one set test a record
     missing = []
     for name in include:
         top, _, nested = name.partition(".")
-        if any(top not in record for record in whole) or nested and any(
+        if not carried and any(top not in record for record in whole) or nested and any(
                 isinstance(item, dict) and nested not in item for record in whole for item in _items(record[top])):
             missing.append(name)
     return missing

@@ -67,9 +67,12 @@ WondeTime = Annotated[datetime | None, BeforeValidator(parse_time)]
 WondeDate = Annotated[date | None, BeforeValidator(parse_date)]
 
 
+_WRAPPER_KEYS = frozenset({"data", "meta"})
+
+
 def unwrap(value: Any) -> Any:
     """An included relation arrives as ``{"data": ...}``; a missing scope gives ``null``."""
-    if isinstance(value, dict) and set(value) <= {"data", "meta"}:
+    if isinstance(value, dict) and value.keys() <= _WRAPPER_KEYS:
         return value.get("data")
     return value
 
