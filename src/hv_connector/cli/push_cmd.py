@@ -148,7 +148,7 @@ def outbox_list(ctx: click.Context, status: str | None, school: str | None, as_j
         return
     for r in records:
         flag = "CONCERN" if r.kind == "concern" else r.kind
-        state = {"sent": f"sent {humanize.moment(r.sent_at)} as CPOMS {r.cpoms_id}",
+        state = {"sent": f"sent {humanize.moment(r.sent_at)} as record {r.cpoms_id}",
                  "pending": f"pending (next try {humanize.moment(r.next_attempt_at)}, {r.attempts} tries)",
                  "sending": f"sending (claimed until {humanize.moment(r.next_attempt_at)})",
                  "awaiting-entry": f"AWAITING ENTRY in CPOMS (written {humanize.moment(r.created_at)}): "
