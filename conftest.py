@@ -8,6 +8,12 @@ import json
 import os
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests judge behaviour, never speed: on a loaded two-core CI machine an example may take longer than
+# Hypothesis's default 200 ms deadline, or its data may be slow to make; neither is a failure of ours.
+settings.register_profile("hvc", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("hvc")
 
 KEPT = ("HVC_TEST_DATABASE_URL", "HVC_TRIAL_SEED")
 """What the developer may still set: the PostgreSQL to test against, and the seed that replays a trial."""

@@ -178,7 +178,7 @@ COMMANDS = [
 ]
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(command=st.sampled_from(COMMANDS), content=hostile_file(), text=hostile_text)
 def test_no_command_answers_hostile_input_with_a_traceback(hvc, tmp_path: Path, command: tuple[str, ...],  # type: ignore[no-untyped-def]
                                                            content: bytes, text: str) -> None:
