@@ -350,7 +350,7 @@ class Pusher:
             Outcome(record.id, record.school_id, record.kind, "already-there" if already else "sent",
                     remote_id=delivery.remote_id),
             logging.INFO,
-            f"{where} {'was already with the receiver' if already else 'sent'}, as its record {delivery.remote_id}",
+            f"{where} {'was already with the receiver' if already else 'sent'}: the receiver's record {delivery.remote_id}",
         )
 
     def _written(self, record: OutboxRecord, attempt: int, where: str, delivery: Delivery) -> _Settlement:
