@@ -176,3 +176,11 @@ def test_two_processes_appending_at_once_keep_one_valid_chain(database_url: str)
     assert len(rows) == 2 * count
     for actor in ("store", "plain"):
         assert [d["i"] for a, d in rows if a == actor] == list(range(count))
+
+
+def test_a_detail_keyed_by_numbers_verifies(store: Store) -> None:
+    # Keys 2 and 10 are written in number order; read back as "2" and "10" they sort as text ("10" first).
+    with store.begin() as conn:
+        audit.append(conn, actor="bw-dsl-1", action="visit.note", school_id="birchwood", visit_id="v1",
+                     state="requested", detail={"by_step": {2: "sent", 10: "waiting"}}, at=START)
+    assert _verify(store) is None

@@ -29,7 +29,6 @@ with ``hvc audit verify --expect HASH``.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,7 +41,7 @@ from sqlalchemy import ColumnElement, Connection, RowMapping, insert, select, up
 from hv_connector.errors import StoreError
 from hv_connector.store import alert_sets as alert_hashes
 from hv_connector.store import records as record_hashes
-from hv_connector.store.hashing import canonical_json, digest
+from hv_connector.store.hashing import as_read_back, canonical_json, digest
 from hv_connector.store.schema import audit, audit_tip, visits
 
 GENESIS_HASH = "0" * 64
@@ -151,9 +150,8 @@ def append(
     """
     if at is not None and at.tzinfo is None:
         raise ValueError("audit time must be timezone-aware")
-    # Stored as it will read back, so the hash recomputes identically on every backend. Read back, it has the
-    # same canonical text (the text of a value read from canonical text is that text): its hash is the text's.
-    text = canonical_json({**(detail or {}), **_process})
+    # Stored as it will read back, so the hash recomputes identically on every backend.
+    stored, text = as_read_back({**(detail or {}), **_process})
     fields = {
         "at": (at or datetime.now(timezone.utc)).astimezone(timezone.utc),
         "school_id": school_id,
@@ -161,7 +159,7 @@ def append(
         "actor": actor,
         "action": action,
         "state": state,
-        "detail": json.loads(text),
+        "detail": stored,
         "detail_hash": hashlib.sha256(text.encode("utf-8")).hexdigest(),
         "records": records,
     }

@@ -63,6 +63,19 @@ def canonical_json(value: Any) -> str:
     return _ENCODER.encode(value)
 
 
+def as_read_back(value: Any) -> tuple[Any, str]:
+    """``value`` as it reads back from its canonical text (dates as ISO text, tuples as lists, keys as strings),
+    and the canonical text of that: what a stored value's hash is made from.
+
+    The text of a value made of what :func:`_plain` accepts is that of the value read back from it. Anything
+    else is written again from what was read back: its text can differ (keys ``2`` and ``10`` are written in
+    number order, and read back as ``"2"`` and ``"10"``, which sort as text).
+    """
+    text = canonical_json(value)
+    read = json.loads(text)
+    return read, (text if _plain(value) else canonical_json(read))
+
+
 def digest(value: Any) -> str:
     """The SHA-256 (hex) of ``value``'s :func:`canonical_json`."""
     return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
