@@ -120,8 +120,17 @@ def _create_key(path: Path, key: bytes, *, replace: bool = False) -> None:
         if replace:
             os.replace(written, path)
         else:
-            with suppress(FileExistsError):
+            try:
                 os.link(written, path)
+            except FileExistsError:
+                pass
+            except OSError:  # a filesystem without hard links (some network shares): made in place, exclusively
+                with suppress(FileExistsError):
+                    exclusive = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                    with os.fdopen(exclusive, "wb") as out:
+                        out.write(key)
+                        out.flush()
+                        os.fsync(out.fileno())
     finally:
         with suppress(FileNotFoundError):
             os.unlink(written)
