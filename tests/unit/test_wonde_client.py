@@ -225,6 +225,19 @@ async def test_a_next_link_to_another_host_is_not_followed() -> None:
 
 
 @respx.mock
+@pytest.mark.parametrize("link", ["//evil.example/v1.0/steal?page=2", "http://{host}/v1.0/schools/A1/students?page=2"])
+async def test_a_next_link_to_another_scheme_or_a_scheme_relative_host_is_not_followed(link: str) -> None:
+    # The token goes only where it was first sent: a downgrade to http on the same host would put it on the wire.
+    respx.get(STUDENTS).respond(json=page([student(1)], next_url=link.format(host=httpx.URL(BASE).host)))
+    elsewhere = respx.get(host="evil.example").respond(json=page([]))
+    plain = respx.get(url__regex=r"^http://").respond(json=page([]))
+    async with client() as wonde:
+        with pytest.raises(MisError, match="another host"):
+            await collect(wonde)
+    assert not elsewhere.called and not plain.called
+
+
+@respx.mock
 async def test_the_school_id_is_escaped_as_one_path_segment() -> None:
     route = respx.get(f"{BASE}schools/A1%2F..%2Fx/students").respond(json=page([]))
     async with client() as wonde:
