@@ -71,6 +71,15 @@ def test_a_sync_audits_only_the_pupils_whose_alerts_it_changed(store: Store) -> 
     assert _problems(store) == []
 
 
+def test_a_pupil_whose_alerts_all_end_or_who_gains_a_first_one_is_audited(store: Store) -> None:
+    _sync(store, *_roster())
+    _sync(store, _pupil("A100"), _pupil("A200", PLAN), _pupil("A300", COURT))  # A100's plan and order end; A300's begins
+    assert [e.detail for e in _entries(store)[2:]] == [
+        {"pupil": "A100", "alerts": 0, "added": 0, "removed": 2},
+        {"pupil": "A300", "alerts": 1, "added": 1, "removed": 0}]
+    assert _problems(store) == []
+
+
 def _one_alert(conn: Any, kind: str) -> Any:
     return select(pupil_alerts.c.id).where(pupil_alerts.c.pupil_mis_id == "A100", pupil_alerts.c.kind == kind)
 
