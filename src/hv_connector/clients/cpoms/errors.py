@@ -5,10 +5,9 @@ from __future__ import annotations
 import httpx
 from pydantic import ValidationError
 
-from hv_connector.clients.cpoms.payloads import ErrorBody, ErrorDetail
+from hv_connector.clients.cpoms.payloads import ErrorBody
 from hv_connector.clients.retry import retry_after
 from hv_connector.errors import SinkRefused, SinkUnavailable
-from hv_connector.text import neutralise
 
 _TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
 
@@ -26,18 +25,11 @@ class CpomsUnavailable(SinkUnavailable):
 
 
 def _error_body(response: httpx.Response) -> ErrorBody:
-    """The receiver's error object with every word of it neutralised: its reason is stored with the parked
-    record and shown by ``hvc push``, the outbox and the logs, so a line break in it cannot forge a line."""
+    """The receiver's error object, every word of it neutralised (:data:`~.payloads.Said`)."""
     try:
-        body = ErrorBody.model_validate(response.json().get("error") or {})
+        return ErrorBody.model_validate(response.json().get("error") or {})
     except (ValueError, AttributeError, ValidationError):
-        body = ErrorBody(message=response.text[:200])
-    return ErrorBody(
-        code=neutralise(body.code), message=neutralise(body.message),
-        request_id=None if body.request_id is None else neutralise(body.request_id),
-        details=[ErrorDetail(field=None if d.field is None else neutralise(d.field),
-                             issue=None if d.issue is None else neutralise(d.issue)) for d in body.details],
-    )
+        return ErrorBody(message=response.text[:200])
 
 
 def error_for(response: httpx.Response, *, school_id: str, token_setting: str) -> CpomsRejected | CpomsUnavailable:

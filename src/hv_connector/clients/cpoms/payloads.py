@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+from hv_connector.text import neutralise
 
 SOURCE_SYSTEM = "hv-connector"
 """Our name in every incident's ``source.system``: find-by-reference asks for it."""
@@ -42,18 +44,23 @@ class Student(_In):
     on_roll: bool = True
 
 
+Said = Annotated[str, AfterValidator(neutralise)]
+"""The receiver's own words, neutralised as they are read: a refusal's reason is stored with the parked record
+and shown by ``hvc push``, the outbox and the logs, so a line break in it cannot forge a line."""
+
+
 class ErrorDetail(_In):
-    field: str | None = None
-    issue: str | None = None
+    field: Said | None = None
+    issue: Said | None = None
 
 
 class ErrorBody(_In):
     """The ``error`` object of every non-2xx response."""
 
-    code: str = "unknown"
-    message: str = ""
+    code: Said = "unknown"
+    message: Said = ""
     details: list[ErrorDetail] = []
-    request_id: str | None = None
+    request_id: Said | None = None
 
 
 class SourceIn(_In):
