@@ -198,6 +198,16 @@ async def test_a_422_carries_wondes_reasons() -> None:
 
 
 @respx.mock
+async def test_a_refusal_s_words_are_data_a_carriage_return_or_escape_in_them_cannot_forge_a_line() -> None:
+    respx.get(STUDENTS).respond(422, text="invalid include\r2026-11-20 sync ok\x1b[2J\u202e")
+    async with client() as wonde:
+        with pytest.raises(MisError) as caught:
+            await collect(wonde)
+    assert "invalid include\\x0d2026-11-20 sync ok\\x1b[2J\\u202e" in str(caught.value)
+    assert not any(ord(char) < 0x20 or char == "\u202e" for char in str(caught.value))
+
+
+@respx.mock
 async def test_a_200_that_is_not_json_is_an_error() -> None:
     respx.get(STUDENTS).respond(200, text="<html>Sign in to the hotel wifi</html>",
                                 headers={"content-type": "text/html"})

@@ -6,6 +6,7 @@ import httpx
 
 from hv_connector.clients.retry import retry_after
 from hv_connector.errors import MisAuthError, MisError, MisUnavailable
+from hv_connector.text import neutralise
 
 TOKEN_SETTING = "HVC_WONDE__TOKEN / [wonde] token"
 TRANSIENT_STATUSES = frozenset({423, 429, 500, 502, 503, 504})
@@ -42,8 +43,10 @@ def error_for(response: httpx.Response, school: str | None) -> MisError | None:
 
 
 def _body(response: httpx.Response, limit: int = 500) -> str:
+    """Wonde's words, one line: they go into the sync's stored message and the logs (a line break is a space;
+    any other control character shows as an escape)."""
     text = response.text.strip().replace("\n", " ")
-    return text[:limit] + ("…" if len(text) > limit else "") if text else "(empty body)"
+    return neutralise(text[:limit]) + ("…" if len(text) > limit else "") if text else "(empty body)"
 
 
 def is_transient(exc: BaseException) -> bool:
