@@ -20,7 +20,9 @@ from sqlalchemy import func, insert, select
 
 from hv_connector.cli import main
 from hv_connector.store import Store
-from hv_connector.store.schema import pupil_contacts, pupils, quarantine, sync_cursors, visits
+from hv_connector.store.schema import pupil_contacts, pupils, quarantine, sync_cursors, sync_runs, visits
+from hv_connector.sync.pipeline import SchoolResult
+from hv_connector.sync.store import record_run
 from hvc_fixtures import config as toml_config
 from hvc_fixtures.data import SCHOOLS
 from hvc_fixtures.serve import RunningServer
@@ -305,3 +307,14 @@ def test_ctrl_c_during_a_sync_ends_it_with_exit_130_and_one_line(
     assert sync.returncode == 130, err
     assert "Traceback" not in err + out and "KeyboardInterrupt" not in err
     assert err.strip().splitlines()[-1] == "hvc: stopped by Ctrl-C"
+
+
+def test_a_failed_school_s_words_are_stored_as_data(store: Store) -> None:
+    # A failure's message may carry the MIS's or an adapter plugin's words: a line break or escape in them is stored
+    # as a visible escape, as every MIS text is.
+    result = SchoolResult(SLUGS[0], datetime(2026, 11, 20, 18, tzinfo=timezone.utc), status="failed",
+                          message="unexpected ValueError: bad\r\n2026-11-20 sync ok\x1b[2J")
+    record_run(store, result)
+    with store.connect() as conn:
+        stored = conn.execute(select(sync_runs.c.message)).scalar_one()
+    assert stored == "unexpected ValueError: bad\\x0d\\x0a2026-11-20 sync ok\\x1b[2J"

@@ -38,6 +38,7 @@ from hv_connector.store.schema import (
 )
 from hv_connector.sync.attendance import MARK_DAYS, MARKS, MarkDays, SessionMark
 from hv_connector.sync.records import ContactRecord, Departure, PupilRecord, Rejected, overlong
+from hv_connector.text import neutralise
 
 if TYPE_CHECKING:
     from hv_connector.sync.pipeline import SchoolResult, Spool
@@ -404,7 +405,9 @@ def insert_run(conn: Connection, result: SchoolResult) -> None:
         school_id=result.school_id, started_at=result.started_at,
         finished_at=result.started_at + timedelta(seconds=result.seconds), status=result.status,
         added=result.added, updated=result.updated, archived=result.archived, quarantined=result.quarantined,
-        requests=result.requests, seconds=round(result.seconds, 3), message=result.message or None))
+        requests=result.requests, seconds=round(result.seconds, 3),
+        # The words of a failure may be the MIS's or an adapter plugin's: stored as data, as every MIS text is.
+        message=neutralise(result.message) or None))
 
 
 def record_run(store: Store, result: SchoolResult) -> None:
