@@ -80,6 +80,8 @@ SWITCHES: list[dict[str, Any]] = [
     {"permissions_status": 403},
     {"denied_scopes": ["medical"]},
     {"denied_scopes": ["attendance", "sen"]},
+    {"permission_names": "includes"},
+    {"permission_names": "includes", "denied_scopes": ["medical", "attendance", "sen"]},
 ]
 
 
