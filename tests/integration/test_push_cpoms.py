@@ -193,6 +193,19 @@ def test_without_a_lookup_by_reference_a_lost_answer_is_parked_never_sent_twice(
     assert len(fake.incidents) == 1
 
 
+def test_a_receiver_that_trays_every_record_unmatched_stores_each_once(store: Store,
+                                                                       cpoms_server: RunningServer) -> None:
+    queue(store, kit_policies("birchwood"), [finished(n) for n in range(1, 4)], NOW)
+    fake = cpoms_server.fake
+    # As CPOMS takes a partner's records today: into its tray, for a person to attach to the pupil.
+    fake.configure(tray_always=True, idempotency=False)
+    fake.inject(kind="accept_then_drop", path="/incidents", method="POST", count=1)
+    summary = asyncio.run(pusher(store, cpoms_server).run())
+    assert (summary.count("sent"), summary.count("already-there")) == (2, 1)
+    assert sorted(i["source"]["record_id"] for i in fake.incidents) == ["v-1", "v-2", "v-3"]
+    assert {(i["status"], i["student_id"]) for i in fake.incidents} == {("tray", None)}
+
+
 def test_cpoms_down_leaves_records_waiting_then_they_go(store: Store, cpoms_server: RunningServer) -> None:
     queue(store, kit_policies("birchwood"), [finished(1), finished(2)], NOW)
     cpoms_server.fake.inject(status=503, count=None)
