@@ -75,6 +75,8 @@ SWITCHES: list[dict[str, Any]] = [
     {"unshared_flags": ["parental_responsibility", "lives_with_pupil"]},
     {"sen_shape": "flat"},
     {"condition_notes": "text"},
+    {"note_text_key": "text"},
+    {"note_text_key": "description"},
     {"dob_shape": "date"},
     {"permissions_status": 404},
     {"permissions_status": 403},
