@@ -193,6 +193,17 @@ def test_without_a_lookup_by_reference_a_lost_answer_is_parked_never_sent_twice(
     assert len(fake.incidents) == 1
 
 
+def test_a_receiver_that_keeps_no_reference_to_read_back_is_trusted_by_its_filter(store: Store,
+                                                                               cpoms_server: RunningServer) -> None:
+    queue(store, kit_policies("birchwood"), [finished(n) for n in range(1, 4)], NOW)
+    fake = cpoms_server.fake
+    fake.configure(echo_source=False, idempotency=False)  # rows found by reference do not say whose they are
+    fake.inject(kind="accept_then_drop", path="/incidents", method="POST", count=2)
+    summary = asyncio.run(pusher(store, cpoms_server).run())
+    assert (summary.count("sent"), summary.count("already-there")) == (1, 2)
+    assert sorted(i["source"]["record_id"] for i in fake.incidents) == ["v-1", "v-2", "v-3"]
+
+
 def test_a_receiver_that_trays_every_record_unmatched_stores_each_once(store: Store,
                                                                        cpoms_server: RunningServer) -> None:
     queue(store, kit_policies("birchwood"), [finished(n) for n in range(1, 4)], NOW)
