@@ -100,6 +100,17 @@ def load_fired(conn: Connection, visit_ids: Sequence[str]) -> dict[str, dict[str
     return found
 
 
+def open_keys(conn: Connection, visit_ids: Sequence[str]) -> dict[str, list[str]]:
+    """The keys of the events still open for each of ``visit_ids``, in the order they fired (one query for all)."""
+    found: dict[str, list[str]] = {visit_id: [] for visit_id in visit_ids}
+    if found:
+        rows = conn.execute(select(escalations.c.visit_id, escalations.c.key).where(
+            escalations.c.visit_id.in_(sorted(found)), escalations.c.closed_at.is_(None)).order_by(escalations.c.id))
+        for visit_id, key in rows:
+            found[visit_id].append(key)
+    return found
+
+
 def insert(conn: Connection, table: Any) -> Any:
     """An INSERT on ``table`` in the connection's dialect, so ``on_conflict_do_…`` can follow."""
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)

@@ -92,6 +92,7 @@ from hv_connector.watch.store import (
     load_fired,
     load_timetables,
     load_visits,
+    open_keys,
     reschedule,
     store_timetables,
     upsert,
@@ -336,11 +337,14 @@ class Watch:
             store_timetables(conn, to_store)
             ready: list[tuple[TimedVisit, Assessment]] = []
             overdue: list[tuple[TimedVisit, Assessment]] = []
+            # The events left open on the visits no longer watched (returned, cancelled…): read for all at once.
+            leaving = open_keys(conn, [row.id for row, assessed, retry_at in work if assessed is None and retry_at is None])
             for row, assessed, retry_at in work:
                 if retry_at is not None:
                     next_looks[row.id] = retry_at
                 elif assessed is None:
-                    self._close_all(conn, row, now, f"visit {row.state}")
+                    for key in leaving[row.id]:
+                        close(conn, row, key, f"visit {row.state}", now)
                     next_looks[row.id] = None
                 else:
                     target = self.target(row.state, assessed, fired[row.id])
@@ -476,12 +480,6 @@ class Watch:
         if messages:
             conn.execute(notifications.insert(), messages)
         return [inserted.get(event.key) for _, _, event in due]
-
-    def _close_all(self, conn: Connection, row: TimedVisit, now: datetime, reason: str) -> None:
-        keys = conn.execute(select(escalations.c.key).where(escalations.c.visit_id == row.id,
-                                                              escalations.c.closed_at.is_(None))).scalars().all()
-        for key in keys:
-            close(conn, row, key, reason, now)
 
     # --- delivery ------------------------------------------------------------------------------
 
