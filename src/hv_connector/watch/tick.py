@@ -337,14 +337,14 @@ class Watch:
             store_timetables(conn, to_store)
             ready: list[tuple[TimedVisit, Assessment]] = []
             overdue: list[tuple[TimedVisit, Assessment]] = []
-            # The events left open on the visits no longer watched (returned, cancelled…): read for all at once.
-            leaving = open_keys(conn, [row.id for row, assessed, retry_at in work if assessed is None and retry_at is None])
+            # The events left open on the visits no longer watched (reported, cancelled…) close, all at once.
+            leaving = [row for row, assessed, retry_at in work if assessed is None and retry_at is None]
+            left_open = open_keys(conn, [row.id for row in leaving])
+            close(conn, [(row, key, f"visit {row.state}") for row in leaving for key in left_open[row.id]], now)
             for row, assessed, retry_at in work:
                 if retry_at is not None:
                     next_looks[row.id] = retry_at
                 elif assessed is None:
-                    for key in leaving[row.id]:
-                        close(conn, row, key, f"visit {row.state}", now)
                     next_looks[row.id] = None
                 else:
                     target = self.target(row.state, assessed, fired[row.id])
@@ -368,9 +368,9 @@ class Watch:
             # The schedule's order within each visit: the same for every watch.
             self.record_all(conn, [(row.school, timetables[row.id].staff, event)
                                    for row, assessed in ready for event in assessed.events], now, recorded)
+            recorded.closed += close(conn, [(row, closure.key, closure.reason)
+                                            for row, assessed in ready for closure in assessed.closures], now)
             for row, assessed in ready:
-                for closure in assessed.closures:
-                    recorded.closed += close(conn, row, closure.key, closure.reason, now)
                 next_looks[row.id] = assessed.next_due
             reschedule(conn, next_looks)
             return recorded
