@@ -113,10 +113,7 @@ def _create_key(path: Path, key: bytes, *, replace: bool = False) -> None:
         raise StoreError(f"cannot create the code word key {path} ({exc.strerror}): create it as the user hv-connector "
                          f"runs as with `hvc db rotate-key`, or let that user write to {path.parent}") from None
     try:
-        with os.fdopen(fd, "wb") as out:  # mkstemp's file is 0600 already
-            out.write(key)
-            out.flush()
-            os.fsync(out.fileno())
+        _write(fd, key)  # mkstemp's file is 0600 already
         if replace:
             os.replace(written, path)
         else:
@@ -126,11 +123,15 @@ def _create_key(path: Path, key: bytes, *, replace: bool = False) -> None:
                 pass
             except OSError:  # a filesystem without hard links (some network shares): made in place, exclusively
                 with suppress(FileExistsError):
-                    exclusive = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                    with os.fdopen(exclusive, "wb") as out:
-                        out.write(key)
-                        out.flush()
-                        os.fsync(out.fileno())
+                    _write(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), key)
     finally:
         with suppress(FileNotFoundError):
             os.unlink(written)
+
+
+def _write(fd: int, key: bytes) -> None:
+    """Write ``key`` to the new file open as ``fd``, through to the disk, and close it."""
+    with os.fdopen(fd, "wb") as out:
+        out.write(key)
+        out.flush()
+        os.fsync(out.fileno())

@@ -100,6 +100,17 @@ def load_fired(conn: Connection, visit_ids: Sequence[str]) -> dict[str, dict[str
     return found
 
 
+def open_keys(conn: Connection, visit_ids: Sequence[str]) -> dict[str, list[str]]:
+    """The keys of the events still open for each of ``visit_ids``, in the order they fired (one query for all)."""
+    found: dict[str, list[str]] = {visit_id: [] for visit_id in visit_ids}
+    if found:
+        rows = conn.execute(select(escalations.c.visit_id, escalations.c.key).where(
+            escalations.c.visit_id.in_(sorted(found)), escalations.c.closed_at.is_(None)).order_by(escalations.c.id))
+        for visit_id, key in rows:
+            found[visit_id].append(key)
+    return found
+
+
 def insert(conn: Connection, table: Any) -> Any:
     """An INSERT on ``table`` in the connection's dialect, so ``on_conflict_do_…`` can follow."""
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
@@ -136,14 +147,32 @@ def reschedule(conn: Connection, next_looks: Mapping[str, datetime | None]) -> N
                                                      set_={"due_at": statement.excluded.due_at}), keep)
 
 
-def close(conn: Connection, row: WatchedVisit | TimedVisit, key: str, reason: str, now: datetime) -> int:
-    """Close the open event ``key`` of ``row`` with ``reason`` (audited); how many rows closed (0 or 1)."""
-    closed = conn.execute(update(escalations).where(escalations.c.key == key, escalations.c.closed_at.is_(None))
-                          .values(closed_at=now, note=func.coalesce(escalations.c.note, reason))).rowcount
-    if closed:
+def close(conn: Connection, closing: Sequence[tuple[WatchedVisit | TimedVisit, str, str]], now: datetime) -> int:
+    """Close each open event (visit, key, reason) with its reason, audited: a few statements for all; how many closed.
+
+    An event closed already (by a person, by another watch) is left as it is, and not audited again.
+    """
+    keys = sorted({key for _, key, _ in closing})
+    if not keys:
+        return 0
+    query = (select(escalations.c.key).where(escalations.c.key.in_(keys), escalations.c.closed_at.is_(None))
+             .order_by(escalations.c.key))
+    if conn.dialect.name == "postgresql":  # SQLite has one writer at a time, and no row locks
+        query = query.with_for_update()  # in key order, so two watches closing the same events queue, not deadlock
+    still_open = set(conn.execute(query).scalars())
+    done = []
+    for row, key, reason in closing:
+        if key in still_open:
+            still_open.discard(key)  # named twice: closed (and audited) once, with the first reason
+            done.append((row, key, reason))
+    if done:
+        conn.execute(update(escalations).where(escalations.c.key == bindparam("closing"), escalations.c.closed_at.is_(None))
+                     .values(closed_at=now, note=func.coalesce(escalations.c.note, bindparam("reason"))),
+                     [{"closing": key, "reason": reason} for _, key, reason in done])
+    for row, key, reason in done:
         audit.append(conn, actor=ACTOR, action="escalation.closed", school_id=row.school, visit_id=row.id, at=now,
                      detail={"key": key, "reason": reason})
-    return closed
+    return len(done)
 
 
 def enqueue_now(conn: Connection, visit_id: str, now: datetime) -> None:

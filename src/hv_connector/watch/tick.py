@@ -92,6 +92,7 @@ from hv_connector.watch.store import (
     load_fired,
     load_timetables,
     load_visits,
+    open_keys,
     reschedule,
     store_timetables,
     upsert,
@@ -336,11 +337,14 @@ class Watch:
             store_timetables(conn, to_store)
             ready: list[tuple[TimedVisit, Assessment]] = []
             overdue: list[tuple[TimedVisit, Assessment]] = []
+            # The events left open on the visits no longer watched (reported, cancelled…) close, all at once.
+            leaving = [row for row, assessed, retry_at in work if assessed is None and retry_at is None]
+            left_open = open_keys(conn, [row.id for row in leaving])
+            close(conn, [(row, key, f"visit {row.state}") for row in leaving for key in left_open[row.id]], now)
             for row, assessed, retry_at in work:
                 if retry_at is not None:
                     next_looks[row.id] = retry_at
                 elif assessed is None:
-                    self._close_all(conn, row, now, f"visit {row.state}")
                     next_looks[row.id] = None
                 else:
                     target = self.target(row.state, assessed, fired[row.id])
@@ -364,9 +368,9 @@ class Watch:
             # The schedule's order within each visit: the same for every watch.
             self.record_all(conn, [(row.school, timetables[row.id].staff, event)
                                    for row, assessed in ready for event in assessed.events], now, recorded)
+            recorded.closed += close(conn, [(row, closure.key, closure.reason)
+                                            for row, assessed in ready for closure in assessed.closures], now)
             for row, assessed in ready:
-                for closure in assessed.closures:
-                    recorded.closed += close(conn, row, closure.key, closure.reason, now)
                 next_looks[row.id] = assessed.next_due
             reschedule(conn, next_looks)
             return recorded
@@ -476,12 +480,6 @@ class Watch:
         if messages:
             conn.execute(notifications.insert(), messages)
         return [inserted.get(event.key) for _, _, event in due]
-
-    def _close_all(self, conn: Connection, row: TimedVisit, now: datetime, reason: str) -> None:
-        keys = conn.execute(select(escalations.c.key).where(escalations.c.visit_id == row.id,
-                                                              escalations.c.closed_at.is_(None))).scalars().all()
-        for key in keys:
-            close(conn, row, key, reason, now)
 
     # --- delivery ------------------------------------------------------------------------------
 

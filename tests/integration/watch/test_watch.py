@@ -125,6 +125,21 @@ def test_staff_back_close_the_alarm_and_the_visit_leaves_the_queue(store: Store)
         assert conn.execute(select(func.count()).select_from(watch_queue)).scalar_one() == 0
 
 
+def test_a_visit_ended_early_has_its_open_alarms_closed_and_the_others_keep_theirs(store: Store) -> None:
+    clock = FixedClock(START + timedelta(minutes=20))
+    watch = make_watch(store, clock)
+    add_visits(store, [visit_document("V1"), visit_document("V2"), visit_document("V3")])
+    watch.tick()
+    clock.advance(timedelta(minutes=5))
+    for visit_id in ("V1", "V3"):
+        watch.service.abort(visit_id, by="pt-office", reason="Pupil not at home")
+    watch.tick()
+    assert fired(store, "V1") == fired(store, "V3") == [("checkin-missed", 0, "10:20", "visit aborted")]
+    assert fired(store, "V2") == [("checkin-missed", 0, "10:20", None)]
+    with store.connect() as conn:
+        assert set(conn.execute(select(watch_queue.c.visit_id)).scalars()) == {"V2"}
+
+
 def test_a_failing_notifier_is_retried_and_reported_and_the_escalation_stands(store: Store) -> None:
     clock = FixedClock(START + timedelta(minutes=20))
     flaky = Recorder(failures=2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -149,3 +150,20 @@ def test_a_typed_note_s_line_break_shows_as_data_in_the_escalation_list(hvc: Cal
     out = capsys.readouterr().out
     assert "note: phoned\\x0aALL CLEAR, stood down" in out
     assert not any(line.startswith("ALL CLEAR") for line in out.splitlines())
+
+
+def test_a_gateway_s_error_shows_as_data_in_the_watch_s_log_and_output(config: Path) -> None:
+    # The gateway answers with a terminal escape (a hyperlink, a screen clear): what it says is shown, never acted on.
+    script = r"printf 'gateway says \033]8;;https://evil.example/\007call us\033[2J' >&2; exit 1"
+    with config.open("a") as toml:
+        toml.write(f"\n[watch.notifiers.command]\nargv = {json.dumps(['sh', '-c', script])}\ntimeout = 10\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HVC_")}
+    done = subprocess.run([str(Path(sys.executable).with_name("hvc")), "--config", str(config), "watch", "--now",
+                           (START + timedelta(minutes=20)).isoformat()], capture_output=True, env=env, text=True,
+                          timeout=120)
+    assert done.returncode == 1, done.stderr
+    said = "gateway says \\x1b]8;;https://evil.example/\\x07call us\\x1b[2J"
+    shown = [line for line in done.stderr.splitlines() if said in line]
+    assert len(shown) == 2, done.stderr
+    assert "notifier command failed for escalation 1" in shown[0] and "hvc: command to 07700 900104" in shown[1]
+    assert "\x1b" not in done.stdout + done.stderr and "\x07" not in done.stdout + done.stderr

@@ -40,12 +40,12 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from watchkit import START, add_gateway, add_visits, gateway_lines, policies, visit_document, write_config
+from watchkit import STAFF, START, add_gateway, add_visits, gateway_line, gateway_lines, policies, visit_document, write_config
 
 from hv_connector.models import Visit
 from hv_connector.store import Store, audit
 from hv_connector.store.schema import WATCH_PREFIX, escalations, heartbeats, notifications, visit_events, visits
-from hv_connector.watch.schedule import Fired, assess
+from hv_connector.watch.schedule import VISITING_STAFF, DueEvent, Fired, assess
 from tests.trialkit import Forker, trial_seed
 
 pytestmark = pytest.mark.slow
@@ -60,20 +60,38 @@ CALLED = [{"at": (START + timedelta(minutes=9)).isoformat(), "kind": "office-cal
 """The 10-minute office call, made: these visits only escalate when overdue."""
 
 
-def expected(documents: Sequence[Visit], moments: Sequence[datetime]) -> dict[str, set[str]]:
-    """visit id → keys of the events due, from the pure schedule ticked at ``moments`` (each until nothing more)."""
+def due_events(documents: Sequence[Visit], moments: Sequence[datetime]) -> dict[str, list[DueEvent]]:
+    """visit id → the events due, from the pure schedule ticked at ``moments`` (each until nothing more)."""
     known = policies()
-    result: dict[str, set[str]] = {}
+    result: dict[str, list[DueEvent]] = {}
     for visit in documents:
         assert visit.id is not None
         plan = known.ask("potton", "checkin_plan", visit=visit)
         chain = known.ask("potton", "escalation_chain", visit=visit)
         fired: dict[str, Fired] = {}
+        result[visit.id] = []
         for moment in moments:
             while events := assess(visit, plan, chain, fired, moment).events:
                 fired.update((event.key, Fired.of(event)) for event in events)
-        result[visit.id] = set(fired)
+                result[visit.id] += events
     return result
+
+
+def expected(documents: Sequence[Visit], moments: Sequence[datetime]) -> dict[str, set[str]]:
+    """visit id → keys of the events due, from the pure schedule ticked at ``moments`` (each until nothing more)."""
+    return {visit_id: {event.key for event in events} for visit_id, events in due_events(documents, moments).items()}
+
+
+def owed(documents: Sequence[Visit], moments: Sequence[datetime]) -> set[str]:
+    """The gateway's line for each text the schedule owes: every event due, its text, to every mobile its roles
+    reach (worked out from the directory, not from what the watch recorded)."""
+    visiting = {visit.id: [member.mobile for member in visit.staff] for visit in documents}
+    return {gateway_line(visit_id, event.kind, mobile, event.text)
+            for visit_id, events in due_events(documents, moments).items() for event in events
+            for role in event.who
+            for mobile in (visiting[visit_id] if role == VISITING_STAFF else
+                           [p["mobile"] for p in STAFF if role in p["roles"]])
+            if mobile}
 
 
 def recorded(store: Store) -> dict[str, set[str]]:
@@ -158,6 +176,7 @@ def test_a_watch_killed_a_hundred_times_misses_no_step_and_repeats_at_most_the_m
     assert all(s == [0, 1, 2, 3] for s in in_order.values()) and len(in_order) == VISITS, note  # in order
     assert states == {"escalated"} and broken is None, note
     sent_everything(store, log, kills, note)
+    assert set(gateway_lines(log)) == owed(documents, MOMENTS), note  # every text the schedule owes left, and no other
 
 
 AT_ONCE = 40
@@ -253,6 +272,7 @@ def test_two_or_three_watches_at_once_miss_no_step_and_send_no_message_twice(
         no_crash(watches, index, end, note)
     assert recorded(store) == expected(documents, [T0 - timedelta(seconds=1), watches.last_tick()]), note
     sent_everything(store, watches.log, 0, note)  # no message handed over twice
+    assert set(gateway_lines(watches.log)) == owed(documents, [T0 - timedelta(seconds=1), watches.last_tick()]), note
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -282,3 +302,4 @@ def test_three_watches_on_one_postgresql_share_the_work_and_carry_on_when_one_is
                       .scalars())
     assert len(workers) == 3, note
     sent_everything(store, watches.log, 1, note)  # at most the one message the killed watch had in flight
+    assert set(gateway_lines(watches.log)) == owed(documents, [T0 - timedelta(seconds=1), watches.last_tick()]), note

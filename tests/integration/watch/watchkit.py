@@ -154,6 +154,30 @@ def add_gateway(config: Path, log: Path, *, timeout: float = 10, stamped: bool =
         toml.write(f"\n[watch.notifiers.command]\nargv = {json.dumps(argv)}\ntimeout = {timeout}\n")
 
 
+def gateway_line(visit_id: str, kind: str, to: str, text: str) -> str:
+    """The line :data:`GATEWAY_SCRIPT` writes (unstamped) for the text ``text`` of a ``kind`` event handed over for ``to``."""
+    return f"{visit_id}|{kind}|{to}|{_cksum(text.encode('utf-8'))}"
+
+
+def _cksum(data: bytes) -> str:
+    """What POSIX ``cksum`` prints for ``data``: its CRC (the length appended, bytes low first), then its length."""
+    crc = 0
+
+    def feed(byte: int) -> None:
+        nonlocal crc
+        crc ^= byte << 24
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x04C11DB7 if crc & 0x80000000 else crc << 1) & 0xFFFFFFFF
+
+    for byte in data:
+        feed(byte)
+    length = len(data)
+    while length:
+        feed(length & 0xFF)
+        length >>= 8
+    return f"{crc ^ 0xFFFFFFFF} {len(data)}"
+
+
 def gateway_lines(log: Path) -> list[str]:
     """The messages the fake gateway was handed so far, one line each."""
     return log.read_text().splitlines() if log.exists() else []
