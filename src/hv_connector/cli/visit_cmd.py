@@ -486,7 +486,7 @@ def _printing(name: str, summary: str, what: str, keep: str) -> None:
         if as_json:
             emit_json({"visit": printout.visit_id, "file": str(printout.path), "pages": printout.pages})
             return
-        click.echo(f"Wrote {what} of visit {printout.visit_id} ({printout.size}) to {printout.path}")
+        click.echo(neutralise(f"Wrote {what} of visit {printout.visit_id} ({printout.size}) to {printout.path}"))
         click.echo(f"It holds personal data: only you can read the file; {keep}.")
 
 
