@@ -91,7 +91,7 @@ def _report(service: VisitService, result: ActionResult, as_json: bool, message:
                    "findings": [f.model_dump(mode="json") for f in result.findings]})
         return
     record = result.record
-    click.echo(f"{message} — visit {record.id} ({_summary(record.visit)}) is {record.state.value}.")
+    click.echo(neutralise(f"{message} — visit {record.id} ({_summary(record.visit)}) is {record.state.value}."))
     decided = service.decisions(record.id)
     findings = result.findings
     if result.event not in DECIDING:  # a warning acknowledged (a block overridden) earlier is not news now
