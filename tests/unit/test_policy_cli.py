@@ -81,6 +81,15 @@ def test_a_visit_with_blocks_exits_1_and_lists_them_with_clauses():
     assert "Potton" in result.stdout and "§4" in result.stdout
 
 
+def test_the_visit_files_pupil_prints_on_the_tally_line(tmp_path):
+    visit = json.loads((REPO / "fixtures" / "visits" / "potton-ready.json").read_text(encoding="utf-8"))
+    visit["pupil"]["name"] = "Jo Bloggs\nFORGED: 0 block"
+    path = tmp_path / "visit.json"
+    path.write_text(json.dumps(visit), encoding="utf-8")
+    result = hvc("policy", "check", str(path), "--at", "2026-10-15T08:00")
+    assert "Jo Bloggs\\x0aFORGED: 0 block" in result.stdout and "\nFORGED" not in result.stdout
+
+
 def test_hvc_plugins_lists_every_plugin_when_the_configuration_names_only_some_schools(tmp_path, monkeypatch):
     config = tmp_path / "hvc.toml"
     config.write_text('[schools.potton]\nname = "Potton Primary School"\npolicy = "potton"\n')
