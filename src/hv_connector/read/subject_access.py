@@ -94,8 +94,8 @@ def document(held: dict[str, Any]) -> Document:
 
 def text_lines(doc: Document) -> Iterator[str]:
     """The document as plain text: the title, then each section under an underlined heading."""
-    yield doc.title
-    yield from (line for line in (doc.subtitle, doc.notice) if line)
+    yield neutralise(doc.title)  # the pupil's name from the MIS, on the title's one line
+    yield from (neutralise(line) for line in (doc.subtitle, doc.notice) if line)
     for section in doc.sections:
         yield from ("", section.heading, "=" * len(section.heading))
         for block in section.blocks:
