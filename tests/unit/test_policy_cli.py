@@ -137,6 +137,28 @@ def test_hvc_plugins_runs_the_contract_check_on_every_policy_plugin_and_names_th
     assert "break the plugin contract: oak-hill" in result.stderr
 
 
+class TwoLineWords(ChainWithoutEmergency):
+    """A policy plugin whose school name and rule summary hold a line break."""
+
+    @hookimpl
+    def policy_info(self):
+        return PolicyInfo(school_id="oak-hill", school_name="Oak Hill\nFORGED name", source_document="Policy\nFORGED doc")
+
+    @hookimpl
+    def policy_rules(self):
+        return [RuleInfo(rule_id="oak-hill.two-staff", stage=Stage.AUTHORISE, severity=Severity.BLOCK,
+                         summary="Two staff\nFORGED summary", clause="Oak Hill policy\nFORGED clause")]
+
+
+def test_a_plugins_words_print_each_on_its_one_line():
+    pm = build_plugin_manager(load_entrypoints=False)
+    pm.register(TwoLineWords(), name="oak-hill")
+    for argv in (["plugins"], ["policy", "show", "oak-hill"]):
+        result = CliRunner().invoke(cli, argv, obj={"runtime": Runtime(pm=pm)})
+        assert "\\x0aFORGED" in result.stdout, argv
+        assert not any(line.startswith("FORGED") for line in result.stdout.splitlines()), (argv, result.stdout)
+
+
 def test_hvc_policy_check_reads_the_schools_options_from_the_configuration(tmp_path, monkeypatch):
     late = tmp_path / "late.json"
     late.write_text(json.dumps(base_visit("birchwood", reason="attendance", purpose="Attendance plan.",
