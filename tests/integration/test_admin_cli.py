@@ -103,6 +103,19 @@ def test_hvc_config_variable_names_the_file(config: Path, capsys: pytest.Capture
     assert code == 0 and "schools.potton.name = Potton Lower School" in out
 
 
+def test_a_path_with_a_line_break_prints_on_its_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "trust\nhvc: done"
+    folder.mkdir()
+    config = write_config(folder / "hvc.toml", CONFIG)
+    monkeypatch.setenv("HVC_DATABASE__URL", f"sqlite:///{folder / 'hvc.db'}")
+    outputs = [hvc(capsys, "--config", str(config), *argv)[1]
+               for argv in (["config", "check"], ["config", "show"], ["db", "upgrade"], ["db", "backup"])]
+    for out in outputs:
+        assert "\nhvc: done" not in out, out
+    assert all("trust\\x0ahvc: done" in out for out in (outputs[0], outputs[1], outputs[3]))
+
+
 def test_no_secret_reaches_the_logs(config: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture,
                                     monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HVC_DATABASE__URL", f"sqlite:///{tmp_path / 'hvc.db'}")

@@ -8,10 +8,12 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from hv_connector.models import Visit
 from hv_connector.outbox.queue import get_record
 from hv_connector.store import Store, audit
+from hv_connector.store.schema import outbox
 from tests.cpomskit import demo_visit, hvc, kit_policies, queue
 from tests.pdfkit import pdf_text
 
@@ -89,6 +91,19 @@ def test_outbox_show_prints_the_whole_paste_block_even_past_cpoms_limit(
         description = get_record(conn, outbox_id).report.description
     # What an API sink gets is cut to its limit, and says so.
     assert len(description) <= 20000 and "[CUT: this record is" in description and "`hvc outbox show ID`" in description
+
+
+def test_outbox_list_and_show_print_a_stored_reason_and_record_number_each_on_its_one_line(
+        store: Store, records: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    [outbox_id] = queue(store, kit_policies("birchwood"), [demo_visit(None, "birchwood", 0, visit_id="v-3")], NOW)
+    with store.begin() as conn:  # as an older version stored a receiver's words: a line break in them
+        conn.execute(update(outbox).values(status="parked", last_error="no such pupil\nsent 3: done",
+                                           cpoms_id="77\nsent 4", sent_at=NOW))
+    _code, listed, _err = hvc(capsys, "outbox", "list")
+    assert "no such pupil\\x0asent 3: done" in listed and "\nsent 3" not in listed
+    _code, shown, _err = hvc(capsys, "outbox", "show", str(outbox_id))
+    assert "Parked because: no such pupil\\x0asent 3: done" in shown and "77\\x0asent 4" in shown
+    assert "\nsent" not in shown
 
 
 def test_only_the_dsl_team_confirms_and_the_confirmation_is_audited_by_name(

@@ -150,6 +150,22 @@ def test_malformed_records_are_quarantined_and_the_rest_synced(
     assert stored == 5 * 60 - len(bad)
 
 
+def test_sync_status_prints_a_failure_and_a_quarantine_reason_each_on_its_one_line(
+        tmp_path: Path, wonde_server: RunningServer, hvc: Callable[..., tuple[int, str, str]]) -> None:
+    write_config(tmp_path, wonde_server, schools=["potton"])
+    assert hvc("sync")[0] == 0
+    then = datetime(2026, 10, 5, 15, tzinfo=timezone.utc)
+    with store_of(tmp_path).begin() as conn:  # an MIS's words, as an adapter passed them on: a line break in them
+        conn.execute(insert(sync_runs).values(school_id="potton", started_at=then, finished_at=then, status="failed",
+                                              message="the MIS said no\npotton ok"))
+        conn.execute(insert(quarantine).values(school_id="potton", resource="students", record_id="S1\nS2",
+                                               reason="bad date\nfixed", first_seen_at=then, last_seen_at=then))
+    code, out, _ = hvc("sync", "status")
+    assert code == 0
+    assert "the MIS said no\\x0apotton ok" in out and "S1\\x0aS2" in out and "bad date\\x0afixed" in out
+    assert "\npotton ok" not in out and "\nfixed" not in out
+
+
 def test_a_record_fixed_in_the_mis_leaves_quarantine(
         tmp_path: Path, make_wonde_server: Callable[..., RunningServer],
         hvc: Callable[..., tuple[int, str, str]]) -> None:

@@ -10,12 +10,13 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from hv_connector.builtin.wonde_adapter import WondeConnections
 from hv_connector.cli import main
 from hv_connector.clock import LONDON, FixedClock
 from hv_connector.config.settings import Settings
+from hv_connector.store import Store
 from hv_connector.store.schema import pupils
 from hv_connector.sync.pipeline import sync_school
 from hvc_fixtures import config as toml_config
@@ -54,6 +55,15 @@ def test_a_sync_proposes_a_visit_for_the_pupil_missing_with_no_reason_given(hvc)
     missing = Dataset(1, 60).id(STUDENT, school("potton"), UNEXPLAINED_RUN_PUPIL)
     met = {(p["pupil_mis_id"], p["trigger"]["id"]) for p in json.loads(out)["proposals"]}
     assert (missing, "core.missing-education") in met and (missing, "potton.unexplained-absence") in met
+
+
+def test_propose_list_prints_a_pupils_name_on_its_one_line(hvc, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert hvc("sync")[0] == 0
+    missing = Dataset(1, 60).id(STUDENT, school("potton"), UNEXPLAINED_RUN_PUPIL)
+    with Store.open(f"sqlite:///{tmp_path / 'hvc.db'}") as store, store.begin() as conn:  # as an older version kept it
+        conn.execute(update(pupils).where(pupils.c.mis_id == missing).values(display_name="Jo Bloggs\nFORGED line"))
+    code, out, _ = hvc("propose", "list")
+    assert code == 0 and "Jo Bloggs\\x0aFORGED line" in out and "\nFORGED" not in out
 
 
 def test_a_school_whose_register_is_withheld_gets_no_proposals_and_a_line_saying_why(hvc, wonde_server) -> None:

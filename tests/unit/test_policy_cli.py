@@ -81,6 +81,15 @@ def test_a_visit_with_blocks_exits_1_and_lists_them_with_clauses():
     assert "Potton" in result.stdout and "§4" in result.stdout
 
 
+def test_the_visit_files_pupil_prints_on_the_tally_line(tmp_path):
+    visit = json.loads((REPO / "fixtures" / "visits" / "potton-ready.json").read_text(encoding="utf-8"))
+    visit["pupil"]["name"] = "Jo Bloggs\nFORGED: 0 block"
+    path = tmp_path / "visit.json"
+    path.write_text(json.dumps(visit), encoding="utf-8")
+    result = hvc("policy", "check", str(path), "--at", "2026-10-15T08:00")
+    assert "Jo Bloggs\\x0aFORGED: 0 block" in result.stdout and "\nFORGED" not in result.stdout
+
+
 def test_hvc_plugins_lists_every_plugin_when_the_configuration_names_only_some_schools(tmp_path, monkeypatch):
     config = tmp_path / "hvc.toml"
     config.write_text('[schools.potton]\nname = "Potton Primary School"\npolicy = "potton"\n')
@@ -126,6 +135,28 @@ def test_hvc_plugins_runs_the_contract_check_on_every_policy_plugin_and_names_th
     assert "exactly one step as the emergency step" in contracts["oak-hill"]
     assert contracts["hv_connector.builtin.core_rules"] is None
     assert "break the plugin contract: oak-hill" in result.stderr
+
+
+class TwoLineWords(ChainWithoutEmergency):
+    """A policy plugin whose school name and rule summary hold a line break."""
+
+    @hookimpl
+    def policy_info(self):
+        return PolicyInfo(school_id="oak-hill", school_name="Oak Hill\nFORGED name", source_document="Policy\nFORGED doc")
+
+    @hookimpl
+    def policy_rules(self):
+        return [RuleInfo(rule_id="oak-hill.two-staff", stage=Stage.AUTHORISE, severity=Severity.BLOCK,
+                         summary="Two staff\nFORGED summary", clause="Oak Hill policy\nFORGED clause")]
+
+
+def test_a_plugins_words_print_each_on_its_one_line():
+    pm = build_plugin_manager(load_entrypoints=False)
+    pm.register(TwoLineWords(), name="oak-hill")
+    for argv in (["plugins"], ["policy", "show", "oak-hill"]):
+        result = CliRunner().invoke(cli, argv, obj={"runtime": Runtime(pm=pm)})
+        assert "\\x0aFORGED" in result.stdout, argv
+        assert not any(line.startswith("FORGED") for line in result.stdout.splitlines()), (argv, result.stdout)
 
 
 def test_hvc_policy_check_reads_the_schools_options_from_the_configuration(tmp_path, monkeypatch):

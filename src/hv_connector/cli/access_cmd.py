@@ -12,6 +12,7 @@ from hv_connector.access.keys import authorized_keys
 from hv_connector.cli.acting import directory, identity
 from hv_connector.cli.common import cli, emit_json, json_option, runtime
 from hv_connector.config.loading import config_source
+from hv_connector.text import neutralise
 
 
 @cli.group()
@@ -41,7 +42,7 @@ def whoami(ctx: click.Context, as_json: bool) -> None:
         emit_json({"login": who.login, "staff_id": who.staff_id, "identified_by": who.via, "schools": schools,
                    "acts_for_others": who.acts_for_others})
         return
-    click.echo(f"You are {who.describe(staff)}.")
+    click.echo(neutralise(f"You are {who.describe(staff)}."))  # a name from the staff directory
     click.echo(f"Schools: {', '.join(schools) or 'none'}.")
     click.echo("You may act for others with --as." if who.acts_for_others else "You act only as yourself.")
 

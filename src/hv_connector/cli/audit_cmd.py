@@ -53,16 +53,18 @@ def _report(broken: audit.ChainBreak | None, problems: list[records.RecordProble
             unsealed: list[str],
             anchored: bool | None, entries: int, tip_hash: str) -> None:
     if broken is not None:
-        click.echo(f"The audit log is broken at entry {broken.seq}: {broken.problem}.")
+        click.echo(neutralise(f"The audit log is broken at entry {broken.seq}: {broken.problem}."))
         click.echo("Entries from there on cannot be trusted; keep a copy of the database and tell the DSL.")
         return
+    # Ids read from a store that may have been tampered with: each finding on its one line, so none can forge
+    # a line of the verdict.
     for problem in problems:
-        click.echo(f"Record changed outside hv-connector: {problem}." if isinstance(problem, records.RecordProblem)
-                   else f"{problem}.")
+        click.echo(neutralise(f"Record changed outside hv-connector: {problem}."
+                              if isinstance(problem, records.RecordProblem) else f"{problem}."))
     if unsealed:
-        click.echo(f"{len(unsealed)} visit(s) have no record hashes in the audit log "
-                   f"({', '.join(unsealed[:10])}{' …' if len(unsealed) > 10 else ''}): forged, or last audited "
-                   "before this version; once you have checked them, run `hvc audit seal`.")
+        click.echo(neutralise(f"{len(unsealed)} visit(s) have no record hashes in the audit log "
+                              f"({', '.join(unsealed[:10])}{' …' if len(unsealed) > 10 else ''}): forged, or last "
+                              "audited before this version; once you have checked them, run `hvc audit seal`."))
     if anchored is False:
         click.echo("The expected tip hash is not in this chain: the log was rewritten or replaced since it was kept.")
     if not problems and not unsealed and anchored is not False:

@@ -25,6 +25,7 @@ from hv_connector.outbox.sinks import open_sinks
 from hv_connector.plugins import merged_registry
 from hv_connector.runtime import Runtime
 from hv_connector.store.engine import parse_database_url
+from hv_connector.text import neutralise
 from hv_connector.watch.drill import drill_visit
 from hv_connector.watch.schedule import VISITING_STAFF
 
@@ -79,10 +80,10 @@ def config_check(ctx: click.Context, as_json: bool) -> None:
             "ok": not found, "problems": [{"setting": p.setting, "message": p.message} for p in found],
         })
     else:
-        click.echo(f"Settings: {_describe(source)}")
+        click.echo(neutralise(f"Settings: {_describe(source)}"))
         click.echo(f"Schools: {', '.join(s.id for s in settings.schools) or 'none configured'}")
         for problem in found:
-            click.echo(f"  problem: {problem}")
+            click.echo(neutralise(f"  problem: {problem}"))  # a plugin's or a sink's words among them
         click.echo(f"{len(found)} problem(s)" if found else "OK: the settings are complete and every policy plugin is installed")
     if found:
         ctx.exit(2)
@@ -97,9 +98,9 @@ def config_show(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         emit_json(shown)
         return
-    click.echo(f"# settings from {_describe(_source(ctx))}")
+    click.echo(neutralise(f"# settings from {_describe(_source(ctx))}"))
     for key, value in _flatten(shown):
-        click.echo(f"{key} = {value}")
+        click.echo(neutralise(f"{key} = {value}"))  # a setting to a line, whatever its value holds
 
 
 def _flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:

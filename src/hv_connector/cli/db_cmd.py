@@ -12,6 +12,7 @@ from hv_connector.errors import StoreError
 from hv_connector.store import Store
 from hv_connector.store.engine import create_store_engine, parse_database_url, sqlite_path
 from hv_connector.store.migrate import head_revision, upgrade_sql
+from hv_connector.text import neutralise
 
 if TYPE_CHECKING:
     from hv_connector.store.backup import Checked
@@ -96,10 +97,10 @@ def db_backup(ctx: click.Context, out: Path | None, keep_days: int | None) -> No
     store_file = _store_file(ctx)
     target = out or default_backup(store_file, runtime(ctx).clock.now())
     checked = backup(store_file, target)
-    click.echo(f"Backed up the store to {target}: {_held(checked)}.")
+    click.echo(neutralise(f"Backed up the store to {target}: {_held(checked)}."))
     if keep_days is not None:
         for old in prune(target.parent, keep_days):
-            click.echo(f"Deleted {old} (older than {keep_days} days).")
+            click.echo(neutralise(f"Deleted {old} (older than {keep_days} days)."))
     if checked.broken_at is not None:
         ctx.exit(1)
 
@@ -116,7 +117,7 @@ def db_restore(ctx: click.Context, backup_file: Path, yes: bool) -> None:
     if not yes:
         click.confirm(f"Replace the store at {store_file} with {backup_file}?", abort=True)
     checked = restore(backup_file, store_file)
-    click.echo(f"Restored {backup_file} to {store_file}: {_held(checked)}.")
+    click.echo(neutralise(f"Restored {backup_file} to {store_file}: {_held(checked)}."))
 
 
 @db.command("rotate-key")
@@ -129,5 +130,5 @@ def db_rotate_key(ctx: click.Context) -> None:
     rt = runtime(ctx)
     words = CodeWords.beside(config_source(rt.config_path).path)
     count = words.rotate(rt.store)
-    click.echo(f"Re-encrypted {count} code word(s) with a new key in {words.key_path}.")
-    click.echo(f"Delete {words.key_path.name}.old once a backup of the store taken from now on exists.")
+    click.echo(neutralise(f"Re-encrypted {count} code word(s) with a new key in {words.key_path}."))
+    click.echo(neutralise(f"Delete {words.key_path.name}.old once a backup of the store taken from now on exists."))

@@ -14,6 +14,7 @@ from hv_connector.read.briefing import find_pupil
 from hv_connector.read.subject_access import document, gather, text_lines
 from hv_connector.store import access, audit
 from hv_connector.store.files import private_dir
+from hv_connector.text import neutralise
 
 
 @cli.group()
@@ -54,5 +55,5 @@ def export_pupil(ctx: click.Context, pupil_id: str, school_id: str | None, out_d
                      detail={"pupil": mis_id, "files": [path.name for path in written], "visits": len(held["visits"])})
     log_access(ctx, "hvc export pupil", [access.Seen("pupil", mis_id, school, mis_id)], by)
     for path in written:
-        click.echo(f"Wrote {path}")
+        click.echo(neutralise(f"Wrote {path}"))
     click.echo("Review it before sending: a subject-access request must be answered within one month.")

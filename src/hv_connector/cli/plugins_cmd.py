@@ -13,6 +13,7 @@ from hv_connector.cli.scaffold import new_plugin
 from hv_connector.models import Visit
 from hv_connector.plugins import Policies, plugin_distribution, plugin_version
 from hv_connector.testing import base_visit, check_contract
+from hv_connector.text import neutralise
 
 
 @cli.group(invoke_without_command=True)
@@ -61,7 +62,8 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
                 click.echo(f"{broken[row['name']]}")
                 continue
             school = f"school {row['school']} ({row['school_name']})" if row["school"] else "no school"
-            click.echo(f"{row['name']}  {row['distribution']} {row['version']}  — {school}")
+            # The plugin's own words (its distribution, its school's name): on this one line, whatever they hold.
+            click.echo(neutralise(f"{row['name']}  {row['distribution']} {row['version']}  — {school}"))
             click.echo(f"    hooks: {', '.join(row['hooks'])}")
             if row["rule_ids"]:
                 click.echo(f"    rules: {', '.join(row['rule_ids'])}")

@@ -9,6 +9,7 @@ import click
 from hv_connector import humanize
 from hv_connector.cli.common import cli, echo_findings, emit_json, json_option, parse_moment, runtime
 from hv_connector.models import RuleInfo, Severity, Stage, counts
+from hv_connector.text import neutralise
 from hv_connector.visits.files import load_visit
 
 STAGES = [s.value for s in Stage]
@@ -37,8 +38,9 @@ def policy_show(ctx: click.Context, school: str, as_json: bool) -> None:
         })
         return
     review = f"review by {humanize.day(info.review_by)}" if info.review_by else "no review date given"
-    click.echo(f"{info.school_name} — {info.policy_name} ({info.policy_date or 'undated'}; {review})")
-    click.echo(f"Source: {info.source_document}")
+    # The plugin's words (its school, its policy, its rules): each line one line, whatever they hold.
+    click.echo(neutralise(f"{info.school_name} — {info.policy_name} ({info.policy_date or 'undated'}; {review})"))
+    click.echo(neutralise(f"Source: {info.source_document}"))
     click.echo("Reasons: " + ", ".join(f"{r.code}" for r in reasons))
     for stage in Stage:
         staged = [r for r in rules if r.stage is stage]
@@ -49,9 +51,9 @@ def policy_show(ctx: click.Context, school: str, as_json: bool) -> None:
 
 
 def _echo_rule(rule: RuleInfo) -> None:
-    click.echo(f"  {rule.severity.value:<5}  {rule.rule_id}")
-    click.echo(f"         {rule.summary}")
-    click.echo(f"         ({rule.clause})")
+    click.echo(neutralise(f"  {rule.severity.value:<5}  {rule.rule_id}"))
+    click.echo(neutralise(f"         {rule.summary}"))
+    click.echo(neutralise(f"         ({rule.clause})"))
 
 
 @policy.command("check")
@@ -90,7 +92,7 @@ def policy_check(ctx: click.Context, visit_file: Path, stage: str | None, all_st
         echo_findings(findings)
         click.echo(
             f"\n{tally[Severity.BLOCK]} block, {tally[Severity.WARN]} warn, {tally[Severity.INFO]} info"
-            f" — {visit.school}, {visit.pupil.name}"
+            + neutralise(f" — {visit.school}, {visit.pupil.name}")  # the visit file's pupil, on this line
         )
     if tally[Severity.BLOCK]:
         ctx.exit(1)

@@ -15,6 +15,7 @@ from hv_connector.proposals.triggers import school_triggers
 from hv_connector.read.proposals import ProposalRow, list_proposals, school_lines
 from hv_connector.runtime import Runtime
 from hv_connector.store.access import Seen
+from hv_connector.text import neutralise
 from hv_connector.visits.service import VisitService
 
 
@@ -61,9 +62,11 @@ def propose_list(ctx: click.Context, school: str | None, as_json: bool) -> None:
         click.echo("No open proposals" + (" for the schools whose attendance was checked." if any(
             not line.problem() for line in lines) else "."))
     for row in rows:
-        click.echo(f"{row.id}  {row.trigger.urgency.value:<7} {row.school_id:<15} {row.pupil_name} ({row.pupil_mis_id})")
+        # A pupil's name from the MIS, a trigger's words from the school's plugin: each line one line.
+        click.echo(neutralise(f"{row.id}  {row.trigger.urgency.value:<7} {row.school_id:<15} {row.pupil_name} "
+                              f"({row.pupil_mis_id})"))
         action = "notify the local authority" if row.trigger.proposes.value != "visit" else "visit"
-        click.echo(f"    {row.trigger.title} → {action}  [{row.trigger.id}; {row.trigger.clause}]")
+        click.echo(neutralise(f"    {row.trigger.title} → {action}  [{row.trigger.id}; {row.trigger.clause}]"))
         click.echo(f"    {row.figure_line()}")
         click.echo(f"    weeks |{row.sparkline()}|  first met {humanize.moment(row.first_met_at)}")
         if row.visited_line():
@@ -85,8 +88,9 @@ def _echo_decision(decision: Decision, as_json: bool) -> None:
     click.echo(f"Proposal {row.id} {row.status} by {row.decided_by}.")
     if decision.visit:
         visit = decision.visit.record
-        click.echo(f"Requested visit {visit.id} for {row.pupil_name}, planned {humanize.moment(visit.visit.planned_start)}; "
-                   f"it goes to its authoriser as any other: `hvc visit show {visit.id}`.")
+        click.echo(neutralise(f"Requested visit {visit.id} for {row.pupil_name}, planned "
+                              f"{humanize.moment(visit.visit.planned_start)}; "
+                              f"it goes to its authoriser as any other: `hvc visit show {visit.id}`."))
         echo_findings(decision.visit.findings)
     elif row.status == "accepted":
         click.echo("No visit: record the referral to the local authority in the pupil's attendance file.")

@@ -24,6 +24,7 @@ from hv_connector.plugins import merged_registry
 from hv_connector.read.queries import outbox_rows
 from hv_connector.store.access import Seen
 from hv_connector.store.rows import OUTBOX_STATUSES
+from hv_connector.text import neutralise
 from hv_connector.visits.files import read_document
 
 PUSH_HELP = """Send the outbox's due records to each school's sink: concerns first, then routine reports, oldest first.
@@ -154,9 +155,10 @@ def outbox_list(ctx: click.Context, status: str | None, school: str | None, as_j
                  "awaiting-entry": f"AWAITING ENTRY in CPOMS (written {humanize.moment(r.created_at)}): "
                                    f"`hvc outbox confirm {r.id} --ref N --as STAFF`",
                  "parked": "PARKED"}[r.status]
-        click.echo(f"#{r.id:<5} {r.school_id:<14} {flag:<10} {r.pupil_name:<24} {state}")
+        # A pupil's name, the receiver's record number and its reason: each line one line, whatever they hold.
+        click.echo(neutralise(f"#{r.id:<5} {r.school_id:<14} {flag:<10} {r.pupil_name:<24} {state}"))
         if r.status in ("parked", "pending") and r.last_error:
-            click.echo(f"       {r.last_error}")
+            click.echo(neutralise(f"       {r.last_error}"))
 
 
 @outbox_group.command("show")
@@ -176,15 +178,15 @@ def outbox_show(ctx: click.Context, outbox_id: int, as_json: bool) -> None:
         emit_json({**record.summary(), "payload": record.payload})
         return
     click.echo(f"Outbox record #{record.id}: {record.kind} for school {record.school_id}, visit {record.visit_id}")
-    click.echo(f"Status: {record.status}; tries: {record.attempts}; queued {humanize.moment(record.created_at)}"
-               + (f"; sent {humanize.moment(record.sent_at)}, the receiver's record {record.cpoms_id}"
-                  if record.sent_at else ""))
+    click.echo(neutralise(f"Status: {record.status}; tries: {record.attempts}; queued {humanize.moment(record.created_at)}"
+                          + (f"; sent {humanize.moment(record.sent_at)}, the receiver's record {record.cpoms_id}"
+                             if record.sent_at else "")))
     if record.status == "awaiting-entry":
         click.echo(f"Enter it in CPOMS, then: hvc outbox confirm {record.id} --ref CPOMS_RECORD_NO --as STAFF")
     if record.alert_dsl:
         click.echo("Alerts the DSL: yes")
     if record.last_error:
-        click.echo(f"{'Parked because' if record.status == 'parked' else 'Last error'}: {record.last_error}")
+        click.echo(neutralise(f"{'Parked because' if record.status == 'parked' else 'Last error'}: {record.last_error}"))
     click.echo("")
     click.echo(paste_block(record.report), nl=False)
 
@@ -208,7 +210,8 @@ def outbox_confirm(ctx: click.Context, outbox_id: int, ref: str, actor: str, as_
     if as_json:
         emit_json(record.summary())
         return
-    click.echo(f"Outbox record #{record.id} is done: entered in CPOMS as {record.cpoms_id}, confirmed by {member.name}.")
+    click.echo(neutralise(f"Outbox record #{record.id} is done: entered in CPOMS as {record.cpoms_id}, "
+                          f"confirmed by {member.name}."))
 
 
 @outbox_group.command("retry")

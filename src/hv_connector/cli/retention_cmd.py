@@ -39,8 +39,9 @@ def retention_run(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
         emit_json({"dry_run": dry_run, "due": [item.__dict__ for item in due], "audit_details_erased": erased})
         return
     for item in due:
-        click.echo(f"{'would remove' if dry_run else 'removed'}  {item.kind:<10}  {item.school_id:<14}  "
-                   f"{item.record_id}  ({item.why})")
+        # A leaver's id is the MIS's: on this one line, whatever it holds.
+        click.echo(neutralise(f"{'would remove' if dry_run else 'removed'}  {item.kind:<10}  {item.school_id:<14}  "
+                              f"{item.record_id}  ({item.why})"))
     verb = "would go" if dry_run else "removed"
     click.echo(f"{len(due)} record(s) {verb}." + ("" if dry_run else f" {erased} audit detail(s) erased; the chain "
                                                   "still verifies (`hvc audit verify`)."))

@@ -13,6 +13,7 @@ from hv_connector.cli.common import cli, emit_json, runtime
 from hv_connector.clock import utc
 from hv_connector.read.queries import SyncRow, outbox_counts, sync_status
 from hv_connector.store.tables.watch import HEARTBEAT, WATCH_PREFIX, escalations, heartbeats, notifications
+from hv_connector.text import neutralise
 
 STATUS_HELP = """Say whether the watch is running, and show the last sync and the outbox backlog.
 
@@ -95,7 +96,7 @@ def _print(report: dict[str, Any], runs: list[SyncRow]) -> None:
     escal = report["escalations"]
     click.echo(f"escalations: {escal['open']} open, {escal['notifications_failing']} notification(s) failing")
     for run in runs:
-        click.echo(f"sync {run.school_id}: {run.status} at {humanize.moment(run.finished_at, missing='(running)')}"
-                   + (f" — {run.message}" if run.message else ""))
+        click.echo(neutralise(f"sync {run.school_id}: {run.status} at {humanize.moment(run.finished_at, missing='(running)')}"
+                              + (f" — {run.message}" if run.message else "")))
     if report["outbox"]:
         click.echo("outbox: " + ", ".join(f"{n} {status}" for status, n in sorted(report["outbox"].items())))

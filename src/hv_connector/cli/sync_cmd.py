@@ -208,13 +208,13 @@ def sync_status(ctx: click.Context, as_json: bool) -> None:
                    f"archived {run.archived}, quarantined {run.quarantined}, "
                    f"{run.requests} requests in {humanize.duration(run.seconds or 0)}")
         if run.message:
-            click.echo(f"    {run.message}")
+            click.echo(neutralise(f"    {run.message}"))  # a school's failure, in its MIS's words
     for school_id in never:
         click.echo(f"{school_id:<16} never synced: run `hvc sync --school {school_id}`")
     click.echo(f"\nQuarantine: {len(held)} record(s)" + (":" if held else " — nothing waiting."))
     for item in held:
-        click.echo(f"  {item.school_id} {item.resource} {item.record_id or '(no id)'} since "
-                   f"{humanize.moment(item.first_seen_at)}: {item.reason}")
+        click.echo(neutralise(f"  {item.school_id} {item.resource} {item.record_id or '(no id)'} since "
+                              f"{humanize.moment(item.first_seen_at)}: {item.reason}"))
     if held:
         click.echo("Fix these records in the MIS; the next sync picks them up and clears them here.")
 

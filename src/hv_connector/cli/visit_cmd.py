@@ -91,7 +91,7 @@ def _report(service: VisitService, result: ActionResult, as_json: bool, message:
                    "findings": [f.model_dump(mode="json") for f in result.findings]})
         return
     record = result.record
-    click.echo(f"{message} — visit {record.id} ({_summary(record.visit)}) is {record.state.value}.")
+    click.echo(neutralise(f"{message} — visit {record.id} ({_summary(record.visit)}) is {record.state.value}."))
     decided = service.decisions(record.id)
     findings = result.findings
     if result.event not in DECIDING:  # a warning acknowledged (a block overridden) earlier is not news now
@@ -486,7 +486,7 @@ def _printing(name: str, summary: str, what: str, keep: str) -> None:
         if as_json:
             emit_json({"visit": printout.visit_id, "file": str(printout.path), "pages": printout.pages})
             return
-        click.echo(f"Wrote {what} of visit {printout.visit_id} ({printout.size}) to {printout.path}")
+        click.echo(neutralise(f"Wrote {what} of visit {printout.visit_id} ({printout.size}) to {printout.path}"))
         click.echo(f"It holds personal data: only you can read the file; {keep}.")
 
 

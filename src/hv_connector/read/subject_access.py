@@ -50,9 +50,12 @@ def gather(conn: Connection, school_id: str, mis_id: str) -> dict[str, Any]:
         held[name] = _rows(conn, table, table.c.school_id == school_id, table.c.pupil_mis_id == mis_id)
     visit_rows = _rows(conn, visits, visits.c.school_id == school_id, visits.c.pupil_mis_id == mis_id)
     visit_ids = [row["id"] for row in visit_rows]
-    for row in visit_rows:
-        for name, table in _ABOUT_VISIT:
-            row[name] = _rows(conn, table, table.c.visit_id == row["id"])
+    for name, table in _ABOUT_VISIT:  # one query a table for all the pupil's visits
+        by_visit: dict[str, list[dict[str, Any]]] = {visit_id: [] for visit_id in visit_ids}
+        for about in _rows(conn, table, table.c.visit_id.in_(visit_ids)):
+            by_visit[about["visit_id"]].append(about)
+        for row in visit_rows:
+            row[name] = by_visit[row["id"]]
     held["visits"] = visit_rows
     held["audit"] = [entry.as_json() for entry in _audit_entries(conn, school_id, mis_id, visit_ids)]
     held["access_log"] = [{**a.__dict__, "at": a.at.isoformat()} for a in access.for_pupil(conn, school_id, mis_id)]
@@ -94,8 +97,8 @@ def document(held: dict[str, Any]) -> Document:
 
 def text_lines(doc: Document) -> Iterator[str]:
     """The document as plain text: the title, then each section under an underlined heading."""
-    yield doc.title
-    yield from (line for line in (doc.subtitle, doc.notice) if line)
+    yield neutralise(doc.title)  # the pupil's name from the MIS, on the title's one line
+    yield from (neutralise(line) for line in (doc.subtitle, doc.notice) if line)
     for section in doc.sections:
         yield from ("", section.heading, "=" * len(section.heading))
         for block in section.blocks:

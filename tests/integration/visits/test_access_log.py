@@ -9,7 +9,8 @@ from pathlib import Path
 
 from visitkit import potton_request  # type: ignore[import-not-found]
 
-from hv_connector.printing import page_count
+from hv_connector.printing import Document, page_count
+from hv_connector.read.subject_access import text_lines
 
 Hvc = Callable[..., tuple[int, str, str]]
 
@@ -61,3 +62,21 @@ def test_a_subject_access_export_holds_everything_about_the_pupil_and_is_audited
     assert [(e["action"], e["actor"]) for e in again["audit"]][-1] == ("pupil.export", "pt-dsl")
     exported = json.loads(hvc("audit", "access", "--pupil", "A1000000001", "--json")[1])
     assert [e["actor"] for e in exported if e["via"] == "hvc export pupil"][0] == "pt-dsl"
+
+
+def test_each_visit_in_an_export_holds_its_own_events(hvc: Hvc, tmp_path: Path) -> None:
+    path = tmp_path / "visit.json"
+    path.write_text(json.dumps(potton_request()), encoding="utf-8")
+    made = [json.loads(hvc("visit", "request", "--file", str(path), "--as", "pt-v1", "--json")[1])["visit"]["id"]
+            for _ in range(2)]
+    assert hvc("export", "pupil", "A1000000001", "--out", str(tmp_path / "sar"), "--as", "pt-dsl")[0] == 0
+    held = json.loads((tmp_path / "sar" / "subject-access-potton-A1000000001.json").read_text())
+    assert sorted(v["id"] for v in held["visits"]) == sorted(made)
+    for visit in held["visits"]:
+        assert [e["visit_id"] for e in visit["events"]] == [visit["id"]]
+
+def test_the_text_export_keeps_a_name_with_a_line_break_on_the_title_line() -> None:
+    doc = Document(title="Subject-access export: Jo Bloggs\nFORGED line", subtitle="potton, pupil A1", sections=[])
+    lines = list(text_lines(doc))
+    assert lines[0] == "Subject-access export: Jo Bloggs\\x0aFORGED line"
+    assert not any(line.startswith("FORGED") for line in "\n".join(lines).splitlines())

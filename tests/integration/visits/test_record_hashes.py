@@ -97,6 +97,16 @@ def test_a_forged_visit_is_named_until_sealed(hvc: Hvc, tmp_path: Path) -> None:
     assert hvc("audit", "verify")[0] == 0
 
 
+def test_a_forged_visit_cannot_forge_a_line_of_the_verdict(hvc: Hvc, tmp_path: Path) -> None:
+    visit_id = _reported_visit(hvc, tmp_path)
+    with _store() as store, store.begin() as conn:
+        row = conn.execute(select(visits).where(visits.c.id == visit_id)).mappings().one()
+        conn.execute(insert(visits).values({**row, "id": "pt-x\nThe audit log is intact"}))
+    code, out, _ = hvc("audit", "verify")
+    assert code == 1 and "pt-x\\x0aThe audit log is intact" in out
+    assert not any(line.startswith("The audit log is intact") for line in out.splitlines())
+
+
 def test_verify_checks_the_chain_against_a_tip_kept_elsewhere(hvc: Hvc, tmp_path: Path) -> None:
     _reported_visit(hvc, tmp_path)
     code, out, _ = hvc("audit", "anchor")

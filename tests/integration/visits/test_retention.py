@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from test_record_hashes import _reported_visit  # type: ignore[import-not-found]
+from sqlalchemy import insert, select
+from test_record_hashes import _reported_visit, _store  # type: ignore[import-not-found]
+
+from hv_connector.store.schema import pupils
 
 Hvc = Callable[..., tuple[int, str, str]]
 
@@ -40,3 +44,12 @@ def test_a_retention_run_removes_what_is_due_keeps_what_is_held_and_the_log_veri
     assert held in out and "LADO" in out
     assert hvc("retention", "release", "1", "--as", "pt-dsl")[0] == 0
     assert [d["record_id"] for d in json.loads(hvc("retention", "run", "--dry-run", "--json")[1])["due"]] == [held]
+
+
+def test_a_leavers_mis_id_prints_on_its_one_line(hvc: Hvc) -> None:  # type: ignore[no-untyped-def]
+    with _store() as store, store.begin() as conn:  # a pupil who left long ago, under an id the MIS chose
+        row = dict(conn.execute(select(pupils).limit(1)).mappings().one())
+        conn.execute(insert(pupils).values({**row, "mis_id": "L1\nFORGED line", "address_text": "1 Lane",
+                                            "archived_at": datetime(2001, 9, 1, tzinfo=timezone.utc)}))
+    code, out, _ = hvc("retention", "run", "--dry-run")
+    assert code == 0 and "L1\\x0aFORGED line" in out and "\nFORGED" not in out
