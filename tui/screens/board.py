@@ -158,7 +158,8 @@ def _step_line(row: BoardRow) -> Text:
     step = row.escalation
     if step is None:
         return Text("Escalation: none open", style="green")
-    line = Text(f"Escalation {step_name(row, of=True)}, for {' and '.join(step.who) or 'everyone'}: ", style="bold")
+    line = Text(f"Escalation {step_name(row, of=True)}, for {cells.plain(' and '.join(step.who)) or 'everyone'}: ",
+                style="bold")
     line.append(f"‼ {cells.plain(row.asks or step.message or step.kind)}", style="bold red")
     if step.acknowledged_by:
         line.append(f"  ✔ taken by {cells.plain(step.acknowledged_by_name)}: {cells.plain(step.note or 'taken')}",
