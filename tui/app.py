@@ -127,9 +127,10 @@ class HvcApp(App[None]):
         if self.remember is not None:
             self._write_theme(self.remember, theme.name)
 
-    @work(thread=True, group="remember-theme")
+    @work(thread=True, exclusive=True, group="remember-theme", exit_on_error=False)
     def _write_theme(self, path: Path, name: str) -> None:
-        """Keep the chosen theme for next time, off the UI thread (a slow home directory must not stall a key)."""
+        """Keep the chosen theme for next time, off the UI thread (a slow home directory must not stall a key); a
+        newer choice replaces a write not yet started, and a write that fails never takes the dashboard down."""
         try:
             remembered.write(path, remembered.Remembered(theme=name))
         except OSError as exc:

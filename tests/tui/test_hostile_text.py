@@ -13,7 +13,7 @@ from textual.widgets import Static
 
 from hv_connector.store.schema import pupil_alerts, pupil_contacts, pupils
 from hv_connector.watch.escalations import BoardRow, EscalationView
-from hvc_tui.screens.board import escalation_cell
+from hvc_tui.screens.board import detail, escalation_cell
 
 HOSTILE = "Smith\x1b[2J\x1b[31m\x1b]8;;https://evil.example/\x1b\\link\x1b]8;;\x1b\\\x1b[8m\nForged\u202e"
 MIS_ID = "A1000000666"
@@ -90,3 +90,14 @@ async def test_a_risk_assessment_s_hazard_and_controls_show_one_line_each(world:
         await run.open_visit(visit_id)
         shown = run.screen_lines()
     assert any("[M] Dog\\x0aH: none — Ask for it\\x1b[8m to be shut away" in line for line in shown)
+
+
+def test_whom_an_escalation_step_reaches_shows_in_the_board_s_detail_as_one_line_of_escapes() -> None:
+    when = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+    step = EscalationView(id=1, visit_id="v-1", school_id="potton", kind="call", step_index=0, due_at=when,
+                          fired_at=when, who=("office\nhead", "dsl\x1b[8m"), message="call", acknowledged_by=None,
+                          acknowledged_by_name=None, acknowledged_at=None, note=None, closed_at=None)
+    row = BoardRow(visit_id="v-1", school_id="potton", state="signed_out", staff="A", address=None,
+                   planned_start=when, expected_return=None, next_check_in=None, next_check_in_what=None,
+                   overdue=False, escalation=step, open_escalations=1)
+    assert "Escalation step 1, for office\\x0ahead and dsl\\x1b[8m: ‼ call" in detail(row, when, {}).plain

@@ -8,6 +8,7 @@ from dashkit import CODE_WORD_BLOCK, PUPILS, REVIEW_WARNING, World
 from pilotkit import Run, dashboard
 from rich.cells import cell_len
 
+from hvc_tui.widgets.footer import Footer
 from hvc_tui.widgets.stable_table import StableTable
 
 LONGEST = max((display for _, _, _, display, _ in PUPILS), key=cell_len)
@@ -71,3 +72,15 @@ async def test_back_from_a_visit_at_80_columns_the_list_s_footer_keys_are_whole(
         await run.press("escape")
         footer = run.screen_lines()[-1]
     assert "o Open" in footer and "? Help" in footer  # unfitted, the keys run on past the edge: "123456 Scre"
+
+
+@pytest.mark.parametrize(("mode", "width"), [("board", 115), ("board", 127), ("pending", 91)])
+async def test_the_footer_s_last_key_is_whole_where_the_screens_group_only_just_fits(world: World, mode: str,
+                                                                                   width: int) -> None:
+    # The "123456 Screens" group keeps a cell after its keys and one after its label: counted, or the last key
+    # shown runs under the palette's key ("? Hel▏^p palette").
+    async with dashboard(world, mode=mode, size=(width, 24)) as run:
+        footer = run.app.screen.query_one(Footer)
+        line = run.screen_lines()[-1]
+        assert footer.virtual_size.width <= footer.size.width, line
+    assert " ▏^p palette" in line, line

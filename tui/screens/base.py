@@ -167,12 +167,39 @@ class ListScreen(HvcScreen):
         cls.CSS_PATH = f"{list_id}.tcss"
         cls.AUTO_FOCUS = f"#{list_id}"
 
+    PANE: ClassVar[str | None] = None
+    """The id of a pane under the table that says more of the highlighted row (:meth:`explain`); ``None``: none."""
+
     def list_table(self, **options: Any) -> StableTable:
         """The screen's table (``options`` as :class:`~textual.widgets.DataTable` takes them), rows picked whole."""
         return StableTable(self.COLUMNS, self.WHOLE, id=self.LIST_ID, cursor_type="row", **options)
 
+    def list_layout(self, *body: Widget) -> ComposeResult:
+        """As :meth:`HvcScreen.list_layout`, with the :data:`PANE` (if any) under ``body``."""
+        pane = () if self.PANE is None else (Static("", id=self.PANE),)
+        yield from super().list_layout(*body, *pane)
+
     def compose(self) -> ComposeResult:
         yield from self.list_layout(self.list_table())
+
+    def explain(self, key: str) -> Text:
+        """What the :data:`PANE` says of row ``key`` (each screen with a pane says what)."""
+        return Text()
+
+    def show_explained(self) -> None:
+        """Put in the :data:`PANE` what :meth:`explain` says of the highlighted row (nothing when none is); words that
+        did not change are not painted again (most board ticks)."""
+        if self.PANE is None:
+            return
+        key = self.selected_key
+        shown = Text() if key is None else self.explain(key)
+        pane = self.query_one(f"#{self.PANE}", Static)
+        if shown != pane.content:
+            pane.update(shown)
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self.show_explained()
 
     @property
     def selected_key(self) -> str | None:

@@ -17,7 +17,6 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from hv_connector.clock import local
@@ -159,7 +158,8 @@ def _step_line(row: BoardRow) -> Text:
     step = row.escalation
     if step is None:
         return Text("Escalation: none open", style="green")
-    line = Text(f"Escalation {step_name(row, of=True)}, for {' and '.join(step.who) or 'everyone'}: ", style="bold")
+    line = Text(f"Escalation {step_name(row, of=True)}, for {cells.plain(' and '.join(step.who)) or 'everyone'}: ",
+                style="bold")
     line.append(f"‼ {cells.plain(row.asks or step.message or step.kind)}", style="bold red")
     if step.acknowledged_by:
         line.append(f"  ✔ taken by {cells.plain(step.acknowledged_by_name)}: {cells.plain(step.note or 'taken')}",
@@ -173,6 +173,7 @@ class BoardScreen(ListScreen, list_id="board"):
     TITLE = "Live board"
     COLUMNS = COLUMNS
     WHOLE = frozenset({"Pupil", "Staff and mobiles"})
+    PANE = "detail"
     BINDINGS = [
         *keys("board",
               ("c", "check_in", "Check-in",
@@ -195,7 +196,7 @@ class BoardScreen(ListScreen, list_id="board"):
         """Staff id → the visits they are out on, for those out on more than one (:func:`out_elsewhere`)."""
 
     def compose(self) -> ComposeResult:
-        yield from self.list_layout(self.list_table(short_labels=SHORT_LABELS, fewest=FEWEST), Static("", id="detail"))
+        yield from self.list_layout(self.list_table(short_labels=SHORT_LABELS, fewest=FEWEST))
 
     def on_mount(self) -> None:
         self.timer = self.set_interval(self.app.board_seconds, self.load)
@@ -221,7 +222,7 @@ class BoardScreen(ListScreen, list_id="board"):
         self.elsewhere = elsewhere = out_elsewhere(message.rows)
         self.query_one(StableTable).replace_rows([(row.visit_id, row_cells(row, now, elsewhere))
                                                   for row in message.rows])
-        self._explain(self.selected_key)
+        self.show_explained()
         late = sum(1 for row in message.rows if row.overdue or row.escalation is not None)
         directory = self.app.session.service.directory
         twice = "".join(f" · ⚠ {directory.name(self.rows[ids[0]].school_id, staff_id)} out on "
@@ -230,18 +231,10 @@ class BoardScreen(ListScreen, list_id="board"):
             f"{len(message.rows)} out, {late} late or escalating{twice} · updated "
             f"{cells.when(now, with_day=False).plain} · every {self.app.board_seconds:g}s")
 
-    @on(DataTable.RowHighlighted)
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._explain(event.row_key.value if event.row_key else None)
-
-    def _explain(self, key: str | None) -> None:
-        """Show the row ``key``'s facts whole under the table (nothing when no row is highlighted); a board tick
-        that changed nothing in them repaints nothing."""
-        row = self.rows.get(key or "")
-        shown = Text() if row is None else detail(row, self.app.session.now, self.elsewhere)
-        pane = self.query_one("#detail", Static)
-        if shown != pane.content:
-            pane.update(shown)
+    def explain(self, key: str) -> Text:
+        """The row ``key``'s facts whole (:func:`detail`), under the table."""
+        row = self.rows.get(key)
+        return Text() if row is None else detail(row, self.app.session.now, self.elsewhere)
 
     # --- acting on the highlighted visit -----------------------------------------------------------
 

@@ -12,8 +12,6 @@ from functools import lru_cache
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
-from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from hv_connector.proposals.decide import Decision as Decided
@@ -36,6 +34,7 @@ class ProposedScreen(ListScreen, list_id="proposed"):
     TITLE = "Proposed visits"
     COLUMNS = COLUMNS
     WHOLE = frozenset({"Pupil"})
+    PANE = "why"
     BINDINGS = [
         *keys("proposed",
               ("a", "accept", "Accept", "Request the visit the highlighted proposal suggests (or record the referral)"),
@@ -50,9 +49,6 @@ class ProposedScreen(ListScreen, list_id="proposed"):
         super().__init__()
         self.rows: dict[str, ProposalRow] = {}
         self.limit = self.PAGE
-
-    def compose(self) -> ComposeResult:
-        yield from self.list_layout(self.list_table(), Static("", id="why"))
 
     def on_screen_resume(self) -> None:
         self.load()
@@ -73,7 +69,7 @@ class ProposedScreen(ListScreen, list_id="proposed"):
         count = (f"{len(found.rows)} open proposals, all shown" if len(shown) == len(found.rows) else
                  f"the {len(shown)} most urgent of {len(found.rows)} open proposals shown · m: {self.PAGE} more")
         self.show_status("\n".join([f"{count}, most urgent first", *missing]))
-        self._explain(self.selected_key)
+        self.show_explained()
 
     def action_more(self) -> None:
         """Put the next :attr:`PAGE` most urgent proposals on screen too."""
@@ -81,15 +77,12 @@ class ProposedScreen(ListScreen, list_id="proposed"):
             self.limit += self.PAGE
             self.load()
 
-    @on(DataTable.RowHighlighted)
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._explain(event.row_key.value if event.row_key else None)
-
-    def _explain(self, key: str | None) -> None:
-        row = self.rows.get(key or "")
+    def explain(self, key: str) -> Text:
+        """Why the proposal ``key`` was made: the trigger and its figures, the policy's clause, any earlier visit."""
+        row = self.rows.get(key)
         parts = [] if row is None else [f"{row.trigger.title} — {row.figure_line()}", row.trigger.clause,
                                         *([f"Already: {row.visited_line()}"] if row.visited_line() else [])]
-        self.query_one("#why", Static).update(Text("\n".join(cells.plain(part) for part in parts)))
+        return Text("\n".join(cells.plain(part) for part in parts))
 
     def _chosen(self) -> ProposalRow | None:
         row = self.rows.get(self.selected_key or "")

@@ -29,7 +29,7 @@ class Footer(TextualFooter):
     def __init__(self, *children: Widget, **options: Any) -> None:
         super().__init__(*children, **options)
         self.widths: dict[Widget, int] = {}
-        """Each key's width as laid out whole, measured once after each compose."""
+        """Each key's width as laid out whole, its margin included, measured once after each compose."""
         self.waits = 0
         """Refreshes waited since the last compose for the keys to be laid out (see :data:`WAITS`)."""
 
@@ -56,7 +56,9 @@ class Footer(TextualFooter):
         """Show the keys that fit, leaving out whole keys (a group with its label) from the right, :data:`KEEP` last."""
         for child in self.children:
             if child not in self.widths and child.display and child.outer_size.width:
-                self.widths[child] = child.outer_size.width
+                # With its margin: the group ("123456") and its label each keep a cell after them. No key has a left
+                # margin to share with the right one before it, so the widths add up to the row's.
+                self.widths[child] = child.outer_size.width + child.styles.margin.width
         if any(child not in self.widths for child in self.children):
             if self.waits < self.WAITS:  # not laid out yet
                 self.waits += 1
