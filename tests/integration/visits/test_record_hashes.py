@@ -86,11 +86,15 @@ def test_every_tampered_record_is_named(hvc: Hvc, tmp_path: Path, tamper: str) -
     assert [p["record"] for p in found["records"] if p["visit_id"] == visit_id and p["record"].startswith(named)]
 
 
-def test_a_forged_visit_is_named_until_sealed(hvc: Hvc, tmp_path: Path) -> None:
-    visit_id = _reported_visit(hvc, tmp_path)
+def _forge_a_copy(visit_id: str, forged_id: str) -> None:
+    """Insert a copy of ``visit_id`` as ``forged_id`` behind the audit log's back."""
     with _store() as store, store.begin() as conn:
         row = conn.execute(select(visits).where(visits.c.id == visit_id)).mappings().one()
-        conn.execute(insert(visits).values({**row, "id": "pt-forged"}))
+        conn.execute(insert(visits).values({**row, "id": forged_id}))
+
+
+def test_a_forged_visit_is_named_until_sealed(hvc: Hvc, tmp_path: Path) -> None:
+    _forge_a_copy(_reported_visit(hvc, tmp_path), "pt-forged")
     code, out, _ = hvc("audit", "verify")
     assert code == 1 and "pt-forged" in out and "hvc audit seal" in out
     assert hvc("audit", "seal", "--as", "pt-dsl")[0] == 0
@@ -98,10 +102,7 @@ def test_a_forged_visit_is_named_until_sealed(hvc: Hvc, tmp_path: Path) -> None:
 
 
 def test_a_forged_visit_cannot_forge_a_line_of_the_verdict(hvc: Hvc, tmp_path: Path) -> None:
-    visit_id = _reported_visit(hvc, tmp_path)
-    with _store() as store, store.begin() as conn:
-        row = conn.execute(select(visits).where(visits.c.id == visit_id)).mappings().one()
-        conn.execute(insert(visits).values({**row, "id": "pt-x\nThe audit log is intact"}))
+    _forge_a_copy(_reported_visit(hvc, tmp_path), "pt-x\nThe audit log is intact")
     code, out, _ = hvc("audit", "verify")
     assert code == 1 and "pt-x\\x0aThe audit log is intact" in out
     assert not any(line.startswith("The audit log is intact") for line in out.splitlines())
