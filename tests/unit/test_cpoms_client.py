@@ -12,7 +12,7 @@ import pytest
 import respx
 from pydantic import SecretStr
 
-from hv_connector.clients.cpoms.client import CpomsClient
+from hv_connector.clients.cpoms.client import PROBE_REFERENCE, CpomsClient
 from hv_connector.clients.cpoms.errors import CpomsRejected, CpomsUnavailable
 from hv_connector.clients.cpoms.payloads import IncidentRequest, Source, StudentRef
 
@@ -127,6 +127,13 @@ def by_reference(*found: dict[str, object]) -> dict[str, object]:
     return {"data": list(found)}
 
 
+def probe(router: respx.MockRouter, *answered: dict[str, object]) -> respx.Route:
+    """The look-up for a reference no record has: nothing from a receiver that filters by reference (register it
+    before any catch-all ``GET /incidents``)."""
+    return router.get("/incidents", params={"source_system": "hv-connector", "source_record_id": PROBE_REFERENCE}
+                      ).respond(200, json=by_reference(*answered))
+
+
 @pytest.mark.parametrize(
     "failure",
     [error(409, "idempotency_key_in_use"), error(429, "rate_limited"), httpx.ConnectTimeout("no route"),
@@ -190,10 +197,63 @@ async def test_an_earlier_revision_found_by_reference_does_not_count_as_this_one
 async def test_a_failed_look_up_is_asked_again_not_answered_by_a_post(client: CpomsClient) -> None:
     with respx.mock(base_url=BASE) as router:
         post = router.post("/incidents").mock(side_effect=[httpx.RemoteProtocolError("dropped")])
+        probe(router)  # a receiver that filters by reference: its reference-less row is ours
         router.get("/incidents").mock(side_effect=[error(503, "unavailable"), httpx.Response(200, json=by_reference(CREATED))])
         async with client:
             result = await client.create_incident(request(), KEY)
     assert (result.id, result.replayed, post.call_count) == (41, True, 1)
+
+
+SOMEONE_ELSES = {**CREATED, "id": 39, "student_id": 8}
+"""An incident of the school's that carries no reference of ours (another record's, a person's, a partner's)."""
+
+
+@pytest.mark.parametrize("filters", [True, False], ids=["receiver-filters", "receiver-ignores-the-reference"])
+async def test_a_row_without_our_reference_is_taken_as_ours_only_when_the_receiver_filters(
+    filters: bool, client: CpomsClient
+) -> None:
+    with respx.mock(base_url=BASE) as router:
+        post = router.post("/incidents").mock(side_effect=[httpx.ReadTimeout("slow"), httpx.Response(201, json=CREATED)])
+        asked = probe(router, *([] if filters else [SOMEONE_ELSES]))
+        router.get("/incidents").respond(200, json=by_reference(SOMEONE_ELSES))
+        async with client:
+            result = await client.create_incident(request(), KEY)
+            again = await client.find_incident("v-1", 1)
+    if filters:  # only v-1's incidents came back, so this one is v-1, stored by the POST whose answer was lost
+        assert (result.id, result.replayed, result.doubt, post.call_count) == (39, True, None, 1)
+        assert again is not None and again.id == 39
+    else:  # it may be anyone's: taking it would mark v-1 sent though it may never have arrived
+        assert (result.id, result.replayed, post.call_count) == (41, False, 2)
+        assert result.doubt is not None and "'v-1' twice" in result.doubt and "second copy" in result.doubt
+        assert again is None
+    assert asked.call_count == 1  # asked once per client, however many look-ups follow
+
+
+async def test_a_receiver_that_ignores_the_reference_but_echoes_it_is_matched_by_the_reference(
+    client: CpomsClient,
+) -> None:
+    ours = {**CREATED, "source": {"system": "hv-connector", "record_id": "v-1", "revision": 1}}
+    other = {**CREATED, "id": 40, "source": {"system": "hv-connector", "record_id": "v-0", "revision": 1}}
+    with respx.mock(base_url=BASE) as router:  # no probe: the rows' own references say which is ours
+        post = router.post("/incidents").mock(side_effect=[httpx.ReadTimeout("slow")])
+        router.get("/incidents").respond(200, json=by_reference(SOMEONE_ELSES, other, ours))
+        async with client:
+            result = await client.create_incident(request(), KEY)
+    assert (result.id, result.replayed, result.doubt, post.call_count) == (41, True, None, 1)
+
+
+async def test_a_look_up_that_cannot_tell_leaves_the_next_send_saying_it_may_be_twice(client: CpomsClient) -> None:
+    with respx.mock(base_url=BASE) as router:  # the next push asks first (find), then sends
+        post = router.post("/incidents").respond(201, json=CREATED)
+        probe(router, SOMEONE_ELSES)
+        router.get("/incidents").respond(200, json=by_reference(SOMEONE_ELSES))
+        async with client:
+            assert await client.find_incident("v-1", 1) is None
+            result = await client.create_incident(request(), KEY)
+            later = await client.create_incident(request(), KEY)  # said once, by the send that followed
+    assert (result.id, post.call_count) == (41, 2)
+    assert result.doubt is not None and "'v-1' twice" in result.doubt
+    assert later.doubt is None
 
 
 async def test_429_waits_as_long_as_retry_after_says(client: CpomsClient, sleeps: Sleeps) -> None:
@@ -298,6 +358,7 @@ async def test_find_by_reference(respx_mock: respx.MockRouter, client: CpomsClie
         200, json={"data": [CREATED]})
     respx_mock.get("/incidents", params={"source_system": "hv-connector", "source_record_id": "v-2"}).respond(
         200, json={"data": []})
+    probe(respx_mock)  # it filters by reference, so CREATED (no reference of ours on it) is v-1's
     async with client:
         assert (await client.find_incident("v-1")).id == 41
         assert await client.find_incident("v-2") is None

@@ -18,7 +18,10 @@ replace it behind :class:`hv_connector.outbox.queue.ReportSink`.
       │          Retry-After honoured, each retry logged) with the SAME Idempotency-Key
       ├── the answer may be lost: 5xx, a read timeout, a dropped connection
       │        → the next try first asks CPOMS by reference (found: already there);
-      │          it POSTs again only when CPOMS says the record is not there
+      │          it POSTs again only when CPOMS says the record is not there, or when
+      │          it cannot tell: an incident that carries no reference of ours counts
+      │          only if CPOMS filters by reference (asked once, for one no record
+      │          has); else the POST's answer says it may be there twice (``doubt``)
       ├── tries used up → CpomsUnavailable
       │          (outcome_unknown=True when a POST may have reached CPOMS)
       └── refusal: 400/401/403/404/409 reused/413/415/422 → CpomsRejected(details)

@@ -2,7 +2,10 @@
 
 Errors come out as :mod:`hv_connector.errors` classes from one function,
 :func:`~hv_connector.clients.cpoms.errors.error_for`; outages are retried with the same key, and after an
-answer that may be lost CPOMS is asked by reference before anything is sent again.
+answer that may be lost CPOMS is asked by reference before anything is sent again. An incident it answers is
+taken as ours only when we can tell: it carries our reference, or it carries none and CPOMS is known to filter
+its look-up by reference; otherwise the record is sent again, a possible duplicate said plainly (``doubt``)
+rather than a record lost.
 """
 
 from __future__ import annotations
@@ -27,6 +30,10 @@ from hv_connector.clients.tls import tls_context
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=20.0, pool=30.0)
 """Explicit limits: a CPOMS that does not answer within these is treated as unavailable."""
 
+
+PROBE_REFERENCE = "hv-connector:probe:no-such-record"
+"""A reference no record of ours has (ours are visit ids, plus ``/concern``): what CPOMS answers for it says
+whether its look-up by reference filters by the reference."""
 
 _Model = TypeVar("_Model", bound=BaseModel)
 _Result = TypeVar("_Result")
@@ -78,6 +85,11 @@ class CpomsClient:
         self._urls: dict[str, httpx.URL] = {}
         self._categories: list[Category] | None = None
         self._categories_lock = asyncio.Lock()
+        self._filters: bool | None = None
+        """Whether CPOMS's look-up by reference filters by it (``None``: not asked yet)."""
+        self._probe_lock = asyncio.Lock()
+        self._unsure: dict[str, str] = {}
+        """Record id → why a look-up could not tell whether CPOMS has it, until the record is sent again."""
         self.statuses: dict[int, int] = {}
         """How many responses of each HTTP status this client saw (the bench counts 429s)."""
 
@@ -234,25 +246,62 @@ class CpomsClient:
         return None
 
     async def find_incident(self, record_id: str, revision: int | None = None) -> IncidentResult | None:
-        """Our record in CPOMS, found by its reference (``source.record_id``, and ``revision`` when given), or ``None``."""
+        """Our record in CPOMS, found by its reference (``source.record_id``, and ``revision`` when given), or ``None``.
+
+        ``None`` also when CPOMS answers incidents that cannot be told to be ours or not (:meth:`_look_up`): the
+        record is then sent again, and that send's answer says it may be there twice (``doubt``).
+        """
         return await self._retried(lambda _maybe_landed: self._look_up(record_id, revision))
 
-    async def _look_up(self, record_id: str, revision: int | None) -> IncidentResult | None:
-        """One ``GET /incidents`` by reference, with no retries of its own."""
+    async def _by_reference(self, record_id: str) -> list[IncidentResult]:
+        """One ``GET /incidents`` by reference, with no retries of its own: what CPOMS answers, unchecked."""
         params = {"source_system": SOURCE_SYSTEM, "source_record_id": record_id}
-        found = self._parse(await self._once("GET", "/incidents", params=params),
-                            IncidentResult, many=True)
-        # Trust the receiver's filter only as far as the rows say: one naming another record, or another
-        # revision, is not ours (a receiver that ignores the query answers every incident it has).
-        found = [i for i in found if i.source is None or (
-            i.source.record_id in (None, record_id) and (revision is None or i.source.revision == revision))]
-        return found[0] if found else None
+        return self._parse(await self._once("GET", "/incidents", params=params), IncidentResult, many=True)
+
+    async def _look_up(self, record_id: str, revision: int | None) -> IncidentResult | None:
+        """Our record among the incidents CPOMS answers by reference, taken only when we can tell it is ours.
+
+        A row that carries a reference is ours when the reference is this record's (and revision's). A row that
+        carries none is ours only by the receiver's filter, so it is trusted only once the receiver is known to
+        filter (:meth:`_filters_by_reference`): one that ignores the reference answers other records' incidents
+        too, and taking one of them as ours would mark our record sent when it never arrived. When we cannot tell,
+        the answer is ``None`` (send again: a possible duplicate rather than a lost record) and the record is
+        remembered, so its next send's answer carries the reason (``doubt``).
+        """
+        found = await self._by_reference(record_id)
+        said = [_names_this(i, record_id, revision) for i in found]
+        if True in said:
+            return found[said.index(True)]
+        if None not in said:
+            return None
+        if await self._filters_by_reference():
+            return found[said.index(None)]
+        self._unsure[record_id] = (
+            f"CPOMS for school {self.school_id!r} may now hold record {record_id!r} twice: an earlier send's answer "
+            "was lost, and its look-up by reference cannot say whether that send was stored (it ignores the "
+            "reference: asked for one no record has, it answers incidents all the same; and the incidents it "
+            "answers carry no reference of ours), so the record was sent again rather than taken as there. "
+            "Look in CPOMS for a second copy of it"
+        )
+        return None
+
+    async def _filters_by_reference(self) -> bool:
+        """Whether CPOMS's look-up by reference honours the reference, asked once per client (one run of push).
+
+        It is asked for :data:`PROBE_REFERENCE`, which no record of ours has: a receiver that filters answers
+        nothing, one that ignores the query answers incidents.
+        """
+        async with self._probe_lock:
+            if self._filters is None:
+                self._filters = not await self._by_reference(PROBE_REFERENCE)
+        return self._filters
 
     async def create_incident(self, request: IncidentRequest, idempotency_key: str) -> IncidentResult:
         """Post one incident, asking CPOMS by reference before any POST that follows a possibly lost answer.
 
         :returns: CPOMS's answer; ``replayed`` is True when the record was already there (a replayed
-            key, or found by reference after a lost answer).
+            key, or found by reference after a lost answer); ``doubt`` says why it may now be there twice (a
+            look-up by reference, in this call or an earlier :meth:`find_incident`, could not tell).
         """
         source, body = request.source, request.wire()
 
@@ -263,6 +312,20 @@ class CpomsClient:
                     return found.model_copy(update={"replayed": True})
             response = await self._once("POST", "/incidents", body=body, key=idempotency_key)
             replayed = response.headers.get("Idempotent-Replayed", "").lower() == "true"
-            return self._parse(response, IncidentResult).model_copy(update={"replayed": replayed})
+            doubt = self._unsure.pop(source.record_id, None)
+            return self._parse(response, IncidentResult).model_copy(
+                update={"replayed": replayed, "doubt": None if replayed else doubt})
 
         return await self._retried(once)
+
+
+def _names_this(incident: IncidentResult, record_id: str, revision: int | None) -> bool | None:
+    """Whether the incident's own reference says it is this record (and revision); ``None`` when it carries none."""
+    source = incident.source
+    if source is None:
+        return None
+    if source.system not in (None, SOURCE_SYSTEM) or source.record_id not in (None, record_id):
+        return False
+    if revision is not None and source.revision != revision:
+        return False
+    return True if source.record_id is not None else None

@@ -90,6 +90,9 @@ class IncidentResult(_In):
     replayed: bool = False
     """True when the record was already there: CPOMS replayed an earlier answer for the same Idempotency-Key,
     or we found it by reference after an answer was lost."""
+    doubt: str | None = None
+    """Why CPOMS may now hold the record twice: it was sent again because a look-up by reference, after an answer
+    was lost, could not tell whether the earlier send was stored (``None``: no such doubt)."""
 
 
 # --- payloads out (extra="forbid": we send exactly the contract) ------------------------------
