@@ -181,6 +181,28 @@ def test_a_lookup_that_ignores_the_reference_finds_no_other_record(store: Store,
     assert sorted(i["source"]["record_id"] for i in fake.incidents) == ["v-1", "v-2"]
 
 
+@pytest.mark.parametrize("lost", ["drop", "accept_then_drop"])
+def test_a_lookup_that_ignores_the_reference_and_keeps_none_never_loses_a_record(
+    lost: str, store: Store, cpoms_server: RunningServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = cpoms_server.fake
+    queue(store, kit_policies("birchwood"), [finished(1)], NOW)
+    assert asyncio.run(pusher(store, cpoms_server).run()).count("sent") == 1
+    queue(store, kit_policies("birchwood"), [finished(2)], NOW)
+    # GET /incidents answers every incident whatever it is asked, and none says whose it is: v-1's looks like v-2's.
+    fake.configure(idempotency=False, reference_lookup="unfiltered", echo_source=False)
+    fake.inject(kind=lost, path="/incidents", method="POST", count=1)  # v-2's answer is lost (and so is v-2: drop)
+    with caplog.at_level(logging.WARNING, logger="hv_connector.outbox"):
+        summary = asyncio.run(pusher(store, cpoms_server).run())
+    [outcome] = summary.outcomes
+    stored = fake.incidents_for("v-2")
+    assert len(fake.incidents_for("v-1")) == 1
+    assert len(stored) == (1 if lost == "drop" else 2)  # never 0; twice only where it was stored before the loss
+    assert (outcome.result, outcome.remote_id) == ("sent", str(stored[-1]["id"]))  # v-2's own incident, not v-1's
+    [warned] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and "twice" in r.getMessage()]
+    assert f"outbox record {outcome.outbox_id} (birchwood, " in warned and "'v-2'" in warned
+
+
 def test_without_a_lookup_by_reference_a_lost_answer_is_parked_never_sent_twice(
     store: Store, cpoms_server: RunningServer
 ) -> None:

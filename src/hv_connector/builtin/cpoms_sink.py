@@ -154,7 +154,7 @@ class CpomsSink:
             )
         request = incident_request(report, await self.category_ids(report.categories))
         result = await self._answer(self.client.create_incident(request, idempotency_key))
-        return Delivery(str(result.id), already_there=result.replayed, status=result.status)
+        return Delivery(str(result.id), already_there=result.replayed, status=result.status, doubt=result.doubt)
 
 
 def cpoms_api_sink(settings: Settings, school: SchoolSettings) -> CpomsSink:

@@ -343,14 +343,16 @@ class Pusher:
         already = found is not None or delivery.already_there
         values = {"status": "sent", "cpoms_id": delivery.remote_id, "sent_at": self.now(), "last_error": None,
                   "next_attempt_at": None}
+        said = f"{where} {'was already with the receiver' if already else 'sent'}: the receiver's record {delivery.remote_id}"
+        doubt = neutralise(delivery.doubt) if delivery.doubt else ""  # a possible duplicate is said plainly
         # Delivery is the machine's doing, kept on the outbox row (sent_at, cpoms_id); the audit log
         # keeps what people and policies decided: the record queued, parked, retried.
         return _Settlement(
             record, attempt, values, "", {},
             Outcome(record.id, record.school_id, record.kind, "already-there" if already else "sent",
-                    remote_id=delivery.remote_id),
-            logging.INFO,
-            f"{where} {'was already with the receiver' if already else 'sent'}: the receiver's record {delivery.remote_id}",
+                    remote_id=delivery.remote_id, message=doubt),
+            logging.WARNING if doubt else logging.INFO,
+            f"{said}; {doubt}" if doubt else said,
         )
 
     def _written(self, record: OutboxRecord, attempt: int, where: str, delivery: Delivery) -> _Settlement:

@@ -26,6 +26,9 @@ class Delivery:
     awaiting_entry: bool = False
     """Written out for a person to enter by hand (the manual sink): the record is done only when the DSL team
     confirms the receiver's record number (``hvc outbox confirm``); ``remote_id`` says where it was written."""
+    doubt: str | None = None
+    """Why the receiver may now hold the record twice: it was sent again because the sink could not tell whether an
+    earlier send, whose answer was lost, had landed (the push logs it as a warning naming the record)."""
 
 
 class ReportSink(Protocol):
