@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Checkbox, Header, Input, Label, TextArea
 
+from hv_connector.clock import local
 from hv_connector.visits.input import parse_outcome
 from hv_connector.visits.lifecycle import State
 from hvc_tui.forms import lines, parse_people, parse_time
@@ -70,13 +71,13 @@ class ReportScreen(VisitDetailScreen):
                                 "back (returned).", title="No report yet", severity="warning")
             return
         visit = record.visit
-        self.day = visit.planned_start.date()
+        self.day = local(visit.planned_start).date()
         self.query_one("#heading", Label).update(Text(
             f"Report on visit {self.visit_id}: {visit.pupil.name}, {visit.address or 'no address'}", style="bold"))
 
     def document(self) -> dict[str, Any]:
         """The outcome as typed (raises InputError naming a field that cannot be read)."""
-        day = self.day or self.app.session.now.date()
+        day = self.day or self.app.session.today
         text = {name: self.query_one(f"#{name}", TextArea).text for name, _ in TEXTS}
         return {
             "arrived_at": parse_time(self.query_one("#arrived_at", Input).value, "arrived", day),

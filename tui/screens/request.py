@@ -217,7 +217,7 @@ class RequestScreen(HvcScreen):
     def document(self) -> dict[str, Any]:
         """The request as typed; :class:`InputError` names a time that cannot be read."""
         session = self.app.session
-        today = session.now.date()
+        today = session.today
         reason = self.query_one("#reason", Select).value
         hazards = []
         for index, template in enumerate(self.choices.template.hazards if self.choices else ()):

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from hv_connector.clock import local
 from hv_connector.config.settings import RetentionSettings
 from hv_connector.errors import InputError
 from hv_connector.store import alert_sets, audit
@@ -137,10 +138,10 @@ def _visits_due(conn: Connection, schedule: RetentionSettings, now: datetime, he
         if (row.school_id, "visit", row.id) in held or (row.school_id, "pupil", row.pupil_mis_id) in held:
             continue
         if row.id in concerns or _about_safeguarding(row.data):
-            if row.date_of_birth is not None and _years_after(row.date_of_birth, schedule.child_protection_years) <= now.date():
+            if row.date_of_birth is not None and _years_after(row.date_of_birth, schedule.child_protection_years) <= local(now).date():
                 yield Due("visit", row.id, row.school_id,
                           f"safeguarding record: date of birth + {schedule.child_protection_years} years has passed")
-        elif _years_after(row.updated_at.date(), schedule.routine_visit_years) <= now.date():
+        elif _years_after(local(row.updated_at).date(), schedule.routine_visit_years) <= local(now).date():
             yield Due("visit", row.id, row.school_id,
                       f"routine visit finished more than {schedule.routine_visit_years} years ago")
 
