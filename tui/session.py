@@ -151,7 +151,7 @@ class Session:
         return rows
 
     def outbox(self, *, sent: bool = False) -> list[queries.OutboxRow]:
-        """Records not yet in CPOMS (parked first), or with ``sent`` the latest records CPOMS took."""
+        """Records not yet delivered (parked first), or with ``sent`` the latest records the receiver took."""
         with self.store.connect() as conn:
             rows = queries.outbox_rows(conn, statuses=("sent",) if sent else queries.WAITING, schools=self.schools,
                                        limit=queries.PAGE, newest_first=sent)

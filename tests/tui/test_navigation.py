@@ -42,7 +42,7 @@ def test_every_binding_has_an_id_and_a_tooltip() -> None:
 async def test_the_command_palette_reaches_another_screen_and_its_action(world: World) -> None:
     async with dashboard(world) as run:
         await run.press("ctrl+p")
-        await run.pilot.press(*"CPOMS outbox: Retry")
+        await run.pilot.press(*"Outbox: Retry")
         await run.settle()
         await run.press("enter")
         assert isinstance(run.app.screen, ConfirmDialog)  # a retry asks first, from the palette too

@@ -1,5 +1,5 @@
 """The report after a visit: arrival and departure, who was present, the child seen and their words,
-what was agreed, concerns and actions. Saving records the report and writes the CPOMS record."""
+what was agreed, concerns and actions. Saving records the report and writes its outbox record."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ class ReportScreen(VisitDetailScreen):
     CSS_PATH = "report.tcss"
     TITLE = "Report form"
     BINDINGS = [
-        *keys("report", ("ctrl+s", "save", "Save report", "Record the report; its CPOMS record goes to the outbox")),
+        *keys("report", ("ctrl+s", "save", "Save report", "Record the report; its record goes to the outbox")),
         leave_key("report", "Leave the form (nothing is saved; asks first when something is typed)"),
     ]
     day: date | None = None
@@ -100,5 +100,5 @@ class ReportScreen(VisitDetailScreen):
 
     @on(VisitActed)
     def _saved(self, message: VisitActed) -> None:
-        self.dismiss_saying(f"Report on {message.result.record.id} recorded; its CPOMS record is in the outbox.",
+        self.dismiss_saying(f"Report on {message.result.record.id} recorded; its record is in the outbox.",
                             title="Report saved")
