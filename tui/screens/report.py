@@ -18,6 +18,7 @@ from hv_connector.visits.lifecycle import State
 from hvc_tui.forms import lines, parse_people, parse_time
 from hvc_tui.messages import DetailLoaded, VisitActed
 from hvc_tui.screens.base import VisitDetailScreen, keys, leave_key
+from hvc_tui.widgets import cells
 from hvc_tui.widgets.footer import Footer
 
 FLAGS = (("child_seen", "Child seen"), ("child_spoken_to", "Child spoken to"),
@@ -73,7 +74,8 @@ class ReportScreen(VisitDetailScreen):
         visit = record.visit
         self.day = local(visit.planned_start).date()
         self.query_one("#heading", Label).update(Text(
-            f"Report on visit {self.visit_id}: {visit.pupil.name}, {visit.address or 'no address'}", style="bold"))
+            f"Report on visit {self.visit_id}: {cells.plain(visit.pupil.name)}, {cells.plain(visit.address or 'no address')}",
+            style="bold"))
 
     def document(self) -> dict[str, Any]:
         """The outcome as typed (raises InputError naming a field that cannot be read)."""
