@@ -4,9 +4,9 @@ what the person is told, and what the screens post."""
 from __future__ import annotations
 
 import stat
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
-from dashkit import CODE_WORD_BLOCK, INJECTION, REVIEW_WARNING, World
+from dashkit import CODE_WORD_BLOCK, INJECTION, REVIEW_WARNING, World, request
 from pilotkit import dashboard, fill
 from sqlalchemy import delete, insert, select, update
 from textual.widgets import Checkbox, Collapsible, Input, OptionList, SelectionList, TextArea
@@ -456,3 +456,23 @@ def test_the_pupil_search_just_after_midnight_in_summer_counts_the_london_day(wo
     session = world.session()
     hits = {hit.mis_id: hit.attendance_3m for hit in session.find_pupils("potton", "Amira")}
     assert hits["A1000000001"] == 0.0  # not "not available", as it was on the UTC date
+
+
+async def test_a_report_on_a_visit_just_after_midnight_in_summer_reads_its_times_on_the_london_day(
+        world: World) -> None:
+    start = datetime(2026, 6, 15, 23, 30, tzinfo=timezone.utc)  # 00:30 BST on Tuesday 16 June, given in UTC
+    world.clock.set(start - timedelta(hours=1))
+    visit_id = world.service.request(request(start=start, background_shown_at=world.clock.now().isoformat()),
+                                     by="pt-v1").record.id
+    world.service.override(visit_id, "potton.school-hours", by="pt-head", reason="The family asked for this hour.")
+    world.service.authorise(visit_id, by="pt-head")  # in June the policy's review is not yet overdue
+    world.clock.set(start)
+    world.service.sign_out(visit_id, by="pt-office")
+    world.clock.set(start + timedelta(hours=1))
+    world.service.return_(visit_id, by="pt-office")
+    async with dashboard(world) as run:
+        await run.open_visit(visit_id)
+        form = await run.opens("w", ReportScreen)
+        fill(form, {"arrived_at": "00:40", "departed_at": "01:10"})
+        document = form.document()
+    assert document["arrived_at"] == datetime(2026, 6, 15, 23, 40, tzinfo=timezone.utc)  # the 16th, 00:40 BST
