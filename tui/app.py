@@ -84,7 +84,7 @@ class HvcApp(App[None]):
         Binding("2", "go('board')", "Board", id="app.board",
                 tooltip="Who is out now, who is late, and the escalation chain", group=SCREENS),
         Binding("3", "go('outbox')", "Outbox", id="app.outbox",
-                tooltip="CPOMS records waiting to go, and those CPOMS refused", group=SCREENS),
+                tooltip="Records waiting to go, and those the receiver refused", group=SCREENS),
         Binding("4", "go('sync')", "Sync", id="app.sync",
                 tooltip="The last MIS sync of each school, and its quarantine", group=SCREENS),
         Binding("5", "go('visits')", "Visits", id="app.visits",

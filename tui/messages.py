@@ -55,7 +55,7 @@ class BoardLoaded(Message):
 
 @dataclass
 class OutboxLoaded(Message):
-    """Records waiting for or refused by CPOMS (``sent``: records CPOMS took)."""
+    """Records waiting to go or refused by the receiver (``sent``: records the receiver took)."""
 
     rows: list[queries.OutboxRow]
     sent: bool = False

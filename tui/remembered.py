@@ -1,15 +1,22 @@
 """What the dashboard remembers between runs (the chosen theme), in a small JSON file of the user's state.
 
-A file that is missing, unreadable or from another version is ignored: the dashboard opens as new.
+A file that is missing, unreadable or from another version is ignored: the dashboard opens as new (and says so
+in the log, unless the file is simply not there yet). The file is replaced whole, never written in place, so a
+write cut short or two writes at once leave the old file or a new one, never half of one.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import tempfile
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
 from hv_connector.store.engine import APP_NAME
+
+log = logging.getLogger(__name__)
 
 STATE_FILE = "dashboard.json"
 """The file's name in the user's state directory."""
@@ -32,11 +39,26 @@ def read(path: Path) -> Remembered:
     """What ``path`` remembers (nothing when it is missing or cannot be read)."""
     try:
         return Remembered.model_validate_json(path.read_bytes())
-    except (OSError, ValidationError):
+    except FileNotFoundError:
+        return Remembered()
+    except (OSError, ValidationError) as exc:
+        reason = f"{exc.error_count()} problem(s) in it" if isinstance(exc, ValidationError) else str(exc)
+        log.warning("%s could not be read (%s): the dashboard opens with nothing remembered, and the next theme "
+                    "chosen replaces the file", path, reason)
         return Remembered()
 
 
 def write(path: Path, remembered: Remembered) -> None:
-    """Remember ``remembered`` in ``path`` (its directory made, private to the user)."""
+    """Remember ``remembered`` in ``path`` (its directory made, private to the user): written to a temporary file
+    beside it, flushed to the disk, then put in its place, so that ``path`` always holds a whole file."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path.write_text(remembered.model_dump_json())
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # mode 0600
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(remembered.model_dump_json())
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

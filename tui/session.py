@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from hv_connector.clock import school_today
 from hv_connector.errors import AccessRefused, ConfigError, HvcError, InputError, RefusedError
 from hv_connector.models import (
     Finding,
@@ -116,6 +117,11 @@ class Session:
     def now(self) -> datetime:
         return self.service.clock.now()
 
+    @property
+    def today(self) -> date:
+        """The school day it is now (the London date)."""
+        return school_today(self.service.clock)
+
     # --- reads ---------------------------------------------------------------------------------
 
     def pending(self, text: str = "") -> queries.PendingPage:
@@ -145,7 +151,7 @@ class Session:
         return rows
 
     def outbox(self, *, sent: bool = False) -> list[queries.OutboxRow]:
-        """Records not yet in CPOMS (parked first), or with ``sent`` the latest records CPOMS took."""
+        """Records not yet delivered (parked first), or with ``sent`` the latest records the receiver took."""
         with self.store.connect() as conn:
             rows = queries.outbox_rows(conn, statuses=("sent",) if sent else queries.WAITING, schools=self.schools,
                                        limit=queries.PAGE, newest_first=sent)
@@ -193,7 +199,7 @@ class Session:
             briefing = None
             if pupil.mis_id and pupil.known_in_mis:
                 try:
-                    briefing = pupil_briefing(conn, record.school, pupil.mis_id, self.now.date())
+                    briefing = pupil_briefing(conn, record.school, pupil.mis_id, self.today)
                 except InputError:
                     briefing = None  # the pupil has gone from the synced data; the visit still shows
             trail = audit.history(conn, visit_id)
@@ -206,7 +212,7 @@ class Session:
 
     def find_pupils(self, school_id: str, text: str) -> list[queries.PupilHit]:
         with self.store.connect() as conn:
-            return queries.find_pupils(conn, school_id, text, as_of=self.now.date())
+            return queries.find_pupils(conn, school_id, text, as_of=self.today)
 
     def form_choices(self, school_id: str) -> FormChoices:
         """The school's reasons, staff directory and risk-assessment template (for a draft visit)."""

@@ -60,6 +60,14 @@ def local_time(moment: datetime) -> time:
     return local(moment).time()
 
 
+def school_today(clock: Clock) -> date:
+    """The school day it is now by ``clock``: today on the London wall clock, whatever zone the clock answers in.
+
+    Between midnight and 01:00 in British Summer Time the UTC date is still yesterday's; this is not.
+    """
+    return local(clock.now()).date()
+
+
 def at_london(day: date, wall: time) -> datetime:
     """The aware datetime for a London wall-clock time on ``day``."""
     return datetime.combine(day, wall, tzinfo=LONDON)

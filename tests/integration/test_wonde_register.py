@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from hv_connector.builtin.wonde_adapter import WondeConnections
 from hv_connector.builtin.wonde_register import register_pages
@@ -119,6 +119,19 @@ def test_a_mark_corrected_in_the_mis_is_corrected_by_the_next_incremental_sync(w
     assert result.ok
     assert _stored(store, pupil, date(2026, 11, 18))["AM"] == "N"
     assert wonde.fake.stats.snapshot()["by_resource"]["attendance"] == 1  # only what changed
+
+
+def test_a_sync_just_after_midnight_in_summer_reads_the_register_to_the_london_day(wonde: RunningServer,
+                                                                                  store: Store) -> None:
+    settings = Settings(wonde={"token": "test-token", "base_url": wonde.api, "requests_per_second": 1000},
+                        schools=[{"id": "potton", "name": "Potton", "policy": "potton", "mis_school_id": POTTON.wonde_id}])
+    clock = FixedClock(datetime(2026, 6, 15, 23, 30, tzinfo=timezone.utc))  # 00:30 BST on Tuesday 16 June
+    adapter = WondeConnections()(settings, settings.school("potton"))
+    assert asyncio.run(sync_school(store, adapter, adapter_name="wonde", full=True, clock=clock,
+                                   write_lock=asyncio.Lock())).ok
+    with store.connect() as conn:
+        last = conn.execute(select(func.max(pupil_session_marks.c.day))).scalar_one()
+    assert last == date(2026, 6, 16)  # not the 15th, the UTC date
 
 
 def test_a_session_the_mis_gives_twice_on_a_page_keeps_the_later_mark(store: Store) -> None:

@@ -4,10 +4,11 @@ what the person is told, and what the screens post."""
 from __future__ import annotations
 
 import stat
+from datetime import date, datetime, timedelta, timezone
 
-from dashkit import CODE_WORD_BLOCK, INJECTION, REVIEW_WARNING, World
+from dashkit import CODE_WORD_BLOCK, INJECTION, REVIEW_WARNING, World, request
 from pilotkit import dashboard, fill
-from sqlalchemy import select, update
+from sqlalchemy import delete, insert, select, update
 from textual.widgets import Checkbox, Collapsible, Input, OptionList, SelectionList, TextArea
 from textual.widgets._collapsible import CollapsibleTitle
 
@@ -18,6 +19,7 @@ from hv_connector.store.schema import (
     escalations,
     outbox,
     overrides,
+    pupil_session_marks,
     visit_events,
     visits,
 )
@@ -442,3 +444,35 @@ async def test_print_the_briefing_pack_and_export_the_record_from_the_visit_scre
         actions = conn.execute(select(audit.c.actor, audit.c.action).where(
             audit.c.action.in_(("visit.pack-printed", "visit.record-exported")))).all()
     assert sorted(actions) == [("pt-head", "visit.pack-printed"), ("pt-head", "visit.record-exported")]
+
+
+def test_the_pupil_search_just_after_midnight_in_summer_counts_the_london_day(world: World) -> None:
+    world.clock.set(datetime(2026, 6, 15, 23, 30, tzinfo=timezone.utc))  # 00:30 BST on Tuesday 16 June
+    with world.store.begin() as conn:  # the register so far holds one absence, on the 16th
+        conn.execute(delete(pupil_session_marks))
+        conn.execute(insert(pupil_session_marks).values(school_id="potton", pupil_mis_id="A1000000001",
+                                                        day=date(2026, 6, 16), session="AM", code="O",
+                                                        meaning="unauthorised"))
+    session = world.session()
+    hits = {hit.mis_id: hit.attendance_3m for hit in session.find_pupils("potton", "Amira")}
+    assert hits["A1000000001"] == 0.0  # not "not available", as it was on the UTC date
+
+
+async def test_a_report_on_a_visit_just_after_midnight_in_summer_reads_its_times_on_the_london_day(
+        world: World) -> None:
+    start = datetime(2026, 6, 15, 23, 30, tzinfo=timezone.utc)  # 00:30 BST on Tuesday 16 June, given in UTC
+    world.clock.set(start - timedelta(hours=1))
+    visit_id = world.service.request(request(start=start, background_shown_at=world.clock.now().isoformat()),
+                                     by="pt-v1").record.id
+    world.service.override(visit_id, "potton.school-hours", by="pt-head", reason="The family asked for this hour.")
+    world.service.authorise(visit_id, by="pt-head")  # in June the policy's review is not yet overdue
+    world.clock.set(start)
+    world.service.sign_out(visit_id, by="pt-office")
+    world.clock.set(start + timedelta(hours=1))
+    world.service.return_(visit_id, by="pt-office")
+    async with dashboard(world) as run:
+        await run.open_visit(visit_id)
+        form = await run.opens("w", ReportScreen)
+        fill(form, {"arrived_at": "00:40", "departed_at": "01:10"})
+        document = form.document()
+    assert document["arrived_at"] == datetime(2026, 6, 15, 23, 40, tzinfo=timezone.utc)  # the 16th, 00:40 BST

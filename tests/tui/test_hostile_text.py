@@ -3,17 +3,24 @@ escapes as text (``\\x1b``) and not one raw ESC from the data reaches what the t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timezone
 
-from dashkit import World, request
+from dashkit import REVIEW_WARNING, World, request
 from pilotkit import Run, dashboard, fill
 from rich.text import Text
 from sqlalchemy import insert
-from textual.widgets import Static
+from textual.widgets import Input, Label, OptionList, Static
 
+from hv_connector.store import audit
 from hv_connector.store.schema import pupil_alerts, pupil_contacts, pupils
+from hv_connector.sync.pipeline import SchoolResult
 from hv_connector.watch.escalations import BoardRow, EscalationView
+from hvc_tui.app import HvcApp
 from hvc_tui.screens.board import detail, escalation_cell
+from hvc_tui.screens.report import ReportScreen
+from hvc_tui.screens.request import RequestScreen
+from hvc_tui.session import Session
 
 HOSTILE = "Smith\x1b[2J\x1b[31m\x1b]8;;https://evil.example/\x1b\\link\x1b]8;;\x1b\\\x1b[8m\nForged\u202e"
 MIS_ID = "A1000000666"
@@ -101,3 +108,62 @@ def test_whom_an_escalation_step_reaches_shows_in_the_board_s_detail_as_one_line
                    planned_start=when, expected_return=None, next_check_in=None, next_check_in_what=None,
                    overdue=False, escalation=step, open_escalations=1)
     assert "Escalation step 1, for office\\x0ahead and dsl\\x1b[8m: ‼ call" in detail(row, when, {}).plain
+
+
+FORGED = "\\x1b[8m\\x0aForged\\u202e"
+"""How the tail of :data:`HOSTILE` shows: on the same line as the name, every control character an escape."""
+
+
+async def test_an_audit_entry_s_name_shows_in_the_visit_s_trail_as_one_line_of_escapes(world: World) -> None:
+    visit_id = world.ids["returned"]
+    with world.store.begin() as conn:
+        audit.append(conn, actor="pt-office", action="visit.note", school_id="potton", visit_id=visit_id,
+                     state="returned", detail={"by_name": f"Ola {HOSTILE}"}, at=world.clock.now())
+    async with dashboard(world, size=(200, 50)) as run:
+        await run.open_visit(visit_id)
+        assert "\x1b[8m" not in terminal_output(run)
+        shown = str(run.app.screen.query_one("#trail", Static).render()).splitlines()
+    assert any("visit.note" in line and "Ola Smith\\x1b[2J\\x1b[31m" in line and FORGED in line for line in shown)
+
+
+async def test_the_report_form_heading_shows_the_pupil_as_one_line_of_escapes(world: World) -> None:
+    visit_id = seed_hostile_visit(world)
+    world.service.authorise(visit_id, by="pt-head", ack=[REVIEW_WARNING])
+    world.service.sign_out(visit_id, by="pt-office")
+    world.service.return_(visit_id, by="pt-office")
+    async with dashboard(world, size=(200, 50)) as run:
+        await run.open_visit(visit_id)
+        form = await run.opens("w", ReportScreen)
+        heading = str(form.query_one("#heading", Label).render())
+        assert "\x1b[8m" not in terminal_output(run)
+    assert "\n" not in heading and "Eve Smith\\x1b[2J" in heading and FORGED in heading
+
+
+async def test_the_request_form_shows_the_chosen_pupil_as_one_line_of_escapes(world: World) -> None:
+    seed_hostile_visit(world)
+    async with dashboard(world, size=(200, 50)) as run:
+        form = await run.opens("n", RequestScreen)
+        form.query_one("#pupil-search", Input).focus()
+        await run.pilot.press(*"eve")
+        await run.settle()
+        hit = str(form.query_one("#pupil-hits", OptionList).get_option_at_index(0).prompt)
+        form.query_one("#pupil-hits", OptionList).focus()
+        await run.press("down", "enter")
+        label = str(form.query_one("#pupil", Label).render())
+        assert "\x1b[8m" not in terminal_output(run)
+    for shown in (hit, label):
+        assert "\n" not in shown and "Eve Smith\\x1b[2J" in shown and FORGED in shown
+
+
+async def test_the_sync_toast_shows_the_mis_s_message_as_one_line_of_escapes(world: World) -> None:
+    def sync(schools: Sequence[str]) -> list[SchoolResult]:  # stands in for the MIS sync `hvc sync` runs
+        return [SchoolResult(school_id=school, started_at=world.clock.now(), status="failed",
+                             message=f"Wonde said {HOSTILE}") for school in schools]
+
+    app = HvcApp(Session(world.service, world.escalations, "pt-head", sync=sync), board_seconds=3600, mode="sync")
+    async with app.run_test(size=(200, 50)) as pilot:
+        run = Run(app, pilot, [])
+        await run.settle()
+        await run.press("s")
+        said = [notification.message for notification in app._notifications]
+    assert len(said) == 1 and "\n" not in said[0] and "Wonde said Smith\\x1b[2J" in said[0] and FORGED in said[0]

@@ -42,7 +42,7 @@ def test_every_binding_has_an_id_and_a_tooltip() -> None:
 async def test_the_command_palette_reaches_another_screen_and_its_action(world: World) -> None:
     async with dashboard(world) as run:
         await run.press("ctrl+p")
-        await run.pilot.press(*"CPOMS outbox: Retry")
+        await run.pilot.press(*"Outbox: Retry")
         await run.settle()
         await run.press("enter")
         assert isinstance(run.app.screen, ConfirmDialog)  # a retry asks first, from the palette too
@@ -124,3 +124,12 @@ async def test_a_footer_under_another_screen_does_not_keep_the_dashboard_busy(
             run.app.screen.refresh()
             await run.pilot.pause()
     assert len(fits) <= Footer.WAITS
+
+
+async def test_the_board_s_footer_offers_open_and_reload_where_there_is_room(world: World) -> None:
+    async with dashboard(world, mode="board", size=(160, 50)) as run:
+        wide = [key.action for key in run.app.screen.query(FooterKey) if key.display]
+    async with dashboard(world, mode="board", size=(80, 24)) as run:
+        narrow = [key.action for key in run.app.screen.query(FooterKey) if key.display]
+    assert "open" in wide and "reload" in wide
+    assert narrow[:2] == ["check_in", "acknowledge"] and "open" not in narrow  # at 80 columns, most used first

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
 from dashkit import World
 from pilotkit import dashboard, settle
 from sqlalchemy import update
@@ -39,6 +43,19 @@ async def test_enter_on_a_parked_record_shows_cpoms_whole_reason_and_the_text_se
     assert sent.startswith("Home visit record — Amira Example")
 
 
+async def test_the_outbox_names_no_one_receiver_whichever_sink_takes_the_records(world: World) -> None:
+    async with dashboard(world, mode="outbox") as run:
+        screen = run.app.screen
+        words = [screen.title, *(label for label, _ in screen.query_one(StableTable).spec),
+                 *(b.tooltip for b in run.app.BINDINGS if b.id == "app.outbox")]
+        await run.press("enter")
+        record = run.app.screen
+        words += [str(record.query_one("#facts").render()), record.query_one("#reason").border_title,
+                  record.query_one("#sent").border_title]
+    assert not [w for w in words if "CPOMS" in w]  # the records may go to the printed (manual) sink
+    assert "Receiver said" in words
+
+
 async def test_retry_asks_first_saying_what_will_happen(world: World) -> None:
     async with dashboard(world, mode="outbox") as run:
         await run.press("t")
@@ -59,7 +76,7 @@ async def test_sent_records_can_be_listed(world: World) -> None:
         status = str(run.app.screen.query_one("#status").render())
         sent = list(run.app.screen.query_one(StableTable).rows)
     assert waiting and sent == []
-    assert "record(s) CPOMS took" in status
+    assert "record(s) the receiver took" in status
 
 
 async def test_the_sync_screen_says_when_nothing_is_in_quarantine(world: World) -> None:
@@ -115,12 +132,37 @@ async def test_quitting_asks_first_when_it_stops_the_demo(world: World) -> None:
 async def test_the_chosen_theme_is_remembered(world: World, tmp_path: Path) -> None:
     state = tmp_path / "state" / "dashboard.json"
     first = HvcApp(world.session(), board_seconds=3600, remember=state)
-    async with first.run_test():
+    async with first.run_test() as pilot:
         first.theme = "nord"
+        await pilot.pause()  # the theme's signal starts the write once the change is processed
         await first.workers.wait_for_complete()
     again = HvcApp(world.session(), board_seconds=3600, remember=state)
     assert remembered.read(state).theme == "nord"
     assert again.theme == "nord"
+
+
+def test_a_theme_write_cut_short_leaves_the_last_choice_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    state = tmp_path / "state" / "dashboard.json"
+    remembered.write(state, remembered.Remembered(theme="nord"))
+    assert stat.S_IMODE(state.stat().st_mode) == 0o600  # private to the user, as its folder is
+
+    def disk_fails(fd: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+    monkeypatch.setattr(os, "fsync", disk_fails)
+    with pytest.raises(OSError, match="Input/output"):
+        remembered.write(state, remembered.Remembered(theme="gruvbox"))
+    assert remembered.read(state).theme == "nord"
+    assert [p.name for p in state.parent.iterdir()] == ["dashboard.json"]  # no temporary file left behind
+
+
+async def test_a_half_written_theme_file_opens_the_dashboard_as_new_and_says_so_in_the_log(
+        world: World, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    state = tmp_path / "dashboard.json"
+    state.write_text('{"theme": "no')
+    app = HvcApp(world.session(), board_seconds=3600, remember=state)
+    async with app.run_test():
+        assert app.theme == "textual-dark"
+    assert any(r.levelname == "WARNING" and str(state) in r.getMessage() for r in caplog.records)
 
 
 async def test_a_toast_stays_with_the_screen_that_raised_it(world: World) -> None:

@@ -1,10 +1,10 @@
 """The clocks: London wall time, a controllable clock, and the demo's shifted clock."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from hv_connector.clock import LONDON, FixedClock, ShiftedClock, SystemClock, clock_from_environment
+from hv_connector.clock import LONDON, FixedClock, ShiftedClock, SystemClock, clock_from_environment, school_today
 from hv_connector.errors import ConfigError
 
 
@@ -32,3 +32,9 @@ def test_environment_selects_the_clock():
 def test_a_malformed_clock_start_names_the_variable_and_the_fix():
     with pytest.raises(ConfigError, match="HVC_CLOCK_START=.*START@EPOCH"):
         clock_from_environment({"HVC_CLOCK_START": "tuesday"})
+
+
+def test_the_school_day_is_the_london_date_not_the_utc_one():
+    late = FixedClock(datetime(2026, 6, 15, 23, 30, tzinfo=timezone.utc))  # 00:30 BST on Tuesday the 16th
+    assert school_today(late) == date(2026, 6, 16)
+    assert school_today(FixedClock(datetime(2026, 12, 15, 23, 30, tzinfo=timezone.utc))) == date(2026, 12, 15)  # GMT

@@ -27,17 +27,15 @@ from hvc_tui.widgets.footer import Footer
 from hvc_tui.widgets.stable_table import Column, StableTable
 
 
-def keys(screen: str, *rows: tuple[str, str, str, str], show: bool = True) -> list[Binding]:
-    """``screen``'s own keys from (key, action, label, tooltip) rows, each with the id ``screen.action``; with
-    ``show`` false, kept out of the footer where room is short (the help and the palette still list them)."""
-    return [Binding(key, action, label, id=f"{screen}.{action}", tooltip=tooltip, show=show)
-            for key, action, label, tooltip in rows]
+def keys(screen: str, *rows: tuple[str, str, str, str]) -> list[Binding]:
+    """``screen``'s own keys from (key, action, label, tooltip) rows, each with the id ``screen.action``, in the footer
+    (where the terminal is too narrow for every key, the footer leaves out those at the end)."""
+    return [Binding(key, action, label, id=f"{screen}.{action}", tooltip=tooltip) for key, action, label, tooltip in rows]
 
 
-def reload_key(screen: str, tooltip: str, *, show: bool = True) -> Binding:
-    """F5 on ``screen``: read what it shows again now (the same key on every screen that reads the store); ``show``
-    as for :func:`keys`."""
-    return Binding("f5", "reload", "Reload", id=f"{screen}.reload", tooltip=tooltip, show=show)
+def reload_key(screen: str, tooltip: str) -> Binding:
+    """F5 on ``screen``: read what it shows again now (the same key on every screen that reads the store)."""
+    return Binding("f5", "reload", "Reload", id=f"{screen}.reload", tooltip=tooltip)
 
 
 LEAVE_FORM = "Leave the form? What you typed here is not saved and will be lost."

@@ -184,8 +184,8 @@ class BoardScreen(ListScreen, list_id="board"):
               ("m", "extend", "More time", "Staff asked for more time: move the expected return later (audited)"),
               ("r", "return", "Staff back", "Staff are back: the visit leaves the board and the watch stands down"),
               ("e", "escalate", "Escalate", "Fire the chain's next step now instead of waiting for its time limit")),
-        *keys("board", ("o", "open", "Open", "Show the highlighted visit's detail (Enter does too)"), show=False),
-        reload_key("board", "Read the board again now (it reads itself every few seconds)", show=False),
+        *keys("board", ("o", "open", "Open", "Show the highlighted visit's detail (Enter does too)")),
+        reload_key("board", "Read the board again now (it reads itself every few seconds)"),
     ]
     """Most used first: where the footer is too narrow for every key, those at the end are left out of it."""
 

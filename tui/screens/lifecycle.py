@@ -119,12 +119,12 @@ class LifecycleScreen(HvcScreen):
         self._finish_early(Action.ABORT, "it stops part way", "Why it stopped")
 
     def _finish_early(self, action: Action, meaning: str, prompt: str) -> None:
-        """Cancel or abort the visit with the reason asked for; CPOMS is sent the reason."""
+        """Cancel or abort the visit with the reason asked for; the outbox record gives the reason."""
         visit_id, session = self._target(action), self.app.session
         if visit_id is None:
             return
         call = session.cancel if action is Action.CANCEL else session.abort
-        self.ask(DecisionDialog(f"{action.value.capitalize()} visit {visit_id}: {meaning}, and CPOMS is told why",
+        self.ask(DecisionDialog(f"{action.value.capitalize()} visit {visit_id}: {meaning}, and its record says why",
                                 prompt=prompt, confirm=f"{action.value.capitalize()} visit"),
                  lambda d: lambda: call(visit_id, d.text))
 

@@ -15,15 +15,15 @@ from hvc_tui.widgets import cells
 from hvc_tui.widgets.stable_table import StableTable
 
 COLUMNS = (("Status", None), ("Kind", None), ("Visit", None), ("School", None), ("Tries", None), ("Next try", None),
-           ("Written", None), ("CPOMS said", 60))
+           ("Written", None), ("Receiver said", 60))
 STATUS = {"parked": ("✖ parked", "bold red"), "pending": ("… waiting", "yellow"), "sending": ("→ sending", "cyan"),
           "awaiting-entry": ("✎ to enter", "bold magenta"), "sent": ("✔ sent", "green")}
 
 
 class OutboxScreen(ListScreen, list_id="outbox"):
-    """Records not yet in CPOMS: parked first, then concerns, oldest first; or the latest records sent."""
+    """Records not yet delivered: parked first, then concerns, oldest first; or the latest records sent."""
 
-    TITLE = "CPOMS outbox"
+    TITLE = "Outbox"
     COLUMNS = COLUMNS
     BINDINGS = [
         *keys("outbox",
@@ -31,7 +31,7 @@ class OutboxScreen(ListScreen, list_id="outbox"):
               ("t", "retry", "Retry", "Put the highlighted parked record back in the queue for the next push"),
               ("c", "confirm_entry", "Confirm entered",
                "Record the CPOMS number of the highlighted record you entered by hand: only then is it done"),
-              ("a", "sent", "Sent/waiting", "Switch between the records waiting and the latest records CPOMS took"),
+              ("a", "sent", "Sent/waiting", "Switch between the records waiting and the latest records the receiver took"),
               ("escape", "waiting", "Waiting", "Back to the records waiting")),
         reload_key("outbox", "Read the outbox again"),
     ]
@@ -63,7 +63,7 @@ class OutboxScreen(ListScreen, list_id="outbox"):
                                        cells.literal(row.last_error))))
         self.query_one(StableTable).replace_rows(rows)
         if message.sent:
-            self.show_status(f"the latest {len(message.rows)} record(s) CPOMS took, newest first · a: the records waiting")
+            self.show_status(f"the latest {len(message.rows)} record(s) the receiver took, newest first · a: the records waiting")
             return
         parked = sum(1 for row in message.rows if row.status == "parked")
         to_enter = sum(1 for row in message.rows if row.status == "awaiting-entry")
@@ -94,8 +94,8 @@ class OutboxScreen(ListScreen, list_id="outbox"):
             if yes:
                 self.retry(int(key))
         self.app.push_screen(ConfirmDialog(
-            f"Send record {key} to CPOMS again? It goes back in the queue as a new revision of the same report, "
-            "unchanged, and the next push sends it. If CPOMS refused it for something in the report, it will "
+            f"Send record {key} again? It goes back in the queue as a new revision of the same report, "
+            "unchanged, and the next push sends it. If the receiver refused it for something in the report, it will "
             "refuse it again: correct it first with "
             f"`hvc outbox retry {key} --fixed FILE`."), answered)
 

@@ -1,4 +1,4 @@
-"""One CPOMS outbox record: where it is in its delivery, CPOMS's whole reason when it refused it, and the text
+"""One outbox record: where it is in its delivery, the receiver's whole reason when it refused it, and the text
 that was (or will be) sent."""
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from hvc_tui.widgets.footer import Footer
 
 
 def record_text(record: OutboxRecord) -> Text:
-    """The record's facts, one per line; text from CPOMS and the MIS as written."""
+    """The record's facts, one per line; text from the receiver and the MIS as written."""
     text = Text()
     for label, value in (("Record", str(record.id)), ("Status", record.status), ("Kind", record.kind),
                          ("Concern", "yes" if record.concern else "no"), ("Visit", record.visit_id or "—"),
                          ("School", record.school_id), ("Tries", str(record.attempts)),
                          ("Written", humanize.moment(record.created_at)),
                          ("Next try", humanize.moment(record.next_attempt_at)),
-                         ("Sent", humanize.moment(record.sent_at)), ("CPOMS id", record.cpoms_id or "—")):
+                         ("Sent", humanize.moment(record.sent_at)), ("Sent as", record.cpoms_id or "—")):
         text.append(f"{label:>10}: ", style="dim")
         text.append(f"{cells.plain(value)}\n")
     return text
@@ -54,8 +54,8 @@ class OutboxRecordScreen(HvcScreen):
 
     def on_mount(self) -> None:
         self.sub_title = str(self.outbox_id)
-        self.query_one("#reason", Static).border_title = "What CPOMS said"
-        self.query_one("#sent", Static).border_title = "The text sent to CPOMS"
+        self.query_one("#reason", Static).border_title = "What the receiver said"
+        self.query_one("#sent", Static).border_title = "The text sent"
         self.load()
 
     @work(thread=True, exclusive=True, group="outbox-record", exit_on_error=False)
@@ -66,8 +66,8 @@ class OutboxRecordScreen(HvcScreen):
     def _show(self, message: OutboxRecordLoaded) -> None:
         record = message.record
         self.query_one("#facts", Static).update(record_text(record))
-        # Both texts whole, every line: CPOMS's reason and the report may run to many lines.
-        self.query_one("#reason", Static).update(Text(record.last_error or "Nothing: CPOMS has not refused it."))
+        # Both texts whole, every line: the receiver's reason and the report may run to many lines.
+        self.query_one("#reason", Static).update(Text(record.last_error or "Nothing: the receiver has not refused it."))
         self.query_one("#sent", Static).update(Text(render(record.report)))
 
     def action_reload(self) -> None:

@@ -1,5 +1,5 @@
 """The report after a visit: arrival and departure, who was present, the child seen and their words,
-what was agreed, concerns and actions. Saving records the report and writes the CPOMS record."""
+what was agreed, concerns and actions. Saving records the report and writes its outbox record."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Checkbox, Header, Input, Label, TextArea
 
+from hv_connector.clock import local
 from hv_connector.visits.input import parse_outcome
 from hv_connector.visits.lifecycle import State
 from hvc_tui.forms import lines, parse_people, parse_time
 from hvc_tui.messages import DetailLoaded, VisitActed
 from hvc_tui.screens.base import VisitDetailScreen, keys, leave_key
+from hvc_tui.widgets import cells
 from hvc_tui.widgets.footer import Footer
 
 FLAGS = (("child_seen", "Child seen"), ("child_spoken_to", "Child spoken to"),
@@ -33,7 +35,7 @@ class ReportScreen(VisitDetailScreen):
     CSS_PATH = "report.tcss"
     TITLE = "Report form"
     BINDINGS = [
-        *keys("report", ("ctrl+s", "save", "Save report", "Record the report; its CPOMS record goes to the outbox")),
+        *keys("report", ("ctrl+s", "save", "Save report", "Record the report; its record goes to the outbox")),
         leave_key("report", "Leave the form (nothing is saved; asks first when something is typed)"),
     ]
     day: date | None = None
@@ -70,13 +72,14 @@ class ReportScreen(VisitDetailScreen):
                                 "back (returned).", title="No report yet", severity="warning")
             return
         visit = record.visit
-        self.day = visit.planned_start.date()
+        self.day = local(visit.planned_start).date()
         self.query_one("#heading", Label).update(Text(
-            f"Report on visit {self.visit_id}: {visit.pupil.name}, {visit.address or 'no address'}", style="bold"))
+            f"Report on visit {self.visit_id}: {cells.plain(visit.pupil.name)}, {cells.plain(visit.address or 'no address')}",
+            style="bold"))
 
     def document(self) -> dict[str, Any]:
         """The outcome as typed (raises InputError naming a field that cannot be read)."""
-        day = self.day or self.app.session.now.date()
+        day = self.day or self.app.session.today
         text = {name: self.query_one(f"#{name}", TextArea).text for name, _ in TEXTS}
         return {
             "arrived_at": parse_time(self.query_one("#arrived_at", Input).value, "arrived", day),
@@ -99,5 +102,5 @@ class ReportScreen(VisitDetailScreen):
 
     @on(VisitActed)
     def _saved(self, message: VisitActed) -> None:
-        self.dismiss_saying(f"Report on {message.result.record.id} recorded; its CPOMS record is in the outbox.",
+        self.dismiss_saying(f"Report on {message.result.record.id} recorded; its record is in the outbox.",
                             title="Report saved")

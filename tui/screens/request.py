@@ -176,13 +176,13 @@ class RequestScreen(HvcScreen):
         self.hits = message.hits
         options = self.query_one("#pupil-hits", OptionList)
         options.clear_options()
-        options.add_options([Option(Text(f"{h.name}  ({h.year_group or '—'})  {h.address or ''}"), id=h.mis_id)
+        options.add_options([Option(Text(cells.plain(f"{h.name}  ({h.year_group or '—'})  {h.address or ''}")), id=h.mis_id)
                              for h in message.hits])
 
     @on(OptionList.OptionSelected, "#pupil-hits")
     def _chosen(self, event: OptionList.OptionSelected) -> None:
         self.pupil = next(h for h in self.hits if h.mis_id == event.option.id)
-        self.query_one("#pupil", Label).update(Text(f"Pupil: {self.pupil.name} — {self.pupil.address or 'no address'}"))
+        self.query_one("#pupil", Label).update(Text(cells.plain(f"Pupil: {self.pupil.name} — {self.pupil.address or 'no address'}")))
         self.preview()
 
     # --- live findings -----------------------------------------------------------------------------
@@ -217,7 +217,7 @@ class RequestScreen(HvcScreen):
     def document(self) -> dict[str, Any]:
         """The request as typed; :class:`InputError` names a time that cannot be read."""
         session = self.app.session
-        today = session.now.date()
+        today = session.today
         reason = self.query_one("#reason", Select).value
         hazards = []
         for index, template in enumerate(self.choices.template.hazards if self.choices else ()):

@@ -76,7 +76,8 @@ class SyncScreen(HvcScreen):
         said = "; ".join(f"{r.school_id} {r.status}: {r.added} added, {r.updated} updated, {r.quarantined} quarantined"
                          + (f" ({r.message})" if r.message else "") for r in results)
         failed = any(r.status != "ok" for r in results)
-        self.app.call_from_thread(self.notify, said or "No school to sync.", title="MIS sync",
+        # A school's message may quote the MIS: one line, its control characters shown, as everywhere else.
+        self.app.call_from_thread(self.notify, cells.plain(said) if said else "No school to sync.", title="MIS sync",
                                   severity="error" if failed else "information")
         self.post_message(SyncLoaded(*self.app.session.sync_status()))
 

@@ -150,8 +150,8 @@ def trail_text(detail: VisitDetail) -> Text:
     for entry in detail.trail:
         who = entry.detail.get("by_name") or humanize.person(entry.actor, detail.names)
         text.append(f"  {entry.seq:>5} {humanize.moment(entry.at)}  ", style="dim")
-        text.append(f"{entry.action}", style="bold")
-        text.append(f"  {who}  → {entry.state or '—'}\n")
+        text.append(cells.plain(entry.action), style="bold")
+        text.append(f"  {cells.plain(who)}  → {cells.plain(entry.state or '—')}\n")
     return text
 
 

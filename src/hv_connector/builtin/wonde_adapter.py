@@ -44,7 +44,7 @@ from hv_connector.clients.wonde.payloads import (
     parse_flag,
     unwrap,
 )
-from hv_connector.clock import LONDON, clock_from_environment
+from hv_connector.clock import clock_from_environment, school_today
 from hv_connector.config.checks import Problem
 from hv_connector.errors import ConfigError
 from hv_connector.sync.attendance import MARKS, MarkItem, SessionMark
@@ -114,7 +114,7 @@ def student_item(raw: Any, today: date | None = None, withheld: frozenset[str] =
 
 def london_today() -> date:
     """Today in London by the run's clock (``HVC_CLOCK_START`` moves it, as for every command)."""
-    return clock_from_environment(dict(os.environ)).now().astimezone(LONDON).date()
+    return school_today(clock_from_environment(dict(os.environ)))
 
 
 def withheld_sections(permissions: list[Permission] | None) -> frozenset[str]:

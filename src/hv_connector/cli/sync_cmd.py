@@ -23,6 +23,7 @@ from hv_connector import humanize
 from hv_connector.cli.common import cli, emit_json, json_option, log_access, pupil_argument, read_pupil, runtime
 from hv_connector.cli.restrict_cmd import restrict
 from hv_connector.cli.terminal import LOG_FORMAT, guard_logging, log_echo, unguarded
+from hv_connector.clock import school_today
 from hv_connector.config.checks import missing_adapter
 from hv_connector.config.settings import SchoolSettings, Settings
 from hv_connector.errors import ConfigError
@@ -234,7 +235,7 @@ pupil.add_command(restrict)
 def pupil_show(ctx: click.Context, pupil_id: str, school_id: str | None, as_json: bool) -> None:
     """Show the briefing for PUPIL_ID (MIS id or UPN): what staff must read before a visit."""
     rt = runtime(ctx)
-    today = rt.clock.now().date()
+    today = school_today(rt.clock)
     school, mis_id, briefing = read_pupil(ctx, pupil_id, school_id, lambda conn, school, mis_id: pupil_briefing(
         conn, school, mis_id, today))
     log_access(ctx, "hvc pupil show", [Seen("pupil", mis_id, school, mis_id)])

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import IO, TYPE_CHECKING, Any, Literal, Protocol, Self
 
-from hv_connector.clock import Clock
+from hv_connector.clock import Clock, school_today
 from hv_connector.errors import HvcError, MisAuthError
 from hv_connector.store import Store
 from hv_connector.sync import store as sync_store
@@ -217,7 +217,7 @@ async def sync_school(
                 spool.write(DEPARTURES, leavers)
                 on_progress(Progress(school, records, adapter.requests))
             register = isinstance(adapter, RegisterSource) and await walk_marks(
-                adapter, spool, cursors.get(MARKS), clock.now().date(), result)
+                adapter, spool, cursors.get(MARKS), school_today(clock), result)
             if isinstance(adapter, RegisterSource):
                 on_progress(Progress(school, records, adapter.requests))
             result.requests = adapter.requests

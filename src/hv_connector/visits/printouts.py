@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from hv_connector.clock import school_today
 from hv_connector.errors import InputError, RefusedError
 from hv_connector.models import StaffMember
 from hv_connector.outbox.printed import record_document
@@ -104,7 +105,7 @@ class Printouts:
             return None
         with self.service.store.connect() as conn:
             try:
-                return pupil_briefing(conn, record.school, pupil.mis_id, self.service.clock.now().date())
+                return pupil_briefing(conn, record.school, pupil.mis_id, school_today(self.service.clock))
             except InputError:
                 return None  # the pupil has gone from the synced data: the pack says so
 

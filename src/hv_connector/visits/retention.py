@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, exists, insert, or_, select, update
 
+from hv_connector.clock import local
 from hv_connector.config.settings import RetentionSettings
 from hv_connector.errors import InputError
 from hv_connector.store import alert_sets, audit
@@ -137,22 +138,25 @@ def _visits_due(conn: Connection, schedule: RetentionSettings, now: datetime, he
         if (row.school_id, "visit", row.id) in held or (row.school_id, "pupil", row.pupil_mis_id) in held:
             continue
         if row.id in concerns or _about_safeguarding(row.data):
-            if row.date_of_birth is not None and _years_after(row.date_of_birth, schedule.child_protection_years) <= now.date():
+            if row.date_of_birth is not None and _years_after(row.date_of_birth, schedule.child_protection_years) <= local(now).date():
                 yield Due("visit", row.id, row.school_id,
                           f"safeguarding record: date of birth + {schedule.child_protection_years} years has passed")
-        elif _years_after(row.updated_at.date(), schedule.routine_visit_years) <= now.date():
+        elif _years_after(local(row.updated_at).date(), schedule.routine_visit_years) <= local(now).date():
             yield Due("visit", row.id, row.school_id,
                       f"routine visit finished more than {schedule.routine_visit_years} years ago")
 
 
 def _leavers_due(conn: Connection, schedule: RetentionSettings, now: datetime, held: set[tuple[str, str, str]]) -> Iterator[Due]:
     cutoff = now - timedelta(days=round(365.25 * schedule.leaver_data_years))
-    query = select(pupils.c.school_id, pupils.c.mis_id, pupils.c.address_text).where(
+    # Whether each leaver still has background rows is asked in the same query, not in one query a leaver.
+    background = or_(*(exists().where(table.c.school_id == pupils.c.school_id, table.c.pupil_mis_id == pupils.c.mis_id)
+                       for table in _LEAVER_TABLES))
+    query = select(pupils.c.school_id, pupils.c.mis_id, pupils.c.address_text, background.label("background")).where(
         pupils.c.archived_at.is_not(None), pupils.c.archived_at <= cutoff)
     for row in conn.execute(query):
         if (row.school_id, "pupil", row.mis_id) in held:
             continue
-        if row.address_text is None and not _has_background(conn, row.school_id, row.mis_id):
+        if row.address_text is None and not row.background:
             continue  # already removed
         yield Due("leaver", row.mis_id, row.school_id, f"left more than {schedule.leaver_data_years} year(s) ago")
 
@@ -209,12 +213,6 @@ def _erase_leaver(conn: Connection, item: Due, now: datetime) -> None:
     audit.append(conn, actor=ACTOR, action="retention.erase", school_id=item.school_id, at=now,
                  detail={"kind": "leaver", "why": item.why, "entries_erased": erased},
                  records=alert_sets.record(item.record_id, alert_sets.EMPTY))
-
-
-def _has_background(conn: Connection, school_id: str, mis_id: str) -> bool:
-    return any(conn.execute(select(table.c.pupil_mis_id).where(table.c.school_id == school_id,
-                                                               table.c.pupil_mis_id == mis_id).limit(1)).first()
-               for table in _LEAVER_TABLES)
 
 
 def _about_safeguarding(data: dict[str, Any]) -> bool:

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
-from hv_connector.clock import Clock
+from hv_connector.clock import Clock, school_today
 from hv_connector.config.loading import config_source
 from hv_connector.errors import InputError, PolicyNotFound, PolicyUnavailable, RefusedError, excerpt
 from hv_connector.humanize import WATCH, moment
@@ -689,7 +689,7 @@ class VisitService:
                 "check the id (`hvc pupil show`), or mark the visit new_family for a family not yet in the MIS"
             )
         name = row["display_name"] or " ".join(p for p in (row["forename"], row["surname"]) if p) or mis_id
-        percent = attendance_3m(conn, school, row["mis_id"], self.clock.now().date())
+        percent = attendance_3m(conn, school, row["mis_id"], school_today(self.clock))
         return PupilRef(name=name, mis_id=mis_id, native_id=row["native_id"], upn=row["upn"],
                         date_of_birth=row["date_of_birth"], attendance_3m=percent), row["address_text"]
 

@@ -12,7 +12,10 @@ import pytest
 from sqlalchemy import insert, select
 from test_record_hashes import _reported_visit, _store  # type: ignore[import-not-found]
 
-from hv_connector.store.schema import pupils
+from hv_connector.config.settings import RetentionSettings
+from hv_connector.store import Store
+from hv_connector.store.schema import pupil_alerts, pupils
+from hv_connector.visits.retention import plan
 
 Hvc = Callable[..., tuple[int, str, str]]
 
@@ -53,3 +56,16 @@ def test_a_leavers_mis_id_prints_on_its_one_line(hvc: Hvc) -> None:  # type: ign
                                             "archived_at": datetime(2001, 9, 1, tzinfo=timezone.utc)}))
     code, out, _ = hvc("retention", "run", "--dry-run")
     assert code == 0 and "L1\\x0aFORGED line" in out and "\nFORGED" not in out
+
+
+def test_a_leaver_is_due_while_any_of_their_mis_background_is_left(store: Store) -> None:
+    left = datetime(2001, 9, 1, tzinfo=timezone.utc)
+    with store.begin() as conn:
+        for mis_id, address in (("L-address", "1 Lane"), ("L-alert", None), ("L-gone", None)):
+            conn.execute(insert(pupils).values(school_id="potton", mis_id=mis_id, forename="Lee", surname="Leaver",
+                                               address_text=address, archived_at=left))
+        conn.execute(insert(pupil_alerts).values(school_id="potton", pupil_mis_id="L-alert", kind="medical",
+                                                 text="Asthma"))
+    with store.connect() as conn:
+        due = plan(conn, RetentionSettings(), datetime(2026, 11, 23, tzinfo=timezone.utc))
+    assert sorted(d.record_id for d in due if d.kind == "leaver") == ["L-address", "L-alert"]  # L-gone: removed already

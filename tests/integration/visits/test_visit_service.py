@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
 from visitkit import NOW, REVIEW_WARNING, START, birchwood_request, directory, potton_request, seed_pupils  # type: ignore[import-not-found]
 
-from hv_connector.clock import FixedClock
+from hv_connector.clock import FixedClock, at_london
 from hv_connector.errors import InputError, RefusedError
 from hv_connector.models import VisitOutcome
 from hv_connector.plugins import Policies
 from hv_connector.store import Store, audit
-from hv_connector.store.schema import acknowledgements, overrides, visits
+from hv_connector.store.schema import acknowledgements, overrides, pupil_session_marks, visits
 from hv_connector.store.schema import audit as audit_table
 from hv_connector.visits.lifecycle import State
 from hv_connector.visits.service import VisitService
@@ -216,6 +216,21 @@ def test_a_past_visit_can_be_recorded_and_a_new_family_needs_no_mis_record(servi
     new = service.request(potton_request(pupil={"name": "Ana Newstart"}, new_family=True,
                                          address="9 New Road, Potton"), by="pt-v1")
     assert (new.record.visit.pupil.name, new.record.visit.pupil.known_in_mis) == ("Ana Newstart", False)
+
+
+def test_just_after_midnight_in_summer_the_attendance_counts_the_london_day(service: VisitService,
+                                                                           clock: FixedClock) -> None:
+    clock.set(datetime(2026, 6, 15, 23, 30, tzinfo=timezone.utc))  # 00:30 BST on Tuesday 16 June
+    with service.store.begin() as conn:  # the register so far holds one absence, on the 16th
+        conn.execute(insert(pupil_session_marks).values(school_id="potton", pupil_mis_id="A1000000001",
+                                                        day=date(2026, 6, 16), session="AM", code="O",
+                                                        meaning="unauthorised"))
+        conn.execute(delete(pupil_session_marks).where(pupil_session_marks.c.day != date(2026, 6, 16)))
+    start = at_london(date(2026, 6, 16), time(10, 0))
+    asked = service.request(potton_request(planned_start=start.isoformat(),
+                                           expected_return=(start + timedelta(hours=1)).isoformat(),
+                                           background_shown_at=clock.now().isoformat()), by="pt-v1")
+    assert asked.record.visit.pupil.attendance_3m == 0.0  # not "not available", as it was on the UTC date
 
 
 class InterruptingClock(FixedClock):
