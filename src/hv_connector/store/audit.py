@@ -36,11 +36,12 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, RowMapping, insert, select, update
+from sqlalchemy import ColumnElement, Connection, RowMapping, select, update
 
 from hv_connector.errors import StoreError
 from hv_connector.store import alert_sets as alert_hashes
 from hv_connector.store import records as record_hashes
+from hv_connector.store.bulk import insert_rows
 from hv_connector.store.hashing import as_read_back, canonical_json, digest
 from hv_connector.store.schema import audit, audit_tip, visits
 
@@ -207,7 +208,7 @@ def _write(conn: Connection, entries: list[dict[str, Any]]) -> None:
         row = {**fields, "seq": seq, "records": records, "prev_hash": prev_hash}
         row["hash"] = prev_hash = entry_hash(prev_hash, row)
         rows.append(row)
-    conn.execute(insert(audit), rows)
+    insert_rows(conn, audit, rows)
     conn.execute(update(audit_tip).where(audit_tip.c.id == _TIP_ID).values(hash=prev_hash))
 
 
