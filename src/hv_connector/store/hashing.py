@@ -47,10 +47,13 @@ def _plain(value: Any) -> bool:
     elif kind is list or kind is tuple:
         items = value
     elif kind is datetime:
-        return value.tzinfo is None or value.utcoffset() == _UTC
+        return value.tzinfo is None or value.tzinfo is timezone.utc or value.utcoffset() == _UTC
     else:
         return kind in _SCALARS
-    return _SCALARS.issuperset(map(type, items)) or all(map(_plain, items))
+    for item in items:  # a row's scalars and times checked here, not in a call each (hashing reads many rows)
+        if type(item) not in _SCALARS and not _plain(item):
+            return False
+    return True
 
 
 def canonical_json(value: Any) -> str:
