@@ -58,6 +58,7 @@ from hv_connector.models import CheckInPlan, EscalationStep, StaffMember, Visit
 from hv_connector.plugins import Policies
 from hv_connector.runtime import Runtime
 from hv_connector.store import Store, audit
+from hv_connector.store.bulk import insert_rows
 from hv_connector.store.schema import (
     HEARTBEAT,
     escalations,
@@ -449,9 +450,7 @@ class Watch:
                 "message": event.text, "closed_at": now if reminder else None, "note": "reminder sent" if reminder else None,
                 "escalated_by": None if actor == ACTOR else actor,
             })
-        statement = (insert(conn, escalations).on_conflict_do_nothing(index_elements=["key"])
-                     .returning(escalations.c.key, escalations.c.id))
-        inserted: dict[str, int] = {key: new_id for key, new_id in conn.execute(statement, rows).all()}
+        inserted: dict[str, int] = dict(insert_rows(conn, escalations, rows, conflict=["key"], returning=["key", "id"]))
         messages: list[dict[str, Any]] = []
         for school, staff, event in due:
             new_id = inserted.get(event.key)
@@ -477,8 +476,7 @@ class Watch:
             if result is not None:
                 result.fired.append(FiredEvent(new_id, event.key, event.kind, event.visit_id, event.step_index,
                                                event.due_at))
-        if messages:
-            conn.execute(notifications.insert(), messages)
+        insert_rows(conn, notifications, messages)
         return [inserted.get(event.key) for _, _, event in due]
 
     # --- delivery ------------------------------------------------------------------------------
