@@ -164,6 +164,7 @@ class Watch:
         self.staff, self.notifiers, self.clock = staff, list(notifiers), clock
         self.courier = Courier(store, self.notifiers, clock)
         self.reader = Reader()
+        self._roles: dict[tuple[str, str], tuple[tuple[str, Recipient], ...]] = {}
 
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> Watch:
@@ -189,11 +190,21 @@ class Watch:
         """The people ``who`` (roles) reaches: named staff from the directory, and the visiting ``staff``."""
         people: dict[str, Recipient] = {}
         for role in who:  # in the chain's order: the office before the headteacher
-            members = staff if role == VISITING_STAFF else [
-                m for m in self.staff.get(school, {}).values() if role in m.roles]
-            for member in members:
-                people.setdefault(member.id, _recipient(member))
+            if role == VISITING_STAFF:
+                for member in staff:
+                    people.setdefault(member.id, _recipient(member))
+            else:
+                for member_id, recipient in self._holding(school, role):
+                    people.setdefault(member_id, recipient)
         return tuple(people.values())
+
+    def _holding(self, school: str, role: str) -> tuple[tuple[str, Recipient], ...]:
+        """Who in ``school``'s directory holds ``role`` (worked out once per school and role: a tick asks per event)."""
+        found = self._roles.get((school, role))
+        if found is None:
+            found = self._roles[school, role] = tuple((m.id, _recipient(m)) for m in self.staff.get(school, {}).values()
+                                                      if role in m.roles)
+        return found
 
     # --- one tick ------------------------------------------------------------------------------
 
