@@ -56,27 +56,36 @@ def _plain(value: Any) -> bool:
     return True
 
 
-def canonical_json(value: Any) -> str:
-    """The one JSON text of ``value`` that hashing uses: sorted keys, no spaces, UTF-8."""
+def _fast_text(value: Any) -> bytes | None:
+    """The canonical text of ``value`` as orjson writes it, when it is :func:`_plain` and orjson can write it."""
     if _plain(value):
         try:
-            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
         except TypeError:  # an integer past 64 bits, a lone surrogate: json.dumps writes (or refuses) it
             pass
-    return _ENCODER.encode(value)
+    return None
+
+
+def canonical_json(value: Any) -> str:
+    """The one JSON text of ``value`` that hashing uses: sorted keys, no spaces, UTF-8."""
+    text = _fast_text(value)
+    return _ENCODER.encode(value) if text is None else text.decode("utf-8")
 
 
 def as_read_back(value: Any) -> tuple[Any, str]:
     """``value`` as it reads back from its canonical text (dates as ISO text, tuples as lists, keys as strings),
     and the canonical text of that: what a stored value's hash is made from.
 
-    The text of a value made of what :func:`_plain` accepts is that of the value read back from it. Anything
-    else is written again from what was read back: its text can differ (keys ``2`` and ``10`` are written in
-    number order, and read back as ``"2"`` and ``"10"``, which sort as text).
+    The text of a value made of what :func:`_plain` accepts is that of the value read back from it (and orjson,
+    which wrote it, reads it back as :func:`json.loads` does: it wrote no number past 64 bits). Anything else
+    is written again from what was read back: its text can differ (keys ``2`` and ``10`` are written in number
+    order, and read back as ``"2"`` and ``"10"``, which sort as text).
     """
-    text = canonical_json(value)
-    read = json.loads(text)
-    return read, (text if _plain(value) else canonical_json(read))
+    fast = _fast_text(value)
+    if fast is not None:
+        return orjson.loads(fast), fast.decode("utf-8")
+    read = json.loads(canonical_json(value))
+    return read, canonical_json(read)
 
 
 def digest(value: Any) -> str:
