@@ -90,4 +90,5 @@ def as_read_back(value: Any) -> tuple[Any, str]:
 
 def digest(value: Any) -> str:
     """The SHA-256 (hex) of ``value``'s :func:`canonical_json`."""
-    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
+    text = _fast_text(value)  # orjson's bytes are the text's UTF-8: hashed as they are
+    return hashlib.sha256(_ENCODER.encode(value).encode("utf-8") if text is None else text).hexdigest()
