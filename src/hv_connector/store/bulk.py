@@ -31,8 +31,12 @@ _PARAMETERS = 30_000
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], *, conflict: Sequence[str] = (),
-                update: Sequence[str] = (), returning: Sequence[str] = ()) -> list[tuple[Any, ...]]:
+                update: Sequence[str] = (), returning: Sequence[str] = (),
+                ready: Sequence[str] = ()) -> list[tuple[Any, ...]]:
     """Insert ``rows`` (dicts with the same keys, each a column of ``table``) in the caller's transaction.
+
+    :param ready: columns whose values are given as the driver takes them, not converted: JSON already
+        written as text (a JSON column on SQLite and PostgreSQL alike takes its text; ``"null"`` for ``None``).
 
     :param conflict: the columns of a unique key a row may clash on: such a row is skipped (or, with ``update``,
         sets those columns of the row it clashes with to its own).
@@ -43,7 +47,10 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], 
     if not rows:
         return []
     keys = tuple(rows[0])
-    params = _parameters(rows, keys, _converters(table, keys, conn.dialect))
+    converters = _converters(table, keys, conn.dialect)
+    if ready:
+        converters = tuple(None if key in ready else convert for key, convert in zip(keys, converters, strict=True))
+    params = _parameters(rows, keys, converters)
     if not returning:
         conn.exec_driver_sql(_statement(table, keys, conn.dialect, tuple(conflict), tuple(update)), params)
         return []
