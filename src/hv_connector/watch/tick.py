@@ -107,6 +107,8 @@ RETRY_BROKEN = timedelta(minutes=1)
 """How soon a visit whose policy raised is looked at again (and reported again)."""
 GAP_PATIENCE = timedelta(minutes=10)
 """How long a missing ``visit_events`` id is looked for (a transaction still open, on PostgreSQL)."""
+_ALONG: dict[str, int] = {state.value: place for place, state in enumerate(OUT)}
+"""How far along :data:`OUT` each state is, by its name (a :class:`State` is its name)."""
 
 
 @dataclass(frozen=True)
@@ -405,14 +407,15 @@ class Watch:
     @staticmethod
     def target(state: str, assessment: Assessment, fired: Mapping[str, Fired]) -> State | None:
         """Where the visit's open events put it (overdue, escalated), if further on than ``state``; else ``None``."""
-        if state not in OUT:
+        now = _ALONG.get(state)
+        if now is None:
             return None
         closing = {c.key for c in assessment.closures}
         still_open = [f for f in fired.values() if f.closed_at is None and f.key not in closing]
         reached = [state_for(f.kind, f.step_index) for f in still_open]
         reached += [state_for(e.kind, e.step_index) for e in assessment.events]
-        target = max(reached, key=OUT.index, default=State.SIGNED_OUT)
-        return target if OUT.index(target) > OUT.index(State(state)) else None
+        target = max(reached, key=_ALONG.__getitem__, default=State.SIGNED_OUT)
+        return target if _ALONG[target] > now else None
 
     def move(self, visit_id: str, state: str, assessment: Assessment, fired: Mapping[str, Fired],
              result: TickResult) -> bool:
