@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, Table, bindparam, select
+from sqlalchemy import BindParameter, ColumnElement, Connection, Select, Table, bindparam, select
 
 from hv_connector.store.hashing import digest
 from hv_connector.store.schema import acknowledgements, escalations, outbox, overrides, visit_events, visits
@@ -120,7 +120,7 @@ def stamp(conn: Connection, visit_ids: Iterable[str]) -> dict[str, dict[str, str
     return _hash(conn, visit_ids, visit_records)
 
 
-_IDS = bindparam("ids", expanding=True)
+_IDS: BindParameter[str] = bindparam("ids", expanding=True)
 """The visits a query reads: one statement, compiled once, for any number of them."""
 
 

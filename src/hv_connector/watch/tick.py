@@ -89,7 +89,6 @@ from hv_connector.watch.store import (
     TimedVisit,
     close,
     enqueue,
-    insert,
     load_fired,
     load_timetables,
     load_visits,
