@@ -36,11 +36,12 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, RowMapping, insert, select, update
+from sqlalchemy import ColumnElement, Connection, RowMapping, select, update
 
 from hv_connector.errors import StoreError
 from hv_connector.store import alert_sets as alert_hashes
 from hv_connector.store import records as record_hashes
+from hv_connector.store.bulk import insert_rows
 from hv_connector.store.hashing import as_read_back, canonical_json, digest
 from hv_connector.store.schema import audit, audit_tip, visits
 
@@ -150,8 +151,8 @@ def append(
     """
     if at is not None and at.tzinfo is None:
         raise ValueError("audit time must be timezone-aware")
-    # Stored as it will read back, so the hash recomputes identically on every backend.
-    stored, text = as_read_back({**(detail or {}), **_process})
+    # Written as the text of the detail as it will read back, so the hash recomputes identically on every backend.
+    _, text = as_read_back({**(detail or {}), **_process})
     fields = {
         "at": (at or datetime.now(timezone.utc)).astimezone(timezone.utc),
         "school_id": school_id,
@@ -159,7 +160,7 @@ def append(
         "actor": actor,
         "action": action,
         "state": state,
-        "detail": stored,
+        "detail": text,  # JSON text, as the driver takes it (store.bulk); the chain covers its hash
         "detail_hash": hashlib.sha256(text.encode("utf-8")).hexdigest(),
         "records": records,
     }
@@ -206,8 +207,9 @@ def _write(conn: Connection, entries: list[dict[str, Any]]) -> None:
         records = states[fields["visit_id"]] if described.get(fields["visit_id"]) == index else fields["records"]
         row = {**fields, "seq": seq, "records": records, "prev_hash": prev_hash}
         row["hash"] = prev_hash = entry_hash(prev_hash, row)
+        row["records"] = canonical_json(records)  # JSON text ("null" for none), as the detail is
         rows.append(row)
-    conn.execute(insert(audit), rows)
+    insert_rows(conn, audit, rows, ready=["detail", "records"])
     conn.execute(update(audit_tip).where(audit_tip.c.id == _TIP_ID).values(hash=prev_hash))
 
 

@@ -47,35 +47,50 @@ def _plain(value: Any) -> bool:
     elif kind is list or kind is tuple:
         items = value
     elif kind is datetime:
-        return value.tzinfo is None or value.utcoffset() == _UTC
+        return value.tzinfo is None or value.tzinfo is timezone.utc or value.utcoffset() == _UTC
     else:
         return kind in _SCALARS
-    return _SCALARS.issuperset(map(type, items)) or all(map(_plain, items))
+    # A row's scalars are checked here, not in a call each (hashing reads many rows); a loop, as all() over a
+    # generator costs twice as much.
+    for item in items:  # noqa: SIM110
+        if type(item) not in _SCALARS and not _plain(item):
+            return False
+    return True
+
+
+def _fast_text(value: Any) -> bytes | None:
+    """The canonical text of ``value`` as orjson writes it, when it is :func:`_plain` and orjson can write it."""
+    if _plain(value):
+        try:
+            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # an integer past 64 bits, a lone surrogate: json.dumps writes (or refuses) it
+            pass
+    return None
 
 
 def canonical_json(value: Any) -> str:
     """The one JSON text of ``value`` that hashing uses: sorted keys, no spaces, UTF-8."""
-    if _plain(value):
-        try:
-            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
-        except TypeError:  # an integer past 64 bits, a lone surrogate: json.dumps writes (or refuses) it
-            pass
-    return _ENCODER.encode(value)
+    text = _fast_text(value)
+    return _ENCODER.encode(value) if text is None else text.decode("utf-8")
 
 
 def as_read_back(value: Any) -> tuple[Any, str]:
     """``value`` as it reads back from its canonical text (dates as ISO text, tuples as lists, keys as strings),
     and the canonical text of that: what a stored value's hash is made from.
 
-    The text of a value made of what :func:`_plain` accepts is that of the value read back from it. Anything
-    else is written again from what was read back: its text can differ (keys ``2`` and ``10`` are written in
-    number order, and read back as ``"2"`` and ``"10"``, which sort as text).
+    The text of a value made of what :func:`_plain` accepts is that of the value read back from it (and orjson,
+    which wrote it, reads it back as :func:`json.loads` does: it wrote no number past 64 bits). Anything else
+    is written again from what was read back: its text can differ (keys ``2`` and ``10`` are written in number
+    order, and read back as ``"2"`` and ``"10"``, which sort as text).
     """
-    text = canonical_json(value)
-    read = json.loads(text)
-    return read, (text if _plain(value) else canonical_json(read))
+    fast = _fast_text(value)
+    if fast is not None:
+        return orjson.loads(fast), fast.decode("utf-8")
+    read = json.loads(canonical_json(value))
+    return read, canonical_json(read)
 
 
 def digest(value: Any) -> str:
     """The SHA-256 (hex) of ``value``'s :func:`canonical_json`."""
-    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
+    text = _fast_text(value)  # orjson's bytes are the text's UTF-8: hashed as they are
+    return hashlib.sha256(_ENCODER.encode(value).encode("utf-8") if text is None else text).hexdigest()

@@ -26,9 +26,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, select
+from sqlalchemy import BindParameter, ColumnElement, Connection, Select, Table, bindparam, select
 
 from hv_connector.store.hashing import digest
 from hv_connector.store.schema import acknowledgements, escalations, outbox, overrides, visit_events, visits
@@ -119,10 +120,26 @@ def stamp(conn: Connection, visit_ids: Iterable[str]) -> dict[str, dict[str, str
     return _hash(conn, visit_ids, visit_records)
 
 
+_IDS: BindParameter[str] = bindparam("ids", expanding=True)
+"""The visits a query reads: one statement, compiled once, for any number of them."""
+
+
+@cache
+def _visit_query(columns: tuple[str, ...]) -> Select[Any]:
+    return select(*(visits.c[c] for c in columns)).where(visits.c.id.in_(_IDS))
+
+
+@cache
+def _record_query(kind: int) -> Select[Any]:
+    _, table, owner, columns, which = RECORD_KINDS[kind]
+    query = select(*(table.c[c] for c in columns)).where(table.c[owner].in_(_IDS))
+    return query if which is None else query.where(which)
+
+
 def _visit_rows(conn: Connection, columns: Sequence[str], chunk: Sequence[str]) -> list[dict[str, Any]]:
     """The visits ``chunk``, keyed as :data:`VISIT_COLUMNS` (plain strings, hashed fastest), read from ``columns``."""
-    query = select(*(visits.c[c] for c in columns)).where(visits.c.id.in_(chunk))
-    return [dict(zip(VISIT_COLUMNS, values, strict=True)) for values in conn.execute(query)]
+    return [dict(zip(VISIT_COLUMNS, values, strict=True))
+            for values in conn.execute(_visit_query(tuple(columns)), {"ids": chunk})]
 
 
 def _hash(conn: Connection, visit_ids: Iterable[str], visit_records: VisitRecords) -> dict[str, dict[str, str]]:
@@ -132,9 +149,8 @@ def _hash(conn: Connection, visit_ids: Iterable[str], visit_records: VisitRecord
         chunk = wanted[start:start + _CHUNK]
         for visit_id, hashed in visit_records(chunk).items():
             found[visit_id][f"visit {visit_id}"] = hashed
-        for name, table, owner, columns, which in RECORD_KINDS:
-            query = select(*(table.c[c] for c in columns)).where(table.c[owner].in_(chunk))
-            for values in conn.execute(query if which is None else query.where(which)):
+        for kind, (name, _, owner, columns, _) in enumerate(RECORD_KINDS):
+            for values in conn.execute(_record_query(kind), {"ids": chunk}):
                 row = dict(zip(columns, values, strict=True))  # plain string keys: hashed fastest
                 found[row[owner]][f"{name} {row['id']}"] = digest(row)
     return found

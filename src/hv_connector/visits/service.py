@@ -54,6 +54,7 @@ from hv_connector.outbox import queue as outbox
 from hv_connector.plugins import Policies
 from hv_connector.read.attendance import attendance_3m
 from hv_connector.store import Store, audit
+from hv_connector.store.bulk import insert_rows
 from hv_connector.store.engine import is_retryable
 from hv_connector.store.hashing import digest
 from hv_connector.store.schema import (
@@ -404,7 +405,7 @@ class VisitService:
                                    .returning(visits.c.id)).scalars())
         if not done:
             return []
-        conn.execute(insert(visit_events), [
+        insert_rows(conn, visit_events, [
             {"visit_id": visit_id, "at": now, "actor": WATCH, "event": Action.MARK_OVERDUE.value,
              "from_state": State.SIGNED_OUT.value, "to_state": State.OVERDUE.value,
              "stage": STAGES[Action.MARK_OVERDUE].value} for visit_id in done])  # findings left NULL: not judged

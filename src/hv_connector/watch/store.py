@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from hv_connector.humanize import WATCH
 from hv_connector.models import Visit
 from hv_connector.store import audit
+from hv_connector.store.bulk import insert_rows
 from hv_connector.store.schema import escalations, visits, watch_queue
 from hv_connector.store.types import Json
 from hv_connector.visits.timetable import Reader, Timetable
@@ -141,10 +142,7 @@ def reschedule(conn: Connection, next_looks: Mapping[str, datetime | None]) -> N
     keep = [{"visit_id": visit_id, "due_at": at} for visit_id, at in ordered if at is not None]
     if drop:
         conn.execute(delete(watch_queue).where(watch_queue.c.visit_id.in_(drop)))
-    if keep:
-        statement = insert(conn, watch_queue)
-        conn.execute(statement.on_conflict_do_update(index_elements=["visit_id"],
-                                                     set_={"due_at": statement.excluded.due_at}), keep)
+    insert_rows(conn, watch_queue, keep, conflict=["visit_id"], update=["due_at"])
 
 
 def close(conn: Connection, closing: Sequence[tuple[WatchedVisit | TimedVisit, str, str]], now: datetime) -> int:

@@ -58,6 +58,7 @@ from hv_connector.models import CheckInPlan, EscalationStep, StaffMember, Visit
 from hv_connector.plugins import Policies
 from hv_connector.runtime import Runtime
 from hv_connector.store import Store, audit
+from hv_connector.store.bulk import insert_rows
 from hv_connector.store.schema import (
     HEARTBEAT,
     escalations,
@@ -88,7 +89,6 @@ from hv_connector.watch.store import (
     TimedVisit,
     close,
     enqueue,
-    insert,
     load_fired,
     load_timetables,
     load_visits,
@@ -106,6 +106,8 @@ RETRY_BROKEN = timedelta(minutes=1)
 """How soon a visit whose policy raised is looked at again (and reported again)."""
 GAP_PATIENCE = timedelta(minutes=10)
 """How long a missing ``visit_events`` id is looked for (a transaction still open, on PostgreSQL)."""
+_ALONG: dict[str, int] = {state.value: place for place, state in enumerate(OUT)}
+"""How far along :data:`OUT` each state is, by its name (a :class:`State` is its name)."""
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,7 @@ class Watch:
         self.staff, self.notifiers, self.clock = staff, list(notifiers), clock
         self.courier = Courier(store, self.notifiers, clock)
         self.reader = Reader()
+        self._roles: dict[tuple[str, str], tuple[tuple[str, Recipient], ...]] = {}
 
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> Watch:
@@ -188,11 +191,21 @@ class Watch:
         """The people ``who`` (roles) reaches: named staff from the directory, and the visiting ``staff``."""
         people: dict[str, Recipient] = {}
         for role in who:  # in the chain's order: the office before the headteacher
-            members = staff if role == VISITING_STAFF else [
-                m for m in self.staff.get(school, {}).values() if role in m.roles]
-            for member in members:
-                people.setdefault(member.id, _recipient(member))
+            if role == VISITING_STAFF:
+                for member in staff:
+                    people.setdefault(member.id, _recipient(member))
+            else:
+                for member_id, recipient in self._holding(school, role):
+                    people.setdefault(member_id, recipient)
         return tuple(people.values())
+
+    def _holding(self, school: str, role: str) -> tuple[tuple[str, Recipient], ...]:
+        """Who in ``school``'s directory holds ``role`` (worked out once per school and role: a tick asks per event)."""
+        found = self._roles.get((school, role))
+        if found is None:
+            found = self._roles[school, role] = tuple((m.id, _recipient(m)) for m in self.staff.get(school, {}).values()
+                                                      if role in m.roles)
+        return found
 
     # --- one tick ------------------------------------------------------------------------------
 
@@ -393,14 +406,15 @@ class Watch:
     @staticmethod
     def target(state: str, assessment: Assessment, fired: Mapping[str, Fired]) -> State | None:
         """Where the visit's open events put it (overdue, escalated), if further on than ``state``; else ``None``."""
-        if state not in OUT:
+        now = _ALONG.get(state)
+        if now is None:
             return None
         closing = {c.key for c in assessment.closures}
         still_open = [f for f in fired.values() if f.closed_at is None and f.key not in closing]
         reached = [state_for(f.kind, f.step_index) for f in still_open]
         reached += [state_for(e.kind, e.step_index) for e in assessment.events]
-        target = max(reached, key=OUT.index, default=State.SIGNED_OUT)
-        return target if OUT.index(target) > OUT.index(State(state)) else None
+        target = max(reached, key=_ALONG.__getitem__, default=State.SIGNED_OUT)
+        return target if _ALONG[target] > now else None
 
     def move(self, visit_id: str, state: str, assessment: Assessment, fired: Mapping[str, Fired],
              result: TickResult) -> bool:
@@ -449,9 +463,7 @@ class Watch:
                 "message": event.text, "closed_at": now if reminder else None, "note": "reminder sent" if reminder else None,
                 "escalated_by": None if actor == ACTOR else actor,
             })
-        statement = (insert(conn, escalations).on_conflict_do_nothing(index_elements=["key"])
-                     .returning(escalations.c.key, escalations.c.id))
-        inserted: dict[str, int] = {key: new_id for key, new_id in conn.execute(statement, rows).all()}
+        inserted: dict[str, int] = dict(insert_rows(conn, escalations, rows, conflict=["key"], returning=["key", "id"]))
         messages: list[dict[str, Any]] = []
         for school, staff, event in due:
             new_id = inserted.get(event.key)
@@ -477,8 +489,7 @@ class Watch:
             if result is not None:
                 result.fired.append(FiredEvent(new_id, event.key, event.kind, event.visit_id, event.step_index,
                                                event.due_at))
-        if messages:
-            conn.execute(notifications.insert(), messages)
+        insert_rows(conn, notifications, messages)
         return [inserted.get(event.key) for _, _, event in due]
 
     # --- delivery ------------------------------------------------------------------------------
