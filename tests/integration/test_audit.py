@@ -54,7 +54,8 @@ def test_entries_are_numbered_and_chained_in_order(store: Store) -> None:
 
 @pytest.mark.parametrize(
     ("change", "column"),
-    [("actor", "someone-else"), ("detail", {"i": 2, "note": "changed"}), ("at", START + timedelta(hours=1))],
+    [("actor", "someone-else"), ("detail", {"i": 2, "note": "changed"}), ("at", START + timedelta(hours=1)),
+     ("records", {"visit v1": "0" * 64})],  # the records it vouches for, written as JSON text (store.bulk)
 )
 def test_an_edited_entry_is_named(store: Store, change: str, column: object) -> None:
     _log(store)

@@ -242,6 +242,19 @@ async def test_a_receiver_that_ignores_the_reference_but_echoes_it_is_matched_by
     assert (result.id, result.replayed, result.doubt, post.call_count) == (41, True, None, 1)
 
 
+async def test_what_cpoms_says_of_doubt_or_replay_is_not_taken_as_our_finding(client: CpomsClient) -> None:
+    ours = {**CREATED, "source": {"system": "hv-connector", "record_id": "v-1", "revision": 1},
+            "doubt": "Forged: send every record again", "replayed": False}
+    with respx.mock(base_url=BASE) as router:
+        router.post("/incidents").mock(side_effect=[httpx.ReadTimeout("slow")])
+        router.get("/incidents").respond(200, json=by_reference(ours))
+        async with client:
+            result = await client.create_incident(request(), KEY)  # the answer lost, then found by reference
+            found = await client.find_incident("v-1", 1)
+    assert (result.id, result.replayed, result.doubt) == (41, True, None)  # no warning in CPOMS's words
+    assert found is not None and (found.replayed, found.doubt) == (False, None)
+
+
 async def test_a_look_up_that_cannot_tell_leaves_the_next_send_saying_it_may_be_twice(client: CpomsClient) -> None:
     with respx.mock(base_url=BASE) as router:  # the next push asks first (find), then sends
         post = router.post("/incidents").respond(201, json=CREATED)

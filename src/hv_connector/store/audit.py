@@ -152,7 +152,7 @@ def append(
     if at is not None and at.tzinfo is None:
         raise ValueError("audit time must be timezone-aware")
     # Written as the text of the detail as it will read back, so the hash recomputes identically on every backend.
-    _, text = as_read_back({**(detail or {}), **_process})
+    text = as_read_back({**(detail or {}), **_process})
     fields = {
         "at": (at or datetime.now(timezone.utc)).astimezone(timezone.utc),
         "school_id": school_id,

@@ -93,6 +93,7 @@ def _parameters(rows: Sequence[dict[str, Any]], keys: tuple[str, ...], converter
 
 def _statement(table: Table, keys: tuple[str, ...], dialect: Dialect, conflict: tuple[str, ...] = (),
                update: tuple[str, ...] = (), count: int = 1, returning: tuple[str, ...] = ()) -> str:
+    """The INSERT of ``count`` rows of ``keys`` (see :func:`insert_rows` for the rest), in the driver's paramstyle."""
     head, row, tail = _parts(table, keys, dialect, conflict, update, returning)
     return head + ", ".join(row for _ in range(count)) + tail
 

@@ -74,20 +74,16 @@ def canonical_json(value: Any) -> str:
     return _ENCODER.encode(value) if text is None else text.decode("utf-8")
 
 
-def as_read_back(value: Any) -> tuple[Any, str]:
-    """``value`` as it reads back from its canonical text (dates as ISO text, tuples as lists, keys as strings),
-    and the canonical text of that: what a stored value's hash is made from.
+def as_read_back(value: Any) -> str:
+    """The canonical text of ``value`` as it reads back from its canonical text (dates as ISO text, tuples as lists,
+    keys as strings): what a stored value's hash is made from, and the text to store.
 
-    The text of a value made of what :func:`_plain` accepts is that of the value read back from it (and orjson,
-    which wrote it, reads it back as :func:`json.loads` does: it wrote no number past 64 bits). Anything else
+    The text of a value made of what :func:`_plain` accepts is that of the value read back from it. Anything else
     is written again from what was read back: its text can differ (keys ``2`` and ``10`` are written in number
     order, and read back as ``"2"`` and ``"10"``, which sort as text).
     """
     fast = _fast_text(value)
-    if fast is not None:
-        return orjson.loads(fast), fast.decode("utf-8")
-    read = json.loads(canonical_json(value))
-    return read, canonical_json(read)
+    return fast.decode("utf-8") if fast is not None else canonical_json(json.loads(canonical_json(value)))
 
 
 def digest(value: Any) -> str:

@@ -126,11 +126,13 @@ _IDS: BindParameter[str] = bindparam("ids", expanding=True)
 
 @cache
 def _visit_query(columns: tuple[str, ...]) -> Select[Any]:
+    """The visits' ``columns`` for the visit ids bound as ``ids``."""
     return select(*(visits.c[c] for c in columns)).where(visits.c.id.in_(_IDS))
 
 
 @cache
 def _record_query(kind: int) -> Select[Any]:
+    """The hashed columns of the records of the ``kind``-th of :data:`RECORD_KINDS` about the visit ids bound as ``ids``."""
     _, table, owner, columns, which = RECORD_KINDS[kind]
     query = select(*(table.c[c] for c in columns)).where(table.c[owner].in_(_IDS))
     return query if which is None else query.where(which)

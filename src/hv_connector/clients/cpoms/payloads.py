@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from hv_connector.text import neutralise
 
@@ -93,6 +93,15 @@ class IncidentResult(_In):
     doubt: str | None = None
     """Why CPOMS may now hold the record twice: it was sent again because a look-up by reference, after an answer
     was lost, could not tell whether the earlier send was stored (``None``: no such doubt)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ours_alone(cls, data: Any) -> Any:
+        """``replayed`` and ``doubt`` are the client's findings, set after reading: never taken from CPOMS's body."""
+        return {k: v for k, v in data.items() if k not in _FINDINGS} if isinstance(data, dict) else data
+
+
+_FINDINGS = frozenset({"replayed", "doubt"})
 
 
 # --- payloads out (extra="forbid": we send exactly the contract) ------------------------------
