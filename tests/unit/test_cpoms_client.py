@@ -229,6 +229,22 @@ async def test_a_row_without_our_reference_is_taken_as_ours_only_when_the_receiv
     assert asked.call_count == 1  # asked once per client, however many look-ups follow
 
 
+async def test_a_corrected_record_is_never_taken_for_a_reference_less_row_the_filter_cannot_tell_apart(
+    client: CpomsClient,
+) -> None:
+    revised = request().model_copy(update={"source": Source(record_id="v-1", revision=2)})
+    earlier = {**CREATED, "id": 40}  # v-1's first revision, stored before: the filter answers it for v-1 too
+    with respx.mock(base_url=BASE, assert_all_called=False) as router:
+        post = router.post("/incidents").mock(side_effect=[httpx.ReadTimeout("slow"), httpx.Response(201, json=CREATED)])
+        probe(router)  # a receiver that filters by reference, by record only (asked or not)
+        router.get("/incidents").respond(200, json=by_reference(earlier))
+        async with client:
+            result = await client.create_incident(revised, KEY)
+    # Taking revision 1's incident as revision 2 would mark the correction sent though it never arrived.
+    assert (result.id, result.replayed, post.call_count) == (41, False, 2)
+    assert result.doubt is not None and "revision 2" in result.doubt and "second copy" in result.doubt
+
+
 async def test_a_receiver_that_ignores_the_reference_but_echoes_it_is_matched_by_the_reference(
     client: CpomsClient,
 ) -> None:

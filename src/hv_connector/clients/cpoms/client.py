@@ -264,9 +264,10 @@ class CpomsClient:
         A row that carries a reference is ours when the reference is this record's (and revision's). A row that
         carries none is ours only by the receiver's filter, so it is trusted only once the receiver is known to
         filter (:meth:`_filters_by_reference`): one that ignores the reference answers other records' incidents
-        too, and taking one of them as ours would mark our record sent when it never arrived. When we cannot tell,
-        the answer is ``None`` (send again: a possible duplicate rather than a lost record) and the record is
-        remembered, so its next send's answer carries the reason (``doubt``).
+        too, and taking one of them as ours would mark our record sent when it never arrived. The filter is by
+        record, not revision, so a corrected record (revision 2 on) is never found by it: the row could be the
+        revision it corrects. When we cannot tell, the answer is ``None`` (send again: a possible duplicate rather
+        than a lost record) and the record is remembered, so its next send's answer carries the reason (``doubt``).
         """
         found = await self._by_reference(record_id)
         said = [_names_this(i, record_id, revision) for i in found]
@@ -274,14 +275,17 @@ class CpomsClient:
             return found[said.index(True)]
         if None not in said:
             return None
-        if await self._filters_by_reference():
+        corrected = revision is not None and revision > 1
+        if not corrected and await self._filters_by_reference():
             return found[said.index(None)]
+        why = (f"it answers incidents for this record that carry no revision, and this is revision {revision}: one "
+               "of them may be an earlier revision" if corrected else
+               "it ignores the reference: asked for one no record has, it answers incidents all the same; and the "
+               "incidents it answers carry no reference of ours")
         self._unsure[record_id] = (
             f"CPOMS for school {self.school_id!r} may now hold record {record_id!r} twice: an earlier send's answer "
-            "was lost, and its look-up by reference cannot say whether that send was stored (it ignores the "
-            "reference: asked for one no record has, it answers incidents all the same; and the incidents it "
-            "answers carry no reference of ours), so the record was sent again rather than taken as there. "
-            "Look in CPOMS for a second copy of it"
+            f"was lost, and its look-up by reference cannot say whether that send was stored ({why}), so the "
+            "record was sent again rather than taken as there. Look in CPOMS for a second copy of it"
         )
         return None
 
