@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import update
 
-from hv_connector.clock import LONDON
+from hv_connector.clock import LONDON, local
 from hv_connector.errors import InputError, RefusedError
 from hv_connector.models import Proposes, Reason, StaffMember
 from hv_connector.read.proposals import ProposalRow, get_proposal
@@ -130,7 +130,7 @@ def _reason(proposal: ProposalRow, reasons: list[Reason]) -> str:
 
 
 def _next_weekday_at(now: datetime, at: time) -> datetime:
-    day = now.astimezone(LONDON).date() + timedelta(days=1)
+    day = local(now).date() + timedelta(days=1)
     while day.weekday() >= 5:
         day += timedelta(days=1)
     return datetime.combine(day, at, LONDON)

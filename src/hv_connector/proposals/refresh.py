@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from hv_connector.attendance.triggers import PupilMeasures, met_triggers, pupil_measures
-from hv_connector.clock import LONDON
+from hv_connector.clock import local
 from hv_connector.models import AttendanceTrigger, Measure
 from hv_connector.proposals.triggers import school_triggers
 from hv_connector.read.attendance import NOT_AVAILABLE, school_marks
@@ -51,7 +51,7 @@ class Refreshed:
 def refresh_school(conn: Connection, school_id: str, triggers: Sequence[AttendanceTrigger], *, now: datetime,
                    recent_visit_days: int) -> Refreshed:
     """Evaluate ``triggers`` for every pupil of ``school_id`` with marks, in the caller's transaction."""
-    as_of = now.astimezone(LONDON).date()
+    as_of = local(now).date()
     result = Refreshed(school_id)
     agreed = _agreements(conn, school_id) if any(
         t.measure is Measure.UNAUTHORISED_SINCE_AGREEMENT for t in triggers) else {}
@@ -112,7 +112,7 @@ def _agreements(conn: Connection, school_id: str) -> dict[str, date]:
                         .where(visits.c.school_id == school_id, visits.c.state.in_(AGREED)))
     for pupil, start, data in rows:
         if pupil and ((data or {}).get("outcome") or {}).get("agreements"):
-            day = start.astimezone(LONDON).date()
+            day = local(start).date()
             found[pupil] = max(day, found.get(pupil, day))
     return found
 
@@ -143,7 +143,7 @@ def _end(conn: Connection, school_id: str, ended: Sequence[Any], now: datetime, 
     if not ended:
         return 0
     why = ("attendance is no longer available, so nothing supports it" if unavailable
-           else f"the pupil no longer meets the trigger (as of {now.astimezone(LONDON):%d %b %Y})")
+           else f"the pupil no longer meets the trigger (as of {local(now):%d %b %Y})")
     conn.execute(update(proposals).where(proposals.c.id.in_([row.id for row in ended])).values(met_until=now))
     closing = [row for row in ended if row.status == "open"]
     if closing:
