@@ -39,6 +39,8 @@ class Remote:
         """One entry per submit: an exception to raise (after storing it when ``outcome_unknown``) or None."""
         self.in_flight = 0
         self.max_in_flight_per_record: dict[str, int] = {}
+        self.status = "recorded"
+        """What it answers for a new record: ``tray`` keeps it unmatched, for a person to attach (as CPOMS does)."""
 
     async def __aenter__(self) -> Remote:
         return self
@@ -49,7 +51,7 @@ class Remote:
     async def find(self, report: VisitReport) -> Delivery | None:
         self.calls.append(("find", report.record_id))
         found = self.records.get(report.record_id)
-        return None if found is None else Delivery(found.remote_id, already_there=True)
+        return None if found is None else Delivery(found.remote_id, already_there=True, status=found.status)
 
     async def submit(self, report: VisitReport, idempotency_key: str) -> Delivery:
         self.calls.append(("submit", report.record_id))
@@ -62,7 +64,7 @@ class Remote:
         if idempotency_key in self.keys:
             delivery = Delivery(self.records[self.keys[idempotency_key]].remote_id, already_there=True)
         else:
-            delivery = Delivery(str(100 + len(self.records)))
+            delivery = Delivery(str(100 + len(self.records)), status=self.status)
             self.records[report.record_id] = delivery
             self.keys[idempotency_key] = report.record_id
         if failure is not None:
@@ -227,6 +229,37 @@ def test_an_answer_lost_after_cpoms_stored_it_is_found_not_sent_twice(store: Sto
     assert summary.count("already-there") == 1
     assert remote.calls == [("submit", "v-1"), ("find", "v-1")]
     assert len(remote.records) == 1
+
+
+def test_a_record_the_receiver_keeps_in_its_tray_waits_to_be_attached_and_is_never_sent_again(
+        store: Store, policies: Policies) -> None:
+    [outbox_id] = queue(store, policies, visit("v-1"))
+    remote = Remote()
+    remote.status = "tray"
+    summary = push(store, remote)
+    [outcome] = summary.outcomes
+    assert (outcome.result, outcome.remote_id, summary.exit_code) == ("in-tray", "100", 0)
+    assert outcome.message.startswith("in CPOMS's Incident Tray as incident 100: attach it to ")
+    with store.connect() as conn:
+        record = get_record(conn, outbox_id)
+        [tray] = [e for e in audit.history(conn, "v-1") if e.action == "outbox.in-tray"]
+    assert (record.status, record.cpoms_id, record.sent_at, record.next_attempt_at) == ("in-tray", "100", None, None)
+    assert tray.detail["incident"] == "100"
+    assert push(store, remote, [NOW + timedelta(days=1)]).outcomes == []
+    assert remote.calls == [("submit", "v-1")]
+
+
+def test_a_lost_answer_found_in_the_tray_by_reference_stays_in_the_tray(store: Store, policies: Policies) -> None:
+    [outbox_id] = queue(store, policies, visit("v-1"))
+    remote = Remote()
+    remote.status = "tray"
+    remote.script = [SinkOutcomeUnknown("dropped")]
+    push(store, remote)
+    summary = push(store, remote, [NOW + timedelta(minutes=5)])
+    assert [(o.result, o.remote_id) for o in summary.outcomes] == [("in-tray", "100")]
+    assert remote.calls == [("submit", "v-1"), ("find", "v-1")]
+    with store.connect() as conn:
+        assert get_record(conn, outbox_id).status == "in-tray"
 
 
 def test_a_record_left_sending_by_a_killed_push_is_asked_for_after_its_lease(store: Store, policies: Policies) -> None:

@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import re
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from hv_connector.builtin.cpoms_sink import CpomsSink
 from hv_connector.clients.cpoms.client import CpomsClient
 from hv_connector.outbox.push import Pusher
 from hv_connector.read.queries import outbox_rows
-from hv_connector.store import Store
+from hv_connector.store import Store, audit
 from hvc_fixtures.cpoms_server import CATEGORIES
 from hvc_fixtures.data import Dataset
 from hvc_fixtures.serve import RunningServer
@@ -234,9 +234,50 @@ def test_a_receiver_that_trays_every_record_unmatched_stores_each_once(store: St
     fake.configure(tray_always=True, idempotency=False)
     fake.inject(kind="accept_then_drop", path="/incidents", method="POST", count=1)
     summary = asyncio.run(pusher(store, cpoms_server).run())
-    assert (summary.count("sent"), summary.count("already-there")) == (2, 1)
+    # In CPOMS but on no pupil's chronology: not sent, in the tray (the one whose answer was lost found there).
+    assert (summary.count("sent"), summary.count("already-there"), summary.count("in-tray")) == (0, 0, 3)
     assert sorted(i["source"]["record_id"] for i in fake.incidents) == ["v-1", "v-2", "v-3"]
     assert {(i["status"], i["student_id"]) for i in fake.incidents} == {("tray", None)}
+    with store.connect() as conn:
+        assert {(r.status, r.cpoms_id) for r in outbox_rows(conn)} == {("in-tray", str(i["id"])) for i in fake.incidents}
+
+
+def test_a_record_in_the_tray_is_listed_to_attach_never_sent_again_and_confirming_closes_it(
+    store: Store, config: Path, cpoms_server: RunningServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    visit = finished(2, cp_concern=True, concerns="Bruise on the arm.")
+    pupil = visit.pupil.model_copy(update={"native_id": "MIS-4471", "date_of_birth": date(2015, 3, 9)})
+    concern, routine = queue(store, kit_policies("birchwood"), [visit.model_copy(update={"pupil": pupil})], NOW)
+    cpoms_server.fake.configure(tray_always=True)
+    code, out, _err = hvc(capsys, "push")
+    assert code == 0 and out.strip().splitlines()[-1].endswith(
+        " sent 0, already there 0, written for entry 0, in CPOMS's tray to attach 2, parked 0, waiting 0")
+    [tray_id] = [str(i["id"]) for i in cpoms_server.fake.incidents if i["kind"] == "concern"]
+    who = f"{pupil.name} (UPN {pupil.upn}, MIS id MIS-4471, born 09 Mar 2015)"
+    assert f"in-tray       #{concern} birchwood concern: in CPOMS's Incident Tray as incident {tray_id}: attach it to {who}" in out
+
+    code, listed, _err = hvc(capsys, "outbox", "list")
+    assert f"IN TRAY: in CPOMS's Incident Tray as incident {tray_id}: attach it to {who}" in listed
+    assert "AWAITING ENTRY" not in listed and "sent" not in listed
+    _code, shown, _err = hvc(capsys, "outbox", "show", str(concern))
+    assert f"It is in CPOMS's Incident Tray as incident {tray_id}: attach it to {who}" in shown
+    _code, status, _err = hvc(capsys, "status")
+    assert "outbox: 2 in-tray" in status
+
+    assert hvc(capsys, "push", "--all")[1].strip().splitlines()[-1].endswith(" sent 0, already there 0, "
+                                                                          "written for entry 0, parked 0, waiting 0")
+    assert len(cpoms_server.fake.incidents) == 2  # it is in CPOMS: never sent again
+
+    dsl = next(s.id for s in DATASET.staff("birchwood") if "dsl" in s.roles)
+    with config.open("a") as handle:
+        handle.write(f'[[staff.birchwood]]\nid = "{dsl}"\nname = "Dee Ess"\nroles = ["dsl"]\n')
+    code, out, _err = hvc(capsys, "outbox", "confirm", str(concern), "--ref", tray_id, "--as", dsl)
+    assert code == 0 and out.strip() == (f"Outbox record #{concern} is done: attached to {pupil.name} in CPOMS as "
+                                         f"incident {tray_id}, confirmed by Dee Ess.")
+    with store.connect() as conn:
+        [confirmed] = [e for e in audit.history(conn, "v-2") if e.action == "outbox.confirmed"]
+        assert {r.id: r.status for r in outbox_rows(conn)} == {concern: "sent", routine: "in-tray"}
+    assert (confirmed.actor, confirmed.detail["cpoms_ref"], confirmed.detail["attached"]) == (dsl, tray_id, True)
 
 
 def test_cpoms_down_leaves_records_waiting_then_they_go(store: Store, cpoms_server: RunningServer) -> None:

@@ -40,6 +40,7 @@ from hvc_tui.messages import (
 from hvc_tui.screens.report import ReportScreen
 from hvc_tui.screens.request import RequestScreen
 from hvc_tui.screens.visit import VisitScreen
+from hvc_tui.widgets.stable_table import StableTable
 
 
 def _state(world: World, visit_id: str) -> str:
@@ -225,6 +226,24 @@ async def test_confirm_a_record_entered_in_cpoms_by_hand(world: World) -> None:
                             ).scalars().all() == ["sent"]
         [entry] = [e for e in audit_log.history(conn, world.ids["reported"]) if e.action == "outbox.confirmed"]
     assert (entry.actor, entry.detail["confirmed_by"]) == ("pt-dsl", "Dev Safeguard")
+
+
+async def test_a_record_in_cpoms_tray_shows_whom_to_attach_it_to_and_is_confirmed_as_attached(world: World) -> None:
+    with world.store.begin() as conn:
+        [record_id] = conn.execute(update(outbox).where(outbox.c.visit_id == world.ids["reported"]).values(
+            status="in-tray", cpoms_id="5001", last_error=None).returning(outbox.c.id)).scalars()
+    async with dashboard(world, actor="pt-dsl", mode="outbox") as run:
+        said = str(run.app.screen.query_one(StableTable).get_row(str(record_id))[-1])
+        assert said.startswith("in CPOMS's Incident Tray as incident 5001: attach it to ")
+        await run.press("c")
+        assert run.app.screen.heading == f"Record {record_id} attached to the pupil in CPOMS"
+        await run.pilot.press(*"5001")
+        await run.press("ctrl+s")
+        confirmed = run.posted(OutboxConfirmed)
+    assert [(m.record.visit_id, m.record.cpoms_id) for m in confirmed] == [(world.ids["reported"], "5001")]
+    with world.store.connect() as conn:
+        [entry] = [e for e in audit_log.history(conn, world.ids["reported"]) if e.action == "outbox.confirmed"]
+    assert (entry.actor, entry.detail["attached"]) == ("pt-dsl", True)
 
 
 async def test_the_board_keeps_the_selected_row_when_it_refreshes(world: World) -> None:

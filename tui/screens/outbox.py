@@ -1,11 +1,13 @@
-"""The outbox: records waiting to go, records to enter in CPOMS by hand (with confirm), records the receiver refused
-(parked, with retry), and the records it took on request; Enter opens a record whole."""
+"""The outbox: records waiting to go, records to enter in CPOMS by hand or to attach in its tray (with confirm),
+records the receiver refused (parked, with retry), and the records it took on request; Enter opens a record whole."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual import on, work
 
+from hv_connector.outbox.entry import in_tray
+from hv_connector.store.rows import IN_TRAY, TO_CONFIRM
 from hvc_tui.dialogs.confirm import ConfirmDialog
 from hvc_tui.dialogs.decision import Decision, DecisionDialog
 from hvc_tui.messages import OutboxConfirmed, OutboxLoaded, OutboxRetried
@@ -17,7 +19,8 @@ from hvc_tui.widgets.stable_table import StableTable
 COLUMNS = (("Status", None), ("Kind", None), ("Visit", None), ("School", None), ("Tries", None), ("Next try", None),
            ("Written", None), ("Receiver said", 60))
 STATUS = {"parked": ("✖ parked", "bold red"), "pending": ("… waiting", "yellow"), "sending": ("→ sending", "cyan"),
-          "awaiting-entry": ("✎ to enter", "bold magenta"), "sent": ("✔ sent", "green")}
+          "awaiting-entry": ("✎ to enter", "bold magenta"), "in-tray": ("⇥ to attach", "bold magenta"),
+          "sent": ("✔ sent", "green")}
 
 
 class OutboxScreen(ListScreen, list_id="outbox"):
@@ -30,7 +33,8 @@ class OutboxScreen(ListScreen, list_id="outbox"):
               ("o", "open", "Open", "The highlighted record whole: the receiver's full reason and the text sent"),
               ("t", "retry", "Retry", "Put the highlighted parked record back in the queue for the next push"),
               ("c", "confirm_entry", "Confirm entered",
-               "Record the CPOMS number of the highlighted record you entered by hand: only then is it done"),
+               "Record the CPOMS number of the highlighted record you entered by hand (or attached from CPOMS's "
+               "tray): only then is it done"),
               ("a", "sent", "Sent/waiting", "Switch between the records waiting and the latest records the receiver took"),
               ("escape", "waiting", "Waiting", "Back to the records waiting")),
         reload_key("outbox", "Read the outbox again"),
@@ -60,15 +64,18 @@ class OutboxScreen(ListScreen, list_id="outbox"):
             rows.append((str(row.id), (Text(words, style=style), kind, cells.literal(row.visit_id),
                                        cells.literal(row.school_id), Text(str(row.attempts)),
                                        cells.when(row.next_attempt_at), cells.when(row.created_at),
-                                       cells.literal(row.last_error))))
+                                       cells.literal(in_tray(row.cpoms_id, row) if row.status == IN_TRAY
+                                                     else row.last_error))))
         self.query_one(StableTable).replace_rows(rows)
         if message.sent:
             self.show_status(f"the latest {len(message.rows)} record(s) the receiver took, newest first · a: the records waiting")
             return
         parked = sum(1 for row in message.rows if row.status == "parked")
         to_enter = sum(1 for row in message.rows if row.status == "awaiting-entry")
-        self.show_status(f"{len(message.rows) - parked - to_enter} waiting, {to_enter} to enter in CPOMS, {parked} parked"
-                         " · Enter: a record whole · a: the records sent")
+        to_attach = sum(1 for row in message.rows if row.status == IN_TRAY)
+        attach = f"{to_attach} in CPOMS's tray to attach, " if to_attach else ""
+        self.show_status(f"{len(message.rows) - parked - to_enter - to_attach} waiting, {to_enter} to enter in CPOMS, "
+                         f"{attach}{parked} parked · Enter: a record whole · a: the records sent")
 
     def open_row(self, key: str) -> None:
         self.app.push_screen(OutboxRecordScreen(int(key)))
@@ -112,14 +119,18 @@ class OutboxScreen(ListScreen, list_id="outbox"):
         key = self.selected_key
         if key is None:
             return
-        if self.statuses.get(key) != "awaiting-entry":
-            self.notify("Only a record written for entry by hand (✎ to enter) is confirmed here.", severity="warning")
+        status = self.statuses.get(key)
+        if status not in TO_CONFIRM:
+            self.notify("Only a record written for entry by hand (✎ to enter) or in CPOMS's tray (⇥ to attach) is "
+                        "confirmed here.", severity="warning")
             return
 
         def chosen(decision: Decision | None) -> None:
             if decision is not None:
                 self.confirm_entered(int(key), decision.text)
-        self.app.push_screen(DecisionDialog(f"Record {key} entered in CPOMS", prompt="CPOMS record number",
+        self.app.push_screen(DecisionDialog(f"Record {key} attached to the pupil in CPOMS", prompt="CPOMS incident number",
+                                            required=True, confirm="Confirm attached") if status == IN_TRAY else
+                             DecisionDialog(f"Record {key} entered in CPOMS", prompt="CPOMS record number",
                                             required=True, confirm="Confirm entered"), chosen)
 
     @work(thread=True, exclusive=True, group="outbox-confirm", exit_on_error=False)

@@ -10,8 +10,10 @@ from textual.containers import VerticalScroll
 from textual.widgets import Header, Static
 
 from hv_connector import humanize
+from hv_connector.outbox.entry import in_tray
 from hv_connector.outbox.queue import OutboxRecord
 from hv_connector.outbox.report import render
+from hv_connector.store.rows import IN_TRAY
 from hvc_tui.messages import OutboxRecordLoaded
 from hvc_tui.screens.base import HvcScreen, back_key, reload_key
 from hvc_tui.widgets import cells
@@ -29,6 +31,9 @@ def record_text(record: OutboxRecord) -> Text:
                          ("Sent", humanize.moment(record.sent_at)), ("Sent as", record.cpoms_id or "—")):
         text.append(f"{label:>10}: ", style="dim")
         text.append(f"{cells.plain(value)}\n")
+    if record.status == IN_TRAY:
+        text.append(f"{'To do':>10}: ", style="dim")
+        text.append(f"{cells.plain(in_tray(record.cpoms_id, record.report))}\n", style="bold")
     return text
 
 

@@ -17,13 +17,13 @@ from hv_connector.cli.common import cli, emit_json, json_option, log_access, run
 from hv_connector.cli.terminal import LOG_FORMAT, guard_logging, log_echo, unguarded
 from hv_connector.errors import InputError
 from hv_connector.outbox import queue as outbox
-from hv_connector.outbox.entry import paste_block
+from hv_connector.outbox.entry import in_tray, paste_block
 from hv_connector.outbox.push import DEFAULT_LEASE, Outcome, Pusher
 from hv_connector.outbox.sinks import open_sinks
 from hv_connector.plugins import merged_registry
 from hv_connector.read.queries import outbox_rows
 from hv_connector.store.access import Seen
-from hv_connector.store.rows import OUTBOX_STATUSES
+from hv_connector.store.rows import IN_TRAY, OUTBOX_STATUSES
 from hv_connector.text import neutralise
 from hv_connector.visits.files import read_document
 
@@ -35,12 +35,14 @@ and confirm (`hvc outbox confirm ID --ref N --as STAFF`). A school on an API sin
 (`cpoms-api`, a plugin's) gets each record sent with a stable idempotency key; a
 record whose earlier try may have arrived (a timeout, a dropped connection, a push
 that was killed) is looked up by reference first, so nothing arrives twice. A
+record CPOMS keeps unmatched in its Incident Tray is IN TRAY: never sent again, and
+done once the DSL team attaches it to the pupil and confirms (`hvc outbox confirm`). A
 record the receiver refuses is PARKED with its reason (see `hvc outbox list
 --status parked`), never dropped: fix the cause and run `hvc outbox retry ID`.
 
 \b
 Exit codes:
-  0  every due record is delivered (sent now, already there, or written for entry)
+  0  every due record is delivered (sent now, already there, written for entry, or in CPOMS's tray)
   1  some record waits (the receiver is down, slow or rate-limiting: the next push retries it)
      or was parked by this push (the receiver refused it: someone must look)
   2  bad configuration (a school's sink setting is missing; the message names the setting)
@@ -68,8 +70,8 @@ class _Progress:
         if self.bar is not None:
             self.bar.update(1)
             return
-        remote = "" if not item.remote_id else f" → {item.remote_id}" if item.result == "written" else (
-            f" → CPOMS {item.remote_id}")
+        remote = "" if not item.remote_id or item.result == "in-tray" else (
+            f" → {item.remote_id}" if item.result == "written" else f" → CPOMS {item.remote_id}")
         why = f": {item.message}" if item.message else ""
         log_echo(f"{item.result:<13} #{item.outbox_id} {item.school_id} {item.kind}{remote}{why}")
 
@@ -114,9 +116,11 @@ def push(ctx: click.Context, school: str | None, concerns_only: bool, ignore_bac
     else:
         for problem in summary.config_errors:
             log_echo(f"hvc: {problem}", err=True)
+        tray = summary.count("in-tray")
         log_echo(f"sent {summary.count('sent')}, already there {summary.count('already-there')}, "
-                 f"written for entry {summary.count('written')}, parked {summary.count('parked')}, "
-                 f"waiting {summary.count('waiting')}")
+                 f"written for entry {summary.count('written')}, "
+                 + (f"in CPOMS's tray to attach {tray}, " if tray else "")
+                 + f"parked {summary.count('parked')}, waiting {summary.count('waiting')}")
     ctx.exit(summary.exit_code)
 
 
@@ -154,6 +158,8 @@ def outbox_list(ctx: click.Context, status: str | None, school: str | None, as_j
                  "sending": f"sending (claimed until {humanize.moment(r.next_attempt_at)})",
                  "awaiting-entry": f"AWAITING ENTRY in CPOMS (written {humanize.moment(r.created_at)}): "
                                    f"`hvc outbox confirm {r.id} --ref N --as STAFF`",
+                 "in-tray": f"IN TRAY: {in_tray(r.cpoms_id, r)}, then "
+                            f"`hvc outbox confirm {r.id} --ref {r.cpoms_id} --as STAFF`",
                  "parked": "PARKED"}[r.status]
         # A pupil's name, the receiver's record number and its reason: each line one line, whatever they hold.
         click.echo(neutralise(f"#{r.id:<5} {r.school_id:<14} {flag:<10} {r.pupil_name:<24} {state}"))
@@ -183,6 +189,9 @@ def outbox_show(ctx: click.Context, outbox_id: int, as_json: bool) -> None:
                              if record.sent_at else "")))
     if record.status == "awaiting-entry":
         click.echo(f"Enter it in CPOMS, then: hvc outbox confirm {record.id} --ref CPOMS_RECORD_NO --as STAFF")
+    if record.status == "in-tray":
+        click.echo(neutralise(f"It is {in_tray(record.cpoms_id, record.report)}, then: "
+                              f"hvc outbox confirm {record.id} --ref {record.cpoms_id} --as STAFF"))
     if record.alert_dsl:
         click.echo("Alerts the DSL: yes")
     if record.last_error:
@@ -193,15 +202,17 @@ def outbox_show(ctx: click.Context, outbox_id: int, as_json: bool) -> None:
 
 @outbox_group.command("confirm")
 @click.argument("outbox_id", type=int)
-@click.option("--ref", required=True, help="The record number CPOMS gave the incident you entered.")
+@click.option("--ref", required=True, help="The record number CPOMS gave the incident you entered (or attached).")
 @acting_option("actor", help="Who confirms (default: you): a member of the DSL team (the confirmation is audited).")
 @json_option("Print the record as JSON.")
 @click.pass_context
 def outbox_confirm(ctx: click.Context, outbox_id: int, ref: str, actor: str, as_json: bool) -> None:
-    """Confirm record ID was entered in CPOMS as record REF: only then is a manual record done."""
+    """Confirm record ID was entered in CPOMS as record REF, or, for a record in CPOMS's Incident Tray, attached
+    to the pupil as incident REF: only then is it done."""
     rt = runtime(ctx)
     with rt.store.connect() as conn:
-        school = outbox.get_record(conn, outbox_id).school_id
+        before = outbox.get_record(conn, outbox_id)
+    school, attached = before.school_id, before.status == IN_TRAY
     require_school(ctx, school, f"outbox record #{outbox_id}")
     member = rt.staff(school).get(actor)
     if member is None:
@@ -210,8 +221,9 @@ def outbox_confirm(ctx: click.Context, outbox_id: int, ref: str, actor: str, as_
     if as_json:
         emit_json(record.summary())
         return
-    click.echo(neutralise(f"Outbox record #{record.id} is done: entered in CPOMS as {record.cpoms_id}, "
-                          f"confirmed by {member.name}."))
+    done = (f"attached to {record.report.pupil_name} in CPOMS as incident {record.cpoms_id}" if attached
+            else f"entered in CPOMS as {record.cpoms_id}")
+    click.echo(neutralise(f"Outbox record #{record.id} is done: {done}, confirmed by {member.name}."))
 
 
 @outbox_group.command("retry")

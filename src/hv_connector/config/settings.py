@@ -123,8 +123,9 @@ class SinkSettings(BaseModel):
     """The sink's registered name: ``manual``, ``cpoms-api`` or an installed plugin's (an unknown name is refused,
     listing the installed ones)."""
     confirm_within_minutes: int = Field(default=30, ge=1)
-    """For a sink a person completes (``manual``): a concern not confirmed as entered within this many minutes
-    of school hours raises an alarm to the DSL on the watch."""
+    """For a sink a person completes (``manual``), or a receiver that leaves a record in its Incident Tray
+    (``cpoms-api``): a concern not confirmed as entered (or attached to the pupil) within this many minutes of
+    school hours raises an alarm to the DSL on the watch."""
     school_day: str = Field(default="08:00-17:00", pattern=r"^\d\d:\d\d-\d\d:\d\d$")
     """School hours (UK time, Monday to Friday) in which ``confirm_within_minutes`` runs, as ``HH:MM-HH:MM``."""
 

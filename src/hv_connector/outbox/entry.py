@@ -8,7 +8,7 @@ prints it. Like the report it is built from, it never holds the code word.
 from __future__ import annotations
 
 from hv_connector import humanize
-from hv_connector.outbox.report import NOT_RECORDED, VisitReport, render
+from hv_connector.outbox.report import NOT_RECORDED, Identified, VisitReport, pupil_identified, render
 
 PERSONAL_DATA = ("Holds personal data about a child: keep it in the DSL team's folder, never e-mail it, "
                  "and delete it once the record is entered in CPOMS and confirmed.")
@@ -42,3 +42,12 @@ def paste_block(report: VisitReport) -> str:
     lines += [f"{label + ':':<{width + 1}} {value}" for label, value in entry_rows(report)]
     lines += ["", "--- paste from here into the incident's text ---", render(report), "--- to here ---"]
     return "\n".join(lines) + "\n"
+
+
+def in_tray(incident: str | None, pupil: Identified) -> str:
+    """Where a record the receiver left unmatched in its Incident Tray is, and what a person must do with it.
+
+    The one wording for an ``in-tray`` record, wherever it is shown (the push's log, ``hvc outbox``, the
+    dashboard, the watch's alarm): it is in CPOMS but on no pupil's chronology until someone attaches it.
+    """
+    return f"in CPOMS's Incident Tray as incident {incident or '(number not given)'}: attach it to {pupil_identified(pupil)}"

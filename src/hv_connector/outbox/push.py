@@ -20,10 +20,11 @@ from hv_connector.clients.retry import Backoff
 from hv_connector.errors import HvcError, SinkOutcomeUnknown, SinkRefused, SinkUnavailable
 from hv_connector.humanize import PUSH
 from hv_connector.outbox import pacing
+from hv_connector.outbox.entry import in_tray
 from hv_connector.outbox.queue import OutboxRecord, record_from_row
 from hv_connector.outbox.sinks import Delivery, ReportSink, SinkFor
 from hv_connector.store import Store, audit
-from hv_connector.store.rows import AWAITING_ENTRY, CONCERN
+from hv_connector.store.rows import AWAITING_ENTRY, CONCERN, IN_TRAY
 from hv_connector.store.schema import outbox
 from hv_connector.text import neutralise
 
@@ -40,7 +41,7 @@ has gone."""
 ACTOR = PUSH
 
 
-Result = Literal["sent", "already-there", "written", "parked", "waiting"]
+Result = Literal["sent", "already-there", "written", "in-tray", "parked", "waiting"]
 
 
 @dataclass(frozen=True)
@@ -67,14 +68,15 @@ class PushSummary:
 
     @property
     def exit_code(self) -> int:
-        """0 all delivered (or written for entry); 1 something waits or was parked by this push; 2 a sink is misconfigured."""
+        """0 all delivered (or written for entry, or in the receiver's tray); 1 something waits or was parked by this
+        push; 2 a sink is misconfigured."""
         if self.config_errors:
             return 2
         return 1 if any(o.result in ("waiting", "parked") for o in self.outcomes) else 0
 
     def as_json(self) -> dict[str, Any]:
         return {
-            **{r: self.count(r) for r in ("sent", "already-there", "written", "parked", "waiting")},
+            **{r: self.count(r) for r in ("sent", "already-there", "written", "in-tray", "parked", "waiting")},
             "config_errors": self.config_errors,
             "records": [o.__dict__ for o in self.outcomes],
         }
@@ -340,6 +342,8 @@ class Pusher:
             return self._waiting(record, attempt, where, f"unexpected {type(exc).__name__}: {exc}", None)
         if delivery.awaiting_entry:
             return self._written(record, attempt, where, delivery)
+        if delivery.in_tray:
+            return self._in_tray(record, attempt, where, delivery)
         already = found is not None or delivery.already_there
         values = {"status": "sent", "cpoms_id": delivery.remote_id, "sent_at": self.now(), "last_error": None,
                   "next_attempt_at": None}
@@ -362,6 +366,16 @@ class Pusher:
                            Outcome(record.id, record.school_id, record.kind, "written", remote_id=delivery.remote_id),
                            logging.INFO, f"{where} written for entry by hand as {delivery.remote_id}: "
                            f"`hvc outbox confirm {record.id} --ref N --as STAFF` once it is in CPOMS")
+
+    def _in_tray(self, record: OutboxRecord, attempt: int, where: str, delivery: Delivery) -> _Settlement:
+        """A record the receiver holds unmatched in its tray: never sent again, done once the DSL team attaches it."""
+        values = {"status": IN_TRAY, "cpoms_id": delivery.remote_id, "last_error": None, "next_attempt_at": None}
+        said = neutralise(in_tray(delivery.remote_id, record.report))  # the pupil's name, as the report holds it
+        return _Settlement(record, attempt, values, "outbox.in-tray", {"incident": delivery.remote_id},
+                           Outcome(record.id, record.school_id, record.kind, "in-tray", remote_id=delivery.remote_id,
+                                   message=said),
+                           logging.WARNING, f"{where} is {said}; then `hvc outbox confirm {record.id} --ref "
+                           f"{delivery.remote_id} --as STAFF`")
 
     def _waiting(self, record: OutboxRecord, attempt: int, where: str, reason: str,
                  retry_after: float | None) -> _Settlement:

@@ -14,7 +14,9 @@
               SinkRefused     → parked with the receiver's reason (never dropped; `hvc outbox retry`)
               SinkUnavailable → pending again, next try after a back-off (asks first if the outcome is unknown)
               awaiting_entry  → awaiting-entry: written for the DSL team to enter by hand (the manual sink)
-    confirm(store, id, ref=, by=)         the DSL team entered it in CPOMS as record N: awaiting-entry → sent
+              status "tray"   → in-tray: in CPOMS unmatched, for the DSL team to attach (never sent again)
+    confirm(store, id, ref=, by=)         the DSL team entered it in CPOMS as record N (awaiting-entry → sent),
+                                          or attached incident N to the pupil (in-tray → sent)
 
 Exactly once rests on three things together: the stable idempotency key
 (a receiver that honours it replays, never duplicates, a key it has seen),
@@ -45,7 +47,7 @@ from hv_connector.models import ReportKind, StaffMember, Visit
 from hv_connector.outbox.report import AUTHORISED, Decision, VisitReport, build_reports, revise
 from hv_connector.plugins import Policies
 from hv_connector.store import Store, audit
-from hv_connector.store.rows import AWAITING_ENTRY, CONCERN, ROUTINE, OutboxEntry
+from hv_connector.store.rows import CONCERN, IN_TRAY, ROUTINE, TO_CONFIRM, OutboxEntry
 from hv_connector.store.schema import acknowledgements, escalations, outbox, overrides, staff, visit_events
 
 log = logging.getLogger("hv_connector.outbox")
@@ -235,17 +237,18 @@ def retry(
 
 
 UNCONFIRMED_ALARM = "entry-unconfirmed:{}"
-"""The watch's alarm key for an outbox record not confirmed as entered (see :mod:`hv_connector.watch.entry`)."""
+"""The watch's alarm key for an outbox record not confirmed as entered or attached (see :mod:`hv_connector.watch.entry`)."""
 
 CONFIRMERS = ("dsl", "deputy-dsl")
 """Roles that may confirm a record was entered in CPOMS: the DSL team."""
 
 
 def confirm(store: Store, outbox_id: int, *, ref: str, by: StaffMember, now: datetime) -> OutboxRecord:
-    """Record that the DSL team entered record ``outbox_id`` in CPOMS as ``ref``: only now is it done (audited).
+    """Record that the DSL team entered record ``outbox_id`` in CPOMS as ``ref``, or, for a record in CPOMS's
+    Incident Tray, attached incident ``ref`` to the pupil: only now is it done (audited).
 
-    Closes the watch's alarm for it, if one fired. A record not awaiting entry, a member outside the DSL
-    team, or an empty reference is refused, naming what to do.
+    Closes the watch's alarm for it, if one fired. A record neither awaiting entry nor in the tray, a member
+    outside the DSL team, or an empty reference is refused, naming what to do.
     """
     ref = ref.strip()
     if not ref or len(ref) > 64 or not ref.isprintable():
@@ -256,17 +259,21 @@ def confirm(store: Store, outbox_id: int, *, ref: str, by: StaffMember, now: dat
                            "a record was entered in CPOMS")
     with store.begin() as conn:
         record = get_record(conn, outbox_id)
-        if record.status != AWAITING_ENTRY:
-            raise RefusedError(f"outbox record {outbox_id} is {record.status}, not awaiting entry: only a record "
-                               "written for the DSL team to enter (the manual sink) is confirmed by hand")
-        conn.execute(update(outbox).where(outbox.c.id == outbox_id, outbox.c.status == AWAITING_ENTRY).values(
+        if record.status not in TO_CONFIRM:
+            raise RefusedError(f"outbox record {outbox_id} is {record.status}, not awaiting entry or in CPOMS's "
+                               "tray: only a record written for the DSL team to enter (the manual sink), or one "
+                               "CPOMS left unmatched in its Incident Tray, is confirmed by hand")
+        attached = record.status == IN_TRAY
+        conn.execute(update(outbox).where(outbox.c.id == outbox_id, outbox.c.status == record.status).values(
             status="sent", cpoms_id=ref, sent_at=now, last_error=None))
+        done = f"attached to the pupil in CPOMS as incident {ref}" if attached else f"entered in CPOMS as {ref}"
         conn.execute(update(escalations).where(escalations.c.key == UNCONFIRMED_ALARM.format(outbox_id),
                                                escalations.c.closed_at.is_(None))
-                     .values(closed_at=now, note=f"entered in CPOMS as {ref} (confirmed by {by.name})"))
+                     .values(closed_at=now, note=f"{done} (confirmed by {by.name})"))
         audit.append(conn, actor=by.id, action="outbox.confirmed", school_id=record.school_id,
                      visit_id=record.visit_id, detail={"outbox_id": outbox_id, "kind": record.kind, "cpoms_ref": ref,
-                                                       "confirmed_by": by.name}, at=now)
+                                                       "confirmed_by": by.name, **({"attached": True} if attached else {})},
+                     at=now)
         return get_record(conn, outbox_id)
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import AwareDatetime, Field
 
@@ -356,13 +356,34 @@ def people_named(people: Iterable[Person]) -> str:
     return "; ".join(f"{p.name} ({p.role})" if p.role else p.name for p in people) or "none recorded"
 
 
+class Identified(Protocol):
+    """A pupil as a record names them: a :class:`VisitReport`, or an outbox row read without its payload."""
+
+    @property
+    def pupil_name(self) -> str: ...
+
+    @property
+    def upn(self) -> str | None: ...
+
+    @property
+    def mis_id(self) -> str | None: ...
+
+    @property
+    def date_of_birth(self) -> date | None: ...
+
+
+def pupil_identified(pupil: Identified) -> str:
+    """The pupil's name with what a person matches them by in CPOMS: "name (UPN …, MIS id …, born …)"."""
+    born = humanize.day(pupil.date_of_birth) if pupil.date_of_birth else None
+    ids = ", ".join(f"{k} {v}" for k, v in (("UPN", pupil.upn), ("MIS id", pupil.mis_id), ("born", born)) if v)
+    return pupil.pupil_name + (f" ({ids})" if ids else "")
+
+
 def render(report: VisitReport) -> str:
     """The whole record as a fixed plain-text block (London times), for CPOMS's free-text description."""
     title = "SAFEGUARDING CONCERN raised on a home visit" if report.kind == "concern" else "Home visit record"
-    born = humanize.day(report.date_of_birth) if report.date_of_birth else None
-    ids = ", ".join(f"{k} {v}" for k, v in (("UPN", report.upn), ("MIS id", report.mis_id), ("born", born)) if v)
     lines = [
-        f"{title} — {report.pupil_name}" + (f" ({ids})" if ids else ""),
+        f"{title} — {pupil_identified(report)}",
         f"When: {humanize.moment(report.occurred_at, missing=NOT_RECORDED)} (UK time)",
         f"Summary: {report.summary}",
         f"Reason for the visit: {report.reason}",

@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from hv_connector.config.settings import SchoolSettings, Settings
 
 
+TRAY = "tray"
+"""A receiver's :attr:`Delivery.status` for a record it holds unmatched, in its Incident Tray."""
+
+
 @dataclass(frozen=True)
 class Delivery:
     """Where a record landed: the remote id, and whether it was there before this push sent it."""
@@ -22,13 +26,19 @@ class Delivery:
     remote_id: str
     already_there: bool = False
     status: str = "recorded"
-    """The remote system's word for it (CPOMS: ``recorded``, or ``tray`` when awaiting a match)."""
+    """The remote system's word for it (CPOMS: ``recorded``, or ``tray`` when it holds the record unmatched in its
+    Incident Tray: the record waits ``in-tray``, never sent again, until the DSL team confirms they attached it)."""
     awaiting_entry: bool = False
     """Written out for a person to enter by hand (the manual sink): the record is done only when the DSL team
     confirms the receiver's record number (``hvc outbox confirm``); ``remote_id`` says where it was written."""
     doubt: str | None = None
     """Why the receiver may now hold the record twice: it was sent again because the sink could not tell whether an
     earlier send, whose answer was lost, had landed (the push logs it as a warning naming the record)."""
+
+    @property
+    def in_tray(self) -> bool:
+        """The receiver holds the record but attached it to no pupil: a person must (``hvc outbox confirm``)."""
+        return self.status == TRAY
 
 
 class ReportSink(Protocol):
@@ -40,7 +50,8 @@ class ReportSink(Protocol):
     :class:`~hv_connector.errors.SinkUnavailable` for anything worth trying again (the record
     waits), and :class:`~hv_connector.errors.SinkOutcomeUnknown` when the answer was lost after
     the record went out (the next try calls :meth:`find` before sending again). A sink whose
-    records a person completes answers a :class:`Delivery` with ``awaiting_entry``. Register a
+    records a person completes answers a :class:`Delivery` with ``awaiting_entry``; one whose receiver
+    keeps a record unmatched for a person to attach answers it with ``status="tray"``. Register a
     factory ``factory(settings, school)`` through the ``report_sinks`` hook; it reads its own
     settings from ``school.sink`` with :func:`sink_options`.
 

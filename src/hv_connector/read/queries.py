@@ -73,8 +73,8 @@ class VisitRow(Frozen):
     staff_ids: tuple[str, ...]
 
 
-WAITING = ("pending", "sending", "awaiting-entry", "parked")
-"""Outbox statuses of records not yet in CPOMS."""
+WAITING = ("pending", "sending", "awaiting-entry", "in-tray", "parked")
+"""Outbox statuses of records not yet done: not in CPOMS, or in its tray on no pupil's chronology."""
 
 
 class OutboxRow(OutboxEntry):
@@ -82,6 +82,15 @@ class OutboxRow(OutboxEntry):
 
     pupil_name: str
     """The pupil the report is about, as the report names them."""
+    upn: str | None = None
+    """The pupil's UPN, as the report holds it (with :attr:`mis_id` and :attr:`date_of_birth`: what a person
+    attaches a record in CPOMS's tray by)."""
+    mis_id: str | None = None
+    date_of_birth: date | None = None
+
+
+PUPIL_IDS = ("upn", "mis_id", "date_of_birth")
+"""The report's fields :class:`OutboxRow` reads beside the pupil's name."""
 
 
 class SyncRow(Frozen):
@@ -250,8 +259,9 @@ def outbox_rows(conn: Connection, *, statuses: Sequence[str] | None = None, scho
         where.append(outbox.c.status.in_(list(statuses)))
     if schools is not None:
         where.append(outbox.c.school_id.in_(list(schools)))
-    columns = [outbox.c[name] for name in OutboxRow.model_fields if name != "pupil_name"]
+    columns = [outbox.c[name] for name in OutboxEntry.model_fields]
     pupil_name = func.coalesce(outbox.c.payload["pupil_name"].as_string(), "(no name)").label("pupil_name")
+    columns += [outbox.c.payload[name].as_string().label(name) for name in PUPIL_IDS]
     order = ((outbox.c.created_at.desc(), outbox.c.id.desc()) if newest_first else
              (outbox.c.status != "parked", outbox.c.priority, outbox.c.created_at, outbox.c.id))
     rows = conn.execute(select(*columns, pupil_name).where(*where).order_by(*order).limit(limit))

@@ -7,13 +7,19 @@ from typing import Literal, get_args
 
 from hv_connector.models.common import Frozen
 
-OutboxStatus = Literal["pending", "sending", "awaiting-entry", "sent", "parked"]
+OutboxStatus = Literal["pending", "sending", "awaiting-entry", "in-tray", "sent", "parked"]
 """Where an outbox record is in its delivery (a different list from a visit's states). ``awaiting-entry``: a
 sink that needs a person (the manual sink) has written it out; it is sent once the DSL team confirms its CPOMS
-record number (``hvc outbox confirm``)."""
+record number (``hvc outbox confirm``). ``in-tray``: the receiver took it but left it unmatched in its Incident
+Tray (``cpoms_id`` is the tray's incident number); it is sent once the DSL team confirms they attached it to
+the pupil (``hvc outbox confirm``), and never sent again."""
 
 AWAITING_ENTRY: OutboxStatus = "awaiting-entry"
 """Written for a person to enter by hand; waiting for their confirmation."""
+IN_TRAY: OutboxStatus = "in-tray"
+"""In the receiver's Incident Tray, on no pupil's chronology; waiting for a person to attach it and confirm."""
+TO_CONFIRM: tuple[OutboxStatus, ...] = (AWAITING_ENTRY, IN_TRAY)
+"""Statuses a person ends with ``hvc outbox confirm``; a concern left in one too long alarms the DSL team."""
 
 OUTBOX_STATUSES: tuple[OutboxStatus, ...] = get_args(OutboxStatus)
 """Every value ``outbox.status`` may hold, in delivery order."""

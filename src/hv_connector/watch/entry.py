@@ -1,8 +1,9 @@
-"""The alarm for a safeguarding concern written for the DSL team to enter by hand and not confirmed in time.
+"""The alarm for a safeguarding concern a person must finish in CPOMS and has not confirmed in time.
 
 A school on the ``manual`` sink has each concern written to its folder for the DSL
 team to enter in CPOMS; the outbox record waits ``awaiting-entry`` until someone
-confirms its CPOMS number. If that has not happened within the school's
+confirms its CPOMS number. A concern CPOMS keeps unmatched in its Incident Tray waits
+``in-tray`` until someone confirms they attached it to the pupil. If that has not happened within the school's
 ``confirm_within_minutes`` of school hours (``[schools.ID.sink]``, default 30
 minutes, 08:00-17:00 Monday to Friday, UK time), the watch fires one alarm to the
 DSL through the escalation table and the notifiers, like any other: its unique
@@ -19,7 +20,7 @@ from sqlalchemy import Connection, select
 from hv_connector.clock import at_london, local
 from hv_connector.config.settings import SinkSettings
 from hv_connector.outbox.queue import UNCONFIRMED_ALARM
-from hv_connector.store.rows import AWAITING_ENTRY, CONCERN
+from hv_connector.store.rows import CONCERN, IN_TRAY, TO_CONFIRM
 from hv_connector.store.schema import escalations, outbox
 from hv_connector.watch.schedule import DueEvent, EventKind
 
@@ -45,9 +46,10 @@ def school_deadline(written: datetime, minutes: int, school_day: str) -> datetim
 
 
 def due_alarms(conn: Connection, sinks: Mapping[str, SinkSettings], now: datetime) -> list[tuple[str, DueEvent]]:
-    """The (school, alarm) for each concern awaiting entry past its school's time, not alarmed before."""
-    waiting = conn.execute(select(outbox.c.id, outbox.c.school_id, outbox.c.visit_id, outbox.c.created_at).where(
-        outbox.c.status == AWAITING_ENTRY, outbox.c.priority == CONCERN, outbox.c.visit_id.is_not(None))).all()
+    """The (school, alarm) for each concern awaiting entry or in CPOMS's tray past its school's time, not alarmed before."""
+    waiting = conn.execute(select(outbox.c.id, outbox.c.school_id, outbox.c.visit_id, outbox.c.created_at,
+                                  outbox.c.status, outbox.c.cpoms_id).where(
+        outbox.c.status.in_(TO_CONFIRM), outbox.c.priority == CONCERN, outbox.c.visit_id.is_not(None))).all()
     keys = [UNCONFIRMED_ALARM.format(row.id) for row in waiting]
     fired = set(conn.execute(select(escalations.c.key).where(escalations.c.key.in_(keys))).scalars()) if keys else set()
     due: list[tuple[str, DueEvent]] = []
@@ -56,9 +58,19 @@ def due_alarms(conn: Connection, sinks: Mapping[str, SinkSettings], now: datetim
         deadline = school_deadline(row.created_at, sink.confirm_within_minutes, sink.school_day)
         if key in fired or deadline > now:
             continue
-        text = (f"A safeguarding concern written for the DSL team (outbox record {row.id}) has not been confirmed as "
-                f"entered in CPOMS after {sink.confirm_within_minutes} minutes of school hours. Enter it now "
-                f"(`hvc outbox show {row.id}`), then `hvc outbox confirm {row.id} --ref CPOMS_RECORD_NO --as STAFF`.")
+        text = _unattached(row.id, row.cpoms_id, sink.confirm_within_minutes) if row.status == IN_TRAY else (
+            f"A safeguarding concern written for the DSL team (outbox record {row.id}) has not been confirmed as "
+            f"entered in CPOMS after {sink.confirm_within_minutes} minutes of school hours. Enter it now "
+            f"(`hvc outbox show {row.id}`), then `hvc outbox confirm {row.id} --ref CPOMS_RECORD_NO --as STAFF`.")
         due.append((row.school_id, DueEvent(key=key, visit_id=row.visit_id, kind=KIND, step_index=0, due_at=deadline,
                                             who=WHO, text=text)))
     return due
+
+
+def _unattached(outbox_id: int, incident: str | None, minutes: int) -> str:
+    """The alarm's text for a concern CPOMS holds in its tray, on no pupil's chronology. Like every notice it never
+    names the pupil (:mod:`hv_connector.watch.notify`): ``hvc outbox show`` says whom to attach it to."""
+    return (f"A safeguarding concern (outbox record {outbox_id}) is in CPOMS's Incident Tray as incident {incident}, "
+            f"on no pupil's chronology, and has not been confirmed as attached after {minutes} minutes of school "
+            f"hours. Attach it now (`hvc outbox show {outbox_id}` names the pupil), then "
+            f"`hvc outbox confirm {outbox_id} --ref {incident} --as STAFF`.")

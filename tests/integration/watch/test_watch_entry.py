@@ -15,6 +15,8 @@ from hv_connector.config.settings import SinkSettings
 from hv_connector.models import StaffMember
 from hv_connector.outbox.push import Pusher
 from hv_connector.outbox.queue import confirm, enqueue_visit_report
+from hv_connector.outbox.report import VisitReport
+from hv_connector.outbox.sinks import Delivery
 from hv_connector.runtime import Runtime
 from hv_connector.store import Store
 from hv_connector.store.schema import escalations
@@ -64,6 +66,53 @@ def test_an_unconfirmed_concern_alarms_the_dsl_once_after_thirty_minutes_and_con
     with store.connect() as conn:
         closed = conn.execute(select(escalations.c.closed_at, escalations.c.note)).one()
     assert closed.closed_at is not None and closed.note == "entered in CPOMS as 10422 (confirmed by Dee Lead)"
+
+
+class TraySink:
+    """A receiver that keeps every record unmatched in its Incident Tray, as CPOMS does with a partner's records."""
+
+    async def __aenter__(self) -> TraySink:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    async def find(self, report: VisitReport) -> Delivery | None:
+        return None
+
+    async def submit(self, report: VisitReport, idempotency_key: str) -> Delivery:
+        return Delivery("5001" if report.kind == "concern" else "5002", status="tray")
+
+
+def test_a_concern_left_unattached_in_the_tray_alarms_like_an_unentered_one_and_confirming_closes_it(
+        store: Store) -> None:
+    visit = visit_document("v-1", outcome={"cp_concern": True, "concerns": "Bruise on the arm.", "child_seen": True})
+    add_visits(store, [visit], state="reported")
+    with store.begin() as conn:
+        concern, _routine = enqueue_visit_report(conn, policies(), visit, "concern", now=WRITTEN)
+    assert asyncio.run(Pusher(store, lambda _school: TraySink(), now=lambda: WRITTEN).run()).count("in-tray") == 2
+    clock = FixedClock(WRITTEN + timedelta(minutes=29))
+    recorder = Recorder()
+    watch = make_watch(store, clock, notifiers=[recorder])
+
+    assert watch.tick().fired == []
+    clock.advance(timedelta(minutes=2))
+    [alarm] = watch.tick().fired  # the concern only, as for a manual school
+    assert (alarm.kind, alarm.visit_id, alarm.due_at) == ("entry-unconfirmed", "v-1", WRITTEN + timedelta(minutes=30))
+    assert (f"entry-unconfirmed:{concern}", "entry-unconfirmed", DSL_MOBILE) in recorder.sent
+    with store.connect() as conn:
+        text = conn.execute(select(escalations.c.message)).scalar_one()
+    assert "in CPOMS's Incident Tray as incident 5001, on no pupil's chronology" in text
+    assert f"hvc outbox confirm {concern} --ref 5001" in text and visit.pupil.name not in text
+    clock.advance(timedelta(hours=1))
+    assert watch.tick().fired == []  # once
+
+    dsl = StaffMember.model_validate(next(p for p in STAFF if p["id"] == "pt-dsl"))
+    confirm(store, concern, ref="5001", by=dsl, now=clock.now())
+    with store.connect() as conn:
+        closed = conn.execute(select(escalations.c.closed_at, escalations.c.note)).one()
+    assert closed.closed_at is not None
+    assert closed.note == "attached to the pupil in CPOMS as incident 5001 (confirmed by Dee Lead)"
 
 
 def test_a_school_sets_its_own_time_to_confirm(store: Store, tmp_path: Path) -> None:
