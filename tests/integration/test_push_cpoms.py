@@ -254,7 +254,9 @@ def test_a_record_in_the_tray_is_listed_to_attach_never_sent_again_and_confirmin
         " sent 0, already there 0, written for entry 0, in CPOMS's tray to attach 2, parked 0, waiting 0")
     [tray_id] = [str(i["id"]) for i in cpoms_server.fake.incidents if i["kind"] == "concern"]
     who = f"{pupil.name} (UPN {pupil.upn}, MIS id MIS-4471, born 09 Mar 2015)"
-    assert f"in-tray       #{concern} birchwood concern: in CPOMS's Incident Tray as incident {tray_id}: attach it to {who}" in out
+    assert (f"in-tray       #{concern} birchwood concern: in CPOMS's Incident Tray as incident {tray_id}: attach it to"
+            " its pupil (`hvc outbox show` names them)") in out
+    assert pupil.name not in out and "MIS-4471" not in out  # the push's output is cron's log: no pupil named there
 
     code, listed, _err = hvc(capsys, "outbox", "list")
     assert f"IN TRAY: in CPOMS's Incident Tray as incident {tray_id}: attach it to {who}" in listed

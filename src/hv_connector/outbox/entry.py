@@ -44,10 +44,13 @@ def paste_block(report: VisitReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def in_tray(incident: str | None, pupil: Identified) -> str:
+def in_tray(incident: str | None, pupil: Identified | None) -> str:
     """Where a record the receiver left unmatched in its Incident Tray is, and what a person must do with it.
 
-    The one wording for an ``in-tray`` record, wherever it is shown (the push's log, ``hvc outbox``, the
-    dashboard, the watch's alarm): it is in CPOMS but on no pupil's chronology until someone attaches it.
+    The one wording for an ``in-tray`` record, wherever it is shown (the push's output and log, ``hvc outbox``,
+    the dashboard): it is in CPOMS but on no pupil's chronology until someone attaches it. ``pupil`` ``None``
+    leaves the pupil unnamed, for the push's output, which cron keeps in a log file anyone reading the logs can
+    see; ``hvc outbox show`` and the dashboard, for the DSL team, name them.
     """
-    return f"in CPOMS's Incident Tray as incident {incident or '(number not given)'}: attach it to {pupil_identified(pupil)}"
+    whom = pupil_identified(pupil) if pupil is not None else "its pupil (`hvc outbox show` names them)"
+    return f"in CPOMS's Incident Tray as incident {incident or '(number not given)'}: attach it to {whom}"

@@ -370,7 +370,7 @@ class Pusher:
     def _in_tray(self, record: OutboxRecord, attempt: int, where: str, delivery: Delivery) -> _Settlement:
         """A record the receiver holds unmatched in its tray: never sent again, done once the DSL team attaches it."""
         values = {"status": IN_TRAY, "cpoms_id": delivery.remote_id, "last_error": None, "next_attempt_at": None}
-        said = neutralise(in_tray(delivery.remote_id, record.report))  # the pupil's name, as the report holds it
+        said = neutralise(in_tray(delivery.remote_id, None))  # no pupil named in a log
         return _Settlement(record, attempt, values, "outbox.in-tray", {"incident": delivery.remote_id},
                            Outcome(record.id, record.school_id, record.kind, "in-tray", remote_id=delivery.remote_id,
                                    message=said),
