@@ -282,6 +282,19 @@ def test_a_record_in_the_tray_is_listed_to_attach_never_sent_again_and_confirmin
     assert (confirmed.actor, confirmed.detail["cpoms_ref"], confirmed.detail["attached"]) == (dsl, tray_id, True)
 
 
+def test_a_record_in_the_tray_is_shown_as_cpoms_holds_it_never_as_a_block_to_enter_again(
+    store: Store, config: Path, cpoms_server: RunningServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    [concern, _routine] = queue(store, kit_policies("birchwood"),
+                                [finished(2, cp_concern=True, concerns="Bruise on the arm.")], NOW)
+    cpoms_server.fake.configure(tray_always=True)
+    assert hvc(capsys, "push")[0] == 0
+    _code, shown, _err = hvc(capsys, "outbox", "show", str(concern))
+    # It is in CPOMS already: a paste block saying "enter in CPOMS first" would have the DSL team enter it twice.
+    assert "enter in CPOMS first" not in shown and "paste from here" not in shown
+    assert "do not enter it again" in shown and "Bruise on the arm." in shown
+
+
 def test_cpoms_down_leaves_records_waiting_then_they_go(store: Store, cpoms_server: RunningServer) -> None:
     queue(store, kit_policies("birchwood"), [finished(1), finished(2)], NOW)
     cpoms_server.fake.inject(status=503, count=None)

@@ -17,7 +17,7 @@ from hv_connector.cli.common import cli, emit_json, json_option, log_access, run
 from hv_connector.cli.terminal import LOG_FORMAT, guard_logging, log_echo, unguarded
 from hv_connector.errors import InputError
 from hv_connector.outbox import queue as outbox
-from hv_connector.outbox.entry import in_tray, paste_block
+from hv_connector.outbox.entry import as_held, in_tray, paste_block
 from hv_connector.outbox.push import DEFAULT_LEASE, Outcome, Pusher
 from hv_connector.outbox.sinks import open_sinks
 from hv_connector.plugins import merged_registry
@@ -175,7 +175,8 @@ def outbox_show(ctx: click.Context, outbox_id: int, as_json: bool) -> None:
     """Show one record: its status, the receiver's reason if parked, and the whole record as a paste block.
 
     The paste block is what the DSL team enters in CPOMS by hand (the fields CPOMS asks for, then the
-    incident's text), never cut; an API sink's copy is cut at its limit only with a line saying so."""
+    incident's text), never cut; an API sink's copy is cut at its limit only with a line saying so. A record
+    in CPOMS's tray is shown as CPOMS holds it, to attach, never as a block to enter again."""
     with runtime(ctx).store.connect() as conn:
         record = outbox.get_record(conn, outbox_id)
     require_school(ctx, record.school_id, f"outbox record #{outbox_id}")
@@ -197,7 +198,7 @@ def outbox_show(ctx: click.Context, outbox_id: int, as_json: bool) -> None:
     if record.last_error:
         click.echo(neutralise(f"{'Parked because' if record.status == 'parked' else 'Last error'}: {record.last_error}"))
     click.echo("")
-    click.echo(paste_block(record.report), nl=False)
+    click.echo((as_held if record.status == IN_TRAY else paste_block)(record.report), nl=False)
 
 
 @outbox_group.command("confirm")

@@ -2,7 +2,8 @@
 
 The manual sink writes this paste block beside the record's PDF
 (:func:`hv_connector.outbox.printed.record_document`), and ``hvc outbox show``
-prints it. Like the report it is built from, it never holds the code word.
+prints it (for a record already in CPOMS's tray, the record as CPOMS holds it
+instead). Like the report it is built from, it never holds the code word.
 """
 
 from __future__ import annotations
@@ -42,6 +43,13 @@ def paste_block(report: VisitReport) -> str:
     lines += [f"{label + ':':<{width + 1}} {value}" for label, value in entry_rows(report)]
     lines += ["", "--- paste from here into the incident's text ---", render(report), "--- to here ---"]
     return "\n".join(lines) + "\n"
+
+
+def as_held(report: VisitReport) -> str:
+    """The record as the receiver holds it in its tray: its text, to tell the tray's incident by, and no fields to
+    fill in (a paste block asks for it to be entered, and entering it would put it in CPOMS twice)."""
+    return "\n".join(["--- the record as CPOMS holds it in its tray: attach it, do not enter it again ---",
+                      render(report), "--- to here ---"]) + "\n"
 
 
 def in_tray(incident: str | None, pupil: Identified | None) -> str:
