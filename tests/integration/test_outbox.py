@@ -249,6 +249,24 @@ def test_a_record_the_receiver_keeps_in_its_tray_waits_to_be_attached_and_is_nev
     assert remote.calls == [("submit", "v-1")]
 
 
+def test_a_record_sent_again_into_the_tray_says_it_may_be_there_twice(
+        store: Store, policies: Policies, caplog: pytest.LogCaptureFixture) -> None:
+    queue(store, policies, visit("v-1"))
+
+    class Unsure(Remote):
+        async def submit(self, report: VisitReport, idempotency_key: str) -> Delivery:
+            delivery = await super().submit(report, idempotency_key)
+            return Delivery(delivery.remote_id, status=delivery.status, doubt="CPOMS may now hold it twice")
+
+    remote = Unsure()
+    remote.status = "tray"
+    with caplog.at_level("WARNING", logger="hv_connector.outbox"):
+        [outcome] = push(store, remote).outcomes
+    # The DSL team attaching it must know to look for a second copy in the tray.
+    assert outcome.result == "in-tray" and "CPOMS may now hold it twice" in outcome.message
+    assert any("CPOMS may now hold it twice" in r.getMessage() for r in caplog.records)
+
+
 def test_a_lost_answer_found_in_the_tray_by_reference_stays_in_the_tray(store: Store, policies: Policies) -> None:
     [outbox_id] = queue(store, policies, visit("v-1"))
     remote = Remote()

@@ -371,11 +371,13 @@ class Pusher:
         """A record the receiver holds unmatched in its tray: never sent again, done once the DSL team attaches it."""
         values = {"status": IN_TRAY, "cpoms_id": delivery.remote_id, "last_error": None, "next_attempt_at": None}
         said = neutralise(in_tray(delivery.remote_id, None))  # no pupil named in a log
+        # A possible second copy, said plainly as for a record sent: in the tray, the person attaching it looks for it.
+        doubt = f"; {neutralise(delivery.doubt)}" if delivery.doubt else ""
         return _Settlement(record, attempt, values, "outbox.in-tray", {"incident": delivery.remote_id},
                            Outcome(record.id, record.school_id, record.kind, "in-tray", remote_id=delivery.remote_id,
-                                   message=said),
+                                   message=said + doubt),
                            logging.WARNING, f"{where} is {said}; then `hvc outbox confirm {record.id} --ref "
-                           f"{delivery.remote_id} --as STAFF`")
+                           f"{delivery.remote_id} --as STAFF`{doubt}")
 
     def _waiting(self, record: OutboxRecord, attempt: int, where: str, reason: str,
                  retry_after: float | None) -> _Settlement:
