@@ -36,7 +36,7 @@ _SUBJECTS = {
     "overdue": "Home visit: staff not back",
     "code-word": "Priority call-back requested",
     "chain-exhausted": "Home visit: every step taken, act now",
-    "entry-unconfirmed": "Safeguarding concern not yet entered in CPOMS",
+    "entry-unconfirmed": "Safeguarding concern not yet confirmed in CPOMS",  # to enter, or to attach from its tray
     "watch-stopped": "hv-connector alarm: the watch may have stopped",
     "audit-anchor": "hv-connector audit log tip: keep this e-mail",
 }

@@ -22,6 +22,7 @@ from hv_connector.store import Store
 from hv_connector.store.schema import escalations
 from hv_connector.watch.concerns import concern_pusher
 from hv_connector.watch.entry import school_deadline
+from hv_connector.watch.notify import Notice
 from tests.integration.watch.watchkit import STAFF, Recorder, add_visits, make_watch, policies, visit_document
 
 WRITTEN = at_london(date(2026, 11, 23), time(10, 30))
@@ -113,6 +114,30 @@ def test_a_concern_left_unattached_in_the_tray_alarms_like_an_unentered_one_and_
         closed = conn.execute(select(escalations.c.closed_at, escalations.c.note)).one()
     assert closed.closed_at is not None
     assert closed.note == "attached to the pupil in CPOMS as incident 5001 (confirmed by Dee Lead)"
+
+
+class Subjects(Recorder):
+    """Remembers the subject line of each notice it sends."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.subjects: list[str] = []
+
+    def send(self, notice: Notice, address: str) -> None:
+        self.subjects.append(notice.subject)
+
+
+def test_the_alarm_for_a_concern_in_the_tray_is_not_titled_as_if_it_were_not_in_cpoms(store: Store) -> None:
+    visit = visit_document("v-1", outcome={"cp_concern": True, "concerns": "Bruise on the arm.", "child_seen": True})
+    add_visits(store, [visit], state="reported")
+    with store.begin() as conn:
+        enqueue_visit_report(conn, policies(), visit, "concern", now=WRITTEN)
+    asyncio.run(Pusher(store, lambda _school: TraySink(), now=lambda: WRITTEN).run())
+    recorder = Subjects()
+    watch = make_watch(store, FixedClock(WRITTEN + timedelta(minutes=31)), notifiers=[recorder])
+    assert [e.kind for e in watch.tick().fired] == ["entry-unconfirmed"]
+    # It is in CPOMS, in the tray: "not yet entered" would have the DSL team enter it a second time.
+    assert recorder.subjects and all("not yet entered" not in s and "CPOMS" in s for s in recorder.subjects)
 
 
 def test_a_school_sets_its_own_time_to_confirm(store: Store, tmp_path: Path) -> None:
