@@ -249,6 +249,19 @@ def test_a_record_the_receiver_keeps_in_its_tray_waits_to_be_attached_and_is_nev
     assert remote.calls == [("submit", "v-1")]
 
 
+def test_a_record_in_the_tray_is_not_retried_and_the_refusal_says_to_confirm_it(
+        store: Store, policies: Policies) -> None:
+    [outbox_id] = queue(store, policies, visit("v-1"))
+    remote = Remote()
+    remote.status = "tray"
+    push(store, remote)
+    with pytest.raises(RefusedError, match="is in-tray, not parked") as refused:
+        retry(store, outbox_id, actor="d1", now=NOW)
+    # Never "the next push retries it": nothing ever sends it again, only a confirmation ends it.
+    assert "hvc push" not in str(refused.value) and "hvc outbox confirm" in str(refused.value)
+    assert push(store, remote, [NOW + timedelta(days=1)]).outcomes == []
+
+
 def test_a_record_sent_again_into_the_tray_says_it_may_be_there_twice(
         store: Store, policies: Policies, caplog: pytest.LogCaptureFixture) -> None:
     queue(store, policies, visit("v-1"))

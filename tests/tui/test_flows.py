@@ -246,6 +246,17 @@ async def test_a_record_in_cpoms_tray_shows_whom_to_attach_it_to_and_is_confirme
     assert (entry.actor, entry.detail["attached"]) == ("pt-dsl", True)
 
 
+async def test_retrying_a_record_in_cpoms_tray_says_to_confirm_it_not_to_wait_for_the_push(world: World) -> None:
+    with world.store.begin() as conn:
+        conn.execute(update(outbox).where(outbox.c.visit_id == world.ids["reported"]).values(
+            status="in-tray", cpoms_id="5001", last_error=None))
+    async with dashboard(world, actor="pt-dsl", mode="outbox") as run:
+        await run.press("t")
+        [refused] = run.notices("warning")
+    # A record in the tray never goes with a push: only confirming it (c) ends it.
+    assert "next push" not in refused and "(c)" in refused
+
+
 async def test_the_board_keeps_the_selected_row_when_it_refreshes(world: World) -> None:
     async with dashboard(world, mode="board") as run:
         table = run.app.screen.query_one("#board")

@@ -92,9 +92,11 @@ class OutboxScreen(ListScreen, list_id="outbox"):
         key = self.selected_key
         if key is None:
             return
-        if self.statuses.get(key) != "parked":
-            self.notify("Only a parked record can be retried; waiting ones go with the next push.",
-                        severity="warning")
+        status = self.statuses.get(key)
+        if status != "parked":
+            self.notify("Only a parked record can be retried; " + (
+                "this one is never sent again: confirm it (c) once it is entered in CPOMS or attached from its tray."
+                if status in TO_CONFIRM else "waiting ones go with the next push."), severity="warning")
             return
 
         def answered(yes: bool | None) -> None:

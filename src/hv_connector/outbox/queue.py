@@ -215,9 +215,12 @@ def retry(
     with store.begin() as conn:
         record = get_record(conn, outbox_id)
         if record.status != "parked":
+            then = (f"it is never sent again: it is done once the DSL team confirms it entered in CPOMS, or attached "
+                    f"from CPOMS's tray (`hvc outbox confirm {outbox_id} --ref N --as STAFF`)"
+                    if record.status in TO_CONFIRM else "a waiting record is retried by the next `hvc push`")
             raise RefusedError(
                 f"outbox record {outbox_id} is {record.status}, not parked: only a record CPOMS refused can be "
-                "retried (a waiting record is retried by the next `hvc push`)"
+                f"retried ({then})"
             )
         try:
             report = VisitReport.model_validate(fixed_payload if fixed_payload is not None else record.payload)
