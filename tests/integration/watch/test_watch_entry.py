@@ -162,6 +162,24 @@ def test_the_watch_writes_a_manual_schools_concern_at_once(store: Store, sqlite_
     assert sorted(f.name for f in folder.iterdir()) == ["v-9-concern-r1.pdf", "v-9-concern-r1.txt"]  # not the routine one
 
 
+def test_the_watch_logs_a_concern_it_pushed_into_cpoms_tray(
+        store: Store, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    config = tmp_path / "hvc.toml"
+    config.write_text(f'[database]\nurl = "{sqlite_url}"\n[schools.potton]\nname = "Potton"\npolicy = "potton"\n',
+                      encoding="utf-8")
+    visit = visit_document("v-9", outcome={"cp_concern": True, "concerns": "Said she is scared.", "child_seen": True})
+    with store.begin() as conn:
+        enqueue_visit_report(conn, policies(), visit, "concern", now=WRITTEN)
+    monkeypatch.setattr("hv_connector.watch.concerns.open_sinks", lambda *_args: lambda _school: TraySink())
+    push = concern_pusher(Runtime(config_path=config))
+    assert push is not None
+    with caplog.at_level("INFO", logger="hv_connector.watch"):
+        push()
+    # Not "sent 0, written for entry 0, waiting 0", as if nothing had happened to it.
+    assert any("in CPOMS's tray 1" in r.getMessage() for r in caplog.records if r.name == "hv_connector.watch")
+
+
 @pytest.mark.parametrize(("written", "deadline"), [
     (datetime(2026, 11, 23, 10, 30), datetime(2026, 11, 23, 11, 0)),  # Monday morning
     (datetime(2026, 11, 20, 16, 50), datetime(2026, 11, 23, 8, 20)),  # Friday 16:50: 10 minutes, then Monday
