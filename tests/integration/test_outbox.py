@@ -14,12 +14,13 @@ import pytest
 from sqlalchemy import insert, select, update
 
 from hv_connector.errors import ConfigError, RefusedError, SinkOutcomeUnknown, SinkRefused, SinkUnavailable
-from hv_connector.models import Visit
+from hv_connector.models import StaffMember, Visit
 from hv_connector.outbox.push import Pusher
-from hv_connector.outbox.queue import enqueue_visit_report, get_record, idempotency_key, retry
+from hv_connector.outbox.queue import confirm, enqueue_visit_report, get_record, idempotency_key, retry
 from hv_connector.outbox.report import VisitReport
 from hv_connector.outbox.sinks import Delivery
 from hv_connector.plugins import Policies
+from hv_connector.read.history import history_lines
 from hv_connector.read.queries import outbox_rows
 from hv_connector.store import Store, audit
 from hv_connector.store.schema import acknowledgements, outbox, staff, visit_events, visits
@@ -260,6 +261,22 @@ def test_a_record_in_the_tray_is_not_retried_and_the_refusal_says_to_confirm_it(
     # Never "the next push retries it": nothing ever sends it again, only a confirmation ends it.
     assert "hvc push" not in str(refused.value) and "hvc outbox confirm" in str(refused.value)
     assert push(store, remote, [NOW + timedelta(days=1)]).outcomes == []
+
+
+def test_the_audit_trail_says_in_words_a_record_went_to_the_tray_and_was_attached(
+        store: Store, policies: Policies) -> None:
+    [outbox_id] = queue(store, policies, visit("v-1"))
+    remote = Remote()
+    remote.status = "tray"
+    push(store, remote)
+    dsl = StaffMember(id="d1", name="Dee Ess", roles=("dsl",))
+    confirm(store, outbox_id, ref="100", by=dsl, now=NOW + timedelta(hours=1))
+    with store.connect() as conn:
+        entries = [e for e in audit.history(conn, "v-1") if e.action in ("outbox.in-tray", "outbox.confirmed")]
+    tray, confirmed = (line.split("  ")[1] for line in history_lines(entries, {"d1": "Dee Ess"}, "Ada Example"))
+    assert tray == (f"The CPOMS push left outbox record #{outbox_id} in CPOMS's Incident Tray as incident 100, on no "
+                    "pupil's chronology, for the DSL team to attach to Ada Example.")
+    assert confirmed == f"Dee Ess confirmed outbox record #{outbox_id} attached to Ada Example in CPOMS as incident 100."
 
 
 def test_a_record_sent_again_into_the_tray_says_it_may_be_there_twice(

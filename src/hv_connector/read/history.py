@@ -108,6 +108,15 @@ class _Sentences:
         corrected = " with a corrected report" if d.get("corrected") else ""
         return f"sent outbox record #{d.get('outbox_id')} to CPOMS again{corrected}."
 
+    def in_tray(self, d: Mapping[str, Any]) -> str:
+        return (f"left outbox record #{d.get('outbox_id')} in CPOMS's Incident Tray as incident {d.get('incident')}, "
+                f"on no pupil's chronology, for the DSL team to attach to {self.pupil}.")
+
+    def confirmed(self, d: Mapping[str, Any]) -> str:
+        done = (f"attached to {self.pupil} in CPOMS as incident {d.get('cpoms_ref')}" if d.get("attached") else
+                f"entered in CPOMS as record {d.get('cpoms_ref')}")
+        return f"confirmed outbox record #{d.get('outbox_id')} {done}."
+
     def sentence(self, entry: AuditEntry) -> str:
         d = entry.detail
         known: dict[str, Callable[[Mapping[str, Any]], str]] = {
@@ -136,6 +145,8 @@ class _Sentences:
             "outbox.queued": self.queued,
             "outbox.parked": lambda d: f"parked outbox record #{d.get('outbox_id')}: CPOMS refused it{_because(d.get('reason'))}.",
             "outbox.retry": self.retry,
+            "outbox.in-tray": self.in_tray,
+            "outbox.confirmed": self.confirmed,
         }
         write = known.get(entry.action)
         if write is None:
