@@ -8,10 +8,12 @@ loopback CPOMS fake is exercised in test_push_cpoms.py.
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 
 from hv_connector.errors import ConfigError, RefusedError, SinkOutcomeUnknown, SinkRefused, SinkUnavailable
 from hv_connector.models import StaffMember, Visit
@@ -356,3 +358,45 @@ def test_a_school_without_a_sink_does_not_hold_back_the_others(store: Store, pol
     summary = asyncio.run(Pusher(store, sink_for, now=lambda: NOW).run())
     assert summary.count("sent") == 1 and summary.exit_code == 2
     assert "no CPOMS token" in summary.config_errors[0]
+
+
+def test_two_confirmations_at_once_record_one_and_tell_the_other_who_did(store: Store, policies: Policies) -> None:
+    [outbox_id] = queue(store, policies, visit("v-1"))
+    remote = Remote()
+    remote.status = "tray"
+    push(store, remote)
+    second = StaffMember(id="d2", name="Deputy Dee", roles=("deputy-dsl",))
+    outcome: list[object] = []
+    with store.begin() as holding:  # one confirmation under way: the record's row (or SQLite's write lock) held
+        holding.execute(update(outbox).where(outbox.c.id == outbox_id).values(status="sent", cpoms_id="100"))
+        other = threading.Thread(target=lambda: outcome.append(_confirming(store, outbox_id, second)))
+        other.start()
+        _until_waiting(store, other)
+    other.join(timeout=30)
+    [refused] = outcome
+    assert isinstance(refused, RefusedError) and "is sent" in str(refused)
+    with store.connect() as conn:  # the held one stands for the first confirmation: the second wrote nothing
+        assert [e.actor for e in audit.history(conn, "v-1") if e.action == "outbox.confirmed"] == []
+        assert get_record(conn, outbox_id).cpoms_id == "100"
+
+
+def _confirming(store: Store, outbox_id: int, by: StaffMember) -> object:
+    try:
+        return confirm(store, outbox_id, ref="100", by=by, now=NOW + timedelta(hours=1))
+    except RefusedError as exc:
+        return exc
+
+
+def _until_waiting(store: Store, other: threading.Thread) -> None:
+    """Until the other confirmation waits on the held record: on PostgreSQL, its UPDATE queued behind the row lock
+    (after it read the record as still in the tray); on SQLite, its transaction queued for the write lock."""
+    deadline = time.monotonic() + 30
+    while other.is_alive() and time.monotonic() < deadline:
+        if store.dialect != "postgresql":
+            time.sleep(0.2)  # SQLite: it cannot read before the holder commits, so the order is already fixed
+            return
+        with store.connect() as conn:
+            if conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                 "AND query LIKE 'UPDATE outbox%'")).scalar_one():
+                return
+        time.sleep(0.01)

@@ -267,8 +267,12 @@ def confirm(store: Store, outbox_id: int, *, ref: str, by: StaffMember, now: dat
                                "tray: only a record written for the DSL team to enter (the manual sink), or one "
                                "CPOMS left unmatched in its Incident Tray, is confirmed by hand")
         attached = record.status == IN_TRAY
-        conn.execute(update(outbox).where(outbox.c.id == outbox_id, outbox.c.status == record.status).values(
-            status="sent", cpoms_id=ref, sent_at=now, last_error=None))
+        changed = conn.execute(update(outbox).where(outbox.c.id == outbox_id, outbox.c.status == record.status)
+                               .values(status="sent", cpoms_id=ref, sent_at=now, last_error=None)).rowcount
+        if changed != 1:  # another confirmation took it between our read and this write (PostgreSQL)
+            now_is = get_record(conn, outbox_id)
+            raise RefusedError(f"outbox record {outbox_id} is {now_is.status}: someone confirmed it just now; see "
+                               f"`hvc outbox show {outbox_id}`")
         done = f"attached to the pupil in CPOMS as incident {ref}" if attached else f"entered in CPOMS as {ref}"
         conn.execute(update(escalations).where(escalations.c.key == UNCONFIRMED_ALARM.format(outbox_id),
                                                escalations.c.closed_at.is_(None))
