@@ -17,7 +17,7 @@ from hv_connector.cli.common import cli, emit_json, json_option, log_access, run
 from hv_connector.cli.terminal import LOG_FORMAT, guard_logging, log_echo, unguarded
 from hv_connector.errors import InputError
 from hv_connector.outbox import queue as outbox
-from hv_connector.outbox.entry import as_held, in_tray, paste_block
+from hv_connector.outbox.entry import as_held, attach_command, in_tray, paste_block
 from hv_connector.outbox.push import DEFAULT_LEASE, Outcome, Pusher
 from hv_connector.outbox.sinks import open_sinks
 from hv_connector.plugins import merged_registry
@@ -158,8 +158,7 @@ def outbox_list(ctx: click.Context, status: str | None, school: str | None, as_j
                  "sending": f"sending (claimed until {humanize.moment(r.next_attempt_at)})",
                  "awaiting-entry": f"AWAITING ENTRY in CPOMS (written {humanize.moment(r.created_at)}): "
                                    f"`hvc outbox confirm {r.id} --ref N --as STAFF`",
-                 "in-tray": f"IN TRAY: {in_tray(r.cpoms_id, r)}, then "
-                            f"`hvc outbox confirm {r.id} --ref {r.cpoms_id} --as STAFF`",
+                 "in-tray": f"IN TRAY: {in_tray(r.cpoms_id, r)}, then `{attach_command(r.id, r.cpoms_id)}`",
                  "parked": "PARKED"}[r.status]
         # A pupil's name, the receiver's record number and its reason: each line one line, whatever they hold.
         click.echo(neutralise(f"#{r.id:<5} {r.school_id:<14} {flag:<10} {r.pupil_name:<24} {state}"))
@@ -192,7 +191,7 @@ def outbox_show(ctx: click.Context, outbox_id: int, as_json: bool) -> None:
         click.echo(f"Enter it in CPOMS, then: hvc outbox confirm {record.id} --ref CPOMS_RECORD_NO --as STAFF")
     if record.status == "in-tray":
         click.echo(neutralise(f"It is {in_tray(record.cpoms_id, record.report)}, then: "
-                              f"hvc outbox confirm {record.id} --ref {record.cpoms_id} --as STAFF"))
+                              f"{attach_command(record.id, record.cpoms_id)}"))
     if record.alert_dsl:
         click.echo("Alerts the DSL: yes")
     if record.last_error:

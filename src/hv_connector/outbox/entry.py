@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from hv_connector import humanize
 from hv_connector.outbox.report import NOT_RECORDED, Identified, VisitReport, pupil_identified, render
+from hv_connector.text import neutralise
 
 PERSONAL_DATA = ("Holds personal data about a child: keep it in the DSL team's folder, never e-mail it, "
                  "and delete it once the record is entered in CPOMS and confirmed.")
@@ -62,3 +63,9 @@ def in_tray(incident: str | None, pupil: Identified | None) -> str:
     """
     whom = pupil_identified(pupil) if pupil is not None else "its pupil (`hvc outbox show` names them)"
     return f"in CPOMS's Incident Tray as incident {incident or '(number not given)'}: attach it to {whom}"
+
+
+def attach_command(outbox_id: int, incident: str | None) -> str:
+    """The command that marks record ``outbox_id`` attached from CPOMS's tray as ``incident`` (the receiver's text,
+    neutralised), or with a placeholder where the receiver gave no number."""
+    return f"hvc outbox confirm {outbox_id} --ref {neutralise(incident) if incident else 'INCIDENT_NO'} --as STAFF"

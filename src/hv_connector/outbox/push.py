@@ -20,7 +20,7 @@ from hv_connector.clients.retry import Backoff
 from hv_connector.errors import HvcError, SinkOutcomeUnknown, SinkRefused, SinkUnavailable
 from hv_connector.humanize import PUSH
 from hv_connector.outbox import pacing
-from hv_connector.outbox.entry import in_tray
+from hv_connector.outbox.entry import attach_command, in_tray
 from hv_connector.outbox.queue import OutboxRecord, record_from_row
 from hv_connector.outbox.sinks import Delivery, ReportSink, SinkFor
 from hv_connector.store import Store, audit
@@ -376,8 +376,8 @@ class Pusher:
         return _Settlement(record, attempt, values, "outbox.in-tray", {"incident": delivery.remote_id},
                            Outcome(record.id, record.school_id, record.kind, "in-tray", remote_id=delivery.remote_id,
                                    message=said + doubt),
-                           logging.WARNING, f"{where} is {said}; then `hvc outbox confirm {record.id} --ref "
-                           f"{delivery.remote_id} --as STAFF`{doubt}")
+                           logging.WARNING, f"{where} is {said}; then `{attach_command(record.id, delivery.remote_id)}`"
+                           f"{doubt}")
 
     def _waiting(self, record: OutboxRecord, attempt: int, where: str, reason: str,
                  retry_after: float | None) -> _Settlement:

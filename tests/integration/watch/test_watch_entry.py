@@ -81,8 +81,12 @@ class TraySink:
     async def find(self, report: VisitReport) -> Delivery | None:
         return None
 
+    def __init__(self, concern_number: str = "5001") -> None:
+        self.concern_number = concern_number
+        """What the receiver answers as the concern's incident number (a plugin's receiver may give any text)."""
+
     async def submit(self, report: VisitReport, idempotency_key: str) -> Delivery:
-        return Delivery("5001" if report.kind == "concern" else "5002", status="tray")
+        return Delivery(self.concern_number if report.kind == "concern" else "5002", status="tray")
 
 
 def test_a_concern_left_unattached_in_the_tray_alarms_like_an_unentered_one_and_confirming_closes_it(
@@ -114,6 +118,24 @@ def test_a_concern_left_unattached_in_the_tray_alarms_like_an_unentered_one_and_
         closed = conn.execute(select(escalations.c.closed_at, escalations.c.note)).one()
     assert closed.closed_at is not None
     assert closed.note == "attached to the pupil in CPOMS as incident 5001 (confirmed by Dee Lead)"
+
+
+@pytest.mark.parametrize("number", ["", "77\x1b[2J\nsent"], ids=["no-number", "hostile-number"])
+def test_the_tray_alarm_says_the_receiver_s_number_as_text_and_never_a_broken_command(store: Store, number: str) -> None:
+    visit = visit_document("v-1", outcome={"cp_concern": True, "concerns": "Bruise on the arm.", "child_seen": True})
+    add_visits(store, [visit], state="reported")
+    with store.begin() as conn:
+        concern, _routine = enqueue_visit_report(conn, policies(), visit, "concern", now=WRITTEN)
+    asyncio.run(Pusher(store, lambda _school: TraySink(number), now=lambda: WRITTEN).run())
+    watch = make_watch(store, FixedClock(WRITTEN + timedelta(minutes=31)), notifiers=[Recorder()])
+    assert len(watch.tick().fired) == 1
+    with store.connect() as conn:
+        text = conn.execute(select(escalations.c.message)).scalar_one()
+    assert "\x1b" not in text and "\n" not in text  # one line, whatever the receiver said
+    if number:
+        assert "incident 77\\x1b[2J\\x0asent," in text and "--ref 77\\x1b[2J\\x0asent --as" in text
+    else:
+        assert "incident (number not given)," in text and f"hvc outbox confirm {concern} --ref INCIDENT_NO --as" in text
 
 
 class Subjects(Recorder):
