@@ -116,11 +116,7 @@ def push(ctx: click.Context, school: str | None, concerns_only: bool, ignore_bac
     else:
         for problem in summary.config_errors:
             log_echo(f"hvc: {problem}", err=True)
-        tray = summary.count("in-tray")
-        log_echo(f"sent {summary.count('sent')}, already there {summary.count('already-there')}, "
-                 f"written for entry {summary.count('written')}, "
-                 + (f"in CPOMS's tray to attach {tray}, " if tray else "")
-                 + f"parked {summary.count('parked')}, waiting {summary.count('waiting')}")
+        log_echo(summary.said())
     ctx.exit(summary.exit_code)
 
 

@@ -74,6 +74,14 @@ class PushSummary:
             return 2
         return 1 if any(o.result in ("waiting", "parked") for o in self.outcomes) else 0
 
+    def said(self) -> str:
+        """The counts in words, as ``hvc push`` ends and the watch logs the concerns it pushed."""
+        tray = self.count("in-tray")
+        return (f"sent {self.count('sent')}, already there {self.count('already-there')}, "
+                f"written for entry {self.count('written')}, "
+                + (f"in CPOMS's tray to attach {tray}, " if tray else "")
+                + f"parked {self.count('parked')}, waiting {self.count('waiting')}")
+
     def as_json(self) -> dict[str, Any]:
         return {
             **{r: self.count(r) for r in ("sent", "already-there", "written", "in-tray", "parked", "waiting")},

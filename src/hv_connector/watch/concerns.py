@@ -28,7 +28,7 @@ def concern_pusher(rt: Runtime) -> Callable[[], None] | None:
     def push() -> None:
         if pusher.due(concerns_only=True, limit=1):
             summary = asyncio.run(pusher.run(concerns_only=True))
-            log.info("pushed concerns: sent %d, written for entry %d, in CPOMS's tray %d, waiting %d",
-                     summary.count("sent"), summary.count("written"), summary.count("in-tray"), summary.count("waiting"))
+            # A concern parked (refused by the receiver) or still waiting is a warning, not news.
+            log.log(logging.INFO if summary.exit_code == 0 else logging.WARNING, "pushed concerns: %s", summary.said())
 
     return push

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from hv_connector.builtin.manual_sink import ManualSink
 from hv_connector.clock import FixedClock, at_london
 from hv_connector.config.settings import SinkSettings
+from hv_connector.errors import SinkRefused
 from hv_connector.models import StaffMember
 from hv_connector.outbox.push import Pusher
 from hv_connector.outbox.queue import confirm, enqueue_visit_report
@@ -184,22 +185,34 @@ def test_the_watch_writes_a_manual_schools_concern_at_once(store: Store, sqlite_
     assert sorted(f.name for f in folder.iterdir()) == ["v-9-concern-r1.pdf", "v-9-concern-r1.txt"]  # not the routine one
 
 
-def test_the_watch_logs_a_concern_it_pushed_into_cpoms_tray(
+class RefusingSink(TraySink):
+    """A receiver that refuses every record (an unknown pupil, say): the concern is parked."""
+
+    async def submit(self, report: VisitReport, idempotency_key: str) -> Delivery:
+        raise SinkRefused("no pupil with that UPN")
+
+
+@pytest.mark.parametrize(("sink", "said", "level"), [
+    (TraySink, "in CPOMS's tray to attach 1", "INFO"),
+    (RefusingSink, "parked 1", "WARNING"),  # a concern the receiver refused is a warning, not news
+], ids=["tray", "parked"])
+def test_the_watch_logs_what_became_of_each_concern_it_pushed(
         store: Store, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        caplog: pytest.LogCaptureFixture) -> None:
+        caplog: pytest.LogCaptureFixture, sink: type[TraySink], said: str, level: str) -> None:
     config = tmp_path / "hvc.toml"
     config.write_text(f'[database]\nurl = "{sqlite_url}"\n[schools.potton]\nname = "Potton"\npolicy = "potton"\n',
                       encoding="utf-8")
     visit = visit_document("v-9", outcome={"cp_concern": True, "concerns": "Said she is scared.", "child_seen": True})
     with store.begin() as conn:
         enqueue_visit_report(conn, policies(), visit, "concern", now=WRITTEN)
-    monkeypatch.setattr("hv_connector.watch.concerns.open_sinks", lambda *_args: lambda _school: TraySink())
+    monkeypatch.setattr("hv_connector.watch.concerns.open_sinks", lambda *_args: lambda _school: sink())
     push = concern_pusher(Runtime(config_path=config))
     assert push is not None
     with caplog.at_level("INFO", logger="hv_connector.watch"):
         push()
     # Not "sent 0, written for entry 0, waiting 0", as if nothing had happened to it.
-    assert any("in CPOMS's tray 1" in r.getMessage() for r in caplog.records if r.name == "hv_connector.watch")
+    [logged] = [r for r in caplog.records if r.name == "hv_connector.watch" and "pushed concerns" in r.getMessage()]
+    assert said in logged.getMessage() and logged.levelname == level
 
 
 @pytest.mark.parametrize(("written", "deadline"), [
