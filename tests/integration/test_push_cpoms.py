@@ -15,7 +15,7 @@ from pydantic import SecretStr
 
 from hv_connector.builtin.cpoms_sink import CpomsSink
 from hv_connector.clients.cpoms.client import CpomsClient
-from hv_connector.outbox.push import Pusher
+from hv_connector.outbox.push import Pusher, PushSummary
 from hv_connector.read.queries import outbox_rows
 from hv_connector.store import Store, audit
 from hvc_fixtures.cpoms_server import CATEGORIES
@@ -362,14 +362,6 @@ def test_hvc_push_logs_through_the_neutralising_filter(
                                                        "CPOMS says no\n2026-11-20 all records sent")
         return 0
     monkeypatch.setattr(Pusher, "count_due", hostile_count)
-    monkeypatch.setattr(Pusher, "run", lambda *_a, **_k: asyncio.sleep(0, result=_EmptySummary()))
+    monkeypatch.setattr(Pusher, "run", lambda *_a, **_k: asyncio.sleep(0, result=PushSummary()))
     _code, _out, err = hvc(capsys, "push")
     assert "cannot push school birchwood: CPOMS says no\\x0a2026-11-20 all records sent\n" in err
-
-
-class _EmptySummary:
-    config_errors: list[str] = []
-    exit_code = 0
-
-    def count(self, _result: str) -> int:
-        return 0
