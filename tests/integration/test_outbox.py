@@ -254,10 +254,7 @@ def test_a_record_the_receiver_keeps_in_its_tray_waits_to_be_attached_and_is_nev
 
 def test_a_record_in_the_tray_is_not_retried_and_the_refusal_says_to_confirm_it(
         store: Store, policies: Policies) -> None:
-    [outbox_id] = queue(store, policies, visit("v-1"))
-    remote = Remote()
-    remote.status = "tray"
-    push(store, remote)
+    outbox_id, remote = pushed_into_the_tray(store, policies)
     with pytest.raises(RefusedError, match="is in-tray, not parked") as refused:
         retry(store, outbox_id, actor="d1", now=NOW)
     # Never "the next push retries it": nothing ever sends it again, only a confirmation ends it.
@@ -267,10 +264,7 @@ def test_a_record_in_the_tray_is_not_retried_and_the_refusal_says_to_confirm_it(
 
 def test_the_audit_trail_says_in_words_a_record_went_to_the_tray_and_was_attached(
         store: Store, policies: Policies) -> None:
-    [outbox_id] = queue(store, policies, visit("v-1"))
-    remote = Remote()
-    remote.status = "tray"
-    push(store, remote)
+    outbox_id, _remote = pushed_into_the_tray(store, policies)
     dsl = StaffMember(id="d1", name="Dee Ess", roles=("dsl",))
     confirm(store, outbox_id, ref="100", by=dsl, now=NOW + timedelta(hours=1))
     with store.connect() as conn:
@@ -361,10 +355,7 @@ def test_a_school_without_a_sink_does_not_hold_back_the_others(store: Store, pol
 
 
 def test_two_confirmations_at_once_record_one_and_tell_the_other_who_did(store: Store, policies: Policies) -> None:
-    [outbox_id] = queue(store, policies, visit("v-1"))
-    remote = Remote()
-    remote.status = "tray"
-    push(store, remote)
+    outbox_id, _remote = pushed_into_the_tray(store, policies)
     second = StaffMember(id="d2", name="Deputy Dee", roles=("deputy-dsl",))
     outcome: list[object] = []
     with store.begin() as holding:  # one confirmation under way: the record's row (or SQLite's write lock) held
@@ -400,3 +391,12 @@ def _until_waiting(store: Store, other: threading.Thread) -> None:
                                  "AND query LIKE 'UPDATE outbox%'")).scalar_one():
                 return
         time.sleep(0.01)
+
+
+def pushed_into_the_tray(store: Store, policies: Policies) -> tuple[int, Remote]:
+    """Visit v-1's record, pushed to a receiver that keeps it unmatched in its tray: its outbox id, and the receiver."""
+    [outbox_id] = queue(store, policies, visit("v-1"))
+    remote = Remote()
+    remote.status = "tray"
+    push(store, remote)
+    return outbox_id, remote

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from hv_connector.builtin.manual_sink import ManualSink
 from hv_connector.clock import FixedClock, at_london
@@ -63,11 +63,16 @@ def test_an_unconfirmed_concern_alarms_the_dsl_once_after_thirty_minutes_and_con
     clock.advance(timedelta(hours=1))
     assert watch.tick().fired == []  # once
 
-    dsl = StaffMember.model_validate(next(p for p in STAFF if p["id"] == "pt-dsl"))
-    confirm(store, concern, ref="10422", by=dsl, now=clock.now())
-    with store.connect() as conn:
-        closed = conn.execute(select(escalations.c.closed_at, escalations.c.note)).one()
+    closed = confirmed_by_the_dsl(store, concern, "10422", clock.now())
     assert closed.closed_at is not None and closed.note == "entered in CPOMS as 10422 (confirmed by Dee Lead)"
+
+
+def confirmed_by_the_dsl(store: Store, concern: int, ref: str, now: datetime) -> Row[tuple[datetime | None, str | None]]:
+    """Potton's DSL confirms the concern as ``ref``; the alarm's row as that leaves it (when closed, and why)."""
+    dsl = StaffMember.model_validate(next(p for p in STAFF if p["id"] == "pt-dsl"))
+    confirm(store, concern, ref=ref, by=dsl, now=now)
+    with store.connect() as conn:
+        return conn.execute(select(escalations.c.closed_at, escalations.c.note)).one()
 
 
 class TraySink:
@@ -113,10 +118,7 @@ def test_a_concern_left_unattached_in_the_tray_alarms_like_an_unentered_one_and_
     clock.advance(timedelta(hours=1))
     assert watch.tick().fired == []  # once
 
-    dsl = StaffMember.model_validate(next(p for p in STAFF if p["id"] == "pt-dsl"))
-    confirm(store, concern, ref="5001", by=dsl, now=clock.now())
-    with store.connect() as conn:
-        closed = conn.execute(select(escalations.c.closed_at, escalations.c.note)).one()
+    closed = confirmed_by_the_dsl(store, concern, "5001", clock.now())
     assert closed.closed_at is not None
     assert closed.note == "attached to the pupil in CPOMS as incident 5001 (confirmed by Dee Lead)"
 
