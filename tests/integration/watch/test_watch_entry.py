@@ -24,6 +24,7 @@ from hv_connector.store.schema import escalations
 from hv_connector.watch.concerns import concern_pusher
 from hv_connector.watch.entry import school_deadline
 from hv_connector.watch.notify import Notice
+from tests.cpomskit import AnswersAtOnce
 from tests.integration.watch.watchkit import STAFF, Recorder, add_visits, make_watch, policies, visit_document
 
 WRITTEN = at_london(date(2026, 11, 23), time(10, 30))
@@ -75,17 +76,8 @@ def confirmed_by_the_dsl(store: Store, concern: int, ref: str, now: datetime) ->
         return conn.execute(select(escalations.c.closed_at, escalations.c.note)).one()
 
 
-class TraySink:
+class TraySink(AnswersAtOnce):
     """A receiver that keeps every record unmatched in its Incident Tray, as CPOMS does with a partner's records."""
-
-    async def __aenter__(self) -> TraySink:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-    async def find(self, report: VisitReport) -> Delivery | None:
-        return None
 
     def __init__(self, concern_number: str = "5001") -> None:
         self.concern_number = concern_number
