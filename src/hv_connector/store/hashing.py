@@ -83,7 +83,7 @@ def as_read_back(value: Any) -> str:
     order, and read back as ``"2"`` and ``"10"``, which sort as text).
     """
     fast = _fast_text(value)
-    return fast.decode("utf-8") if fast is not None else canonical_json(json.loads(canonical_json(value)))
+    return fast.decode("utf-8") if fast is not None else canonical_json(json.loads(_ENCODER.encode(value)))
 
 
 def digest(value: Any) -> str:

@@ -134,14 +134,15 @@ def _visits_due(conn: Connection, schedule: RetentionSettings, now: datetime, he
              .join(pupils, (pupils.c.school_id == visits.c.school_id) & (pupils.c.mis_id == visits.c.pupil_mis_id),
                    isouter=True)
              .where(visits.c.state.in_(FINISHED)).order_by(visits.c.id))
+    today = local(now).date()
     for row in conn.execute(query):
         if (row.school_id, "visit", row.id) in held or (row.school_id, "pupil", row.pupil_mis_id) in held:
             continue
         if row.id in concerns or _about_safeguarding(row.data):
-            if row.date_of_birth is not None and _years_after(row.date_of_birth, schedule.child_protection_years) <= local(now).date():
+            if row.date_of_birth is not None and _years_after(row.date_of_birth, schedule.child_protection_years) <= today:
                 yield Due("visit", row.id, row.school_id,
                           f"safeguarding record: date of birth + {schedule.child_protection_years} years has passed")
-        elif _years_after(local(row.updated_at).date(), schedule.routine_visit_years) <= local(now).date():
+        elif _years_after(local(row.updated_at).date(), schedule.routine_visit_years) <= today:
             yield Due("visit", row.id, row.school_id,
                       f"routine visit finished more than {schedule.routine_visit_years} years ago")
 
