@@ -33,8 +33,7 @@ class AlarmResult:
 
 def alarm_notice(unit: str, host: str, now: datetime, directory: Directory) -> Notice:
     """The notice for ``unit`` failing on ``host``: what to check, for the people who must know."""
-    recipients = {member.id: Recipient(name=member.name, roles=member.roles, email=member.email, mobile=member.mobile,
-                                       staff_id=member.id)
+    recipients = {member.id: Recipient.of(member)
                   for school in directory.schools() for member in directory.staff[school].values()
                   if member.has_any(ALARM_ROLES)}
     text = (f"hv-connector: {unit} failed on {host} at {now:%H:%M %d %b}. The watch may have stopped: staff out on "

@@ -26,6 +26,7 @@ from hv_connector.plugins import merged_registry
 
 if TYPE_CHECKING:
     from hv_connector.config.settings import Settings
+    from hv_connector.models import StaffMember
 
 DEFAULT_NOTIFIERS: dict[str, dict[str, Any]] = {"store": {}, "log": {}}
 """Always on, whatever the settings add: the board and the log."""
@@ -51,6 +52,11 @@ class Recipient:
     email: str | None = None
     mobile: str | None = None
     staff_id: str | None = None
+
+    @classmethod
+    def of(cls, member: StaffMember) -> Recipient:
+        """A member of staff, as a step reaches them."""
+        return cls(member.name, member.roles, member.email, member.mobile, member.id)
 
 
 @dataclass(frozen=True)

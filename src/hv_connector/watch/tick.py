@@ -193,7 +193,7 @@ class Watch:
         for role in who:  # in the chain's order: the office before the headteacher
             if role == VISITING_STAFF:
                 for member in staff:
-                    people.setdefault(member.id, _recipient(member))
+                    people.setdefault(member.id, Recipient.of(member))
             else:
                 for member_id, recipient in self._holding(school, role):
                     people.setdefault(member_id, recipient)
@@ -203,7 +203,7 @@ class Watch:
         """Who in ``school``'s directory holds ``role`` (worked out once per school and role: a tick asks per event)."""
         found = self._roles.get((school, role))
         if found is None:
-            found = self._roles[school, role] = tuple((m.id, _recipient(m)) for m in self.staff.get(school, {}).values()
+            found = self._roles[school, role] = tuple((m.id, Recipient.of(m)) for m in self.staff.get(school, {}).values()
                                                       if role in m.roles)
         return found
 
@@ -538,9 +538,6 @@ def _collector_held() -> Iterator[None]:
         if enabled:
             gc.enable()
 
-
-def _recipient(member: StaffMember) -> Recipient:
-    return Recipient(member.name, member.roles, member.email, member.mobile, member.id)
 
 
 def tick(runtime: Runtime, now: datetime | None = None) -> TickResult:
