@@ -167,3 +167,14 @@ async def test_the_sync_toast_shows_the_mis_s_message_as_one_line_of_escapes(wor
         await run.press("s")
         said = [notification.message for notification in app._notifications]
     assert len(said) == 1 and "\n" not in said[0] and "Wonde said Smith\\x1b[2J" in said[0] and FORGED in said[0]
+
+
+async def test_a_member_of_staff_out_twice_shows_in_the_board_s_status_line_as_one_line_of_escapes(
+        world: World) -> None:
+    potton = world.service.directory.staff["potton"]
+    potton["pt-v1"] = potton["pt-v1"].model_copy(update={"name": f"Ash {HOSTILE}"})  # type: ignore[index]
+    async with dashboard(world, mode="board") as run:
+        status = str(run.app.screen.query_one("#status").render())
+    # The world's visitors are out on two visits at once: the status line names them, on its one line.
+    assert "⚠ Ash Smith\\x1b[2J\\x1b[31m" in status and FORGED in status
+    assert "\nForged" not in status

@@ -225,8 +225,8 @@ class BoardScreen(ListScreen, list_id="board"):
         self.show_explained()
         late = sum(1 for row in message.rows if row.overdue or row.escalation is not None)
         directory = self.app.session.service.directory
-        twice = "".join(f" · ⚠ {directory.name(self.rows[ids[0]].school_id, staff_id)} out on "
-                        f"{' and '.join(ids)} at once" for staff_id, ids in elsewhere.items())
+        twice = "".join(f" · ⚠ {cells.plain(directory.name(self.rows[ids[0]].school_id, staff_id))} out on "
+                        f"{cells.plain(' and '.join(ids))} at once" for staff_id, ids in elsewhere.items())
         self.show_status(
             f"{len(message.rows)} out, {late} late or escalating{twice} · updated "
             f"{cells.when(now, with_day=False).plain} · every {self.app.board_seconds:g}s")

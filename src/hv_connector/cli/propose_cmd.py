@@ -134,8 +134,10 @@ def propose_triggers(ctx: click.Context, school: str | None, as_json: bool) -> N
         for t in triggers:
             limit = f"{'below' if t.below else 'at least'} {t.threshold:g}"
             option = f" [schools.{school_id}.triggers] {t.option}" if t.option else ""
-            click.echo(f"  {t.id:<32} {t.measure.value} {limit} → {t.proposes.value} ({t.urgency.value}){option}")
-            click.echo(f"  {'':<32} {t.clause}")
+            # A trigger's words from the school's plugin, as `hvc propose list` shows them: each line one line.
+            click.echo(neutralise(f"  {t.id:<32} {t.measure.value} {limit} → {t.proposes.value} ({t.urgency.value})"
+                                  f"{option}"))
+            click.echo(neutralise(f"  {'':<32} {t.clause}"))
 
 
 @propose.command("refresh")

@@ -185,7 +185,7 @@ def outbox_show(ctx: click.Context, outbox_id: int, as_json: bool) -> None:
                              if record.sent_at else "")))
     if record.status == "awaiting-entry":
         click.echo(f"Enter it in CPOMS, then: hvc outbox confirm {record.id} --ref CPOMS_RECORD_NO --as STAFF")
-    if record.status == "in-tray":
+    if record.status == IN_TRAY:
         click.echo(neutralise(f"It is {in_tray(record.cpoms_id, record.report)}, then: "
                               f"{attach_command(record.id, record.cpoms_id)}"))
     if record.alert_dsl:

@@ -143,3 +143,15 @@ def test_propose_triggers_lists_each_school_s_with_its_clause(hvc):
     assert code == 0
     assert "potton.below-70" in out and "Potton policy — 7. Attendance officer visits" in out
     assert "core.persistent-absence" in out and "[schools.potton.triggers] persistent_absence_percent" in out
+
+
+def test_propose_triggers_prints_a_plugin_s_clause_on_its_one_line(hvc, monkeypatch):
+    from hv_connector.cli import propose_cmd
+
+    real = propose_cmd.school_triggers
+
+    def hostile(rt, school_id):  # a plugin whose clause holds a line break and an escape
+        return [t.model_copy(update={"clause": "7. Visits\nFORGED line\x1b[8m"}) for t in real(rt, school_id)]
+    monkeypatch.setattr(propose_cmd, "school_triggers", hostile)
+    code, out, _ = hvc("propose", "triggers", "--school", "potton")
+    assert code == 0 and "7. Visits\\x0aFORGED line\\x1b[8m" in out and "\nFORGED" not in out
