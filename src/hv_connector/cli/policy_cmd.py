@@ -41,7 +41,7 @@ def policy_show(ctx: click.Context, school: str, as_json: bool) -> None:
     # The plugin's words (its school, its policy, its rules): each line one line, whatever they hold.
     click.echo(neutralise(f"{info.school_name} — {info.policy_name} ({info.policy_date or 'undated'}; {review})"))
     click.echo(neutralise(f"Source: {info.source_document}"))
-    click.echo("Reasons: " + ", ".join(f"{r.code}" for r in reasons))
+    click.echo(neutralise("Reasons: " + ", ".join(r.code for r in reasons)))
     for stage in Stage:
         staged = [r for r in rules if r.stage is stage]
         if staged:
