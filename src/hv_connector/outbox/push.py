@@ -10,7 +10,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -348,6 +348,10 @@ class Pusher:
         except Exception as exc:  # a bug or an unforeseen failure must not lose the record
             log.exception("%s failed unexpectedly", where)
             return self._waiting(record, attempt, where, f"unexpected {type(exc).__name__}: {exc}", None)
+        # The receiver's words (its id for the record, why it may hold it twice) are logged, printed by `hvc push` and
+        # stored: neutralised once, here, for every outcome.
+        delivery = replace(delivery, remote_id=neutralise(delivery.remote_id),
+                           doubt=neutralise(delivery.doubt) if delivery.doubt else None)
         if delivery.awaiting_entry:
             return self._written(record, attempt, where, delivery)
         if delivery.in_tray:
@@ -356,7 +360,7 @@ class Pusher:
         values = {"status": "sent", "cpoms_id": delivery.remote_id, "sent_at": self.now(), "last_error": None,
                   "next_attempt_at": None}
         said = f"{where} {'was already with the receiver' if already else 'sent'}: the receiver's record {delivery.remote_id}"
-        doubt = neutralise(delivery.doubt) if delivery.doubt else ""  # a possible duplicate is said plainly
+        doubt = delivery.doubt or ""  # a possible duplicate is said plainly
         # Delivery is the machine's doing, kept on the outbox row (sent_at, cpoms_id); the audit log
         # keeps what people and policies decided: the record queued, parked, retried.
         return _Settlement(
@@ -378,9 +382,9 @@ class Pusher:
     def _in_tray(self, record: OutboxRecord, attempt: int, where: str, delivery: Delivery) -> _Settlement:
         """A record the receiver holds unmatched in its tray: never sent again, done once the DSL team attaches it."""
         values = {"status": IN_TRAY, "cpoms_id": delivery.remote_id, "last_error": None, "next_attempt_at": None}
-        said = neutralise(in_tray(delivery.remote_id, None))  # no pupil named in a log
+        said = in_tray(delivery.remote_id, None)  # no pupil named in a log
         # A possible second copy, said plainly as for a record sent: in the tray, the person attaching it looks for it.
-        doubt = f"; {neutralise(delivery.doubt)}" if delivery.doubt else ""
+        doubt = f"; {delivery.doubt}" if delivery.doubt else ""
         return _Settlement(record, attempt, values, "outbox.in-tray", {"incident": delivery.remote_id},
                            Outcome(record.id, record.school_id, record.kind, "in-tray", remote_id=delivery.remote_id,
                                    message=said + doubt),
