@@ -9,9 +9,9 @@ from sqlalchemy import insert, select
 
 from hv_connector.store import Store
 from hv_connector.store.migrate import alembic_config, head_revision
-from hv_connector.store.schema import pupil_contacts, pupils
+from hv_connector.store.schema import pupil_attendance, pupil_contacts, pupils
 from hv_connector.sync.pipeline import SchoolResult
-from hv_connector.sync.records import ContactRecord, PupilRecord
+from hv_connector.sync.records import AttendanceRecord, ContactRecord, PupilRecord
 from hv_connector.sync.store import write_pupils
 
 AT = datetime(2026, 11, 23, 9, tzinfo=timezone.utc)
@@ -35,3 +35,19 @@ def test_pupils_from_before_the_upgrade_are_updated_in_place_and_flags_may_be_un
                                     pupil_contacts.c.lives_with_pupil)).one()
     assert tuple(row) == ("A1749191433", "A1749191433", "9919")
     assert tuple(flags) == (None, None)
+
+
+def test_after_revision_0014_absences_may_be_unknown_and_figures_stored_before_are_kept(store: Store) -> None:
+    with store.begin() as conn:
+        command.downgrade(alembic_config(conn), "0013")
+        conn.execute(insert(pupil_attendance).values(school_id="potton", pupil_mis_id="A1749191433", period="term",
+                                                     possible=100, attended=90, authorised=6, unauthorised=4))
+    assert store.upgrade() == head_revision()
+    record = PupilRecord(mis_id="A1749191433", display_name="Tam Example",
+                         attendance=(AttendanceRecord(period="summary", possible=110, attended=99),))
+    with store.begin() as conn:
+        write_pupils(conn, "potton", [record], SchoolResult("potton", AT), AT)
+    with store.connect() as conn:
+        rows = conn.execute(select(pupil_attendance.c.period, pupil_attendance.c.authorised,
+                                   pupil_attendance.c.unauthorised)).all()
+    assert sorted(map(tuple, rows)) == [("summary", None, None), ("term", 6, 4)]

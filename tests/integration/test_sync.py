@@ -257,6 +257,28 @@ def test_pupil_show_gives_the_briefing_with_earlier_visits_at_the_address(
     assert "Earlier visits at this address:" in text
 
 
+def test_absences_the_mis_did_not_send_read_as_not_known_never_as_none(
+        tmp_path: Path, wonde_server: RunningServer, hvc: Callable[..., tuple[int, str, str]]) -> None:
+    """wonde.md §0: Wonde documents only "absence marks". A summary without the names we read must not make a
+    pupil look as if they had no absences, in the briefing or in what a subject-access export shows."""
+    write_config(tmp_path, wonde_server, schools=["potton"])
+    wonde_server.fake.configure(summary_absences=False)
+    assert hvc("sync")[0] == 0
+    pupil = wonde_server.fake.data.pupil("potton", 12)
+    code, out, _ = hvc("pupil", "show", pupil.id, "--json")
+    summary = json.loads(out)["attendance_summary"]
+    assert code == 0 and summary["possible"] > 0
+    assert (summary["authorised"], summary["unauthorised"]) == (None, None)
+    code, text, _ = hvc("pupil", "show", pupil.id)
+    [line] = [line for line in text.splitlines() if line.startswith("Attendance (MIS summary")]
+    assert code == 0 and "not known authorised, not known unauthorised absences" in line, line
+    assert " 0 authorised" not in line and " 0 unauthorised" not in line
+    assert hvc("export", "pupil", pupil.id, "--out", str(tmp_path / "sar"))[0] == 0
+    exported = (tmp_path / "sar" / f"subject-access-potton-{pupil.id}.txt").read_text()
+    attendance = exported.split("Attendance\n==========\n")[1].split("\n\n")[0]
+    assert "  authorised: not known" in attendance and "  unauthorised: not known" in attendance, attendance
+
+
 def store_address(tmp_path: Path, mis_id: str) -> str:
     with store_of(tmp_path).connect() as conn:
         return conn.execute(select(pupils.c.address_text).where(pupils.c.mis_id == mis_id)).scalar_one()

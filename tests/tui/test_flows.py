@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 from dashkit import CODE_WORD_BLOCK, INJECTION, REVIEW_WARNING, World, request
 from pilotkit import dashboard, fill
 from sqlalchemy import delete, insert, select, update
-from textual.widgets import Checkbox, Collapsible, Input, OptionList, SelectionList, TextArea
+from textual.widgets import Checkbox, Collapsible, Input, OptionList, SelectionList, Static, TextArea
 from textual.widgets._collapsible import CollapsibleTitle
 
 from hv_connector.store import audit as audit_log
@@ -19,6 +19,7 @@ from hv_connector.store.schema import (
     escalations,
     outbox,
     overrides,
+    pupil_attendance,
     pupil_session_marks,
     visit_events,
     visits,
@@ -474,6 +475,19 @@ async def test_print_the_briefing_pack_and_export_the_record_from_the_visit_scre
         actions = conn.execute(select(audit.c.actor, audit.c.action).where(
             audit.c.action.in_(("visit.pack-printed", "visit.record-exported")))).all()
     assert sorted(actions) == [("pt-head", "visit.pack-printed"), ("pt-head", "visit.record-exported")]
+
+
+async def test_the_briefing_says_absences_the_mis_did_not_send_are_not_known_never_none(world: World) -> None:
+    visit_id = world.ids["returned"]
+    with world.store.begin() as conn:
+        pupil = conn.execute(select(visits.c.pupil_mis_id).where(visits.c.id == visit_id)).scalar_one()
+        conn.execute(insert(pupil_attendance).values(school_id="potton", pupil_mis_id=pupil, period="summary",
+                                                     possible=100, attended=90))
+    async with dashboard(world, size=(200, 60)) as run:
+        screen = await run.open_visit(visit_id)
+        shown = str(screen.query_one("#briefing", Static).render()).splitlines()
+    [line] = [line for line in shown if "MIS summary" in line]
+    assert "not known authorised, not known unauthorised absences" in line and " 0 " not in line, line
 
 
 def test_the_pupil_search_just_after_midnight_in_summer_counts_the_london_day(world: World) -> None:

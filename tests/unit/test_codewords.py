@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path, PosixPath
 
 import pytest
@@ -40,3 +43,41 @@ def test_the_key_is_made_where_the_filesystem_has_no_hard_links(tmp_path: Path,
     sealed = CodeWords(path).seal("heron")
     assert CodeWords(path).open(sealed) == "heron" and stat.S_IMODE(path.stat().st_mode) == 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["code-word.key"]
+
+
+FULL_DISK = '''
+import errno, json, os, resource, signal, sys
+from pathlib import Path
+from hv_connector.errors import StoreError
+from hv_connector.visits.codewords import CodeWords
+
+def disk_full() -> None:  # past this many bytes every write fails (EFBIG), as on a full disk
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (8, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+
+def no_links(*args: object) -> None:  # a share without hard links, whose disk fills as the key is made in place
+    disk_full()
+    raise OSError(errno.EPERM, "Operation not permitted")
+
+if sys.argv[2] == "no-links":
+    os.link = no_links
+else:
+    disk_full()
+try:
+    CodeWords(Path(sys.argv[1])).seal("heron")
+except StoreError as exc:
+    print(json.dumps({"error": str(exc)}))
+'''
+
+
+@pytest.mark.parametrize("where", ["disk", "no-links"])
+def test_a_key_that_cannot_be_written_says_what_to_do_and_leaves_no_half_key(tmp_path: Path, where: str) -> None:
+    path = tmp_path / "config" / "code-word.key"
+    done = subprocess.run([sys.executable, "-c", FULL_DISK, str(path), where], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr  # no raw OSError traceback
+    message = json.loads(done.stdout)["error"]
+    assert f"cannot write the code word key {path}" in message and "File too large" in message
+    assert "free space" in message
+    assert list(path.parent.iterdir()) == []  # no key file, whole or half, and no temporary one
+    assert CodeWords(path).open(CodeWords(path).seal("heron")) == "heron"  # with room again, the key is made

@@ -248,6 +248,22 @@ async def test_a_next_link_to_another_scheme_or_a_scheme_relative_host_is_not_fo
 
 
 @respx.mock
+@pytest.mark.parametrize("link", [f"{STUDENTS}?page=2\x1b[2J\x1b[31mFORGED", f"{STUDENTS}?page=2\nFORGED line",
+                                  "https://api.wonde.test:port/v1.0/students?page=2"])
+async def test_a_next_link_that_is_not_a_url_stops_the_school_with_a_mis_error_showing_the_link_as_data(
+        link: str) -> None:
+    respx.get(STUDENTS).respond(json=page([student(1)], next_url=link))
+    async with client() as wonde:
+        with pytest.raises(MisError) as caught:
+            await collect(wonde)
+    message = str(caught.value)
+    assert f"Wonde sent school {SCHOOL} a next-page link hv-connector cannot follow" in message
+    assert "FORGED" in message or ":port" in message  # the link is named…
+    assert "\x1b" not in message and "\n" not in message  # …as data: no control character reaches a terminal or log
+    assert wonde.requests == 1
+
+
+@respx.mock
 async def test_the_school_id_is_escaped_as_one_path_segment() -> None:
     route = respx.get(f"{BASE}schools/A1%2F..%2Fx/students").respond(json=page([]))
     async with client() as wonde:

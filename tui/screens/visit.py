@@ -111,7 +111,7 @@ def briefing_text(detail: VisitDetail) -> Text:
             text.append(f"  ({warning})\n", style="yellow")
     text.append("Attendance\n", style="bold underline")
     for label, att in (("MIS summary", brief.attendance_summary),):
-        text.append(f"  {label}: " + (f"{att.percentage}% ({att.unauthorised} unauthorised sessions)\n"
+        text.append(f"  {label}: " + (f"{att.percentage}% ({att.absences()})\n"
                                       if att and att.percentage is not None
                                       else f"{brief.missing('attendance', '—')}\n"))
     text.append("Attendance from the register\n", style="bold underline")

@@ -397,9 +397,14 @@ def _attendance(summary: AttendanceSummary) -> AttendanceRecord | None:
         period="summary",
         possible=max(0, summary.possible),
         attended=max(0, summary.present + (summary.approved_activity or 0)),
-        authorised=max(0, summary.authorised or 0),
-        unauthorised=max(0, summary.unauthorised or 0),
+        # Wonde documents only "absence marks": the names we read are guesses, so one missing is not known, not 0.
+        authorised=_marks(summary.authorised),
+        unauthorised=_marks(summary.unauthorised),
     )
+
+
+def _marks(count: int | None) -> int | None:
+    return None if count is None else max(0, count)
 
 
 # --- the adapter -------------------------------------------------------------------------------------

@@ -33,18 +33,30 @@ def retention_run(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
     rt = runtime(ctx)
     now = rt.clock.now()
     with rt.store.begin() as conn:
-        due = [item for item in schedule.plan(conn, rt.settings.retention, now) if mine is None or item.school_id in mine]
-        erased = 0 if dry_run else schedule.apply(conn, due, now)
+        planned = schedule.plan(conn, rt.settings.retention, now).only(mine)
+        erased = 0 if dry_run else schedule.apply(conn, planned, now)
+    due, held_back = planned.due, planned.held_back
     if as_json:
-        emit_json({"dry_run": dry_run, "due": [item.__dict__ for item in due], "audit_details_erased": erased})
+        emit_json({"dry_run": dry_run, "due": [item.__dict__ for item in due], "audit_details_erased": erased,
+                   "held_back": [{**held.visit.__dict__, "unsent": held.unsent, "todo": held.todo}
+                                 for held in held_back]})
         return
     for item in due:
         # A leaver's id is the MIS's: on this one line, whatever it holds.
         click.echo(neutralise(f"{'would remove' if dry_run else 'removed'}  {item.kind:<10}  {item.school_id:<14}  "
                               f"{item.record_id}  ({item.why})"))
+    for held in held_back:
+        click.echo(neutralise(f"{'would hold back' if dry_run else 'held back'}  visit  {held.visit.school_id:<14}  "
+                              f"{held.visit.record_id}  ({held.visit.why}; {schedule.unsent_text(held.unsent)})"))
     verb = "would go" if dry_run else "removed"
     click.echo(f"{len(due)} record(s) {verb}." + ("" if dry_run else f" {erased} audit detail(s) erased; the chain "
                                                   "still verifies (`hvc audit verify`)."))
+    if held_back:
+        unsent = planned.unsent
+        click.echo(f"{len(held_back)} visit(s) {'would be ' if dry_run else ''}held back, not removed: "
+                   f"{schedule.unsent_text(unsent)}, and a record must not vanish before it reaches CPOMS. "
+                   f"To let them go, {schedule.todo(unsent)}; the first run after every record of a visit is sent "
+                   "removes it.")
 
 
 @retention.command("hold")

@@ -302,7 +302,7 @@ def briefing_lines(b: PupilBriefing, names: Mapping[str, str] | None = None) -> 
                 yield f"Attendance ({label}): {b.missing('attendance', 'not in the MIS')}"
         else:
             yield (f"Attendance ({label}): {figure.percentage}% ({figure.attended} of {figure.possible} sessions; "
-                   f"{figure.authorised} authorised, {figure.unauthorised} unauthorised absences)")
+                   f"{figure.absences()})")
     yield f"Attendance from the register, as of {humanize.day(b.attendance.as_of)}:" if b.attendance else "Attendance:"
     for line, warn in figure_lines(b.attendance):
         yield f"  {'! ' if warn else ''}{line}"

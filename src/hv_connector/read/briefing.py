@@ -43,6 +43,9 @@ ORDER_ALERTS = frozenset({"no-contact", "court-order"})
 NOT_SHARED = "not shared by the school"
 """What a flag the MIS left empty (null) reads as: unknown, never "no"."""
 
+NOT_KNOWN = "not known"
+"""What an absence count the MIS did not send reads as: unknown, never 0."""
+
 NOT_FROM_MIS = "not available from the MIS — check with the DSL"
 NOT_IN_ANY_FEED = ("court-order terms", "no-contact orders", "child in need", "young carer")
 """What no MIS feed we read carries: the briefing says so rather than imply "none"."""
@@ -67,6 +70,13 @@ class Attendance(AttendanceRecord):
     def percentage(self) -> float | None:
         """Sessions attended as a percentage of those possible, to one decimal place."""
         return attendance_percentage(self.attended, self.possible)
+
+    def absences(self) -> str:
+        """The absent sessions in words: ``4 authorised, 8 unauthorised absences``; a count the MIS did not send
+        reads "not known", never 0."""
+        counts = [f"{NOT_KNOWN if n is None else n} {kind}" for kind, n in (("authorised", self.authorised),
+                                                                           ("unauthorised", self.unauthorised))]
+        return f"{', '.join(counts)} absences"
 
 
 class Restriction(Frozen):

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, or_, select
 
 from hv_connector.printing.document import Block, Document, Paragraph, Rows, Section
+from hv_connector.read.briefing import NOT_KNOWN
 from hv_connector.store import access
 from hv_connector.store.audit import AuditEntry, entries
 from hv_connector.store.schema import (
@@ -38,6 +39,8 @@ HIDDEN = frozenset({"code_word", "timetable", "timetable_shared"})
 
 _MIS = (("contacts", pupil_contacts), ("medical", pupil_medical), ("sen", pupil_sen), ("alerts", pupil_alerts),
         ("attendance", pupil_attendance), ("restrictions", pupil_restrictions))
+_UNKNOWN_WHEN_NULL = {"attendance": ("authorised", "unauthorised")}
+"""Columns of a section whose null means "not known" (absences the MIS did not send): shown so, not left out."""
 _ABOUT_VISIT = (("events", visit_events), ("acknowledgements", acknowledgements), ("overrides", overrides),
                 ("reports", outbox))
 
@@ -82,7 +85,7 @@ def document(held: dict[str, Any]) -> Document:
     """``held`` as a document a person can read through (printed to PDF, or as text): one section per part."""
     pupil = held["pupil"]
     sections = [_section("Pupil (from the MIS)", [pupil])]
-    sections += [_section(name.capitalize(), held[name]) for name, _ in _MIS]
+    sections += [_section(name.capitalize(), held[name], _UNKNOWN_WHEN_NULL.get(name, ())) for name, _ in _MIS]
     for visit in held["visits"]:
         sections.append(_section(f"Visit {visit['id']}", [{k: v for k, v in visit.items() if k not in dict(_ABOUT_VISIT)}]))
         sections += [_section(f"Visit {visit['id']}: {name}", visit[name]) for name, _ in _ABOUT_VISIT]
@@ -110,7 +113,9 @@ def text_lines(doc: Document) -> Iterator[str]:
                 yield block.text
 
 
-def _section(title: str, rows: list[dict[str, Any]]) -> Section:
-    blocks: list[Block] = [Rows(rows=[(key, str(value)) for key, value in row.items() if value not in (None, "", [], {})])
+def _section(title: str, rows: list[dict[str, Any]], unknown: tuple[str, ...] = ()) -> Section:
+    blocks: list[Block] = [Rows(rows=[(key, NOT_KNOWN if value is None and key in unknown else str(value))
+                                      for key, value in row.items()
+                                      if value not in (None, "", [], {}) or key in unknown])
                            for row in rows]
     return Section(heading=title, blocks=blocks or [Paragraph(text="(none held)")])

@@ -84,8 +84,10 @@ class AttendanceRecord(Frozen):
     """``summary`` (the MIS's own summary, period not stated), ``term``, ``3m``, or the MIS's own name."""
     possible: int = Field(ge=0)
     attended: int = Field(ge=0)
-    authorised: int = Field(ge=0)
-    unauthorised: int = Field(ge=0)
+    authorised: int | None = Field(default=None, ge=0)
+    """Authorised absent sessions; ``None`` when not known (the MIS did not send them), never read as none."""
+    unauthorised: int | None = Field(default=None, ge=0)
+    """Unauthorised absent sessions; ``None`` when not known, as ``authorised``."""
 
 
 Gap = Literal["withheld", "unreadable", "not-sent"]

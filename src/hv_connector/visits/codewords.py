@@ -41,7 +41,10 @@ class CodeWords:
         return cls(config_file.parent / KEY_FILE)
 
     def seal(self, word: str | None) -> str | None:
-        """``word`` encrypted for storing (a word already sealed with this key is kept as it is)."""
+        """``word`` encrypted for storing (a word already sealed with this key is kept as it is).
+
+        :raises StoreError: the key is made on the first seal, and cannot be written.
+        """
         if word is None or self._is_sealed(word):
             return word
         return self._fernet(create=True).encrypt(word.encode("utf-8")).decode("ascii")
@@ -105,6 +108,8 @@ def _create_key(path: Path, key: bytes, *, replace: bool = False) -> None:
     The key is written to a file of its own and then linked into place, so nobody reads half a key. Where
     ``path`` exists already, it is kept (two processes making the first key at once: the first one's stands,
     and the other reads it), unless ``replace`` (a staged key of a rotation cut short).
+
+    :raises StoreError: the key cannot be written (no room, no permission); no key file, whole or half, is left.
     """
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -117,16 +122,32 @@ def _create_key(path: Path, key: bytes, *, replace: bool = False) -> None:
         if replace:
             os.replace(written, path)
         else:
-            try:
-                os.link(written, path)
-            except FileExistsError:
-                pass
-            except OSError:  # a filesystem without hard links (some network shares): made in place, exclusively
-                with suppress(FileExistsError):
-                    _write(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), key)
+            _link_or_make(written, path, key)
+    except OSError as exc:
+        raise StoreError(f"cannot write the code word key {path} ({exc.strerror or exc}): free space on its disk, "
+                         f"or let the user hv-connector runs as write to {path.parent}, then try again "
+                         "(no key was made)") from None
     finally:
         with suppress(FileNotFoundError):
             os.unlink(written)
+
+
+def _link_or_make(written: str, path: Path, key: bytes) -> None:
+    """Link the written key into place at ``path``; where the filesystem has no hard links, make it there."""
+    try:
+        os.link(written, path)
+    except FileExistsError:
+        pass
+    except OSError:  # a filesystem without hard links (some network shares): made in place, exclusively
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return
+        try:
+            _write(fd, key)
+        except OSError:
+            path.unlink(missing_ok=True)  # never half a key: the next seal makes it afresh
+            raise
 
 
 def _write(fd: int, key: bytes) -> None:

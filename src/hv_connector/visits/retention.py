@@ -11,12 +11,16 @@ changed: ``hvc retention run --dry-run`` prints it); :func:`apply` removes it in
 - a quarantined record goes once resolved long enough.
 
 A hold on a pupil keeps them and all their visits; a hold on a visit keeps that visit. Holds are audited.
+A visit due to go while any of its outbox records has not reached CPOMS (pending, being sent, parked, waiting
+for the DSL team to confirm it) is *held back* instead: a safeguarding record must never vanish unsent. Each
+run audits it (``retention.held-back``) and says what to do; it goes on the first run after every record is sent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -26,6 +30,7 @@ from hv_connector.clock import local
 from hv_connector.config.settings import RetentionSettings
 from hv_connector.errors import InputError
 from hv_connector.store import alert_sets, audit
+from hv_connector.store.rows import OUTBOX_STATUSES, TO_CONFIRM
 from hv_connector.store.schema import (
     acknowledgements,
     escalations,
@@ -61,6 +66,61 @@ class Due:
     record_id: str
     school_id: str
     why: str
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    """A visit the schedule says must go, kept because some of its records have not reached CPOMS."""
+
+    visit: Due
+    unsent: dict[str, int]
+    """Outbox status → how many of the visit's records are in it (``pending``, ``parked``, ``awaiting-entry``…)."""
+
+    @property
+    def todo(self) -> str:
+        """What the DSL team does so the records reach CPOMS (and the visit can go)."""
+        return todo(self.unsent)
+
+
+def unsent_text(unsent: dict[str, int]) -> str:
+    """``3 record(s) not yet in CPOMS (2 pending, 1 parked)``, statuses in delivery order."""
+    counts = ", ".join(f"{unsent[status]} {status}" for status in OUTBOX_STATUSES if status in unsent)
+    return f"{sum(unsent.values())} record(s) not yet in CPOMS ({counts})"
+
+
+def todo(unsent: dict[str, int]) -> str:
+    """What the DSL team does so records in these statuses reach CPOMS."""
+    steps = []
+    if unsent.keys() & {"pending", "sending"}:
+        steps.append("push them (`hvc push`)")
+    if "parked" in unsent:
+        steps.append("fix the parked ones and retry them (`hvc outbox retry ID`)")
+    if unsent.keys() & set(TO_CONFIRM):
+        steps.append("confirm those entered in CPOMS (`hvc outbox confirm ID --ref CPOMS_NO`)")
+    return "; ".join([*steps, "`hvc outbox list` shows them"])
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a retention run removes, and the visits it holds back."""
+
+    due: list[Due]
+    held_back: list[HeldBack] = field(default_factory=list)
+
+    @property
+    def unsent(self) -> dict[str, int]:
+        """The held-back visits' records not yet in CPOMS, counted by status."""
+        total: Counter[str] = Counter()
+        for held in self.held_back:
+            total.update(held.unsent)
+        return dict(total)
+
+    def only(self, schools: Collection[str] | None) -> Plan:
+        """The plan for ``schools`` only (``None``: every school)."""
+        if schools is None:
+            return self
+        return Plan([d for d in self.due if d.school_id in schools],
+                    [h for h in self.held_back if h.visit.school_id in schools])
 
 
 @dataclass(frozen=True)
@@ -120,11 +180,24 @@ def holds(conn: Connection) -> list[Hold]:
             for r in rows]
 
 
-def plan(conn: Connection, schedule: RetentionSettings, now: datetime) -> list[Due]:
-    """What the schedule says must go now, holds honoured."""
+def plan(conn: Connection, schedule: RetentionSettings, now: datetime) -> Plan:
+    """What the schedule says must go now, holds honoured; visits with records not yet in CPOMS held back."""
     held = {(h.school_id, h.kind, h.record_id) for h in holds(conn)}
-    return [due for due in (*_visits_due(conn, schedule, now, held), *_leavers_due(conn, schedule, now, held),
-                            *_quarantine_due(conn, schedule, now)) if due]
+    unsent = _unsent(conn)
+    visits_due = list(_visits_due(conn, schedule, now, held))
+    return Plan([*(item for item in visits_due if item.record_id not in unsent),
+                 *_leavers_due(conn, schedule, now, held), *_quarantine_due(conn, schedule, now)],
+                [HeldBack(item, unsent[item.record_id]) for item in visits_due if item.record_id in unsent])
+
+
+def _unsent(conn: Connection) -> dict[str, dict[str, int]]:
+    """Visit → its outbox records not yet in CPOMS, counted by status."""
+    found: dict[str, Counter[str]] = {}
+    rows = conn.execute(select(outbox.c.visit_id, outbox.c.status).where(outbox.c.status != "sent",
+                                                                         outbox.c.visit_id.is_not(None)))
+    for visit_id, status in rows:
+        found.setdefault(visit_id, Counter())[status] += 1
+    return {visit_id: dict(counts) for visit_id, counts in found.items()}
 
 
 def _visits_due(conn: Connection, schedule: RetentionSettings, now: datetime, held: set[tuple[str, str, str]]) -> Iterator[Due]:
@@ -170,10 +243,15 @@ def _quarantine_due(conn: Connection, schedule: RetentionSettings, now: datetime
         yield Due("quarantine", str(row.id), row.school_id, f"resolved more than {schedule.quarantine_days} days ago")
 
 
-def apply(conn: Connection, due: list[Due], now: datetime) -> int:
-    """Remove everything in ``due`` and write the tombstones (in the caller's transaction); audit entries erased."""
-    erased = 0
+def apply(conn: Connection, planned: Plan, now: datetime) -> int:
+    """Remove everything due in ``planned`` and write the tombstones, and audit each visit held back (in the
+    caller's transaction); the number of audit entries whose detail was erased."""
+    erased, due = 0, planned.due
     with audit.batched(conn):
+        for held in planned.held_back:
+            audit.append(conn, actor=ACTOR, action="retention.held-back", school_id=held.visit.school_id,
+                         visit_id=held.visit.record_id, at=now,
+                         detail={"kind": "visit", "why": held.visit.why, "unsent": held.unsent, "todo": held.todo})
         for item in due:
             if item.kind == "visit":
                 erased += _erase_visit(conn, item, now)

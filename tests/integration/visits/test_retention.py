@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import insert, select
@@ -24,6 +25,7 @@ def test_a_retention_run_removes_what_is_due_keeps_what_is_held_and_the_log_veri
         hvc: Hvc, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HVC_RETENTION__ROUTINE_VISIT_YEARS", "0")  # every routine finished visit is due today
     due, held = _reported_visit(hvc, tmp_path), _reported_visit(hvc, tmp_path)
+    _deliver(hvc)
     code, out, _ = hvc("retention", "hold", "visit", held, "--school", "potton", "--as", "pt-dsl",
                        "--reason", "May concern an allegation: keep until the LADO says otherwise.")
     assert code == 0 and "no retention run will remove it" in out
@@ -49,6 +51,51 @@ def test_a_retention_run_removes_what_is_due_keeps_what_is_held_and_the_log_veri
     assert [d["record_id"] for d in json.loads(hvc("retention", "run", "--dry-run", "--json")[1])["due"]] == [held]
 
 
+def _outbox(hvc: Hvc, visit_id: str | None = None) -> list[dict[str, Any]]:
+    code, out, _ = hvc("outbox", "list", "--json")
+    assert code == 0
+    return [r for r in json.loads(out) if visit_id is None or r["visit_id"] == visit_id]
+
+
+def _deliver(hvc: Hvc) -> None:
+    """Every record through the manual sink into CPOMS: pushed, entered by the DSL team, confirmed."""
+    assert hvc("push", "--all")[0] == 0  # --all: each command's clock starts afresh, a hair before the last's
+    for record in _outbox(hvc):
+        if record["status"] == "awaiting-entry":
+            assert hvc("outbox", "confirm", str(record["id"]), "--ref", f"CP-{record['id']}", "--as", "pt-dsl")[0] == 0
+    assert {r["status"] for r in _outbox(hvc)} == {"sent"}
+
+
+def test_a_visit_whose_records_have_not_reached_cpoms_is_held_back_until_they_have(
+        hvc: Hvc, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HVC_RETENTION__ROUTINE_VISIT_YEARS", "0")  # every routine finished visit is due today
+    visit_id = _reported_visit(hvc, tmp_path)
+    assert [r["status"] for r in _outbox(hvc, visit_id)] == ["pending"]  # its report, not yet pushed
+
+    code, out, _ = hvc("retention", "run")
+    assert code == 0 and "removed" not in out.split("record(s)")[0], out
+    assert f"held back  visit  potton          {visit_id}  (routine visit finished" in out
+    assert "1 visit(s) held back, not removed: 1 record(s) not yet in CPOMS (1 pending)" in out
+    assert "push them (`hvc push`)" in out
+    assert hvc("visit", "show", visit_id)[0] == 0 and len(_outbox(hvc, visit_id)) == 1  # nothing vanished
+    trail = json.loads(hvc("audit", "show", visit_id, "--json")[1])
+    assert trail[-1]["action"] == "retention.held-back" and trail[-1]["detail"]["unsent"] == {"pending": 1}
+
+    assert hvc("push", "--all")[0] == 0  # the manual sink writes it out for the DSL team to enter by hand
+    assert [r["status"] for r in _outbox(hvc, visit_id)] == ["awaiting-entry"]
+    code, out, _ = hvc("retention", "run", "--dry-run", "--json")
+    planned = json.loads(out)
+    assert code == 0 and planned["due"] == []
+    [held] = planned["held_back"]
+    assert held["record_id"] == visit_id and held["unsent"] == {"awaiting-entry": 1}
+    assert "hvc outbox confirm" in held["todo"]
+
+    _deliver(hvc)
+    code, out, _ = hvc("retention", "run")
+    assert code == 0 and f"removed  visit       potton          {visit_id}" in out and "held back" not in out
+    assert hvc("visit", "show", visit_id)[0] == 2
+
+
 def test_a_leavers_mis_id_prints_on_its_one_line(hvc: Hvc) -> None:  # type: ignore[no-untyped-def]
     with _store() as store, store.begin() as conn:  # a pupil who left long ago, under an id the MIS chose
         row = dict(conn.execute(select(pupils).limit(1)).mappings().one())
@@ -67,5 +114,5 @@ def test_a_leaver_is_due_while_any_of_their_mis_background_is_left(store: Store)
         conn.execute(insert(pupil_alerts).values(school_id="potton", pupil_mis_id="L-alert", kind="medical",
                                                  text="Asthma"))
     with store.connect() as conn:
-        due = plan(conn, RetentionSettings(), datetime(2026, 11, 23, tzinfo=timezone.utc))
+        due = plan(conn, RetentionSettings(), datetime(2026, 11, 23, tzinfo=timezone.utc)).due
     assert sorted(d.record_id for d in due if d.kind == "leaver") == ["L-address", "L-alert"]  # L-gone: removed already

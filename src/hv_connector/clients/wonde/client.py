@@ -24,9 +24,10 @@ from hv_connector import __version__
 from hv_connector.clients.ratelimit import RateLimiter
 from hv_connector.clients.retry import Sleep, Wait, describe, retrying
 from hv_connector.clients.tls import tls_context
-from hv_connector.clients.wonde.errors import error_for, is_transient
+from hv_connector.clients.wonde.errors import error_for, is_transient, unfollowable_link
 from hv_connector.clients.wonde.payloads import Page, Permission
 from hv_connector.errors import MisError, MisUnavailable
+from hv_connector.text import neutralise
 
 DEFAULT_BASE_URL = "https://api.wonde.com/v1.0/"
 QUERY_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -214,8 +215,8 @@ class WondeClient:
                 if link.more and link.next:
                     url, asked = self._follow(link.next, school, include), None
                     if str(url) in seen:
-                        raise MisError(f"Wonde sent school {school}'s {resource} round in a loop at {url}; "
-                                       "sync stopped")
+                        raise MisError(f"Wonde sent school {school}'s {resource} round in a loop at "
+                                       f"{neutralise(str(url))}; sync stopped")
                     seen.add(str(url))
                     # Fetch the next page while the caller works on this one.
                     # ``next`` repeats the query; httpx would drop it if params were given.
@@ -254,12 +255,15 @@ class WondeClient:
 
         Parsed once and handed to httpx as a URL, which it does not parse again (a ``next`` link, includes
         and cursor and all, is long, and there is one a page)."""
-        absolute = httpx.URL(link)
-        if absolute.is_relative_url:
-            absolute = httpx.URL(self.base_url).join(absolute)
+        try:
+            absolute = httpx.URL(link)
+            if absolute.is_relative_url:
+                absolute = httpx.URL(self.base_url).join(absolute)
+        except httpx.InvalidURL as exc:
+            raise unfollowable_link(link, school, str(exc)) from None
         if _origin(str(absolute)) != self._origin:
             raise MisError(
-                f"Wonde's next page for school {school} points at another host ({_origin(str(absolute))}); "
+                f"Wonde's next page for school {school} points at another host ({neutralise(_origin(str(absolute)))}); "
                 "not followed, because the token would go with it. Check [wonde] base_url"
             )
         if include and "include" not in absolute.params:

@@ -42,6 +42,15 @@ def error_for(response: httpx.Response, school: str | None) -> MisError | None:
     return MisError(f"Wonde answered {status} for {who}: {_body(response)}")
 
 
+def unfollowable_link(link: str, school: str, reason: str, limit: int = 200) -> MisError:
+    """The error for a ``next`` page link that is not a URL httpx can request (a control character, a bad port):
+    the link is Wonde's text, so it is shown cut short, every control character an escape."""
+    shown = neutralise(link[:limit]) + ("…" if len(link) > limit else "")
+    return MisError(f"Wonde sent school {school} a next-page link hv-connector cannot follow ({neutralise(reason)}): "
+                    f"{shown}. Sync of school {school} stopped; the next sync tries again. If it keeps happening, "
+                    "ask Wonde support about the school's feed")
+
+
 def _body(response: httpx.Response, limit: int = 500) -> str:
     """Wonde's words, one line: they go into the sync's stored message and the logs (a line break is a space;
     any other control character shows as an escape)."""

@@ -130,9 +130,11 @@ pupil_attendance = Table(
     Column("period", String, primary_key=True),
     Column("possible", Integer, nullable=False, default=0),
     Column("attended", Integer, nullable=False, default=0),
-    Column("authorised", Integer, nullable=False, default=0),
-    Column("unauthorised", Integer, nullable=False, default=0),
+    Column("authorised", Integer),
+    Column("unauthorised", Integer),
 )
+"""A pupil's attendance over a period; ``authorised`` and ``unauthorised`` are null when the MIS did not send
+them (not known, never read as none)."""
 
 pupil_session_marks = Table(
     "pupil_session_marks",
