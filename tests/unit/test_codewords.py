@@ -8,10 +8,15 @@ import os
 import stat
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path, PosixPath
 
 import pytest
+from sqlalchemy import insert, select
 
+from hv_connector.errors import StoreError
+from hv_connector.store import Store
+from hv_connector.store.schema import visits
 from hv_connector.visits.codewords import CodeWords
 
 
@@ -81,3 +86,32 @@ def test_a_key_that_cannot_be_written_says_what_to_do_and_leaves_no_half_key(tmp
     assert "free space" in message
     assert list(path.parent.iterdir()) == []  # no key file, whole or half, and no temporary one
     assert CodeWords(path).open(CodeWords(path).seal("heron")) == "heron"  # with room again, the key is made
+
+
+def test_a_rotation_whose_key_cannot_be_moved_into_place_says_where_the_new_key_is(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "code-word.key"
+    words = CodeWords(path)
+    store = Store.open(f"sqlite:///{tmp_path / 'hvc.db'}", upgrade=True)
+    at = datetime(2026, 11, 23, 9, tzinfo=timezone.utc)
+    with store.begin() as conn:
+        conn.execute(insert(visits).values(id="V1", school_id="potton", pupil_mis_id="A1", state="requested",
+                                           planned_start=at, created_at=at, updated_at=at, data={},
+                                           code_word=words.seal("heron")))
+    real_replace = os.replace
+
+    def read_only_folder(src: object, dst: object) -> None:
+        if str(dst) == str(path):
+            raise OSError(errno.EACCES, "Permission denied")
+        real_replace(src, dst)  # type: ignore[arg-type]
+    monkeypatch.setattr(os, "replace", read_only_folder)
+    with pytest.raises(StoreError) as caught:
+        words.rotate(store)
+    message = str(caught.value)
+    assert "Permission denied" in message and f"{path}.new to {path}" in message
+    monkeypatch.setattr(os, "replace", real_replace)
+    os.replace(f"{path}.new", path)  # what the message says to do
+    with store.connect() as conn:
+        sealed = conn.execute(select(visits.c.code_word)).scalar_one()
+    assert CodeWords(path).open(sealed) == "heron"
+    store.close()

@@ -78,9 +78,15 @@ class CodeWords:
                 word = self.open(stored) or ""
                 conn.execute(update(visits).where(visits.c.id == visit_id)
                              .values(code_word=Fernet(fresh).encrypt(word.encode("utf-8")).decode("ascii")))
-        if self.key_path.exists():
-            os.replace(self.key_path, self.key_path.with_name(f"{KEY_FILE}.old"))
-        os.replace(staged, self.key_path)
+        old = self.key_path.with_name(f"{KEY_FILE}.old")
+        try:
+            if self.key_path.exists():
+                os.replace(self.key_path, old)
+            os.replace(staged, self.key_path)
+        except OSError as exc:  # the rows are sealed under the new key already: say where it is
+            raise StoreError(f"the code words are re-encrypted under the new key {staged}, but it could not be moved "
+                             f"into place ({exc.strerror}): move {self.key_path} (if still there) to {old}, then "
+                             f"{staged} to {self.key_path}; until then no code word can be shown") from None
         return len(sealed)
 
     def _is_sealed(self, word: str) -> bool:
