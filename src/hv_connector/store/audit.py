@@ -92,6 +92,13 @@ def _utc_iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
+@lru_cache(maxsize=64)
+def _in_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC: one object for a batch's entries at one moment, so writing them converts it once
+    (:func:`~hv_connector.store.bulk.insert_rows` converts a value repeated down a column once)."""
+    return moment.astimezone(timezone.utc)
+
+
 _CHAINED = ("seq", "at", "school_id", "visit_id", "actor", "action", "state")
 
 
@@ -154,7 +161,7 @@ def append(
     # Written as the text of the detail as it will read back, so the hash recomputes identically on every backend.
     text = as_read_back({**(detail or {}), **_process})
     fields = {
-        "at": (at or datetime.now(timezone.utc)).astimezone(timezone.utc),
+        "at": datetime.now(timezone.utc) if at is None else _in_utc(at),
         "school_id": school_id,
         "visit_id": visit_id,
         "actor": actor,

@@ -317,8 +317,14 @@ def _meet(step: CheckInStep, contacts: Sequence[Contact], used: set[int], since:
 # --- episodes ---------------------------------------------------------------------------------
 
 
-def _episode_keys(visit_id: str, episode: str, chain_length: int) -> list[str]:
-    return [step_key(visit_id, episode, k) for k in range(chain_length)] + [exhausted_key(visit_id, episode)]
+@lru_cache(maxsize=4096)
+def _episode_keys(visit_id: str, episode: str, chain_length: int) -> tuple[str, ...]:
+    """The keys of an episode's steps, in order, then of its chain-exhausted alert.
+
+    Made once for each visit's episode (a tick asks for them three times over: closed, running, its steps); a
+    key is the same whenever it is made, so keeping them is safe.
+    """
+    return tuple(step_key(visit_id, episode, k) for k in range(chain_length)) + (exhausted_key(visit_id, episode),)
 
 
 def step_key(visit_id: str, episode: str, index: int) -> str:
@@ -372,17 +378,18 @@ class _Step:
 def _steps(visit_id: str, trigger: _Trigger, chain: Sequence[EscalationStep], fired: Mapping[str, Fired]) -> list[_Step]:
     """Every step of the episode with its due time, in order (fired ones included); see :func:`_event`."""
     start = emergency_index(chain) if trigger.kind == "code-word" else 0
+    keys = _episode_keys(visit_id, trigger.episode, len(chain))
     steps: list[_Step] = []
     due = trigger.at
     for index in range(start, len(chain)):
-        key = step_key(visit_id, trigger.episode, index)
+        key = keys[index]
         if key in fired:
             due = utc(fired[key].due_at)
         steps.append(_Step(key, index, due))
         due = due + _minutes(chain[index].wait_minutes)
     last_wait = chain[-1].wait_minutes or EXHAUSTED_AFTER_MINUTES
     exhausted_at = steps[-1].due_at + _minutes(last_wait)
-    key = exhausted_key(visit_id, trigger.episode)
+    key = keys[-1]
     if key in fired:
         exhausted_at = utc(fired[key].due_at)
     steps.append(_Step(key, len(chain), exhausted_at))
