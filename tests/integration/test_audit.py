@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import delete, func, select, update
@@ -132,6 +133,20 @@ def test_history_is_one_visits_entries_oldest_first(store: Store) -> None:
     assert [e.seq for e in entries] == [1, 3, 5]
     assert entries[0].at == START and entries[0].detail["at"] == START.isoformat()
     assert entries[0].as_json()["at"] == START.isoformat()
+
+
+def test_the_repeated_autumn_hour_is_written_at_the_moment_it_was(store: Store) -> None:
+    """01:30 BST and, an hour later, 01:30 GMT compare equal in Python (same zone, fold ignored): each entry keeps
+    its own moment in UTC, the second never stamped with the first's."""
+    first = datetime(2026, 10, 25, 1, 30, tzinfo=ZoneInfo("Europe/London"))  # 00:30 UTC
+    second = first.replace(fold=1)  # 01:30 UTC, the clocks gone back
+    with store.begin() as conn:
+        for at in (first, second):
+            audit.append(conn, actor="system:watch", action="visit.note", school_id="birchwood", at=at)
+    with store.connect() as conn:
+        written = conn.execute(select(audit_table.c.at).order_by(audit_table.c.seq)).scalars().all()
+        assert audit.verify(conn) is None
+    assert [at.astimezone(timezone.utc).hour for at in written] == [0, 1]
 
 
 def test_a_naive_time_is_refused(store: Store) -> None:

@@ -115,3 +115,36 @@ def test_a_rotation_whose_key_cannot_be_moved_into_place_says_where_the_new_key_
         sealed = conn.execute(select(visits.c.code_word)).scalar_one()
     assert CodeWords(path).open(sealed) == "heron"
     store.close()
+
+
+def test_a_rotation_run_again_after_its_key_was_not_moved_into_place_keeps_the_key_the_words_need(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "code-word.key"
+    words = CodeWords(path)
+    store = Store.open(f"sqlite:///{tmp_path / 'hvc.db'}", upgrade=True)
+    at = datetime(2026, 11, 23, 9, tzinfo=timezone.utc)
+    with store.begin() as conn:
+        conn.execute(insert(visits).values(id="V1", school_id="potton", pupil_mis_id="A1", state="requested",
+                                           planned_start=at, created_at=at, updated_at=at, data={},
+                                           code_word=words.seal("heron")))
+    real_replace = os.replace
+
+    def second_move_fails(src: object, dst: object) -> None:
+        if str(src) == f"{path}.new":
+            raise OSError(errno.EACCES, "Permission denied")
+        real_replace(src, dst)  # type: ignore[arg-type]
+    monkeypatch.setattr(os, "replace", second_move_fails)
+    with pytest.raises(StoreError):
+        words.rotate(store)
+    monkeypatch.setattr(os, "replace", real_replace)
+    with pytest.raises(StoreError) as caught:  # the office runs it again rather than moving the key
+        words.rotate(store)
+    assert f"{path}.new to {path}" in str(caught.value)
+    os.replace(f"{path}.new", path)  # what the message says to do
+    with store.connect() as conn:
+        sealed = conn.execute(select(visits.c.code_word)).scalar_one()
+    assert CodeWords(path).open(sealed) == "heron"
+    assert words.rotate(store) == 1  # and then a rotation goes through
+    with store.connect() as conn:
+        assert CodeWords(path).open(conn.execute(select(visits.c.code_word)).scalar_one()) == "heron"
+    store.close()

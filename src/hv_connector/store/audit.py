@@ -93,9 +93,12 @@ def _utc_iso(moment: datetime) -> str:
 
 
 @lru_cache(maxsize=64)
-def _in_utc(moment: datetime) -> datetime:
+def _in_utc(moment: datetime, fold: int) -> datetime:
     """``moment`` in UTC: one object for a batch's entries at one moment, so writing them converts it once
-    (:func:`~hv_connector.store.bulk.insert_rows` converts a value repeated down a column once)."""
+    (:func:`~hv_connector.store.bulk.insert_rows` converts a value repeated down a column once).
+
+    ``fold`` (``moment.fold``) is part of the key: 01:30 BST and 01:30 GMT, an hour apart in the autumn, compare
+    and hash equal, and would otherwise share one answer."""
     return moment.astimezone(timezone.utc)
 
 
@@ -161,7 +164,7 @@ def append(
     # Written as the text of the detail as it will read back, so the hash recomputes identically on every backend.
     text = as_read_back({**(detail or {}), **_process})
     fields = {
-        "at": datetime.now(timezone.utc) if at is None else _in_utc(at),
+        "at": datetime.now(timezone.utc) if at is None else _in_utc(at, at.fold),
         "school_id": school_id,
         "visit_id": visit_id,
         "actor": actor,

@@ -70,6 +70,11 @@ class CodeWords:
         """
         fresh = Fernet.generate_key()
         staged = self.key_path.with_name(f"{KEY_FILE}.new")
+        old = self.key_path.with_name(f"{KEY_FILE}.old")
+        if _opens_the_store(staged, store):  # a rotation cut short after its rows were written: the only key left
+            raise StoreError(f"a key rotation was cut short: the code words are sealed under {staged}, which never "
+                             f"took its place: move {self.key_path} (if there) to {old}, then {staged} to "
+                             f"{self.key_path}, then run `hvc db rotate-key` again if you still want a new key")
         _create_key(staged, fresh, replace=True)
         with store.begin() as conn:
             sealed = [(row.id, row.code_word) for row in conn.execute(select(visits.c.id, visits.c.code_word)
@@ -78,7 +83,6 @@ class CodeWords:
                 word = self.open(stored) or ""
                 conn.execute(update(visits).where(visits.c.id == visit_id)
                              .values(code_word=Fernet(fresh).encrypt(word.encode("utf-8")).decode("ascii")))
-        old = self.key_path.with_name(f"{KEY_FILE}.old")
         try:
             if self.key_path.exists():
                 os.replace(self.key_path, old)
@@ -106,6 +110,22 @@ class CodeWords:
             _create_key(self.key_path, Fernet.generate_key())
         tighten(self.key_path)
         return Fernet(self.key_path.read_bytes().strip())
+
+
+def _opens_the_store(key_path: Path, store: Store) -> bool:
+    """Whether the key in ``key_path`` (if any) opens a code word in ``store``."""
+    if not key_path.exists():
+        return False
+    with store.connect() as conn:
+        sealed = conn.execute(select(visits.c.code_word).where(visits.c.code_word.startswith(_TOKEN_PREFIX))
+                              .limit(1)).scalar_one_or_none()
+    if sealed is None:
+        return False
+    try:
+        Fernet(key_path.read_bytes().strip()).decrypt(sealed.encode("ascii"))
+    except (InvalidToken, ValueError):  # another key, or not a key at all (a half-written one)
+        return False
+    return True
 
 
 def _create_key(path: Path, key: bytes, *, replace: bool = False) -> None:

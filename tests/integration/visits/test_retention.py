@@ -94,6 +94,8 @@ def test_a_visit_whose_records_have_not_reached_cpoms_is_held_back_until_they_ha
     code, out, _ = hvc("retention", "run")
     assert code == 0 and f"removed  visit       potton          {visit_id}" in out and "held back" not in out
     assert hvc("visit", "show", visit_id)[0] == 2
+    code, out, err = hvc("audit", "verify")
+    assert code == 0, out + err
 
 
 def test_a_leavers_mis_id_prints_on_its_one_line(hvc: Hvc) -> None:  # type: ignore[no-untyped-def]
