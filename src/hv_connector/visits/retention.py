@@ -183,8 +183,8 @@ def holds(conn: Connection) -> list[Hold]:
 def plan(conn: Connection, schedule: RetentionSettings, now: datetime) -> Plan:
     """What the schedule says must go now, holds honoured; visits with records not yet in CPOMS held back."""
     held = {(h.school_id, h.kind, h.record_id) for h in holds(conn)}
-    unsent = _unsent(conn)
     visits_due = list(_visits_due(conn, schedule, now, held))
+    unsent = _unsent(conn)  # read after: a record written between the two reads keeps its visit
     return Plan([*(item for item in visits_due if item.record_id not in unsent),
                  *_leavers_due(conn, schedule, now, held), *_quarantine_due(conn, schedule, now)],
                 [HeldBack(item, unsent[item.record_id]) for item in visits_due if item.record_id in unsent])
