@@ -110,9 +110,13 @@ def test_a_rotation_whose_key_cannot_be_moved_into_place_says_where_the_new_key_
     message = str(caught.value)
     assert "Permission denied" in message and f"{path}.new to {path}" in message
     monkeypatch.setattr(os, "replace", real_replace)
-    os.replace(f"{path}.new", path)  # what the message says to do
     with store.connect() as conn:
         sealed = conn.execute(select(visits.c.code_word)).scalar_one()
+    for meanwhile in (lambda: CodeWords(path).open(sealed), lambda: CodeWords(path).seal("kestrel")):
+        with pytest.raises(StoreError, match=f"rotation was cut short.*{path}.new"):
+            meanwhile()  # neither told to restore a backup nor given a fresh key the words cannot use
+    assert not path.exists()
+    os.replace(f"{path}.new", path)  # what the message says to do
     assert CodeWords(path).open(sealed) == "heron"
     store.close()
 

@@ -59,6 +59,7 @@ class CodeWords:
         try:
             return self._fernet(create=False).decrypt(stored.encode("ascii")).decode("utf-8")
         except InvalidToken:
+            self._check_rotation_finished()
             raise StoreError(f"the code word key {self.key_path} does not open this store's code words: restore the "
                              "key that was in use from a backup (or set HVC_CONFIG to the settings file beside it)") from None
 
@@ -102,8 +103,21 @@ class CodeWords:
             return False
         return True
 
+    def _check_rotation_finished(self) -> None:
+        """Refuse, saying what to move where, while a rotation's new key waits beside the key in use.
+
+        A rotation re-encrypts the words first and moves its key into place after: if that move failed, the words
+        need ``code-word.key.new``, and a key made or used meanwhile would seal or open nothing they can read.
+        """
+        staged = self.key_path.with_name(f"{KEY_FILE}.new")
+        if staged.exists():
+            raise StoreError(f"a key rotation was cut short: the code words may need the key {staged}. Move "
+                             f"{self.key_path} (if there) to {KEY_FILE}.old, then {staged} to {self.key_path}, "
+                             "or, if `hvc db rotate-key` was cut short before it wrote anything, run it again")
+
     def _fernet(self, *, create: bool) -> Fernet:
         if not self.key_path.exists():
+            self._check_rotation_finished()
             if not create:
                 raise StoreError(f"the code word key {self.key_path} is missing: restore it from a backup (without it "
                                  "no stored code word can be shown)")
