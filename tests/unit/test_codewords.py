@@ -88,8 +88,8 @@ def test_a_key_that_cannot_be_written_says_what_to_do_and_leaves_no_half_key(tmp
     assert CodeWords(path).open(CodeWords(path).seal("heron")) == "heron"  # with room again, the key is made
 
 
-def test_a_rotation_whose_key_cannot_be_moved_into_place_says_where_the_new_key_is(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _store_with_a_sealed_word(tmp_path: Path) -> tuple[Path, CodeWords, Store]:
+    """A store whose one visit's code word ("heron") is sealed with the key at ``code-word.key``."""
     path = tmp_path / "code-word.key"
     words = CodeWords(path)
     store = Store.open(f"sqlite:///{tmp_path / 'hvc.db'}", upgrade=True)
@@ -98,6 +98,12 @@ def test_a_rotation_whose_key_cannot_be_moved_into_place_says_where_the_new_key_
         conn.execute(insert(visits).values(id="V1", school_id="potton", pupil_mis_id="A1", state="requested",
                                            planned_start=at, created_at=at, updated_at=at, data={},
                                            code_word=words.seal("heron")))
+    return path, words, store
+
+
+def test_a_rotation_whose_key_cannot_be_moved_into_place_says_where_the_new_key_is(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path, words, store = _store_with_a_sealed_word(tmp_path)
     real_replace = os.replace
 
     def read_only_folder(src: object, dst: object) -> None:
@@ -123,14 +129,7 @@ def test_a_rotation_whose_key_cannot_be_moved_into_place_says_where_the_new_key_
 
 def test_a_rotation_run_again_after_its_key_was_not_moved_into_place_keeps_the_key_the_words_need(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "code-word.key"
-    words = CodeWords(path)
-    store = Store.open(f"sqlite:///{tmp_path / 'hvc.db'}", upgrade=True)
-    at = datetime(2026, 11, 23, 9, tzinfo=timezone.utc)
-    with store.begin() as conn:
-        conn.execute(insert(visits).values(id="V1", school_id="potton", pupil_mis_id="A1", state="requested",
-                                           planned_start=at, created_at=at, updated_at=at, data={},
-                                           code_word=words.seal("heron")))
+    path, words, store = _store_with_a_sealed_word(tmp_path)
     real_replace = os.replace
 
     def second_move_fails(src: object, dst: object) -> None:
