@@ -2,14 +2,15 @@
 
 1. The dashboard's first paint on 50,000 visits (the store of ``bench/dashboard.py``), with the access log
    written for every visit the screens show, against the same paint with access logging switched off
-   (a session whose ``_shown`` does nothing), interleaved round by round.
+   (a session whose ``_shown`` does nothing), interleaved round by round; the median of 15 rounds each way,
+   since one paint varies by a third from run to run, far more than the access log adds.
 2. ``hvc audit verify`` on 1,000,000 audit entries that carry record hashes (100,000 visits, ten entries
    each, the last one with its visit's snapshot): the chain alone (``audit.inspect``) against the chain plus
    re-hashing every visit's records and comparing (what ``hvc audit verify`` does).
 
 The machines are shared and noisy: only the ratios are compared with the targets.
 
-    .venv/bin/python bench/audit.py [--visits N] [--entries N] [--rounds R]
+    .venv/bin/python bench/audit.py [--visits N] [--entries N] [--rounds R] [--paint-rounds P]
 """
 
 from __future__ import annotations
@@ -105,7 +106,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visits", type=int, default=50_000)
     parser.add_argument("--entries", type=int, default=1_000_000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of audit verify, each way")
+    parser.add_argument("--paint-rounds", type=int, default=15,
+                        help="rounds of the first paint, each way (a paint varies by a third from run to run, "
+                             "far more than the access log adds, so it needs more samples than verify)")
     args = parser.parse_args()
     policies = Policies(build_plugin_manager())
     with tempfile.TemporaryDirectory() as tmp:
@@ -117,9 +121,12 @@ def main() -> None:
         paints: dict[bool, list[float]] = {False: [], True: []}
         verifies: dict[bool, list[float]] = {False: [], True: []}
         first_paint(dash, policies, logged=True)  # warm-up (caches, imports), not counted
-        for round_ in range(args.rounds):  # interleaved, each going first in turn, so load hits both alike
+        # Interleaved, each going first in turn, so load hits both alike.
+        for round_ in range(args.paint_rounds):
             for on in ((False, True) if round_ % 2 else (True, False)):
                 paints[on].append(first_paint(dash, policies, logged=on))
+        for round_ in range(args.rounds):
+            for on in ((False, True) if round_ % 2 else (True, False)):
                 verifies[on].append(verify_seconds(log, with_records=on))
     paint = {on: statistics.median(v) for on, v in paints.items()}
     verify = {on: statistics.median(v) for on, v in verifies.items()}
