@@ -151,3 +151,12 @@ def test_a_rotation_run_again_after_its_key_was_not_moved_into_place_keeps_the_k
     with store.connect() as conn:
         assert CodeWords(path).open(conn.execute(select(visits.c.code_word)).scalar_one()) == "heron"
     store.close()
+
+
+def test_a_rotation_without_the_key_in_use_says_to_restore_it_and_leaves_no_new_key(tmp_path: Path) -> None:
+    path, words, store = _store_with_a_sealed_word(tmp_path)
+    path.unlink()
+    with pytest.raises(StoreError, match="is missing: restore it from a backup"):
+        words.rotate(store)  # not "a rotation was cut short": its new key would open no word
+    assert not Path(f"{path}.new").exists()
+    store.close()

@@ -76,12 +76,15 @@ class CodeWords:
             raise StoreError(f"a key rotation was cut short: the code words are sealed under {staged}, which never "
                              f"took its place: move {self.key_path} (if there) to {old}, then {staged} to "
                              f"{self.key_path}, then run `hvc db rotate-key` again if you still want a new key")
-        _create_key(staged, fresh, replace=True)
+        staged.unlink(missing_ok=True)  # a rotation cut short before it wrote anything: its key opens no word
         with store.begin() as conn:
             sealed = [(row.id, row.code_word) for row in conn.execute(select(visits.c.id, visits.c.code_word)
                                                                       .where(visits.c.code_word.is_not(None)))]
-            for visit_id, stored in sealed:
-                word = self.open(stored) or ""
+            # Opened before the new key is written: a key missing or wrong is reported as that, not as this
+            # rotation cut short.
+            opened = [(visit_id, self.open(stored) or "") for visit_id, stored in sealed]
+            _create_key(staged, fresh, replace=True)
+            for visit_id, word in opened:
                 conn.execute(update(visits).where(visits.c.id == visit_id)
                              .values(code_word=Fernet(fresh).encrypt(word.encode("utf-8")).decode("ascii")))
         try:

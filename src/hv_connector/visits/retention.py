@@ -30,7 +30,7 @@ from hv_connector.clock import local
 from hv_connector.config.settings import RetentionSettings
 from hv_connector.errors import InputError
 from hv_connector.store import alert_sets, audit
-from hv_connector.store.rows import OUTBOX_STATUSES, TO_CONFIRM
+from hv_connector.store.rows import AWAITING_ENTRY, IN_TRAY, OUTBOX_STATUSES
 from hv_connector.store.schema import (
     acknowledgements,
     escalations,
@@ -95,8 +95,11 @@ def todo(unsent: dict[str, int]) -> str:
         steps.append("push them (`hvc push`)")
     if "parked" in unsent:
         steps.append("fix the parked ones and retry them (`hvc outbox retry ID`)")
-    if unsent.keys() & set(TO_CONFIRM):
+    if AWAITING_ENTRY in unsent:
         steps.append("confirm those entered in CPOMS (`hvc outbox confirm ID --ref CPOMS_NO`)")
+    if IN_TRAY in unsent:  # CPOMS has these, on no pupil's chronology
+        steps.append("attach those in CPOMS's Incident Tray to the pupil, then confirm them "
+                     "(`hvc outbox confirm ID --ref INCIDENT_NO`)")
     return "; ".join([*steps, "`hvc outbox list` shows them"])
 
 

@@ -16,7 +16,7 @@ from test_record_hashes import _reported_visit, _store  # type: ignore[import-no
 from hv_connector.config.settings import RetentionSettings
 from hv_connector.store import Store
 from hv_connector.store.schema import pupil_alerts, pupils
-from hv_connector.visits.retention import plan
+from hv_connector.visits.retention import plan, todo
 
 Hvc = Callable[..., tuple[int, str, str]]
 
@@ -118,3 +118,9 @@ def test_a_leaver_is_due_while_any_of_their_mis_background_is_left(store: Store)
     with store.connect() as conn:
         due = plan(conn, RetentionSettings(), datetime(2026, 11, 23, tzinfo=timezone.utc)).due
     assert sorted(d.record_id for d in due if d.kind == "leaver") == ["L-address", "L-alert"]  # L-gone: removed already
+
+
+def test_a_visit_held_back_by_a_record_in_cpoms_tray_is_told_to_attach_it_not_to_enter_it() -> None:
+    said = todo({"in-tray": 1})
+    assert "Incident Tray" in said and "entered" not in said and "hvc outbox confirm" in said
+    assert "entered in CPOMS" in todo({"awaiting-entry": 1})
