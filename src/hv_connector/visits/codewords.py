@@ -70,12 +70,11 @@ class CodeWords:
         the old key stays as ``code-word.key.old`` until you delete it (after the next backup).
         """
         fresh = Fernet.generate_key()
-        staged = self.key_path.with_name(f"{KEY_FILE}.new")
-        old = self.key_path.with_name(f"{KEY_FILE}.old")
+        staged, old = self._staged, self.key_path.with_name(f"{KEY_FILE}.old")
         if _opens_the_store(staged, store):  # a rotation cut short after its rows were written: the only key left
             raise StoreError(f"a key rotation was cut short: the code words are sealed under {staged}, which never "
-                             f"took its place: move {self.key_path} (if there) to {old}, then {staged} to "
-                             f"{self.key_path}, then run `hvc db rotate-key` again if you still want a new key")
+                             f"took its place: {self._move_staged_key()}, then run `hvc db rotate-key` again if you "
+                             "still want a new key")
         staged.unlink(missing_ok=True)  # a rotation cut short before it wrote anything: its key opens no word
         with store.begin() as conn:
             sealed = [(row.id, row.code_word) for row in conn.execute(select(visits.c.id, visits.c.code_word)
@@ -93,8 +92,8 @@ class CodeWords:
             os.replace(staged, self.key_path)
         except OSError as exc:  # the rows are sealed under the new key already: say where it is
             raise StoreError(f"the code words are re-encrypted under the new key {staged}, but it could not be moved "
-                             f"into place ({exc.strerror}): move {self.key_path} (if still there) to {old}, then "
-                             f"{staged} to {self.key_path}; until then no code word can be shown") from None
+                             f"into place ({exc.strerror}): {self._move_staged_key()}; until then no code word can "
+                             "be shown") from None
         return len(sealed)
 
     def _is_sealed(self, word: str) -> bool:
@@ -112,11 +111,20 @@ class CodeWords:
         A rotation re-encrypts the words first and moves its key into place after: if that move failed, the words
         need ``code-word.key.new``, and a key made or used meanwhile would seal or open nothing they can read.
         """
-        staged = self.key_path.with_name(f"{KEY_FILE}.new")
-        if staged.exists():
-            raise StoreError(f"a key rotation was cut short: the code words may need the key {staged}. Move "
-                             f"{self.key_path} (if there) to {KEY_FILE}.old, then {staged} to {self.key_path}, "
-                             "or, if `hvc db rotate-key` was cut short before it wrote anything, run it again")
+        if self._staged.exists():
+            raise StoreError(f"a key rotation was cut short: the code words may need the key {self._staged}. "
+                             f"To put it in place, {self._move_staged_key()}; or, if `hvc db rotate-key` was cut short "
+                             "before it wrote anything, run it again")
+
+    @property
+    def _staged(self) -> Path:
+        """Where a rotation writes its new key before it takes the place of the one in use."""
+        return self.key_path.with_name(f"{KEY_FILE}.new")
+
+    def _move_staged_key(self) -> str:
+        """What to do, by hand, to put a cut-short rotation's key in place."""
+        return (f"move {self.key_path} (if there) to {self.key_path.with_name(f'{KEY_FILE}.old')}, then "
+                f"{self._staged} to {self.key_path}")
 
     def _fernet(self, *, create: bool) -> Fernet:
         if not self.key_path.exists():
