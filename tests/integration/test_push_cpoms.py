@@ -226,6 +226,18 @@ def test_a_receiver_that_keeps_no_reference_to_read_back_is_trusted_by_its_filte
     assert sorted(i["source"]["record_id"] for i in fake.incidents) == ["v-1", "v-2", "v-3"]
 
 
+def test_a_receiver_that_keeps_our_reference_without_its_revision_is_matched_by_the_reference(
+    store: Store, cpoms_server: RunningServer
+) -> None:
+    queue(store, kit_policies("birchwood"), [finished(1)], NOW)
+    fake = cpoms_server.fake
+    fake.configure(echo_revision=False, idempotency=False)  # rows found say whose record they are, not which revision
+    fake.inject(kind="accept_then_drop", path="/incidents", method="POST", count=1)
+    summary = asyncio.run(pusher(store, cpoms_server).run())
+    assert summary.count("already-there") == 1
+    assert len(fake.incidents_for("v-1")) == 1
+
+
 def test_a_receiver_that_trays_every_record_unmatched_stores_each_once(store: Store,
                                                                        cpoms_server: RunningServer) -> None:
     queue(store, kit_policies("birchwood"), [finished(n) for n in range(1, 4)], NOW)

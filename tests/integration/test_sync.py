@@ -279,6 +279,21 @@ def test_absences_the_mis_did_not_send_read_as_not_known_never_as_none(
     assert "  authorised: not known" in attendance and "  unauthorised: not known" in attendance, attendance
 
 
+def test_absences_the_mis_sends_under_the_names_we_read_are_shown_as_sent(
+        tmp_path: Path, wonde_server: RunningServer, hvc: Callable[..., tuple[int, str, str]]) -> None:
+    """The other setting of the fake's ``summary_absences`` switch: a summary that names its absence marks as we
+    guess gives those figures, not "not known"."""
+    write_config(tmp_path, wonde_server, schools=["potton"])
+    wonde_server.fake.configure(summary_absences=True)
+    assert hvc("sync")[0] == 0
+    pupil = wonde_server.fake.data.pupil("potton", 12)
+    sent = pupil.attendance[0]
+    code, out, _ = hvc("pupil", "show", pupil.id, "--json")
+    summary = json.loads(out)["attendance_summary"]
+    assert code == 0 and (summary["authorised"], summary["unauthorised"]) == (sent.authorised_absence,
+                                                                               sent.unauthorised_absence)
+
+
 def store_address(tmp_path: Path, mis_id: str) -> str:
     with store_of(tmp_path).connect() as conn:
         return conn.execute(select(pupils.c.address_text).where(pupils.c.mis_id == mis_id)).scalar_one()

@@ -245,6 +245,24 @@ async def test_a_corrected_record_is_never_taken_for_a_reference_less_row_the_fi
     assert result.doubt is not None and "revision 2" in result.doubt and "second copy" in result.doubt
 
 
+@pytest.mark.parametrize("revision", [1, 2])
+async def test_a_reference_read_back_without_its_revision_is_ours_for_a_first_revision_only(
+    revision: int, client: CpomsClient,
+) -> None:
+    sent = request().model_copy(update={"source": Source(record_id="v-1", revision=revision)})
+    named = {**CREATED, "id": 40, "source": {"system": "hv-connector", "record_id": "v-1"}}  # no revision kept
+    with respx.mock(base_url=BASE) as router:  # no probe: the row's own reference names the record
+        post = router.post("/incidents").mock(side_effect=[httpx.ReadTimeout("slow"), httpx.Response(201, json=CREATED)])
+        router.get("/incidents").respond(200, json=by_reference(named))
+        async with client:
+            result = await client.create_incident(sent, KEY)
+    if revision == 1:  # nothing before a first revision to mistake it for: it is the send whose answer was lost
+        assert (result.id, result.replayed, result.doubt, post.call_count) == (40, True, None, 1)
+    else:  # it may be revision 1, which this one corrects: sent again, the possible duplicate said
+        assert (result.id, result.replayed, post.call_count) == (41, False, 2)
+        assert result.doubt is not None and "revision 2" in result.doubt
+
+
 async def test_a_receiver_that_ignores_the_reference_but_echoes_it_is_matched_by_the_reference(
     client: CpomsClient,
 ) -> None:

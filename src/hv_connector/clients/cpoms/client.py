@@ -261,7 +261,8 @@ class CpomsClient:
     async def _look_up(self, record_id: str, revision: int | None) -> IncidentResult | None:
         """Our record among the incidents CPOMS answers by reference, taken only when we can tell it is ours.
 
-        A row that carries a reference is ours when the reference is this record's (and revision's). A row that
+        A row that carries a reference is ours when the reference is this record's (and revision's; one that
+        names the record without a revision, only for a first revision: :func:`_names_this`). A row that
         carries none is ours only by the receiver's filter, so it is trusted only once the receiver is known to
         filter (:meth:`_filters_by_reference`): one that ignores the reference answers other records' incidents
         too, and taking one of them as ours would mark our record sent when it never arrived. The filter is by
@@ -324,12 +325,18 @@ class CpomsClient:
 
 
 def _names_this(incident: IncidentResult, record_id: str, revision: int | None) -> bool | None:
-    """Whether the incident's own reference says it is this record (and revision); ``None`` when it carries none."""
+    """Whether the incident's own reference says it is this record (and revision); ``None`` when it cannot say.
+
+    A reference naming this record but no revision says it for a first revision (there is none before it to be
+    mistaken for), not for a correction (it may be the revision corrected).
+    """
     source = incident.source
     if source is None:
         return None
     if source.system not in (None, SOURCE_SYSTEM) or source.record_id not in (None, record_id):
         return False
-    if revision is not None and source.revision != revision:
+    if revision is not None and source.revision not in (None, revision):
         return False
-    return True if source.record_id is not None else None
+    if source.record_id is None or source.revision is None and revision is not None and revision > 1:
+        return None
+    return True
