@@ -23,7 +23,7 @@ from hv_connector.outbox.sinks import open_sinks
 from hv_connector.plugins import merged_registry
 from hv_connector.read.queries import outbox_rows
 from hv_connector.store.access import Seen
-from hv_connector.store.rows import IN_TRAY, OUTBOX_STATUSES
+from hv_connector.store.rows import IN_TRAY, OUTBOX_STATUSES, confirmed_as
 from hv_connector.text import neutralise
 from hv_connector.visits.files import read_document
 
@@ -217,8 +217,7 @@ def outbox_confirm(ctx: click.Context, outbox_id: int, ref: str, actor: str, as_
     if as_json:
         emit_json(record.summary())
         return
-    done = (f"attached to {record.report.pupil_name} in CPOMS as incident {record.cpoms_id}" if attached
-            else f"entered in CPOMS as {record.cpoms_id}")
+    done = confirmed_as(str(record.cpoms_id), attached=attached, pupil=record.report.pupil_name)
     click.echo(neutralise(f"Outbox record #{record.id} is done: {done}, confirmed by {member.name}."))
 
 

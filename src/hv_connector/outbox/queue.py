@@ -47,7 +47,7 @@ from hv_connector.models import ReportKind, StaffMember, Visit
 from hv_connector.outbox.report import AUTHORISED, Decision, VisitReport, build_reports, revise
 from hv_connector.plugins import Policies
 from hv_connector.store import Store, audit
-from hv_connector.store.rows import CONCERN, IN_TRAY, ROUTINE, TO_CONFIRM, OutboxEntry
+from hv_connector.store.rows import CONCERN, IN_TRAY, ROUTINE, TO_CONFIRM, OutboxEntry, confirmed_as
 from hv_connector.store.schema import acknowledgements, escalations, outbox, overrides, staff, visit_events
 
 log = logging.getLogger("hv_connector.outbox")
@@ -273,7 +273,7 @@ def confirm(store: Store, outbox_id: int, *, ref: str, by: StaffMember, now: dat
             now_is = get_record(conn, outbox_id)
             raise RefusedError(f"outbox record {outbox_id} is {now_is.status}: someone confirmed it just now; see "
                                f"`hvc outbox show {outbox_id}`")
-        done = f"attached to the pupil in CPOMS as incident {ref}" if attached else f"entered in CPOMS as {ref}"
+        done = confirmed_as(ref, attached=attached)
         conn.execute(update(escalations).where(escalations.c.key == UNCONFIRMED_ALARM.format(outbox_id),
                                                escalations.c.closed_at.is_(None))
                      .values(closed_at=now, note=f"{done} (confirmed by {by.name})"))

@@ -15,6 +15,7 @@ from typing import Any
 
 from hv_connector import humanize
 from hv_connector.store.audit import AuditEntry
+from hv_connector.store.rows import confirmed_as
 
 EVENT_WORDS = {
     "checkin-reminder": "check-in reminder", "checkin-missed": "missed check-in",
@@ -113,8 +114,7 @@ class _Sentences:
                 f"on no pupil's chronology, for the DSL team to attach to {self.pupil}.")
 
     def confirmed(self, d: Mapping[str, Any]) -> str:
-        done = (f"attached to {self.pupil} in CPOMS as incident {d.get('cpoms_ref')}" if d.get("attached") else
-                f"entered in CPOMS as record {d.get('cpoms_ref')}")
+        done = confirmed_as(str(d.get("cpoms_ref")), attached=bool(d.get("attached")), pupil=self.pupil)
         return f"confirmed outbox record #{d.get('outbox_id')} {done}."
 
     def sentence(self, entry: AuditEntry) -> str:

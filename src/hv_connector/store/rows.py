@@ -21,6 +21,13 @@ IN_TRAY: OutboxStatus = "in-tray"
 TO_CONFIRM: tuple[OutboxStatus, ...] = (AWAITING_ENTRY, IN_TRAY)
 """Statuses a person ends with ``hvc outbox confirm``; a concern left in one too long alarms the DSL team."""
 
+
+def confirmed_as(ref: str, *, attached: bool, pupil: str = "the pupil") -> str:
+    """What a confirmation (``hvc outbox confirm``) says was done: ``entered in CPOMS as REF``, or for a record that
+    was in the tray, ``attached to PUPIL in CPOMS as incident REF``; the one wording for the command's answer, the
+    audit trail's sentence and the closed alarm's note."""
+    return f"attached to {pupil} in CPOMS as incident {ref}" if attached else f"entered in CPOMS as {ref}"
+
 OUTBOX_STATUSES: tuple[OutboxStatus, ...] = get_args(OutboxStatus)
 """Every value ``outbox.status`` may hold, in delivery order."""
 
