@@ -28,6 +28,7 @@ def confirmed_as(ref: str, *, attached: bool, pupil: str = "the pupil") -> str:
     audit trail's sentence and the closed alarm's note."""
     return f"attached to {pupil} in CPOMS as incident {ref}" if attached else f"entered in CPOMS as {ref}"
 
+
 OUTBOX_STATUSES: tuple[OutboxStatus, ...] = get_args(OutboxStatus)
 """Every value ``outbox.status`` may hold, in delivery order."""
 
