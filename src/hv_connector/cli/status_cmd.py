@@ -17,8 +17,11 @@ from hv_connector.store.tables.outbox import outbox
 from hv_connector.store.tables.watch import HEARTBEAT, WATCH_PREFIX, escalations, heartbeats, notifications
 from hv_connector.text import neutralise
 
-STATUS_HELP = """Say whether the watch is running, and show the last sync and the outbox backlog (and how many
-records sent may be in CPOMS twice, for a person to check).
+STATUS_HELP = """Say whether the watch is running, and show the last sync and the outbox backlog.
+
+It also counts the records that may be in CPOMS twice (sent again after a lost
+answer, when nothing could tell whether the first send was stored): check CPOMS
+and merge the copies (`hvc outbox list` marks them).
 
 \b
 Exit codes (for a monitoring check):
