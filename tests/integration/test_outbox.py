@@ -13,7 +13,8 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import insert, select, text, update
+from alembic import command
+from sqlalchemy import insert, inspect, select, text, update
 
 from hv_connector.errors import ConfigError, RefusedError, SinkOutcomeUnknown, SinkRefused, SinkUnavailable
 from hv_connector.models import StaffMember, Visit
@@ -25,6 +26,7 @@ from hv_connector.plugins import Policies
 from hv_connector.read.history import history_lines
 from hv_connector.read.queries import outbox_rows
 from hv_connector.store import Store, audit
+from hv_connector.store.migrate import alembic_config, head_revision
 from hv_connector.store.schema import acknowledgements, outbox, staff, visit_events, visits
 from tests.cpomskit import demo_visit, kit_policies
 
@@ -275,22 +277,61 @@ def test_the_audit_trail_says_in_words_a_record_went_to_the_tray_and_was_attache
     assert confirmed == f"Dee Ess confirmed outbox record #{outbox_id} attached to Ada Example in CPOMS as incident 100."
 
 
+class Unsure(Remote):
+    """A remote that takes each record but, as the CPOMS client after a lost answer it could not resolve, says it
+    may now hold it twice (in words with a control character, as a receiver's may have)."""
+
+    async def submit(self, report: VisitReport, idempotency_key: str) -> Delivery:
+        delivery = await super().submit(report, idempotency_key)
+        return Delivery(delivery.remote_id, status=delivery.status, doubt="CPOMS may now hold it twice\x1b[2J")
+
+
+SHOWN_DOUBT = "CPOMS may now hold it twice\\x1b[2J"
+""":class:`Unsure`'s doubt as it is stored and shown: its control character a visible escape."""
+
+
 def test_a_record_sent_again_into_the_tray_says_it_may_be_there_twice(
         store: Store, policies: Policies, caplog: pytest.LogCaptureFixture) -> None:
-    queue(store, policies, visit("v-1"))
-
-    class Unsure(Remote):
-        async def submit(self, report: VisitReport, idempotency_key: str) -> Delivery:
-            delivery = await super().submit(report, idempotency_key)
-            return Delivery(delivery.remote_id, status=delivery.status, doubt="CPOMS may now hold it twice")
-
+    [outbox_id] = queue(store, policies, visit("v-1"))
     remote = Unsure()
     remote.status = "tray"
     with caplog.at_level("WARNING", logger="hv_connector.outbox"):
         [outcome] = push(store, remote).outcomes
     # The DSL team attaching it must know to look for a second copy in the tray.
-    assert outcome.result == "in-tray" and "CPOMS may now hold it twice" in outcome.message
-    assert any("CPOMS may now hold it twice" in r.getMessage() for r in caplog.records)
+    assert outcome.result == "in-tray" and SHOWN_DOUBT in outcome.message
+    assert any(SHOWN_DOUBT in r.getMessage() for r in caplog.records)
+    with store.connect() as conn:
+        [tray] = [e for e in audit.history(conn, "v-1") if e.action == "outbox.in-tray"]
+        assert get_record(conn, outbox_id).doubt == tray.detail["doubt"] == SHOWN_DOUBT
+
+
+def test_a_record_sent_that_may_be_there_twice_keeps_the_doubt_and_the_history_says_to_check(
+        store: Store, policies: Policies) -> None:
+    [outbox_id] = queue(store, policies, visit("v-1"))
+    [outcome] = push(store, Unsure()).outcomes
+    with store.connect() as conn:
+        record = get_record(conn, outbox_id)
+        entries = [e for e in audit.history(conn, "v-1") if e.action == "outbox.may-be-twice"]
+    assert (outcome.result, record.status, record.doubt) == ("sent", "sent", SHOWN_DOUBT)
+    [line] = history_lines(entries, {}, "Ada Example")
+    assert line.split("  ")[1] == (f"The CPOMS push sent outbox record #{outbox_id} to CPOMS as record 100; it may be "
+                                   f"in CPOMS twice: check CPOMS and merge the copies: {SHOWN_DOUBT}.")
+
+
+def test_revision_0015_keeps_records_sent_before_it_without_doubt_and_goes_back(
+        store: Store, policies: Policies) -> None:
+    [outbox_id] = queue(store, policies, visit("v-1"))
+    with store.begin() as conn:
+        command.downgrade(alembic_config(conn), "0014")
+    assert store.upgrade() == head_revision()
+    with store.connect() as conn:
+        assert get_record(conn, outbox_id).doubt is None
+    push(store, Unsure())
+    with store.begin() as conn:
+        command.downgrade(alembic_config(conn), "0014")
+        assert "doubt" not in {c["name"] for c in inspect(conn).get_columns("outbox")}
+        assert conn.execute(text("SELECT status FROM outbox")).scalars().all() == ["sent"]
+    store.upgrade()
 
 
 def test_a_lost_answer_found_in_the_tray_by_reference_stays_in_the_tray(store: Store, policies: Policies) -> None:

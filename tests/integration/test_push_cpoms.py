@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from hv_connector import humanize
 from hv_connector.builtin.cpoms_sink import CpomsSink
 from hv_connector.clients.cpoms.client import CpomsClient
 from hv_connector.outbox.push import Pusher, PushSummary
@@ -181,19 +182,25 @@ def test_a_lookup_that_ignores_the_reference_finds_no_other_record(store: Store,
     assert sorted(i["source"]["record_id"] for i in fake.incidents) == ["v-1", "v-2"]
 
 
+def sent_again_unsure(store: Store, server: RunningServer, lost: str) -> PushSummary:
+    """v-1 sent; then v-2 pushed to a receiver that ignores the key and whose look-up cannot tell whose an incident
+    is, and v-2's answer is lost (``lost``: how): the client cannot tell whether v-2 landed and sends it again."""
+    queue(store, kit_policies("birchwood"), [finished(1)], NOW)
+    assert asyncio.run(pusher(store, server).run()).count("sent") == 1
+    queue(store, kit_policies("birchwood"), [finished(2)], NOW)
+    # GET /incidents answers every incident whatever it is asked, and none says whose it is: v-1's looks like v-2's.
+    server.fake.configure(idempotency=False, reference_lookup="unfiltered", echo_source=False)
+    server.fake.inject(kind=lost, path="/incidents", method="POST", count=1)  # v-2's answer is lost (and v-2: drop)
+    return asyncio.run(pusher(store, server).run())
+
+
 @pytest.mark.parametrize("lost", ["drop", "accept_then_drop"])
 def test_a_lookup_that_ignores_the_reference_and_keeps_none_never_loses_a_record(
     lost: str, store: Store, cpoms_server: RunningServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     fake = cpoms_server.fake
-    queue(store, kit_policies("birchwood"), [finished(1)], NOW)
-    assert asyncio.run(pusher(store, cpoms_server).run()).count("sent") == 1
-    queue(store, kit_policies("birchwood"), [finished(2)], NOW)
-    # GET /incidents answers every incident whatever it is asked, and none says whose it is: v-1's looks like v-2's.
-    fake.configure(idempotency=False, reference_lookup="unfiltered", echo_source=False)
-    fake.inject(kind=lost, path="/incidents", method="POST", count=1)  # v-2's answer is lost (and so is v-2: drop)
     with caplog.at_level(logging.WARNING, logger="hv_connector.outbox"):
-        summary = asyncio.run(pusher(store, cpoms_server).run())
+        summary = sent_again_unsure(store, cpoms_server, lost)
     [outcome] = summary.outcomes
     stored = fake.incidents_for("v-2")
     assert len(fake.incidents_for("v-1")) == 1
@@ -201,6 +208,36 @@ def test_a_lookup_that_ignores_the_reference_and_keeps_none_never_loses_a_record
     assert (outcome.result, outcome.remote_id) == ("sent", str(stored[-1]["id"]))  # v-2's own incident, not v-1's
     [warned] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and "twice" in r.getMessage()]
     assert f"outbox record {outcome.outbox_id} (birchwood, " in warned and "'v-2'" in warned
+
+
+def test_a_record_that_may_be_in_cpoms_twice_is_kept_so_audited_and_marked_for_a_person_to_check(
+    store: Store, config: Path, cpoms_server: RunningServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    [outcome] = sent_again_unsure(store, cpoms_server, "accept_then_drop").outcomes
+    assert len(cpoms_server.fake.incidents_for("v-2")) == 2
+    with store.connect() as conn:
+        doubts = {r.id: r.doubt for r in outbox_rows(conn)}
+        [entry] = [e for e in audit.history(conn, "v-2") if e.action == "outbox.may-be-twice"]
+    doubt = doubts.pop(outcome.outbox_id)
+    assert doubt == outcome.message and "may now hold record 'v-2' twice" in doubt
+    assert set(doubts.values()) == {None}  # v-1 went once
+    assert entry.detail == {"outbox_id": outcome.outbox_id, "kind": "home-visit", "record_id": "v-2",
+                            "cpoms_id": outcome.remote_id, "doubt": doubt}
+
+    _code, listed, _err = hvc(capsys, "outbox", "list")
+    twice = [line for line in listed.splitlines() if "twice" in line]
+    assert twice[0].startswith(f"#{outcome.outbox_id} ") and twice[0].endswith(
+        f"sent {humanize.moment(NOW)} as record {outcome.remote_id} — may be in CPOMS twice: check CPOMS and merge "
+        "the copies")
+    assert twice[1] == f"       {doubt}" and len(twice) == 2
+    listed_json = {r["id"]: r["doubt"] for r in json.loads(hvc(capsys, "outbox", "list", "--json")[1])}
+    assert listed_json[outcome.outbox_id] == doubt
+    shown = hvc(capsys, "outbox", "show", str(outcome.outbox_id))[1]
+    assert f"It may be in CPOMS twice: check CPOMS and merge the copies: {doubt}" in shown.splitlines()
+    status = hvc(capsys, "status")[1]
+    assert ("outbox: 1 record(s) may be in CPOMS twice: check CPOMS and merge the copies (`hvc outbox list` marks "
+            "them)") in status.splitlines()
+    assert json.loads(hvc(capsys, "status", "--json")[1])["outbox_may_be_twice"] == 1
 
 
 def test_without_a_lookup_by_reference_a_lost_answer_is_parked_never_sent_twice(

@@ -38,6 +38,7 @@ from hvc_tui.messages import (
     PupilsFound,
     VisitActed,
 )
+from hvc_tui.screens.outbox_record import OutboxRecordScreen
 from hvc_tui.screens.report import ReportScreen
 from hvc_tui.screens.request import RequestScreen
 from hvc_tui.screens.visit import VisitScreen
@@ -245,6 +246,24 @@ async def test_a_record_in_cpoms_tray_shows_whom_to_attach_it_to_and_is_confirme
     with world.store.connect() as conn:
         [entry] = [e for e in audit_log.history(conn, world.ids["reported"]) if e.action == "outbox.confirmed"]
     assert (entry.actor, entry.detail["attached"]) == ("pt-dsl", True)
+
+
+async def test_a_record_that_may_be_in_cpoms_twice_is_marked_to_check_in_the_sent_list_and_opened_whole(
+        world: World) -> None:
+    doubt = "CPOMS may now hold record [bold]v-9[/bold] twice"  # the receiver's words: shown as written
+    with world.store.begin() as conn:
+        [record_id] = conn.execute(update(outbox).where(outbox.c.visit_id == world.ids["reported"]).values(
+            status="sent", cpoms_id="41", sent_at=world.clock.now(), last_error=None, doubt=doubt,
+        ).returning(outbox.c.id)).scalars()
+    async with dashboard(world, actor="pt-dsl", mode="outbox") as run:
+        await run.press("a")
+        row = [cell.plain for cell in run.app.screen.query_one(StableTable).get_row(str(record_id))]
+        status = str(run.app.screen.query_one("#status").render())
+        record = await run.opens("enter", OutboxRecordScreen)
+        facts = str(record.query_one("#facts").render())
+    assert (row[0], row[-1]) == ("⚠ sent, twice?", f"may be in CPOMS twice: check CPOMS and merge the copies: {doubt}")
+    assert "1 of them may be in CPOMS twice: check CPOMS and merge the copies" in status
+    assert f"It may be in CPOMS twice: check CPOMS and merge the copies: {doubt}" in facts
 
 
 async def test_retrying_a_record_in_cpoms_tray_says_to_confirm_it_not_to_wait_for_the_push(world: World) -> None:

@@ -7,7 +7,8 @@ from rich.text import Text
 from textual import on, work
 
 from hv_connector.outbox.entry import in_tray
-from hv_connector.store.rows import IN_TRAY, TO_CONFIRM
+from hv_connector.read.queries import OutboxRow
+from hv_connector.store.rows import IN_TRAY, MAY_BE_TWICE, TO_CONFIRM
 from hvc_tui.dialogs.confirm import ConfirmDialog
 from hvc_tui.dialogs.decision import Decision, DecisionDialog
 from hvc_tui.messages import OutboxConfirmed, OutboxLoaded, OutboxRetried
@@ -21,6 +22,21 @@ COLUMNS = (("Status", None), ("Kind", None), ("Visit", None), ("School", None), 
 STATUS = {"parked": ("✖ parked", "bold red"), "pending": ("… waiting", "yellow"), "sending": ("→ sending", "cyan"),
           "awaiting-entry": ("✎ to enter", "bold magenta"), "in-tray": ("⇥ to attach", "bold magenta"),
           "sent": ("✔ sent", "green")}
+TWICE = ("⚠ sent, twice?", "bold yellow")
+"""A record sent that the receiver may hold twice: a person must look (never colour alone)."""
+
+
+def look(row: OutboxRow) -> tuple[str, str]:
+    """The row's status cell: its words and style."""
+    return TWICE if row.status == "sent" and row.doubt else STATUS.get(row.status, (row.status, ""))
+
+
+def said(row: OutboxRow) -> str | None:
+    """What the receiver said of the row, and what to do: where in CPOMS's tray, why it may be there twice, or the
+    reason it was refused or failed."""
+    if row.status == IN_TRAY:
+        return in_tray(row.cpoms_id, row)
+    return f"{MAY_BE_TWICE}: {row.doubt}" if row.doubt else row.last_error
 
 
 class OutboxScreen(ListScreen, list_id="outbox"):
@@ -59,16 +75,18 @@ class OutboxScreen(ListScreen, list_id="outbox"):
         self.statuses = {str(row.id): row.status for row in message.rows}
         rows = []
         for row in message.rows:
-            words, style = STATUS.get(row.status, (row.status, ""))
+            words, style = look(row)
             kind = Text(row.kind + (" ‼ concern" if row.concern else ""), style="bold" if row.concern else "")
             rows.append((str(row.id), (Text(words, style=style), kind, cells.literal(row.visit_id),
                                        cells.literal(row.school_id), Text(str(row.attempts)),
                                        cells.when(row.next_attempt_at), cells.when(row.created_at),
-                                       cells.literal(in_tray(row.cpoms_id, row) if row.status == IN_TRAY
-                                                     else row.last_error))))
+                                       cells.literal(said(row)))))
         self.query_one(StableTable).replace_rows(rows)
         if message.sent:
-            self.show_status(f"the latest {len(message.rows)} record(s) the receiver took, newest first · a: the records waiting")
+            twice = sum(1 for row in message.rows if row.doubt)
+            check = f", {twice} of them {MAY_BE_TWICE}" if twice else ""
+            self.show_status(f"the latest {len(message.rows)} record(s) the receiver took, newest first{check} · "
+                             "a: the records waiting")
             return
         parked = sum(1 for row in message.rows if row.status == "parked")
         to_enter = sum(1 for row in message.rows if row.status == "awaiting-entry")

@@ -13,7 +13,7 @@ from hv_connector import humanize
 from hv_connector.outbox.entry import in_tray
 from hv_connector.outbox.queue import OutboxRecord
 from hv_connector.outbox.report import render
-from hv_connector.store.rows import IN_TRAY
+from hv_connector.store.rows import IN_TRAY, MAY_BE_TWICE
 from hvc_tui.messages import OutboxRecordLoaded
 from hvc_tui.screens.base import HvcScreen, back_key, reload_key
 from hvc_tui.widgets import cells
@@ -34,6 +34,9 @@ def record_text(record: OutboxRecord) -> Text:
     if record.status == IN_TRAY:
         text.append(f"{'To do':>10}: ", style="dim")
         text.append(f"{cells.plain(in_tray(record.cpoms_id, record.report))}\n", style="bold")
+    if record.doubt:
+        text.append(f"{'Twice?':>10}: ", style="dim")
+        text.append(f"It {MAY_BE_TWICE}: {cells.plain(record.doubt)}\n", style="bold yellow")
     return text
 
 

@@ -23,7 +23,7 @@ from hv_connector.outbox.sinks import open_sinks
 from hv_connector.plugins import merged_registry
 from hv_connector.read.queries import outbox_rows
 from hv_connector.store.access import Seen
-from hv_connector.store.rows import IN_TRAY, OUTBOX_STATUSES, confirmed_as
+from hv_connector.store.rows import IN_TRAY, MAY_BE_TWICE, OUTBOX_STATUSES, confirmed_as
 from hv_connector.text import neutralise
 from hv_connector.visits.files import read_document
 
@@ -134,7 +134,8 @@ STATUSES = click.Choice(OUTBOX_STATUSES)
 @json_option("Print the records as JSON.")
 @click.pass_context
 def outbox_list(ctx: click.Context, status: str | None, school: str | None, as_json: bool) -> None:
-    """List outbox records: parked first, then concerns, oldest first. Parked records show the receiver's reason."""
+    """List outbox records: parked first, then concerns, oldest first. Parked records show the receiver's reason; a
+    record sent that may be in CPOMS twice says so, and why."""
     if school is not None:
         require_school(ctx, school, f"school {school}'s outbox")
     with runtime(ctx).store.connect() as conn:
@@ -149,7 +150,8 @@ def outbox_list(ctx: click.Context, status: str | None, school: str | None, as_j
         return
     for r in records:
         flag = "CONCERN" if r.kind == "concern" else r.kind
-        state = {"sent": f"sent {humanize.moment(r.sent_at)} as record {r.cpoms_id}",
+        twice = f" — {MAY_BE_TWICE}" if r.doubt else ""
+        state = {"sent": f"sent {humanize.moment(r.sent_at)} as record {r.cpoms_id}{twice}",
                  "pending": f"pending (next try {humanize.moment(r.next_attempt_at)}, {r.attempts} tries)",
                  "sending": f"sending (claimed until {humanize.moment(r.next_attempt_at)})",
                  "awaiting-entry": f"AWAITING ENTRY in CPOMS (written {humanize.moment(r.created_at)}): "
@@ -160,6 +162,8 @@ def outbox_list(ctx: click.Context, status: str | None, school: str | None, as_j
         click.echo(neutralise(f"#{r.id:<5} {r.school_id:<14} {flag:<10} {r.pupil_name:<24} {state}"))
         if r.status in ("parked", "pending") and r.last_error:
             click.echo(neutralise(f"       {r.last_error}"))
+        if r.doubt:
+            click.echo(neutralise(f"       {r.doubt}"))
 
 
 @outbox_group.command("show")
@@ -190,6 +194,8 @@ def outbox_show(ctx: click.Context, outbox_id: int, as_json: bool) -> None:
                               f"{attach_command(record.id, record.cpoms_id)}"))
     if record.alert_dsl:
         click.echo("Alerts the DSL: yes")
+    if record.doubt:
+        click.echo(neutralise(f"It {MAY_BE_TWICE}: {record.doubt}"))
     if record.last_error:
         click.echo(neutralise(f"{'Parked because' if record.status == 'parked' else 'Last error'}: {record.last_error}"))
     click.echo("")

@@ -12,10 +12,16 @@ from hv_connector import humanize
 from hv_connector.cli.common import cli, emit_json, runtime
 from hv_connector.clock import utc
 from hv_connector.read.queries import SyncRow, outbox_counts, sync_status
+from hv_connector.store.rows import MAY_BE_TWICE
+from hv_connector.store.tables.outbox import outbox
 from hv_connector.store.tables.watch import HEARTBEAT, WATCH_PREFIX, escalations, heartbeats, notifications
 from hv_connector.text import neutralise
 
 STATUS_HELP = """Say whether the watch is running, and show the last sync and the outbox backlog.
+
+It also counts the records that may be in CPOMS twice (sent again after a lost
+answer, when nothing could tell whether the first send was stored): check CPOMS
+and merge the copies (`hvc outbox list` marks them).
 
 \b
 Exit codes (for a monitoring check):
@@ -36,7 +42,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
         runs, _held = sync_status(conn, limit=0)
         report: dict[str, Any] = {"watch": _watch(conn, now, stale_after), "watches": _alive(conn, now, stale_after),
                                   "sync": [_sync_json(r) for r in runs],
-                                  "outbox": outbox_counts(conn), "escalations": _escalations(conn)}
+                                  "outbox": outbox_counts(conn), "outbox_may_be_twice": _may_be_twice(conn),
+                                  "escalations": _escalations(conn)}
     report["broken_plugins"] = [{"plugin": b.name, "schools": list(b.schools), "error": b.error}
                                 for b in rt.policies.broken()]
     if as_json:
@@ -85,6 +92,11 @@ def _escalations(conn: Connection) -> dict[str, int]:
     return {"open": open_count, "notifications_failing": failed}
 
 
+def _may_be_twice(conn: Connection) -> int:
+    """How many outbox records the receiver may hold twice (:data:`~hv_connector.store.rows.MAY_BE_TWICE`)."""
+    return conn.execute(select(func.count()).select_from(outbox).where(outbox.c.doubt.is_not(None))).scalar_one()
+
+
 def _print(report: dict[str, Any], runs: list[SyncRow]) -> None:
     click.echo(f"watch: {report['watch']['message']}")
     for alive in report["watches"]:
@@ -100,3 +112,5 @@ def _print(report: dict[str, Any], runs: list[SyncRow]) -> None:
                               + (f" — {run.message}" if run.message else "")))
     if report["outbox"]:
         click.echo("outbox: " + ", ".join(f"{n} {status}" for status, n in sorted(report["outbox"].items())))
+    if report["outbox_may_be_twice"]:
+        click.echo(f"outbox: {report['outbox_may_be_twice']} record(s) {MAY_BE_TWICE} (`hvc outbox list` marks them)")

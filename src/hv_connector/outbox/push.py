@@ -357,16 +357,18 @@ class Pusher:
         if delivery.in_tray:
             return self._in_tray(record, attempt, where, delivery)
         already = found is not None or delivery.already_there
+        doubt = delivery.doubt  # a possible duplicate is said plainly, and kept
         values = {"status": "sent", "cpoms_id": delivery.remote_id, "sent_at": self.now(), "last_error": None,
-                  "next_attempt_at": None}
+                  "next_attempt_at": None, "doubt": doubt}
         said = f"{where} {'was already with the receiver' if already else 'sent'}: the receiver's record {delivery.remote_id}"
-        doubt = delivery.doubt or ""  # a possible duplicate is said plainly
         # Delivery is the machine's doing, kept on the outbox row (sent_at, cpoms_id); the audit log
-        # keeps what people and policies decided: the record queued, parked, retried.
+        # keeps what people and policies decided, and what a person must now do: a second copy to look for.
+        action, detail = ("outbox.may-be-twice", {"record_id": report.record_id, "cpoms_id": delivery.remote_id,
+                                                  "doubt": doubt}) if doubt else ("", {})
         return _Settlement(
-            record, attempt, values, "", {},
+            record, attempt, values, action, detail,
             Outcome(record.id, record.school_id, record.kind, "already-there" if already else "sent",
-                    remote_id=delivery.remote_id, message=doubt),
+                    remote_id=delivery.remote_id, message=doubt or ""),
             logging.WARNING if doubt else logging.INFO,
             f"{said}; {doubt}" if doubt else said,
         )
@@ -381,11 +383,13 @@ class Pusher:
 
     def _in_tray(self, record: OutboxRecord, attempt: int, where: str, delivery: Delivery) -> _Settlement:
         """A record the receiver holds unmatched in its tray: never sent again, done once the DSL team attaches it."""
-        values = {"status": IN_TRAY, "cpoms_id": delivery.remote_id, "last_error": None, "next_attempt_at": None}
+        values = {"status": IN_TRAY, "cpoms_id": delivery.remote_id, "last_error": None, "next_attempt_at": None,
+                  "doubt": delivery.doubt}
         said = in_tray(delivery.remote_id, None)  # no pupil named in a log
         # A possible second copy, said plainly as for a record sent: in the tray, the person attaching it looks for it.
         doubt = f"; {delivery.doubt}" if delivery.doubt else ""
-        return _Settlement(record, attempt, values, "outbox.in-tray", {"incident": delivery.remote_id},
+        return _Settlement(record, attempt, values, "outbox.in-tray",
+                           {"incident": delivery.remote_id, **({"doubt": delivery.doubt} if delivery.doubt else {})},
                            Outcome(record.id, record.school_id, record.kind, "in-tray", remote_id=delivery.remote_id,
                                    message=said + doubt),
                            logging.WARNING, f"{where} is {said}; then `{attach_command(record.id, delivery.remote_id)}`"

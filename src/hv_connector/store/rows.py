@@ -29,6 +29,11 @@ def confirmed_as(ref: str, *, attached: bool, pupil: str = "the pupil") -> str:
     return f"attached to {pupil} in CPOMS as incident {ref}" if attached else f"entered in CPOMS as {ref}"
 
 
+MAY_BE_TWICE = "may be in CPOMS twice: check CPOMS and merge the copies"
+"""What a record sent with a :attr:`OutboxEntry.doubt` is marked with, and what a person must do: the one wording for
+``hvc outbox``, ``hvc status``, the audit trail and the dashboard (each shows the doubt itself beside it)."""
+
+
 OUTBOX_STATUSES: tuple[OutboxStatus, ...] = get_args(OutboxStatus)
 """Every value ``outbox.status`` may hold, in delivery order."""
 
@@ -55,6 +60,9 @@ class OutboxEntry(Frozen):
     alert_dsl: bool
     created_at: datetime
     sent_at: datetime | None
+    doubt: str | None = None
+    """Why the receiver may hold this record twice (sent again after a lost answer, when nothing could tell whether
+    the first send was stored), neutralised; ``None`` when there is no such doubt (:data:`MAY_BE_TWICE`)."""
 
     @property
     def concern(self) -> bool:

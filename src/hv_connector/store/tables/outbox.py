@@ -25,6 +25,9 @@ outbox = Table(
     Column("alert_dsl", Boolean, nullable=False, default=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
+    Column("doubt", Text),
     Index(None, "status", "priority", "next_attempt_at"),
 )
-"""``priority`` 0 is a safeguarding concern (sent first); larger numbers are routine."""
+"""``priority`` 0 is a safeguarding concern (sent first); larger numbers are routine. ``doubt`` (revision 0015):
+why the receiver may hold the record twice (it was sent again after a lost answer, and nothing could tell whether
+the first send was stored), the receiver's words neutralised; ``NULL`` when there is no such doubt."""
