@@ -8,12 +8,11 @@ write cut short or two writes at once leave the old file or a new one, never hal
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from hv_connector.files import write_whole
 from hv_connector.store.engine import APP_NAME
 
 log = logging.getLogger(__name__)
@@ -50,15 +49,8 @@ def read(path: Path) -> Remembered:
 
 def write(path: Path, remembered: Remembered) -> None:
     """Remember ``remembered`` in ``path`` (its directory made, private to the user): written to a temporary file
-    beside it, flushed to the disk, then put in its place, so that ``path`` always holds a whole file."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # mode 0600
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(remembered.model_dump_json())
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    beside it, flushed to the disk, then put in its place, so that ``path`` always holds a whole file.
+
+    :raises OSError: it could not be written (the file is as it was).
+    """
+    write_whole(path, remembered.model_dump_json().encode("utf-8"))

@@ -19,12 +19,12 @@ from pydantic import BaseModel, ConfigDict
 
 from hv_connector.config.settings import SchoolSettings, Settings
 from hv_connector.errors import PrintError, SinkUnavailable, StoreError
+from hv_connector.files import private_dir
 from hv_connector.outbox.entry import paste_block
 from hv_connector.outbox.printed import record_document
 from hv_connector.outbox.report import VisitReport
 from hv_connector.outbox.sinks import Delivery, sink_options
 from hv_connector.store.engine import APP_NAME
-from hv_connector.store.files import private_dir
 
 
 class ManualSinkSettings(BaseModel):

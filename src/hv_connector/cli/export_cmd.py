@@ -9,11 +9,11 @@ import click
 
 from hv_connector.cli.acting import acting_option, require_school
 from hv_connector.cli.common import PUPIL_SCHOOL_HELP, cli, log_access, runtime
+from hv_connector.files import private_dir
 from hv_connector.printing import render, write_private
 from hv_connector.read.briefing import find_pupil
 from hv_connector.read.subject_access import document, gather, text_lines
 from hv_connector.store import access, audit
-from hv_connector.store.files import private_dir
 from hv_connector.text import neutralise
 
 

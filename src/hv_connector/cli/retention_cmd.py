@@ -54,7 +54,7 @@ def retention_run(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
     if held_back:
         unsent = planned.unsent
         click.echo(f"{len(held_back)} visit(s) {'would be ' if dry_run else ''}held back, not removed: "
-                   f"{schedule.unsent_text(unsent)}, and a record must not vanish before it reaches CPOMS. "
+                   f"{schedule.unsent_text(unsent)}, and a record must not vanish before it is on its pupil's chronology in CPOMS. "
                    f"To let them go, {schedule.todo(unsent)}; the first run after every record of a visit is sent "
                    "removes it.")
 

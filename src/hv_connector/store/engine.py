@@ -27,7 +27,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import StaticPool
 
 from hv_connector.errors import InputError, StoreError, excerpt
-from hv_connector.store.files import tighten
+from hv_connector.files import tighten
 from hv_connector.store.heads import current_revision, head_revision
 
 log = logging.getLogger("hv_connector.store")

@@ -21,6 +21,16 @@ IN_TRAY: OutboxStatus = "in-tray"
 TO_CONFIRM: tuple[OutboxStatus, ...] = (AWAITING_ENTRY, IN_TRAY)
 """Statuses a person ends with ``hvc outbox confirm``; a concern left in one too long alarms the DSL team."""
 
+WHERE: dict[OutboxStatus, str] = {
+    "pending": "not yet sent to CPOMS",
+    "sending": "being sent to CPOMS",
+    "awaiting-entry": "written out for the DSL team to enter in CPOMS by hand",
+    "in-tray": "in CPOMS's Incident Tray, on no pupil's chronology",
+    "sent": "on the pupil's chronology in CPOMS",
+    "parked": "refused by CPOMS, waiting to be fixed and retried",
+}
+"""Where a record in each status is, in words: the one wording wherever a status is explained to a person."""
+
 
 def confirmed_as(ref: str, *, attached: bool, pupil: str = "the pupil") -> str:
     """What a confirmation (``hvc outbox confirm``) says was done: ``entered in CPOMS as REF``, or for a record that

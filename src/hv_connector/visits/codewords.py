@@ -11,17 +11,16 @@ A visit stored before encryption keeps its word in clear until ``hvc db rotate-k
 from __future__ import annotations
 
 import os
-import tempfile
-from contextlib import suppress
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select, update
 
 from hv_connector.errors import StoreError
+from hv_connector.files import FolderUnwritable, tighten, write_through, write_whole
 from hv_connector.store import Store
-from hv_connector.store.files import tighten
 from hv_connector.store.schema import visits
 
 KEY_FILE = "code-word.key"
@@ -163,27 +162,17 @@ def _create_key(path: Path, key: bytes, *, replace: bool = False) -> None:
     :raises StoreError: the key cannot be written (no room, no permission); no key file, whole or half, is left.
     """
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, written = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError as exc:
+        write_whole(path, key, place=None if replace else partial(_link_or_make, key=key))
+    except FolderUnwritable as exc:
         raise StoreError(f"cannot create the code word key {path} ({exc.strerror}): create it as the user hv-connector "
                          f"runs as with `hvc db rotate-key`, or let that user write to {path.parent}") from None
-    try:
-        _write(fd, key)  # mkstemp's file is 0600 already
-        if replace:
-            os.replace(written, path)
-        else:
-            _link_or_make(written, path, key)
     except OSError as exc:
         raise StoreError(f"cannot write the code word key {path} ({exc.strerror or exc}): free space on its disk, "
                          f"or let the user hv-connector runs as write to {path.parent}, then try again "
                          "(no key was made)") from None
-    finally:
-        with suppress(FileNotFoundError):
-            os.unlink(written)
 
 
-def _link_or_make(written: str, path: Path, key: bytes) -> None:
+def _link_or_make(written: str, path: Path, *, key: bytes) -> None:
     """Link the written key into place at ``path``; where the filesystem has no hard links, make it there."""
     try:
         os.link(written, path)
@@ -195,15 +184,7 @@ def _link_or_make(written: str, path: Path, key: bytes) -> None:
         except FileExistsError:
             return
         try:
-            _write(fd, key)
+            write_through(fd, key)
         except OSError:
             path.unlink(missing_ok=True)  # never half a key: the next seal makes it afresh
             raise
-
-
-def _write(fd: int, key: bytes) -> None:
-    """Write ``key`` to the new file open as ``fd``, through to the disk, and close it."""
-    with os.fdopen(fd, "wb") as out:
-        out.write(key)
-        out.flush()
-        os.fsync(out.fileno())

@@ -11,8 +11,9 @@ changed: ``hvc retention run --dry-run`` prints it); :func:`apply` removes it in
 - a quarantined record goes once resolved long enough.
 
 A hold on a pupil keeps them and all their visits; a hold on a visit keeps that visit. Holds are audited.
-A visit due to go while any of its outbox records has not reached CPOMS (pending, being sent, parked, waiting
-for the DSL team to confirm it) is *held back* instead: a safeguarding record must never vanish unsent. Each
+A visit due to go while any of its outbox records is not yet on its pupil's chronology in CPOMS (pending, being
+sent, parked, awaiting entry, or in CPOMS's Incident Tray: :data:`~hv_connector.store.rows.WHERE` says what each
+means) is *held back* instead: a safeguarding record must never vanish unsent. Each
 run audits it (``retention.held-back``) and says what to do; it goes on the first run after every record is sent.
 """
 
@@ -30,7 +31,7 @@ from hv_connector.clock import local
 from hv_connector.config.settings import RetentionSettings
 from hv_connector.errors import InputError
 from hv_connector.store import alert_sets, audit
-from hv_connector.store.rows import AWAITING_ENTRY, IN_TRAY, OUTBOX_STATUSES
+from hv_connector.store.rows import AWAITING_ENTRY, IN_TRAY, OUTBOX_STATUSES, WHERE
 from hv_connector.store.schema import (
     acknowledgements,
     escalations,
@@ -70,7 +71,7 @@ class Due:
 
 @dataclass(frozen=True)
 class HeldBack:
-    """A visit the schedule says must go, kept because some of its records have not reached CPOMS."""
+    """A visit the schedule says must go, kept because some of its records are not yet on its pupil's chronology in CPOMS."""
 
     visit: Due
     unsent: dict[str, int]
@@ -78,18 +79,19 @@ class HeldBack:
 
     @property
     def todo(self) -> str:
-        """What the DSL team does so the records reach CPOMS (and the visit can go)."""
+        """What the DSL team does so the records reach the pupil's chronology in CPOMS (and the visit can go)."""
         return todo(self.unsent)
 
 
 def unsent_text(unsent: dict[str, int]) -> str:
-    """``3 record(s) not yet in CPOMS (2 pending, 1 parked)``, statuses in delivery order."""
-    counts = ", ".join(f"{unsent[status]} {status}" for status in OUTBOX_STATUSES if status in unsent)
-    return f"{sum(unsent.values())} record(s) not yet in CPOMS ({counts})"
+    """``3 record(s) not yet on their pupil's chronology in CPOMS: 2 pending (not yet sent to CPOMS), 1 in-tray (in
+    CPOMS's Incident Tray, on no pupil's chronology)``: each status said with what it means, in delivery order."""
+    counts = ", ".join(f"{unsent[status]} {status} ({WHERE[status]})" for status in OUTBOX_STATUSES if status in unsent)
+    return f"{sum(unsent.values())} record(s) not yet on their pupil's chronology in CPOMS: {counts}"
 
 
 def todo(unsent: dict[str, int]) -> str:
-    """What the DSL team does so records in these statuses reach CPOMS."""
+    """What the DSL team does so records in these statuses reach the pupil's chronology in CPOMS."""
     steps = []
     if unsent.keys() & {"pending", "sending"}:
         steps.append("push them (`hvc push`)")
@@ -112,7 +114,7 @@ class Plan:
 
     @property
     def unsent(self) -> dict[str, int]:
-        """The held-back visits' records not yet in CPOMS, counted by status."""
+        """The held-back visits' records not yet on their pupil's chronology in CPOMS, counted by status."""
         total: Counter[str] = Counter()
         for held in self.held_back:
             total.update(held.unsent)
@@ -184,7 +186,7 @@ def holds(conn: Connection) -> list[Hold]:
 
 
 def plan(conn: Connection, schedule: RetentionSettings, now: datetime) -> Plan:
-    """What the schedule says must go now, holds honoured; visits with records not yet in CPOMS held back."""
+    """What the schedule says must go now, holds honoured; visits with records not yet done in CPOMS held back."""
     held = {(h.school_id, h.kind, h.record_id) for h in holds(conn)}
     visits_due = list(_visits_due(conn, schedule, now, held))
     unsent = _unsent(conn)  # read after: a record written between the two reads keeps its visit
@@ -194,7 +196,7 @@ def plan(conn: Connection, schedule: RetentionSettings, now: datetime) -> Plan:
 
 
 def _unsent(conn: Connection) -> dict[str, dict[str, int]]:
-    """Visit → its outbox records not yet in CPOMS, counted by status."""
+    """Visit → its outbox records not yet on its pupil's chronology in CPOMS, counted by status."""
     found: dict[str, Counter[str]] = {}
     rows = conn.execute(select(outbox.c.visit_id, outbox.c.status).where(outbox.c.status != "sent",
                                                                          outbox.c.visit_id.is_not(None)))

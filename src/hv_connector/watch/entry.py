@@ -21,7 +21,7 @@ from hv_connector.clock import at_london, local
 from hv_connector.config.settings import SinkSettings
 from hv_connector.outbox.entry import attach_command
 from hv_connector.outbox.queue import UNCONFIRMED_ALARM
-from hv_connector.store.rows import CONCERN, IN_TRAY, TO_CONFIRM
+from hv_connector.store.rows import CONCERN, IN_TRAY, TO_CONFIRM, WHERE
 from hv_connector.store.schema import escalations, outbox
 from hv_connector.text import neutralise
 from hv_connector.watch.schedule import DueEvent, EventKind
@@ -72,8 +72,8 @@ def due_alarms(conn: Connection, sinks: Mapping[str, SinkSettings], now: datetim
 def _unattached(outbox_id: int, incident: str | None, minutes: int) -> str:
     """The alarm's text for a concern CPOMS holds in its tray, on no pupil's chronology. Like every notice it never
     names the pupil (:mod:`hv_connector.watch.notify`): ``hvc outbox show`` says whom to attach it to."""
-    number = neutralise(incident) if incident else "(number not given)"  # the receiver's text
-    return (f"A safeguarding concern (outbox record {outbox_id}) is in CPOMS's Incident Tray as incident {number}, "
-            f"on no pupil's chronology, and has not been confirmed as attached after {minutes} minutes of school "
-            f"hours. Attach it now (`hvc outbox show {outbox_id}` names the pupil), then "
+    number = neutralise(incident) if incident else "number not given"  # the receiver's text
+    return (f"A safeguarding concern (outbox record {outbox_id}, CPOMS incident {number}) is {WHERE[IN_TRAY]}, and "
+            f"has not been confirmed as attached after {minutes} minutes of school hours. Attach it now "
+            f"(`hvc outbox show {outbox_id}` names the pupil), then "
             f"`{attach_command(outbox_id, incident)}`.")

@@ -16,7 +16,7 @@ from test_record_hashes import _reported_visit, _store  # type: ignore[import-no
 from hv_connector.config.settings import RetentionSettings
 from hv_connector.store import Store
 from hv_connector.store.schema import pupil_alerts, pupils
-from hv_connector.visits.retention import plan, todo
+from hv_connector.visits.retention import plan, todo, unsent_text
 
 Hvc = Callable[..., tuple[int, str, str]]
 
@@ -59,7 +59,7 @@ def _outbox(hvc: Hvc, visit_id: str | None = None) -> list[dict[str, Any]]:
 
 def _deliver(hvc: Hvc) -> None:
     """Every record through the manual sink into CPOMS: pushed, entered by the DSL team, confirmed."""
-    assert hvc("push", "--all")[0] == 0  # --all: each command's clock starts afresh, a hair before the last's
+    assert hvc("push")[0] == 0
     for record in _outbox(hvc):
         if record["status"] == "awaiting-entry":
             assert hvc("outbox", "confirm", str(record["id"]), "--ref", f"CP-{record['id']}", "--as", "pt-dsl")[0] == 0
@@ -75,7 +75,8 @@ def test_a_visit_whose_records_have_not_reached_cpoms_is_held_back_until_they_ha
     code, out, _ = hvc("retention", "run")
     assert code == 0 and "removed" not in out.split("record(s)")[0], out
     assert f"held back  visit  potton          {visit_id}  (routine visit finished" in out
-    assert "1 visit(s) held back, not removed: 1 record(s) not yet in CPOMS (1 pending)" in out
+    assert ("1 visit(s) held back, not removed: 1 record(s) not yet on their pupil's chronology in CPOMS: "
+            "1 pending (not yet sent to CPOMS)") in out
     assert "push them (`hvc push`)" in out
     assert hvc("visit", "show", visit_id)[0] == 0 and len(_outbox(hvc, visit_id)) == 1  # nothing vanished
     trail = json.loads(hvc("audit", "show", visit_id, "--json")[1])
@@ -124,3 +125,10 @@ def test_a_visit_held_back_by_a_record_in_cpoms_tray_is_told_to_attach_it_not_to
     said = todo({"in-tray": 1})
     assert "Incident Tray" in said and "entered" not in said and "hvc outbox confirm" in said
     assert "entered in CPOMS" in todo({"awaiting-entry": 1})
+
+
+def test_a_held_back_visit_says_where_each_of_its_records_is() -> None:
+    said = unsent_text({"in-tray": 1, "awaiting-entry": 2, "pending": 1})
+    assert said == ("4 record(s) not yet on their pupil's chronology in CPOMS: 1 pending (not yet sent to CPOMS), "
+                    "2 awaiting-entry (written out for the DSL team to enter in CPOMS by hand), "
+                    "1 in-tray (in CPOMS's Incident Tray, on no pupil's chronology)")

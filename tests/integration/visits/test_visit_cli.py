@@ -9,11 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy import select
 from visitkit import CLOCK, NOW, REVIEW_WARNING, birchwood_request, potton_request, seed_pupils, write_config  # type: ignore[import-not-found]
 
 from hv_connector.clock import FixedClock
 from hv_connector.runtime import Runtime
 from hv_connector.store import Store
+from hv_connector.store.schema import visit_events
 from hv_connector.visits.service import VisitService
 
 
@@ -60,6 +62,19 @@ def test_a_visit_from_request_to_report_on_the_command_line(hvc, tmp_path: Path)
     assert "Alex Visitor wrote the visit's report: child seen: yes; child protection concern: no." in out
     code, out, _ = hvc("visit", "close", visit_id, "--as", "pt-head", "--note", "Follow-up call made.")
     assert code == 0 and "is closed" in out and "Closed is final" in out
+
+
+def test_each_command_in_a_test_happens_after_the_one_before(hvc, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The fixture's clock moves on between commands: what one command did is never stamped after the next."""
+    code, out, _ = hvc("visit", "request", "--file", request_file(tmp_path, potton_request()), "--as", "pt-v1", "--json")
+    visit_id = json.loads(out)["visit"]["id"]
+    assert hvc("visit", "authorise", visit_id, "--as", "pt-head", "--ack", REVIEW_WARNING)[0] == 0
+    assert hvc("visit", "sign-out", visit_id, "--as", "pt-v1")[0] == 0
+    with Store.open(f"sqlite:///{tmp_path / 'hvc.db'}") as store, store.connect() as conn:
+        stamped = conn.execute(select(visit_events.c.event, visit_events.c.at).order_by(visit_events.c.id)).all()
+    assert [event for event, _ in stamped] == ["request", "authorise", "sign-out"]
+    assert stamped[0].at >= NOW
+    assert all(earlier.at < later.at for earlier, later in zip(stamped, stamped[1:], strict=False))
 
 
 def test_exit_codes_refused_is_1_and_bad_input_is_2(hvc, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

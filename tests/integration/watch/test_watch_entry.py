@@ -105,7 +105,7 @@ def test_a_concern_left_unattached_in_the_tray_alarms_like_an_unentered_one_and_
     assert (f"entry-unconfirmed:{concern}", "entry-unconfirmed", DSL_MOBILE) in recorder.sent
     with store.connect() as conn:
         text = conn.execute(select(escalations.c.message)).scalar_one()
-    assert "in CPOMS's Incident Tray as incident 5001, on no pupil's chronology" in text
+    assert f"(outbox record {concern}, CPOMS incident 5001) is in CPOMS's Incident Tray, on no pupil's chronology" in text
     assert f"hvc outbox confirm {concern} --ref 5001" in text and visit.pupil.name not in text
     clock.advance(timedelta(hours=1))
     assert watch.tick().fired == []  # once
@@ -128,9 +128,9 @@ def test_the_tray_alarm_says_the_receiver_s_number_as_text_and_never_a_broken_co
         text = conn.execute(select(escalations.c.message)).scalar_one()
     assert "\x1b" not in text and "\n" not in text  # one line, whatever the receiver said
     if number:
-        assert "incident 77\\x1b[2J\\x0asent," in text and "--ref 77\\x1b[2J\\x0asent --as" in text
+        assert "CPOMS incident 77\\x1b[2J\\x0asent) is in" in text and "--ref 77\\x1b[2J\\x0asent --as" in text
     else:
-        assert "incident (number not given)," in text and f"hvc outbox confirm {concern} --ref INCIDENT_NO --as" in text
+        assert "CPOMS incident number not given) is in" in text and f"hvc outbox confirm {concern} --ref INCIDENT_NO --as" in text
 
 
 class Subjects(Recorder):
