@@ -16,6 +16,13 @@ the trial spends its time pushing, not importing; the final push is a fresh
 ``python -m hv_connector push``. Every record must be in CPOMS exactly once,
 and nothing may be left pending, sending or parked. The trial runs on SQLite
 and on PostgreSQL, and prints its seed (``HVC_TRIAL_SEED`` replays it).
+
+The same trial runs against two other receivers: one that puts every incident
+in its Incident Tray (each record there once, waiting for a person), and one
+that cannot be asked at all (its look-up ignores our reference, and it does not
+keep the reference where we can read it). Against that one a record whose
+answer was lost can only be sent again: nothing may be lost, and every record
+CPOMS then holds twice must be marked on its outbox row for a person to check.
 """
 
 from __future__ import annotations
@@ -27,14 +34,17 @@ import sys
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from hv_connector.outbox.queue import get_record
+from hv_connector.outbox.queue import OutboxRecord, get_record
 from hv_connector.read.queries import outbox_counts, outbox_rows
 from hv_connector.store import Store
+from hv_connector.store.rows import IN_TRAY
 from hvc_fixtures.data import Dataset
 from tests.cpomskit import demo_visit, kit_policies, queue, write_config
 from tests.trialkit import Forker, trial_seed
@@ -78,11 +88,29 @@ def finish_visits(store: Store, first: int, n: int) -> None:
     queue(store, policies, visits, datetime.now(timezone.utc))
 
 
-def test_killed_pushes_leave_every_record_in_cpoms_exactly_once(
-    make_cpoms_server, tmp_path: Path, store: Store, database_url: str
-) -> None:
+@dataclass
+class Trial:
+    """What a trial left: the fake CPOMS, the outbox's records and statuses, and the final clean push."""
+
+    fake: Any
+    records: list[OutboxRecord]
+    statuses: dict[str, int]
+    final: subprocess.CompletedProcess[str]
+    queued: int
+    note: str
+
+    def lost_and_doubled(self) -> tuple[Counter[str], Counter[str]]:
+        """The records CPOMS does not hold, and the copies it holds beyond one (each a record id, counted)."""
+        expected = Counter(r.report.record_id for r in self.records)
+        arrived = Counter(i["source"]["record_id"] for i in self.fake.incidents)
+        return expected - arrived, arrived - expected
+
+
+def kill_pushes(make_cpoms_server: Any, tmp_path: Path, store: Store, database_url: str, **receiver: Any) -> Trial:
+    """Kill :data:`KILLS` pushes at random against a fake CPOMS with no idempotency, set up as ``receiver`` says,
+    which drops a share of answers after storing and is down at first; then push once, cleanly."""
     seed = trial_seed()
-    server = make_cpoms_server(SEED, PUPILS, rate_limit=None, latency_ms=10, idempotency=False)
+    server = make_cpoms_server(SEED, PUPILS, rate_limit=None, latency_ms=10, idempotency=False, **receiver)
     fake = server.fake
     fake.inject(kind="accept_then_drop", method="POST", path="/incidents", fraction=0.3, count=None)
     fake.inject(status=503, count=None)  # CPOMS is down for the first DOWN_FOR kills, then drops answers only
@@ -113,15 +141,46 @@ def test_killed_pushes_leave_every_record_in_cpoms_exactly_once(
     with store.connect() as conn:
         records = [get_record(conn, row.id) for row in outbox_rows(conn)]
         statuses = outbox_counts(conn)
-
     note = f"seed {seed}, {sum(kills)} kills"
     assert final.returncode == 0, final.stdout + final.stderr
     assert sum(kills) >= KILLS
-    expected = Counter(r.report.record_id for r in records)
-    arrived = Counter(i["source"]["record_id"] for i in fake.incidents)
     assert len(records) == queued + len(range(0, queued, 5)), note  # each fifth visit also has its concern record
-    lost, doubled = expected - arrived, arrived - expected
-    assert not lost and not doubled, f"{note}: lost {dict(lost)}, duplicated {dict(doubled)}"  # exactly once
-    assert "already there 0," not in final.stdout, "the killed pushes left records CPOMS had: asked, not resent"
-    assert statuses == {"sent": len(records)}, f"{note}: nothing pending, sending or parked"
     assert fake.stats.dropped > 0
+    return Trial(fake, records, statuses, final, queued, note)
+
+
+def test_killed_pushes_leave_every_record_in_cpoms_exactly_once(
+    make_cpoms_server, tmp_path: Path, store: Store, database_url: str
+) -> None:
+    trial = kill_pushes(make_cpoms_server, tmp_path, store, database_url)
+    lost, doubled = trial.lost_and_doubled()
+    assert not lost and not doubled, f"{trial.note}: lost {dict(lost)}, duplicated {dict(doubled)}"  # exactly once
+    assert "already there 0," not in trial.final.stdout, "the killed pushes left records CPOMS had: asked, not resent"
+    assert trial.statuses == {"sent": len(trial.records)}, f"{trial.note}: nothing pending, sending or parked"
+
+
+def test_killed_pushes_leave_every_record_in_the_tray_exactly_once_waiting_for_a_person(
+    make_cpoms_server, tmp_path: Path, store: Store, database_url: str
+) -> None:
+    """A receiver that puts every incident in its Incident Tray: each record there once, none sent again."""
+    trial = kill_pushes(make_cpoms_server, tmp_path, store, database_url, tray_always=True)
+    lost, doubled = trial.lost_and_doubled()
+    assert not lost and not doubled, f"{trial.note}: lost {dict(lost)}, duplicated {dict(doubled)}"
+    assert all(i["student_id"] is None for i in trial.fake.incidents)
+    assert trial.statuses == {IN_TRAY: len(trial.records)}, f"{trial.note}: each waits for a person to attach it"
+
+
+def test_killed_pushes_against_a_receiver_that_cannot_be_asked_lose_nothing_and_mark_every_second_copy(
+    make_cpoms_server, tmp_path: Path, store: Store, database_url: str
+) -> None:
+    """A receiver whose look-up ignores our reference and which does not keep it where we can read it: after a lost
+    answer nothing can tell whether a record arrived, so it is sent again. Nothing may be lost, and every record
+    CPOMS now holds twice must be marked on its outbox row for a person to check."""
+    trial = kill_pushes(make_cpoms_server, tmp_path, store, database_url,
+                        reference_lookup="unfiltered", echo_source=False)
+    lost, doubled = trial.lost_and_doubled()
+    assert not lost, f"{trial.note}: lost {dict(lost)}"
+    assert doubled, f"{trial.note}: with answers dropped and nothing to ask, some record should have arrived twice"
+    marked = {r.report.record_id for r in trial.records if r.doubt}
+    assert set(doubled) <= marked, f"{trial.note}: in CPOMS twice with no mark: {sorted(set(doubled) - marked)}"
+    assert trial.statuses == {"sent": len(trial.records)}, f"{trial.note}: nothing pending, sending or parked"
