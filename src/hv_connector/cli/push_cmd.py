@@ -123,8 +123,10 @@ def push(ctx: click.Context, school: str | None, concerns_only: bool, ignore_bac
 
 @cli.group("outbox")
 def outbox_group() -> None:
-    """List, show, confirm and retry the records waiting for (or refused by) each school's sink; say a record that
-    may be in CPOMS twice was checked."""
+    """List, show, confirm and retry the records waiting for (or refused by) each school's sink.
+
+    Once you have looked in CPOMS for a second copy of a record that may be there twice, say what you found with
+    `hvc outbox checked`."""
 
 
 STATUSES = click.Choice(OUTBOX_STATUSES)
@@ -248,8 +250,11 @@ def _acting_on(ctx: click.Context, outbox_id: int, actor: str) -> tuple[outbox.O
 @json_option("Print the record as JSON.")
 @click.pass_context
 def outbox_checked(ctx: click.Context, outbox_id: int, found: DoubtFound, actor: str, as_json: bool) -> None:
-    """Say you looked in CPOMS for a second copy of record ID, which may be there twice, and what you found: it is
-    no longer marked to check, and `hvc status` no longer counts it. The doubt stays on the record, for its history."""
+    """Say what you found in CPOMS for record ID.
+
+    For a record that may be in CPOMS twice: once you have looked for a second copy (and merged or removed it), say
+    what you found. It is no longer marked to check, and `hvc status` no longer counts it; the doubt stays on the
+    record, for its history."""
     rt = runtime(ctx)
     _before, member = _acting_on(ctx, outbox_id, actor)
     record = outbox.check_doubt(rt.store, outbox_id, found=found, by=member, now=rt.clock.now())
