@@ -152,6 +152,13 @@ class OutboxConfirmed(Message):
 
 
 @dataclass
+class OutboxTwiceChecked(Message):
+    """A record that may have been in CPOMS twice was checked there by the person at the dashboard."""
+
+    record: OutboxRecord
+
+
+@dataclass
 class EscalationActed(Message):
     """Something was done on the live board: a check-in, more time, staff back, or an escalation step
     acknowledged, advanced or stood down."""

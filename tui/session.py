@@ -33,6 +33,7 @@ from hv_connector.read.proposals import ProposalRow, SchoolLine, list_proposals,
 from hv_connector.store import access, audit
 from hv_connector.store.access import Seen
 from hv_connector.store.audit import AuditEntry
+from hv_connector.store.rows import DoubtFound
 from hv_connector.visits.input import build_request
 from hv_connector.visits.lifecycle import OUT
 from hv_connector.visits.printouts import Printout, Printouts
@@ -332,6 +333,11 @@ class Session:
     def confirm_entered(self, outbox_id: int, ref: str) -> outbox.OutboxRecord:
         """The DSL team entered record ``outbox_id`` in CPOMS as ``ref`` (audited, as the person at the dashboard)."""
         return outbox.confirm(self.store, outbox_id, ref=ref, by=self.member, now=self.now)
+
+    def check_doubt(self, outbox_id: int, found: DoubtFound) -> outbox.OutboxRecord:
+        """The person at the dashboard looked in CPOMS for a second copy of record ``outbox_id`` and found ``found``
+        (audited, as ``hvc outbox checked`` does)."""
+        return outbox.check_doubt(self.store, outbox_id, found=found, by=self.member, now=self.now)
 
 
 def _find_member(service: VisitService, actor: str) -> tuple[StaffMember, str]:

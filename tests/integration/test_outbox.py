@@ -19,7 +19,14 @@ from sqlalchemy import insert, inspect, select, text, update
 from hv_connector.errors import ConfigError, RefusedError, SinkOutcomeUnknown, SinkRefused, SinkUnavailable
 from hv_connector.models import StaffMember, Visit
 from hv_connector.outbox.push import Pusher
-from hv_connector.outbox.queue import confirm, enqueue_visit_report, get_record, idempotency_key, retry
+from hv_connector.outbox.queue import (
+    check_doubt,
+    confirm,
+    enqueue_visit_report,
+    get_record,
+    idempotency_key,
+    retry,
+)
 from hv_connector.outbox.report import VisitReport
 from hv_connector.outbox.sinks import Delivery
 from hv_connector.plugins import Policies
@@ -318,6 +325,25 @@ def test_a_record_sent_that_may_be_there_twice_keeps_the_doubt_and_the_history_s
                                    f"in CPOMS twice: check CPOMS and merge the copies: {SHOWN_DOUBT}.")
 
 
+def test_a_record_that_may_be_there_twice_checked_by_the_dsl_team_keeps_the_doubt_and_the_history_says_what_was_found(
+        store: Store, policies: Policies) -> None:
+    [outbox_id] = queue(store, policies, visit("v-1"))
+    push(store, Unsure())
+    dsl = StaffMember(id="d1", name="Dee Ess", roles=("deputy-dsl",))
+    record = check_doubt(store, outbox_id, found="one", by=dsl, now=NOW + timedelta(hours=2))
+    assert (record.doubt, record.to_check, record.checked) == (
+        SHOWN_DOUBT, False, "checked by Dee Ess on Fri 20 Nov 2026 14:00: one copy")
+    with store.connect() as conn:
+        entries = [e for e in audit.history(conn, "v-1") if e.action == "outbox.twice-checked"]
+    [line] = history_lines(entries, {"d1": "Dee Ess"}, "Ada Example")
+    assert line.split("  ")[1] == (f"Dee Ess looked in CPOMS for a second copy of outbox record #{outbox_id} (CPOMS "
+                                   "record 100) and found one copy.")
+
+
+CHECKED = ("doubt", "doubt_checked_by", "doubt_checked_at", "doubt_found")
+"""The columns revision 0015 adds to ``outbox``."""
+
+
 def test_revision_0015_keeps_records_sent_before_it_without_doubt_and_goes_back(
         store: Store, policies: Policies) -> None:
     [outbox_id] = queue(store, policies, visit("v-1"))
@@ -325,11 +351,13 @@ def test_revision_0015_keeps_records_sent_before_it_without_doubt_and_goes_back(
         command.downgrade(alembic_config(conn), "0014")
     assert store.upgrade() == head_revision()
     with store.connect() as conn:
-        assert get_record(conn, outbox_id).doubt is None
+        record = get_record(conn, outbox_id)
+    assert [getattr(record, column) for column in CHECKED] == [None] * 4
     push(store, Unsure())
+    check_doubt(store, outbox_id, found="two", by=StaffMember(id="d1", name="Dee Ess", roles=("dsl",)), now=NOW)
     with store.begin() as conn:
         command.downgrade(alembic_config(conn), "0014")
-        assert "doubt" not in {c["name"] for c in inspect(conn).get_columns("outbox")}
+        assert not set(CHECKED) & {c["name"] for c in inspect(conn).get_columns("outbox")}
         assert conn.execute(text("SELECT status FROM outbox")).scalars().all() == ["sent"]
     store.upgrade()
 

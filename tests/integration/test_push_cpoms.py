@@ -234,10 +234,73 @@ def test_a_record_that_may_be_in_cpoms_twice_is_kept_so_audited_and_marked_for_a
     assert listed_json[outcome.outbox_id] == doubt
     shown = hvc(capsys, "outbox", "show", str(outcome.outbox_id))[1]
     assert f"It may be in CPOMS twice: check CPOMS and merge the copies: {doubt}" in shown.splitlines()
+    assert (f"Once you have looked: hvc outbox checked {outcome.outbox_id} --found one|two --as STAFF"
+            in shown.splitlines())
     status = hvc(capsys, "status")[1]
     assert ("outbox: 1 record(s) may be in CPOMS twice: check CPOMS and merge the copies (`hvc outbox list` marks "
-            "them)") in status.splitlines()
+            "them; `hvc outbox checked ID --found one|two --as STAFF` once you have looked)") in status.splitlines()
     assert json.loads(hvc(capsys, "status", "--json")[1])["outbox_may_be_twice"] == 1
+
+
+CHECKERS = ('[[staff.birchwood]]\nid = "bw-dsl"\nname = "Dee Ess"\nroles = ["dsl"]\n\n'
+            '[[staff.birchwood]]\nid = "bw-ta"\nname = "Tom Assistant"\nroles = ["teacher"]\n')
+"""Birchwood's staff directory for ``hvc outbox checked``: one of the DSL team, and a teacher who is not."""
+
+
+def test_a_record_that_may_be_in_cpoms_twice_is_checked_once_by_the_dsl_team_and_no_longer_counted(
+    store: Store, config: Path, cpoms_server: RunningServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    [outcome] = sent_again_unsure(store, cpoms_server, "accept_then_drop").outcomes
+    twice = str(outcome.outbox_id)
+    with store.connect() as conn:
+        [once] = [str(r.id) for r in outbox_rows(conn) if r.doubt is None]
+        before = {r.id: r for r in outbox_rows(conn)}
+    with config.open("a") as handle:
+        handle.write(CHECKERS)
+
+    refusals = [(("--as", "bw-dsl"), 2, "Missing option '--found'"),  # no default: the person says what they saw
+                (("--found", "three", "--as", "bw-dsl"), 2, "'three' is not one of 'one', 'two'"),
+                (("--found", "one", "--as", "bw-ta"), 1, "Tom Assistant is not on the DSL team"),
+                (("--found", "one", "--as", "nobody"), 2, "--as 'nobody' is not in school 'birchwood'")]
+    for args, code, said in refusals:
+        refused = hvc(capsys, "outbox", "checked", twice, *args)
+        assert (refused[0], said in refused[2]) == (code, True), refused
+    refused = hvc(capsys, "outbox", "checked", "999", "--found", "one", "--as", "bw-dsl")
+    assert refused[0] != 0 and "there is no outbox record 999" in refused[2]
+    refused = hvc(capsys, "outbox", "checked", once, "--found", "one", "--as", "bw-dsl")
+    assert refused[0] == 1 and f"outbox record {once} is not marked as maybe in CPOMS twice" in refused[2]
+    with store.connect() as conn:
+        assert {r.id: r for r in outbox_rows(conn)} == before  # nothing written
+        assert [e for e in audit.history(conn, "v-2") if e.action == "outbox.twice-checked"] == []
+
+    code, out, _err = hvc(capsys, "outbox", "checked", twice, "--found", "two", "--as", "bw-dsl")
+    with store.connect() as conn:
+        record = {r.id: r for r in outbox_rows(conn)}[outcome.outbox_id]
+        [entry] = [e for e in audit.history(conn, "v-2") if e.action == "outbox.twice-checked"]
+    checked = f"checked by Dee Ess on {humanize.moment(record.doubt_checked_at)}: two copies, the extra one merged"
+    assert code == 0 and out.strip() == f"Outbox record #{twice} (CPOMS record {outcome.remote_id}) is {checked}."
+    assert (record.doubt, record.doubt_checked_by, record.doubt_found) == (outcome.message, "Dee Ess", "two")
+    assert entry.actor == "bw-dsl" and entry.detail.items() >= {
+        "outbox_id": outcome.outbox_id, "kind": "home-visit", "cpoms_id": outcome.remote_id, "found": "two",
+        "checked_by": "Dee Ess"}.items()
+
+    status = hvc(capsys, "status")[1]
+    assert "twice" not in status
+    assert json.loads(hvc(capsys, "status", "--json")[1])["outbox_may_be_twice"] == 0
+    listed = hvc(capsys, "outbox", "list")[1].splitlines()
+    assert [line for line in listed if line.startswith(f"#{twice} ")][0].endswith(
+        f"sent {humanize.moment(NOW)} as record {outcome.remote_id} — {checked}")
+    assert not [line for line in listed if "merge the copies" in line]
+    [listed_json] = [r for r in json.loads(hvc(capsys, "outbox", "list", "--json")[1]) if r["id"] == outcome.outbox_id]
+    assert (listed_json["doubt"], listed_json["doubt_checked_by"], listed_json["doubt_found"]) == (
+        outcome.message, "Dee Ess", "two") and listed_json["doubt_checked_at"]
+    shown = hvc(capsys, "outbox", "show", twice)[1]
+    assert f"It might have been in CPOMS twice ({outcome.message}): {checked}" in shown.splitlines()
+
+    again = hvc(capsys, "outbox", "checked", twice, "--found", "one", "--as", "bw-dsl")
+    assert again[0] == 1 and f"outbox record {twice} was {checked}; it is checked once" in again[2]
+    with store.connect() as conn:
+        assert len([e for e in audit.history(conn, "v-2") if e.action == "outbox.twice-checked"]) == 1
 
 
 def test_without_a_lookup_by_reference_a_lost_answer_is_parked_never_sent_twice(

@@ -28,12 +28,14 @@ from hvc_tui.dialogs.check_in import CheckInDialog
 from hvc_tui.dialogs.confirm import ConfirmDialog
 from hvc_tui.dialogs.decision import DecisionDialog
 from hvc_tui.dialogs.extend import ExtendDialog
+from hvc_tui.dialogs.found import FoundDialog
 from hvc_tui.dialogs.override import OverrideDialog
 from hvc_tui.messages import (
     EscalationActed,
     FindingsPreviewed,
     OutboxConfirmed,
     OutboxRetried,
+    OutboxTwiceChecked,
     Printed,
     PupilsFound,
     VisitActed,
@@ -248,13 +250,23 @@ async def test_a_record_in_cpoms_tray_shows_whom_to_attach_it_to_and_is_confirme
     assert (entry.actor, entry.detail["attached"]) == ("pt-dsl", True)
 
 
-async def test_a_record_that_may_be_in_cpoms_twice_is_marked_to_check_in_the_sent_list_and_opened_whole(
-        world: World) -> None:
-    doubt = "CPOMS may now hold record [bold]v-9[/bold] twice"  # the receiver's words: shown as written
+DOUBT = "CPOMS may now hold record [bold]v-9[/bold] twice"
+"""A receiver's doubt, in words that would be markup: shown as written."""
+
+
+def sent_unsure(world: World, doubt: str = DOUBT) -> int:
+    """Mark the reported visit's record sent as CPOMS record 41, with ``doubt``: it may be in CPOMS twice."""
     with world.store.begin() as conn:
         [record_id] = conn.execute(update(outbox).where(outbox.c.visit_id == world.ids["reported"]).values(
             status="sent", cpoms_id="41", sent_at=world.clock.now(), last_error=None, doubt=doubt,
         ).returning(outbox.c.id)).scalars()
+    return record_id
+
+
+async def test_a_record_that_may_be_in_cpoms_twice_is_marked_to_check_in_the_sent_list_and_opened_whole(
+        world: World) -> None:
+    doubt = DOUBT
+    record_id = sent_unsure(world)
     async with dashboard(world, actor="pt-dsl", mode="outbox") as run:
         await run.press("a")
         row = [cell.plain for cell in run.app.screen.query_one(StableTable).get_row(str(record_id))]
@@ -264,6 +276,46 @@ async def test_a_record_that_may_be_in_cpoms_twice_is_marked_to_check_in_the_sen
     assert (row[0], row[-1]) == ("⚠ sent, twice?", f"may be in CPOMS twice: check CPOMS and merge the copies: {doubt}")
     assert "1 of them may be in CPOMS twice: check CPOMS and merge the copies" in status
     assert f"It may be in CPOMS twice: check CPOMS and merge the copies: {doubt}" in facts
+
+
+async def test_the_dsl_team_says_what_cpoms_held_of_a_record_that_may_be_there_twice_picking_one_answer(
+        world: World) -> None:
+    record_id = sent_unsure(world)
+    async with dashboard(world, actor="pt-dsl", mode="outbox") as run:
+        await run.press("a")
+        record = await run.opens("enter", OutboxRecordScreen)
+        offered = record.check_action("checked", ())
+        dialog = await run.opens("k", FoundDialog)
+        await run.press("enter")  # nothing picked for the person, and a habitual Enter picks nothing
+        await run.press("ctrl+s")
+        assert run.app.screen is dialog and "nothing is picked yet" in str(dialog.query_one("#problem").render())
+        await run.press("escape")
+        assert run.app.screen is record and run.posted(OutboxTwiceChecked) == []
+        await run.opens("k", FoundDialog)
+        await run.press("down", "space", "ctrl+s")  # the second answer: two, merged
+        [checked] = run.posted(OutboxTwiceChecked)
+        facts = str(record.query_one("#facts").render())
+        offered_after = record.check_action("checked", ())
+        await run.press("escape")
+        row = [cell.plain for cell in run.app.screen.query_one(StableTable).get_row(str(record_id))]
+        notices = run.notices()
+    with world.store.connect() as conn:
+        [entry] = [e for e in audit_log.history(conn, world.ids["reported"]) if e.action == "outbox.twice-checked"]
+    said = checked.record.checked
+    assert (offered, offered_after) == (True, False)
+    assert (checked.record.id, checked.record.doubt_found, checked.record.doubt) == (record_id, "two", DOUBT)
+    assert said is not None and said.endswith(": two copies, the extra one merged")
+    assert (entry.actor, entry.detail["found"]) == ("pt-dsl", "two")
+    assert f"Record {record_id} is {said}." in notices
+    assert f"It might have been in CPOMS twice ({DOUBT}): {said}" in facts
+    assert (row[0], row[-1]) == ("✔ sent", said)  # no longer marked to check in the sent list
+
+
+async def test_a_record_sent_once_offers_no_check_in_cpoms(world: World) -> None:
+    async with dashboard(world, actor="pt-dsl", mode="outbox") as run:
+        record = await run.opens("enter", OutboxRecordScreen)
+        await run.press("k")
+        assert run.app.screen is record and not record.check_action("checked", ())
 
 
 async def test_retrying_a_record_in_cpoms_tray_says_to_confirm_it_not_to_wait_for_the_push(world: World) -> None:

@@ -28,14 +28,16 @@ TWICE = ("⚠ sent, twice?", "bold yellow")
 
 def look(row: OutboxRow) -> tuple[str, str]:
     """The row's status cell: its words and style."""
-    return TWICE if row.status == "sent" and row.doubt else STATUS.get(row.status, (row.status, ""))
+    return TWICE if row.status == "sent" and row.to_check else STATUS.get(row.status, (row.status, ""))
 
 
 def said(row: OutboxRow) -> str | None:
-    """What the receiver said of the row, and what to do: where in CPOMS's tray, why it may be there twice, or the
-    reason it was refused or failed."""
+    """What the receiver said of the row, and what to do: where in CPOMS's tray, why it may be there twice (or what a
+    look in CPOMS found since), or the reason it was refused or failed."""
     if row.status == IN_TRAY:
         return in_tray(row.cpoms_id, row)
+    if row.checked:
+        return row.checked
     return f"{MAY_BE_TWICE}: {row.doubt}" if row.doubt else row.last_error
 
 
@@ -83,7 +85,7 @@ class OutboxScreen(ListScreen, list_id="outbox"):
                                        cells.literal(said(row)))))
         self.query_one(StableTable).replace_rows(rows)
         if message.sent:
-            twice = sum(1 for row in message.rows if row.doubt)
+            twice = sum(1 for row in message.rows if row.to_check)
             check = f", {twice} of them {MAY_BE_TWICE}" if twice else ""
             self.show_status(f"the latest {len(message.rows)} record(s) the receiver took, newest first{check} · "
                              "a: the records waiting")

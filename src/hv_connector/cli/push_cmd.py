@@ -7,7 +7,7 @@ import logging
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import click
 
@@ -16,6 +16,7 @@ from hv_connector.cli.acting import acting_option, require_school, visible_schoo
 from hv_connector.cli.common import cli, emit_json, json_option, log_access, runtime
 from hv_connector.cli.terminal import LOG_FORMAT, guard_logging, log_echo, unguarded
 from hv_connector.errors import InputError
+from hv_connector.models import StaffMember
 from hv_connector.outbox import queue as outbox
 from hv_connector.outbox.entry import as_held, attach_command, in_tray, paste_block
 from hv_connector.outbox.push import DEFAULT_LEASE, Outcome, Pusher
@@ -23,7 +24,7 @@ from hv_connector.outbox.sinks import open_sinks
 from hv_connector.plugins import merged_registry
 from hv_connector.read.queries import outbox_rows
 from hv_connector.store.access import Seen
-from hv_connector.store.rows import IN_TRAY, MAY_BE_TWICE, OUTBOX_STATUSES, confirmed_as
+from hv_connector.store.rows import IN_TRAY, MAY_BE_TWICE, OUTBOX_STATUSES, DoubtFound, confirmed_as
 from hv_connector.text import neutralise
 from hv_connector.visits.files import read_document
 
@@ -122,7 +123,10 @@ def push(ctx: click.Context, school: str | None, concerns_only: bool, ignore_bac
 
 @cli.group("outbox")
 def outbox_group() -> None:
-    """List, show, confirm and retry the records waiting for (or refused by) each school's sink."""
+    """List, show, confirm and retry the records waiting for (or refused by) each school's sink.
+
+    Once you have looked in CPOMS for a second copy of a record that may be there twice, say what you found with
+    `hvc outbox checked`."""
 
 
 STATUSES = click.Choice(OUTBOX_STATUSES)
@@ -135,7 +139,7 @@ STATUSES = click.Choice(OUTBOX_STATUSES)
 @click.pass_context
 def outbox_list(ctx: click.Context, status: str | None, school: str | None, as_json: bool) -> None:
     """List outbox records: parked first, then concerns, oldest first. Parked records show the receiver's reason; a
-    record sent that may be in CPOMS twice says so, and why."""
+    record sent that may be in CPOMS twice says so, and why, until someone checks it (`hvc outbox checked`)."""
     if school is not None:
         require_school(ctx, school, f"school {school}'s outbox")
     with runtime(ctx).store.connect() as conn:
@@ -150,7 +154,7 @@ def outbox_list(ctx: click.Context, status: str | None, school: str | None, as_j
         return
     for r in records:
         flag = "CONCERN" if r.kind == "concern" else r.kind
-        twice = f" — {MAY_BE_TWICE}" if r.doubt else ""
+        twice = f" — {MAY_BE_TWICE}" if r.to_check else f" — {r.checked}" if r.checked else ""
         state = {"sent": f"sent {humanize.moment(r.sent_at)} as record {r.cpoms_id}{twice}",
                  "pending": f"pending (next try {humanize.moment(r.next_attempt_at)}, {r.attempts} tries)",
                  "sending": f"sending (claimed until {humanize.moment(r.next_attempt_at)})",
@@ -194,8 +198,11 @@ def outbox_show(ctx: click.Context, outbox_id: int, as_json: bool) -> None:
                               f"{attach_command(record.id, record.cpoms_id)}"))
     if record.alert_dsl:
         click.echo("Alerts the DSL: yes")
-    if record.doubt:
+    if record.checked:
+        click.echo(neutralise(f"It might have been in CPOMS twice ({record.doubt}): {record.checked}"))
+    elif record.doubt:
         click.echo(neutralise(f"It {MAY_BE_TWICE}: {record.doubt}"))
+        click.echo(f"Once you have looked: hvc outbox checked {record.id} --found one|two --as STAFF")
     if record.last_error:
         click.echo(neutralise(f"{'Parked because' if record.status == 'parked' else 'Last error'}: {record.last_error}"))
     click.echo("")
@@ -212,19 +219,49 @@ def outbox_confirm(ctx: click.Context, outbox_id: int, ref: str, actor: str, as_
     """Confirm record ID was entered in CPOMS as record REF, or, for a record in CPOMS's Incident Tray, attached
     to the pupil as incident REF: only then is it done."""
     rt = runtime(ctx)
-    with rt.store.connect() as conn:
-        before = outbox.get_record(conn, outbox_id)
-    school, attached = before.school_id, before.status == IN_TRAY
-    require_school(ctx, school, f"outbox record #{outbox_id}")
-    member = rt.staff(school).get(actor)
-    if member is None:
-        raise InputError(f"--as {actor!r} is not in school {school!r}'s staff directory ([[staff.{school}]] in hvc.toml)")
+    before, member = _acting_on(ctx, outbox_id, actor)
+    attached = before.status == IN_TRAY
     record = outbox.confirm(rt.store, outbox_id, ref=ref, by=member, now=rt.clock.now())
     if as_json:
         emit_json(record.summary())
         return
     done = confirmed_as(str(record.cpoms_id), attached=attached, pupil=record.report.pupil_name)
     click.echo(neutralise(f"Outbox record #{record.id} is done: {done}, confirmed by {member.name}."))
+
+
+def _acting_on(ctx: click.Context, outbox_id: int, actor: str) -> tuple[outbox.OutboxRecord, StaffMember]:
+    """Record ``outbox_id`` as it is now and the member of its school's staff ``--as`` names; an unknown record, a
+    school the person may not see, or someone not in its staff directory is refused, naming what to do."""
+    with runtime(ctx).store.connect() as conn:
+        record = outbox.get_record(conn, outbox_id)
+    school = record.school_id
+    require_school(ctx, school, f"outbox record #{outbox_id}")
+    member = runtime(ctx).staff(school).get(actor)
+    if member is None:
+        raise InputError(f"--as {actor!r} is not in school {school!r}'s staff directory ([[staff.{school}]] in hvc.toml)")
+    return record, member
+
+
+@outbox_group.command("checked")
+@click.argument("outbox_id", type=int)
+@click.option("--found", type=click.Choice(get_args(DoubtFound)), required=True,
+              help="What CPOMS held: `one` copy only, or `two`, and you have merged or removed the extra one in CPOMS.")
+@acting_option("actor", help="Who looked (default: you): a member of the DSL team (the check is audited).")
+@json_option("Print the record as JSON.")
+@click.pass_context
+def outbox_checked(ctx: click.Context, outbox_id: int, found: DoubtFound, actor: str, as_json: bool) -> None:
+    """Say what you found in CPOMS for record ID.
+
+    For a record that may be in CPOMS twice: once you have looked for a second copy (and merged or removed it), say
+    what you found. It is no longer marked to check, and `hvc status` no longer counts it; the doubt stays on the
+    record, for its history."""
+    rt = runtime(ctx)
+    _before, member = _acting_on(ctx, outbox_id, actor)
+    record = outbox.check_doubt(rt.store, outbox_id, found=found, by=member, now=rt.clock.now())
+    if as_json:
+        emit_json(record.summary())
+        return
+    click.echo(neutralise(f"Outbox record #{record.id} (CPOMS record {record.cpoms_id}) is {record.checked}."))
 
 
 @outbox_group.command("retry")
@@ -238,11 +275,7 @@ def outbox_retry(ctx: click.Context, outbox_id: int, actor: str, fixed: Path | N
     """Put parked record ID back in the queue (after fixing the cause); the next `hvc push` sends it."""
     rt = runtime(ctx)
     payload = _read_fixed(fixed) if fixed is not None else None
-    with rt.store.connect() as conn:
-        school = outbox.get_record(conn, outbox_id).school_id
-    require_school(ctx, school, f"outbox record #{outbox_id}")
-    if actor not in rt.staff(school):
-        raise InputError(f"--as {actor!r} is not in school {school!r}'s staff directory ([[staff.{school}]] in hvc.toml)")
+    _acting_on(ctx, outbox_id, actor)
     record = outbox.retry(rt.store, outbox_id, actor=actor, now=rt.clock.now(), fixed_payload=payload)
     if as_json:
         emit_json(record.summary())

@@ -21,7 +21,8 @@ STATUS_HELP = """Say whether the watch is running, and show the last sync and th
 
 It also counts the records that may be in CPOMS twice (sent again after a lost
 answer, when nothing could tell whether the first send was stored): check CPOMS
-and merge the copies (`hvc outbox list` marks them).
+and merge the copies (`hvc outbox list` marks them), then say what you found
+with `hvc outbox checked ID --found one|two --as STAFF`.
 
 \b
 Exit codes (for a monitoring check):
@@ -93,8 +94,10 @@ def _escalations(conn: Connection) -> dict[str, int]:
 
 
 def _may_be_twice(conn: Connection) -> int:
-    """How many outbox records the receiver may hold twice (:data:`~hv_connector.store.rows.MAY_BE_TWICE`)."""
-    return conn.execute(select(func.count()).select_from(outbox).where(outbox.c.doubt.is_not(None))).scalar_one()
+    """How many outbox records the receiver may hold twice (:data:`~hv_connector.store.rows.MAY_BE_TWICE`) that
+    nobody has checked yet (``hvc outbox checked``)."""
+    return conn.execute(select(func.count()).select_from(outbox).where(
+        outbox.c.doubt.is_not(None), outbox.c.doubt_checked_at.is_(None))).scalar_one()
 
 
 def _print(report: dict[str, Any], runs: list[SyncRow]) -> None:
@@ -113,4 +116,5 @@ def _print(report: dict[str, Any], runs: list[SyncRow]) -> None:
     if report["outbox"]:
         click.echo("outbox: " + ", ".join(f"{n} {status}" for status, n in sorted(report["outbox"].items())))
     if report["outbox_may_be_twice"]:
-        click.echo(f"outbox: {report['outbox_may_be_twice']} record(s) {MAY_BE_TWICE} (`hvc outbox list` marks them)")
+        click.echo(f"outbox: {report['outbox_may_be_twice']} record(s) {MAY_BE_TWICE} (`hvc outbox list` marks them; "
+                   "`hvc outbox checked ID --found one|two --as STAFF` once you have looked)")

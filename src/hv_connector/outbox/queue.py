@@ -17,6 +17,8 @@
               status "tray"   → in-tray: in CPOMS unmatched, for the DSL team to attach (never sent again)
     confirm(store, id, ref=, by=)         the DSL team entered it in CPOMS as record N (awaiting-entry → sent),
                                           or attached incident N to the pupil (in-tray → sent)
+    check_doubt(store, id, found=, by=)   a record that may be in CPOMS twice (doubt): the DSL team looked,
+                                          found one copy or two (the extra merged); the doubt stays, checked
 
 Exactly once rests on three things together: the stable idempotency key
 (a receiver that honours it replays, never duplicates, a key it has seen),
@@ -47,7 +49,15 @@ from hv_connector.models import ReportKind, StaffMember, Visit
 from hv_connector.outbox.report import AUTHORISED, Decision, VisitReport, build_reports, revise
 from hv_connector.plugins import Policies
 from hv_connector.store import Store, audit
-from hv_connector.store.rows import CONCERN, IN_TRAY, ROUTINE, TO_CONFIRM, OutboxEntry, confirmed_as
+from hv_connector.store.rows import (
+    CONCERN,
+    IN_TRAY,
+    ROUTINE,
+    TO_CONFIRM,
+    DoubtFound,
+    OutboxEntry,
+    confirmed_as,
+)
 from hv_connector.store.schema import acknowledgements, escalations, outbox, overrides, staff, visit_events
 
 log = logging.getLogger("hv_connector.outbox")
@@ -246,6 +256,12 @@ CONFIRMERS = ("dsl", "deputy-dsl")
 """Roles that may confirm a record was entered in CPOMS: the DSL team."""
 
 
+def _require_dsl_team(by: StaffMember, what: str) -> None:
+    """Refuse ``by`` unless they are on the DSL team (:data:`CONFIRMERS`), the only people who ``what``."""
+    if not set(by.roles) & set(CONFIRMERS):
+        raise RefusedError(f"{by.name} is not on the DSL team ({', '.join(CONFIRMERS)}): only the DSL team {what}")
+
+
 def confirm(store: Store, outbox_id: int, *, ref: str, by: StaffMember, now: datetime) -> OutboxRecord:
     """Record that the DSL team entered record ``outbox_id`` in CPOMS as ``ref``, or, for a record in CPOMS's
     Incident Tray, attached incident ``ref`` to the pupil: only now is it done (audited).
@@ -257,9 +273,7 @@ def confirm(store: Store, outbox_id: int, *, ref: str, by: StaffMember, now: dat
     if not ref or len(ref) > 64 or not ref.isprintable():
         raise InputError(f"--ref {ref!r} is not a CPOMS record number: give the number CPOMS shows for the "
                          "new incident (e.g. --ref 10422)")
-    if not set(by.roles) & set(CONFIRMERS):
-        raise RefusedError(f"{by.name} is not on the DSL team ({', '.join(CONFIRMERS)}): only the DSL team confirms "
-                           "a record was entered in CPOMS")
+    _require_dsl_team(by, "confirms a record was entered in CPOMS")
     with store.begin() as conn:
         record = get_record(conn, outbox_id)
         if record.status not in TO_CONFIRM:
@@ -284,5 +298,29 @@ def confirm(store: Store, outbox_id: int, *, ref: str, by: StaffMember, now: dat
         return get_record(conn, outbox_id)
 
 
+def check_doubt(store: Store, outbox_id: int, *, found: DoubtFound, by: StaffMember, now: datetime) -> OutboxRecord:
+    """Record that ``by`` looked in CPOMS for a second copy of record ``outbox_id``, which may be there twice, and
+    found ``one`` copy, or ``two`` and merged or removed the extra one: it is no longer marked to check (audited as
+    ``outbox.twice-checked``, in the same transaction). The doubt itself stays on the row, for its history.
 
-
+    A record with no doubt, one already checked, or a member outside the DSL team is refused, naming why.
+    """
+    _require_dsl_team(by, "says what CPOMS holds")
+    with store.begin() as conn:
+        record = get_record(conn, outbox_id)
+        if record.doubt is None:
+            raise RefusedError(f"outbox record {outbox_id} is not marked as maybe in CPOMS twice: there is nothing to "
+                               "check (`hvc outbox list` marks the records that are)")
+        if record.checked is not None:
+            raise RefusedError(f"outbox record {outbox_id} was {record.checked}; it is checked once (see "
+                               f"`hvc outbox show {outbox_id}`)")
+        changed = conn.execute(update(outbox).where(outbox.c.id == outbox_id, outbox.c.doubt_checked_at.is_(None))
+                               .values(doubt_checked_by=by.name, doubt_checked_at=now, doubt_found=found)).rowcount
+        if changed != 1:  # another check took it between our read and this write (PostgreSQL)
+            raise RefusedError(f"outbox record {outbox_id} was checked just now by someone else; see "
+                               f"`hvc outbox show {outbox_id}`")
+        audit.append(conn, actor=by.id, action="outbox.twice-checked", school_id=record.school_id,
+                     visit_id=record.visit_id, detail={"outbox_id": outbox_id, "kind": record.kind,
+                                                       "cpoms_id": record.cpoms_id, "found": found,
+                                                       "checked_by": by.name}, at=now)
+        return get_record(conn, outbox_id)

@@ -15,7 +15,7 @@ from typing import Any
 
 from hv_connector import humanize
 from hv_connector.store.audit import AuditEntry
-from hv_connector.store.rows import MAY_BE_TWICE, confirmed_as
+from hv_connector.store.rows import FOUND, MAY_BE_TWICE, confirmed_as
 
 EVENT_WORDS = {
     "checkin-reminder": "check-in reminder", "checkin-missed": "missed check-in",
@@ -117,6 +117,11 @@ class _Sentences:
         done = confirmed_as(str(d.get("cpoms_ref")), attached=bool(d.get("attached")), pupil=self.pupil)
         return f"confirmed outbox record #{d.get('outbox_id')} {done}."
 
+    def twice_checked(self, d: Mapping[str, Any]) -> str:
+        found = FOUND.get(d["found"], d["found"]) if "found" in d else "nothing said"
+        return (f"looked in CPOMS for a second copy of outbox record #{d.get('outbox_id')} (CPOMS record "
+                f"{d.get('cpoms_id')}) and found {found}.")
+
     def sentence(self, entry: AuditEntry) -> str:
         d = entry.detail
         known: dict[str, Callable[[Mapping[str, Any]], str]] = {
@@ -148,6 +153,7 @@ class _Sentences:
             "outbox.in-tray": self.in_tray,
             "outbox.may-be-twice": lambda d: (f"sent outbox record #{d.get('outbox_id')} to CPOMS as record "
                                               f"{d.get('cpoms_id')}; it {MAY_BE_TWICE}: {d.get('doubt')}."),
+            "outbox.twice-checked": self.twice_checked,
             "outbox.confirmed": self.confirmed,
         }
         write = known.get(entry.action)

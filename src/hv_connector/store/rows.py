@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal, get_args
 
+from hv_connector import humanize
 from hv_connector.models.common import Frozen
 
 OutboxStatus = Literal["pending", "sending", "awaiting-entry", "in-tray", "sent", "parked"]
@@ -44,6 +45,21 @@ MAY_BE_TWICE = "may be in CPOMS twice: check CPOMS and merge the copies"
 ``hvc outbox``, ``hvc status``, the audit trail and the dashboard (each shows the doubt itself beside it)."""
 
 
+DoubtFound = Literal["one", "two"]
+"""What a person found in CPOMS when they checked a record that may be there twice (``hvc outbox checked``):
+``one`` copy only, or ``two``, the extra one since merged or removed in CPOMS by that person."""
+
+FOUND: dict[DoubtFound, str] = {"one": "one copy", "two": "two copies, the extra one merged"}
+"""What each :data:`DoubtFound` says, in words."""
+
+
+def twice_checked(by: str, at: datetime, found: DoubtFound) -> str:
+    """What a record's check for a second copy in CPOMS says: ``checked by NAME on Mon 23 Nov 2026 10:00: one
+    copy``; the one wording for ``hvc outbox``, the command's answer and the dashboard (:data:`MAY_BE_TWICE` until
+    then)."""
+    return f"checked by {by} on {humanize.moment(at)}: {FOUND[found]}"
+
+
 OUTBOX_STATUSES: tuple[OutboxStatus, ...] = get_args(OutboxStatus)
 """Every value ``outbox.status`` may hold, in delivery order."""
 
@@ -72,7 +88,27 @@ class OutboxEntry(Frozen):
     sent_at: datetime | None
     doubt: str | None = None
     """Why the receiver may hold this record twice (sent again after a lost answer, when nothing could tell whether
-    the first send was stored), neutralised; ``None`` when there is no such doubt (:data:`MAY_BE_TWICE`)."""
+    the first send was stored), neutralised; ``None`` when there is no such doubt (:data:`MAY_BE_TWICE`). Kept once
+    a person has checked, for the record's history."""
+    doubt_checked_by: str | None = None
+    """The name of the person who looked in CPOMS for a second copy, as the staff directory gave it then (the audit
+    entry ``outbox.twice-checked`` names their id); ``None`` until someone has."""
+    doubt_checked_at: datetime | None = None
+    """When they said they had looked."""
+    doubt_found: DoubtFound | None = None
+    """What they found there (:data:`FOUND`)."""
+
+    @property
+    def to_check(self) -> bool:
+        """The receiver may hold this record twice and nobody has said they looked: :data:`MAY_BE_TWICE`."""
+        return self.doubt is not None and self.doubt_checked_at is None
+
+    @property
+    def checked(self) -> str | None:
+        """What the check for a second copy found, in words (:func:`twice_checked`); ``None`` before one."""
+        if self.doubt_checked_by is None or self.doubt_checked_at is None or self.doubt_found is None:
+            return None
+        return twice_checked(self.doubt_checked_by, self.doubt_checked_at, self.doubt_found)
 
     @property
     def concern(self) -> bool:

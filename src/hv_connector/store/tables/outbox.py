@@ -26,8 +26,13 @@ outbox = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
     Column("doubt", Text),
+    Column("doubt_checked_by", Text),
+    Column("doubt_checked_at", UTCDateTime),
+    Column("doubt_found", String),
     Index(None, "status", "priority", "next_attempt_at"),
 )
 """``priority`` 0 is a safeguarding concern (sent first); larger numbers are routine. ``doubt`` (revision 0015):
 why the receiver may hold the record twice (it was sent again after a lost answer, and nothing could tell whether
-the first send was stored), the receiver's words neutralised; ``NULL`` when there is no such doubt."""
+the first send was stored), the receiver's words neutralised; ``NULL`` when there is no such doubt. It stays once a
+person has looked in CPOMS (``hvc outbox checked``): ``doubt_checked_by`` (their name), ``doubt_checked_at`` and
+``doubt_found`` (``one``, or ``two`` and the extra merged) say so; ``NULL`` until then."""
