@@ -12,6 +12,7 @@ from sqlalchemy import update
 
 from hv_connector.models import Visit
 from hv_connector.outbox.queue import get_record
+from hv_connector.read.history import history_lines
 from hv_connector.store import Store, audit
 from hv_connector.store.schema import outbox
 from tests.cpomskit import demo_visit, hvc, kit_policies, queue
@@ -118,8 +119,12 @@ def test_only_the_dsl_team_confirms_and_the_confirmation_is_audited_by_name(
     assert code == 0 and "entered in CPOMS as 10422, confirmed by Dana Lead" in out
     with store.connect() as conn:
         record = get_record(conn, outbox_id)
-        [confirmed] = [e for e in audit.history(conn, "v-3") if e.action == "outbox.confirmed"]
+        written, confirmed = [e for e in audit.history(conn, "v-3") if e.action in ("outbox.written", "outbox.confirmed")]
     assert (record.status, record.cpoms_id) == ("sent", "10422")
     assert confirmed.actor == "bw-dsl" and confirmed.detail["confirmed_by"] == "Dana Lead"
+    # The visit's history says in words where the record went, as it does for every other outbox step.
+    [line] = history_lines([written], {"bw-dsl": "Dana Lead"}, "the pupil")
+    assert line.split("  ")[1] == (f"The CPOMS push left outbox record #{outbox_id} written out for the DSL team to "
+                                   f"enter in CPOMS by hand, in {records / 'v-3-r1.txt'}.")
     code, _out, err = hvc(capsys, "outbox", "confirm", str(outbox_id), "--ref", "10423", "--as", "bw-dsl")
     assert code == 1 and "is sent, not awaiting entry" in err

@@ -15,7 +15,7 @@ from typing import Any
 
 from hv_connector import humanize
 from hv_connector.store.audit import AuditEntry
-from hv_connector.store.rows import FOUND, MAY_BE_TWICE, confirmed_as
+from hv_connector.store.rows import AWAITING_ENTRY, FOUND, MAY_BE_TWICE, WHERE, confirmed_as
 
 EVENT_WORDS = {
     "checkin-reminder": "check-in reminder", "checkin-missed": "missed check-in",
@@ -151,6 +151,8 @@ class _Sentences:
             "outbox.parked": lambda d: f"parked outbox record #{d.get('outbox_id')}: CPOMS refused it{_because(d.get('reason'))}.",
             "outbox.retry": self.retry,
             "outbox.in-tray": self.in_tray,
+            "outbox.written": lambda d: (f"left outbox record #{d.get('outbox_id')} {WHERE[AWAITING_ENTRY]}, in "
+                                         f"{d.get('written_to')}."),
             "outbox.may-be-twice": lambda d: (f"sent outbox record #{d.get('outbox_id')} to CPOMS as record "
                                               f"{d.get('cpoms_id')}; it {MAY_BE_TWICE}: {d.get('doubt')}."),
             "outbox.twice-checked": self.twice_checked,
