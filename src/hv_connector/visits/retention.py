@@ -14,7 +14,8 @@ A hold on a pupil keeps them and all their visits; a hold on a visit keeps that 
 A visit due to go while any of its outbox records is not yet on its pupil's chronology in CPOMS (pending, being
 sent, parked, awaiting entry, or in CPOMS's Incident Tray: :data:`~hv_connector.store.rows.WHERE` says what each
 means) is *held back* instead: a safeguarding record must never vanish unsent. Each
-run audits it (``retention.held-back``) and says what to do; it goes on the first run after every record is sent.
+run says so and what to do; the audit log has it (``retention.held-back``) the first night, and again whenever
+what holds it changes; it goes on the first run after every record is sent.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from hv_connector.config.settings import RetentionSettings
 from hv_connector.errors import InputError
 from hv_connector.store import alert_sets, audit
 from hv_connector.store.rows import AWAITING_ENTRY, IN_TRAY, OUTBOX_STATUSES, WHERE
+from hv_connector.store.schema import audit as audit_log
 from hv_connector.store.schema import (
     acknowledgements,
     escalations,
@@ -55,6 +57,8 @@ from hv_connector.visits.lifecycle import FINISHING, State
 
 FINISHED = frozenset(state.value for state in (*FINISHING, State.CLOSED, State.DECLINED))
 ACTOR = "system:retention"
+_CHUNK = 500
+"""Visits asked about in one statement (well under every backend's limit on bound values)."""
 _LEAVER_TABLES = (pupil_contacts, pupil_medical, pupil_sen, pupil_alerts, pupil_attendance, pupil_session_marks)
 
 
@@ -252,8 +256,11 @@ def apply(conn: Connection, planned: Plan, now: datetime) -> int:
     """Remove everything due in ``planned`` and write the tombstones, and audit each visit held back (in the
     caller's transaction); the number of audit entries whose detail was erased."""
     erased, due = 0, planned.due
+    said = _held_back_as_said(conn, planned.held_back)
     with audit.batched(conn):
         for held in planned.held_back:
+            if held.visit.record_id in said:
+                continue
             audit.append(conn, actor=ACTOR, action="retention.held-back", school_id=held.visit.school_id,
                          visit_id=held.visit.record_id, at=now,
                          detail={"kind": "visit", "why": held.visit.why, "unsent": held.unsent, "todo": held.todo})
@@ -269,6 +276,18 @@ def apply(conn: Connection, planned: Plan, now: datetime) -> int:
             audit.append(conn, actor=ACTOR, action="retention.erase", school_id=None, at=now,
                          detail={"kind": "quarantine", "records": quarantined})
     return erased
+
+
+def _held_back_as_said(conn: Connection, held_back: list[HeldBack]) -> set[str]:
+    """The held-back visits whose last ``retention.held-back`` entry already says why and by what they are held: a
+    visit held back night after night for the same records is audited once, and again only when that changes."""
+    now = {held.visit.record_id: (held.visit.why, held.unsent) for held in held_back}
+    last: dict[str, tuple[Any, Any]] = {}
+    for chunk in range(0, len(now), _CHUNK):
+        ids = list(now)[chunk:chunk + _CHUNK]
+        for entry in audit.entries(conn, audit_log.c.action == "retention.held-back", audit_log.c.visit_id.in_(ids)):
+            last[entry.visit_id or ""] = (entry.detail.get("why"), entry.detail.get("unsent"))
+    return {visit_id for visit_id, what in now.items() if last.get(visit_id) == what}
 
 
 def _erase_visit(conn: Connection, item: Due, now: datetime) -> int:

@@ -81,8 +81,12 @@ def test_a_visit_whose_records_have_not_reached_cpoms_is_held_back_until_they_ha
     assert hvc("visit", "show", visit_id)[0] == 0 and len(_outbox(hvc, visit_id)) == 1  # nothing vanished
     trail = json.loads(hvc("audit", "show", visit_id, "--json")[1])
     assert trail[-1]["action"] == "retention.held-back" and trail[-1]["detail"]["unsent"] == {"pending": 1}
+    # The next night, held back by the same record: said again by the run, not audited again.
+    code, out, _ = hvc("retention", "run")
+    assert code == 0 and f"held back  visit  potton          {visit_id}" in out
+    assert json.loads(hvc("audit", "show", visit_id, "--json")[1]) == trail
 
-    assert hvc("push", "--all")[0] == 0  # the manual sink writes it out for the DSL team to enter by hand
+    assert hvc("push")[0] == 0  # the manual sink writes it out for the DSL team to enter by hand
     assert [r["status"] for r in _outbox(hvc, visit_id)] == ["awaiting-entry"]
     code, out, _ = hvc("retention", "run", "--dry-run", "--json")
     planned = json.loads(out)
@@ -90,6 +94,11 @@ def test_a_visit_whose_records_have_not_reached_cpoms_is_held_back_until_they_ha
     [held] = planned["held_back"]
     assert held["record_id"] == visit_id and held["unsent"] == {"awaiting-entry": 1}
     assert "hvc outbox confirm" in held["todo"]
+    # Held back by a record in another state now: audited again, with what holds it.
+    assert hvc("retention", "run")[0] == 0
+    held_back = [e["detail"]["unsent"] for e in json.loads(hvc("audit", "show", visit_id, "--json")[1])
+                 if e["action"] == "retention.held-back"]
+    assert held_back == [{"pending": 1}, {"awaiting-entry": 1}]
 
     _deliver(hvc)
     code, out, _ = hvc("retention", "run")
