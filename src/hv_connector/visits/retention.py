@@ -33,7 +33,6 @@ from hv_connector.config.settings import RetentionSettings
 from hv_connector.errors import InputError
 from hv_connector.store import alert_sets, audit
 from hv_connector.store.rows import AWAITING_ENTRY, IN_TRAY, OUTBOX_STATUSES, WHERE
-from hv_connector.store.schema import audit as audit_log
 from hv_connector.store.schema import (
     acknowledgements,
     escalations,
@@ -53,6 +52,7 @@ from hv_connector.store.schema import (
     visits,
     watch_queue,
 )
+from hv_connector.store.schema import audit as audit_log
 from hv_connector.visits.lifecycle import FINISHING, State
 
 FINISHED = frozenset(state.value for state in (*FINISHING, State.CLOSED, State.DECLINED))
