@@ -27,6 +27,7 @@ import watchkit  # type: ignore[import-not-found]
 from hv_connector.cli import main
 from hv_connector.store import Store
 from hv_connector.testing import base_visit
+from tests.clockkit import CommandClock
 from tests.configkit import school_table, staff_entry
 
 GOOD_START = '''
@@ -125,11 +126,15 @@ def config(tmp_path: Path, site: Path) -> Path:
 @pytest.fixture
 def hvc(config: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
-    """Run ``hvc --config hvc.toml ARGS`` in this process; (exit code, stdout, stderr)."""
+    """Run ``hvc --config hvc.toml ARGS`` in this process; (exit code, stdout, stderr).
+
+    The first command starts at 08:00 on 23 Nov, each next one after it (:class:`~tests.clockkit.CommandClock`).
+    """
+    clock = CommandClock(monkeypatch, visitkit.NOW)
 
     def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setenv("HVC_CLOCK_START", f"{visitkit.NOW.isoformat()}@{__import__('time').time()}")
-        code = main(["--config", str(config), *args])
+        with clock.command():
+            code = main(["--config", str(config), *args])
         out, err = capsys.readouterr()
         return code, out, err
 

@@ -261,7 +261,8 @@ def test_a_record_that_may_be_in_cpoms_twice_is_checked_once_by_the_dsl_team_and
     refusals = [(("--as", "bw-dsl"), 2, "Missing option '--found'"),  # no default: the person says what they saw
                 (("--found", "three", "--as", "bw-dsl"), 2, "'three' is not one of 'one', 'two'"),
                 (("--found", "one", "--as", "bw-ta"), 1, "Tom Assistant is not on the DSL team"),
-                (("--found", "one", "--as", "nobody"), 2, "--as 'nobody' is not in school 'birchwood'")]
+                (("--found", "one", "--as", "nobody"), 2,
+                 "--as 'nobody' is not in school birchwood's staff directory ([[staff.birchwood]] in hvc.toml)")]
     for args, code, said in refusals:
         refused = hvc(capsys, "outbox", "checked", twice, *args)
         assert (refused[0], said in refused[2]) == (code, True), refused

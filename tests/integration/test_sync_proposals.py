@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +21,7 @@ from hv_connector.sync.pipeline import sync_school
 from hvc_fixtures import config as toml_config
 from hvc_fixtures.data import STUDENT, UNEXPLAINED_RUN_PUPIL, Dataset, school
 from hvc_fixtures.serve import RunningServer
+from tests.clockkit import CommandClock
 
 MONDAY = datetime(2026, 11, 23, 8, 0, tzinfo=LONDON)
 
@@ -36,12 +36,16 @@ def write_config(tmp_path: Path, wonde: RunningServer, **potton: object) -> None
 @pytest.fixture
 def hvc(tmp_path: Path, wonde_server: RunningServer, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
-    """``hvc ARGS`` on Potton synced from the fake Wonde, on the Monday after its register's last day."""
+    """``hvc ARGS`` on Potton synced from the fake Wonde, from 08:00 on the Monday after its register's last day.
+
+    Each command starts after the one before (:class:`~tests.clockkit.CommandClock`).
+    """
     write_config(tmp_path, wonde_server)
+    clock = CommandClock(monkeypatch, MONDAY)
 
     def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setenv("HVC_CLOCK_START", f"{MONDAY.isoformat()}@{time.time()}")
-        code = main(["--config", str(tmp_path / "hvc.toml"), *args])
+        with clock.command():
+            code = main(["--config", str(tmp_path / "hvc.toml"), *args])
         out, err = capsys.readouterr()
         return code, out, err
     return run

@@ -32,6 +32,7 @@ from hvc_fixtures import config as toml_config
 from hvc_fixtures import data
 from hvc_fixtures.serve import RunningServer
 from hvc_fixtures.wonde_attendance import DAY_FILTERS, mark_code, school_days
+from tests.clockkit import CommandClock
 
 POTTON = data.school("potton")
 FIRST, LAST = date(2026, 11, 16), date(2026, 11, 20)  # one school week
@@ -170,22 +171,27 @@ def test_pupil_show_gives_the_figures_from_the_register_and_says_when_there_is_n
     toml_config.write_config(tmp_path / "hvc.toml", toml_config.schools_config(
         database=tmp_path / "hvc.db", wonde=wonde, token="test-token", wonde_options={"requests_per_second": 1000},
         schools=["potton"], school_options=lambda sch: {}))
-    monkeypatch.setenv("HVC_CLOCK_START", "2026-11-23T18:00")
-    assert main(["--config", str(tmp_path / "hvc.toml"), "sync"]) == 0
+    clock = CommandClock(monkeypatch, datetime(2026, 11, 23, 18, 0, tzinfo=LONDON))
+
+    def hvc(*args: str) -> int:
+        with clock.command():
+            return main(["--config", str(tmp_path / "hvc.toml"), *args])
+
+    assert hvc("sync") == 0
     capsys.readouterr()
     low = data.Dataset(1, SIZE).id(data.STUDENT, POTTON, data.LOW_ATTENDANCE_PUPIL)
-    assert main(["--config", str(tmp_path / "hvc.toml"), "pupil", "show", low, "--json"]) == 0
+    assert hvc("pupil", "show", low, "--json") == 0
     figures = json.loads(capsys.readouterr().out)["attendance"]
     assert figures["as_of"] == "2026-11-23" and figures["year_from"] == "2026-09-01"
     assert figures["last_3_months"]["attendance"] < 70 and figures["persistent_absence"]
-    assert main(["--config", str(tmp_path / "hvc.toml"), "pupil", "show", low]) == 0
+    assert hvc("pupil", "show", low) == 0
     text = capsys.readouterr().out
     assert "Attendance from the register, as of 23 Nov 2026:" in text
     assert "School year since 1 September:" in text and "ABSENCE" in text and "Last 3 months:" in text
 
     with Store.open(f"sqlite:///{tmp_path}/hvc.db").begin() as conn:
         conn.execute(delete(pupil_session_marks).where(pupil_session_marks.c.pupil_mis_id == low))
-    assert main(["--config", str(tmp_path / "hvc.toml"), "pupil", "show", low]) == 0
+    assert hvc("pupil", "show", low) == 0
     assert "Register: not available from the MIS" in capsys.readouterr().out
 
 

@@ -375,8 +375,9 @@ async def test_categories_map_by_name_and_are_fetched_once(respx_mock: respx.Moc
 
 @pytest.mark.parametrize(
     ("name", "needle"),
-    [("Attendance", "no CPOMS category named 'Attendance'"), ("Legacy", "disabled"),
-     ("Integration Tray", "closed to hv-connector")],
+    [("Attendance", "no CPOMS category named 'Attendance'"),
+     ("Legacy", "school birchwood's CPOMS category 'Legacy' is disabled"),
+     ("Integration Tray", "school birchwood's CPOMS category 'Integration Tray' is closed to hv-connector")],
 )
 async def test_a_category_the_school_lacks_explains_the_mapping(name: str, needle: str, client: CpomsClient) -> None:
     with respx.mock(base_url=BASE) as router:

@@ -238,7 +238,7 @@ def _acting_on(ctx: click.Context, outbox_id: int, actor: str) -> tuple[outbox.O
     require_school(ctx, school, f"outbox record #{outbox_id}")
     member = runtime(ctx).staff(school).get(actor)
     if member is None:
-        raise InputError(f"--as {actor!r} is not in school {school!r}'s staff directory ([[staff.{school}]] in hvc.toml)")
+        raise InputError(f"--as {actor!r} is not in school {school}'s staff directory ([[staff.{school}]] in hvc.toml)")
     return record, member
 
 

@@ -5,11 +5,8 @@ The fictional data lives in ``visitkit.py`` beside this file (importable by the 
 
 from __future__ import annotations
 
-import math
 import sys
-import time
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -23,6 +20,7 @@ from hv_connector.clock import FixedClock
 from hv_connector.plugins import Policies, build_plugin_manager
 from hv_connector.store import Store
 from hv_connector.visits.service import VisitService
+from tests.clockkit import CommandClock
 
 
 @pytest.fixture(scope="session")
@@ -46,24 +44,17 @@ def service(store: Store, policies: Policies, clock: FixedClock) -> Iterator[Vis
 def hvc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
     """Run ``hvc ARGS…`` in this process on a configured, seeded store; returns (exit code, stdout, stderr).
 
-    The first command starts at 08:00 on 23 Nov; each next one a second after the one before began, or as
-    long after as that one ran if it ran longer (by the shifted clock): commands in one test happen one after
-    another, as a user's would, never at the same moment. The time the test spends between commands does not
-    count.
+    The first command starts at 08:00 on 23 Nov, each next one after it (:class:`~tests.clockkit.CommandClock`).
     """
     url = f"sqlite:///{tmp_path / 'hvc.db'}"
     with Store.open(url) as store:
         seed_pupils(store)
     monkeypatch.setenv("HVC_CONFIG", str(write_config(tmp_path / "hvc.toml", url)))
-    starts = [NOW]
+    clock = CommandClock(monkeypatch, NOW)
 
     def run(*args: str) -> tuple[int, str, str]:
-        began = time.time()
-        monkeypatch.setenv("HVC_CLOCK_START", f"{starts[-1].isoformat()}@{began}")
-        try:
+        with clock.command():
             code = main(list(args))
-        finally:  # a command that raised took its time too
-            starts.append(starts[-1] + timedelta(seconds=max(1, math.ceil(time.time() - began))))
         out, err = capsys.readouterr()
         return code, out, err
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -27,6 +27,7 @@ from hv_connector.store import Store
 from hv_connector.store.schema import audit, escalations
 from hv_connector.testing import staff
 from hv_connector.watch.escalations import Escalations
+from tests.clockkit import CommandClock
 
 PEOPLE = [*STAFF, staff("pt-teacher", "Tess Teacher", "teacher", mobile="07700 900107"),
           staff("pt-admin", "Ada Admin", "admin", "office", mobile="07700 900108")]
@@ -123,15 +124,16 @@ def test_escalation_notes_refuse_the_code_word_and_write_nothing(desk: Escalatio
 
 @pytest.fixture
 def hvc(tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
-    """``hvc --config hvc.toml ARGS`` for Potton with V1 out, the clock at ``at``."""
+    """``hvc --config hvc.toml ARGS`` for Potton with V1 out, the first command at 10:22, each next one after it."""
     config = write_config(tmp_path, sqlite_url, PEOPLE)
     store = Store.open(sqlite_url, upgrade=True)
     add_visits(store, [visit_document("V1")])
     store.close()
+    clock = CommandClock(monkeypatch, START + timedelta(minutes=22))
 
-    def run(*args: str, at: datetime = START + timedelta(minutes=22)) -> int:
-        monkeypatch.setenv("HVC_CLOCK_START", f"{at.isoformat()}@{datetime.now().timestamp()}")
-        return main(["--config", str(config), *args])
+    def run(*args: str) -> int:
+        with clock.command():
+            return main(["--config", str(config), *args])
 
     return run
 

@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ from watchkit import START, add_visits, visit_document, write_config
 from hv_connector.cli import main
 from hv_connector.store import Store
 from hv_connector.store.schema import audit, escalations
+from tests.clockkit import CommandClock
 
 
 @pytest.fixture
@@ -35,12 +35,16 @@ def config(tmp_path: Path, sqlite_url: str) -> Path:
 
 @pytest.fixture
 def hvc(config: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
-    """Run ``hvc --config hvc.toml ARGS``, with the clock showing ``at`` when given."""
+    """Run ``hvc --config hvc.toml ARGS``, starting at ``at`` when given.
+
+    The first command starts at the visit's planned start, each next one after it unless given ``at``
+    (:class:`~tests.clockkit.CommandClock`).
+    """
+    clock = CommandClock(monkeypatch, START)
 
     def run(*args: str, at: datetime | None = None) -> int:
-        if at is not None:
-            monkeypatch.setenv("HVC_CLOCK_START", f"{at.isoformat()}@{time.time()}")
-        return main(["--config", str(config), *args])
+        with clock.command(at):
+            return main(["--config", str(config), *args])
 
     return run
 
@@ -69,6 +73,20 @@ def test_the_office_takes_the_alarm_and_the_others_see_who_did(hvc: Callable[...
     assert hvc("escalation", "list") == 0
     assert capsys.readouterr().out.strip() == "No open escalations."
     assert hvc("audit", "verify") == 0, capsys.readouterr().out  # every decision above is vouched for by the log
+
+
+def test_a_command_given_no_time_happens_after_the_one_before_even_one_given_its_own(
+        hvc: Callable[..., int], sqlite_url: str) -> None:
+    assert hvc("audit", "seal", "--as", "pt-head") == 0
+    assert hvc("watch", "--now", (START + timedelta(minutes=20)).isoformat()) == 0
+    assert hvc("escalation", "ack", "1", "--as", "pt-office", at=START + timedelta(minutes=22)) == 0
+    assert hvc("escalation", "stand-down", "V1", "--as", "pt-head", "--note", "Alex rang in") == 0
+    with Store.open(sqlite_url) as store, store.connect() as conn:
+        logged = conn.execute(select(audit.c.action, audit.c.at).order_by(audit.c.seq)).all()
+    assert [action for action, _ in logged] == [
+        "audit.seal", "visit.mark-overdue", "escalation.fired", "escalation.ack", "escalation.stand-down"]
+    stamps = [at for _, at in logged]
+    assert stamps == sorted(stamps) and stamps[-1] > stamps[-2]  # one watch tick stamps its entries alike
 
 
 def test_status_raises_the_alarm_when_the_watch_stops(hvc: Callable[..., int],

@@ -227,7 +227,7 @@ class CpomsClient:
                 )
             if not (category.active and category.can_add):
                 raise CpomsRejected(
-                    f"school {self.school_id!r}'s CPOMS category {category.name!r} is "
+                    f"school {self.school_id}'s CPOMS category {category.name!r} is "
                     f"{'disabled' if not category.active else 'closed to hv-connector'}: ask the CPOMS admin "
                     "to enable it for the integration, or map the name to another category in hvc.toml",
                     [{"field": "category_ids", "issue": "category_disabled", "name": name}],
