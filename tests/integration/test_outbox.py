@@ -340,6 +340,21 @@ def test_a_record_that_may_be_there_twice_checked_by_the_dsl_team_keeps_the_doub
                                    "record 100) and found one copy.")
 
 
+def test_the_latest_records_sent_list_first_those_that_may_be_in_cpoms_twice_until_checked(
+        store: Store, policies: Policies) -> None:
+    [unsure] = queue(store, policies, visit("v-1"))
+    push(store, Unsure())
+    later = queue(store, policies, visit("v-2"), visit("v-3"), at=NOW + timedelta(days=1))
+    push(store, Remote(), clock=[NOW + timedelta(days=1)])
+
+    def latest() -> list[int]:
+        with store.connect() as conn:
+            return [r.id for r in outbox_rows(conn, statuses=("sent",), newest_first=True, limit=2)]
+    assert latest() == [unsure, later[-1]]  # a page of the latest never leaves it out
+    check_doubt(store, unsure, found="one", by=StaffMember(id="d1", name="Dee Ess", roles=("dsl",)), now=NOW)
+    assert latest() == list(reversed(later))
+
+
 CHECKED = ("doubt", "doubt_checked_by", "doubt_checked_at", "doubt_found")
 """The columns revision 0015 adds to ``outbox``."""
 

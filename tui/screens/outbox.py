@@ -86,7 +86,7 @@ class OutboxScreen(ListScreen, list_id="outbox"):
         self.query_one(StableTable).replace_rows(rows)
         if message.sent:
             twice = sum(1 for row in message.rows if row.to_check)
-            check = f", {twice} of them {MAY_BE_TWICE}" if twice else ""
+            check = f", {twice} of them {MAY_BE_TWICE} (listed first)" if twice else ""
             self.show_status(f"the latest {len(message.rows)} record(s) the receiver took, newest first{check} · "
                              "a: the records waiting")
             return
