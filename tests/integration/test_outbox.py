@@ -310,6 +310,11 @@ def test_a_record_sent_again_into_the_tray_says_it_may_be_there_twice(
     with store.connect() as conn:
         [tray] = [e for e in audit.history(conn, "v-1") if e.action == "outbox.in-tray"]
         assert get_record(conn, outbox_id).doubt == tray.detail["doubt"] == SHOWN_DOUBT
+    # The visit's history says so too, before anyone's check of it reads there.
+    [line] = history_lines([tray], {}, "Ada Example")
+    assert line.split("  ")[1] == (f"The CPOMS push left outbox record #{outbox_id} in CPOMS's Incident Tray as "
+                                   "incident 100, on no pupil's chronology, for the DSL team to attach to Ada Example; "
+                                   f"it may be in CPOMS twice: check CPOMS and merge the copies: {SHOWN_DOUBT}.")
 
 
 def test_a_record_sent_that_may_be_there_twice_keeps_the_doubt_and_the_history_says_to_check(
