@@ -278,6 +278,17 @@ async def test_a_record_that_may_be_in_cpoms_twice_is_marked_to_check_in_the_sen
     assert f"It may be in CPOMS twice: check CPOMS and merge the copies: {doubt}" in facts
 
 
+async def test_a_record_in_cpoms_tray_that_may_be_there_twice_says_so_in_the_waiting_list(world: World) -> None:
+    with world.store.begin() as conn:
+        [record_id] = conn.execute(update(outbox).where(outbox.c.visit_id == world.ids["reported"]).values(
+            status="in-tray", cpoms_id="5001", last_error=None, doubt=DOUBT).returning(outbox.c.id)).scalars()
+    async with dashboard(world, actor="pt-dsl", mode="outbox") as run:
+        said = run.app.screen.query_one(StableTable).get_row(str(record_id))[-1].plain
+    # Whoever attaches it from the tray must know to look there for a second copy.
+    assert said.startswith("in CPOMS's Incident Tray as incident 5001: attach it to ")
+    assert said.endswith(f"; may be in CPOMS twice: check CPOMS and merge the copies: {DOUBT}")
+
+
 async def test_a_record_that_may_be_in_cpoms_twice_stays_in_the_sent_list_however_many_are_sent_after_it(
         world: World) -> None:
     record_id = sent_unsure(world)
