@@ -310,6 +310,11 @@ def test_a_record_sent_again_into_the_tray_says_it_may_be_there_twice(
     with store.connect() as conn:
         [tray] = [e for e in audit.history(conn, "v-1") if e.action == "outbox.in-tray"]
         assert get_record(conn, outbox_id).doubt == tray.detail["doubt"] == SHOWN_DOUBT
+    # The visit's history says so too, before anyone's check of it reads there.
+    [line] = history_lines([tray], {}, "Ada Example")
+    assert line.split("  ")[1] == (f"The CPOMS push left outbox record #{outbox_id} in CPOMS's Incident Tray as "
+                                   "incident 100, on no pupil's chronology, for the DSL team to attach to Ada Example; "
+                                   f"it may be in CPOMS twice: check CPOMS and merge the copies: {SHOWN_DOUBT}.")
 
 
 def test_a_record_sent_that_may_be_there_twice_keeps_the_doubt_and_the_history_says_to_check(
@@ -338,6 +343,21 @@ def test_a_record_that_may_be_there_twice_checked_by_the_dsl_team_keeps_the_doub
     [line] = history_lines(entries, {"d1": "Dee Ess"}, "Ada Example")
     assert line.split("  ")[1] == (f"Dee Ess looked in CPOMS for a second copy of outbox record #{outbox_id} (CPOMS "
                                    "record 100) and found one copy.")
+
+
+def test_the_latest_records_sent_list_first_those_that_may_be_in_cpoms_twice_until_checked(
+        store: Store, policies: Policies) -> None:
+    [unsure] = queue(store, policies, visit("v-1"))
+    push(store, Unsure())
+    later = queue(store, policies, visit("v-2"), visit("v-3"), at=NOW + timedelta(days=1))
+    push(store, Remote(), clock=[NOW + timedelta(days=1)])
+
+    def latest() -> list[int]:
+        with store.connect() as conn:
+            return [r.id for r in outbox_rows(conn, statuses=("sent",), newest_first=True, limit=2)]
+    assert latest() == [unsure, later[-1]]  # a page of the latest never leaves it out
+    check_doubt(store, unsure, found="one", by=StaffMember(id="d1", name="Dee Ess", roles=("dsl",)), now=NOW)
+    assert latest() == list(reversed(later))
 
 
 CHECKED = ("doubt", "doubt_checked_by", "doubt_checked_at", "doubt_found")

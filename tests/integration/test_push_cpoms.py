@@ -182,14 +182,15 @@ def test_a_lookup_that_ignores_the_reference_finds_no_other_record(store: Store,
     assert sorted(i["source"]["record_id"] for i in fake.incidents) == ["v-1", "v-2"]
 
 
-def sent_again_unsure(store: Store, server: RunningServer, lost: str) -> PushSummary:
+def sent_again_unsure(store: Store, server: RunningServer, lost: str, **receiver: object) -> PushSummary:
     """v-1 sent; then v-2 pushed to a receiver that ignores the key and whose look-up cannot tell whose an incident
-    is, and v-2's answer is lost (``lost``: how): the client cannot tell whether v-2 landed and sends it again."""
+    is (set up further as ``receiver`` says), and v-2's answer is lost (``lost``: how): the client cannot tell
+    whether v-2 landed and sends it again."""
     queue(store, kit_policies("birchwood"), [finished(1)], NOW)
     assert asyncio.run(pusher(store, server).run()).count("sent") == 1
     queue(store, kit_policies("birchwood"), [finished(2)], NOW)
     # GET /incidents answers every incident whatever it is asked, and none says whose it is: v-1's looks like v-2's.
-    server.fake.configure(idempotency=False, reference_lookup="unfiltered", echo_source=False)
+    server.fake.configure(idempotency=False, reference_lookup="unfiltered", echo_source=False, **receiver)
     server.fake.inject(kind=lost, path="/incidents", method="POST", count=1)  # v-2's answer is lost (and v-2: drop)
     return asyncio.run(pusher(store, server).run())
 
@@ -240,6 +241,18 @@ def test_a_record_that_may_be_in_cpoms_twice_is_kept_so_audited_and_marked_for_a
     assert ("outbox: 1 record(s) may be in CPOMS twice: check CPOMS and merge the copies (`hvc outbox list` marks "
             "them; `hvc outbox checked ID --found one|two --as STAFF` once you have looked)") in status.splitlines()
     assert json.loads(hvc(capsys, "status", "--json")[1])["outbox_may_be_twice"] == 1
+
+
+def test_a_record_in_cpoms_tray_that_may_be_there_twice_is_marked_in_the_list_as_hvc_status_says(
+    store: Store, config: Path, cpoms_server: RunningServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    [outcome] = sent_again_unsure(store, cpoms_server, "accept_then_drop", tray_always=True).outcomes
+    assert outcome.result == "in-tray"
+    assert "`hvc outbox list` marks them" in hvc(capsys, "status")[1]
+    [line] = [line for line in hvc(capsys, "outbox", "list")[1].splitlines() if line.startswith(f"#{outcome.outbox_id} ")]
+    # Whoever attaches it from the tray is told to look there for the second copy, as for a record sent.
+    assert line.endswith(f"`hvc outbox confirm {outcome.outbox_id} --ref {outcome.remote_id} --as STAFF` — may be in "
+                         "CPOMS twice: check CPOMS and merge the copies"), line
 
 
 CHECKERS = ('[[staff.birchwood]]\nid = "bw-dsl"\nname = "Dee Ess"\nroles = ["dsl"]\n\n'

@@ -34,11 +34,10 @@ def look(row: OutboxRow) -> tuple[str, str]:
 def said(row: OutboxRow) -> str | None:
     """What the receiver said of the row, and what to do: where in CPOMS's tray, why it may be there twice (or what a
     look in CPOMS found since), or the reason it was refused or failed."""
-    if row.status == IN_TRAY:
-        return in_tray(row.cpoms_id, row)
-    if row.checked:
-        return row.checked
-    return f"{MAY_BE_TWICE}: {row.doubt}" if row.doubt else row.last_error
+    twice = row.checked or (f"{MAY_BE_TWICE}: {row.doubt}" if row.doubt else None)
+    if row.status == IN_TRAY:  # whoever attaches it looks in the tray for a second copy too
+        return in_tray(row.cpoms_id, row) + (f"; {twice}" if twice else "")
+    return twice or row.last_error
 
 
 class OutboxScreen(ListScreen, list_id="outbox"):
@@ -86,7 +85,7 @@ class OutboxScreen(ListScreen, list_id="outbox"):
         self.query_one(StableTable).replace_rows(rows)
         if message.sent:
             twice = sum(1 for row in message.rows if row.to_check)
-            check = f", {twice} of them {MAY_BE_TWICE}" if twice else ""
+            check = f", {twice} of them {MAY_BE_TWICE} (listed first)" if twice else ""
             self.show_status(f"the latest {len(message.rows)} record(s) the receiver took, newest first{check} · "
                              "a: the records waiting")
             return

@@ -160,7 +160,7 @@ def outbox_list(ctx: click.Context, status: str | None, school: str | None, as_j
                  "sending": f"sending (claimed until {humanize.moment(r.next_attempt_at)})",
                  "awaiting-entry": f"AWAITING ENTRY in CPOMS (written {humanize.moment(r.created_at)}): "
                                    f"`hvc outbox confirm {r.id} --ref N --as STAFF`",
-                 "in-tray": f"IN TRAY: {in_tray(r.cpoms_id, r)}, then `{attach_command(r.id, r.cpoms_id)}`",
+                 "in-tray": f"IN TRAY: {in_tray(r.cpoms_id, r)}, then `{attach_command(r.id, r.cpoms_id)}`{twice}",
                  "parked": "PARKED"}[r.status]
         # A pupil's name, the receiver's record number and its reason: each line one line, whatever they hold.
         click.echo(neutralise(f"#{r.id:<5} {r.school_id:<14} {flag:<10} {r.pupil_name:<24} {state}"))

@@ -11,9 +11,8 @@ from sqlalchemy import Connection, func, select
 from hv_connector import humanize
 from hv_connector.cli.common import cli, emit_json, runtime
 from hv_connector.clock import utc
-from hv_connector.read.queries import SyncRow, outbox_counts, sync_status
+from hv_connector.read.queries import SyncRow, outbox_counts, outbox_to_check, sync_status
 from hv_connector.store.rows import MAY_BE_TWICE
-from hv_connector.store.tables.outbox import outbox
 from hv_connector.store.tables.watch import HEARTBEAT, WATCH_PREFIX, escalations, heartbeats, notifications
 from hv_connector.text import neutralise
 
@@ -43,7 +42,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
         runs, _held = sync_status(conn, limit=0)
         report: dict[str, Any] = {"watch": _watch(conn, now, stale_after), "watches": _alive(conn, now, stale_after),
                                   "sync": [_sync_json(r) for r in runs],
-                                  "outbox": outbox_counts(conn), "outbox_may_be_twice": _may_be_twice(conn),
+                                  "outbox": outbox_counts(conn), "outbox_may_be_twice": outbox_to_check(conn),
                                   "escalations": _escalations(conn)}
     report["broken_plugins"] = [{"plugin": b.name, "schools": list(b.schools), "error": b.error}
                                 for b in rt.policies.broken()]
@@ -91,13 +90,6 @@ def _escalations(conn: Connection) -> dict[str, int]:
     failed = conn.execute(select(func.count()).select_from(notifications)
                           .where(notifications.c.status.in_(("failed", "retrying")))).scalar_one()
     return {"open": open_count, "notifications_failing": failed}
-
-
-def _may_be_twice(conn: Connection) -> int:
-    """How many outbox records the receiver may hold twice (:data:`~hv_connector.store.rows.MAY_BE_TWICE`) that
-    nobody has checked yet (``hvc outbox checked``)."""
-    return conn.execute(select(func.count()).select_from(outbox).where(
-        outbox.c.doubt.is_not(None), outbox.c.doubt_checked_at.is_(None))).scalar_one()
 
 
 def _print(report: dict[str, Any], runs: list[SyncRow]) -> None:

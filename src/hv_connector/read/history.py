@@ -33,6 +33,11 @@ def _listed(items: Any) -> str:
     return ", ".join(items[:-1]) + f" and {items[-1]}" if len(items) > 1 else "".join(items)
 
 
+def _twice(d: Mapping[str, Any]) -> str:
+    """``; it may be in CPOMS twice: …: DOUBT`` for an entry whose detail holds the receiver's doubt, else nothing."""
+    return f"; it {MAY_BE_TWICE}: {d['doubt']}" if d.get("doubt") else ""
+
+
 def _because(text: Any) -> str:
     said = str(text or "").strip().rstrip(".")
     return f": {said}" if said else ""
@@ -111,7 +116,7 @@ class _Sentences:
 
     def in_tray(self, d: Mapping[str, Any]) -> str:
         return (f"left outbox record #{d.get('outbox_id')} in CPOMS's Incident Tray as incident {d.get('incident')}, "
-                f"on no pupil's chronology, for the DSL team to attach to {self.pupil}.")
+                f"on no pupil's chronology, for the DSL team to attach to {self.pupil}{_twice(d)}.")
 
     def confirmed(self, d: Mapping[str, Any]) -> str:
         done = confirmed_as(str(d.get("cpoms_ref")), attached=bool(d.get("attached")), pupil=self.pupil)
@@ -154,7 +159,7 @@ class _Sentences:
             "outbox.written": lambda d: (f"left outbox record #{d.get('outbox_id')} {WHERE[AWAITING_ENTRY]}, in "
                                          f"{d.get('written_to')}."),
             "outbox.may-be-twice": lambda d: (f"sent outbox record #{d.get('outbox_id')} to CPOMS as record "
-                                              f"{d.get('cpoms_id')}; it {MAY_BE_TWICE}: {d.get('doubt')}."),
+                                              f"{d.get('cpoms_id')}{_twice(d)}."),
             "outbox.twice-checked": self.twice_checked,
             "outbox.confirmed": self.confirmed,
         }

@@ -7,8 +7,8 @@ as with fifty thousand:
 - :func:`pending` — visits waiting for a decision (``visits`` by its
   ``(state, expected_return)`` index), soonest first, with the block / warn /
   info counts of each visit's latest ``visit_events`` findings;
-- :func:`outbox_rows`, :func:`outbox_counts` — outbox records without their payloads, and how many
-  are in each status;
+- :func:`outbox_rows`, :func:`outbox_counts`, :func:`outbox_to_check` — outbox records without their payloads,
+  how many are in each status, and how many may be in CPOMS twice with nobody having checked;
 - :func:`sync_status` — the last run per school and the open quarantine;
 - :func:`find_pupils` — pupils whose name holds what was typed;
 - :func:`visit_pupil_name` — whom a visit is for, for a sentence about it;
@@ -75,6 +75,9 @@ class VisitRow(Frozen):
 
 WAITING = ("pending", "sending", "awaiting-entry", "in-tray", "parked")
 """Outbox statuses of records not yet done: not in CPOMS, or in its tray on no pupil's chronology."""
+
+TO_CHECK = and_(outbox.c.doubt.is_not(None), outbox.c.doubt_checked_at.is_(None))
+"""An outbox row the receiver may hold twice that nobody has checked: :attr:`OutboxEntry.to_check`, in SQL."""
 
 
 class OutboxRow(OutboxEntry):
@@ -248,7 +251,8 @@ def latest_findings(conn: Connection, visit_id: str) -> list[Finding]:
 def outbox_rows(conn: Connection, *, statuses: Sequence[str] | None = None, schools: Sequence[str] | None = None,
                 limit: int | None = None, newest_first: bool = False) -> list[OutboxRow]:
     """Outbox records without their payloads: parked first (someone must look), then concerns, oldest first
-    (``newest_first``: the latest written first, as a list of sent records reads).
+    (``newest_first``: the latest written first, as a list of sent records reads, after every record that may be in
+    CPOMS twice and that nobody has checked (:data:`TO_CHECK`), so no number of later records hides one).
 
     :param statuses: only records in these statuses (``None``: all; :data:`WAITING`: not yet in CPOMS).
     :param schools: only these schools' records (``None``: every school).
@@ -262,7 +266,7 @@ def outbox_rows(conn: Connection, *, statuses: Sequence[str] | None = None, scho
     columns = [outbox.c[name] for name in OutboxEntry.model_fields]
     pupil_name = func.coalesce(outbox.c.payload["pupil_name"].as_string(), "(no name)").label("pupil_name")
     columns += [outbox.c.payload[name].as_string().label(name) for name in PUPIL_IDS]
-    order = ((outbox.c.created_at.desc(), outbox.c.id.desc()) if newest_first else
+    order = ((TO_CHECK.desc(), outbox.c.created_at.desc(), outbox.c.id.desc()) if newest_first else
              (outbox.c.status != "parked", outbox.c.priority, outbox.c.created_at, outbox.c.id))
     rows = conn.execute(select(*columns, pupil_name).where(*where).order_by(*order).limit(limit))
     return [OutboxRow.model_validate(dict(r._mapping)) for r in rows]
@@ -272,6 +276,11 @@ def outbox_counts(conn: Connection) -> dict[str, int]:
     """How many outbox records are in each status."""
     rows = conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status))
     return {status: n for status, n in rows}
+
+
+def outbox_to_check(conn: Connection) -> int:
+    """How many outbox records may be in CPOMS twice with nobody having said they checked (:data:`TO_CHECK`)."""
+    return conn.execute(select(func.count()).select_from(outbox).where(TO_CHECK)).scalar_one()
 
 
 def sync_status(conn: Connection, *, schools: Sequence[str] | None = None,
