@@ -212,6 +212,7 @@ async def sync_school(
                 # Rows built off the event loop, whose timers pace the requests of every school.
                 await asyncio.to_thread(spool.write_pupils, school, batch, result.started_at)
                 records += len(batch)
+                del batch  # spooled: not held in memory while the next page is fetched
                 on_progress(Progress(school, records, adapter.requests))
             async for leavers in adapter.departures(cursors.get(DEPARTURES)):
                 spool.write(DEPARTURES, leavers)

@@ -222,6 +222,7 @@ class WondeClient:
                     # ``next`` repeats the query; httpx would drop it if params were given.
                     pending = asyncio.ensure_future(self.get(url, None, school=school))
                 yield page
+                del page  # not held while the next one is awaited: one school holds one page, not two
         finally:
             if pending is not None:
                 pending.cancel()
