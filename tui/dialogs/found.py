@@ -15,6 +15,7 @@ from textual.widgets import Button, Label, RadioButton, RadioSet
 from hv_connector.store.rows import DoubtFound
 from hvc_tui.dialogs.decision import DecisionDialog
 from hvc_tui.dialogs.form import FormDialog
+from hvc_tui.widgets import cells
 
 OPTIONS: tuple[tuple[DoubtFound, str], ...] = (
     ("one", "One copy: only one was in CPOMS"),
@@ -54,7 +55,7 @@ class FoundDialog(FormDialog[DoubtFound | None]):
         self.doubt = doubt
 
     def fields(self) -> ComposeResult:
-        yield Label(Text(self.doubt), id="doubt")
+        yield Label(cells.literal(self.doubt), id="doubt")  # measured as it shows: control characters escaped
         with Options():
             for found, words in OPTIONS:
                 yield RadioButton(Text(words), id=f"found-{found}")
