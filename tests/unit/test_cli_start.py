@@ -95,3 +95,10 @@ def test_the_console_scripts_collector_runs_again_once_its_command_loads() -> No
     finally:
         gc.enable()
         gc.unfreeze()
+
+
+def test_a_missing_choice_names_the_choices_on_one_readable_line(capsys: pytest.CaptureFixture[str]) -> None:
+    # click lists them after tabs, which the output guard would show as \x09: the project's Choice says them plainly.
+    assert main(["outbox", "checked", "7", "--as", "someone"]) == 2
+    err = capsys.readouterr().err
+    assert "Missing option '--found'. Choose one of: one, two" in err and "\\x09" not in err

@@ -82,6 +82,14 @@ def runtime(ctx: click.Context) -> Runtime:
     return rt
 
 
+class Choice(click.Choice):  # type: ignore[type-arg]
+    """A choice of values whose "missing" message is one line: click's puts each value after a tab, which the output
+    guard shows as ``\\x09`` (:mod:`hv_connector.cli.terminal`)."""
+
+    def get_missing_message(self, param: click.Parameter, ctx: click.Context | None) -> str:
+        return f"Choose one of: {', '.join(str(choice) for choice in self.choices)}"
+
+
 def json_option(help: str) -> Callable[[FC], FC]:
     """The ``--json`` flag, passed on as ``as_json``: the command prints its result with :func:`emit_json`."""
     return click.option("--json", "as_json", is_flag=True, help=help)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from hv_connector.cli.acting import acting_option, require_school
-from hv_connector.cli.common import cli, runtime
+from hv_connector.cli.common import Choice, cli, runtime
 from hv_connector.errors import ConfigError
 from hv_connector.visits.service import VisitService
 from hv_connector.watch.escalations import Escalations
@@ -29,7 +29,7 @@ MODES = ("pending", "board", "outbox", "sync", "visits", "proposed")
                help="Act as this member of staff (default: you, known by your SSH key or login); or set HVC_DASHBOARD_AS.")
 @click.option("--school", "schools", multiple=True, metavar="ID",
               help="Show this school (repeat for more); default: the school of the person acting.")
-@click.option("--open", "mode", type=click.Choice(MODES),
+@click.option("--open", "mode", type=Choice(MODES),
               help="The screen to open on (default: pending for those who authorise, board for everyone else).")
 @click.option("--refresh", type=click.FloatRange(min=0.5), default=5.0, show_default=True,
               help="Seconds between live-board refreshes.")

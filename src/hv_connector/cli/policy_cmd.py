@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from hv_connector import humanize
-from hv_connector.cli.common import cli, echo_findings, emit_json, json_option, parse_moment, runtime
+from hv_connector.cli.common import Choice, cli, echo_findings, emit_json, json_option, parse_moment, runtime
 from hv_connector.models import RuleInfo, Severity, Stage, counts
 from hv_connector.text import neutralise
 from hv_connector.visits.files import load_visit
@@ -58,7 +58,7 @@ def _echo_rule(rule: RuleInfo) -> None:
 
 @policy.command("check")
 @click.argument("visit_file", type=click.Path(path_type=Path))
-@click.option("--stage", type=click.Choice(STAGES), help="Check only this stage.")
+@click.option("--stage", type=Choice(STAGES), help="Check only this stage.")
 @click.option("--all-stages", is_flag=True,
               help="Check every stage, including those the visit has not reached (e.g. the report).")
 @click.option("--at", "at", help="Check as of this time (ISO; default now).")

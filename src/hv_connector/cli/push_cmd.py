@@ -13,7 +13,7 @@ import click
 
 from hv_connector import humanize
 from hv_connector.cli.acting import acting_option, require_school, visible_schools
-from hv_connector.cli.common import cli, emit_json, json_option, log_access, runtime
+from hv_connector.cli.common import Choice, cli, emit_json, json_option, log_access, runtime
 from hv_connector.cli.terminal import LOG_FORMAT, guard_logging, log_echo, unguarded
 from hv_connector.errors import InputError
 from hv_connector.models import StaffMember
@@ -129,7 +129,7 @@ def outbox_group() -> None:
     `hvc outbox checked`."""
 
 
-STATUSES = click.Choice(OUTBOX_STATUSES)
+STATUSES = Choice(OUTBOX_STATUSES)
 
 
 @outbox_group.command("list")
@@ -244,7 +244,7 @@ def _acting_on(ctx: click.Context, outbox_id: int, actor: str) -> tuple[outbox.O
 
 @outbox_group.command("checked")
 @click.argument("outbox_id", type=int)
-@click.option("--found", type=click.Choice(get_args(DoubtFound)), required=True,
+@click.option("--found", type=Choice(get_args(DoubtFound)), required=True,
               help="What CPOMS held: `one` copy only, or `two`, and you have merged or removed the extra one in CPOMS.")
 @acting_option("actor", help="Who looked (default: you): a member of the DSL team (the check is audited).")
 @json_option("Print the record as JSON.")

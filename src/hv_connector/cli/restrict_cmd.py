@@ -12,6 +12,7 @@ from hv_connector import humanize
 from hv_connector.cli.acting import acting_option
 from hv_connector.cli.common import (
     PUPIL_SCHOOL_HELP,
+    Choice,
     emit_json,
     json_option,
     log_access,
@@ -42,7 +43,7 @@ def restrict() -> None:
 
 @restrict.command("add")
 @click.argument("pupil_id")
-@click.option("--kind", type=click.Choice(RESTRICTION_KINDS), required=True, help="What sort of restriction.")
+@click.option("--kind", type=Choice(RESTRICTION_KINDS), required=True, help="What sort of restriction.")
 @click.option("--text", required=True, help="What staff must do, e.g. the court order's terms.")
 @click.option("--person", help="Who it concerns, e.g. 'Sean Example (father)'.")
 @click.option("--school", "school_id", metavar="ID", help=PUPIL_SCHOOL_HELP)

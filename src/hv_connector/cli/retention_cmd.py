@@ -6,7 +6,7 @@ import click
 
 from hv_connector import humanize
 from hv_connector.cli.acting import acting_option, require_school, visible_schools
-from hv_connector.cli.common import cli, emit_json, json_option, runtime
+from hv_connector.cli.common import Choice, cli, emit_json, json_option, runtime
 from hv_connector.errors import AccessRefused
 from hv_connector.text import neutralise
 from hv_connector.visits import retention as schedule
@@ -60,7 +60,7 @@ def retention_run(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
 
 
 @retention.command("hold")
-@click.argument("kind", type=click.Choice(["pupil", "visit"]))
+@click.argument("kind", type=Choice(["pupil", "visit"]))
 @click.argument("record_id")
 @click.option("--school", "school_id", required=True, metavar="ID", help="The record's school.")
 @click.option("--reason", required=True, help="Why it must be kept (e.g. it may concern an allegation of abuse).")

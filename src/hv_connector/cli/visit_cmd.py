@@ -16,7 +16,7 @@ import click
 
 from hv_connector import humanize
 from hv_connector.cli.acting import acting_option, require_school
-from hv_connector.cli.common import cli, echo_findings, emit_json, json_option, log_access, parse_moment, runtime
+from hv_connector.cli.common import Choice, cli, echo_findings, emit_json, json_option, log_access, parse_moment, runtime
 from hv_connector.errors import InputError
 from hv_connector.models import CheckIn, Visit
 from hv_connector.store.access import Seen
@@ -119,7 +119,7 @@ def visit() -> None:
 
 @visit.command("list")
 @click.option("--school", help="Only this school's visits.")
-@click.option("--state", type=click.Choice(STATES), help="Only visits in this state.")
+@click.option("--state", type=Choice(STATES), help="Only visits in this state.")
 @acting_option(required=False, help="Who is looking: only their school's visits (default: you).")
 @_json_option
 @click.pass_context
@@ -347,7 +347,7 @@ def visit_sign_out(ctx: click.Context, visit_id: str, by: str, as_json: bool) ->
 
 @visit.command("check-in")
 @_visit_argument
-@click.option("--kind", type=click.Choice(CHECK_IN_KINDS), default="staff-call", show_default=True,
+@click.option("--kind", type=Choice(CHECK_IN_KINDS), default="staff-call", show_default=True,
               help="What kind of contact it was.")
 @click.option("--code-word-used", is_flag=True, help="Staff used the code word: they need help now.")
 @click.option("--concerns", is_flag=True, help="Staff raised a concern on the call.")
