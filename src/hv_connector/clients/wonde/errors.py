@@ -45,9 +45,8 @@ def error_for(response: httpx.Response, school: str | None) -> MisError | None:
 def unfollowable_link(link: str, school: str, reason: str, limit: int = 200) -> MisError:
     """The error for a ``next`` page link that is not a URL httpx can request (a control character, a bad port):
     the link is Wonde's text, so it is shown cut short, every control character an escape."""
-    shown = neutralise(link[:limit]) + ("…" if len(link) > limit else "")
     return MisError(f"Wonde sent school {school} a next-page link hv-connector cannot follow ({neutralise(reason)}): "
-                    f"{shown}. Sync of school {school} stopped; the next sync tries again. If it keeps happening, "
+                    f"{_cut(link, limit)}. Sync of school {school} stopped; the next sync tries again. If it keeps happening, "
                     "ask Wonde support about the school's feed")
 
 
@@ -55,7 +54,12 @@ def _body(response: httpx.Response, limit: int = 500) -> str:
     """Wonde's words, one line: they go into the sync's stored message and the logs (a line break is a space;
     any other control character shows as an escape)."""
     text = response.text.strip().replace("\n", " ")
-    return neutralise(text[:limit]) + ("…" if len(text) > limit else "") if text else "(empty body)"
+    return _cut(text, limit) if text else "(empty body)"
+
+
+def _cut(text: str, limit: int) -> str:
+    """Wonde's ``text`` cut to ``limit`` characters (an ellipsis says so), every control character an escape."""
+    return neutralise(text[:limit]) + ("…" if len(text) > limit else "")
 
 
 def is_transient(exc: BaseException) -> bool:
