@@ -276,7 +276,7 @@ class CpomsClient:
             return found[said.index(True)]
         if None not in said:
             return None
-        corrected = revision is not None and revision > 1
+        corrected = _corrects(revision)
         if not corrected and await self._filters_by_reference():
             return found[said.index(None)]
         why = (f"it answers incidents for this record that carry no revision, and this is revision {revision}: one "
@@ -337,6 +337,11 @@ def _names_this(incident: IncidentResult, record_id: str, revision: int | None) 
         return False
     if revision is not None and source.revision not in (None, revision):
         return False
-    if source.record_id is None or source.revision is None and revision is not None and revision > 1:
+    if source.record_id is None or source.revision is None and _corrects(revision):
         return None
     return True
+
+
+def _corrects(revision: int | None) -> bool:
+    """Whether ``revision`` corrects an earlier one (revision 2 on): a row with no revision may be the earlier one."""
+    return revision is not None and revision > 1
