@@ -397,13 +397,14 @@ def _attendance(summary: AttendanceSummary) -> AttendanceRecord | None:
         period="summary",
         possible=max(0, summary.possible),
         attended=max(0, summary.present + (summary.approved_activity or 0)),
-        # Wonde documents only "absence marks": the names we read are guesses, so one missing is not known, not 0.
         authorised=_marks(summary.authorised),
         unauthorised=_marks(summary.unauthorised),
     )
 
 
 def _marks(count: int | None) -> int | None:
+    """Absence marks as the summary gives them, or ``None`` when it gives none: Wonde documents only "absence
+    marks", so the names we read are guesses and one missing is not known, never 0."""
     return None if count is None else max(0, count)
 
 
