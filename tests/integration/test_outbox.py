@@ -8,18 +8,21 @@ loopback CPOMS fake is exercised in test_push_cpoms.py.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from alembic import command
-from sqlalchemy import insert, inspect, select, text, update
+from sqlalchemy import Connection, insert, inspect, select, text, update
 
 from hv_connector.errors import ConfigError, RefusedError, SinkOutcomeUnknown, SinkRefused, SinkUnavailable
 from hv_connector.models import StaffMember, Visit
+from hv_connector.outbox import queue as queue_module
 from hv_connector.outbox.push import Pusher
 from hv_connector.outbox.queue import (
+    OutboxRecord,
     check_doubt,
     confirm,
     enqueue_visit_report,
@@ -34,6 +37,7 @@ from hv_connector.read.history import history_lines
 from hv_connector.read.queries import outbox_rows
 from hv_connector.store import Store, audit
 from hv_connector.store.migrate import alembic_config, head_revision
+from hv_connector.store.rows import DoubtFound
 from hv_connector.store.schema import acknowledgements, outbox, staff, visit_events, visits
 from tests.cpomskit import demo_visit, kit_policies
 
@@ -343,6 +347,44 @@ def test_a_record_that_may_be_there_twice_checked_by_the_dsl_team_keeps_the_doub
     [line] = history_lines(entries, {"d1": "Dee Ess"}, "Ada Example")
     assert line.split("  ")[1] == (f"Dee Ess looked in CPOMS for a second copy of outbox record #{outbox_id} (CPOMS "
                                    "record 100) and found one copy.")
+
+
+@pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_two_of_the_dsl_team_checking_one_record_at_the_same_instant_one_is_recorded_and_the_other_told(
+        store: Store, policies: Policies, monkeypatch: pytest.MonkeyPatch) -> None:
+    [outbox_id] = queue(store, policies, visit("v-1"))
+    push(store, Unsure())
+    both_read = threading.Barrier(2, timeout=20)
+    reads, read = itertools.count(), queue_module.get_record
+
+    def read_then_wait(conn: Connection, record_id: int) -> OutboxRecord:
+        record = read(conn, record_id)
+        if next(reads) < 2:  # each check's first read: both see the record unchecked before either writes
+            both_read.wait()
+        return record
+
+    monkeypatch.setattr(queue_module, "get_record", read_then_wait)
+    said: dict[str, str] = {}
+
+    def check(name: str, found: DoubtFound) -> None:
+        try:
+            check_doubt(store, outbox_id, found=found, by=StaffMember(id=name, name=name, roles=("dsl",)), now=NOW)
+            said[name] = "checked"
+        except RefusedError as exc:
+            said[name] = str(exc)
+
+    people = [threading.Thread(target=check, args=person) for person in (("Dee Ess", "one"), ("Ash Lead", "two"))]
+    for person in people:
+        person.start()
+    for person in people:
+        person.join(timeout=30)
+    [winner] = [name for name, outcome in said.items() if outcome == "checked"]
+    [loser] = set(said) - {winner}
+    assert said[loser] == (f"outbox record {outbox_id} was checked just now by someone else; see "
+                           f"`hvc outbox show {outbox_id}`")
+    with store.connect() as conn:
+        assert get_record(conn, outbox_id).doubt_checked_by == winner
+        assert len([e for e in audit.history(conn, "v-1") if e.action == "outbox.twice-checked"]) == 1
 
 
 def test_the_latest_records_sent_list_first_those_that_may_be_in_cpoms_twice_until_checked(
