@@ -1,4 +1,5 @@
-"""Push to the loopback fake CPOMS: what arrives, what is parked and why, and that no token leaks."""
+"""Push to the loopback fake CPOMS (on SQLite, then PostgreSQL): what arrives, what is parked and why, and that no
+token leaks."""
 
 from __future__ import annotations
 
@@ -32,14 +33,8 @@ DATASET = Dataset(SEED, PUPILS)
 
 
 @pytest.fixture
-def store(sqlite_url: str) -> Store:
-    with Store.open(sqlite_url) as opened:
-        yield opened
-
-
-@pytest.fixture
-def config(tmp_path: Path, sqlite_url: str, cpoms_server: RunningServer, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = write_config(tmp_path / "hvc.toml", sqlite_url, cpoms_server.api, {"birchwood": TOKEN})
+def config(tmp_path: Path, database_url: str, cpoms_server: RunningServer, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = write_config(tmp_path / "hvc.toml", database_url, cpoms_server.api, {"birchwood": TOKEN})
     monkeypatch.setenv("HVC_CONFIG", str(path))
     return path
 
@@ -114,12 +109,12 @@ def test_a_refused_record_is_parked_listed_and_retried_once_fixed(
 
 
 def test_a_category_the_school_lacks_is_parked_with_how_to_map_it(
-    store: Store, config: Path, make_cpoms_server, capsys: pytest.CaptureFixture[str], sqlite_url: str, tmp_path: Path,
+    store: Store, config: Path, make_cpoms_server, capsys: pytest.CaptureFixture[str], database_url: str, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     renamed = [c.model_copy(update={"name": "Welfare Visit"}) if c.name == "Home Visit" else c for c in CATEGORIES]
     server = make_cpoms_server(SEED, PUPILS, categories=renamed)
-    path = write_config(tmp_path / "renamed.toml", sqlite_url, server.api, {"birchwood": TOKEN})
+    path = write_config(tmp_path / "renamed.toml", database_url, server.api, {"birchwood": TOKEN})
     monkeypatch.setenv("HVC_CONFIG", str(path))
     [outbox_id] = queue(store, kit_policies("birchwood"), [finished(5)], NOW)
     code, out, _err = hvc(capsys, "push")
@@ -437,7 +432,7 @@ def test_cpoms_down_leaves_records_waiting_then_they_go(store: Store, cpoms_serv
 @pytest.mark.parametrize("fault", [{"status": 503, "count": 1}, {"kind": "drop", "count": 1}])
 def test_no_token_in_any_log_or_error_output(
     store: Store, config: Path, cpoms_server: RunningServer, capsys: pytest.CaptureFixture[str],
-    caplog: pytest.LogCaptureFixture, fault: dict, tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture, fault: dict, tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     queue(store, kit_policies("birchwood"), [finished(1)], NOW)
     cpoms_server.fake.inject(**fault)
@@ -445,7 +440,7 @@ def test_no_token_in_any_log_or_error_output(
         _code, out1, err1 = hvc(capsys, "push")
     wrong = "wrong-token-SECRET-42"
     queue(store, kit_policies("birchwood"), [finished(2)], NOW)
-    monkeypatch.setenv("HVC_CONFIG", str(write_config(tmp_path / "bad.toml", sqlite_url, cpoms_server.api,
+    monkeypatch.setenv("HVC_CONFIG", str(write_config(tmp_path / "bad.toml", database_url, cpoms_server.api,
                                                        {"birchwood": wrong})))
     with caplog.at_level(logging.DEBUG):
         code, out2, err2 = hvc(capsys, "push")
