@@ -442,7 +442,7 @@ class WondeAdapter:
             async for page in self._client.students(self.wonde_school_id, since=cursor.since):
                 read = functools.partial(student_item, today=today, withheld=withheld_sections(await granted))
                 items = await asyncio.to_thread(_each, read, page.records)
-                del page  # the raw page, let go before the caller spools the records and the next page comes
+                del page  # the raw page: not held by us while the next comes (the client lets go of its own then)
                 for item in items:
                     if isinstance(item, PupilRecord):
                         cursor.saw(item.mis_updated_at)
