@@ -160,3 +160,24 @@ def test_a_rotation_without_the_key_in_use_says_to_restore_it_and_leaves_no_new_
         words.rotate(store)  # not "a rotation was cut short": its new key would open no word
     assert not Path(f"{path}.new").exists()
     store.close()
+
+
+def test_a_word_sealed_while_a_cut_short_rotation_s_key_waits_is_refused_not_sealed_under_the_old_key(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The words are re-encrypted, but the key in use could not be moved aside: a new word sealed now under that old
+    key would be unreadable once the new key is put in place as the message says."""
+    path, words, store = _store_with_a_sealed_word(tmp_path)
+    real_replace = os.replace
+
+    def first_move_fails(src: object, dst: object) -> None:
+        if str(src) == str(path):
+            raise OSError(errno.EACCES, "Permission denied")
+        real_replace(src, dst)  # type: ignore[arg-type]
+    monkeypatch.setattr(os, "replace", first_move_fails)
+    with pytest.raises(StoreError):
+        words.rotate(store)
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert path.exists()  # the old key, still in place
+    with pytest.raises(StoreError, match=f"rotation was cut short.*{path}.new"):
+        CodeWords(path).seal("kestrel")
+    store.close()
