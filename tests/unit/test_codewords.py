@@ -8,6 +8,8 @@ import os
 import stat
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path, PosixPath
 
@@ -88,75 +90,87 @@ def test_a_key_that_cannot_be_written_says_what_to_do_and_leaves_no_half_key(tmp
     assert CodeWords(path).open(CodeWords(path).seal("heron")) == "heron"  # with room again, the key is made
 
 
-def _store_with_a_sealed_word(tmp_path: Path) -> tuple[Path, CodeWords, Store]:
-    """A store whose one visit's code word ("heron") is sealed with the key at ``code-word.key``."""
+@pytest.fixture
+def sealed(tmp_path: Path) -> Iterator[tuple[Path, CodeWords, Store]]:
+    """A store whose one visit's code word ("heron") is sealed with the key at ``code-word.key``: (key, words, store)."""
     path = tmp_path / "code-word.key"
     words = CodeWords(path)
     store = Store.open(f"sqlite:///{tmp_path / 'hvc.db'}", upgrade=True)
     at = datetime(2026, 11, 23, 9, tzinfo=timezone.utc)
-    with store.begin() as conn:
-        conn.execute(insert(visits).values(id="V1", school_id="potton", pupil_mis_id="A1", state="requested",
-                                           planned_start=at, created_at=at, updated_at=at, data={},
-                                           code_word=words.seal("heron")))
-    return path, words, store
+    try:
+        with store.begin() as conn:
+            conn.execute(insert(visits).values(id="V1", school_id="potton", pupil_mis_id="A1", state="requested",
+                                               planned_start=at, created_at=at, updated_at=at, data={},
+                                               code_word=words.seal("heron")))
+        yield path, words, store
+    finally:
+        store.close()
+
+
+@contextmanager
+def moves_refused(refuse: Callable[[str, str], bool]) -> Iterator[None]:
+    """Inside the block, ``os.replace`` refuses ("Permission denied") each move ``refuse(source, target)`` picks."""
+    real_replace = os.replace
+
+    def replace(src: object, dst: object) -> None:
+        if refuse(str(src), str(dst)):
+            raise OSError(errno.EACCES, "Permission denied")
+        real_replace(src, dst)  # type: ignore[arg-type]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "replace", replace)
+        yield
 
 
 def test_a_rotation_whose_key_cannot_be_moved_into_place_says_where_the_new_key_is(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path, words, store = _store_with_a_sealed_word(tmp_path)
-    real_replace = os.replace
-
-    def read_only_folder(src: object, dst: object) -> None:
-        if str(dst) == str(path):
-            raise OSError(errno.EACCES, "Permission denied")
-        real_replace(src, dst)  # type: ignore[arg-type]
-    monkeypatch.setattr(os, "replace", read_only_folder)
-    with pytest.raises(StoreError) as caught:
+        sealed: tuple[Path, CodeWords, Store]) -> None:
+    path, words, store = sealed
+    with moves_refused(lambda _, target: target == str(path)), pytest.raises(StoreError) as caught:
         words.rotate(store)
     message = str(caught.value)
     assert "Permission denied" in message and f"{path}.new to {path}" in message
-    monkeypatch.setattr(os, "replace", real_replace)
     with store.connect() as conn:
-        sealed = conn.execute(select(visits.c.code_word)).scalar_one()
-    for meanwhile in (lambda: CodeWords(path).open(sealed), lambda: CodeWords(path).seal("kestrel")):
+        stored = conn.execute(select(visits.c.code_word)).scalar_one()
+    for meanwhile in (lambda: CodeWords(path).open(stored), lambda: CodeWords(path).seal("kestrel")):
         with pytest.raises(StoreError, match=f"rotation was cut short.*{path}.new"):
             meanwhile()  # neither told to restore a backup nor given a fresh key the words cannot use
     assert not path.exists()
     os.replace(f"{path}.new", path)  # what the message says to do
-    assert CodeWords(path).open(sealed) == "heron"
-    store.close()
+    assert CodeWords(path).open(stored) == "heron"
 
 
 def test_a_rotation_run_again_after_its_key_was_not_moved_into_place_keeps_the_key_the_words_need(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path, words, store = _store_with_a_sealed_word(tmp_path)
-    real_replace = os.replace
-
-    def second_move_fails(src: object, dst: object) -> None:
-        if str(src) == f"{path}.new":
-            raise OSError(errno.EACCES, "Permission denied")
-        real_replace(src, dst)  # type: ignore[arg-type]
-    monkeypatch.setattr(os, "replace", second_move_fails)
-    with pytest.raises(StoreError):
+        sealed: tuple[Path, CodeWords, Store]) -> None:
+    path, words, store = sealed
+    with moves_refused(lambda source, _: source == f"{path}.new"), pytest.raises(StoreError):
         words.rotate(store)
-    monkeypatch.setattr(os, "replace", real_replace)
     with pytest.raises(StoreError) as caught:  # the office runs it again rather than moving the key
         words.rotate(store)
     assert f"{path}.new to {path}" in str(caught.value)
     os.replace(f"{path}.new", path)  # what the message says to do
     with store.connect() as conn:
-        sealed = conn.execute(select(visits.c.code_word)).scalar_one()
-    assert CodeWords(path).open(sealed) == "heron"
+        stored = conn.execute(select(visits.c.code_word)).scalar_one()
+    assert CodeWords(path).open(stored) == "heron"
     assert words.rotate(store) == 1  # and then a rotation goes through
     with store.connect() as conn:
         assert CodeWords(path).open(conn.execute(select(visits.c.code_word)).scalar_one()) == "heron"
-    store.close()
 
 
-def test_a_rotation_without_the_key_in_use_says_to_restore_it_and_leaves_no_new_key(tmp_path: Path) -> None:
-    path, words, store = _store_with_a_sealed_word(tmp_path)
+def test_a_rotation_without_the_key_in_use_says_to_restore_it_and_leaves_no_new_key(
+        sealed: tuple[Path, CodeWords, Store]) -> None:
+    path, words, store = sealed
     path.unlink()
     with pytest.raises(StoreError, match="is missing: restore it from a backup"):
         words.rotate(store)  # not "a rotation was cut short": its new key would open no word
     assert not Path(f"{path}.new").exists()
-    store.close()
+
+
+def test_a_word_sealed_while_a_cut_short_rotation_s_key_waits_is_refused_not_sealed_under_the_old_key(
+        sealed: tuple[Path, CodeWords, Store]) -> None:
+    """The words are re-encrypted, but the key in use could not be moved aside: a new word sealed now under that old
+    key would be unreadable once the new key is put in place as the message says."""
+    path, words, store = sealed
+    with moves_refused(lambda source, _: source == str(path)), pytest.raises(StoreError):
+        words.rotate(store)
+    assert path.exists()  # the old key, still in place
+    with pytest.raises(StoreError, match=f"rotation was cut short.*{path}.new"):
+        CodeWords(path).seal("kestrel")

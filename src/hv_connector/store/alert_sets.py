@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
+from hv_connector.store.bulk import in_chunks
 from hv_connector.store.hashing import digest
 from hv_connector.store.schema import audit, pupil_alerts
 
@@ -26,7 +27,6 @@ Pupil = tuple[str, str]
 """(school id, pupil MIS id)."""
 Alert = tuple[str | None, str | None]
 """(kind, text)."""
-_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -72,9 +72,9 @@ def held(conn: Connection, school_id: str, pupil_ids: Iterable[str]) -> dict[str
     wanted = sorted(set(pupil_ids))
     found: dict[str, list[Alert]] = {pupil: [] for pupil in wanted}
     a = pupil_alerts.c
-    for start in range(0, len(wanted), _CHUNK):
+    for chunk in in_chunks(wanted):
         rows = conn.execute(select(a.pupil_mis_id, a.kind, a.text)
-                            .where(a.school_id == school_id, a.pupil_mis_id.in_(wanted[start:start + _CHUNK])))
+                            .where(a.school_id == school_id, a.pupil_mis_id.in_(chunk)))
         for pupil, kind, text in rows:
             found[pupil].append((kind, text))
     return found

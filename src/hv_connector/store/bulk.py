@@ -16,10 +16,10 @@ statement each, as the drivers return nothing from ``executemany``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cache
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table
 from sqlalchemy.engine import Dialect
@@ -28,6 +28,15 @@ Convert = Callable[[Any], Any] | None
 _UNSEEN = object()
 _PARAMETERS = 30_000
 """Most parameters in one statement (SQLite allows 32,766; PostgreSQL 65,535)."""
+IN_CHUNK = 500
+"""Most values in one ``IN (...)`` list: well under every backend's limit on bound values."""
+_T = TypeVar("_T")
+
+
+def in_chunks(values: Sequence[_T]) -> Iterator[Sequence[_T]]:
+    """``values`` in slices of at most :data:`IN_CHUNK`, in order: one ``IN (...)`` statement each."""
+    for start in range(0, len(values), IN_CHUNK):
+        yield values[start:start + IN_CHUNK]
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], *, conflict: Sequence[str] = (),

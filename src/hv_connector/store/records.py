@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import BindParameter, ColumnElement, Connection, Select, Table, bindparam, select
 
+from hv_connector.store.bulk import in_chunks
 from hv_connector.store.hashing import digest
 from hv_connector.store.schema import acknowledgements, escalations, outbox, overrides, visit_events, visits
 
@@ -51,8 +52,6 @@ RECORD_KINDS: tuple[tuple[str, Table, str, tuple[str, ...], ColumnElement[bool] 
 )
 """What else is hashed: (name, table, the column naming the visit, the columns that matter, which rows). A check-in
 reminder is a nudge the watch sends, not a decision, and has no audit entry of its own: it is left out."""
-
-_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -147,8 +146,7 @@ def _visit_rows(conn: Connection, columns: Sequence[str], chunk: Sequence[str]) 
 def _hash(conn: Connection, visit_ids: Iterable[str], visit_records: VisitRecords) -> dict[str, dict[str, str]]:
     wanted = sorted(set(visit_ids))
     found: dict[str, dict[str, str]] = {visit_id: {} for visit_id in wanted}
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start:start + _CHUNK]
+    for chunk in in_chunks(wanted):
         for visit_id, hashed in visit_records(chunk).items():
             found[visit_id][f"visit {visit_id}"] = hashed
         for kind, (name, _, owner, columns, _) in enumerate(RECORD_KINDS):

@@ -42,10 +42,12 @@ class CodeWords:
     def seal(self, word: str | None) -> str | None:
         """``word`` encrypted for storing (a word already sealed with this key is kept as it is).
 
-        :raises StoreError: the key is made on the first seal, and cannot be written.
+        :raises StoreError: the key is made on the first seal, and cannot be written; or a rotation cut short left
+            its new key waiting (a word sealed under the key in place now would be unreadable once that one is moved in).
         """
         if word is None or self._is_sealed(word):
             return word
+        self._check_rotation_finished()
         return self._fernet(create=True).encrypt(word.encode("utf-8")).decode("ascii")
 
     def open(self, stored: str | None) -> str | None:

@@ -32,6 +32,7 @@ from hv_connector.clock import local
 from hv_connector.config.settings import RetentionSettings
 from hv_connector.errors import InputError
 from hv_connector.store import alert_sets, audit
+from hv_connector.store.bulk import in_chunks
 from hv_connector.store.rows import AWAITING_ENTRY, IN_TRAY, OUTBOX_STATUSES, WHERE
 from hv_connector.store.schema import (
     acknowledgements,
@@ -57,8 +58,6 @@ from hv_connector.visits.lifecycle import FINISHING, State
 
 FINISHED = frozenset(state.value for state in (*FINISHING, State.CLOSED, State.DECLINED))
 ACTOR = "system:retention"
-_CHUNK = 500
-"""Visits asked about in one statement (well under every backend's limit on bound values)."""
 _LEAVER_TABLES = (pupil_contacts, pupil_medical, pupil_sen, pupil_alerts, pupil_attendance, pupil_session_marks)
 
 
@@ -283,8 +282,7 @@ def _held_back_as_said(conn: Connection, held_back: list[HeldBack]) -> set[str]:
     visit held back night after night for the same records is audited once, and again only when that changes."""
     now = {held.visit.record_id: (held.visit.why, held.unsent) for held in held_back}
     last: dict[str, tuple[Any, Any]] = {}
-    for chunk in range(0, len(now), _CHUNK):
-        ids = list(now)[chunk:chunk + _CHUNK]
+    for ids in in_chunks(list(now)):
         for entry in audit.entries(conn, audit_log.c.action == "retention.held-back", audit_log.c.visit_id.in_(ids)):
             last[entry.visit_id or ""] = (entry.detail.get("why"), entry.detail.get("unsent"))
     return {visit_id for visit_id, what in now.items() if last.get(visit_id) == what}
