@@ -57,8 +57,8 @@ class FoundDialog(FormDialog[DoubtFound | None]):
     def fields(self) -> ComposeResult:
         yield Label(cells.literal(self.doubt), id="doubt")  # measured as it shows: control characters escaped
         with Options():
-            for found, words in OPTIONS:
-                yield RadioButton(Text(words), id=f"found-{found}")
+            for _found, words in OPTIONS:
+                yield RadioButton(Text(words))
         yield Label("", id="problem")
 
     def on_mount(self) -> None:
@@ -66,9 +66,8 @@ class FoundDialog(FormDialog[DoubtFound | None]):
 
     @on(Button.Pressed, "#confirm")
     def action_confirm(self) -> None:
-        picked = self.query_one(Options).pressed_button
-        found = next((found for found, _words in OPTIONS if picked is not None and picked.id == f"found-{found}"), None)
-        if found is None:
+        picked = self.query_one(Options).pressed_index  # -1: nothing picked
+        if picked < 0:
             self.query_one("#problem", Label).update(Text("Pick what you found (Space picks): nothing is picked yet."))
             return
-        self.dismiss(found)
+        self.dismiss(OPTIONS[picked][0])

@@ -13,7 +13,8 @@ from hv_connector import humanize
 from hv_connector.outbox.entry import in_tray
 from hv_connector.outbox.queue import OutboxRecord
 from hv_connector.outbox.report import render
-from hv_connector.store.rows import IN_TRAY, MAY_BE_TWICE, DoubtFound
+from hv_connector.read.queries import twice_said
+from hv_connector.store.rows import IN_TRAY, DoubtFound
 from hvc_tui.dialogs.found import FoundDialog
 from hvc_tui.messages import OutboxRecordLoaded, OutboxTwiceChecked
 from hvc_tui.screens.base import HvcScreen, back_key, keys, reload_key
@@ -35,12 +36,10 @@ def record_text(record: OutboxRecord) -> Text:
     if record.status == IN_TRAY:
         text.append(f"{'To do':>10}: ", style="dim")
         text.append(f"{cells.plain(in_tray(record.cpoms_id, record.report))}\n", style="bold")
-    if record.checked:
+    twice = twice_said(record)
+    if twice:
         text.append(f"{'Twice?':>10}: ", style="dim")
-        text.append(f"It might have been in CPOMS twice ({cells.plain(record.doubt)}): {cells.plain(record.checked)}\n")
-    elif record.doubt:
-        text.append(f"{'Twice?':>10}: ", style="dim")
-        text.append(f"It {MAY_BE_TWICE}: {cells.plain(record.doubt)}\n", style="bold yellow")
+        text.append(f"{cells.plain(twice)}\n", style="" if record.checked else "bold yellow")
     return text
 
 

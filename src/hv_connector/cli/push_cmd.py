@@ -22,7 +22,7 @@ from hv_connector.outbox.entry import as_held, attach_command, in_tray, paste_bl
 from hv_connector.outbox.push import DEFAULT_LEASE, Outcome, Pusher
 from hv_connector.outbox.sinks import open_sinks
 from hv_connector.plugins import merged_registry
-from hv_connector.read.queries import outbox_rows
+from hv_connector.read.queries import outbox_rows, twice_said
 from hv_connector.store.access import Seen
 from hv_connector.store.rows import IN_TRAY, MAY_BE_TWICE, OUTBOX_STATUSES, DoubtFound, confirmed_as
 from hv_connector.text import neutralise
@@ -198,11 +198,11 @@ def outbox_show(ctx: click.Context, outbox_id: int, as_json: bool) -> None:
                               f"{attach_command(record.id, record.cpoms_id)}"))
     if record.alert_dsl:
         click.echo("Alerts the DSL: yes")
-    if record.checked:
-        click.echo(neutralise(f"It might have been in CPOMS twice ({record.doubt}): {record.checked}"))
-    elif record.doubt:
-        click.echo(neutralise(f"It {MAY_BE_TWICE}: {record.doubt}"))
-        click.echo(f"Once you have looked: hvc outbox checked {record.id} --found one|two --as STAFF")
+    twice = twice_said(record)
+    if twice:
+        click.echo(neutralise(twice))
+        if not record.checked:
+            click.echo(f"Once you have looked: hvc outbox checked {record.id} --found one|two --as STAFF")
     if record.last_error:
         click.echo(neutralise(f"{'Parked because' if record.status == 'parked' else 'Last error'}: {record.last_error}"))
     click.echo("")

@@ -9,6 +9,8 @@ as with fifty thousand:
   info counts of each visit's latest ``visit_events`` findings;
 - :func:`outbox_rows`, :func:`outbox_counts`, :func:`outbox_to_check` — outbox records without their payloads,
   how many are in each status, and how many may be in CPOMS twice with nobody having checked;
+- :func:`twice_said` — what a record that may be in CPOMS twice says of it, for ``hvc outbox show`` and the
+  dashboard's outbox record alike;
 - :func:`sync_status` — the last run per school and the open quarantine;
 - :func:`find_pupils` — pupils whose name holds what was typed;
 - :func:`visit_pupil_name` — whom a visit is for, for a sentence about it;
@@ -29,7 +31,7 @@ from sqlalchemy import Connection, and_, func, or_, select
 from hv_connector.models import Finding, Severity
 from hv_connector.models.common import Frozen
 from hv_connector.read.attendance import attendance_3m
-from hv_connector.store.rows import OutboxEntry
+from hv_connector.store.rows import MAY_BE_TWICE, OutboxEntry
 from hv_connector.store.tables.outbox import outbox
 from hv_connector.store.tables.people import pupils
 from hv_connector.store.tables.sync import quarantine, sync_runs
@@ -90,6 +92,15 @@ class OutboxRow(OutboxEntry):
     attaches a record in CPOMS's tray by)."""
     mis_id: str | None = None
     date_of_birth: date | None = None
+
+
+def twice_said(entry: OutboxEntry) -> str | None:
+    """What a record that may be in CPOMS twice says of it: ``It may be in CPOMS twice: …: DOUBT`` until someone
+    has looked, then ``It might have been in CPOMS twice (DOUBT): checked by …``; ``None`` for a record with no such
+    doubt. Not neutralised: each front end shows it as it shows the receiver's words."""
+    if entry.checked:
+        return f"It might have been in CPOMS twice ({entry.doubt}): {entry.checked}"
+    return f"It {MAY_BE_TWICE}: {entry.doubt}" if entry.doubt else None
 
 
 PUPIL_IDS = ("upn", "mis_id", "date_of_birth")
