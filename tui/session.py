@@ -33,7 +33,7 @@ from hv_connector.read.proposals import ProposalRow, SchoolLine, list_proposals,
 from hv_connector.store import access, audit
 from hv_connector.store.access import Seen
 from hv_connector.store.audit import AuditEntry
-from hv_connector.store.rows import DoubtFound
+from hv_connector.store.rows import WAITING, DoubtFound
 from hv_connector.visits.input import build_request
 from hv_connector.visits.lifecycle import OUT
 from hv_connector.visits.printouts import Printout, Printouts
@@ -154,7 +154,7 @@ class Session:
     def outbox(self, *, sent: bool = False) -> list[queries.OutboxRow]:
         """Records not yet delivered (parked first), or with ``sent`` the latest records the receiver took."""
         with self.store.connect() as conn:
-            rows = queries.outbox_rows(conn, statuses=("sent",) if sent else queries.WAITING, schools=self.schools,
+            rows = queries.outbox_rows(conn, statuses=("sent",) if sent else WAITING, schools=self.schools,
                                        limit=queries.PAGE, newest_first=sent)
         self._shown("outbox", [Seen("outbox", str(row.id), row.school_id) for row in rows])
         return rows

@@ -75,9 +75,6 @@ class VisitRow(Frozen):
     staff_ids: tuple[str, ...]
 
 
-WAITING = ("pending", "sending", "awaiting-entry", "in-tray", "parked")
-"""Outbox statuses of records not yet done: not in CPOMS, or in its tray on no pupil's chronology."""
-
 TO_CHECK = and_(outbox.c.doubt.is_not(None), outbox.c.doubt_checked_at.is_(None))
 """An outbox row the receiver may hold twice that nobody has checked: :attr:`OutboxEntry.to_check`, in SQL."""
 
@@ -265,7 +262,7 @@ def outbox_rows(conn: Connection, *, statuses: Sequence[str] | None = None, scho
     (``newest_first``: the latest written first, as a list of sent records reads, after every record that may be in
     CPOMS twice and that nobody has checked (:data:`TO_CHECK`), so no number of later records hides one).
 
-    :param statuses: only records in these statuses (``None``: all; :data:`WAITING`: not yet in CPOMS).
+    :param statuses: only records in these statuses (``None``: all; :data:`~hv_connector.store.rows.WAITING`: not yet in CPOMS).
     :param schools: only these schools' records (``None``: every school).
     :param limit: rows to read at most (``None``: all of them).
     """

@@ -62,6 +62,8 @@ def twice_checked(by: str, at: datetime, found: DoubtFound) -> str:
 
 OUTBOX_STATUSES: tuple[OutboxStatus, ...] = get_args(OutboxStatus)
 """Every value ``outbox.status`` may hold, in delivery order."""
+WAITING: tuple[OutboxStatus, ...] = tuple(status for status in OUTBOX_STATUSES if status != "sent")
+"""Outbox statuses of records not yet done: not in CPOMS, or in its tray on no pupil's chronology."""
 
 CONCERN, ROUTINE = 0, 1
 """Outbox priorities: a safeguarding concern goes before every routine record."""

@@ -33,7 +33,7 @@ from hv_connector.config.settings import RetentionSettings
 from hv_connector.errors import InputError
 from hv_connector.store import alert_sets, audit
 from hv_connector.store.bulk import in_chunks
-from hv_connector.store.rows import AWAITING_ENTRY, IN_TRAY, OUTBOX_STATUSES, WHERE
+from hv_connector.store.rows import AWAITING_ENTRY, IN_TRAY, OUTBOX_STATUSES, WAITING, WHERE
 from hv_connector.store.schema import (
     acknowledgements,
     escalations,
@@ -201,7 +201,7 @@ def plan(conn: Connection, schedule: RetentionSettings, now: datetime) -> Plan:
 def _unsent(conn: Connection) -> dict[str, dict[str, int]]:
     """Visit → its outbox records not yet on its pupil's chronology in CPOMS, counted by status."""
     found: dict[str, Counter[str]] = {}
-    rows = conn.execute(select(outbox.c.visit_id, outbox.c.status).where(outbox.c.status != "sent",
+    rows = conn.execute(select(outbox.c.visit_id, outbox.c.status).where(outbox.c.status.in_(WAITING),
                                                                          outbox.c.visit_id.is_not(None)))
     for visit_id, status in rows:
         found.setdefault(visit_id, Counter())[status] += 1
